@@ -1,0 +1,227 @@
+//! Typed bindings: windows-bindgen 0.100 run on the selection, then the S_FALSE fix.
+//!
+//! windows-bindgen folds S_FALSE into `Ok(())` on the `_Impl` side (and, for some methods, on
+//! the caller side), so an implementation cannot answer S_FALSE and a caller cannot see it.
+//! For every method `supplement.toml` lists, the fix makes both sides return `HRESULT`.
+
+use std::ops::Range;
+use std::path::Path;
+
+use proc_macro2::LineColumn;
+use syn::spanned::Spanned;
+
+use crate::contain::contain;
+use crate::error::{Error, Result};
+use crate::model::selection::Selection;
+use crate::parse::supplement::KeepsSFalseEntry;
+use crate::parse::winmd::Metadata;
+
+/// Runs windows-bindgen for `selection` over `metadata`, writing through `scratch` (a file
+/// windows-bindgen may create), and returns the bindings' text.
+///
+/// # Errors
+/// [`Error::Bindgen`] when windows-bindgen panics (its way to report bad input).
+pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -> Result<String> {
+    let mut builder = windows_bindgen::builder();
+    for (_, bytes) in &metadata.files {
+        builder.input_bytes(bytes);
+    }
+    builder
+        .output(scratch)
+        .flat()
+        .filters(selection.bindgen_filters());
+    contain(|| builder.write(), Error::Bindgen)?;
+    std::fs::read_to_string(scratch).map_err(|e| Error::io(scratch, e))
+}
+
+/// Makes bindings that mention OLE's `BSTR` compile off Windows: windows-core 0.100 defines
+/// `BSTR` only on Windows, yet the type closure of Sync Center's methods reaches it (through
+/// `PROPVARIANT` and `CABSTR`). The bindings then name a local `BSTR`: windows-core's on
+/// Windows, and elsewhere a one-pointer stand-in with the same ABI that owns nothing, so that
+/// in-process tests on Linux compile the same file.
+pub fn portable_bstr(text: &str) -> String {
+    if !text.contains("windows_core::BSTR") {
+        return text.to_string();
+    }
+    let mut out = text.replace("windows_core::BSTR", "BSTR");
+    out.push_str(BSTR_STAND_IN);
+    out
+}
+
+const BSTR_STAND_IN: &str = r#"#[cfg(windows)]
+pub use windows_core::BSTR;
+/// Off Windows, windows-core has no `BSTR` (OLE's length-prefixed string): this stands in
+/// for it where the metadata's structs carry one, with the same ABI (one pointer). It owns
+/// nothing and frees nothing.
+#[cfg(not(windows))]
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BSTR(pub *const u16);
+#[cfg(not(windows))]
+impl Default for BSTR {
+    fn default() -> Self {
+        Self(core::ptr::null())
+    }
+}
+"#;
+
+/// What [`keep_s_false`] changed: `Interface::Method` names, with the sides changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SFalseReport {
+    /// Methods whose `_Impl` trait method now returns `HRESULT`.
+    pub impl_side: Vec<String>,
+    /// Methods whose caller-side wrapper now returns `HRESULT` (it returned `Result<()>`).
+    pub caller_side: Vec<String>,
+}
+
+/// Makes the listed methods return `HRESULT` on both sides. Entries whose interface is not in
+/// the bindings are ignored; an interface whose `_Impl` trait lacks the method is an error.
+pub fn keep_s_false(text: &str, entries: &[KeepsSFalseEntry]) -> Result<(String, SFalseReport)> {
+    let file = syn::parse_file(text).map_err(|e| Error::Render {
+        file: "bindings.rs".into(),
+        message: e.to_string(),
+    })?;
+    let lines = LineIndex::new(text);
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    let mut report = SFalseReport::default();
+
+    for entry in entries {
+        let interface = entry.interface.get_ref();
+        let method = entry.method.get_ref();
+        let impl_trait = format!("{interface}_Impl");
+        let Some(trait_item) = file.items.iter().find_map(|item| match item {
+            syn::Item::Trait(t) if t.ident == impl_trait => Some(t),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let Some(trait_fn) = trait_item.items.iter().find_map(|item| match item {
+            syn::TraitItem::Fn(f) if f.sig.ident == method => Some(f),
+            _ => None,
+        }) else {
+            return Err(Error::MissingBinding(format!(
+                "`{impl_trait}::{method}` (listed in supplement.toml)"
+            )));
+        };
+        if !is_result_unit(&trait_fn.sig.output) {
+            return Err(Error::MissingBinding(format!(
+                "a `Result<()>` return on `{impl_trait}::{method}` to turn into HRESULT (found `{}`)",
+                quote::ToTokens::to_token_stream(&trait_fn.sig.output)
+            )));
+        }
+        edits.push((
+            lines.range(trait_fn.sig.output.span()),
+            "-> windows_core::HRESULT".into(),
+        ));
+        report.impl_side.push(format!("{interface}::{method}"));
+
+        // The caller side: `impl Interface { pub unsafe fn Method(..) -> Result<()> { unsafe { (..).ok() } } }`.
+        for item in &file.items {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            if block.trait_.is_some() || !is_path_named(&block.self_ty, interface) {
+                continue;
+            }
+            for impl_item in &block.items {
+                let syn::ImplItem::Fn(f) = impl_item else {
+                    continue;
+                };
+                if f.sig.ident != method || !is_result_unit(&f.sig.output) {
+                    continue;
+                }
+                let Some(call) = find_ok_call(&f.block) else {
+                    return Err(Error::MissingBinding(format!(
+                        "the `.ok()` of `{interface}::{method}`'s caller-side wrapper"
+                    )));
+                };
+                edits.push((
+                    lines.range(f.sig.output.span()),
+                    "-> windows_core::HRESULT".into(),
+                ));
+                let receiver = lines.range(call.receiver.span());
+                edits.push((lines.range(call.span()), text[receiver].to_string()));
+                report.caller_side.push(format!("{interface}::{method}"));
+            }
+        }
+    }
+
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    let mut out = text.to_string();
+    for (range, replacement) in edits {
+        out.replace_range(range, &replacement);
+    }
+    Ok((out, report))
+}
+
+fn is_result_unit(output: &syn::ReturnType) -> bool {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return false;
+    };
+    let syn::Type::Path(path) = ty.as_ref() else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    if last.ident != "Result" {
+        return false;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    matches!(args.args.first(), Some(syn::GenericArgument::Type(syn::Type::Tuple(t))) if t.elems.is_empty())
+}
+
+fn is_path_named(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.is_ident(name))
+}
+
+/// The `.ok()` call that turns the vtable call's HRESULT into a `Result`.
+fn find_ok_call(block: &syn::Block) -> Option<&syn::ExprMethodCall> {
+    use syn::visit::Visit;
+    struct Finder<'a>(Option<&'a syn::ExprMethodCall>);
+    impl<'a> Visit<'a> for Finder<'a> {
+        fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
+            if call.method == "ok" && call.args.is_empty() {
+                self.0 = Some(call);
+            }
+            syn::visit::visit_expr_method_call(self, call);
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_block(block);
+    finder.0
+}
+
+/// Converts proc-macro2 line/column positions (1-based lines, 0-based character columns) back
+/// to byte offsets of the parsed text.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { text, starts }
+    }
+
+    fn offset(&self, at: LineColumn) -> usize {
+        let start = self
+            .starts
+            .get(at.line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..]
+            .char_indices()
+            .nth(at.column)
+            .map_or(self.text.len(), |(i, _)| start + i)
+    }
+
+    fn range(&self, span: proc_macro2::Span) -> Range<usize> {
+        self.offset(span.start())..self.offset(span.end())
+    }
+}

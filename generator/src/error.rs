@@ -1,0 +1,116 @@
+//! The generator's error type: every failure says what went wrong and where.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A problem found in an input file, located as `file:line:col`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file the problem is in, as given to the generator.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// Everything that can make generation fail.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An input is not a readable `.winmd` file (truncated, corrupt, or another format).
+    #[error("{origin}: not a readable .winmd file: {reason}")]
+    Winmd {
+        /// The file name, or `<bundled>` for the bundled metadata.
+        origin: String,
+        /// What the metadata reader reported.
+        reason: String,
+    },
+    /// A filter names nothing the metadata defines.
+    #[error("{}", unknown_filter_message(.name, .suggestions))]
+    UnknownFilter {
+        /// The filter as given (without a leading `!`).
+        name: String,
+        /// The closest names the metadata does define, best first.
+        suggestions: Vec<String>,
+    },
+    /// The selection is empty or otherwise unusable.
+    #[error("invalid selection: {0}")]
+    Selection(String),
+    /// `contracts.toml` or `supplement.toml` is malformed or disagrees with the metadata.
+    #[error("{}", join_diagnostics(.0))]
+    Data(Vec<Diagnostic>),
+    /// windows-bindgen stopped on this input (it reports by panicking; the panic is contained).
+    #[error("windows-bindgen failed: {0}")]
+    Bindgen(String),
+    /// The bindings lack an item the skeletons need.
+    #[error("the generated bindings lack {0}")]
+    MissingBinding(String),
+    /// A rendered file is not valid Rust: a bug of the generator's templates.
+    #[error("{file}: generated code does not parse: {message}")]
+    Render {
+        /// The output file name.
+        file: String,
+        /// The parser's message and location.
+        message: String,
+    },
+    /// A panic inside the metadata reader or the generator, contained and reported.
+    #[error("internal error while {stage}: {message}")]
+    Internal {
+        /// What the generator was doing.
+        stage: &'static str,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+/// The generator's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn unknown_filter_message(name: &str, suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        format!("unknown filter name `{name}`: the metadata defines no such namespace or item")
+    } else {
+        format!(
+            "unknown filter name `{name}`; closest names in the metadata: {}",
+            suggestions.join(", ")
+        )
+    }
+}
+
+fn join_diagnostics(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

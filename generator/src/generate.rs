@@ -1,0 +1,224 @@
+//! One generation: load metadata and contract data, check them, resolve the selection, emit
+//! every output file in memory.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::bundled;
+use crate::contain::contain_internal;
+use crate::emit::bindings::{SFalseReport, keep_s_false, portable_bstr, run_bindgen};
+use crate::emit::{format, report, rust};
+use crate::error::{Error, Result};
+use crate::model::{selection, skeleton, validate};
+use crate::parse::span::SourceText;
+use crate::parse::winmd::{Input, Metadata};
+use crate::parse::{contracts, supplement};
+
+/// What to generate from. [`Options::default`] is the bundled metadata, the default selection
+/// and the bundled contract data.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Metadata inputs; empty means the bundled subset.
+    pub inputs: Vec<Input>,
+    /// Also read the bundled subset when [`Self::inputs`] is not empty.
+    pub with_bundled: bool,
+    /// Filters in windows-bindgen syntax (see [`selection::resolve`]); empty means the default
+    /// selection (all of winsync and Sync Center).
+    pub filters: Vec<String>,
+    /// A `contracts.toml` to use instead of the bundled one.
+    pub contracts: Option<PathBuf>,
+    /// A `supplement.toml` to use instead of the bundled one.
+    pub supplement: Option<PathBuf>,
+}
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// File name inside the output folder.
+    pub name: &'static str,
+    /// Its content.
+    pub contents: String,
+}
+
+/// What a generation produced, and counts for the summary.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The files, in a fixed order: `mod.rs`, `bindings.rs`, `hresults.rs`, `contracts.rs`,
+    /// `skeletons.rs` (when a contract interface is selected), `CONTRACTS.md`.
+    pub files: Vec<OutputFile>,
+    /// Fully-qualified items emitted by windows-bindgen (as selected, before its closure).
+    pub items: usize,
+    /// Items a filter matched that windows-bindgen cannot emit, with the reason.
+    pub skipped: Vec<(String, &'static str)>,
+    /// Skeleton traits generated.
+    pub traits: usize,
+    /// Checked enums generated.
+    pub enums: usize,
+    /// Contract rules.
+    pub rules: usize,
+    /// Supplement HRESULTs.
+    pub hresults: usize,
+    /// Methods whose S_FALSE the bindings now keep.
+    pub s_false: SFalseReport,
+    /// Wall time of the generation.
+    pub elapsed: Duration,
+}
+
+impl Generated {
+    /// The file called `name`, if generated.
+    pub fn file(&self, name: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.contents.as_str())
+    }
+
+    /// Writes every file into `dir` (created if needed), rewriting only files whose content
+    /// changed. Returns the paths written.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut written = Vec::new();
+        for file in &self.files {
+            let path = dir.join(file.name);
+            if std::fs::read(&path).is_ok_and(|existing| existing == file.contents.as_bytes()) {
+                continue;
+            }
+            std::fs::write(&path, &file.contents).map_err(|e| Error::io(&path, e))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// Runs one generation in memory.
+///
+/// # Errors
+/// Any [`Error`]: unreadable or corrupt metadata, an unknown filter, malformed or inconsistent
+/// contract data (`file:line:col`), a windows-bindgen failure, a missing `_Impl` trait. Panics
+/// of the metadata reader and windows-bindgen are contained and returned as errors.
+pub fn generate(options: &Options) -> Result<Generated> {
+    contain_internal("generating", || run(options))
+}
+
+fn run(options: &Options) -> Result<Generated> {
+    let started = Instant::now();
+    let mut inputs = options.inputs.clone();
+    let mut names: Vec<String> = inputs.iter().map(input_name).collect();
+    if inputs.is_empty() || options.with_bundled {
+        inputs.push(Input::Bytes {
+            origin: bundled::WINMD_NAME.to_string(),
+            bytes: bundled::WINMD.to_vec(),
+        });
+        names.push(bundled::WINMD_NAME.to_string());
+    }
+    let metadata = Metadata::load(&inputs)?;
+
+    let contracts_text = load_text(
+        options.contracts.as_deref(),
+        bundled::CONTRACTS_NAME,
+        bundled::CONTRACTS,
+    )?;
+    let supplement_text = load_text(
+        options.supplement.as_deref(),
+        bundled::SUPPLEMENT_NAME,
+        bundled::SUPPLEMENT,
+    )?;
+    names.push(file_name(&contracts_text.name));
+    names.push(file_name(&supplement_text.name));
+    let contracts = contracts::parse(&contracts_text)?;
+    let supplement = supplement::parse(&supplement_text)?;
+    validate::validate(
+        &metadata.index,
+        &contracts,
+        &contracts_text,
+        &supplement,
+        &supplement_text,
+    )?;
+
+    let selection = selection::resolve(&metadata.index, &options.filters)?;
+    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let raw_bindings = run_bindgen(&metadata, &selection, &scratch.path().join("bindings.rs"))?;
+    let (bindings, s_false) = keep_s_false(&raw_bindings, &supplement.keeps_s_false)?;
+    let bindings = portable_bstr(&bindings);
+    drop(raw_bindings);
+    let ast = syn::parse_file(&bindings).map_err(|e| Error::Render {
+        file: "bindings.rs".into(),
+        message: e.to_string(),
+    })?;
+    let model = skeleton::build(&metadata.index, &ast, &contracts, &supplement, &selection)?;
+    drop(ast);
+
+    let has_skeletons = !model.traits.is_empty() || !model.enums.is_empty();
+    let mut files = vec![
+        OutputFile {
+            name: "mod.rs",
+            contents: rust::module(has_skeletons, &names)?,
+        },
+        OutputFile {
+            name: "bindings.rs",
+            contents: format::rust_header(
+                "typed bindings emitted by windows-bindgen 0.100",
+                &names,
+            ) + &bindings,
+        },
+        OutputFile {
+            name: "hresults.rs",
+            contents: rust::hresults(&supplement, &names)?,
+        },
+        OutputFile {
+            name: "contracts.rs",
+            contents: rust::contracts(&contracts, &names)?,
+        },
+    ];
+    if has_skeletons {
+        files.push(OutputFile {
+            name: "skeletons.rs",
+            contents: rust::skeletons(&model, &names)?,
+        });
+    }
+    files.push(OutputFile {
+        name: "CONTRACTS.md",
+        contents: report::report(&contracts, &supplement, &names)?,
+    });
+
+    Ok(Generated {
+        files,
+        items: selection.items.len(),
+        skipped: selection.skipped,
+        traits: model.traits.len(),
+        enums: model.enums.len(),
+        rules: contracts.rules.len(),
+        hresults: supplement.hresults.len(),
+        s_false,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn load_text(path: Option<&Path>, bundled_name: &str, bundled_text: &str) -> Result<SourceText> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            Ok(SourceText::new(path.display().to_string(), text))
+        }
+        None => Ok(SourceText::new(bundled_name, bundled_text)),
+    }
+}
+
+fn input_name(input: &Input) -> String {
+    match input {
+        Input::Path(path) => file_name(&path.display().to_string()),
+        Input::Bytes { origin, .. } => origin.clone(),
+    }
+}
+
+fn file_name(path: &str) -> String {
+    if path.starts_with("metadata/") {
+        return path.to_string();
+    }
+    Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}

@@ -1,0 +1,220 @@
+//! The `windows-sync-gen` command: `generate` (the main job) and `extract-metadata`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use windows_metadata::reader::{Item, TypeCategory};
+use windows_sync_gen::extract::{self, ExtractStats};
+use windows_sync_gen::model::selection;
+use windows_sync_gen::parse::winmd::Metadata;
+use windows_sync_gen::{Error, Input, Options, bundled, upstream};
+
+/// Generates Rust bindings, safe skeleton traits and contract code for the Windows Sync
+/// Framework (winsync.h) and Sync Center (syncmgr.h) from Windows metadata.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate bindings, skeleton traits, contract code and the contract report (the main
+    /// job). With no option: the bundled metadata, all of winsync and Sync Center, written to
+    /// ./generated.
+    Generate(GenerateArgs),
+    /// Write the bundled subset .winmd from Microsoft's full Win32 metadata (63.0.31, shipped
+    /// in the windows-bindgen 0.66.0 crate, which cargo downloads).
+    ExtractMetadata(ExtractArgs),
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// A .winmd file or a folder of them, read instead of the bundled metadata. Repeatable.
+    #[arg(long = "in", value_name = "PATH")]
+    inputs: Vec<PathBuf>,
+    /// Read the bundled metadata too when --in is given.
+    #[arg(long)]
+    bundled: bool,
+    /// An item to include, in windows-bindgen syntax: a namespace, `Namespace.Name`, a bare
+    /// name, `Namespace.Type::Method`; `Windows.Win32.UI.Shell.*SyncMgr` selects Sync Center.
+    /// Prefix with `!` to exclude. Repeatable. Default: all of winsync and Sync Center.
+    #[arg(long, value_name = "FILTER", allow_hyphen_values = true)]
+    filter: Vec<String>,
+    /// The output folder.
+    #[arg(long, value_name = "DIR", default_value = "generated")]
+    out: PathBuf,
+    /// A contracts.toml to use instead of the bundled one.
+    #[arg(long, value_name = "FILE")]
+    contracts: Option<PathBuf>,
+    /// A supplement.toml to use instead of the bundled one.
+    #[arg(long, value_name = "FILE")]
+    supplement: Option<PathBuf>,
+    /// List what the metadata offers (each item with its kind, restricted by --filter when
+    /// given) instead of generating.
+    #[arg(long)]
+    list: bool,
+}
+
+#[derive(Args)]
+struct ExtractArgs {
+    /// The full Win32 .winmd to read. Default: `default/Windows.Win32.winmd` of the
+    /// windows-bindgen 0.66.0 crate, located with `cargo metadata`.
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
+    /// Where to write the subset.
+    #[arg(long, value_name = "FILE", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../metadata/Windows.Win32.Sync.winmd"))]
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    windows_sync_gen::quiet_panic_hook();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) if args.list => list(&args),
+        Command::Generate(args) => generate(args),
+        Command::ExtractMetadata(args) => extract_metadata(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn options(args: &GenerateArgs) -> Options {
+    Options {
+        inputs: args.inputs.iter().cloned().map(Input::Path).collect(),
+        with_bundled: args.bundled,
+        filters: args.filter.clone(),
+        contracts: args.contracts.clone(),
+        supplement: args.supplement.clone(),
+    }
+}
+
+fn generate(args: GenerateArgs) -> Result<(), Error> {
+    let generated = windows_sync_gen::generate(&options(&args))?;
+    let written = generated.write(&args.out)?;
+    println!(
+        "generated {} items, {} skeleton traits, {} checked enums, {} contract rules, {} supplement HRESULTs in {:.0} ms",
+        generated.items,
+        generated.traits,
+        generated.enums,
+        generated.rules,
+        generated.hresults,
+        generated.elapsed.as_secs_f64() * 1000.0
+    );
+    if !generated.s_false.impl_side.is_empty() {
+        println!(
+            "S_FALSE kept on the _Impl side of {}",
+            generated.s_false.impl_side.join(", ")
+        );
+    }
+    let mut skipped: std::collections::BTreeMap<&str, Vec<&str>> =
+        std::collections::BTreeMap::new();
+    for (item, reason) in &generated.skipped {
+        skipped.entry(reason).or_default().push(item);
+    }
+    for (reason, items) in skipped {
+        println!(
+            "skipped {} items ({reason}): {}",
+            items.len(),
+            items.join(", ")
+        );
+    }
+    for file in &generated.files {
+        let path = args.out.join(file.name);
+        let state = if written.contains(&path) {
+            "written"
+        } else {
+            "unchanged"
+        };
+        println!(
+            "  {} ({} bytes, {state})",
+            path.display(),
+            file.contents.len()
+        );
+    }
+    Ok(())
+}
+
+fn list(args: &GenerateArgs) -> Result<(), Error> {
+    let mut inputs: Vec<Input> = args.inputs.iter().cloned().map(Input::Path).collect();
+    if inputs.is_empty() || args.bundled {
+        inputs.push(Input::Bytes {
+            origin: bundled::WINMD_NAME.into(),
+            bytes: bundled::WINMD.to_vec(),
+        });
+    }
+    let metadata = Metadata::load(&inputs)?;
+    let index = &metadata.index;
+    let selected = if args.filter.is_empty() {
+        None
+    } else {
+        Some(selection::resolve(index, &args.filter)?)
+    };
+    let mut rows: Vec<(String, &'static str)> = index
+        .iter_items()
+        .filter(|(namespace, name, _)| {
+            selected
+                .as_ref()
+                .is_none_or(|s| s.contains(namespace, name))
+        })
+        .map(|(namespace, name, item)| (format!("{namespace}.{name}"), kind(&item)))
+        .collect();
+    rows.sort();
+    rows.dedup();
+    for (name, kind) in &rows {
+        println!("{kind:<9} {name}");
+    }
+    println!("{} items", rows.len());
+    Ok(())
+}
+
+fn kind(item: &Item) -> &'static str {
+    match item {
+        Item::Fn(_) => "function",
+        Item::Const(_) => "constant",
+        Item::Type(def) => match def.category() {
+            TypeCategory::Interface => "interface",
+            TypeCategory::Class => "class",
+            TypeCategory::Enum => "enum",
+            TypeCategory::Struct => "struct",
+            TypeCategory::Delegate => "delegate",
+            _ => "type",
+        },
+    }
+}
+
+fn extract_metadata(args: &ExtractArgs) -> Result<(), Error> {
+    let from = match &args.from {
+        Some(path) => path.clone(),
+        None => upstream::locate(&PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/Cargo.toml"
+        )))?,
+    };
+    let metadata = Metadata::load(&[Input::Path(from.clone())])?;
+    let names = extract::bundled_selection(&metadata.index);
+    let (bytes, stats): (Vec<u8>, ExtractStats) =
+        extract::extract(&metadata.index, &names, "Windows.Win32.Sync");
+    std::fs::write(&args.out, &bytes).map_err(|e| Error::Io {
+        path: args.out.clone(),
+        source: e,
+    })?;
+    println!(
+        "extracted {} selected items ({} types, {} constants, {} functions with their closure) from {} into {} ({} bytes)",
+        names.len(),
+        stats.types,
+        stats.constants,
+        stats.functions,
+        from.display(),
+        args.out.display(),
+        bytes.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The model: what to generate, checked against the metadata.
+//!
+//! [`selection`] turns filters into the exact items to emit; [`validate`] checks the contract
+//! data against the metadata; [`skeleton`] describes each safe trait, method and parameter.
+
+pub mod naming;
+pub mod selection;
+pub mod skeleton;
+pub mod validate;

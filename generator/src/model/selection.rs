@@ -1,0 +1,236 @@
+//! Filters (windows-bindgen syntax) resolved to the exact items to emit.
+//!
+//! Filters are expanded here into fully-qualified item names before windows-bindgen sees them:
+//! a namespace filter makes windows-bindgen scan top-down, and that mode silently drops `_Impl`
+//! traits whose methods use types from other namespaces. Precise names make it build the
+//! type closure instead, which keeps every `_Impl` trait.
+
+use std::collections::BTreeSet;
+
+use windows_metadata::reader::{Index, Item};
+
+use crate::error::{Error, Result};
+use crate::extract;
+
+/// The items to emit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Fully-qualified item names (`Namespace.Name`), sorted.
+    pub items: BTreeSet<String>,
+    /// Method-level filters (`Namespace.Type::Method`, optionally with `!`), passed on as given.
+    pub method_filters: Vec<String>,
+    /// Items a filter matched but that windows-bindgen 0.100 cannot emit, with the reason.
+    pub skipped: Vec<(String, &'static str)>,
+}
+
+impl Selection {
+    /// The filter lines handed to windows-bindgen.
+    pub fn bindgen_filters(&self) -> Vec<String> {
+        self.items
+            .iter()
+            .cloned()
+            .chain(self.method_filters.iter().cloned())
+            .collect()
+    }
+
+    /// Whether `namespace.name` is selected.
+    pub fn contains(&self, namespace: &str, name: &str) -> bool {
+        self.items.contains(&format!("{namespace}.{name}"))
+    }
+}
+
+/// The default selection: all of winsync and the Sync Center part of the Shell, plus the
+/// standard HRESULT constants the adapters use.
+pub fn default_filters() -> Vec<String> {
+    let mut filters = vec![extract::WINDOWS_SYNC_NAMESPACE.to_string()];
+    filters.push(format!("{}.*SyncMgr", extract::SHELL_NAMESPACE));
+    for name in extract::FOUNDATION_HRESULTS {
+        filters.push(format!("{}.{name}", extract::FOUNDATION_NAMESPACE));
+    }
+    filters
+}
+
+/// Resolves `filters` against `index`.
+///
+/// A filter is a namespace (`Windows.Win32.System.WindowsSync`), a fully-qualified item
+/// (`Windows.Win32.UI.Shell.ISyncMgrHandler`), a bare item name (`ISyncMgrHandler`), a method
+/// (`Windows.Win32.UI.Shell.ISyncMgrHandler::GetName`), or the project's Sync Center shorthand
+/// `Windows.Win32.UI.Shell.*SyncMgr` (the items [`extract::is_sync_center_item`] accepts).
+/// A leading `!` excludes. With no including filter the [`default_filters`] are the base.
+///
+/// # Errors
+/// [`Error::UnknownFilter`] for a name the metadata does not define, with the closest names;
+/// [`Error::Selection`] when nothing is left.
+pub fn resolve(index: &Index, filters: &[String]) -> Result<Selection> {
+    let (excludes, includes): (Vec<&String>, Vec<&String>) =
+        filters.iter().partition(|f| f.starts_with('!'));
+    let defaults = default_filters();
+    let includes: Vec<&String> = if includes.is_empty() {
+        defaults.iter().collect()
+    } else {
+        includes
+    };
+
+    let mut selection = Selection::default();
+    for filter in includes {
+        let filter = filter.trim();
+        if filter.contains("::") {
+            check_method_filter(index, filter)?;
+            selection.method_filters.push(filter.to_string());
+            continue;
+        }
+        for (namespace, name) in matches(index, filter)? {
+            if let Some(reason) = unsupported(index, &namespace, &name) {
+                selection
+                    .skipped
+                    .push((format!("{namespace}.{name}"), reason));
+            } else {
+                selection.items.insert(format!("{namespace}.{name}"));
+            }
+        }
+    }
+    for filter in excludes {
+        let filter = filter.trim_start_matches('!').trim();
+        if filter.contains("::") {
+            check_method_filter(index, filter)?;
+            selection.method_filters.push(format!("!{filter}"));
+            continue;
+        }
+        for (namespace, name) in matches(index, filter)? {
+            selection.items.remove(&format!("{namespace}.{name}"));
+        }
+    }
+    if selection.items.is_empty() {
+        return Err(Error::Selection("the filters select no item".into()));
+    }
+    Ok(selection)
+}
+
+/// Items `filter` names, or an error with suggestions.
+fn matches(index: &Index, filter: &str) -> Result<Vec<(String, String)>> {
+    if let Some(namespace) = filter.strip_suffix(".*SyncMgr") {
+        let found: Vec<_> = index
+            .namespace_items(namespace)
+            .filter(|(name, _)| extract::is_sync_center_item(name))
+            .map(|(name, _)| (namespace.to_string(), name.to_string()))
+            .collect();
+        return non_empty(index, filter, found);
+    }
+    // A namespace, or a namespace prefix (`Windows.Win32.System`).
+    let namespaces: Vec<&str> = index
+        .namespaces()
+        .filter(|ns| *ns == filter || ns.starts_with(&format!("{filter}.")))
+        .collect();
+    if !namespaces.is_empty() {
+        let mut found = Vec::new();
+        for namespace in namespaces {
+            found.extend(
+                index
+                    .namespace_items(namespace)
+                    .map(|(name, _)| (namespace.to_string(), name.to_string())),
+            );
+        }
+        return non_empty(index, filter, found);
+    }
+    // A fully-qualified item.
+    if let Some((namespace, name)) = filter.rsplit_once('.')
+        && index.get_item(namespace, name).next().is_some()
+    {
+        return Ok(vec![(namespace.to_string(), name.to_string())]);
+    }
+    // A bare item name, in whichever namespace defines it.
+    let found: Vec<_> = index
+        .iter_items()
+        .filter(|(_, name, _)| *name == filter)
+        .map(|(namespace, name, _)| (namespace.to_string(), name.to_string()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    non_empty(index, filter, found)
+}
+
+fn non_empty(
+    index: &Index,
+    filter: &str,
+    found: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>> {
+    if found.is_empty() {
+        Err(unknown(index, filter))
+    } else {
+        Ok(found)
+    }
+}
+
+/// Checks `Namespace.Type::Method`.
+fn check_method_filter(index: &Index, filter: &str) -> Result<()> {
+    let (type_name, method) = filter.split_once("::").unwrap_or((filter, ""));
+    let Some((namespace, name)) = type_name.rsplit_once('.') else {
+        return Err(unknown(index, type_name));
+    };
+    let Some(def) = index.get(namespace, name).next() else {
+        return Err(unknown(index, type_name));
+    };
+    if def.methods().any(|m| m.name() == method) {
+        Ok(())
+    } else {
+        Err(Error::UnknownFilter {
+            name: filter.to_string(),
+            suggestions: closest(
+                method,
+                def.methods().map(|m| format!("{type_name}::{}", m.name())),
+            ),
+        })
+    }
+}
+
+/// Why windows-bindgen 0.100 cannot emit an item, if it cannot: it panics on PROPERTYKEY
+/// constants (`types/cpp_const.rs`).
+fn unsupported(index: &Index, namespace: &str, name: &str) -> Option<&'static str> {
+    index.get_item(namespace, name).find_map(|item| match item {
+        Item::Const(field) => match field.ty() {
+            windows_metadata::Type::ValueName(ty) if ty.name == "PROPERTYKEY" => {
+                Some("windows-bindgen 0.100 cannot emit PROPERTYKEY constants")
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn unknown(index: &Index, filter: &str) -> Error {
+    let candidates = index.namespaces().map(str::to_string).chain(
+        index
+            .iter_items()
+            .map(|(namespace, name, _)| format!("{namespace}.{name}")),
+    );
+    Error::UnknownFilter {
+        name: filter.to_string(),
+        suggestions: closest(filter, candidates),
+    }
+}
+
+/// The (at most five) candidates closest to `wanted`, comparing last path segments by
+/// Jaro-Winkler similarity, best first.
+pub fn closest(wanted: &str, candidates: impl Iterator<Item = String>) -> Vec<String> {
+    let last = |s: &str| {
+        s.rsplit(['.', ':'])
+            .next()
+            .unwrap_or(s)
+            .to_ascii_lowercase()
+    };
+    let wanted_last = last(wanted);
+    let mut scored: Vec<(f64, String)> = candidates
+        .map(|candidate| {
+            let whole = strsim::jaro_winkler(
+                &wanted.to_ascii_lowercase(),
+                &candidate.to_ascii_lowercase(),
+            );
+            let leaf = strsim::jaro_winkler(&wanted_last, &last(&candidate));
+            (whole.max(leaf), candidate)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(5).map(|(_, name)| name).collect()
+}

@@ -1,0 +1,926 @@
+//! The safe skeleton traits, checked enums and ABI adapters, described for the templates.
+//!
+//! Each method is modelled from two sources that must agree: the metadata (parameter names,
+//! directions, optionality, array counts) and the `_Impl` trait windows-bindgen emitted (the
+//! exact ABI types the adapter receives). A missing `_Impl` trait or method is an error, never
+//! a silently smaller skeleton.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quote::ToTokens;
+use windows_metadata::reader::{BufferRelationship, Index, MethodDef, TypeCategory};
+use windows_metadata::{ParamAttributes, Value};
+
+use super::naming;
+use crate::error::{Error, Result};
+use crate::model::selection::Selection;
+use crate::parse::contracts::{Contracts, Enforcement, Implementor, InterfaceEntry, RuleEntry};
+use crate::parse::supplement::Supplement;
+
+/// Everything the skeleton templates render.
+#[derive(Debug, Clone)]
+pub struct SkeletonModel {
+    /// Checked Rust enums.
+    pub enums: Vec<CheckedEnum>,
+    /// Safe traits with their adapters, bases before derived interfaces.
+    pub traits: Vec<SkeletonTrait>,
+}
+
+/// A Rust enum over a metadata enum, with checked conversions.
+#[derive(Debug, Clone)]
+pub struct CheckedEnum {
+    /// Rust name, e.g. `SyncProviderRole`.
+    pub rust: String,
+    /// Bindings name, e.g. `SYNC_PROVIDER_ROLE`.
+    pub raw: String,
+    /// `Namespace.Name` in the metadata.
+    pub windows: String,
+    /// Page UID.
+    pub source: String,
+    /// Whether the bindings declare it as a newtype (`struct X(pub i32)`) rather than an alias.
+    pub newtype: bool,
+    /// The underlying integer type, e.g. `i32`.
+    pub repr: String,
+    /// Valid values.
+    pub variants: Vec<Variant>,
+    /// Values the header defines that are never valid on the wire.
+    pub invalid: Vec<String>,
+}
+
+/// One value of a [`CheckedEnum`].
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Rust name, e.g. `Source`.
+    pub rust: String,
+    /// Bindings constant, e.g. `SPR_SOURCE`.
+    pub raw: String,
+    /// Its integer value.
+    pub value: i64,
+}
+
+/// A safe trait for one COM interface.
+#[derive(Debug, Clone)]
+pub struct SkeletonTrait {
+    /// Windows name, e.g. `IKnowledgeSyncProvider`.
+    pub windows: String,
+    /// Metadata namespace.
+    pub namespace: String,
+    /// Rust trait name, e.g. `KnowledgeSyncProvider`.
+    pub rust: String,
+    /// Module holding the adapters, e.g. `knowledge_sync_provider_abi`.
+    pub module: String,
+    /// `Windows Sync Framework` or `Sync Center`.
+    pub family: &'static str,
+    /// Who implements it, as a phrase for the docs.
+    pub implemented_by: &'static str,
+    /// Page UID.
+    pub source: String,
+    /// One sentence from the contracts.
+    pub summary: String,
+    /// The safe trait of the base interface, if it has one.
+    pub supertrait: Option<String>,
+    /// Methods in vtable order.
+    pub methods: Vec<SkeletonMethod>,
+    /// Rules about the interface as a whole.
+    pub rules: Vec<RuleDoc>,
+}
+
+/// One method of a [`SkeletonTrait`] and its adapter.
+#[derive(Debug, Clone)]
+pub struct SkeletonMethod {
+    /// Windows name, e.g. `BeginSession`.
+    pub windows: String,
+    /// Rust name, e.g. `begin_session`.
+    pub rust: String,
+    /// Safe parameters as `name: Type`.
+    pub safe_params: Vec<String>,
+    /// The safe method's return type.
+    pub safe_return: String,
+    /// The `_Impl` method's parameters as `name: Type`.
+    pub abi_params: Vec<String>,
+    /// The `_Impl` method's return type.
+    pub abi_return: String,
+    /// Statements converting and checking arguments before user code runs.
+    pub preludes: Vec<String>,
+    /// Arguments of the safe call.
+    pub call_args: Vec<String>,
+    /// The pattern binding the safe call's `Ok` value.
+    pub out_pattern: String,
+    /// Statements writing results through out-pointers.
+    pub writebacks: Vec<String>,
+    /// The adapter's final expression on success.
+    pub ret_expr: String,
+    /// Whether the method returns its HRESULT as data (S_FALSE carries meaning).
+    pub keeps_s_false: bool,
+    /// What S_FALSE means, when [`Self::keeps_s_false`].
+    pub s_false_meaning: String,
+    /// What the adapter checks, one line each, for the docs.
+    pub checks: Vec<String>,
+    /// Parameters passed through with their raw ABI type, for the docs.
+    pub raw_params: Vec<String>,
+    /// The method's contract rules.
+    pub rules: Vec<RuleDoc>,
+}
+
+/// A rule as the docs show it.
+#[derive(Debug, Clone)]
+pub struct RuleDoc {
+    /// Rule id.
+    pub id: String,
+    /// The rule.
+    pub text: String,
+    /// The HRESULT it requires, if any.
+    pub returns: Option<String>,
+    /// Page UID.
+    pub source: String,
+    /// Where it is enforced, as a phrase.
+    pub enforced_by: &'static str,
+}
+
+/// Where a rule is enforced, as the docs and the report say it.
+pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
+    match enforcement {
+        Enforcement::Adapter => "the generated ABI adapter",
+        Enforcement::Provider => "the `#[derive(SyncProvider)]` glue",
+        Enforcement::SessionState => "the checked session state host object",
+        Enforcement::Callback => "the `#[derive(SyncCallback)]` glue",
+        Enforcement::Handler => "the `#[derive(SyncMgrHandler)]` glue",
+        Enforcement::SyncmgrSession => "the checked Sync Center session",
+        Enforcement::SyncCenterDouble => "the checking Sync Center double",
+        Enforcement::Documented => "documentation only",
+    }
+}
+
+impl RuleDoc {
+    fn new(rule: &RuleEntry) -> Self {
+        Self {
+            id: rule.id.get_ref().clone(),
+            text: rule.text.trim().to_string(),
+            returns: rule.returns.as_ref().map(|r| r.get_ref().clone()),
+            source: rule.source.get_ref().clone(),
+            enforced_by: enforcement_phrase(*rule.enforced_by.get_ref()),
+        }
+    }
+}
+
+/// The longest wide string an adapter reads from a parameter, in UTF-16 units without the NUL.
+/// Sync Center ids are bounded by `MAX_SYNCMGR_ID` (64, NUL included); other strings by the
+/// length of a `UNICODE_STRING`.
+const ID_BOUND: &str = "::windows_sync::abi::MAX_ID_CHARS";
+const TEXT_BOUND: &str = "::windows_sync::abi::MAX_TEXT_CHARS";
+
+/// Builds the model for every contract interface present in `selection`.
+///
+/// # Errors
+/// [`Error::MissingBinding`] when the bindings lack an `_Impl` trait or method the model needs.
+pub fn build(
+    index: &Index,
+    bindings: &syn::File,
+    contracts: &Contracts,
+    supplement: &Supplement,
+    selection: &Selection,
+) -> Result<SkeletonModel> {
+    let bindings = BindingsIndex::new(bindings);
+    let mut enums = Vec::new();
+    for entry in &contracts.enums {
+        let (namespace, name) = (entry.namespace.get_ref(), entry.name.get_ref());
+        if !selection.contains(namespace, name) && !bindings.has_type(name) {
+            continue;
+        }
+        enums.push(checked_enum(index, &bindings, entry)?);
+    }
+    let enum_names: BTreeMap<String, String> = enums
+        .iter()
+        .map(|e| (e.raw.clone(), e.rust.clone()))
+        .collect();
+
+    let listed: BTreeSet<&str> = contracts
+        .interfaces
+        .iter()
+        .map(|i| i.name.get_ref().as_str())
+        .collect();
+    let mut traits = Vec::new();
+    for entry in &contracts.interfaces {
+        if !selection.contains(entry.namespace.get_ref(), entry.name.get_ref()) {
+            continue;
+        }
+        let context = TraitContext {
+            index,
+            bindings: &bindings,
+            enums: &enum_names,
+            supplement,
+            rules: &contracts.rules,
+            listed: &listed,
+        };
+        traits.push(context.skeleton_trait(entry)?);
+    }
+    // Bases first, so supertraits are declared before use (not required by Rust, but read well).
+    traits.sort_by_key(|t| {
+        (
+            t.supertrait.is_some(),
+            t.namespace.clone(),
+            t.windows.clone(),
+        )
+    });
+    Ok(SkeletonModel { enums, traits })
+}
+
+fn checked_enum(
+    index: &Index,
+    bindings: &BindingsIndex,
+    entry: &crate::parse::contracts::EnumEntry,
+) -> Result<CheckedEnum> {
+    let (namespace, name) = (entry.namespace.get_ref(), entry.name.get_ref());
+    let def = index
+        .get(namespace, name)
+        .find(|d| d.category() == TypeCategory::Enum)
+        .ok_or_else(|| {
+            Error::MissingBinding(format!("enum `{namespace}.{name}` in the metadata"))
+        })?;
+    let values: Vec<(String, i64)> = def
+        .fields()
+        .filter_map(|f| {
+            f.constant()
+                .map(|c| (f.name().to_string(), value_i64(&c.value())))
+        })
+        .collect();
+    let invalid: Vec<String> = entry.invalid.iter().map(|v| v.get_ref().clone()).collect();
+    let valid: Vec<&(String, i64)> = values
+        .iter()
+        .filter(|(n, _)| !invalid.contains(n))
+        .collect();
+    let prefix = entry.strip_prefix.as_ref().map_or_else(
+        || naming::common_prefix(&valid.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()),
+        |p| p.get_ref().clone(),
+    );
+    let repr = bindings
+        .newtype_repr(name)
+        .or_else(|| bindings.alias_target(name))
+        .ok_or_else(|| Error::MissingBinding(format!("the type `{name}`")))?;
+    Ok(CheckedEnum {
+        rust: naming::enum_name(name),
+        raw: name.clone(),
+        windows: format!("{namespace}.{name}"),
+        source: entry.source.get_ref().clone(),
+        newtype: bindings.newtype_repr(name).is_some(),
+        repr,
+        variants: valid
+            .iter()
+            // Two names for one value (`SYNCMGR_HT_MIN` = `SYNCMGR_HT_UNSPECIFIED`): the first wins.
+            .filter(|(raw, value)| {
+                valid
+                    .iter()
+                    .find(|(_, v)| v == value)
+                    .is_some_and(|(first, _)| first == raw)
+            })
+            .map(|(raw, value)| Variant {
+                rust: naming::variant_name(raw, &prefix),
+                raw: raw.clone(),
+                value: *value,
+            })
+            .collect(),
+        invalid,
+    })
+}
+
+fn value_i64(value: &Value) -> i64 {
+    match value {
+        Value::I8(v) => (*v).into(),
+        Value::U8(v) => (*v).into(),
+        Value::I16(v) => (*v).into(),
+        Value::U16(v) => (*v).into(),
+        Value::I32(v) => (*v).into(),
+        Value::U32(v) => (*v).into(),
+        Value::I64(v) => *v,
+        Value::U64(v) => i64::from_ne_bytes(v.to_ne_bytes()),
+        _ => 0,
+    }
+}
+
+struct TraitContext<'a> {
+    index: &'a Index,
+    bindings: &'a BindingsIndex<'a>,
+    enums: &'a BTreeMap<String, String>,
+    supplement: &'a Supplement,
+    rules: &'a [RuleEntry],
+    listed: &'a BTreeSet<&'a str>,
+}
+
+impl TraitContext<'_> {
+    fn skeleton_trait(&self, entry: &InterfaceEntry) -> Result<SkeletonTrait> {
+        let (namespace, name) = (
+            entry.namespace.get_ref().as_str(),
+            entry.name.get_ref().as_str(),
+        );
+        let def = self
+            .index
+            .get(namespace, name)
+            .find(|d| d.category() == TypeCategory::Interface)
+            .ok_or_else(|| {
+                Error::MissingBinding(format!("interface `{namespace}.{name}` in the metadata"))
+            })?;
+        let impl_trait = self.bindings.impl_trait(name).ok_or_else(|| {
+            Error::MissingBinding(format!("`{name}_Impl` (windows-bindgen dropped it)"))
+        })?;
+        let base = def
+            .interface_impls()
+            .filter_map(|i| match i.interface(&[]) {
+                windows_metadata::Type::ClassName(tn) => Some(tn.name),
+                _ => None,
+            })
+            .find(|base| self.listed.contains(base.as_str()));
+        let rust = naming::trait_name(name);
+        let nullable: BTreeSet<&str> = entry
+            .nullable
+            .iter()
+            .map(|n| n.get_ref().as_str())
+            .collect();
+
+        let mut methods = Vec::new();
+        for method in def.methods() {
+            let impl_fn = impl_trait
+                .items
+                .iter()
+                .find_map(|item| match item {
+                    syn::TraitItem::Fn(f) if f.sig.ident == method.name() => Some(f),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    Error::MissingBinding(format!("`{name}_Impl::{}`", method.name()))
+                })?;
+            methods.push(self.method(name, method, impl_fn, &nullable)?);
+        }
+        Ok(SkeletonTrait {
+            windows: name.to_string(),
+            namespace: namespace.to_string(),
+            module: format!("{}_abi", naming::method_name(&rust)),
+            rust,
+            family: if namespace.ends_with("WindowsSync") {
+                "Windows Sync Framework"
+            } else {
+                "Sync Center"
+            },
+            implemented_by: match entry.implemented_by.get_ref() {
+                Implementor::User => "a sync component",
+                Implementor::Host => "the host (Sync Framework or Sync Center, or a test double)",
+            },
+            source: entry.source.get_ref().clone(),
+            summary: entry.summary.trim().to_string(),
+            supertrait: base.map(|b| naming::trait_name(&b)),
+            methods,
+            rules: self
+                .rules
+                .iter()
+                .filter(|r| r.interface.get_ref() == name && r.method.is_none())
+                .map(RuleDoc::new)
+                .collect(),
+        })
+    }
+
+    fn method(
+        &self,
+        interface: &str,
+        method: MethodDef,
+        impl_fn: &syn::TraitItemFn,
+        nullable: &BTreeSet<&str>,
+    ) -> Result<SkeletonMethod> {
+        let windows = method.name().to_string();
+        let s_false = self
+            .supplement
+            .keeps_s_false
+            .iter()
+            .find(|k| k.interface.get_ref() == interface && *k.method.get_ref() == windows);
+        let meta_list: Vec<ParamMeta> = method
+            .params()
+            .filter(|p| p.sequence() > 0)
+            .map(|p| ParamMeta {
+                name: p.name().to_string(),
+                flags: p.flags(),
+                count_of: match p.buffer_relationship() {
+                    Some(BufferRelationship::ElementsParam(i)) => usize::try_from(i).ok(),
+                    _ => None,
+                },
+            })
+            .collect();
+        let abi: Vec<(String, &syn::Type)> = impl_fn
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::FnArg::Typed(t) => Some((t.pat.to_token_stream().to_string(), t.ty.as_ref())),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let counts: BTreeSet<usize> = meta_list.iter().filter_map(|m| m.count_of).collect();
+
+        let mut m = SkeletonMethod {
+            rust: naming::method_name(&windows),
+            windows: windows.clone(),
+            safe_params: Vec::new(),
+            safe_return: String::new(),
+            abi_params: abi
+                .iter()
+                .map(|(n, t)| format!("{n}: {}", tokens(*t)))
+                .collect(),
+            abi_return: tokens(&impl_fn.sig.output)
+                .trim_start_matches("->")
+                .trim()
+                .to_string(),
+            preludes: Vec::new(),
+            call_args: Vec::new(),
+            out_pattern: String::new(),
+            writebacks: Vec::new(),
+            ret_expr: String::new(),
+            keeps_s_false: s_false.is_some(),
+            s_false_meaning: s_false
+                .map(|k| k.meaning.trim().to_string())
+                .unwrap_or_default(),
+            checks: Vec::new(),
+            raw_params: Vec::new(),
+            rules: self
+                .rules
+                .iter()
+                .filter(|r| {
+                    r.interface.get_ref() == interface
+                        && r.method.as_ref().is_some_and(|m| *m.get_ref() == windows)
+                })
+                .map(RuleDoc::new)
+                .collect(),
+        };
+        let mut outs: Vec<(String, String)> = Vec::new();
+        let mut safe_names = BTreeSet::new();
+
+        for (position, (abi_name, abi_ty)) in abi.iter().enumerate() {
+            let meta = meta_list
+                .iter()
+                .find(|p| p.name.to_ascii_lowercase() == *abi_name);
+            let Some(meta) = meta else {
+                return Err(Error::MissingBinding(format!(
+                    "a metadata parameter for `{interface}::{windows}({abi_name})`"
+                )));
+            };
+            let mut safe = naming::param_name(&meta.name);
+            if !safe_names.insert(safe.clone()) || safe == "this" {
+                safe = abi_name.clone();
+            }
+            let metadata_position = meta_list
+                .iter()
+                .position(|p| p.name == meta.name)
+                .unwrap_or(position);
+            if counts.contains(&metadata_position) && is_integer(abi_ty) {
+                // The element count of an array parameter: consumed by that parameter.
+                continue;
+            }
+            let nullable = nullable.contains(format!("{windows}.{}", meta.name).as_str())
+                || meta.flags.contains(ParamAttributes::Optional);
+            let kind = self.classify(abi_ty, meta);
+            self.lower(
+                &mut m,
+                &mut outs,
+                kind,
+                abi_name,
+                &safe,
+                &meta.name,
+                nullable,
+                &abi,
+                &meta_names(method),
+            );
+        }
+
+        // windows-bindgen lifts a trailing `[retval]` out-parameter into the return type.
+        let lifted = result_payload(&impl_fn.sig.output);
+        if let Some(payload) = lifted {
+            if m.keeps_s_false {
+                return Err(Error::MissingBinding(format!(
+                    "a `Result<()>` `_Impl` return on `{interface}::{windows}`, which keeps S_FALSE"
+                )));
+            }
+            let (safe_ty, convert) = self.retval(payload);
+            outs.push((safe_ty, "value".into()));
+            m.ret_expr = format!("Ok({convert})");
+        } else if m.keeps_s_false {
+            // The success code travels first, before any out-parameter.
+            outs.insert(0, ("windows_core::HRESULT".into(), "hresult".into()));
+            m.ret_expr = "Ok(hresult)".into();
+            m.checks.push(format!(
+                "the success code the implementation returns reaches the caller: {}",
+                m.s_false_meaning
+            ));
+        } else {
+            m.ret_expr = "Ok(())".into();
+        }
+
+        let (types, names): (Vec<String>, Vec<String>) = outs.into_iter().unzip();
+        m.safe_return = match types.len() {
+            0 => "windows_core::Result<()>".into(),
+            1 => format!("windows_core::Result<{}>", types[0]),
+            _ => format!("windows_core::Result<({})>", types.join(", ")),
+        };
+        m.out_pattern = match names.len() {
+            0 => "()".into(),
+            1 => names[0].clone(),
+            _ => format!("({})", names.join(", ")),
+        };
+        Ok(m)
+    }
+
+    fn classify(&self, ty: &syn::Type, meta: &ParamMeta) -> Kind {
+        let out = meta.flags.contains(ParamAttributes::Out);
+        let input = meta.flags.contains(ParamAttributes::In);
+        match ty {
+            syn::Type::Reference(r) if last_ident(&r.elem).as_deref() == Some("PCWSTR") => {
+                Kind::StringIn { by_ref: true }
+            }
+            syn::Type::Ptr(p) => {
+                let pointee = p.elem.as_ref();
+                let pointee_name = last_ident(pointee);
+                if p.const_token.is_some() {
+                    if pointee_name.as_deref() == Some("PCWSTR") && meta.count_of.is_some() {
+                        return Kind::StringArray {
+                            count: meta.count_of.unwrap_or_default(),
+                        };
+                    }
+                    if meta.count_of.is_none() && self.is_struct_like(pointee) {
+                        return Kind::ConstRef(tokens(pointee));
+                    }
+                    return Kind::Raw;
+                }
+                if meta.count_of.is_some() || matches!(pointee, syn::Type::Ptr(_)) {
+                    return Kind::Raw;
+                }
+                match pointee_name.as_deref() {
+                    Some("PWSTR") if out && !input => Kind::StringOut,
+                    Some("BOOL") if out && !input => Kind::ValueOut(OutValue::Bool),
+                    Some(name) if out && !input && self.enums.contains_key(name) => {
+                        Kind::ValueOut(OutValue::Enum(self.enums[name].clone()))
+                    }
+                    Some(_)
+                        if out
+                            && !input
+                            && (is_integer(pointee) || self.is_struct_like(pointee)) =>
+                    {
+                        Kind::ValueOut(OutValue::Plain(tokens(pointee)))
+                    }
+                    Some(_)
+                        if out
+                            && input
+                            && (is_integer(pointee) || self.is_struct_like(pointee)) =>
+                    {
+                        Kind::InOut(tokens(pointee))
+                    }
+                    _ => Kind::Raw,
+                }
+            }
+            syn::Type::Path(path) => {
+                let Some(last) = path.path.segments.last() else {
+                    return Kind::Raw;
+                };
+                let name = last.ident.to_string();
+                match name.as_str() {
+                    "Ref" => generic_arg(last).map_or(Kind::Raw, |i| Kind::InterfaceIn(tokens(i))),
+                    "OutRef" => {
+                        generic_arg(last).map_or(Kind::Raw, |i| Kind::InterfaceOut(tokens(i)))
+                    }
+                    "PCWSTR" => Kind::StringIn { by_ref: false },
+                    "BOOL" => Kind::Bool,
+                    _ if self.enums.contains_key(&name) => Kind::Enum(self.enums[&name].clone()),
+                    _ => Kind::Plain(tokens(ty)),
+                }
+            }
+            _ => Kind::Raw,
+        }
+    }
+
+    /// A struct, GUID, HRESULT or integer the safe side can take by reference or value.
+    fn is_struct_like(&self, ty: &syn::Type) -> bool {
+        match last_ident(ty).as_deref() {
+            Some("GUID" | "HRESULT") => true,
+            Some(name) => self.bindings.structs.contains(name),
+            None => false,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn lower(
+        &self,
+        m: &mut SkeletonMethod,
+        outs: &mut Vec<(String, String)>,
+        kind: Kind,
+        abi: &str,
+        safe: &str,
+        windows_param: &str,
+        nullable: bool,
+        abi_params: &[(String, &syn::Type)],
+        meta_names: &[String],
+    ) {
+        let bound = if windows_param.contains("ID") || windows_param.contains("Id") {
+            ID_BOUND
+        } else {
+            TEXT_BOUND
+        };
+        match kind {
+            Kind::Plain(ty) => {
+                m.safe_params.push(format!("{safe}: {ty}"));
+                m.call_args.push(abi.to_string());
+            }
+            Kind::Bool => {
+                m.safe_params.push(format!("{safe}: bool"));
+                m.call_args.push(format!("{abi}.as_bool()"));
+            }
+            Kind::Enum(rust) => {
+                m.safe_params.push(format!("{safe}: {rust}"));
+                m.preludes
+                    .push(format!("let {safe} = {rust}::try_from({abi})?;"));
+                m.call_args.push(safe.to_string());
+                m.checks.push(format!(
+                    "`{windows_param}` is a valid value of [`{rust}`], else `E_INVALIDARG`"
+                ));
+            }
+            Kind::InterfaceIn(interface) if nullable => {
+                m.safe_params.push(format!("{safe}: Option<&{interface}>"));
+                m.call_args.push(format!("{abi}.as_ref()"));
+            }
+            Kind::InterfaceIn(interface) => {
+                m.safe_params.push(format!("{safe}: &{interface}"));
+                m.preludes.push(format!("let {safe} = {abi}.ok()?;"));
+                m.call_args.push(safe.to_string());
+                m.checks
+                    .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
+            }
+            Kind::InterfaceOut(interface) => {
+                m.preludes
+                    .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                let value = if nullable {
+                    format!("Option<{interface}>")
+                } else {
+                    interface.clone()
+                };
+                let write = if nullable {
+                    safe.to_string()
+                } else {
+                    format!("Some({safe})")
+                };
+                m.writebacks.push(format!("{abi}.write({write})?;"));
+                outs.push((value, safe.to_string()));
+                m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER` (checked before user code runs)"));
+            }
+            Kind::StringIn { by_ref } => {
+                let pointer = if by_ref {
+                    format!("*{abi}")
+                } else {
+                    abi.to_string()
+                };
+                if nullable {
+                    m.safe_params.push(format!("{safe}: Option<&str>"));
+                    m.preludes.push(format!("let {safe} = unsafe {{ ::windows_sync::abi::read_wide_opt({pointer}, {bound}) }}?;"));
+                    m.call_args.push(format!("{safe}.as_deref()"));
+                } else {
+                    m.safe_params.push(format!("{safe}: &str"));
+                    m.preludes.push(format!("let {safe} = unsafe {{ ::windows_sync::abi::read_wide({pointer}, {bound}) }}?;"));
+                    m.call_args.push(format!("&{safe}"));
+                    m.checks
+                        .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
+                }
+                m.checks.push(format!(
+                    "`{windows_param}` is valid UTF-16 of at most `{}` units, else `E_INVALIDARG`",
+                    bound.rsplit("::").next().unwrap_or(bound)
+                ));
+            }
+            Kind::StringArray { count } => {
+                let count_abi = meta_names
+                    .get(count)
+                    .and_then(|name| {
+                        abi_params
+                            .iter()
+                            .find(|(n, _)| *n == name.to_ascii_lowercase())
+                    })
+                    .map_or_else(|| "0".to_string(), |(n, _)| n.clone());
+                m.safe_params.push(format!("{safe}: &[String]"));
+                m.preludes.push(format!(
+                    "let {safe} = unsafe {{ ::windows_sync::abi::read_wide_array({abi}, {count_abi}, {bound}) }}?;"
+                ));
+                m.call_args.push(format!("&{safe}"));
+                m.checks.push(format!(
+                    "`{windows_param}` holds `{count_abi}` non-null, valid UTF-16 strings of bounded length, else `E_POINTER` / `E_INVALIDARG`"
+                ));
+            }
+            Kind::StringOut => {
+                m.preludes
+                    .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                m.writebacks.push(format!(
+                    "unsafe {{ {abi}.write(::windows_sync::abi::co_task_wide(&{safe})?) }};"
+                ));
+                outs.push(("String".into(), safe.to_string()));
+                m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER`; the string is allocated with `CoTaskMemAlloc`"));
+            }
+            Kind::ValueOut(value) => {
+                m.preludes
+                    .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                let (safe_ty, convert) = match value {
+                    OutValue::Bool => ("bool".to_string(), format!("{safe}.into()")),
+                    OutValue::Enum(rust) => (rust, format!("{safe}.into()")),
+                    OutValue::Plain(ty) => (ty, safe.to_string()),
+                };
+                m.writebacks
+                    .push(format!("unsafe {{ {abi}.write({convert}) }};"));
+                outs.push((safe_ty, safe.to_string()));
+                m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER` (checked before user code runs)"));
+            }
+            Kind::ConstRef(ty) => {
+                m.safe_params.push(format!("{safe}: &{ty}"));
+                m.preludes.push(format!("let {safe} = unsafe {{ {abi}.as_ref() }}.ok_or_else(::windows_sync::abi::null_pointer)?;"));
+                m.call_args.push(safe.to_string());
+                m.checks
+                    .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
+            }
+            Kind::InOut(ty) => {
+                m.safe_params.push(format!("{safe}: &mut {ty}"));
+                m.preludes.push(format!("let {safe} = unsafe {{ {abi}.as_mut() }}.ok_or_else(::windows_sync::abi::null_pointer)?;"));
+                m.call_args.push(safe.to_string());
+                m.checks
+                    .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
+            }
+            Kind::Raw => {
+                let ty = abi_params
+                    .iter()
+                    .find(|(n, _)| n == abi)
+                    .map(|(_, t)| tokens(*t))
+                    .unwrap_or_default();
+                m.safe_params.push(format!("{safe}: {ty}"));
+                m.call_args.push(abi.to_string());
+                m.raw_params.push(format!(
+                    "`{safe}` is passed through as the raw `{ty}` of the ABI"
+                ));
+            }
+        }
+    }
+
+    /// The safe type and conversion of a `[retval]` windows-bindgen lifted into `Result<T>`.
+    fn retval(&self, payload: &syn::Type) -> (String, String) {
+        match last_ident(payload).as_deref() {
+            Some("PWSTR") => (
+                "String".into(),
+                "::windows_sync::abi::co_task_wide(&value)?".into(),
+            ),
+            Some("BOOL") => ("bool".into(), "value.into()".into()),
+            Some(name) if self.enums.contains_key(name) => {
+                (self.enums[name].clone(), "value.into()".into())
+            }
+            _ => (tokens(payload), "value".into()),
+        }
+    }
+}
+
+fn meta_names(method: MethodDef) -> Vec<String> {
+    method
+        .params()
+        .filter(|p| p.sequence() > 0)
+        .map(|p| p.name().to_string())
+        .collect()
+}
+
+struct ParamMeta {
+    name: String,
+    flags: ParamAttributes,
+    count_of: Option<usize>,
+}
+
+enum Kind {
+    Plain(String),
+    Bool,
+    Enum(String),
+    InterfaceIn(String),
+    InterfaceOut(String),
+    StringIn { by_ref: bool },
+    StringArray { count: usize },
+    StringOut,
+    ValueOut(OutValue),
+    ConstRef(String),
+    InOut(String),
+    Raw,
+}
+
+enum OutValue {
+    Bool,
+    Enum(String),
+    Plain(String),
+}
+
+/// Tokens as Rust source, spaced the way rustfmt would for pointers and paths.
+fn tokens(t: &impl ToTokens) -> String {
+    t.to_token_stream()
+        .to_string()
+        .replace("* mut ", "*mut ")
+        .replace("* const ", "*const ")
+        .replace(" :: ", "::")
+        .replace(" < ", "<")
+        .replace(" >", ">")
+        .replace("< ", "<")
+}
+
+fn last_ident(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+fn generic_arg(segment: &syn::PathSegment) -> Option<&syn::Type> {
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+fn is_integer(ty: &syn::Type) -> bool {
+    matches!(
+        last_ident(ty).as_deref(),
+        Some("u8" | "i8" | "u16" | "i16" | "u32" | "i32" | "u64" | "i64" | "usize" | "isize")
+    )
+}
+
+/// `T` of a `windows_core::Result<T>` return, unless `T` is `()`.
+fn result_payload(output: &syn::ReturnType) -> Option<&syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::Path(path) = ty.as_ref() else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    match generic_arg(last)? {
+        syn::Type::Tuple(t) if t.elems.is_empty() => None,
+        other => Some(other),
+    }
+}
+
+/// What the bindings declare, by name.
+pub(crate) struct BindingsIndex<'a> {
+    impl_traits: BTreeMap<String, &'a syn::ItemTrait>,
+    /// `struct Name(pub repr)` newtypes: name → repr.
+    newtypes: BTreeMap<String, String>,
+    /// `type Name = target`.
+    aliases: BTreeMap<String, String>,
+    /// Every struct name (value types, handles and interfaces).
+    structs: BTreeSet<String>,
+}
+
+impl<'a> BindingsIndex<'a> {
+    pub(crate) fn new(file: &'a syn::File) -> Self {
+        let mut index = Self {
+            impl_traits: BTreeMap::new(),
+            newtypes: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            structs: BTreeSet::new(),
+        };
+        for item in &file.items {
+            match item {
+                syn::Item::Trait(t) => {
+                    if let Some(name) = t.ident.to_string().strip_suffix("_Impl") {
+                        index.impl_traits.insert(name.to_string(), t);
+                    }
+                }
+                syn::Item::Struct(s) => {
+                    let name = s.ident.to_string();
+                    if let syn::Fields::Unnamed(fields) = &s.fields
+                        && fields.unnamed.len() == 1
+                        && let Some(field) = fields.unnamed.first()
+                        && is_integer(&field.ty)
+                    {
+                        index.newtypes.insert(name.clone(), tokens(&field.ty));
+                    }
+                    index.structs.insert(name);
+                }
+                syn::Item::Type(t) => {
+                    index
+                        .aliases
+                        .insert(t.ident.to_string(), tokens(t.ty.as_ref()));
+                }
+                _ => {}
+            }
+        }
+        index
+    }
+
+    pub(crate) fn impl_trait(&self, interface: &str) -> Option<&'a syn::ItemTrait> {
+        self.impl_traits.get(interface).copied()
+    }
+
+    fn newtype_repr(&self, name: &str) -> Option<String> {
+        self.newtypes.get(name).cloned()
+    }
+
+    fn alias_target(&self, name: &str) -> Option<String> {
+        self.aliases.get(name).cloned()
+    }
+
+    fn has_type(&self, name: &str) -> bool {
+        self.structs.contains(name) || self.aliases.contains_key(name)
+    }
+}

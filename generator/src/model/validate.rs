@@ -1,0 +1,407 @@
+//! Checks `contracts.toml` and `supplement.toml` against the metadata: every interface, method,
+//! parameter, enum, enum value and HRESULT they name must exist. All problems are collected and
+//! reported together, each as `file:line:col: what is wrong`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use windows_metadata::Type;
+use windows_metadata::reader::{Index, Item, MethodDef, TypeCategory, TypeDef};
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::model::selection::closest;
+use crate::parse::contracts::{Contracts, SpannedStr};
+use crate::parse::span::SourceText;
+use crate::parse::supplement::Supplement;
+
+/// Checks both files; `Ok` when every name resolves.
+///
+/// # Errors
+/// [`Error::Data`] with one diagnostic per problem, in file order.
+pub fn validate(
+    index: &Index,
+    contracts: &Contracts,
+    contracts_text: &SourceText,
+    supplement: &Supplement,
+    supplement_text: &SourceText,
+) -> Result<()> {
+    let lookup = Lookup::new(index);
+    let mut diagnostics = Vec::new();
+    let mut report = |text: &SourceText, at: &SpannedStr, message: String| {
+        diagnostics.push(text.diagnostic(at.span(), message));
+    };
+
+    // supplement.toml
+    let mut hresults: BTreeSet<String> = lookup.metadata_hresults.clone();
+    for hresult in &supplement.hresults {
+        for name in std::iter::once(&hresult.name).chain(&hresult.aliases) {
+            if !hresults.insert(name.get_ref().clone()) {
+                report(
+                    supplement_text,
+                    name,
+                    format!("HRESULT `{}` is defined twice", name.get_ref()),
+                );
+            }
+        }
+    }
+    for entry in &supplement.keeps_s_false {
+        if let Some(def) = lookup.interface(supplement_text, &entry.interface, &mut report) {
+            lookup.method(supplement_text, def, &entry.method, &mut report);
+        }
+    }
+
+    // contracts.toml: interfaces
+    let listed: BTreeSet<&str> = contracts
+        .interfaces
+        .iter()
+        .map(|i| i.name.get_ref().as_str())
+        .collect();
+    for entry in &contracts.interfaces {
+        let found = index
+            .get(entry.namespace.get_ref(), entry.name.get_ref())
+            .find(|d| d.category() == TypeCategory::Interface);
+        let Some(def) = found else {
+            let candidates = lookup.interfaces.keys().cloned();
+            report(
+                contracts_text,
+                &entry.name,
+                unknown(
+                    "interface",
+                    &format!("{}.{}", entry.namespace.get_ref(), entry.name.get_ref()),
+                    closest(entry.name.get_ref(), candidates),
+                ),
+            );
+            continue;
+        };
+        for base in bases(def) {
+            if base != "IUnknown" && !listed.contains(base.as_str()) {
+                report(
+                    contracts_text,
+                    &entry.name,
+                    format!(
+                        "`{}` extends `{base}`, which must be listed as an [[interface]] too",
+                        entry.name.get_ref()
+                    ),
+                );
+            }
+        }
+        for nullable in &entry.nullable {
+            let Some((method, param)) = nullable.get_ref().split_once('.') else {
+                report(
+                    contracts_text,
+                    nullable,
+                    format!("`{}` must be `Method.param`", nullable.get_ref()),
+                );
+                continue;
+            };
+            match def.methods().find(|m| m.name() == method) {
+                Some(m) => {
+                    if !m.params().any(|p| p.sequence() > 0 && p.name() == param) {
+                        report(
+                            contracts_text,
+                            nullable,
+                            unknown("parameter", nullable.get_ref(), param_names(m, param)),
+                        );
+                    }
+                }
+                None => report(
+                    contracts_text,
+                    nullable,
+                    unknown("method", nullable.get_ref(), method_names(def, method)),
+                ),
+            }
+        }
+    }
+
+    // contracts.toml: enums
+    for entry in &contracts.enums {
+        let found = index
+            .get(entry.namespace.get_ref(), entry.name.get_ref())
+            .find(|d| d.category() == TypeCategory::Enum);
+        let Some(def) = found else {
+            report(
+                contracts_text,
+                &entry.name,
+                unknown(
+                    "enum",
+                    entry.name.get_ref(),
+                    closest(entry.name.get_ref(), lookup.enums.keys().cloned()),
+                ),
+            );
+            continue;
+        };
+        let values = enum_values(def);
+        for invalid in &entry.invalid {
+            if !values.contains(invalid.get_ref()) {
+                report(
+                    contracts_text,
+                    invalid,
+                    unknown(
+                        "value",
+                        invalid.get_ref(),
+                        closest(invalid.get_ref(), values.iter().cloned()),
+                    ),
+                );
+            }
+        }
+        if let Some(prefix) = &entry.strip_prefix {
+            for value in values
+                .iter()
+                .filter(|v| !entry.invalid.iter().any(|i| i.get_ref() == *v))
+            {
+                if !value.starts_with(prefix.get_ref().as_str()) {
+                    report(
+                        contracts_text,
+                        prefix,
+                        format!(
+                            "value `{value}` of `{}` does not start with `{}`",
+                            entry.name.get_ref(),
+                            prefix.get_ref()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    // contracts.toml: rules
+    for rule in &contracts.rules {
+        let Some(def) = lookup.interface(contracts_text, &rule.interface, &mut report) else {
+            continue;
+        };
+        let method = rule
+            .method
+            .as_ref()
+            .and_then(|m| lookup.method(contracts_text, def, m, &mut report));
+        let mut value_enum: Option<TypeDef> = None;
+        if let Some(param) = &rule.param {
+            match (&rule.method, method) {
+                (None, _) => report(
+                    contracts_text,
+                    param,
+                    "a rule with `param` needs `method`".into(),
+                ),
+                (Some(_), None) => {}
+                (Some(_), Some(m)) => {
+                    let position = m
+                        .params()
+                        .filter(|p| p.sequence() > 0)
+                        .position(|p| p.name() == param.get_ref());
+                    match position {
+                        Some(i) => value_enum = lookup.enum_of(m.signature(&[]).types.get(i)),
+                        None => report(
+                            contracts_text,
+                            param,
+                            unknown(
+                                "parameter",
+                                param.get_ref(),
+                                param_names(m, param.get_ref()),
+                            ),
+                        ),
+                    }
+                }
+            }
+        }
+        for value in &rule.values {
+            let known = match value_enum {
+                Some(def) => enum_values(def).contains(value.get_ref()),
+                None => lookup.enum_values.contains(value.get_ref()),
+            };
+            if !known {
+                let candidates: Vec<String> = match value_enum {
+                    Some(def) => enum_values(def).into_iter().collect(),
+                    None => lookup.enum_values.iter().cloned().collect(),
+                };
+                report(
+                    contracts_text,
+                    value,
+                    unknown(
+                        "enum value",
+                        value.get_ref(),
+                        closest(value.get_ref(), candidates.into_iter()),
+                    ),
+                );
+            }
+        }
+        if let Some(returns) = &rule.returns
+            && !hresults.contains(returns.get_ref())
+        {
+            report(
+                contracts_text,
+                returns,
+                unknown(
+                    "HRESULT",
+                    returns.get_ref(),
+                    closest(returns.get_ref(), hresults.iter().cloned()),
+                ),
+            );
+        }
+    }
+
+    diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Data(diagnostics))
+    }
+}
+
+fn unknown(what: &str, name: &str, suggestions: Vec<String>) -> String {
+    if suggestions.is_empty() {
+        format!("unknown {what} `{name}`: the metadata has none of that name")
+    } else {
+        format!(
+            "unknown {what} `{name}`; did you mean {}?",
+            suggestions
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+fn bases(def: TypeDef) -> Vec<String> {
+    def.interface_impls()
+        .filter_map(|i| match i.interface(&[]) {
+            Type::ClassName(tn) => Some(tn.name),
+            _ => None,
+        })
+        .collect()
+}
+
+fn enum_values(def: TypeDef) -> BTreeSet<String> {
+    def.fields()
+        .filter(|f| f.constant().is_some())
+        .map(|f| f.name().to_string())
+        .collect()
+}
+
+fn param_names(method: MethodDef, wanted: &str) -> Vec<String> {
+    closest(
+        wanted,
+        method
+            .params()
+            .filter(|p| p.sequence() > 0)
+            .map(|p| p.name().to_string()),
+    )
+}
+
+fn method_names(def: TypeDef, wanted: &str) -> Vec<String> {
+    closest(wanted, def.methods().map(|m| m.name().to_string()))
+}
+
+/// Name lookups over the whole index.
+struct Lookup<'a> {
+    index: &'a Index,
+    interfaces: BTreeMap<String, TypeDef<'a>>,
+    enums: BTreeMap<String, TypeDef<'a>>,
+    enum_values: BTreeSet<String>,
+    metadata_hresults: BTreeSet<String>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(index: &'a Index) -> Self {
+        let mut lookup = Self {
+            index,
+            interfaces: BTreeMap::new(),
+            enums: BTreeMap::new(),
+            enum_values: BTreeSet::new(),
+            metadata_hresults: BTreeSet::new(),
+        };
+        for def in index.types() {
+            match def.category() {
+                TypeCategory::Interface => {
+                    lookup.interfaces.insert(def.name().to_string(), def);
+                }
+                TypeCategory::Enum => {
+                    lookup.enum_values.extend(enum_values(def));
+                    lookup.enums.insert(def.name().to_string(), def);
+                }
+                _ => {}
+            }
+        }
+        for (_, name, item) in index.iter_items() {
+            if let Item::Const(field) = item
+                && matches!(field.ty(), Type::ValueName(tn) if tn.name == "HRESULT")
+            {
+                lookup.metadata_hresults.insert(name.to_string());
+            }
+        }
+        lookup
+    }
+
+    fn interface(
+        &self,
+        text: &SourceText,
+        name: &SpannedStr,
+        report: &mut impl FnMut(&SourceText, &SpannedStr, String),
+    ) -> Option<TypeDef<'a>> {
+        let found = self.interfaces.get(name.get_ref()).copied();
+        if found.is_none() {
+            report(
+                text,
+                name,
+                unknown(
+                    "interface",
+                    name.get_ref(),
+                    closest(name.get_ref(), self.interfaces.keys().cloned()),
+                ),
+            );
+        }
+        found
+    }
+
+    /// The method `name` of `def` or of one of its bases.
+    fn method(
+        &self,
+        text: &SourceText,
+        def: TypeDef<'a>,
+        name: &SpannedStr,
+        report: &mut impl FnMut(&SourceText, &SpannedStr, String),
+    ) -> Option<MethodDef<'a>> {
+        let mut current = Some(def);
+        let mut candidates = Vec::new();
+        while let Some(interface) = current {
+            if let Some(method) = interface.methods().find(|m| m.name() == name.get_ref()) {
+                return Some(method);
+            }
+            candidates.extend(interface.methods().map(|m| m.name().to_string()));
+            current = bases(interface)
+                .first()
+                .and_then(|base| self.interfaces.get(base).copied());
+        }
+        report(
+            text,
+            name,
+            unknown(
+                &format!("method of `{}`", def.name()),
+                name.get_ref(),
+                closest(name.get_ref(), candidates.into_iter()),
+            ),
+        );
+        None
+    }
+
+    /// The enum a parameter type names, if it is one.
+    fn enum_of(&self, ty: Option<&Type>) -> Option<TypeDef<'a>> {
+        let mut ty = ty?;
+        while let Type::PtrMut(inner, _) | Type::PtrConst(inner, _) = ty {
+            ty = inner;
+        }
+        match ty {
+            Type::ValueName(tn) => self
+                .index
+                .get(&tn.namespace, &tn.name)
+                .find(|d| d.category() == TypeCategory::Enum),
+            _ => None,
+        }
+    }
+}
+
+/// All diagnostics of `error` if it is [`Error::Data`], for tests and tools.
+pub fn diagnostics(error: &Error) -> &[Diagnostic] {
+    match error {
+        Error::Data(diagnostics) => diagnostics,
+        _ => &[],
+    }
+}

@@ -1,0 +1,6 @@
+//! Parsing: the `.winmd` metadata, `contracts.toml` and `supplement.toml`.
+
+pub mod contracts;
+pub mod span;
+pub mod supplement;
+pub mod winmd;

@@ -1,0 +1,74 @@
+//! `supplement.toml`: what the upstream metadata lacks (schema in the file's header comment).
+
+use serde::Deserialize;
+
+use super::contracts::{SpannedStr, check_source, finish, parse_toml};
+use super::span::SourceText;
+use crate::error::Result;
+
+/// The parsed `supplement.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Supplement {
+    /// HRESULTs missing from the metadata.
+    #[serde(default, rename = "hresult")]
+    pub hresults: Vec<HresultEntry>,
+    /// Methods whose S_FALSE carries meaning.
+    #[serde(default)]
+    pub keeps_s_false: Vec<KeepsSFalseEntry>,
+}
+
+/// `[[hresult]]`: an HRESULT the metadata does not carry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HresultEntry {
+    /// Header name, e.g. `SYNC_E_INVALID_OPERATION`.
+    pub name: SpannedStr,
+    /// The 32-bit value, e.g. `0x80041001`.
+    pub value: serde_spanned::Spanned<u32>,
+    /// Other spellings accepted in `contracts.toml`.
+    #[serde(default)]
+    pub aliases: Vec<SpannedStr>,
+    /// Page UID or `header:NAME.h`.
+    pub source: SpannedStr,
+}
+
+/// `[[keeps_s_false]]`: a method whose S_FALSE carries meaning.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeepsSFalseEntry {
+    /// Metadata interface name.
+    pub interface: SpannedStr,
+    /// Metadata method name.
+    pub method: SpannedStr,
+    /// What S_FALSE means.
+    pub meaning: String,
+    /// Page UID.
+    pub source: SpannedStr,
+}
+
+/// Parses `supplement.toml`; errors come back as `file:line:col` diagnostics.
+pub fn parse(source: &SourceText) -> Result<Supplement> {
+    let supplement: Supplement = parse_toml(source)?;
+    let mut diagnostics = Vec::new();
+    for uid in supplement
+        .hresults
+        .iter()
+        .map(|h| &h.source)
+        .chain(supplement.keeps_s_false.iter().map(|k| &k.source))
+    {
+        check_source(source, uid, &mut diagnostics);
+    }
+    for hresult in &supplement.hresults {
+        if *hresult.value.get_ref() & 0x8000_0000 == 0 {
+            diagnostics.push(source.diagnostic(
+                hresult.value.span(),
+                format!(
+                    "{} must be a failure code (high bit set)",
+                    hresult.name.get_ref()
+                ),
+            ));
+        }
+    }
+    finish(supplement, diagnostics)
+}

@@ -1,0 +1,334 @@
+//! Checked conversions at the COM boundary, used by the generated ABI adapters.
+//!
+//! Every function here either succeeds or returns the HRESULT the COM caller should receive;
+//! none panics on a null or hostile pointer, and none reads a wide string past its bound.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use windows_core::{Error, HRESULT, PCWSTR, PWSTR, Result};
+
+use crate::bindings::{E_INVALIDARG, E_OUTOFMEMORY, E_POINTER, E_UNEXPECTED, MAX_SYNCMGR_ID};
+
+/// The longest Sync Center id an adapter reads, in UTF-16 units without the terminating NUL:
+/// `MAX_SYNCMGR_ID` counts the NUL (`NN:syncmgr.ISyncMgrSessionCreator`).
+pub const MAX_ID_CHARS: usize = MAX_SYNCMGR_ID as usize - 1;
+
+/// The longest other wide string an adapter reads, in UTF-16 units without the NUL: the length
+/// limit of a counted Windows string (`UNICODE_STRING`, 65,535 bytes).
+pub const MAX_TEXT_CHARS: usize = 32_767;
+
+/// Runs implementation code, turning a panic into `E_UNEXPECTED` so that it never unwinds across
+/// the COM boundary.
+///
+/// # Errors
+/// What `f` returns, or `E_UNEXPECTED` (with the panic's message) when it panics.
+pub fn guard<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Err(Error::new(
+            E_UNEXPECTED,
+            format!("the implementation panicked: {message}"),
+        ))
+    })
+}
+
+/// `E_INVALIDARG` with `message`.
+pub fn invalid_arg(message: impl std::fmt::Display) -> Error {
+    Error::new(E_INVALIDARG, message.to_string())
+}
+
+/// `E_POINTER`: a required pointer was null.
+pub fn null_pointer() -> Error {
+    Error::from_hresult(E_POINTER)
+}
+
+/// `Err(E_POINTER)` when an out-pointer is null, checked before implementation code runs so
+/// that nothing is computed for a result that cannot be written.
+///
+/// # Errors
+/// `E_POINTER` when `is_null`.
+pub fn check_out(is_null: bool) -> Result<()> {
+    if is_null { Err(null_pointer()) } else { Ok(()) }
+}
+
+/// The UTF-16 units of a NUL-terminated wide string, without the NUL, reading at most
+/// `max_chars + 1` units.
+///
+/// # Errors
+/// `E_POINTER` for null; `E_INVALIDARG` when no NUL comes within `max_chars + 1` units.
+///
+/// # Safety
+/// `text` is null or points to readable memory up to its NUL or `max_chars + 1` units,
+/// whichever comes first.
+pub unsafe fn wide_units<'a>(text: PCWSTR, max_chars: usize) -> Result<&'a [u16]> {
+    if text.is_null() {
+        return Err(null_pointer());
+    }
+    let start = text.as_ptr();
+    for len in 0..=max_chars {
+        // SAFETY: the caller guarantees units up to the NUL or the bound are readable, and the
+        // loop stops at the first NUL.
+        if unsafe { *start.add(len) } == 0 {
+            // SAFETY: `len` units from `start` were just read.
+            return Ok(unsafe { std::slice::from_raw_parts(start, len) });
+        }
+    }
+    Err(invalid_arg(format_args!(
+        "the string is longer than {max_chars} UTF-16 units"
+    )))
+}
+
+/// Reads a required wide string parameter into a `String`.
+///
+/// # Errors
+/// `E_POINTER` for null; `E_INVALIDARG` when it is longer than `max_chars` units or not valid
+/// UTF-16 (an unpaired surrogate).
+///
+/// # Safety
+/// As [`wide_units`].
+pub unsafe fn read_wide(text: PCWSTR, max_chars: usize) -> Result<String> {
+    // SAFETY: forwarded to the caller.
+    let units = unsafe { wide_units(text, max_chars) }?;
+    String::from_utf16(units)
+        .map_err(|_| invalid_arg("the string is not valid UTF-16 (unpaired surrogate)"))
+}
+
+/// Reads an optional wide string parameter: null is `None`.
+///
+/// # Errors
+/// As [`read_wide`], except that null is not an error.
+///
+/// # Safety
+/// As [`wide_units`].
+pub unsafe fn read_wide_opt(text: PCWSTR, max_chars: usize) -> Result<Option<String>> {
+    if text.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded to the caller.
+    unsafe { read_wide(text, max_chars) }.map(Some)
+}
+
+/// Reads an array of `count` required wide strings.
+///
+/// # Errors
+/// `E_POINTER` when the array, or one of its strings, is null while `count > 0`; as
+/// [`read_wide`] for each string.
+///
+/// # Safety
+/// `array` is null or points to `count` readable `PCWSTR`s, each valid as for [`wide_units`].
+pub unsafe fn read_wide_array(
+    array: *const PCWSTR,
+    count: u32,
+    max_chars: usize,
+) -> Result<Vec<String>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if array.is_null() {
+        return Err(null_pointer());
+    }
+    (0..count as usize)
+        // SAFETY: the caller guarantees `count` readable elements.
+        .map(|i| unsafe { read_wide(*array.add(i), max_chars) })
+        .collect()
+}
+
+/// Copies `text` into a NUL-terminated wide string allocated with the COM task allocator
+/// (`CoTaskMemAlloc`), which the caller frees with `CoTaskMemFree` (see [`co_task_free`]).
+///
+/// # Errors
+/// `E_OUTOFMEMORY` when the allocation fails; `E_INVALIDARG` when `text` holds a NUL.
+pub fn co_task_wide(text: &str) -> Result<PWSTR> {
+    if text.contains('\0') {
+        return Err(invalid_arg("a string handed to COM must not contain NUL"));
+    }
+    let units: Vec<u16> = text.encode_utf16().chain(std::iter::once(0)).collect();
+    let bytes = units.len() * size_of::<u16>();
+    let memory = co_task_alloc(bytes).cast::<u16>();
+    if memory.is_null() {
+        return Err(Error::from_hresult(E_OUTOFMEMORY));
+    }
+    // SAFETY: `memory` holds `bytes` writable bytes, aligned for u16, not overlapping `units`.
+    unsafe { std::ptr::copy_nonoverlapping(units.as_ptr(), memory, units.len()) };
+    Ok(PWSTR(memory))
+}
+
+/// Allocates `bytes` with the COM task allocator. Null when out of memory.
+pub fn co_task_alloc(bytes: usize) -> *mut core::ffi::c_void {
+    com_allocator::alloc(bytes)
+}
+
+/// Frees memory from [`co_task_alloc`] (or from any COM component's `CoTaskMemAlloc`);
+/// null is allowed.
+///
+/// # Safety
+/// `memory` is null or was allocated by the COM task allocator and not freed yet.
+pub unsafe fn co_task_free(memory: *mut core::ffi::c_void) {
+    // SAFETY: forwarded to the caller.
+    unsafe { com_allocator::free(memory) }
+}
+
+/// Reads and frees a wide string a COM method handed out (`CoTaskMemFree` after reading).
+///
+/// # Errors
+/// As [`read_wide`] with [`MAX_TEXT_CHARS`]; the memory is freed in every case.
+///
+/// # Safety
+/// `text` is null or a NUL-terminated string allocated with the COM task allocator.
+pub unsafe fn take_co_task_wide(text: PWSTR) -> Result<String> {
+    // SAFETY: forwarded to the caller.
+    let result = unsafe { read_wide(PCWSTR(text.0), MAX_TEXT_CHARS) };
+    // SAFETY: the caller hands over ownership.
+    unsafe { co_task_free(text.0.cast()) };
+    result
+}
+
+/// Whether `code` is a success code other than S_OK (S_FALSE and the like).
+pub fn is_other_success(code: HRESULT) -> bool {
+    code.is_ok() && code.0 != 0
+}
+
+#[cfg(windows)]
+mod com_allocator {
+    windows_link::link!("ole32.dll" "system" fn CoTaskMemAlloc(cb: usize) -> *mut core::ffi::c_void);
+    windows_link::link!("ole32.dll" "system" fn CoTaskMemFree(pv: *const core::ffi::c_void));
+
+    pub(super) fn alloc(bytes: usize) -> *mut core::ffi::c_void {
+        // SAFETY: CoTaskMemAlloc has no preconditions.
+        unsafe { CoTaskMemAlloc(bytes) }
+    }
+
+    pub(super) unsafe fn free(memory: *mut core::ffi::c_void) {
+        // SAFETY: the caller passes null or memory from CoTaskMemAlloc.
+        unsafe { CoTaskMemFree(memory) }
+    }
+}
+
+/// Off Windows there is no COM task allocator; this one keeps its pairing rule (memory from
+/// `alloc` is released only by `free`) on the system allocator, so in-process tests exercise
+/// the same ownership as on Windows.
+#[cfg(not(windows))]
+mod com_allocator {
+    use std::alloc::{Layout, dealloc};
+
+    /// The header in front of each block, holding its size; keeps 16-byte alignment.
+    const HEADER: usize = 16;
+
+    pub(super) fn alloc(bytes: usize) -> *mut core::ffi::c_void {
+        let Some(layout) = bytes
+            .checked_add(HEADER)
+            .and_then(|total| Layout::from_size_align(total, HEADER).ok())
+        else {
+            return std::ptr::null_mut();
+        };
+        // SAFETY: `layout` has a non-zero size.
+        let block = unsafe { std::alloc::alloc(layout) };
+        if block.is_null() {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: the block is at least HEADER bytes, aligned for usize.
+        unsafe {
+            block.cast::<usize>().write(bytes);
+            block.add(HEADER).cast()
+        }
+    }
+
+    pub(super) unsafe fn free(memory: *mut core::ffi::c_void) {
+        if memory.is_null() {
+            return;
+        }
+        // SAFETY: `memory` came from `alloc`, which put the size HEADER bytes before it.
+        unsafe {
+            let block = memory.cast::<u8>().sub(HEADER);
+            let bytes = block.cast::<usize>().read();
+            dealloc(
+                block,
+                Layout::from_size_align_unchecked(bytes + HEADER, HEADER),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wide(text: &str) -> Vec<u16> {
+        text.encode_utf16().chain(std::iter::once(0)).collect()
+    }
+
+    #[test]
+    fn wide_strings_are_read_up_to_their_bound() {
+        let text = wide("item-1");
+        assert_eq!(
+            unsafe { read_wide(PCWSTR(text.as_ptr()), 6) }.unwrap(),
+            "item-1"
+        );
+        let long = unsafe { read_wide(PCWSTR(text.as_ptr()), 5) }.unwrap_err();
+        assert_eq!(long.code(), E_INVALIDARG);
+        // A buffer without NUL is never read past its bound: 4 units, bound 3.
+        let unterminated = [0x41u16; 4];
+        let error = unsafe { read_wide(PCWSTR(unterminated.as_ptr()), 3) }.unwrap_err();
+        assert_eq!(error.code(), E_INVALIDARG);
+        assert_eq!(
+            unsafe { read_wide(PCWSTR::null(), 3) }.unwrap_err().code(),
+            E_POINTER
+        );
+        assert_eq!(unsafe { read_wide_opt(PCWSTR::null(), 3) }.unwrap(), None);
+    }
+
+    #[test]
+    fn invalid_utf16_is_rejected() {
+        let lone_surrogate = [0xD800u16, 0];
+        let error = unsafe { read_wide(PCWSTR(lone_surrogate.as_ptr()), 8) }.unwrap_err();
+        assert_eq!(error.code(), E_INVALIDARG);
+    }
+
+    #[test]
+    fn string_arrays_check_every_element() {
+        let a = wide("a");
+        let array = [PCWSTR(a.as_ptr()), PCWSTR::null()];
+        assert_eq!(
+            unsafe { read_wide_array(array.as_ptr(), 1, 8) }.unwrap(),
+            ["a"]
+        );
+        assert_eq!(
+            unsafe { read_wide_array(array.as_ptr(), 2, 8) }
+                .unwrap_err()
+                .code(),
+            E_POINTER
+        );
+        assert_eq!(
+            unsafe { read_wide_array(std::ptr::null(), 1, 8) }
+                .unwrap_err()
+                .code(),
+            E_POINTER
+        );
+        assert!(
+            unsafe { read_wide_array(std::ptr::null(), 0, 8) }
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn co_task_strings_round_trip() {
+        let text = co_task_wide("Sync Center – ünïcode").unwrap();
+        assert_eq!(
+            unsafe { take_co_task_wide(text) }.unwrap(),
+            "Sync Center – ünïcode"
+        );
+        assert_eq!(co_task_wide("a\0b").unwrap_err().code(), E_INVALIDARG);
+    }
+
+    #[test]
+    fn panics_become_e_unexpected() {
+        let error = guard::<()>(|| panic!("boom")).unwrap_err();
+        assert_eq!(error.code(), E_UNEXPECTED);
+        assert_eq!(guard(|| Ok(7)).unwrap(), 7);
+    }
+}
