@@ -17,7 +17,9 @@
 #     has neither the target nor rust-src. mingw-w64's gcc links.
 #   - Wine 8.0 runs the test binaries (cargo's target runner, doctests too).
 #   - Wine 8.0 lacks bcryptprimitives.dll (ProcessPrng), which Rust's std
-#     imports: scripts/wine/processprng.c is a shim DLL put into the prefix.
+#     imports, and its combase.dll aborts in RoOriginateErrorW, which every
+#     windows_core::Error::new(code, "message") calls: scripts/wine/processprng.c
+#     is a shim DLL, put into the prefix, that fixes both.
 #
 # Environment:
 #   WINDOWS_SYNC_ROOT   workspace root (default: the parent of this script's dir)
@@ -25,9 +27,14 @@
 #   WINDOWS_TARGET_DIR  target dir of the Windows build (default: <target>/windows)
 #   WINEPREFIX          Wine prefix (default: <target>/wine-prefix); reused if present
 #   WINEDEBUG           default -all
+#   WINEDLLOVERRIDES    default "mscoree,mshtml=;winedbg.exe=d"
+#   WINDOWS_TEST_CHECK_RESULTS=0  don't require a "test result:" line per test
+#                       binary (needed only for harness = false test targets)
 #
-# Exit status: that of `cargo test` (101 when a test fails), or non-zero when a
-# setup step fails. Never writes build.target into any .cargo/config.toml.
+# Exit status: that of `cargo test` (101 when a test fails); 1 when cargo said 0
+# but the output shows a crash under Wine; non-zero when a setup step fails.
+# The build's output is also saved in <windows target dir>/test-windows-output.log.
+# Never writes build.target into any .cargo/config.toml.
 set -euo pipefail
 
 readonly TARGET_TRIPLE=x86_64-pc-windows-gnu
@@ -44,7 +51,9 @@ win_target_dir=${WINDOWS_TARGET_DIR:-$host_target_dir/windows}
 export WINEPREFIX=${WINEPREFIX:-$host_target_dir/wine-prefix}
 [[ $WINEPREFIX == /* ]] || WINEPREFIX=$PWD/$WINEPREFIX # Wine wants it absolute
 export WINEDEBUG=${WINEDEBUG:--all}
-export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=} # no Mono/Gecko prompts
+# mscoree,mshtml=: no Mono/Gecko install prompts. winedbg.exe=d: no crash
+# debugger; with it a crashed test binary can exit with status 0 (seen here).
+export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=;winedbg.exe=d}
 
 log() { printf '[test-windows] %s\n' "$*" >&2; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -134,7 +143,7 @@ start_phase
 shim_dll=$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll
 if [[ ! -f $shim_dll || $shim_src -nt $shim_dll ]]; then
     x86_64-w64-mingw32-gcc -O2 -Wall -shared -static-libgcc -s \
-        -o "$shim_dll.tmp" "$shim_src" -lbcrypt
+        -o "$shim_dll.tmp" "$shim_src" -lbcrypt -loleaut32 -luuid
     mv -f "$shim_dll.tmp" "$shim_dll"
     end_phase shim "built"
 else
@@ -153,8 +162,26 @@ for arg in "${args[@]}"; do
 done
 $selects_package || args=(--workspace "${args[@]}")
 
+# A test binary that crashes under Wine can end with exit status 0 (Windows
+# exit codes reach Linux truncated to 8 bits), so the output is checked too:
+# every test binary must print libtest's "test result:" line, and Wine must not
+# report an unhandled exception or an unimplemented function.
+# WINDOWS_TEST_CHECK_RESULTS=0 turns off the first check (for harness = false
+# targets); libtest's --list, --format and --help turn it off by themselves.
+check_results=${WINDOWS_TEST_CHECK_RESULTS:-1}
+after_dashdash=false
+for arg in "${args[@]}"; do
+    if $after_dashdash; then
+        case $arg in --list | --format | --format=* | --help | -h) check_results=0 ;; esac
+    fi
+    [[ $arg == -- ]] && after_dashdash=true
+done
+
 start_phase
 log "cargo test --target $TARGET_TRIPLE -Zbuild-std ${args[*]}  (in $root, target dir $win_target_dir)"
+mkdir -p "$win_target_dir"
+out_log=$win_target_dir/test-windows-output.log
+[[ -t 1 ]] && export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-always}
 rc=0
 (
     cd "$root"
@@ -167,9 +194,28 @@ rc=0
     export CARGO_TARGET_DIR=$win_target_dir
     export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine
     exec /usr/bin/cargo test --target "$TARGET_TRIPLE" -Zbuild-std "${args[@]}"
-) || rc=$?
+) 2>&1 | tee "$out_log" || rc=$?
+
+plain_output() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$out_log"; }
+crashes=$(plain_output | grep -E '^(wine: (Unhandled|Unimplemented function|Call from .* to unimplemented function)|Unhandled exception)' | sort -u || true)
+if [[ -n $crashes ]]; then
+    log "Wine reported a crash:"
+    printf '%s\n' "$crashes" | sed 's/^/[test-windows]   /' >&2
+    ((rc)) || rc=1
+fi
+if ((check_results)); then
+    no_result=$(plain_output | awk '
+        /^ +(Running|Doc-tests) / { if (open) print hdr; hdr = $0; sub(/^ +/, "", hdr); open = 1; next }
+        /^test result: / { open = 0 }
+        END { if (open) print hdr }')
+    if [[ -n $no_result ]]; then
+        log "test binaries that ended without a 'test result:' line (crashed?):"
+        printf '%s\n' "$no_result" | sed 's/^/[test-windows]   /' >&2
+        ((rc)) || rc=1
+    fi
+fi
 end_phase build+test "exit $rc"
 if ((rc != 0)); then
-    log "FAILED: cargo test exited with $rc"
+    log "FAILED (exit $rc); output saved in $out_log"
 fi
 exit "$rc"

@@ -103,6 +103,8 @@ pub fn resolve(index: &Index, filters: &[String]) -> Result<Selection> {
     if selection.items.is_empty() {
         return Err(Error::Selection("the filters select no item".into()));
     }
+    selection.skipped.sort();
+    selection.skipped.dedup();
     Ok(selection)
 }
 

@@ -561,6 +561,10 @@ impl TraitContext<'_> {
                     {
                         Kind::ValueOut(OutValue::Plain(tokens(pointee)))
                     }
+                    // An in/out enum (`pnCancelRequest`) is what the callee answers: an out value.
+                    Some(name) if out && input && self.enums.contains_key(name) => {
+                        Kind::ValueOut(OutValue::Enum(self.enums[name].clone()))
+                    }
                     Some(_)
                         if out
                             && input
@@ -714,17 +718,22 @@ impl TraitContext<'_> {
                 m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER`; the string is allocated with `CoTaskMemAlloc`"));
             }
             Kind::ValueOut(value) => {
-                m.preludes
-                    .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                if !nullable {
+                    m.preludes.push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                }
                 let (safe_ty, convert) = match value {
                     OutValue::Bool => ("bool".to_string(), format!("{safe}.into()")),
                     OutValue::Enum(rust) => (rust, format!("{safe}.into()")),
                     OutValue::Plain(ty) => (ty, safe.to_string()),
                 };
-                m.writebacks
-                    .push(format!("unsafe {{ {abi}.write({convert}) }};"));
+                if nullable {
+                    m.writebacks.push(format!("if !{abi}.is_null() {{ unsafe {{ {abi}.write({convert}) }}; }}"));
+                    m.checks.push(format!("`{windows_param}` may be null: the value is then not written"));
+                } else {
+                    m.writebacks.push(format!("unsafe {{ {abi}.write({convert}) }};"));
+                    m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER` (checked before user code runs)"));
+                }
                 outs.push((safe_ty, safe.to_string()));
-                m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER` (checked before user code runs)"));
             }
             Kind::ConstRef(ty) => {
                 m.safe_params.push(format!("{safe}: &{ty}"));

@@ -223,7 +223,8 @@ fn is_kebab_id(id: &str) -> bool {
         })
 }
 
-pub(crate) fn finish<T>(value: T, diagnostics: Vec<Diagnostic>) -> Result<T> {
+pub(crate) fn finish<T>(value: T, mut diagnostics: Vec<Diagnostic>) -> Result<T> {
+    diagnostics.sort_by_key(|d| (d.line, d.column));
     if diagnostics.is_empty() {
         Ok(value)
     } else {

@@ -386,15 +386,14 @@ pub trait SyncCallback {
     /// - pFullEnumerationAction receives the SYNC_FULL_ENUMERATION_ACTION that tells the session how to handle the full enumeration; if no callback is registered, Windows Sync uses SFEA_ABORT. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-full-enumeration-needed.action`)
     /// - pFullEnumerationAction is an out parameter; a NULL pointer is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the generated ABI adapter; rule `callback.on-full-enumeration-needed.null-out-pointer`)
     ///
-    /// # Raw parameters
-    /// - `full_enumeration_action` is passed through as the raw `*mut SYNC_FULL_ENUMERATION_ACTION` of the ABI
+    /// # Checked before this method runs
+    /// - `pFullEnumerationAction` is not null, else `E_POINTER` (checked before user code runs)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn on_full_enumeration_needed(
         &self,
-        full_enumeration_action: *mut SYNC_FULL_ENUMERATION_ACTION,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<SyncFullEnumerationAction>;
     /// `ISyncCallback::OnRecoverableError`.
     ///
     /// # Contract
@@ -472,9 +471,11 @@ pub mod sync_callback_abi {
         this: &T,
         pfullenumerationaction: *mut SYNC_FULL_ENUMERATION_ACTION,
     ) -> windows_core::Result<()> {
-        let () = ::windows_sync::abi::guard(|| {
-            this.on_full_enumeration_needed(pfullenumerationaction)
+        ::windows_sync::abi::check_out(pfullenumerationaction.is_null())?;
+        let full_enumeration_action = ::windows_sync::abi::guard(|| {
+            this.on_full_enumeration_needed()
         })?;
+        unsafe { pfullenumerationaction.write(full_enumeration_action.into()) };
         Ok(())
     }
     /// Calls [`SyncCallback::on_recoverable_error`] for `ISyncCallback::OnRecoverableError`: converts and
@@ -1296,9 +1297,7 @@ pub trait SyncMgrSyncCallback {
     /// - `pszProgressText` is not null, else `E_POINTER`
     /// - `pszProgressText` is valid UTF-16 of at most `MAX_TEXT_CHARS` units, else `E_INVALIDARG`
     /// - `nStatus` is a valid value of [`SyncmgrProgressStatus`], else `E_INVALIDARG`
-    ///
-    /// # Raw parameters
-    /// - `cancel_request` is passed through as the raw `*mut SYNCMGR_CANCEL_REQUEST` of the ABI
+    /// - `pnCancelRequest` may be null: the value is then not written
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1309,24 +1308,20 @@ pub trait SyncMgrSyncCallback {
         status: SyncmgrProgressStatus,
         current_step: u32,
         max_step: u32,
-        cancel_request: *mut SYNCMGR_CANCEL_REQUEST,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<SyncmgrCancelRequest>;
     /// `ISyncMgrSyncCallback::SetHandlerProgressText`.
     ///
     /// # Checked before this method runs
     /// - `pszProgressText` is not null, else `E_POINTER`
     /// - `pszProgressText` is valid UTF-16 of at most `MAX_TEXT_CHARS` units, else `E_INVALIDARG`
-    ///
-    /// # Raw parameters
-    /// - `cancel_request` is passed through as the raw `*mut SYNCMGR_CANCEL_REQUEST` of the ABI
+    /// - `pnCancelRequest` may be null: the value is then not written
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn set_handler_progress_text(
         &self,
         progress_text: &str,
-        cancel_request: *mut SYNCMGR_CANCEL_REQUEST,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<SyncmgrCancelRequest>;
     /// `ISyncMgrSyncCallback::ReportEvent`.
     ///
     /// # Contract
@@ -1375,13 +1370,15 @@ pub trait SyncMgrSyncCallback {
     /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
     ///
     /// # Checked before this method runs
-    /// - `pszItemID` is not null, else `E_POINTER`
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
     /// - the success code the implementation returns reaches the caller: A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn can_continue(&self, item_id: &str) -> windows_core::Result<windows_core::HRESULT>;
+    fn can_continue(
+        &self,
+        item_id: Option<&str>,
+    ) -> windows_core::Result<windows_core::HRESULT>;
     /// `ISyncMgrSyncCallback::QueryForAdditionalItems`.
     ///
     /// Returns the success code as data (first, before any out-value): No items are pending; ppenumItemIDs and ppenumPunks are NULL.
@@ -1485,7 +1482,7 @@ pub mod sync_mgr_sync_callback_abi {
             )
         }?;
         let status = SyncmgrProgressStatus::try_from(nstatus)?;
-        let () = ::windows_sync::abi::guard(|| {
+        let cancel_request = ::windows_sync::abi::guard(|| {
             this
                 .report_progress(
                     &item_id,
@@ -1493,9 +1490,11 @@ pub mod sync_mgr_sync_callback_abi {
                     status,
                     ucurrentstep,
                     umaxstep,
-                    pncancelrequest,
                 )
         })?;
+        if !pncancelrequest.is_null() {
+            unsafe { pncancelrequest.write(cancel_request.into()) };
+        }
         Ok(())
     }
     /// Calls [`SyncMgrSyncCallback::set_handler_progress_text`] for `ISyncMgrSyncCallback::SetHandlerProgressText`: converts and
@@ -1515,9 +1514,12 @@ pub mod sync_mgr_sync_callback_abi {
                 ::windows_sync::abi::MAX_TEXT_CHARS,
             )
         }?;
-        let () = ::windows_sync::abi::guard(|| {
-            this.set_handler_progress_text(&progress_text, pncancelrequest)
+        let cancel_request = ::windows_sync::abi::guard(|| {
+            this.set_handler_progress_text(&progress_text)
         })?;
+        if !pncancelrequest.is_null() {
+            unsafe { pncancelrequest.write(cancel_request.into()) };
+        }
         Ok(())
     }
     /// Calls [`SyncMgrSyncCallback::report_event`] for `ISyncMgrSyncCallback::ReportEvent`: converts and
@@ -1595,12 +1597,14 @@ pub mod sync_mgr_sync_callback_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let item_id = unsafe {
-                ::windows_sync::abi::read_wide(
+                ::windows_sync::abi::read_wide_opt(
                     *pszitemid,
                     ::windows_sync::abi::MAX_ID_CHARS,
                 )
             }?;
-            let hresult = ::windows_sync::abi::guard(|| this.can_continue(&item_id))?;
+            let hresult = ::windows_sync::abi::guard(|| {
+                this.can_continue(item_id.as_deref())
+            })?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
