@@ -68,7 +68,7 @@ fn seed_interfaces_match_the_windows_crate() {
     check::<ISyncMgrHandler>(&shell, ours, "ISyncMgrHandler", 8);
     check::<ISyncMgrSyncCallback>(&shell, ours, "ISyncMgrSyncCallback", 10);
     check::<ISyncMgrSessionCreator>(&shell, ours, "ISyncMgrSessionCreator", 1);
-    check::<ISyncMgrHandlerInfo>(&shell, ours, "ISyncMgrHandlerInfo", 6);
+    check::<ISyncMgrHandlerInfo>(&shell, ours, "ISyncMgrHandlerInfo", 7);
     check::<ISyncMgrSyncItemContainer>(&shell, ours, "ISyncMgrSyncItemContainer", 3);
 }
 
