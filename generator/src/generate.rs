@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::bundled;
 use crate::contain::contain_internal;
-use crate::emit::bindings::{SFalseReport, keep_s_false, portable_bstr, run_bindgen};
+use crate::emit::bindings::{
+    SFalseReport, check_retval_pointers, keep_s_false, portable_bstr, run_bindgen,
+};
 use crate::emit::{format, report, rust};
 use crate::error::{Error, Result};
 use crate::model::{selection, skeleton, validate};
@@ -60,6 +62,8 @@ pub struct Generated {
     pub hresults: usize,
     /// Methods whose S_FALSE the bindings now keep.
     pub s_false: SFalseReport,
+    /// Vtable shims given a null check of their `[retval]` out-pointer.
+    pub null_checked: usize,
     /// Wall time of the generation.
     pub elapsed: Duration,
 }
@@ -142,7 +146,7 @@ fn run(options: &Options) -> Result<Generated> {
     let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let raw_bindings = run_bindgen(&metadata, &selection, &scratch.path().join("bindings.rs"))?;
     let (bindings, s_false) = keep_s_false(&raw_bindings, &supplement.keeps_s_false)?;
-    let bindings = portable_bstr(&bindings);
+    let (bindings, null_checked) = check_retval_pointers(&portable_bstr(&bindings))?;
     drop(raw_bindings);
     let ast = syn::parse_file(&bindings).map_err(|e| Error::Render {
         file: "bindings.rs".into(),
@@ -193,6 +197,7 @@ fn run(options: &Options) -> Result<Generated> {
         rules: contracts.rules.len(),
         hresults: supplement.hresults.len(),
         s_false,
+        null_checked,
         elapsed: started.elapsed(),
     })
 }

@@ -108,6 +108,10 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
         generated.hresults,
         generated.elapsed.as_secs_f64() * 1000.0
     );
+    println!(
+        "{} vtable shims now answer E_POINTER for a null [retval] pointer",
+        generated.null_checked
+    );
     if !generated.s_false.impl_side.is_empty() {
         println!(
             "S_FALSE kept on the _Impl side of {}",

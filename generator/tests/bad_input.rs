@@ -1,4 +1,6 @@
 //! Bad input gets a clear error that says what and where, never a panic.
+// Test helpers fail loudly by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 
@@ -19,7 +21,10 @@ fn contracts_file(text: &str) -> tempfile::NamedTempFile {
 
 fn winmd(bytes: Vec<u8>, name: &str) -> Options {
     Options {
-        inputs: vec![Input::Bytes { origin: name.into(), bytes }],
+        inputs: vec![Input::Bytes {
+            origin: name.into(),
+            bytes,
+        }],
         ..Options::default()
     }
 }
@@ -30,28 +35,68 @@ fn unknown_filter_names_the_closest_real_names() {
         filters: vec!["Windows.Win32.UI.Shell.ISyncMgrHandlr".into()],
         ..Options::default()
     });
-    let Error::UnknownFilter { name, suggestions } = &error else { panic!("{error}") };
+    let Error::UnknownFilter { name, suggestions } = &error else {
+        panic!("{error}")
+    };
     assert_eq!(name, "Windows.Win32.UI.Shell.ISyncMgrHandlr");
-    assert_eq!(suggestions.first().map(String::as_str), Some("Windows.Win32.UI.Shell.ISyncMgrHandler"));
-    assert!(error.to_string().contains("closest names in the metadata: Windows.Win32.UI.Shell.ISyncMgrHandler"), "{error}");
+    assert_eq!(
+        suggestions.first().map(String::as_str),
+        Some("Windows.Win32.UI.Shell.ISyncMgrHandler")
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("closest names in the metadata: Windows.Win32.UI.Shell.ISyncMgrHandler"),
+        "{error}"
+    );
 
-    let error = generate_with(Options { filters: vec!["IKnowledgeSyncProvidr::BeginSession".into()], ..Options::default() });
-    assert!(matches!(error, Error::UnknownFilter { .. }), "{error}");
     let error = generate_with(Options {
-        filters: vec!["Windows.Win32.System.WindowsSync.IKnowledgeSyncProvider::BeginSesion".into()],
+        filters: vec!["IKnowledgeSyncProvidr::BeginSession".into()],
         ..Options::default()
     });
-    assert!(error.to_string().contains("IKnowledgeSyncProvider::BeginSession"), "{error}");
-    let error = generate_with(Options { filters: vec!["!NoSuchThing".into()], ..Options::default() });
+    assert!(matches!(error, Error::UnknownFilter { .. }), "{error}");
+    let error = generate_with(Options {
+        filters: vec![
+            "Windows.Win32.System.WindowsSync.IKnowledgeSyncProvider::BeginSesion".into(),
+        ],
+        ..Options::default()
+    });
+    assert!(
+        error
+            .to_string()
+            .contains("IKnowledgeSyncProvider::BeginSession"),
+        "{error}"
+    );
+    let error = generate_with(Options {
+        filters: vec!["!NoSuchThing".into()],
+        ..Options::default()
+    });
     assert!(matches!(error, Error::UnknownFilter { .. }), "{error}");
 }
 
 #[test]
 fn truncated_winmd_is_an_error() {
-    for cut in [0, 16, 200, 4096, bundled::WINMD.len() / 2, bundled::WINMD.len() * 9 / 10] {
+    for cut in [
+        0,
+        16,
+        200,
+        4096,
+        bundled::WINMD.len() / 2,
+        bundled::WINMD.len() * 9 / 10,
+    ] {
         let error = generate_with(winmd(bundled::WINMD[..cut].to_vec(), "cut.winmd"));
-        assert!(matches!(error, Error::Winmd { .. } | Error::Bindgen(_) | Error::Internal { .. }), "cut at {cut}: {error}");
-        assert!(error.to_string().contains("cut.winmd") || matches!(error, Error::Bindgen(_) | Error::Internal { .. }), "cut at {cut}: {error}");
+        assert!(
+            matches!(
+                error,
+                Error::Winmd { .. } | Error::Bindgen(_) | Error::Internal { .. }
+            ),
+            "cut at {cut}: {error}"
+        );
+        assert!(
+            error.to_string().contains("cut.winmd")
+                || matches!(error, Error::Bindgen(_) | Error::Internal { .. }),
+            "cut at {cut}: {error}"
+        );
     }
 }
 
@@ -71,21 +116,38 @@ fn corrupt_winmd_is_an_error_or_a_faithful_generation() {
         let _outcome = generate(&winmd(bytes, "corrupt.winmd"));
     }
     let error = generate_with(winmd(b"MZ not a winmd at all".to_vec(), "text.winmd"));
-    assert!(error.to_string().starts_with("text.winmd: not a readable .winmd file"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("text.winmd: not a readable .winmd file"),
+        "{error}"
+    );
 }
 
 #[test]
 fn missing_input_file_is_named() {
-    let error = generate_with(Options { inputs: vec![Input::Path("/no/such/file.winmd".into())], ..Options::default() });
-    assert!(error.to_string().starts_with("/no/such/file.winmd: "), "{error}");
+    let error = generate_with(Options {
+        inputs: vec![Input::Path("/no/such/file.winmd".into())],
+        ..Options::default()
+    });
+    assert!(
+        error.to_string().starts_with("/no/such/file.winmd: "),
+        "{error}"
+    );
 }
 
 #[test]
 fn contracts_syntax_error_is_located() {
     let file = contracts_file("[[interface]]\nname = \"ISyncProvider\"\nnamespace = \n");
-    let error = generate_with(Options { contracts: Some(file.path().into()), ..Options::default() });
+    let error = generate_with(Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    });
     let text = error.to_string();
-    assert!(text.starts_with(&format!("{}:3:", file.path().display())), "{text}");
+    assert!(
+        text.starts_with(&format!("{}:3:", file.path().display())),
+        "{text}"
+    );
 }
 
 #[test]
@@ -134,7 +196,10 @@ source = "winsync.IKnowledgeSyncProvider"
 text = "t"
 "#;
     let file = contracts_file(text);
-    let Err(Error::Data(diagnostics)) = generate(&Options { contracts: Some(file.path().into()), ..Options::default() }) else {
+    let Err(Error::Data(diagnostics)) = generate(&Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    }) else {
         panic!("the file must be rejected");
     };
     let shown: Vec<String> = diagnostics
@@ -143,16 +208,35 @@ text = "t"
         .collect();
     // Shape errors come first (the file is not checked against the metadata until they are gone).
     assert_eq!(shown.len(), 2, "{shown:#?}");
-    assert!(shown[0].starts_with("38:6: rule id `provider.c` is already used on line 27"), "{shown:#?}");
-    assert!(shown[1].starts_with("41:10: `winsync.IKnowledgeSyncProvider` is not a page UID"), "{shown:#?}");
+    assert!(
+        shown[0].starts_with("38:6: rule id `provider.c` is already used on line 27"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[1].starts_with("41:10: `winsync.IKnowledgeSyncProvider` is not a page UID"),
+        "{shown:#?}"
+    );
 
-    let fixed = text.replace("id = \"provider.c\"\ninterface = \"IKnowledgeSyncProvider\"\nenforced_by", "id = \"provider.d\"\ninterface = \"IKnowledgeSyncProvider\"\nenforced_by")
-        .replace("source = \"winsync.IKnowledgeSyncProvider\"", "source = \"NN:winsync.IKnowledgeSyncProvider\"");
+    let fixed = text
+        .replace(
+            "id = \"provider.c\"\ninterface = \"IKnowledgeSyncProvider\"\nenforced_by",
+            "id = \"provider.d\"\ninterface = \"IKnowledgeSyncProvider\"\nenforced_by",
+        )
+        .replace(
+            "source = \"winsync.IKnowledgeSyncProvider\"",
+            "source = \"NN:winsync.IKnowledgeSyncProvider\"",
+        );
     let file = contracts_file(&fixed);
-    let Err(Error::Data(diagnostics)) = generate(&Options { contracts: Some(file.path().into()), ..Options::default() }) else {
+    let Err(Error::Data(diagnostics)) = generate(&Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    }) else {
         panic!("the file must be rejected");
     };
-    let shown: Vec<String> = diagnostics.iter().map(|d| format!("{}:{}: {}", d.line, d.column, d.message)).collect();
+    let shown: Vec<String> = diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect();
     let expected = [
         "8:13: unknown parameter `GetIdParameters.pNope`",
         "12:13: unknown interface `IKnowledgeSyncProvidr`; did you mean `IKnowledgeSyncProvider`",
@@ -162,17 +246,39 @@ text = "t"
     ];
     assert_eq!(shown.len(), expected.len(), "{shown:#?}");
     for (shown, expected) in shown.iter().zip(expected) {
-        assert!(shown.starts_with(expected), "{shown} should start with {expected}");
+        assert!(
+            shown.starts_with(expected),
+            "{shown} should start with {expected}"
+        );
     }
-    assert!(diagnostics[0].to_string().starts_with(&format!("{}:8:13: ", file.path().display())));
+    assert!(
+        diagnostics[0]
+            .to_string()
+            .starts_with(&format!("{}:8:13: ", file.path().display()))
+    );
 }
 
 #[test]
 fn supplement_errors_are_located() {
-    let file = contracts_file("[[hresult]]\nname = \"SYNC_E_X\"\nvalue = 0x00041001\nsource = \"header:synchronizationerrors.h\"\n");
-    let error = generate_with(Options { supplement: Some(file.path().into()), ..Options::default() });
-    assert!(error.to_string().contains(":3:9: SYNC_E_X must be a failure code"), "{error}");
-    let file = contracts_file("[[keeps_s_false]]\ninterface = \"ISyncMgrSyncCallback\"\nmethod = \"CanContinu\"\nmeaning = \"m\"\nsource = \"NF:syncmgr.ISyncMgrSyncCallback.CanContinue\"\n");
-    let error = generate_with(Options { supplement: Some(file.path().into()), ..Options::default() });
+    let file = contracts_file(
+        "[[hresult]]\nname = \"SYNC_E_X\"\nvalue = 0x00041001\nsource = \"header:synchronizationerrors.h\"\n",
+    );
+    let error = generate_with(Options {
+        supplement: Some(file.path().into()),
+        ..Options::default()
+    });
+    assert!(
+        error
+            .to_string()
+            .contains(":3:9: SYNC_E_X must be a failure code"),
+        "{error}"
+    );
+    let file = contracts_file(
+        "[[keeps_s_false]]\ninterface = \"ISyncMgrSyncCallback\"\nmethod = \"CanContinu\"\nmeaning = \"m\"\nsource = \"NF:syncmgr.ISyncMgrSyncCallback.CanContinue\"\n",
+    );
+    let error = generate_with(Options {
+        supplement: Some(file.path().into()),
+        ..Options::default()
+    });
     assert!(error.to_string().contains(":3:10: unknown method of `ISyncMgrSyncCallback` `CanContinu`; did you mean `CanContinue`"), "{error}");
 }

@@ -65,6 +65,87 @@ impl Default for BSTR {
 }
 "#;
 
+/// Makes windows-bindgen's vtable shims check `[retval]` out-pointers for null.
+///
+/// For a method whose last out-parameter windows-bindgen lifted into the `_Impl` method's
+/// return value, the shim writes the result through that pointer without checking it, so a
+/// caller passing null crashes the process. Each such shim here returns `E_POINTER` first,
+/// before the implementation runs. Returns the new text and the number of shims changed.
+pub fn check_retval_pointers(text: &str) -> Result<(String, usize)> {
+    use syn::visit::Visit;
+
+    /// Shims (`unsafe extern "system" fn`) whose body writes `Ok(ok__)` through a parameter.
+    struct Shims<'a> {
+        found: Vec<(&'a syn::ItemFn, String)>,
+    }
+    impl<'a> Visit<'a> for Shims<'a> {
+        fn visit_item_fn(&mut self, item: &'a syn::ItemFn) {
+            if item.sig.abi.is_some()
+                && let Some(pointer) = retval_pointer(&item.block)
+            {
+                self.found.push((item, pointer));
+            }
+            syn::visit::visit_item_fn(self, item);
+        }
+    }
+
+    let file = syn::parse_file(text).map_err(|e| Error::Render {
+        file: "bindings.rs".into(),
+        message: e.to_string(),
+    })?;
+    let mut shims = Shims { found: Vec::new() };
+    shims.visit_file(&file);
+    let lines = LineIndex::new(text);
+    let mut inserts: Vec<(usize, String)> = shims
+        .found
+        .iter()
+        .map(|(item, pointer)| {
+            let open = lines.range(item.block.brace_token.span.open()).end;
+            (open, format!("\n            if {pointer}.is_null() {{ return windows_core::imp::E_POINTER; }}"))
+        })
+        .collect();
+    inserts.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let mut out = text.to_string();
+    for (at, check) in &inserts {
+        out.insert_str(*at, check);
+    }
+    Ok((out, inserts.len()))
+}
+
+/// The parameter a shim writes its `Ok(ok__)` value through, if it does.
+fn retval_pointer(block: &syn::Block) -> Option<String> {
+    use syn::visit::Visit;
+    struct Finder(Option<String>);
+    impl<'a> Visit<'a> for Finder {
+        fn visit_arm(&mut self, arm: &'a syn::Arm) {
+            let is_ok = matches!(&arm.pat, syn::Pat::TupleStruct(t) if t.path.is_ident("Ok"));
+            if is_ok {
+                struct Write(Option<String>);
+                impl<'a> Visit<'a> for Write {
+                    fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
+                        if call.method == "write"
+                            && let syn::Expr::Path(receiver) = call.receiver.as_ref()
+                            && let Some(ident) = receiver.path.get_ident()
+                        {
+                            self.0.get_or_insert_with(|| ident.to_string());
+                        }
+                        syn::visit::visit_expr_method_call(self, call);
+                    }
+                }
+                let mut write = Write(None);
+                write.visit_expr(&arm.body);
+                if write.0.is_some() {
+                    self.0 = write.0;
+                }
+            }
+            syn::visit::visit_arm(self, arm);
+        }
+    }
+    let mut finder = Finder(None);
+    finder.visit_block(block);
+    finder.0
+}
+
 /// What [`keep_s_false`] changed: `Interface::Method` names, with the sides changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SFalseReport {

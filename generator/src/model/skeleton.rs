@@ -719,7 +719,8 @@ impl TraitContext<'_> {
             }
             Kind::ValueOut(value) => {
                 if !nullable {
-                    m.preludes.push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                    m.preludes
+                        .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
                 }
                 let (safe_ty, convert) = match value {
                     OutValue::Bool => ("bool".to_string(), format!("{safe}.into()")),
@@ -727,10 +728,15 @@ impl TraitContext<'_> {
                     OutValue::Plain(ty) => (ty, safe.to_string()),
                 };
                 if nullable {
-                    m.writebacks.push(format!("if !{abi}.is_null() {{ unsafe {{ {abi}.write({convert}) }}; }}"));
-                    m.checks.push(format!("`{windows_param}` may be null: the value is then not written"));
+                    m.writebacks.push(format!(
+                        "if !{abi}.is_null() {{ unsafe {{ {abi}.write({convert}) }}; }}"
+                    ));
+                    m.checks.push(format!(
+                        "`{windows_param}` may be null: the value is then not written"
+                    ));
                 } else {
-                    m.writebacks.push(format!("unsafe {{ {abi}.write({convert}) }};"));
+                    m.writebacks
+                        .push(format!("unsafe {{ {abi}.write({convert}) }};"));
                     m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER` (checked before user code runs)"));
                 }
                 outs.push((safe_ty, safe.to_string()));

@@ -13,7 +13,14 @@ pub fn default_generation() -> Generated {
 /// A file's content without its `@generated` header (which names the inputs).
 pub fn body(text: &str) -> String {
     text.lines()
-        .skip_while(|l| l.starts_with("// ") || l.starts_with("<!--") || l.starts_with("@generated") || l.starts_with("Inputs:") || l.starts_with("Do not edit") || l.starts_with("-->"))
+        .skip_while(|l| {
+            l.starts_with("// ")
+                || l.starts_with("<!--")
+                || l.starts_with("@generated")
+                || l.starts_with("Inputs:")
+                || l.starts_with("Do not edit")
+                || l.starts_with("-->")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -25,6 +32,8 @@ pub fn repo_root() -> PathBuf {
 
 /// Microsoft's full Win32 metadata, located through cargo.
 pub fn upstream_winmd() -> PathBuf {
-    windows_sync_gen::upstream::locate(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .expect("cargo metadata finds windows-bindgen 0.66.0's Windows.Win32.winmd")
+    windows_sync_gen::upstream::locate(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"),
+    )
+    .expect("cargo metadata finds windows-bindgen 0.66.0's Windows.Win32.winmd")
 }

@@ -641,6 +641,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -660,6 +661,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -679,6 +681,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -698,6 +701,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1399,6 +1403,7 @@ impl ICombinedFilterInfo_Vtbl {
             dwfilterindex: u32,
             ppifilterinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppifilterinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1691,6 +1696,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1710,6 +1716,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1729,6 +1736,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pporiginalchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pporiginalchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1748,6 +1756,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1767,6 +1776,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1786,6 +1796,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pporiginaldata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pporiginaldata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -2333,6 +2344,7 @@ impl ICustomFilterInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -2610,6 +2622,7 @@ impl IEnumChangeUnitExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -2751,6 +2764,7 @@ impl IEnumClockVector_Vtbl {
             this: *mut core::ffi::c_void,
             ppienum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppienum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -2899,6 +2913,7 @@ impl IEnumFeedClockVector_Vtbl {
             this: *mut core::ffi::c_void,
             ppienum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppienum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3104,6 +3119,7 @@ impl IEnumRangeExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3258,6 +3274,7 @@ impl IEnumSingleItemExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3420,6 +3437,7 @@ impl IEnumSyncChangeUnits_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3561,6 +3579,7 @@ impl IEnumSyncChanges_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3708,6 +3727,7 @@ impl IEnumSyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3849,6 +3869,7 @@ impl IEnumSyncMgrEvents_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4002,6 +4023,7 @@ impl IEnumSyncMgrSyncItems_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4159,6 +4181,7 @@ impl IEnumSyncProviderConfigUIInfos_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4313,6 +4336,7 @@ impl IEnumSyncProviderInfos_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4666,6 +4690,7 @@ impl IFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             ppisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -5622,6 +5647,7 @@ impl ILoadChangeContext_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppsyncchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -6066,6 +6092,7 @@ impl IRecoverableError_Vtbl {
             this: *mut core::ffi::c_void,
             ppchangewithrecoverableerror: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchangewithrecoverableerror.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -6395,6 +6422,7 @@ impl IRegisteredSyncProvider_Vtbl {
             this: *mut core::ffi::c_void,
             pguidinstanceid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
+            if pguidinstanceid.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -7660,6 +7688,7 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -7679,6 +7708,7 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             ppmadewithknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppmadewithknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -7698,6 +7728,7 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -7899,6 +7930,7 @@ impl ISyncChangeBatch_Vtbl {
             pconflictknowledge: *mut core::ffi::c_void,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8066,6 +8098,7 @@ impl ISyncChangeBatch2_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8100,6 +8133,7 @@ impl ISyncChangeBatch2_Vtbl {
             pconflictknowledge: *mut core::ffi::c_void,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8236,6 +8270,7 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             this: *mut core::ffi::c_void,
             ppfilterinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppfilterinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8255,6 +8290,7 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             this: *mut core::ffi::c_void,
             ppchangebatch: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchangebatch.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8584,6 +8620,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8696,6 +8733,7 @@ impl ISyncChangeBatchBase_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8723,6 +8761,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8742,6 +8781,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppprerequisteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppprerequisteknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8761,6 +8801,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppsourceforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppsourceforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9210,6 +9251,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             this: *mut core::ffi::c_void,
             ppifilterkeymap: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppifilterkeymap.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9267,6 +9309,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9293,6 +9336,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9319,6 +9363,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9334,6 +9379,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9350,6 +9396,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9498,6 +9545,7 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             pdestinationknowledge: *mut core::ffi::c_void,
             pplearnedwithprerequisiteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedwithprerequisiteknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9520,6 +9568,7 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -9700,6 +9749,7 @@ impl ISyncChangeUnit_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppsyncchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10081,6 +10131,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             ppifilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppifilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10105,6 +10156,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10131,6 +10183,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10157,6 +10210,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10182,6 +10236,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10198,6 +10253,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10296,6 +10352,7 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             this: *mut core::ffi::c_void,
             ppprerequisiteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppprerequisiteknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10316,6 +10373,7 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             pdestinationknowledge: *mut core::ffi::c_void,
             pplearnedknowledgewithprerequisite: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedknowledgewithprerequisite.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10558,6 +10616,7 @@ impl ISyncDataConverter_Vtbl {
             penumsyncchanges: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10583,6 +10642,7 @@ impl ISyncDataConverter_Vtbl {
             penumsyncchanges: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10608,6 +10668,7 @@ impl ISyncDataConverter_Vtbl {
             punkdatain: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10633,6 +10694,7 @@ impl ISyncDataConverter_Vtbl {
             punkdataout: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -10809,6 +10871,7 @@ impl ISyncFilterDeserializer_Vtbl {
             dwcbsyncfilter: u32,
             ppisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -11006,6 +11069,7 @@ impl ISyncFullEnumerationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -11027,6 +11091,7 @@ impl ISyncFullEnumerationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -11151,6 +11216,7 @@ impl ISyncFullEnumerationChangeBatch_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledgeafterrecoverycomplete: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pplearnedknowledgeafterrecoverycomplete.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -11303,6 +11369,7 @@ impl ISyncFullEnumerationChangeBatch2_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12009,6 +12076,7 @@ impl ISyncKnowledge_Vtbl {
             this: *mut core::ffi::c_void,
             ppreplicakeymap: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppreplicakeymap.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12025,6 +12093,7 @@ impl ISyncKnowledge_Vtbl {
             this: *mut core::ffi::c_void,
             ppclonedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppclonedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12072,6 +12141,7 @@ impl ISyncKnowledge_Vtbl {
             premoteknowledge: *mut core::ffi::c_void,
             ppmappedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppmappedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12105,6 +12175,7 @@ impl ISyncKnowledge_Vtbl {
             pbitemid: *const u8,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12129,6 +12200,7 @@ impl ISyncKnowledge_Vtbl {
             pbchangeunitid: *const u8,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12153,6 +12225,7 @@ impl ISyncKnowledge_Vtbl {
             psrngsyncrange: *const SYNC_RANGE,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12761,6 +12834,7 @@ impl ISyncKnowledge2_Vtbl {
             count: u32,
             ppiknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppiknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12925,6 +12999,7 @@ impl ISyncKnowledge2_Vtbl {
             ptemplateknowledge: *mut core::ffi::c_void,
             ppprojectedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppprojectedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12949,6 +13024,7 @@ impl ISyncKnowledge2_Vtbl {
             psyncknowledge: *mut core::ffi::c_void,
             ppcomplementedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppcomplementedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12988,6 +13064,7 @@ impl ISyncKnowledge2_Vtbl {
             this: *mut core::ffi::c_void,
             ppknowledgecookie: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppknowledgecookie.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13231,6 +13308,7 @@ impl ISyncMgrConflict_Vtbl {
             propkey: *const PROPERTYKEY,
             ppropvar: *mut PROPVARIANT,
         ) -> windows_core::HRESULT {
+            if ppropvar.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13251,6 +13329,7 @@ impl ISyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pconflictidinfo: *mut SYNCMGR_CONFLICT_ID_INFO,
         ) -> windows_core::HRESULT {
+            if pconflictidinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13270,6 +13349,7 @@ impl ISyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pparray: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pparray.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13376,6 +13456,7 @@ impl ISyncMgrConflictFolder_Vtbl {
             pconflict: *mut core::ffi::c_void,
             ppidlconflict: *mut *mut ITEMIDLIST,
         ) -> windows_core::HRESULT {
+            if ppidlconflict.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13460,6 +13541,7 @@ impl ISyncMgrConflictItems_Vtbl {
             this: *mut core::ffi::c_void,
             pcount: *mut u32,
         ) -> windows_core::HRESULT {
+            if pcount.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13631,6 +13713,7 @@ impl ISyncMgrConflictResolutionItems_Vtbl {
             this: *mut core::ffi::c_void,
             pcount: *mut u32,
         ) -> windows_core::HRESULT {
+            if pcount.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13651,6 +13734,7 @@ impl ISyncMgrConflictResolutionItems_Vtbl {
             iindex: u32,
             piteminfo: *mut CONFIRM_CONFLICT_RESULT_INFO,
         ) -> windows_core::HRESULT {
+            if piteminfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13875,6 +13959,7 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pnpresenternextstep: *mut SYNCMGR_PRESENTER_NEXT_STEP,
         ) -> windows_core::HRESULT {
+            if pnpresenternextstep.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13913,6 +13998,7 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pcchoices: *mut u32,
         ) -> windows_core::HRESULT {
+            if pcchoices.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13933,6 +14019,7 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             ichoice: u32,
             pichoiceindex: *mut u32,
         ) -> windows_core::HRESULT {
+            if pichoiceindex.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -14159,6 +14246,7 @@ impl ISyncMgrConflictStore_Vtbl {
             pszitemid: windows_core::PCWSTR,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -14224,6 +14312,7 @@ impl ISyncMgrConflictStore_Vtbl {
             pszitemid: windows_core::PCWSTR,
             pnconflicts: *mut u32,
         ) -> windows_core::HRESULT {
+            if pnconflicts.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15156,6 +15245,7 @@ impl ISyncMgrEnumItems_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15364,6 +15454,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             pguideventid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
+            if pguideventid.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15383,6 +15474,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszhandlerid: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszhandlerid.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15399,6 +15491,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszitemid: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszitemid.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15415,6 +15508,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             pnlevel: *mut SYNCMGR_EVENT_LEVEL,
         ) -> windows_core::HRESULT {
+            if pnlevel.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15431,6 +15525,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             pnflags: *mut SYNCMGR_EVENT_FLAGS,
         ) -> windows_core::HRESULT {
+            if pnflags.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15447,6 +15542,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             pfcreationtime: *mut FILETIME,
         ) -> windows_core::HRESULT {
+            if pfcreationtime.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15463,6 +15559,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszname: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszname.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15482,6 +15579,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszdescription: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszdescription.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15498,6 +15596,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszlinktext: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszlinktext.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15517,6 +15616,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszlinkreference: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszlinkreference.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15533,6 +15633,7 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszcontext: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszcontext.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15743,6 +15844,7 @@ impl ISyncMgrEventStore_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15762,6 +15864,7 @@ impl ISyncMgrEventStore_Vtbl {
             this: *mut core::ffi::c_void,
             pcevents: *mut u32,
         ) -> windows_core::HRESULT {
+            if pcevents.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15782,6 +15885,7 @@ impl ISyncMgrEventStore_Vtbl {
             rguideventid: *const windows_core::GUID,
             ppevent: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppevent.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16003,6 +16107,7 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             ppszname: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszname.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16022,6 +16127,7 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pphandlerinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if pphandlerinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16059,6 +16165,7 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pmcapabilities: *mut SYNCMGR_HANDLER_CAPABILITIES,
         ) -> windows_core::HRESULT {
+            if pmcapabilities.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16078,6 +16185,7 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pmpolicies: *mut SYNCMGR_HANDLER_POLICIES,
         ) -> windows_core::HRESULT {
+            if pmpolicies.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16218,6 +16326,7 @@ impl ISyncMgrHandlerCollection_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16366,6 +16475,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pntype: *mut SYNCMGR_HANDLER_TYPE,
         ) -> windows_core::HRESULT {
+            if pntype.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16385,6 +16495,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppsztypelabel: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppsztypelabel.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16404,6 +16515,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppszcomment: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszcomment.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16423,6 +16535,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pftlastsync: *mut FILETIME,
         ) -> windows_core::HRESULT {
+            if pftlastsync.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16768,6 +16881,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pdwabilities: *mut u32,
         ) -> windows_core::HRESULT {
+            if pdwabilities.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16788,6 +16902,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             psiother: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
+            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16810,6 +16925,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
+            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16829,6 +16945,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
+            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16849,6 +16966,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             parray: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
+            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17008,6 +17126,7 @@ impl ISyncMgrSessionCreator_Vtbl {
             citems: u32,
             ppcallback: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppcallback.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17359,6 +17478,7 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszcontext: windows_core::PCWSTR,
             pguideventid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
+            if pguideventid.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17651,6 +17771,7 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             ppszitemid: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszitemid.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17667,6 +17788,7 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             ppszname: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszname.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17686,6 +17808,7 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             ppiteminfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppiteminfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17726,6 +17849,7 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             pmcapabilities: *mut SYNCMGR_ITEM_CAPABILITIES,
         ) -> windows_core::HRESULT {
+            if pmcapabilities.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17745,6 +17869,7 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             pmpolicies: *mut SYNCMGR_ITEM_POLICIES,
         ) -> windows_core::HRESULT {
+            if pmpolicies.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17868,6 +17993,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             pszitemid: windows_core::PCWSTR,
             ppitem: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppitem.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17890,6 +18016,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17909,6 +18036,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             this: *mut core::ffi::c_void,
             pcitems: *mut u32,
         ) -> windows_core::HRESULT {
+            if pcitems.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -18015,6 +18143,7 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppsztypelabel: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppsztypelabel.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -18034,6 +18163,7 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppszcomment: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
+            if ppszcomment.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -18053,6 +18183,7 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pftlastsync: *mut FILETIME,
         ) -> windows_core::HRESULT {
+            if pftlastsync.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -18439,6 +18570,7 @@ impl ISyncMgrSynchronize_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncmgrhandlerinfo: *mut *mut SYNCMGRHANDLERINFO,
         ) -> windows_core::HRESULT {
+            if ppsyncmgrhandlerinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -18458,6 +18590,7 @@ impl ISyncMgrSynchronize_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncmgrenumitems: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppsyncmgrenumitems.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -19359,6 +19492,7 @@ impl ISyncProviderConfigUI_Vtbl {
             this: *mut core::ffi::c_void,
             ppconfiguiproperties: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconfiguiproperties.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -19380,6 +19514,7 @@ impl ISyncProviderConfigUI_Vtbl {
             punkcontext: *mut core::ffi::c_void,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -19903,6 +20038,7 @@ impl ISyncProviderRegistration_Vtbl {
             pconfiguiconfig: *const SyncProviderConfigUIConfiguration,
             ppconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -19944,6 +20080,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwsupportedarchitecture: u32,
             ppenumsyncproviderconfiguiinfos: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenumsyncproviderconfiguiinfos.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -19968,6 +20105,7 @@ impl ISyncProviderRegistration_Vtbl {
             pproviderconfiguration: *const SyncProviderConfiguration,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20008,6 +20146,7 @@ impl ISyncProviderRegistration_Vtbl {
             pguidproviderinstanceid: *const windows_core::GUID,
             ppproviderconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppproviderconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20035,6 +20174,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwsupportedarchitecture: u32,
             ppenumsyncproviderinfos: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppenumsyncproviderinfos.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20062,6 +20202,7 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20086,6 +20227,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwclscontext: u32,
             ppsyncprovider: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppsyncprovider.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20110,6 +20252,7 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             ppconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20134,6 +20277,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwclscontext: u32,
             ppconfigui: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppconfigui.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20158,6 +20302,7 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             pdwstateflags: *mut u32,
         ) -> windows_core::HRESULT {
+            if pdwstateflags.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20236,6 +20381,7 @@ impl ISyncProviderRegistration_Vtbl {
             hevent: HANDLE,
             ppchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20339,6 +20485,7 @@ impl ISyncRegistrationChange_Vtbl {
             this: *mut core::ffi::c_void,
             psreevent: *mut SYNC_REGISTRATION_EVENT,
         ) -> windows_core::HRESULT {
+            if psreevent.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20358,6 +20505,7 @@ impl ISyncRegistrationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pguidinstanceid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
+            if pguidinstanceid.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20419,6 +20567,7 @@ impl ISyncSessionExtendedErrorInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppproviderwitherror: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppproviderwitherror.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -20956,6 +21105,7 @@ impl ISynchronousDataRetriever_Vtbl {
             ploadchangecontext: *mut core::ffi::c_void,
             ppunkdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if ppunkdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
