@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::bundled;
 use crate::contain::contain_internal;
-use crate::emit::bindings::{
-    SFalseReport, check_retval_pointers, keep_s_false, portable_bstr, run_bindgen,
-};
+use crate::emit::bindings::{self, SFalseReport, run_bindgen};
 use crate::emit::{format, report, rust};
 use crate::error::{Error, Result};
 use crate::model::{selection, skeleton, validate};
@@ -145,15 +143,16 @@ fn run(options: &Options) -> Result<Generated> {
     let selection = selection::resolve(&metadata.index, &options.filters)?;
     let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let raw_bindings = run_bindgen(&metadata, &selection, &scratch.path().join("bindings.rs"))?;
-    let (bindings, s_false) = keep_s_false(&raw_bindings, &supplement.keeps_s_false)?;
-    let (bindings, null_checked) = check_retval_pointers(&portable_bstr(&bindings))?;
-    drop(raw_bindings);
-    let ast = syn::parse_file(&bindings).map_err(|e| Error::Render {
+    let ast = syn::parse_file(&raw_bindings).map_err(|e| Error::Render {
         file: "bindings.rs".into(),
         message: e.to_string(),
     })?;
+    let fixed = bindings::fix(&raw_bindings, &ast, &supplement.keeps_s_false)?;
+    // The model reads the `_Impl` signatures as windows-bindgen wrote them; it knows which
+    // methods keep S_FALSE from the supplement.
     let model = skeleton::build(&metadata.index, &ast, &contracts, &supplement, &selection)?;
     drop(ast);
+    drop(raw_bindings);
 
     let has_skeletons = !model.traits.is_empty() || !model.enums.is_empty();
     let mut files = vec![
@@ -166,7 +165,7 @@ fn run(options: &Options) -> Result<Generated> {
             contents: format::rust_header(
                 "typed bindings emitted by windows-bindgen 0.100",
                 &names,
-            ) + &bindings,
+            ) + &fixed.text,
         },
         OutputFile {
             name: "hresults.rs",
@@ -196,8 +195,8 @@ fn run(options: &Options) -> Result<Generated> {
         enums: model.enums.len(),
         rules: contracts.rules.len(),
         hresults: supplement.hresults.len(),
-        s_false,
-        null_checked,
+        s_false: fixed.s_false,
+        null_checked: fixed.null_checked,
         elapsed: started.elapsed(),
     })
 }

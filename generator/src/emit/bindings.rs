@@ -1,8 +1,13 @@
-//! Typed bindings: windows-bindgen 0.100 run on the selection, then the S_FALSE fix.
+//! Typed bindings: windows-bindgen 0.100 run on the selection, then the project's fixes of its
+//! output ([`fix`]), all computed from one parse of the text:
 //!
-//! windows-bindgen folds S_FALSE into `Ok(())` on the `_Impl` side (and, for some methods, on
-//! the caller side), so an implementation cannot answer S_FALSE and a caller cannot see it.
-//! For every method `supplement.toml` lists, the fix makes both sides return `HRESULT`.
+//! - windows-bindgen folds S_FALSE into `Ok(())` on the `_Impl` side (and, for some methods,
+//!   on the caller side), so an implementation cannot answer S_FALSE and a caller cannot see
+//!   it: for every method `supplement.toml` lists, both sides return `HRESULT`;
+//! - its vtable shims write `[retval]` results through the out-pointer unchecked: they return
+//!   `E_POINTER` for null instead;
+//! - it names `windows_core::BSTR`, which exists only on Windows: off Windows a stand-in is
+//!   declared.
 
 use std::ops::Range;
 use std::path::Path;
@@ -39,7 +44,7 @@ pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -
 /// `PROPVARIANT` and `CABSTR`). The bindings then name a local `BSTR`: windows-core's on
 /// Windows, and elsewhere a one-pointer stand-in with the same ABI that owns nothing, so that
 /// in-process tests on Linux compile the same file.
-pub fn portable_bstr(text: &str) -> String {
+fn portable_bstr(text: &str) -> String {
     if !text.contains("windows_core::BSTR") {
         return text.to_string();
     }
@@ -65,13 +70,13 @@ impl Default for BSTR {
 }
 "#;
 
-/// Makes windows-bindgen's vtable shims check `[retval]` out-pointers for null.
+/// Edits that make windows-bindgen's vtable shims check `[retval]` out-pointers for null.
 ///
 /// For a method whose last out-parameter windows-bindgen lifted into the `_Impl` method's
 /// return value, the shim writes the result through that pointer without checking it, so a
 /// caller passing null crashes the process. Each such shim here returns `E_POINTER` first,
-/// before the implementation runs. Returns the new text and the number of shims changed.
-pub fn check_retval_pointers(text: &str) -> Result<(String, usize)> {
+/// before the implementation runs.
+fn retval_edits(file: &syn::File, lines: &LineIndex) -> Vec<Edit> {
     use syn::visit::Visit;
 
     /// Shims (`unsafe extern "system" fn`) whose body writes `Ok(ok__)` through a parameter.
@@ -89,27 +94,19 @@ pub fn check_retval_pointers(text: &str) -> Result<(String, usize)> {
         }
     }
 
-    let file = syn::parse_file(text).map_err(|e| Error::Render {
-        file: "bindings.rs".into(),
-        message: e.to_string(),
-    })?;
     let mut shims = Shims { found: Vec::new() };
-    shims.visit_file(&file);
-    let lines = LineIndex::new(text);
-    let mut inserts: Vec<(usize, String)> = shims
+    shims.visit_file(file);
+    shims
         .found
         .iter()
         .map(|(item, pointer)| {
             let open = lines.range(item.block.brace_token.span.open()).end;
-            (open, format!("\n            if {pointer}.is_null() {{ return windows_core::imp::E_POINTER; }}"))
+            (
+                open..open,
+                format!("\n            if {pointer}.is_null() {{ return windows_core::imp::E_POINTER; }}"),
+            )
         })
-        .collect();
-    inserts.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-    let mut out = text.to_string();
-    for (at, check) in &inserts {
-        out.insert_str(*at, check);
-    }
-    Ok((out, inserts.len()))
+        .collect()
 }
 
 /// The parameter a shim writes its `Ok(ok__)` value through, if it does.
@@ -155,15 +152,16 @@ pub struct SFalseReport {
     pub caller_side: Vec<String>,
 }
 
-/// Makes the listed methods return `HRESULT` on both sides. Entries whose interface is not in
-/// the bindings are ignored; an interface whose `_Impl` trait lacks the method is an error.
-pub fn keep_s_false(text: &str, entries: &[KeepsSFalseEntry]) -> Result<(String, SFalseReport)> {
-    let file = syn::parse_file(text).map_err(|e| Error::Render {
-        file: "bindings.rs".into(),
-        message: e.to_string(),
-    })?;
-    let lines = LineIndex::new(text);
-    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+/// Edits that make the listed methods return `HRESULT` on both sides. Entries whose interface
+/// is not in the bindings are ignored; an interface whose `_Impl` trait lacks the method is an
+/// error.
+fn s_false_edits(
+    file: &syn::File,
+    text: &str,
+    lines: &LineIndex,
+    entries: &[KeepsSFalseEntry],
+) -> Result<(Vec<Edit>, SFalseReport)> {
+    let mut edits: Vec<Edit> = Vec::new();
     let mut report = SFalseReport::default();
 
     for entry in entries {
@@ -227,12 +225,45 @@ pub fn keep_s_false(text: &str, entries: &[KeepsSFalseEntry]) -> Result<(String,
         }
     }
 
+    Ok((edits, report))
+}
+
+/// A replacement of a byte range of the bindings' text (empty range: an insertion).
+type Edit = (Range<usize>, String);
+
+/// The bindings after the project's fixes.
+#[derive(Debug, Clone)]
+pub struct FixedBindings {
+    /// The fixed text.
+    pub text: String,
+    /// What the S_FALSE fix changed.
+    pub s_false: SFalseReport,
+    /// Vtable shims given a null check of their `[retval]` out-pointer.
+    pub null_checked: usize,
+}
+
+/// Applies the project's fixes to windows-bindgen's output `text`, whose parse is `file`:
+/// S_FALSE kept where `entries` list it, `[retval]` out-pointers checked for null, and `BSTR`
+/// made portable.
+///
+/// # Errors
+/// [`Error::MissingBinding`] when a listed S_FALSE method is not where the fix expects it.
+pub fn fix(text: &str, file: &syn::File, entries: &[KeepsSFalseEntry]) -> Result<FixedBindings> {
+    let lines = LineIndex::new(text);
+    let (mut edits, s_false) = s_false_edits(file, text, &lines, entries)?;
+    let retval = retval_edits(file, &lines);
+    let null_checked = retval.len();
+    edits.extend(retval);
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
     let mut out = text.to_string();
     for (range, replacement) in edits {
         out.replace_range(range, &replacement);
     }
-    Ok((out, report))
+    Ok(FixedBindings {
+        text: portable_bstr(&out),
+        s_false,
+        null_checked,
+    })
 }
 
 fn is_result_unit(output: &syn::ReturnType) -> bool {

@@ -422,10 +422,15 @@ impl TraitContext<'_> {
                 .iter()
                 .map(|(n, t)| format!("{n}: {}", tokens(*t)))
                 .collect(),
-            abi_return: tokens(&impl_fn.sig.output)
-                .trim_start_matches("->")
-                .trim()
-                .to_string(),
+            // A method that keeps S_FALSE returns HRESULT once the bindings are fixed.
+            abi_return: if s_false.is_some() {
+                "windows_core::HRESULT".to_string()
+            } else {
+                tokens(&impl_fn.sig.output)
+                    .trim_start_matches("->")
+                    .trim()
+                    .to_string()
+            },
             preludes: Vec::new(),
             call_args: Vec::new(),
             out_pattern: String::new(),
