@@ -10,8 +10,7 @@
 # --manifest-path before `--`), `--workspace` is added, since the workspace's
 # default-members would otherwise test only part of it.
 #
-# Works on a fresh Debian 12 machine, as root (or with sudo). See
-# shared/reference/windows-target.md for why this route:
+# Works on a fresh Debian 12 machine, as root (or with sudo). Why this route:
 #   - Debian's rustc-web/cargo-web (1.96) + rust-web-src build std for the
 #     Windows target with -Zbuild-std (RUSTC_BOOTSTRAP=1); rustup's toolchain here
 #     has neither the target nor rust-src. mingw-w64's gcc links.
