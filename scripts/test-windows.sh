@@ -2,13 +2,15 @@
 # Build the workspace's tests for x86_64-pc-windows-gnu and run them under Wine.
 #
 # Usage:
-#   scripts/test-windows.sh                     # = cargo test --workspace
+#   scripts/test-windows.sh                     # the default packages, see below
 #   scripts/test-windows.sh -p windows-sync     # any `cargo test` arguments
 #   scripts/test-windows.sh -p windows-sync -- --nocapture
 #
 # When the arguments select no package (no -p/--package/--workspace/--all/
-# --manifest-path before `--`), `--workspace` is added, since the workspace's
-# default-members would otherwise test only part of it.
+# --manifest-path before `--`), the default packages are tested: every crate but
+# the generator, which is a host tool (it runs rustfmt and cargo). The tests of
+# the other crates that run the generator are `#[cfg(not(windows))]`. Set
+# WINDOWS_TEST_PACKAGES to test others.
 #
 # Works on a fresh Debian 12 machine, as root (or with sudo). Why this route:
 #   - Debian's rustc-web/cargo-web (1.96) + rust-web-src build std for the
@@ -159,7 +161,10 @@ for arg in "${args[@]}"; do
             selects_package=true ;;
     esac
 done
-$selects_package || args=(--workspace "${args[@]}")
+read -r -a default_packages <<< "${WINDOWS_TEST_PACKAGES:-windows-sync windows-sync-tests windows-sync-example-build-script}"
+package_args=()
+for package in "${default_packages[@]}"; do package_args+=(-p "$package"); done
+$selects_package || args=("${package_args[@]}" "${args[@]}")
 
 # A test binary that crashes under Wine can end with exit status 0 (Windows
 # exit codes reach Linux truncated to 8 bits), so the output is checked too:
