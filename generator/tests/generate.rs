@@ -190,7 +190,18 @@ fn the_report_lists_every_rule_with_its_source() {
         row.contains("`NF:winsync.IKnowledgeSyncProvider.EndSession`"),
         "{row}"
     );
-    assert!(row.contains("`#[derive(SyncProvider)]` glue"), "{row}");
+    assert!(
+        row.contains("`#[derive(SyncProvider)]` glue (not built yet)"),
+        "{row}"
+    );
+    let adapter_row = report
+        .lines()
+        .find(|l| l.starts_with("| `provider.begin-session.invalid-role`"))
+        .unwrap();
+    assert!(
+        adapter_row.contains("| the generated ABI adapter |"),
+        "{adapter_row}"
+    );
     // One table row per rule, each ending with its source.
     let rows = report
         .lines()

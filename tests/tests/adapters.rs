@@ -56,8 +56,8 @@ impl SyncMgrSyncCallback for Recorder {
         _flags: SYNCMGR_EVENT_FLAGS,
         name: &str,
         _description: &str,
-        _link_text: &str,
-        _link_reference: &str,
+        _link_text: Option<&str>,
+        _link_reference: Option<&str>,
         _context: &str,
     ) -> Result<GUID> {
         self.calls
@@ -71,7 +71,9 @@ impl SyncMgrSyncCallback for Recorder {
             .push(format!("can_continue {item_id:?}"));
         Ok(self.can_continue.unwrap_or(S_OK))
     }
-    fn query_for_additional_items(&self) -> Result<(HRESULT, IEnumString, IEnumUnknown)> {
+    fn query_for_additional_items(
+        &self,
+    ) -> Result<(HRESULT, Option<IEnumString>, Option<IEnumUnknown>)> {
         Err(E_NOTIMPL.into())
     }
     fn add_item_to_session(&self, item_id: &str) -> Result<()> {
@@ -384,6 +386,33 @@ fn report_event_returns_its_guid_and_checks_the_out_pointer() {
     }
     .unwrap();
     assert_eq!(id, GUID::from_u128(0x1234));
+    // The link text and link reference may be NULL; the other strings may not.
+    let id = unsafe {
+        callback.ReportEvent(
+            p(&item),
+            SYNCMGR_EL_WARNING,
+            SYNCMGR_EF_NONE,
+            p(&name),
+            p(&empty),
+            PCWSTR::null(),
+            PCWSTR::null(),
+            p(&empty),
+        )
+    };
+    assert_eq!(id.unwrap(), GUID::from_u128(0x1234));
+    let missing_name = unsafe {
+        callback.ReportEvent(
+            p(&item),
+            SYNCMGR_EL_WARNING,
+            SYNCMGR_EF_NONE,
+            PCWSTR::null(),
+            p(&empty),
+            p(&empty),
+            p(&empty),
+            p(&empty),
+        )
+    };
+    assert_eq!(missing_name.unwrap_err().code(), E_POINTER);
     let vtable = callback.vtable();
     let hr = unsafe {
         (vtable.ReportEvent)(

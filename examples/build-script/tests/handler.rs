@@ -84,8 +84,8 @@ impl SyncMgrSyncCallback for Recorder {
         _flags: SYNCMGR_EVENT_FLAGS,
         _name: &str,
         _description: &str,
-        _link_text: &str,
-        _link_reference: &str,
+        _link_text: Option<&str>,
+        _link_reference: Option<&str>,
         _context: &str,
     ) -> Result<GUID> {
         not_implemented()
@@ -93,7 +93,9 @@ impl SyncMgrSyncCallback for Recorder {
     fn can_continue(&self, _item_id: Option<&str>) -> Result<HRESULT> {
         not_implemented()
     }
-    fn query_for_additional_items(&self) -> Result<(HRESULT, IEnumString, IEnumUnknown)> {
+    fn query_for_additional_items(
+        &self,
+    ) -> Result<(HRESULT, Option<IEnumString>, Option<IEnumUnknown>)> {
         not_implemented()
     }
     fn add_item_to_session(&self, _item_id: &str) -> Result<()> {

@@ -1490,7 +1490,7 @@ pub const SYNCMGR_SESSION_QUERY_FOR_ADDITIONAL_ITEMS_ITEM_IDS: Rule = Rule {
     param: Some("ppenumItemIDs"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Adapter,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems",
     text: "Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree.",
 };

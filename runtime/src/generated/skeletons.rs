@@ -342,8 +342,8 @@ pub trait SyncCallback {
     /// `ISyncCallback::OnProgress`.
     ///
     /// # Contract
-    /// - provider is the role of the provider associated with the event; a value that is not a SYNC_PROVIDER_ROLE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-provider`)
-    /// - syncStage is the current stage of the session; a value that is not a SYNC_PROGRESS_STAGE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-stage`)
+    /// - provider is the role of the provider associated with the event; a value that is not a SYNC_PROVIDER_ROLE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue (not built yet); rule `callback.on-progress.invalid-provider`)
+    /// - syncStage is the current stage of the session; a value that is not a SYNC_PROGRESS_STAGE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue (not built yet); rule `callback.on-progress.invalid-stage`)
     /// - OnProgress occurs periodically during the session; exactly when it is sent and with what values depends on the providers. dwCompletedWork is interpreted as part of dwTotalWork. (`NF:winsync.ISyncCallback.OnProgress`; enforced by documentation only; rule `callback.on-progress.timing`)
     ///
     /// # Checked before this method runs
@@ -383,7 +383,7 @@ pub trait SyncCallback {
     ///
     /// # Contract
     /// - OnFullEnumerationNeeded occurs when the forgotten knowledge from the source provider is not contained in the current knowledge of the destination provider. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by documentation only; rule `callback.on-full-enumeration-needed.when`)
-    /// - pFullEnumerationAction receives the SYNC_FULL_ENUMERATION_ACTION that tells the session how to handle the full enumeration; if no callback is registered, Windows Sync uses SFEA_ABORT. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-full-enumeration-needed.action`)
+    /// - pFullEnumerationAction receives the SYNC_FULL_ENUMERATION_ACTION that tells the session how to handle the full enumeration; if no callback is registered, Windows Sync uses SFEA_ABORT. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the `#[derive(SyncCallback)]` glue (not built yet); rule `callback.on-full-enumeration-needed.action`)
     /// - pFullEnumerationAction is an out parameter; a NULL pointer is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the generated ABI adapter; rule `callback.on-full-enumeration-needed.null-out-pointer`)
     ///
     /// # Checked before this method runs
@@ -505,7 +505,7 @@ pub trait SyncProvider {
     /// `ISyncProvider::GetIdParameters`.
     ///
     /// # Contract
-    /// - GetIdParameters returns the provider's ID format schema, which a session uses to verify that both providers share the same schema; it is not bound to a session and is answered before BeginSession too. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-id-parameters.not-session-bound`)
+    /// - GetIdParameters returns the provider's ID format schema, which a session uses to verify that both providers share the same schema; it is not bound to a session and is answered before BeginSession too. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-id-parameters.not-session-bound`)
     /// - pIdParameters returns the ID format schema of the provider; a NULL pIdParameters is rejected with E_POINTER. Result: `E_POINTER`. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the generated ABI adapter; rule `provider.get-id-parameters.null-out-pointer`)
     ///
     /// # Checked before this method runs
@@ -548,7 +548,7 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::IsCanceled`.
     ///
     /// # Contract
-    /// - IsCanceled returns E_POINTER for an invalid pfIsCanceled pointer; otherwise pfIsCanceled receives TRUE if the session has been canceled and FALSE if not. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.IsCanceled`; enforced by the checked session state host object; rule `session-state.is-canceled.bad-pointer`)
+    /// - IsCanceled returns E_POINTER for an invalid pfIsCanceled pointer; otherwise pfIsCanceled receives TRUE if the session has been canceled and FALSE if not. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.IsCanceled`; enforced by the checked session state host object (not built yet); rule `session-state.is-canceled.bad-pointer`)
     ///
     /// # Raw parameters
     /// - `is_canceled` is passed through as the raw `*mut windows_core::BOOL` of the ABI
@@ -562,8 +562,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::GetInfoForChangeApplication`.
     ///
     /// # Contract
-    /// - GetInfoForChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object; rule `session-state.get-info-for-change-application.bad-pointer`)
-    /// - When pbChangeApplierInfo is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeApplierInfo; otherwise pcbChangeApplierInfo receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object; rule `session-state.get-info-for-change-application.buffer-too-small`)
+    /// - GetInfoForChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.get-info-for-change-application.bad-pointer`)
+    /// - When pbChangeApplierInfo is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeApplierInfo; otherwise pcbChangeApplierInfo receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.get-info-for-change-application.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pbChangeApplierInfo` is not null, else `E_POINTER`
@@ -579,9 +579,9 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::LoadInfoFromChangeApplication`.
     ///
     /// # Contract
-    /// - LoadInfoFromChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object; rule `session-state.load-info-from-change-application.bad-pointer`)
-    /// - LoadInfoFromChangeApplication returns E_INVALIDARG when pbChangeApplierInfo is not NULL and cbChangeApplierInfo is zero. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object; rule `session-state.load-info-from-change-application.zero-size`)
-    /// - LoadInfoFromChangeApplication returns SYNC_E_DESERIALIZATION when the serialized change applier data is not valid. Result: `SYNC_E_DESERIALIZATION`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object; rule `session-state.load-info-from-change-application.bad-data`)
+    /// - LoadInfoFromChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.load-info-from-change-application.bad-pointer`)
+    /// - LoadInfoFromChangeApplication returns E_INVALIDARG when pbChangeApplierInfo is not NULL and cbChangeApplierInfo is zero. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.load-info-from-change-application.zero-size`)
+    /// - LoadInfoFromChangeApplication returns SYNC_E_DESERIALIZATION when the serialized change applier data is not valid. Result: `SYNC_E_DESERIALIZATION`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.load-info-from-change-application.bad-data`)
     ///
     /// # Raw parameters
     /// - `change_applier_info` is passed through as the raw `*const u8` of the ABI
@@ -596,8 +596,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeStart`.
     ///
     /// # Contract
-    /// - GetForgottenKnowledgeRecoveryRangeStart returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object; rule `session-state.get-recovery-range-start.bad-pointer`)
-    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object; rule `session-state.get-recovery-range-start.buffer-too-small`)
+    /// - GetForgottenKnowledgeRecoveryRangeStart returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-start.bad-pointer`)
+    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-start.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pbRangeStart` is not null, else `E_POINTER`
@@ -613,8 +613,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeEnd`.
     ///
     /// # Contract
-    /// - GetForgottenKnowledgeRecoveryRangeEnd returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object; rule `session-state.get-recovery-range-end.bad-pointer`)
-    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object; rule `session-state.get-recovery-range-end.buffer-too-small`)
+    /// - GetForgottenKnowledgeRecoveryRangeEnd returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-end.bad-pointer`)
+    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-end.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pbRangeEnd` is not null, else `E_POINTER`
@@ -630,8 +630,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::SetForgottenKnowledgeRecoveryRange`.
     ///
     /// # Contract
-    /// - SetForgottenKnowledgeRecoveryRange returns E_POINTER for an invalid pRange pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object; rule `session-state.set-recovery-range.bad-pointer`)
-    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object; rule `session-state.set-recovery-range.id-format`)
+    /// - SetForgottenKnowledgeRecoveryRange returns E_POINTER for an invalid pRange pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object (not built yet); rule `session-state.set-recovery-range.bad-pointer`)
+    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object (not built yet); rule `session-state.set-recovery-range.id-format`)
     ///
     /// # Checked before this method runs
     /// - `pRange` is not null, else `E_POINTER`
@@ -645,9 +645,9 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::OnProgress`.
     ///
     /// # Contract
-    /// - OnProgress returns E_INVALIDARG when provider is not a valid SYNC_PROVIDER_ROLE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-provider`)
-    /// - OnProgress returns E_INVALIDARG when syncStage is not a valid SYNC_PROGRESS_STAGE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-stage`)
-    /// - A provider can call OnProgress to report custom progress to the application; each call raises the ISyncCallback::OnProgress event. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.raises-callback`)
+    /// - OnProgress returns E_INVALIDARG when provider is not a valid SYNC_PROVIDER_ROLE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object (not built yet); rule `session-state.on-progress.invalid-provider`)
+    /// - OnProgress returns E_INVALIDARG when syncStage is not a valid SYNC_PROGRESS_STAGE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object (not built yet); rule `session-state.on-progress.invalid-stage`)
+    /// - A provider can call OnProgress to report custom progress to the application; each call raises the ISyncCallback::OnProgress event. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object (not built yet); rule `session-state.on-progress.raises-callback`)
     /// - dwCompletedWork is the amount of work completed in the session and is interpreted as part of dwTotalWork, the total work for the session. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by documentation only; rule `session-state.on-progress.completed-within-total`)
     ///
     /// # Checked before this method runs
@@ -830,7 +830,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
-    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-object.unsupported`)
+    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.get-object.unsupported`)
     ///
     /// # Checked before this method runs
     /// - `rguidObjectID` is not null, else `E_POINTER`
@@ -850,7 +850,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetCapabilities`.
     ///
     /// # Contract
-    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-capabilities.valid-mask`)
+    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.get-capabilities.valid-mask`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -879,8 +879,8 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::Synchronize`.
     ///
     /// # Contract
-    /// - The handler reports progress for each item and notifies Sync Center when it has completed the synchronization of each item: every item handed to Synchronize gets a completion status (SUCCEEDED, FAILED or CANCELED) before Synchronize returns. (`NN:syncmgr.ISyncMgrSyncCallback`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.final-status-per-item`)
-    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.wait-when-session-created`)
+    /// - The handler reports progress for each item and notifies Sync Center when it has completed the synchronization of each item: every item handed to Synchronize gets a completion status (SUCCEEDED, FAILED or CANCELED) before Synchronize returns. (`NN:syncmgr.ISyncMgrSyncCallback`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.synchronize.final-status-per-item`)
+    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.synchronize.wait-when-session-created`)
     /// - Synchronize is called on its own thread; Sync Center instantiates the handler object and the session creator object on that thread and then calls the method. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.own-thread`)
     /// - If the handler delegates synchronization to an external process, that process creates CLSID_SyncMgrClient with CoCreateInstance, asks for ISyncMgrSessionCreator, and creates the session so that it can report progress. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.external-process`)
     /// - Each item ID in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads the cItems IDs with that bound. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the generated ABI adapter; rule `handler.synchronize.item-id-bound`)
@@ -1034,7 +1034,7 @@ pub trait SyncMgrHandlerInfo {
     /// `ISyncMgrHandlerInfo::GetType`.
     ///
     /// # Contract
-    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.handler-info.get-type.failure`)
+    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.get-type.failure`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1052,7 +1052,7 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// # Contract
     /// - The handler allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.handler-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.handler-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.get-comment.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1070,8 +1070,8 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.handler-info.is-active.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.handler-info.is-active.query-before`)
+    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-active.answers`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-active.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
@@ -1084,8 +1084,8 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.handler-info.is-enabled.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.handler-info.is-enabled.query-before`)
+    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-enabled.answers`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -1213,14 +1213,14 @@ pub mod sync_mgr_handler_info_abi {
 /// Source: `NN:syncmgr.ISyncMgrSessionCreator`.
 ///
 /// # Contract
-/// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session; rule `syncmgr-session.session-creator.not-marshaled`)
+/// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.session-creator.not-marshaled`)
 pub trait SyncMgrSessionCreator {
     /// `ISyncMgrSessionCreator::CreateSession`.
     ///
     /// # Contract
-    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.ids-required`)
-    /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.handler-id-length`)
-    /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.item-id-length`)
+    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.ids-required`)
+    /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.handler-id-length`)
+    /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.item-id-length`)
     /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by documentation only; rule `syncmgr-session.create-session.callback-optional`)
     ///
     /// # Checked before this method runs
@@ -1281,15 +1281,15 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ReportProgress`.
     ///
     /// # Contract
-    /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.after-final-status`)
-    /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double; rule `sync-center.report-progress.after-final-status`)
+    /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.after-final-status`)
+    /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double (not built yet); rule `sync-center.report-progress.after-final-status`)
     /// - If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.cancel-acknowledged`)
-    /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.no-ps-max`)
-    /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.steps`)
-    /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.text-length`)
-    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.item-id-length`)
-    /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.cancel-request`)
-    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.null-cancel-request`)
+    /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.no-ps-max`)
+    /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.steps`)
+    /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.text-length`)
+    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.item-id-length`)
+    /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.cancel-request`)
+    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.null-cancel-request`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -1325,8 +1325,8 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ReportEvent`.
     ///
     /// # Contract
-    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.item-id-length`)
-    /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.no-el-max`)
+    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-event.item-id-length`)
+    /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-event.no-el-max`)
     /// - nFlags is not used; the page's example passes SYNCMGR_EF_NONE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by documentation only; rule `syncmgr-session.report-event.flags-unused`)
     /// - pszLinkText, the text of a hyperlink to the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-text-optional`)
     /// - pszLinkReference, the URL of the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-reference-optional`)
@@ -1339,9 +1339,7 @@ pub trait SyncMgrSyncCallback {
     /// - `pszName` is valid UTF-16 of at most `MAX_TEXT_CHARS` units, else `E_INVALIDARG`
     /// - `pszDescription` is not null, else `E_POINTER`
     /// - `pszDescription` is valid UTF-16 of at most `MAX_TEXT_CHARS` units, else `E_INVALIDARG`
-    /// - `pszLinkText` is not null, else `E_POINTER`
     /// - `pszLinkText` is valid UTF-16 of at most `MAX_TEXT_CHARS` units, else `E_INVALIDARG`
-    /// - `pszLinkReference` is not null, else `E_POINTER`
     /// - `pszLinkReference` is valid UTF-16 of at most `MAX_TEXT_CHARS` units, else `E_INVALIDARG`
     /// - `pszContext` is not null, else `E_POINTER`
     /// - `pszContext` is valid UTF-16 of at most `MAX_TEXT_CHARS` units, else `E_INVALIDARG`
@@ -1355,8 +1353,8 @@ pub trait SyncMgrSyncCallback {
         flags: SYNCMGR_EVENT_FLAGS,
         name: &str,
         description: &str,
-        link_text: &str,
-        link_reference: &str,
+        link_text: Option<&str>,
+        link_reference: Option<&str>,
         context: &str,
     ) -> windows_core::Result<windows_core::GUID>;
     /// `ISyncMgrSyncCallback::CanContinue`.
@@ -1364,10 +1362,10 @@ pub trait SyncMgrSyncCallback {
     /// Returns the success code as data (first, before any out-value): A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
     ///
     /// # Contract
-    /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.not-canceled`)
-    /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.canceled`)
-    /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.unknown-item`)
-    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
+    /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.not-canceled`)
+    /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.canceled`)
+    /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.unknown-item`)
+    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.whole-handler`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
@@ -1384,8 +1382,8 @@ pub trait SyncMgrSyncCallback {
     /// Returns the success code as data (first, before any out-value): No items are pending; ppenumItemIDs and ppenumPunks are NULL.
     ///
     /// # Contract
-    /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session; rule `syncmgr-session.query-for-additional-items.none-pending`)
-    /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the generated ABI adapter; rule `syncmgr-session.query-for-additional-items.item-ids`)
+    /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.query-for-additional-items.none-pending`)
+    /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by documentation only; rule `syncmgr-session.query-for-additional-items.item-ids`)
     ///
     /// # Checked before this method runs
     /// - `ppenumItemIDs` is not null, else `E_POINTER` (checked before user code runs)
@@ -1396,12 +1394,14 @@ pub trait SyncMgrSyncCallback {
     /// The error returned here is the HRESULT the COM caller receives.
     fn query_for_additional_items(
         &self,
-    ) -> windows_core::Result<(windows_core::HRESULT, IEnumString, IEnumUnknown)>;
+    ) -> windows_core::Result<
+        (windows_core::HRESULT, Option<IEnumString>, Option<IEnumUnknown>),
+    >;
     /// `ISyncMgrSyncCallback::AddItemToSession`.
     ///
     /// # Contract
-    /// - pszItemID is the unique ID of the item to add, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checked Sync Center session; rule `syncmgr-session.add-item-to-session.item-id-length`)
-    /// - AddItemToSession returns E_INVALIDARG if pszItemID is already part of the session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checking Sync Center double; rule `sync-center.add-item-to-session.already-in-session`)
+    /// - pszItemID is the unique ID of the item to add, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.add-item-to-session.item-id-length`)
+    /// - AddItemToSession returns E_INVALIDARG if pszItemID is already part of the session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checking Sync Center double (not built yet); rule `sync-center.add-item-to-session.already-in-session`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -1424,7 +1424,7 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ProposeItem`.
     ///
     /// # Contract
-    /// - ProposeItem returns E_INVALIDARG if the proposed item's ID already exists. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by the checking Sync Center double; rule `sync-center.propose-item.already-exists`)
+    /// - ProposeItem returns E_INVALIDARG if the proposed item's ID already exists. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by the checking Sync Center double (not built yet); rule `sync-center.propose-item.already-exists`)
     /// - Sync Center does not display a proposed item in the UI until CommitItem has been called for it. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by documentation only; rule `syncmgr-session.propose-item.shown-after-commit`)
     ///
     /// # Checked before this method runs
@@ -1436,9 +1436,9 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::CommitItem`.
     ///
     /// # Contract
-    /// - CommitItem returns E_INVALIDARG if the item has not first been submitted through ProposeItem or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session; rule `syncmgr-session.commit-item.not-proposed`)
-    /// - The Sync Center double answers E_INVALIDARG to CommitItem for an item that was not proposed with ProposeItem first or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checking Sync Center double; rule `sync-center.commit-item.not-proposed`)
-    /// - pszItemID is the unique ID of the item to confirm, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session; rule `syncmgr-session.commit-item.item-id-length`)
+    /// - CommitItem returns E_INVALIDARG if the item has not first been submitted through ProposeItem or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.commit-item.not-proposed`)
+    /// - The Sync Center double answers E_INVALIDARG to CommitItem for an item that was not proposed with ProposeItem first or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checking Sync Center double (not built yet); rule `sync-center.commit-item.not-proposed`)
+    /// - pszItemID is the unique ID of the item to confirm, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.commit-item.item-id-length`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -1553,13 +1553,13 @@ pub mod sync_mgr_sync_callback_abi {
             )
         }?;
         let link_text = unsafe {
-            ::windows_sync::abi::read_wide(
+            ::windows_sync::abi::read_wide_opt(
                 *pszlinktext,
                 ::windows_sync::abi::MAX_TEXT_CHARS,
             )
         }?;
         let link_reference = unsafe {
-            ::windows_sync::abi::read_wide(
+            ::windows_sync::abi::read_wide_opt(
                 *pszlinkreference,
                 ::windows_sync::abi::MAX_TEXT_CHARS,
             )
@@ -1578,8 +1578,8 @@ pub mod sync_mgr_sync_callback_abi {
                     nflags,
                     &name,
                     &description,
-                    &link_text,
-                    &link_reference,
+                    link_text.as_deref(),
+                    link_reference.as_deref(),
                     &context,
                 )
         })?;
@@ -1626,8 +1626,8 @@ pub mod sync_mgr_sync_callback_abi {
             let (hresult, item_ids, punks) = ::windows_sync::abi::guard(|| {
                 this.query_for_additional_items()
             })?;
-            ppenumitemids.write(Some(item_ids))?;
-            ppenumpunks.write(Some(punks))?;
+            ppenumitemids.write(item_ids)?;
+            ppenumpunks.write(punks)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -1716,7 +1716,7 @@ pub trait SyncMgrSyncItem {
     ///
     /// # Contract
     /// - The item allocates the ID buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the generated ABI adapter; rule `handler.sync-item.get-item-id.cotaskmem`)
-    /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.sync-item.get-item-id.max-length`)
+    /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item.get-item-id.max-length`)
     /// - The ID cannot change and must be unique in the context of the handler. If GetItemID fails or returns an empty string, the item is not shown and Sync Center does not synchronize it. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by documentation only; rule `handler.sync-item.get-item-id.stable`)
     ///
     /// # Errors
@@ -1897,12 +1897,12 @@ pub mod sync_mgr_sync_item_abi {
 /// Source: `NN:syncmgr.ISyncMgrSyncItemContainer`.
 ///
 /// # Contract
-/// - Sync Center obtains ISyncMgrSyncItemContainer by calling QueryInterface on the handler's ISyncMgrHandler interface, so the handler object answers that QueryInterface. (`NN:syncmgr.ISyncMgrSyncItemContainer`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.item-container.query-interface`)
+/// - Sync Center obtains ISyncMgrSyncItemContainer by calling QueryInterface on the handler's ISyncMgrHandler interface, so the handler object answers that QueryInterface. (`NN:syncmgr.ISyncMgrSyncItemContainer`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.item-container.query-interface`)
 pub trait SyncMgrSyncItemContainer {
     /// `ISyncMgrSyncItemContainer::GetSyncItem`.
     ///
     /// # Contract
-    /// - GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.item-container.get-sync-item.unknown-id`)
+    /// - GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.item-container.get-sync-item.unknown-id`)
     /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads it with that bound. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by the generated ABI adapter; rule `handler.item-container.get-sync-item.id-bound`)
     ///
     /// # Checked before this method runs
@@ -1990,7 +1990,7 @@ pub trait SyncMgrSyncItemInfo {
     ///
     /// # Contract
     /// - The item allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.sync-item-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.sync-item-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item-info.get-comment.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2005,8 +2005,8 @@ pub trait SyncMgrSyncItemInfo {
     /// Returns the success code as data (first, before any out-value): The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.sync-item-info.is-enabled.answers`)
-    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.sync-item-info.is-enabled.query-before`)
+    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item-info.is-enabled.answers`)
+    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -2112,11 +2112,11 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::BeginSession`.
     ///
     /// # Contract
-    /// - The provider must return an error if it cannot begin a session, which includes being already enlisted in an active session. The glue answers SYNC_E_INVALID_OPERATION for a BeginSession while a session is active. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.begin-session.already-active`)
+    /// - The provider must return an error if it cannot begin a session, which includes being already enlisted in an active session. The glue answers SYNC_E_INVALID_OPERATION for a BeginSession while a session is active. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.begin-session.already-active`)
     /// - The provider must return an error from BeginSession when it has not been initialized or has an invalid configuration. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by documentation only; rule `provider.begin-session.not-ready`)
     /// - role is the role of this provider relative to the other provider in the session and must be a SYNC_PROVIDER_ROLE value; any other value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the generated ABI adapter; rule `provider.begin-session.invalid-role`)
     /// - pSessionState is the current status of the session the provider joins; a NULL pSessionState is rejected with E_POINTER. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the generated ABI adapter; rule `provider.begin-session.null-session-state`)
-    /// - BeginSession gives the provider its role for the session, SPR_SOURCE or SPR_DESTINATION; changes flow from the source provider to the destination provider. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0001`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.assigned-by-begin-session`)
+    /// - BeginSession gives the provider its role for the session, SPR_SOURCE or SPR_DESTINATION; changes flow from the source provider to the destination provider. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0001`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.assigned-by-begin-session`)
     ///
     /// # Checked before this method runs
     /// - `role` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
@@ -2132,7 +2132,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::GetSyncBatchParameters`.
     ///
     /// # Contract
-    /// - GetSyncBatchParameters returns the requested batch size and the current knowledge for the synchronization scope (a new knowledge object if none exists); it may also be called outside a session, so the glue does not reject it there. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-sync-batch-parameters.outside-session-allowed`)
+    /// - GetSyncBatchParameters returns the requested batch size and the current knowledge for the synchronization scope (a new knowledge object if none exists); it may also be called outside a session, so the glue does not reject it there. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-sync-batch-parameters.outside-session-allowed`)
     /// - In a session GetSyncBatchParameters is asked of the destination provider: pdwRequestedBatchSize is the size of the change batches the source provider returns, and ppSyncKnowledge is the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by documentation only; rule `provider.role.destination-get-sync-batch-parameters`)
     /// - ppSyncKnowledge and pdwRequestedBatchSize are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the generated ABI adapter; rule `provider.get-sync-batch-parameters.null-out-pointer`)
     ///
@@ -2149,8 +2149,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::GetChangeBatch`.
     ///
     /// # Contract
-    /// - GetChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-change-batch.outside-session`)
-    /// - GetChangeBatch is answered by the source provider: it returns changes not contained in the knowledge from the destination provider. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-change-batch`)
+    /// - GetChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-change-batch.outside-session`)
+    /// - GetChangeBatch is answered by the source provider: it returns changes not contained in the knowledge from the destination provider. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.source-get-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-change-batch.null-out-pointer`)
     /// - dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.batch-size-is-a-request`)
     /// - pSyncKnowledge is the knowledge from the destination provider; it must be mapped with ISyncKnowledge::MapRemoteToLocal before it is used for change enumeration. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.map-remote-knowledge`)
@@ -2171,8 +2171,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::GetFullEnumerationChangeBatch`.
     ///
     /// # Contract
-    /// - GetFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-full-enumeration-change-batch.outside-session`)
-    /// - GetFullEnumerationChangeBatch is answered by the source provider during a full enumeration. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-full-enumeration-change-batch`)
+    /// - GetFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-full-enumeration-change-batch.outside-session`)
+    /// - GetFullEnumerationChangeBatch is answered by the source provider during a full enumeration. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.source-get-full-enumeration-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-full-enumeration-change-batch.null-out-pointer`)
     /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned batch; otherwise the session calls GetFullEnumerationChangeBatch again for another batch. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.get-full-enumeration-change-batch.last-batch`)
     /// - The batch enumerates, in sorted order by item ID, changes whose item ID is pbLowerEnumerationBound or greater; it may also add, sorted by item ID, changes below the bound that are not contained in the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.get-full-enumeration-change-batch.lower-bound`)
@@ -2196,8 +2196,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::ProcessChangeBatch`.
     ///
     /// # Contract
-    /// - ProcessChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.process-change-batch.outside-session`)
-    /// - ProcessChangeBatch is answered by the destination provider: pSourceChangeBatch is a batch of changes from the source provider to be applied locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.destination-process-change-batch`)
+    /// - ProcessChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.process-change-batch.outside-session`)
+    /// - ProcessChangeBatch is answered by the destination provider: pSourceChangeBatch is a batch of changes from the source provider to be applied locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.destination-process-change-batch`)
     /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by documentation only; rule `provider.process-change-batch.statistics`)
     /// - resolutionPolicy is a CONFLICT_RESOLUTION_POLICY; CRP_LAST is a placeholder for the last element that must not be used, and it or any unknown value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0002`; enforced by the generated ABI adapter; rule `provider.process-change-batch.resolution-policy`)
     ///
@@ -2221,8 +2221,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::ProcessFullEnumerationChangeBatch`.
     ///
     /// # Contract
-    /// - ProcessFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.process-full-enumeration-change-batch.outside-session`)
-    /// - ProcessFullEnumerationChangeBatch is answered by the destination provider, which applies the source provider's full-enumeration changes locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.destination-process-full-enumeration-change-batch`)
+    /// - ProcessFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.process-full-enumeration-change-batch.outside-session`)
+    /// - ProcessFullEnumerationChangeBatch is answered by the destination provider, which applies the source provider's full-enumeration changes locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.destination-process-full-enumeration-change-batch`)
     /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.process-full-enumeration-change-batch.statistics`)
     /// - resolutionPolicy is a CONFLICT_RESOLUTION_POLICY; CRP_LAST is a placeholder for the last element that must not be used, and it or any unknown value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0002`; enforced by the generated ABI adapter; rule `provider.process-full-enumeration-change-batch.resolution-policy`)
     ///
@@ -2246,9 +2246,9 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::EndSession`.
     ///
     /// # Contract
-    /// - EndSession must return an error, typically SYNC_E_INVALID_OPERATION, if the provider did not receive a previous call to BeginSession for the specified session. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.end-session.without-begin`)
-    /// - pSessionState is the ISyncSessionState object that the previous corresponding BeginSession received. An EndSession with a different object did not receive a BeginSession for that session: it fails and the open session stays open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.end-session.same-session-state`)
-    /// - When EndSession is called, the provider must release any references it has to the ISyncSessionState object specified by pSessionState. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.end-session.release-session-state`)
+    /// - EndSession must return an error, typically SYNC_E_INVALID_OPERATION, if the provider did not receive a previous call to BeginSession for the specified session. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.end-session.without-begin`)
+    /// - pSessionState is the ISyncSessionState object that the previous corresponding BeginSession received. An EndSession with a different object did not receive a BeginSession for that session: it fails and the open session stays open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.end-session.same-session-state`)
+    /// - When EndSession is called, the provider must release any references it has to the ISyncSessionState object specified by pSessionState. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.end-session.release-session-state`)
     ///
     /// # Checked before this method runs
     /// - `pSessionState` is not null, else `E_POINTER`
@@ -2507,12 +2507,12 @@ pub mod sync_callback2_abi {
 /// Source: `NN:winsync.ISyncSessionState2`.
 ///
 /// # Contract
-/// - An ISyncSessionState2 object is obtained by passing IID_ISyncSessionState2 to the QueryInterface method of an ISyncSessionState object, so the session state answers that QueryInterface. (`NN:winsync.ISyncSessionState2`; enforced by the checked session state host object; rule `session-state.state2.query-interface`)
+/// - An ISyncSessionState2 object is obtained by passing IID_ISyncSessionState2 to the QueryInterface method of an ISyncSessionState object, so the session state answers that QueryInterface. (`NN:winsync.ISyncSessionState2`; enforced by the checked session state host object (not built yet); rule `session-state.state2.query-interface`)
 pub trait SyncSessionState2: SyncSessionState {
     /// `ISyncSessionState2::SetProviderWithError`.
     ///
     /// # Contract
-    /// - SetProviderWithError returns SYNC_E_INVALID_OPERATION when a synchronization session does not exist. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by the checked session state host object; rule `session-state.set-provider-with-error.no-session`)
+    /// - SetProviderWithError returns SYNC_E_INVALID_OPERATION when a synchronization session does not exist. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by the checked session state host object (not built yet); rule `session-state.set-provider-with-error.no-session`)
     /// - The destination provider uses SetProviderWithError during ProcessChangeBatch to indicate which provider caused synchronization to fail; fSelf is TRUE when the calling provider caused the error. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by documentation only; rule `session-state.set-provider-with-error.self`)
     ///
     /// # Errors
@@ -2521,7 +2521,7 @@ pub trait SyncSessionState2: SyncSessionState {
     /// `ISyncSessionState2::GetSessionErrorStatus`.
     ///
     /// # Contract
-    /// - GetSessionErrorStatus returns E_POINTER for an invalid phrSessionError pointer; otherwise phrSessionError receives the error value that indicates why the session failed. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState2.GetSessionErrorStatus`; enforced by the checked session state host object; rule `session-state.get-session-error-status.bad-pointer`)
+    /// - GetSessionErrorStatus returns E_POINTER for an invalid phrSessionError pointer; otherwise phrSessionError receives the error value that indicates why the session failed. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState2.GetSessionErrorStatus`; enforced by the checked session state host object (not built yet); rule `session-state.get-session-error-status.bad-pointer`)
     ///
     /// # Checked before this method runs
     /// - `phrSessionError` is not null, else `E_POINTER`
