@@ -274,6 +274,19 @@ fn supplement_errors_are_located() {
         "{error}"
     );
     let file = contracts_file(
+        "[[hresult]]\nname = \"SYNC E X\"\nvalue = 0x80041001\nsource = \"header:synchronizationerrors.h\"\n",
+    );
+    let error = generate_with(Options {
+        supplement: Some(file.path().into()),
+        ..Options::default()
+    });
+    assert!(
+        error
+            .to_string()
+            .contains(":2:8: `SYNC E X` is not a constant name"),
+        "{error}"
+    );
+    let file = contracts_file(
         "[[keeps_s_false]]\ninterface = \"ISyncMgrSyncCallback\"\nmethod = \"CanContinu\"\nmeaning = \"m\"\nsource = \"NF:syncmgr.ISyncMgrSyncCallback.CanContinue\"\n",
     );
     let error = generate_with(Options {

@@ -5,7 +5,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use windows_core::{Error, HRESULT, PCWSTR, PWSTR, Result};
+use windows_core::{Error, PCWSTR, PWSTR, Result};
 
 use crate::bindings::{E_INVALIDARG, E_OUTOFMEMORY, E_POINTER, E_UNEXPECTED, MAX_SYNCMGR_ID};
 
@@ -185,11 +185,6 @@ pub unsafe fn take_co_task_wide(text: PWSTR) -> Result<String> {
     // SAFETY: the caller hands over ownership.
     unsafe { co_task_free(text.0.cast()) };
     result
-}
-
-/// Whether `code` is a success code other than S_OK (S_FALSE and the like).
-pub fn is_other_success(code: HRESULT) -> bool {
-    code.is_ok() && code.0 != 0
 }
 
 #[cfg(windows)]

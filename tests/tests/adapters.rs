@@ -431,7 +431,10 @@ fn report_event_returns_its_guid_and_checks_the_out_pointer() {
     assert_eq!(hr, E_POINTER);
     assert_eq!(
         *object.0.calls.borrow(),
-        ["event item-3 Warning Conflict", "event item-3 Warning Conflict"],
+        [
+            "event item-3 Warning Conflict",
+            "event item-3 Warning Conflict"
+        ],
         "user code ran for neither the null name nor the null out-pointer"
     );
 }

@@ -46,7 +46,4 @@ pub fn rust_file(file_name: &str, header: &str, source: &str) -> Result<String> 
     Ok(format!("{header}{}", prettyplease::unparse(&file)))
 }
 
-/// Collapses runs of white space (line breaks included) into single spaces, for one-line docs.
-pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub use crate::model::naming::one_line;

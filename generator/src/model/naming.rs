@@ -64,6 +64,20 @@ pub fn common_prefix(values: &[&str]) -> String {
         .map_or(String::new(), |end| first[..=end].to_string())
 }
 
+/// Collapses runs of white space (line breaks included) into single spaces: text from the
+/// contract data goes into one-line doc comments.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `name` can be a Rust constant's name as the header spells it (`SYNC_E_X`).
+pub fn is_constant_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// heck's snake case, reading `IDs` as one word (`ItemIDs` → `item_ids`).
 fn snake(name: &str) -> String {
     name.replace("IDs", "Ids").to_snake_case()

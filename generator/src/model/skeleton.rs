@@ -156,7 +156,7 @@ impl RuleDoc {
     fn new(rule: &RuleEntry) -> Self {
         Self {
             id: rule.id.get_ref().clone(),
-            text: rule.text.trim().to_string(),
+            text: naming::one_line(&rule.text),
             returns: rule.returns.as_ref().map(|r| r.get_ref().clone()),
             source: rule.source.get_ref().clone(),
             enforced_by: enforcement_phrase(*rule.enforced_by.get_ref()),
@@ -366,7 +366,7 @@ impl TraitContext<'_> {
                 Implementor::Host => "the host (Sync Framework or Sync Center, or a test double)",
             },
             source: entry.source.get_ref().clone(),
-            summary: entry.summary.trim().to_string(),
+            summary: naming::one_line(&entry.summary),
             supertrait: base.map(|b| naming::trait_name(&b)),
             methods,
             rules: self
@@ -439,7 +439,7 @@ impl TraitContext<'_> {
             ret_expr: String::new(),
             keeps_s_false: s_false.is_some(),
             s_false_meaning: s_false
-                .map(|k| k.meaning.trim().to_string())
+                .map(|k| naming::one_line(&k.meaning))
                 .unwrap_or_default(),
             checks: Vec::new(),
             raw_params: Vec::new(),

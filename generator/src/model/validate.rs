@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use windows_metadata::Type;
 use windows_metadata::reader::{Index, Item, MethodDef, TypeCategory, TypeDef};
 
-use crate::error::{Diagnostic, Error, Result};
+use crate::error::{Error, Result};
 use crate::model::selection::closest;
 use crate::parse::contracts::{Contracts, SpannedStr};
 use crate::parse::span::SourceText;
@@ -395,13 +395,5 @@ impl<'a> Lookup<'a> {
                 .find(|d| d.category() == TypeCategory::Enum),
             _ => None,
         }
-    }
-}
-
-/// All diagnostics of `error` if it is [`Error::Data`], for tests and tools.
-pub fn diagnostics(error: &Error) -> &[Diagnostic] {
-    match error {
-        Error::Data(diagnostics) => diagnostics,
-        _ => &[],
     }
 }

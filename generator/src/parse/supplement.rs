@@ -60,6 +60,17 @@ pub fn parse(source: &SourceText) -> Result<Supplement> {
         check_source(source, uid, &mut diagnostics);
     }
     for hresult in &supplement.hresults {
+        for name in std::iter::once(&hresult.name).chain(&hresult.aliases) {
+            if !crate::model::naming::is_constant_name(name.get_ref()) {
+                diagnostics.push(source.diagnostic(
+                    name.span(),
+                    format!(
+                        "`{}` is not a constant name like `SYNC_E_INVALID_OPERATION`",
+                        name.get_ref()
+                    ),
+                ));
+            }
+        }
         if *hresult.value.get_ref() & 0x8000_0000 == 0 {
             diagnostics.push(source.diagnostic(
                 hresult.value.span(),
