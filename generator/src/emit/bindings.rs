@@ -337,3 +337,108 @@ impl<'a> LineIndex<'a> {
         self.offset(span.start())..self.offset(span.end())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_spanned::Spanned;
+
+    use super::*;
+
+    const BINDINGS: &str = r#"windows_core::imp::define_interface!(IThing, IThing_Vtbl, 0x1);
+impl IThing {
+    pub unsafe fn Poll(&self) -> windows_core::Result<()> {
+        unsafe { (windows_core::Interface::vtable(self).Poll)(windows_core::Interface::as_raw(self)).ok() }
+    }
+}
+pub struct CABSTR {
+    pub pElems: *mut windows_core::BSTR,
+}
+pub trait IThing_Impl: windows_core::IUnknownImpl {
+    fn Poll(&self) -> windows_core::Result<()>;
+    fn Name(&self) -> windows_core::Result<u32>;
+}
+impl IThing_Vtbl {
+    pub const fn new<Identity: IThing_Impl, const OFFSET: isize>() -> Self {
+        unsafe extern "system" fn Name<Identity: IThing_Impl, const OFFSET: isize>(this: *mut core::ffi::c_void, value: *mut u32) -> windows_core::HRESULT {
+            unsafe {
+                match IThing_Impl::Name(this) {
+                    Ok(ok__) => {
+                        value.write(ok__);
+                        windows_core::HRESULT(0)
+                    }
+                    Err(err) => err.into(),
+                }
+            }
+        }
+        todo!()
+    }
+}
+"#;
+
+    fn entry(interface: &str, method: &str) -> KeepsSFalseEntry {
+        KeepsSFalseEntry {
+            interface: Spanned::new(0..0, interface.to_string()),
+            method: Spanned::new(0..0, method.to_string()),
+            meaning: "m".into(),
+            source: Spanned::new(0..0, "NF:x.IThing.Poll".to_string()),
+        }
+    }
+
+    fn fixed(entries: &[KeepsSFalseEntry]) -> Result<FixedBindings> {
+        fix(BINDINGS, &syn::parse_file(BINDINGS).unwrap(), entries)
+    }
+
+    #[test]
+    fn s_false_is_kept_on_the_caller_and_the_impl_side() {
+        let fixed = fixed(&[entry("IThing", "Poll"), entry("IOther", "Poll")]).unwrap();
+        assert_eq!(fixed.s_false.impl_side, ["IThing::Poll"]);
+        assert_eq!(fixed.s_false.caller_side, ["IThing::Poll"]);
+        assert!(
+            fixed
+                .text
+                .contains("fn Poll(&self) -> windows_core::HRESULT;"),
+            "{}",
+            fixed.text
+        );
+        assert!(
+            fixed.text.contains(
+                "pub unsafe fn Poll(&self) -> windows_core::HRESULT {\n        unsafe { (windows_core::Interface::vtable(self).Poll)(windows_core::Interface::as_raw(self)) }"
+            ),
+            "{}",
+            fixed.text
+        );
+        syn::parse_file(&fixed.text).unwrap();
+    }
+
+    #[test]
+    fn a_listed_method_that_is_missing_or_returns_data_is_an_error() {
+        let missing = fixed(&[entry("IThing", "Nope")]).unwrap_err();
+        assert!(
+            missing.to_string().contains("`IThing_Impl::Nope`"),
+            "{missing}"
+        );
+        let with_data = fixed(&[entry("IThing", "Name")]).unwrap_err();
+        assert!(
+            with_data.to_string().contains("`IThing_Impl::Name`"),
+            "{with_data}"
+        );
+    }
+
+    #[test]
+    fn retval_shims_check_their_pointer_and_bstr_is_portable() {
+        let fixed = fixed(&[]).unwrap();
+        assert_eq!(fixed.null_checked, 1);
+        assert!(
+            fixed.text.contains("-> windows_core::HRESULT {\n            if value.is_null() { return windows_core::imp::E_POINTER; }\n            unsafe {"),
+            "{}",
+            fixed.text
+        );
+        assert!(fixed.text.contains("pub pElems: *mut BSTR,"));
+        assert!(
+            fixed
+                .text
+                .contains("#[cfg(not(windows))]\n#[repr(transparent)]")
+        );
+        syn::parse_file(&fixed.text).unwrap();
+    }
+}
