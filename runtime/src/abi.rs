@@ -23,22 +23,31 @@ pub const MAX_TEXT_CHARS: usize = 32_767;
 /// # Errors
 /// What `f` returns, or `E_UNEXPECTED` (with the panic's message) when it panics.
 pub fn guard<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_string());
-        Err(Error::new(
-            E_UNEXPECTED,
-            format!("the implementation panicked: {message}"),
-        ))
-    })
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(panic_error(payload.as_ref())))
+}
+
+/// `E_UNEXPECTED` carrying a caught panic's message.
+pub fn panic_error(payload: &(dyn std::any::Any + Send)) -> Error {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string());
+    Error::new(
+        E_UNEXPECTED,
+        format!("the implementation panicked: {message}"),
+    )
 }
 
 /// `E_INVALIDARG` with `message`.
 pub fn invalid_arg(message: impl std::fmt::Display) -> Error {
     Error::new(E_INVALIDARG, message.to_string())
+}
+
+/// `E_NOTIMPL`: what a skeleton method's default body returns when it has a value to hand
+/// back and no implementation.
+pub fn not_implemented() -> Error {
+    Error::from_hresult(crate::bindings::E_NOTIMPL)
 }
 
 /// `E_POINTER`: a required pointer was null.

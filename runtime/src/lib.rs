@@ -19,10 +19,14 @@
 extern crate self as windows_sync;
 
 pub mod abi;
+pub mod callback;
 pub mod contract;
 mod generated;
+pub mod provider;
+pub mod session_state;
 
 pub use generated::{bindings, contracts, hresults, skeletons};
+pub use windows_sync_macros::{SyncCallback, SyncProvider};
 
 /// Declares `pub mod generated` from the files `windows_sync_gen::Builder` wrote to
 /// `$OUT_DIR/windows-sync/` in the calling crate's `build.rs`: `bindings`, `hresults`,

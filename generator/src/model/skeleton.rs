@@ -120,6 +120,8 @@ pub struct SkeletonMethod {
     pub raw_params: Vec<String>,
     /// The method's contract rules.
     pub rules: Vec<RuleDoc>,
+    /// The default body of the trait method, when the interface has `defaults = true`.
+    pub default_body: Option<String>,
 }
 
 /// A rule as the docs show it.
@@ -349,7 +351,11 @@ impl TraitContext<'_> {
                 .ok_or_else(|| {
                     Error::MissingBinding(format!("`{name}_Impl::{}`", method.name()))
                 })?;
-            methods.push(self.method(name, method, impl_fn, &nullable)?);
+            let mut skeleton = self.method(name, method, impl_fn, &nullable)?;
+            if entry.defaults {
+                skeleton.default_body = Some(default_body(&skeleton));
+            }
+            methods.push(skeleton);
         }
         Ok(SkeletonTrait {
             windows: name.to_string(),
@@ -452,6 +458,7 @@ impl TraitContext<'_> {
                 })
                 .map(RuleDoc::new)
                 .collect(),
+            default_body: None,
         };
         let mut outs: Vec<(String, String)> = Vec::new();
         let mut safe_names = BTreeSet::new();
@@ -798,6 +805,28 @@ fn meta_names(method: MethodDef) -> Vec<String> {
         .filter(|p| p.sequence() > 0)
         .map(|p| p.name().to_string())
         .collect()
+}
+
+/// A body that does nothing: `Ok(())` when there is nothing to hand back, else `E_NOTIMPL`
+/// (the caller then does what it does without a handler).
+fn default_body(method: &SkeletonMethod) -> String {
+    let names: Vec<&str> = method
+        .safe_params
+        .iter()
+        .filter_map(|p| p.split(':').next())
+        .map(str::trim)
+        .collect();
+    let unused = match names.len() {
+        0 => String::new(),
+        1 => format!("let _ = {};", names[0]),
+        _ => format!("let _ = ({});", names.join(", ")),
+    };
+    let value = if method.safe_return == "windows_core::Result<()>" {
+        "Ok(())"
+    } else {
+        "Err(::windows_sync::abi::not_implemented())"
+    };
+    format!("{{ {unused} {value} }}")
 }
 
 struct ParamMeta {

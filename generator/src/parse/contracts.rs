@@ -52,7 +52,10 @@ pub struct InterfaceEntry {
     pub source: SpannedStr,
     /// One sentence: what the interface is for.
     pub summary: String,
-    /// `Method.param` interface parameters that may be null.
+    /// Whether every skeleton method gets a default body that does nothing.
+    #[serde(default)]
+    pub defaults: bool,
+    /// `Method.param` pointer parameters that may be null.
     #[serde(default)]
     pub nullable: Vec<SpannedStr>,
 }

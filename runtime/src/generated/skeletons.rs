@@ -350,6 +350,8 @@ pub trait SyncCallback {
     /// - `provider` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
     /// - `syncStage` is a valid value of [`SyncProgressStage`], else `E_INVALIDARG`
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn on_progress(
@@ -358,15 +360,23 @@ pub trait SyncCallback {
         stage: SyncProgressStage,
         completed_work: u32,
         total_work: u32,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<()> {
+        let _ = (provider, stage, completed_work, total_work);
+        Ok(())
+    }
     /// `ISyncCallback::OnChange`.
     ///
     /// # Checked before this method runs
     /// - `pSyncChange` is not null, else `E_POINTER`
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn on_change(&self, sync_change: &ISyncChange) -> windows_core::Result<()>;
+    fn on_change(&self, sync_change: &ISyncChange) -> windows_core::Result<()> {
+        let _ = sync_change;
+        Ok(())
+    }
     /// `ISyncCallback::OnConflict`.
     ///
     /// # Contract
@@ -376,9 +386,14 @@ pub trait SyncCallback {
     /// # Checked before this method runs
     /// - `pConflict` is not null, else `E_POINTER`
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn on_conflict(&self, conflict: &IChangeConflict) -> windows_core::Result<()>;
+    fn on_conflict(&self, conflict: &IChangeConflict) -> windows_core::Result<()> {
+        let _ = conflict;
+        Ok(())
+    }
     /// `ISyncCallback::OnFullEnumerationNeeded`.
     ///
     /// # Contract
@@ -389,11 +404,15 @@ pub trait SyncCallback {
     /// # Checked before this method runs
     /// - `pFullEnumerationAction` is not null, else `E_POINTER` (checked before user code runs)
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn on_full_enumeration_needed(
         &self,
-    ) -> windows_core::Result<SyncFullEnumerationAction>;
+    ) -> windows_core::Result<SyncFullEnumerationAction> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncCallback::OnRecoverableError`.
     ///
     /// # Contract
@@ -402,12 +421,17 @@ pub trait SyncCallback {
     /// # Checked before this method runs
     /// - `pRecoverableError` is not null, else `E_POINTER`
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn on_recoverable_error(
         &self,
         recoverable_error: &IRecoverableError,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<()> {
+        let _ = recoverable_error;
+        Ok(())
+    }
 }
 /// ABI adapters from `ISyncCallback_Impl` to [`SyncCallback`]: one function per method, with
 /// the `_Impl` method's parameters.
@@ -2442,17 +2466,24 @@ pub trait SyncCallback2: SyncCallback {
     /// # Contract
     /// - OnChangeApplied occurs after a change is applied; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes. (`NF:winsync.ISyncCallback2.OnChangeApplied`; enforced by documentation only; rule `callback.on-change-applied.session-totals`)
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn on_change_applied(
         &self,
         changes_applied: u32,
         changes_failed: u32,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<()> {
+        let _ = (changes_applied, changes_failed);
+        Ok(())
+    }
     /// `ISyncCallback2::OnChangeFailed`.
     ///
     /// # Contract
     /// - OnChangeFailed occurs after a change fails to apply; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes. (`NF:winsync.ISyncCallback2.OnChangeFailed`; enforced by documentation only; rule `callback.on-change-failed.session-totals`)
+    ///
+    /// The default does nothing and returns `Ok(())`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2460,7 +2491,10 @@ pub trait SyncCallback2: SyncCallback {
         &self,
         changes_applied: u32,
         changes_failed: u32,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<()> {
+        let _ = (changes_applied, changes_failed);
+        Ok(())
+    }
 }
 /// ABI adapters from `ISyncCallback2_Impl` to [`SyncCallback2`]: one function per method, with
 /// the `_Impl` method's parameters.

@@ -1,0 +1,54 @@
+//! The derives of `windows-sync`, re-exported there: use them as
+//! `windows_sync::SyncProvider` and `windows_sync::SyncCallback`.
+//!
+//! Each derive is a pipeline: [`ast`] reads the input into a typed model, [`validate`] checks
+//! it and reports every problem with its span, [`expand`] writes the code. The generated code
+//! refers to the runtime and to the generated items by absolute path (`::windows_sync::...`,
+//! or the path given with `#[sync_provider(crate = path)]`); this crate never reads metadata.
+
+mod ast;
+mod expand;
+mod validate;
+
+use proc_macro::TokenStream;
+
+/// Makes a struct that implements `windows_sync::skeletons::KnowledgeSyncProvider` (and so
+/// `SyncProvider`) available as a COM object exposing `IKnowledgeSyncProvider` and
+/// `ISyncProvider`, with the session contract checked before its code runs (see
+/// `windows_sync::provider`).
+///
+/// Generates `impl DerivedProvider` (`into_provider()`, `into_object()`) and
+/// `From<YourType>` for `IKnowledgeSyncProvider` and `ISyncProvider`.
+///
+/// Attribute: `#[sync_provider(crate = path)]` when the runtime crate is not `::windows_sync`.
+/// Errors (spanned): not a struct; a generic struct; an unknown attribute; the struct does not
+/// implement `KnowledgeSyncProvider + Send + Sync + 'static`.
+#[proc_macro_derive(SyncProvider, attributes(sync_provider))]
+pub fn derive_sync_provider(input: TokenStream) -> TokenStream {
+    derive(input, ast::Kind::Provider)
+}
+
+/// Makes a struct that implements `windows_sync::skeletons::SyncCallback2` (and so
+/// `SyncCallback`; both traits' methods default to doing nothing) available as a COM object
+/// exposing `ISyncCallback` and `ISyncCallback2`: invalid enum values coming in are
+/// `E_INVALIDARG`, panics are `E_UNEXPECTED` (see `windows_sync::callback`).
+///
+/// Generates `impl DerivedCallback` (`into_callback()`, `into_object()`) and `From<YourType>`
+/// for `ISyncCallback` and `ISyncCallback2`.
+///
+/// Attribute: `#[sync_callback(crate = path)]` when the runtime crate is not `::windows_sync`.
+/// Errors (spanned): as for `SyncProvider`, with `SyncCallback2`.
+#[proc_macro_derive(SyncCallback, attributes(sync_callback))]
+pub fn derive_sync_callback(input: TokenStream) -> TokenStream {
+    derive(input, ast::Kind::Callback)
+}
+
+fn derive(input: TokenStream, kind: ast::Kind) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match ast::Input::from_syn(&input, kind)
+        .and_then(|input| validate::validate(&input).map(|()| input))
+    {
+        Ok(input) => expand::expand(&input).into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
