@@ -1,0 +1,2 @@
+//! Per-call cost of the checked objects against raw ones (being written).
+fn main() {}
