@@ -20,7 +20,9 @@ extern crate self as windows_sync;
 
 pub mod abi;
 pub mod callback;
+pub mod conformance;
 pub mod contract;
+pub mod driver;
 mod generated;
 pub mod provider;
 pub mod session_state;

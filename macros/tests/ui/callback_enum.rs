@@ -1,0 +1,6 @@
+#[derive(windows_sync::SyncCallback)]
+enum Callback {
+    Only,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(windows_sync::SyncProvider)]
+enum Provider {
+    Only,
+}
+
+fn main() {}

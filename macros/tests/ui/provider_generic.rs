@@ -1,0 +1,6 @@
+#[derive(windows_sync::SyncProvider)]
+struct Provider<T> {
+    store: T,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(windows_sync::SyncProvider)]
+union Provider {
+    value: u32,
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[derive(windows_sync::SyncProvider)]
+#[sync_provider(bogus)]
+struct Provider;
+
+fn main() {}
