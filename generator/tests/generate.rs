@@ -151,6 +151,8 @@ fn skeletons_use_idiomatic_types() {
     for expected in [
         "fn begin_session(&self, role: SyncProviderRole, session_state: &ISyncSessionState,)",
         "fn get_name(&self) -> windows_core::Result<String>",
+        // A byte buffer stays a raw pointer (a reference would cover one byte), its size a `&mut u32`.
+        "fn get_info_for_change_application(&self, change_applier_info: *mut u8, change_applier_info_size: &mut u32,)",
         "pub enum SyncProviderRole",
         "pub enum SyncProgressStage",
         "pub enum SyncmgrProgressStatus",

@@ -349,16 +349,50 @@ fn on_progress(c: &mut Criterion) {
     group.finish();
 }
 
-/// Short runs: four benchmarks of 1 s warm-up and 5 s measurement each.
+/// The pieces the checked BeginSession+EndSession pair adds, each measured alone, to read the
+/// difference above: the COM identity of the session state (`QueryInterface` for `IUnknown`
+/// and the `Release` of its result, done once at Begin and once at End), an uncontended
+/// mutex lock and unlock (once each), and an `AddRef`+`Release` pair (the raw side does one
+/// too).
+fn parts(c: &mut Criterion) {
+    let state_object = SessionState::new(None);
+    let state: ISyncSessionState = state_object.to_interface();
+    let mutex = std::sync::Mutex::new(Some(0_usize));
+
+    let mut group = c.benchmark_group("parts");
+    group.bench_function("identity: QueryInterface(IUnknown)+Release", |b| {
+        b.iter(|| {
+            black_box(
+                black_box(&state)
+                    .cast::<IUnknown>()
+                    .map(|unknown| unknown.as_raw() as usize),
+            )
+        });
+    });
+    group.bench_function("Mutex lock+unlock", |b| {
+        b.iter(|| {
+            let guard = black_box(&mutex)
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            black_box(guard.is_some())
+        });
+    });
+    group.bench_function("AddRef+Release", |b| {
+        b.iter(|| drop(black_box(black_box(&state).clone())));
+    });
+    group.finish();
+}
+
+/// Short runs: seven benchmarks of 1 s warm-up and 5 s measurement each.
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5))
+        .measurement_time(Duration::from_secs(4))
 }
 
 criterion_group! {
     name = benches;
     config = config();
-    targets = sessions, on_progress
+    targets = sessions, on_progress, parts
 }
 criterion_main!(benches);

@@ -177,24 +177,15 @@ impl SessionState {
         self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The safe-trait view the adapters call, for one COM call; `buffer` is the caller's raw
-    /// output buffer for the methods that have one, else null.
-    fn host(&self, buffer: *mut u8) -> Host<'_> {
-        Host {
-            state: self,
-            buffer,
-        }
+    /// The safe-trait view the adapters call, for one COM call.
+    fn host(&self) -> Host<'_> {
+        Host { state: self }
     }
 }
 
 /// The implementation of the safe skeleton traits behind [`SessionState`], for one COM call.
-///
-/// The skeleton hands `GetInfoForChangeApplication` its output buffer as `&mut u8` (its first
-/// byte); a pointer derived from that reference may only reach that byte, so the bytes after
-/// it are written through the caller's original pointer, kept here as `buffer`.
 struct Host<'a> {
     state: &'a SessionState,
-    buffer: *mut u8,
 }
 
 impl crate::skeletons::SyncSessionState for Host<'_> {
@@ -214,34 +205,31 @@ impl crate::skeletons::SyncSessionState for Host<'_> {
 
     fn get_info_for_change_application(
         &self,
-        change_applier_info: &mut u8,
-        pcbchangeapplierinfo: &mut u32,
+        change_applier_info: *mut u8,
+        change_applier_info_size: &mut u32,
     ) -> Result<()> {
+        if change_applier_info.is_null() {
+            return Err(Error::new(
+                crate::bindings::E_POINTER,
+                contracts::SESSION_STATE_GET_INFO_FOR_CHANGE_APPLICATION_BAD_POINTER.to_string(),
+            ));
+        }
         let recorded = self.state.recorded();
         let info = &recorded.change_applier_info;
         // Load stored at most u32::MAX bytes (its size is a u32).
         let needed = u32::try_from(info.len()).map_err(|_| Error::from_hresult(E_INVALIDARG))?;
-        if *pcbchangeapplierinfo < needed {
-            *pcbchangeapplierinfo = needed;
+        if *change_applier_info_size < needed {
+            *change_applier_info_size = needed;
             return Err(Error::new(
                 HRESULT_MORE_DATA,
                 contracts::SESSION_STATE_GET_INFO_FOR_CHANGE_APPLICATION_BUFFER_TOO_SMALL
                     .to_string(),
             ));
         }
-        if let Some((first, rest)) = info.split_first() {
-            *change_applier_info = *first;
-            if !rest.is_empty() {
-                // SAFETY: `buffer` is the caller's pbChangeApplierInfo (not null: the adapter
-                // made `change_applier_info` from it), which the caller's contract makes
-                // writable for *pcbChangeApplierInfo >= info.len() bytes; bytes 1.. do not
-                // overlap the reference to byte 0, and `rest` is our own vector.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(rest.as_ptr(), self.buffer.add(1), rest.len());
-                }
-            }
-        }
-        *pcbchangeapplierinfo = needed;
+        // SAFETY: the caller's contract makes pbChangeApplierInfo (not null, checked above)
+        // writable for *pcbChangeApplierInfo >= info.len() bytes; `info` is our own vector.
+        unsafe { std::ptr::copy_nonoverlapping(info.as_ptr(), change_applier_info, info.len()) };
+        *change_applier_info_size = needed;
         Ok(())
     }
 
@@ -275,17 +263,19 @@ impl crate::skeletons::SyncSessionState for Host<'_> {
 
     fn get_forgotten_knowledge_recovery_range_start(
         &self,
-        _range_start: &mut u8,
-        _pcbrangestart: &mut u32,
+        range_start: *mut u8,
+        _range_start_size: &mut u32,
     ) -> Result<()> {
+        crate::abi::check_out(range_start.is_null())?;
         Err(crate::abi::not_implemented())
     }
 
     fn get_forgotten_knowledge_recovery_range_end(
         &self,
-        _range_end: &mut u8,
-        _pcbrangeend: &mut u32,
+        range_end: *mut u8,
+        _range_end_size: &mut u32,
     ) -> Result<()> {
+        crate::abi::check_out(range_end.is_null())?;
         Err(crate::abi::not_implemented())
     }
 
@@ -332,9 +322,7 @@ impl crate::skeletons::SyncSessionState2 for Host<'_> {
 impl ISyncSessionState_Impl for SessionState_Impl {
     fn IsCanceled(&self, pfiscanceled: *mut BOOL) -> Result<()> {
         // SAFETY: the COM caller passes null or a valid pointer; the adapter forwards it.
-        unsafe {
-            sync_session_state_abi::is_canceled(&self.host(std::ptr::null_mut()), pfiscanceled)
-        }
+        unsafe { sync_session_state_abi::is_canceled(&self.host(), pfiscanceled) }
     }
 
     fn GetInfoForChangeApplication(
@@ -345,7 +333,7 @@ impl ISyncSessionState_Impl for SessionState_Impl {
         // SAFETY: the COM caller passes null or valid pointers; the adapter checks null.
         unsafe {
             sync_session_state_abi::get_info_for_change_application(
-                &self.host(pbchangeapplierinfo),
+                &self.host(),
                 pbchangeapplierinfo,
                 pcbchangeapplierinfo,
             )
@@ -360,7 +348,7 @@ impl ISyncSessionState_Impl for SessionState_Impl {
         // SAFETY: the COM caller passes null or a pointer readable for cbChangeApplierInfo bytes.
         unsafe {
             sync_session_state_abi::load_info_from_change_application(
-                &self.host(std::ptr::null_mut()),
+                &self.host(),
                 pbchangeapplierinfo,
                 cbchangeapplierinfo,
             )
@@ -375,7 +363,7 @@ impl ISyncSessionState_Impl for SessionState_Impl {
         // SAFETY: the COM caller passes null or valid pointers; the adapter checks null.
         unsafe {
             sync_session_state_abi::get_forgotten_knowledge_recovery_range_start(
-                &self.host(pbrangestart),
+                &self.host(),
                 pbrangestart,
                 pcbrangestart,
             )
@@ -390,7 +378,7 @@ impl ISyncSessionState_Impl for SessionState_Impl {
         // SAFETY: the COM caller passes null or valid pointers; the adapter checks null.
         unsafe {
             sync_session_state_abi::get_forgotten_knowledge_recovery_range_end(
-                &self.host(pbrangeend),
+                &self.host(),
                 pbrangeend,
                 pcbrangeend,
             )
@@ -400,10 +388,7 @@ impl ISyncSessionState_Impl for SessionState_Impl {
     fn SetForgottenKnowledgeRecoveryRange(&self, prange: *const SYNC_RANGE) -> Result<()> {
         // SAFETY: the COM caller passes null or a valid SYNC_RANGE; the adapter checks null.
         unsafe {
-            sync_session_state_abi::set_forgotten_knowledge_recovery_range(
-                &self.host(std::ptr::null_mut()),
-                prange,
-            )
+            sync_session_state_abi::set_forgotten_knowledge_recovery_range(&self.host(), prange)
         }
     }
 
@@ -417,7 +402,7 @@ impl ISyncSessionState_Impl for SessionState_Impl {
         // SAFETY: no pointers; the adapter checks the enums.
         unsafe {
             sync_session_state_abi::on_progress(
-                &self.host(std::ptr::null_mut()),
+                &self.host(),
                 provider,
                 syncstage,
                 dwcompletedwork,
@@ -430,21 +415,11 @@ impl ISyncSessionState_Impl for SessionState_Impl {
 impl ISyncSessionState2_Impl for SessionState_Impl {
     fn SetProviderWithError(&self, fself: BOOL) -> Result<()> {
         // SAFETY: no pointers.
-        unsafe {
-            sync_session_state2_abi::set_provider_with_error(
-                &self.host(std::ptr::null_mut()),
-                fself,
-            )
-        }
+        unsafe { sync_session_state2_abi::set_provider_with_error(&self.host(), fself) }
     }
 
     fn GetSessionErrorStatus(&self, phrsessionerror: *mut HRESULT) -> Result<()> {
         // SAFETY: the COM caller passes null or a valid pointer; the adapter checks null.
-        unsafe {
-            sync_session_state2_abi::get_session_error_status(
-                &self.host(std::ptr::null_mut()),
-                phrsessionerror,
-            )
-        }
+        unsafe { sync_session_state2_abi::get_session_error_status(&self.host(), phrsessionerror) }
     }
 }

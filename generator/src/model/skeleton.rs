@@ -407,6 +407,7 @@ impl TraitContext<'_> {
                     Some(BufferRelationship::ElementsParam(i)) => usize::try_from(i).ok(),
                     _ => None,
                 },
+                is_buffer: p.buffer_relationship().is_some(),
             })
             .collect();
         let abi: Vec<(String, &syn::Type)> = impl_fn
@@ -473,6 +474,10 @@ impl TraitContext<'_> {
                 )));
             };
             let mut safe = naming::param_name(&meta.name);
+            if safe_names.contains(&safe) && meta.name.starts_with("pcb") {
+                // `pbInfo` and `pcbInfo`: the buffer and its size in bytes.
+                safe = format!("{safe}_size");
+            }
             if !safe_names.insert(safe.clone()) || safe == "this" {
                 safe = abi_name.clone();
             }
@@ -553,12 +558,12 @@ impl TraitContext<'_> {
                             count: meta.count_of.unwrap_or_default(),
                         };
                     }
-                    if meta.count_of.is_none() && self.is_struct_like(pointee) {
+                    if !meta.is_buffer && !is_byte(pointee) && self.is_struct_like(pointee) {
                         return Kind::ConstRef(tokens(pointee));
                     }
                     return Kind::Raw;
                 }
-                if meta.count_of.is_some() || matches!(pointee, syn::Type::Ptr(_)) {
+                if meta.is_buffer || is_byte(pointee) || matches!(pointee, syn::Type::Ptr(_)) {
                     return Kind::Raw;
                 }
                 match pointee_name.as_deref() {
@@ -833,6 +838,9 @@ struct ParamMeta {
     name: String,
     flags: ParamAttributes,
     count_of: Option<usize>,
+    /// A pointer to a buffer whose length another parameter gives (`NativeArrayInfo`,
+    /// `MemorySize`): never a Rust reference, which would cover one element only.
+    is_buffer: bool,
 }
 
 enum Kind {
@@ -883,6 +891,12 @@ fn generic_arg(segment: &syn::PathSegment) -> Option<&syn::Type> {
         }),
         _ => None,
     }
+}
+
+/// A byte pointer is a buffer in these APIs (the metadata does not always say so), never one
+/// byte: it stays a raw pointer.
+fn is_byte(ty: &syn::Type) -> bool {
+    matches!(last_ident(ty).as_deref(), Some("u8" | "i8"))
 }
 
 fn is_integer(ty: &syn::Type) -> bool {

@@ -590,15 +590,17 @@ pub trait SyncSessionState {
     /// - When pbChangeApplierInfo is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeApplierInfo; otherwise pcbChangeApplierInfo receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.get-info-for-change-application.buffer-too-small`)
     ///
     /// # Checked before this method runs
-    /// - `pbChangeApplierInfo` is not null, else `E_POINTER`
     /// - `pcbChangeApplierInfo` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `change_applier_info` is passed through as the raw `*mut u8` of the ABI
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_info_for_change_application(
         &self,
-        change_applier_info: &mut u8,
-        pcbchangeapplierinfo: &mut u32,
+        change_applier_info: *mut u8,
+        change_applier_info_size: &mut u32,
     ) -> windows_core::Result<()>;
     /// `ISyncSessionState::LoadInfoFromChangeApplication`.
     ///
@@ -624,15 +626,17 @@ pub trait SyncSessionState {
     /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-start.buffer-too-small`)
     ///
     /// # Checked before this method runs
-    /// - `pbRangeStart` is not null, else `E_POINTER`
     /// - `pcbRangeStart` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `range_start` is passed through as the raw `*mut u8` of the ABI
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_forgotten_knowledge_recovery_range_start(
         &self,
-        range_start: &mut u8,
-        pcbrangestart: &mut u32,
+        range_start: *mut u8,
+        range_start_size: &mut u32,
     ) -> windows_core::Result<()>;
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeEnd`.
     ///
@@ -641,15 +645,17 @@ pub trait SyncSessionState {
     /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-end.buffer-too-small`)
     ///
     /// # Checked before this method runs
-    /// - `pbRangeEnd` is not null, else `E_POINTER`
     /// - `pcbRangeEnd` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `range_end` is passed through as the raw `*mut u8` of the ABI
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_forgotten_knowledge_recovery_range_end(
         &self,
-        range_end: &mut u8,
-        pcbrangeend: &mut u32,
+        range_end: *mut u8,
+        range_end_size: &mut u32,
     ) -> windows_core::Result<()>;
     /// `ISyncSessionState::SetForgottenKnowledgeRecoveryRange`.
     ///
@@ -716,15 +722,13 @@ pub mod sync_session_state_abi {
         pbchangeapplierinfo: *mut u8,
         pcbchangeapplierinfo: *mut u32,
     ) -> windows_core::Result<()> {
-        let change_applier_info = unsafe { pbchangeapplierinfo.as_mut() }
-            .ok_or_else(::windows_sync::abi::null_pointer)?;
-        let pcbchangeapplierinfo = unsafe { pcbchangeapplierinfo.as_mut() }
+        let change_applier_info_size = unsafe { pcbchangeapplierinfo.as_mut() }
             .ok_or_else(::windows_sync::abi::null_pointer)?;
         let () = ::windows_sync::abi::guard(|| {
             this
                 .get_info_for_change_application(
-                    change_applier_info,
-                    pcbchangeapplierinfo,
+                    pbchangeapplierinfo,
+                    change_applier_info_size,
                 )
         })?;
         Ok(())
@@ -762,12 +766,14 @@ pub mod sync_session_state_abi {
         pbrangestart: *mut u8,
         pcbrangestart: *mut u32,
     ) -> windows_core::Result<()> {
-        let range_start = unsafe { pbrangestart.as_mut() }
-            .ok_or_else(::windows_sync::abi::null_pointer)?;
-        let pcbrangestart = unsafe { pcbrangestart.as_mut() }
+        let range_start_size = unsafe { pcbrangestart.as_mut() }
             .ok_or_else(::windows_sync::abi::null_pointer)?;
         let () = ::windows_sync::abi::guard(|| {
-            this.get_forgotten_knowledge_recovery_range_start(range_start, pcbrangestart)
+            this
+                .get_forgotten_knowledge_recovery_range_start(
+                    pbrangestart,
+                    range_start_size,
+                )
         })?;
         Ok(())
     }
@@ -780,12 +786,10 @@ pub mod sync_session_state_abi {
     pub unsafe fn get_forgotten_knowledge_recovery_range_end<
         T: SyncSessionState + ?Sized,
     >(this: &T, pbrangeend: *mut u8, pcbrangeend: *mut u32) -> windows_core::Result<()> {
-        let range_end = unsafe { pbrangeend.as_mut() }
-            .ok_or_else(::windows_sync::abi::null_pointer)?;
-        let pcbrangeend = unsafe { pcbrangeend.as_mut() }
+        let range_end_size = unsafe { pcbrangeend.as_mut() }
             .ok_or_else(::windows_sync::abi::null_pointer)?;
         let () = ::windows_sync::abi::guard(|| {
-            this.get_forgotten_knowledge_recovery_range_end(range_end, pcbrangeend)
+            this.get_forgotten_knowledge_recovery_range_end(pbrangeend, range_end_size)
         })?;
         Ok(())
     }
