@@ -144,9 +144,9 @@ pub struct RuleDoc {
 pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
     match enforcement {
         Enforcement::Adapter => "the generated ABI adapter",
-        Enforcement::Provider => "the `#[derive(SyncProvider)]` glue (not built yet)",
-        Enforcement::SessionState => "the checked session state host object (not built yet)",
-        Enforcement::Callback => "the `#[derive(SyncCallback)]` glue (not built yet)",
+        Enforcement::Provider => "the `#[derive(SyncProvider)]` glue",
+        Enforcement::SessionState => "the checked session state host object",
+        Enforcement::Callback => "the `#[derive(SyncCallback)]` glue",
         Enforcement::Handler => "the `#[derive(SyncMgrHandler)]` glue (not built yet)",
         Enforcement::SyncmgrSession => "the checked Sync Center session (not built yet)",
         Enforcement::SyncCenterDouble => "the checking Sync Center double (not built yet)",

@@ -515,7 +515,7 @@ pub const SESSION_STATE_LOAD_INFO_FROM_CHANGE_APPLICATION_BAD_DATA: Rule = Rule 
     param: Some("pbChangeApplierInfo"),
     values: &[],
     returns: Some("SYNC_E_DESERIALIZATION"),
-    enforced_by: Enforcement::SessionState,
+    enforced_by: Enforcement::Documented,
     source: "NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication",
     text: "LoadInfoFromChangeApplication returns SYNC_E_DESERIALIZATION when the serialized change applier data is not valid.",
 };
@@ -539,7 +539,7 @@ pub const SESSION_STATE_GET_RECOVERY_RANGE_START_BUFFER_TOO_SMALL: Rule = Rule {
     param: Some("pcbRangeStart"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::SessionState,
+    enforced_by: Enforcement::Documented,
     source: "NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart",
     text: "When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written.",
 };
@@ -563,7 +563,7 @@ pub const SESSION_STATE_GET_RECOVERY_RANGE_END_BUFFER_TOO_SMALL: Rule = Rule {
     param: Some("pcbRangeEnd"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::SessionState,
+    enforced_by: Enforcement::Documented,
     source: "NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd",
     text: "When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written.",
 };
@@ -587,7 +587,7 @@ pub const SESSION_STATE_SET_RECOVERY_RANGE_ID_FORMAT: Rule = Rule {
     param: Some("pRange"),
     values: &[],
     returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
-    enforced_by: Enforcement::SessionState,
+    enforced_by: Enforcement::Documented,
     source: "NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange",
     text: "SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema.",
 };

@@ -342,8 +342,8 @@ pub trait SyncCallback {
     /// `ISyncCallback::OnProgress`.
     ///
     /// # Contract
-    /// - provider is the role of the provider associated with the event; a value that is not a SYNC_PROVIDER_ROLE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue (not built yet); rule `callback.on-progress.invalid-provider`)
-    /// - syncStage is the current stage of the session; a value that is not a SYNC_PROGRESS_STAGE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue (not built yet); rule `callback.on-progress.invalid-stage`)
+    /// - provider is the role of the provider associated with the event; a value that is not a SYNC_PROVIDER_ROLE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-provider`)
+    /// - syncStage is the current stage of the session; a value that is not a SYNC_PROGRESS_STAGE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-stage`)
     /// - OnProgress occurs periodically during the session; exactly when it is sent and with what values depends on the providers. dwCompletedWork is interpreted as part of dwTotalWork. (`NF:winsync.ISyncCallback.OnProgress`; enforced by documentation only; rule `callback.on-progress.timing`)
     ///
     /// # Checked before this method runs
@@ -398,7 +398,7 @@ pub trait SyncCallback {
     ///
     /// # Contract
     /// - OnFullEnumerationNeeded occurs when the forgotten knowledge from the source provider is not contained in the current knowledge of the destination provider. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by documentation only; rule `callback.on-full-enumeration-needed.when`)
-    /// - pFullEnumerationAction receives the SYNC_FULL_ENUMERATION_ACTION that tells the session how to handle the full enumeration; if no callback is registered, Windows Sync uses SFEA_ABORT. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the `#[derive(SyncCallback)]` glue (not built yet); rule `callback.on-full-enumeration-needed.action`)
+    /// - pFullEnumerationAction receives the SYNC_FULL_ENUMERATION_ACTION that tells the session how to handle the full enumeration; if no callback is registered, Windows Sync uses SFEA_ABORT. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-full-enumeration-needed.action`)
     /// - pFullEnumerationAction is an out parameter; a NULL pointer is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the generated ABI adapter; rule `callback.on-full-enumeration-needed.null-out-pointer`)
     ///
     /// # Checked before this method runs
@@ -529,7 +529,7 @@ pub trait SyncProvider {
     /// `ISyncProvider::GetIdParameters`.
     ///
     /// # Contract
-    /// - GetIdParameters returns the provider's ID format schema, which a session uses to verify that both providers share the same schema; it is not bound to a session and is answered before BeginSession too. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-id-parameters.not-session-bound`)
+    /// - GetIdParameters returns the provider's ID format schema, which a session uses to verify that both providers share the same schema; it is not bound to a session and is answered before BeginSession too. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-id-parameters.not-session-bound`)
     /// - pIdParameters returns the ID format schema of the provider; a NULL pIdParameters is rejected with E_POINTER. Result: `E_POINTER`. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the generated ABI adapter; rule `provider.get-id-parameters.null-out-pointer`)
     ///
     /// # Checked before this method runs
@@ -572,7 +572,7 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::IsCanceled`.
     ///
     /// # Contract
-    /// - IsCanceled returns E_POINTER for an invalid pfIsCanceled pointer; otherwise pfIsCanceled receives TRUE if the session has been canceled and FALSE if not. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.IsCanceled`; enforced by the checked session state host object (not built yet); rule `session-state.is-canceled.bad-pointer`)
+    /// - IsCanceled returns E_POINTER for an invalid pfIsCanceled pointer; otherwise pfIsCanceled receives TRUE if the session has been canceled and FALSE if not. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.IsCanceled`; enforced by the checked session state host object; rule `session-state.is-canceled.bad-pointer`)
     ///
     /// # Raw parameters
     /// - `is_canceled` is passed through as the raw `*mut windows_core::BOOL` of the ABI
@@ -586,8 +586,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::GetInfoForChangeApplication`.
     ///
     /// # Contract
-    /// - GetInfoForChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.get-info-for-change-application.bad-pointer`)
-    /// - When pbChangeApplierInfo is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeApplierInfo; otherwise pcbChangeApplierInfo receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.get-info-for-change-application.buffer-too-small`)
+    /// - GetInfoForChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object; rule `session-state.get-info-for-change-application.bad-pointer`)
+    /// - When pbChangeApplierInfo is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeApplierInfo; otherwise pcbChangeApplierInfo receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`; enforced by the checked session state host object; rule `session-state.get-info-for-change-application.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pcbChangeApplierInfo` is not null, else `E_POINTER`
@@ -605,9 +605,9 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::LoadInfoFromChangeApplication`.
     ///
     /// # Contract
-    /// - LoadInfoFromChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.load-info-from-change-application.bad-pointer`)
-    /// - LoadInfoFromChangeApplication returns E_INVALIDARG when pbChangeApplierInfo is not NULL and cbChangeApplierInfo is zero. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.load-info-from-change-application.zero-size`)
-    /// - LoadInfoFromChangeApplication returns SYNC_E_DESERIALIZATION when the serialized change applier data is not valid. Result: `SYNC_E_DESERIALIZATION`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object (not built yet); rule `session-state.load-info-from-change-application.bad-data`)
+    /// - LoadInfoFromChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object; rule `session-state.load-info-from-change-application.bad-pointer`)
+    /// - LoadInfoFromChangeApplication returns E_INVALIDARG when pbChangeApplierInfo is not NULL and cbChangeApplierInfo is zero. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object; rule `session-state.load-info-from-change-application.zero-size`)
+    /// - LoadInfoFromChangeApplication returns SYNC_E_DESERIALIZATION when the serialized change applier data is not valid. Result: `SYNC_E_DESERIALIZATION`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by documentation only; rule `session-state.load-info-from-change-application.bad-data`)
     ///
     /// # Raw parameters
     /// - `change_applier_info` is passed through as the raw `*const u8` of the ABI
@@ -622,8 +622,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeStart`.
     ///
     /// # Contract
-    /// - GetForgottenKnowledgeRecoveryRangeStart returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-start.bad-pointer`)
-    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-start.buffer-too-small`)
+    /// - GetForgottenKnowledgeRecoveryRangeStart returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object; rule `session-state.get-recovery-range-start.bad-pointer`)
+    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by documentation only; rule `session-state.get-recovery-range-start.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pcbRangeStart` is not null, else `E_POINTER`
@@ -641,8 +641,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeEnd`.
     ///
     /// # Contract
-    /// - GetForgottenKnowledgeRecoveryRangeEnd returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-end.bad-pointer`)
-    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object (not built yet); rule `session-state.get-recovery-range-end.buffer-too-small`)
+    /// - GetForgottenKnowledgeRecoveryRangeEnd returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object; rule `session-state.get-recovery-range-end.bad-pointer`)
+    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by documentation only; rule `session-state.get-recovery-range-end.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pcbRangeEnd` is not null, else `E_POINTER`
@@ -660,8 +660,8 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::SetForgottenKnowledgeRecoveryRange`.
     ///
     /// # Contract
-    /// - SetForgottenKnowledgeRecoveryRange returns E_POINTER for an invalid pRange pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object (not built yet); rule `session-state.set-recovery-range.bad-pointer`)
-    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object (not built yet); rule `session-state.set-recovery-range.id-format`)
+    /// - SetForgottenKnowledgeRecoveryRange returns E_POINTER for an invalid pRange pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object; rule `session-state.set-recovery-range.bad-pointer`)
+    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by documentation only; rule `session-state.set-recovery-range.id-format`)
     ///
     /// # Checked before this method runs
     /// - `pRange` is not null, else `E_POINTER`
@@ -675,9 +675,9 @@ pub trait SyncSessionState {
     /// `ISyncSessionState::OnProgress`.
     ///
     /// # Contract
-    /// - OnProgress returns E_INVALIDARG when provider is not a valid SYNC_PROVIDER_ROLE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object (not built yet); rule `session-state.on-progress.invalid-provider`)
-    /// - OnProgress returns E_INVALIDARG when syncStage is not a valid SYNC_PROGRESS_STAGE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object (not built yet); rule `session-state.on-progress.invalid-stage`)
-    /// - A provider can call OnProgress to report custom progress to the application; each call raises the ISyncCallback::OnProgress event. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object (not built yet); rule `session-state.on-progress.raises-callback`)
+    /// - OnProgress returns E_INVALIDARG when provider is not a valid SYNC_PROVIDER_ROLE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-provider`)
+    /// - OnProgress returns E_INVALIDARG when syncStage is not a valid SYNC_PROGRESS_STAGE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-stage`)
+    /// - A provider can call OnProgress to report custom progress to the application; each call raises the ISyncCallback::OnProgress event. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.raises-callback`)
     /// - dwCompletedWork is the amount of work completed in the session and is interpreted as part of dwTotalWork, the total work for the session. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by documentation only; rule `session-state.on-progress.completed-within-total`)
     ///
     /// # Checked before this method runs
@@ -2140,11 +2140,11 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::BeginSession`.
     ///
     /// # Contract
-    /// - The provider must return an error if it cannot begin a session, which includes being already enlisted in an active session. The glue answers SYNC_E_INVALID_OPERATION for a BeginSession while a session is active. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.begin-session.already-active`)
+    /// - The provider must return an error if it cannot begin a session, which includes being already enlisted in an active session. The glue answers SYNC_E_INVALID_OPERATION for a BeginSession while a session is active. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.begin-session.already-active`)
     /// - The provider must return an error from BeginSession when it has not been initialized or has an invalid configuration. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by documentation only; rule `provider.begin-session.not-ready`)
     /// - role is the role of this provider relative to the other provider in the session and must be a SYNC_PROVIDER_ROLE value; any other value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the generated ABI adapter; rule `provider.begin-session.invalid-role`)
     /// - pSessionState is the current status of the session the provider joins; a NULL pSessionState is rejected with E_POINTER. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the generated ABI adapter; rule `provider.begin-session.null-session-state`)
-    /// - BeginSession gives the provider its role for the session, SPR_SOURCE or SPR_DESTINATION; changes flow from the source provider to the destination provider. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0001`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.assigned-by-begin-session`)
+    /// - BeginSession gives the provider its role for the session, SPR_SOURCE or SPR_DESTINATION; changes flow from the source provider to the destination provider. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0001`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.assigned-by-begin-session`)
     ///
     /// # Checked before this method runs
     /// - `role` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
@@ -2160,7 +2160,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::GetSyncBatchParameters`.
     ///
     /// # Contract
-    /// - GetSyncBatchParameters returns the requested batch size and the current knowledge for the synchronization scope (a new knowledge object if none exists); it may also be called outside a session, so the glue does not reject it there. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-sync-batch-parameters.outside-session-allowed`)
+    /// - GetSyncBatchParameters returns the requested batch size and the current knowledge for the synchronization scope (a new knowledge object if none exists); it may also be called outside a session, so the glue does not reject it there. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-sync-batch-parameters.outside-session-allowed`)
     /// - In a session GetSyncBatchParameters is asked of the destination provider: pdwRequestedBatchSize is the size of the change batches the source provider returns, and ppSyncKnowledge is the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by documentation only; rule `provider.role.destination-get-sync-batch-parameters`)
     /// - ppSyncKnowledge and pdwRequestedBatchSize are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the generated ABI adapter; rule `provider.get-sync-batch-parameters.null-out-pointer`)
     ///
@@ -2177,8 +2177,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::GetChangeBatch`.
     ///
     /// # Contract
-    /// - GetChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-change-batch.outside-session`)
-    /// - GetChangeBatch is answered by the source provider: it returns changes not contained in the knowledge from the destination provider. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.source-get-change-batch`)
+    /// - GetChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-change-batch.outside-session`)
+    /// - GetChangeBatch is answered by the source provider: it returns changes not contained in the knowledge from the destination provider. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-change-batch.null-out-pointer`)
     /// - dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.batch-size-is-a-request`)
     /// - pSyncKnowledge is the knowledge from the destination provider; it must be mapped with ISyncKnowledge::MapRemoteToLocal before it is used for change enumeration. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.map-remote-knowledge`)
@@ -2199,8 +2199,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::GetFullEnumerationChangeBatch`.
     ///
     /// # Contract
-    /// - GetFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-full-enumeration-change-batch.outside-session`)
-    /// - GetFullEnumerationChangeBatch is answered by the source provider during a full enumeration. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.source-get-full-enumeration-change-batch`)
+    /// - GetFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-full-enumeration-change-batch.outside-session`)
+    /// - GetFullEnumerationChangeBatch is answered by the source provider during a full enumeration. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-full-enumeration-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-full-enumeration-change-batch.null-out-pointer`)
     /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned batch; otherwise the session calls GetFullEnumerationChangeBatch again for another batch. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.get-full-enumeration-change-batch.last-batch`)
     /// - The batch enumerates, in sorted order by item ID, changes whose item ID is pbLowerEnumerationBound or greater; it may also add, sorted by item ID, changes below the bound that are not contained in the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.get-full-enumeration-change-batch.lower-bound`)
@@ -2224,8 +2224,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::ProcessChangeBatch`.
     ///
     /// # Contract
-    /// - ProcessChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.process-change-batch.outside-session`)
-    /// - ProcessChangeBatch is answered by the destination provider: pSourceChangeBatch is a batch of changes from the source provider to be applied locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.destination-process-change-batch`)
+    /// - ProcessChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.process-change-batch.outside-session`)
+    /// - ProcessChangeBatch is answered by the destination provider: pSourceChangeBatch is a batch of changes from the source provider to be applied locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.destination-process-change-batch`)
     /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by documentation only; rule `provider.process-change-batch.statistics`)
     /// - resolutionPolicy is a CONFLICT_RESOLUTION_POLICY; CRP_LAST is a placeholder for the last element that must not be used, and it or any unknown value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0002`; enforced by the generated ABI adapter; rule `provider.process-change-batch.resolution-policy`)
     ///
@@ -2249,8 +2249,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::ProcessFullEnumerationChangeBatch`.
     ///
     /// # Contract
-    /// - ProcessFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.process-full-enumeration-change-batch.outside-session`)
-    /// - ProcessFullEnumerationChangeBatch is answered by the destination provider, which applies the source provider's full-enumeration changes locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.destination-process-full-enumeration-change-batch`)
+    /// - ProcessFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.process-full-enumeration-change-batch.outside-session`)
+    /// - ProcessFullEnumerationChangeBatch is answered by the destination provider, which applies the source provider's full-enumeration changes locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.destination-process-full-enumeration-change-batch`)
     /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.process-full-enumeration-change-batch.statistics`)
     /// - resolutionPolicy is a CONFLICT_RESOLUTION_POLICY; CRP_LAST is a placeholder for the last element that must not be used, and it or any unknown value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0002`; enforced by the generated ABI adapter; rule `provider.process-full-enumeration-change-batch.resolution-policy`)
     ///
@@ -2274,9 +2274,9 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::EndSession`.
     ///
     /// # Contract
-    /// - EndSession must return an error, typically SYNC_E_INVALID_OPERATION, if the provider did not receive a previous call to BeginSession for the specified session. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.end-session.without-begin`)
-    /// - pSessionState is the ISyncSessionState object that the previous corresponding BeginSession received. An EndSession with a different object did not receive a BeginSession for that session: it fails and the open session stays open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.end-session.same-session-state`)
-    /// - When EndSession is called, the provider must release any references it has to the ISyncSessionState object specified by pSessionState. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.end-session.release-session-state`)
+    /// - EndSession must return an error, typically SYNC_E_INVALID_OPERATION, if the provider did not receive a previous call to BeginSession for the specified session. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.end-session.without-begin`)
+    /// - pSessionState is the ISyncSessionState object that the previous corresponding BeginSession received. An EndSession with a different object did not receive a BeginSession for that session: it fails and the open session stays open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.end-session.same-session-state`)
+    /// - When EndSession is called, the provider must release any references it has to the ISyncSessionState object specified by pSessionState. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.end-session.release-session-state`)
     ///
     /// # Checked before this method runs
     /// - `pSessionState` is not null, else `E_POINTER`
@@ -2545,12 +2545,12 @@ pub mod sync_callback2_abi {
 /// Source: `NN:winsync.ISyncSessionState2`.
 ///
 /// # Contract
-/// - An ISyncSessionState2 object is obtained by passing IID_ISyncSessionState2 to the QueryInterface method of an ISyncSessionState object, so the session state answers that QueryInterface. (`NN:winsync.ISyncSessionState2`; enforced by the checked session state host object (not built yet); rule `session-state.state2.query-interface`)
+/// - An ISyncSessionState2 object is obtained by passing IID_ISyncSessionState2 to the QueryInterface method of an ISyncSessionState object, so the session state answers that QueryInterface. (`NN:winsync.ISyncSessionState2`; enforced by the checked session state host object; rule `session-state.state2.query-interface`)
 pub trait SyncSessionState2: SyncSessionState {
     /// `ISyncSessionState2::SetProviderWithError`.
     ///
     /// # Contract
-    /// - SetProviderWithError returns SYNC_E_INVALID_OPERATION when a synchronization session does not exist. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by the checked session state host object (not built yet); rule `session-state.set-provider-with-error.no-session`)
+    /// - SetProviderWithError returns SYNC_E_INVALID_OPERATION when a synchronization session does not exist. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by the checked session state host object; rule `session-state.set-provider-with-error.no-session`)
     /// - The destination provider uses SetProviderWithError during ProcessChangeBatch to indicate which provider caused synchronization to fail; fSelf is TRUE when the calling provider caused the error. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by documentation only; rule `session-state.set-provider-with-error.self`)
     ///
     /// # Errors
@@ -2559,7 +2559,7 @@ pub trait SyncSessionState2: SyncSessionState {
     /// `ISyncSessionState2::GetSessionErrorStatus`.
     ///
     /// # Contract
-    /// - GetSessionErrorStatus returns E_POINTER for an invalid phrSessionError pointer; otherwise phrSessionError receives the error value that indicates why the session failed. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState2.GetSessionErrorStatus`; enforced by the checked session state host object (not built yet); rule `session-state.get-session-error-status.bad-pointer`)
+    /// - GetSessionErrorStatus returns E_POINTER for an invalid phrSessionError pointer; otherwise phrSessionError receives the error value that indicates why the session failed. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState2.GetSessionErrorStatus`; enforced by the checked session state host object; rule `session-state.get-session-error-status.bad-pointer`)
     ///
     /// # Checked before this method runs
     /// - `phrSessionError` is not null, else `E_POINTER`

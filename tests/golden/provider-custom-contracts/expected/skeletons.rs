@@ -88,7 +88,7 @@ pub trait SyncProvider {
     /// `ISyncProvider::GetIdParameters`.
     ///
     /// # Contract
-    /// - GetIdParameters returns the provider's ID format schema, which a session uses to verify that both providers share the same schema; it is not bound to a session and is answered before BeginSession too. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.get-id-parameters.not-session-bound`)
+    /// - GetIdParameters returns the provider's ID format schema, which a session uses to verify that both providers share the same schema; it is not bound to a session and is answered before BeginSession too. (`NF:winsync.ISyncProvider.GetIdParameters`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-id-parameters.not-session-bound`)
     ///
     /// # Checked before this method runs
     /// - `pIdParameters` is not null, else `E_POINTER`
@@ -190,7 +190,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::ProcessChangeBatch`.
     ///
     /// # Contract
-    /// - ProcessChangeBatch is answered by the destination provider: pSourceChangeBatch is a batch of changes from the source provider to be applied locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.role.destination-process-change-batch`)
+    /// - ProcessChangeBatch is answered by the destination provider: pSourceChangeBatch is a batch of changes from the source provider to be applied locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.destination-process-change-batch`)
     ///
     /// # Checked before this method runs
     /// - `resolutionPolicy` is a valid value of [`ConflictResolutionPolicy`], else `E_INVALIDARG`
@@ -231,7 +231,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::EndSession`.
     ///
     /// # Contract
-    /// - EndSession must return an error, typically SYNC_E_INVALID_OPERATION, if the provider did not receive a previous call to BeginSession for the specified session. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue (not built yet); rule `provider.end-session.without-begin`)
+    /// - EndSession must return an error, typically SYNC_E_INVALID_OPERATION, if the provider did not receive a previous call to BeginSession for the specified session. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.EndSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.end-session.without-begin`)
     ///
     /// # Checked before this method runs
     /// - `pSessionState` is not null, else `E_POINTER`
