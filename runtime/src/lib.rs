@@ -26,6 +26,7 @@ pub mod driver;
 mod generated;
 pub mod provider;
 pub mod session_state;
+pub mod sync_center;
 
 pub use generated::{bindings, contracts, hresults, skeletons};
 pub use windows_sync_macros::{SyncCallback, SyncProvider};

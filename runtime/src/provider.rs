@@ -86,8 +86,6 @@ mod object {
 struct Session {
     role: SyncProviderRole,
     state: ISyncSessionState,
-    /// The session state's COM identity (its `IUnknown` pointer), compared at EndSession.
-    identity: usize,
 }
 
 // SAFETY: the Sync Framework calls a provider from the session's thread; this object keeps the
@@ -164,13 +162,15 @@ fn violation(rule: &Rule) -> Error {
     Error::new(SYNC_E_INVALID_OPERATION, rule.to_string())
 }
 
-/// The COM identity of an interface pointer: its `IUnknown` pointer.
-fn identity(interface: &impl Interface) -> usize {
-    interface
-        .cast::<IUnknown>()
-        .map_or(interface.as_raw() as usize, |unknown| {
-            unknown.as_raw() as usize
-        })
+/// Whether two session state pointers are the same COM object: the same pointer, or else the
+/// same `IUnknown` identity (the COM rule; the QueryInterface is only paid when the pointers
+/// differ).
+fn same_object(a: &ISyncSessionState, b: &ISyncSessionState) -> bool {
+    a.as_raw() == b.as_raw()
+        || match (a.cast::<IUnknown>(), b.cast::<IUnknown>()) {
+            (Ok(a), Ok(b)) => a.as_raw() == b.as_raw(),
+            _ => false,
+        }
 }
 
 /// The checks of this module in front of the implementation, seen by the generated adapters
@@ -207,7 +207,6 @@ where
             *guard = Some(Session {
                 role,
                 state: session_state.clone(),
-                identity: identity(session_state),
             });
         }
         let result = self.0.run(Some(session_state), || {
@@ -327,7 +326,7 @@ where
             let mut guard = self.0.lock();
             match guard.as_ref() {
                 None => return Err(violation(&contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN)),
-                Some(session) if session.identity != identity(session_state) => {
+                Some(session) if !same_object(&session.state, session_state) => {
                     return Err(violation(
                         &contracts::PROVIDER_END_SESSION_SAME_SESSION_STATE,
                     ));
