@@ -9,6 +9,8 @@ pub enum Kind {
     Provider,
     /// `#[derive(SyncCallback)]`.
     Callback,
+    /// `#[derive(SyncMgrHandler)]`.
+    Handler,
 }
 
 impl Kind {
@@ -17,6 +19,7 @@ impl Kind {
         match self {
             Self::Provider => "SyncProvider",
             Self::Callback => "SyncCallback",
+            Self::Handler => "SyncMgrHandler",
         }
     }
 
@@ -25,6 +28,7 @@ impl Kind {
         match self {
             Self::Provider => "sync_provider",
             Self::Callback => "sync_callback",
+            Self::Handler => "sync_mgr_handler",
         }
     }
 }
@@ -37,6 +41,9 @@ pub struct Input<'a> {
     pub item: &'a syn::DeriveInput,
     /// `crate = path` from the helper attribute: the runtime crate's path.
     pub krate: Option<syn::Path>,
+    /// `item_container` (`#[derive(SyncMgrHandler)]` only): the handler also implements
+    /// `SyncMgrSyncItemContainer`.
+    pub item_container: bool,
 }
 
 impl<'a> Input<'a> {
@@ -44,6 +51,7 @@ impl<'a> Input<'a> {
     /// all of them combined.
     pub fn from_syn(item: &'a syn::DeriveInput, kind: Kind) -> syn::Result<Self> {
         let mut krate = None;
+        let mut item_container = false;
         let mut errors: Option<syn::Error> = None;
         let mut push = |error: syn::Error| match &mut errors {
             Some(all) => all.combine(error),
@@ -61,15 +69,25 @@ impl<'a> Input<'a> {
                         return Err(meta.error("`crate` is given twice"));
                     }
                     Ok(())
+                } else if kind == Kind::Handler && meta.path.is_ident("item_container") {
+                    if std::mem::replace(&mut item_container, true) {
+                        return Err(meta.error("`item_container` is given twice"));
+                    }
+                    Ok(())
                 } else {
                     let name = meta
                         .path
                         .get_ident()
                         .map_or_else(|| "?".to_string(), ToString::to_string);
+                    let expected = if kind == Kind::Handler {
+                        "the ones there are: `crate = path`, `item_container`"
+                    } else {
+                        "the only one is `crate = path`"
+                    };
                     Err(syn::Error::new(
                         meta.path.span(),
                         format!(
-                            "unknown `{}` attribute `{name}`; the only one is `crate = path`",
+                            "unknown `{}` attribute `{name}`; {expected}",
                             kind.attribute()
                         ),
                     ))
@@ -81,7 +99,12 @@ impl<'a> Input<'a> {
         }
         match errors {
             Some(error) => Err(error),
-            None => Ok(Self { kind, item, krate }),
+            None => Ok(Self {
+                kind,
+                item,
+                krate,
+                item_container,
+            }),
         }
     }
 }

@@ -31,6 +31,26 @@ pub fn expand(input: &Input) -> TokenStream {
                 }
             }
         }
+        Kind::Handler => {
+            let derived = if input.item_container {
+                quote_spanned!(span=> #krate::handler::DerivedContainerHandler)
+            } else {
+                quote_spanned!(span=> #krate::handler::DerivedHandler)
+            };
+            let trait_path = if input.item_container {
+                quote!(#krate::handler::DerivedContainerHandler)
+            } else {
+                quote!(#krate::handler::DerivedHandler)
+            };
+            quote! {
+                impl #derived for #ident {}
+                impl ::core::convert::From<#ident> for #krate::bindings::ISyncMgrHandler {
+                    fn from(handler: #ident) -> Self {
+                        #trait_path::into_handler(handler)
+                    }
+                }
+            }
+        }
         Kind::Callback => {
             let derived = quote_spanned!(span=> #krate::callback::DerivedCallback);
             quote! {

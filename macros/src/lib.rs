@@ -1,5 +1,6 @@
 //! The derives of `windows-sync`, re-exported there: use them as
-//! `windows_sync::SyncProvider` and `windows_sync::SyncCallback`.
+//! `windows_sync::SyncProvider`, `windows_sync::SyncCallback` and
+//! `windows_sync::SyncMgrHandler`.
 //!
 //! Each derive is a pipeline: [`ast`] reads the input into a typed model, [`validate`] checks
 //! it and reports every problem with its span, [`expand`] writes the code. The generated code
@@ -41,6 +42,24 @@ pub fn derive_sync_provider(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(SyncCallback, attributes(sync_callback))]
 pub fn derive_sync_callback(input: TokenStream) -> TokenStream {
     derive(input, ast::Kind::Callback)
+}
+
+/// Makes a struct that implements `windows_sync::skeletons::SyncMgrHandler` available as the
+/// COM object Sync Center loads, `ISyncMgrHandler` (and `ISyncMgrSyncItemContainer` with
+/// `#[sync_mgr_handler(item_container)]`, when the struct also implements
+/// `SyncMgrSyncItemContainer`): string getters hand out `CoTaskMemAlloc` strings, null
+/// out-pointers are `E_POINTER`, incoming item ids are read with the `MAX_SYNCMGR_ID` bound,
+/// panics are `E_UNEXPECTED`, and items left without a final status when `synchronize`
+/// returns are reported FAILED (see `windows_sync::handler`).
+///
+/// Generates `impl DerivedHandler` (or `DerivedContainerHandler`: `into_handler()`,
+/// `into_object()`) and `From<YourType>` for `ISyncMgrHandler`.
+///
+/// Attributes: `#[sync_mgr_handler(item_container)]`, `#[sync_mgr_handler(crate = path)]`.
+/// Errors (spanned): as for `SyncProvider`, with `SyncMgrHandler`.
+#[proc_macro_derive(SyncMgrHandler, attributes(sync_mgr_handler))]
+pub fn derive_sync_mgr_handler(input: TokenStream) -> TokenStream {
+    derive(input, ast::Kind::Handler)
 }
 
 fn derive(input: TokenStream, kind: ast::Kind) -> TokenStream {

@@ -24,12 +24,14 @@ pub mod conformance;
 pub mod contract;
 pub mod driver;
 mod generated;
+pub mod handler;
 pub mod provider;
 pub mod session_state;
 pub mod sync_center;
+pub mod syncmgr_session;
 
 pub use generated::{bindings, contracts, hresults, skeletons};
-pub use windows_sync_macros::{SyncCallback, SyncProvider};
+pub use windows_sync_macros::{SyncCallback, SyncMgrHandler, SyncProvider};
 
 /// Declares `pub mod generated` from the files `windows_sync_gen::Builder` wrote to
 /// `$OUT_DIR/windows-sync/` in the calling crate's `build.rs`: `bindings`, `hresults`,
