@@ -1,0 +1,6 @@
+#[derive(windows_sync::SyncMgrHandler)]
+enum Handler {
+    Folder,
+}
+
+fn main() {}

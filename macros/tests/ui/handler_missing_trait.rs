@@ -1,0 +1,4 @@
+#[derive(windows_sync::SyncMgrHandler)]
+struct Handler;
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[derive(windows_sync::SyncMgrHandler)]
+#[sync_mgr_handler(item_containers)]
+struct Handler;
+
+fn main() {}

@@ -1,0 +1,226 @@
+//! The checked Sync Center session against the checking Sync Center double, through real
+//! vtables: checks that stop a call before Sync Center sees it, and Sync Center's answers
+//! as Rust values.
+// Test helpers fail loudly by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use windows_core::{ComObject, Interface};
+use windows_sync::bindings::*;
+use windows_sync::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
+use windows_sync::sync_center::{Call, SyncCenterDouble};
+use windows_sync::syncmgr_session::{
+    Continue, MAX_ITEM_ID_CHARS, MAX_PROGRESS_TEXT_CHARS, SyncSession,
+};
+
+fn session(items: &[&str]) -> (SyncSession, ComObject<SyncCenterDouble>) {
+    let double = SyncCenterDouble::new(items);
+    let creator: ISyncMgrSessionCreator = double.to_interface();
+    let ids: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+    (
+        SyncSession::create(&creator, "handler", &ids).unwrap(),
+        double,
+    )
+}
+
+fn reports(double: &SyncCenterDouble) -> usize {
+    double
+        .transcript()
+        .iter()
+        .filter(|c| matches!(c, Call::ReportProgress { .. }))
+        .count()
+}
+
+#[test]
+fn create_session_goes_through_the_session_creator() {
+    let (_, double) = session(&["a", "b"]);
+    assert_eq!(
+        double.transcript()[0],
+        Call::CreateSession {
+            handler_id: "handler".into(),
+            item_ids: vec!["a".into(), "b".into()]
+        }
+    );
+}
+
+#[test]
+fn a_final_status_is_final_and_checked_before_sync_center() {
+    let (session, double) = session(&["a"]);
+    assert_eq!(
+        session
+            .report_progress("a", "copying", SyncmgrProgressStatus::Updating, 1, 2)
+            .unwrap(),
+        SyncmgrCancelRequest::None
+    );
+    session
+        .report_progress("a", "done", SyncmgrProgressStatus::Succeeded, 2, 2)
+        .unwrap();
+    let error = session
+        .report_progress("a", "again", SyncmgrProgressStatus::Updating, 1, 2)
+        .unwrap_err();
+    assert_eq!(error.code(), E_ACCESSDENIED);
+    assert_eq!(
+        reports(&double),
+        2,
+        "the refused report never reached Sync Center"
+    );
+    // Only FAILED may follow a final status.
+    session
+        .report_progress("a", "failed after all", SyncmgrProgressStatus::Failed, 0, 0)
+        .unwrap();
+    assert_eq!(
+        session.final_status("a"),
+        Some(SyncmgrProgressStatus::Failed)
+    );
+    assert_eq!(
+        double.final_status("a"),
+        Some(SyncmgrProgressStatus::Failed)
+    );
+}
+
+#[test]
+fn steps_texts_and_ids_are_bounded_before_sync_center() {
+    let (session, double) = session(&["a"]);
+    let code = |r: windows_core::Result<SyncmgrCancelRequest>| r.unwrap_err().code();
+    assert_eq!(
+        code(session.report_progress("a", "t", SyncmgrProgressStatus::Updating, 3, 2)),
+        E_INVALIDARG
+    );
+    // Step counts are ignored for UPDATING_INDETERMINATE.
+    session
+        .report_progress("a", "t", SyncmgrProgressStatus::UpdatingIndeterminate, 3, 2)
+        .unwrap();
+    let long_text = "x".repeat(MAX_PROGRESS_TEXT_CHARS + 1);
+    assert_eq!(
+        code(session.report_progress("a", &long_text, SyncmgrProgressStatus::Updating, 0, 1)),
+        E_INVALIDARG
+    );
+    session
+        .report_progress("a", &long_text[1..], SyncmgrProgressStatus::Updating, 0, 1)
+        .unwrap();
+    let long_id = "i".repeat(MAX_ITEM_ID_CHARS + 1);
+    assert_eq!(
+        code(session.report_progress(&long_id, "t", SyncmgrProgressStatus::Updating, 0, 1)),
+        E_INVALIDARG
+    );
+    assert_eq!(
+        session
+            .set_handler_progress_text(&long_text)
+            .unwrap_err()
+            .code(),
+        E_INVALIDARG
+    );
+    assert_eq!(
+        reports(&double),
+        2,
+        "only the two valid reports reached Sync Center"
+    );
+}
+
+#[test]
+fn can_continue_tells_s_false_from_s_ok_and_unknown_items() {
+    let (session, double) = session(&["a", "b"]);
+    double.cancel_item_after("a", 1);
+    session
+        .report_progress("a", "t", SyncmgrProgressStatus::Updating, 0, 1)
+        .unwrap();
+    assert_eq!(session.can_continue(Some("a")).unwrap(), Continue::Cancel);
+    assert_eq!(session.can_continue(Some("b")).unwrap(), Continue::Go);
+    assert_eq!(session.can_continue(None).unwrap(), Continue::Go);
+    assert_eq!(
+        session.can_continue(Some("nope")).unwrap_err().code(),
+        E_INVALIDARG
+    );
+}
+
+#[test]
+fn the_cancel_request_comes_back_as_a_rust_enum() {
+    let (session, double) = session(&["a", "b"]);
+    double.cancel_all_after(2);
+    assert_eq!(
+        session
+            .report_progress("a", "t", SyncmgrProgressStatus::Updating, 0, 1)
+            .unwrap(),
+        SyncmgrCancelRequest::None
+    );
+    assert_eq!(
+        session
+            .report_progress("b", "t", SyncmgrProgressStatus::Updating, 0, 1)
+            .unwrap(),
+        SyncmgrCancelRequest::CancelAll
+    );
+    assert_eq!(session.can_continue(None).unwrap(), Continue::Cancel);
+}
+
+#[test]
+fn commit_needs_a_proposal_first() {
+    let (session, double) = session(&["a"]);
+    let error = session.commit_item("new").unwrap_err();
+    assert_eq!(error.code(), E_INVALIDARG);
+    assert!(
+        !double
+            .transcript()
+            .iter()
+            .any(|c| matches!(c, Call::CommitItem { .. })),
+        "Sync Center never saw it"
+    );
+}
+
+#[test]
+fn items_left_open_are_failed_on_request() {
+    let (session, double) = session(&["a", "b", "c"]);
+    session
+        .report_progress("a", "t", SyncmgrProgressStatus::Succeeded, 1, 1)
+        .unwrap();
+    session
+        .report_progress("b", "t", SyncmgrProgressStatus::Updating, 0, 1)
+        .unwrap();
+    assert_eq!(session.open_items(), ["b", "c"]);
+    assert_eq!(session.fail_open_items(), ["b", "c"]);
+    assert_eq!(
+        double.final_status("b"),
+        Some(SyncmgrProgressStatus::Failed)
+    );
+    assert_eq!(
+        double.final_status("c"),
+        Some(SyncmgrProgressStatus::Failed)
+    );
+    assert_eq!(
+        double.final_status("a"),
+        Some(SyncmgrProgressStatus::Succeeded)
+    );
+    assert!(session.open_items().is_empty());
+}
+
+#[test]
+fn events_and_other_calls_reach_sync_center() {
+    let (session, double) = session(&["a"]);
+    let id = session
+        .report_event(
+            "a",
+            SyncmgrEventLevel::Warning,
+            SYNCMGR_EF_NONE,
+            "conflict",
+            "two edits",
+            Some(("open", "file:///a")),
+            "",
+        )
+        .unwrap();
+    assert_ne!(id, windows_core::GUID::zeroed());
+    session.report_manual_sync().unwrap();
+    assert_eq!(
+        session.query_for_additional_items().unwrap().map(|_| ()),
+        None,
+        "S_FALSE: nothing pending"
+    );
+    assert!(
+        double
+            .transcript()
+            .iter()
+            .any(|c| matches!(c, Call::ReportEvent { link_text: Some(t), .. } if t == "open"))
+    );
+    assert!(double.transcript().contains(&Call::ReportManualSync));
+    assert_eq!(
+        session.callback().as_raw(),
+        double.to_interface::<ISyncMgrSyncCallback>().as_raw()
+    );
+}
