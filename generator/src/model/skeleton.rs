@@ -139,17 +139,18 @@ pub struct RuleDoc {
     pub enforced_by: &'static str,
 }
 
-/// Where a rule is enforced, as the docs and the report say it. Enforcement points the project
-/// has not built yet say so: the report never claims a check that does not run.
+/// Where a rule is enforced, as the docs and the report say it. (An enforcement point the
+/// project has not built yet must say so here: the report never claims a check that does not
+/// run.)
 pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
     match enforcement {
         Enforcement::Adapter => "the generated ABI adapter",
         Enforcement::Provider => "the `#[derive(SyncProvider)]` glue",
         Enforcement::SessionState => "the checked session state host object",
         Enforcement::Callback => "the `#[derive(SyncCallback)]` glue",
-        Enforcement::Handler => "the `#[derive(SyncMgrHandler)]` glue (not built yet)",
-        Enforcement::SyncmgrSession => "the checked Sync Center session (not built yet)",
-        Enforcement::SyncCenterDouble => "the checking Sync Center double (not built yet)",
+        Enforcement::Handler => "the `#[derive(SyncMgrHandler)]` glue",
+        Enforcement::SyncmgrSession => "the checked Sync Center session",
+        Enforcement::SyncCenterDouble => "the checking Sync Center double",
         Enforcement::Documented => "documentation only",
     }
 }

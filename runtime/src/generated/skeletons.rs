@@ -858,7 +858,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
-    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.get-object.unsupported`)
+    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only; rule `handler.get-object.unsupported`)
     ///
     /// # Checked before this method runs
     /// - `rguidObjectID` is not null, else `E_POINTER`
@@ -878,7 +878,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetCapabilities`.
     ///
     /// # Contract
-    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.get-capabilities.valid-mask`)
+    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by documentation only; rule `handler.get-capabilities.valid-mask`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -907,8 +907,8 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::Synchronize`.
     ///
     /// # Contract
-    /// - The handler reports progress for each item and notifies Sync Center when it has completed the synchronization of each item: every item handed to Synchronize gets a completion status (SUCCEEDED, FAILED or CANCELED) before Synchronize returns. (`NN:syncmgr.ISyncMgrSyncCallback`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.synchronize.final-status-per-item`)
-    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.synchronize.wait-when-session-created`)
+    /// - The handler reports progress for each item and notifies Sync Center when it has completed the synchronization of each item: every item handed to Synchronize gets a completion status (SUCCEEDED, FAILED or CANCELED) before Synchronize returns. (`NN:syncmgr.ISyncMgrSyncCallback`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.final-status-per-item`)
+    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.wait-when-session-created`)
     /// - Synchronize is called on its own thread; Sync Center instantiates the handler object and the session creator object on that thread and then calls the method. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.own-thread`)
     /// - If the handler delegates synchronization to an external process, that process creates CLSID_SyncMgrClient with CoCreateInstance, asks for ISyncMgrSessionCreator, and creates the session so that it can report progress. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.external-process`)
     /// - Each item ID in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads the cItems IDs with that bound. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the generated ABI adapter; rule `handler.synchronize.item-id-bound`)
@@ -1062,7 +1062,7 @@ pub trait SyncMgrHandlerInfo {
     /// `ISyncMgrHandlerInfo::GetType`.
     ///
     /// # Contract
-    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.get-type.failure`)
+    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by documentation only; rule `handler.handler-info.get-type.failure`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1080,7 +1080,7 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// # Contract
     /// - The handler allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.handler-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by documentation only; rule `handler.handler-info.get-comment.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1098,8 +1098,8 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-active.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-active.query-before`)
+    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by documentation only; rule `handler.handler-info.is-active.answers`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by documentation only; rule `handler.handler-info.is-active.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
@@ -1112,8 +1112,8 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-enabled.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.handler-info.is-enabled.query-before`)
+    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by documentation only; rule `handler.handler-info.is-enabled.answers`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by documentation only; rule `handler.handler-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -1241,14 +1241,14 @@ pub mod sync_mgr_handler_info_abi {
 /// Source: `NN:syncmgr.ISyncMgrSessionCreator`.
 ///
 /// # Contract
-/// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.session-creator.not-marshaled`)
+/// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session; rule `syncmgr-session.session-creator.not-marshaled`)
 pub trait SyncMgrSessionCreator {
     /// `ISyncMgrSessionCreator::CreateSession`.
     ///
     /// # Contract
-    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.ids-required`)
-    /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.handler-id-length`)
-    /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.item-id-length`)
+    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by documentation only; rule `syncmgr-session.create-session.ids-required`)
+    /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.handler-id-length`)
+    /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.item-id-length`)
     /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by documentation only; rule `syncmgr-session.create-session.callback-optional`)
     ///
     /// # Checked before this method runs
@@ -1309,15 +1309,15 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ReportProgress`.
     ///
     /// # Contract
-    /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.after-final-status`)
-    /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double (not built yet); rule `sync-center.report-progress.after-final-status`)
+    /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.after-final-status`)
+    /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double; rule `sync-center.report-progress.after-final-status`)
     /// - If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.cancel-acknowledged`)
-    /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.no-ps-max`)
-    /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.steps`)
-    /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.text-length`)
-    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.item-id-length`)
-    /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.cancel-request`)
-    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.null-cancel-request`)
+    /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.no-ps-max`)
+    /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.steps`)
+    /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.text-length`)
+    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.item-id-length`)
+    /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.cancel-request`)
+    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.null-cancel-request`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -1353,8 +1353,8 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ReportEvent`.
     ///
     /// # Contract
-    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-event.item-id-length`)
-    /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-event.no-el-max`)
+    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.item-id-length`)
+    /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.no-el-max`)
     /// - nFlags is not used; the page's example passes SYNCMGR_EF_NONE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by documentation only; rule `syncmgr-session.report-event.flags-unused`)
     /// - pszLinkText, the text of a hyperlink to the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-text-optional`)
     /// - pszLinkReference, the URL of the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-reference-optional`)
@@ -1390,10 +1390,10 @@ pub trait SyncMgrSyncCallback {
     /// Returns the success code as data (first, before any out-value): A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
     ///
     /// # Contract
-    /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.not-canceled`)
-    /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.canceled`)
-    /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.unknown-item`)
-    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.whole-handler`)
+    /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.not-canceled`)
+    /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.canceled`)
+    /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.unknown-item`)
+    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
@@ -1410,7 +1410,7 @@ pub trait SyncMgrSyncCallback {
     /// Returns the success code as data (first, before any out-value): No items are pending; ppenumItemIDs and ppenumPunks are NULL.
     ///
     /// # Contract
-    /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.query-for-additional-items.none-pending`)
+    /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session; rule `syncmgr-session.query-for-additional-items.none-pending`)
     /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by documentation only; rule `syncmgr-session.query-for-additional-items.item-ids`)
     ///
     /// # Checked before this method runs
@@ -1428,8 +1428,8 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::AddItemToSession`.
     ///
     /// # Contract
-    /// - pszItemID is the unique ID of the item to add, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.add-item-to-session.item-id-length`)
-    /// - AddItemToSession returns E_INVALIDARG if pszItemID is already part of the session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checking Sync Center double (not built yet); rule `sync-center.add-item-to-session.already-in-session`)
+    /// - pszItemID is the unique ID of the item to add, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checked Sync Center session; rule `syncmgr-session.add-item-to-session.item-id-length`)
+    /// - AddItemToSession returns E_INVALIDARG if pszItemID is already part of the session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checking Sync Center double; rule `sync-center.add-item-to-session.already-in-session`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -1452,7 +1452,7 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ProposeItem`.
     ///
     /// # Contract
-    /// - ProposeItem returns E_INVALIDARG if the proposed item's ID already exists. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by the checking Sync Center double (not built yet); rule `sync-center.propose-item.already-exists`)
+    /// - ProposeItem returns E_INVALIDARG if the proposed item's ID already exists. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by the checking Sync Center double; rule `sync-center.propose-item.already-exists`)
     /// - Sync Center does not display a proposed item in the UI until CommitItem has been called for it. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by documentation only; rule `syncmgr-session.propose-item.shown-after-commit`)
     ///
     /// # Checked before this method runs
@@ -1464,9 +1464,9 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::CommitItem`.
     ///
     /// # Contract
-    /// - CommitItem returns E_INVALIDARG if the item has not first been submitted through ProposeItem or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.commit-item.not-proposed`)
-    /// - The Sync Center double answers E_INVALIDARG to CommitItem for an item that was not proposed with ProposeItem first or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checking Sync Center double (not built yet); rule `sync-center.commit-item.not-proposed`)
-    /// - pszItemID is the unique ID of the item to confirm, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.commit-item.item-id-length`)
+    /// - CommitItem returns E_INVALIDARG if the item has not first been submitted through ProposeItem or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session; rule `syncmgr-session.commit-item.not-proposed`)
+    /// - The Sync Center double answers E_INVALIDARG to CommitItem for an item that was not proposed with ProposeItem first or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checking Sync Center double; rule `sync-center.commit-item.not-proposed`)
+    /// - pszItemID is the unique ID of the item to confirm, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session; rule `syncmgr-session.commit-item.item-id-length`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -1744,7 +1744,7 @@ pub trait SyncMgrSyncItem {
     ///
     /// # Contract
     /// - The item allocates the ID buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the generated ABI adapter; rule `handler.sync-item.get-item-id.cotaskmem`)
-    /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item.get-item-id.max-length`)
+    /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by documentation only; rule `handler.sync-item.get-item-id.max-length`)
     /// - The ID cannot change and must be unique in the context of the handler. If GetItemID fails or returns an empty string, the item is not shown and Sync Center does not synchronize it. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by documentation only; rule `handler.sync-item.get-item-id.stable`)
     ///
     /// # Errors
@@ -1925,12 +1925,12 @@ pub mod sync_mgr_sync_item_abi {
 /// Source: `NN:syncmgr.ISyncMgrSyncItemContainer`.
 ///
 /// # Contract
-/// - Sync Center obtains ISyncMgrSyncItemContainer by calling QueryInterface on the handler's ISyncMgrHandler interface, so the handler object answers that QueryInterface. (`NN:syncmgr.ISyncMgrSyncItemContainer`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.item-container.query-interface`)
+/// - Sync Center obtains ISyncMgrSyncItemContainer by calling QueryInterface on the handler's ISyncMgrHandler interface, so the handler object answers that QueryInterface. (`NN:syncmgr.ISyncMgrSyncItemContainer`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.item-container.query-interface`)
 pub trait SyncMgrSyncItemContainer {
     /// `ISyncMgrSyncItemContainer::GetSyncItem`.
     ///
     /// # Contract
-    /// - GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.item-container.get-sync-item.unknown-id`)
+    /// - GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by documentation only; rule `handler.item-container.get-sync-item.unknown-id`)
     /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads it with that bound. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by the generated ABI adapter; rule `handler.item-container.get-sync-item.id-bound`)
     ///
     /// # Checked before this method runs
@@ -2018,7 +2018,7 @@ pub trait SyncMgrSyncItemInfo {
     ///
     /// # Contract
     /// - The item allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.sync-item-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by documentation only; rule `handler.sync-item-info.get-comment.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2033,8 +2033,8 @@ pub trait SyncMgrSyncItemInfo {
     /// Returns the success code as data (first, before any out-value): The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item-info.is-enabled.answers`)
-    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the `#[derive(SyncMgrHandler)]` glue (not built yet); rule `handler.sync-item-info.is-enabled.query-before`)
+    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by documentation only; rule `handler.sync-item-info.is-enabled.answers`)
+    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by documentation only; rule `handler.sync-item-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).

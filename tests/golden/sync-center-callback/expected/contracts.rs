@@ -791,7 +791,7 @@ pub const HANDLER_SYNCHRONIZE_WAIT_WHEN_SESSION_CREATED: Rule = Rule {
     param: Some("pSessionCreator"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandler.Synchronize",
     text: "If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete.",
 };
@@ -875,7 +875,7 @@ pub const HANDLER_GET_OBJECT_UNSUPPORTED: Rule = Rule {
     param: Some("rguidObjectID"),
     values: &[],
     returns: Some("E_NOTIMPL"),
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandler.GetObject",
     text: "GetObject returns E_NOTIMPL if the handler does not support the requested type of object.",
 };
@@ -887,7 +887,7 @@ pub const HANDLER_GET_CAPABILITIES_VALID_MASK: Rule = Rule {
     param: Some("pmCapabilities"),
     values: &["SYNCMGR_HCM_VALID_MASK"],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandler.GetCapabilities",
     text: "pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value.",
 };
@@ -923,7 +923,7 @@ pub const HANDLER_HANDLER_INFO_GET_TYPE_FAILURE: Rule = Rule {
     param: Some("pnType"),
     values: &["SYNCMGR_HT_UNSPECIFIED"],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.GetType",
     text: "If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED.",
 };
@@ -971,7 +971,7 @@ pub const HANDLER_HANDLER_INFO_GET_COMMENT_MAX_LENGTH: Rule = Rule {
     param: Some("ppszComment"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.GetComment",
     text: "The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string.",
 };
@@ -995,7 +995,7 @@ pub const HANDLER_HANDLER_INFO_IS_ACTIVE_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsActive",
     text: "IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state.",
 };
@@ -1010,7 +1010,7 @@ pub const HANDLER_HANDLER_INFO_IS_ACTIVE_QUERY_BEFORE: Rule = Rule {
         "SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE",
     ],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsActive",
     text: "If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error.",
 };
@@ -1022,7 +1022,7 @@ pub const HANDLER_HANDLER_INFO_IS_ENABLED_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled",
     text: "IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state.",
 };
@@ -1034,7 +1034,7 @@ pub const HANDLER_HANDLER_INFO_IS_ENABLED_QUERY_BEFORE: Rule = Rule {
     param: None,
     values: &["SYNCMGR_HCM_QUERY_BEFORE_ENABLE", "SYNCMGR_HCM_QUERY_BEFORE_DISABLE"],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled",
     text: "If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error.",
 };
@@ -1070,7 +1070,7 @@ pub const HANDLER_ITEM_CONTAINER_GET_SYNC_ITEM_UNKNOWN_ID: Rule = Rule {
     param: Some("pszItemID"),
     values: &[],
     returns: Some("E_INVALIDARG"),
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem",
     text: "GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID.",
 };
@@ -1118,7 +1118,7 @@ pub const HANDLER_SYNC_ITEM_GET_ITEM_ID_MAX_LENGTH: Rule = Rule {
     param: Some("ppszItemID"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSyncItem.GetItemID",
     text: "The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character.",
 };
@@ -1214,7 +1214,7 @@ pub const HANDLER_SYNC_ITEM_INFO_GET_COMMENT_MAX_LENGTH: Rule = Rule {
     param: Some("ppszComment"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSyncItemInfo.GetComment",
     text: "The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string.",
 };
@@ -1226,7 +1226,7 @@ pub const HANDLER_SYNC_ITEM_INFO_IS_ENABLED_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled",
     text: "IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state.",
 };
@@ -1238,7 +1238,7 @@ pub const HANDLER_SYNC_ITEM_INFO_IS_ENABLED_QUERY_BEFORE: Rule = Rule {
     param: None,
     values: &["SYNCMGR_ICM_QUERY_BEFORE_ENABLE", "SYNCMGR_ICM_QUERY_BEFORE_DISABLE"],
     returns: None,
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled",
     text: "If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error.",
 };
@@ -1358,7 +1358,7 @@ pub const SYNCMGR_SESSION_REPORT_PROGRESS_NULL_CANCEL_REQUEST: Rule = Rule {
     param: Some("pnCancelRequest"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::SyncmgrSession,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSyncCallback.ReportProgress",
     text: "The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest.",
 };
@@ -1598,7 +1598,7 @@ pub const SYNCMGR_SESSION_CREATE_SESSION_IDS_REQUIRED: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::SyncmgrSession,
+    enforced_by: Enforcement::Documented,
     source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
     text: "Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID.",
 };

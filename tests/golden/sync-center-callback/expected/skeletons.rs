@@ -137,14 +137,14 @@ impl From<SyncmgrEventLevel> for SYNCMGR_EVENT_LEVEL {
 /// Source: `NN:syncmgr.ISyncMgrSessionCreator`.
 ///
 /// # Contract
-/// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.session-creator.not-marshaled`)
+/// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session; rule `syncmgr-session.session-creator.not-marshaled`)
 pub trait SyncMgrSessionCreator {
     /// `ISyncMgrSessionCreator::CreateSession`.
     ///
     /// # Contract
-    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.ids-required`)
-    /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.handler-id-length`)
-    /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.create-session.item-id-length`)
+    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by documentation only; rule `syncmgr-session.create-session.ids-required`)
+    /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.handler-id-length`)
+    /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.item-id-length`)
     /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by documentation only; rule `syncmgr-session.create-session.callback-optional`)
     ///
     /// # Checked before this method runs
@@ -205,15 +205,15 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ReportProgress`.
     ///
     /// # Contract
-    /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.after-final-status`)
-    /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double (not built yet); rule `sync-center.report-progress.after-final-status`)
+    /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.after-final-status`)
+    /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double; rule `sync-center.report-progress.after-final-status`)
     /// - If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.cancel-acknowledged`)
-    /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.no-ps-max`)
-    /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.steps`)
-    /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.text-length`)
-    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.item-id-length`)
-    /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.cancel-request`)
-    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-progress.null-cancel-request`)
+    /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.no-ps-max`)
+    /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.steps`)
+    /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.text-length`)
+    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.item-id-length`)
+    /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.cancel-request`)
+    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.null-cancel-request`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -249,8 +249,8 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ReportEvent`.
     ///
     /// # Contract
-    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-event.item-id-length`)
-    /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.report-event.no-el-max`)
+    /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.item-id-length`)
+    /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.no-el-max`)
     /// - nFlags is not used; the page's example passes SYNCMGR_EF_NONE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by documentation only; rule `syncmgr-session.report-event.flags-unused`)
     /// - pszLinkText, the text of a hyperlink to the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-text-optional`)
     /// - pszLinkReference, the URL of the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-reference-optional`)
@@ -286,10 +286,10 @@ pub trait SyncMgrSyncCallback {
     /// Returns the success code as data (first, before any out-value): A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
     ///
     /// # Contract
-    /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.not-canceled`)
-    /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.canceled`)
-    /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.unknown-item`)
-    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.can-continue.whole-handler`)
+    /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.not-canceled`)
+    /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.canceled`)
+    /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.unknown-item`)
+    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
@@ -306,7 +306,7 @@ pub trait SyncMgrSyncCallback {
     /// Returns the success code as data (first, before any out-value): No items are pending; ppenumItemIDs and ppenumPunks are NULL.
     ///
     /// # Contract
-    /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.query-for-additional-items.none-pending`)
+    /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session; rule `syncmgr-session.query-for-additional-items.none-pending`)
     /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by documentation only; rule `syncmgr-session.query-for-additional-items.item-ids`)
     ///
     /// # Checked before this method runs
@@ -324,8 +324,8 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::AddItemToSession`.
     ///
     /// # Contract
-    /// - pszItemID is the unique ID of the item to add, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.add-item-to-session.item-id-length`)
-    /// - AddItemToSession returns E_INVALIDARG if pszItemID is already part of the session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checking Sync Center double (not built yet); rule `sync-center.add-item-to-session.already-in-session`)
+    /// - pszItemID is the unique ID of the item to add, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checked Sync Center session; rule `syncmgr-session.add-item-to-session.item-id-length`)
+    /// - AddItemToSession returns E_INVALIDARG if pszItemID is already part of the session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`; enforced by the checking Sync Center double; rule `sync-center.add-item-to-session.already-in-session`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -348,7 +348,7 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::ProposeItem`.
     ///
     /// # Contract
-    /// - ProposeItem returns E_INVALIDARG if the proposed item's ID already exists. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by the checking Sync Center double (not built yet); rule `sync-center.propose-item.already-exists`)
+    /// - ProposeItem returns E_INVALIDARG if the proposed item's ID already exists. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by the checking Sync Center double; rule `sync-center.propose-item.already-exists`)
     /// - Sync Center does not display a proposed item in the UI until CommitItem has been called for it. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by documentation only; rule `syncmgr-session.propose-item.shown-after-commit`)
     ///
     /// # Checked before this method runs
@@ -360,9 +360,9 @@ pub trait SyncMgrSyncCallback {
     /// `ISyncMgrSyncCallback::CommitItem`.
     ///
     /// # Contract
-    /// - CommitItem returns E_INVALIDARG if the item has not first been submitted through ProposeItem or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.commit-item.not-proposed`)
-    /// - The Sync Center double answers E_INVALIDARG to CommitItem for an item that was not proposed with ProposeItem first or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checking Sync Center double (not built yet); rule `sync-center.commit-item.not-proposed`)
-    /// - pszItemID is the unique ID of the item to confirm, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session (not built yet); rule `syncmgr-session.commit-item.item-id-length`)
+    /// - CommitItem returns E_INVALIDARG if the item has not first been submitted through ProposeItem or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session; rule `syncmgr-session.commit-item.not-proposed`)
+    /// - The Sync Center double answers E_INVALIDARG to CommitItem for an item that was not proposed with ProposeItem first or is already part of the current session. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checking Sync Center double; rule `sync-center.commit-item.not-proposed`)
+    /// - pszItemID is the unique ID of the item to confirm, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`; enforced by the checked Sync Center session; rule `syncmgr-session.commit-item.item-id-length`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
