@@ -83,32 +83,52 @@ fn refused(code: HRESULT, rule: &Rule, detail: impl std::fmt::Display) -> Error 
     Error::new(code, format!("{detail}: {rule}"))
 }
 
-/// A NUL-terminated copy of `text`, checked against `max_chars`.
-fn wide(text: &str, max_chars: usize, rule: &Rule, what: &str) -> Result<Vec<u16>> {
-    let units: Vec<u16> = text.encode_utf16().chain(std::iter::once(0)).collect();
-    if units.len() - 1 > max_chars {
-        return Err(refused(
-            E_INVALIDARG,
-            rule,
-            format_args!(
-                "{what} is {} UTF-16 units long, at most {max_chars}",
-                units.len() - 1
-            ),
-        ));
+/// Item ids as Sync Center takes them: at most `MAX_SYNCMGR_ID` units, NUL included.
+const ID_UNITS: usize = MAX_SYNCMGR_ID as usize;
+/// Progress texts as Sync Center takes them: at most `MAX_SYNCMGR_PROGRESSTEXT` units, NUL
+/// included.
+const TEXT_UNITS: usize = MAX_SYNCMGR_PROGRESSTEXT as usize;
+
+/// A NUL-terminated wide string of at most `N` units (NUL included) on the stack: the bounded
+/// strings of a report cost no allocation.
+struct WideBuf<const N: usize>([u16; N]);
+
+impl<const N: usize> WideBuf<N> {
+    /// Copies `text`, checked against the bound and for NUL.
+    fn new(text: &str, rule: &Rule, what: &str) -> Result<Self> {
+        let mut buffer = [0u16; N];
+        for (len, unit) in text.encode_utf16().enumerate() {
+            if unit == 0 {
+                return Err(refused(
+                    E_INVALIDARG,
+                    rule,
+                    format_args!("{what} contains NUL"),
+                ));
+            }
+            if len == N - 1 {
+                return Err(refused(
+                    E_INVALIDARG,
+                    rule,
+                    format_args!(
+                        "{what} is {} UTF-16 units long, at most {}",
+                        text.encode_utf16().count(),
+                        N - 1
+                    ),
+                ));
+            }
+            buffer[len] = unit;
+        }
+        Ok(Self(buffer))
     }
-    if units[..units.len() - 1].contains(&0) {
-        return Err(refused(
-            E_INVALIDARG,
-            rule,
-            format_args!("{what} contains NUL"),
-        ));
+
+    fn as_pcwstr(&self) -> PCWSTR {
+        PCWSTR(self.0.as_ptr())
     }
-    Ok(units)
 }
 
 /// A checked item id for a call whose length rule is `rule`.
-fn checked_id(id: &str, rule: &Rule) -> Result<Vec<u16>> {
-    wide(id, MAX_ITEM_ID_CHARS, rule, "the item id")
+fn checked_id(id: &str, rule: &Rule) -> Result<WideBuf<ID_UNITS>> {
+    WideBuf::new(id, rule, "the item id")
 }
 
 impl SyncSession {
@@ -139,9 +159,8 @@ impl SyncSession {
         handler_id: &str,
         item_ids: &[String],
     ) -> Result<Self> {
-        let handler = wide(
+        let handler = WideBuf::<ID_UNITS>::new(
             handler_id,
-            MAX_ITEM_ID_CHARS,
             &rules::SYNCMGR_SESSION_CREATE_SESSION_HANDLER_ID_LENGTH,
             "the handler id",
         )?;
@@ -149,8 +168,8 @@ impl SyncSession {
             .iter()
             .map(|id| checked_id(id, &rules::SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH))
             .collect::<Result<Vec<_>>>()?;
-        let pointers: Vec<PCWSTR> = ids.iter().map(|id| PCWSTR(id.as_ptr())).collect();
-        let callback = unsafe { creator.CreateSession(PCWSTR(handler.as_ptr()), &pointers) }?;
+        let pointers: Vec<PCWSTR> = ids.iter().map(WideBuf::as_pcwstr).collect();
+        let callback = unsafe { creator.CreateSession(handler.as_pcwstr(), &pointers) }?;
         Ok(Self::new(callback, item_ids))
     }
 
@@ -200,9 +219,8 @@ impl SyncSession {
             item_id,
             &rules::SYNCMGR_SESSION_REPORT_PROGRESS_ITEM_ID_LENGTH,
         )?;
-        let text = wide(
+        let text = WideBuf::<TEXT_UNITS>::new(
             progress_text,
-            MAX_PROGRESS_TEXT_CHARS,
             &rules::SYNCMGR_SESSION_REPORT_PROGRESS_TEXT_LENGTH,
             "the progress text",
         )?;
@@ -223,37 +241,45 @@ impl SyncSession {
             ));
         }
         let mut cancel: SYNCMGR_CANCEL_REQUEST = Default::default();
-        unsafe {
+        let answer = unsafe {
             self.inner.callback.ReportProgress(
-                PCWSTR(id.as_ptr()),
-                PCWSTR(text.as_ptr()),
+                id.as_pcwstr(),
+                text.as_pcwstr(),
                 status.into(),
                 current_step,
                 max_step,
                 &mut cancel,
             )
+        };
+        if answer == E_INVALIDARG {
+            // Sync Center does not know the item: it cannot be closed either, so it leaves the
+            // session's bookkeeping (NF:syncmgr.ISyncMgrSyncCallback.CanContinue).
+            self.forget(item_id);
         }
-        .ok()?;
-        if matches!(
+        answer.ok()?;
+        let final_status = matches!(
             status,
             SyncmgrProgressStatus::Succeeded
                 | SyncmgrProgressStatus::Failed
                 | SyncmgrProgressStatus::Canceled
-        ) {
-            self.inner
-                .state
-                .borrow_mut()
-                .items
-                .insert(item_id.to_string(), Some(status));
-        } else {
-            self.inner
-                .state
-                .borrow_mut()
-                .items
-                .entry(item_id.to_string())
-                .or_insert(None);
+        );
+        let mut state = self.inner.state.borrow_mut();
+        match state.items.get_mut(item_id) {
+            Some(entry) if final_status => *entry = Some(status),
+            Some(_) => {}
+            None => {
+                state
+                    .items
+                    .insert(item_id.to_string(), final_status.then_some(status));
+            }
         }
+        drop(state);
         SyncmgrCancelRequest::try_from(cancel)
+    }
+
+    /// Drops an item Sync Center refused as unknown from the session's bookkeeping.
+    fn forget(&self, item_id: &str) {
+        self.inner.state.borrow_mut().items.remove(item_id);
     }
 
     /// Sets the handler's progress text (`ISyncMgrSyncCallback::SetHandlerProgressText`) and
@@ -262,9 +288,8 @@ impl SyncSession {
     /// # Errors
     /// `E_INVALIDARG` for a text too long (checked first); Sync Center's error otherwise.
     pub fn set_handler_progress_text(&self, progress_text: &str) -> Result<SyncmgrCancelRequest> {
-        let text = wide(
+        let text = WideBuf::<TEXT_UNITS>::new(
             progress_text,
-            MAX_PROGRESS_TEXT_CHARS,
             &rules::SYNCMGR_SESSION_REPORT_PROGRESS_TEXT_LENGTH,
             "the progress text",
         )?;
@@ -272,7 +297,7 @@ impl SyncSession {
         unsafe {
             self.inner
                 .callback
-                .SetHandlerProgressText(PCWSTR(text.as_ptr()), &mut cancel)
+                .SetHandlerProgressText(text.as_pcwstr(), &mut cancel)
         }
         .ok()?;
         SyncmgrCancelRequest::try_from(cancel)
@@ -289,8 +314,13 @@ impl SyncSession {
         let id = item_id
             .map(|id| checked_id(id, &rules::SYNCMGR_SESSION_CAN_CONTINUE_UNKNOWN_ITEM))
             .transpose()?;
-        let pointer = id.as_ref().map_or(PCWSTR::null(), |id| PCWSTR(id.as_ptr()));
+        let pointer = id.as_ref().map_or(PCWSTR::null(), WideBuf::as_pcwstr);
         let code = unsafe { self.inner.callback.CanContinue(pointer) };
+        if code == E_INVALIDARG
+            && let Some(item_id) = item_id
+        {
+            self.forget(item_id);
+        }
         match code {
             code if code == S_FALSE => Ok(Continue::Cancel),
             code if code.is_ok() => Ok(Continue::Go),
@@ -324,7 +354,7 @@ impl SyncSession {
             });
         unsafe {
             self.inner.callback.ReportEvent(
-                PCWSTR(id.as_ptr()),
+                id.as_pcwstr(),
                 level.into(),
                 flags,
                 PCWSTR(name.as_ptr()),
@@ -364,7 +394,7 @@ impl SyncSession {
                 format_args!("`{item_id}` was not proposed"),
             ));
         }
-        unsafe { self.inner.callback.CommitItem(PCWSTR(id.as_ptr())) }.ok()?;
+        unsafe { self.inner.callback.CommitItem(id.as_pcwstr()) }.ok()?;
         let mut state = self.inner.state.borrow_mut();
         state.proposed.remove(item_id);
         state.items.entry(item_id.to_string()).or_insert(None);
@@ -380,7 +410,7 @@ impl SyncSession {
             item_id,
             &rules::SYNCMGR_SESSION_ADD_ITEM_TO_SESSION_ITEM_ID_LENGTH,
         )?;
-        unsafe { self.inner.callback.AddItemToSession(PCWSTR(id.as_ptr())) }.ok()?;
+        unsafe { self.inner.callback.AddItemToSession(id.as_pcwstr()) }.ok()?;
         self.inner
             .state
             .borrow_mut()
@@ -419,16 +449,18 @@ impl SyncSession {
         unsafe { self.inner.callback.ReportManualSync() }.ok()
     }
 
-    /// Reports FAILED for every item without a final status, and returns their ids: what a
-    /// derived handler does when `synchronize` returns with items left open
-    /// (`handler.synchronize.final-status-per-item`).
+    /// Reports FAILED for every item without a final status, and returns the ids Sync Center
+    /// accepted that for: what a derived handler does when `synchronize` returns with items
+    /// left open (`handler.synchronize.final-status-per-item`). An item Sync Center refuses as
+    /// unknown leaves the session's bookkeeping instead.
     pub fn fail_open_items(&self) -> Vec<String> {
-        let open = self.open_items();
-        for id in &open {
-            // The handler is done with the item either way; Sync Center's answer changes nothing.
-            let _ = self.report_progress(id, "", SyncmgrProgressStatus::Failed, 0, 0);
-        }
-        open
+        self.open_items()
+            .into_iter()
+            .filter(|id| {
+                self.report_progress(id, "", SyncmgrProgressStatus::Failed, 0, 0)
+                    .is_ok()
+            })
+            .collect()
     }
 
     /// Whether two handles are the same session.
