@@ -161,7 +161,7 @@ for arg in "${args[@]}"; do
             selects_package=true ;;
     esac
 done
-read -r -a default_packages <<< "${WINDOWS_TEST_PACKAGES:-windows-sync windows-sync-tests windows-sync-example-build-script windows-sync-example-kv-replica}"
+read -r -a default_packages <<< "${WINDOWS_TEST_PACKAGES:-windows-sync windows-sync-tests windows-sync-example-build-script windows-sync-example-kv-replica windows-sync-example-folder-sync windows-sync-example-handler-dll}"
 package_args=()
 for package in "${default_packages[@]}"; do package_args+=(-p "$package"); done
 $selects_package || args=("${package_args[@]}" "${args[@]}")

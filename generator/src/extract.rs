@@ -35,6 +35,60 @@ pub const FOUNDATION_HRESULTS: &[&str] = &[
     "CLASS_E_NOAGGREGATION",
 ];
 
+/// The COM plumbing an in-process server for a Sync Center handler and its tests use
+/// (`windows_sync::server`, `tests/tests/com_runtime.rs`, `examples/handler-dll`), as
+/// `(namespace, name)`. An enum brings all of its values (`COINIT` gives
+/// `COINIT_APARTMENTTHREADED` and `COINIT_MULTITHREADED`, `CLSCTX` gives `CLSCTX_INPROC_SERVER`,
+/// `REGCLS` gives `REGCLS_MULTIPLEUSE`, `REG_SAM_FLAGS` gives `KEY_READ` and `KEY_WRITE`,
+/// `REG_VALUE_TYPE` gives `REG_SZ`, `REG_OPEN_CREATE_OPTIONS` gives `REG_OPTION_NON_VOLATILE`).
+pub const COM_SERVER_ITEMS: &[(&str, &str)] = &[
+    // COM: the class factory, apartments, activation, class registration, the task allocator.
+    ("Windows.Win32.System.Com", "IClassFactory"),
+    ("Windows.Win32.System.Com", "CoInitializeEx"),
+    ("Windows.Win32.System.Com", "CoUninitialize"),
+    ("Windows.Win32.System.Com", "COINIT"),
+    ("Windows.Win32.System.Com", "CoCreateInstance"),
+    ("Windows.Win32.System.Com", "CoRegisterClassObject"),
+    ("Windows.Win32.System.Com", "CoRevokeClassObject"),
+    ("Windows.Win32.System.Com", "CLSCTX"),
+    ("Windows.Win32.System.Com", "REGCLS"),
+    ("Windows.Win32.System.Com", "CoTaskMemAlloc"),
+    ("Windows.Win32.System.Com", "CoTaskMemFree"),
+    // OLE Automation strings (declared in Foundation by the metadata).
+    ("Windows.Win32.Foundation", "SysAllocString"),
+    ("Windows.Win32.Foundation", "SysFreeString"),
+    ("Windows.Win32.Foundation", "SysStringLen"),
+    // Module handles: the DLL's own path for DllRegisterServer, loading a DLL in tests.
+    ("Windows.Win32.Foundation", "HINSTANCE"),
+    ("Windows.Win32.Foundation", "HMODULE"),
+    ("Windows.Win32.Foundation", "FreeLibrary"),
+    ("Windows.Win32.System.LibraryLoader", "GetModuleFileNameW"),
+    ("Windows.Win32.System.LibraryLoader", "GetModuleHandleExW"),
+    (
+        "Windows.Win32.System.LibraryLoader",
+        "GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS",
+    ),
+    (
+        "Windows.Win32.System.LibraryLoader",
+        "GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT",
+    ),
+    ("Windows.Win32.System.LibraryLoader", "LoadLibraryW"),
+    ("Windows.Win32.System.LibraryLoader", "GetProcAddress"),
+    // The registry: DllRegisterServer / DllUnregisterServer.
+    ("Windows.Win32.System.Registry", "RegCreateKeyExW"),
+    ("Windows.Win32.System.Registry", "RegSetValueExW"),
+    ("Windows.Win32.System.Registry", "RegDeleteTreeW"),
+    ("Windows.Win32.System.Registry", "RegCloseKey"),
+    ("Windows.Win32.System.Registry", "RegOpenKeyExW"),
+    ("Windows.Win32.System.Registry", "HKEY_CURRENT_USER"),
+    ("Windows.Win32.System.Registry", "HKEY_LOCAL_MACHINE"),
+    ("Windows.Win32.System.Registry", "REG_SAM_FLAGS"),
+    ("Windows.Win32.System.Registry", "REG_VALUE_TYPE"),
+    ("Windows.Win32.System.Registry", "REG_OPEN_CREATE_OPTIONS"),
+    // DllRegisterServer's failure (`NF:olectl.DllRegisterServer`).
+    ("Windows.Win32.System.Ole", "SELFREG_E_CLASS"),
+];
+
 /// Whether a Shell item belongs to Sync Center: `ISyncMgr*`, `IEnumSyncMgr*`, `SYNCMGR*`,
 /// `MAX_SYNCMGR*`, `S_SYNCMGR*` and the `SyncMgr*` class ids.
 pub fn is_sync_center_item(name: &str) -> bool {
@@ -42,7 +96,7 @@ pub fn is_sync_center_item(name: &str) -> bool {
 }
 
 /// The `(namespace, name)` pairs of the bundled selection: all of winsync, the Sync Center part
-/// of the Shell, and [`FOUNDATION_HRESULTS`].
+/// of the Shell, [`FOUNDATION_HRESULTS`] and [`COM_SERVER_ITEMS`].
 pub fn bundled_selection(index: &Index) -> Vec<(String, String)> {
     let mut names = BTreeSet::new();
     for (name, _) in index.namespace_items(WINDOWS_SYNC_NAMESPACE) {
@@ -55,6 +109,9 @@ pub fn bundled_selection(index: &Index) -> Vec<(String, String)> {
     }
     for name in FOUNDATION_HRESULTS {
         names.insert((FOUNDATION_NAMESPACE.to_string(), (*name).to_string()));
+    }
+    for (namespace, name) in COM_SERVER_ITEMS {
+        names.insert(((*namespace).to_string(), (*name).to_string()));
     }
     names.into_iter().collect()
 }

@@ -26,6 +26,7 @@ pub mod driver;
 mod generated;
 pub mod handler;
 pub mod provider;
+pub mod server;
 pub mod session_state;
 pub mod sync_center;
 pub mod syncmgr_session;

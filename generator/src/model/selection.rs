@@ -40,12 +40,16 @@ impl Selection {
 }
 
 /// The default selection: all of winsync and the Sync Center part of the Shell, plus the
-/// standard HRESULT constants the adapters use.
+/// standard HRESULT constants the adapters use and the COM plumbing of an in-process server
+/// ([`extract::COM_SERVER_ITEMS`]).
 pub fn default_filters() -> Vec<String> {
     let mut filters = vec![extract::WINDOWS_SYNC_NAMESPACE.to_string()];
     filters.push(format!("{}.*SyncMgr", extract::SHELL_NAMESPACE));
     for name in extract::FOUNDATION_HRESULTS {
         filters.push(format!("{}.{name}", extract::FOUNDATION_NAMESPACE));
+    }
+    for (namespace, name) in extract::COM_SERVER_ITEMS {
+        filters.push(format!("{namespace}.{name}"));
     }
     filters
 }

@@ -2,6 +2,235 @@
 // Inputs: metadata/Windows.Win32.Sync.winmd, metadata/contracts.toml, metadata/supplement.toml.
 // Do not edit: regenerate with `cargo run -- generate` (see README.md).
 
+#[inline]
+pub unsafe fn CoCreateInstance<P1, T>(
+    rclsid: *const windows_core::GUID,
+    punkouter: P1,
+    dwclscontext: CLSCTX,
+) -> windows_core::Result<T>
+where
+    P1: windows_core::Param<windows_core::IUnknown>,
+    T: windows_core::Interface,
+{
+    windows_core::link!("ole32.dll" "system" fn CoCreateInstance(rclsid : *const windows_core::GUID, punkouter : *mut core::ffi::c_void, dwclscontext : CLSCTX, riid : *const windows_core::GUID, ppv : *mut *mut core::ffi::c_void) -> windows_core::HRESULT);
+    let mut result__ = core::ptr::null_mut();
+    unsafe {
+        CoCreateInstance(
+            rclsid,
+            punkouter.param().abi(),
+            dwclscontext,
+            &T::IID,
+            &mut result__,
+        )
+        .and_then(|| windows_core::imp::Type::from_abi(result__))
+    }
+}
+#[inline]
+pub unsafe fn CoInitializeEx(
+    pvreserved: Option<*const core::ffi::c_void>,
+    dwcoinit: u32,
+) -> windows_core::HRESULT {
+    windows_core::link!("ole32.dll" "system" fn CoInitializeEx(pvreserved : *const core::ffi::c_void, dwcoinit : u32) -> windows_core::HRESULT);
+    unsafe { CoInitializeEx(pvreserved.unwrap_or(core::mem::zeroed()) as _, dwcoinit) }
+}
+#[inline]
+pub unsafe fn CoRegisterClassObject<P1>(
+    rclsid: *const windows_core::GUID,
+    punk: P1,
+    dwclscontext: CLSCTX,
+    flags: u32,
+) -> windows_core::Result<u32>
+where
+    P1: windows_core::Param<windows_core::IUnknown>,
+{
+    windows_core::link!("ole32.dll" "system" fn CoRegisterClassObject(rclsid : *const windows_core::GUID, punk : *mut core::ffi::c_void, dwclscontext : CLSCTX, flags : u32, lpdwregister : *mut u32) -> windows_core::HRESULT);
+    unsafe {
+        let mut result__ = core::mem::zeroed();
+        CoRegisterClassObject(
+            rclsid,
+            punk.param().abi(),
+            dwclscontext,
+            flags,
+            &mut result__,
+        )
+        .map(|| result__)
+    }
+}
+#[inline]
+pub unsafe fn CoRevokeClassObject(dwregister: u32) -> windows_core::HRESULT {
+    windows_core::link!("ole32.dll" "system" fn CoRevokeClassObject(dwregister : u32) -> windows_core::HRESULT);
+    unsafe { CoRevokeClassObject(dwregister) }
+}
+#[inline]
+pub unsafe fn CoTaskMemAlloc(cb: usize) -> *mut core::ffi::c_void {
+    windows_core::link!("ole32.dll" "system" fn CoTaskMemAlloc(cb : usize) -> *mut core::ffi::c_void);
+    unsafe { CoTaskMemAlloc(cb) }
+}
+#[inline]
+pub unsafe fn CoTaskMemFree(pv: Option<*const core::ffi::c_void>) {
+    windows_core::link!("ole32.dll" "system" fn CoTaskMemFree(pv : *const core::ffi::c_void));
+    unsafe { CoTaskMemFree(pv.unwrap_or(core::mem::zeroed()) as _) }
+}
+#[inline]
+pub unsafe fn CoUninitialize() {
+    windows_core::link!("ole32.dll" "system" fn CoUninitialize());
+    unsafe { CoUninitialize() }
+}
+#[inline]
+pub unsafe fn FreeLibrary(hlibmodule: HMODULE) -> windows_core::BOOL {
+    windows_core::link!("kernel32.dll" "system" fn FreeLibrary(hlibmodule : HMODULE) -> windows_core::BOOL);
+    unsafe { FreeLibrary(hlibmodule) }
+}
+#[inline]
+pub unsafe fn GetModuleFileNameW(
+    hmodule: Option<HMODULE>,
+    lpfilename: windows_core::PWSTR,
+    nsize: u32,
+) -> u32 {
+    windows_core::link!("kernel32.dll" "system" fn GetModuleFileNameW(hmodule : HMODULE, lpfilename : windows_core::PWSTR, nsize : u32) -> u32);
+    unsafe {
+        GetModuleFileNameW(
+            hmodule.unwrap_or(core::mem::zeroed()) as _,
+            lpfilename,
+            nsize,
+        )
+    }
+}
+#[inline]
+pub unsafe fn GetModuleHandleExW<P1>(
+    dwflags: u32,
+    lpmodulename: P1,
+    phmodule: *mut HMODULE,
+) -> windows_core::BOOL
+where
+    P1: windows_core::Param<windows_core::PCWSTR>,
+{
+    windows_core::link!("kernel32.dll" "system" fn GetModuleHandleExW(dwflags : u32, lpmodulename : windows_core::PCWSTR, phmodule : *mut HMODULE) -> windows_core::BOOL);
+    unsafe { GetModuleHandleExW(dwflags, lpmodulename.param().abi(), phmodule as _) }
+}
+#[inline]
+pub unsafe fn GetProcAddress<P1>(hmodule: HMODULE, lpprocname: P1) -> FARPROC
+where
+    P1: windows_core::Param<windows_core::PCSTR>,
+{
+    windows_core::link!("kernel32.dll" "system" fn GetProcAddress(hmodule : HMODULE, lpprocname : windows_core::PCSTR) -> FARPROC);
+    unsafe { GetProcAddress(hmodule, lpprocname.param().abi()) }
+}
+#[inline]
+pub unsafe fn LoadLibraryW<P0>(lplibfilename: P0) -> HMODULE
+where
+    P0: windows_core::Param<windows_core::PCWSTR>,
+{
+    windows_core::link!("kernel32.dll" "system" fn LoadLibraryW(lplibfilename : windows_core::PCWSTR) -> HMODULE);
+    unsafe { LoadLibraryW(lplibfilename.param().abi()) }
+}
+#[inline]
+pub unsafe fn RegCloseKey(hkey: HKEY) -> WIN32_ERROR {
+    windows_core::link!("advapi32.dll" "system" fn RegCloseKey(hkey : HKEY) -> WIN32_ERROR);
+    unsafe { RegCloseKey(hkey) }
+}
+#[inline]
+pub unsafe fn RegCreateKeyExW<P1, P3>(
+    hkey: HKEY,
+    lpsubkey: P1,
+    reserved: Option<u32>,
+    lpclass: P3,
+    dwoptions: REG_OPEN_CREATE_OPTIONS,
+    samdesired: REG_SAM_FLAGS,
+    lpsecurityattributes: Option<*const SECURITY_ATTRIBUTES>,
+    phkresult: *mut HKEY,
+    lpdwdisposition: Option<*mut REG_CREATE_KEY_DISPOSITION>,
+) -> WIN32_ERROR
+where
+    P1: windows_core::Param<windows_core::PCWSTR>,
+    P3: windows_core::Param<windows_core::PCWSTR>,
+{
+    windows_core::link!("advapi32.dll" "system" fn RegCreateKeyExW(hkey : HKEY, lpsubkey : windows_core::PCWSTR, reserved : u32, lpclass : windows_core::PCWSTR, dwoptions : REG_OPEN_CREATE_OPTIONS, samdesired : REG_SAM_FLAGS, lpsecurityattributes : *const SECURITY_ATTRIBUTES, phkresult : *mut HKEY, lpdwdisposition : *mut REG_CREATE_KEY_DISPOSITION) -> WIN32_ERROR);
+    unsafe {
+        RegCreateKeyExW(
+            hkey,
+            lpsubkey.param().abi(),
+            reserved.unwrap_or(core::mem::zeroed()) as _,
+            lpclass.param().abi(),
+            dwoptions,
+            samdesired,
+            lpsecurityattributes.unwrap_or(core::mem::zeroed()) as _,
+            phkresult as _,
+            lpdwdisposition.unwrap_or(core::mem::zeroed()) as _,
+        )
+    }
+}
+#[inline]
+pub unsafe fn RegDeleteTreeW<P1>(hkey: HKEY, lpsubkey: P1) -> WIN32_ERROR
+where
+    P1: windows_core::Param<windows_core::PCWSTR>,
+{
+    windows_core::link!("advapi32.dll" "system" fn RegDeleteTreeW(hkey : HKEY, lpsubkey : windows_core::PCWSTR) -> WIN32_ERROR);
+    unsafe { RegDeleteTreeW(hkey, lpsubkey.param().abi()) }
+}
+#[inline]
+pub unsafe fn RegOpenKeyExW<P1>(
+    hkey: HKEY,
+    lpsubkey: P1,
+    uloptions: Option<u32>,
+    samdesired: REG_SAM_FLAGS,
+    phkresult: *mut HKEY,
+) -> WIN32_ERROR
+where
+    P1: windows_core::Param<windows_core::PCWSTR>,
+{
+    windows_core::link!("advapi32.dll" "system" fn RegOpenKeyExW(hkey : HKEY, lpsubkey : windows_core::PCWSTR, uloptions : u32, samdesired : REG_SAM_FLAGS, phkresult : *mut HKEY) -> WIN32_ERROR);
+    unsafe {
+        RegOpenKeyExW(
+            hkey,
+            lpsubkey.param().abi(),
+            uloptions.unwrap_or(core::mem::zeroed()) as _,
+            samdesired,
+            phkresult as _,
+        )
+    }
+}
+#[inline]
+pub unsafe fn RegSetValueExW<P1>(
+    hkey: HKEY,
+    lpvaluename: P1,
+    reserved: Option<u32>,
+    dwtype: REG_VALUE_TYPE,
+    lpdata: Option<&[u8]>,
+) -> WIN32_ERROR
+where
+    P1: windows_core::Param<windows_core::PCWSTR>,
+{
+    windows_core::link!("advapi32.dll" "system" fn RegSetValueExW(hkey : HKEY, lpvaluename : windows_core::PCWSTR, reserved : u32, dwtype : REG_VALUE_TYPE, lpdata : *const u8, cbdata : u32) -> WIN32_ERROR);
+    unsafe {
+        RegSetValueExW(
+            hkey,
+            lpvaluename.param().abi(),
+            reserved.unwrap_or(core::mem::zeroed()) as _,
+            dwtype,
+            lpdata.map_or(core::ptr::null(), |slice| slice.as_ptr()),
+            lpdata.map_or(0, |slice| slice.len().try_into().unwrap()),
+        )
+    }
+}
+#[inline]
+pub unsafe fn SysAllocString<P0>(psz: P0) -> BSTR
+where
+    P0: windows_core::Param<windows_core::PCWSTR>,
+{
+    windows_core::link!("oleaut32.dll" "system" fn SysAllocString(psz : windows_core::PCWSTR) -> BSTR);
+    unsafe { SysAllocString(psz.param().abi()) }
+}
+#[inline]
+pub unsafe fn SysFreeString(bstrstring: &BSTR) {
+    windows_core::link!("oleaut32.dll" "system" fn SysFreeString(bstrstring : *mut core::ffi::c_void));
+    unsafe { SysFreeString(core::mem::transmute_copy(bstrstring)) }
+}
+#[inline]
+pub unsafe fn SysStringLen(pbstr: &BSTR) -> u32 {
+    windows_core::link!("oleaut32.dll" "system" fn SysStringLen(pbstr : *mut core::ffi::c_void) -> u32);
+    unsafe { SysStringLen(core::mem::transmute_copy(pbstr)) }
+}
 pub type ADVANCED_FEATURE_FLAGS = u16;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -175,6 +404,42 @@ pub struct CLIPDATA {
     pub ulClipFmt: i32,
     pub pClipData: *mut u8,
 }
+pub type CLSCTX = u32;
+pub const CLSCTX_ACTIVATE_32_BIT_SERVER: CLSCTX = 262144;
+pub const CLSCTX_ACTIVATE_64_BIT_SERVER: CLSCTX = 524288;
+pub const CLSCTX_ACTIVATE_AAA_AS_IU: CLSCTX = 8388608;
+pub const CLSCTX_ACTIVATE_ARM32_SERVER: CLSCTX = 33554432;
+pub const CLSCTX_ACTIVATE_X86_SERVER: CLSCTX = 262144;
+pub const CLSCTX_ALL: CLSCTX = 23;
+pub const CLSCTX_ALLOW_LOWER_TRUST_REGISTRATION: CLSCTX = 67108864;
+pub const CLSCTX_APPCONTAINER: CLSCTX = 4194304;
+pub const CLSCTX_DISABLE_AAA: CLSCTX = 32768;
+pub const CLSCTX_ENABLE_AAA: CLSCTX = 65536;
+pub const CLSCTX_ENABLE_CLOAKING: CLSCTX = 1048576;
+pub const CLSCTX_ENABLE_CODE_DOWNLOAD: CLSCTX = 8192;
+pub const CLSCTX_FROM_DEFAULT_CONTEXT: CLSCTX = 131072;
+pub const CLSCTX_INPROC_HANDLER: CLSCTX = 2;
+pub const CLSCTX_INPROC_HANDLER16: CLSCTX = 32;
+pub const CLSCTX_INPROC_SERVER: CLSCTX = 1;
+pub const CLSCTX_INPROC_SERVER16: CLSCTX = 8;
+pub const CLSCTX_LOCAL_SERVER: CLSCTX = 4;
+pub const CLSCTX_NO_CODE_DOWNLOAD: CLSCTX = 1024;
+pub const CLSCTX_NO_CUSTOM_MARSHAL: CLSCTX = 4096;
+pub const CLSCTX_NO_FAILURE_LOG: CLSCTX = 16384;
+pub const CLSCTX_PS_DLL: CLSCTX = 2147483648;
+pub const CLSCTX_REMOTE_SERVER: CLSCTX = 16;
+pub const CLSCTX_RESERVED1: CLSCTX = 64;
+pub const CLSCTX_RESERVED2: CLSCTX = 128;
+pub const CLSCTX_RESERVED3: CLSCTX = 256;
+pub const CLSCTX_RESERVED4: CLSCTX = 512;
+pub const CLSCTX_RESERVED5: CLSCTX = 2048;
+pub const CLSCTX_RESERVED6: CLSCTX = 16777216;
+pub const CLSCTX_SERVER: CLSCTX = 21;
+pub type COINIT = i32;
+pub const COINIT_APARTMENTTHREADED: COINIT = 2;
+pub const COINIT_DISABLE_OLE1DDE: COINIT = 4;
+pub const COINIT_MULTITHREADED: COINIT = 0;
+pub const COINIT_SPEED_OVER_MEMORY: COINIT = 8;
 #[repr(C)]
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
 pub struct CONFIRM_CONFLICT_ITEM {
@@ -269,6 +534,7 @@ pub const E_NOTIMPL: windows_core::HRESULT = windows_core::HRESULT(0x80004001_u3
 pub const E_OUTOFMEMORY: windows_core::HRESULT = windows_core::HRESULT(0x8007000E_u32 as _);
 pub const E_POINTER: windows_core::HRESULT = windows_core::HRESULT(0x80004003_u32 as _);
 pub const E_UNEXPECTED: windows_core::HRESULT = windows_core::HRESULT(0x8000FFFF_u32 as _);
+pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
 pub const FCT_INTERSECTION: FILTER_COMBINATION_TYPE = 0;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -280,12 +546,25 @@ pub type FILTERING_TYPE = i32;
 pub type FILTER_COMBINATION_TYPE = i32;
 pub const FT_CURRENT_ITEMS_AND_VERSIONS_FOR_MOVED_OUT_ITEMS: FILTERING_TYPE = 1;
 pub const FT_CURRENT_ITEMS_ONLY: FILTERING_TYPE = 0;
+pub const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 4;
+pub const GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT: u32 = 2;
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct HANDLE(pub *mut core::ffi::c_void);
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct HICON(pub *mut core::ffi::c_void);
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HINSTANCE(pub *mut core::ffi::c_void);
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HKEY(pub *mut core::ffi::c_void);
+pub const HKEY_CURRENT_USER: HKEY = HKEY(-2147483647 as _);
+pub const HKEY_LOCAL_MACHINE: HKEY = HKEY(-2147483646 as _);
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct HMODULE(pub *mut core::ffi::c_void);
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct HWND(pub *mut core::ffi::c_void);
@@ -1122,6 +1401,105 @@ impl IChangeUnitListFilterInfo_Vtbl {
     }
 }
 impl windows_core::RuntimeName for IChangeUnitListFilterInfo {}
+windows_core::imp::define_interface!(
+    IClassFactory,
+    IClassFactory_Vtbl,
+    0x00000001_0000_0000_c000_000000000046
+);
+windows_core::imp::interface_hierarchy!(IClassFactory, windows_core::IUnknown);
+impl IClassFactory {
+    pub unsafe fn CreateInstance<P0, T>(&self, punkouter: P0) -> windows_core::Result<T>
+    where
+        P0: windows_core::Param<windows_core::IUnknown>,
+        T: windows_core::Interface,
+    {
+        let mut result__ = core::ptr::null_mut();
+        unsafe {
+            (windows_core::Interface::vtable(self).CreateInstance)(
+                windows_core::Interface::as_raw(self),
+                punkouter.param().abi(),
+                &T::IID,
+                &mut result__,
+            )
+            .and_then(|| windows_core::imp::Type::from_abi(result__))
+        }
+    }
+    pub unsafe fn LockServer(&self, flock: bool) -> windows_core::HRESULT {
+        unsafe {
+            (windows_core::Interface::vtable(self).LockServer)(
+                windows_core::Interface::as_raw(self),
+                flock.into(),
+            )
+        }
+    }
+}
+#[repr(C)]
+pub struct IClassFactory_Vtbl {
+    pub base__: windows_core::IUnknown_Vtbl,
+    pub CreateInstance: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *const windows_core::GUID,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub LockServer: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        windows_core::BOOL,
+    ) -> windows_core::HRESULT,
+}
+pub trait IClassFactory_Impl: windows_core::IUnknownImpl {
+    fn CreateInstance(
+        &self,
+        punkouter: windows_core::Ref<windows_core::IUnknown>,
+        riid: *const windows_core::GUID,
+        ppvobject: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    fn LockServer(&self, flock: windows_core::BOOL) -> windows_core::Result<()>;
+}
+impl IClassFactory_Vtbl {
+    pub const fn new<Identity: IClassFactory_Impl, const OFFSET: isize>() -> Self {
+        unsafe extern "system" fn CreateInstance<
+            Identity: IClassFactory_Impl,
+            const OFFSET: isize,
+        >(
+            this: *mut core::ffi::c_void,
+            punkouter: *mut core::ffi::c_void,
+            riid: *const windows_core::GUID,
+            ppvobject: *mut *mut core::ffi::c_void,
+        ) -> windows_core::HRESULT {
+            unsafe {
+                let this: &Identity =
+                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                IClassFactory_Impl::CreateInstance(
+                    this,
+                    core::mem::transmute_copy(&punkouter),
+                    core::mem::transmute_copy(&riid),
+                    core::mem::transmute_copy(&ppvobject),
+                )
+                .into()
+            }
+        }
+        unsafe extern "system" fn LockServer<Identity: IClassFactory_Impl, const OFFSET: isize>(
+            this: *mut core::ffi::c_void,
+            flock: windows_core::BOOL,
+        ) -> windows_core::HRESULT {
+            unsafe {
+                let this: &Identity =
+                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                IClassFactory_Impl::LockServer(this, core::mem::transmute_copy(&flock)).into()
+            }
+        }
+        Self {
+            base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
+            CreateInstance: CreateInstance::<Identity, OFFSET>,
+            LockServer: LockServer::<Identity, OFFSET>,
+        }
+    }
+    pub fn matches(iid: &windows_core::GUID) -> bool {
+        iid == &<IClassFactory as windows_core::Interface>::IID
+    }
+}
+impl windows_core::RuntimeName for IClassFactory {}
 windows_core::imp::define_interface!(
     IClockVector,
     IClockVector_Vtbl,
@@ -21141,6 +21519,19 @@ pub const KCCR_COOKIE_KNOWLEDGE_CONTAINED: KNOWLEDGE_COOKIE_COMPARISON_RESULT = 
 pub const KCCR_COOKIE_KNOWLEDGE_CONTAINS: KNOWLEDGE_COOKIE_COMPARISON_RESULT = 2;
 pub const KCCR_COOKIE_KNOWLEDGE_EQUAL: KNOWLEDGE_COOKIE_COMPARISON_RESULT = 0;
 pub const KCCR_COOKIE_KNOWLEDGE_NOT_COMPARABLE: KNOWLEDGE_COOKIE_COMPARISON_RESULT = 3;
+pub const KEY_ALL_ACCESS: REG_SAM_FLAGS = 983103;
+pub const KEY_CREATE_LINK: REG_SAM_FLAGS = 32;
+pub const KEY_CREATE_SUB_KEY: REG_SAM_FLAGS = 4;
+pub const KEY_ENUMERATE_SUB_KEYS: REG_SAM_FLAGS = 8;
+pub const KEY_EXECUTE: REG_SAM_FLAGS = 131097;
+pub const KEY_NOTIFY: REG_SAM_FLAGS = 16;
+pub const KEY_QUERY_VALUE: REG_SAM_FLAGS = 1;
+pub const KEY_READ: REG_SAM_FLAGS = 131097;
+pub const KEY_SET_VALUE: REG_SAM_FLAGS = 2;
+pub const KEY_WOW64_32KEY: REG_SAM_FLAGS = 512;
+pub const KEY_WOW64_64KEY: REG_SAM_FLAGS = 256;
+pub const KEY_WOW64_RES: REG_SAM_FLAGS = 768;
+pub const KEY_WRITE: REG_SAM_FLAGS = 131078;
 pub type KNOWLEDGE_COOKIE_COMPARISON_RESULT = i32;
 pub const MAX_SYNCMGRHANDLERNAME: u32 = 32;
 pub const MAX_SYNCMGRITEMNAME: u32 = 128;
@@ -21286,6 +21677,38 @@ impl Default for PROPVARIANT_0_0_0 {
         unsafe { core::mem::zeroed() }
     }
 }
+pub type REGCLS = i32;
+pub const REGCLS_AGILE: REGCLS = 16;
+pub const REGCLS_MULTIPLEUSE: REGCLS = 1;
+pub const REGCLS_MULTI_SEPARATE: REGCLS = 2;
+pub const REGCLS_SINGLEUSE: REGCLS = 0;
+pub const REGCLS_SURROGATE: REGCLS = 8;
+pub const REGCLS_SUSPENDED: REGCLS = 4;
+pub const REG_BINARY: REG_VALUE_TYPE = 3;
+pub type REG_CREATE_KEY_DISPOSITION = u32;
+pub const REG_DWORD: REG_VALUE_TYPE = 4;
+pub const REG_DWORD_BIG_ENDIAN: REG_VALUE_TYPE = 5;
+pub const REG_DWORD_LITTLE_ENDIAN: REG_VALUE_TYPE = 4;
+pub const REG_EXPAND_SZ: REG_VALUE_TYPE = 2;
+pub const REG_FULL_RESOURCE_DESCRIPTOR: REG_VALUE_TYPE = 9;
+pub const REG_LINK: REG_VALUE_TYPE = 6;
+pub const REG_MULTI_SZ: REG_VALUE_TYPE = 7;
+pub const REG_NONE: REG_VALUE_TYPE = 0;
+pub type REG_OPEN_CREATE_OPTIONS = u32;
+pub const REG_OPTION_BACKUP_RESTORE: REG_OPEN_CREATE_OPTIONS = 4;
+pub const REG_OPTION_CREATE_LINK: REG_OPEN_CREATE_OPTIONS = 2;
+pub const REG_OPTION_DONT_VIRTUALIZE: REG_OPEN_CREATE_OPTIONS = 16;
+pub const REG_OPTION_NON_VOLATILE: REG_OPEN_CREATE_OPTIONS = 0;
+pub const REG_OPTION_OPEN_LINK: REG_OPEN_CREATE_OPTIONS = 8;
+pub const REG_OPTION_RESERVED: REG_OPEN_CREATE_OPTIONS = 0;
+pub const REG_OPTION_VOLATILE: REG_OPEN_CREATE_OPTIONS = 1;
+pub const REG_QWORD: REG_VALUE_TYPE = 11;
+pub const REG_QWORD_LITTLE_ENDIAN: REG_VALUE_TYPE = 11;
+pub const REG_RESOURCE_LIST: REG_VALUE_TYPE = 8;
+pub const REG_RESOURCE_REQUIREMENTS_LIST: REG_VALUE_TYPE = 10;
+pub type REG_SAM_FLAGS = u32;
+pub const REG_SZ: REG_VALUE_TYPE = 1;
+pub type REG_VALUE_TYPE = u32;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 pub struct SAFEARRAY {
@@ -21319,6 +21742,14 @@ pub const SCRA_MERGE: SYNC_CONSTRAINT_RESOLVE_ACTION = 4;
 pub const SCRA_RENAME_DESTINATION: SYNC_CONSTRAINT_RESOLVE_ACTION = 6;
 pub const SCRA_RENAME_SOURCE: SYNC_CONSTRAINT_RESOLVE_ACTION = 5;
 pub const SCRA_TRANSFER_AND_DEFER: SYNC_CONSTRAINT_RESOLVE_ACTION = 3;
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct SECURITY_ATTRIBUTES {
+    pub nLength: u32,
+    pub lpSecurityDescriptor: *mut core::ffi::c_void,
+    pub bInheritHandle: windows_core::BOOL,
+}
+pub const SELFREG_E_CLASS: windows_core::HRESULT = windows_core::HRESULT(0x80040201_u32 as _);
 pub const SFEA_ABORT: SYNC_FULL_ENUMERATION_ACTION = 2;
 pub const SFEA_FULL_ENUMERATION: SYNC_FULL_ENUMERATION_ACTION = 0;
 pub const SFEA_PARTIAL_SYNC: SYNC_FULL_ENUMERATION_ACTION = 1;
@@ -21723,6 +22154,7 @@ pub struct VERSIONEDSTREAM {
     pub guidVersion: windows_core::GUID,
     pub pStream: core::mem::ManuallyDrop<Option<IStream>>,
 }
+pub type WIN32_ERROR = u32;
 #[cfg(windows)]
 pub use windows_core::BSTR;
 /// Off Windows, windows-core has no `BSTR` (OLE's length-prefixed string): this stands in

@@ -1,0 +1,146 @@
+//! `handler.dll` as Windows uses it (runs under Wine through `scripts/test-windows.sh`):
+//! `regsvr32` registers it, COM loads it for `CoCreateInstance`, the handler synchronizes with
+//! the checking Sync Center double as its session creator, `DllCanUnloadNow` of the loaded DLL
+//! answers `S_OK` once everything is released, and `regsvr32 /u` removes every key.
+#![cfg(windows)]
+// Test helpers fail loudly by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use handler::{CLSID_EXAMPLE_HANDLER, HANDLER_ID, HANDLER_NAME};
+use windows_core::{HRESULT, PCSTR, PCWSTR};
+use windows_sync::abi::take_co_task_wide;
+use windows_sync::bindings::{
+    CLSCTX_INPROC_SERVER, COINIT_APARTMENTTHREADED, CoCreateInstance, CoInitializeEx,
+    CoUninitialize, FreeLibrary, GetProcAddress, HKEY, HKEY_LOCAL_MACHINE, HWND, ISyncMgrHandler,
+    ISyncMgrSessionCreator, KEY_READ, LoadLibraryW, RegCloseKey, RegOpenKeyExW, S_FALSE, S_OK,
+    SYNCMGR_HT_APPLICATION,
+};
+use windows_sync::server::class_key;
+use windows_sync::skeletons::SyncmgrProgressStatus;
+use windows_sync::sync_center::{Call, SyncCenterDouble};
+
+fn wide(text: &str) -> Vec<u16> {
+    text.encode_utf16().chain(std::iter::once(0)).collect()
+}
+
+/// The cdylib cargo built with this test: next to the test executable (`deps/`) or one
+/// folder up.
+fn dll_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    [
+        deps.join("handler.dll"),
+        deps.parent().unwrap().join("handler.dll"),
+    ]
+    .into_iter()
+    .find(|path| path.is_file())
+    .unwrap_or_else(|| panic!("handler.dll not found next to {}", exe.display()))
+}
+
+/// Whether `HKEY_LOCAL_MACHINE\<path>` can be opened (the example registers per machine).
+fn key_exists(path: &str) -> bool {
+    let path = wide(path);
+    let mut key = HKEY::default();
+    let code = unsafe {
+        RegOpenKeyExW(
+            HKEY_LOCAL_MACHINE,
+            PCWSTR(path.as_ptr()),
+            None,
+            KEY_READ,
+            &mut key,
+        )
+    };
+    if code == 0 {
+        unsafe { RegCloseKey(key) };
+        true
+    } else {
+        false
+    }
+}
+
+fn regsvr32(args: &[&str], dll: &PathBuf) {
+    let status = Command::new("regsvr32.exe")
+        .args(args)
+        .arg(dll)
+        .status()
+        .expect("regsvr32.exe runs");
+    assert!(
+        status.success(),
+        "regsvr32 {args:?} {}: {status}",
+        dll.display()
+    );
+}
+
+/// `DllCanUnloadNow` of the DLL COM loaded (not of the copy linked into this test).
+fn dll_can_unload_now(dll: &PathBuf) -> HRESULT {
+    let path = wide(dll.to_str().unwrap());
+    let module = unsafe { LoadLibraryW(PCWSTR(path.as_ptr())) };
+    assert!(!module.0.is_null(), "LoadLibraryW {}", dll.display());
+    let export = unsafe { GetProcAddress(module, PCSTR(c"DllCanUnloadNow".as_ptr().cast())) }
+        .expect("handler.dll exports DllCanUnloadNow");
+    let can_unload_now: unsafe extern "system" fn() -> HRESULT =
+        unsafe { std::mem::transmute(export) };
+    let answer = unsafe { can_unload_now() };
+    assert!(unsafe { FreeLibrary(module) }.as_bool());
+    answer
+}
+
+#[test]
+fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
+    let dll = dll_path();
+    let class = class_key(&CLSID_EXAMPLE_HANDLER);
+    let server = format!(r"{class}\InprocServer32");
+
+    regsvr32(&["/s"], &dll);
+    assert!(key_exists(&class), "{class} after regsvr32");
+    assert!(key_exists(&server), "{server} after regsvr32");
+
+    unsafe { CoInitializeEx(None, COINIT_APARTMENTTHREADED as u32) }.unwrap();
+    {
+        let handler: ISyncMgrHandler =
+            unsafe { CoCreateInstance(&CLSID_EXAMPLE_HANDLER, None, CLSCTX_INPROC_SERVER) }
+                .expect("CoCreateInstance of the registered class");
+        assert_eq!(dll_can_unload_now(&dll), S_FALSE, "the handler is alive");
+
+        let name = unsafe { take_co_task_wide(handler.GetName().unwrap()) }.unwrap();
+        assert_eq!(name, HANDLER_NAME);
+        let info = unsafe { handler.GetHandlerInfo() }.unwrap();
+        assert_eq!(unsafe { info.GetType() }.unwrap(), SYNCMGR_HT_APPLICATION);
+        let label = unsafe { take_co_task_wide(info.GetTypeLabel().unwrap()) }.unwrap();
+        assert_eq!(label, "Example");
+        assert_eq!(unsafe { info.IsActive() }, S_OK);
+
+        let items = ["notes", "photos"];
+        let double = SyncCenterDouble::new(&items);
+        let creator: ISyncMgrSessionCreator = double.to_interface();
+        let ids: Vec<Vec<u16>> = items.iter().map(|id| wide(id)).collect();
+        let pointers: Vec<PCWSTR> = ids.iter().map(|id| PCWSTR(id.as_ptr())).collect();
+        let hr = unsafe { handler.Synchronize(&pointers, HWND::default(), &creator, None) };
+        assert_eq!(hr, S_OK, "{:?}", double.transcript());
+        for item in items {
+            assert_eq!(
+                double.final_status(item),
+                Some(SyncmgrProgressStatus::Succeeded),
+                "{item}"
+            );
+        }
+        assert!(
+            double.transcript().iter().any(
+                |call| matches!(call, Call::CreateSession { handler_id, .. } if handler_id == HANDLER_ID)
+            ),
+            "{:?}",
+            double.transcript()
+        );
+
+        drop((info, creator, handler));
+        assert_eq!(dll_can_unload_now(&dll), S_OK, "everything is released");
+    }
+    unsafe { CoUninitialize() };
+
+    regsvr32(&["/u", "/s"], &dll);
+    assert!(!key_exists(&server), "{server} after regsvr32 /u");
+    assert!(!key_exists(&class), "{class} after regsvr32 /u");
+}
