@@ -142,17 +142,39 @@ fn run(options: &Options) -> Result<Generated> {
 
     let selection = selection::resolve(&metadata.index, &options.filters)?;
     let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let raw_bindings = run_bindgen(&metadata, &selection, &scratch.path().join("bindings.rs"))?;
-    let ast = syn::parse_file(&raw_bindings).map_err(|e| Error::Render {
-        file: "bindings.rs".into(),
-        message: e.to_string(),
-    })?;
-    let fixed = bindings::fix(&raw_bindings, &ast, &supplement.keeps_s_false)?;
+    let bindings_path = scratch.path().join("bindings.rs");
+    // windows-bindgen spends most of its time waiting for rustfmt: the outputs that do not
+    // depend on the bindings are rendered meanwhile.
+    let (raw_bindings, side) = std::thread::scope(|scope| {
+        let bindgen = scope.spawn(|| run_bindgen(&metadata, &selection, &bindings_path));
+        let side = (|| -> Result<[String; 3]> {
+            Ok([
+                rust::hresults(&supplement, &names)?,
+                rust::contracts(&contracts, &names)?,
+                report::report(&contracts, &supplement, &names)?,
+            ])
+        })();
+        let raw = bindgen.join().unwrap_or_else(|payload| {
+            Err(Error::Bindgen(crate::contain::panic_message(
+                payload.as_ref(),
+            )))
+        });
+        (raw, side)
+    });
+    let raw_bindings = raw_bindings?;
+    let [hresults, contracts_rs, report_md] = side?;
+    let parsed = bindings::Parsed::parse(&raw_bindings)?;
+    let fixed = bindings::fix(&parsed, &supplement.keeps_s_false)?;
     // The model reads the `_Impl` signatures as windows-bindgen wrote them; it knows which
     // methods keep S_FALSE from the supplement.
-    let model = skeleton::build(&metadata.index, &ast, &contracts, &supplement, &selection)?;
-    drop(ast);
-    drop(raw_bindings);
+    let model = skeleton::build(
+        &metadata.index,
+        parsed.items(),
+        &contracts,
+        &supplement,
+        &selection,
+    )?;
+    drop(parsed);
 
     let has_skeletons = !model.traits.is_empty() || !model.enums.is_empty();
     let mut files = vec![
@@ -169,11 +191,11 @@ fn run(options: &Options) -> Result<Generated> {
         },
         OutputFile {
             name: "hresults.rs",
-            contents: rust::hresults(&supplement, &names)?,
+            contents: hresults,
         },
         OutputFile {
             name: "contracts.rs",
-            contents: rust::contracts(&contracts, &names)?,
+            contents: contracts_rs,
         },
     ];
     if has_skeletons {
@@ -184,7 +206,7 @@ fn run(options: &Options) -> Result<Generated> {
     }
     files.push(OutputFile {
         name: "CONTRACTS.md",
-        contents: report::report(&contracts, &supplement, &names)?,
+        contents: report_md,
     });
 
     Ok(Generated {

@@ -76,7 +76,7 @@ impl Default for BSTR {
 /// return value, the shim writes the result through that pointer without checking it, so a
 /// caller passing null crashes the process. Each such shim here returns `E_POINTER` first,
 /// before the implementation runs.
-fn retval_edits(file: &syn::File, lines: &LineIndex) -> Vec<Edit> {
+fn retval_edits(parsed: &Parsed) -> Vec<Edit> {
     use syn::visit::Visit;
 
     /// Shims (`unsafe extern "system" fn`) whose body writes `Ok(ok__)` through a parameter.
@@ -95,12 +95,12 @@ fn retval_edits(file: &syn::File, lines: &LineIndex) -> Vec<Edit> {
     }
 
     let mut shims = Shims { found: Vec::new() };
-    shims.visit_file(file);
+    shims.visit_file(&parsed.file);
     shims
         .found
         .iter()
         .map(|(item, pointer)| {
-            let open = lines.range(item.block.brace_token.span.open()).end;
+            let open = parsed.range(item.block.brace_token.span.open()).end;
             (
                 open..open,
                 format!("\n            if {pointer}.is_null() {{ return windows_core::imp::E_POINTER; }}"),
@@ -156,9 +156,7 @@ pub struct SFalseReport {
 /// is not in the bindings are ignored; an interface whose `_Impl` trait lacks the method is an
 /// error.
 fn s_false_edits(
-    file: &syn::File,
-    text: &str,
-    lines: &LineIndex,
+    parsed: &Parsed,
     entries: &[KeepsSFalseEntry],
 ) -> Result<(Vec<Edit>, SFalseReport)> {
     let mut edits: Vec<Edit> = Vec::new();
@@ -168,7 +166,7 @@ fn s_false_edits(
         let interface = entry.interface.get_ref();
         let method = entry.method.get_ref();
         let impl_trait = format!("{interface}_Impl");
-        let Some(trait_item) = file.items.iter().find_map(|item| match item {
+        let Some(trait_item) = parsed.items().find_map(|item| match item {
             syn::Item::Trait(t) if t.ident == impl_trait => Some(t),
             _ => None,
         }) else {
@@ -189,13 +187,13 @@ fn s_false_edits(
             )));
         }
         edits.push((
-            lines.range(trait_fn.sig.output.span()),
+            parsed.range(trait_fn.sig.output.span()),
             "-> windows_core::HRESULT".into(),
         ));
         report.impl_side.push(format!("{interface}::{method}"));
 
         // The caller side: `impl Interface { pub unsafe fn Method(..) -> Result<()> { unsafe { (..).ok() } } }`.
-        for item in &file.items {
+        for item in parsed.items() {
             let syn::Item::Impl(block) = item else {
                 continue;
             };
@@ -215,11 +213,11 @@ fn s_false_edits(
                     )));
                 };
                 edits.push((
-                    lines.range(f.sig.output.span()),
+                    parsed.range(f.sig.output.span()),
                     "-> windows_core::HRESULT".into(),
                 ));
-                let receiver = lines.range(call.receiver.span());
-                edits.push((lines.range(call.span()), text[receiver].to_string()));
+                let receiver = parsed.range(call.receiver.span());
+                edits.push((parsed.range(call.span()), parsed.text[receiver].to_string()));
                 report.caller_side.push(format!("{interface}::{method}"));
             }
         }
@@ -242,20 +240,54 @@ pub struct FixedBindings {
     pub null_checked: usize,
 }
 
-/// Applies the project's fixes to windows-bindgen's output `text`, whose parse is `file`:
-/// S_FALSE kept where `entries` list it, `[retval]` out-pointers checked for null, and `BSTR`
-/// made portable.
+/// windows-bindgen's output parsed with syn, with the positions of its tokens. (One parse on
+/// one thread: syn's trees and proc-macro2's span positions do not cross threads.)
+pub struct Parsed<'a> {
+    text: &'a str,
+    file: syn::File,
+    lines: LineIndex<'a>,
+}
+
+impl<'a> Parsed<'a> {
+    /// Parses `text`.
+    ///
+    /// # Errors
+    /// [`Error::Render`] when the text is not valid Rust.
+    pub fn parse(text: &'a str) -> Result<Self> {
+        let file = syn::parse_file(text).map_err(|e| Error::Render {
+            file: "bindings.rs".into(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            text,
+            file,
+            lines: LineIndex::new(text),
+        })
+    }
+
+    /// Every top-level item, in order.
+    pub fn items(&self) -> impl Iterator<Item = &syn::Item> {
+        self.file.items.iter()
+    }
+
+    /// The byte range of `span` in the text.
+    fn range(&self, span: proc_macro2::Span) -> Range<usize> {
+        self.lines.range(span)
+    }
+}
+
+/// Applies the project's fixes to windows-bindgen's output `parsed`: S_FALSE kept where
+/// `entries` list it, `[retval]` out-pointers checked for null, and `BSTR` made portable.
 ///
 /// # Errors
 /// [`Error::MissingBinding`] when a listed S_FALSE method is not where the fix expects it.
-pub fn fix(text: &str, file: &syn::File, entries: &[KeepsSFalseEntry]) -> Result<FixedBindings> {
-    let lines = LineIndex::new(text);
-    let (mut edits, s_false) = s_false_edits(file, text, &lines, entries)?;
-    let retval = retval_edits(file, &lines);
+pub fn fix(parsed: &Parsed, entries: &[KeepsSFalseEntry]) -> Result<FixedBindings> {
+    let (mut edits, s_false) = s_false_edits(parsed, entries)?;
+    let retval = retval_edits(parsed);
     let null_checked = retval.len();
     edits.extend(retval);
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-    let mut out = text.to_string();
+    let mut out = parsed.text.to_string();
     for (range, replacement) in edits {
         out.replace_range(range, &replacement);
     }
@@ -385,7 +417,7 @@ impl IThing_Vtbl {
     }
 
     fn fixed(entries: &[KeepsSFalseEntry]) -> Result<FixedBindings> {
-        fix(BINDINGS, &syn::parse_file(BINDINGS).unwrap(), entries)
+        fix(&Parsed::parse(BINDINGS).unwrap(), entries)
     }
 
     #[test]

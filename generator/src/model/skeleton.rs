@@ -177,9 +177,9 @@ const TEXT_BOUND: &str = "::windows_sync::abi::MAX_TEXT_CHARS";
 ///
 /// # Errors
 /// [`Error::MissingBinding`] when the bindings lack an `_Impl` trait or method the model needs.
-pub fn build(
+pub fn build<'a>(
     index: &Index,
-    bindings: &syn::File,
+    bindings: impl IntoIterator<Item = &'a syn::Item>,
     contracts: &Contracts,
     supplement: &Supplement,
     selection: &Selection,
@@ -937,14 +937,14 @@ pub(crate) struct BindingsIndex<'a> {
 }
 
 impl<'a> BindingsIndex<'a> {
-    pub(crate) fn new(file: &'a syn::File) -> Self {
+    pub(crate) fn new(items: impl IntoIterator<Item = &'a syn::Item>) -> Self {
         let mut index = Self {
             impl_traits: BTreeMap::new(),
             newtypes: BTreeMap::new(),
             aliases: BTreeMap::new(),
             structs: BTreeSet::new(),
         };
-        for item in &file.items {
+        for item in items {
             match item {
                 syn::Item::Trait(t) => {
                     if let Some(name) = t.ident.to_string().strip_suffix("_Impl") {
