@@ -166,6 +166,18 @@ fn skeletons_use_idiomatic_types() {
             "skeletons.rs lacks `{expected}`"
         );
     }
+    // `defaults = true`: methods do nothing by default, E_NOTIMPL when a raw out-pointer would be
+    // left unwritten; `required` methods keep no default.
+    let get_object = &compact[compact.find("fnget_object(&self,object_id").unwrap()..];
+    assert!(
+        get_object[..get_object.find('}').unwrap()]
+            .contains("Err(::windows_sync::abi::not_implemented())")
+    );
+    let synchronize = &compact[compact.find("fnsynchronize(&self,item_ids").unwrap()..];
+    assert!(
+        synchronize[..synchronize.find(';').unwrap()].ends_with("windows_core::Result<()>"),
+        "Synchronize has no default"
+    );
     // A sentinel is never a variant.
     let status = skeletons
         .split("pub enum SyncmgrProgressStatus")

@@ -353,7 +353,7 @@ impl TraitContext<'_> {
                     Error::MissingBinding(format!("`{name}_Impl::{}`", method.name()))
                 })?;
             let mut skeleton = self.method(name, method, impl_fn, &nullable)?;
-            if entry.defaults {
+            if entry.defaults && !entry.required.iter().any(|r| r.get_ref() == method.name()) {
                 skeleton.default_body = Some(default_body(&skeleton));
             }
             methods.push(skeleton);
@@ -827,7 +827,9 @@ fn default_body(method: &SkeletonMethod) -> String {
         1 => format!("let _ = {};", names[0]),
         _ => format!("let _ = ({});", names.join(", ")),
     };
-    let value = if method.safe_return == "windows_core::Result<()>" {
+    // Nothing to hand back and no raw out-pointer left unwritten: doing nothing succeeds.
+    let value = if method.safe_return == "windows_core::Result<()>" && method.raw_params.is_empty()
+    {
         "Ok(())"
     } else {
         "Err(::windows_sync::abi::not_implemented())"

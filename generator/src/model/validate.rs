@@ -84,6 +84,19 @@ pub fn validate(
                 );
             }
         }
+        for required in &entry.required {
+            if !def.methods().any(|m| m.name() == required.get_ref()) {
+                report(
+                    contracts_text,
+                    required,
+                    unknown(
+                        "method",
+                        required.get_ref(),
+                        method_names(def, required.get_ref()),
+                    ),
+                );
+            }
+        }
         for nullable in &entry.nullable {
             let Some((method, param)) = nullable.get_ref().split_once('.') else {
                 report(

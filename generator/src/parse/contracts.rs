@@ -52,9 +52,12 @@ pub struct InterfaceEntry {
     pub source: SpannedStr,
     /// One sentence: what the interface is for.
     pub summary: String,
-    /// Whether every skeleton method gets a default body that does nothing.
+    /// Whether the skeleton methods get a default body that does nothing.
     #[serde(default)]
     pub defaults: bool,
+    /// With `defaults`: methods that keep no default (the implementation's essential job).
+    #[serde(default)]
+    pub required: Vec<SpannedStr>,
     /// `Method.param` pointer parameters that may be null.
     #[serde(default)]
     pub nullable: Vec<SpannedStr>,

@@ -844,17 +844,25 @@ pub trait SyncMgrHandler {
     /// - The handler allocates the name buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by the generated ABI adapter; rule `handler.get-name.cotaskmem`)
     /// - The name can be of maximum length MAX_SYNCMGR_NAME including the terminating null character; a longer name is truncated. If GetName fails or returns an empty string, the handler is not shown in the Sync Center folder and is not invoked. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by documentation only; rule `handler.get-name.max-length`)
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn get_name(&self) -> windows_core::Result<String>;
+    fn get_name(&self) -> windows_core::Result<String> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandler::GetHandlerInfo`.
     ///
     /// # Contract
     /// - If GetHandlerInfo fails, the handler is still shown and invoked, but default values are used for all its properties. (`NF:syncmgr.ISyncMgrHandler.GetHandlerInfo`; enforced by documentation only; rule `handler.get-handler-info.failure-uses-defaults`)
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn get_handler_info(&self) -> windows_core::Result<ISyncMgrHandlerInfo>;
+    fn get_handler_info(&self) -> windows_core::Result<ISyncMgrHandlerInfo> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
@@ -867,6 +875,8 @@ pub trait SyncMgrHandler {
     /// # Raw parameters
     /// - `ppv` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_object(
@@ -874,36 +884,57 @@ pub trait SyncMgrHandler {
         object_id: &windows_core::GUID,
         riid: &windows_core::GUID,
         ppv: *mut *mut core::ffi::c_void,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<()> {
+        let _ = (object_id, riid, ppv);
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandler::GetCapabilities`.
     ///
     /// # Contract
     /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by documentation only; rule `handler.get-capabilities.valid-mask`)
     ///
-    /// # Errors
-    /// The error returned here is the HRESULT the COM caller receives.
-    fn get_capabilities(&self) -> windows_core::Result<SYNCMGR_HANDLER_CAPABILITIES>;
-    /// `ISyncMgrHandler::GetPolicies`.
+    /// The default does nothing and returns `E_NOTIMPL`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn get_policies(&self) -> windows_core::Result<SYNCMGR_HANDLER_POLICIES>;
+    fn get_capabilities(&self) -> windows_core::Result<SYNCMGR_HANDLER_CAPABILITIES> {
+        Err(::windows_sync::abi::not_implemented())
+    }
+    /// `ISyncMgrHandler::GetPolicies`.
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_policies(&self) -> windows_core::Result<SYNCMGR_HANDLER_POLICIES> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandler::Activate`.
     ///
     /// # Contract
     /// - If the handler does not need to perform any actions when it is activated or deactivated, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Activate`; enforced by documentation only; rule `handler.activate.may-be-not-implemented`)
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn activate(&self, activate: bool) -> windows_core::Result<()>;
+    fn activate(&self, activate: bool) -> windows_core::Result<()> {
+        let _ = activate;
+        Ok(())
+    }
     /// `ISyncMgrHandler::Enable`.
     ///
     /// # Contract
     /// - If the handler does not need to perform any actions when it is enabled or disabled, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Enable`; enforced by documentation only; rule `handler.enable.may-be-not-implemented`)
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn enable(&self, enable: bool) -> windows_core::Result<()>;
+    fn enable(&self, enable: bool) -> windows_core::Result<()> {
+        let _ = enable;
+        Ok(())
+    }
     /// `ISyncMgrHandler::Synchronize`.
     ///
     /// # Contract
@@ -1064,35 +1095,51 @@ pub trait SyncMgrHandlerInfo {
     /// # Contract
     /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by documentation only; rule `handler.handler-info.get-type.failure`)
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn get_type(&self) -> windows_core::Result<SyncmgrHandlerType>;
+    fn get_type(&self) -> windows_core::Result<SyncmgrHandlerType> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandlerInfo::GetTypeLabel`.
     ///
     /// # Contract
     /// - The handler allocates the label buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandlerInfo.GetTypeLabel`; enforced by the generated ABI adapter; rule `handler.handler-info.get-type-label.cotaskmem`)
     /// - If GetTypeLabel fails, ppszTypeLabel contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetTypeLabel`; enforced by documentation only; rule `handler.handler-info.get-type-label.failure`)
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn get_type_label(&self) -> windows_core::Result<String>;
+    fn get_type_label(&self) -> windows_core::Result<String> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandlerInfo::GetComment`.
     ///
     /// # Contract
     /// - The handler allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.handler-info.get-comment.cotaskmem`)
     /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by documentation only; rule `handler.handler-info.get-comment.max-length`)
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn get_comment(&self) -> windows_core::Result<String>;
+    fn get_comment(&self) -> windows_core::Result<String> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandlerInfo::GetLastSyncTime`.
     ///
     /// # Contract
     /// - If GetLastSyncTime fails, pftLastSync points to the value from the previous synchronization. (`NF:syncmgr.ISyncMgrHandlerInfo.GetLastSyncTime`; enforced by documentation only; rule `handler.handler-info.get-last-sync-time.failure`)
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn get_last_sync_time(&self) -> windows_core::Result<FILETIME>;
+    fn get_last_sync_time(&self) -> windows_core::Result<FILETIME> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandlerInfo::IsActive`.
     ///
     /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
@@ -1104,9 +1151,13 @@ pub trait SyncMgrHandlerInfo {
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_active(&self) -> windows_core::Result<windows_core::HRESULT>;
+    fn is_active(&self) -> windows_core::Result<windows_core::HRESULT> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandlerInfo::IsEnabled`.
     ///
     /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -1118,9 +1169,13 @@ pub trait SyncMgrHandlerInfo {
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT>;
+    fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT> {
+        Err(::windows_sync::abi::not_implemented())
+    }
     /// `ISyncMgrHandlerInfo::IsConnected`.
     ///
     /// Returns the success code as data (first, before any out-value): The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
@@ -1131,9 +1186,13 @@ pub trait SyncMgrHandlerInfo {
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_connected(&self) -> windows_core::Result<windows_core::HRESULT>;
+    fn is_connected(&self) -> windows_core::Result<windows_core::HRESULT> {
+        Err(::windows_sync::abi::not_implemented())
+    }
 }
 /// ABI adapters from `ISyncMgrHandlerInfo_Impl` to [`SyncMgrHandlerInfo`]: one function per method, with
 /// the `_Impl` method's parameters.
