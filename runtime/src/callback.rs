@@ -32,7 +32,7 @@ use crate::bindings::{
     ISyncCallback2_Impl, ISyncChange, SYNC_FULL_ENUMERATION_ACTION, SYNC_PROGRESS_STAGE,
     SYNC_PROVIDER_ROLE,
 };
-use crate::skeletons::{SyncCallback2, sync_callback_abi, sync_callback2_abi};
+use crate::skeletons::{SyncCallback, SyncCallback2, sync_callback_abi, sync_callback2_abi};
 
 /// What `#[derive(SyncCallback)]` implements: turns a [`SyncCallback2`] implementation into
 /// the COM callback a session takes.
@@ -147,3 +147,10 @@ impl<T: SyncCallback2 + Send + Sync + 'static> ISyncCallback2_Impl for CallbackO
         }
     }
 }
+
+/// A callback that ignores every event (each method keeps its default), for sessions run
+/// without an application callback: `ProcessChangeBatch` takes one that is not null.
+pub(crate) struct NullCallback;
+
+impl SyncCallback for NullCallback {}
+impl SyncCallback2 for NullCallback {}

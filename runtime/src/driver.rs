@@ -23,10 +23,9 @@ use crate::bindings::{
     ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
     SPS_CHANGE_ENUMERATION, SYNC_SESSION_STATISTICS,
 };
-use crate::callback::CallbackObject;
+use crate::callback::{CallbackObject, NullCallback};
 use crate::hresults::SYNC_E_INVALID_OPERATION;
 use crate::session_state::SessionState;
-use crate::skeletons::{SyncCallback, SyncCallback2};
 
 /// What a canceled session fails with: `HRESULT_FROM_WIN32(ERROR_CANCELLED)`.
 pub const E_CANCELLED: windows_core::HRESULT = windows_core::HRESULT(0x8007_04C7_u32 as i32);
@@ -64,12 +63,6 @@ pub struct SyncReport {
     pub changes_failed: u32,
 }
 
-/// A callback that does nothing, for sessions run without one (`ProcessChangeBatch` takes a
-/// callback that is not null).
-struct Silent;
-impl SyncCallback for Silent {}
-impl SyncCallback2 for Silent {}
-
 /// Synchronizes `source` into `destination`.
 ///
 /// # Errors
@@ -86,7 +79,7 @@ pub fn synchronize(
 ) -> Result<SyncReport> {
     let callback = callback
         .cloned()
-        .unwrap_or_else(|| CallbackObject::new(Silent).to_interface());
+        .unwrap_or_else(|| CallbackObject::new(NullCallback).to_interface());
     let session = SessionState::new(Some(callback.clone()));
     synchronize_in(&session, source, destination, &callback, options)
 }

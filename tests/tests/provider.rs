@@ -6,8 +6,9 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use windows_core::{HRESULT, IUnknown, IUnknown_Vtbl, Interface, Result, implement};
+use windows_core::{HRESULT, IUnknown, Interface, Result, implement};
 use windows_sync::bindings::*;
+use windows_sync::conformance::refcount;
 use windows_sync::hresults::SYNC_E_INVALID_OPERATION;
 use windows_sync::provider::DerivedProvider;
 use windows_sync::skeletons::*;
@@ -156,16 +157,6 @@ impl ISyncSessionState2_Impl for StateDouble_Impl {
 fn new_state() -> (ISyncSessionState, windows_core::ComObject<StateDouble>) {
     let object = windows_core::ComObject::new(StateDouble::default());
     (object.to_interface(), object)
-}
-
-/// The object's current reference count, read through its own AddRef/Release.
-fn refcount(interface: &impl Interface) -> u32 {
-    unsafe {
-        let raw = interface.as_raw();
-        let vtable = *(raw as *const *const IUnknown_Vtbl);
-        ((*vtable).AddRef)(raw);
-        ((*vtable).Release)(raw)
-    }
 }
 
 fn begin(

@@ -347,10 +347,10 @@ struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     fn new(text: &'a str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Self { text, starts }
+        Self {
+            text,
+            starts: crate::parse::span::line_starts(text),
+        }
     }
 
     fn offset(&self, at: LineColumn) -> usize {

@@ -18,13 +18,10 @@ impl SourceText {
     /// Indexes `text`, to be reported as `name`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
         Self {
             name: name.into(),
+            line_starts: line_starts(&text),
             text,
-            line_starts,
         }
     }
 
@@ -50,6 +47,13 @@ impl SourceText {
             message: message.into(),
         }
     }
+}
+
+/// Byte offsets of the starts of `text`'s lines: 0, then one past every `\n`.
+pub(crate) fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 #[cfg(test)]

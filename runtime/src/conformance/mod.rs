@@ -21,12 +21,11 @@ use crate::bindings::{
     ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SYNC_PROVIDER_ROLE,
     SYNC_SESSION_STATISTICS,
 };
-use crate::callback::CallbackObject;
+use crate::callback::{CallbackObject, NullCallback};
 use crate::contract::Rule;
 use crate::contracts as rules;
 use crate::hresults::{SYNC_E_INVALID_OPERATION, hresult_name};
 use crate::session_state::SessionState;
-use crate::skeletons::{SyncCallback, SyncCallback2};
 use stand_ins::{LastChangeBatch, NullKnowledge, NullRetriever};
 
 /// What the suite found for one rule in one scenario.
@@ -105,11 +104,6 @@ fn show(code: HRESULT) -> String {
     }
 }
 
-/// A callback that does nothing, for `ProcessChangeBatch`.
-struct Silent;
-impl SyncCallback for Silent {}
-impl SyncCallback2 for Silent {}
-
 /// The raw calls of the suite: through the vtable, as a Sync Framework session makes them.
 struct Calls<'a> {
     provider: &'a IKnowledgeSyncProvider,
@@ -170,7 +164,7 @@ impl Calls<'_> {
     fn process_change_batch(&self) -> HRESULT {
         let batch: ISyncChangeBatch = ComObject::new(LastChangeBatch).to_interface();
         let retriever: IUnknown = ComObject::new(NullRetriever).to_interface();
-        let callback: ISyncCallback = CallbackObject::new(Silent).to_interface();
+        let callback: ISyncCallback = CallbackObject::new(NullCallback).to_interface();
         let mut statistics = SYNC_SESSION_STATISTICS::default();
         unsafe {
             (self.provider.vtable().ProcessChangeBatch)(
@@ -207,8 +201,9 @@ fn release(pointer: *mut core::ffi::c_void) {
     }
 }
 
-/// The object's current reference count, read through its own AddRef/Release.
-fn refcount(interface: &impl Interface) -> u32 {
+/// The object's current reference count, read through its own `AddRef`/`Release` (which
+/// return the new count): what tests of reference handling compare before and after a call.
+pub fn refcount(interface: &impl Interface) -> u32 {
     unsafe {
         let raw = interface.as_raw();
         let vtable = *(raw as *const *const IUnknown_Vtbl);
