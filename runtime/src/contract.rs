@@ -17,6 +17,8 @@ pub enum Enforcement {
     SyncmgrSession,
     /// The checking Sync Center test double.
     SyncCenterDouble,
+    /// The `SyncItems` list of a container handler's items ([`crate::items`]).
+    SyncItems,
     /// Stated in the skeleton docs only.
     Documented,
 }

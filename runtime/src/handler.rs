@@ -14,6 +14,10 @@
 //!   then fails with `E_FAIL` naming the items and the rule
 //!   (`handler.synchronize.final-status-per-item`, `NF:syncmgr.ISyncMgrHandler.Synchronize`);
 //!   a panic is contained the same way, after the open items are reported FAILED.
+//!
+//! Every object of this module counts itself as a live object of the module while it exists
+//! ([`ObjectGuard`]), so that a handler DLL's `DllCanUnloadNow` answers `S_FALSE` while Sync
+//! Center holds any of them ([`crate::server`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -27,6 +31,7 @@ use crate::bindings::{
     SYNCMGR_HANDLER_POLICIES, SYNCMGR_HANDLER_TYPE,
 };
 use crate::contracts as rules;
+use crate::server::ObjectGuard;
 use crate::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItemContainer, sync_mgr_handler_abi as abi_h,
     sync_mgr_handler_info_abi as abi_i, sync_mgr_sync_item_container_abi as abi_c,
@@ -38,8 +43,8 @@ use object::{ContainerHandlerObject_Impl, HandlerInfoObject_Impl, HandlerObject_
 
 mod object {
     use super::{
-        ISyncMgrHandler, ISyncMgrHandlerInfo, ISyncMgrSyncItemContainer, SyncMgrHandler,
-        SyncMgrHandlerInfo, SyncMgrSyncItemContainer, implement,
+        ISyncMgrHandler, ISyncMgrHandlerInfo, ISyncMgrSyncItemContainer, ObjectGuard,
+        SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItemContainer, implement,
     };
 
     /// A handler as a COM object implementing `ISyncMgrHandler` (see the module docs).
@@ -49,6 +54,7 @@ mod object {
         T: SyncMgrHandler + Send + Sync + 'static,
     {
         pub(super) handler: T,
+        pub(super) _guard: ObjectGuard,
     }
 
     /// A handler that also lists its items: `ISyncMgrHandler` and `ISyncMgrSyncItemContainer`
@@ -60,6 +66,7 @@ mod object {
         T: SyncMgrHandler + SyncMgrSyncItemContainer + Send + Sync + 'static,
     {
         pub(super) handler: T,
+        pub(super) _guard: ObjectGuard,
     }
 
     /// A handler's `ISyncMgrHandlerInfo`, made with [`super::handler_info`].
@@ -69,6 +76,7 @@ mod object {
         T: SyncMgrHandlerInfo + Send + Sync + 'static,
     {
         pub(super) info: T,
+        pub(super) _guard: ObjectGuard,
     }
 }
 
@@ -103,13 +111,20 @@ pub trait DerivedContainerHandler:
 /// `info` as the `ISyncMgrHandlerInfo` a handler's `get_handler_info` returns; its string
 /// getters hand out `CoTaskMemAlloc` strings and its `is_*` methods carry S_FALSE.
 pub fn handler_info<T: SyncMgrHandlerInfo + Send + Sync + 'static>(info: T) -> ISyncMgrHandlerInfo {
-    ComObject::new(HandlerInfoObject { info }).to_interface()
+    ComObject::new(HandlerInfoObject {
+        info,
+        _guard: ObjectGuard::new(),
+    })
+    .to_interface()
 }
 
 impl<T: SyncMgrHandler + Send + Sync + 'static> HandlerObject<T> {
     /// Wraps `handler`.
     pub fn new(handler: T) -> ComObject<Self> {
-        ComObject::new(Self { handler })
+        ComObject::new(Self {
+            handler,
+            _guard: ObjectGuard::new(),
+        })
     }
 
     /// The wrapped handler.
@@ -123,7 +138,10 @@ impl<T: SyncMgrHandler + SyncMgrSyncItemContainer + Send + Sync + 'static>
 {
     /// Wraps `handler`.
     pub fn new(handler: T) -> ComObject<Self> {
-        ComObject::new(Self { handler })
+        ComObject::new(Self {
+            handler,
+            _guard: ObjectGuard::new(),
+        })
     }
 
     /// The wrapped handler.

@@ -25,6 +25,7 @@ pub mod contract;
 pub mod driver;
 mod generated;
 pub mod handler;
+pub mod items;
 pub mod provider;
 pub mod server;
 pub mod session_state;

@@ -2,24 +2,28 @@
 //! `DllGetClassObject`, `DllCanUnloadNow`, `DllRegisterServer` and `DllUnregisterServer`,
 //! all emitted by [`windows_sync::sync_center_dll!`].
 //!
-//! - [`ExampleHandler`] is the handler, made with `#[derive(windows_sync::SyncMgrHandler)]`:
-//!   its `synchronize` creates a session and brings every item it is given to SUCCEEDED;
+//! - [`ExampleHandler`] is the handler, made with `#[derive(windows_sync::SyncMgrHandler)]`
+//!   and `#[sync_mgr_handler(item_container)]`: it lists its items ([`ITEMS`], each an
+//!   [`ExampleItem`]) to Sync Center through `ISyncMgrSyncItemContainer`, and its
+//!   `synchronize` creates a session and brings every item it is given to SUCCEEDED;
 //! - [`CLSID_EXAMPLE_HANDLER`] is its class; `regsvr32 handler.dll` (elevated) registers it
-//!   for every user (`HKEY_LOCAL_MACHINE\Software\Classes\CLSID\{...}`, see
-//!   [`windows_sync::server::Scope`]) and `regsvr32 /u handler.dll` removes that registration;
-//! - [`ExampleInfo`], what `get_handler_info` returns, holds a
-//!   [`windows_sync::server::ObjectGuard`], so that `DllCanUnloadNow` stays `S_FALSE` while
-//!   Sync Center holds it.
+//!   for every user and lists it for Sync Center (see [`windows_sync::server::registration`])
+//!   and `regsvr32 /u handler.dll` removes that registration;
+//! - the handler info, the items and their enumerator are objects of the DLL too:
+//!   `DllCanUnloadNow` stays `S_FALSE` while Sync Center holds any of them.
 
 use windows_core::{Error, GUID, HRESULT, IUnknown, Result};
 use windows_sync::bindings::{
-    E_FAIL, E_NOTIMPL, FILETIME, HWND, ISyncMgrHandlerInfo, ISyncMgrSessionCreator, S_OK,
+    E_FAIL, E_INVALIDARG, E_NOTIMPL, FILETIME, HWND, IEnumSyncMgrSyncItems, ISyncMgrHandlerInfo,
+    ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemInfo, S_OK,
     SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE,
+    SYNCMGR_ICM_NONE, SYNCMGR_IPM_NONE, SYNCMGR_ITEM_CAPABILITIES, SYNCMGR_ITEM_POLICIES,
 };
 use windows_sync::handler::handler_info;
-use windows_sync::server::ObjectGuard;
+use windows_sync::items::{SyncItems, sync_item_info};
 use windows_sync::skeletons::{
-    SyncMgrHandler, SyncMgrHandlerInfo, SyncmgrHandlerType, SyncmgrProgressStatus,
+    SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItem, SyncMgrSyncItemContainer,
+    SyncMgrSyncItemInfo, SyncmgrHandlerType, SyncmgrProgressStatus,
 };
 use windows_sync::syncmgr_session::SyncSession;
 
@@ -32,9 +36,37 @@ pub const HANDLER_NAME: &str = "windows-sync example handler";
 /// The handler id the sessions are created under (`ISyncMgrSessionCreator::CreateSession`).
 pub const HANDLER_ID: &str = "windows-sync.example.handler-dll";
 
-/// The handler: brings each item it is asked to synchronize to SUCCEEDED, in two steps.
-#[derive(Debug, Default, windows_sync::SyncMgrHandler)]
-pub struct ExampleHandler;
+/// The handler's items: (id, display name).
+pub const ITEMS: [(&str, &str); 2] = [("notes", "Notes"), ("photos", "Photos")];
+
+/// The handler: lists [`ITEMS`] and brings each item it is asked to synchronize to
+/// SUCCEEDED, in two steps.
+#[derive(Debug, windows_sync::SyncMgrHandler)]
+#[sync_mgr_handler(item_container)]
+pub struct ExampleHandler {
+    items: SyncItems<ExampleItem>,
+}
+
+impl ExampleHandler {
+    /// The handler over [`ITEMS`].
+    ///
+    /// # Errors
+    /// What [`SyncItems::new`] says of an unusable id (none of [`ITEMS`]'s is).
+    pub fn new() -> Result<Self> {
+        let items = SyncItems::new(ITEMS.map(|(id, name)| ExampleItem { id, name }))?;
+        Ok(Self { items })
+    }
+
+    /// What `DllGetClassObject`'s factory makes for every `CreateInstance`.
+    ///
+    /// # Panics
+    /// Never for [`ITEMS`] (their ids are fixed, unique and short); the factory would turn a
+    /// panic into `E_UNEXPECTED`.
+    pub fn make() -> Self {
+        #[allow(clippy::expect_used)]
+        Self::new().expect("ITEMS have usable ids")
+    }
+}
 
 impl SyncMgrHandler for ExampleHandler {
     fn get_name(&self) -> Result<String> {
@@ -42,7 +74,7 @@ impl SyncMgrHandler for ExampleHandler {
     }
 
     fn get_handler_info(&self) -> Result<ISyncMgrHandlerInfo> {
-        Ok(handler_info(ExampleInfo::default()))
+        Ok(handler_info(ExampleInfo))
     }
 
     fn get_object(
@@ -78,6 +110,9 @@ impl SyncMgrHandler for ExampleHandler {
         session_creator: &ISyncMgrSessionCreator,
         _punk: Option<&IUnknown>,
     ) -> Result<()> {
+        if let Some(unknown) = item_ids.iter().find(|id| self.items.item(id).is_none()) {
+            return Err(Error::new(E_INVALIDARG, format!("no item {unknown:?}")));
+        }
         let session = SyncSession::create(session_creator, HANDLER_ID, item_ids)?;
         for id in item_ids {
             if session.final_status(id).is_some() {
@@ -90,12 +125,96 @@ impl SyncMgrHandler for ExampleHandler {
     }
 }
 
-/// What [`ExampleHandler`]'s `get_handler_info` returns; a live object of the DLL while it
-/// exists.
-#[derive(Debug, Default)]
-pub struct ExampleInfo {
-    _guard: ObjectGuard,
+impl SyncMgrSyncItemContainer for ExampleHandler {
+    fn get_sync_item(&self, item_id: &str) -> Result<ISyncMgrSyncItem> {
+        self.items.get(item_id)
+    }
+
+    fn get_sync_item_enumerator(&self) -> Result<IEnumSyncMgrSyncItems> {
+        Ok(self.items.enumerator())
+    }
+
+    fn get_sync_item_count(&self) -> Result<u32> {
+        Ok(self.items.count())
+    }
 }
+
+/// One item of [`ExampleHandler`].
+#[derive(Debug)]
+pub struct ExampleItem {
+    id: &'static str,
+    name: &'static str,
+}
+
+impl SyncMgrSyncItem for ExampleItem {
+    fn get_item_id(&self) -> Result<String> {
+        Ok(self.id.to_string())
+    }
+
+    fn get_name(&self) -> Result<String> {
+        Ok(self.name.to_string())
+    }
+
+    fn get_item_info(&self) -> Result<ISyncMgrSyncItemInfo> {
+        Ok(sync_item_info(ExampleItemInfo))
+    }
+
+    fn get_object(
+        &self,
+        _object_id: &GUID,
+        _riid: &GUID,
+        _ppv: *mut *mut core::ffi::c_void,
+    ) -> Result<()> {
+        Err(Error::from_hresult(E_NOTIMPL))
+    }
+
+    fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {
+        Ok(SYNCMGR_ICM_NONE)
+    }
+
+    fn get_policies(&self) -> Result<SYNCMGR_ITEM_POLICIES> {
+        Ok(SYNCMGR_IPM_NONE)
+    }
+
+    fn enable(&self, _enable: bool) -> Result<()> {
+        Ok(())
+    }
+
+    fn delete(&self) -> Result<()> {
+        // Without SYNCMGR_ICM_CAN_DELETE Sync Center never asks (`NF:syncmgr.ISyncMgrSyncItem.Delete`).
+        Err(Error::from_hresult(E_NOTIMPL))
+    }
+}
+
+/// What an [`ExampleItem`]'s `get_item_info` returns.
+#[derive(Debug)]
+pub struct ExampleItemInfo;
+
+impl SyncMgrSyncItemInfo for ExampleItemInfo {
+    fn get_type_label(&self) -> Result<String> {
+        Ok("Example item".to_string())
+    }
+
+    fn get_comment(&self) -> Result<String> {
+        Ok(String::new())
+    }
+
+    fn get_last_sync_time(&self) -> Result<FILETIME> {
+        Err(Error::new(E_FAIL, "no synchronization recorded"))
+    }
+
+    fn is_enabled(&self) -> Result<HRESULT> {
+        Ok(S_OK)
+    }
+
+    fn is_connected(&self) -> Result<HRESULT> {
+        Ok(S_OK)
+    }
+}
+
+/// What [`ExampleHandler`]'s `get_handler_info` returns.
+#[derive(Debug, Default)]
+pub struct ExampleInfo;
 
 impl SyncMgrHandlerInfo for ExampleInfo {
     fn get_type(&self) -> Result<SyncmgrHandlerType> {
@@ -129,7 +248,7 @@ impl SyncMgrHandlerInfo for ExampleInfo {
 }
 
 windows_sync::sync_center_dll! {
-    handler: ExampleHandler::default,
+    handler: ExampleHandler::make,
     clsid: CLSID_EXAMPLE_HANDLER,
     name: HANDLER_NAME,
     // Per machine, so that COM finds the class under Wine too (Wine's COM does not read

@@ -1,14 +1,15 @@
 //! The DLL's exports called in-process (host and Windows): `DllGetClassObject` hands out the
-//! class factory of [`CLSID_EXAMPLE_HANDLER`] only, the factory makes the handler, and
-//! `DllCanUnloadNow` follows every object's lifetime.
+//! class factory of [`CLSID_EXAMPLE_HANDLER`] only, the factory makes the handler, the
+//! handler lists its items, and `DllCanUnloadNow` follows every object's lifetime.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use handler::{CLSID_EXAMPLE_HANDLER, DllCanUnloadNow, DllGetClassObject, HANDLER_NAME};
+use handler::{CLSID_EXAMPLE_HANDLER, DllCanUnloadNow, DllGetClassObject, HANDLER_NAME, ITEMS};
 use windows_core::{GUID, Interface};
 use windows_sync::abi::take_co_task_wide;
 use windows_sync::bindings::{
-    CLASS_E_CLASSNOTAVAILABLE, IClassFactory, ISyncMgrHandler, S_FALSE, S_OK,
+    CLASS_E_CLASSNOTAVAILABLE, IClassFactory, ISyncMgrHandler, ISyncMgrSyncItemContainer, S_FALSE,
+    S_OK,
 };
 
 #[test]
@@ -30,12 +31,24 @@ fn the_exports_serve_the_handler_class_and_count_its_objects() {
     assert_eq!(name, HANDLER_NAME);
 
     let info = unsafe { handler.GetHandlerInfo() }.unwrap();
-    drop(handler);
+    let container: ISyncMgrSyncItemContainer = handler.cast().unwrap();
+    assert_eq!(
+        unsafe { container.GetSyncItemCount() }.unwrap(),
+        ITEMS.len() as u32
+    );
+    let items = unsafe { container.GetSyncItemEnumerator() }.unwrap();
+    drop((handler, container));
     assert_eq!(
         unsafe { DllCanUnloadNow() },
         S_FALSE,
-        "the handler info is alive"
+        "the handler info and the enumerator are alive"
     );
     drop(info);
+    assert_eq!(
+        unsafe { DllCanUnloadNow() },
+        S_FALSE,
+        "the enumerator is alive"
+    );
+    drop(items);
     assert_eq!(unsafe { DllCanUnloadNow() }, S_OK);
 }

@@ -1,6 +1,7 @@
 //! `handler.dll` as Windows uses it (runs under Wine through `scripts/test-windows.sh`):
-//! `regsvr32` registers it, COM loads it for `CoCreateInstance`, the handler synchronizes with
-//! the checking Sync Center double as its session creator, `DllCanUnloadNow` of the loaded DLL
+//! `regsvr32` registers it (the COM class and Sync Center's list of handlers), COM loads it
+//! for `CoCreateInstance`, the handler lists its items and synchronizes them with the
+//! checking Sync Center double as its session creator, `DllCanUnloadNow` of the loaded DLL
 //! answers `S_OK` once everything is released, and `regsvr32 /u` removes every key.
 #![cfg(windows)]
 // Test helpers fail loudly by design.
@@ -9,16 +10,18 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use handler::{CLSID_EXAMPLE_HANDLER, HANDLER_ID, HANDLER_NAME};
+use handler::{CLSID_EXAMPLE_HANDLER, HANDLER_ID, HANDLER_NAME, ITEMS};
 use windows_core::{HRESULT, PCSTR, PCWSTR};
 use windows_sync::abi::take_co_task_wide;
 use windows_sync::bindings::{
     CLSCTX_INPROC_SERVER, COINIT_APARTMENTTHREADED, CoCreateInstance, CoInitializeEx,
     CoUninitialize, FreeLibrary, GetProcAddress, HKEY, HKEY_LOCAL_MACHINE, HWND, ISyncMgrHandler,
-    ISyncMgrSessionCreator, KEY_READ, LoadLibraryW, RegCloseKey, RegOpenKeyExW, S_FALSE, S_OK,
-    SYNCMGR_HT_APPLICATION,
+    ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemContainer, KEY_READ, LoadLibraryW,
+    RegCloseKey, RegOpenKeyExW, S_FALSE, S_OK, SYNCMGR_HT_APPLICATION,
 };
-use windows_sync::server::class_key;
+use windows_sync::server::{
+    SYNC_CENTER_HANDLERS_KEY, Scope, class_key, is_registered, registry_keys, sync_center_key,
+};
 use windows_sync::skeletons::SyncmgrProgressStatus;
 use windows_sync::sync_center::{Call, SyncCenterDouble};
 
@@ -93,10 +96,13 @@ fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
     let dll = dll_path();
     let class = class_key(&CLSID_EXAMPLE_HANDLER);
     let server = format!(r"{class}\InprocServer32");
+    let listing = sync_center_key(&CLSID_EXAMPLE_HANDLER);
 
     regsvr32(&["/s"], &dll);
     assert!(key_exists(&class), "{class} after regsvr32");
     assert!(key_exists(&server), "{server} after regsvr32");
+    assert!(key_exists(&listing), "{listing} after regsvr32");
+    assert!(is_registered(&CLSID_EXAMPLE_HANDLER, Scope::LocalMachine));
 
     unsafe { CoInitializeEx(None, COINIT_APARTMENTTHREADED as u32) }.unwrap();
     {
@@ -113,7 +119,32 @@ fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
         assert_eq!(label, "Example");
         assert_eq!(unsafe { info.IsActive() }, S_OK);
 
-        let items = ["notes", "photos"];
+        // The items, as Sync Center lists them: QueryInterface, the count, the enumerator.
+        let container: ISyncMgrSyncItemContainer = handler.cast().unwrap();
+        assert_eq!(unsafe { container.GetSyncItemCount() }.unwrap(), 2);
+        let enumerator = unsafe { container.GetSyncItemEnumerator() }.unwrap();
+        let mut listed = Vec::new();
+        loop {
+            let mut slot: [Option<ISyncMgrSyncItem>; 1] = [None];
+            let mut fetched = 0;
+            let hr = unsafe { enumerator.Next(1, slot.as_mut_ptr(), &mut fetched) };
+            if hr != S_OK {
+                assert_eq!((hr, fetched), (S_FALSE, 0));
+                break;
+            }
+            let item = slot[0].take().unwrap();
+            let id = unsafe { take_co_task_wide(item.GetItemID().unwrap()) }.unwrap();
+            let name = unsafe { take_co_task_wide(item.GetName().unwrap()) }.unwrap();
+            listed.push((id, name));
+        }
+        let expected: Vec<(String, String)> = ITEMS
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .collect();
+        assert_eq!(listed, expected);
+        drop((enumerator, container));
+
+        let items = ITEMS.map(|(id, _)| id);
         let double = SyncCenterDouble::new(&items);
         let creator: ISyncMgrSessionCreator = double.to_interface();
         let ids: Vec<Vec<u16>> = items.iter().map(|id| wide(id)).collect();
@@ -141,6 +172,12 @@ fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
     unsafe { CoUninitialize() };
 
     regsvr32(&["/u", "/s"], &dll);
+    for key in registry_keys(&CLSID_EXAMPLE_HANDLER, Scope::LocalMachine) {
+        assert!(!key_exists(&key), "{key} after regsvr32 /u");
+    }
     assert!(!key_exists(&server), "{server} after regsvr32 /u");
-    assert!(!key_exists(&class), "{class} after regsvr32 /u");
+    assert!(
+        key_exists(SYNC_CENTER_HANDLERS_KEY),
+        "Sync Center's list itself stays: only the handler's own key is removed"
+    );
 }

@@ -151,6 +151,7 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::Handler => "the `#[derive(SyncMgrHandler)]` glue",
         Enforcement::SyncmgrSession => "the checked Sync Center session",
         Enforcement::SyncCenterDouble => "the checking Sync Center double",
+        Enforcement::SyncItems => "the `SyncItems` item list",
         Enforcement::Documented => "documentation only",
     }
 }

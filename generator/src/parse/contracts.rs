@@ -99,6 +99,8 @@ pub enum Enforcement {
     SyncmgrSession,
     /// The checking Sync Center test double.
     SyncCenterDouble,
+    /// The `SyncItems` list of a container handler's items.
+    SyncItems,
     /// Stated in the skeleton docs only.
     Documented,
 }

@@ -4052,7 +4052,7 @@ pub trait IEnumSyncMgrConflict_Impl: windows_core::IUnknownImpl {
         rgelt: *mut Option<ISyncMgrConflict>,
         pceltfetched: *mut u32,
     ) -> windows_core::HRESULT;
-    fn Skip(&self, celt: u32) -> windows_core::Result<()>;
+    fn Skip(&self, celt: u32) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn Clone(&self) -> windows_core::Result<IEnumSyncMgrConflict>;
 }
@@ -4200,7 +4200,7 @@ pub trait IEnumSyncMgrEvents_Impl: windows_core::IUnknownImpl {
         rgelt: *mut Option<ISyncMgrEvent>,
         pceltfetched: *mut u32,
     ) -> windows_core::HRESULT;
-    fn Skip(&self, celt: u32) -> windows_core::Result<()>;
+    fn Skip(&self, celt: u32) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn Clone(&self) -> windows_core::Result<IEnumSyncMgrEvents>;
 }
@@ -4342,7 +4342,7 @@ pub trait IEnumSyncMgrSyncItems_Impl: windows_core::IUnknownImpl {
         rgelt: *mut Option<ISyncMgrSyncItem>,
         pceltfetched: *mut u32,
     ) -> windows_core::HRESULT;
-    fn Skip(&self, celt: u32) -> windows_core::Result<()>;
+    fn Skip(&self, celt: u32) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn Clone(&self) -> windows_core::Result<IEnumSyncMgrSyncItems>;
 }

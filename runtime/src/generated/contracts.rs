@@ -1070,7 +1070,7 @@ pub const HANDLER_ITEM_CONTAINER_GET_SYNC_ITEM_UNKNOWN_ID: Rule = Rule {
     param: Some("pszItemID"),
     values: &[],
     returns: Some("E_INVALIDARG"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncItems,
     source: "NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem",
     text: "GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID.",
 };
@@ -1094,7 +1094,7 @@ pub const HANDLER_ITEM_CONTAINER_COUNT_MATCHES_ENUMERATOR: Rule = Rule {
     param: Some("pcItems"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncItems,
     source: "NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItemCount",
     text: "pcItems receives the number of items in the container, which is the number of items enumerated by IEnumSyncMgrSyncItems from GetSyncItemEnumerator.",
 };
@@ -1118,7 +1118,7 @@ pub const HANDLER_SYNC_ITEM_GET_ITEM_ID_MAX_LENGTH: Rule = Rule {
     param: Some("ppszItemID"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncItems,
     source: "NF:syncmgr.ISyncMgrSyncItem.GetItemID",
     text: "The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character.",
 };
@@ -1130,7 +1130,7 @@ pub const HANDLER_SYNC_ITEM_GET_ITEM_ID_STABLE: Rule = Rule {
     param: Some("ppszItemID"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncItems,
     source: "NF:syncmgr.ISyncMgrSyncItem.GetItemID",
     text: "The ID cannot change and must be unique in the context of the handler. If GetItemID fails or returns an empty string, the item is not shown and Sync Center does not synchronize it.",
 };

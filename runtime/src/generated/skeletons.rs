@@ -1803,8 +1803,8 @@ pub trait SyncMgrSyncItem {
     ///
     /// # Contract
     /// - The item allocates the ID buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the generated ABI adapter; rule `handler.sync-item.get-item-id.cotaskmem`)
-    /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by documentation only; rule `handler.sync-item.get-item-id.max-length`)
-    /// - The ID cannot change and must be unique in the context of the handler. If GetItemID fails or returns an empty string, the item is not shown and Sync Center does not synchronize it. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by documentation only; rule `handler.sync-item.get-item-id.stable`)
+    /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the `SyncItems` item list; rule `handler.sync-item.get-item-id.max-length`)
+    /// - The ID cannot change and must be unique in the context of the handler. If GetItemID fails or returns an empty string, the item is not shown and Sync Center does not synchronize it. (`NF:syncmgr.ISyncMgrSyncItem.GetItemID`; enforced by the `SyncItems` item list; rule `handler.sync-item.get-item-id.stable`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1989,7 +1989,7 @@ pub trait SyncMgrSyncItemContainer {
     /// `ISyncMgrSyncItemContainer::GetSyncItem`.
     ///
     /// # Contract
-    /// - GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by documentation only; rule `handler.item-container.get-sync-item.unknown-id`)
+    /// - GetSyncItem returns E_INVALIDARG if the handler does not recognize the specified item ID. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by the `SyncItems` item list; rule `handler.item-container.get-sync-item.unknown-id`)
     /// - The item ID is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads it with that bound. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`; enforced by the generated ABI adapter; rule `handler.item-container.get-sync-item.id-bound`)
     ///
     /// # Checked before this method runs
@@ -2007,7 +2007,7 @@ pub trait SyncMgrSyncItemContainer {
     /// `ISyncMgrSyncItemContainer::GetSyncItemCount`.
     ///
     /// # Contract
-    /// - pcItems receives the number of items in the container, which is the number of items enumerated by IEnumSyncMgrSyncItems from GetSyncItemEnumerator. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItemCount`; enforced by documentation only; rule `handler.item-container.count-matches-enumerator`)
+    /// - pcItems receives the number of items in the container, which is the number of items enumerated by IEnumSyncMgrSyncItems from GetSyncItemEnumerator. (`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItemCount`; enforced by the `SyncItems` item list; rule `handler.item-container.count-matches-enumerator`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
