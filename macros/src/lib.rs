@@ -53,7 +53,9 @@ pub fn derive_sync_callback(input: TokenStream) -> TokenStream {
 /// returns are reported FAILED (see `windows_sync::handler`).
 ///
 /// Generates `impl DerivedHandler` (or `DerivedContainerHandler`: `into_handler()`,
-/// `into_object()`) and `From<YourType>` for `ISyncMgrHandler`.
+/// `into_object()`) and `From<YourType>` for `ISyncMgrHandler` (what
+/// `windows_sync::sync_center_dll!` serves). A container handler's items are usually a
+/// `windows_sync::items::SyncItems` list.
 ///
 /// Attributes: `#[sync_mgr_handler(item_container)]`, `#[sync_mgr_handler(crate = path)]`.
 /// Errors (spanned): as for `SyncProvider`, with `SyncMgrHandler`.

@@ -90,7 +90,7 @@ impl SyncMgrHandler for TestHandler {
 
 fn serve_and_create(model: COINIT) {
     in_apartment(model, || {
-        let factory: IUnknown = ClassFactory::create(|| TestHandler).cast().unwrap();
+        let factory: IUnknown = ClassFactory::create(|| TestHandler.into()).cast().unwrap();
         let cookie = unsafe {
             CoRegisterClassObject(
                 &CLSID_TEST_HANDLER,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use handler::{CLSID_EXAMPLE_HANDLER, HANDLER_ID, HANDLER_NAME, ITEMS};
-use windows_core::{HRESULT, PCSTR, PCWSTR};
+use windows_core::{HRESULT, Interface, PCSTR, PCWSTR};
 use windows_sync::abi::take_co_task_wide;
 use windows_sync::bindings::{
     CLSCTX_INPROC_SERVER, COINIT_APARTMENTTHREADED, CoCreateInstance, CoInitializeEx,
