@@ -13,9 +13,8 @@ use windows_sync::abi::take_co_task_wide;
 use windows_sync::bindings::{
     CLSCTX_INPROC_SERVER, COINIT, COINIT_APARTMENTTHREADED, COINIT_MULTITHREADED, CoCreateInstance,
     CoInitializeEx, CoRegisterClassObject, CoRevokeClassObject, CoTaskMemAlloc, CoTaskMemFree,
-    CoUninitialize, E_NOTIMPL, HWND, ISyncMgrHandler, ISyncMgrHandlerInfo, ISyncMgrSessionCreator,
-    REGCLS_MULTIPLEUSE, S_FALSE, S_OK, SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES,
-    SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE, SysAllocString, SysFreeString, SysStringLen,
+    CoUninitialize, E_NOTIMPL, HWND, ISyncMgrHandler, ISyncMgrSessionCreator, REGCLS_MULTIPLEUSE,
+    S_FALSE, S_OK, SysAllocString, SysFreeString, SysStringLen,
 };
 use windows_sync::server::{self, ClassFactory, Scope};
 use windows_sync::skeletons::SyncMgrHandler;
@@ -58,24 +57,6 @@ struct TestHandler;
 impl SyncMgrHandler for TestHandler {
     fn get_name(&self) -> Result<String> {
         Ok("Served by COM – ünïcode".into())
-    }
-    fn get_handler_info(&self) -> Result<ISyncMgrHandlerInfo> {
-        Err(E_NOTIMPL.into())
-    }
-    fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
-        Err(E_NOTIMPL.into())
-    }
-    fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
-        Ok(SYNCMGR_HCM_NONE)
-    }
-    fn get_policies(&self) -> Result<SYNCMGR_HANDLER_POLICIES> {
-        Ok(SYNCMGR_HPM_NONE)
-    }
-    fn activate(&self, _: bool) -> Result<()> {
-        Ok(())
-    }
-    fn enable(&self, _: bool) -> Result<()> {
-        Ok(())
     }
     fn synchronize(
         &self,

@@ -369,10 +369,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::bindings::{
-        E_NOINTERFACE, HWND, ISyncMgrHandlerInfo, ISyncMgrSessionCreator,
-        SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES,
-    };
+    use crate::bindings::{E_NOINTERFACE, HWND, ISyncMgrSessionCreator};
     use crate::handler::DerivedHandler;
     use crate::skeletons::SyncMgrHandler;
 
@@ -386,24 +383,6 @@ mod tests {
     impl SyncMgrHandler for Named {
         fn get_name(&self) -> Result<String> {
             Ok("counted".into())
-        }
-        fn get_handler_info(&self) -> Result<ISyncMgrHandlerInfo> {
-            Err(abi::not_implemented())
-        }
-        fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
-            Err(abi::not_implemented())
-        }
-        fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
-            Ok(SYNCMGR_HANDLER_CAPABILITIES::default())
-        }
-        fn get_policies(&self) -> Result<SYNCMGR_HANDLER_POLICIES> {
-            Ok(SYNCMGR_HANDLER_POLICIES::default())
-        }
-        fn activate(&self, _: bool) -> Result<()> {
-            Ok(())
-        }
-        fn enable(&self, _: bool) -> Result<()> {
-            Ok(())
         }
         fn synchronize(
             &self,
