@@ -35,8 +35,9 @@
 //! - the enumerator follows the `IEnumXXXX` convention: `Next` hands out up to `celt` items
 //!   and answers `S_FALSE` when it hands out fewer (Sync Center passes 1,
 //!   `NF:syncmgr.IEnumSyncMgrSyncItems.Next`), `pceltFetched` may be NULL only when `celt`
-//!   is 1, `Skip` answers `S_FALSE` when fewer items were left, `Clone` starts at the same
-//!   position (`NF:objidl.IEnumUnknown.Next`).
+//!   is 1 (`NF:objidl.IEnumUnknown.Next`), `Skip` answers `S_FALSE` when fewer items were left
+//!   (`NF:objidl.IEnumUnknown.Skip`), `Clone` starts at the same position
+//!   (`NF:objidl.IEnumUnknown.Clone`).
 //!
 //! Item objects, item info objects and enumerators count as live objects of the module
 //! ([`crate::server::ObjectGuard`]) while they exist.
