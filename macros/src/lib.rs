@@ -2,8 +2,8 @@
 //! `windows_sync::SyncProvider`, `windows_sync::SyncCallback` and
 //! `windows_sync::SyncMgrHandler`.
 //!
-//! Each derive is a pipeline: [`ast`] reads the input into a typed model, [`validate`] checks
-//! it and reports every problem with its span, [`expand`] writes the code. The generated code
+//! Each derive is a pipeline: `ast` reads the input into a typed model, `validate` checks
+//! it and reports every problem with its span, `expand` writes the code. The generated code
 //! refers to the runtime and to the generated items by absolute path (`::windows_sync::...`,
 //! or the path given with `#[sync_provider(crate = path)]`); this crate never reads metadata.
 

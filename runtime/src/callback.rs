@@ -1,7 +1,7 @@
 //! The COM object behind `#[derive(SyncCallback)]`: an application's
 //! [`SyncCallback2`] implementation exposed as `ISyncCallback` and `ISyncCallback2`.
 //!
-//! A type implements the safe skeleton traits [`SyncCallback`](crate::skeletons::SyncCallback)
+//! A type implements the safe skeleton traits [`SyncCallback`]
 //! and [`SyncCallback2`] (every method has a default body, so it implements only the events it
 //! wants) and is wrapped in a [`CallbackObject`], by hand with [`CallbackObject::new`] or through
 //! [`DerivedCallback`], which the derive implements. Every COM method goes through the generated

@@ -143,7 +143,8 @@ fn retval_pointer(block: &syn::Block) -> Option<String> {
     finder.0
 }
 
-/// What [`keep_s_false`] changed: `Interface::Method` names, with the sides changed.
+/// What the S_FALSE fix (`keeps_s_false` in `supplement.toml`) changed: `Interface::Method`
+/// names, with the sides changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SFalseReport {
     /// Methods whose `_Impl` trait method now returns `HRESULT`.

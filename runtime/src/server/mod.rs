@@ -65,7 +65,7 @@ pub use registration::{
     RegistryValue, SYNC_CENTER_HANDLERS_KEY, Scope, THREADING_MODEL, class_key, clsid_string,
     registry_keys, registry_values, sync_center_key,
 };
-#[cfg(windows)]
+#[cfg(any(windows, doc))]
 pub use registration::{is_registered, module_path, register_server, unregister_server};
 
 /// Live objects of this module (handler objects made by a [`ClassFactory`], class factories,

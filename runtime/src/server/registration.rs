@@ -169,10 +169,10 @@ pub fn registry_keys(clsid: &GUID, scope: Scope) -> Vec<String> {
     keys
 }
 
-#[cfg(windows)]
+#[cfg(any(windows, doc))]
 pub use windows::{is_registered, module_path, register_server, unregister_server};
 
-#[cfg(windows)]
+#[cfg(any(windows, doc))]
 mod windows {
     use windows_core::{Error, GUID, PCWSTR, PWSTR, Result};
 
