@@ -323,13 +323,18 @@ impl<T: SyncMgrSyncItem + Send + Sync + 'static> ISyncMgrSyncItem_Impl for ItemO
 }
 
 impl<T: SyncMgrSyncItem + Send + Sync + 'static> ItemEnumerator_Impl<T> {
-    /// Moves the position up to `celt` items forward; returns how many it moved.
-    fn advance(&self, celt: u32) -> usize {
+    /// Moves the position up to `celt` items forward; returns the entries passed over (what
+    /// `Next` hands out, what `Skip` skips) and whether there were `celt` of them.
+    fn advance(&self, celt: u32) -> (&[Arc<Entry<T>>], bool) {
         let mut position = self.position.lock().unwrap_or_else(|e| e.into_inner());
-        let left = self.entries.len().saturating_sub(*position);
+        let start = *position;
+        let left = self.entries.len().saturating_sub(start);
         let moved = left.min(usize::try_from(celt).unwrap_or(usize::MAX));
-        *position += moved;
-        moved
+        *position = start + moved;
+        (
+            &self.entries[start..start + moved],
+            u32::try_from(moved) == Ok(celt),
+        )
     }
 }
 
@@ -348,32 +353,23 @@ impl<T: SyncMgrSyncItem + Send + Sync + 'static> IEnumSyncMgrSyncItems_Impl
         if pceltfetched.is_null() && celt != 1 {
             return E_INVALIDARG;
         }
-        let mut position = self.position.lock().unwrap_or_else(|e| e.into_inner());
-        let start = *position;
-        let left = self.entries.len().saturating_sub(start);
-        let fetched = left.min(usize::try_from(celt).unwrap_or(usize::MAX));
-        for (slot, entry) in self.entries[start..start + fetched].iter().enumerate() {
-            // SAFETY: the caller provides `celt` writable slots; `fetched <= celt`. The slots
-            // are out-parameters, possibly uninitialized: written, never dropped.
+        let (fetched, all) = self.advance(celt);
+        for (slot, entry) in fetched.iter().enumerate() {
+            // SAFETY: the caller provides `celt` writable slots; `fetched.len() <= celt`. The
+            // slots are out-parameters, possibly uninitialized: written, never dropped.
             unsafe { rgelt.add(slot).write(Some(item_object(entry))) };
         }
-        *position = start + fetched;
-        // `fetched <= celt`, a u32.
-        let fetched = u32::try_from(fetched).unwrap_or(celt);
         if !pceltfetched.is_null() {
+            // `fetched.len() <= celt`, a u32.
+            let count = u32::try_from(fetched.len()).unwrap_or(celt);
             // SAFETY: checked not null; the caller provides a writable count.
-            unsafe { pceltfetched.write(fetched) };
+            unsafe { pceltfetched.write(count) };
         }
-        if fetched == celt { S_OK } else { S_FALSE }
+        if all { S_OK } else { S_FALSE }
     }
 
     fn Skip(&self, celt: u32) -> HRESULT {
-        let skipped = self.advance(celt);
-        if u32::try_from(skipped) == Ok(celt) {
-            S_OK
-        } else {
-            S_FALSE
-        }
+        if self.advance(celt).1 { S_OK } else { S_FALSE }
     }
 
     fn Reset(&self) -> Result<()> {
