@@ -3,8 +3,8 @@
 #
 # Usage:
 #   scripts/test-windows.sh                     # the default packages, see below
-#   scripts/test-windows.sh -p windows-sync     # any `cargo test` arguments
-#   scripts/test-windows.sh -p windows-sync -- --nocapture
+#   scripts/test-windows.sh -p winsync     # any `cargo test` arguments
+#   scripts/test-windows.sh -p winsync -- --nocapture
 #
 # When the arguments select no package (no -p/--package/--workspace/--all/
 # --manifest-path before `--`), the default packages are tested: every crate but
@@ -23,8 +23,8 @@
 #     is a shim DLL, put into the prefix, that fixes both.
 #
 # Environment:
-#   WINDOWS_SYNC_ROOT   workspace root (default: the parent of this script's dir)
-#   CARGO_TARGET_DIR    host target dir (default: $WINDOWS_SYNC_ROOT/target)
+#   WINSYNC_ROOT   workspace root (default: the parent of this script's dir)
+#   CARGO_TARGET_DIR    host target dir (default: $WINSYNC_ROOT/target)
 #   WINDOWS_TARGET_DIR  target dir of the Windows build (default: <target>/windows)
 #   WINEPREFIX          Wine prefix (default: <target>/wine-prefix); reused if present
 #   WINEDEBUG           default -all
@@ -42,7 +42,7 @@ readonly TARGET_TRIPLE=x86_64-pc-windows-gnu
 readonly PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64-posix wine64 wine)
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "${WINDOWS_SYNC_ROOT:-$script_dir/..}" && pwd)
+root=$(cd "${WINSYNC_ROOT:-$script_dir/..}" && pwd)
 shim_src=$script_dir/wine/processprng.c
 
 host_target_dir=${CARGO_TARGET_DIR:-$root/target}
@@ -161,7 +161,7 @@ for arg in "${args[@]}"; do
             selects_package=true ;;
     esac
 done
-read -r -a default_packages <<< "${WINDOWS_TEST_PACKAGES:-windows-sync windows-sync-tests windows-sync-example-build-script windows-sync-example-kv-replica windows-sync-example-folder-sync windows-sync-example-handler-dll}"
+read -r -a default_packages <<< "${WINDOWS_TEST_PACKAGES:-winsync winsync-tests winsync-example-build-script winsync-example-kv-replica winsync-example-folder-sync winsync-example-handler-dll}"
 package_args=()
 for package in "${default_packages[@]}"; do package_args+=(-p "$package"); done
 $selects_package || args=("${package_args[@]}" "${args[@]}")

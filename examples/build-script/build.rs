@@ -1,8 +1,8 @@
 //! Generates this crate's own selection of bindings, skeletons and contract data into
-//! `$OUT_DIR/windows-sync/`: the handler side of Sync Center.
+//! `$OUT_DIR/winsync/`: the handler side of Sync Center.
 
 fn main() {
-    let result = windows_sync_gen::Builder::new()
+    let result = winsync_gen::Builder::new()
         // The interfaces a Sync Center handler implements, and those it calls.
         .filter("Windows.Win32.UI.Shell.ISyncMgrHandler")
         .filter("Windows.Win32.UI.Shell.ISyncMgrHandlerInfo")
@@ -21,7 +21,7 @@ fn main() {
         .filter("Windows.Win32.Foundation.E_NOTIMPL")
         .generate();
     if let Err(error) = result {
-        eprintln!("windows-sync-gen: {error}");
+        eprintln!("winsync-gen: {error}");
         std::process::exit(1);
     }
 }

@@ -3,16 +3,16 @@
 //! Microsoft's full Win32 metadata. Peak memory is measured by `scripts/bench-generate.sh`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use windows_sync_gen::{Options, generate, model::selection, parse::winmd::Metadata};
+use winsync_gen::{Options, generate, model::selection, parse::winmd::Metadata};
 
 fn default_selection(c: &mut Criterion) {
-    let upstream = windows_sync_gen::upstream::locate(
+    let upstream = winsync_gen::upstream::locate(
         &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"),
     )
     .expect("cargo metadata finds windows-bindgen 0.66.0's Windows.Win32.winmd");
-    let bundled = Metadata::load(&[windows_sync_gen::Input::Bytes {
-        origin: windows_sync_gen::bundled::WINMD_NAME.into(),
-        bytes: windows_sync_gen::bundled::WINMD.to_vec(),
+    let bundled = Metadata::load(&[winsync_gen::Input::Bytes {
+        origin: winsync_gen::bundled::WINMD_NAME.into(),
+        bytes: winsync_gen::bundled::WINMD.to_vec(),
     }])
     .expect("the bundled metadata loads");
     let filters = selection::resolve(&bundled.index, &[])
@@ -23,7 +23,7 @@ fn default_selection(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("default selection");
     group.sample_size(10);
-    group.bench_function("windows-sync-gen generate (bundled subset)", |b| {
+    group.bench_function("winsync-gen generate (bundled subset)", |b| {
         b.iter(|| generate(&Options::default()).expect("generation succeeds"));
     });
     group.bench_function("windows-bindgen alone (full Win32 metadata)", |b| {

@@ -2,7 +2,7 @@
 //! Microsoft's full Win32 metadata, with nothing of this project around it.
 //!
 //! `bindgen_alone filters <FILE>` writes the default selection's filter list (the same precise
-//! names `windows-sync-gen generate` hands windows-bindgen); `bindgen_alone emit <FULL.winmd>
+//! names `winsync-gen generate` hands windows-bindgen); `bindgen_alone emit <FULL.winmd>
 //! <FILTERS> <OUT.rs>` runs windows-bindgen on it. See `scripts/bench-generate.sh`.
 
 use std::process::ExitCode;
@@ -17,12 +17,12 @@ fn main() -> ExitCode {
     {
         ["filters", out] => {
             let metadata =
-                windows_sync_gen::parse::winmd::Metadata::load(&[windows_sync_gen::Input::Bytes {
-                    origin: windows_sync_gen::bundled::WINMD_NAME.into(),
-                    bytes: windows_sync_gen::bundled::WINMD.to_vec(),
+                winsync_gen::parse::winmd::Metadata::load(&[winsync_gen::Input::Bytes {
+                    origin: winsync_gen::bundled::WINMD_NAME.into(),
+                    bytes: winsync_gen::bundled::WINMD.to_vec(),
                 }]);
             let selection =
-                metadata.and_then(|m| windows_sync_gen::model::selection::resolve(&m.index, &[]));
+                metadata.and_then(|m| winsync_gen::model::selection::resolve(&m.index, &[]));
             match selection {
                 Ok(selection) => {
                     match std::fs::write(out, selection.bindgen_filters().join("\n")) {

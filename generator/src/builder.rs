@@ -2,15 +2,15 @@
 //!
 //! ```no_run
 //! // In build.rs's `main`:
-//! windows_sync_gen::Builder::new()
+//! winsync_gen::Builder::new()
 //!     .filter("Windows.Win32.UI.Shell.ISyncMgrHandler")
 //!     .filter("Windows.Win32.UI.Shell.ISyncMgrSyncCallback")
 //!     .generate()
-//!     .unwrap_or_else(|e| panic!("windows-sync-gen: {e}"));
+//!     .unwrap_or_else(|e| panic!("winsync-gen: {e}"));
 //! ```
 //!
-//! and in the crate: `windows_sync::include_generated!();`, which declares `mod generated`
-//! from `$OUT_DIR/windows-sync/`.
+//! and in the crate: `winsync::include_generated!();`, which declares `mod generated`
+//! from `$OUT_DIR/winsync/`.
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +18,9 @@ use crate::error::{Error, Result};
 use crate::generate::{Generated, Options, generate};
 use crate::parse::winmd::Input;
 
-/// The folder under `OUT_DIR` the builder writes to; `windows_sync::include_generated!` reads
+/// The folder under `OUT_DIR` the builder writes to; `winsync::include_generated!` reads
 /// from it.
-pub const OUT_SUBDIR: &str = "windows-sync";
+pub const OUT_SUBDIR: &str = "winsync";
 
 /// Configures a generation for `build.rs`. Setters take and return `&mut Self`.
 #[derive(Debug, Clone, Default)]
@@ -32,7 +32,7 @@ pub struct Builder {
 
 impl Builder {
     /// The default generation: bundled metadata, all of winsync and Sync Center, bundled
-    /// contract data, written to `$OUT_DIR/windows-sync`.
+    /// contract data, written to `$OUT_DIR/winsync`.
     pub fn new() -> Self {
         Self::default()
     }
@@ -71,7 +71,7 @@ impl Builder {
         self
     }
 
-    /// Writes into `dir` instead of `$OUT_DIR/windows-sync`.
+    /// Writes into `dir` instead of `$OUT_DIR/winsync`.
     pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
         self.out_dir = Some(dir.as_ref().to_path_buf());
         self

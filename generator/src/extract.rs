@@ -36,7 +36,7 @@ pub const FOUNDATION_HRESULTS: &[&str] = &[
 ];
 
 /// The COM plumbing an in-process server for a Sync Center handler and its tests use
-/// (`windows_sync::server`, `tests/tests/com_runtime.rs`, `examples/handler-dll`), as
+/// (`winsync::sync_center::server`, `tests/tests/com_runtime.rs`, `examples/handler-dll`), as
 /// `(namespace, name)`. An enum brings all of its values (`COINIT` gives
 /// `COINIT_APARTMENTTHREADED` and `COINIT_MULTITHREADED`, `CLSCTX` gives `CLSCTX_INPROC_SERVER`,
 /// `REGCLS` gives `REGCLS_MULTIPLEUSE`, `REG_SAM_FLAGS` gives `KEY_READ` and `KEY_WRITE`,

@@ -1,4 +1,4 @@
-//! `windows-sync-gen`: reads Windows metadata (`.winmd`) for the Windows Sync Framework
+//! `winsync-gen`: reads Windows metadata (`.winmd`) for the Windows Sync Framework
 //! (`winsync.h`) and Sync Center (`syncmgr.h`) and writes
 //!
 //! - typed bindings, emitted by windows-bindgen, with meaningful S_FALSE returns kept;

@@ -1,14 +1,14 @@
-//! The `windows-sync-gen` command: `generate` (the main job) and `extract-metadata`.
+//! The `winsync-gen` command: `generate` (the main job) and `extract-metadata`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use windows_metadata::reader::{Item, TypeCategory};
-use windows_sync_gen::extract::{self, ExtractStats};
-use windows_sync_gen::model::selection;
-use windows_sync_gen::parse::winmd::Metadata;
-use windows_sync_gen::{Error, Input, Options, bundled, upstream};
+use winsync_gen::extract::{self, ExtractStats};
+use winsync_gen::model::selection;
+use winsync_gen::parse::winmd::Metadata;
+use winsync_gen::{Error, Input, Options, bundled, upstream};
 
 /// Generates Rust bindings, safe skeleton traits and contract code for the Windows Sync
 /// Framework (winsync.h) and Sync Center (syncmgr.h) from Windows metadata.
@@ -70,7 +70,7 @@ struct ExtractArgs {
 }
 
 fn main() -> ExitCode {
-    windows_sync_gen::quiet_panic_hook();
+    winsync_gen::quiet_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) if args.list => list(&args),
@@ -97,7 +97,7 @@ fn options(args: &GenerateArgs) -> Options {
 }
 
 fn generate(args: GenerateArgs) -> Result<(), Error> {
-    let generated = windows_sync_gen::generate(&options(&args))?;
+    let generated = winsync_gen::generate(&options(&args))?;
     let written = generated.write(&args.out)?;
     println!(
         "generated {} items, {} skeleton traits, {} checked enums, {} contract rules, {} supplement HRESULTs in {:.0} ms",

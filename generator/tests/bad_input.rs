@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use windows_sync_gen::{Error, Input, Options, bundled, generate};
+use winsync_gen::{Error, Input, Options, bundled, generate};
 
 fn generate_with(options: Options) -> Error {
     match generate(&options) {

@@ -1,11 +1,11 @@
-//! The `windows-sync-gen` command as a user runs it.
+//! The `winsync-gen` command as a user runs it.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 
 fn run(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_windows-sync-gen"))
+    let output = Command::new(env!("CARGO_BIN_EXE_winsync-gen"))
         .args(args)
         .output()
         .unwrap();

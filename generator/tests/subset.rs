@@ -6,7 +6,7 @@ mod common;
 
 use common::{body, default_generation, repo_root, upstream_winmd};
 use windows_metadata::reader::Index;
-use windows_sync_gen::{Input, Options, extract, generate};
+use winsync_gen::{Input, Options, extract, generate};
 
 #[test]
 fn bindings_from_the_subset_equal_bindings_from_the_full_file() {

@@ -10,37 +10,37 @@ pub fn expand(input: &Input) -> TokenStream {
     let krate = input
         .krate
         .as_ref()
-        .map_or_else(|| quote!(::windows_sync), |path| quote!(#path));
+        .map_or_else(|| quote!(::winsync), |path| quote!(#path));
     // The trait impl carries the struct's span, so an unsatisfied bound
     // (`KnowledgeSyncProvider`, `Send`, ...) is reported on the struct.
     let span = ident.span();
     match input.kind {
         Kind::Provider => {
-            let derived = quote_spanned!(span=> #krate::provider::DerivedProvider);
+            let derived = quote_spanned!(span=> #krate::DerivedProvider);
             quote! {
                 impl #derived for #ident {}
                 impl ::core::convert::From<#ident> for #krate::bindings::IKnowledgeSyncProvider {
                     fn from(provider: #ident) -> Self {
-                        #krate::provider::DerivedProvider::into_provider(provider)
+                        #krate::DerivedProvider::into_provider(provider)
                     }
                 }
                 impl ::core::convert::From<#ident> for #krate::bindings::ISyncProvider {
                     fn from(provider: #ident) -> Self {
-                        #krate::provider::DerivedProvider::into_object(provider).to_interface()
+                        #krate::DerivedProvider::into_object(provider).to_interface()
                     }
                 }
             }
         }
         Kind::Handler => {
             let derived = if input.item_container {
-                quote_spanned!(span=> #krate::handler::DerivedContainerHandler)
+                quote_spanned!(span=> #krate::DerivedContainerHandler)
             } else {
-                quote_spanned!(span=> #krate::handler::DerivedHandler)
+                quote_spanned!(span=> #krate::DerivedHandler)
             };
             let trait_path = if input.item_container {
-                quote!(#krate::handler::DerivedContainerHandler)
+                quote!(#krate::DerivedContainerHandler)
             } else {
-                quote!(#krate::handler::DerivedHandler)
+                quote!(#krate::DerivedHandler)
             };
             quote! {
                 impl #derived for #ident {}
@@ -52,17 +52,17 @@ pub fn expand(input: &Input) -> TokenStream {
             }
         }
         Kind::Callback => {
-            let derived = quote_spanned!(span=> #krate::callback::DerivedCallback);
+            let derived = quote_spanned!(span=> #krate::DerivedCallback);
             quote! {
                 impl #derived for #ident {}
                 impl ::core::convert::From<#ident> for #krate::bindings::ISyncCallback {
                     fn from(callback: #ident) -> Self {
-                        #krate::callback::DerivedCallback::into_callback(callback)
+                        #krate::DerivedCallback::into_callback(callback)
                     }
                 }
                 impl ::core::convert::From<#ident> for #krate::bindings::ISyncCallback2 {
                     fn from(callback: #ident) -> Self {
-                        #krate::callback::DerivedCallback::into_object(callback).to_interface()
+                        #krate::DerivedCallback::into_object(callback).to_interface()
                     }
                 }
             }

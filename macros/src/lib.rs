@@ -1,10 +1,10 @@
-//! The derives of `windows-sync`, re-exported there: use them as
-//! `windows_sync::SyncProvider`, `windows_sync::SyncCallback` and
-//! `windows_sync::SyncMgrHandler`.
+//! The derives of `winsync`, re-exported there: use them as
+//! `winsync::SyncProvider`, `winsync::SyncCallback` and
+//! `winsync::SyncMgrHandler`.
 //!
 //! Each derive is a pipeline: `ast` reads the input into a typed model, `validate` checks
 //! it and reports every problem with its span, `expand` writes the code. The generated code
-//! refers to the runtime and to the generated items by absolute path (`::windows_sync::...`,
+//! refers to the runtime and to the generated items by absolute path (`::winsync::...`,
 //! or the path given with `#[sync_provider(crate = path)]`); this crate never reads metadata.
 
 mod ast;
@@ -13,15 +13,15 @@ mod validate;
 
 use proc_macro::TokenStream;
 
-/// Makes a struct that implements `windows_sync::skeletons::KnowledgeSyncProvider` (and so
+/// Makes a struct that implements `winsync::skeletons::KnowledgeSyncProvider` (and so
 /// `SyncProvider`) available as a COM object exposing `IKnowledgeSyncProvider` and
 /// `ISyncProvider`, with the session contract checked before its code runs (see
-/// `windows_sync::provider`).
+/// `winsync::framework::provider`).
 ///
 /// Generates `impl DerivedProvider` (`into_provider()`, `into_object()`) and
 /// `From<YourType>` for `IKnowledgeSyncProvider` and `ISyncProvider`.
 ///
-/// Attribute: `#[sync_provider(crate = path)]` when the runtime crate is not `::windows_sync`.
+/// Attribute: `#[sync_provider(crate = path)]` when the runtime crate is not `::winsync`.
 /// Errors (spanned): not a struct; a generic struct; an unknown attribute; the struct does not
 /// implement `KnowledgeSyncProvider + Send + Sync + 'static`.
 #[proc_macro_derive(SyncProvider, attributes(sync_provider))]
@@ -29,33 +29,33 @@ pub fn derive_sync_provider(input: TokenStream) -> TokenStream {
     derive(input, ast::Kind::Provider)
 }
 
-/// Makes a struct that implements `windows_sync::skeletons::SyncCallback2` (and so
+/// Makes a struct that implements `winsync::skeletons::SyncCallback2` (and so
 /// `SyncCallback`; both traits' methods default to doing nothing) available as a COM object
 /// exposing `ISyncCallback` and `ISyncCallback2`: invalid enum values coming in are
-/// `E_INVALIDARG`, panics are `E_UNEXPECTED` (see `windows_sync::callback`).
+/// `E_INVALIDARG`, panics are `E_UNEXPECTED` (see `winsync::framework::callback`).
 ///
 /// Generates `impl DerivedCallback` (`into_callback()`, `into_object()`) and `From<YourType>`
 /// for `ISyncCallback` and `ISyncCallback2`.
 ///
-/// Attribute: `#[sync_callback(crate = path)]` when the runtime crate is not `::windows_sync`.
+/// Attribute: `#[sync_callback(crate = path)]` when the runtime crate is not `::winsync`.
 /// Errors (spanned): as for `SyncProvider`, with `SyncCallback2`.
 #[proc_macro_derive(SyncCallback, attributes(sync_callback))]
 pub fn derive_sync_callback(input: TokenStream) -> TokenStream {
     derive(input, ast::Kind::Callback)
 }
 
-/// Makes a struct that implements `windows_sync::skeletons::SyncMgrHandler` available as the
+/// Makes a struct that implements `winsync::skeletons::SyncMgrHandler` available as the
 /// COM object Sync Center loads, `ISyncMgrHandler` (and `ISyncMgrSyncItemContainer` with
 /// `#[sync_mgr_handler(item_container)]`, when the struct also implements
 /// `SyncMgrSyncItemContainer`): string getters hand out `CoTaskMemAlloc` strings, null
 /// out-pointers are `E_POINTER`, incoming item ids are read with the `MAX_SYNCMGR_ID` bound,
 /// panics are `E_UNEXPECTED`, and items left without a final status when `synchronize`
-/// returns are reported FAILED (see `windows_sync::handler`).
+/// returns are reported FAILED (see `winsync::sync_center::handler`).
 ///
 /// Generates `impl DerivedHandler` (or `DerivedContainerHandler`: `into_handler()`,
 /// `into_object()`) and `From<YourType>` for `ISyncMgrHandler` (what
-/// `windows_sync::sync_center_dll!` serves). A container handler's items are usually a
-/// `windows_sync::items::SyncItems` list.
+/// `winsync::sync_center_dll!` serves). A container handler's items are usually a
+/// `winsync::sync_center::items::SyncItems` list.
 ///
 /// Attributes: `#[sync_mgr_handler(item_container)]`, `#[sync_mgr_handler(crate = path)]`.
 /// Errors (spanned): as for `SyncProvider`, with `SyncMgrHandler`.

@@ -1,6 +1,6 @@
 //! Per-call cost of `ISyncMgrSyncCallback::ReportProgress` through the checked
-//! `windows_sync::syncmgr_session::SyncSession` against raw vtable calls, both on the same
-//! kind of Sync Center: `windows_sync::sync_center::SyncCenterDouble`.
+//! `winsync::sync_center::session::SyncSession` against raw vtable calls, both on the same
+//! kind of Sync Center: `winsync::sync_center::double::SyncCenterDouble`.
 //!
 //! - checked: `session.report_progress("item", "Copying item", Updating, 1, 4)`: the item id
 //!   and the text are passed as `&str`, checked and converted to NUL-terminated UTF-16 on every
@@ -22,7 +22,7 @@
 //! Group `parts` measures the pieces the checked side adds, rebuilt here from the same
 //! operations (`SyncSession`'s own functions are private).
 //!
-//! Run with `cargo bench -p windows-sync --bench report_progress`; results in `BENCHMARKS.md`.
+//! Run with `cargo bench -p winsync --bench report_progress`; results in `BENCHMARKS.md`.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -30,13 +30,13 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use windows_core::{ComObject, HRESULT, Interface, PCWSTR};
-use windows_sync::bindings::{
+use winsync::bindings::{
     ISyncMgrSyncCallback, MAX_SYNCMGR_ID, MAX_SYNCMGR_PROGRESSTEXT, SYNCMGR_CANCEL_REQUEST,
     SYNCMGR_CR_NONE, SYNCMGR_PS_UPDATING,
 };
-use windows_sync::skeletons::{SyncmgrCancelRequest, SyncmgrProgressStatus};
-use windows_sync::sync_center::SyncCenterDouble;
-use windows_sync::syncmgr_session::SyncSession;
+use winsync::skeletons::{SyncmgrCancelRequest, SyncmgrProgressStatus};
+use winsync::sync_center::double::SyncCenterDouble;
+use winsync::sync_center::session::SyncSession;
 
 /// The item every report is about.
 const ITEM: &str = "photo.raw";

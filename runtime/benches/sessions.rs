@@ -5,13 +5,13 @@
 //! - `BeginSession+EndSession`: one begin/end pair on the same session state object. The user
 //!   work is one `AtomicU64` increment in each method. The checked side adds the ABI adapters
 //!   (role and null checks, panic containment) and the session checks of
-//!   `windows_sync::provider` (mutex, COM identity of the session state, reference held for
+//!   `winsync::framework::provider` (mutex, COM identity of the session state, reference held for
 //!   the session). The raw side only holds a reference to the session state from Begin to
 //!   End, as any correct provider must.
 //! - `OnProgress`: one call. The user work is adding the completed work to an `AtomicU64`.
 //!   The checked side adds the enum checks and panic containment of the adapter.
 //!
-//! Run with `cargo bench -p windows-sync --bench sessions`; results in `BENCHMARKS.md`.
+//! Run with `cargo bench -p winsync --bench sessions`; results in `BENCHMARKS.md`.
 
 use std::hint::black_box;
 use std::ptr::null_mut;
@@ -20,22 +20,22 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use windows_core::{IUnknown, Interface, OutRef, Ref, Result, implement};
-use windows_sync::bindings::{
+use winsync::bindings::{
     CONFLICT_RESOLUTION_POLICY, E_NOTIMPL, IChangeConflict, ID_PARAMETERS, IKnowledgeSyncProvider,
     IKnowledgeSyncProvider_Impl, IRecoverableError, ISyncCallback, ISyncCallback_Impl, ISyncChange,
     ISyncChangeBatch, ISyncFullEnumerationChangeBatch, ISyncKnowledge, ISyncProvider,
     ISyncProvider_Impl, ISyncSessionState, SPR_SOURCE, SPS_CHANGE_APPLICATION,
     SYNC_FULL_ENUMERATION_ACTION, SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE, SYNC_SESSION_STATISTICS,
 };
-use windows_sync::session_state::SessionState;
-use windows_sync::skeletons::{
+use winsync::framework::session_state::SessionState;
+use winsync::skeletons::{
     ConflictResolutionPolicy, KnowledgeSyncProvider, SyncCallback, SyncCallback2,
     SyncProgressStage, SyncProvider, SyncProviderRole,
 };
 
 /// The provider made with the derive: counts begun and ended sessions; everything else is
 /// `E_NOTIMPL`.
-#[derive(windows_sync::SyncProvider, Default)]
+#[derive(winsync::SyncProvider, Default)]
 struct CheckedProvider {
     /// Sessions begun plus sessions ended.
     work: AtomicU64,
@@ -219,7 +219,7 @@ impl IKnowledgeSyncProvider_Impl for RawProvider_Impl {
 }
 
 /// The callback made with the derive: adds the completed work of every `OnProgress`.
-#[derive(windows_sync::SyncCallback, Default)]
+#[derive(winsync::SyncCallback, Default)]
 struct CheckedCallback {
     /// The sum of `completed_work`.
     work: AtomicU64,

@@ -17,7 +17,7 @@ pub enum Enforcement {
     SyncmgrSession,
     /// The checking Sync Center test double.
     SyncCenterDouble,
-    /// The `SyncItems` list of a container handler's items ([`crate::items`]).
+    /// The `SyncItems` list of a container handler's items ([`crate::sync_center::items`]).
     SyncItems,
     /// Stated in the skeleton docs only.
     Documented,

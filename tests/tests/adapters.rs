@@ -7,8 +7,8 @@
 use std::cell::RefCell;
 
 use windows_core::{GUID, HRESULT, IUnknown, Interface, OutRef, PCWSTR, Ref, Result, implement};
-use windows_sync::bindings::*;
-use windows_sync::skeletons::*;
+use winsync::bindings::*;
+use winsync::skeletons::*;
 
 /// Wide, NUL-terminated copy of `text`.
 fn wide(text: &str) -> Vec<u16> {
@@ -682,14 +682,14 @@ fn checked_enums_convert_both_ways() {
 
 #[test]
 fn supplement_hresults_and_rules_are_data() {
-    use windows_sync::hresults::*;
+    use winsync::hresults::*;
     assert_eq!(SYNC_E_INVALID_OPERATION.0 as u32, 0x8004_1001);
     assert_eq!(SYNC_E_INVALIDOPERATION, SYNC_E_INVALID_OPERATION);
     assert_eq!(
         hresult_name(SYNC_E_INVALID_OPERATION),
         Some("SYNC_E_INVALID_OPERATION")
     );
-    let rule = windows_sync::contract::rule("provider.end-session.without-begin").unwrap();
+    let rule = winsync::contract::rule("provider.end-session.without-begin").unwrap();
     assert_eq!(rule.source, "NF:winsync.IKnowledgeSyncProvider.EndSession");
     assert_eq!(rule.returns, Some("SYNC_E_INVALID_OPERATION"));
 }

@@ -1,4 +1,4 @@
-//! `windows_sync::callback::CallbackObject`: a `SyncCallback2` implementation called through
+//! `winsync::framework::callback::CallbackObject`: a `SyncCallback2` implementation called through
 //! the real `ISyncCallback` / `ISyncCallback2` vtables.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -6,9 +6,9 @@
 use std::sync::Mutex;
 
 use windows_core::{ComObject, Interface, Result};
-use windows_sync::bindings::*;
-use windows_sync::callback::{CallbackObject, DerivedCallback};
-use windows_sync::skeletons::*;
+use winsync::bindings::*;
+use winsync::framework::callback::{CallbackObject, DerivedCallback};
+use winsync::skeletons::*;
 
 /// Implements only OnProgress, OnChangeApplied and OnChangeFailed; everything else keeps the
 /// skeleton's default.

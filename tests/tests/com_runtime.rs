@@ -1,6 +1,6 @@
 //! The bindings and the server scaffolding on the real COM runtime (Windows; on Linux under
 //! Wine through `scripts/test-windows.sh`): apartments, a derived handler served through
-//! `windows_sync::server::ClassFactory` registered with `CoRegisterClassObject` and obtained
+//! `winsync::sync_center::server::ClassFactory` registered with `CoRegisterClassObject` and obtained
 //! with `CoCreateInstance`, the COM task allocator, and BSTRs.
 #![cfg(windows)]
 // Test helpers fail loudly by design.
@@ -9,15 +9,15 @@
 use std::mem::ManuallyDrop;
 
 use windows_core::{GUID, IUnknown, Interface, PCWSTR, PWSTR, Result};
-use windows_sync::abi::take_co_task_wide;
-use windows_sync::bindings::{
+use winsync::bindings::{
     CLSCTX_INPROC_SERVER, COINIT, COINIT_APARTMENTTHREADED, COINIT_MULTITHREADED, CoCreateInstance,
     CoInitializeEx, CoRegisterClassObject, CoRevokeClassObject, CoTaskMemAlloc, CoTaskMemFree,
     CoUninitialize, E_NOTIMPL, HWND, ISyncMgrHandler, ISyncMgrSessionCreator, REGCLS_MULTIPLEUSE,
     S_FALSE, S_OK, SysAllocString, SysFreeString, SysStringLen,
 };
-use windows_sync::server::{self, ClassFactory, Scope};
-use windows_sync::skeletons::SyncMgrHandler;
+use winsync::com::abi::take_co_task_wide;
+use winsync::skeletons::SyncMgrHandler;
+use winsync::sync_center::server::{self, ClassFactory, Scope};
 
 /// A CLSID only this test registers (in this process, with `CoRegisterClassObject`).
 const CLSID_TEST_HANDLER: GUID = GUID::from_u128(0x3c0b7e51_2a94_4d1f_b6e8_97a4c2d15f30);
@@ -51,7 +51,7 @@ fn both_apartment_models_initialize_and_uninitialize() {
     }
 }
 
-#[derive(windows_sync::SyncMgrHandler)]
+#[derive(winsync::SyncMgrHandler)]
 struct TestHandler;
 
 impl SyncMgrHandler for TestHandler {
@@ -125,7 +125,7 @@ fn co_task_memory_crosses_the_boundary_both_ways() {
         assert_eq!(read, "allocated by CoTaskMemAlloc");
 
         // Allocated by the runtime, freed by COM.
-        let handed_out = windows_sync::abi::co_task_wide("handed out").unwrap();
+        let handed_out = winsync::com::abi::co_task_wide("handed out").unwrap();
         let units = unsafe { std::slice::from_raw_parts(handed_out.0, 11) };
         assert_eq!(String::from_utf16(&units[..10]).unwrap(), "handed out");
         assert_eq!(units[10], 0);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 #[test]
 fn committed_output_matches_the_generator() {
-    let generated = windows_sync_gen::generate(&windows_sync_gen::Options::default())
+    let generated = winsync_gen::generate(&winsync_gen::Options::default())
         .expect("the default generation succeeds");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtime/src/generated");
     let mut stale = Vec::new();

@@ -7,17 +7,17 @@
 use std::sync::Mutex;
 
 use windows_core::{ComObject, IUnknown, OutRef, Ref, Result, implement};
-use windows_sync::bindings::*;
-use windows_sync::callback::DerivedCallback;
-use windows_sync::conformance::check_provider;
-use windows_sync::conformance::stand_ins::{LastChangeBatch, NullKnowledge, NullRetriever};
-use windows_sync::driver::{SyncOptions, synchronize, synchronize_in};
-use windows_sync::provider::DerivedProvider;
-use windows_sync::session_state::SessionState;
-use windows_sync::skeletons::*;
+use winsync::bindings::*;
+use winsync::framework::callback::DerivedCallback;
+use winsync::framework::conformance::check_provider;
+use winsync::framework::conformance::stand_ins::{LastChangeBatch, NullKnowledge, NullRetriever};
+use winsync::framework::driver::{SyncOptions, synchronize, synchronize_in};
+use winsync::framework::provider::DerivedProvider;
+use winsync::framework::session_state::SessionState;
+use winsync::skeletons::*;
 
 /// A provider that does its part of a session and records it.
-#[derive(windows_sync::SyncProvider, Default)]
+#[derive(winsync::SyncProvider, Default)]
 struct Replica {
     calls: Mutex<Vec<String>>,
     fail_processing: bool,
@@ -212,7 +212,7 @@ fn a_careless_provider_is_caught_rule_by_rule() {
 }
 
 /// Records the progress a session reports.
-#[derive(windows_sync::SyncCallback, Default)]
+#[derive(winsync::SyncCallback, Default)]
 struct Progress {
     events: Mutex<Vec<String>>,
 }
@@ -326,7 +326,7 @@ fn the_driver_stops_a_session_the_host_canceled() {
         &SyncOptions::default(),
     )
     .unwrap_err();
-    assert_eq!(error.code(), windows_sync::driver::E_CANCELLED);
+    assert_eq!(error.code(), winsync::framework::driver::E_CANCELLED);
     assert_eq!(
         *source.provider().calls.lock().unwrap(),
         ["begin Source", "end"]

@@ -2,11 +2,11 @@
 //!
 //! Every folder under `tests/golden/` is a case: its `case.toml` gives the filters and,
 //! optionally, a `contracts.toml` and a `supplement.toml` of the folder; `expected/` holds
-//! exactly the files `windows_sync_gen::generate` returns for it. The test compares them byte
+//! exactly the files `winsync_gen::generate` returns for it. The test compares them byte
 //! for byte. With `BLESS=1` it rewrites `expected/` instead:
 //!
 //! ```text
-//! BLESS=1 cargo test -p windows-sync-tests --test golden
+//! BLESS=1 cargo test -p winsync-tests --test golden
 //! ```
 //!
 //! `src/golden.rs` compiles every case's expected output; a new case needs a line there too.
@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use windows_sync_gen::{Generated, Options, generate};
+use winsync_gen::{Generated, Options, generate};
 
 /// A case folder's `case.toml`.
 #[derive(Debug, Default)]

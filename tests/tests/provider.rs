@@ -7,11 +7,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use windows_core::{HRESULT, IUnknown, Interface, Result, implement};
-use windows_sync::bindings::*;
-use windows_sync::conformance::refcount;
-use windows_sync::hresults::SYNC_E_INVALID_OPERATION;
-use windows_sync::provider::DerivedProvider;
-use windows_sync::skeletons::*;
+use winsync::bindings::*;
+use winsync::framework::conformance::refcount;
+use winsync::framework::provider::DerivedProvider;
+use winsync::hresults::SYNC_E_INVALID_OPERATION;
+use winsync::skeletons::*;
 
 /// What the provider's own code saw, and how it should behave.
 #[derive(Default)]
@@ -21,7 +21,7 @@ struct Log {
     panic_in: Option<&'static str>,
 }
 
-#[derive(windows_sync::SyncProvider, Default)]
+#[derive(winsync::SyncProvider, Default)]
 struct TestProvider {
     log: Log,
 }

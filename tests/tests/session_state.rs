@@ -1,4 +1,4 @@
-//! The checked session state host object (`windows_sync::session_state::SessionState`), called
+//! The checked session state host object (`winsync::framework::session_state::SessionState`), called
 //! through its real `ISyncSessionState` / `ISyncSessionState2` vtables, with a recording
 //! callback behind it.
 // Test helpers fail loudly by design.
@@ -7,11 +7,11 @@
 use std::sync::Mutex;
 
 use windows_core::{BOOL, ComObject, HRESULT, IUnknown, Interface, Result};
-use windows_sync::bindings::*;
-use windows_sync::callback::CallbackObject;
-use windows_sync::hresults::SYNC_E_INVALID_OPERATION;
-use windows_sync::session_state::{HRESULT_MORE_DATA, SessionState};
-use windows_sync::skeletons::*;
+use winsync::bindings::*;
+use winsync::framework::callback::CallbackObject;
+use winsync::framework::session_state::{HRESULT_MORE_DATA, SessionState};
+use winsync::hresults::SYNC_E_INVALID_OPERATION;
+use winsync::skeletons::*;
 
 /// Records every OnProgress it receives; fails when `completed_work` is 13.
 #[derive(Default)]
@@ -129,7 +129,7 @@ fn set_provider_with_error_needs_a_session() {
     let vtable = state2.vtable();
     let hr = unsafe { (vtable.SetProviderWithError)(state2.as_raw(), BOOL::from(false)) };
     assert_eq!(hr, SYNC_E_INVALID_OPERATION);
-    let rule = windows_sync::contracts::SESSION_STATE_SET_PROVIDER_WITH_ERROR_NO_SESSION;
+    let rule = winsync::contracts::SESSION_STATE_SET_PROVIDER_WITH_ERROR_NO_SESSION;
     assert_eq!(rule.returns, Some("SYNC_E_INVALID_OPERATION"));
 
     host.begin_session();

@@ -1,4 +1,4 @@
-//! The checking Sync Center double (`windows_sync::sync_center`), called through real COM
+//! The checking Sync Center double (`winsync::sync_center::double`), called through real COM
 //! vtables as a handler would: unknown items, statuses after a completion status, scripted
 //! cancellation, CanContinue, ProposeItem/CommitItem, CreateSession and the transcript.
 // Test helpers fail loudly by design.
@@ -7,9 +7,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use windows_core::{BOOL, ComObject, GUID, HRESULT, Interface, PCWSTR, PWSTR, Result, implement};
-use windows_sync::bindings::*;
-use windows_sync::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
-use windows_sync::sync_center::{Call, SyncCenterDouble};
+use winsync::bindings::*;
+use winsync::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
+use winsync::sync_center::double::{Call, SyncCenterDouble};
 
 /// Wide, NUL-terminated copy of `text`.
 fn wide(text: &str) -> Vec<u16> {
@@ -85,7 +85,7 @@ fn test_item(id: &str) -> (ISyncMgrSyncItem, ComObject<TestItem>) {
 impl ISyncMgrSyncItem_Impl for TestItem_Impl {
     fn GetItemID(&self) -> Result<PWSTR> {
         self.get_item_id_calls.fetch_add(1, Ordering::SeqCst);
-        windows_sync::abi::co_task_wide(&self.id)
+        winsync::com::abi::co_task_wide(&self.id)
     }
     fn GetName(&self) -> Result<PWSTR> {
         Err(E_NOTIMPL.into())

@@ -1,4 +1,4 @@
-//! `windows_sync::items` through the real COM vtables: a derived item-container handler whose
+//! `winsync::sync_center::items` through the real COM vtables: a derived item-container handler whose
 //! items are a `SyncItems` list, reached as Sync Center reaches it (QueryInterface from
 //! `ISyncMgrHandler`), the item objects, the `IEnumSyncMgrSyncItems` enumerator, item info,
 //! the id checks of `SyncItems::new` and the module's count of live objects.
@@ -9,18 +9,18 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use windows_core::{Error, GUID, HRESULT, IUnknown, Interface, PCWSTR, Result};
-use windows_sync::abi::{MAX_ID_CHARS, take_co_task_wide};
-use windows_sync::bindings::{
+use winsync::bindings::{
     E_FAIL, E_INVALIDARG, E_NOTIMPL, E_POINTER, FILETIME, HWND, IEnumSyncMgrSyncItems,
     ISyncMgrHandler, ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemContainer,
     ISyncMgrSyncItemInfo, S_FALSE, S_OK, SYNCMGR_ICM_CAN_DELETE, SYNCMGR_ITEM_CAPABILITIES,
     SYNCMGR_ITEM_POLICIES,
 };
-use windows_sync::items::{SyncItems, sync_item_info};
-use windows_sync::server::object_count;
-use windows_sync::skeletons::{
+use winsync::com::abi::{MAX_ID_CHARS, take_co_task_wide};
+use winsync::skeletons::{
     SyncMgrHandler, SyncMgrSyncItem, SyncMgrSyncItemContainer, SyncMgrSyncItemInfo,
 };
+use winsync::sync_center::items::{SyncItems, sync_item_info};
+use winsync::sync_center::server::object_count;
 
 /// Every test here creates counted objects, and one reads the count: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -103,7 +103,7 @@ impl SyncMgrSyncItemInfo for Info {
     }
 }
 
-#[derive(windows_sync::SyncMgrHandler)]
+#[derive(winsync::SyncMgrHandler)]
 #[sync_mgr_handler(item_container)]
 struct Handler {
     items: SyncItems<Item>,

@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use windows_core::{ComObject, Interface};
-use windows_sync::bindings::*;
-use windows_sync::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
-use windows_sync::sync_center::{Call, SyncCenterDouble};
-use windows_sync::syncmgr_session::{
+use winsync::bindings::*;
+use winsync::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
+use winsync::sync_center::double::{Call, SyncCenterDouble};
+use winsync::sync_center::session::{
     Continue, MAX_ITEM_ID_CHARS, MAX_PROGRESS_TEXT_CHARS, SyncSession,
 };
 

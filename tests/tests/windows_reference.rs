@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 #[cfg(not(windows))]
 use windows_core::{GUID, Interface};
-use windows_sync::bindings::*;
+use winsync::bindings::*;
 
 /// The `windows` crate's source folder (host-only: it asks `cargo metadata`), downloaded by cargo (a never-compiled dev-dependency).
 #[cfg(not(windows))]

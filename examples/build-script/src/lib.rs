@@ -1,6 +1,6 @@
 //! Example: a crate that generates its own selection of bindings, skeletons and contract data
-//! from `build.rs` with `windows_sync_gen::Builder` (the handler side of Sync Center), declares
-//! it with [`windows_sync::include_generated!`], and implements a small Sync Center handler on
+//! from `build.rs` with `winsync_gen::Builder` (the handler side of Sync Center), declares
+//! it with [`winsync::include_generated!`], and implements a small Sync Center handler on
 //! the generated skeleton.
 //!
 //! - [`ExampleHandler`] implements the safe [`SyncMgrHandler`] trait;
@@ -8,7 +8,7 @@
 //!   the generated adapters in [`generated::skeletons::sync_mgr_handler_abi`], which check the
 //!   arguments, contain panics and write the results.
 
-windows_sync::include_generated!(skeletons);
+winsync::include_generated!(skeletons);
 
 use windows_core::{Error, PCWSTR, Result};
 
@@ -32,7 +32,7 @@ pub struct ExampleHandler {
 
 impl ExampleHandler {
     /// The handler id the example registers its sessions under.
-    pub const ID: &'static str = "windows-sync.example.build-script";
+    pub const ID: &'static str = "winsync.example.build-script";
 
     /// A handler shown in Sync Center as `name`.
     pub fn new(name: impl Into<String>) -> Self {

@@ -6,17 +6,17 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use windows_core::{ComObject, GUID, HRESULT, IUnknown, OutRef, PCWSTR, Ref, Result, implement};
-use windows_sync_example_build_script::generated::bindings::{
+use winsync_example_build_script::generated::bindings::{
     E_NOTIMPL, HWND, IEnumString, IEnumUnknown, ISyncMgrHandler, ISyncMgrSessionCreator,
     ISyncMgrSessionCreator_Impl, ISyncMgrSyncCallback, ISyncMgrSyncCallback_Impl, ISyncMgrSyncItem,
     SYNCMGR_CANCEL_REQUEST, SYNCMGR_EVENT_FLAGS, SYNCMGR_EVENT_LEVEL, SYNCMGR_HCM_NONE,
     SYNCMGR_HPM_DISABLE_SCHEDULE, SYNCMGR_PROGRESS_STATUS,
 };
-use windows_sync_example_build_script::generated::skeletons::{
+use winsync_example_build_script::generated::skeletons::{
     SyncMgrSessionCreator, SyncMgrSyncCallback, SyncmgrCancelRequest, SyncmgrEventLevel,
     SyncmgrProgressStatus, sync_mgr_session_creator_abi, sync_mgr_sync_callback_abi,
 };
-use windows_sync_example_build_script::{ExampleHandler, ExampleHandlerObject};
+use winsync_example_build_script::{ExampleHandler, ExampleHandlerObject};
 
 /// What the recording Sync Center saw, one line per call.
 type Transcript = Rc<RefCell<Vec<String>>>;
@@ -259,7 +259,7 @@ fn synchronize(handler: &ISyncMgrHandler, items: &[&str], recorder: &Recorder) -
 fn get_name_through_the_vtable() {
     let handler = handler();
     let name = unsafe { handler.GetName() }.expect("GetName succeeds");
-    let name = unsafe { windows_sync::abi::take_co_task_wide(name) }.expect("a valid string");
+    let name = unsafe { winsync::com::abi::take_co_task_wide(name) }.expect("a valid string");
     assert_eq!(name, "Example files");
     assert_eq!(unsafe { handler.GetCapabilities() }, Ok(SYNCMGR_HCM_NONE));
     assert_eq!(
@@ -279,7 +279,7 @@ fn synchronize_reports_updating_then_succeeded_for_each_item() {
     assert_eq!(
         *recorder.transcript.borrow(),
         [
-            "create-session windows-sync.example.build-script docs,photos",
+            "create-session winsync.example.build-script docs,photos",
             "progress docs Updating 0/1 Synchronizing",
             "progress docs Succeeded 1/1 Synchronized",
             "progress photos Updating 0/1 Synchronizing",
@@ -300,7 +300,7 @@ fn synchronize_acknowledges_a_cancel_request() {
     assert_eq!(
         *recorder.transcript.borrow(),
         [
-            "create-session windows-sync.example.build-script docs,photos",
+            "create-session winsync.example.build-script docs,photos",
             "progress docs Updating 0/1 Synchronizing",
             "progress docs Canceled 1/1 Canceled",
             "progress photos Canceled 1/1 Canceled",
@@ -320,5 +320,5 @@ fn synchronize_without_a_session_creator_is_e_pointer() {
             None::<&IUnknown>,
         )
     };
-    assert_eq!(hr, windows_sync::bindings::E_POINTER);
+    assert_eq!(hr, winsync::bindings::E_POINTER);
 }

@@ -1,5 +1,5 @@
 //! A Sync Center handler that copies the files of a source folder to a destination folder,
-//! one Sync Center item per file, made with `#[derive(windows_sync::SyncMgrHandler)]`.
+//! one Sync Center item per file, made with `#[derive(winsync::SyncMgrHandler)]`.
 //!
 //! - [`FolderSync`] is the handler. [`FolderSync::items`] lists the files of the source
 //!   folder as item ids (the file names); names Sync Center cannot carry are skipped and
@@ -12,7 +12,7 @@
 //!   `SYNCMGR_CR_CANCEL_ITEM` ends the item CANCELED (the destination file is left as it
 //!   was), `SYNCMGR_CR_CANCEL_ALL` ends it and every remaining item CANCELED.
 //! - [`FolderSyncInfo`] is what `get_handler_info` returns (through
-//!   [`windows_sync::handler::handler_info`]).
+//!   [`winsync::sync_center::handler::handler_info`]).
 
 use std::ffi::OsString;
 use std::fs::{self, File};
@@ -23,22 +23,22 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use windows_core::{Error, GUID, HRESULT, IUnknown, Result};
-use windows_sync::bindings::{
+use winsync::bindings::{
     E_FAIL, E_NOTIMPL, FILETIME, HWND, ISyncMgrHandlerInfo, ISyncMgrSessionCreator,
     MAX_SYNCMGR_NAME, S_FALSE, S_OK, SYNCMGR_EF_NONE, SYNCMGR_HANDLER_CAPABILITIES,
     SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE,
 };
-use windows_sync::handler::handler_info;
-use windows_sync::skeletons::{
+use winsync::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncmgrCancelRequest, SyncmgrEventLevel,
     SyncmgrHandlerType, SyncmgrProgressStatus,
 };
-use windows_sync::syncmgr_session::{
+use winsync::sync_center::handler::handler_info;
+use winsync::sync_center::session::{
     Continue, MAX_ITEM_ID_CHARS, MAX_PROGRESS_TEXT_CHARS, SyncSession,
 };
 
 /// The handler id the sessions are created under (`ISyncMgrSessionCreator::CreateSession`).
-pub const HANDLER_ID: &str = "windows-sync.example.folder-sync";
+pub const HANDLER_ID: &str = "winsync.example.folder-sync";
 
 /// Bytes copied between two progress reports: one step of an item.
 pub const CHUNK_BYTES: usize = 64 * 1024;
@@ -81,7 +81,7 @@ pub enum SkipReason {
 }
 
 /// The handler: copies the files of `source` to `destination` (see the crate docs).
-#[derive(windows_sync::SyncMgrHandler)]
+#[derive(winsync::SyncMgrHandler)]
 pub struct FolderSync {
     source: PathBuf,
     destination: PathBuf,

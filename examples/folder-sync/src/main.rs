@@ -1,6 +1,6 @@
 //! Makes a source and a destination folder under the system's temporary folder with a few
 //! files, then runs the folder-sync handler's `Synchronize` through its `ISyncMgrHandler`
-//! vtable against `windows_sync::sync_center::SyncCenterDouble` (a stand-in for Sync Center,
+//! vtable against `winsync::sync_center::double::SyncCenterDouble` (a stand-in for Sync Center,
 //! which only exists on Windows), and prints what Sync Center was told and the destination.
 
 use std::fs;
@@ -8,15 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use windows_core::{HRESULT, Interface, PCWSTR, PWSTR};
-use windows_sync::abi::take_co_task_wide;
-use windows_sync::bindings::{HWND, ISyncMgrHandler, ISyncMgrSessionCreator};
-use windows_sync::handler::DerivedHandler;
-use windows_sync::sync_center::{Call, SyncCenterDouble};
-use windows_sync_example_folder_sync::{CHUNK_BYTES, FolderSync};
+use winsync::bindings::{HWND, ISyncMgrHandler, ISyncMgrSessionCreator};
+use winsync::com::abi::take_co_task_wide;
+use winsync::sync_center::double::{Call, SyncCenterDouble};
+use winsync::sync_center::handler::DerivedHandler;
+use winsync_example_folder_sync::{CHUNK_BYTES, FolderSync};
 
 fn main() -> ExitCode {
-    let root =
-        std::env::temp_dir().join(format!("windows-sync-folder-sync-{}", std::process::id()));
+    let root = std::env::temp_dir().join(format!("winsync-folder-sync-{}", std::process::id()));
     let result = run(&root);
     // Best effort: the folders are only a demonstration.
     let _ = fs::remove_dir_all(&root);

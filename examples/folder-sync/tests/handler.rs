@@ -1,5 +1,5 @@
 //! The folder-sync handler through its real `ISyncMgrHandler` vtable, against the checking
-//! Sync Center double (`windows_sync::sync_center::SyncCenterDouble`) as session creator:
+//! Sync Center double (`winsync::sync_center::double::SyncCenterDouble`) as session creator:
 //! copies, failures, cancellation, unknown items, the handler's other methods; and, with
 //! deliberately buggy handlers defined here, what the derive's glue and `SyncSession` do about
 //! items left open, panics, reports after a final status and CommitItem without ProposeItem.
@@ -12,17 +12,17 @@ use std::sync::Mutex;
 
 use tempfile::TempDir;
 use windows_core::{ComObject, GUID, HRESULT, IUnknown, Interface, PCWSTR, PWSTR, Result};
-use windows_sync::abi::take_co_task_wide;
-use windows_sync::bindings::{
+use winsync::bindings::{
     E_ACCESSDENIED, E_FAIL, E_INVALIDARG, E_NOTIMPL, E_UNEXPECTED, FILETIME, HWND, ISyncMgrHandler,
     ISyncMgrHandlerInfo, ISyncMgrSessionCreator, S_FALSE, S_OK, SYNCMGR_HANDLER_CAPABILITIES,
     SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE, SYNCMGR_HT_FOLDER,
 };
-use windows_sync::handler::DerivedHandler;
-use windows_sync::skeletons::{SyncMgrHandler, SyncmgrEventLevel, SyncmgrProgressStatus};
-use windows_sync::sync_center::{Call, SyncCenterDouble};
-use windows_sync::syncmgr_session::{MAX_ITEM_ID_CHARS, SyncSession};
-use windows_sync_example_folder_sync::{CHUNK_BYTES, FolderSync, HANDLER_ID, SkipReason};
+use winsync::com::abi::take_co_task_wide;
+use winsync::skeletons::{SyncMgrHandler, SyncmgrEventLevel, SyncmgrProgressStatus};
+use winsync::sync_center::double::{Call, SyncCenterDouble};
+use winsync::sync_center::handler::DerivedHandler;
+use winsync::sync_center::session::{MAX_ITEM_ID_CHARS, SyncSession};
+use winsync_example_folder_sync::{CHUNK_BYTES, FolderSync, HANDLER_ID, SkipReason};
 
 use SyncmgrProgressStatus::{Canceled, Failed, Succeeded, Updating};
 
@@ -497,7 +497,7 @@ macro_rules! not_synchronize {
 }
 
 /// Reports UPDATING for every item, SUCCEEDED for the first, and returns.
-#[derive(windows_sync::SyncMgrHandler)]
+#[derive(winsync::SyncMgrHandler)]
 struct LeavesItemsOpen;
 
 impl SyncMgrHandler for LeavesItemsOpen {
@@ -537,7 +537,7 @@ fn items_left_open_are_reported_failed_and_synchronize_fails() {
 }
 
 /// Reports SUCCEEDED for the first item, UPDATING for the second, then panics.
-#[derive(windows_sync::SyncMgrHandler)]
+#[derive(winsync::SyncMgrHandler)]
 struct Panics;
 
 impl SyncMgrHandler for Panics {
@@ -571,7 +571,7 @@ fn a_panic_is_e_unexpected_and_the_open_items_are_reported_failed() {
 
 /// Reports SUCCEEDED for every item, then UPDATING for the first one again; keeps what
 /// `SyncSession` answered to the late report.
-#[derive(windows_sync::SyncMgrHandler, Default)]
+#[derive(winsync::SyncMgrHandler, Default)]
 struct ReportsAfterFinalStatus {
     late_report: Mutex<Option<HRESULT>>,
 }
@@ -612,7 +612,7 @@ fn a_report_after_a_final_status_is_refused_before_sync_center_is_called() {
 }
 
 /// Commits an item it never proposed, keeps `SyncSession`'s answer, and ends every item.
-#[derive(windows_sync::SyncMgrHandler, Default)]
+#[derive(winsync::SyncMgrHandler, Default)]
 struct CommitsWithoutProposing {
     commit: Mutex<Option<HRESULT>>,
 }

@@ -1,47 +1,47 @@
 //! A Sync Center handler served by an in-process COM server DLL: `handler.dll` exports
 //! `DllGetClassObject`, `DllCanUnloadNow`, `DllRegisterServer` and `DllUnregisterServer`,
-//! all emitted by [`windows_sync::sync_center_dll!`].
+//! all emitted by [`winsync::sync_center_dll!`].
 //!
-//! - [`ExampleHandler`] is the handler, made with `#[derive(windows_sync::SyncMgrHandler)]`
+//! - [`ExampleHandler`] is the handler, made with `#[derive(winsync::SyncMgrHandler)]`
 //!   and `#[sync_mgr_handler(item_container)]`: it lists its items ([`ITEMS`], each an
 //!   [`ExampleItem`]) to Sync Center through `ISyncMgrSyncItemContainer`, and its
 //!   `synchronize` creates a session and brings every item it is given to SUCCEEDED;
 //! - [`CLSID_EXAMPLE_HANDLER`] is its class; `regsvr32 handler.dll` (elevated) registers it
-//!   for every user and lists it for Sync Center (see [`windows_sync::server::registration`])
+//!   for every user and lists it for Sync Center (see [`winsync::sync_center::server::registration`])
 //!   and `regsvr32 /u handler.dll` removes that registration;
 //! - the handler info, the items and their enumerator are objects of the DLL too:
 //!   `DllCanUnloadNow` stays `S_FALSE` while Sync Center holds any of them.
 
 use windows_core::{Error, GUID, HRESULT, IUnknown, Result};
-use windows_sync::bindings::{
+use winsync::bindings::{
     E_FAIL, E_INVALIDARG, E_NOTIMPL, FILETIME, HWND, IEnumSyncMgrSyncItems, ISyncMgrHandlerInfo,
     ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemInfo, S_OK,
     SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE,
     SYNCMGR_ICM_NONE, SYNCMGR_IPM_NONE, SYNCMGR_ITEM_CAPABILITIES, SYNCMGR_ITEM_POLICIES,
 };
-use windows_sync::handler::handler_info;
-use windows_sync::items::{SyncItems, sync_item_info};
-use windows_sync::skeletons::{
+use winsync::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItem, SyncMgrSyncItemContainer,
     SyncMgrSyncItemInfo, SyncmgrHandlerType, SyncmgrProgressStatus,
 };
-use windows_sync::syncmgr_session::SyncSession;
+use winsync::sync_center::handler::handler_info;
+use winsync::sync_center::items::{SyncItems, sync_item_info};
+use winsync::sync_center::session::SyncSession;
 
 /// The handler's COM class.
 pub const CLSID_EXAMPLE_HANDLER: GUID = GUID::from_u128(0x5e1d7c2a_93b4_4f60_a8d1_2c7e9b3f6a14);
 
 /// The class's name in the registry, and the handler's display name (`GetName`).
-pub const HANDLER_NAME: &str = "windows-sync example handler";
+pub const HANDLER_NAME: &str = "winsync example handler";
 
 /// The handler id the sessions are created under (`ISyncMgrSessionCreator::CreateSession`).
-pub const HANDLER_ID: &str = "windows-sync.example.handler-dll";
+pub const HANDLER_ID: &str = "winsync.example.handler-dll";
 
 /// The handler's items: (id, display name).
 pub const ITEMS: [(&str, &str); 2] = [("notes", "Notes"), ("photos", "Photos")];
 
 /// The handler: lists [`ITEMS`] and brings each item it is asked to synchronize to
 /// SUCCEEDED, in two steps.
-#[derive(Debug, windows_sync::SyncMgrHandler)]
+#[derive(Debug, winsync::SyncMgrHandler)]
 #[sync_mgr_handler(item_container)]
 pub struct ExampleHandler {
     items: SyncItems<ExampleItem>,
@@ -247,11 +247,11 @@ impl SyncMgrHandlerInfo for ExampleInfo {
     }
 }
 
-windows_sync::sync_center_dll! {
+winsync::sync_center_dll! {
     handler: ExampleHandler::make,
     clsid: CLSID_EXAMPLE_HANDLER,
     name: HANDLER_NAME,
     // Per machine, so that COM finds the class under Wine too (Wine's COM does not read
     // HKEY_CURRENT_USER\Software\Classes); on Windows this needs an elevated regsvr32.
-    scope: windows_sync::server::Scope::LocalMachine,
+    scope: winsync::sync_center::server::Scope::LocalMachine,
 }

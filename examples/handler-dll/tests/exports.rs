@@ -6,11 +6,11 @@
 
 use handler::{CLSID_EXAMPLE_HANDLER, DllCanUnloadNow, DllGetClassObject, HANDLER_NAME, ITEMS};
 use windows_core::{GUID, Interface};
-use windows_sync::abi::take_co_task_wide;
-use windows_sync::bindings::{
+use winsync::bindings::{
     CLASS_E_CLASSNOTAVAILABLE, IClassFactory, ISyncMgrHandler, ISyncMgrSyncItemContainer, S_FALSE,
     S_OK,
 };
+use winsync::com::abi::take_co_task_wide;
 
 #[test]
 fn the_exports_serve_the_handler_class_and_count_its_objects() {

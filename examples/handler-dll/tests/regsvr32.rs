@@ -12,18 +12,18 @@ use std::process::Command;
 
 use handler::{CLSID_EXAMPLE_HANDLER, HANDLER_ID, HANDLER_NAME, ITEMS};
 use windows_core::{HRESULT, Interface, PCSTR, PCWSTR};
-use windows_sync::abi::take_co_task_wide;
-use windows_sync::bindings::{
+use winsync::bindings::{
     CLSCTX_INPROC_SERVER, COINIT_APARTMENTTHREADED, CoCreateInstance, CoInitializeEx,
     CoUninitialize, FreeLibrary, GetProcAddress, HKEY, HKEY_LOCAL_MACHINE, HWND, ISyncMgrHandler,
     ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemContainer, KEY_READ, LoadLibraryW,
     RegCloseKey, RegOpenKeyExW, S_FALSE, S_OK, SYNCMGR_HT_APPLICATION,
 };
-use windows_sync::server::{
+use winsync::com::abi::take_co_task_wide;
+use winsync::skeletons::SyncmgrProgressStatus;
+use winsync::sync_center::double::{Call, SyncCenterDouble};
+use winsync::sync_center::server::{
     SYNC_CENTER_HANDLERS_KEY, Scope, class_key, is_registered, registry_keys, sync_center_key,
 };
-use windows_sync::skeletons::SyncmgrProgressStatus;
-use windows_sync::sync_center::{Call, SyncCenterDouble};
 
 fn wide(text: &str) -> Vec<u16> {
     text.encode_utf16().chain(std::iter::once(0)).collect()

@@ -1,7 +1,7 @@
 //! Example: a small but real Sync Framework provider, made with
-//! `#[derive(windows_sync::SyncProvider)]`: an in-memory replica of key/value items with
+//! `#[derive(winsync::SyncProvider)]`: an in-memory replica of key/value items with
 //! versions, synchronized with another replica through the session driver
-//! ([`windows_sync::driver`]), with progress reported to a `#[derive(SyncCallback)]` callback.
+//! ([`winsync::framework::driver`]), with progress reported to a `#[derive(SyncCallback)]` callback.
 //!
 //! - [`KvReplica`] is the provider: items `key -> (value, version)`, where a [`Version`] is
 //!   `(replica id, tick)`, a local tick counter, and a knowledge, the [`VersionVector`]
@@ -29,8 +29,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use windows_core::{AsImpl, ComObject, Error, IUnknown, Interface, Result, implement};
-use windows_sync::bindings::*;
-use windows_sync::skeletons::{
+use winsync::bindings::*;
+use winsync::skeletons::{
     ConflictResolutionPolicy, KnowledgeSyncProvider, SyncCallback, SyncCallback2,
     SyncProgressStage, SyncProvider, SyncProviderRole,
 };
@@ -276,10 +276,10 @@ struct Session {
 
 /// The provider: an in-memory replica of key/value items with versions.
 ///
-/// `#[derive(windows_sync::SyncProvider)]` makes it a checked COM object
-/// (`into_provider()` / `into_object()` of [`DerivedProvider`](windows_sync::provider::DerivedProvider)):
+/// `#[derive(winsync::SyncProvider)]` makes it a checked COM object
+/// (`into_provider()` / `into_object()` of [`DerivedProvider`](winsync::framework::provider::DerivedProvider)):
 /// the session order and the roles are checked before its [`KnowledgeSyncProvider`] methods run.
-#[derive(windows_sync::SyncProvider)]
+#[derive(winsync::SyncProvider)]
 pub struct KvReplica {
     id: ReplicaId,
     batch_size: u32,
@@ -695,7 +695,7 @@ impl fmt::Display for ProgressEvent {
 
 /// A session callback that records every `OnProgress` event and, when made with
 /// [`printing`](Self::printing), prints it as it comes.
-#[derive(windows_sync::SyncCallback, Debug, Default)]
+#[derive(winsync::SyncCallback, Debug, Default)]
 pub struct ProgressPrinter {
     print: bool,
     events: Mutex<Vec<ProgressEvent>>,
@@ -759,7 +759,7 @@ impl ISyncKnowledge_Impl for KvKnowledge_Impl {
         };
         if pbreplicaid.is_null() || *size < SIZE {
             *size = SIZE;
-            return Err(windows_sync::session_state::HRESULT_MORE_DATA.into());
+            return Err(winsync::framework::session_state::HRESULT_MORE_DATA.into());
         }
         let bytes = self.owner.0.to_le_bytes();
         // SAFETY: not null, and the caller's contract makes it writable for *pcbIdSize >= 4

@@ -5,11 +5,11 @@
 use std::process::ExitCode;
 
 use windows_core::Result;
-use windows_sync::bindings::{IKnowledgeSyncProvider, ISyncCallback};
-use windows_sync::callback::DerivedCallback;
-use windows_sync::driver::{SyncOptions, synchronize};
-use windows_sync::provider::DerivedProvider;
-use windows_sync_example_kv_replica::{KvReplica, ProgressPrinter, ReplicaId};
+use winsync::bindings::{IKnowledgeSyncProvider, ISyncCallback};
+use winsync::framework::callback::DerivedCallback;
+use winsync::framework::driver::{SyncOptions, synchronize};
+use winsync::framework::provider::DerivedProvider;
+use winsync_example_kv_replica::{KvReplica, ProgressPrinter, ReplicaId};
 
 fn main() -> ExitCode {
     match run() {
@@ -75,7 +75,7 @@ fn run() -> Result<()> {
         Ok(())
     } else {
         Err(windows_core::Error::new(
-            windows_sync::bindings::E_FAIL,
+            winsync::bindings::E_FAIL,
             "the replicas hold different items after synchronizing both ways",
         ))
     }

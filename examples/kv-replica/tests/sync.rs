@@ -4,15 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use windows_core::{ComObject, Interface};
-use windows_sync::bindings::*;
-use windows_sync::callback::{CallbackObject, DerivedCallback};
-use windows_sync::conformance::check_provider;
-use windows_sync::conformance::stand_ins::NullKnowledge;
-use windows_sync::driver::{SyncOptions, SyncReport, synchronize};
-use windows_sync::provider::{DerivedProvider, ProviderObject};
-use windows_sync::session_state::SessionState;
-use windows_sync::skeletons::{SyncProgressStage, SyncProviderRole};
-use windows_sync_example_kv_replica::{
+use winsync::bindings::*;
+use winsync::framework::callback::{CallbackObject, DerivedCallback};
+use winsync::framework::conformance::check_provider;
+use winsync::framework::conformance::stand_ins::NullKnowledge;
+use winsync::framework::driver::{SyncOptions, SyncReport, synchronize};
+use winsync::framework::provider::{DerivedProvider, ProviderObject};
+use winsync::framework::session_state::SessionState;
+use winsync::skeletons::{SyncProgressStage, SyncProviderRole};
+use winsync_example_kv_replica::{
     KvChangeBatch, KvKnowledge, KvReplica, ProgressEvent, ProgressPrinter, ReplicaId, Version,
 };
 

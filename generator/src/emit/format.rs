@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 
 /// The generator's name and version, as the headers say it.
-pub const GENERATOR: &str = concat!("windows-sync-gen ", env!("CARGO_PKG_VERSION"));
+pub const GENERATOR: &str = concat!("winsync-gen ", env!("CARGO_PKG_VERSION"));
 
 /// The header lines of a generated file, without comment markers: what it is and what it was
 /// generated from (file names only, so the output does not depend on where inputs live).

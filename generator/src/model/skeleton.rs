@@ -171,8 +171,8 @@ impl RuleDoc {
 /// The longest wide string an adapter reads from a parameter, in UTF-16 units without the NUL.
 /// Sync Center ids are bounded by `MAX_SYNCMGR_ID` (64, NUL included); other strings by the
 /// length of a `UNICODE_STRING`.
-const ID_BOUND: &str = "::windows_sync::abi::MAX_ID_CHARS";
-const TEXT_BOUND: &str = "::windows_sync::abi::MAX_TEXT_CHARS";
+const ID_BOUND: &str = "::winsync::com::abi::MAX_ID_CHARS";
+const TEXT_BOUND: &str = "::winsync::com::abi::MAX_TEXT_CHARS";
 
 /// Builds the model for every contract interface present in `selection`.
 ///
@@ -673,7 +673,7 @@ impl TraitContext<'_> {
             }
             Kind::InterfaceOut(interface) => {
                 m.preludes
-                    .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                    .push(format!("::winsync::com::abi::check_out({abi}.is_null())?;"));
                 let value = if nullable {
                     format!("Option<{interface}>")
                 } else {
@@ -696,11 +696,11 @@ impl TraitContext<'_> {
                 };
                 if nullable {
                     m.safe_params.push(format!("{safe}: Option<&str>"));
-                    m.preludes.push(format!("let {safe} = unsafe {{ ::windows_sync::abi::read_wide_opt({pointer}, {bound}) }}?;"));
+                    m.preludes.push(format!("let {safe} = unsafe {{ ::winsync::com::abi::read_wide_opt({pointer}, {bound}) }}?;"));
                     m.call_args.push(format!("{safe}.as_deref()"));
                 } else {
                     m.safe_params.push(format!("{safe}: &str"));
-                    m.preludes.push(format!("let {safe} = unsafe {{ ::windows_sync::abi::read_wide({pointer}, {bound}) }}?;"));
+                    m.preludes.push(format!("let {safe} = unsafe {{ ::winsync::com::abi::read_wide({pointer}, {bound}) }}?;"));
                     m.call_args.push(format!("&{safe}"));
                     m.checks
                         .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
@@ -721,7 +721,7 @@ impl TraitContext<'_> {
                     .map_or_else(|| "0".to_string(), |(n, _)| n.clone());
                 m.safe_params.push(format!("{safe}: &[String]"));
                 m.preludes.push(format!(
-                    "let {safe} = unsafe {{ ::windows_sync::abi::read_wide_array({abi}, {count_abi}, {bound}) }}?;"
+                    "let {safe} = unsafe {{ ::winsync::com::abi::read_wide_array({abi}, {count_abi}, {bound}) }}?;"
                 ));
                 m.call_args.push(format!("&{safe}"));
                 m.checks.push(format!(
@@ -730,9 +730,9 @@ impl TraitContext<'_> {
             }
             Kind::StringOut => {
                 m.preludes
-                    .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                    .push(format!("::winsync::com::abi::check_out({abi}.is_null())?;"));
                 m.writebacks.push(format!(
-                    "unsafe {{ {abi}.write(::windows_sync::abi::co_task_wide(&{safe})?) }};"
+                    "unsafe {{ {abi}.write(::winsync::com::abi::co_task_wide(&{safe})?) }};"
                 ));
                 outs.push(("String".into(), safe.to_string()));
                 m.checks.push(format!("`{windows_param}` is not null, else `E_POINTER`; the string is allocated with `CoTaskMemAlloc`"));
@@ -740,7 +740,7 @@ impl TraitContext<'_> {
             Kind::ValueOut(value) => {
                 if !nullable {
                     m.preludes
-                        .push(format!("::windows_sync::abi::check_out({abi}.is_null())?;"));
+                        .push(format!("::winsync::com::abi::check_out({abi}.is_null())?;"));
                 }
                 let (safe_ty, convert) = match value {
                     OutValue::Bool => ("bool".to_string(), format!("{safe}.into()")),
@@ -763,14 +763,14 @@ impl TraitContext<'_> {
             }
             Kind::ConstRef(ty) => {
                 m.safe_params.push(format!("{safe}: &{ty}"));
-                m.preludes.push(format!("let {safe} = unsafe {{ {abi}.as_ref() }}.ok_or_else(::windows_sync::abi::null_pointer)?;"));
+                m.preludes.push(format!("let {safe} = unsafe {{ {abi}.as_ref() }}.ok_or_else(::winsync::com::abi::null_pointer)?;"));
                 m.call_args.push(safe.to_string());
                 m.checks
                     .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
             }
             Kind::InOut(ty) => {
                 m.safe_params.push(format!("{safe}: &mut {ty}"));
-                m.preludes.push(format!("let {safe} = unsafe {{ {abi}.as_mut() }}.ok_or_else(::windows_sync::abi::null_pointer)?;"));
+                m.preludes.push(format!("let {safe} = unsafe {{ {abi}.as_mut() }}.ok_or_else(::winsync::com::abi::null_pointer)?;"));
                 m.call_args.push(safe.to_string());
                 m.checks
                     .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
@@ -795,7 +795,7 @@ impl TraitContext<'_> {
         match last_ident(payload).as_deref() {
             Some("PWSTR") => (
                 "String".into(),
-                "::windows_sync::abi::co_task_wide(&value)?".into(),
+                "::winsync::com::abi::co_task_wide(&value)?".into(),
             ),
             Some("BOOL") => ("bool".into(), "value.into()".into()),
             Some(name) if self.enums.contains_key(name) => {
@@ -833,7 +833,7 @@ fn default_body(method: &SkeletonMethod) -> String {
     {
         "Ok(())"
     } else {
-        "Err(::windows_sync::abi::not_implemented())"
+        "Err(::winsync::com::abi::not_implemented())"
     };
     format!("{{ {unused} {value} }}")
 }

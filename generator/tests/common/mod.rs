@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use windows_sync_gen::{Generated, Options, generate};
+use winsync_gen::{Generated, Options, generate};
 
 /// The default generation (bundled metadata, default selection, bundled contract data).
 pub fn default_generation() -> Generated {
@@ -32,8 +32,6 @@ pub fn repo_root() -> PathBuf {
 
 /// Microsoft's full Win32 metadata, located through cargo.
 pub fn upstream_winmd() -> PathBuf {
-    windows_sync_gen::upstream::locate(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"),
-    )
-    .expect("cargo metadata finds windows-bindgen 0.66.0's Windows.Win32.winmd")
+    winsync_gen::upstream::locate(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .expect("cargo metadata finds windows-bindgen 0.66.0's Windows.Win32.winmd")
 }

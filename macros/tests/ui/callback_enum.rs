@@ -1,6 +1,0 @@
-#[derive(windows_sync::SyncCallback)]
-enum Callback {
-    Only,
-}
-
-fn main() {}

@@ -1,6 +1,0 @@
-#[derive(windows_sync::SyncMgrHandler)]
-enum Handler {
-    Folder,
-}
-
-fn main() {}

@@ -1,4 +1,0 @@
-#[derive(windows_sync::SyncMgrHandler)]
-struct Handler;
-
-fn main() {}

@@ -1,5 +1,0 @@
-#[derive(windows_sync::SyncMgrHandler)]
-#[sync_mgr_handler(item_containers)]
-struct Handler;
-
-fn main() {}

@@ -1,6 +1,0 @@
-#[derive(windows_sync::SyncProvider)]
-enum Provider {
-    Only,
-}
-
-fn main() {}

@@ -1,6 +1,0 @@
-#[derive(windows_sync::SyncProvider)]
-struct Provider<T> {
-    store: T,
-}
-
-fn main() {}

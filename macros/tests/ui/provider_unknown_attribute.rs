@@ -1,5 +1,0 @@
-#[derive(windows_sync::SyncProvider)]
-#[sync_provider(bogus)]
-struct Provider;
-
-fn main() {}

@@ -1,7 +1,0 @@
-//! A Sync Center session stays on the thread of its `synchronize` call
-//! (NN:syncmgr.ISyncMgrSessionCreator): it cannot be sent elsewhere.
-fn needs_send<T: Send>() {}
-
-fn main() {
-    needs_send::<windows_sync::syncmgr_session::SyncSession>();
-}

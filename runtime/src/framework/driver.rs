@@ -1,0 +1,189 @@
+//! A session driver: the documented two-provider sequence of a Sync Framework session, run
+//! against any pair of `IKnowledgeSyncProvider`s, with progress reported through an
+//! `ISyncCallback`.
+//!
+//! The sequence (`NN:winsync.IKnowledgeSyncProvider` and its methods' pages):
+//!
+//! 1. `BeginSession(SPR_SOURCE)` on the source, `BeginSession(SPR_DESTINATION)` on the
+//!    destination, both with the same session state;
+//! 2. `GetSyncBatchParameters` on the destination: its knowledge and the batch size it asks for;
+//! 3. `GetChangeBatch` on the source with that size and knowledge, then `ProcessChangeBatch` on
+//!    the destination with the batch, until the source marks a batch as the last
+//!    (`ISyncChangeBatchBase::SetLastBatch`, `NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`);
+//! 4. `EndSession` on both, also when a step failed.
+//!
+//! The session state is a [`SessionState`]: providers reporting progress through it raise the
+//! callback, and the driver reports its own steps there too (`SPS_CHANGE_ENUMERATION` for the
+//! source's batches, `SPS_CHANGE_APPLICATION` for the destination's).
+
+use windows_core::{ComObject, Error, Result};
+
+use crate::bindings::{
+    CONFLICT_RESOLUTION_POLICY, CRP_NONE, IKnowledgeSyncProvider, ISyncCallback, ISyncChangeBatch,
+    ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
+    SPS_CHANGE_ENUMERATION, SYNC_SESSION_STATISTICS,
+};
+use crate::framework::callback::{CallbackObject, NullCallback};
+use crate::framework::session_state::SessionState;
+use crate::hresults::SYNC_E_INVALID_OPERATION;
+
+/// What a canceled session fails with: `HRESULT_FROM_WIN32(ERROR_CANCELLED)`.
+pub const E_CANCELLED: windows_core::HRESULT = windows_core::HRESULT(0x8007_04C7_u32 as i32);
+
+/// How to run a synchronization.
+#[derive(Clone, Copy, Debug)]
+pub struct SyncOptions {
+    /// The conflict resolution policy handed to `ProcessChangeBatch`.
+    pub resolution_policy: CONFLICT_RESOLUTION_POLICY,
+    /// The most change batches the driver asks for before it gives up on a source that never
+    /// marks its last batch (the session then fails with `SYNC_E_INVALID_OPERATION`).
+    pub max_batches: u32,
+}
+
+impl Default for SyncOptions {
+    /// `CRP_NONE` (conflicts are reported to the callback), at most 100,000 batches.
+    fn default() -> Self {
+        Self {
+            resolution_policy: CRP_NONE,
+            max_batches: 100_000,
+        }
+    }
+}
+
+/// What a synchronization did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Change batches transferred (the last one included).
+    pub batches: u32,
+    /// The batch size the destination asked for.
+    pub batch_size: u32,
+    /// The statistics the destination updated (`ProcessChangeBatch`'s in/out argument).
+    pub changes_applied: u32,
+    /// Changes the destination failed to apply.
+    pub changes_failed: u32,
+}
+
+/// Synchronizes `source` into `destination`.
+///
+/// # Errors
+/// The first failure of the sequence: a provider's error (for example
+/// `SYNC_E_INVALID_OPERATION` from a provider already in a session), or
+/// `SYNC_E_INVALID_OPERATION` when the source did not mark a last batch within
+/// [`SyncOptions::max_batches`]. Both providers get `EndSession` whatever failed, and the
+/// failure is recorded on the session state (`SessionState::session_error`).
+pub fn synchronize(
+    source: &IKnowledgeSyncProvider,
+    destination: &IKnowledgeSyncProvider,
+    callback: Option<&ISyncCallback>,
+    options: &SyncOptions,
+) -> Result<SyncReport> {
+    let callback = callback
+        .cloned()
+        .unwrap_or_else(|| CallbackObject::new(NullCallback).to_interface());
+    let session = SessionState::new(Some(callback.clone()));
+    synchronize_in(&session, source, destination, &callback, options)
+}
+
+/// [`synchronize`] with a session state the caller made (to request cancellation, read the
+/// session's error, or share it with providers that report progress).
+///
+/// # Errors
+/// As [`synchronize`].
+pub fn synchronize_in(
+    session: &ComObject<SessionState>,
+    source: &IKnowledgeSyncProvider,
+    destination: &IKnowledgeSyncProvider,
+    callback: &ISyncCallback,
+    options: &SyncOptions,
+) -> Result<SyncReport> {
+    let state: ISyncSessionState = session.to_interface();
+    session.begin_session();
+    let result = (|| {
+        unsafe { source.BeginSession(SPR_SOURCE, &state) }.ok()?;
+        let transfer = (|| {
+            unsafe { destination.BeginSession(SPR_DESTINATION, &state) }.ok()?;
+            let transfer = transfer(&state, source, destination, callback, options);
+            let end = unsafe { destination.EndSession(&state) }.ok();
+            transfer.and_then(|report| end.map(|()| report))
+        })();
+        let end = unsafe { source.EndSession(&state) }.ok();
+        transfer.and_then(|report| end.map(|()| report))
+    })();
+    if let Err(error) = &result {
+        session.set_session_error(error.code());
+    }
+    session.end_session();
+    result
+}
+
+fn transfer(
+    state: &ISyncSessionState,
+    source: &IKnowledgeSyncProvider,
+    destination: &IKnowledgeSyncProvider,
+    callback: &ISyncCallback,
+    options: &SyncOptions,
+) -> Result<SyncReport> {
+    let mut knowledge: Option<ISyncKnowledge> = None;
+    let mut report = SyncReport::default();
+    unsafe { destination.GetSyncBatchParameters(&mut knowledge, &mut report.batch_size) }.ok()?;
+    let knowledge =
+        knowledge.ok_or_else(|| missing("GetSyncBatchParameters", "ppSyncKnowledge"))?;
+    let mut statistics = SYNC_SESSION_STATISTICS::default();
+    loop {
+        if is_canceled(state)? {
+            return Err(Error::new(
+                windows_core::HRESULT(0x8007_04C7_u32 as i32),
+                "the session was canceled",
+            ));
+        }
+        let (mut batch, mut retriever): (Option<ISyncChangeBatch>, Option<windows_core::IUnknown>) =
+            (None, None);
+        unsafe { source.GetChangeBatch(report.batch_size, &knowledge, &mut batch, &mut retriever) }
+            .ok()?;
+        let batch = batch.ok_or_else(|| missing("GetChangeBatch", "ppSyncChangeBatch"))?;
+        let retriever = retriever.ok_or_else(|| missing("GetChangeBatch", "ppUnkDataRetriever"))?;
+        report.batches += 1;
+        unsafe { state.OnProgress(SPR_SOURCE, SPS_CHANGE_ENUMERATION, report.batches, 0) }.ok()?;
+        unsafe {
+            destination.ProcessChangeBatch(
+                options.resolution_policy,
+                &batch,
+                &retriever,
+                callback,
+                &mut statistics,
+            )
+        }
+        .ok()?;
+        report.changes_applied = statistics.dwChangesApplied;
+        report.changes_failed = statistics.dwChangesFailed;
+        unsafe { state.OnProgress(SPR_DESTINATION, SPS_CHANGE_APPLICATION, report.batches, 0) }
+            .ok()?;
+        let mut last = windows_core::BOOL::default();
+        unsafe { batch.GetIsLastBatch(&mut last) }.ok()?;
+        if last.as_bool() {
+            return Ok(report);
+        }
+        if report.batches >= options.max_batches {
+            return Err(Error::new(
+                SYNC_E_INVALID_OPERATION,
+                format!(
+                    "the source marked no last batch within {} batches (NF:winsync.IKnowledgeSyncProvider.GetChangeBatch)",
+                    options.max_batches
+                ),
+            ));
+        }
+    }
+}
+
+fn is_canceled(state: &ISyncSessionState) -> Result<bool> {
+    let mut canceled = windows_core::BOOL::default();
+    unsafe { state.IsCanceled(&mut canceled) }.ok()?;
+    Ok(canceled.as_bool())
+}
+
+fn missing(method: &str, param: &str) -> Error {
+    Error::new(
+        crate::bindings::E_POINTER,
+        format!("{method} succeeded without writing {param}"),
+    )
+}

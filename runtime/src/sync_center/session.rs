@@ -1,0 +1,501 @@
+//! A checked Sync Center session: the safe wrapper over `ISyncMgrSyncCallback` that a handler's
+//! `synchronize` reports through.
+//!
+//! Every call is checked on the handler's side before Sync Center is called; a call that breaks
+//! a rule never reaches Sync Center and fails with the HRESULT Sync Center would answer, its
+//! message naming the rule and its source page:
+//!
+//! - after an item's final status (SUCCEEDED, FAILED, CANCELED) only FAILED may follow:
+//!   `E_ACCESSDENIED` (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`);
+//! - the current step is at most the maximum step, except for `UpdatingIndeterminate`:
+//!   `E_INVALIDARG`; `SYNCMGR_PS_MAX` cannot be sent ([`SyncmgrProgressStatus`] has no such
+//!   value; its number is also `SYNCMGR_PS_DISCONNECTED`'s, which can be);
+//! - progress text is shorter than `MAX_SYNCMGR_PROGRESSTEXT` and item ids shorter than
+//!   `MAX_SYNCMGR_ID` characters (both count the NUL): `E_INVALIDARG`;
+//! - `commit_item` only after `propose_item` of that id: `E_INVALIDARG`
+//!   (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`).
+//!
+//! Sync Center's answers come back as Rust values: [`SyncSession::report_progress`] returns
+//! the [`SyncmgrCancelRequest`], [`SyncSession::can_continue`] tells S_OK (go on) from S_FALSE
+//! (cancel requested) — the distinction the `windows` crate's bindings lose — and
+//! `E_INVALIDARG` (unknown item) stays an error.
+//!
+//! A session belongs to the thread of the `synchronize` call that made it: neither it nor the
+//! `ISyncMgrSessionCreator` it comes from can be sent to another thread or process
+//! (`NN:syncmgr.ISyncMgrSessionCreator`). Within a handler made with
+//! `#[derive(SyncMgrHandler)]`, every item handed to `synchronize` that has no final status
+//! when `synchronize` returns is reported FAILED (see `winsync::sync_center::handler`).
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use windows_core::{Error, GUID, HRESULT, PCWSTR, Result};
+
+use crate::bindings::{
+    E_ACCESSDENIED, E_INVALIDARG, IEnumString, IEnumUnknown, ISyncMgrSessionCreator,
+    ISyncMgrSyncCallback, ISyncMgrSyncItem, MAX_SYNCMGR_ID, MAX_SYNCMGR_PROGRESSTEXT, S_FALSE,
+    SYNCMGR_CANCEL_REQUEST, SYNCMGR_EVENT_FLAGS,
+};
+use crate::com::abi;
+use crate::contract::Rule;
+use crate::contracts as rules;
+use crate::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
+
+/// What `can_continue` learned from Sync Center.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Continue {
+    /// S_OK: go on.
+    Go,
+    /// S_FALSE: a cancel was requested; stop and report `SyncmgrProgressStatus::Canceled`.
+    Cancel,
+}
+
+/// The longest progress text, in UTF-16 units without the NUL.
+pub const MAX_PROGRESS_TEXT_CHARS: usize = MAX_SYNCMGR_PROGRESSTEXT as usize - 1;
+/// The longest item id, in UTF-16 units without the NUL.
+pub const MAX_ITEM_ID_CHARS: usize = MAX_SYNCMGR_ID as usize - 1;
+
+/// A checked session over Sync Center's `ISyncMgrSyncCallback` (see the module docs).
+/// Cloning gives another handle to the same session.
+#[derive(Clone)]
+pub struct SyncSession {
+    inner: Rc<Inner>,
+    /// Neither `Send` nor `Sync`: the session stays on its `synchronize` thread.
+    _thread_bound: PhantomData<*const ()>,
+}
+
+struct Inner {
+    callback: ISyncMgrSyncCallback,
+    state: RefCell<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Items of the session: id → final status once reported.
+    items: BTreeMap<String, Option<SyncmgrProgressStatus>>,
+    /// Ids proposed with `propose_item` and not committed yet.
+    proposed: BTreeSet<String>,
+}
+
+fn refused(code: HRESULT, rule: &Rule, detail: impl std::fmt::Display) -> Error {
+    Error::new(code, format!("{detail}: {rule}"))
+}
+
+/// Item ids as Sync Center takes them: at most `MAX_SYNCMGR_ID` units, NUL included.
+const ID_UNITS: usize = MAX_SYNCMGR_ID as usize;
+/// Progress texts as Sync Center takes them: at most `MAX_SYNCMGR_PROGRESSTEXT` units, NUL
+/// included.
+const TEXT_UNITS: usize = MAX_SYNCMGR_PROGRESSTEXT as usize;
+
+/// A NUL-terminated wide string of at most `N` units (NUL included) on the stack: the bounded
+/// strings of a report cost no allocation.
+struct WideBuf<const N: usize>([u16; N]);
+
+impl<const N: usize> WideBuf<N> {
+    /// Copies `text`, checked against the bound and for NUL.
+    fn new(text: &str, rule: &Rule, what: &str) -> Result<Self> {
+        let mut buffer = [0u16; N];
+        for (len, unit) in text.encode_utf16().enumerate() {
+            if unit == 0 {
+                return Err(refused(
+                    E_INVALIDARG,
+                    rule,
+                    format_args!("{what} contains NUL"),
+                ));
+            }
+            if len == N - 1 {
+                return Err(refused(
+                    E_INVALIDARG,
+                    rule,
+                    format_args!(
+                        "{what} is {} UTF-16 units long, at most {}",
+                        text.encode_utf16().count(),
+                        N - 1
+                    ),
+                ));
+            }
+            buffer[len] = unit;
+        }
+        Ok(Self(buffer))
+    }
+
+    fn as_pcwstr(&self) -> PCWSTR {
+        PCWSTR(self.0.as_ptr())
+    }
+}
+
+/// A checked item id for a call whose length rule is `rule`.
+fn checked_id(id: &str, rule: &Rule) -> Result<WideBuf<ID_UNITS>> {
+    WideBuf::new(id, rule, "the item id")
+}
+
+impl SyncSession {
+    /// A session over a callback Sync Center gave, for the items of `synchronize`.
+    pub fn new(callback: ISyncMgrSyncCallback, item_ids: &[String]) -> Self {
+        let session = Self {
+            inner: Rc::new(Inner {
+                callback,
+                state: RefCell::new(State {
+                    items: item_ids.iter().map(|id| (id.clone(), None)).collect(),
+                    proposed: BTreeSet::new(),
+                }),
+            }),
+            _thread_bound: PhantomData,
+        };
+        scope::register(&session);
+        session
+    }
+
+    /// Creates the session through `ISyncMgrSessionCreator::CreateSession`
+    /// (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`).
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` for an id too long (checked before Sync Center is called); Sync Center's
+    /// error otherwise.
+    pub fn create(
+        creator: &ISyncMgrSessionCreator,
+        handler_id: &str,
+        item_ids: &[String],
+    ) -> Result<Self> {
+        let handler = WideBuf::<ID_UNITS>::new(
+            handler_id,
+            &rules::SYNCMGR_SESSION_CREATE_SESSION_HANDLER_ID_LENGTH,
+            "the handler id",
+        )?;
+        let ids = item_ids
+            .iter()
+            .map(|id| checked_id(id, &rules::SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH))
+            .collect::<Result<Vec<_>>>()?;
+        let pointers: Vec<PCWSTR> = ids.iter().map(WideBuf::as_pcwstr).collect();
+        let callback = unsafe { creator.CreateSession(handler.as_pcwstr(), &pointers) }?;
+        Ok(Self::new(callback, item_ids))
+    }
+
+    /// The Sync Center callback under the session, for calls this wrapper does not cover.
+    pub fn callback(&self) -> &ISyncMgrSyncCallback {
+        &self.inner.callback
+    }
+
+    /// The final status reported for `item_id`, if any.
+    pub fn final_status(&self, item_id: &str) -> Option<SyncmgrProgressStatus> {
+        self.inner
+            .state
+            .borrow()
+            .items
+            .get(item_id)
+            .copied()
+            .flatten()
+    }
+
+    /// Items of the session without a final status yet.
+    pub fn open_items(&self) -> Vec<String> {
+        let state = self.inner.state.borrow();
+        state
+            .items
+            .iter()
+            .filter(|(_, status)| status.is_none())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Reports an item's progress (`ISyncMgrSyncCallback::ReportProgress`) and returns Sync
+    /// Center's cancel request.
+    ///
+    /// # Errors
+    /// Checked first: `E_ACCESSDENIED` for anything but FAILED after a final status;
+    /// `E_INVALIDARG` for `current_step > max_step` (unless `UpdatingIndeterminate`), a text or
+    /// item id too long. Then Sync Center's answer (`E_INVALIDARG` for an unknown item).
+    pub fn report_progress(
+        &self,
+        item_id: &str,
+        progress_text: &str,
+        status: SyncmgrProgressStatus,
+        current_step: u32,
+        max_step: u32,
+    ) -> Result<SyncmgrCancelRequest> {
+        let id = checked_id(
+            item_id,
+            &rules::SYNCMGR_SESSION_REPORT_PROGRESS_ITEM_ID_LENGTH,
+        )?;
+        let text = WideBuf::<TEXT_UNITS>::new(
+            progress_text,
+            &rules::SYNCMGR_SESSION_REPORT_PROGRESS_TEXT_LENGTH,
+            "the progress text",
+        )?;
+        if status != SyncmgrProgressStatus::UpdatingIndeterminate && current_step > max_step {
+            return Err(refused(
+                E_INVALIDARG,
+                &rules::SYNCMGR_SESSION_REPORT_PROGRESS_STEPS,
+                format_args!("step {current_step} of {max_step} for `{item_id}`"),
+            ));
+        }
+        if let Some(Some(done)) = self.inner.state.borrow().items.get(item_id)
+            && status != SyncmgrProgressStatus::Failed
+        {
+            return Err(refused(
+                E_ACCESSDENIED,
+                &rules::SYNCMGR_SESSION_REPORT_PROGRESS_AFTER_FINAL_STATUS,
+                format_args!("`{item_id}` already ended {done:?}; {status:?} may not follow"),
+            ));
+        }
+        let mut cancel: SYNCMGR_CANCEL_REQUEST = Default::default();
+        let answer = unsafe {
+            self.inner.callback.ReportProgress(
+                id.as_pcwstr(),
+                text.as_pcwstr(),
+                status.into(),
+                current_step,
+                max_step,
+                &mut cancel,
+            )
+        };
+        if answer == E_INVALIDARG {
+            // Sync Center does not know the item: it cannot be closed either, so it leaves the
+            // session's bookkeeping (NF:syncmgr.ISyncMgrSyncCallback.CanContinue).
+            self.forget(item_id);
+        }
+        answer.ok()?;
+        let final_status = matches!(
+            status,
+            SyncmgrProgressStatus::Succeeded
+                | SyncmgrProgressStatus::Failed
+                | SyncmgrProgressStatus::Canceled
+        );
+        let mut state = self.inner.state.borrow_mut();
+        match state.items.get_mut(item_id) {
+            Some(entry) if final_status => *entry = Some(status),
+            Some(_) => {}
+            None => {
+                state
+                    .items
+                    .insert(item_id.to_string(), final_status.then_some(status));
+            }
+        }
+        drop(state);
+        SyncmgrCancelRequest::try_from(cancel)
+    }
+
+    /// Drops an item Sync Center refused as unknown from the session's bookkeeping.
+    fn forget(&self, item_id: &str) {
+        self.inner.state.borrow_mut().items.remove(item_id);
+    }
+
+    /// Sets the handler's progress text (`ISyncMgrSyncCallback::SetHandlerProgressText`) and
+    /// returns Sync Center's cancel request.
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` for a text too long (checked first); Sync Center's error otherwise.
+    pub fn set_handler_progress_text(&self, progress_text: &str) -> Result<SyncmgrCancelRequest> {
+        let text = WideBuf::<TEXT_UNITS>::new(
+            progress_text,
+            &rules::SYNCMGR_SESSION_REPORT_PROGRESS_TEXT_LENGTH,
+            "the progress text",
+        )?;
+        let mut cancel: SYNCMGR_CANCEL_REQUEST = Default::default();
+        unsafe {
+            self.inner
+                .callback
+                .SetHandlerProgressText(text.as_pcwstr(), &mut cancel)
+        }
+        .ok()?;
+        SyncmgrCancelRequest::try_from(cancel)
+    }
+
+    /// Asks whether the item (`Some`) or the whole handler (`None`) may go on
+    /// (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`): S_OK is [`Continue::Go`], S_FALSE
+    /// [`Continue::Cancel`].
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` from Sync Center for an unknown item (or one not of this handler); an
+    /// item id too long (checked first).
+    pub fn can_continue(&self, item_id: Option<&str>) -> Result<Continue> {
+        let id = item_id
+            .map(|id| checked_id(id, &rules::SYNCMGR_SESSION_CAN_CONTINUE_UNKNOWN_ITEM))
+            .transpose()?;
+        let pointer = id.as_ref().map_or(PCWSTR::null(), WideBuf::as_pcwstr);
+        let code = unsafe { self.inner.callback.CanContinue(pointer) };
+        if code == E_INVALIDARG
+            && let Some(item_id) = item_id
+        {
+            self.forget(item_id);
+        }
+        match code {
+            code if code == S_FALSE => Ok(Continue::Cancel),
+            code if code.is_ok() => Ok(Continue::Go),
+            code => Err(Error::from_hresult(code)),
+        }
+    }
+
+    /// Reports an event (`ISyncMgrSyncCallback::ReportEvent`) and returns its id.
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` for an item id too long (checked first); Sync Center's error otherwise.
+    #[allow(clippy::too_many_arguments)]
+    pub fn report_event(
+        &self,
+        item_id: &str,
+        level: SyncmgrEventLevel,
+        flags: SYNCMGR_EVENT_FLAGS,
+        name: &str,
+        description: &str,
+        link: Option<(&str, &str)>,
+        context: &str,
+    ) -> Result<GUID> {
+        let id = checked_id(item_id, &rules::SYNCMGR_SESSION_REPORT_EVENT_ITEM_ID_LENGTH)?;
+        let text = |t: &str| -> Vec<u16> { t.encode_utf16().chain(std::iter::once(0)).collect() };
+        let (name, description, context) = (text(name), text(description), text(context));
+        let link = link.map(|(text_, reference)| (text(text_), text(reference)));
+        let (link_text, link_reference) = link
+            .as_ref()
+            .map_or((PCWSTR::null(), PCWSTR::null()), |(t, r)| {
+                (PCWSTR(t.as_ptr()), PCWSTR(r.as_ptr()))
+            });
+        unsafe {
+            self.inner.callback.ReportEvent(
+                id.as_pcwstr(),
+                level.into(),
+                flags,
+                PCWSTR(name.as_ptr()),
+                PCWSTR(description.as_ptr()),
+                link_text,
+                link_reference,
+                PCWSTR(context.as_ptr()),
+            )
+        }
+    }
+
+    /// Proposes a new item (`ISyncMgrSyncCallback::ProposeItem`), remembering its id so that
+    /// [`Self::commit_item`] can be checked.
+    ///
+    /// # Errors
+    /// The item's `GetItemID` error, or Sync Center's.
+    pub fn propose_item(&self, item: &ISyncMgrSyncItem) -> Result<()> {
+        let id = unsafe { abi::take_co_task_wide(item.GetItemID()?) }?;
+        unsafe { self.inner.callback.ProposeItem(item) }.ok()?;
+        self.inner.state.borrow_mut().proposed.insert(id);
+        Ok(())
+    }
+
+    /// Commits a proposed item (`ISyncMgrSyncCallback::CommitItem`); it becomes an item of the
+    /// session.
+    ///
+    /// # Errors
+    /// `E_INVALIDARG`, checked first, when `item_id` was not proposed with
+    /// [`Self::propose_item`] (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`); Sync Center's
+    /// error otherwise.
+    pub fn commit_item(&self, item_id: &str) -> Result<()> {
+        let id = checked_id(item_id, &rules::SYNCMGR_SESSION_COMMIT_ITEM_ITEM_ID_LENGTH)?;
+        if !self.inner.state.borrow().proposed.contains(item_id) {
+            return Err(refused(
+                E_INVALIDARG,
+                &rules::SYNCMGR_SESSION_COMMIT_ITEM_NOT_PROPOSED,
+                format_args!("`{item_id}` was not proposed"),
+            ));
+        }
+        unsafe { self.inner.callback.CommitItem(id.as_pcwstr()) }.ok()?;
+        let mut state = self.inner.state.borrow_mut();
+        state.proposed.remove(item_id);
+        state.items.entry(item_id.to_string()).or_insert(None);
+        Ok(())
+    }
+
+    /// Adds an item to the session (`ISyncMgrSyncCallback::AddItemToSession`).
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` for an id too long (checked first); Sync Center's error otherwise.
+    pub fn add_item_to_session(&self, item_id: &str) -> Result<()> {
+        let id = checked_id(
+            item_id,
+            &rules::SYNCMGR_SESSION_ADD_ITEM_TO_SESSION_ITEM_ID_LENGTH,
+        )?;
+        unsafe { self.inner.callback.AddItemToSession(id.as_pcwstr()) }.ok()?;
+        self.inner
+            .state
+            .borrow_mut()
+            .items
+            .entry(item_id.to_string())
+            .or_insert(None);
+        Ok(())
+    }
+
+    /// Asks Sync Center for items queued for this handler meanwhile
+    /// (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`): `None` for S_FALSE (none
+    /// pending).
+    ///
+    /// # Errors
+    /// Sync Center's error.
+    pub fn query_for_additional_items(&self) -> Result<Option<(IEnumString, IEnumUnknown)>> {
+        let (mut ids, mut punks) = (None, None);
+        let code = unsafe {
+            self.inner
+                .callback
+                .QueryForAdditionalItems(&mut ids, &mut punks)
+        };
+        code.ok()?;
+        Ok(if code == S_FALSE {
+            None
+        } else {
+            ids.zip(punks)
+        })
+    }
+
+    /// Tells Sync Center this was a manual synchronization (`ReportManualSync`).
+    ///
+    /// # Errors
+    /// Sync Center's error.
+    pub fn report_manual_sync(&self) -> Result<()> {
+        unsafe { self.inner.callback.ReportManualSync() }.ok()
+    }
+
+    /// Reports FAILED for every item without a final status, and returns the ids Sync Center
+    /// accepted that for: what a derived handler does when `synchronize` returns with items
+    /// left open (`handler.synchronize.final-status-per-item`). An item Sync Center refuses as
+    /// unknown leaves the session's bookkeeping instead.
+    pub fn fail_open_items(&self) -> Vec<String> {
+        self.open_items()
+            .into_iter()
+            .filter(|id| {
+                self.report_progress(id, "", SyncmgrProgressStatus::Failed, 0, 0)
+                    .is_ok()
+            })
+            .collect()
+    }
+
+    /// Whether two handles are the same session.
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// The [`SyncSession`]s made during one `synchronize` call on this thread, so that the glue
+/// can close their open items when the call returns.
+pub(crate) mod scope {
+    use std::cell::RefCell;
+
+    use super::SyncSession;
+
+    thread_local! {
+        static SESSIONS: RefCell<Option<Vec<SyncSession>>> = const { RefCell::new(None) };
+    }
+
+    /// Records a new session in the current `synchronize` call, if one is running.
+    pub(crate) fn register(session: &SyncSession) {
+        SESSIONS.with(|sessions| {
+            if let Some(sessions) = sessions.borrow_mut().as_mut()
+                && !sessions.iter().any(|s| s.same(session))
+            {
+                sessions.push(session.clone());
+            }
+        });
+    }
+
+    /// Runs `f` as one `synchronize` call; returns its result and the sessions it made.
+    pub(crate) fn run<R>(f: impl FnOnce() -> R) -> (R, Vec<SyncSession>) {
+        let outer = SESSIONS.with(|s| s.replace(Some(Vec::new())));
+        let result = f();
+        let sessions = SESSIONS.with(|s| s.replace(outer)).unwrap_or_default();
+        (result, sessions)
+    }
+}

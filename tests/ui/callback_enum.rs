@@ -1,0 +1,6 @@
+#[derive(winsync::SyncCallback)]
+enum Callback {
+    Only,
+}
+
+fn main() {}

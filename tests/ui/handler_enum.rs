@@ -1,0 +1,6 @@
+#[derive(winsync::SyncMgrHandler)]
+enum Handler {
+    Folder,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(winsync::SyncMgrHandler)]
+struct Handler;
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[derive(winsync::SyncMgrHandler)]
+#[sync_mgr_handler(item_containers)]
+struct Handler;
+
+fn main() {}

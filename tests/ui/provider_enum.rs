@@ -1,0 +1,6 @@
+#[derive(winsync::SyncProvider)]
+enum Provider {
+    Only,
+}
+
+fn main() {}

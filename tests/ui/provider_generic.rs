@@ -1,0 +1,6 @@
+#[derive(winsync::SyncProvider)]
+struct Provider<T> {
+    store: T,
+}
+
+fn main() {}

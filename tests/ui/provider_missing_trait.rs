@@ -1,0 +1,5 @@
+// `Provider` implements neither `KnowledgeSyncProvider` nor `SyncProvider`.
+#[derive(winsync::SyncProvider)]
+struct Provider;
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(winsync::SyncProvider)]
+union Provider {
+    value: u32,
+}
+
+fn main() {}

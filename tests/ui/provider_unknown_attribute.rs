@@ -1,0 +1,5 @@
+#[derive(winsync::SyncProvider)]
+#[sync_provider(bogus)]
+struct Provider;
+
+fn main() {}
