@@ -9,6 +9,7 @@ use crate::contain::contain_internal;
 use crate::emit::bindings::{self, SFalseReport, run_bindgen};
 use crate::emit::{format, report, rust};
 use crate::error::{Error, Result};
+use crate::model::out_pointers::OutParams;
 use crate::model::{selection, skeleton, validate};
 use crate::parse::span::SourceText;
 use crate::parse::winmd::{Input, Metadata};
@@ -62,6 +63,8 @@ pub struct Generated {
     pub s_false: SFalseReport,
     /// Vtable shims given a null check of their `[retval]` out-pointer.
     pub null_checked: usize,
+    /// Vtable shims that set their `[out]` interface pointers to NULL before anything runs.
+    pub out_nulled: usize,
     /// Wall time of the generation.
     pub elapsed: Duration,
 }
@@ -164,7 +167,12 @@ fn run(options: &Options) -> Result<Generated> {
     let raw_bindings = raw_bindings?;
     let [hresults, contracts_rs, report_md] = side?;
     let parsed = bindings::Parsed::parse(&raw_bindings)?;
-    let fixed = bindings::fix(&parsed, &supplement.keeps_s_false)?;
+    let out_params = OutParams::read(
+        &metadata.index,
+        bindings::vtable_interfaces(&parsed),
+        &supplement.out_pointers,
+    );
+    let fixed = bindings::fix(&parsed, &supplement.keeps_s_false, &out_params)?;
     // The model reads the `_Impl` signatures as windows-bindgen wrote them; it knows which
     // methods keep S_FALSE from the supplement.
     let model = skeleton::build(
@@ -219,6 +227,7 @@ fn run(options: &Options) -> Result<Generated> {
         hresults: supplement.hresults.len(),
         s_false: fixed.s_false,
         null_checked: fixed.null_checked,
+        out_nulled: fixed.out_nulled,
         elapsed: started.elapsed(),
     })
 }

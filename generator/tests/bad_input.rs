@@ -294,4 +294,20 @@ fn supplement_errors_are_located() {
         ..Options::default()
     });
     assert!(error.to_string().contains(":3:10: unknown method of `ISyncMgrSyncCallback` `CanContinu`; did you mean `CanContinue`"), "{error}");
+    let file = contracts_file(
+        "[[out_pointer]]\ninterface = \"IEnumSyncChanges\"\nmethod = \"Next\"\nparam = \"ppChange\"\ncount = \"cChange\"\nsource = \"NF:winsync.IEnumSyncChanges.Next\"\n\n[[out_pointer]]\ninterface = \"IEnumSyncChanges\"\nmethod = \"Next\"\nparam = \"ppChange\"\nsource = \"NF:winsync.IEnumSyncChanges.Next\"\n",
+    );
+    let error = generate_with(Options {
+        supplement: Some(file.path().into()),
+        ..Options::default()
+    })
+    .to_string();
+    assert!(
+        error.contains(":5:9: unknown parameter `cChange`; did you mean `cChanges`"),
+        "{error}"
+    );
+    assert!(
+        error.contains(":11:9: `IEnumSyncChanges::Next` parameter `ppChange` is listed twice"),
+        "{error}"
+    );
 }

@@ -18,6 +18,12 @@ use proc_macro::TokenStream;
 /// `ISyncProvider`, with the session contract checked before its code runs (see
 /// `winsync::framework::provider`).
 ///
+/// Under concurrent callers the implementation never sees two sessions at once: a
+/// BeginSession while another session is beginning, active or ending is
+/// `SYNC_E_INVALID_OPERATION`, a failing `begin_session` ends only its own session, an
+/// EndSession racing its own BeginSession is refused, and EndSession releases the session
+/// state before the next session can begin.
+///
 /// Generates `impl DerivedProvider` (`into_provider()`, `into_object()`) and
 /// `From<YourType>` for `IKnowledgeSyncProvider` and `ISyncProvider`.
 ///
@@ -50,7 +56,9 @@ pub fn derive_sync_callback(input: TokenStream) -> TokenStream {
 /// `SyncMgrSyncItemContainer`): string getters hand out `CoTaskMemAlloc` strings, null
 /// out-pointers are `E_POINTER`, incoming item ids are read with the `MAX_SYNCMGR_ID` bound,
 /// panics are `E_UNEXPECTED`, and items left without a final status when `synchronize`
-/// returns are reported FAILED (see `winsync::sync_center::handler`).
+/// returns are closed: CANCELED when Sync Center asked to cancel them, FAILED otherwise (see
+/// `winsync::sync_center::handler`; the checked `winsync::sync_center::session::SyncSession`
+/// refuses SUCCEEDED for a canceled item).
 ///
 /// Generates `impl DerivedHandler` (or `DerivedContainerHandler`: `into_handler()`,
 /// `into_object()`) and `From<YourType>` for `ISyncMgrHandler` (what

@@ -109,6 +109,25 @@ fn batched<S>(iterations: u64, setup: impl Fn() -> S, call: impl Fn(&S)) -> Dura
     elapsed
 }
 
+/// Paired sampling: every sample of either side times `iterations` calls of the checked side
+/// and as many of the raw one, back to back in alternating order; the checked benchmark
+/// reports the first time, the raw one the second. Both sides so run under the same load of a
+/// shared machine, sample by sample, and neither pays for being measured first.
+fn paired(
+    iterations: u64,
+    checked: impl Fn(u64) -> Duration,
+    raw: impl Fn(u64) -> Duration,
+) -> (Duration, Duration) {
+    static ORDER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if ORDER.fetch_xor(true, std::sync::atomic::Ordering::Relaxed) {
+        let c = checked(iterations);
+        (c, raw(iterations))
+    } else {
+        let r = raw(iterations);
+        (checked(iterations), r)
+    }
+}
+
 /// ReportProgress, checked and raw.
 fn report_progress(c: &mut Criterion) {
     let (id, text) = (wide(ITEM), wide(TEXT));
@@ -124,27 +143,29 @@ fn report_progress(c: &mut Criterion) {
     }
 
     let mut group = c.benchmark_group("ReportProgress");
+    let checked = |iterations| {
+        batched(
+            iterations,
+            || {
+                let (double, callback) = double();
+                let session = SyncSession::new(callback, &[ITEM]);
+                (double, session)
+            },
+            |(_, session)| {
+                black_box(checked_report(session)).ok();
+            },
+        )
+    };
+    let raw = |iterations| {
+        batched(iterations, double, |(_, callback)| {
+            let _ = black_box(raw_report(callback, black_box(&id), black_box(&text)));
+        })
+    };
     group.bench_function("checked (SyncSession)", |b| {
-        b.iter_custom(|iterations| {
-            batched(
-                iterations,
-                || {
-                    let (double, callback) = double();
-                    let session = SyncSession::new(callback, &[ITEM.to_string()]);
-                    (double, session)
-                },
-                |(_, session)| {
-                    black_box(checked_report(session)).ok();
-                },
-            )
-        });
+        b.iter_custom(|iterations| paired(iterations, checked, raw).0);
     });
     group.bench_function("raw (vtable)", |b| {
-        b.iter_custom(|iterations| {
-            batched(iterations, double, |(_, callback)| {
-                let _ = black_box(raw_report(callback, black_box(&id), black_box(&text)));
-            })
-        });
+        b.iter_custom(|iterations| paired(iterations, checked, raw).1);
     });
     group.finish();
 }

@@ -5,11 +5,14 @@
 //! - `BeginSession+EndSession`: one begin/end pair on the same session state object. The user
 //!   work is one `AtomicU64` increment in each method. The checked side adds the ABI adapters
 //!   (role and null checks, panic containment) and the session checks of
-//!   `winsync::framework::provider` (mutex, COM identity of the session state, reference held for
-//!   the session). The raw side only holds a reference to the session state from Begin to
+//!   `winsync::framework::provider` (the lock-free session state machine, COM identity of the
+//!   session state, reference held for the session). The raw side only holds a reference to the session state from Begin to
 //!   End, as any correct provider must.
 //! - `OnProgress`: one call. The user work is adding the completed work to an `AtomicU64`.
 //!   The checked side adds the enum checks and panic containment of the adapter.
+//!
+//! Both groups sample in pairs ([`paired`]): each sample runs both sides back to back, so
+//! that the load of a shared machine falls on both alike.
 //!
 //! Run with `cargo bench -p winsync --bench sessions`; results in `BENCHMARKS.md`.
 
@@ -295,6 +298,26 @@ fn session(
     }
 }
 
+/// Paired sampling: every sample of either side runs `iterations` calls of the checked side
+/// and as many of the raw one, back to back in alternating order, and times both; the checked
+/// benchmark reports the first time, the raw one the second. Both sides so run under the same
+/// load of a shared machine, sample by sample, and neither pays for being measured first.
+fn paired(iterations: u64, checked: impl Fn(u64), raw: impl Fn(u64)) -> (Duration, Duration) {
+    static ORDER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let time = |f: &dyn Fn(u64)| {
+        let start = std::time::Instant::now();
+        f(iterations);
+        start.elapsed()
+    };
+    if ORDER.fetch_xor(true, Ordering::Relaxed) {
+        let c = time(&checked);
+        (c, time(&raw))
+    } else {
+        let r = time(&raw);
+        (time(&checked), r)
+    }
+}
+
 /// `BeginSession+EndSession`, checked and raw, on one session state object.
 fn sessions(c: &mut Criterion) {
     let state_object = SessionState::new(None);
@@ -307,11 +330,16 @@ fn sessions(c: &mut Criterion) {
     }
 
     let mut group = c.benchmark_group("BeginSession+EndSession");
+    let run = |provider: &IKnowledgeSyncProvider, iterations: u64| {
+        for _ in 0..iterations {
+            let _ = black_box(session(black_box(provider), black_box(&state)));
+        }
+    };
     group.bench_function("checked (derive)", |b| {
-        b.iter(|| black_box(session(black_box(&checked), black_box(&state))));
+        b.iter_custom(|iterations| paired(iterations, |n| run(&checked, n), |n| run(&raw, n)).0);
     });
     group.bench_function("raw (#[implement])", |b| {
-        b.iter(|| black_box(session(black_box(&raw), black_box(&state))));
+        b.iter_custom(|iterations| paired(iterations, |n| run(&checked, n), |n| run(&raw, n)).1);
     });
     group.finish();
 }
@@ -340,11 +368,16 @@ fn on_progress(c: &mut Criterion) {
     }
 
     let mut group = c.benchmark_group("OnProgress");
+    let run = |callback: &ISyncCallback, iterations: u64| {
+        for _ in 0..iterations {
+            let _ = black_box(progress(black_box(callback), black_box(1)));
+        }
+    };
     group.bench_function("checked (derive)", |b| {
-        b.iter(|| black_box(progress(black_box(&checked), black_box(1))));
+        b.iter_custom(|iterations| paired(iterations, |n| run(&checked, n), |n| run(&raw, n)).0);
     });
     group.bench_function("raw (#[implement])", |b| {
-        b.iter(|| black_box(progress(black_box(&raw), black_box(1))));
+        b.iter_custom(|iterations| paired(iterations, |n| run(&checked, n), |n| run(&raw, n)).1);
     });
     group.finish();
 }

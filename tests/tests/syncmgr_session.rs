@@ -9,7 +9,7 @@ use winsync::bindings::*;
 use winsync::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
 use winsync::sync_center::double::{Call, SyncCenterDouble};
 use winsync::sync_center::session::{
-    Continue, MAX_ITEM_ID_CHARS, MAX_PROGRESS_TEXT_CHARS, SyncSession,
+    CANCELED, Continue, MAX_ITEM_ID_CHARS, MAX_PROGRESS_TEXT_CHARS, SyncSession,
 };
 
 fn session(items: &[&str]) -> (SyncSession, ComObject<SyncCenterDouble>) {
@@ -166,29 +166,117 @@ fn commit_needs_a_proposal_first() {
 }
 
 #[test]
-fn items_left_open_are_failed_on_request() {
-    let (session, double) = session(&["a", "b", "c"]);
+fn items_left_open_are_closed_on_request_canceled_ones_as_canceled() {
+    let (session, double) = session(&["a", "b", "c", "d"]);
     session
         .report_progress("a", "t", SyncmgrProgressStatus::Succeeded, 1, 1)
         .unwrap();
+    double.cancel_item_after("d", 1);
     session
         .report_progress("b", "t", SyncmgrProgressStatus::Updating, 0, 1)
         .unwrap();
-    assert_eq!(session.open_items(), ["b", "c"]);
-    assert_eq!(session.fail_open_items(), ["b", "c"]);
+    session
+        .report_progress("d", "t", SyncmgrProgressStatus::Updating, 0, 1)
+        .unwrap();
+    assert_eq!(session.open_items(), ["b", "c", "d"]);
+    let closed = session.close_open_items();
+    assert_eq!(closed.failed, ["b", "c"]);
+    assert_eq!(closed.canceled, ["d"]);
+    for (item, status) in [
+        ("a", SyncmgrProgressStatus::Succeeded),
+        ("b", SyncmgrProgressStatus::Failed),
+        ("c", SyncmgrProgressStatus::Failed),
+        ("d", SyncmgrProgressStatus::Canceled),
+    ] {
+        assert_eq!(double.final_status(item), Some(status), "{item}");
+    }
+    assert!(session.open_items().is_empty());
+}
+
+#[test]
+fn succeeded_after_a_cancel_request_is_refused_before_sync_center_sees_it() {
+    let (session, double) = session(&["a", "b"]);
+    double.cancel_item_after("a", 1);
     assert_eq!(
-        double.final_status("b"),
-        Some(SyncmgrProgressStatus::Failed)
+        session
+            .report_progress("a", "t", SyncmgrProgressStatus::Updating, 0, 2)
+            .unwrap(),
+        SyncmgrCancelRequest::CancelItem
     );
-    assert_eq!(
-        double.final_status("c"),
-        Some(SyncmgrProgressStatus::Failed)
-    );
+    assert!(session.is_canceled("a"));
+    assert!(!session.is_canceled("b"));
+    let before = reports(&double);
+    let error = session
+        .report_progress("a", "t", SyncmgrProgressStatus::Succeeded, 2, 2)
+        .unwrap_err();
+    assert_eq!(error.code(), CANCELED);
+    assert_eq!(reports(&double), before, "Sync Center never saw it");
+    // The acknowledgement the page asks for goes through; the other item is not affected.
+    session
+        .report_progress("a", "stopped", SyncmgrProgressStatus::Canceled, 0, 0)
+        .unwrap();
+    session
+        .report_progress("b", "t", SyncmgrProgressStatus::Succeeded, 1, 1)
+        .unwrap();
     assert_eq!(
         double.final_status("a"),
-        Some(SyncmgrProgressStatus::Succeeded)
+        Some(SyncmgrProgressStatus::Canceled)
     );
-    assert!(session.open_items().is_empty());
+    assert!(double.cancel_ignored().is_empty());
+}
+
+#[test]
+fn a_cancel_of_all_is_remembered_for_every_item() {
+    let (session, double) = session(&["a", "b"]);
+    double.cancel_all_after(1);
+    assert_eq!(
+        session
+            .report_progress("a", "t", SyncmgrProgressStatus::Updating, 0, 1)
+            .unwrap(),
+        SyncmgrCancelRequest::CancelAll
+    );
+    assert!(session.all_canceled());
+    let asked = |double: &SyncCenterDouble| {
+        double
+            .transcript()
+            .iter()
+            .filter(|c| matches!(c, Call::CanContinue { .. }))
+            .count()
+    };
+    assert_eq!(session.can_continue(Some("b")).unwrap(), Continue::Cancel);
+    assert_eq!(session.can_continue(None).unwrap(), Continue::Cancel);
+    assert_eq!(asked(&double), 0, "known cancellations are not asked again");
+    assert_eq!(
+        session
+            .report_progress("b", "t", SyncmgrProgressStatus::Succeeded, 1, 1)
+            .unwrap_err()
+            .code(),
+        CANCELED
+    );
+}
+
+#[test]
+fn can_continue_s_false_is_remembered_and_the_whole_handler_is_asked_with_an_empty_string() {
+    let (session, double) = session(&["a", "b"]);
+    assert_eq!(session.can_continue(None).unwrap(), Continue::Go);
+    assert!(
+        double.transcript().contains(&Call::CanContinue {
+            item_id: Some(String::new()),
+            answer: S_OK
+        }),
+        "an empty string, never NULL: {:?}",
+        double.transcript()
+    );
+    double.cancel_item_after("b", 0);
+    assert_eq!(session.can_continue(Some("b")).unwrap(), Continue::Cancel);
+    assert!(session.is_canceled("b"));
+    assert_eq!(
+        session
+            .report_progress("b", "t", SyncmgrProgressStatus::Succeeded, 1, 1)
+            .unwrap_err()
+            .code(),
+        CANCELED
+    );
 }
 
 #[test]

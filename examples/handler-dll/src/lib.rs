@@ -5,7 +5,8 @@
 //! - [`ExampleHandler`] is the handler, made with `#[derive(winsync::SyncMgrHandler)]`
 //!   and `#[sync_mgr_handler(item_container)]`: it lists its items ([`ITEMS`], each an
 //!   [`ExampleItem`]) to Sync Center through `ISyncMgrSyncItemContainer`, and its
-//!   `synchronize` creates a session and brings every item it is given to SUCCEEDED;
+//!   `synchronize` creates a session and brings every item it is given to SUCCEEDED, or to
+//!   CANCELED when Sync Center asks to cancel it (or everything);
 //! - [`CLSID_EXAMPLE_HANDLER`] is its class; `regsvr32 handler.dll` (elevated) registers it
 //!   for every user and lists it for Sync Center (see [`winsync::sync_center::server::registration`])
 //!   and `regsvr32 /u handler.dll` removes that registration;
@@ -21,11 +22,11 @@ use winsync::bindings::{
 };
 use winsync::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItem, SyncMgrSyncItemContainer,
-    SyncMgrSyncItemInfo, SyncmgrHandlerType, SyncmgrProgressStatus,
+    SyncMgrSyncItemInfo, SyncmgrCancelRequest, SyncmgrHandlerType, SyncmgrProgressStatus,
 };
 use winsync::sync_center::handler::handler_info;
 use winsync::sync_center::items::{SyncItems, sync_item_info};
-use winsync::sync_center::session::SyncSession;
+use winsync::sync_center::session::{Continue, SyncSession};
 
 /// The handler's COM class.
 pub const CLSID_EXAMPLE_HANDLER: GUID = GUID::from_u128(0x5e1d7c2a_93b4_4f60_a8d1_2c7e9b3f6a14);
@@ -40,7 +41,7 @@ pub const HANDLER_ID: &str = "winsync.example.handler-dll";
 pub const ITEMS: [(&str, &str); 2] = [("notes", "Notes"), ("photos", "Photos")];
 
 /// The handler: lists [`ITEMS`] and brings each item it is asked to synchronize to
-/// SUCCEEDED, in two steps.
+/// SUCCEEDED, in two steps, or to CANCELED when Sync Center asks.
 #[derive(Debug, winsync::SyncMgrHandler)]
 #[sync_mgr_handler(item_container)]
 pub struct ExampleHandler {
@@ -118,7 +119,25 @@ impl SyncMgrHandler for ExampleHandler {
             if session.final_status(id).is_some() {
                 continue; // the same id twice
             }
-            session.report_progress(id, "Synchronizing", SyncmgrProgressStatus::Updating, 1, 2)?;
+            // Sync Center may have asked to cancel this item, or everything, meanwhile; the
+            // session remembers what it heard and asks for the rest.
+            if session.can_continue(Some(id))? == Continue::Cancel {
+                session.report_progress(id, "Canceled", SyncmgrProgressStatus::Canceled, 0, 2)?;
+                continue;
+            }
+            let answer = session.report_progress(
+                id,
+                "Synchronizing",
+                SyncmgrProgressStatus::Updating,
+                1,
+                2,
+            )?;
+            if answer != SyncmgrCancelRequest::None {
+                // Stop, and acknowledge with a last CANCELED report
+                // (NF:syncmgr.ISyncMgrSyncCallback.ReportProgress).
+                session.report_progress(id, "Canceled", SyncmgrProgressStatus::Canceled, 1, 2)?;
+                continue;
+            }
             session.report_progress(id, "Done", SyncmgrProgressStatus::Succeeded, 2, 2)?;
         }
         Ok(())

@@ -6,6 +6,10 @@
 //!   it: for every method `supplement.toml` lists, both sides return `HRESULT`;
 //! - its vtable shims write `[retval]` results through the out-pointer unchecked: they return
 //!   `E_POINTER` for null instead;
+//! - its vtable shims write an `[out]` interface pointer only on success, so a failing
+//!   implementation leaves the caller's value in place: every `[out]` interface pointer
+//!   ([`OutParams`]) is set to NULL first, before anything else runs (COM's rule, which callers
+//!   rely on to know whether to release);
 //! - it names `windows_core::BSTR`, which exists only on Windows: off Windows a stand-in is
 //!   declared.
 
@@ -17,6 +21,7 @@ use syn::spanned::Spanned;
 
 use crate::contain::contain;
 use crate::error::{Error, Result};
+use crate::model::out_pointers::{OutParams, OutPointer};
 use crate::model::selection::Selection;
 use crate::parse::supplement::KeepsSFalseEntry;
 use crate::parse::winmd::Metadata;
@@ -107,6 +112,114 @@ fn retval_edits(parsed: &Parsed) -> Vec<Edit> {
             )
         })
         .collect()
+}
+
+/// The interfaces whose vtables the bindings hold (`impl IFoo_Vtbl { ... }`).
+pub fn vtable_interfaces<'p>(parsed: &'p Parsed) -> Vec<&'p str> {
+    parsed
+        .items()
+        .filter_map(|item| match item {
+            syn::Item::Impl(block) if block.trait_.is_none() => match block.self_ty.as_ref() {
+                syn::Type::Path(path) => path.path.get_ident(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter_map(|ident| {
+            let name = parsed.ident_text(ident);
+            name.strip_suffix("_Vtbl")
+        })
+        .collect()
+}
+
+/// Edits that make every vtable shim set its `[out]` interface pointers to NULL before
+/// anything else (a null pointer itself is left alone: the `[retval]` check or the adapter
+/// answers it). An `[out]` array is cleared over the count its count parameter gives.
+fn out_pointer_edits(parsed: &Parsed, out_params: &OutParams) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for item in parsed.items() {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let Some(interface) = (match block.self_ty.as_ref() {
+            syn::Type::Path(path) if block.trait_.is_none() => path
+                .path
+                .get_ident()
+                .and_then(|i| parsed.ident_text(i).strip_suffix("_Vtbl")),
+            _ => None,
+        }) else {
+            continue;
+        };
+        for shim in shims_of(block) {
+            let candidates: Vec<String> = shim
+                .sig
+                .inputs
+                .iter()
+                .filter_map(|arg| match arg {
+                    syn::FnArg::Typed(t) if is_void_out(&t.ty) => match t.pat.as_ref() {
+                        syn::Pat::Ident(name) => Some(name.ident.to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let method = shim.sig.ident.to_string();
+            let outs = out_params.out_pointers(interface, &method, &candidates);
+            if outs.is_empty() {
+                continue;
+            }
+            let open = parsed.range(shim.block.brace_token.span.open()).end;
+            let text: String = outs.iter().map(null_statement).collect();
+            edits.push((open..open, text));
+        }
+    }
+    edits
+}
+
+/// The statement that sets one `[out]` interface pointer (or array of them) to NULL.
+fn null_statement(out: &OutPointer) -> String {
+    let name = &out.name;
+    match &out.count {
+        None => format!(
+            "\n            if !{name}.is_null() {{ unsafe {{ {name}.write(core::ptr::null_mut()) }}; }}"
+        ),
+        Some(count) => format!(
+            "\n            if !{name}.is_null() {{ for i in 0..{count} as usize {{ unsafe {{ {name}.add(i).write(core::ptr::null_mut()) }}; }} }}"
+        ),
+    }
+}
+
+/// The shims (`unsafe extern "system" fn`) declared inside an `impl IFoo_Vtbl` block's `new`.
+fn shims_of(block: &syn::ItemImpl) -> Vec<&syn::ItemFn> {
+    use syn::visit::Visit;
+    struct Shims<'a>(Vec<&'a syn::ItemFn>);
+    impl<'a> Visit<'a> for Shims<'a> {
+        fn visit_item_fn(&mut self, item: &'a syn::ItemFn) {
+            if item.sig.abi.is_some() {
+                self.0.push(item);
+            }
+            syn::visit::visit_item_fn(self, item);
+        }
+    }
+    let mut shims = Shims(Vec::new());
+    shims.visit_item_impl(block);
+    shims.0
+}
+
+/// Whether a type is `*mut *mut core::ffi::c_void`.
+fn is_void_out(ty: &syn::Type) -> bool {
+    let syn::Type::Ptr(outer) = ty else {
+        return false;
+    };
+    let syn::Type::Ptr(inner) = outer.elem.as_ref() else {
+        return false;
+    };
+    outer.mutability.is_some()
+        && inner.mutability.is_some()
+        && matches!(inner.elem.as_ref(), syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "c_void"))
 }
 
 /// The parameter a shim writes its `Ok(ok__)` value through, if it does.
@@ -239,6 +352,8 @@ pub struct FixedBindings {
     pub s_false: SFalseReport,
     /// Vtable shims given a null check of their `[retval]` out-pointer.
     pub null_checked: usize,
+    /// Vtable shims that set their `[out]` interface pointers to NULL first.
+    pub out_nulled: usize,
 }
 
 /// windows-bindgen's output parsed with syn, with the positions of its tokens. (One parse on
@@ -275,18 +390,33 @@ impl<'a> Parsed<'a> {
     fn range(&self, span: proc_macro2::Span) -> Range<usize> {
         self.lines.range(span)
     }
+
+    /// An identifier's text, borrowed from the parsed text.
+    fn ident_text(&self, ident: &syn::Ident) -> &'a str {
+        &self.text[self.range(ident.span())]
+    }
 }
 
 /// Applies the project's fixes to windows-bindgen's output `parsed`: S_FALSE kept where
-/// `entries` list it, `[retval]` out-pointers checked for null, and `BSTR` made portable.
+/// `entries` list it, `[retval]` out-pointers checked for null, `[out]` interface pointers
+/// (`out_params`) set to NULL first, and `BSTR` made portable.
 ///
 /// # Errors
 /// [`Error::MissingBinding`] when a listed S_FALSE method is not where the fix expects it.
-pub fn fix(parsed: &Parsed, entries: &[KeepsSFalseEntry]) -> Result<FixedBindings> {
+pub fn fix(
+    parsed: &Parsed,
+    entries: &[KeepsSFalseEntry],
+    out_params: &OutParams,
+) -> Result<FixedBindings> {
     let (mut edits, s_false) = s_false_edits(parsed, entries)?;
     let retval = retval_edits(parsed);
     let null_checked = retval.len();
     edits.extend(retval);
+    // Insertions at one position are applied in list order, each before the previous one: the
+    // NULLs come out first in the text, then the `[retval]` null check.
+    let nulled = out_pointer_edits(parsed, out_params);
+    let out_nulled = nulled.len();
+    edits.extend(nulled);
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
     let mut out = parsed.text.to_string();
     for (range, replacement) in edits {
@@ -296,6 +426,7 @@ pub fn fix(parsed: &Parsed, entries: &[KeepsSFalseEntry]) -> Result<FixedBinding
         text: portable_bstr(&out),
         s_false,
         null_checked,
+        out_nulled,
     })
 }
 
@@ -403,6 +534,12 @@ impl IThing_Vtbl {
                 }
             }
         }
+        unsafe extern "system" fn Get<Identity: IThing_Impl, const OFFSET: isize>(this: *mut core::ffi::c_void, riid: *const windows_core::GUID, ppv: *mut *mut core::ffi::c_void, inout: *mut *mut core::ffi::c_void) -> windows_core::HRESULT {
+            unsafe { IThing_Impl::Get(this, core::mem::transmute_copy(&riid), core::mem::transmute_copy(&ppv)).into() }
+        }
+        unsafe extern "system" fn Next<Identity: IThing_Impl, const OFFSET: isize>(this: *mut core::ffi::c_void, celt: u32, rgelt: *mut *mut core::ffi::c_void, fetched: *mut u32) -> windows_core::HRESULT {
+            unsafe { IThing_Impl::Next(this, celt, core::mem::transmute_copy(&rgelt), fetched) }
+        }
         todo!()
     }
 }
@@ -418,7 +555,11 @@ impl IThing_Vtbl {
     }
 
     fn fixed(entries: &[KeepsSFalseEntry]) -> Result<FixedBindings> {
-        fix(&Parsed::parse(BINDINGS).unwrap(), entries)
+        fix(
+            &Parsed::parse(BINDINGS).unwrap(),
+            entries,
+            &OutParams::default(),
+        )
     }
 
     #[test]
@@ -455,6 +596,47 @@ impl IThing_Vtbl {
             with_data.to_string().contains("`IThing_Impl::Name`"),
             "{with_data}"
         );
+    }
+
+    #[test]
+    fn out_interface_pointers_are_set_to_null_first() {
+        let mut out = OutParams::default();
+        out.declare(
+            "IThing",
+            "Get",
+            &[
+                ("riid", false, None),
+                ("ppv", true, None),
+                ("inout", false, None),
+            ],
+        );
+        out.declare(
+            "IThing",
+            "Next",
+            &[
+                ("celt", false, None),
+                ("rgelt", true, Some("celt")),
+                ("fetched", false, None),
+            ],
+        );
+        let fixed = fix(&Parsed::parse(BINDINGS).unwrap(), &[], &out).unwrap();
+        assert_eq!(fixed.out_nulled, 2);
+        assert!(
+            fixed.text.contains("-> windows_core::HRESULT {\n            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }\n            unsafe {"),
+            "{}",
+            fixed.text
+        );
+        assert!(
+            !fixed.text.contains("inout.write"),
+            "[in, out] stays: {}",
+            fixed.text
+        );
+        assert!(
+            fixed.text.contains("for i in 0..celt as usize { unsafe { rgelt.add(i).write(core::ptr::null_mut()) }; }"),
+            "{}",
+            fixed.text
+        );
+        syn::parse_file(&fixed.text).unwrap();
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! data against the metadata; [`skeleton`] describes each safe trait, method and parameter.
 
 pub mod naming;
+pub mod out_pointers;
 pub mod selection;
 pub mod skeleton;
 pub mod validate;

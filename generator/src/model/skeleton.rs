@@ -122,6 +122,8 @@ pub struct SkeletonMethod {
     pub rules: Vec<RuleDoc>,
     /// The default body of the trait method, when the interface has `defaults = true`.
     pub default_body: Option<String>,
+    /// Whether that default returns `Ok(())` (else `E_NOTIMPL`).
+    pub default_ok: bool,
 }
 
 /// A rule as the docs show it.
@@ -355,7 +357,13 @@ impl TraitContext<'_> {
                 })?;
             let mut skeleton = self.method(name, method, impl_fn, &nullable)?;
             if entry.defaults && !entry.required.iter().any(|r| r.get_ref() == method.name()) {
-                skeleton.default_body = Some(default_body(&skeleton));
+                let not_implemented = entry
+                    .not_implemented
+                    .iter()
+                    .any(|m| m.get_ref() == method.name());
+                let (body, ok) = default_body(&skeleton, not_implemented);
+                skeleton.default_body = Some(body);
+                skeleton.default_ok = ok;
             }
             methods.push(skeleton);
         }
@@ -462,6 +470,7 @@ impl TraitContext<'_> {
                 .map(RuleDoc::new)
                 .collect(),
             default_body: None,
+            default_ok: false,
         };
         let mut outs: Vec<(String, String)> = Vec::new();
         let mut safe_names = BTreeSet::new();
@@ -814,9 +823,10 @@ fn meta_names(method: MethodDef) -> Vec<String> {
         .collect()
 }
 
-/// A body that does nothing: `Ok(())` when there is nothing to hand back, else `E_NOTIMPL`
-/// (the caller then does what it does without a handler).
-fn default_body(method: &SkeletonMethod) -> String {
+/// A body that does nothing, and whether it returns `Ok(())`: it does when there is nothing
+/// to hand back and the method is not listed `not_implemented`, else it answers `E_NOTIMPL`
+/// (the caller then does what it does without an implementation).
+fn default_body(method: &SkeletonMethod, not_implemented: bool) -> (String, bool) {
     let names: Vec<&str> = method
         .safe_params
         .iter()
@@ -829,13 +839,15 @@ fn default_body(method: &SkeletonMethod) -> String {
         _ => format!("let _ = ({});", names.join(", ")),
     };
     // Nothing to hand back and no raw out-pointer left unwritten: doing nothing succeeds.
-    let value = if method.safe_return == "windows_core::Result<()>" && method.raw_params.is_empty()
-    {
+    let ok = method.safe_return == "windows_core::Result<()>"
+        && method.raw_params.is_empty()
+        && !not_implemented;
+    let value = if ok {
         "Ok(())"
     } else {
         "Err(::winsync::com::abi::not_implemented())"
     };
-    format!("{{ {unused} {value} }}")
+    (format!("{{ {unused} {value} }}"), ok)
 }
 
 struct ParamMeta {

@@ -48,6 +48,55 @@ pub fn validate(
             lookup.method(supplement_text, def, &entry.method, &mut report);
         }
     }
+    let mut out_pointers = BTreeSet::new();
+    for entry in &supplement.out_pointers {
+        let key = (
+            entry.interface.get_ref().as_str(),
+            entry.method.get_ref().as_str(),
+            entry.param.get_ref().as_str(),
+        );
+        if !out_pointers.insert(key) {
+            report(
+                supplement_text,
+                &entry.param,
+                format!(
+                    "`{}::{}` parameter `{}` is listed twice",
+                    key.0, key.1, key.2
+                ),
+            );
+        }
+        let Some(def) = lookup.interface(supplement_text, &entry.interface, &mut report) else {
+            continue;
+        };
+        let Some(method) = def.methods().find(|m| m.name() == entry.method.get_ref()) else {
+            report(
+                supplement_text,
+                &entry.method,
+                unknown(
+                    &format!("method of `{}`", def.name()),
+                    entry.method.get_ref(),
+                    method_names(def, entry.method.get_ref()),
+                ),
+            );
+            continue;
+        };
+        for name in std::iter::once(&entry.param).chain(&entry.count) {
+            if !method
+                .params()
+                .any(|p| p.sequence() > 0 && p.name() == name.get_ref())
+            {
+                report(
+                    supplement_text,
+                    name,
+                    unknown(
+                        "parameter",
+                        name.get_ref(),
+                        param_names(method, name.get_ref()),
+                    ),
+                );
+            }
+        }
+    }
 
     // contracts.toml: interfaces
     let listed: BTreeSet<&str> = contracts
@@ -84,15 +133,45 @@ pub fn validate(
                 );
             }
         }
-        for required in &entry.required {
-            if !def.methods().any(|m| m.name() == required.get_ref()) {
+        for (listed, field) in entry
+            .required
+            .iter()
+            .map(|m| (m, "required"))
+            .chain(entry.not_implemented.iter().map(|m| (m, "not_implemented")))
+        {
+            if !def.methods().any(|m| m.name() == listed.get_ref()) {
                 report(
                     contracts_text,
-                    required,
+                    listed,
                     unknown(
                         "method",
-                        required.get_ref(),
-                        method_names(def, required.get_ref()),
+                        listed.get_ref(),
+                        method_names(def, listed.get_ref()),
+                    ),
+                );
+            } else if !entry.defaults {
+                report(
+                    contracts_text,
+                    listed,
+                    format!(
+                        "`{field}` only applies with `defaults = true`: `{}` has no defaults",
+                        entry.name.get_ref()
+                    ),
+                );
+            }
+        }
+        for listed in &entry.not_implemented {
+            if entry
+                .required
+                .iter()
+                .any(|r| r.get_ref() == listed.get_ref())
+            {
+                report(
+                    contracts_text,
+                    listed,
+                    format!(
+                        "`{}` is both required (no default) and not_implemented (a default)",
+                        listed.get_ref()
                     ),
                 );
             }
@@ -303,6 +382,12 @@ fn method_names(def: TypeDef, wanted: &str) -> Vec<String> {
     closest(wanted, def.methods().map(|m| m.name().to_string()))
 }
 
+/// Whether `namespace` is one of the two families' (Windows Sync, the Shell's Sync Center).
+pub(crate) fn is_sync_namespace(namespace: &str) -> bool {
+    namespace == crate::extract::WINDOWS_SYNC_NAMESPACE
+        || namespace == crate::extract::SHELL_NAMESPACE
+}
+
 /// Name lookups over the whole index.
 struct Lookup<'a> {
     index: &'a Index,
@@ -324,7 +409,20 @@ impl<'a> Lookup<'a> {
         for def in index.types() {
             match def.category() {
                 TypeCategory::Interface => {
-                    lookup.interfaces.insert(def.name().to_string(), def);
+                    // Bare names collide in the full Win32 metadata (another `IRangeException`
+                    // lives outside the sync namespaces): the sync families' interface wins.
+                    match lookup.interfaces.entry(def.name().to_string()) {
+                        std::collections::btree_map::Entry::Vacant(entry) => {
+                            entry.insert(def);
+                        }
+                        std::collections::btree_map::Entry::Occupied(mut entry) => {
+                            if !is_sync_namespace(entry.get().namespace())
+                                && is_sync_namespace(def.namespace())
+                            {
+                                entry.insert(def);
+                            }
+                        }
+                    }
                 }
                 TypeCategory::Enum => {
                     lookup.enum_values.extend(enum_values(def));

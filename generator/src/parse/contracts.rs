@@ -58,6 +58,10 @@ pub struct InterfaceEntry {
     /// With `defaults`: methods that keep no default (the implementation's essential job).
     #[serde(default)]
     pub required: Vec<SpannedStr>,
+    /// With `defaults`: methods whose default answers `E_NOTIMPL` although they hand back
+    /// nothing (doing nothing would claim work that was not done).
+    #[serde(default)]
+    pub not_implemented: Vec<SpannedStr>,
     /// `Method.param` pointer parameters that may be null.
     #[serde(default)]
     pub nullable: Vec<SpannedStr>,

@@ -16,6 +16,28 @@ pub struct Supplement {
     /// Methods whose S_FALSE carries meaning.
     #[serde(default)]
     pub keeps_s_false: Vec<KeepsSFalseEntry>,
+    /// Interface out-pointers the metadata declares wrongly.
+    #[serde(default, rename = "out_pointer")]
+    pub out_pointers: Vec<OutPointerEntry>,
+}
+
+/// `[[out_pointer]]`: an interface out-pointer the metadata declares wrongly: `[out]` on the
+/// page where the metadata says `[in, out]`, or an `[out]` array whose element count the
+/// metadata does not give.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutPointerEntry {
+    /// Metadata interface name.
+    pub interface: SpannedStr,
+    /// Metadata method name.
+    pub method: SpannedStr,
+    /// Metadata parameter name.
+    pub param: SpannedStr,
+    /// For an array: the parameter holding its element count.
+    #[serde(default)]
+    pub count: Option<SpannedStr>,
+    /// Page UID.
+    pub source: SpannedStr,
 }
 
 /// `[[hresult]]`: an HRESULT the metadata does not carry.
@@ -56,6 +78,7 @@ pub fn parse(source: &SourceText) -> Result<Supplement> {
         .iter()
         .map(|h| &h.source)
         .chain(supplement.keeps_s_false.iter().map(|k| &k.source))
+        .chain(supplement.out_pointers.iter().map(|o| &o.source))
     {
         check_source(source, uid, &mut diagnostics);
     }

@@ -18,12 +18,30 @@ pub const MAX_ID_CHARS: usize = MAX_SYNCMGR_ID as usize - 1;
 pub const MAX_TEXT_CHARS: usize = 32_767;
 
 /// Runs implementation code, turning a panic into `E_UNEXPECTED` so that it never unwinds across
-/// the COM boundary.
+/// the COM boundary. A caught panic is also noted for this thread, for
+/// [`take_caught_panic`].
 ///
 /// # Errors
 /// What `f` returns, or `E_UNEXPECTED` (with the panic's message) when it panics.
+#[inline]
 pub fn guard<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(panic_error(payload.as_ref())))
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        CAUGHT_PANIC.set(true);
+        Err(panic_error(payload.as_ref()))
+    })
+}
+
+thread_local! {
+    /// Whether [`guard`] caught a panic on this thread since [`take_caught_panic`] last ran.
+    static CAUGHT_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a [`guard`] on this thread caught a panic since the last call, and forgets it: how
+/// an object around the generated adapters learns that the `E_UNEXPECTED` it got back was a
+/// panic (the provider object records it on the session), without a second `catch_unwind`.
+/// Ask right after the adapter returned an error.
+pub fn take_caught_panic() -> bool {
+    CAUGHT_PANIC.replace(false)
 }
 
 /// `E_UNEXPECTED` carrying a caught panic's message.
@@ -37,6 +55,14 @@ pub fn panic_error(payload: &(dyn std::any::Any + Send)) -> Error {
         E_UNEXPECTED,
         format!("the implementation panicked: {message}"),
     )
+}
+
+/// `E_INVALIDARG` for a value that is not one of `type_name`'s (out of line: the checked
+/// conversions stay small enough to inline).
+#[cold]
+#[inline(never)]
+pub fn invalid_value(value: impl std::fmt::Display, type_name: &str) -> Error {
+    invalid_arg(format_args!("{value} is not a valid {type_name}"))
 }
 
 /// `E_INVALIDARG` with `message`.

@@ -9,4 +9,12 @@ pub mod callback;
 pub mod conformance;
 pub mod driver;
 pub mod provider;
+pub mod session_cell;
 pub mod session_state;
+
+/// The atomics [`session_cell`] is built on (loom's in the model test, which compiles the same
+/// file).
+mod sync {
+    pub use std::hint::spin_loop;
+    pub use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+}

@@ -19,27 +19,36 @@
 //!      (`NN:winsync.IKnowledgeSyncProvider`); the first two only for the source, the last two
 //!      only for the destination (`NE:winsync.SYNC_PROVIDER_ROLE` and the methods' pages);
 //!      GetSyncBatchParameters and GetIdParameters stay callable outside a session;
-//! 3. the implementation, with panics contained: a panic is `E_UNEXPECTED`, and is recorded on
-//!    the session with `ISyncSessionState2::SetProviderWithError(TRUE)` when the session state
-//!    supports it.
+//! 3. the implementation, with panics contained by the adapter: a panic is `E_UNEXPECTED`, and
+//!    is recorded on the session with `ISyncSessionState2::SetProviderWithError(TRUE)` when the
+//!    session state supports it; when the session state refuses the record, the refusal is
+//!    part of the returned error's message.
 //!
-//! The session is guarded by a mutex: calls racing from several threads see at most one
-//! session at a time.
-
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, MutexGuard};
+//! # Concurrency
+//! The session is a lock-free state machine ([`SessionCell`]): idle, beginning, active in a
+//! role, ending. The implementation never sees two sessions at once: a BeginSession while
+//! another session is beginning, active or ending is `SYNC_E_INVALID_OPERATION`
+//! (`NF:winsync.IKnowledgeSyncProvider.BeginSession`, "already enlisted"), so `begin_session`
+//! never overlaps another session's `begin_session` or `end_session`; a BeginSession whose
+//! implementation fails ends only its own session; an EndSession while the session is still
+//! beginning (or already ending) is `SYNC_E_INVALID_OPERATION`; EndSession releases the
+//! reference to the session state before the next session can begin. Change-batch calls are
+//! accepted only while the session is active; the implementation may still see them
+//! concurrently with each other (the pages let a session call from any thread), and one
+//! racing EndSession may run while `end_session` does.
 
 use windows_core::{ComObject, Error, IUnknown, Interface, OutRef, Ref, Result, implement};
 
 use crate::bindings::{
-    CONFLICT_RESOLUTION_POLICY, ID_PARAMETERS, IKnowledgeSyncProvider, IKnowledgeSyncProvider_Impl,
-    ISyncCallback, ISyncChangeBatch, ISyncFullEnumerationChangeBatch, ISyncKnowledge,
-    ISyncProvider, ISyncProvider_Impl, ISyncSessionState, ISyncSessionState2, SYNC_PROVIDER_ROLE,
-    SYNC_SESSION_STATISTICS,
+    CONFLICT_RESOLUTION_POLICY, E_UNEXPECTED, ID_PARAMETERS, IKnowledgeSyncProvider,
+    IKnowledgeSyncProvider_Impl, ISyncCallback, ISyncChangeBatch, ISyncFullEnumerationChangeBatch,
+    ISyncKnowledge, ISyncProvider, ISyncProvider_Impl, ISyncSessionState, ISyncSessionState2,
+    SYNC_PROVIDER_ROLE, SYNC_SESSION_STATISTICS,
 };
 use crate::com::abi;
 use crate::contract::Rule;
 use crate::contracts;
+use crate::framework::session_cell::{self, EndError, Handle, Phase, Role, SessionCell};
 use crate::hresults::SYNC_E_INVALID_OPERATION;
 use crate::skeletons::{
     ConflictResolutionPolicy, KnowledgeSyncProvider, SyncProvider, SyncProviderRole,
@@ -67,7 +76,8 @@ use object::ProviderObject_Impl;
 
 mod object {
     use super::{
-        IKnowledgeSyncProvider, ISyncProvider, KnowledgeSyncProvider, Mutex, Session, implement,
+        IKnowledgeSyncProvider, ISyncProvider, ISyncSessionState, KnowledgeSyncProvider,
+        SessionCell, implement,
     };
 
     /// A provider wrapped as a COM object implementing `IKnowledgeSyncProvider` and
@@ -78,20 +88,45 @@ mod object {
         T: KnowledgeSyncProvider + Send + Sync + 'static,
     {
         pub(super) provider: T,
-        pub(super) session: Mutex<Option<Session>>,
+        pub(super) session: SessionCell<ISyncSessionState>,
     }
 }
 
-/// The session a provider is enlisted in.
-struct Session {
-    role: SyncProviderRole,
-    state: ISyncSessionState,
+/// The cell holds one owned reference to the session state as its raw interface pointer.
+impl Handle for ISyncSessionState {
+    #[inline]
+    fn into_raw(self) -> *mut () {
+        Interface::into_raw(self).cast()
+    }
+    #[inline]
+    unsafe fn from_raw(raw: *mut ()) -> Self {
+        // SAFETY: `raw` came from `into_raw` (the caller's contract).
+        unsafe { Interface::from_raw(raw.cast()) }
+    }
+    unsafe fn clone_raw(raw: *mut ()) -> Self {
+        let raw = raw.cast::<core::ffi::c_void>();
+        // SAFETY: `raw` is an interface pointer the cell owns (the caller's contract).
+        let borrowed = unsafe { ISyncSessionState::from_raw_borrowed(&raw) };
+        borrowed
+            .cloned()
+            .unwrap_or_else(|| unreachable!("the cell never holds null"))
+    }
 }
 
-// SAFETY: the Sync Framework calls a provider from the session's thread; this object keeps the
-// session state pointer only to compare identities, to release it, and to report a failure on
-// it, always under the session mutex or after taking it out of the mutex.
-unsafe impl Send for Session {}
+// SAFETY: the session cell keeps the session state pointer only to compare identities, to
+// release it, and to report a failure on it; the pages let a provider be called from any
+// thread of the session, and the session state is free-threaded
+// (`NN:winsync.ISyncSessionState`).
+unsafe impl Send for SessionCell<ISyncSessionState> {}
+// SAFETY: as above; every access to the pointer goes through the cell's phases.
+unsafe impl Sync for SessionCell<ISyncSessionState> {}
+
+fn cell_role(role: SyncProviderRole) -> Role {
+    match role {
+        SyncProviderRole::Source => Role::Source,
+        SyncProviderRole::Destination => Role::Destination,
+    }
+}
 
 impl<T> ProviderObject<T>
 where
@@ -101,7 +136,7 @@ where
     pub fn new(provider: T) -> ComObject<Self> {
         ComObject::new(Self {
             provider,
-            session: Mutex::new(None),
+            session: SessionCell::new(),
         })
     }
 
@@ -110,51 +145,65 @@ where
         &self.provider
     }
 
-    /// The role of the active session, if one is active.
+    /// The role of the active session, if one is active (not while one is beginning or
+    /// ending).
     pub fn session_role(&self) -> Option<SyncProviderRole> {
-        self.lock().as_ref().map(|session| session.role)
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Session>> {
-        // A panic never happens while the lock is held (user code runs outside it), so a
-        // poisoned lock still holds a consistent state.
-        self.session
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The session's state pointer, if a session is active.
-    fn active_state(&self) -> Option<ISyncSessionState> {
-        self.lock().as_ref().map(|session| session.state.clone())
-    }
-
-    /// Checks that a session is active and, when `role` is given, that this provider has it.
-    fn require(&self, outside: &Rule, role: Option<(SyncProviderRole, &Rule)>) -> Result<()> {
-        let guard = self.lock();
-        let Some(session) = guard.as_ref() else {
-            return Err(violation(outside));
-        };
-        match role {
-            Some((wanted, rule)) if session.role != wanted => Err(violation(rule)),
-            _ => Ok(()),
+        match self.session.phase() {
+            Phase::Active(Role::Source) => Some(SyncProviderRole::Source),
+            Phase::Active(Role::Destination) => Some(SyncProviderRole::Destination),
+            _ => None,
         }
     }
 
-    /// Runs implementation code, containing a panic: it becomes `E_UNEXPECTED` and, when the
-    /// session state supports ISyncSessionState2, `SetProviderWithError(TRUE)`.
-    fn run<R>(
-        &self,
-        state: Option<&ISyncSessionState>,
-        f: impl FnOnce() -> Result<R>,
-    ) -> Result<R> {
-        catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-            let state = state.cloned().or_else(|| self.active_state());
-            if let Some(state2) = state.and_then(|s| s.cast::<ISyncSessionState2>().ok()) {
-                // The panic is the error being reported; a failure to record it changes nothing.
-                let _ = unsafe { state2.SetProviderWithError(true) };
+    /// Where the session is: idle, beginning, active in a role, ending.
+    pub fn session_phase(&self) -> Phase {
+        self.session.phase()
+    }
+
+    /// Checks that a session is active and that this provider has the role `wanted` in it.
+    fn require(&self, outside: &Rule, wanted: SyncProviderRole, wrong_role: &Rule) -> Result<()> {
+        match self.session.phase() {
+            Phase::Active(role) if role == cell_role(wanted) => Ok(()),
+            Phase::Active(_) => Err(violation(wrong_role)),
+            Phase::Idle => Err(violation(outside)),
+            Phase::Beginning | Phase::Ending => Err(violation_because(
+                outside,
+                "the session is still beginning or already ending",
+            )),
+        }
+    }
+
+    /// What the adapter returned, with a panic it caught recorded on the session: the
+    /// adapter answered `E_UNEXPECTED` and, when the session state (`state`, else the active
+    /// session's) supports ISyncSessionState2, `SetProviderWithError(TRUE)` records that this
+    /// provider caused the failure (`NF:winsync.ISyncSessionState2.SetProviderWithError`). When
+    /// the session state refuses, the refusal is part of the error, so a lost record is never
+    /// silent.
+    fn record_panic(&self, result: Result<()>, state: Option<&ISyncSessionState>) -> Result<()> {
+        match result {
+            Err(error) if error.code() == E_UNEXPECTED && abi::take_caught_panic() => {
+                Err(self.report_panic(error, state))
             }
-            Err(abi::panic_error(payload.as_ref()))
-        })
+            other => other,
+        }
+    }
+
+    #[cold]
+    fn report_panic(&self, error: Error, state: Option<&ISyncSessionState>) -> Error {
+        let state = state.cloned().or_else(|| self.session.current());
+        let Some(state2) = state.and_then(|s| s.cast::<ISyncSessionState2>().ok()) else {
+            return error;
+        };
+        match unsafe { state2.SetProviderWithError(true) }.ok() {
+            Ok(()) => error,
+            Err(refused) => Error::new(
+                error.code(),
+                format!(
+                    "{}; recording it with ISyncSessionState2::SetProviderWithError failed: {refused}",
+                    error.message()
+                ),
+            ),
+        }
     }
 }
 
@@ -162,15 +211,27 @@ fn violation(rule: &Rule) -> Error {
     Error::new(SYNC_E_INVALID_OPERATION, rule.to_string())
 }
 
+fn violation_because(rule: &Rule, why: &str) -> Error {
+    Error::new(SYNC_E_INVALID_OPERATION, format!("{why}: {rule}"))
+}
+
 /// Whether two session state pointers are the same COM object: the same pointer, or else the
 /// same `IUnknown` identity (the COM rule; the QueryInterface is only paid when the pointers
 /// differ).
+#[inline]
 fn same_object(a: &ISyncSessionState, b: &ISyncSessionState) -> bool {
-    a.as_raw() == b.as_raw()
-        || match (a.cast::<IUnknown>(), b.cast::<IUnknown>()) {
-            (Ok(a), Ok(b)) => a.as_raw() == b.as_raw(),
-            _ => false,
-        }
+    a.as_raw() == b.as_raw() || same_identity(a, b)
+}
+
+/// The QueryInterface half of [`same_object`], out of line: the usual EndSession gets the very
+/// pointer BeginSession got.
+#[cold]
+#[inline(never)]
+fn same_identity(a: &ISyncSessionState, b: &ISyncSessionState) -> bool {
+    match (a.cast::<IUnknown>(), b.cast::<IUnknown>()) {
+        (Ok(a), Ok(b)) => a.as_raw() == b.as_raw(),
+        _ => false,
+    }
 }
 
 /// The checks of this module in front of the implementation, seen by the generated adapters
@@ -185,8 +246,7 @@ where
 {
     fn get_id_parameters(&self, id_parameters: &mut ID_PARAMETERS) -> Result<()> {
         // Not bound to a session (NN:winsync.IKnowledgeSyncProvider).
-        self.0
-            .run(None, || self.0.provider.get_id_parameters(id_parameters))
+        self.0.provider.get_id_parameters(id_parameters)
     }
 }
 
@@ -194,28 +254,33 @@ impl<T> KnowledgeSyncProvider for Checked<'_, T>
 where
     T: KnowledgeSyncProvider + Send + Sync + 'static,
 {
+    #[inline(always)]
     fn begin_session(
         &self,
         role: SyncProviderRole,
         session_state: &ISyncSessionState,
     ) -> Result<()> {
-        {
-            let mut guard = self.0.lock();
-            if guard.is_some() {
-                return Err(violation(&contracts::PROVIDER_BEGIN_SESSION_ALREADY_ACTIVE));
-            }
-            *guard = Some(Session {
-                role,
-                state: session_state.clone(),
-            });
-        }
-        let result = self.0.run(Some(session_state), || {
-            self.0.provider.begin_session(role, session_state)
-        });
-        if result.is_err() {
-            // A provider that could not begin is in no session: release the state again.
-            let taken = self.0.lock().take();
-            drop(taken);
+        let beginning =
+            self.0
+                .session
+                .begin(session_state.clone())
+                .map_err(|session_cell::Busy(phase)| {
+                    violation_because(
+                        &contracts::PROVIDER_BEGIN_SESSION_ALREADY_ACTIVE,
+                        match phase {
+                            Phase::Beginning => "another session is beginning",
+                            Phase::Ending => "another session is ending",
+                            _ => "a session is active",
+                        },
+                    )
+                })?;
+        // A provider that could not begin (an error, or a panic unwinding to the adapter) is
+        // in no session: dropping the guard releases this session's reference, and only this
+        // session's.
+        let result = self.0.provider.begin_session(role, session_state);
+        match result {
+            Ok(()) => beginning.commit(cell_role(role)),
+            Err(_) => drop(beginning),
         }
         result
     }
@@ -223,11 +288,9 @@ where
     fn get_sync_batch_parameters(&self, requested_batch_size: &mut u32) -> Result<ISyncKnowledge> {
         // Callable outside a session: endpoint-state loading calls it before BeginSession
         // (NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters).
-        self.0.run(None, || {
-            self.0
-                .provider
-                .get_sync_batch_parameters(requested_batch_size)
-        })
+        self.0
+            .provider
+            .get_sync_batch_parameters(requested_batch_size)
     }
 
     fn get_change_batch(
@@ -237,14 +300,10 @@ where
     ) -> Result<(ISyncChangeBatch, IUnknown)> {
         self.0.require(
             &contracts::PROVIDER_GET_CHANGE_BATCH_OUTSIDE_SESSION,
-            Some((
-                SyncProviderRole::Source,
-                &contracts::PROVIDER_ROLE_SOURCE_GET_CHANGE_BATCH,
-            )),
+            SyncProviderRole::Source,
+            &contracts::PROVIDER_ROLE_SOURCE_GET_CHANGE_BATCH,
         )?;
-        self.0.run(None, || {
-            self.0.provider.get_change_batch(batch_size, sync_knowledge)
-        })
+        self.0.provider.get_change_batch(batch_size, sync_knowledge)
     }
 
     fn get_full_enumeration_change_batch(
@@ -255,18 +314,14 @@ where
     ) -> Result<(ISyncFullEnumerationChangeBatch, IUnknown)> {
         self.0.require(
             &contracts::PROVIDER_GET_FULL_ENUMERATION_CHANGE_BATCH_OUTSIDE_SESSION,
-            Some((
-                SyncProviderRole::Source,
-                &contracts::PROVIDER_ROLE_SOURCE_GET_FULL_ENUMERATION_CHANGE_BATCH,
-            )),
+            SyncProviderRole::Source,
+            &contracts::PROVIDER_ROLE_SOURCE_GET_FULL_ENUMERATION_CHANGE_BATCH,
         )?;
-        self.0.run(None, || {
-            self.0.provider.get_full_enumeration_change_batch(
-                batch_size,
-                lower_enumeration_bound,
-                sync_knowledge,
-            )
-        })
+        self.0.provider.get_full_enumeration_change_batch(
+            batch_size,
+            lower_enumeration_bound,
+            sync_knowledge,
+        )
     }
 
     fn process_change_batch(
@@ -279,20 +334,16 @@ where
     ) -> Result<()> {
         self.0.require(
             &contracts::PROVIDER_PROCESS_CHANGE_BATCH_OUTSIDE_SESSION,
-            Some((
-                SyncProviderRole::Destination,
-                &contracts::PROVIDER_ROLE_DESTINATION_PROCESS_CHANGE_BATCH,
-            )),
+            SyncProviderRole::Destination,
+            &contracts::PROVIDER_ROLE_DESTINATION_PROCESS_CHANGE_BATCH,
         )?;
-        self.0.run(None, || {
-            self.0.provider.process_change_batch(
-                resolution_policy,
-                source_change_batch,
-                unk_data_retriever,
-                callback,
-                sync_session_statistics,
-            )
-        })
+        self.0.provider.process_change_batch(
+            resolution_policy,
+            source_change_batch,
+            unk_data_retriever,
+            callback,
+            sync_session_statistics,
+        )
     }
 
     fn process_full_enumeration_change_batch(
@@ -305,41 +356,45 @@ where
     ) -> Result<()> {
         self.0.require(
             &contracts::PROVIDER_PROCESS_FULL_ENUMERATION_CHANGE_BATCH_OUTSIDE_SESSION,
-            Some((
-                SyncProviderRole::Destination,
-                &contracts::PROVIDER_ROLE_DESTINATION_PROCESS_FULL_ENUMERATION_CHANGE_BATCH,
-            )),
+            SyncProviderRole::Destination,
+            &contracts::PROVIDER_ROLE_DESTINATION_PROCESS_FULL_ENUMERATION_CHANGE_BATCH,
         )?;
-        self.0.run(None, || {
-            self.0.provider.process_full_enumeration_change_batch(
-                resolution_policy,
-                source_change_batch,
-                unk_data_retriever,
-                callback,
-                sync_session_statistics,
-            )
-        })
+        self.0.provider.process_full_enumeration_change_batch(
+            resolution_policy,
+            source_change_batch,
+            unk_data_retriever,
+            callback,
+            sync_session_statistics,
+        )
     }
 
+    #[inline(always)]
     fn end_session(&self, session_state: &ISyncSessionState) -> Result<()> {
-        let taken = {
-            let mut guard = self.0.lock();
-            match guard.as_ref() {
-                None => return Err(violation(&contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN)),
-                Some(session) if !same_object(&session.state, session_state) => {
-                    return Err(violation(
-                        &contracts::PROVIDER_END_SESSION_SAME_SESSION_STATE,
-                    ));
+        let ending = self
+            .0
+            .session
+            .end(|held| same_object(held, session_state))
+            .map_err(|error| match error {
+                EndError::NoSession => violation(&contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN),
+                EndError::Busy(Phase::Beginning) => violation_because(
+                    &contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN,
+                    "the session is still beginning",
+                ),
+                EndError::Busy(_) => violation_because(
+                    &contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN,
+                    "the session is already ending",
+                ),
+                EndError::WrongSession => {
+                    violation(&contracts::PROVIDER_END_SESSION_SAME_SESSION_STATE)
                 }
-                Some(_) => guard.take(),
-            }
-        };
-        // The session is over whatever the implementation does; `taken` (this object's
-        // reference to the session state) is released when this function returns, after the
-        // implementation ran, panic or not.
-        let state = taken.as_ref().map(|session| &session.state);
-        self.0
-            .run(state, || self.0.provider.end_session(session_state))
+            })?;
+        // The session is over whatever the implementation does: `ending` holds this object's
+        // reference to the session state and releases it when dropped, after the
+        // implementation ran, panic (unwinding to the adapter) or not, before another session
+        // can begin.
+        let result = self.0.provider.end_session(session_state);
+        drop(ending);
+        result
     }
 }
 
@@ -348,7 +403,8 @@ where
     T: KnowledgeSyncProvider + Send + Sync + 'static,
 {
     fn GetIdParameters(&self, pidparameters: *mut ID_PARAMETERS) -> Result<()> {
-        unsafe { abi_p::get_id_parameters(&Checked(self), pidparameters) }
+        let result = unsafe { abi_p::get_id_parameters(&Checked(self), pidparameters) };
+        self.record_panic(result, None)
     }
 }
 
@@ -361,7 +417,14 @@ where
         role: SYNC_PROVIDER_ROLE,
         psessionstate: Ref<ISyncSessionState>,
     ) -> Result<()> {
-        unsafe { abi_k::begin_session(&Checked(self), role, psessionstate) }
+        let raw = psessionstate
+            .as_ref()
+            .map_or(core::ptr::null_mut(), Interface::as_raw);
+        let result = unsafe { abi_k::begin_session(&Checked(self), role, psessionstate) };
+        // SAFETY: the caller's interface pointer (or null) stays valid for the whole call.
+        self.record_panic(result, unsafe {
+            ISyncSessionState::from_raw_borrowed(&raw)
+        })
     }
 
     fn GetSyncBatchParameters(
@@ -369,9 +432,10 @@ where
         ppsyncknowledge: OutRef<ISyncKnowledge>,
         pdwrequestedbatchsize: *mut u32,
     ) -> Result<()> {
-        unsafe {
+        let result = unsafe {
             abi_k::get_sync_batch_parameters(&Checked(self), ppsyncknowledge, pdwrequestedbatchsize)
-        }
+        };
+        self.record_panic(result, None)
     }
 
     fn GetChangeBatch(
@@ -381,7 +445,7 @@ where
         ppsyncchangebatch: OutRef<ISyncChangeBatch>,
         ppunkdataretriever: OutRef<IUnknown>,
     ) -> Result<()> {
-        unsafe {
+        let result = unsafe {
             abi_k::get_change_batch(
                 &Checked(self),
                 dwbatchsize,
@@ -389,7 +453,8 @@ where
                 ppsyncchangebatch,
                 ppunkdataretriever,
             )
-        }
+        };
+        self.record_panic(result, None)
     }
 
     fn GetFullEnumerationChangeBatch(
@@ -400,7 +465,7 @@ where
         ppsyncchangebatch: OutRef<ISyncFullEnumerationChangeBatch>,
         ppunkdataretriever: OutRef<IUnknown>,
     ) -> Result<()> {
-        unsafe {
+        let result = unsafe {
             abi_k::get_full_enumeration_change_batch(
                 &Checked(self),
                 dwbatchsize,
@@ -409,7 +474,8 @@ where
                 ppsyncchangebatch,
                 ppunkdataretriever,
             )
-        }
+        };
+        self.record_panic(result, None)
     }
 
     fn ProcessChangeBatch(
@@ -420,7 +486,7 @@ where
         pcallback: Ref<ISyncCallback>,
         psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
     ) -> Result<()> {
-        unsafe {
+        let result = unsafe {
             abi_k::process_change_batch(
                 &Checked(self),
                 resolutionpolicy,
@@ -429,7 +495,8 @@ where
                 pcallback,
                 psyncsessionstatistics,
             )
-        }
+        };
+        self.record_panic(result, None)
     }
 
     fn ProcessFullEnumerationChangeBatch(
@@ -440,7 +507,7 @@ where
         pcallback: Ref<ISyncCallback>,
         psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
     ) -> Result<()> {
-        unsafe {
+        let result = unsafe {
             abi_k::process_full_enumeration_change_batch(
                 &Checked(self),
                 resolutionpolicy,
@@ -449,10 +516,18 @@ where
                 pcallback,
                 psyncsessionstatistics,
             )
-        }
+        };
+        self.record_panic(result, None)
     }
 
     fn EndSession(&self, psessionstate: Ref<ISyncSessionState>) -> Result<()> {
-        unsafe { abi_k::end_session(&Checked(self), psessionstate) }
+        let raw = psessionstate
+            .as_ref()
+            .map_or(core::ptr::null_mut(), Interface::as_raw);
+        let result = unsafe { abi_k::end_session(&Checked(self), psessionstate) };
+        // SAFETY: the caller's interface pointer (or null) stays valid for the whole call.
+        self.record_panic(result, unsafe {
+            ISyncSessionState::from_raw_borrowed(&raw)
+        })
     }
 }

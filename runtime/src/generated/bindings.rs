@@ -920,6 +920,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
             if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -940,6 +941,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
             if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -960,6 +962,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
             if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -980,6 +983,7 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
             if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -1218,6 +1222,7 @@ impl IChangeUnitException_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1467,6 +1472,7 @@ impl IClassFactory_Vtbl {
             riid: *const windows_core::GUID,
             ppvobject: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppvobject.is_null() { unsafe { ppvobject.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1558,6 +1564,7 @@ impl IClockVector_Vtbl {
             riid: *const windows_core::GUID,
             ppienumclockvector: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppienumclockvector.is_null() { unsafe { ppienumclockvector.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -1781,6 +1788,7 @@ impl ICombinedFilterInfo_Vtbl {
             dwfilterindex: u32,
             ppifilterinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppifilterinfo.is_null() { unsafe { ppifilterinfo.write(core::ptr::null_mut()) }; }
             if ppifilterinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2074,6 +2082,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
             if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2094,6 +2103,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
             if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2114,6 +2124,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pporiginalchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pporiginalchange.is_null() { unsafe { pporiginalchange.write(core::ptr::null_mut()) }; }
             if pporiginalchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2134,6 +2145,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
             if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2154,6 +2166,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
             if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2174,6 +2187,7 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pporiginaldata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pporiginaldata.is_null() { unsafe { pporiginaldata.write(core::ptr::null_mut()) }; }
             if pporiginaldata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2521,6 +2535,7 @@ impl ICoreFragment_Vtbl {
             pitemidsize: *mut u32,
             piclockvector: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !piclockvector.is_null() { unsafe { piclockvector.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -2643,6 +2658,7 @@ impl ICoreFragmentInspector_Vtbl {
             ppicorefragments: *mut *mut core::ffi::c_void,
             pfetchedcount: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppicorefragments.is_null() { unsafe { ppicorefragments.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -2722,6 +2738,7 @@ impl ICustomFilterInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pisyncfilter.is_null() { unsafe { pisyncfilter.write(core::ptr::null_mut()) }; }
             if pisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -2955,6 +2972,7 @@ impl IEnumChangeUnitExceptions_Vtbl {
             ppchangeunitexception: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppchangeunitexception.is_null() { for i in 0..cexceptions as usize { unsafe { ppchangeunitexception.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3000,6 +3018,7 @@ impl IEnumChangeUnitExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -3107,6 +3126,7 @@ impl IEnumClockVector_Vtbl {
             ppiclockvectorelements: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppiclockvectorelements.is_null() { for i in 0..cclockvectorelements as usize { unsafe { ppiclockvectorelements.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3142,6 +3162,7 @@ impl IEnumClockVector_Vtbl {
             this: *mut core::ffi::c_void,
             ppienum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppienum.is_null() { unsafe { ppienum.write(core::ptr::null_mut()) }; }
             if ppienum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -3249,6 +3270,7 @@ impl IEnumFeedClockVector_Vtbl {
             ppiclockvectorelements: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppiclockvectorelements.is_null() { for i in 0..cclockvectorelements as usize { unsafe { ppiclockvectorelements.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3291,6 +3313,7 @@ impl IEnumFeedClockVector_Vtbl {
             this: *mut core::ffi::c_void,
             ppienum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppienum.is_null() { unsafe { ppienum.write(core::ptr::null_mut()) }; }
             if ppienum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -3455,6 +3478,7 @@ impl IEnumRangeExceptions_Vtbl {
             pprangeexception: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !pprangeexception.is_null() { for i in 0..cexceptions as usize { unsafe { pprangeexception.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3497,6 +3521,7 @@ impl IEnumRangeExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -3607,6 +3632,7 @@ impl IEnumSingleItemExceptions_Vtbl {
             ppsingleitemexception: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppsingleitemexception.is_null() { for i in 0..cexceptions as usize { unsafe { ppsingleitemexception.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3652,6 +3678,7 @@ impl IEnumSingleItemExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -3774,6 +3801,7 @@ impl IEnumSyncChangeUnits_Vtbl {
             ppchangeunit: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppchangeunit.is_null() { for i in 0..cchanges as usize { unsafe { ppchangeunit.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3815,6 +3843,7 @@ impl IEnumSyncChangeUnits_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -3922,6 +3951,7 @@ impl IEnumSyncChanges_Vtbl {
             ppchange: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppchange.is_null() { for i in 0..cchanges as usize { unsafe { ppchange.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -3957,6 +3987,7 @@ impl IEnumSyncChanges_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -4064,6 +4095,7 @@ impl IEnumSyncMgrConflict_Vtbl {
             rgelt: *mut *mut core::ffi::c_void,
             pceltfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !rgelt.is_null() { for i in 0..celt as usize { unsafe { rgelt.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4105,6 +4137,7 @@ impl IEnumSyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -4212,6 +4245,7 @@ impl IEnumSyncMgrEvents_Vtbl {
             rgelt: *mut *mut core::ffi::c_void,
             pceltfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !rgelt.is_null() { for i in 0..celt as usize { unsafe { rgelt.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4247,6 +4281,7 @@ impl IEnumSyncMgrEvents_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -4357,6 +4392,7 @@ impl IEnumSyncMgrSyncItems_Vtbl {
             rgelt: *mut *mut core::ffi::c_void,
             pceltfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !rgelt.is_null() { for i in 0..celt as usize { unsafe { rgelt.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4401,6 +4437,7 @@ impl IEnumSyncMgrSyncItems_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -4511,6 +4548,7 @@ impl IEnumSyncProviderConfigUIInfos_Vtbl {
             ppsyncproviderconfiguiinfo: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppsyncproviderconfiguiinfo.is_null() { for i in 0..cfactories as usize { unsafe { ppsyncproviderconfiguiinfo.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4559,6 +4597,7 @@ impl IEnumSyncProviderConfigUIInfos_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -4669,6 +4708,7 @@ impl IEnumSyncProviderInfos_Vtbl {
             ppsyncproviderinfo: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppsyncproviderinfo.is_null() { for i in 0..cinstances as usize { unsafe { ppsyncproviderinfo.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -4714,6 +4754,7 @@ impl IEnumSyncProviderInfos_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -5068,6 +5109,7 @@ impl IFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             ppisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppisyncfilter.is_null() { unsafe { ppisyncfilter.write(core::ptr::null_mut()) }; }
             if ppisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -5787,6 +5829,7 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncknowledge: *mut *mut core::ffi::c_void,
             pdwrequestedbatchsize: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppsyncknowledge.is_null() { unsafe { ppsyncknowledge.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -5808,6 +5851,8 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
+            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -5832,6 +5877,8 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
+            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -6025,6 +6072,7 @@ impl ILoadChangeContext_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncchange.is_null() { unsafe { ppsyncchange.write(core::ptr::null_mut()) }; }
             if ppsyncchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -6299,6 +6347,7 @@ impl IRangeException_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -6470,6 +6519,7 @@ impl IRecoverableError_Vtbl {
             this: *mut core::ffi::c_void,
             ppchangewithrecoverableerror: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchangewithrecoverableerror.is_null() { unsafe { ppchangewithrecoverableerror.write(core::ptr::null_mut()) }; }
             if ppchangewithrecoverableerror.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -6491,6 +6541,7 @@ impl IRecoverableError_Vtbl {
             phrerror: *mut windows_core::HRESULT,
             pperrordata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pperrordata.is_null() { unsafe { pperrordata.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -6511,6 +6562,7 @@ impl IRecoverableError_Vtbl {
             phrerror: *mut windows_core::HRESULT,
             pperrordata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pperrordata.is_null() { unsafe { pperrordata.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -7200,6 +7252,7 @@ impl ISingleItemException_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -8066,6 +8119,7 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8086,6 +8140,7 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             ppmadewithknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppmadewithknowledge.is_null() { unsafe { ppmadewithknowledge.write(core::ptr::null_mut()) }; }
             if ppmadewithknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8106,6 +8161,7 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8308,6 +8364,7 @@ impl ISyncChangeBatch_Vtbl {
             pconflictknowledge: *mut core::ffi::c_void,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
             if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8476,6 +8533,7 @@ impl ISyncChangeBatch2_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
             if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8511,6 +8569,7 @@ impl ISyncChangeBatch2_Vtbl {
             pconflictknowledge: *mut core::ffi::c_void,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
             if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8648,6 +8707,7 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             this: *mut core::ffi::c_void,
             ppfilterinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppfilterinfo.is_null() { unsafe { ppfilterinfo.write(core::ptr::null_mut()) }; }
             if ppfilterinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8668,6 +8728,7 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             this: *mut core::ffi::c_void,
             ppchangebatch: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchangebatch.is_null() { unsafe { ppchangebatch.write(core::ptr::null_mut()) }; }
             if ppchangebatch.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -8998,6 +9059,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9111,6 +9173,7 @@ impl ISyncChangeBatchBase_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
             if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9139,6 +9202,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9159,6 +9223,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppprerequisteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppprerequisteknowledge.is_null() { unsafe { ppprerequisteknowledge.write(core::ptr::null_mut()) }; }
             if ppprerequisteknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9179,6 +9244,7 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppsourceforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsourceforgottenknowledge.is_null() { unsafe { ppsourceforgottenknowledge.write(core::ptr::null_mut()) }; }
             if ppsourceforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9629,6 +9695,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             this: *mut core::ffi::c_void,
             ppifilterkeymap: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppifilterkeymap.is_null() { unsafe { ppifilterkeymap.write(core::ptr::null_mut()) }; }
             if ppifilterkeymap.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9687,6 +9754,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9714,6 +9782,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9741,6 +9810,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9757,6 +9827,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9774,6 +9845,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9923,6 +9995,7 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             pdestinationknowledge: *mut core::ffi::c_void,
             pplearnedwithprerequisiteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedwithprerequisiteknowledge.is_null() { unsafe { pplearnedwithprerequisiteknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedwithprerequisiteknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -9946,6 +10019,7 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10127,6 +10201,7 @@ impl ISyncChangeUnit_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncchange.is_null() { unsafe { ppsyncchange.write(core::ptr::null_mut()) }; }
             if ppsyncchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10509,6 +10584,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             ppifilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppifilterforgottenknowledge.is_null() { unsafe { ppifilterforgottenknowledge.write(core::ptr::null_mut()) }; }
             if ppifilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10534,6 +10610,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10561,6 +10638,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10588,6 +10666,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10614,6 +10693,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10631,6 +10711,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10730,6 +10811,7 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             this: *mut core::ffi::c_void,
             ppprerequisiteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppprerequisiteknowledge.is_null() { unsafe { ppprerequisiteknowledge.write(core::ptr::null_mut()) }; }
             if ppprerequisiteknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10751,6 +10833,7 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             pdestinationknowledge: *mut core::ffi::c_void,
             pplearnedknowledgewithprerequisite: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedknowledgewithprerequisite.is_null() { unsafe { pplearnedknowledgewithprerequisite.write(core::ptr::null_mut()) }; }
             if pplearnedknowledgewithprerequisite.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -10994,6 +11077,7 @@ impl ISyncDataConverter_Vtbl {
             penumsyncchanges: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
             if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11020,6 +11104,7 @@ impl ISyncDataConverter_Vtbl {
             penumsyncchanges: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
             if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11046,6 +11131,7 @@ impl ISyncDataConverter_Vtbl {
             punkdatain: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
             if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11072,6 +11158,7 @@ impl ISyncDataConverter_Vtbl {
             punkdataout: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
             if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11249,6 +11336,7 @@ impl ISyncFilterDeserializer_Vtbl {
             dwcbsyncfilter: u32,
             ppisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppisyncfilter.is_null() { unsafe { ppisyncfilter.write(core::ptr::null_mut()) }; }
             if ppisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11447,6 +11535,7 @@ impl ISyncFullEnumerationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11469,6 +11558,7 @@ impl ISyncFullEnumerationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
             if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11594,6 +11684,7 @@ impl ISyncFullEnumerationChangeBatch_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledgeafterrecoverycomplete: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pplearnedknowledgeafterrecoverycomplete.is_null() { unsafe { pplearnedknowledgeafterrecoverycomplete.write(core::ptr::null_mut()) }; }
             if pplearnedknowledgeafterrecoverycomplete.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -11747,6 +11838,7 @@ impl ISyncFullEnumerationChangeBatch2_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
             if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -12436,6 +12528,7 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12454,6 +12547,7 @@ impl ISyncKnowledge_Vtbl {
             this: *mut core::ffi::c_void,
             ppreplicakeymap: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppreplicakeymap.is_null() { unsafe { ppreplicakeymap.write(core::ptr::null_mut()) }; }
             if ppreplicakeymap.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -12471,6 +12565,7 @@ impl ISyncKnowledge_Vtbl {
             this: *mut core::ffi::c_void,
             ppclonedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppclonedknowledge.is_null() { unsafe { ppclonedknowledge.write(core::ptr::null_mut()) }; }
             if ppclonedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -12519,6 +12614,7 @@ impl ISyncKnowledge_Vtbl {
             premoteknowledge: *mut core::ffi::c_void,
             ppmappedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppmappedknowledge.is_null() { unsafe { ppmappedknowledge.write(core::ptr::null_mut()) }; }
             if ppmappedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -12553,6 +12649,7 @@ impl ISyncKnowledge_Vtbl {
             pbitemid: *const u8,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppknowledgeout.is_null() { unsafe { ppknowledgeout.write(core::ptr::null_mut()) }; }
             if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -12578,6 +12675,7 @@ impl ISyncKnowledge_Vtbl {
             pbchangeunitid: *const u8,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppknowledgeout.is_null() { unsafe { ppknowledgeout.write(core::ptr::null_mut()) }; }
             if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -12603,6 +12701,7 @@ impl ISyncKnowledge_Vtbl {
             psrngsyncrange: *const SYNC_RANGE,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppknowledgeout.is_null() { unsafe { ppknowledgeout.write(core::ptr::null_mut()) }; }
             if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -12692,6 +12791,7 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12711,6 +12811,7 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12730,6 +12831,7 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12750,6 +12852,7 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -12772,6 +12875,7 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13212,6 +13316,7 @@ impl ISyncKnowledge2_Vtbl {
             count: u32,
             ppiknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppiknowledgeout.is_null() { unsafe { ppiknowledgeout.write(core::ptr::null_mut()) }; }
             if ppiknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -13281,6 +13386,7 @@ impl ISyncKnowledge2_Vtbl {
             riid: *const windows_core::GUID,
             ppiinspector: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppiinspector.is_null() { unsafe { ppiinspector.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -13377,6 +13483,7 @@ impl ISyncKnowledge2_Vtbl {
             ptemplateknowledge: *mut core::ffi::c_void,
             ppprojectedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppprojectedknowledge.is_null() { unsafe { ppprojectedknowledge.write(core::ptr::null_mut()) }; }
             if ppprojectedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -13402,6 +13509,7 @@ impl ISyncKnowledge2_Vtbl {
             psyncknowledge: *mut core::ffi::c_void,
             ppcomplementedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppcomplementedknowledge.is_null() { unsafe { ppcomplementedknowledge.write(core::ptr::null_mut()) }; }
             if ppcomplementedknowledge.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -13442,6 +13550,7 @@ impl ISyncKnowledge2_Vtbl {
             this: *mut core::ffi::c_void,
             ppknowledgecookie: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppknowledgecookie.is_null() { unsafe { ppknowledgecookie.write(core::ptr::null_mut()) }; }
             if ppknowledgecookie.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -13727,6 +13836,7 @@ impl ISyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pparray: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pparray.is_null() { unsafe { pparray.write(core::ptr::null_mut()) }; }
             if pparray.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -13759,6 +13869,7 @@ impl ISyncMgrConflict_Vtbl {
             riid: *const windows_core::GUID,
             ppvresolutionhandler: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppvresolutionhandler.is_null() { unsafe { ppvresolutionhandler.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -14624,6 +14735,7 @@ impl ISyncMgrConflictStore_Vtbl {
             pszitemid: windows_core::PCWSTR,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -14650,6 +14762,7 @@ impl ISyncMgrConflictStore_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -15623,6 +15736,7 @@ impl ISyncMgrEnumItems_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -16222,6 +16336,7 @@ impl ISyncMgrEventStore_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -16263,6 +16378,7 @@ impl ISyncMgrEventStore_Vtbl {
             rguideventid: *const windows_core::GUID,
             ppevent: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppevent.is_null() { unsafe { ppevent.write(core::ptr::null_mut()) }; }
             if ppevent.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -16505,6 +16621,7 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pphandlerinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !pphandlerinfo.is_null() { unsafe { pphandlerinfo.write(core::ptr::null_mut()) }; }
             if pphandlerinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -16524,6 +16641,7 @@ impl ISyncMgrHandler_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -16704,6 +16822,7 @@ impl ISyncMgrHandlerCollection_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -16726,6 +16845,7 @@ impl ISyncMgrHandlerCollection_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -17504,6 +17624,7 @@ impl ISyncMgrSessionCreator_Vtbl {
             citems: u32,
             ppcallback: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppcallback.is_null() { unsafe { ppcallback.write(core::ptr::null_mut()) }; }
             if ppcallback.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -17901,6 +18022,8 @@ impl ISyncMgrSyncCallback_Vtbl {
             ppenumitemids: *mut *mut core::ffi::c_void,
             ppenumpunks: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenumitemids.is_null() { unsafe { ppenumitemids.write(core::ptr::null_mut()) }; }
+            if !ppenumpunks.is_null() { unsafe { ppenumpunks.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -18186,6 +18309,7 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             ppiteminfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppiteminfo.is_null() { unsafe { ppiteminfo.write(core::ptr::null_mut()) }; }
             if ppiteminfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -18208,6 +18332,7 @@ impl ISyncMgrSyncItem_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -18371,6 +18496,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             pszitemid: windows_core::PCWSTR,
             ppitem: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppitem.is_null() { unsafe { ppitem.write(core::ptr::null_mut()) }; }
             if ppitem.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -18394,6 +18520,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
             if ppenum.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -18968,6 +19095,7 @@ impl ISyncMgrSynchronize_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncmgrenumitems: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncmgrenumitems.is_null() { unsafe { ppsyncmgrenumitems.write(core::ptr::null_mut()) }; }
             if ppsyncmgrenumitems.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -18990,6 +19118,7 @@ impl ISyncMgrSynchronize_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -19870,6 +19999,7 @@ impl ISyncProviderConfigUI_Vtbl {
             this: *mut core::ffi::c_void,
             ppconfiguiproperties: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconfiguiproperties.is_null() { unsafe { ppconfiguiproperties.write(core::ptr::null_mut()) }; }
             if ppconfiguiproperties.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -19892,6 +20022,7 @@ impl ISyncProviderConfigUI_Vtbl {
             punkcontext: *mut core::ffi::c_void,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppproviderinfo.is_null() { unsafe { ppproviderinfo.write(core::ptr::null_mut()) }; }
             if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20416,6 +20547,7 @@ impl ISyncProviderRegistration_Vtbl {
             pconfiguiconfig: *const SyncProviderConfigUIConfiguration,
             ppconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconfiguiinfo.is_null() { unsafe { ppconfiguiinfo.write(core::ptr::null_mut()) }; }
             if ppconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20458,6 +20590,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwsupportedarchitecture: u32,
             ppenumsyncproviderconfiguiinfos: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenumsyncproviderconfiguiinfos.is_null() { unsafe { ppenumsyncproviderconfiguiinfos.write(core::ptr::null_mut()) }; }
             if ppenumsyncproviderconfiguiinfos.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20483,6 +20616,7 @@ impl ISyncProviderRegistration_Vtbl {
             pproviderconfiguration: *const SyncProviderConfiguration,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppproviderinfo.is_null() { unsafe { ppproviderinfo.write(core::ptr::null_mut()) }; }
             if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20524,6 +20658,7 @@ impl ISyncProviderRegistration_Vtbl {
             pguidproviderinstanceid: *const windows_core::GUID,
             ppproviderconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppproviderconfiguiinfo.is_null() { unsafe { ppproviderconfiguiinfo.write(core::ptr::null_mut()) }; }
             if ppproviderconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20552,6 +20687,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwsupportedarchitecture: u32,
             ppenumsyncproviderinfos: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenumsyncproviderinfos.is_null() { unsafe { ppenumsyncproviderinfos.write(core::ptr::null_mut()) }; }
             if ppenumsyncproviderinfos.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20580,6 +20716,7 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppproviderinfo.is_null() { unsafe { ppproviderinfo.write(core::ptr::null_mut()) }; }
             if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20605,6 +20742,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwclscontext: u32,
             ppsyncprovider: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncprovider.is_null() { unsafe { ppsyncprovider.write(core::ptr::null_mut()) }; }
             if ppsyncprovider.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20630,6 +20768,7 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             ppconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconfiguiinfo.is_null() { unsafe { ppconfiguiinfo.write(core::ptr::null_mut()) }; }
             if ppconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20655,6 +20794,7 @@ impl ISyncProviderRegistration_Vtbl {
             dwclscontext: u32,
             ppconfigui: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppconfigui.is_null() { unsafe { ppconfigui.write(core::ptr::null_mut()) }; }
             if ppconfigui.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20759,6 +20899,7 @@ impl ISyncProviderRegistration_Vtbl {
             hevent: HANDLE,
             ppchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppchange.is_null() { unsafe { ppchange.write(core::ptr::null_mut()) }; }
             if ppchange.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -20945,6 +21086,7 @@ impl ISyncSessionExtendedErrorInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppproviderwitherror: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppproviderwitherror.is_null() { unsafe { ppproviderwitherror.write(core::ptr::null_mut()) }; }
             if ppproviderwitherror.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -21483,6 +21625,7 @@ impl ISynchronousDataRetriever_Vtbl {
             ploadchangecontext: *mut core::ffi::c_void,
             ppunkdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppunkdata.is_null() { unsafe { ppunkdata.write(core::ptr::null_mut()) }; }
             if ppunkdata.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =

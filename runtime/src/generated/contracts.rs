@@ -1286,7 +1286,7 @@ pub const SYNCMGR_SESSION_REPORT_PROGRESS_CANCEL_ACKNOWLEDGED: Rule = Rule {
     param: Some("nStatus"),
     values: &["SYNCMGR_PS_CANCELED"],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncmgrSession,
     source: "NF:syncmgr.ISyncMgrSyncCallback.ReportProgress",
     text: "If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request.",
 };
@@ -1458,7 +1458,7 @@ pub const SYNCMGR_SESSION_CAN_CONTINUE_UNKNOWN_ITEM: Rule = Rule {
     source: "NF:syncmgr.ISyncMgrSyncCallback.CanContinue",
     text: "CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler.",
 };
-/// If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`)
+/// If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler; syncmgr.h declares pszItemID `[string][ref]`, so the session sends an empty string, never NULL. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`)
 pub const SYNCMGR_SESSION_CAN_CONTINUE_WHOLE_HANDLER: Rule = Rule {
     id: "syncmgr-session.can-continue.whole-handler",
     interface: "ISyncMgrSyncCallback",
@@ -1468,7 +1468,7 @@ pub const SYNCMGR_SESSION_CAN_CONTINUE_WHOLE_HANDLER: Rule = Rule {
     returns: None,
     enforced_by: Enforcement::SyncmgrSession,
     source: "NF:syncmgr.ISyncMgrSyncCallback.CanContinue",
-    text: "If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler.",
+    text: "If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler; syncmgr.h declares pszItemID `[string][ref]`, so the session sends an empty string, never NULL.",
 };
 /// QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`)
 pub const SYNCMGR_SESSION_QUERY_FOR_ADDITIONAL_ITEMS_NONE_PENDING: Rule = Rule {

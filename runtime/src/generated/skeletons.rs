@@ -20,17 +20,12 @@ impl TryFrom<SYNC_PROVIDER_ROLE> for SyncProviderRole {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNC_PROVIDER_ROLE`.
+    #[inline]
     fn try_from(value: SYNC_PROVIDER_ROLE) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::Source),
             1 => Ok(Self::Destination),
-            other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNC_PROVIDER_ROLE"),
-                    ),
-                )
-            }
+            other => Err(::winsync::com::abi::invalid_value(other, "SYNC_PROVIDER_ROLE")),
         }
     }
 }
@@ -58,6 +53,7 @@ impl TryFrom<CONFLICT_RESOLUTION_POLICY> for ConflictResolutionPolicy {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `CONFLICT_RESOLUTION_POLICY`.
+    #[inline]
     fn try_from(value: CONFLICT_RESOLUTION_POLICY) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::None),
@@ -65,8 +61,9 @@ impl TryFrom<CONFLICT_RESOLUTION_POLICY> for ConflictResolutionPolicy {
             2 => Ok(Self::SourceProviderWins),
             other => {
                 Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid CONFLICT_RESOLUTION_POLICY"),
+                    ::winsync::com::abi::invalid_value(
+                        other,
+                        "CONFLICT_RESOLUTION_POLICY",
                     ),
                 )
             }
@@ -97,17 +94,14 @@ impl TryFrom<SYNC_PROGRESS_STAGE> for SyncProgressStage {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNC_PROGRESS_STAGE`.
+    #[inline]
     fn try_from(value: SYNC_PROGRESS_STAGE) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::ChangeDetection),
             1 => Ok(Self::ChangeEnumeration),
             2 => Ok(Self::ChangeApplication),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNC_PROGRESS_STAGE"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNC_PROGRESS_STAGE"))
             }
         }
     }
@@ -136,6 +130,7 @@ impl TryFrom<SYNC_FULL_ENUMERATION_ACTION> for SyncFullEnumerationAction {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNC_FULL_ENUMERATION_ACTION`.
+    #[inline]
     fn try_from(value: SYNC_FULL_ENUMERATION_ACTION) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::FullEnumeration),
@@ -143,10 +138,9 @@ impl TryFrom<SYNC_FULL_ENUMERATION_ACTION> for SyncFullEnumerationAction {
             2 => Ok(Self::Abort),
             other => {
                 Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!(
-                            "{other} is not a valid SYNC_FULL_ENUMERATION_ACTION"
-                        ),
+                    ::winsync::com::abi::invalid_value(
+                        other,
+                        "SYNC_FULL_ENUMERATION_ACTION",
                     ),
                 )
             }
@@ -183,6 +177,7 @@ impl TryFrom<SYNCMGR_PROGRESS_STATUS> for SyncmgrProgressStatus {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNCMGR_PROGRESS_STATUS`.
+    #[inline]
     fn try_from(value: SYNCMGR_PROGRESS_STATUS) -> windows_core::Result<Self> {
         match value {
             1 => Ok(Self::Updating),
@@ -192,11 +187,7 @@ impl TryFrom<SYNCMGR_PROGRESS_STATUS> for SyncmgrProgressStatus {
             5 => Ok(Self::Canceled),
             6 => Ok(Self::Disconnected),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNCMGR_PROGRESS_STATUS"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNCMGR_PROGRESS_STATUS"))
             }
         }
     }
@@ -225,17 +216,14 @@ impl TryFrom<SYNCMGR_CANCEL_REQUEST> for SyncmgrCancelRequest {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNCMGR_CANCEL_REQUEST`.
+    #[inline]
     fn try_from(value: SYNCMGR_CANCEL_REQUEST) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::None),
             1 => Ok(Self::CancelItem),
             2 => Ok(Self::CancelAll),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNCMGR_CANCEL_REQUEST"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNCMGR_CANCEL_REQUEST"))
             }
         }
     }
@@ -264,17 +252,14 @@ impl TryFrom<SYNCMGR_EVENT_LEVEL> for SyncmgrEventLevel {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNCMGR_EVENT_LEVEL`.
+    #[inline]
     fn try_from(value: SYNCMGR_EVENT_LEVEL) -> windows_core::Result<Self> {
         match value {
             1 => Ok(Self::Information),
             2 => Ok(Self::Warning),
             3 => Ok(Self::Error),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNCMGR_EVENT_LEVEL"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNCMGR_EVENT_LEVEL"))
             }
         }
     }
@@ -309,6 +294,7 @@ impl TryFrom<SYNCMGR_HANDLER_TYPE> for SyncmgrHandlerType {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNCMGR_HANDLER_TYPE`.
+    #[inline]
     fn try_from(value: SYNCMGR_HANDLER_TYPE) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::Unspecified),
@@ -318,11 +304,7 @@ impl TryFrom<SYNCMGR_HANDLER_TYPE> for SyncmgrHandlerType {
             4 => Ok(Self::Service),
             5 => Ok(Self::Computer),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNCMGR_HANDLER_TYPE"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNCMGR_HANDLER_TYPE"))
             }
         }
     }
@@ -1370,7 +1352,7 @@ pub trait SyncMgrSyncCallback {
     /// # Contract
     /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.after-final-status`)
     /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double; rule `sync-center.report-progress.after-final-status`)
-    /// - If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.cancel-acknowledged`)
+    /// - If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.cancel-acknowledged`)
     /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.no-ps-max`)
     /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.steps`)
     /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.text-length`)
@@ -1452,7 +1434,7 @@ pub trait SyncMgrSyncCallback {
     /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.not-canceled`)
     /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.canceled`)
     /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.unknown-item`)
-    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
+    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler; syncmgr.h declares pszItemID `[string][ref]`, so the session sends an empty string, never NULL. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
@@ -2209,13 +2191,18 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// - `role` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
     /// - `pSessionState` is not null, else `E_POINTER`
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn begin_session(
         &self,
         role: SyncProviderRole,
         session_state: &ISyncSessionState,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<()> {
+        let _ = (role, session_state);
+        Ok(())
+    }
     /// `IKnowledgeSyncProvider::GetSyncBatchParameters`.
     ///
     /// # Contract
@@ -2272,6 +2259,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// # Raw parameters
     /// - `lower_enumeration_bound` is passed through as the raw `*const u8` of the ABI
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_full_enumeration_change_batch(
@@ -2279,7 +2268,12 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         batch_size: u32,
         lower_enumeration_bound: *const u8,
         sync_knowledge: &ISyncKnowledge,
-    ) -> windows_core::Result<(ISyncFullEnumerationChangeBatch, windows_core::IUnknown)>;
+    ) -> windows_core::Result<
+        (ISyncFullEnumerationChangeBatch, windows_core::IUnknown),
+    > {
+        let _ = (batch_size, lower_enumeration_bound, sync_knowledge);
+        Err(::winsync::com::abi::not_implemented())
+    }
     /// `IKnowledgeSyncProvider::ProcessChangeBatch`.
     ///
     /// # Contract
@@ -2320,6 +2314,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// - `pCallback` is not null, else `E_POINTER`
     /// - `pSyncSessionStatistics` is not null, else `E_POINTER`
     ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn process_full_enumeration_change_batch(
@@ -2329,7 +2325,16 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         unk_data_retriever: &windows_core::IUnknown,
         callback: &ISyncCallback,
         sync_session_statistics: &mut SYNC_SESSION_STATISTICS,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::Result<()> {
+        let _ = (
+            resolution_policy,
+            source_change_batch,
+            unk_data_retriever,
+            callback,
+            sync_session_statistics,
+        );
+        Err(::winsync::com::abi::not_implemented())
+    }
     /// `IKnowledgeSyncProvider::EndSession`.
     ///
     /// # Contract
@@ -2340,9 +2345,17 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// # Checked before this method runs
     /// - `pSessionState` is not null, else `E_POINTER`
     ///
+    /// The default does nothing and returns `Ok(())`.
+    ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn end_session(&self, session_state: &ISyncSessionState) -> windows_core::Result<()>;
+    fn end_session(
+        &self,
+        session_state: &ISyncSessionState,
+    ) -> windows_core::Result<()> {
+        let _ = session_state;
+        Ok(())
+    }
 }
 /// ABI adapters from `IKnowledgeSyncProvider_Impl` to [`KnowledgeSyncProvider`]: one function per method, with
 /// the `_Impl` method's parameters.

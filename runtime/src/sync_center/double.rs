@@ -209,6 +209,8 @@ struct State {
     canceled: HashSet<String>,
     /// Whether a cancellation of all was requested.
     all_canceled: bool,
+    /// Items reported SUCCEEDED after their cancellation was requested.
+    cancel_ignored: Vec<String>,
     /// `ReportEvent` calls so far.
     events: u128,
     /// What was called.
@@ -265,11 +267,12 @@ impl SyncCenterDouble {
     /// Keep the returned `ComObject` for the test-side methods and hand the handler
     /// `to_interface::<ISyncMgrSessionCreator>()` or `to_interface::<ISyncMgrSyncCallback>()`.
     /// A repeated id counts once.
-    pub fn new(items: &[&str]) -> ComObject<Self> {
+    pub fn new(items: &[impl AsRef<str>]) -> ComObject<Self> {
         let mut state = State::default();
         for item in items {
+            let item = item.as_ref();
             if !state.is_known(item) {
-                state.items.push((*item).to_string());
+                state.items.push(item.to_string());
             }
         }
         ComObject::new(Self {
@@ -322,6 +325,16 @@ impl SyncCenterDouble {
     /// `NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`); `None` while none was reported.
     pub fn final_status(&self, item: &str) -> Option<SyncmgrProgressStatus> {
         self.state().final_status.get(item).copied()
+    }
+
+    /// The items a handler reported SUCCEEDED after Sync Center had asked to cancel them (or
+    /// all), in report order: each breaks the ReportProgress page's rule that a canceled item
+    /// is acknowledged with `SYNCMGR_PS_CANCELED` (rule
+    /// `syncmgr-session.report-progress.cancel-acknowledged`,
+    /// `NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`). The double accepts those reports, as
+    /// Sync Center does; a test of a handler asserts this list is empty.
+    pub fn cancel_ignored(&self) -> Vec<String> {
+        self.state().cancel_ignored.clone()
     }
 
     /// The known items (part of the session), in the order they became known: those given to
@@ -439,6 +452,13 @@ impl SyncMgrSyncCallback for Host<'_> {
                 &format!("{status:?} reported for {item_id:?} after its completion status"),
             ))
         } else {
+            if status == SyncmgrProgressStatus::Succeeded
+                && (state.all_canceled || state.canceled.contains(item_id))
+            {
+                // The page asks for CANCELED after a cancel request; accepted (as Sync Center
+                // would), and recorded for `cancel_ignored`.
+                state.cancel_ignored.push(item_id.to_string());
+            }
             if matches!(
                 status,
                 SyncmgrProgressStatus::Succeeded

@@ -10,10 +10,12 @@
 //!   read with the `MAX_SYNCMGR_ID` bound and invalid UTF-16 is `E_INVALIDARG`, panics are
 //!   `E_UNEXPECTED`;
 //! - around `synchronize`: every item handed to it that still has no final status when it
-//!   returns — in the [`SyncSession`]s made during the call — is reported FAILED, and the call
-//!   then fails with `E_FAIL` naming the items and the rule
-//!   (`handler.synchronize.final-status-per-item`, `NF:syncmgr.ISyncMgrHandler.Synchronize`);
-//!   a panic is contained the same way, after the open items are reported FAILED.
+//!   returns — in the [`SyncSession`](session::SyncSession)s made during the call — is closed: reported CANCELED
+//!   when Sync Center asked to cancel it (the acknowledgement the ReportProgress page asks
+//!   for), FAILED otherwise; when any was reported FAILED the call fails with `E_FAIL` naming
+//!   the items and the rule (`handler.synchronize.final-status-per-item`,
+//!   `NF:syncmgr.ISyncMgrHandler.Synchronize`); a panic is contained the same way, after the
+//!   open items are closed.
 //!
 //! Every object of this module counts itself as a live object of the module while it exists
 //! ([`ObjectGuard`]), so that a handler DLL's `DllCanUnloadNow` answers `S_FALSE` while Sync
@@ -36,7 +38,7 @@ use crate::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItemContainer, sync_mgr_handler_abi as abi_h,
     sync_mgr_handler_info_abi as abi_i, sync_mgr_sync_item_container_abi as abi_c,
 };
-use crate::sync_center::session::{self, SyncSession};
+use crate::sync_center::session;
 
 pub use object::{ContainerHandlerObject, HandlerInfoObject, HandlerObject};
 use object::{ContainerHandlerObject_Impl, HandlerInfoObject_Impl, HandlerObject_Impl};
@@ -194,16 +196,16 @@ impl<T: SyncMgrHandler> SyncMgrHandler for Checked<'_, T> {
             }))
             .unwrap_or_else(|payload| Err(abi::panic_error(payload.as_ref())))
         });
-        let left_open: Vec<String> = sessions
+        let failed: Vec<String> = sessions
             .iter()
-            .flat_map(SyncSession::fail_open_items)
+            .flat_map(|session| session.close_open_items().failed)
             .collect();
         match result {
-            Ok(()) if !left_open.is_empty() => Err(Error::new(
+            Ok(()) if !failed.is_empty() => Err(Error::new(
                 E_FAIL,
                 format!(
                     "synchronize returned with items that had no final status, now reported FAILED ({}): {}",
-                    left_open.join(", "),
+                    failed.join(", "),
                     rules::HANDLER_SYNCHRONIZE_FINAL_STATUS_PER_ITEM
                 ),
             )),

@@ -13,7 +13,20 @@
 //! - progress text is shorter than `MAX_SYNCMGR_PROGRESSTEXT` and item ids shorter than
 //!   `MAX_SYNCMGR_ID` characters (both count the NUL): `E_INVALIDARG`;
 //! - `commit_item` only after `propose_item` of that id: `E_INVALIDARG`
-//!   (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`).
+//!   (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`);
+//! - once Sync Center asked to cancel an item (`SYNCMGR_CR_CANCEL_ITEM` in a report's answer,
+//!   or `S_FALSE` from `CanContinue` for it) or all of them (`SYNCMGR_CR_CANCEL_ALL`, or
+//!   `S_FALSE` for the whole handler), SUCCEEDED for that item is refused with
+//!   [`CANCELED`]: the handler stops and acknowledges with CANCELED
+//!   (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`).
+//!
+//! # Cancellation
+//! The session remembers every cancel request it received: [`SyncSession::is_canceled`]
+//! answers without a call, [`SyncSession::can_continue`] answers [`Continue::Cancel`] for an
+//! item already canceled without asking again, and an item left without a final status when a
+//! derived handler's `synchronize` returns is reported CANCELED when it was canceled (FAILED
+//! otherwise). `can_continue(None)` asks about the whole handler with an empty string: the
+//! header declares `pszItemID` `[string][ref]` (never NULL).
 //!
 //! Sync Center's answers come back as Rust values: [`SyncSession::report_progress`] returns
 //! the [`SyncmgrCancelRequest`], [`SyncSession::can_continue`] tells S_OK (go on) from S_FALSE
@@ -29,6 +42,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::rc::Rc;
 
 use windows_core::{Error, GUID, HRESULT, PCWSTR, Result};
@@ -42,6 +56,10 @@ use crate::com::abi;
 use crate::contract::Rule;
 use crate::contracts as rules;
 use crate::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
+
+/// `HRESULT_FROM_WIN32(ERROR_CANCELLED)` (`0x800704C7`): what the session answers, before
+/// Sync Center is called, for SUCCEEDED on an item whose cancellation was requested.
+pub const CANCELED: HRESULT = HRESULT(0x8007_04C7_u32 as i32);
 
 /// What `can_continue` learned from Sync Center.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,10 +95,40 @@ struct State {
     items: BTreeMap<String, Option<SyncmgrProgressStatus>>,
     /// Ids proposed with `propose_item` and not committed yet.
     proposed: BTreeSet<String>,
+    /// Items whose cancellation Sync Center requested.
+    canceled: BTreeSet<String>,
+    /// Whether Sync Center requested the cancellation of everything.
+    all_canceled: bool,
+}
+
+impl State {
+    fn is_canceled(&self, item_id: &str) -> bool {
+        self.all_canceled || self.canceled.contains(item_id)
+    }
+
+    /// Records a cancel request received for `item_id` (`None`: the handler as a whole).
+    fn record_cancel(&mut self, item_id: Option<&str>, request: SyncmgrCancelRequest) {
+        match (request, item_id) {
+            (SyncmgrCancelRequest::CancelAll, _) => self.all_canceled = true,
+            (SyncmgrCancelRequest::CancelItem, Some(id)) => {
+                self.canceled.insert(id.to_string());
+            }
+            _ => {}
+        }
+    }
 }
 
 fn refused(code: HRESULT, rule: &Rule, detail: impl std::fmt::Display) -> Error {
     Error::new(code, format!("{detail}: {rule}"))
+}
+
+/// What [`SyncSession::close_open_items`] reported.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClosedItems {
+    /// Items reported FAILED: left open without a cancel request.
+    pub failed: Vec<String>,
+    /// Items reported CANCELED: left open after Sync Center asked to cancel them.
+    pub canceled: Vec<String>,
 }
 
 /// Item ids as Sync Center takes them: at most `MAX_SYNCMGR_ID` units, NUL included.
@@ -90,14 +138,38 @@ const ID_UNITS: usize = MAX_SYNCMGR_ID as usize;
 const TEXT_UNITS: usize = MAX_SYNCMGR_PROGRESSTEXT as usize;
 
 /// A NUL-terminated wide string of at most `N` units (NUL included) on the stack: the bounded
-/// strings of a report cost no allocation.
-struct WideBuf<const N: usize>([u16; N]);
+/// strings of a report cost no allocation. Only the units up to the NUL are written; nothing
+/// reads past it.
+struct WideBuf<const N: usize>([MaybeUninit<u16>; N]);
 
 impl<const N: usize> WideBuf<N> {
     /// Copies `text`, checked against the bound and for NUL.
     fn new(text: &str, rule: &Rule, what: &str) -> Result<Self> {
-        let mut buffer = [0u16; N];
-        for (len, unit) in text.encode_utf16().enumerate() {
+        let mut buffer = Self::uninit();
+        buffer.fill(text, rule, what)?;
+        Ok(buffer)
+    }
+
+    /// A buffer to [`fill`](Self::fill) in place (the hot path: no move of the array).
+    fn uninit() -> Self {
+        Self([const { MaybeUninit::<u16>::uninit() }; N])
+    }
+
+    /// Copies `text` in, checked against the bound and for NUL.
+    fn fill(&mut self, text: &str, rule: &Rule, what: &str) -> Result<()> {
+        let buffer = &mut self.0;
+        let bytes = text.as_bytes();
+        // The usual case, ASCII without NUL that fits: one unit per byte (1..=0x7F), loops the
+        // compiler vectorizes.
+        if bytes.len() < N && bytes.iter().all(|&b| b.wrapping_sub(1) < 0x7F) {
+            for (unit, &byte) in buffer.iter_mut().zip(bytes) {
+                unit.write(u16::from(byte));
+            }
+            buffer[bytes.len()].write(0);
+            return Ok(());
+        }
+        let mut len = 0;
+        for unit in text.encode_utf16() {
             if unit == 0 {
                 return Err(refused(
                     E_INVALIDARG,
@@ -116,13 +188,16 @@ impl<const N: usize> WideBuf<N> {
                     ),
                 ));
             }
-            buffer[len] = unit;
+            buffer[len].write(unit);
+            len += 1;
         }
-        Ok(Self(buffer))
+        buffer[len].write(0);
+        Ok(())
     }
 
+    /// The string, NUL-terminated, for the duration of a call.
     fn as_pcwstr(&self) -> PCWSTR {
-        PCWSTR(self.0.as_ptr())
+        PCWSTR(self.0.as_ptr().cast())
     }
 }
 
@@ -133,13 +208,16 @@ fn checked_id(id: &str, rule: &Rule) -> Result<WideBuf<ID_UNITS>> {
 
 impl SyncSession {
     /// A session over a callback Sync Center gave, for the items of `synchronize`.
-    pub fn new(callback: ISyncMgrSyncCallback, item_ids: &[String]) -> Self {
+    pub fn new(callback: ISyncMgrSyncCallback, item_ids: &[impl AsRef<str>]) -> Self {
         let session = Self {
             inner: Rc::new(Inner {
                 callback,
                 state: RefCell::new(State {
-                    items: item_ids.iter().map(|id| (id.clone(), None)).collect(),
-                    proposed: BTreeSet::new(),
+                    items: item_ids
+                        .iter()
+                        .map(|id| (id.as_ref().to_string(), None))
+                        .collect(),
+                    ..State::default()
                 }),
             }),
             _thread_bound: PhantomData,
@@ -157,7 +235,7 @@ impl SyncSession {
     pub fn create(
         creator: &ISyncMgrSessionCreator,
         handler_id: &str,
-        item_ids: &[String],
+        item_ids: &[impl AsRef<str>],
     ) -> Result<Self> {
         let handler = WideBuf::<ID_UNITS>::new(
             handler_id,
@@ -166,7 +244,12 @@ impl SyncSession {
         )?;
         let ids = item_ids
             .iter()
-            .map(|id| checked_id(id, &rules::SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH))
+            .map(|id| {
+                checked_id(
+                    id.as_ref(),
+                    &rules::SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH,
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
         let pointers: Vec<PCWSTR> = ids.iter().map(WideBuf::as_pcwstr).collect();
         let callback = unsafe { creator.CreateSession(handler.as_pcwstr(), &pointers) }?;
@@ -189,6 +272,18 @@ impl SyncSession {
             .flatten()
     }
 
+    /// Whether Sync Center asked to cancel `item_id` (or everything), as far as this session
+    /// has heard: from report answers and `CanContinue`. Makes no call.
+    pub fn is_canceled(&self, item_id: &str) -> bool {
+        self.inner.state.borrow().is_canceled(item_id)
+    }
+
+    /// Whether Sync Center asked to cancel the whole synchronization, as far as this session
+    /// has heard. Makes no call.
+    pub fn all_canceled(&self) -> bool {
+        self.inner.state.borrow().all_canceled
+    }
+
     /// Items of the session without a final status yet.
     pub fn open_items(&self) -> Vec<String> {
         let state = self.inner.state.borrow();
@@ -203,8 +298,11 @@ impl SyncSession {
     /// Reports an item's progress (`ISyncMgrSyncCallback::ReportProgress`) and returns Sync
     /// Center's cancel request.
     ///
+    /// The cancel request in Sync Center's answer is remembered (see the module docs).
+    ///
     /// # Errors
     /// Checked first: `E_ACCESSDENIED` for anything but FAILED after a final status;
+    /// [`CANCELED`] for SUCCEEDED after a cancellation of the item or of all was requested;
     /// `E_INVALIDARG` for `current_step > max_step` (unless `UpdatingIndeterminate`), a text or
     /// item id too long. Then Sync Center's answer (`E_INVALIDARG` for an unknown item).
     pub fn report_progress(
@@ -215,11 +313,14 @@ impl SyncSession {
         current_step: u32,
         max_step: u32,
     ) -> Result<SyncmgrCancelRequest> {
-        let id = checked_id(
+        let mut id = WideBuf::<ID_UNITS>::uninit();
+        id.fill(
             item_id,
             &rules::SYNCMGR_SESSION_REPORT_PROGRESS_ITEM_ID_LENGTH,
+            "the item id",
         )?;
-        let text = WideBuf::<TEXT_UNITS>::new(
+        let mut text = WideBuf::<TEXT_UNITS>::uninit();
+        text.fill(
             progress_text,
             &rules::SYNCMGR_SESSION_REPORT_PROGRESS_TEXT_LENGTH,
             "the progress text",
@@ -231,14 +332,26 @@ impl SyncSession {
                 format_args!("step {current_step} of {max_step} for `{item_id}`"),
             ));
         }
-        if let Some(Some(done)) = self.inner.state.borrow().items.get(item_id)
-            && status != SyncmgrProgressStatus::Failed
         {
-            return Err(refused(
-                E_ACCESSDENIED,
-                &rules::SYNCMGR_SESSION_REPORT_PROGRESS_AFTER_FINAL_STATUS,
-                format_args!("`{item_id}` already ended {done:?}; {status:?} may not follow"),
-            ));
+            let state = self.inner.state.borrow();
+            if let Some(Some(done)) = state.items.get(item_id)
+                && status != SyncmgrProgressStatus::Failed
+            {
+                return Err(refused(
+                    E_ACCESSDENIED,
+                    &rules::SYNCMGR_SESSION_REPORT_PROGRESS_AFTER_FINAL_STATUS,
+                    format_args!("`{item_id}` already ended {done:?}; {status:?} may not follow"),
+                ));
+            }
+            if status == SyncmgrProgressStatus::Succeeded && state.is_canceled(item_id) {
+                return Err(refused(
+                    CANCELED,
+                    &rules::SYNCMGR_SESSION_REPORT_PROGRESS_CANCEL_ACKNOWLEDGED,
+                    format_args!(
+                        "Sync Center asked to cancel `{item_id}`; report Canceled, not Succeeded"
+                    ),
+                ));
+            }
         }
         let mut cancel: SYNCMGR_CANCEL_REQUEST = Default::default();
         let answer = unsafe {
@@ -263,6 +376,7 @@ impl SyncSession {
                 | SyncmgrProgressStatus::Failed
                 | SyncmgrProgressStatus::Canceled
         );
+        let request = SyncmgrCancelRequest::try_from(cancel);
         let mut state = self.inner.state.borrow_mut();
         match state.items.get_mut(item_id) {
             Some(entry) if final_status => *entry = Some(status),
@@ -273,8 +387,11 @@ impl SyncSession {
                     .insert(item_id.to_string(), final_status.then_some(status));
             }
         }
+        if let Ok(request) = request {
+            state.record_cancel(Some(item_id), request);
+        }
         drop(state);
-        SyncmgrCancelRequest::try_from(cancel)
+        request
     }
 
     /// Drops an item Sync Center refused as unknown from the session's bookkeeping.
@@ -300,29 +417,54 @@ impl SyncSession {
                 .SetHandlerProgressText(text.as_pcwstr(), &mut cancel)
         }
         .ok()?;
-        SyncmgrCancelRequest::try_from(cancel)
+        let request = SyncmgrCancelRequest::try_from(cancel)?;
+        self.inner.state.borrow_mut().record_cancel(None, request);
+        Ok(request)
     }
 
     /// Asks whether the item (`Some`) or the whole handler (`None`) may go on
     /// (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`): S_OK is [`Continue::Go`], S_FALSE
-    /// [`Continue::Cancel`].
+    /// [`Continue::Cancel`], which the session remembers. An item (or a handler) already known
+    /// to be canceled answers [`Continue::Cancel`] without asking Sync Center again. The whole
+    /// handler is asked about with an empty string, never NULL (`pszItemID` is `[string][ref]`).
     ///
     /// # Errors
     /// `E_INVALIDARG` from Sync Center for an unknown item (or one not of this handler); an
     /// item id too long (checked first).
     pub fn can_continue(&self, item_id: Option<&str>) -> Result<Continue> {
-        let id = item_id
-            .map(|id| checked_id(id, &rules::SYNCMGR_SESSION_CAN_CONTINUE_UNKNOWN_ITEM))
-            .transpose()?;
-        let pointer = id.as_ref().map_or(PCWSTR::null(), WideBuf::as_pcwstr);
-        let code = unsafe { self.inner.callback.CanContinue(pointer) };
+        let id = checked_id(
+            item_id.unwrap_or(""),
+            &rules::SYNCMGR_SESSION_CAN_CONTINUE_UNKNOWN_ITEM,
+        )?;
+        {
+            let state = self.inner.state.borrow();
+            let known = match item_id {
+                Some(item_id) => state.is_canceled(item_id),
+                None => state.all_canceled,
+            };
+            if known {
+                return Ok(Continue::Cancel);
+            }
+        }
+        let code = unsafe { self.inner.callback.CanContinue(id.as_pcwstr()) };
         if code == E_INVALIDARG
             && let Some(item_id) = item_id
         {
             self.forget(item_id);
         }
         match code {
-            code if code == S_FALSE => Ok(Continue::Cancel),
+            code if code == S_FALSE => {
+                let request = if item_id.is_some() {
+                    SyncmgrCancelRequest::CancelItem
+                } else {
+                    SyncmgrCancelRequest::CancelAll
+                };
+                self.inner
+                    .state
+                    .borrow_mut()
+                    .record_cancel(item_id, request);
+                Ok(Continue::Cancel)
+            }
             code if code.is_ok() => Ok(Continue::Go),
             code => Err(Error::from_hresult(code)),
         }
@@ -449,18 +591,25 @@ impl SyncSession {
         unsafe { self.inner.callback.ReportManualSync() }.ok()
     }
 
-    /// Reports FAILED for every item without a final status, and returns the ids Sync Center
-    /// accepted that for: what a derived handler does when `synchronize` returns with items
-    /// left open (`handler.synchronize.final-status-per-item`). An item Sync Center refuses as
-    /// unknown leaves the session's bookkeeping instead.
-    pub fn fail_open_items(&self) -> Vec<String> {
-        self.open_items()
-            .into_iter()
-            .filter(|id| {
-                self.report_progress(id, "", SyncmgrProgressStatus::Failed, 0, 0)
-                    .is_ok()
-            })
-            .collect()
+    /// Closes every item without a final status: CANCELED when its cancellation was requested,
+    /// FAILED otherwise; what a derived handler does when `synchronize` returns with items left
+    /// open (`handler.synchronize.final-status-per-item`,
+    /// `syncmgr-session.report-progress.cancel-acknowledged`). Returns the ids Sync Center
+    /// accepted each for; an item Sync Center refuses as unknown leaves the session's
+    /// bookkeeping instead.
+    pub fn close_open_items(&self) -> ClosedItems {
+        let mut closed = ClosedItems::default();
+        for id in self.open_items() {
+            let (status, list) = if self.is_canceled(&id) {
+                (SyncmgrProgressStatus::Canceled, &mut closed.canceled)
+            } else {
+                (SyncmgrProgressStatus::Failed, &mut closed.failed)
+            };
+            if self.report_progress(&id, "", status, 0, 0).is_ok() {
+                list.push(id);
+            }
+        }
+        closed
     }
 
     /// Whether two handles are the same session.

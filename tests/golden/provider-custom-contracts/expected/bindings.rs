@@ -290,6 +290,7 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncknowledge: *mut *mut core::ffi::c_void,
             pdwrequestedbatchsize: *mut u32,
         ) -> windows_core::HRESULT {
+            if !ppsyncknowledge.is_null() { unsafe { ppsyncknowledge.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -311,6 +312,8 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
+            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -335,6 +338,8 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
+            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);

@@ -20,17 +20,12 @@ impl TryFrom<SYNC_PROVIDER_ROLE> for SyncProviderRole {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNC_PROVIDER_ROLE`.
+    #[inline]
     fn try_from(value: SYNC_PROVIDER_ROLE) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::Source),
             1 => Ok(Self::Destination),
-            other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNC_PROVIDER_ROLE"),
-                    ),
-                )
-            }
+            other => Err(::winsync::com::abi::invalid_value(other, "SYNC_PROVIDER_ROLE")),
         }
     }
 }
@@ -58,6 +53,7 @@ impl TryFrom<CONFLICT_RESOLUTION_POLICY> for ConflictResolutionPolicy {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `CONFLICT_RESOLUTION_POLICY`.
+    #[inline]
     fn try_from(value: CONFLICT_RESOLUTION_POLICY) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::None),
@@ -65,8 +61,9 @@ impl TryFrom<CONFLICT_RESOLUTION_POLICY> for ConflictResolutionPolicy {
             2 => Ok(Self::SourceProviderWins),
             other => {
                 Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid CONFLICT_RESOLUTION_POLICY"),
+                    ::winsync::com::abi::invalid_value(
+                        other,
+                        "CONFLICT_RESOLUTION_POLICY",
                     ),
                 )
             }

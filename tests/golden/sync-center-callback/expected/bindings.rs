@@ -91,6 +91,7 @@ impl ISyncMgrSessionCreator_Vtbl {
             citems: u32,
             ppcallback: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppcallback.is_null() { unsafe { ppcallback.write(core::ptr::null_mut()) }; }
             if ppcallback.is_null() { return windows_core::imp::E_POINTER; }
             unsafe {
                 let this: &Identity =
@@ -488,6 +489,8 @@ impl ISyncMgrSyncCallback_Vtbl {
             ppenumitemids: *mut *mut core::ffi::c_void,
             ppenumpunks: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
+            if !ppenumitemids.is_null() { unsafe { ppenumitemids.write(core::ptr::null_mut()) }; }
+            if !ppenumpunks.is_null() { unsafe { ppenumpunks.write(core::ptr::null_mut()) }; }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);

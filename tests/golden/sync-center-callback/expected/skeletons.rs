@@ -28,6 +28,7 @@ impl TryFrom<SYNCMGR_PROGRESS_STATUS> for SyncmgrProgressStatus {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNCMGR_PROGRESS_STATUS`.
+    #[inline]
     fn try_from(value: SYNCMGR_PROGRESS_STATUS) -> windows_core::Result<Self> {
         match value {
             1 => Ok(Self::Updating),
@@ -37,11 +38,7 @@ impl TryFrom<SYNCMGR_PROGRESS_STATUS> for SyncmgrProgressStatus {
             5 => Ok(Self::Canceled),
             6 => Ok(Self::Disconnected),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNCMGR_PROGRESS_STATUS"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNCMGR_PROGRESS_STATUS"))
             }
         }
     }
@@ -70,17 +67,14 @@ impl TryFrom<SYNCMGR_CANCEL_REQUEST> for SyncmgrCancelRequest {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNCMGR_CANCEL_REQUEST`.
+    #[inline]
     fn try_from(value: SYNCMGR_CANCEL_REQUEST) -> windows_core::Result<Self> {
         match value {
             0 => Ok(Self::None),
             1 => Ok(Self::CancelItem),
             2 => Ok(Self::CancelAll),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNCMGR_CANCEL_REQUEST"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNCMGR_CANCEL_REQUEST"))
             }
         }
     }
@@ -109,17 +103,14 @@ impl TryFrom<SYNCMGR_EVENT_LEVEL> for SyncmgrEventLevel {
     type Error = windows_core::Error;
     /// # Errors
     /// `E_INVALIDARG` when `value` is not a valid `SYNCMGR_EVENT_LEVEL`.
+    #[inline]
     fn try_from(value: SYNCMGR_EVENT_LEVEL) -> windows_core::Result<Self> {
         match value {
             1 => Ok(Self::Information),
             2 => Ok(Self::Warning),
             3 => Ok(Self::Error),
             other => {
-                Err(
-                    ::winsync::com::abi::invalid_arg(
-                        format_args!("{other} is not a valid SYNCMGR_EVENT_LEVEL"),
-                    ),
-                )
+                Err(::winsync::com::abi::invalid_value(other, "SYNCMGR_EVENT_LEVEL"))
             }
         }
     }
@@ -207,7 +198,7 @@ pub trait SyncMgrSyncCallback {
     /// # Contract
     /// - Once a completion status (SYNCMGR_PS_SUCCEEDED, SYNCMGR_PS_FAILED or SYNCMGR_PS_CANCELED) was reported for an item, the only further status report is SYNCMGR_PS_FAILED; any other value returns E_ACCESSDENIED and Sync Center marks the item as failed. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.after-final-status`)
     /// - The Sync Center double answers E_ACCESSDENIED and marks the item as failed when a status other than SYNCMGR_PS_FAILED follows a completion status for that item. Result: `E_ACCESSDENIED`. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checking Sync Center double; rule `sync-center.report-progress.after-final-status`)
-    /// - If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.cancel-acknowledged`)
+    /// - If the synchronization has been canceled, the handler calls ReportProgress on the item one final time with SYNCMGR_PS_CANCELED to acknowledge the cancellation request. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.cancel-acknowledged`)
     /// - SYNCMGR_PS_MAX is used only to declare the largest valid value of the enumeration and is never passed to ReportProgress. (`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.no-ps-max`)
     /// - uCurrentStep is the current step out of uMaxStep total steps, so it does not exceed uMaxStep; both are ignored when nStatus is SYNCMGR_PS_UPDATING_INDETERMINATE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.steps`)
     /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.text-length`)
@@ -289,7 +280,7 @@ pub trait SyncMgrSyncCallback {
     /// - CanContinue returns S_OK when a cancellation has not been requested and the synchronization can continue. Result: `S_OK`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.not-canceled`)
     /// - CanContinue returns S_FALSE when a cancellation has been requested; the handler should then call ReportProgress with SYNCMGR_PS_CANCELED. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.canceled`)
     /// - CanContinue returns E_INVALIDARG when pszItemID is unknown to Sync Center or is not an item managed by this handler. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.unknown-item`)
-    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
+    /// - If pszItemID is NULL or an empty string, the return value depends on whether a cancellation has been requested for the entire handler; syncmgr.h declares pszItemID `[string][ref]`, so the session sends an empty string, never NULL. (`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`; enforced by the checked Sync Center session; rule `syncmgr-session.can-continue.whole-handler`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
