@@ -1,0 +1,455 @@
+//! Knowledge (`NN:winsync.ISyncKnowledge`): what a replica knows, as a clock vector for every
+//! (item, change unit).
+//!
+//! # Model
+//! A knowledge is owned by one replica and carries its [`ReplicaKeyMap`]. Its content is a map
+//! from every point (item ID, change-unit ID) to a [`ClockVector`], stored in three layers, the
+//! most specific first:
+//!
+//! 1. change-unit exceptions: `(item, change unit) → vector`;
+//! 2. named columns: a change-unit ID → a [`RangeSet`] over items (Sync Framework 2.0's core
+//!    fragments with columns, `NN:winsync.ICoreFragment`), for knowledge projected onto a
+//!    column set;
+//! 3. the default range set, for every other change unit: the scope vector, range exceptions
+//!    and single-item exceptions of the pages, as one piecewise-constant map over item IDs.
+//!
+//! Every operation of `ISyncKnowledge` / `ISyncKnowledge2` is defined point by point on that
+//! map (union: the elementwise maximum; containment: at every point; projections: keep some
+//! points, forget the rest), which is what the property tests check against an explicit model.
+//!
+//! # Canonical form
+//! After every operation the layers are minimal: adjacent ranges with equal vectors are one
+//! range, a named column equal to the default is dropped, a change-unit exception equal to what
+//! its column says is dropped, and a column range that change-unit exceptions cover entirely
+//! takes its neighbour's vector. So equal knowledge in one key space is equal data and equal
+//! bytes, and after complete synchronizations the knowledge is one clock vector with no
+//! exceptions (the "concise version vectors" of Malkhi & Terry's WinFS work). (Assumed: the
+//! change units of one item are never all exceptions of the default layer; a change-unit ID
+//! space of a few bytes makes that unreachable in practice.)
+//!
+//! # Key spaces
+//! Operations on two knowledges align their key maps by replica ID first (a map that is a
+//! prefix of the other needs no work), so knowledge from another replica can be combined after
+//! or without [`Knowledge::map_remote_to_local`]; the result uses the receiver's map, extended.
+
+mod algebra;
+mod inspect;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use inspect::{ChangeUnitException, Fragment, RangeException, SingleItemException};
+
+use crate::error::{Error, Result};
+use crate::id::IdFormats;
+use crate::ranges::RangeSet;
+use crate::replica::{ReplicaKey, ReplicaKeyMap};
+use crate::vector::{ClockVector, Version};
+
+/// `SYNC_SERIALIZATION_VERSION_V1` (1): Sync Framework 1.0's level.
+pub const SERIALIZATION_V1: u32 = 1;
+/// `SYNC_SERIALIZATION_VERSION_V2` (4): Sync Framework 2.0's level (core fragments, columns).
+pub const SERIALIZATION_V2: u32 = 4;
+/// `SYNC_SERIALIZATION_VERSION_V3` (5).
+pub const SERIALIZATION_V3: u32 = 5;
+
+/// A piece of a range set, owned: lower bound, upper bound (open; `None`: to the end), vector.
+type OwnedPiece = (Box<[u8]>, Option<Box<[u8]>>, Arc<ClockVector>);
+
+/// Change-unit exceptions: item ID → change-unit ID → vector.
+pub(crate) type Units = BTreeMap<Box<[u8]>, BTreeMap<Box<[u8]>, Arc<ClockVector>>>;
+
+/// Knowledge (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Knowledge {
+    pub(crate) formats: IdFormats,
+    pub(crate) owner: Box<[u8]>,
+    pub(crate) keys: Arc<ReplicaKeyMap>,
+    pub(crate) default: RangeSet,
+    pub(crate) columns: BTreeMap<Box<[u8]>, RangeSet>,
+    pub(crate) units: Units,
+}
+
+impl Knowledge {
+    /// Empty knowledge (it contains no change) owned by `owner`, whose key is 0.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad format; [`Error::IdFormatMismatch`] for an owner ID
+    /// not of the replica format.
+    pub fn new(formats: IdFormats, owner: &[u8]) -> Result<Self> {
+        formats.validate()?;
+        formats.check_replica(owner)?;
+        let mut keys = ReplicaKeyMap::new();
+        keys.find_or_add(owner)?;
+        Ok(Self {
+            default: RangeSet::uniform(&formats.item, Arc::new(ClockVector::new())),
+            formats,
+            owner: owner.into(),
+            keys: Arc::new(keys),
+            columns: BTreeMap::new(),
+            units: BTreeMap::new(),
+        })
+    }
+
+    /// The ID formats.
+    pub fn formats(&self) -> &IdFormats {
+        &self.formats
+    }
+
+    /// The owner replica's ID (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`).
+    pub fn owner(&self) -> &[u8] {
+        &self.owner
+    }
+
+    /// The owner's key (0 unless the knowledge was re-keyed into another map).
+    pub fn owner_key(&self) -> ReplicaKey {
+        // The owner is always in the map: added at creation, kept by every operation.
+        self.keys.key_of(&self.owner).unwrap_or(0)
+    }
+
+    /// The replica key map (`NF:winsync.ISyncKnowledge.GetReplicaKeyMap`).
+    pub fn key_map(&self) -> &ReplicaKeyMap {
+        &self.keys
+    }
+
+    /// The key of `replica`, adding it to the map when new
+    /// (`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`).
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`]; [`Error::InvalidArgument`] when the map is full.
+    pub fn find_or_add_replica(&mut self, replica: &[u8]) -> Result<ReplicaKey> {
+        self.formats.check_replica(replica)?;
+        if let Ok(key) = self.keys.key_of(replica) {
+            return Ok(key);
+        }
+        Arc::make_mut(&mut self.keys).find_or_add(replica)
+    }
+
+    /// The vector of a point: a change unit of an item (`Some`), or the default layer of the
+    /// item (`None`: what applies to change units without an exception or column).
+    pub fn vector(&self, item: &[u8], unit: Option<&[u8]>) -> &ClockVector {
+        match unit {
+            None => self.default.at(item),
+            Some(unit) => self
+                .units
+                .get(item)
+                .and_then(|units| units.get(unit))
+                .map(AsRef::as_ref)
+                .unwrap_or_else(|| self.column(unit).at(item)),
+        }
+    }
+
+    /// The range set of a change unit's column: the named column, or the default.
+    pub(crate) fn column(&self, unit: &[u8]) -> &RangeSet {
+        self.columns.get(unit).unwrap_or(&self.default)
+    }
+
+    /// Whether the change of `item` with `version` is known
+    /// (`NF:winsync.ISyncKnowledge.ContainsChange`). An item-level change is known when every
+    /// change unit of the item knows it: the default layer, every named column and every
+    /// change-unit exception of the item contain the version.
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`] for an item ID not of the item format.
+    #[inline]
+    pub fn contains_change(&self, item: &[u8], version: Version) -> Result<bool> {
+        self.formats.check_item(item)?;
+        Ok(self.default.at(item).contains(version)
+            && (self.columns.is_empty()
+                || self.columns.values().all(|r| r.at(item).contains(version)))
+            && (self.units.is_empty()
+                || self.unit_exceptions_of(item).all(|v| v.contains(version))))
+    }
+
+    /// Whether the change of one change unit with `version` is known
+    /// (`NF:winsync.ISyncKnowledge.ContainsChangeUnit`).
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`] for an item or change-unit ID not of its format.
+    pub fn contains_change_unit(&self, item: &[u8], unit: &[u8], version: Version) -> Result<bool> {
+        self.formats.check_item(item)?;
+        self.formats.check_change_unit(unit)?;
+        Ok(self.vector(item, Some(unit)).contains(version))
+    }
+
+    /// The vectors of `item`'s change-unit exceptions.
+    fn unit_exceptions_of<'a>(&'a self, item: &[u8]) -> impl Iterator<Item = &'a ClockVector> + 'a {
+        self.units
+            .get(item)
+            .into_iter()
+            .flat_map(|units| units.values().map(AsRef::as_ref))
+    }
+
+    /// Every change-unit exception `(item, change unit, vector)`, in (item, change unit) order.
+    pub(crate) fn unit_entries(&self) -> impl Iterator<Item = (&[u8], &[u8], &Arc<ClockVector>)> {
+        self.units.iter().flat_map(|(item, units)| {
+            units
+                .iter()
+                .map(move |(unit, v)| (item.as_ref(), unit.as_ref(), v))
+        })
+    }
+
+    /// Whether `(item, unit)` has a change-unit exception.
+    pub(crate) fn has_unit(&self, item: &[u8], unit: &[u8]) -> bool {
+        self.units
+            .get(item)
+            .is_some_and(|units| units.contains_key(unit))
+    }
+
+    /// The clock vector that governs an item's default layer
+    /// (`NF:winsync.ISyncKnowledge.FindClockVectorForItem`).
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`].
+    pub fn clock_vector_for_item(&self, item: &[u8]) -> Result<&ClockVector> {
+        self.formats.check_item(item)?;
+        Ok(self.vector(item, None))
+    }
+
+    /// The clock vector that governs a change unit
+    /// (`NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit`).
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`].
+    pub fn clock_vector_for_change_unit(&self, item: &[u8], unit: &[u8]) -> Result<&ClockVector> {
+        self.formats.check_item(item)?;
+        self.formats.check_change_unit(unit)?;
+        Ok(self.vector(item, Some(unit)))
+    }
+
+    /// The smallest tick any vector of this knowledge holds for `replica`, 0 when some vector
+    /// has no element for it (`NF:winsync.ISyncKnowledge.FindMinTickCountForReplica`).
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`]; [`Error::ReplicaNotFound`] for a replica the key map lacks.
+    pub fn min_tick_for_replica(&self, replica: &[u8]) -> Result<u64> {
+        self.formats.check_replica(replica)?;
+        let key = self.keys.key_of(replica)?;
+        Ok(self
+            .all_vectors()
+            .map(|v| v.get(key).unwrap_or(0))
+            .min()
+            .unwrap_or(0))
+    }
+
+    /// Every vector stored, in no particular order.
+    pub(crate) fn all_vectors(&self) -> impl Iterator<Item = &ClockVector> {
+        self.default
+            .vectors()
+            .chain(self.columns.values().flat_map(RangeSet::vectors))
+            .map(AsRef::as_ref)
+            .chain(
+                self.units
+                    .values()
+                    .flat_map(|u| u.values())
+                    .map(AsRef::as_ref),
+            )
+    }
+
+    /// Records that the owner replica's tick count is now `tick`: the owner's element becomes at
+    /// least `tick` in every vector, so the knowledge contains every local change up to it
+    /// (`NF:winsync.ISyncKnowledge.SetLocalTickCount`). Knowledge never decreases: a lower
+    /// tick than known changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::TickOutOfRange`] for `u64::MAX`.
+    pub fn set_local_tick_count(&mut self, tick: u64) -> Result<()> {
+        let owner = self.owner.clone();
+        self.learn(&owner, tick)
+    }
+
+    /// Learns every change of `replica` up to `tick`, for every item and change unit: what a
+    /// replica knows of its own changes after making them (see also
+    /// [`Knowledge::set_local_tick_count`]), or of another replica's after a complete
+    /// synchronization with it. The replica is added to the key map when new.
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`]; [`Error::TickOutOfRange`].
+    pub fn learn(&mut self, replica: &[u8], tick: u64) -> Result<()> {
+        let key = self.find_or_add_replica(replica)?;
+        let raise = Arc::new(ClockVector::from_elements([(key, tick)])?);
+        *self = self.raised(&raise);
+        Ok(())
+    }
+
+    /// Every vector raised to `raise` (their union), over the raised scope as the shared base,
+    /// canonical.
+    pub(crate) fn raised(&self, raise: &ClockVector) -> Self {
+        let scope = self
+            .default
+            .vectors()
+            .next()
+            .map_or_else(ClockVector::new, |v| (**v).clone());
+        let base = scope.union(raise).interned();
+        let mut done: Vec<(*const ClockVector, Arc<ClockVector>)> = Vec::new();
+        let mut raised = self.map_vectors(|v| {
+            if let Some((_, r)) = done.iter().find(|(p, _)| *p == Arc::as_ptr(v)) {
+                return r.clone();
+            }
+            let r = Arc::new(v.union(raise).rebased(&base));
+            if done.len() < 64 {
+                done.push((Arc::as_ptr(v), r.clone()));
+            }
+            r
+        });
+        raised.canonicalize();
+        raised
+    }
+
+    /// The knowledge with every vector rewritten by `f` (pointwise), not canonicalized.
+    pub(crate) fn map_vectors(
+        &self,
+        mut f: impl FnMut(&Arc<ClockVector>) -> Arc<ClockVector>,
+    ) -> Self {
+        Self {
+            formats: self.formats,
+            owner: self.owner.clone(),
+            keys: self.keys.clone(),
+            default: self.default.map(&mut f),
+            columns: self
+                .columns
+                .iter()
+                .map(|(c, r)| (c.clone(), r.map(&mut f)))
+                .collect(),
+            units: self
+                .units
+                .iter()
+                .map(|(item, units)| {
+                    (
+                        item.clone(),
+                        units.iter().map(|(unit, v)| (unit.clone(), f(v))).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The knowledge of one replica, re-keyed into `self`'s key map (extended with the replicas
+    /// it lacks), owned by `self`'s owner (`NF:winsync.ISyncKnowledge.MapRemoteToLocal`).
+    ///
+    /// # Errors
+    /// [`Error::FormatsDiffer`] when the ID formats differ.
+    pub fn map_remote_to_local(&self, remote: &Self) -> Result<Self> {
+        self.same_formats(remote)?;
+        let mut keys = (*self.keys).clone();
+        let table = keys.absorb(&remote.keys)?;
+        let mut mapped = remote.rekeyed(Arc::new(keys), &table)?;
+        mapped.owner = self.owner.clone();
+        Ok(mapped)
+    }
+
+    /// `remote`'s `version`, owned by the replica `remote` belongs to, in `self`'s key space
+    /// (the replica added to `self`'s key map when new; `NF:winsync.ISyncKnowledge.ConvertVersion`).
+    ///
+    /// # Errors
+    /// [`Error::ReplicaNotFound`] for a key `remote`'s map lacks.
+    pub fn convert_version(&mut self, remote: &Self, version: Version) -> Result<Version> {
+        let replica = remote.keys.id_of(version.replica_key)?.to_vec();
+        let key = self.find_or_add_replica(&replica)?;
+        Ok(Version::new(key, version.tick))
+    }
+
+    /// `self` with its vectors rewritten through `table` (old key → new key) into `keys`.
+    pub(crate) fn rekeyed(&self, keys: Arc<ReplicaKeyMap>, table: &[ReplicaKey]) -> Result<Self> {
+        let mut failed = None;
+        let mut out = self.map_vectors(|v| match v.translate(table) {
+            Ok(t) => Arc::new(t),
+            Err(e) => {
+                failed.get_or_insert(e);
+                v.clone()
+            }
+        });
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        out.keys = keys;
+        out.canonicalize();
+        Ok(out)
+    }
+
+    /// Checks that `other` uses the same ID formats.
+    ///
+    /// # Errors
+    /// [`Error::FormatsDiffer`].
+    pub(crate) fn same_formats(&self, other: &Self) -> Result<()> {
+        if self.formats == other.formats {
+            Ok(())
+        } else {
+            Err(Error::FormatsDiffer(format!(
+                "{:?} against {:?}",
+                self.formats, other.formats
+            )))
+        }
+    }
+
+    /// Brings the layers to canonical form (see the module docs).
+    pub(crate) fn canonicalize(&mut self) {
+        loop {
+            let default = &self.default;
+            self.columns.retain(|_, r| r != default);
+            let (columns, default) = (&self.columns, &self.default);
+            self.units.retain(|item, units| {
+                units.retain(|unit, v| **v != **columns.get(unit).unwrap_or(default).at(item));
+                !units.is_empty()
+            });
+            if !self.normalize_overridden_columns() {
+                return;
+            }
+        }
+    }
+
+    /// In every named column, gives the ranges that change-unit exceptions cover entirely the
+    /// vector of their left neighbour (right for the first), so that what no point can see is
+    /// not stored. Returns whether anything changed.
+    fn normalize_overridden_columns(&mut self) -> bool {
+        let format = self.formats.item;
+        let mut changed = false;
+        let names: Vec<Box<[u8]>> = self.columns.keys().cloned().collect();
+        for name in names {
+            let Some(column) = self.columns.get(&name) else {
+                continue;
+            };
+            let pieces: Vec<OwnedPiece> = column
+                .pieces()
+                .map(|(l, u, v)| (l.into(), u.map(Into::into), v.clone()))
+                .collect();
+            let covered = |lower: &[u8], upper: Option<&[u8]>| {
+                let mut id: Box<[u8]> = lower.into();
+                loop {
+                    if !self.has_unit(&id, &name) {
+                        return false;
+                    }
+                    match format.successor(&id) {
+                        None => return upper.is_none(),
+                        Some(next) if Some(next.as_ref()) == upper => return true,
+                        Some(next) => id = next,
+                    }
+                }
+            };
+            let hidden: Vec<usize> = (0..pieces.len())
+                .filter(|&i| covered(&pieces[i].0, pieces[i].1.as_deref()))
+                .collect();
+            if hidden.is_empty() || hidden.len() == pieces.len() {
+                continue;
+            }
+            let mut segments = pieces.clone();
+            for &i in &hidden {
+                let neighbour = if i > 0 { i - 1 } else { i + 1 };
+                segments[i].2 = segments[neighbour].2.clone();
+            }
+            let rebuilt = RangeSet::from_segments(
+                segments
+                    .into_iter()
+                    .map(|(lower, _, vector)| (lower, vector)),
+            );
+            if rebuilt != self.columns[&name] {
+                self.columns.insert(name, rebuilt);
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,172 @@
+//! A seeded mutation fuzz of deserialization: random byte strings, and valid serializations of
+//! random knowledge with aimed mutations (bit flips, overwritten bytes, truncation, inserted and
+//! deleted runs, counts and lengths set to large values). Every input must give knowledge or an
+//! error, never a panic; knowledge that reads back must serialize to bytes that read back to it.
+//!
+//! `WINSYNC_FUZZ_CASES` sets the number of cases (default 20,000; the documented long run is
+//! `WINSYNC_FUZZ_CASES=1000000 cargo test --release -p winsync-engine --test deserialize_fuzz`),
+//! `WINSYNC_FUZZ_SEED` the seed (default fixed, so CI runs the same cases every time).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use winsync_engine::{ForgottenKnowledge, IdFormat, IdFormats, Knowledge};
+
+/// xorshift64*: a small, reproducible generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
+    }
+}
+
+/// A random valid knowledge (formats fixed or variable), serialized with or without its map.
+fn seed_input(rng: &mut Rng) -> Vec<u8> {
+    let formats = if rng.below(2) == 0 {
+        IdFormats {
+            replica: IdFormat::fixed(2),
+            item: IdFormat::fixed(3),
+            change_unit: IdFormat::fixed(1),
+        }
+    } else {
+        IdFormats {
+            replica: IdFormat::variable(6),
+            item: IdFormat::variable(7),
+            change_unit: IdFormat::variable(4),
+        }
+    };
+    let id = |rng: &mut Rng, format: &IdFormat| -> Vec<u8> {
+        let len = format.min_data() + rng.below(format.max_data() - format.min_data() + 1);
+        (0..len).map(|_| (rng.next() & 0xFF) as u8).collect()
+    };
+    let owner = id(rng, &formats.replica);
+    let mut k = Knowledge::new(formats, &owner).unwrap();
+    for _ in 0..rng.below(6) {
+        let replica = id(rng, &formats.replica);
+        let tick = rng.next() % 1000;
+        let mut learned = Knowledge::new(formats, &owner).unwrap();
+        learned.learn(&replica, tick).unwrap();
+        let part = match rng.below(4) {
+            0 => learned,
+            1 => {
+                let (a, b) = (id(rng, &formats.item), id(rng, &formats.item));
+                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                learned.project_onto_range(&lo, &hi).unwrap()
+            }
+            2 => learned
+                .project_onto_change_unit(&id(rng, &formats.item), &id(rng, &formats.change_unit))
+                .unwrap(),
+            _ => learned
+                .project_onto_columns(&[&id(rng, &formats.change_unit)])
+                .unwrap(),
+        };
+        k.union(&part).unwrap();
+    }
+    if rng.below(3) == 0 {
+        ForgottenKnowledge::from_knowledge(k).serialize(true)
+    } else {
+        k.serialize(rng.below(4) != 0)
+    }
+}
+
+fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
+    for _ in 0..=rng.below(4) {
+        let len = bytes.len();
+        match rng.below(7) {
+            0 if len > 0 => {
+                let at = rng.below(len);
+                bytes[at] ^= 1 << rng.below(8);
+            }
+            1 if len > 0 => {
+                let at = rng.below(len);
+                bytes[at] = (rng.next() & 0xFF) as u8;
+            }
+            2 => bytes.truncate(rng.below(len + 1)),
+            3 => {
+                let at = rng.below(len + 1);
+                let run: Vec<u8> = (0..rng.below(16))
+                    .map(|_| (rng.next() & 0xFF) as u8)
+                    .collect();
+                bytes.splice(at..at, run);
+            }
+            4 if len > 0 => {
+                let at = rng.below(len);
+                let end = (at + rng.below(16)).min(len);
+                bytes.drain(at..end);
+            }
+            5 if len >= 4 => {
+                // A count or length field set to something huge.
+                let at = rng.below(len - 3);
+                let value: u32 = [u32::MAX, 0x7FFF_FFFF, 0x1_0000, 0xFFFF][rng.below(4)];
+                bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            }
+            _ if len >= 2 => {
+                let at = rng.below(len - 1);
+                bytes[at..at + 2].copy_from_slice(&[0xFF, 0xFF]);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn deserialization_never_panics_and_what_it_accepts_round_trips() {
+    let cases: usize = std::env::var("WINSYNC_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let seed: u64 = std::env::var("WINSYNC_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5EED_C0DE);
+    let mut rng = Rng(seed | 1);
+    let (mut accepted, mut refused) = (0usize, 0usize);
+    for case in 0..cases {
+        let input = if rng.below(8) == 0 {
+            (0..rng.below(200))
+                .map(|_| (rng.next() & 0xFF) as u8)
+                .collect()
+        } else {
+            let mut bytes = seed_input(&mut rng);
+            mutate(&mut rng, &mut bytes);
+            bytes
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            (
+                Knowledge::deserialize(&input, None),
+                ForgottenKnowledge::deserialize(&input, None),
+            )
+        }));
+        let Ok((knowledge, forgotten)) = outcome else {
+            panic!("case {case} (seed {seed}) panicked on input {input:02x?}");
+        };
+        match knowledge {
+            Ok(k) => {
+                accepted += 1;
+                let again = Knowledge::deserialize(&k.serialize(true), None).unwrap_or_else(|e| {
+                    panic!("case {case}: accepted knowledge does not round-trip: {e}")
+                });
+                assert_eq!(again, k, "case {case}");
+            }
+            Err(error) => {
+                refused += 1;
+                assert!(!error.to_string().is_empty());
+            }
+        }
+        if let Ok(f) = forgotten {
+            let again = ForgottenKnowledge::deserialize(&f.serialize(true), None).unwrap();
+            assert_eq!(again, f, "case {case}");
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "accepted {accepted}, refused {refused}"
+    );
+}
