@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packages the crates a user depends on (winsync, winsync-macros, winsync-gen) and builds and
+# Packages the crates a user depends on (winsync, winsync-engine, winsync-macros, winsync-gen) and builds and
 # tests two user crates outside the workspace against the packaged sources only: the unpacked
 # .crate files, copied into a scratch folder and patched in by path, with no way to reach the
 # repository's other folders.
@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 [[ $target == /* ]] || target=$root/$target
-readonly crates=(winsync-macros winsync winsync-gen)
+readonly crates=(winsync-macros winsync-engine winsync winsync-gen)
 
 log() { printf '[check-packages] %s\n' "$*" >&2; }
 

@@ -5,8 +5,8 @@
 //! to a sentinel, and reports the ones not NULL afterwards.
 //!
 //! The list comes from the shims' signatures, not from the generator's fix, so a parameter the
-//! fix misses is a failing case. An enumerator's `Next(count, array, fetched)` gets a count of
-//! 2 and an array of two sentinels.
+//! fix misses is a failing case. An enumerator's `Next(count, array, fetched)` (and
+//! `NextCoreFragments`, of the same shape) gets a count of 2 and an array of two sentinels.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -101,8 +101,11 @@ fn cases(file: &syn::File) -> String {
                 object_written = true;
             }
             let method = shim.sig.ident.to_string();
-            let enumerator_next =
-                method == "Next" && params.len() == 3 && params[0].1 == "u32" && params[1].1 == OUT;
+            // `Next(count, array, fetched)` and its kin (`NextCoreFragments`).
+            let enumerator_next = method.starts_with("Next")
+                && params.len() == 3
+                && params[0].1 == "u32"
+                && params[1].1 == OUT;
             let function = format!("case_{interface}_{method}");
             let _ = writeln!(
                 case_list,

@@ -8,56 +8,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use winsync_engine::{IdFormats, Knowledge, Version};
+use winsync_engine::{Knowledge, Version};
 
-fn replica(n: u32) -> [u8; 16] {
-    let mut id = [0; 16];
-    id[..4].copy_from_slice(&n.to_be_bytes());
-    id
-}
+#[path = "fixture/mod.rs"]
+mod fixture;
 
-fn item(n: u32) -> [u8; 24] {
-    let mut id = [0; 24];
-    id[..4].copy_from_slice(&n.to_be_bytes());
-    id[23] = 1;
-    id
-}
-
-/// Every replica known to tick 1,000 everywhere; then `exceptions` ranges of two items each,
-/// starting at `offset`, each knowing one replica further.
-pub fn knowledge(replicas: u32, exceptions: u32, offset: u32) -> Knowledge {
-    let mut k = Knowledge::new(IdFormats::GUID_GID, &replica(0)).expect("a valid owner");
-    for r in 0..replicas {
-        k.learn(&replica(r), 1_000).expect("a valid replica");
-    }
-    let mut raised = Vec::new();
-    for e in 0..exceptions {
-        let mut part = Knowledge::new(IdFormats::GUID_GID, &replica(0)).expect("a valid owner");
-        part.learn(&replica(e % replicas), 1_000 + u64::from(e) + 1)
-            .expect("a valid replica");
-        raised.push(
-            part.project_onto_range(&item(4 * e + offset), &item(4 * e + offset + 1))
-                .expect("valid bounds"),
-        );
-    }
-    // Union in a balanced tree, so building stays fast.
-    while raised.len() > 1 {
-        raised = raised
-            .chunks(2)
-            .map(|pair| {
-                let mut a = pair[0].clone();
-                if let Some(b) = pair.get(1) {
-                    a.union(b).expect("same formats");
-                }
-                a
-            })
-            .collect();
-    }
-    if let Some(part) = raised.pop() {
-        k.union(&part).expect("same formats");
-    }
-    k
-}
+use fixture::{item, knowledge};
 
 fn benches(c: &mut Criterion) {
     let a = knowledge(64, 1_000, 0);

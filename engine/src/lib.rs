@@ -20,6 +20,8 @@
 //! let (a, b) = ([1u8; 16], [2u8; 16]);
 //! let mut mine = Knowledge::new(IdFormats::GUID_GID, &a)?;
 //! mine.set_local_tick_count(5)?; // every local change up to tick 5
+//! let change = mine.record_local_change()?; // one more: the item's new version
+//! assert_eq!(change, Version::new(0, 6));
 //! let theirs = Knowledge::new(IdFormats::GUID_GID, &b)?;
 //! let theirs = mine.map_remote_to_local(&theirs)?;
 //! // What does the other replica lack? Everything this replica made.
@@ -43,8 +45,8 @@ pub use error::{Error, Result};
 pub use forgotten::ForgottenKnowledge;
 pub use id::{IdFormat, IdFormats};
 pub use knowledge::{
-    ChangeUnitException, Fragment, Knowledge, RangeException, SERIALIZATION_V1, SERIALIZATION_V2,
-    SERIALIZATION_V3, SingleItemException,
+    ChangeUnitException, Fragment, Knowledge, RangeException, RangePart, SERIALIZATION_V1,
+    SERIALIZATION_V2, SERIALIZATION_V3, SingleItemException, UnitPart,
 };
 pub use ranges::{RangeSet, Segment};
 pub use replica::{ReplicaKey, ReplicaKeyMap};

@@ -424,4 +424,15 @@ proptest! {
             );
         }
     }
+
+    #[test]
+    fn knowledge_reads_back_from_its_presentation((k, _) in knowledge()) {
+        // Named columns have no place in the scope-and-exceptions picture.
+        prop_assume!(k.minimum_version() == winsync_engine::SERIALIZATION_V1);
+        let ranges: Vec<_> = k.range_exceptions().into_iter().map(|r| (r.start, r.end, (*r.vector).clone())).collect();
+        let items: Vec<_> = k.single_item_exceptions().into_iter().map(|e| (e.item, (*e.vector).clone())).collect();
+        let units: Vec<_> = k.change_unit_exceptions().into_iter().map(|e| (e.item, e.unit, (*e.vector).clone())).collect();
+        let again = Knowledge::from_parts(*k.formats(), k.owner(), k.key_map().clone(), k.scope_vector(), &ranges, &items, &units).unwrap();
+        prop_assert_eq!(again, k);
+    }
 }

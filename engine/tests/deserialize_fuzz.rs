@@ -10,7 +10,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use winsync_engine::{ForgottenKnowledge, IdFormat, IdFormats, Knowledge};
+use winsync_engine::{ForgottenKnowledge, IdFormat, IdFormats, Knowledge, ReplicaKeyMap};
 
 /// xorshift64*: a small, reproducible generator.
 struct Rng(u64);
@@ -116,16 +116,67 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     }
 }
 
-#[test]
-fn deserialization_never_panics_and_what_it_accepts_round_trips() {
-    let cases: usize = std::env::var("WINSYNC_FUZZ_CASES")
+/// The number of cases and the seed, from the environment.
+fn settings() -> (usize, u64) {
+    let cases = std::env::var("WINSYNC_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    let seed: u64 = std::env::var("WINSYNC_FUZZ_SEED")
+    let seed = std::env::var("WINSYNC_FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5EED_C0DE);
+    (cases, seed)
+}
+
+/// The same for a replica key map on its own (`ReplicaKeyMap::deserialize`).
+#[test]
+fn key_map_deserialization_never_panics_and_round_trips() {
+    let (cases, seed) = settings();
+    let mut rng = Rng(seed | 1);
+    let (mut accepted, mut refused) = (0usize, 0usize);
+    for case in 0..cases {
+        let format = if rng.below(2) == 0 {
+            IdFormat::fixed(1 + rng.below(4) as u16)
+        } else {
+            IdFormat::variable(3 + rng.below(6) as u16)
+        };
+        let mut map = ReplicaKeyMap::new();
+        for _ in 0..rng.below(6) {
+            let len = format.min_data() + rng.below(format.max_data() - format.min_data() + 1);
+            let id: Vec<u8> = (0..len).map(|_| (rng.next() & 0xFF) as u8).collect();
+            map.find_or_add(&id).unwrap();
+        }
+        let mut input = map.serialize(&format);
+        mutate(&mut rng, &mut input);
+        let outcome = catch_unwind(AssertUnwindSafe(|| ReplicaKeyMap::deserialize(&input)));
+        let Ok(result) = outcome else {
+            panic!("case {case} (seed {seed}) panicked on input {input:02x?}");
+        };
+        match result {
+            Ok((format, map)) => {
+                accepted += 1;
+                assert_eq!(
+                    ReplicaKeyMap::deserialize(&map.serialize(&format)).unwrap(),
+                    (format, map),
+                    "case {case}"
+                );
+            }
+            Err(error) => {
+                refused += 1;
+                assert!(!error.to_string().is_empty());
+            }
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "accepted {accepted}, refused {refused}"
+    );
+}
+
+#[test]
+fn deserialization_never_panics_and_what_it_accepts_round_trips() {
+    let (cases, seed) = settings();
     let mut rng = Rng(seed | 1);
     let (mut accepted, mut refused) = (0usize, 0usize);
     for case in 0..cases {

@@ -19,6 +19,8 @@ pub enum Enforcement {
     SyncCenterDouble,
     /// The `SyncItems` list of a container handler's items ([`crate::sync_center::items`]).
     SyncItems,
+    /// The knowledge objects of [`crate::framework::knowledge`].
+    Knowledge,
     /// Stated in the skeleton docs only.
     Documented,
 }

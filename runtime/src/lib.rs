@@ -12,7 +12,8 @@
 //!
 //! Written by hand, one module per family and what both share:
 //! - [`framework`]: Windows Sync: the provider and callback objects behind the derives, a
-//!   checked session state, the session driver and the conformance suite;
+//!   checked session state, the session driver, the conformance suite, and knowledge as COM
+//!   objects ([`framework::knowledge`], over the [`engine`]);
 //! - [`sync_center`]: Sync Center: the handler objects behind the derive, the checked session,
 //!   sync items, a checking Sync Center double and the handler DLL server;
 //! - [`com`]: COM plumbing: the checked conversions at the ABI boundary and the count of live
@@ -39,6 +40,10 @@ pub use framework::callback::DerivedCallback;
 pub use framework::provider::DerivedProvider;
 pub use generated::{bindings, contracts, hresults, skeletons};
 pub use sync_center::handler::{DerivedContainerHandler, DerivedHandler};
+/// The knowledge engine (`winsync-engine`): knowledge, clock vectors, replica key maps,
+/// forgotten knowledge, in plain Rust. Re-exported so that one dependency gives the COM
+/// objects and the types they are built from.
+pub use winsync_engine as engine;
 pub use winsync_macros::{SyncCallback, SyncMgrHandler, SyncProvider};
 
 /// Declares `pub mod generated` from the files `winsync_gen::Builder` wrote to

@@ -59,6 +59,14 @@ type OwnedPiece = (Box<[u8]>, Option<Box<[u8]>>, Arc<ClockVector>);
 /// Change-unit exceptions: item ID → change-unit ID → vector.
 pub(crate) type Units = BTreeMap<Box<[u8]>, BTreeMap<Box<[u8]>, Arc<ClockVector>>>;
 
+/// A range exception as [`Knowledge::from_parts`] takes it: the first and last item IDs of the
+/// closed range, and its vector.
+pub type RangePart = (Box<[u8]>, Box<[u8]>, ClockVector);
+
+/// A change-unit exception as [`Knowledge::from_parts`] takes it: the item ID, the change-unit
+/// ID, and its vector.
+pub type UnitPart = (Box<[u8]>, Box<[u8]>, ClockVector);
+
 /// Knowledge (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Knowledge {
@@ -89,6 +97,91 @@ impl Knowledge {
             columns: BTreeMap::new(),
             units: BTreeMap::new(),
         })
+    }
+
+    /// Knowledge from its presentation (what `ISyncKnowledge`'s inspection methods show): a
+    /// scope vector, range exceptions `[start, end]`, single-item exceptions and change-unit
+    /// exceptions, each overriding what is less specific (change unit over item over range
+    /// over scope), in `key_map`'s key space. The way to read knowledge another
+    /// implementation made, through its interfaces.
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`] for an ID not of its format (the owner included, which must
+    /// be in `key_map`: [`Error::ReplicaNotFound`] otherwise); [`Error::InvalidArgument`] for a
+    /// range whose start is above its end; [`Error::ReplicaNotFound`] for a vector key the map
+    /// lacks.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        formats: IdFormats,
+        owner: &[u8],
+        key_map: ReplicaKeyMap,
+        scope: ClockVector,
+        ranges: &[RangePart],
+        items: &[(Box<[u8]>, ClockVector)],
+        units: &[UnitPart],
+    ) -> Result<Self> {
+        formats.validate()?;
+        formats.check_replica(owner)?;
+        key_map.key_of(owner)?;
+        let check_keys = |v: &ClockVector| -> Result<()> {
+            for (key, _) in v.elements() {
+                key_map.id_of(key)?;
+            }
+            Ok(())
+        };
+        check_keys(&scope)?;
+        let format = formats.item;
+        let mut default = RangeSet::uniform(&format, Arc::new(scope));
+        let set = |default: &mut RangeSet,
+                   lower: &[u8],
+                   upper: &[u8],
+                   vector: &ClockVector|
+         -> Result<()> {
+            formats.check_item(lower)?;
+            formats.check_item(upper)?;
+            if lower > upper {
+                return Err(Error::InvalidArgument(
+                    "a range exception's start is above its end".into(),
+                ));
+            }
+            check_keys(vector)?;
+            let end = format.successor(upper);
+            let vector = Arc::new(vector.clone());
+            *default = default.split_map(
+                &format,
+                lower,
+                end.as_deref(),
+                |_| vector.clone(),
+                Clone::clone,
+            );
+            Ok(())
+        };
+        for (start, end, vector) in ranges {
+            set(&mut default, start, end, vector)?;
+        }
+        for (item, vector) in items {
+            set(&mut default, item, item, vector)?;
+        }
+        let mut unit_map = Units::new();
+        for (item, unit, vector) in units {
+            formats.check_item(item)?;
+            formats.check_change_unit(unit)?;
+            check_keys(vector)?;
+            unit_map
+                .entry(item.clone())
+                .or_default()
+                .insert(unit.clone(), Arc::new(vector.clone()));
+        }
+        let mut knowledge = Self {
+            formats,
+            owner: owner.into(),
+            keys: Arc::new(key_map),
+            default,
+            columns: BTreeMap::new(),
+            units: unit_map,
+        };
+        knowledge.canonicalize();
+        Ok(knowledge)
     }
 
     /// The ID formats.
@@ -256,6 +349,29 @@ impl Knowledge {
     pub fn set_local_tick_count(&mut self, tick: u64) -> Result<()> {
         let owner = self.owner.clone();
         self.learn(&owner, tick)
+    }
+
+    /// Records one new local change: the owner's next tick (one above the highest tick any
+    /// vector holds for the owner, 1 for a replica that made nothing yet), learned as with
+    /// [`Knowledge::set_local_tick_count`]. Returns the change's version: the owner's key and
+    /// that tick, the `SYNC_VERSION` a provider stores as the item's change version
+    /// (`NS:winsync._SYNC_VERSION`).
+    ///
+    /// # Errors
+    /// [`Error::TickOutOfRange`] when the owner's tick is already `u64::MAX - 1`.
+    pub fn record_local_change(&mut self) -> Result<Version> {
+        let key = self.owner_key();
+        let highest = self
+            .all_vectors()
+            .filter_map(|v| v.get(key))
+            .max()
+            .unwrap_or(0);
+        let tick = highest
+            .checked_add(1)
+            .filter(|&t| t != u64::MAX)
+            .ok_or(Error::TickOutOfRange(highest))?;
+        self.set_local_tick_count(tick)?;
+        Ok(Version::new(key, tick))
     }
 
     /// Learns every change of `replica` up to `tick`, for every item and change unit: what a

@@ -182,3 +182,50 @@ fn learning_after_an_exclusion_keeps_the_exclusion() {
     );
     assert!(k.contains_change(&[2], Version::new(1, 0)).unwrap());
 }
+
+#[test]
+fn knowledge_read_back_from_its_presentation_is_the_same() {
+    let k = k_a();
+    let ranges: Vec<_> = k
+        .range_exceptions()
+        .into_iter()
+        .map(|r| (r.start, r.end, (*r.vector).clone()))
+        .collect();
+    let items: Vec<_> = k
+        .single_item_exceptions()
+        .into_iter()
+        .map(|e| (e.item, (*e.vector).clone()))
+        .collect();
+    let units: Vec<_> = k
+        .change_unit_exceptions()
+        .into_iter()
+        .map(|e| (e.item, e.unit, (*e.vector).clone()))
+        .collect();
+    let again = Knowledge::from_parts(
+        k.formats,
+        k.owner(),
+        k.key_map().clone(),
+        k.scope_vector(),
+        &ranges,
+        &items,
+        &units,
+    )
+    .unwrap();
+    assert_eq!(again, k);
+}
+
+#[test]
+fn local_changes_take_the_next_tick_and_are_known() {
+    let mut k = Knowledge::new(IdFormats::GUID_GID, &A).unwrap();
+    assert_eq!(k.record_local_change(), Ok(Version::new(0, 1)));
+    assert_eq!(k.record_local_change(), Ok(Version::new(0, 2)));
+    assert!(k.contains_change(&item(1), Version::new(0, 2)).unwrap());
+    // An exception that knows more of the owner than the scope: the next tick is above it.
+    let mut ahead = uniform(&A, &[(0, 9)]).project_onto_item(&item(3)).unwrap();
+    ahead.keys = k.keys.clone();
+    k.union(&ahead).unwrap();
+    assert_eq!(k.record_local_change(), Ok(Version::new(0, 10)));
+    assert!(k.contains_change(&item(200), Version::new(0, 10)).unwrap());
+    k.set_local_tick_count(u64::MAX - 1).unwrap();
+    assert!(k.record_local_change().is_err());
+}

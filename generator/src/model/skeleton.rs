@@ -154,6 +154,7 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::SyncmgrSession => "the checked Sync Center session",
         Enforcement::SyncCenterDouble => "the checking Sync Center double",
         Enforcement::SyncItems => "the `SyncItems` item list",
+        Enforcement::Knowledge => "the runtime's knowledge objects",
         Enforcement::Documented => "documentation only",
     }
 }
@@ -429,7 +430,29 @@ impl TraitContext<'_> {
                 syn::FnArg::Receiver(_) => None,
             })
             .collect();
-        let counts: BTreeSet<usize> = meta_list.iter().filter_map(|m| m.count_of).collect();
+        // `[out]` arrays of interface pointers whose count the metadata does not give
+        // (`[[out_pointer]]` with `count` in the supplement): parameter → count parameter.
+        let arrays: BTreeMap<&str, &str> = self
+            .supplement
+            .out_pointers
+            .iter()
+            .filter(|o| o.interface.get_ref() == interface && *o.method.get_ref() == windows)
+            .filter_map(|o| {
+                Some((
+                    o.param.get_ref().as_str(),
+                    o.count.as_ref()?.get_ref().as_str(),
+                ))
+            })
+            .collect();
+        let counts: BTreeSet<usize> = meta_list
+            .iter()
+            .filter_map(|m| m.count_of)
+            .chain(
+                arrays
+                    .values()
+                    .filter_map(|count| meta_list.iter().position(|p| p.name == *count)),
+            )
+            .collect();
 
         let mut m = SkeletonMethod {
             rust: naming::method_name(&windows),
@@ -484,14 +507,6 @@ impl TraitContext<'_> {
                     "a metadata parameter for `{interface}::{windows}({abi_name})`"
                 )));
             };
-            let mut safe = naming::param_name(&meta.name);
-            if safe_names.contains(&safe) && meta.name.starts_with("pcb") {
-                // `pbInfo` and `pcbInfo`: the buffer and its size in bytes.
-                safe = format!("{safe}_size");
-            }
-            if !safe_names.insert(safe.clone()) || safe == "this" {
-                safe = abi_name.clone();
-            }
             let metadata_position = meta_list
                 .iter()
                 .position(|p| p.name == meta.name)
@@ -500,9 +515,33 @@ impl TraitContext<'_> {
                 // The element count of an array parameter: consumed by that parameter.
                 continue;
             }
+            let mut safe = naming::param_name(&meta.name);
+            if safe_names.contains(&safe) && meta.name.starts_with("pcb") {
+                // `pbInfo` and `pcbInfo`: the buffer and its size in bytes.
+                safe = format!("{safe}_size");
+            }
+            if !safe_names.insert(safe.clone()) || safe == "this" {
+                // Never the ABI name itself: an out value bound under it would shadow the
+                // pointer its write-back needs.
+                safe = format!("{abi_name}_value");
+            }
             let nullable = nullable.contains(format!("{windows}.{}", meta.name).as_str())
                 || meta.flags.contains(ParamAttributes::Optional);
-            let kind = self.classify(abi_ty, meta);
+            let kind = match arrays.get(meta.name.as_str()) {
+                Some(count) => match self.classify(abi_ty, meta) {
+                    Kind::InterfaceOut(interface) => Kind::InterfaceArrayOut {
+                        interface,
+                        count: count.to_ascii_lowercase(),
+                    },
+                    _ => {
+                        return Err(Error::MissingBinding(format!(
+                            "an `OutRef<_>` for the out array `{interface}::{windows}({})`",
+                            meta.name
+                        )));
+                    }
+                },
+                None => self.classify(abi_ty, meta),
+            };
             self.lower(
                 &mut m,
                 &mut outs,
@@ -680,6 +719,18 @@ impl TraitContext<'_> {
                 m.checks
                     .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
             }
+            Kind::InterfaceArrayOut { interface, count } => {
+                m.safe_params
+                    .push(format!("{safe}: &mut [Option<{interface}>]"));
+                m.preludes.push(format!(
+                    "let mut {safe} = unsafe {{ ::winsync::com::abi::OutArray::<{interface}>::new(::core::mem::transmute_copy::<_, *mut *mut ::core::ffi::c_void>(&{abi}), {count}) }}?;"
+                ));
+                m.call_args.push(format!("{safe}.as_mut_slice()"));
+                m.writebacks.push(format!("{safe}.keep();"));
+                m.checks.push(format!(
+                    "`{windows_param}` is not null, else `E_POINTER`; the slice is its `{count}` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again"
+                ));
+            }
             Kind::InterfaceOut(interface) => {
                 m.preludes
                     .push(format!("::winsync::com::abi::check_out({abi}.is_null())?;"));
@@ -777,6 +828,14 @@ impl TraitContext<'_> {
                 m.checks
                     .push(format!("`{windows_param}` is not null, else `E_POINTER`"));
             }
+            Kind::InOut(ty) if nullable => {
+                m.safe_params.push(format!("{safe}: Option<&mut {ty}>"));
+                m.preludes
+                    .push(format!("let {safe} = unsafe {{ {abi}.as_mut() }};"));
+                m.call_args.push(safe.to_string());
+                m.checks
+                    .push(format!("`{windows_param}` may be null (`None`)"));
+            }
             Kind::InOut(ty) => {
                 m.safe_params.push(format!("{safe}: &mut {ty}"));
                 m.preludes.push(format!("let {safe} = unsafe {{ {abi}.as_mut() }}.ok_or_else(::winsync::com::abi::null_pointer)?;"));
@@ -865,8 +924,17 @@ enum Kind {
     Enum(String),
     InterfaceIn(String),
     InterfaceOut(String),
-    StringIn { by_ref: bool },
-    StringArray { count: usize },
+    /// An `[out]` array of interface pointers and the ABI name of its count parameter.
+    InterfaceArrayOut {
+        interface: String,
+        count: String,
+    },
+    StringIn {
+        by_ref: bool,
+    },
+    StringArray {
+        count: usize,
+    },
     StringOut,
     ValueOut(OutValue),
     ConstRef(String),

@@ -105,6 +105,8 @@ pub enum Enforcement {
     SyncCenterDouble,
     /// The `SyncItems` list of a container handler's items.
     SyncItems,
+    /// The knowledge objects of the runtime (`ISyncKnowledge` and its family over the engine).
+    Knowledge,
     /// Stated in the skeleton docs only.
     Documented,
 }

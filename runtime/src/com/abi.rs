@@ -283,6 +283,58 @@ mod com_allocator {
     }
 }
 
+/// The caller's array behind an `[out, size_is(count)]` array of interface pointers (an
+/// enumerator's `Next`), as a slice the implementation fills from the front. The vtable shims
+/// set every element to NULL before the adapter runs. Unless [`OutArray::keep`] is called
+/// (the adapter does on success), dropping it releases what the implementation put there and
+/// leaves every element NULL again: `[out]` pointers are NULL on failure.
+pub struct OutArray<'a, I: windows_core::Interface> {
+    elements: &'a mut [Option<I>],
+    keep: bool,
+}
+
+impl<'a, I: windows_core::Interface> OutArray<'a, I> {
+    /// The array of `count` elements at `array`.
+    ///
+    /// # Errors
+    /// `E_POINTER` when `array` is null.
+    ///
+    /// # Safety
+    /// `array` is null or points to `count` writable interface pointers, valid for `'a`.
+    pub unsafe fn new(array: *mut *mut core::ffi::c_void, count: u32) -> Result<Self> {
+        if array.is_null() {
+            return Err(null_pointer());
+        }
+        let count =
+            usize::try_from(count).map_err(|_| invalid_arg("the element count is too large"))?;
+        // SAFETY: the caller's contract; `Option<I>` has the layout of an interface pointer
+        // (NULL is `None`).
+        let elements = unsafe { std::slice::from_raw_parts_mut(array.cast::<Option<I>>(), count) };
+        Ok(Self {
+            elements,
+            keep: false,
+        })
+    }
+
+    /// The elements, for the implementation to fill.
+    pub fn as_mut_slice(&mut self) -> &mut [Option<I>] {
+        self.elements
+    }
+
+    /// Keeps what the implementation wrote (the call succeeded).
+    pub fn keep(mut self) {
+        self.keep = true;
+    }
+}
+
+impl<I: windows_core::Interface> Drop for OutArray<'_, I> {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.elements.iter_mut().for_each(|element| *element = None);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

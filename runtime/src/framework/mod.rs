@@ -8,6 +8,7 @@
 pub mod callback;
 pub mod conformance;
 pub mod driver;
+pub mod knowledge;
 pub mod provider;
 pub mod session_cell;
 pub mod session_state;

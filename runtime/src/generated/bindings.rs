@@ -2500,13 +2500,13 @@ pub trait ICoreFragment_Impl: windows_core::IUnknownImpl {
         &self,
         pchangeunitid: *mut u8,
         pchangeunitidsize: *mut u32,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::HRESULT;
     fn NextRange(
         &self,
         pitemid: *mut u8,
         pitemidsize: *mut u32,
         piclockvector: windows_core::OutRef<IClockVector>,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn GetColumnCount(&self, pcolumncount: *mut u32) -> windows_core::Result<()>;
     fn GetRangeCount(&self, prangecount: *mut u32) -> windows_core::Result<()>;
@@ -2644,7 +2644,7 @@ pub trait ICoreFragmentInspector_Impl: windows_core::IUnknownImpl {
         requestedcount: u32,
         ppicorefragments: windows_core::OutRef<ICoreFragment>,
         pfetchedcount: *mut u32,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
 }
 impl ICoreFragmentInspector_Vtbl {
@@ -2658,7 +2658,7 @@ impl ICoreFragmentInspector_Vtbl {
             ppicorefragments: *mut *mut core::ffi::c_void,
             pfetchedcount: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppicorefragments.is_null() { unsafe { ppicorefragments.write(core::ptr::null_mut()) }; }
+            if !ppicorefragments.is_null() { for i in 0..requestedcount as usize { unsafe { ppicorefragments.add(i).write(core::ptr::null_mut()) }; } }
             unsafe {
                 let this: &Identity =
                     &*((this as *const *const ()).offset(OFFSET) as *const Identity);
@@ -2957,7 +2957,7 @@ pub trait IEnumChangeUnitExceptions_Impl: windows_core::IUnknownImpl {
         ppchangeunitexception: windows_core::OutRef<IChangeUnitException>,
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT;
-    fn Skip(&self, cexceptions: u32) -> windows_core::Result<()>;
+    fn Skip(&self, cexceptions: u32) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn Clone(&self) -> windows_core::Result<IEnumChangeUnitExceptions>;
 }
@@ -3114,7 +3114,7 @@ pub trait IEnumClockVector_Impl: windows_core::IUnknownImpl {
         ppiclockvectorelements: windows_core::OutRef<IClockVectorElement>,
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT;
-    fn Skip(&self, csyncversions: u32) -> windows_core::Result<()>;
+    fn Skip(&self, csyncversions: u32) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn Clone(&self) -> windows_core::Result<IEnumClockVector>;
 }
@@ -3466,7 +3466,7 @@ pub trait IEnumRangeExceptions_Impl: windows_core::IUnknownImpl {
         pprangeexception: windows_core::OutRef<IRangeException>,
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT;
-    fn Skip(&self, cexceptions: u32) -> windows_core::Result<()>;
+    fn Skip(&self, cexceptions: u32) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn Clone(&self) -> windows_core::Result<IEnumRangeExceptions>;
 }
@@ -3617,7 +3617,7 @@ pub trait IEnumSingleItemExceptions_Impl: windows_core::IUnknownImpl {
         ppsingleitemexception: windows_core::OutRef<ISingleItemException>,
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT;
-    fn Skip(&self, cexceptions: u32) -> windows_core::Result<()>;
+    fn Skip(&self, cexceptions: u32) -> windows_core::HRESULT;
     fn Reset(&self) -> windows_core::Result<()>;
     fn Clone(&self) -> windows_core::Result<IEnumSingleItemExceptions>;
 }
@@ -13246,7 +13246,7 @@ pub trait ISyncKnowledge2_Impl: ISyncKnowledge_Impl {
         pisyncknowledge: windows_core::Ref<ISyncKnowledge2>,
         pbitemid: *mut u8,
         pcbitemidsize: *mut u32,
-    ) -> windows_core::Result<()>;
+    ) -> windows_core::HRESULT;
     fn GetInspector(
         &self,
         riid: *const windows_core::GUID,

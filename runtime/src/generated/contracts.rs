@@ -1638,6 +1638,1999 @@ pub const SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL: Rule = Rule {
     source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
     text: "ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed.",
 };
+/// Knowledge has no single representation: equivalent knowledge can be held in different forms, so GetScopeVector, GetRangeExceptions, GetSingleItemExceptions and GetChangeUnitExceptions may answer differently for knowledge that is equal. (`NN:winsync.ISyncKnowledge`)
+pub const KNOWLEDGE_INSPECTION_NO_SINGLE_REPRESENTATION: Rule = Rule {
+    id: "knowledge.inspection.no-single-representation",
+    interface: "ISyncKnowledge",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:winsync.ISyncKnowledge",
+    text: "Knowledge has no single representation: equivalent knowledge can be held in different forms, so GetScopeVector, GetRangeExceptions, GetSingleItemExceptions and GetChangeUnitExceptions may answer differently for knowledge that is equal.",
+};
+/// pcbIdSize gives the capacity of pbReplicaId in bytes. When pbReplicaId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`)
+pub const KNOWLEDGE_GET_OWNER_REPLICA_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "knowledge.get-owner-replica-id.buffer-too-small",
+    interface: "ISyncKnowledge",
+    method: Some("GetOwnerReplicaId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetOwnerReplicaId",
+    text: "pcbIdSize gives the capacity of pbReplicaId in bytes. When pbReplicaId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise pcbIdSize receives the number of bytes written.",
+};
+/// Knowledge is valid only for the replica that owns it; knowledge from another replica is to be converted with MapRemoteToLocal before Union. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`)
+pub const KNOWLEDGE_UNION_OWNER_MISMATCH: Rule = Rule {
+    id: "knowledge.union.owner-mismatch",
+    interface: "ISyncKnowledge",
+    method: Some("Union"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncKnowledge.GetOwnerReplicaId",
+    text: "Knowledge is valid only for the replica that owns it; knowledge from another replica is to be converted with MapRemoteToLocal before Union.",
+};
+/// Knowledge is valid only for its owning replica, so knowledge owned by another replica is to be converted with MapRemoteToLocal before ContainsKnowledge. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`)
+pub const KNOWLEDGE_CONTAINS_KNOWLEDGE_OWNER_MISMATCH: Rule = Rule {
+    id: "knowledge.contains-knowledge.owner-mismatch",
+    interface: "ISyncKnowledge",
+    method: Some("ContainsKnowledge"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncKnowledge.GetOwnerReplicaId",
+    text: "Knowledge is valid only for its owning replica, so knowledge owned by another replica is to be converted with MapRemoteToLocal before ContainsKnowledge.",
+};
+/// pcbKnowledge gives the capacity of pbKnowledge in bytes. When pbKnowledge is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbKnowledge; otherwise pcbKnowledge receives the number of bytes written. (`NF:winsync.ISyncKnowledge.Serialize`)
+pub const KNOWLEDGE_SERIALIZE_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "knowledge.serialize.buffer-too-small",
+    interface: "ISyncKnowledge",
+    method: Some("Serialize"),
+    param: Some("pcbKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.Serialize",
+    text: "pcbKnowledge gives the capacity of pbKnowledge in bytes. When pbKnowledge is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbKnowledge; otherwise pcbKnowledge receives the number of bytes written.",
+};
+/// When fSerializeReplicaKeyMap is TRUE the IReplicaKeyMap held by the knowledge is written together with the knowledge data; when it is FALSE the key map is left out. (`NF:winsync.ISyncKnowledge.Serialize`)
+pub const KNOWLEDGE_SERIALIZE_REPLICA_KEY_MAP_FLAG: Rule = Rule {
+    id: "knowledge.serialize.replica-key-map-flag",
+    interface: "ISyncKnowledge",
+    method: Some("Serialize"),
+    param: Some("fSerializeReplicaKeyMap"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.Serialize",
+    text: "When fSerializeReplicaKeyMap is TRUE the IReplicaKeyMap held by the knowledge is written together with the knowledge data; when it is FALSE the key map is left out.",
+};
+/// Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbKnowledge. (`NF:winsync.ISyncKnowledge.Serialize`)
+pub const KNOWLEDGE_SERIALIZE_BAD_POINTER: Rule = Rule {
+    id: "knowledge.serialize.bad-pointer",
+    interface: "ISyncKnowledge",
+    method: Some("Serialize"),
+    param: Some("pcbKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.Serialize",
+    text: "Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbKnowledge.",
+};
+/// SetLocalTickCount records ullTickCount as the current tick count of the replica that owns this knowledge; it may be called at any time. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`)
+pub const KNOWLEDGE_SET_LOCAL_TICK_COUNT_OWNER_TICK: Rule = Rule {
+    id: "knowledge.set-local-tick-count.owner-tick",
+    interface: "ISyncKnowledge",
+    method: Some("SetLocalTickCount"),
+    param: Some("ullTickCount"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.SetLocalTickCount",
+    text: "SetLocalTickCount records ullTickCount as the current tick count of the replica that owns this knowledge; it may be called at any time.",
+};
+/// The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`)
+pub const KNOWLEDGE_SET_LOCAL_TICK_COUNT_CURRENT_BEFORE_SEND: Rule = Rule {
+    id: "knowledge.set-local-tick-count.current-before-send",
+    interface: "ISyncKnowledge",
+    method: Some("SetLocalTickCount"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncKnowledge.SetLocalTickCount",
+    text: "The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge.",
+};
+/// ContainsChange returns S_OK when the item change with version pSyncVersion is known by this knowledge and S_FALSE when it is not contained. (`NF:winsync.ISyncKnowledge.ContainsChange`)
+pub const KNOWLEDGE_CONTAINS_CHANGE_NOT_CONTAINED: Rule = Rule {
+    id: "knowledge.contains-change.not-contained",
+    interface: "ISyncKnowledge",
+    method: Some("ContainsChange"),
+    param: Some("pSyncVersion"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ContainsChange",
+    text: "ContainsChange returns S_OK when the item change with version pSyncVersion is known by this knowledge and S_FALSE when it is not contained.",
+};
+/// pgidItemId is the ID of the item that changed and pbVersionOwnerReplicaId a replica ID; an ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.ContainsChange`)
+pub const KNOWLEDGE_CONTAINS_CHANGE_ID_FORMAT: Rule = Rule {
+    id: "knowledge.contains-change.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("ContainsChange"),
+    param: Some("pgidItemId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ContainsChange",
+    text: "pgidItemId is the ID of the item that changed and pbVersionOwnerReplicaId a replica ID; an ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// ContainsChangeUnit returns S_OK when the change of change unit pbChangeUnitId of item pbItemId with version pSyncVersion is contained in this knowledge, and S_FALSE when it is not. (`NF:winsync.ISyncKnowledge.ContainsChangeUnit`)
+pub const KNOWLEDGE_CONTAINS_CHANGE_UNIT_NOT_CONTAINED: Rule = Rule {
+    id: "knowledge.contains-change-unit.not-contained",
+    interface: "ISyncKnowledge",
+    method: Some("ContainsChangeUnit"),
+    param: Some("pSyncVersion"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ContainsChangeUnit",
+    text: "ContainsChangeUnit returns S_OK when the change of change unit pbChangeUnitId of item pbItemId with version pSyncVersion is contained in this knowledge, and S_FALSE when it is not.",
+};
+/// An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.ContainsChangeUnit`)
+pub const KNOWLEDGE_CONTAINS_CHANGE_UNIT_ID_FORMAT: Rule = Rule {
+    id: "knowledge.contains-change-unit.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("ContainsChangeUnit"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ContainsChangeUnit",
+    text: "An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// riid must be IID_IClockVector; ppUnk then receives the clock vector that defines the changes contained in the knowledge. Any other riid fails with E_NOINTERFACE. (`NF:winsync.ISyncKnowledge.GetScopeVector`)
+pub const KNOWLEDGE_GET_SCOPE_VECTOR_RIID: Rule = Rule {
+    id: "knowledge.get-scope-vector.riid",
+    interface: "ISyncKnowledge",
+    method: Some("GetScopeVector"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetScopeVector",
+    text: "riid must be IID_IClockVector; ppUnk then receives the clock vector that defines the changes contained in the knowledge. Any other riid fails with E_NOINTERFACE.",
+};
+/// GetReplicaKeyMap hands back the IReplicaKeyMap associated with this knowledge, the map in which the replica keys of its clock vectors are resolved. (`NF:winsync.ISyncKnowledge.GetReplicaKeyMap`)
+pub const KNOWLEDGE_GET_REPLICA_KEY_MAP_ASSOCIATED_MAP: Rule = Rule {
+    id: "knowledge.get-replica-key-map.associated-map",
+    interface: "ISyncKnowledge",
+    method: Some("GetReplicaKeyMap"),
+    param: Some("ppReplicaKeyMap"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetReplicaKeyMap",
+    text: "GetReplicaKeyMap hands back the IReplicaKeyMap associated with this knowledge, the map in which the replica keys of its clock vectors are resolved.",
+};
+/// Clone creates a new knowledge object holding a copy of this object's data; the clone can be used independently of the original, so changing one does not change the other. (`NF:winsync.ISyncKnowledge.Clone`)
+pub const KNOWLEDGE_CLONE_INDEPENDENT: Rule = Rule {
+    id: "knowledge.clone.independent",
+    interface: "ISyncKnowledge",
+    method: Some("Clone"),
+    param: Some("ppClonedKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.Clone",
+    text: "Clone creates a new knowledge object holding a copy of this object's data; the clone can be used independently of the original, so changing one does not change the other.",
+};
+/// pcbIdSize gives the capacity of pbNewOwnerId in bytes. When pbNewOwnerId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncKnowledge.ConvertVersion`)
+pub const KNOWLEDGE_CONVERT_VERSION_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "knowledge.convert-version.buffer-too-small",
+    interface: "ISyncKnowledge",
+    method: Some("ConvertVersion"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ConvertVersion",
+    text: "pcbIdSize gives the capacity of pbNewOwnerId in bytes. When pbNewOwnerId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise pcbIdSize receives the number of bytes written.",
+};
+/// pKnowledgeIn must be valid for pbCurrentOwnerId (the replica that owns pVersionIn) and must contain pVersionIn; otherwise the version cannot be converted and the method fails with E_INVALIDARG. (`NF:winsync.ISyncKnowledge.ConvertVersion`)
+pub const KNOWLEDGE_CONVERT_VERSION_KNOWLEDGE_IN: Rule = Rule {
+    id: "knowledge.convert-version.knowledge-in",
+    interface: "ISyncKnowledge",
+    method: Some("ConvertVersion"),
+    param: Some("pKnowledgeIn"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ConvertVersion",
+    text: "pKnowledgeIn must be valid for pbCurrentOwnerId (the replica that owns pVersionIn) and must contain pVersionIn; otherwise the version cannot be converted and the method fails with E_INVALIDARG.",
+};
+/// pVersionOut receives pVersionIn rewritten so that it is valid for the replica that owns this knowledge (its replica key refers to this knowledge's key map), and pbNewOwnerId the ID of the replica that owns the converted version. (`NF:winsync.ISyncKnowledge.ConvertVersion`)
+pub const KNOWLEDGE_CONVERT_VERSION_VERSION_OUT: Rule = Rule {
+    id: "knowledge.convert-version.version-out",
+    interface: "ISyncKnowledge",
+    method: Some("ConvertVersion"),
+    param: Some("pVersionOut"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ConvertVersion",
+    text: "pVersionOut receives pVersionIn rewritten so that it is valid for the replica that owns this knowledge (its replica key refers to this knowledge's key map), and pbNewOwnerId the ID of the replica that owns the converted version.",
+};
+/// MapRemoteToLocal takes pRemoteKnowledge, owned by another replica, and hands back in ppMappedKnowledge the same knowledge converted for use by the replica that owns this knowledge. (`NF:winsync.ISyncKnowledge.MapRemoteToLocal`)
+pub const KNOWLEDGE_MAP_REMOTE_TO_LOCAL_CONVERTED: Rule = Rule {
+    id: "knowledge.map-remote-to-local.converted",
+    interface: "ISyncKnowledge",
+    method: Some("MapRemoteToLocal"),
+    param: Some("ppMappedKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.MapRemoteToLocal",
+    text: "MapRemoteToLocal takes pRemoteKnowledge, owned by another replica, and hands back in ppMappedKnowledge the same knowledge converted for use by the replica that owns this knowledge.",
+};
+/// MapRemoteToLocal returns E_POINTER for an invalid pointer, such as a NULL pRemoteKnowledge. (`NF:winsync.ISyncKnowledge.MapRemoteToLocal`)
+pub const KNOWLEDGE_MAP_REMOTE_TO_LOCAL_BAD_POINTER: Rule = Rule {
+    id: "knowledge.map-remote-to-local.bad-pointer",
+    interface: "ISyncKnowledge",
+    method: Some("MapRemoteToLocal"),
+    param: Some("pRemoteKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.MapRemoteToLocal",
+    text: "MapRemoteToLocal returns E_POINTER for an invalid pointer, such as a NULL pRemoteKnowledge.",
+};
+/// Union combines pKnowledge into this knowledge: afterwards this knowledge contains everything it contained before and everything pKnowledge contains. (`NF:winsync.ISyncKnowledge.Union`)
+pub const KNOWLEDGE_UNION_COMBINES: Rule = Rule {
+    id: "knowledge.union.combines",
+    interface: "ISyncKnowledge",
+    method: Some("Union"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.Union",
+    text: "Union combines pKnowledge into this knowledge: afterwards this knowledge contains everything it contained before and everything pKnowledge contains.",
+};
+/// Union returns E_POINTER for an invalid pointer, such as a NULL pKnowledge. (`NF:winsync.ISyncKnowledge.Union`)
+pub const KNOWLEDGE_UNION_BAD_POINTER: Rule = Rule {
+    id: "knowledge.union.bad-pointer",
+    interface: "ISyncKnowledge",
+    method: Some("Union"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.Union",
+    text: "Union returns E_POINTER for an invalid pointer, such as a NULL pKnowledge.",
+};
+/// ProjectOntoItem hands back a new knowledge object that holds only this knowledge's knowledge of item pbItemId. (`NF:winsync.ISyncKnowledge.ProjectOntoItem`)
+pub const KNOWLEDGE_PROJECT_ONTO_ITEM_ONLY_ITEM: Rule = Rule {
+    id: "knowledge.project-onto-item.only-item",
+    interface: "ISyncKnowledge",
+    method: Some("ProjectOntoItem"),
+    param: Some("ppKnowledgeOut"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ProjectOntoItem",
+    text: "ProjectOntoItem hands back a new knowledge object that holds only this knowledge's knowledge of item pbItemId.",
+};
+/// A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.ProjectOntoItem`)
+pub const KNOWLEDGE_PROJECT_ONTO_ITEM_ID_FORMAT: Rule = Rule {
+    id: "knowledge.project-onto-item.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("ProjectOntoItem"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ProjectOntoItem",
+    text: "A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// ProjectOntoChangeUnit hands back a new knowledge object that holds only this knowledge's knowledge of change unit pbChangeUnitId of item pbItemId. (`NF:winsync.ISyncKnowledge.ProjectOntoChangeUnit`)
+pub const KNOWLEDGE_PROJECT_ONTO_CHANGE_UNIT_ONLY_CHANGE_UNIT: Rule = Rule {
+    id: "knowledge.project-onto-change-unit.only-change-unit",
+    interface: "ISyncKnowledge",
+    method: Some("ProjectOntoChangeUnit"),
+    param: Some("ppKnowledgeOut"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ProjectOntoChangeUnit",
+    text: "ProjectOntoChangeUnit hands back a new knowledge object that holds only this knowledge's knowledge of change unit pbChangeUnitId of item pbItemId.",
+};
+/// An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.ProjectOntoChangeUnit`)
+pub const KNOWLEDGE_PROJECT_ONTO_CHANGE_UNIT_ID_FORMAT: Rule = Rule {
+    id: "knowledge.project-onto-change-unit.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("ProjectOntoChangeUnit"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ProjectOntoChangeUnit",
+    text: "An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// ProjectOntoRange hands back a new knowledge object that holds only this knowledge's knowledge of the item IDs in psrngSyncRange. (`NF:winsync.ISyncKnowledge.ProjectOntoRange`)
+pub const KNOWLEDGE_PROJECT_ONTO_RANGE_ONLY_RANGE: Rule = Rule {
+    id: "knowledge.project-onto-range.only-range",
+    interface: "ISyncKnowledge",
+    method: Some("ProjectOntoRange"),
+    param: Some("psrngSyncRange"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ProjectOntoRange",
+    text: "ProjectOntoRange hands back a new knowledge object that holds only this knowledge's knowledge of the item IDs in psrngSyncRange.",
+};
+/// Both bounds of a SYNC_RANGE are closed: pbClosedLowerBound and pbClosedUpperBound are themselves item IDs inside the range. (`NS:winsync._SYNC_RANGE`)
+pub const KNOWLEDGE_PROJECT_ONTO_RANGE_CLOSED_BOUNDS: Rule = Rule {
+    id: "knowledge.project-onto-range.closed-bounds",
+    interface: "ISyncKnowledge",
+    method: Some("ProjectOntoRange"),
+    param: Some("psrngSyncRange"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NS:winsync._SYNC_RANGE",
+    text: "Both bounds of a SYNC_RANGE are closed: pbClosedLowerBound and pbClosedUpperBound are themselves item IDs inside the range.",
+};
+/// A range bound that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.ProjectOntoRange`)
+pub const KNOWLEDGE_PROJECT_ONTO_RANGE_ID_FORMAT: Rule = Rule {
+    id: "knowledge.project-onto-range.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("ProjectOntoRange"),
+    param: Some("psrngSyncRange"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ProjectOntoRange",
+    text: "A range bound that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// ExcludeItem removes from this knowledge everything it knows about item pbItemId; afterwards no change of that item is contained. (`NF:winsync.ISyncKnowledge.ExcludeItem`)
+pub const KNOWLEDGE_EXCLUDE_ITEM_REMOVES: Rule = Rule {
+    id: "knowledge.exclude-item.removes",
+    interface: "ISyncKnowledge",
+    method: Some("ExcludeItem"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ExcludeItem",
+    text: "ExcludeItem removes from this knowledge everything it knows about item pbItemId; afterwards no change of that item is contained.",
+};
+/// A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.ExcludeItem`)
+pub const KNOWLEDGE_EXCLUDE_ITEM_ID_FORMAT: Rule = Rule {
+    id: "knowledge.exclude-item.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("ExcludeItem"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ExcludeItem",
+    text: "A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// ExcludeChangeUnit removes from this knowledge everything it knows about change unit pbChangeUnitId of item pbItemId. (`NF:winsync.ISyncKnowledge.ExcludeChangeUnit`)
+pub const KNOWLEDGE_EXCLUDE_CHANGE_UNIT_REMOVES: Rule = Rule {
+    id: "knowledge.exclude-change-unit.removes",
+    interface: "ISyncKnowledge",
+    method: Some("ExcludeChangeUnit"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ExcludeChangeUnit",
+    text: "ExcludeChangeUnit removes from this knowledge everything it knows about change unit pbChangeUnitId of item pbItemId.",
+};
+/// An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.ExcludeChangeUnit`)
+pub const KNOWLEDGE_EXCLUDE_CHANGE_UNIT_ID_FORMAT: Rule = Rule {
+    id: "knowledge.exclude-change-unit.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("ExcludeChangeUnit"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ExcludeChangeUnit",
+    text: "An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// ContainsKnowledge returns S_OK when everything pKnowledge knows is known by this knowledge, and S_FALSE when it is not. (`NF:winsync.ISyncKnowledge.ContainsKnowledge`)
+pub const KNOWLEDGE_CONTAINS_KNOWLEDGE_NOT_CONTAINED: Rule = Rule {
+    id: "knowledge.contains-knowledge.not-contained",
+    interface: "ISyncKnowledge",
+    method: Some("ContainsKnowledge"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.ContainsKnowledge",
+    text: "ContainsKnowledge returns S_OK when everything pKnowledge knows is known by this knowledge, and S_FALSE when it is not.",
+};
+/// pullReplicaTickCount receives the smallest tick count the knowledge holds for replica pbReplicaId, taken over all of its clock vectors (scope vector and exceptions). (`NF:winsync.ISyncKnowledge.FindMinTickCountForReplica`)
+pub const KNOWLEDGE_FIND_MIN_TICK_COUNT_FOR_REPLICA_MINIMUM: Rule = Rule {
+    id: "knowledge.find-min-tick-count-for-replica.minimum",
+    interface: "ISyncKnowledge",
+    method: Some("FindMinTickCountForReplica"),
+    param: Some("pullReplicaTickCount"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.FindMinTickCountForReplica",
+    text: "pullReplicaTickCount receives the smallest tick count the knowledge holds for replica pbReplicaId, taken over all of its clock vectors (scope vector and exceptions).",
+};
+/// A pbReplicaId that is not in the replica ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.FindMinTickCountForReplica`)
+pub const KNOWLEDGE_FIND_MIN_TICK_COUNT_FOR_REPLICA_ID_FORMAT: Rule = Rule {
+    id: "knowledge.find-min-tick-count-for-replica.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("FindMinTickCountForReplica"),
+    param: Some("pbReplicaId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.FindMinTickCountForReplica",
+    text: "A pbReplicaId that is not in the replica ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// riid must be IID_IEnumRangeExceptions; ppUnk then receives an enumerator over the IRangeException objects of the knowledge. Any other riid fails with E_NOINTERFACE. (`NF:winsync.ISyncKnowledge.GetRangeExceptions`)
+pub const KNOWLEDGE_GET_RANGE_EXCEPTIONS_RIID: Rule = Rule {
+    id: "knowledge.get-range-exceptions.riid",
+    interface: "ISyncKnowledge",
+    method: Some("GetRangeExceptions"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetRangeExceptions",
+    text: "riid must be IID_IEnumRangeExceptions; ppUnk then receives an enumerator over the IRangeException objects of the knowledge. Any other riid fails with E_NOINTERFACE.",
+};
+/// riid must be IID_IEnumSingleItemExceptions; ppUnk then receives an enumerator over the ISingleItemException objects of the knowledge. Any other riid fails with E_NOINTERFACE. (`NF:winsync.ISyncKnowledge.GetSingleItemExceptions`)
+pub const KNOWLEDGE_GET_SINGLE_ITEM_EXCEPTIONS_RIID: Rule = Rule {
+    id: "knowledge.get-single-item-exceptions.riid",
+    interface: "ISyncKnowledge",
+    method: Some("GetSingleItemExceptions"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetSingleItemExceptions",
+    text: "riid must be IID_IEnumSingleItemExceptions; ppUnk then receives an enumerator over the ISingleItemException objects of the knowledge. Any other riid fails with E_NOINTERFACE.",
+};
+/// riid must be IID_IEnumChangeUnitExceptions; ppUnk then receives an enumerator over the IChangeUnitException objects of the knowledge. Any other riid fails with E_NOINTERFACE. (`NF:winsync.ISyncKnowledge.GetChangeUnitExceptions`)
+pub const KNOWLEDGE_GET_CHANGE_UNIT_EXCEPTIONS_RIID: Rule = Rule {
+    id: "knowledge.get-change-unit-exceptions.riid",
+    interface: "ISyncKnowledge",
+    method: Some("GetChangeUnitExceptions"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetChangeUnitExceptions",
+    text: "riid must be IID_IEnumChangeUnitExceptions; ppUnk then receives an enumerator over the IChangeUnitException objects of the knowledge. Any other riid fails with E_NOINTERFACE.",
+};
+/// riid must be IID_IClockVector or IID_IFeedClockVector; ppUnk then receives the clock vector associated with pbItemId. Any other riid fails with E_NOINTERFACE. (`NF:winsync.ISyncKnowledge.FindClockVectorForItem`)
+pub const KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_ITEM_RIID: Rule = Rule {
+    id: "knowledge.find-clock-vector-for-item.riid",
+    interface: "ISyncKnowledge",
+    method: Some("FindClockVectorForItem"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.FindClockVectorForItem",
+    text: "riid must be IID_IClockVector or IID_IFeedClockVector; ppUnk then receives the clock vector associated with pbItemId. Any other riid fails with E_NOINTERFACE.",
+};
+/// A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.FindClockVectorForItem`)
+pub const KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_ITEM_ID_FORMAT: Rule = Rule {
+    id: "knowledge.find-clock-vector-for-item.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("FindClockVectorForItem"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.FindClockVectorForItem",
+    text: "A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector associated with change unit pbChangeUnitId of item pbItemId. An riid the object does not implement fails with E_NOINTERFACE. (`NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit`)
+pub const KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_CHANGE_UNIT_RIID: Rule = Rule {
+    id: "knowledge.find-clock-vector-for-change-unit.riid",
+    interface: "ISyncKnowledge",
+    method: Some("FindClockVectorForChangeUnit"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit",
+    text: "The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector associated with change unit pbChangeUnitId of item pbItemId. An riid the object does not implement fails with E_NOINTERFACE.",
+};
+/// An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. (`NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit`)
+pub const KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_CHANGE_UNIT_ID_FORMAT: Rule = Rule {
+    id: "knowledge.find-clock-vector-for-change-unit.id-format",
+    interface: "ISyncKnowledge",
+    method: Some("FindClockVectorForChangeUnit"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit",
+    text: "An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH.",
+};
+/// pdwVersion receives the version of the knowledge structure itself, a SYNC_SERIALIZATION_VERSION value; the answer changes when the internal knowledge structure changes. (`NF:winsync.ISyncKnowledge.GetVersion`)
+pub const KNOWLEDGE_GET_VERSION_STRUCTURE_VERSION: Rule = Rule {
+    id: "knowledge.get-version.structure-version",
+    interface: "ISyncKnowledge",
+    method: Some("GetVersion"),
+    param: Some("pdwVersion"),
+    values: &[
+        "SYNC_SERIALIZATION_VERSION_V1",
+        "SYNC_SERIALIZATION_VERSION_V2",
+        "SYNC_SERIALIZATION_VERSION_V3",
+    ],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetVersion",
+    text: "pdwVersion receives the version of the knowledge structure itself, a SYNC_SERIALIZATION_VERSION value; the answer changes when the internal knowledge structure changes.",
+};
+/// GetVersion returns E_POINTER for an invalid pdwVersion pointer. (`NF:winsync.ISyncKnowledge.GetVersion`)
+pub const KNOWLEDGE_GET_VERSION_BAD_POINTER: Rule = Rule {
+    id: "knowledge.get-version.bad-pointer",
+    interface: "ISyncKnowledge",
+    method: Some("GetVersion"),
+    param: Some("pdwVersion"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge.GetVersion",
+    text: "GetVersion returns E_POINTER for an invalid pdwVersion pointer.",
+};
+/// An ISyncKnowledge2 object is obtained by passing IID_ISyncKnowledge2 to QueryInterface on an ISyncKnowledge object, so every knowledge object answers that QueryInterface. (`NN:winsync.ISyncKnowledge2`)
+pub const KNOWLEDGE2_QUERY_INTERFACE: Rule = Rule {
+    id: "knowledge2.query-interface",
+    interface: "ISyncKnowledge2",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NN:winsync.ISyncKnowledge2",
+    text: "An ISyncKnowledge2 object is obtained by passing IID_ISyncKnowledge2 to QueryInterface on an ISyncKnowledge object, so every knowledge object answers that QueryInterface.",
+};
+/// GetIdParameters hands back the ID format schema of the provider in pIdParameters, and fails with E_INVALIDARG when pIdParameters->dwSize is not sizeof(ID_PARAMETERS). (`NF:winsync.ISyncKnowledge2.GetIdParameters`)
+pub const KNOWLEDGE2_GET_ID_PARAMETERS_DW_SIZE: Rule = Rule {
+    id: "knowledge2.get-id-parameters.dw-size",
+    interface: "ISyncKnowledge2",
+    method: Some("GetIdParameters"),
+    param: Some("pIdParameters"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetIdParameters",
+    text: "GetIdParameters hands back the ID format schema of the provider in pIdParameters, and fails with E_INVALIDARG when pIdParameters->dwSize is not sizeof(ID_PARAMETERS).",
+};
+/// GetIdParameters returns E_POINTER for an invalid pIdParameters pointer. (`NF:winsync.ISyncKnowledge2.GetIdParameters`)
+pub const KNOWLEDGE2_GET_ID_PARAMETERS_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.get-id-parameters.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("GetIdParameters"),
+    param: Some("pIdParameters"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetIdParameters",
+    text: "GetIdParameters returns E_POINTER for an invalid pIdParameters pointer.",
+};
+/// count is the number of change unit IDs in ppColumns; ProjectOntoColumnSet fails with E_INVALIDARG when count is zero. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`)
+pub const KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_ZERO_COUNT: Rule = Rule {
+    id: "knowledge2.project-onto-column-set.zero-count",
+    interface: "ISyncKnowledge2",
+    method: Some("ProjectOntoColumnSet"),
+    param: Some("count"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet",
+    text: "count is the number of change unit IDs in ppColumns; ProjectOntoColumnSet fails with E_INVALIDARG when count is zero.",
+};
+/// ProjectOntoColumnSet returns SYNC_E_ID_FORMAT_MISMATCH when a change unit ID in ppColumns is not in the format the provider's ID format schema specifies. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`)
+pub const KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_ID_FORMAT: Rule = Rule {
+    id: "knowledge2.project-onto-column-set.id-format",
+    interface: "ISyncKnowledge2",
+    method: Some("ProjectOntoColumnSet"),
+    param: Some("ppColumns"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet",
+    text: "ProjectOntoColumnSet returns SYNC_E_ID_FORMAT_MISMATCH when a change unit ID in ppColumns is not in the format the provider's ID format schema specifies.",
+};
+/// ppiKnowledgeOut receives knowledge of only the change units listed in ppColumns, for every item this object covers; unlike ProjectOntoChangeUnit it is not limited to one item. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`)
+pub const KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_ALL_ITEMS: Rule = Rule {
+    id: "knowledge2.project-onto-column-set.all-items",
+    interface: "ISyncKnowledge2",
+    method: Some("ProjectOntoColumnSet"),
+    param: Some("ppiKnowledgeOut"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet",
+    text: "ppiKnowledgeOut receives knowledge of only the change units listed in ppColumns, for every item this object covers; unlike ProjectOntoChangeUnit it is not limited to one item.",
+};
+/// ProjectOntoColumnSet returns E_POINTER for an invalid pointer, such as a NULL ppColumns or a NULL entry among its count change unit IDs. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`)
+pub const KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.project-onto-column-set.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("ProjectOntoColumnSet"),
+    param: Some("ppColumns"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet",
+    text: "ProjectOntoColumnSet returns E_POINTER for an invalid pointer, such as a NULL ppColumns or a NULL entry among its count change unit IDs.",
+};
+/// pdwSerializedSize gives the capacity of pbBuffer in bytes. When pbBuffer is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pdwSerializedSize; otherwise it receives the number of bytes written. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`)
+pub const KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "knowledge2.serialize-with-options.buffer-too-small",
+    interface: "ISyncKnowledge2",
+    method: Some("SerializeWithOptions"),
+    param: Some("pdwSerializedSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.SerializeWithOptions",
+    text: "pdwSerializedSize gives the capacity of pbBuffer in bytes. When pbBuffer is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pdwSerializedSize; otherwise it receives the number of bytes written.",
+};
+/// SerializeWithOptions fails with SYNC_E_INVALID_VERSION when targetFormatVersion is higher than the version of this object, or when the object holds elements that the targetFormatVersion format cannot express. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`)
+pub const KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_INVALID_VERSION: Rule = Rule {
+    id: "knowledge2.serialize-with-options.invalid-version",
+    interface: "ISyncKnowledge2",
+    method: Some("SerializeWithOptions"),
+    param: Some("targetFormatVersion"),
+    values: &[
+        "SYNC_SERIALIZATION_VERSION_V1",
+        "SYNC_SERIALIZATION_VERSION_V2",
+        "SYNC_SERIALIZATION_VERSION_V3",
+    ],
+    returns: Some("SYNC_E_INVALID_VERSION"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.SerializeWithOptions",
+    text: "SerializeWithOptions fails with SYNC_E_INVALID_VERSION when targetFormatVersion is higher than the version of this object, or when the object holds elements that the targetFormatVersion format cannot express.",
+};
+/// With SYNC_SERIALIZE_REPLICA_KEY_MAP (0x1) in dwFlags the IReplicaKeyMap is serialized along with the knowledge; with dwFlags zero the key map is left out and must be stored some other way for the knowledge to be deserialized. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`)
+pub const KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_REPLICA_KEY_MAP_FLAG: Rule = Rule {
+    id: "knowledge2.serialize-with-options.replica-key-map-flag",
+    interface: "ISyncKnowledge2",
+    method: Some("SerializeWithOptions"),
+    param: Some("dwFlags"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.SerializeWithOptions",
+    text: "With SYNC_SERIALIZE_REPLICA_KEY_MAP (0x1) in dwFlags the IReplicaKeyMap is serialized along with the knowledge; with dwFlags zero the key map is left out and must be stored some other way for the knowledge to be deserialized.",
+};
+/// dwFlags must be zero or a combination of the SYNC_SERIALIZE flags (only SYNC_SERIALIZE_REPLICA_KEY_MAP exists); any other bit is rejected with E_INVALIDARG. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`)
+pub const KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_UNKNOWN_FLAGS: Rule = Rule {
+    id: "knowledge2.serialize-with-options.unknown-flags",
+    interface: "ISyncKnowledge2",
+    method: Some("SerializeWithOptions"),
+    param: Some("dwFlags"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.SerializeWithOptions",
+    text: "dwFlags must be zero or a combination of the SYNC_SERIALIZE flags (only SYNC_SERIALIZE_REPLICA_KEY_MAP exists); any other bit is rejected with E_INVALIDARG.",
+};
+/// SerializeWithOptions returns E_POINTER for an invalid pointer, such as a NULL pdwSerializedSize. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`)
+pub const KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.serialize-with-options.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("SerializeWithOptions"),
+    param: Some("pdwSerializedSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.SerializeWithOptions",
+    text: "SerializeWithOptions returns E_POINTER for an invalid pointer, such as a NULL pdwSerializedSize.",
+};
+/// pbItemId receives the lowest item ID that piSyncKnowledge contains and this knowledge does not contain. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`)
+pub const KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_LOWEST: Rule = Rule {
+    id: "knowledge2.get-lowest-uncontained-id.lowest",
+    interface: "ISyncKnowledge2",
+    method: Some("GetLowestUncontainedId"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetLowestUncontainedId",
+    text: "pbItemId receives the lowest item ID that piSyncKnowledge contains and this knowledge does not contain.",
+};
+/// GetLowestUncontainedId returns S_FALSE when piSyncKnowledge is contained in this knowledge, so there is no uncontained item ID to hand back. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`)
+pub const KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_CONTAINED: Rule = Rule {
+    id: "knowledge2.get-lowest-uncontained-id.contained",
+    interface: "ISyncKnowledge2",
+    method: Some("GetLowestUncontainedId"),
+    param: Some("piSyncKnowledge"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetLowestUncontainedId",
+    text: "GetLowestUncontainedId returns S_FALSE when piSyncKnowledge is contained in this knowledge, so there is no uncontained item ID to hand back.",
+};
+/// GetLowestUncontainedId fails with E_INVALIDARG when the ID format schema of piSyncKnowledge differs from the ID format schema of this knowledge. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`)
+pub const KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_SCHEMA_MISMATCH: Rule = Rule {
+    id: "knowledge2.get-lowest-uncontained-id.schema-mismatch",
+    interface: "ISyncKnowledge2",
+    method: Some("GetLowestUncontainedId"),
+    param: Some("piSyncKnowledge"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetLowestUncontainedId",
+    text: "GetLowestUncontainedId fails with E_INVALIDARG when the ID format schema of piSyncKnowledge differs from the ID format schema of this knowledge.",
+};
+/// pcbItemIdSize gives the capacity of pbItemId in bytes. When pbItemId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbItemIdSize; otherwise it receives the number of bytes written. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`)
+pub const KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "knowledge2.get-lowest-uncontained-id.buffer-too-small",
+    interface: "ISyncKnowledge2",
+    method: Some("GetLowestUncontainedId"),
+    param: Some("pcbItemIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetLowestUncontainedId",
+    text: "pcbItemIdSize gives the capacity of pbItemId in bytes. When pbItemId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbItemIdSize; otherwise it receives the number of bytes written.",
+};
+/// GetLowestUncontainedId returns E_POINTER for an invalid pointer, such as a NULL piSyncKnowledge or pcbItemIdSize. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`)
+pub const KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.get-lowest-uncontained-id.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("GetLowestUncontainedId"),
+    param: Some("piSyncKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetLowestUncontainedId",
+    text: "GetLowestUncontainedId returns E_POINTER for an invalid pointer, such as a NULL piSyncKnowledge or pcbItemIdSize.",
+};
+/// riid must be IID_ICoreFragmentInspector; ppiInspector then receives an object that retrieves the contents of the knowledge. Any other riid fails with E_NOINTERFACE. (`NF:winsync.ISyncKnowledge2.GetInspector`)
+pub const KNOWLEDGE2_GET_INSPECTOR_RIID: Rule = Rule {
+    id: "knowledge2.get-inspector.riid",
+    interface: "ISyncKnowledge2",
+    method: Some("GetInspector"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetInspector",
+    text: "riid must be IID_ICoreFragmentInspector; ppiInspector then receives an object that retrieves the contents of the knowledge. Any other riid fails with E_NOINTERFACE.",
+};
+/// GetInspector returns E_POINTER for an invalid pointer, such as a NULL ppiInspector. (`NF:winsync.ISyncKnowledge2.GetInspector`)
+pub const KNOWLEDGE2_GET_INSPECTOR_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.get-inspector.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("GetInspector"),
+    param: Some("ppiInspector"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetInspector",
+    text: "GetInspector returns E_POINTER for an invalid pointer, such as a NULL ppiInspector.",
+};
+/// pVersion receives the lowest Sync Framework version whose components can use this object: a SYNC_SERIALIZATION_VERSION_V2 knowledge that holds only elements Sync Framework 1.0 understands answers SYNC_SERIALIZATION_VERSION_V1. (`NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion`)
+pub const KNOWLEDGE2_GET_MINIMUM_SUPPORTED_VERSION_LOWEST: Rule = Rule {
+    id: "knowledge2.get-minimum-supported-version.lowest",
+    interface: "ISyncKnowledge2",
+    method: Some("GetMinimumSupportedVersion"),
+    param: Some("pVersion"),
+    values: &["SYNC_SERIALIZATION_VERSION_V1", "SYNC_SERIALIZATION_VERSION_V2"],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion",
+    text: "pVersion receives the lowest Sync Framework version whose components can use this object: a SYNC_SERIALIZATION_VERSION_V2 knowledge that holds only elements Sync Framework 1.0 understands answers SYNC_SERIALIZATION_VERSION_V1.",
+};
+/// GetMinimumSupportedVersion returns E_POINTER for an invalid pVersion pointer. (`NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion`)
+pub const KNOWLEDGE2_GET_MINIMUM_SUPPORTED_VERSION_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.get-minimum-supported-version.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("GetMinimumSupportedVersion"),
+    param: Some("pVersion"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion",
+    text: "GetMinimumSupportedVersion returns E_POINTER for an invalid pVersion pointer.",
+};
+/// GetStatistics fails with E_INVALIDARG when which is not a member of the SYNC_STATISTICS enumeration, whose only member is SYNC_STATISTICS_RANGE_COUNT. (`NF:winsync.ISyncKnowledge2.GetStatistics`)
+pub const KNOWLEDGE2_GET_STATISTICS_UNKNOWN_WHICH: Rule = Rule {
+    id: "knowledge2.get-statistics.unknown-which",
+    interface: "ISyncKnowledge2",
+    method: Some("GetStatistics"),
+    param: Some("which"),
+    values: &["SYNC_STATISTICS_RANGE_COUNT"],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetStatistics",
+    text: "GetStatistics fails with E_INVALIDARG when which is not a member of the SYNC_STATISTICS enumeration, whose only member is SYNC_STATISTICS_RANGE_COUNT.",
+};
+/// For which = SYNC_STATISTICS_RANGE_COUNT, pValue receives the number of ranges the knowledge object contains. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0006`)
+pub const KNOWLEDGE2_GET_STATISTICS_RANGE_COUNT: Rule = Rule {
+    id: "knowledge2.get-statistics.range-count",
+    interface: "ISyncKnowledge2",
+    method: Some("GetStatistics"),
+    param: Some("which"),
+    values: &["SYNC_STATISTICS_RANGE_COUNT"],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0006",
+    text: "For which = SYNC_STATISTICS_RANGE_COUNT, pValue receives the number of ranges the knowledge object contains.",
+};
+/// GetStatistics returns E_POINTER for an invalid pValue pointer. (`NF:winsync.ISyncKnowledge2.GetStatistics`)
+pub const KNOWLEDGE2_GET_STATISTICS_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.get-statistics.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("GetStatistics"),
+    param: Some("pValue"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetStatistics",
+    text: "GetStatistics returns E_POINTER for an invalid pValue pointer.",
+};
+/// ContainsKnowledgeForItem returns S_OK when this object contains what pKnowledge knows about item pbItemId and S_FALSE when it does not; the answer equals projecting pKnowledge onto pbItemId (ProjectOntoItem) and passing the result to ContainsKnowledge. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem`)
+pub const KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_ITEM_NOT_CONTAINED: Rule = Rule {
+    id: "knowledge2.contains-knowledge-for-item.not-contained",
+    interface: "ISyncKnowledge2",
+    method: Some("ContainsKnowledgeForItem"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem",
+    text: "ContainsKnowledgeForItem returns S_OK when this object contains what pKnowledge knows about item pbItemId and S_FALSE when it does not; the answer equals projecting pKnowledge onto pbItemId (ProjectOntoItem) and passing the result to ContainsKnowledge.",
+};
+/// ContainsKnowledgeForItem returns SYNC_E_ID_FORMAT_MISMATCH when pbItemId is not of the format the provider specified. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem`)
+pub const KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_ITEM_ID_FORMAT: Rule = Rule {
+    id: "knowledge2.contains-knowledge-for-item.id-format",
+    interface: "ISyncKnowledge2",
+    method: Some("ContainsKnowledgeForItem"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem",
+    text: "ContainsKnowledgeForItem returns SYNC_E_ID_FORMAT_MISMATCH when pbItemId is not of the format the provider specified.",
+};
+/// ContainsKnowledgeForItem returns E_POINTER for an invalid pointer, such as a NULL pKnowledge or pbItemId. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem`)
+pub const KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_ITEM_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.contains-knowledge-for-item.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("ContainsKnowledgeForItem"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem",
+    text: "ContainsKnowledgeForItem returns E_POINTER for an invalid pointer, such as a NULL pKnowledge or pbItemId.",
+};
+/// ContainsKnowledgeForChangeUnit returns S_OK when this object contains what pKnowledge knows about change unit pbChangeUnitId of item pbItemId and S_FALSE when it does not; the answer equals projecting pKnowledge onto that change unit and passing the result to ContainsKnowledge. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit`)
+pub const KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_CHANGE_UNIT_NOT_CONTAINED: Rule = Rule {
+    id: "knowledge2.contains-knowledge-for-change-unit.not-contained",
+    interface: "ISyncKnowledge2",
+    method: Some("ContainsKnowledgeForChangeUnit"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit",
+    text: "ContainsKnowledgeForChangeUnit returns S_OK when this object contains what pKnowledge knows about change unit pbChangeUnitId of item pbItemId and S_FALSE when it does not; the answer equals projecting pKnowledge onto that change unit and passing the result to ContainsKnowledge.",
+};
+/// ContainsKnowledgeForChangeUnit returns SYNC_E_ID_FORMAT_MISMATCH when pbChangeUnitId is not of the format the provider specified. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit`)
+pub const KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_CHANGE_UNIT_ID_FORMAT: Rule = Rule {
+    id: "knowledge2.contains-knowledge-for-change-unit.id-format",
+    interface: "ISyncKnowledge2",
+    method: Some("ContainsKnowledgeForChangeUnit"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit",
+    text: "ContainsKnowledgeForChangeUnit returns SYNC_E_ID_FORMAT_MISMATCH when pbChangeUnitId is not of the format the provider specified.",
+};
+/// ContainsKnowledgeForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pKnowledge, pbItemId or pbChangeUnitId. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit`)
+pub const KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_CHANGE_UNIT_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.contains-knowledge-for-change-unit.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("ContainsKnowledgeForChangeUnit"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit",
+    text: "ContainsKnowledgeForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pKnowledge, pbItemId or pbChangeUnitId.",
+};
+/// For each knowledge fragment of pTemplateKnowledge: when pTemplateKnowledge contains what pPrerequisiteKnowledge knows about the fragment, ppProjectedKnowledge gets this object's knowledge of that fragment; otherwise it gets no knowledge of that fragment. (`NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite`)
+pub const KNOWLEDGE2_PROJECT_ONTO_KNOWLEDGE_WITH_PREREQUISITE_PER_FRAGMENT: Rule = Rule {
+    id: "knowledge2.project-onto-knowledge-with-prerequisite.per-fragment",
+    interface: "ISyncKnowledge2",
+    method: Some("ProjectOntoKnowledgeWithPrerequisite"),
+    param: Some("ppProjectedKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite",
+    text: "For each knowledge fragment of pTemplateKnowledge: when pTemplateKnowledge contains what pPrerequisiteKnowledge knows about the fragment, ppProjectedKnowledge gets this object's knowledge of that fragment; otherwise it gets no knowledge of that fragment.",
+};
+/// ProjectOntoKnowledgeWithPrerequisite returns SYNC_E_ID_FORMAT_MISMATCH when the ID format schema of pPrerequisiteKnowledge or pTemplateKnowledge differs from the ID format schema of this object. (`NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite`)
+pub const KNOWLEDGE2_PROJECT_ONTO_KNOWLEDGE_WITH_PREREQUISITE_ID_FORMAT: Rule = Rule {
+    id: "knowledge2.project-onto-knowledge-with-prerequisite.id-format",
+    interface: "ISyncKnowledge2",
+    method: Some("ProjectOntoKnowledgeWithPrerequisite"),
+    param: Some("pTemplateKnowledge"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite",
+    text: "ProjectOntoKnowledgeWithPrerequisite returns SYNC_E_ID_FORMAT_MISMATCH when the ID format schema of pPrerequisiteKnowledge or pTemplateKnowledge differs from the ID format schema of this object.",
+};
+/// ProjectOntoKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL pPrerequisiteKnowledge or pTemplateKnowledge. (`NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite`)
+pub const KNOWLEDGE2_PROJECT_ONTO_KNOWLEDGE_WITH_PREREQUISITE_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.project-onto-knowledge-with-prerequisite.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("ProjectOntoKnowledgeWithPrerequisite"),
+    param: Some("pPrerequisiteKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite",
+    text: "ProjectOntoKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL pPrerequisiteKnowledge or pTemplateKnowledge.",
+};
+/// Complement works like a subtraction: ppComplementedKnowledge receives the knowledge that this object contains and pSyncKnowledge does not. (`NF:winsync.ISyncKnowledge2.Complement`)
+pub const KNOWLEDGE2_COMPLEMENT_SUBTRACTION: Rule = Rule {
+    id: "knowledge2.complement.subtraction",
+    interface: "ISyncKnowledge2",
+    method: Some("Complement"),
+    param: Some("ppComplementedKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.Complement",
+    text: "Complement works like a subtraction: ppComplementedKnowledge receives the knowledge that this object contains and pSyncKnowledge does not.",
+};
+/// Complement returns E_POINTER for an invalid pointer, such as a NULL pSyncKnowledge. (`NF:winsync.ISyncKnowledge2.Complement`)
+pub const KNOWLEDGE2_COMPLEMENT_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.complement.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("Complement"),
+    param: Some("pSyncKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.Complement",
+    text: "Complement returns E_POINTER for an invalid pointer, such as a NULL pSyncKnowledge.",
+};
+/// IntersectsWithKnowledge returns S_OK when pSyncKnowledge intersects with this knowledge and S_FALSE when the two do not intersect. (`NF:winsync.ISyncKnowledge2.IntersectsWithKnowledge`)
+pub const KNOWLEDGE2_INTERSECTS_WITH_KNOWLEDGE_DISJOINT: Rule = Rule {
+    id: "knowledge2.intersects-with-knowledge.disjoint",
+    interface: "ISyncKnowledge2",
+    method: Some("IntersectsWithKnowledge"),
+    param: Some("pSyncKnowledge"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.IntersectsWithKnowledge",
+    text: "IntersectsWithKnowledge returns S_OK when pSyncKnowledge intersects with this knowledge and S_FALSE when the two do not intersect.",
+};
+/// IntersectsWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL pSyncKnowledge. (`NF:winsync.ISyncKnowledge2.IntersectsWithKnowledge`)
+pub const KNOWLEDGE2_INTERSECTS_WITH_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.intersects-with-knowledge.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("IntersectsWithKnowledge"),
+    param: Some("pSyncKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.IntersectsWithKnowledge",
+    text: "IntersectsWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL pSyncKnowledge.",
+};
+/// ppKnowledgeCookie receives a lightweight, read-only representation of this knowledge, made for fast comparisons through CompareToKnowledgeCookie. (`NF:winsync.ISyncKnowledge2.GetKnowledgeCookie`)
+pub const KNOWLEDGE2_GET_KNOWLEDGE_COOKIE_READ_ONLY: Rule = Rule {
+    id: "knowledge2.get-knowledge-cookie.read-only",
+    interface: "ISyncKnowledge2",
+    method: Some("GetKnowledgeCookie"),
+    param: Some("ppKnowledgeCookie"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetKnowledgeCookie",
+    text: "ppKnowledgeCookie receives a lightweight, read-only representation of this knowledge, made for fast comparisons through CompareToKnowledgeCookie.",
+};
+/// GetKnowledgeCookie returns E_POINTER for an invalid ppKnowledgeCookie pointer. (`NF:winsync.ISyncKnowledge2.GetKnowledgeCookie`)
+pub const KNOWLEDGE2_GET_KNOWLEDGE_COOKIE_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.get-knowledge-cookie.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("GetKnowledgeCookie"),
+    param: Some("ppKnowledgeCookie"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.GetKnowledgeCookie",
+    text: "GetKnowledgeCookie returns E_POINTER for an invalid ppKnowledgeCookie pointer.",
+};
+/// pResult receives KCCR_COOKIE_KNOWLEDGE_EQUAL when the cookie equals the knowledge, _CONTAINED when the knowledge contains the cookie, _CONTAINS when the cookie contains the knowledge, and _NOT_COMPARABLE when the two cannot be compared. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0011`)
+pub const KNOWLEDGE2_COMPARE_TO_KNOWLEDGE_COOKIE_RESULT: Rule = Rule {
+    id: "knowledge2.compare-to-knowledge-cookie.result",
+    interface: "ISyncKnowledge2",
+    method: Some("CompareToKnowledgeCookie"),
+    param: Some("pResult"),
+    values: &[
+        "KCCR_COOKIE_KNOWLEDGE_EQUAL",
+        "KCCR_COOKIE_KNOWLEDGE_CONTAINED",
+        "KCCR_COOKIE_KNOWLEDGE_CONTAINS",
+        "KCCR_COOKIE_KNOWLEDGE_NOT_COMPARABLE",
+    ],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0011",
+    text: "pResult receives KCCR_COOKIE_KNOWLEDGE_EQUAL when the cookie equals the knowledge, _CONTAINED when the knowledge contains the cookie, _CONTAINS when the cookie contains the knowledge, and _NOT_COMPARABLE when the two cannot be compared.",
+};
+/// CompareToKnowledgeCookie returns E_POINTER for an invalid pointer, such as a NULL pKnowledgeCookie or pResult. (`NF:winsync.ISyncKnowledge2.CompareToKnowledgeCookie`)
+pub const KNOWLEDGE2_COMPARE_TO_KNOWLEDGE_COOKIE_BAD_POINTER: Rule = Rule {
+    id: "knowledge2.compare-to-knowledge-cookie.bad-pointer",
+    interface: "ISyncKnowledge2",
+    method: Some("CompareToKnowledgeCookie"),
+    param: Some("pKnowledgeCookie"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISyncKnowledge2.CompareToKnowledgeCookie",
+    text: "CompareToKnowledgeCookie returns E_POINTER for an invalid pointer, such as a NULL pKnowledgeCookie or pResult.",
+};
+/// After ForgetToVersion the forgotten knowledge reflects that every version less than or equal to pVersion, the version of the cleaned-up tombstone, may have been forgotten and its tombstone deleted. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`)
+pub const FORGOTTEN_KNOWLEDGE_FORGET_TO_VERSION_COVERS_VERSION: Rule = Rule {
+    id: "forgotten-knowledge.forget-to-version.covers-version",
+    interface: "IForgottenKnowledge",
+    method: Some("ForgetToVersion"),
+    param: Some("pVersion"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IForgottenKnowledge.ForgetToVersion",
+    text: "After ForgetToVersion the forgotten knowledge reflects that every version less than or equal to pVersion, the version of the cleaned-up tombstone, may have been forgotten and its tombstone deleted.",
+};
+/// pKnowledge must be the current knowledge of the replica that owns this forgotten knowledge; a knowledge owned by another replica is rejected with E_INVALIDARG. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`)
+pub const FORGOTTEN_KNOWLEDGE_FORGET_TO_VERSION_OWNER_KNOWLEDGE: Rule = Rule {
+    id: "forgotten-knowledge.forget-to-version.owner-knowledge",
+    interface: "IForgottenKnowledge",
+    method: Some("ForgetToVersion"),
+    param: Some("pKnowledge"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IForgottenKnowledge.ForgetToVersion",
+    text: "pKnowledge must be the current knowledge of the replica that owns this forgotten knowledge; a knowledge owned by another replica is rejected with E_INVALIDARG.",
+};
+/// When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`)
+pub const FORGOTTEN_KNOWLEDGE_FORGET_TO_VERSION_ON_TOMBSTONE_CLEANUP: Rule = Rule {
+    id: "forgotten-knowledge.forget-to-version.on-tombstone-cleanup",
+    interface: "IForgottenKnowledge",
+    method: Some("ForgetToVersion"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.IForgottenKnowledge.ForgetToVersion",
+    text: "When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone.",
+};
+/// Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries. (`NN:winsync.IForgottenKnowledge`)
+pub const FORGOTTEN_KNOWLEDGE_OVERESTIMATE: Rule = Rule {
+    id: "forgotten-knowledge.overestimate",
+    interface: "IForgottenKnowledge",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:winsync.IForgottenKnowledge",
+    text: "Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries.",
+};
+/// The map pairs replica IDs (suggested to be 16-byte GUIDs) with 4-byte replica keys, which stand for the replicas wherever a reference to one is needed; LookupReplicaKey and LookupReplicaId are inverse to each other. (`NN:winsync.IReplicaKeyMap`)
+pub const REPLICA_KEY_MAP_ONE_TO_ONE: Rule = Rule {
+    id: "replica-key-map.one-to-one",
+    interface: "IReplicaKeyMap",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NN:winsync.IReplicaKeyMap",
+    text: "The map pairs replica IDs (suggested to be 16-byte GUIDs) with 4-byte replica keys, which stand for the replicas wherever a reference to one is needed; LookupReplicaKey and LookupReplicaId are inverse to each other.",
+};
+/// pdwReplicaKey receives the replica key of pbReplicaId; LookupReplicaKey fails with SYNC_E_REPLICA_NOT_FOUND when pbReplicaId is not in the map. (`NF:winsync.IReplicaKeyMap.LookupReplicaKey`)
+pub const REPLICA_KEY_MAP_LOOKUP_REPLICA_KEY_NOT_FOUND: Rule = Rule {
+    id: "replica-key-map.lookup-replica-key.not-found",
+    interface: "IReplicaKeyMap",
+    method: Some("LookupReplicaKey"),
+    param: Some("pbReplicaId"),
+    values: &[],
+    returns: Some("SYNC_E_REPLICA_NOT_FOUND"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.LookupReplicaKey",
+    text: "pdwReplicaKey receives the replica key of pbReplicaId; LookupReplicaKey fails with SYNC_E_REPLICA_NOT_FOUND when pbReplicaId is not in the map.",
+};
+/// LookupReplicaKey fails with SYNC_E_ID_FORMAT_MISMATCH when pbReplicaId is not in the format the provider's ID format schema specifies. (`NF:winsync.IReplicaKeyMap.LookupReplicaKey`)
+pub const REPLICA_KEY_MAP_LOOKUP_REPLICA_KEY_ID_FORMAT: Rule = Rule {
+    id: "replica-key-map.lookup-replica-key.id-format",
+    interface: "IReplicaKeyMap",
+    method: Some("LookupReplicaKey"),
+    param: Some("pbReplicaId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.LookupReplicaKey",
+    text: "LookupReplicaKey fails with SYNC_E_ID_FORMAT_MISMATCH when pbReplicaId is not in the format the provider's ID format schema specifies.",
+};
+/// LookupReplicaKey returns E_POINTER for an invalid pointer, such as a NULL pbReplicaId or pdwReplicaKey. (`NF:winsync.IReplicaKeyMap.LookupReplicaKey`)
+pub const REPLICA_KEY_MAP_LOOKUP_REPLICA_KEY_BAD_POINTER: Rule = Rule {
+    id: "replica-key-map.lookup-replica-key.bad-pointer",
+    interface: "IReplicaKeyMap",
+    method: Some("LookupReplicaKey"),
+    param: Some("pdwReplicaKey"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.LookupReplicaKey",
+    text: "LookupReplicaKey returns E_POINTER for an invalid pointer, such as a NULL pbReplicaId or pdwReplicaKey.",
+};
+/// pbReplicaId receives the replica ID of dwReplicaKey; LookupReplicaId fails with SYNC_E_REPLICA_NOT_FOUND when dwReplicaKey is not in the map. (`NF:winsync.IReplicaKeyMap.LookupReplicaId`)
+pub const REPLICA_KEY_MAP_LOOKUP_REPLICA_ID_NOT_FOUND: Rule = Rule {
+    id: "replica-key-map.lookup-replica-id.not-found",
+    interface: "IReplicaKeyMap",
+    method: Some("LookupReplicaId"),
+    param: Some("dwReplicaKey"),
+    values: &[],
+    returns: Some("SYNC_E_REPLICA_NOT_FOUND"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.LookupReplicaId",
+    text: "pbReplicaId receives the replica ID of dwReplicaKey; LookupReplicaId fails with SYNC_E_REPLICA_NOT_FOUND when dwReplicaKey is not in the map.",
+};
+/// pcbIdSize gives the capacity of pbReplicaId in bytes. When pbReplicaId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise it receives the number of bytes written. (`NF:winsync.IReplicaKeyMap.LookupReplicaId`)
+pub const REPLICA_KEY_MAP_LOOKUP_REPLICA_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "replica-key-map.lookup-replica-id.buffer-too-small",
+    interface: "IReplicaKeyMap",
+    method: Some("LookupReplicaId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.LookupReplicaId",
+    text: "pcbIdSize gives the capacity of pbReplicaId in bytes. When pbReplicaId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise it receives the number of bytes written.",
+};
+/// LookupReplicaId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. (`NF:winsync.IReplicaKeyMap.LookupReplicaId`)
+pub const REPLICA_KEY_MAP_LOOKUP_REPLICA_ID_BAD_POINTER: Rule = Rule {
+    id: "replica-key-map.lookup-replica-id.bad-pointer",
+    interface: "IReplicaKeyMap",
+    method: Some("LookupReplicaId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.LookupReplicaId",
+    text: "LookupReplicaId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize.",
+};
+/// pcbReplicaKeyMap gives the capacity of pbReplicaKeyMap in bytes. When pbReplicaKeyMap is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbReplicaKeyMap; otherwise it receives the number of bytes written. (`NF:winsync.IReplicaKeyMap.Serialize`)
+pub const REPLICA_KEY_MAP_SERIALIZE_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "replica-key-map.serialize.buffer-too-small",
+    interface: "IReplicaKeyMap",
+    method: Some("Serialize"),
+    param: Some("pcbReplicaKeyMap"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.Serialize",
+    text: "pcbReplicaKeyMap gives the capacity of pbReplicaKeyMap in bytes. When pbReplicaKeyMap is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbReplicaKeyMap; otherwise it receives the number of bytes written.",
+};
+/// Serialize fails with E_INVALIDARG when a replica ID or replica key stored in the map is not valid. (`NF:winsync.IReplicaKeyMap.Serialize`)
+pub const REPLICA_KEY_MAP_SERIALIZE_INVALID_ENTRY: Rule = Rule {
+    id: "replica-key-map.serialize.invalid-entry",
+    interface: "IReplicaKeyMap",
+    method: Some("Serialize"),
+    param: None,
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.Serialize",
+    text: "Serialize fails with E_INVALIDARG when a replica ID or replica key stored in the map is not valid.",
+};
+/// Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbReplicaKeyMap. (`NF:winsync.IReplicaKeyMap.Serialize`)
+pub const REPLICA_KEY_MAP_SERIALIZE_BAD_POINTER: Rule = Rule {
+    id: "replica-key-map.serialize.bad-pointer",
+    interface: "IReplicaKeyMap",
+    method: Some("Serialize"),
+    param: Some("pcbReplicaKeyMap"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IReplicaKeyMap.Serialize",
+    text: "Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbReplicaKeyMap.",
+};
+/// An IConstructReplicaKeyMap object is obtained by passing IID_IConstructReplicaKeyMap to QueryInterface on an IReplicaKeyMap object, so every replica key map answers that QueryInterface. (`NN:winsync.IConstructReplicaKeyMap`)
+pub const CONSTRUCT_REPLICA_KEY_MAP_QUERY_INTERFACE: Rule = Rule {
+    id: "construct-replica-key-map.query-interface",
+    interface: "IConstructReplicaKeyMap",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NN:winsync.IConstructReplicaKeyMap",
+    text: "An IConstructReplicaKeyMap object is obtained by passing IID_IConstructReplicaKeyMap to QueryInterface on an IReplicaKeyMap object, so every replica key map answers that QueryInterface.",
+};
+/// pdwReplicaKey receives the key of pbReplicaId in the map; when the map has no entry for pbReplicaId, an entry is created and given a new key. (`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`)
+pub const CONSTRUCT_REPLICA_KEY_MAP_FIND_OR_ADD_REPLICA_ADDS: Rule = Rule {
+    id: "construct-replica-key-map.find-or-add-replica.adds",
+    interface: "IConstructReplicaKeyMap",
+    method: Some("FindOrAddReplica"),
+    param: Some("pdwReplicaKey"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica",
+    text: "pdwReplicaKey receives the key of pbReplicaId in the map; when the map has no entry for pbReplicaId, an entry is created and given a new key.",
+};
+/// FindOrAddReplica fails with SYNC_E_ID_FORMAT_MISMATCH when pbReplicaId is not of the format the provider specified, and then adds nothing. (`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`)
+pub const CONSTRUCT_REPLICA_KEY_MAP_FIND_OR_ADD_REPLICA_ID_FORMAT: Rule = Rule {
+    id: "construct-replica-key-map.find-or-add-replica.id-format",
+    interface: "IConstructReplicaKeyMap",
+    method: Some("FindOrAddReplica"),
+    param: Some("pbReplicaId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica",
+    text: "FindOrAddReplica fails with SYNC_E_ID_FORMAT_MISMATCH when pbReplicaId is not of the format the provider specified, and then adds nothing.",
+};
+/// FindOrAddReplica returns E_POINTER for an invalid pointer, such as a NULL pbReplicaId or pdwReplicaKey. (`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`)
+pub const CONSTRUCT_REPLICA_KEY_MAP_FIND_OR_ADD_REPLICA_BAD_POINTER: Rule = Rule {
+    id: "construct-replica-key-map.find-or-add-replica.bad-pointer",
+    interface: "IConstructReplicaKeyMap",
+    method: Some("FindOrAddReplica"),
+    param: Some("pdwReplicaKey"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica",
+    text: "FindOrAddReplica returns E_POINTER for an invalid pointer, such as a NULL pbReplicaId or pdwReplicaKey.",
+};
+/// A clock vector holds one IClockVectorElement for each replica that made a change contained in the knowledge; a change made by a replica is contained when its tick count lies between zero and the tick count of that replica's element. (`NN:winsync.IClockVector`)
+pub const CLOCK_VECTOR_CONTAINMENT: Rule = Rule {
+    id: "clock-vector.containment",
+    interface: "IClockVector",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NN:winsync.IClockVector",
+    text: "A clock vector holds one IClockVectorElement for each replica that made a change contained in the knowledge; a change made by a replica is contained when its tick count lies between zero and the tick count of that replica's element.",
+};
+/// riid must be IID_IEnumClockVector or IID_IEnumFeedClockVector; ppiEnumClockVector then receives an enumerator over the clock vector elements. Any other riid fails with E_NOINTERFACE. (`NF:winsync.IClockVector.GetClockVectorElements`)
+pub const CLOCK_VECTOR_GET_CLOCK_VECTOR_ELEMENTS_RIID: Rule = Rule {
+    id: "clock-vector.get-clock-vector-elements.riid",
+    interface: "IClockVector",
+    method: Some("GetClockVectorElements"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IClockVector.GetClockVectorElements",
+    text: "riid must be IID_IEnumClockVector or IID_IEnumFeedClockVector; ppiEnumClockVector then receives an enumerator over the clock vector elements. Any other riid fails with E_NOINTERFACE.",
+};
+/// GetClockVectorElements returns E_POINTER for an invalid pointer, such as a NULL ppiEnumClockVector. (`NF:winsync.IClockVector.GetClockVectorElements`)
+pub const CLOCK_VECTOR_GET_CLOCK_VECTOR_ELEMENTS_BAD_POINTER: Rule = Rule {
+    id: "clock-vector.get-clock-vector-elements.bad-pointer",
+    interface: "IClockVector",
+    method: Some("GetClockVectorElements"),
+    param: Some("ppiEnumClockVector"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IClockVector.GetClockVectorElements",
+    text: "GetClockVectorElements returns E_POINTER for an invalid pointer, such as a NULL ppiEnumClockVector.",
+};
+/// pdwCount receives the number of elements in the clock vector; GetClockVectorElementCount returns E_POINTER for an invalid pdwCount pointer. (`NF:winsync.IClockVector.GetClockVectorElementCount`)
+pub const CLOCK_VECTOR_GET_CLOCK_VECTOR_ELEMENT_COUNT_BAD_POINTER: Rule = Rule {
+    id: "clock-vector.get-clock-vector-element-count.bad-pointer",
+    interface: "IClockVector",
+    method: Some("GetClockVectorElementCount"),
+    param: Some("pdwCount"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IClockVector.GetClockVectorElementCount",
+    text: "pdwCount receives the number of elements in the clock vector; GetClockVectorElementCount returns E_POINTER for an invalid pdwCount pointer.",
+};
+/// pdwReplicaKey receives the replica key of the replica this element tracks; GetReplicaKey returns E_POINTER for an invalid pdwReplicaKey pointer. (`NF:winsync.IClockVectorElement.GetReplicaKey`)
+pub const CLOCK_VECTOR_ELEMENT_GET_REPLICA_KEY_BAD_POINTER: Rule = Rule {
+    id: "clock-vector-element.get-replica-key.bad-pointer",
+    interface: "IClockVectorElement",
+    method: Some("GetReplicaKey"),
+    param: Some("pdwReplicaKey"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IClockVectorElement.GetReplicaKey",
+    text: "pdwReplicaKey receives the replica key of the replica this element tracks; GetReplicaKey returns E_POINTER for an invalid pdwReplicaKey pointer.",
+};
+/// pullTickCount receives the upper bound of the range of tick counts this element contains: the element's replica's changes with tick counts from zero up to this value are contained. (`NF:winsync.IClockVectorElement.GetTickCount`)
+pub const CLOCK_VECTOR_ELEMENT_GET_TICK_COUNT_UPPER_BOUND: Rule = Rule {
+    id: "clock-vector-element.get-tick-count.upper-bound",
+    interface: "IClockVectorElement",
+    method: Some("GetTickCount"),
+    param: Some("pullTickCount"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IClockVectorElement.GetTickCount",
+    text: "pullTickCount receives the upper bound of the range of tick counts this element contains: the element's replica's changes with tick counts from zero up to this value are contained.",
+};
+/// GetTickCount returns E_POINTER for an invalid pullTickCount pointer. (`NF:winsync.IClockVectorElement.GetTickCount`)
+pub const CLOCK_VECTOR_ELEMENT_GET_TICK_COUNT_BAD_POINTER: Rule = Rule {
+    id: "clock-vector-element.get-tick-count.bad-pointer",
+    interface: "IClockVectorElement",
+    method: Some("GetTickCount"),
+    param: Some("pullTickCount"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IClockVectorElement.GetTickCount",
+    text: "GetTickCount returns E_POINTER for an invalid pullTickCount pointer.",
+};
+/// cClockVectorElements, the number of elements to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. (`NF:winsync.IEnumClockVector.Next`)
+pub const ENUM_CLOCK_VECTOR_NEXT_COUNT_RANGE: Rule = Rule {
+    id: "enum-clock-vector.next.count-range",
+    interface: "IEnumClockVector",
+    method: Some("Next"),
+    param: Some("cClockVectorElements"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumClockVector.Next",
+    text: "cClockVectorElements, the number of elements to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG.",
+};
+/// pcFetched receives the number of elements fetched; it may be NULL when cClockVectorElements is 1 and must not be NULL otherwise, else the call fails with E_POINTER. (`NF:winsync.IEnumClockVector.Next`)
+pub const ENUM_CLOCK_VECTOR_NEXT_FETCHED_NULL: Rule = Rule {
+    id: "enum-clock-vector.next.fetched-null",
+    interface: "IEnumClockVector",
+    method: Some("Next"),
+    param: Some("pcFetched"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumClockVector.Next",
+    text: "pcFetched receives the number of elements fetched; it may be NULL when cClockVectorElements is 1 and must not be NULL otherwise, else the call fails with E_POINTER.",
+};
+/// Next hands back the next *pcFetched elements in ppiClockVectorElements and returns S_FALSE when there are no more elements to fetch. (`NF:winsync.IEnumClockVector.Next`)
+pub const ENUM_CLOCK_VECTOR_NEXT_NO_MORE: Rule = Rule {
+    id: "enum-clock-vector.next.no-more",
+    interface: "IEnumClockVector",
+    method: Some("Next"),
+    param: Some("ppiClockVectorElements"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumClockVector.Next",
+    text: "Next hands back the next *pcFetched elements in ppiClockVectorElements and returns S_FALSE when there are no more elements to fetch.",
+};
+/// Skip passes over cSyncVersions elements; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. (`NF:winsync.IEnumClockVector.Skip`)
+pub const ENUM_CLOCK_VECTOR_SKIP_PAST_END: Rule = Rule {
+    id: "enum-clock-vector.skip.past-end",
+    interface: "IEnumClockVector",
+    method: Some("Skip"),
+    param: Some("cSyncVersions"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumClockVector.Skip",
+    text: "Skip passes over cSyncVersions elements; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE.",
+};
+/// Reset moves the enumerator back to the beginning of the clock vector and returns S_OK. (`NF:winsync.IEnumClockVector.Reset`)
+pub const ENUM_CLOCK_VECTOR_RESET_BEGINNING: Rule = Rule {
+    id: "enum-clock-vector.reset.beginning",
+    interface: "IEnumClockVector",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumClockVector.Reset",
+    text: "Reset moves the enumerator back to the beginning of the clock vector and returns S_OK.",
+};
+/// Clone hands back in ppiEnum a new enumerator in the same state (the same position over the same elements) as this one; the two then move independently. (`NF:winsync.IEnumClockVector.Clone`)
+pub const ENUM_CLOCK_VECTOR_CLONE_SAME_STATE: Rule = Rule {
+    id: "enum-clock-vector.clone.same-state",
+    interface: "IEnumClockVector",
+    method: Some("Clone"),
+    param: Some("ppiEnum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumClockVector.Clone",
+    text: "Clone hands back in ppiEnum a new enumerator in the same state (the same position over the same elements) as this one; the two then move independently.",
+};
+/// pbClosedRangeStart receives the closed (inclusive) lower bound of the range; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IRangeException.GetClosedRangeStart`)
+pub const RANGE_EXCEPTION_GET_CLOSED_RANGE_START_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "range-exception.get-closed-range-start.buffer-too-small",
+    interface: "IRangeException",
+    method: Some("GetClosedRangeStart"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IRangeException.GetClosedRangeStart",
+    text: "pbClosedRangeStart receives the closed (inclusive) lower bound of the range; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// pbClosedRangeEnd receives the closed (inclusive) upper bound of the range; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IRangeException.GetClosedRangeEnd`)
+pub const RANGE_EXCEPTION_GET_CLOSED_RANGE_END_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "range-exception.get-closed-range-end.buffer-too-small",
+    interface: "IRangeException",
+    method: Some("GetClosedRangeEnd"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IRangeException.GetClosedRangeEnd",
+    text: "pbClosedRangeEnd receives the closed (inclusive) upper bound of the range; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector that applies to the range. An riid the object does not implement fails with E_NOINTERFACE. (`NF:winsync.IRangeException.GetClockVector`)
+pub const RANGE_EXCEPTION_GET_CLOCK_VECTOR_RIID: Rule = Rule {
+    id: "range-exception.get-clock-vector.riid",
+    interface: "IRangeException",
+    method: Some("GetClockVector"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IRangeException.GetClockVector",
+    text: "The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector that applies to the range. An riid the object does not implement fails with E_NOINTERFACE.",
+};
+/// pbItemId receives the ID of the item the exception is about; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISingleItemException.GetItemId`)
+pub const SINGLE_ITEM_EXCEPTION_GET_ITEM_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "single-item-exception.get-item-id.buffer-too-small",
+    interface: "ISingleItemException",
+    method: Some("GetItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISingleItemException.GetItemId",
+    text: "pbItemId receives the ID of the item the exception is about; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector of the item exception. An riid the object does not implement fails with E_NOINTERFACE. (`NF:winsync.ISingleItemException.GetClockVector`)
+pub const SINGLE_ITEM_EXCEPTION_GET_CLOCK_VECTOR_RIID: Rule = Rule {
+    id: "single-item-exception.get-clock-vector.riid",
+    interface: "ISingleItemException",
+    method: Some("GetClockVector"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ISingleItemException.GetClockVector",
+    text: "The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector of the item exception. An riid the object does not implement fails with E_NOINTERFACE.",
+};
+/// pbItemId receives the ID of the item that holds the change unit; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IChangeUnitException.GetItemId`)
+pub const CHANGE_UNIT_EXCEPTION_GET_ITEM_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "change-unit-exception.get-item-id.buffer-too-small",
+    interface: "IChangeUnitException",
+    method: Some("GetItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IChangeUnitException.GetItemId",
+    text: "pbItemId receives the ID of the item that holds the change unit; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// pbChangeUnitId receives the ID of the change unit the exception is about; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IChangeUnitException.GetChangeUnitId`)
+pub const CHANGE_UNIT_EXCEPTION_GET_CHANGE_UNIT_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "change-unit-exception.get-change-unit-id.buffer-too-small",
+    interface: "IChangeUnitException",
+    method: Some("GetChangeUnitId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IChangeUnitException.GetChangeUnitId",
+    text: "pbChangeUnitId receives the ID of the change unit the exception is about; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// GetChangeUnitId fails with E_INVALIDARG when pbChangeUnitId is NULL. (`NF:winsync.IChangeUnitException.GetChangeUnitId`)
+pub const CHANGE_UNIT_EXCEPTION_GET_CHANGE_UNIT_ID_NULL_BUFFER: Rule = Rule {
+    id: "change-unit-exception.get-change-unit-id.null-buffer",
+    interface: "IChangeUnitException",
+    method: Some("GetChangeUnitId"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IChangeUnitException.GetChangeUnitId",
+    text: "GetChangeUnitId fails with E_INVALIDARG when pbChangeUnitId is NULL.",
+};
+/// The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector of the change unit exception. An riid the object does not implement fails with E_NOINTERFACE. (`NF:winsync.IChangeUnitException.GetClockVector`)
+pub const CHANGE_UNIT_EXCEPTION_GET_CLOCK_VECTOR_RIID: Rule = Rule {
+    id: "change-unit-exception.get-clock-vector.riid",
+    interface: "IChangeUnitException",
+    method: Some("GetClockVector"),
+    param: Some("riid"),
+    values: &[],
+    returns: Some("E_NOINTERFACE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IChangeUnitException.GetClockVector",
+    text: "The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector of the change unit exception. An riid the object does not implement fails with E_NOINTERFACE.",
+};
+/// cExceptions, the number of range exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. (`NF:winsync.IEnumRangeExceptions.Next`)
+pub const ENUM_RANGE_EXCEPTIONS_NEXT_COUNT_RANGE: Rule = Rule {
+    id: "enum-range-exceptions.next.count-range",
+    interface: "IEnumRangeExceptions",
+    method: Some("Next"),
+    param: Some("cExceptions"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumRangeExceptions.Next",
+    text: "cExceptions, the number of range exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG.",
+};
+/// pcFetched receives the number of range exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG. (`NF:winsync.IEnumRangeExceptions.Next`)
+pub const ENUM_RANGE_EXCEPTIONS_NEXT_FETCHED_NULL: Rule = Rule {
+    id: "enum-range-exceptions.next.fetched-null",
+    interface: "IEnumRangeExceptions",
+    method: Some("Next"),
+    param: Some("pcFetched"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumRangeExceptions.Next",
+    text: "pcFetched receives the number of range exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG.",
+};
+/// Next hands back the next *pcFetched range exceptions in ppRangeException and returns S_FALSE when there are no more to fetch. (`NF:winsync.IEnumRangeExceptions.Next`)
+pub const ENUM_RANGE_EXCEPTIONS_NEXT_NO_MORE: Rule = Rule {
+    id: "enum-range-exceptions.next.no-more",
+    interface: "IEnumRangeExceptions",
+    method: Some("Next"),
+    param: Some("ppRangeException"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumRangeExceptions.Next",
+    text: "Next hands back the next *pcFetched range exceptions in ppRangeException and returns S_FALSE when there are no more to fetch.",
+};
+/// Skip passes over cExceptions range exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. (`NF:winsync.IEnumRangeExceptions.Skip`)
+pub const ENUM_RANGE_EXCEPTIONS_SKIP_PAST_END: Rule = Rule {
+    id: "enum-range-exceptions.skip.past-end",
+    interface: "IEnumRangeExceptions",
+    method: Some("Skip"),
+    param: Some("cExceptions"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumRangeExceptions.Skip",
+    text: "Skip passes over cExceptions range exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE.",
+};
+/// Reset moves the enumerator back to the beginning of the range exception set and returns S_OK. (`NF:winsync.IEnumRangeExceptions.Reset`)
+pub const ENUM_RANGE_EXCEPTIONS_RESET_BEGINNING: Rule = Rule {
+    id: "enum-range-exceptions.reset.beginning",
+    interface: "IEnumRangeExceptions",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumRangeExceptions.Reset",
+    text: "Reset moves the enumerator back to the beginning of the range exception set and returns S_OK.",
+};
+/// Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently. (`NF:winsync.IEnumRangeExceptions.Clone`)
+pub const ENUM_RANGE_EXCEPTIONS_CLONE_SAME_STATE: Rule = Rule {
+    id: "enum-range-exceptions.clone.same-state",
+    interface: "IEnumRangeExceptions",
+    method: Some("Clone"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumRangeExceptions.Clone",
+    text: "Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently.",
+};
+/// cExceptions, the number of single-item exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. (`NF:winsync.IEnumSingleItemExceptions.Next`)
+pub const ENUM_SINGLE_ITEM_EXCEPTIONS_NEXT_COUNT_RANGE: Rule = Rule {
+    id: "enum-single-item-exceptions.next.count-range",
+    interface: "IEnumSingleItemExceptions",
+    method: Some("Next"),
+    param: Some("cExceptions"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumSingleItemExceptions.Next",
+    text: "cExceptions, the number of single-item exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG.",
+};
+/// pcFetched receives the number of single-item exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG. (`NF:winsync.IEnumSingleItemExceptions.Next`)
+pub const ENUM_SINGLE_ITEM_EXCEPTIONS_NEXT_FETCHED_NULL: Rule = Rule {
+    id: "enum-single-item-exceptions.next.fetched-null",
+    interface: "IEnumSingleItemExceptions",
+    method: Some("Next"),
+    param: Some("pcFetched"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumSingleItemExceptions.Next",
+    text: "pcFetched receives the number of single-item exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG.",
+};
+/// Next hands back the next *pcFetched single-item exceptions in ppSingleItemException and returns S_FALSE when there are no more to fetch. (`NF:winsync.IEnumSingleItemExceptions.Next`)
+pub const ENUM_SINGLE_ITEM_EXCEPTIONS_NEXT_NO_MORE: Rule = Rule {
+    id: "enum-single-item-exceptions.next.no-more",
+    interface: "IEnumSingleItemExceptions",
+    method: Some("Next"),
+    param: Some("ppSingleItemException"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumSingleItemExceptions.Next",
+    text: "Next hands back the next *pcFetched single-item exceptions in ppSingleItemException and returns S_FALSE when there are no more to fetch.",
+};
+/// Skip passes over cExceptions single-item exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. (`NF:winsync.IEnumSingleItemExceptions.Skip`)
+pub const ENUM_SINGLE_ITEM_EXCEPTIONS_SKIP_PAST_END: Rule = Rule {
+    id: "enum-single-item-exceptions.skip.past-end",
+    interface: "IEnumSingleItemExceptions",
+    method: Some("Skip"),
+    param: Some("cExceptions"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumSingleItemExceptions.Skip",
+    text: "Skip passes over cExceptions single-item exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE.",
+};
+/// Reset moves the enumerator back to the beginning of the single-item exception set and returns S_OK. (`NF:winsync.IEnumSingleItemExceptions.Reset`)
+pub const ENUM_SINGLE_ITEM_EXCEPTIONS_RESET_BEGINNING: Rule = Rule {
+    id: "enum-single-item-exceptions.reset.beginning",
+    interface: "IEnumSingleItemExceptions",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumSingleItemExceptions.Reset",
+    text: "Reset moves the enumerator back to the beginning of the single-item exception set and returns S_OK.",
+};
+/// Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently. (`NF:winsync.IEnumSingleItemExceptions.Clone`)
+pub const ENUM_SINGLE_ITEM_EXCEPTIONS_CLONE_SAME_STATE: Rule = Rule {
+    id: "enum-single-item-exceptions.clone.same-state",
+    interface: "IEnumSingleItemExceptions",
+    method: Some("Clone"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumSingleItemExceptions.Clone",
+    text: "Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently.",
+};
+/// cExceptions, the number of change unit exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. (`NF:winsync.IEnumChangeUnitExceptions.Next`)
+pub const ENUM_CHANGE_UNIT_EXCEPTIONS_NEXT_COUNT_RANGE: Rule = Rule {
+    id: "enum-change-unit-exceptions.next.count-range",
+    interface: "IEnumChangeUnitExceptions",
+    method: Some("Next"),
+    param: Some("cExceptions"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumChangeUnitExceptions.Next",
+    text: "cExceptions, the number of change unit exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG.",
+};
+/// pcFetched receives the number of change unit exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG. (`NF:winsync.IEnumChangeUnitExceptions.Next`)
+pub const ENUM_CHANGE_UNIT_EXCEPTIONS_NEXT_FETCHED_NULL: Rule = Rule {
+    id: "enum-change-unit-exceptions.next.fetched-null",
+    interface: "IEnumChangeUnitExceptions",
+    method: Some("Next"),
+    param: Some("pcFetched"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumChangeUnitExceptions.Next",
+    text: "pcFetched receives the number of change unit exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG.",
+};
+/// Next hands back the next *pcFetched change unit exceptions in ppChangeUnitException and returns S_FALSE when there are no more to fetch. (`NF:winsync.IEnumChangeUnitExceptions.Next`)
+pub const ENUM_CHANGE_UNIT_EXCEPTIONS_NEXT_NO_MORE: Rule = Rule {
+    id: "enum-change-unit-exceptions.next.no-more",
+    interface: "IEnumChangeUnitExceptions",
+    method: Some("Next"),
+    param: Some("ppChangeUnitException"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumChangeUnitExceptions.Next",
+    text: "Next hands back the next *pcFetched change unit exceptions in ppChangeUnitException and returns S_FALSE when there are no more to fetch.",
+};
+/// Skip passes over cExceptions change unit exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. (`NF:winsync.IEnumChangeUnitExceptions.Skip`)
+pub const ENUM_CHANGE_UNIT_EXCEPTIONS_SKIP_PAST_END: Rule = Rule {
+    id: "enum-change-unit-exceptions.skip.past-end",
+    interface: "IEnumChangeUnitExceptions",
+    method: Some("Skip"),
+    param: Some("cExceptions"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumChangeUnitExceptions.Skip",
+    text: "Skip passes over cExceptions change unit exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE.",
+};
+/// Reset moves the enumerator back to the beginning of the change unit exception set and returns S_OK. (`NF:winsync.IEnumChangeUnitExceptions.Reset`)
+pub const ENUM_CHANGE_UNIT_EXCEPTIONS_RESET_BEGINNING: Rule = Rule {
+    id: "enum-change-unit-exceptions.reset.beginning",
+    interface: "IEnumChangeUnitExceptions",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumChangeUnitExceptions.Reset",
+    text: "Reset moves the enumerator back to the beginning of the change unit exception set and returns S_OK.",
+};
+/// Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently. (`NF:winsync.IEnumChangeUnitExceptions.Clone`)
+pub const ENUM_CHANGE_UNIT_EXCEPTIONS_CLONE_SAME_STATE: Rule = Rule {
+    id: "enum-change-unit-exceptions.clone.same-state",
+    interface: "IEnumChangeUnitExceptions",
+    method: Some("Clone"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.IEnumChangeUnitExceptions.Clone",
+    text: "Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently.",
+};
+/// Each core fragment of an ISyncKnowledge2 object holds knowledge for one set of change units; typically one fragment names no change unit IDs, and its knowledge applies to every change unit that no other fragment names. (`NN:winsync.ICoreFragment`)
+pub const CORE_FRAGMENT_COLUMN_LESS_FRAGMENT: Rule = Rule {
+    id: "core-fragment.column-less-fragment",
+    interface: "ICoreFragment",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NN:winsync.ICoreFragment",
+    text: "Each core fragment of an ISyncKnowledge2 object holds knowledge for one set of change units; typically one fragment names no change unit IDs, and its knowledge applies to every change unit that no other fragment names.",
+};
+/// NextColumn hands back the next change unit ID of the fragment in pChangeUnitId and returns S_FALSE when there are none left; for the fragment that has no columns it always returns S_FALSE. (`NF:winsync.ICoreFragment.NextColumn`)
+pub const CORE_FRAGMENT_NEXT_COLUMN_NO_MORE: Rule = Rule {
+    id: "core-fragment.next-column.no-more",
+    interface: "ICoreFragment",
+    method: Some("NextColumn"),
+    param: Some("pChangeUnitId"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextColumn",
+    text: "NextColumn hands back the next change unit ID of the fragment in pChangeUnitId and returns S_FALSE when there are none left; for the fragment that has no columns it always returns S_FALSE.",
+};
+/// NextColumn fails with E_POINTER when change unit IDs are variable-length and pChangeUnitIdSize is NULL. (`NF:winsync.ICoreFragment.NextColumn`)
+pub const CORE_FRAGMENT_NEXT_COLUMN_VARIABLE_SIZE_NULL: Rule = Rule {
+    id: "core-fragment.next-column.variable-size-null",
+    interface: "ICoreFragment",
+    method: Some("NextColumn"),
+    param: Some("pChangeUnitIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextColumn",
+    text: "NextColumn fails with E_POINTER when change unit IDs are variable-length and pChangeUnitIdSize is NULL.",
+};
+/// pChangeUnitIdSize gives the capacity of pChangeUnitId in bytes. When pChangeUnitId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pChangeUnitIdSize; otherwise it receives the number of bytes written. (`NF:winsync.ICoreFragment.NextColumn`)
+pub const CORE_FRAGMENT_NEXT_COLUMN_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "core-fragment.next-column.buffer-too-small",
+    interface: "ICoreFragment",
+    method: Some("NextColumn"),
+    param: Some("pChangeUnitIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextColumn",
+    text: "pChangeUnitIdSize gives the capacity of pChangeUnitId in bytes. When pChangeUnitId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pChangeUnitIdSize; otherwise it receives the number of bytes written.",
+};
+/// NextColumn fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created. (`NF:winsync.ICoreFragment.NextColumn`)
+pub const CORE_FRAGMENT_NEXT_COLUMN_KNOWLEDGE_CHANGED: Rule = Rule {
+    id: "core-fragment.next-column.knowledge-changed",
+    interface: "ICoreFragment",
+    method: Some("NextColumn"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextColumn",
+    text: "NextColumn fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created.",
+};
+/// pItemId receives the closed lower bound of the next range, which is also the open upper bound of the previous range, and piClockVector the clock vector that defines what is known about the items in it; the last range covers every item ID greater than or equal to its lower bound. (`NF:winsync.ICoreFragment.NextRange`)
+pub const CORE_FRAGMENT_NEXT_RANGE_BOUNDS: Rule = Rule {
+    id: "core-fragment.next-range.bounds",
+    interface: "ICoreFragment",
+    method: Some("NextRange"),
+    param: Some("pItemId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextRange",
+    text: "pItemId receives the closed lower bound of the next range, which is also the open upper bound of the previous range, and piClockVector the clock vector that defines what is known about the items in it; the last range covers every item ID greater than or equal to its lower bound.",
+};
+/// NextRange returns S_FALSE when there are no more ranges to enumerate. (`NF:winsync.ICoreFragment.NextRange`)
+pub const CORE_FRAGMENT_NEXT_RANGE_NO_MORE: Rule = Rule {
+    id: "core-fragment.next-range.no-more",
+    interface: "ICoreFragment",
+    method: Some("NextRange"),
+    param: Some("piClockVector"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextRange",
+    text: "NextRange returns S_FALSE when there are no more ranges to enumerate.",
+};
+/// NextRange fails with E_POINTER when item IDs are variable-length and pItemIdSize is NULL. (`NF:winsync.ICoreFragment.NextRange`)
+pub const CORE_FRAGMENT_NEXT_RANGE_VARIABLE_SIZE_NULL: Rule = Rule {
+    id: "core-fragment.next-range.variable-size-null",
+    interface: "ICoreFragment",
+    method: Some("NextRange"),
+    param: Some("pItemIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextRange",
+    text: "NextRange fails with E_POINTER when item IDs are variable-length and pItemIdSize is NULL.",
+};
+/// pItemIdSize gives the capacity of pItemId in bytes. When pItemId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pItemIdSize; otherwise it receives the number of bytes written. (`NF:winsync.ICoreFragment.NextRange`)
+pub const CORE_FRAGMENT_NEXT_RANGE_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "core-fragment.next-range.buffer-too-small",
+    interface: "ICoreFragment",
+    method: Some("NextRange"),
+    param: Some("pItemIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextRange",
+    text: "pItemIdSize gives the capacity of pItemId in bytes. When pItemId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pItemIdSize; otherwise it receives the number of bytes written.",
+};
+/// NextRange fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created. (`NF:winsync.ICoreFragment.NextRange`)
+pub const CORE_FRAGMENT_NEXT_RANGE_KNOWLEDGE_CHANGED: Rule = Rule {
+    id: "core-fragment.next-range.knowledge-changed",
+    interface: "ICoreFragment",
+    method: Some("NextRange"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.NextRange",
+    text: "NextRange fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created.",
+};
+/// Reset moves both the column walk (NextColumn) and the range walk (NextRange) back to the beginning of their sets. (`NF:winsync.ICoreFragment.Reset`)
+pub const CORE_FRAGMENT_RESET_RESTART: Rule = Rule {
+    id: "core-fragment.reset.restart",
+    interface: "ICoreFragment",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.Reset",
+    text: "Reset moves both the column walk (NextColumn) and the range walk (NextRange) back to the beginning of their sets.",
+};
+/// Reset fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created. (`NF:winsync.ICoreFragment.Reset`)
+pub const CORE_FRAGMENT_RESET_KNOWLEDGE_CHANGED: Rule = Rule {
+    id: "core-fragment.reset.knowledge-changed",
+    interface: "ICoreFragment",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.Reset",
+    text: "Reset fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created.",
+};
+/// pColumnCount receives the number of columns (change units) of the fragment, zero for the fragment that applies to all other change units; GetColumnCount returns E_POINTER for an invalid pointer. (`NF:winsync.ICoreFragment.GetColumnCount`)
+pub const CORE_FRAGMENT_GET_COLUMN_COUNT_BAD_POINTER: Rule = Rule {
+    id: "core-fragment.get-column-count.bad-pointer",
+    interface: "ICoreFragment",
+    method: Some("GetColumnCount"),
+    param: Some("pColumnCount"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.GetColumnCount",
+    text: "pColumnCount receives the number of columns (change units) of the fragment, zero for the fragment that applies to all other change units; GetColumnCount returns E_POINTER for an invalid pointer.",
+};
+/// pRangeCount receives the number of ranges of the fragment, each a set of item IDs with the clock vector that defines what is known about them; GetRangeCount returns E_POINTER for an invalid pointer. (`NF:winsync.ICoreFragment.GetRangeCount`)
+pub const CORE_FRAGMENT_GET_RANGE_COUNT_BAD_POINTER: Rule = Rule {
+    id: "core-fragment.get-range-count.bad-pointer",
+    interface: "ICoreFragment",
+    method: Some("GetRangeCount"),
+    param: Some("pRangeCount"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragment.GetRangeCount",
+    text: "pRangeCount receives the number of ranges of the fragment, each a set of item IDs with the clock vector that defines what is known about them; GetRangeCount returns E_POINTER for an invalid pointer.",
+};
+/// NextCoreFragments fills ppiCoreFragments (an array of requestedCount entries) with the next *pFetchedCount fragments and returns S_FALSE when none are left or fewer than requestedCount were fetched. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`)
+pub const CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_FEWER: Rule = Rule {
+    id: "core-fragment-inspector.next-core-fragments.fewer",
+    interface: "ICoreFragmentInspector",
+    method: Some("NextCoreFragments"),
+    param: Some("ppiCoreFragments"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragmentInspector.NextCoreFragments",
+    text: "NextCoreFragments fills ppiCoreFragments (an array of requestedCount entries) with the next *pFetchedCount fragments and returns S_FALSE when none are left or fewer than requestedCount were fetched.",
+};
+/// pFetchedCount receives the number of fragments fetched and may be NULL only when requestedCount is 1; otherwise a NULL pFetchedCount, like a NULL ppiCoreFragments, fails with E_POINTER. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`)
+pub const CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_FETCHED_NULL: Rule = Rule {
+    id: "core-fragment-inspector.next-core-fragments.fetched-null",
+    interface: "ICoreFragmentInspector",
+    method: Some("NextCoreFragments"),
+    param: Some("pFetchedCount"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragmentInspector.NextCoreFragments",
+    text: "pFetchedCount receives the number of fragments fetched and may be NULL only when requestedCount is 1; otherwise a NULL pFetchedCount, like a NULL ppiCoreFragments, fails with E_POINTER.",
+};
+/// Every fragment handed back in ppiCoreFragments carries a reference the caller must release, so the inspector adds one reference per fragment it returns. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`)
+pub const CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_CALLER_RELEASES: Rule = Rule {
+    id: "core-fragment-inspector.next-core-fragments.caller-releases",
+    interface: "ICoreFragmentInspector",
+    method: Some("NextCoreFragments"),
+    param: Some("ppiCoreFragments"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragmentInspector.NextCoreFragments",
+    text: "Every fragment handed back in ppiCoreFragments carries a reference the caller must release, so the inspector adds one reference per fragment it returns.",
+};
+/// NextCoreFragments fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the inspector has changed since the inspector was created. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`)
+pub const CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_KNOWLEDGE_CHANGED: Rule = Rule {
+    id: "core-fragment-inspector.next-core-fragments.knowledge-changed",
+    interface: "ICoreFragmentInspector",
+    method: Some("NextCoreFragments"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragmentInspector.NextCoreFragments",
+    text: "NextCoreFragments fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the inspector has changed since the inspector was created.",
+};
+/// Reset moves the inspector back to the first core fragment of the knowledge. (`NF:winsync.ICoreFragmentInspector.Reset`)
+pub const CORE_FRAGMENT_INSPECTOR_RESET_RESTART: Rule = Rule {
+    id: "core-fragment-inspector.reset.restart",
+    interface: "ICoreFragmentInspector",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragmentInspector.Reset",
+    text: "Reset moves the inspector back to the first core fragment of the knowledge.",
+};
+/// Reset fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the inspector has changed since the inspector was created. (`NF:winsync.ICoreFragmentInspector.Reset`)
+pub const CORE_FRAGMENT_INSPECTOR_RESET_KNOWLEDGE_CHANGED: Rule = Rule {
+    id: "core-fragment-inspector.reset.knowledge-changed",
+    interface: "ICoreFragmentInspector",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Knowledge,
+    source: "NF:winsync.ICoreFragmentInspector.Reset",
+    text: "Reset fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the inspector has changed since the inspector was created.",
+};
 /// Every rule, in the order of `contracts.toml`.
 pub const ALL: &[Rule] = &[
     PROVIDER_SESSION_ORDER,
@@ -1776,4 +3769,169 @@ pub const ALL: &[Rule] = &[
     SYNCMGR_SESSION_CREATE_SESSION_HANDLER_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL,
+    KNOWLEDGE_INSPECTION_NO_SINGLE_REPRESENTATION,
+    KNOWLEDGE_GET_OWNER_REPLICA_ID_BUFFER_TOO_SMALL,
+    KNOWLEDGE_UNION_OWNER_MISMATCH,
+    KNOWLEDGE_CONTAINS_KNOWLEDGE_OWNER_MISMATCH,
+    KNOWLEDGE_SERIALIZE_BUFFER_TOO_SMALL,
+    KNOWLEDGE_SERIALIZE_REPLICA_KEY_MAP_FLAG,
+    KNOWLEDGE_SERIALIZE_BAD_POINTER,
+    KNOWLEDGE_SET_LOCAL_TICK_COUNT_OWNER_TICK,
+    KNOWLEDGE_SET_LOCAL_TICK_COUNT_CURRENT_BEFORE_SEND,
+    KNOWLEDGE_CONTAINS_CHANGE_NOT_CONTAINED,
+    KNOWLEDGE_CONTAINS_CHANGE_ID_FORMAT,
+    KNOWLEDGE_CONTAINS_CHANGE_UNIT_NOT_CONTAINED,
+    KNOWLEDGE_CONTAINS_CHANGE_UNIT_ID_FORMAT,
+    KNOWLEDGE_GET_SCOPE_VECTOR_RIID,
+    KNOWLEDGE_GET_REPLICA_KEY_MAP_ASSOCIATED_MAP,
+    KNOWLEDGE_CLONE_INDEPENDENT,
+    KNOWLEDGE_CONVERT_VERSION_BUFFER_TOO_SMALL,
+    KNOWLEDGE_CONVERT_VERSION_KNOWLEDGE_IN,
+    KNOWLEDGE_CONVERT_VERSION_VERSION_OUT,
+    KNOWLEDGE_MAP_REMOTE_TO_LOCAL_CONVERTED,
+    KNOWLEDGE_MAP_REMOTE_TO_LOCAL_BAD_POINTER,
+    KNOWLEDGE_UNION_COMBINES,
+    KNOWLEDGE_UNION_BAD_POINTER,
+    KNOWLEDGE_PROJECT_ONTO_ITEM_ONLY_ITEM,
+    KNOWLEDGE_PROJECT_ONTO_ITEM_ID_FORMAT,
+    KNOWLEDGE_PROJECT_ONTO_CHANGE_UNIT_ONLY_CHANGE_UNIT,
+    KNOWLEDGE_PROJECT_ONTO_CHANGE_UNIT_ID_FORMAT,
+    KNOWLEDGE_PROJECT_ONTO_RANGE_ONLY_RANGE,
+    KNOWLEDGE_PROJECT_ONTO_RANGE_CLOSED_BOUNDS,
+    KNOWLEDGE_PROJECT_ONTO_RANGE_ID_FORMAT,
+    KNOWLEDGE_EXCLUDE_ITEM_REMOVES,
+    KNOWLEDGE_EXCLUDE_ITEM_ID_FORMAT,
+    KNOWLEDGE_EXCLUDE_CHANGE_UNIT_REMOVES,
+    KNOWLEDGE_EXCLUDE_CHANGE_UNIT_ID_FORMAT,
+    KNOWLEDGE_CONTAINS_KNOWLEDGE_NOT_CONTAINED,
+    KNOWLEDGE_FIND_MIN_TICK_COUNT_FOR_REPLICA_MINIMUM,
+    KNOWLEDGE_FIND_MIN_TICK_COUNT_FOR_REPLICA_ID_FORMAT,
+    KNOWLEDGE_GET_RANGE_EXCEPTIONS_RIID,
+    KNOWLEDGE_GET_SINGLE_ITEM_EXCEPTIONS_RIID,
+    KNOWLEDGE_GET_CHANGE_UNIT_EXCEPTIONS_RIID,
+    KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_ITEM_RIID,
+    KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_ITEM_ID_FORMAT,
+    KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_CHANGE_UNIT_RIID,
+    KNOWLEDGE_FIND_CLOCK_VECTOR_FOR_CHANGE_UNIT_ID_FORMAT,
+    KNOWLEDGE_GET_VERSION_STRUCTURE_VERSION,
+    KNOWLEDGE_GET_VERSION_BAD_POINTER,
+    KNOWLEDGE2_QUERY_INTERFACE,
+    KNOWLEDGE2_GET_ID_PARAMETERS_DW_SIZE,
+    KNOWLEDGE2_GET_ID_PARAMETERS_BAD_POINTER,
+    KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_ZERO_COUNT,
+    KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_ID_FORMAT,
+    KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_ALL_ITEMS,
+    KNOWLEDGE2_PROJECT_ONTO_COLUMN_SET_BAD_POINTER,
+    KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_BUFFER_TOO_SMALL,
+    KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_INVALID_VERSION,
+    KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_REPLICA_KEY_MAP_FLAG,
+    KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_UNKNOWN_FLAGS,
+    KNOWLEDGE2_SERIALIZE_WITH_OPTIONS_BAD_POINTER,
+    KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_LOWEST,
+    KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_CONTAINED,
+    KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_SCHEMA_MISMATCH,
+    KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_BUFFER_TOO_SMALL,
+    KNOWLEDGE2_GET_LOWEST_UNCONTAINED_ID_BAD_POINTER,
+    KNOWLEDGE2_GET_INSPECTOR_RIID,
+    KNOWLEDGE2_GET_INSPECTOR_BAD_POINTER,
+    KNOWLEDGE2_GET_MINIMUM_SUPPORTED_VERSION_LOWEST,
+    KNOWLEDGE2_GET_MINIMUM_SUPPORTED_VERSION_BAD_POINTER,
+    KNOWLEDGE2_GET_STATISTICS_UNKNOWN_WHICH,
+    KNOWLEDGE2_GET_STATISTICS_RANGE_COUNT,
+    KNOWLEDGE2_GET_STATISTICS_BAD_POINTER,
+    KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_ITEM_NOT_CONTAINED,
+    KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_ITEM_ID_FORMAT,
+    KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_ITEM_BAD_POINTER,
+    KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_CHANGE_UNIT_NOT_CONTAINED,
+    KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_CHANGE_UNIT_ID_FORMAT,
+    KNOWLEDGE2_CONTAINS_KNOWLEDGE_FOR_CHANGE_UNIT_BAD_POINTER,
+    KNOWLEDGE2_PROJECT_ONTO_KNOWLEDGE_WITH_PREREQUISITE_PER_FRAGMENT,
+    KNOWLEDGE2_PROJECT_ONTO_KNOWLEDGE_WITH_PREREQUISITE_ID_FORMAT,
+    KNOWLEDGE2_PROJECT_ONTO_KNOWLEDGE_WITH_PREREQUISITE_BAD_POINTER,
+    KNOWLEDGE2_COMPLEMENT_SUBTRACTION,
+    KNOWLEDGE2_COMPLEMENT_BAD_POINTER,
+    KNOWLEDGE2_INTERSECTS_WITH_KNOWLEDGE_DISJOINT,
+    KNOWLEDGE2_INTERSECTS_WITH_KNOWLEDGE_BAD_POINTER,
+    KNOWLEDGE2_GET_KNOWLEDGE_COOKIE_READ_ONLY,
+    KNOWLEDGE2_GET_KNOWLEDGE_COOKIE_BAD_POINTER,
+    KNOWLEDGE2_COMPARE_TO_KNOWLEDGE_COOKIE_RESULT,
+    KNOWLEDGE2_COMPARE_TO_KNOWLEDGE_COOKIE_BAD_POINTER,
+    FORGOTTEN_KNOWLEDGE_FORGET_TO_VERSION_COVERS_VERSION,
+    FORGOTTEN_KNOWLEDGE_FORGET_TO_VERSION_OWNER_KNOWLEDGE,
+    FORGOTTEN_KNOWLEDGE_FORGET_TO_VERSION_ON_TOMBSTONE_CLEANUP,
+    FORGOTTEN_KNOWLEDGE_OVERESTIMATE,
+    REPLICA_KEY_MAP_ONE_TO_ONE,
+    REPLICA_KEY_MAP_LOOKUP_REPLICA_KEY_NOT_FOUND,
+    REPLICA_KEY_MAP_LOOKUP_REPLICA_KEY_ID_FORMAT,
+    REPLICA_KEY_MAP_LOOKUP_REPLICA_KEY_BAD_POINTER,
+    REPLICA_KEY_MAP_LOOKUP_REPLICA_ID_NOT_FOUND,
+    REPLICA_KEY_MAP_LOOKUP_REPLICA_ID_BUFFER_TOO_SMALL,
+    REPLICA_KEY_MAP_LOOKUP_REPLICA_ID_BAD_POINTER,
+    REPLICA_KEY_MAP_SERIALIZE_BUFFER_TOO_SMALL,
+    REPLICA_KEY_MAP_SERIALIZE_INVALID_ENTRY,
+    REPLICA_KEY_MAP_SERIALIZE_BAD_POINTER,
+    CONSTRUCT_REPLICA_KEY_MAP_QUERY_INTERFACE,
+    CONSTRUCT_REPLICA_KEY_MAP_FIND_OR_ADD_REPLICA_ADDS,
+    CONSTRUCT_REPLICA_KEY_MAP_FIND_OR_ADD_REPLICA_ID_FORMAT,
+    CONSTRUCT_REPLICA_KEY_MAP_FIND_OR_ADD_REPLICA_BAD_POINTER,
+    CLOCK_VECTOR_CONTAINMENT,
+    CLOCK_VECTOR_GET_CLOCK_VECTOR_ELEMENTS_RIID,
+    CLOCK_VECTOR_GET_CLOCK_VECTOR_ELEMENTS_BAD_POINTER,
+    CLOCK_VECTOR_GET_CLOCK_VECTOR_ELEMENT_COUNT_BAD_POINTER,
+    CLOCK_VECTOR_ELEMENT_GET_REPLICA_KEY_BAD_POINTER,
+    CLOCK_VECTOR_ELEMENT_GET_TICK_COUNT_UPPER_BOUND,
+    CLOCK_VECTOR_ELEMENT_GET_TICK_COUNT_BAD_POINTER,
+    ENUM_CLOCK_VECTOR_NEXT_COUNT_RANGE,
+    ENUM_CLOCK_VECTOR_NEXT_FETCHED_NULL,
+    ENUM_CLOCK_VECTOR_NEXT_NO_MORE,
+    ENUM_CLOCK_VECTOR_SKIP_PAST_END,
+    ENUM_CLOCK_VECTOR_RESET_BEGINNING,
+    ENUM_CLOCK_VECTOR_CLONE_SAME_STATE,
+    RANGE_EXCEPTION_GET_CLOSED_RANGE_START_BUFFER_TOO_SMALL,
+    RANGE_EXCEPTION_GET_CLOSED_RANGE_END_BUFFER_TOO_SMALL,
+    RANGE_EXCEPTION_GET_CLOCK_VECTOR_RIID,
+    SINGLE_ITEM_EXCEPTION_GET_ITEM_ID_BUFFER_TOO_SMALL,
+    SINGLE_ITEM_EXCEPTION_GET_CLOCK_VECTOR_RIID,
+    CHANGE_UNIT_EXCEPTION_GET_ITEM_ID_BUFFER_TOO_SMALL,
+    CHANGE_UNIT_EXCEPTION_GET_CHANGE_UNIT_ID_BUFFER_TOO_SMALL,
+    CHANGE_UNIT_EXCEPTION_GET_CHANGE_UNIT_ID_NULL_BUFFER,
+    CHANGE_UNIT_EXCEPTION_GET_CLOCK_VECTOR_RIID,
+    ENUM_RANGE_EXCEPTIONS_NEXT_COUNT_RANGE,
+    ENUM_RANGE_EXCEPTIONS_NEXT_FETCHED_NULL,
+    ENUM_RANGE_EXCEPTIONS_NEXT_NO_MORE,
+    ENUM_RANGE_EXCEPTIONS_SKIP_PAST_END,
+    ENUM_RANGE_EXCEPTIONS_RESET_BEGINNING,
+    ENUM_RANGE_EXCEPTIONS_CLONE_SAME_STATE,
+    ENUM_SINGLE_ITEM_EXCEPTIONS_NEXT_COUNT_RANGE,
+    ENUM_SINGLE_ITEM_EXCEPTIONS_NEXT_FETCHED_NULL,
+    ENUM_SINGLE_ITEM_EXCEPTIONS_NEXT_NO_MORE,
+    ENUM_SINGLE_ITEM_EXCEPTIONS_SKIP_PAST_END,
+    ENUM_SINGLE_ITEM_EXCEPTIONS_RESET_BEGINNING,
+    ENUM_SINGLE_ITEM_EXCEPTIONS_CLONE_SAME_STATE,
+    ENUM_CHANGE_UNIT_EXCEPTIONS_NEXT_COUNT_RANGE,
+    ENUM_CHANGE_UNIT_EXCEPTIONS_NEXT_FETCHED_NULL,
+    ENUM_CHANGE_UNIT_EXCEPTIONS_NEXT_NO_MORE,
+    ENUM_CHANGE_UNIT_EXCEPTIONS_SKIP_PAST_END,
+    ENUM_CHANGE_UNIT_EXCEPTIONS_RESET_BEGINNING,
+    ENUM_CHANGE_UNIT_EXCEPTIONS_CLONE_SAME_STATE,
+    CORE_FRAGMENT_COLUMN_LESS_FRAGMENT,
+    CORE_FRAGMENT_NEXT_COLUMN_NO_MORE,
+    CORE_FRAGMENT_NEXT_COLUMN_VARIABLE_SIZE_NULL,
+    CORE_FRAGMENT_NEXT_COLUMN_BUFFER_TOO_SMALL,
+    CORE_FRAGMENT_NEXT_COLUMN_KNOWLEDGE_CHANGED,
+    CORE_FRAGMENT_NEXT_RANGE_BOUNDS,
+    CORE_FRAGMENT_NEXT_RANGE_NO_MORE,
+    CORE_FRAGMENT_NEXT_RANGE_VARIABLE_SIZE_NULL,
+    CORE_FRAGMENT_NEXT_RANGE_BUFFER_TOO_SMALL,
+    CORE_FRAGMENT_NEXT_RANGE_KNOWLEDGE_CHANGED,
+    CORE_FRAGMENT_RESET_RESTART,
+    CORE_FRAGMENT_RESET_KNOWLEDGE_CHANGED,
+    CORE_FRAGMENT_GET_COLUMN_COUNT_BAD_POINTER,
+    CORE_FRAGMENT_GET_RANGE_COUNT_BAD_POINTER,
+    CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_FEWER,
+    CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_FETCHED_NULL,
+    CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_CALLER_RELEASES,
+    CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_KNOWLEDGE_CHANGED,
+    CORE_FRAGMENT_INSPECTOR_RESET_RESTART,
+    CORE_FRAGMENT_INSPECTOR_RESET_KNOWLEDGE_CHANGED,
 ];

@@ -314,6 +314,1475 @@ impl From<SyncmgrHandlerType> for SYNCMGR_HANDLER_TYPE {
         value as i32
     }
 }
+/// Represents one change unit of one item for which a knowledge object holds a clock vector of its own.
+///
+/// Safe skeleton of `IChangeUnitException` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`change_unit_exception_abi`] call it from `IChangeUnitException_Impl`.
+///
+/// Source: `NN:winsync.IChangeUnitException`.
+pub trait ChangeUnitException {
+    /// `IChangeUnitException::GetItemId`.
+    ///
+    /// # Contract
+    /// - pbItemId receives the ID of the item that holds the change unit; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IChangeUnitException.GetItemId`; enforced by the runtime's knowledge objects; rule `change-unit-exception.get-item-id.buffer-too-small`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_id(
+        &self,
+        item_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `IChangeUnitException::GetChangeUnitId`.
+    ///
+    /// # Contract
+    /// - pbChangeUnitId receives the ID of the change unit the exception is about; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IChangeUnitException.GetChangeUnitId`; enforced by the runtime's knowledge objects; rule `change-unit-exception.get-change-unit-id.buffer-too-small`)
+    /// - GetChangeUnitId fails with E_INVALIDARG when pbChangeUnitId is NULL. Result: `E_INVALIDARG`. (`NF:winsync.IChangeUnitException.GetChangeUnitId`; enforced by the runtime's knowledge objects; rule `change-unit-exception.get-change-unit-id.null-buffer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `change_unit_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_change_unit_id(
+        &self,
+        change_unit_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `IChangeUnitException::GetClockVector`.
+    ///
+    /// # Contract
+    /// - The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector of the change unit exception. An riid the object does not implement fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.IChangeUnitException.GetClockVector`; enforced by the runtime's knowledge objects; rule `change-unit-exception.get-clock-vector.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_clock_vector(
+        &self,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IChangeUnitException_Impl` to [`ChangeUnitException`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod change_unit_exception_abi {
+    use super::*;
+    /// Calls [`ChangeUnitException::get_item_id`] for `IChangeUnitException::GetItemId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_item_id<T: ChangeUnitException + ?Sized>(
+        this: &T,
+        pbitemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_item_id(pbitemid, id_size))?;
+        Ok(())
+    }
+    /// Calls [`ChangeUnitException::get_change_unit_id`] for `IChangeUnitException::GetChangeUnitId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_change_unit_id<T: ChangeUnitException + ?Sized>(
+        this: &T,
+        pbchangeunitid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_change_unit_id(pbchangeunitid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`ChangeUnitException::get_clock_vector`] for `IChangeUnitException::GetClockVector`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_clock_vector<T: ChangeUnitException + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_clock_vector(riid, ppunk))?;
+        Ok(())
+    }
+}
+/// Represents a clock vector of a knowledge structure: one element per replica whose changes the knowledge contains.
+///
+/// Safe skeleton of `IClockVector` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`clock_vector_abi`] call it from `IClockVector_Impl`.
+///
+/// Source: `NN:winsync.IClockVector`.
+///
+/// # Contract
+/// - A clock vector holds one IClockVectorElement for each replica that made a change contained in the knowledge; a change made by a replica is contained when its tick count lies between zero and the tick count of that replica's element. (`NN:winsync.IClockVector`; enforced by the runtime's knowledge objects; rule `clock-vector.containment`)
+pub trait ClockVector {
+    /// `IClockVector::GetClockVectorElements`.
+    ///
+    /// # Contract
+    /// - riid must be IID_IEnumClockVector or IID_IEnumFeedClockVector; ppiEnumClockVector then receives an enumerator over the clock vector elements. Any other riid fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.IClockVector.GetClockVectorElements`; enforced by the runtime's knowledge objects; rule `clock-vector.get-clock-vector-elements.riid`)
+    /// - GetClockVectorElements returns E_POINTER for an invalid pointer, such as a NULL ppiEnumClockVector. Result: `E_POINTER`. (`NF:winsync.IClockVector.GetClockVectorElements`; enforced by the runtime's knowledge objects; rule `clock-vector.get-clock-vector-elements.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `enum_clock_vector` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_clock_vector_elements(
+        &self,
+        riid: &windows_core::GUID,
+        enum_clock_vector: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `IClockVector::GetClockVectorElementCount`.
+    ///
+    /// # Contract
+    /// - pdwCount receives the number of elements in the clock vector; GetClockVectorElementCount returns E_POINTER for an invalid pdwCount pointer. Result: `E_POINTER`. (`NF:winsync.IClockVector.GetClockVectorElementCount`; enforced by the runtime's knowledge objects; rule `clock-vector.get-clock-vector-element-count.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwCount` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_clock_vector_element_count(
+        &self,
+        count: &mut u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IClockVector_Impl` to [`ClockVector`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod clock_vector_abi {
+    use super::*;
+    /// Calls [`ClockVector::get_clock_vector_elements`] for `IClockVector::GetClockVectorElements`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_clock_vector_elements<T: ClockVector + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppienumclockvector: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_clock_vector_elements(riid, ppienumclockvector)
+        })?;
+        Ok(())
+    }
+    /// Calls [`ClockVector::get_clock_vector_element_count`] for `IClockVector::GetClockVectorElementCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_clock_vector_element_count<T: ClockVector + ?Sized>(
+        this: &T,
+        pdwcount: *mut u32,
+    ) -> windows_core::Result<()> {
+        let count = unsafe { pdwcount.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_clock_vector_element_count(count)
+        })?;
+        Ok(())
+    }
+}
+/// Represents one element of a clock vector: a replica key and the highest tick count of that replica's changes that is contained.
+///
+/// Safe skeleton of `IClockVectorElement` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`clock_vector_element_abi`] call it from `IClockVectorElement_Impl`.
+///
+/// Source: `NN:winsync.IClockVectorElement`.
+pub trait ClockVectorElement {
+    /// `IClockVectorElement::GetReplicaKey`.
+    ///
+    /// # Contract
+    /// - pdwReplicaKey receives the replica key of the replica this element tracks; GetReplicaKey returns E_POINTER for an invalid pdwReplicaKey pointer. Result: `E_POINTER`. (`NF:winsync.IClockVectorElement.GetReplicaKey`; enforced by the runtime's knowledge objects; rule `clock-vector-element.get-replica-key.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwReplicaKey` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_replica_key(&self, replica_key: &mut u32) -> windows_core::Result<()>;
+    /// `IClockVectorElement::GetTickCount`.
+    ///
+    /// # Contract
+    /// - pullTickCount receives the upper bound of the range of tick counts this element contains: the element's replica's changes with tick counts from zero up to this value are contained. (`NF:winsync.IClockVectorElement.GetTickCount`; enforced by the runtime's knowledge objects; rule `clock-vector-element.get-tick-count.upper-bound`)
+    /// - GetTickCount returns E_POINTER for an invalid pullTickCount pointer. Result: `E_POINTER`. (`NF:winsync.IClockVectorElement.GetTickCount`; enforced by the runtime's knowledge objects; rule `clock-vector-element.get-tick-count.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pullTickCount` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_tick_count(&self, tick_count: &mut u64) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IClockVectorElement_Impl` to [`ClockVectorElement`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod clock_vector_element_abi {
+    use super::*;
+    /// Calls [`ClockVectorElement::get_replica_key`] for `IClockVectorElement::GetReplicaKey`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_replica_key<T: ClockVectorElement + ?Sized>(
+        this: &T,
+        pdwreplicakey: *mut u32,
+    ) -> windows_core::Result<()> {
+        let replica_key = unsafe { pdwreplicakey.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_replica_key(replica_key))?;
+        Ok(())
+    }
+    /// Calls [`ClockVectorElement::get_tick_count`] for `IClockVectorElement::GetTickCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_tick_count<T: ClockVectorElement + ?Sized>(
+        this: &T,
+        pulltickcount: *mut u64,
+    ) -> windows_core::Result<()> {
+        let tick_count = unsafe { pulltickcount.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_tick_count(tick_count))?;
+        Ok(())
+    }
+}
+/// Adds entries to a replica key map; obtained by QueryInterface on an IReplicaKeyMap.
+///
+/// Safe skeleton of `IConstructReplicaKeyMap` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`construct_replica_key_map_abi`] call it from `IConstructReplicaKeyMap_Impl`.
+///
+/// Source: `NN:winsync.IConstructReplicaKeyMap`.
+///
+/// # Contract
+/// - An IConstructReplicaKeyMap object is obtained by passing IID_IConstructReplicaKeyMap to QueryInterface on an IReplicaKeyMap object, so every replica key map answers that QueryInterface. (`NN:winsync.IConstructReplicaKeyMap`; enforced by the runtime's knowledge objects; rule `construct-replica-key-map.query-interface`)
+pub trait ConstructReplicaKeyMap {
+    /// `IConstructReplicaKeyMap::FindOrAddReplica`.
+    ///
+    /// # Contract
+    /// - pdwReplicaKey receives the key of pbReplicaId in the map; when the map has no entry for pbReplicaId, an entry is created and given a new key. (`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`; enforced by the runtime's knowledge objects; rule `construct-replica-key-map.find-or-add-replica.adds`)
+    /// - FindOrAddReplica fails with SYNC_E_ID_FORMAT_MISMATCH when pbReplicaId is not of the format the provider specified, and then adds nothing. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`; enforced by the runtime's knowledge objects; rule `construct-replica-key-map.find-or-add-replica.id-format`)
+    /// - FindOrAddReplica returns E_POINTER for an invalid pointer, such as a NULL pbReplicaId or pdwReplicaKey. Result: `E_POINTER`. (`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`; enforced by the runtime's knowledge objects; rule `construct-replica-key-map.find-or-add-replica.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwReplicaKey` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `replica_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn find_or_add_replica(
+        &self,
+        replica_id: *const u8,
+        replica_key: &mut u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IConstructReplicaKeyMap_Impl` to [`ConstructReplicaKeyMap`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod construct_replica_key_map_abi {
+    use super::*;
+    /// Calls [`ConstructReplicaKeyMap::find_or_add_replica`] for `IConstructReplicaKeyMap::FindOrAddReplica`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn find_or_add_replica<T: ConstructReplicaKeyMap + ?Sized>(
+        this: &T,
+        pbreplicaid: *const u8,
+        pdwreplicakey: *mut u32,
+    ) -> windows_core::Result<()> {
+        let replica_key = unsafe { pdwreplicakey.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.find_or_add_replica(pbreplicaid, replica_key)
+        })?;
+        Ok(())
+    }
+}
+/// Represents the knowledge of all items in the scope for one set of change units (columns), walked as columns and as ranges with their clock vectors.
+///
+/// Safe skeleton of `ICoreFragment` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`core_fragment_abi`] call it from `ICoreFragment_Impl`.
+///
+/// Source: `NN:winsync.ICoreFragment`.
+///
+/// # Contract
+/// - Each core fragment of an ISyncKnowledge2 object holds knowledge for one set of change units; typically one fragment names no change unit IDs, and its knowledge applies to every change unit that no other fragment names. (`NN:winsync.ICoreFragment`; enforced by the runtime's knowledge objects; rule `core-fragment.column-less-fragment`)
+pub trait CoreFragment {
+    /// `ICoreFragment::NextColumn`.
+    ///
+    /// Returns the success code as data (first, before any out-value): There are no more columns (always, for the fragment without columns).
+    ///
+    /// # Contract
+    /// - NextColumn hands back the next change unit ID of the fragment in pChangeUnitId and returns S_FALSE when there are none left; for the fragment that has no columns it always returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.ICoreFragment.NextColumn`; enforced by the runtime's knowledge objects; rule `core-fragment.next-column.no-more`)
+    /// - NextColumn fails with E_POINTER when change unit IDs are variable-length and pChangeUnitIdSize is NULL. Result: `E_POINTER`. (`NF:winsync.ICoreFragment.NextColumn`; enforced by the runtime's knowledge objects; rule `core-fragment.next-column.variable-size-null`)
+    /// - pChangeUnitIdSize gives the capacity of pChangeUnitId in bytes. When pChangeUnitId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pChangeUnitIdSize; otherwise it receives the number of bytes written. (`NF:winsync.ICoreFragment.NextColumn`; enforced by the runtime's knowledge objects; rule `core-fragment.next-column.buffer-too-small`)
+    /// - NextColumn fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ICoreFragment.NextColumn`; enforced by the runtime's knowledge objects; rule `core-fragment.next-column.knowledge-changed`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeUnitIdSize` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: There are no more columns (always, for the fragment without columns).
+    ///
+    /// # Raw parameters
+    /// - `change_unit_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next_column(
+        &self,
+        change_unit_id: *mut u8,
+        change_unit_id_size: &mut u32,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ICoreFragment::NextRange`.
+    ///
+    /// Returns the success code as data (first, before any out-value): There are no more ranges.
+    ///
+    /// # Contract
+    /// - pItemId receives the closed lower bound of the next range, which is also the open upper bound of the previous range, and piClockVector the clock vector that defines what is known about the items in it; the last range covers every item ID greater than or equal to its lower bound. (`NF:winsync.ICoreFragment.NextRange`; enforced by the runtime's knowledge objects; rule `core-fragment.next-range.bounds`)
+    /// - NextRange returns S_FALSE when there are no more ranges to enumerate. Result: `S_FALSE`. (`NF:winsync.ICoreFragment.NextRange`; enforced by the runtime's knowledge objects; rule `core-fragment.next-range.no-more`)
+    /// - NextRange fails with E_POINTER when item IDs are variable-length and pItemIdSize is NULL. Result: `E_POINTER`. (`NF:winsync.ICoreFragment.NextRange`; enforced by the runtime's knowledge objects; rule `core-fragment.next-range.variable-size-null`)
+    /// - pItemIdSize gives the capacity of pItemId in bytes. When pItemId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pItemIdSize; otherwise it receives the number of bytes written. (`NF:winsync.ICoreFragment.NextRange`; enforced by the runtime's knowledge objects; rule `core-fragment.next-range.buffer-too-small`)
+    /// - NextRange fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ICoreFragment.NextRange`; enforced by the runtime's knowledge objects; rule `core-fragment.next-range.knowledge-changed`)
+    ///
+    /// # Checked before this method runs
+    /// - `pItemIdSize` is not null, else `E_POINTER`
+    /// - `piClockVector` is not null, else `E_POINTER` (checked before user code runs)
+    /// - the success code the implementation returns reaches the caller: There are no more ranges.
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next_range(
+        &self,
+        item_id: *mut u8,
+        item_id_size: &mut u32,
+    ) -> windows_core::Result<(windows_core::HRESULT, IClockVector)>;
+    /// `ICoreFragment::Reset`.
+    ///
+    /// # Contract
+    /// - Reset moves both the column walk (NextColumn) and the range walk (NextRange) back to the beginning of their sets. (`NF:winsync.ICoreFragment.Reset`; enforced by the runtime's knowledge objects; rule `core-fragment.reset.restart`)
+    /// - Reset fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the fragment has changed since the fragment was created. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ICoreFragment.Reset`; enforced by the runtime's knowledge objects; rule `core-fragment.reset.knowledge-changed`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `ICoreFragment::GetColumnCount`.
+    ///
+    /// # Contract
+    /// - pColumnCount receives the number of columns (change units) of the fragment, zero for the fragment that applies to all other change units; GetColumnCount returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ICoreFragment.GetColumnCount`; enforced by the runtime's knowledge objects; rule `core-fragment.get-column-count.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pColumnCount` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_column_count(&self, column_count: &mut u32) -> windows_core::Result<()>;
+    /// `ICoreFragment::GetRangeCount`.
+    ///
+    /// # Contract
+    /// - pRangeCount receives the number of ranges of the fragment, each a set of item IDs with the clock vector that defines what is known about them; GetRangeCount returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ICoreFragment.GetRangeCount`; enforced by the runtime's knowledge objects; rule `core-fragment.get-range-count.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pRangeCount` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_range_count(&self, range_count: &mut u32) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ICoreFragment_Impl` to [`CoreFragment`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod core_fragment_abi {
+    use super::*;
+    /// Calls [`CoreFragment::next_column`] for `ICoreFragment::NextColumn`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next_column<T: CoreFragment + ?Sized>(
+        this: &T,
+        pchangeunitid: *mut u8,
+        pchangeunitidsize: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let change_unit_id_size = unsafe { pchangeunitidsize.as_mut() }
+                .ok_or_else(::winsync::com::abi::null_pointer)?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next_column(pchangeunitid, change_unit_id_size)
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`CoreFragment::next_range`] for `ICoreFragment::NextRange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next_range<T: CoreFragment + ?Sized>(
+        this: &T,
+        pitemid: *mut u8,
+        pitemidsize: *mut u32,
+        piclockvector: windows_core::OutRef<IClockVector>,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let item_id_size = unsafe { pitemidsize.as_mut() }
+                .ok_or_else(::winsync::com::abi::null_pointer)?;
+            ::winsync::com::abi::check_out(piclockvector.is_null())?;
+            let (hresult, clock_vector) = ::winsync::com::abi::guard(|| {
+                this.next_range(pitemid, item_id_size)
+            })?;
+            piclockvector.write(Some(clock_vector))?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`CoreFragment::reset`] for `ICoreFragment::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: CoreFragment + ?Sized>(this: &T) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`CoreFragment::get_column_count`] for `ICoreFragment::GetColumnCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_column_count<T: CoreFragment + ?Sized>(
+        this: &T,
+        pcolumncount: *mut u32,
+    ) -> windows_core::Result<()> {
+        let column_count = unsafe { pcolumncount.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_column_count(column_count))?;
+        Ok(())
+    }
+    /// Calls [`CoreFragment::get_range_count`] for `ICoreFragment::GetRangeCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_range_count<T: CoreFragment + ?Sized>(
+        this: &T,
+        prangecount: *mut u32,
+    ) -> windows_core::Result<()> {
+        let range_count = unsafe { prangecount.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_range_count(range_count))?;
+        Ok(())
+    }
+}
+/// Enumerates the core fragments of a knowledge object; obtained from ISyncKnowledge2::GetInspector.
+///
+/// Safe skeleton of `ICoreFragmentInspector` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`core_fragment_inspector_abi`] call it from `ICoreFragmentInspector_Impl`.
+///
+/// Source: `NN:winsync.ICoreFragmentInspector`.
+pub trait CoreFragmentInspector {
+    /// `ICoreFragmentInspector::NextCoreFragments`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer fragments than requested were returned, or none are left.
+    ///
+    /// # Contract
+    /// - NextCoreFragments fills ppiCoreFragments (an array of requestedCount entries) with the next *pFetchedCount fragments and returns S_FALSE when none are left or fewer than requestedCount were fetched. Result: `S_FALSE`. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`; enforced by the runtime's knowledge objects; rule `core-fragment-inspector.next-core-fragments.fewer`)
+    /// - pFetchedCount receives the number of fragments fetched and may be NULL only when requestedCount is 1; otherwise a NULL pFetchedCount, like a NULL ppiCoreFragments, fails with E_POINTER. Result: `E_POINTER`. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`; enforced by the runtime's knowledge objects; rule `core-fragment-inspector.next-core-fragments.fetched-null`)
+    /// - Every fragment handed back in ppiCoreFragments carries a reference the caller must release, so the inspector adds one reference per fragment it returns. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`; enforced by the runtime's knowledge objects; rule `core-fragment-inspector.next-core-fragments.caller-releases`)
+    /// - NextCoreFragments fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the inspector has changed since the inspector was created. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ICoreFragmentInspector.NextCoreFragments`; enforced by the runtime's knowledge objects; rule `core-fragment-inspector.next-core-fragments.knowledge-changed`)
+    ///
+    /// # Checked before this method runs
+    /// - `ppiCoreFragments` is not null, else `E_POINTER`; the slice is its `requestedcount` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pFetchedCount` may be null (`None`)
+    /// - the success code the implementation returns reaches the caller: Fewer fragments than requested were returned, or none are left.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next_core_fragments(
+        &self,
+        core_fragments: &mut [Option<ICoreFragment>],
+        fetched_count: Option<&mut u32>,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ICoreFragmentInspector::Reset`.
+    ///
+    /// # Contract
+    /// - Reset moves the inspector back to the first core fragment of the knowledge. (`NF:winsync.ICoreFragmentInspector.Reset`; enforced by the runtime's knowledge objects; rule `core-fragment-inspector.reset.restart`)
+    /// - Reset fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the inspector has changed since the inspector was created. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ICoreFragmentInspector.Reset`; enforced by the runtime's knowledge objects; rule `core-fragment-inspector.reset.knowledge-changed`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ICoreFragmentInspector_Impl` to [`CoreFragmentInspector`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod core_fragment_inspector_abi {
+    use super::*;
+    /// Calls [`CoreFragmentInspector::next_core_fragments`] for `ICoreFragmentInspector::NextCoreFragments`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next_core_fragments<T: CoreFragmentInspector + ?Sized>(
+        this: &T,
+        requestedcount: u32,
+        ppicorefragments: windows_core::OutRef<ICoreFragment>,
+        pfetchedcount: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut core_fragments = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ICoreFragment,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&ppicorefragments),
+                    requestedcount,
+                )
+            }?;
+            let fetched_count = unsafe { pfetchedcount.as_mut() };
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next_core_fragments(core_fragments.as_mut_slice(), fetched_count)
+            })?;
+            core_fragments.keep();
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`CoreFragmentInspector::reset`] for `ICoreFragmentInspector::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: CoreFragmentInspector + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+}
+/// Enumerates the change-unit exceptions stored in a knowledge object.
+///
+/// Safe skeleton of `IEnumChangeUnitExceptions` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`enum_change_unit_exceptions_abi`] call it from `IEnumChangeUnitExceptions_Impl`.
+///
+/// Source: `NN:winsync.IEnumChangeUnitExceptions`.
+pub trait EnumChangeUnitExceptions {
+    /// `IEnumChangeUnitExceptions::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): There are no more change unit exceptions to retrieve.
+    ///
+    /// # Contract
+    /// - cExceptions, the number of change unit exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IEnumChangeUnitExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-change-unit-exceptions.next.count-range`)
+    /// - pcFetched receives the number of change unit exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IEnumChangeUnitExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-change-unit-exceptions.next.fetched-null`)
+    /// - Next hands back the next *pcFetched change unit exceptions in ppChangeUnitException and returns S_FALSE when there are no more to fetch. Result: `S_FALSE`. (`NF:winsync.IEnumChangeUnitExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-change-unit-exceptions.next.no-more`)
+    ///
+    /// # Checked before this method runs
+    /// - `ppChangeUnitException` is not null, else `E_POINTER`; the slice is its `cexceptions` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pcFetched` may be null (`None`)
+    /// - the success code the implementation returns reaches the caller: There are no more change unit exceptions to retrieve.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        change_unit_exception: &mut [Option<IChangeUnitException>],
+        fetched: Option<&mut u32>,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumChangeUnitExceptions::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Contract
+    /// - Skip passes over cExceptions change unit exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumChangeUnitExceptions.Skip`; enforced by the runtime's knowledge objects; rule `enum-change-unit-exceptions.skip.past-end`)
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, exceptions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumChangeUnitExceptions::Reset`.
+    ///
+    /// # Contract
+    /// - Reset moves the enumerator back to the beginning of the change unit exception set and returns S_OK. (`NF:winsync.IEnumChangeUnitExceptions.Reset`; enforced by the runtime's knowledge objects; rule `enum-change-unit-exceptions.reset.beginning`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumChangeUnitExceptions::Clone`.
+    ///
+    /// # Contract
+    /// - Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently. (`NF:winsync.IEnumChangeUnitExceptions.Clone`; enforced by the runtime's knowledge objects; rule `enum-change-unit-exceptions.clone.same-state`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumChangeUnitExceptions>;
+}
+/// ABI adapters from `IEnumChangeUnitExceptions_Impl` to [`EnumChangeUnitExceptions`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_change_unit_exceptions_abi {
+    use super::*;
+    /// Calls [`EnumChangeUnitExceptions::next`] for `IEnumChangeUnitExceptions::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumChangeUnitExceptions + ?Sized>(
+        this: &T,
+        cexceptions: u32,
+        ppchangeunitexception: windows_core::OutRef<IChangeUnitException>,
+        pcfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut change_unit_exception = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    IChangeUnitException,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&ppchangeunitexception),
+                    cexceptions,
+                )
+            }?;
+            let fetched = unsafe { pcfetched.as_mut() };
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next(change_unit_exception.as_mut_slice(), fetched)
+            })?;
+            change_unit_exception.keep();
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumChangeUnitExceptions::skip`] for `IEnumChangeUnitExceptions::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumChangeUnitExceptions + ?Sized>(
+        this: &T,
+        cexceptions: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(cexceptions))?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumChangeUnitExceptions::reset`] for `IEnumChangeUnitExceptions::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumChangeUnitExceptions + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumChangeUnitExceptions::clone`] for `IEnumChangeUnitExceptions::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumChangeUnitExceptions + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumChangeUnitExceptions> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Enumerates the elements of a clock vector.
+///
+/// Safe skeleton of `IEnumClockVector` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`enum_clock_vector_abi`] call it from `IEnumClockVector_Impl`.
+///
+/// Source: `NN:winsync.IEnumClockVector`.
+pub trait EnumClockVector {
+    /// `IEnumClockVector::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): There are no more clock vector elements to retrieve.
+    ///
+    /// # Contract
+    /// - cClockVectorElements, the number of elements to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IEnumClockVector.Next`; enforced by the runtime's knowledge objects; rule `enum-clock-vector.next.count-range`)
+    /// - pcFetched receives the number of elements fetched; it may be NULL when cClockVectorElements is 1 and must not be NULL otherwise, else the call fails with E_POINTER. Result: `E_POINTER`. (`NF:winsync.IEnumClockVector.Next`; enforced by the runtime's knowledge objects; rule `enum-clock-vector.next.fetched-null`)
+    /// - Next hands back the next *pcFetched elements in ppiClockVectorElements and returns S_FALSE when there are no more elements to fetch. Result: `S_FALSE`. (`NF:winsync.IEnumClockVector.Next`; enforced by the runtime's knowledge objects; rule `enum-clock-vector.next.no-more`)
+    ///
+    /// # Checked before this method runs
+    /// - `ppiClockVectorElements` is not null, else `E_POINTER`; the slice is its `cclockvectorelements` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pcFetched` may be null (`None`)
+    /// - the success code the implementation returns reaches the caller: There are no more clock vector elements to retrieve.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        clock_vector_elements: &mut [Option<IClockVectorElement>],
+        fetched: Option<&mut u32>,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumClockVector::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Contract
+    /// - Skip passes over cSyncVersions elements; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumClockVector.Skip`; enforced by the runtime's knowledge objects; rule `enum-clock-vector.skip.past-end`)
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, sync_versions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumClockVector::Reset`.
+    ///
+    /// # Contract
+    /// - Reset moves the enumerator back to the beginning of the clock vector and returns S_OK. (`NF:winsync.IEnumClockVector.Reset`; enforced by the runtime's knowledge objects; rule `enum-clock-vector.reset.beginning`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumClockVector::Clone`.
+    ///
+    /// # Contract
+    /// - Clone hands back in ppiEnum a new enumerator in the same state (the same position over the same elements) as this one; the two then move independently. (`NF:winsync.IEnumClockVector.Clone`; enforced by the runtime's knowledge objects; rule `enum-clock-vector.clone.same-state`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumClockVector>;
+}
+/// ABI adapters from `IEnumClockVector_Impl` to [`EnumClockVector`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_clock_vector_abi {
+    use super::*;
+    /// Calls [`EnumClockVector::next`] for `IEnumClockVector::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumClockVector + ?Sized>(
+        this: &T,
+        cclockvectorelements: u32,
+        ppiclockvectorelements: windows_core::OutRef<IClockVectorElement>,
+        pcfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut clock_vector_elements = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    IClockVectorElement,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&ppiclockvectorelements),
+                    cclockvectorelements,
+                )
+            }?;
+            let fetched = unsafe { pcfetched.as_mut() };
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next(clock_vector_elements.as_mut_slice(), fetched)
+            })?;
+            clock_vector_elements.keep();
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumClockVector::skip`] for `IEnumClockVector::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumClockVector + ?Sized>(
+        this: &T,
+        csyncversions: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(csyncversions))?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumClockVector::reset`] for `IEnumClockVector::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumClockVector + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumClockVector::clone`] for `IEnumClockVector::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumClockVector + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumClockVector> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Enumerates the range exceptions stored in a knowledge object.
+///
+/// Safe skeleton of `IEnumRangeExceptions` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`enum_range_exceptions_abi`] call it from `IEnumRangeExceptions_Impl`.
+///
+/// Source: `NN:winsync.IEnumRangeExceptions`.
+pub trait EnumRangeExceptions {
+    /// `IEnumRangeExceptions::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): There are no more range exceptions to retrieve.
+    ///
+    /// # Contract
+    /// - cExceptions, the number of range exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IEnumRangeExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-range-exceptions.next.count-range`)
+    /// - pcFetched receives the number of range exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IEnumRangeExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-range-exceptions.next.fetched-null`)
+    /// - Next hands back the next *pcFetched range exceptions in ppRangeException and returns S_FALSE when there are no more to fetch. Result: `S_FALSE`. (`NF:winsync.IEnumRangeExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-range-exceptions.next.no-more`)
+    ///
+    /// # Checked before this method runs
+    /// - `ppRangeException` is not null, else `E_POINTER`; the slice is its `cexceptions` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pcFetched` may be null (`None`)
+    /// - the success code the implementation returns reaches the caller: There are no more range exceptions to retrieve.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        range_exception: &mut [Option<IRangeException>],
+        fetched: Option<&mut u32>,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumRangeExceptions::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Contract
+    /// - Skip passes over cExceptions range exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumRangeExceptions.Skip`; enforced by the runtime's knowledge objects; rule `enum-range-exceptions.skip.past-end`)
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, exceptions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumRangeExceptions::Reset`.
+    ///
+    /// # Contract
+    /// - Reset moves the enumerator back to the beginning of the range exception set and returns S_OK. (`NF:winsync.IEnumRangeExceptions.Reset`; enforced by the runtime's knowledge objects; rule `enum-range-exceptions.reset.beginning`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumRangeExceptions::Clone`.
+    ///
+    /// # Contract
+    /// - Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently. (`NF:winsync.IEnumRangeExceptions.Clone`; enforced by the runtime's knowledge objects; rule `enum-range-exceptions.clone.same-state`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumRangeExceptions>;
+}
+/// ABI adapters from `IEnumRangeExceptions_Impl` to [`EnumRangeExceptions`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_range_exceptions_abi {
+    use super::*;
+    /// Calls [`EnumRangeExceptions::next`] for `IEnumRangeExceptions::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumRangeExceptions + ?Sized>(
+        this: &T,
+        cexceptions: u32,
+        pprangeexception: windows_core::OutRef<IRangeException>,
+        pcfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut range_exception = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    IRangeException,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&pprangeexception),
+                    cexceptions,
+                )
+            }?;
+            let fetched = unsafe { pcfetched.as_mut() };
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next(range_exception.as_mut_slice(), fetched)
+            })?;
+            range_exception.keep();
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumRangeExceptions::skip`] for `IEnumRangeExceptions::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumRangeExceptions + ?Sized>(
+        this: &T,
+        cexceptions: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(cexceptions))?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumRangeExceptions::reset`] for `IEnumRangeExceptions::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumRangeExceptions + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumRangeExceptions::clone`] for `IEnumRangeExceptions::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumRangeExceptions + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumRangeExceptions> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Enumerates the single-item exceptions stored in a knowledge object.
+///
+/// Safe skeleton of `IEnumSingleItemExceptions` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`enum_single_item_exceptions_abi`] call it from `IEnumSingleItemExceptions_Impl`.
+///
+/// Source: `NN:winsync.IEnumSingleItemExceptions`.
+pub trait EnumSingleItemExceptions {
+    /// `IEnumSingleItemExceptions::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): There are no more single-item exceptions to retrieve.
+    ///
+    /// # Contract
+    /// - cExceptions, the number of single-item exceptions to fetch, lies between zero and 1000; a larger count is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IEnumSingleItemExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-single-item-exceptions.next.count-range`)
+    /// - pcFetched receives the number of single-item exceptions fetched and may be NULL only when cExceptions is 1; a NULL pcFetched with any other count is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IEnumSingleItemExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-single-item-exceptions.next.fetched-null`)
+    /// - Next hands back the next *pcFetched single-item exceptions in ppSingleItemException and returns S_FALSE when there are no more to fetch. Result: `S_FALSE`. (`NF:winsync.IEnumSingleItemExceptions.Next`; enforced by the runtime's knowledge objects; rule `enum-single-item-exceptions.next.no-more`)
+    ///
+    /// # Checked before this method runs
+    /// - `ppSingleItemException` is not null, else `E_POINTER`; the slice is its `cexceptions` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pcFetched` may be null (`None`)
+    /// - the success code the implementation returns reaches the caller: There are no more single-item exceptions to retrieve.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        single_item_exception: &mut [Option<ISingleItemException>],
+        fetched: Option<&mut u32>,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumSingleItemExceptions::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Contract
+    /// - Skip passes over cExceptions single-item exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumSingleItemExceptions.Skip`; enforced by the runtime's knowledge objects; rule `enum-single-item-exceptions.skip.past-end`)
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, exceptions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumSingleItemExceptions::Reset`.
+    ///
+    /// # Contract
+    /// - Reset moves the enumerator back to the beginning of the single-item exception set and returns S_OK. (`NF:winsync.IEnumSingleItemExceptions.Reset`; enforced by the runtime's knowledge objects; rule `enum-single-item-exceptions.reset.beginning`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumSingleItemExceptions::Clone`.
+    ///
+    /// # Contract
+    /// - Clone hands back in ppEnum a new enumerator in the same state as this one; the two then move independently. (`NF:winsync.IEnumSingleItemExceptions.Clone`; enforced by the runtime's knowledge objects; rule `enum-single-item-exceptions.clone.same-state`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumSingleItemExceptions>;
+}
+/// ABI adapters from `IEnumSingleItemExceptions_Impl` to [`EnumSingleItemExceptions`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_single_item_exceptions_abi {
+    use super::*;
+    /// Calls [`EnumSingleItemExceptions::next`] for `IEnumSingleItemExceptions::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumSingleItemExceptions + ?Sized>(
+        this: &T,
+        cexceptions: u32,
+        ppsingleitemexception: windows_core::OutRef<ISingleItemException>,
+        pcfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut single_item_exception = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ISingleItemException,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&ppsingleitemexception),
+                    cexceptions,
+                )
+            }?;
+            let fetched = unsafe { pcfetched.as_mut() };
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next(single_item_exception.as_mut_slice(), fetched)
+            })?;
+            single_item_exception.keep();
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSingleItemExceptions::skip`] for `IEnumSingleItemExceptions::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumSingleItemExceptions + ?Sized>(
+        this: &T,
+        cexceptions: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(cexceptions))?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSingleItemExceptions::reset`] for `IEnumSingleItemExceptions::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumSingleItemExceptions + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumSingleItemExceptions::clone`] for `IEnumSingleItemExceptions::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumSingleItemExceptions + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSingleItemExceptions> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Represents a closed range of item IDs for which a knowledge object holds a clock vector other than its scope vector.
+///
+/// Safe skeleton of `IRangeException` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`range_exception_abi`] call it from `IRangeException_Impl`.
+///
+/// Source: `NN:winsync.IRangeException`.
+pub trait RangeException {
+    /// `IRangeException::GetClosedRangeStart`.
+    ///
+    /// # Contract
+    /// - pbClosedRangeStart receives the closed (inclusive) lower bound of the range; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IRangeException.GetClosedRangeStart`; enforced by the runtime's knowledge objects; rule `range-exception.get-closed-range-start.buffer-too-small`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `closed_range_start` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_closed_range_start(
+        &self,
+        closed_range_start: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `IRangeException::GetClosedRangeEnd`.
+    ///
+    /// # Contract
+    /// - pbClosedRangeEnd receives the closed (inclusive) upper bound of the range; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.IRangeException.GetClosedRangeEnd`; enforced by the runtime's knowledge objects; rule `range-exception.get-closed-range-end.buffer-too-small`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `closed_range_end` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_closed_range_end(
+        &self,
+        closed_range_end: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `IRangeException::GetClockVector`.
+    ///
+    /// # Contract
+    /// - The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector that applies to the range. An riid the object does not implement fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.IRangeException.GetClockVector`; enforced by the runtime's knowledge objects; rule `range-exception.get-clock-vector.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_clock_vector(
+        &self,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IRangeException_Impl` to [`RangeException`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod range_exception_abi {
+    use super::*;
+    /// Calls [`RangeException::get_closed_range_start`] for `IRangeException::GetClosedRangeStart`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_closed_range_start<T: RangeException + ?Sized>(
+        this: &T,
+        pbclosedrangestart: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_closed_range_start(pbclosedrangestart, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`RangeException::get_closed_range_end`] for `IRangeException::GetClosedRangeEnd`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_closed_range_end<T: RangeException + ?Sized>(
+        this: &T,
+        pbclosedrangeend: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_closed_range_end(pbclosedrangeend, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`RangeException::get_clock_vector`] for `IRangeException::GetClockVector`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_clock_vector<T: RangeException + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_clock_vector(riid, ppunk))?;
+        Ok(())
+    }
+}
+/// Maps replica IDs to the 4-byte replica keys that knowledge and versions use to refer to replicas.
+///
+/// Safe skeleton of `IReplicaKeyMap` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`replica_key_map_abi`] call it from `IReplicaKeyMap_Impl`.
+///
+/// Source: `NN:winsync.IReplicaKeyMap`.
+///
+/// # Contract
+/// - The map pairs replica IDs (suggested to be 16-byte GUIDs) with 4-byte replica keys, which stand for the replicas wherever a reference to one is needed; LookupReplicaKey and LookupReplicaId are inverse to each other. (`NN:winsync.IReplicaKeyMap`; enforced by the runtime's knowledge objects; rule `replica-key-map.one-to-one`)
+pub trait ReplicaKeyMap {
+    /// `IReplicaKeyMap::LookupReplicaKey`.
+    ///
+    /// # Contract
+    /// - pdwReplicaKey receives the replica key of pbReplicaId; LookupReplicaKey fails with SYNC_E_REPLICA_NOT_FOUND when pbReplicaId is not in the map. Result: `SYNC_E_REPLICA_NOT_FOUND`. (`NF:winsync.IReplicaKeyMap.LookupReplicaKey`; enforced by the runtime's knowledge objects; rule `replica-key-map.lookup-replica-key.not-found`)
+    /// - LookupReplicaKey fails with SYNC_E_ID_FORMAT_MISMATCH when pbReplicaId is not in the format the provider's ID format schema specifies. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.IReplicaKeyMap.LookupReplicaKey`; enforced by the runtime's knowledge objects; rule `replica-key-map.lookup-replica-key.id-format`)
+    /// - LookupReplicaKey returns E_POINTER for an invalid pointer, such as a NULL pbReplicaId or pdwReplicaKey. Result: `E_POINTER`. (`NF:winsync.IReplicaKeyMap.LookupReplicaKey`; enforced by the runtime's knowledge objects; rule `replica-key-map.lookup-replica-key.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwReplicaKey` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `replica_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn lookup_replica_key(
+        &self,
+        replica_id: *const u8,
+        replica_key: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `IReplicaKeyMap::LookupReplicaId`.
+    ///
+    /// # Contract
+    /// - pbReplicaId receives the replica ID of dwReplicaKey; LookupReplicaId fails with SYNC_E_REPLICA_NOT_FOUND when dwReplicaKey is not in the map. Result: `SYNC_E_REPLICA_NOT_FOUND`. (`NF:winsync.IReplicaKeyMap.LookupReplicaId`; enforced by the runtime's knowledge objects; rule `replica-key-map.lookup-replica-id.not-found`)
+    /// - pcbIdSize gives the capacity of pbReplicaId in bytes. When pbReplicaId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise it receives the number of bytes written. (`NF:winsync.IReplicaKeyMap.LookupReplicaId`; enforced by the runtime's knowledge objects; rule `replica-key-map.lookup-replica-id.buffer-too-small`)
+    /// - LookupReplicaId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.IReplicaKeyMap.LookupReplicaId`; enforced by the runtime's knowledge objects; rule `replica-key-map.lookup-replica-id.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `replica_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn lookup_replica_id(
+        &self,
+        replica_key: u32,
+        replica_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `IReplicaKeyMap::Serialize`.
+    ///
+    /// # Contract
+    /// - pcbReplicaKeyMap gives the capacity of pbReplicaKeyMap in bytes. When pbReplicaKeyMap is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbReplicaKeyMap; otherwise it receives the number of bytes written. (`NF:winsync.IReplicaKeyMap.Serialize`; enforced by the runtime's knowledge objects; rule `replica-key-map.serialize.buffer-too-small`)
+    /// - Serialize fails with E_INVALIDARG when a replica ID or replica key stored in the map is not valid. Result: `E_INVALIDARG`. (`NF:winsync.IReplicaKeyMap.Serialize`; enforced by the runtime's knowledge objects; rule `replica-key-map.serialize.invalid-entry`)
+    /// - Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbReplicaKeyMap. Result: `E_POINTER`. (`NF:winsync.IReplicaKeyMap.Serialize`; enforced by the runtime's knowledge objects; rule `replica-key-map.serialize.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbReplicaKeyMap` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `replica_key_map` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn serialize(
+        &self,
+        replica_key_map: *mut u8,
+        replica_key_map_size: &mut u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IReplicaKeyMap_Impl` to [`ReplicaKeyMap`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod replica_key_map_abi {
+    use super::*;
+    /// Calls [`ReplicaKeyMap::lookup_replica_key`] for `IReplicaKeyMap::LookupReplicaKey`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn lookup_replica_key<T: ReplicaKeyMap + ?Sized>(
+        this: &T,
+        pbreplicaid: *const u8,
+        pdwreplicakey: *mut u32,
+    ) -> windows_core::Result<()> {
+        let replica_key = unsafe { pdwreplicakey.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.lookup_replica_key(pbreplicaid, replica_key)
+        })?;
+        Ok(())
+    }
+    /// Calls [`ReplicaKeyMap::lookup_replica_id`] for `IReplicaKeyMap::LookupReplicaId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn lookup_replica_id<T: ReplicaKeyMap + ?Sized>(
+        this: &T,
+        dwreplicakey: u32,
+        pbreplicaid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.lookup_replica_id(dwreplicakey, pbreplicaid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`ReplicaKeyMap::serialize`] for `IReplicaKeyMap::Serialize`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn serialize<T: ReplicaKeyMap + ?Sized>(
+        this: &T,
+        pbreplicakeymap: *mut u8,
+        pcbreplicakeymap: *mut u32,
+    ) -> windows_core::Result<()> {
+        let replica_key_map_size = unsafe { pcbreplicakeymap.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.serialize(pbreplicakeymap, replica_key_map_size)
+        })?;
+        Ok(())
+    }
+}
+/// Represents one item for which a knowledge object holds a clock vector of its own.
+///
+/// Safe skeleton of `ISingleItemException` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`single_item_exception_abi`] call it from `ISingleItemException_Impl`.
+///
+/// Source: `NN:winsync.ISingleItemException`.
+pub trait SingleItemException {
+    /// `ISingleItemException::GetItemId`.
+    ///
+    /// # Contract
+    /// - pbItemId receives the ID of the item the exception is about; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISingleItemException.GetItemId`; enforced by the runtime's knowledge objects; rule `single-item-exception.get-item-id.buffer-too-small`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_id(
+        &self,
+        item_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISingleItemException::GetClockVector`.
+    ///
+    /// # Contract
+    /// - The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector of the item exception. An riid the object does not implement fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISingleItemException.GetClockVector`; enforced by the runtime's knowledge objects; rule `single-item-exception.get-clock-vector.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_clock_vector(
+        &self,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISingleItemException_Impl` to [`SingleItemException`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod single_item_exception_abi {
+    use super::*;
+    /// Calls [`SingleItemException::get_item_id`] for `ISingleItemException::GetItemId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_item_id<T: SingleItemException + ?Sized>(
+        this: &T,
+        pbitemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_item_id(pbitemid, id_size))?;
+        Ok(())
+    }
+    /// Calls [`SingleItemException::get_clock_vector`] for `ISingleItemException::GetClockVector`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_clock_vector<T: SingleItemException + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_clock_vector(riid, ppunk))?;
+        Ok(())
+    }
+}
 /// Receives the synchronization events of a session (progress, changes, conflicts, full enumeration, recoverable errors) on behalf of the application.
 ///
 /// Safe skeleton of `ISyncCallback` (Windows Sync Framework), implemented by a sync component.
@@ -501,6 +1970,861 @@ pub mod sync_callback_abi {
         Ok(())
     }
 }
+/// Represents the knowledge a replica has about its item store: which changes it knows, kept as clock vectors with range, item and change-unit exceptions.
+///
+/// Safe skeleton of `ISyncKnowledge` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_knowledge_abi`] call it from `ISyncKnowledge_Impl`.
+///
+/// Source: `NN:winsync.ISyncKnowledge`.
+///
+/// # Contract
+/// - Knowledge has no single representation: equivalent knowledge can be held in different forms, so GetScopeVector, GetRangeExceptions, GetSingleItemExceptions and GetChangeUnitExceptions may answer differently for knowledge that is equal. (`NN:winsync.ISyncKnowledge`; enforced by documentation only; rule `knowledge.inspection.no-single-representation`)
+pub trait SyncKnowledge {
+    /// `ISyncKnowledge::GetOwnerReplicaId`.
+    ///
+    /// # Contract
+    /// - pcbIdSize gives the capacity of pbReplicaId in bytes. When pbReplicaId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by the runtime's knowledge objects; rule `knowledge.get-owner-replica-id.buffer-too-small`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `replica_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_owner_replica_id(
+        &self,
+        replica_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::Serialize`.
+    ///
+    /// # Contract
+    /// - pcbKnowledge gives the capacity of pbKnowledge in bytes. When pbKnowledge is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbKnowledge; otherwise pcbKnowledge receives the number of bytes written. (`NF:winsync.ISyncKnowledge.Serialize`; enforced by the runtime's knowledge objects; rule `knowledge.serialize.buffer-too-small`)
+    /// - When fSerializeReplicaKeyMap is TRUE the IReplicaKeyMap held by the knowledge is written together with the knowledge data; when it is FALSE the key map is left out. (`NF:winsync.ISyncKnowledge.Serialize`; enforced by the runtime's knowledge objects; rule `knowledge.serialize.replica-key-map-flag`)
+    /// - Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge.Serialize`; enforced by the runtime's knowledge objects; rule `knowledge.serialize.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `knowledge` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn serialize(
+        &self,
+        serialize_replica_key_map: bool,
+        knowledge: *mut u8,
+        knowledge_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::SetLocalTickCount`.
+    ///
+    /// # Contract
+    /// - SetLocalTickCount records ullTickCount as the current tick count of the replica that owns this knowledge; it may be called at any time. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by the runtime's knowledge objects; rule `knowledge.set-local-tick-count.owner-tick`)
+    /// - The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by documentation only; rule `knowledge.set-local-tick-count.current-before-send`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_local_tick_count(&self, tick_count: u64) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::ContainsChange`.
+    ///
+    /// Returns the success code as data (first, before any out-value): The specified change is not contained in the knowledge.
+    ///
+    /// # Contract
+    /// - ContainsChange returns S_OK when the item change with version pSyncVersion is known by this knowledge and S_FALSE when it is not contained. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge.ContainsChange`; enforced by the runtime's knowledge objects; rule `knowledge.contains-change.not-contained`)
+    /// - pgidItemId is the ID of the item that changed and pbVersionOwnerReplicaId a replica ID; an ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.ContainsChange`; enforced by the runtime's knowledge objects; rule `knowledge.contains-change.id-format`)
+    ///
+    /// # Checked before this method runs
+    /// - `pSyncVersion` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: The specified change is not contained in the knowledge.
+    ///
+    /// # Raw parameters
+    /// - `version_owner_replica_id` is passed through as the raw `*const u8` of the ABI
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn contains_change(
+        &self,
+        version_owner_replica_id: *const u8,
+        item_id: *const u8,
+        sync_version: &SYNC_VERSION,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ISyncKnowledge::ContainsChangeUnit`.
+    ///
+    /// Returns the success code as data (first, before any out-value): The specified change unit change is not contained in the knowledge.
+    ///
+    /// # Contract
+    /// - ContainsChangeUnit returns S_OK when the change of change unit pbChangeUnitId of item pbItemId with version pSyncVersion is contained in this knowledge, and S_FALSE when it is not. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge.ContainsChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.contains-change-unit.not-contained`)
+    /// - An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.ContainsChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.contains-change-unit.id-format`)
+    ///
+    /// # Checked before this method runs
+    /// - `pSyncVersion` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: The specified change unit change is not contained in the knowledge.
+    ///
+    /// # Raw parameters
+    /// - `version_owner_replica_id` is passed through as the raw `*const u8` of the ABI
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `change_unit_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn contains_change_unit(
+        &self,
+        version_owner_replica_id: *const u8,
+        item_id: *const u8,
+        change_unit_id: *const u8,
+        sync_version: &SYNC_VERSION,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ISyncKnowledge::GetScopeVector`.
+    ///
+    /// # Contract
+    /// - riid must be IID_IClockVector; ppUnk then receives the clock vector that defines the changes contained in the knowledge. Any other riid fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISyncKnowledge.GetScopeVector`; enforced by the runtime's knowledge objects; rule `knowledge.get-scope-vector.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_scope_vector(
+        &self,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::GetReplicaKeyMap`.
+    ///
+    /// # Contract
+    /// - GetReplicaKeyMap hands back the IReplicaKeyMap associated with this knowledge, the map in which the replica keys of its clock vectors are resolved. (`NF:winsync.ISyncKnowledge.GetReplicaKeyMap`; enforced by the runtime's knowledge objects; rule `knowledge.get-replica-key-map.associated-map`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_replica_key_map(&self) -> windows_core::Result<IReplicaKeyMap>;
+    /// `ISyncKnowledge::Clone`.
+    ///
+    /// # Contract
+    /// - Clone creates a new knowledge object holding a copy of this object's data; the clone can be used independently of the original, so changing one does not change the other. (`NF:winsync.ISyncKnowledge.Clone`; enforced by the runtime's knowledge objects; rule `knowledge.clone.independent`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncKnowledge::ConvertVersion`.
+    ///
+    /// # Contract
+    /// - pcbIdSize gives the capacity of pbNewOwnerId in bytes. When pbNewOwnerId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize; otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncKnowledge.ConvertVersion`; enforced by the runtime's knowledge objects; rule `knowledge.convert-version.buffer-too-small`)
+    /// - pKnowledgeIn must be valid for pbCurrentOwnerId (the replica that owns pVersionIn) and must contain pVersionIn; otherwise the version cannot be converted and the method fails with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncKnowledge.ConvertVersion`; enforced by the runtime's knowledge objects; rule `knowledge.convert-version.knowledge-in`)
+    /// - pVersionOut receives pVersionIn rewritten so that it is valid for the replica that owns this knowledge (its replica key refers to this knowledge's key map), and pbNewOwnerId the ID of the replica that owns the converted version. (`NF:winsync.ISyncKnowledge.ConvertVersion`; enforced by the runtime's knowledge objects; rule `knowledge.convert-version.version-out`)
+    ///
+    /// # Checked before this method runs
+    /// - `pKnowledgeIn` is not null, else `E_POINTER`
+    /// - `pVersionIn` is not null, else `E_POINTER`
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    /// - `pVersionOut` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `current_owner_id` is passed through as the raw `*const u8` of the ABI
+    /// - `new_owner_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn convert_version(
+        &self,
+        knowledge_in: &ISyncKnowledge,
+        current_owner_id: *const u8,
+        version_in: &SYNC_VERSION,
+        new_owner_id: *mut u8,
+        id_size: &mut u32,
+        version_out: &mut SYNC_VERSION,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::MapRemoteToLocal`.
+    ///
+    /// # Contract
+    /// - MapRemoteToLocal takes pRemoteKnowledge, owned by another replica, and hands back in ppMappedKnowledge the same knowledge converted for use by the replica that owns this knowledge. (`NF:winsync.ISyncKnowledge.MapRemoteToLocal`; enforced by the runtime's knowledge objects; rule `knowledge.map-remote-to-local.converted`)
+    /// - MapRemoteToLocal returns E_POINTER for an invalid pointer, such as a NULL pRemoteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge.MapRemoteToLocal`; enforced by the runtime's knowledge objects; rule `knowledge.map-remote-to-local.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pRemoteKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn map_remote_to_local(
+        &self,
+        remote_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncKnowledge::Union`.
+    ///
+    /// # Contract
+    /// - Knowledge is valid only for the replica that owns it; knowledge from another replica is to be converted with MapRemoteToLocal before Union. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by documentation only; rule `knowledge.union.owner-mismatch`)
+    /// - Union combines pKnowledge into this knowledge: afterwards this knowledge contains everything it contained before and everything pKnowledge contains. (`NF:winsync.ISyncKnowledge.Union`; enforced by the runtime's knowledge objects; rule `knowledge.union.combines`)
+    /// - Union returns E_POINTER for an invalid pointer, such as a NULL pKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge.Union`; enforced by the runtime's knowledge objects; rule `knowledge.union.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn union(&self, knowledge: &ISyncKnowledge) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::ProjectOntoItem`.
+    ///
+    /// # Contract
+    /// - ProjectOntoItem hands back a new knowledge object that holds only this knowledge's knowledge of item pbItemId. (`NF:winsync.ISyncKnowledge.ProjectOntoItem`; enforced by the runtime's knowledge objects; rule `knowledge.project-onto-item.only-item`)
+    /// - A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.ProjectOntoItem`; enforced by the runtime's knowledge objects; rule `knowledge.project-onto-item.id-format`)
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn project_onto_item(
+        &self,
+        item_id: *const u8,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncKnowledge::ProjectOntoChangeUnit`.
+    ///
+    /// # Contract
+    /// - ProjectOntoChangeUnit hands back a new knowledge object that holds only this knowledge's knowledge of change unit pbChangeUnitId of item pbItemId. (`NF:winsync.ISyncKnowledge.ProjectOntoChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.project-onto-change-unit.only-change-unit`)
+    /// - An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.ProjectOntoChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.project-onto-change-unit.id-format`)
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `change_unit_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn project_onto_change_unit(
+        &self,
+        item_id: *const u8,
+        change_unit_id: *const u8,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncKnowledge::ProjectOntoRange`.
+    ///
+    /// # Contract
+    /// - ProjectOntoRange hands back a new knowledge object that holds only this knowledge's knowledge of the item IDs in psrngSyncRange. (`NF:winsync.ISyncKnowledge.ProjectOntoRange`; enforced by the runtime's knowledge objects; rule `knowledge.project-onto-range.only-range`)
+    /// - Both bounds of a SYNC_RANGE are closed: pbClosedLowerBound and pbClosedUpperBound are themselves item IDs inside the range. (`NS:winsync._SYNC_RANGE`; enforced by the runtime's knowledge objects; rule `knowledge.project-onto-range.closed-bounds`)
+    /// - A range bound that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.ProjectOntoRange`; enforced by the runtime's knowledge objects; rule `knowledge.project-onto-range.id-format`)
+    ///
+    /// # Checked before this method runs
+    /// - `psrngSyncRange` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn project_onto_range(
+        &self,
+        sync_range: &SYNC_RANGE,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncKnowledge::ExcludeItem`.
+    ///
+    /// # Contract
+    /// - ExcludeItem removes from this knowledge everything it knows about item pbItemId; afterwards no change of that item is contained. (`NF:winsync.ISyncKnowledge.ExcludeItem`; enforced by the runtime's knowledge objects; rule `knowledge.exclude-item.removes`)
+    /// - A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.ExcludeItem`; enforced by the runtime's knowledge objects; rule `knowledge.exclude-item.id-format`)
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn exclude_item(&self, item_id: *const u8) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::ExcludeChangeUnit`.
+    ///
+    /// # Contract
+    /// - ExcludeChangeUnit removes from this knowledge everything it knows about change unit pbChangeUnitId of item pbItemId. (`NF:winsync.ISyncKnowledge.ExcludeChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.exclude-change-unit.removes`)
+    /// - An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.ExcludeChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.exclude-change-unit.id-format`)
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `change_unit_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn exclude_change_unit(
+        &self,
+        item_id: *const u8,
+        change_unit_id: *const u8,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::ContainsKnowledge`.
+    ///
+    /// Returns the success code as data (first, before any out-value): pSyncKnowledge is not known by this knowledge.
+    ///
+    /// # Contract
+    /// - Knowledge is valid only for its owning replica, so knowledge owned by another replica is to be converted with MapRemoteToLocal before ContainsKnowledge. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by documentation only; rule `knowledge.contains-knowledge.owner-mismatch`)
+    /// - ContainsKnowledge returns S_OK when everything pKnowledge knows is known by this knowledge, and S_FALSE when it is not. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge.ContainsKnowledge`; enforced by the runtime's knowledge objects; rule `knowledge.contains-knowledge.not-contained`)
+    ///
+    /// # Checked before this method runs
+    /// - `pKnowledge` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: pSyncKnowledge is not known by this knowledge.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn contains_knowledge(
+        &self,
+        knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ISyncKnowledge::FindMinTickCountForReplica`.
+    ///
+    /// # Contract
+    /// - pullReplicaTickCount receives the smallest tick count the knowledge holds for replica pbReplicaId, taken over all of its clock vectors (scope vector and exceptions). (`NF:winsync.ISyncKnowledge.FindMinTickCountForReplica`; enforced by the runtime's knowledge objects; rule `knowledge.find-min-tick-count-for-replica.minimum`)
+    /// - A pbReplicaId that is not in the replica ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.FindMinTickCountForReplica`; enforced by the runtime's knowledge objects; rule `knowledge.find-min-tick-count-for-replica.id-format`)
+    ///
+    /// # Checked before this method runs
+    /// - `pullReplicaTickCount` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `replica_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn find_min_tick_count_for_replica(
+        &self,
+        replica_id: *const u8,
+        replica_tick_count: &mut u64,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::GetRangeExceptions`.
+    ///
+    /// # Contract
+    /// - riid must be IID_IEnumRangeExceptions; ppUnk then receives an enumerator over the IRangeException objects of the knowledge. Any other riid fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISyncKnowledge.GetRangeExceptions`; enforced by the runtime's knowledge objects; rule `knowledge.get-range-exceptions.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_range_exceptions(
+        &self,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::GetSingleItemExceptions`.
+    ///
+    /// # Contract
+    /// - riid must be IID_IEnumSingleItemExceptions; ppUnk then receives an enumerator over the ISingleItemException objects of the knowledge. Any other riid fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISyncKnowledge.GetSingleItemExceptions`; enforced by the runtime's knowledge objects; rule `knowledge.get-single-item-exceptions.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_single_item_exceptions(
+        &self,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::GetChangeUnitExceptions`.
+    ///
+    /// # Contract
+    /// - riid must be IID_IEnumChangeUnitExceptions; ppUnk then receives an enumerator over the IChangeUnitException objects of the knowledge. Any other riid fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISyncKnowledge.GetChangeUnitExceptions`; enforced by the runtime's knowledge objects; rule `knowledge.get-change-unit-exceptions.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_change_unit_exceptions(
+        &self,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::FindClockVectorForItem`.
+    ///
+    /// # Contract
+    /// - riid must be IID_IClockVector or IID_IFeedClockVector; ppUnk then receives the clock vector associated with pbItemId. Any other riid fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISyncKnowledge.FindClockVectorForItem`; enforced by the runtime's knowledge objects; rule `knowledge.find-clock-vector-for-item.riid`)
+    /// - A pbItemId that is not in the item ID format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.FindClockVectorForItem`; enforced by the runtime's knowledge objects; rule `knowledge.find-clock-vector-for-item.id-format`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn find_clock_vector_for_item(
+        &self,
+        item_id: *const u8,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::FindClockVectorForChangeUnit`.
+    ///
+    /// # Contract
+    /// - The page names IID_IEnumClockVector as the riid; ppUnk receives an object implementing riid for the clock vector associated with change unit pbChangeUnitId of item pbItemId. An riid the object does not implement fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.find-clock-vector-for-change-unit.riid`)
+    /// - An item ID or change unit ID that is not in the format of the knowledge's ID format schema is rejected with SYNC_E_ID_FORMAT_MISMATCH. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge.find-clock-vector-for-change-unit.id-format`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `change_unit_id` is passed through as the raw `*const u8` of the ABI
+    /// - `unk` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn find_clock_vector_for_change_unit(
+        &self,
+        item_id: *const u8,
+        change_unit_id: *const u8,
+        riid: &windows_core::GUID,
+        unk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge::GetVersion`.
+    ///
+    /// # Contract
+    /// - pdwVersion receives the version of the knowledge structure itself, a SYNC_SERIALIZATION_VERSION value; the answer changes when the internal knowledge structure changes. (`NF:winsync.ISyncKnowledge.GetVersion`; enforced by the runtime's knowledge objects; rule `knowledge.get-version.structure-version`)
+    /// - GetVersion returns E_POINTER for an invalid pdwVersion pointer. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge.GetVersion`; enforced by the runtime's knowledge objects; rule `knowledge.get-version.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwVersion` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_version(&self, version: &mut u32) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncKnowledge_Impl` to [`SyncKnowledge`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_knowledge_abi {
+    use super::*;
+    /// Calls [`SyncKnowledge::get_owner_replica_id`] for `ISyncKnowledge::GetOwnerReplicaId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_owner_replica_id<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbreplicaid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_owner_replica_id(pbreplicaid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::serialize`] for `ISyncKnowledge::Serialize`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn serialize<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        fserializereplicakeymap: windows_core::BOOL,
+        pbknowledge: *mut u8,
+        pcbknowledge: *mut u32,
+    ) -> windows_core::Result<()> {
+        let knowledge_size = unsafe { pcbknowledge.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this
+                .serialize(
+                    fserializereplicakeymap.as_bool(),
+                    pbknowledge,
+                    knowledge_size,
+                )
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::set_local_tick_count`] for `ISyncKnowledge::SetLocalTickCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_local_tick_count<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        ulltickcount: u64,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.set_local_tick_count(ulltickcount))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::contains_change`] for `ISyncKnowledge::ContainsChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn contains_change<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbversionownerreplicaid: *const u8,
+        pgiditemid: *const u8,
+        psyncversion: *const SYNC_VERSION,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let sync_version = unsafe { psyncversion.as_ref() }
+                .ok_or_else(::winsync::com::abi::null_pointer)?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.contains_change(pbversionownerreplicaid, pgiditemid, sync_version)
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`SyncKnowledge::contains_change_unit`] for `ISyncKnowledge::ContainsChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn contains_change_unit<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbversionownerreplicaid: *const u8,
+        pbitemid: *const u8,
+        pbchangeunitid: *const u8,
+        psyncversion: *const SYNC_VERSION,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let sync_version = unsafe { psyncversion.as_ref() }
+                .ok_or_else(::winsync::com::abi::null_pointer)?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this
+                    .contains_change_unit(
+                        pbversionownerreplicaid,
+                        pbitemid,
+                        pbchangeunitid,
+                        sync_version,
+                    )
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`SyncKnowledge::get_scope_vector`] for `ISyncKnowledge::GetScopeVector`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_scope_vector<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_scope_vector(riid, ppunk))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::get_replica_key_map`] for `ISyncKnowledge::GetReplicaKeyMap`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_replica_key_map<T: SyncKnowledge + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IReplicaKeyMap> {
+        let value = ::winsync::com::abi::guard(|| this.get_replica_key_map())?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge::clone`] for `ISyncKnowledge::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: SyncKnowledge + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge::convert_version`] for `ISyncKnowledge::ConvertVersion`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn convert_version<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pknowledgein: windows_core::Ref<ISyncKnowledge>,
+        pbcurrentownerid: *const u8,
+        pversionin: *const SYNC_VERSION,
+        pbnewownerid: *mut u8,
+        pcbidsize: *mut u32,
+        pversionout: *mut SYNC_VERSION,
+    ) -> windows_core::Result<()> {
+        let knowledge_in = pknowledgein.ok()?;
+        let version_in = unsafe { pversionin.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let version_out = unsafe { pversionout.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this
+                .convert_version(
+                    knowledge_in,
+                    pbcurrentownerid,
+                    version_in,
+                    pbnewownerid,
+                    id_size,
+                    version_out,
+                )
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::map_remote_to_local`] for `ISyncKnowledge::MapRemoteToLocal`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn map_remote_to_local<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        premoteknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let remote_knowledge = premoteknowledge.ok()?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.map_remote_to_local(remote_knowledge)
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge::union`] for `ISyncKnowledge::Union`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn union<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<()> {
+        let knowledge = pknowledge.ok()?;
+        let () = ::winsync::com::abi::guard(|| this.union(knowledge))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::project_onto_item`] for `ISyncKnowledge::ProjectOntoItem`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn project_onto_item<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbitemid: *const u8,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| this.project_onto_item(pbitemid))?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge::project_onto_change_unit`] for `ISyncKnowledge::ProjectOntoChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn project_onto_change_unit<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbitemid: *const u8,
+        pbchangeunitid: *const u8,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.project_onto_change_unit(pbitemid, pbchangeunitid)
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge::project_onto_range`] for `ISyncKnowledge::ProjectOntoRange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn project_onto_range<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        psrngsyncrange: *const SYNC_RANGE,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let sync_range = unsafe { psrngsyncrange.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| this.project_onto_range(sync_range))?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge::exclude_item`] for `ISyncKnowledge::ExcludeItem`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn exclude_item<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbitemid: *const u8,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.exclude_item(pbitemid))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::exclude_change_unit`] for `ISyncKnowledge::ExcludeChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn exclude_change_unit<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbitemid: *const u8,
+        pbchangeunitid: *const u8,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.exclude_change_unit(pbitemid, pbchangeunitid)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::contains_knowledge`] for `ISyncKnowledge::ContainsKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn contains_knowledge<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let knowledge = pknowledge.ok()?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.contains_knowledge(knowledge)
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`SyncKnowledge::find_min_tick_count_for_replica`] for `ISyncKnowledge::FindMinTickCountForReplica`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn find_min_tick_count_for_replica<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbreplicaid: *const u8,
+        pullreplicatickcount: *mut u64,
+    ) -> windows_core::Result<()> {
+        let replica_tick_count = unsafe { pullreplicatickcount.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.find_min_tick_count_for_replica(pbreplicaid, replica_tick_count)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::get_range_exceptions`] for `ISyncKnowledge::GetRangeExceptions`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_range_exceptions<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_range_exceptions(riid, ppunk))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::get_single_item_exceptions`] for `ISyncKnowledge::GetSingleItemExceptions`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_single_item_exceptions<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_single_item_exceptions(riid, ppunk)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::get_change_unit_exceptions`] for `ISyncKnowledge::GetChangeUnitExceptions`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_change_unit_exceptions<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_change_unit_exceptions(riid, ppunk)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::find_clock_vector_for_item`] for `ISyncKnowledge::FindClockVectorForItem`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn find_clock_vector_for_item<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbitemid: *const u8,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.find_clock_vector_for_item(pbitemid, riid, ppunk)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::find_clock_vector_for_change_unit`] for `ISyncKnowledge::FindClockVectorForChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn find_clock_vector_for_change_unit<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pbitemid: *const u8,
+        pbchangeunitid: *const u8,
+        riid: *const windows_core::GUID,
+        ppunk: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.find_clock_vector_for_change_unit(pbitemid, pbchangeunitid, riid, ppunk)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge::get_version`] for `ISyncKnowledge::GetVersion`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_version<T: SyncKnowledge + ?Sized>(
+        this: &T,
+        pdwversion: *mut u32,
+    ) -> windows_core::Result<()> {
+        let version = unsafe { pdwversion.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_version(version))?;
+        Ok(())
+    }
+}
 /// Represents a synchronization provider that a synchronization session can use to synchronize data with another synchronization provider.
 ///
 /// Safe skeleton of `ISyncProvider` (Windows Sync Framework), implemented by a sync component.
@@ -599,7 +2923,7 @@ pub trait SyncSessionState {
     fn load_info_from_change_application(
         &self,
         change_applier_info: *const u8,
-        cbchangeapplierinfo: u32,
+        cbchangeapplierinfo_value: u32,
     ) -> windows_core::Result<()>;
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeStart`.
     ///
@@ -2168,6 +4492,59 @@ pub mod sync_mgr_sync_item_info_abi {
         result.unwrap_or_else(|error| error.code())
     }
 }
+/// Represents the knowledge a replica has forgotten because it cleaned up tombstones: an overestimate of the versions whose metadata was removed.
+///
+/// Safe skeleton of `IForgottenKnowledge` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`forgotten_knowledge_abi`] call it from `IForgottenKnowledge_Impl`.
+///
+/// Source: `NN:winsync.IForgottenKnowledge`.
+///
+/// # Contract
+/// - Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries. (`NN:winsync.IForgottenKnowledge`; enforced by documentation only; rule `forgotten-knowledge.overestimate`)
+pub trait ForgottenKnowledge: SyncKnowledge {
+    /// `IForgottenKnowledge::ForgetToVersion`.
+    ///
+    /// # Contract
+    /// - After ForgetToVersion the forgotten knowledge reflects that every version less than or equal to pVersion, the version of the cleaned-up tombstone, may have been forgotten and its tombstone deleted. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.forget-to-version.covers-version`)
+    /// - pKnowledge must be the current knowledge of the replica that owns this forgotten knowledge; a knowledge owned by another replica is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.forget-to-version.owner-knowledge`)
+    /// - When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by documentation only; rule `forgotten-knowledge.forget-to-version.on-tombstone-cleanup`)
+    ///
+    /// # Checked before this method runs
+    /// - `pKnowledge` is not null, else `E_POINTER`
+    /// - `pVersion` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn forget_to_version(
+        &self,
+        knowledge: &ISyncKnowledge,
+        version: &SYNC_VERSION,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IForgottenKnowledge_Impl` to [`ForgottenKnowledge`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod forgotten_knowledge_abi {
+    use super::*;
+    /// Calls [`ForgottenKnowledge::forget_to_version`] for `IForgottenKnowledge::ForgetToVersion`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn forget_to_version<T: ForgottenKnowledge + ?Sized>(
+        this: &T,
+        pknowledge: windows_core::Ref<ISyncKnowledge>,
+        pversion: *const SYNC_VERSION,
+    ) -> windows_core::Result<()> {
+        let knowledge = pknowledge.ok()?;
+        let version = unsafe { pversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.forget_to_version(knowledge, version)
+        })?;
+        Ok(())
+    }
+}
 /// Represents a synchronization provider that uses knowledge to perform synchronization.
 ///
 /// Safe skeleton of `IKnowledgeSyncProvider` (Windows Sync Framework), implemented by a sync component.
@@ -2605,6 +4982,541 @@ pub mod sync_callback2_abi {
     ) -> windows_core::Result<()> {
         let () = ::winsync::com::abi::guard(|| {
             this.on_change_failed(dwchangesapplied, dwchangesfailed)
+        })?;
+        Ok(())
+    }
+}
+/// Extends ISyncKnowledge with ID-schema access, versioned serialization, column-set and prerequisite projections, complement, intersection, statistics, fragment inspection and knowledge cookies.
+///
+/// Safe skeleton of `ISyncKnowledge2` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_knowledge2_abi`] call it from `ISyncKnowledge2_Impl`.
+///
+/// Source: `NN:winsync.ISyncKnowledge2`.
+///
+/// # Contract
+/// - An ISyncKnowledge2 object is obtained by passing IID_ISyncKnowledge2 to QueryInterface on an ISyncKnowledge object, so every knowledge object answers that QueryInterface. (`NN:winsync.ISyncKnowledge2`; enforced by the runtime's knowledge objects; rule `knowledge2.query-interface`)
+pub trait SyncKnowledge2: SyncKnowledge {
+    /// `ISyncKnowledge2::GetIdParameters`.
+    ///
+    /// # Contract
+    /// - GetIdParameters hands back the ID format schema of the provider in pIdParameters, and fails with E_INVALIDARG when pIdParameters->dwSize is not sizeof(ID_PARAMETERS). Result: `E_INVALIDARG`. (`NF:winsync.ISyncKnowledge2.GetIdParameters`; enforced by the runtime's knowledge objects; rule `knowledge2.get-id-parameters.dw-size`)
+    /// - GetIdParameters returns E_POINTER for an invalid pIdParameters pointer. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.GetIdParameters`; enforced by the runtime's knowledge objects; rule `knowledge2.get-id-parameters.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pIdParameters` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_id_parameters(
+        &self,
+        id_parameters: &mut ID_PARAMETERS,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge2::ProjectOntoColumnSet`.
+    ///
+    /// # Contract
+    /// - count is the number of change unit IDs in ppColumns; ProjectOntoColumnSet fails with E_INVALIDARG when count is zero. Result: `E_INVALIDARG`. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`; enforced by the runtime's knowledge objects; rule `knowledge2.project-onto-column-set.zero-count`)
+    /// - ProjectOntoColumnSet returns SYNC_E_ID_FORMAT_MISMATCH when a change unit ID in ppColumns is not in the format the provider's ID format schema specifies. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`; enforced by the runtime's knowledge objects; rule `knowledge2.project-onto-column-set.id-format`)
+    /// - ppiKnowledgeOut receives knowledge of only the change units listed in ppColumns, for every item this object covers; unlike ProjectOntoChangeUnit it is not limited to one item. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`; enforced by the runtime's knowledge objects; rule `knowledge2.project-onto-column-set.all-items`)
+    /// - ProjectOntoColumnSet returns E_POINTER for an invalid pointer, such as a NULL ppColumns or a NULL entry among its count change unit IDs. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`; enforced by the runtime's knowledge objects; rule `knowledge2.project-onto-column-set.bad-pointer`)
+    ///
+    /// # Raw parameters
+    /// - `columns` is passed through as the raw `*const *const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn project_onto_column_set(
+        &self,
+        columns: *const *const u8,
+        count: u32,
+    ) -> windows_core::Result<ISyncKnowledge2>;
+    /// `ISyncKnowledge2::SerializeWithOptions`.
+    ///
+    /// # Contract
+    /// - pdwSerializedSize gives the capacity of pbBuffer in bytes. When pbBuffer is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pdwSerializedSize; otherwise it receives the number of bytes written. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`; enforced by the runtime's knowledge objects; rule `knowledge2.serialize-with-options.buffer-too-small`)
+    /// - SerializeWithOptions fails with SYNC_E_INVALID_VERSION when targetFormatVersion is higher than the version of this object, or when the object holds elements that the targetFormatVersion format cannot express. Result: `SYNC_E_INVALID_VERSION`. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`; enforced by the runtime's knowledge objects; rule `knowledge2.serialize-with-options.invalid-version`)
+    /// - With SYNC_SERIALIZE_REPLICA_KEY_MAP (0x1) in dwFlags the IReplicaKeyMap is serialized along with the knowledge; with dwFlags zero the key map is left out and must be stored some other way for the knowledge to be deserialized. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`; enforced by the runtime's knowledge objects; rule `knowledge2.serialize-with-options.replica-key-map-flag`)
+    /// - dwFlags must be zero or a combination of the SYNC_SERIALIZE flags (only SYNC_SERIALIZE_REPLICA_KEY_MAP exists); any other bit is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`; enforced by the runtime's knowledge objects; rule `knowledge2.serialize-with-options.unknown-flags`)
+    /// - SerializeWithOptions returns E_POINTER for an invalid pointer, such as a NULL pdwSerializedSize. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.SerializeWithOptions`; enforced by the runtime's knowledge objects; rule `knowledge2.serialize-with-options.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwSerializedSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `buffer` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn serialize_with_options(
+        &self,
+        format_version: SYNC_SERIALIZATION_VERSION,
+        flags: u32,
+        buffer: *mut u8,
+        serialized_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge2::GetLowestUncontainedId`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Everything the argument knowledge knows is contained in this knowledge: there is no uncontained ID.
+    ///
+    /// # Contract
+    /// - pbItemId receives the lowest item ID that piSyncKnowledge contains and this knowledge does not contain. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`; enforced by the runtime's knowledge objects; rule `knowledge2.get-lowest-uncontained-id.lowest`)
+    /// - GetLowestUncontainedId returns S_FALSE when piSyncKnowledge is contained in this knowledge, so there is no uncontained item ID to hand back. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`; enforced by the runtime's knowledge objects; rule `knowledge2.get-lowest-uncontained-id.contained`)
+    /// - GetLowestUncontainedId fails with E_INVALIDARG when the ID format schema of piSyncKnowledge differs from the ID format schema of this knowledge. Result: `E_INVALIDARG`. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`; enforced by the runtime's knowledge objects; rule `knowledge2.get-lowest-uncontained-id.schema-mismatch`)
+    /// - pcbItemIdSize gives the capacity of pbItemId in bytes. When pbItemId is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbItemIdSize; otherwise it receives the number of bytes written. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`; enforced by the runtime's knowledge objects; rule `knowledge2.get-lowest-uncontained-id.buffer-too-small`)
+    /// - GetLowestUncontainedId returns E_POINTER for an invalid pointer, such as a NULL piSyncKnowledge or pcbItemIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`; enforced by the runtime's knowledge objects; rule `knowledge2.get-lowest-uncontained-id.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `piSyncKnowledge` is not null, else `E_POINTER`
+    /// - `pcbItemIdSize` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: Everything the argument knowledge knows is contained in this knowledge: there is no uncontained ID.
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_lowest_uncontained_id(
+        &self,
+        sync_knowledge: &ISyncKnowledge2,
+        item_id: *mut u8,
+        item_id_size: &mut u32,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ISyncKnowledge2::GetInspector`.
+    ///
+    /// # Contract
+    /// - riid must be IID_ICoreFragmentInspector; ppiInspector then receives an object that retrieves the contents of the knowledge. Any other riid fails with E_NOINTERFACE. Result: `E_NOINTERFACE`. (`NF:winsync.ISyncKnowledge2.GetInspector`; enforced by the runtime's knowledge objects; rule `knowledge2.get-inspector.riid`)
+    /// - GetInspector returns E_POINTER for an invalid pointer, such as a NULL ppiInspector. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.GetInspector`; enforced by the runtime's knowledge objects; rule `knowledge2.get-inspector.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `inspector` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_inspector(
+        &self,
+        riid: &windows_core::GUID,
+        inspector: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge2::GetMinimumSupportedVersion`.
+    ///
+    /// # Contract
+    /// - pVersion receives the lowest Sync Framework version whose components can use this object: a SYNC_SERIALIZATION_VERSION_V2 knowledge that holds only elements Sync Framework 1.0 understands answers SYNC_SERIALIZATION_VERSION_V1. (`NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion`; enforced by the runtime's knowledge objects; rule `knowledge2.get-minimum-supported-version.lowest`)
+    /// - GetMinimumSupportedVersion returns E_POINTER for an invalid pVersion pointer. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion`; enforced by the runtime's knowledge objects; rule `knowledge2.get-minimum-supported-version.bad-pointer`)
+    ///
+    /// # Raw parameters
+    /// - `version` is passed through as the raw `*mut SYNC_SERIALIZATION_VERSION` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_minimum_supported_version(
+        &self,
+        version: *mut SYNC_SERIALIZATION_VERSION,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge2::GetStatistics`.
+    ///
+    /// # Contract
+    /// - GetStatistics fails with E_INVALIDARG when which is not a member of the SYNC_STATISTICS enumeration, whose only member is SYNC_STATISTICS_RANGE_COUNT. Result: `E_INVALIDARG`. (`NF:winsync.ISyncKnowledge2.GetStatistics`; enforced by the runtime's knowledge objects; rule `knowledge2.get-statistics.unknown-which`)
+    /// - For which = SYNC_STATISTICS_RANGE_COUNT, pValue receives the number of ranges the knowledge object contains. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0006`; enforced by the runtime's knowledge objects; rule `knowledge2.get-statistics.range-count`)
+    /// - GetStatistics returns E_POINTER for an invalid pValue pointer. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.GetStatistics`; enforced by the runtime's knowledge objects; rule `knowledge2.get-statistics.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pValue` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_statistics(
+        &self,
+        which: SYNC_STATISTICS,
+        value: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncKnowledge2::ContainsKnowledgeForItem`.
+    ///
+    /// Returns the success code as data (first, before any out-value): This object does not contain the knowledge known by pKnowledge about pbItemId.
+    ///
+    /// # Contract
+    /// - ContainsKnowledgeForItem returns S_OK when this object contains what pKnowledge knows about item pbItemId and S_FALSE when it does not; the answer equals projecting pKnowledge onto pbItemId (ProjectOntoItem) and passing the result to ContainsKnowledge. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem`; enforced by the runtime's knowledge objects; rule `knowledge2.contains-knowledge-for-item.not-contained`)
+    /// - ContainsKnowledgeForItem returns SYNC_E_ID_FORMAT_MISMATCH when pbItemId is not of the format the provider specified. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem`; enforced by the runtime's knowledge objects; rule `knowledge2.contains-knowledge-for-item.id-format`)
+    /// - ContainsKnowledgeForItem returns E_POINTER for an invalid pointer, such as a NULL pKnowledge or pbItemId. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem`; enforced by the runtime's knowledge objects; rule `knowledge2.contains-knowledge-for-item.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pKnowledge` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: This object does not contain the knowledge known by pKnowledge about pbItemId.
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn contains_knowledge_for_item(
+        &self,
+        knowledge: &ISyncKnowledge,
+        item_id: *const u8,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ISyncKnowledge2::ContainsKnowledgeForChangeUnit`.
+    ///
+    /// Returns the success code as data (first, before any out-value): This object does not contain the knowledge known by pKnowledge about pbChangeUnitId.
+    ///
+    /// # Contract
+    /// - ContainsKnowledgeForChangeUnit returns S_OK when this object contains what pKnowledge knows about change unit pbChangeUnitId of item pbItemId and S_FALSE when it does not; the answer equals projecting pKnowledge onto that change unit and passing the result to ContainsKnowledge. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge2.contains-knowledge-for-change-unit.not-contained`)
+    /// - ContainsKnowledgeForChangeUnit returns SYNC_E_ID_FORMAT_MISMATCH when pbChangeUnitId is not of the format the provider specified. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge2.contains-knowledge-for-change-unit.id-format`)
+    /// - ContainsKnowledgeForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pKnowledge, pbItemId or pbChangeUnitId. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit`; enforced by the runtime's knowledge objects; rule `knowledge2.contains-knowledge-for-change-unit.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pKnowledge` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: This object does not contain the knowledge known by pKnowledge about pbChangeUnitId.
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `change_unit_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn contains_knowledge_for_change_unit(
+        &self,
+        knowledge: &ISyncKnowledge,
+        item_id: *const u8,
+        change_unit_id: *const u8,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ISyncKnowledge2::ProjectOntoKnowledgeWithPrerequisite`.
+    ///
+    /// # Contract
+    /// - For each knowledge fragment of pTemplateKnowledge: when pTemplateKnowledge contains what pPrerequisiteKnowledge knows about the fragment, ppProjectedKnowledge gets this object's knowledge of that fragment; otherwise it gets no knowledge of that fragment. (`NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite`; enforced by the runtime's knowledge objects; rule `knowledge2.project-onto-knowledge-with-prerequisite.per-fragment`)
+    /// - ProjectOntoKnowledgeWithPrerequisite returns SYNC_E_ID_FORMAT_MISMATCH when the ID format schema of pPrerequisiteKnowledge or pTemplateKnowledge differs from the ID format schema of this object. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite`; enforced by the runtime's knowledge objects; rule `knowledge2.project-onto-knowledge-with-prerequisite.id-format`)
+    /// - ProjectOntoKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL pPrerequisiteKnowledge or pTemplateKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite`; enforced by the runtime's knowledge objects; rule `knowledge2.project-onto-knowledge-with-prerequisite.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pPrerequisiteKnowledge` is not null, else `E_POINTER`
+    /// - `pTemplateKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn project_onto_knowledge_with_prerequisite(
+        &self,
+        prerequisite_knowledge: &ISyncKnowledge,
+        template_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncKnowledge2::Complement`.
+    ///
+    /// # Contract
+    /// - Complement works like a subtraction: ppComplementedKnowledge receives the knowledge that this object contains and pSyncKnowledge does not. (`NF:winsync.ISyncKnowledge2.Complement`; enforced by the runtime's knowledge objects; rule `knowledge2.complement.subtraction`)
+    /// - Complement returns E_POINTER for an invalid pointer, such as a NULL pSyncKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.Complement`; enforced by the runtime's knowledge objects; rule `knowledge2.complement.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pSyncKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn complement(
+        &self,
+        sync_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncKnowledge2::IntersectsWithKnowledge`.
+    ///
+    /// Returns the success code as data (first, before any out-value): The specified knowledge does not intersect with this knowledge.
+    ///
+    /// # Contract
+    /// - IntersectsWithKnowledge returns S_OK when pSyncKnowledge intersects with this knowledge and S_FALSE when the two do not intersect. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge2.IntersectsWithKnowledge`; enforced by the runtime's knowledge objects; rule `knowledge2.intersects-with-knowledge.disjoint`)
+    /// - IntersectsWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL pSyncKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.IntersectsWithKnowledge`; enforced by the runtime's knowledge objects; rule `knowledge2.intersects-with-knowledge.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pSyncKnowledge` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: The specified knowledge does not intersect with this knowledge.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn intersects_with_knowledge(
+        &self,
+        sync_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `ISyncKnowledge2::GetKnowledgeCookie`.
+    ///
+    /// # Contract
+    /// - ppKnowledgeCookie receives a lightweight, read-only representation of this knowledge, made for fast comparisons through CompareToKnowledgeCookie. (`NF:winsync.ISyncKnowledge2.GetKnowledgeCookie`; enforced by the runtime's knowledge objects; rule `knowledge2.get-knowledge-cookie.read-only`)
+    /// - GetKnowledgeCookie returns E_POINTER for an invalid ppKnowledgeCookie pointer. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.GetKnowledgeCookie`; enforced by the runtime's knowledge objects; rule `knowledge2.get-knowledge-cookie.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_knowledge_cookie(&self) -> windows_core::Result<windows_core::IUnknown>;
+    /// `ISyncKnowledge2::CompareToKnowledgeCookie`.
+    ///
+    /// # Contract
+    /// - pResult receives KCCR_COOKIE_KNOWLEDGE_EQUAL when the cookie equals the knowledge, _CONTAINED when the knowledge contains the cookie, _CONTAINS when the cookie contains the knowledge, and _NOT_COMPARABLE when the two cannot be compared. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0011`; enforced by the runtime's knowledge objects; rule `knowledge2.compare-to-knowledge-cookie.result`)
+    /// - CompareToKnowledgeCookie returns E_POINTER for an invalid pointer, such as a NULL pKnowledgeCookie or pResult. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.CompareToKnowledgeCookie`; enforced by the runtime's knowledge objects; rule `knowledge2.compare-to-knowledge-cookie.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pKnowledgeCookie` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `result` is passed through as the raw `*mut KNOWLEDGE_COOKIE_COMPARISON_RESULT` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn compare_to_knowledge_cookie(
+        &self,
+        knowledge_cookie: &windows_core::IUnknown,
+        result: *mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncKnowledge2_Impl` to [`SyncKnowledge2`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_knowledge2_abi {
+    use super::*;
+    /// Calls [`SyncKnowledge2::get_id_parameters`] for `ISyncKnowledge2::GetIdParameters`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_id_parameters<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        pidparameters: *mut ID_PARAMETERS,
+    ) -> windows_core::Result<()> {
+        let id_parameters = unsafe { pidparameters.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_id_parameters(id_parameters))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge2::project_onto_column_set`] for `ISyncKnowledge2::ProjectOntoColumnSet`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn project_onto_column_set<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        ppcolumns: *const *const u8,
+        count: u32,
+    ) -> windows_core::Result<ISyncKnowledge2> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.project_onto_column_set(ppcolumns, count)
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge2::serialize_with_options`] for `ISyncKnowledge2::SerializeWithOptions`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn serialize_with_options<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        targetformatversion: SYNC_SERIALIZATION_VERSION,
+        dwflags: u32,
+        pbbuffer: *mut u8,
+        pdwserializedsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let serialized_size = unsafe { pdwserializedsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this
+                .serialize_with_options(
+                    targetformatversion,
+                    dwflags,
+                    pbbuffer,
+                    serialized_size,
+                )
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge2::get_lowest_uncontained_id`] for `ISyncKnowledge2::GetLowestUncontainedId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_lowest_uncontained_id<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        pisyncknowledge: windows_core::Ref<ISyncKnowledge2>,
+        pbitemid: *mut u8,
+        pcbitemidsize: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let sync_knowledge = pisyncknowledge.ok()?;
+            let item_id_size = unsafe { pcbitemidsize.as_mut() }
+                .ok_or_else(::winsync::com::abi::null_pointer)?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.get_lowest_uncontained_id(sync_knowledge, pbitemid, item_id_size)
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`SyncKnowledge2::get_inspector`] for `ISyncKnowledge2::GetInspector`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_inspector<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppiinspector: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_inspector(riid, ppiinspector))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge2::get_minimum_supported_version`] for `ISyncKnowledge2::GetMinimumSupportedVersion`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_minimum_supported_version<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        pversion: *mut SYNC_SERIALIZATION_VERSION,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_minimum_supported_version(pversion)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge2::get_statistics`] for `ISyncKnowledge2::GetStatistics`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_statistics<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        which: SYNC_STATISTICS,
+        pvalue: *mut u32,
+    ) -> windows_core::Result<()> {
+        let value = unsafe { pvalue.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_statistics(which, value))?;
+        Ok(())
+    }
+    /// Calls [`SyncKnowledge2::contains_knowledge_for_item`] for `ISyncKnowledge2::ContainsKnowledgeForItem`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn contains_knowledge_for_item<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        pknowledge: windows_core::Ref<ISyncKnowledge>,
+        pbitemid: *const u8,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let knowledge = pknowledge.ok()?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.contains_knowledge_for_item(knowledge, pbitemid)
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`SyncKnowledge2::contains_knowledge_for_change_unit`] for `ISyncKnowledge2::ContainsKnowledgeForChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn contains_knowledge_for_change_unit<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        pknowledge: windows_core::Ref<ISyncKnowledge>,
+        pbitemid: *const u8,
+        pbchangeunitid: *const u8,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let knowledge = pknowledge.ok()?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this
+                    .contains_knowledge_for_change_unit(
+                        knowledge,
+                        pbitemid,
+                        pbchangeunitid,
+                    )
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`SyncKnowledge2::project_onto_knowledge_with_prerequisite`] for `ISyncKnowledge2::ProjectOntoKnowledgeWithPrerequisite`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn project_onto_knowledge_with_prerequisite<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        pprerequisiteknowledge: windows_core::Ref<ISyncKnowledge>,
+        ptemplateknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let prerequisite_knowledge = pprerequisiteknowledge.ok()?;
+        let template_knowledge = ptemplateknowledge.ok()?;
+        let value = ::winsync::com::abi::guard(|| {
+            this
+                .project_onto_knowledge_with_prerequisite(
+                    prerequisite_knowledge,
+                    template_knowledge,
+                )
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge2::complement`] for `ISyncKnowledge2::Complement`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn complement<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        psyncknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let sync_knowledge = psyncknowledge.ok()?;
+        let value = ::winsync::com::abi::guard(|| this.complement(sync_knowledge))?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge2::intersects_with_knowledge`] for `ISyncKnowledge2::IntersectsWithKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn intersects_with_knowledge<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        psyncknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let sync_knowledge = psyncknowledge.ok()?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.intersects_with_knowledge(sync_knowledge)
+            })?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`SyncKnowledge2::get_knowledge_cookie`] for `ISyncKnowledge2::GetKnowledgeCookie`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_knowledge_cookie<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::IUnknown> {
+        let value = ::winsync::com::abi::guard(|| this.get_knowledge_cookie())?;
+        Ok(value)
+    }
+    /// Calls [`SyncKnowledge2::compare_to_knowledge_cookie`] for `ISyncKnowledge2::CompareToKnowledgeCookie`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn compare_to_knowledge_cookie<T: SyncKnowledge2 + ?Sized>(
+        this: &T,
+        pknowledgecookie: windows_core::Ref<windows_core::IUnknown>,
+        presult: *mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
+    ) -> windows_core::Result<()> {
+        let knowledge_cookie = pknowledgecookie.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.compare_to_knowledge_cookie(knowledge_cookie, presult)
         })?;
         Ok(())
     }

@@ -6,7 +6,9 @@
 //! checks; a hand-written one shows what it misses. Every scenario uses a new provider (from
 //! the factory it is given) and a new [`SessionState`], and ends every session it opened.
 //!
-//! The knowledge and change batches handed to the provider are stand-ins that do nothing, so a
+//! The knowledge handed to the provider is real: empty knowledge of a stand-in remote replica
+//! in the provider's ID formats ([`crate::framework::knowledge`]; `GUID_GID` formats when the
+//! provider reports none it can use). The change batches are stand-ins that do nothing, so a
 //! provider that goes on to use them does not crash; `ProcessFullEnumerationChangeBatch` is
 //! not driven (it would need a full-enumeration batch stand-in).
 
@@ -16,6 +18,7 @@ use std::fmt;
 
 use windows_core::{ComObject, HRESULT, IUnknown, IUnknown_Vtbl, Interface};
 
+use crate::bindings::ID_PARAMETERS;
 use crate::bindings::{
     CRP_NONE, E_INVALIDARG, E_POINTER, IKnowledgeSyncProvider, ISyncCallback, ISyncChangeBatch,
     ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SYNC_PROVIDER_ROLE,
@@ -24,9 +27,11 @@ use crate::bindings::{
 use crate::contract::Rule;
 use crate::contracts as rules;
 use crate::framework::callback::{CallbackObject, NullCallback};
+use crate::framework::knowledge;
 use crate::framework::session_state::SessionState;
 use crate::hresults::{SYNC_E_INVALID_OPERATION, hresult_name};
 use stand_ins::{LastChangeBatch, NullKnowledge, NullRetriever};
+use winsync_engine::{IdFormats, Knowledge};
 
 /// What the suite found for one rule in one scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,8 +130,33 @@ impl Calls<'_> {
         let _ = self.end(state);
     }
 
+    /// The provider's ID formats, or `GUID_GID` when it reports none the engine accepts.
+    fn formats(&self) -> IdFormats {
+        let mut parameters = ID_PARAMETERS {
+            dwSize: u32::try_from(size_of::<ID_PARAMETERS>()).unwrap_or(u32::MAX),
+            ..Default::default()
+        };
+        let hr = unsafe {
+            (self.provider.vtable().base__.GetIdParameters)(self.provider.as_raw(), &mut parameters)
+        };
+        hr.ok()
+            .and_then(|()| knowledge::formats_of(&parameters))
+            .unwrap_or(IdFormats::GUID_GID)
+    }
+
+    /// Empty knowledge of a stand-in remote replica, in the provider's ID formats.
+    fn remote_knowledge(&self) -> ISyncKnowledge {
+        let formats = self.formats();
+        let owner = vec![0x5A; formats.replica.min_data()];
+        match Knowledge::new(formats, &owner) {
+            Ok(empty) => knowledge::to_com(empty),
+            // Unreachable with formats the engine accepted; a stand-in all the same.
+            Err(_) => ComObject::new(NullKnowledge).to_interface(),
+        }
+    }
+
     fn get_change_batch(&self) -> HRESULT {
-        let knowledge: ISyncKnowledge = ComObject::new(NullKnowledge).to_interface();
+        let knowledge = self.remote_knowledge();
         let (mut batch, mut retriever) = (std::ptr::null_mut(), std::ptr::null_mut());
         let hr = unsafe {
             (self.provider.vtable().GetChangeBatch)(
@@ -143,8 +173,10 @@ impl Calls<'_> {
     }
 
     fn get_full_enumeration_change_batch(&self) -> HRESULT {
-        let knowledge: ISyncKnowledge = ComObject::new(NullKnowledge).to_interface();
-        let bound = [0u8; 16];
+        let knowledge = self.remote_knowledge();
+        let format = self.formats().item;
+        // The smallest item ID, in its wire form.
+        let bound = format.to_wire(&format.min_id());
         let (mut batch, mut retriever) = (std::ptr::null_mut(), std::ptr::null_mut());
         let hr = unsafe {
             (self.provider.vtable().GetFullEnumerationChangeBatch)(
