@@ -1,8 +1,6 @@
 //! Forgotten knowledge (`NN:winsync.IForgottenKnowledge`): an upper bound of the versions of
 //! the tombstones a replica has cleaned up.
 
-use std::sync::Arc;
-
 use crate::error::{Error, Result};
 use crate::knowledge::Knowledge;
 use crate::vector::{ClockVector, Version};
@@ -14,17 +12,17 @@ pub struct ForgottenKnowledge(Knowledge);
 impl ForgottenKnowledge {
     /// Nothing forgotten yet, for the replica that owns `current`.
     pub fn new(current: &Knowledge) -> Self {
-        let mut empty = current.clone();
-        empty.default =
-            crate::ranges::RangeSet::uniform(&current.formats.item, Arc::new(ClockVector::new()));
-        empty.columns.clear();
-        empty.units.clear();
-        Self(empty)
+        Self(current.emptied())
     }
 
     /// Forgotten knowledge read from (or already built as) knowledge.
     pub fn from_knowledge(knowledge: Knowledge) -> Self {
         Self(knowledge)
+    }
+
+    /// Whether nothing is forgotten.
+    pub fn is_empty(&self) -> bool {
+        self.0.all_vectors().all(ClockVector::is_empty)
     }
 
     /// The forgotten versions, as knowledge (for every `ISyncKnowledge` operation).
@@ -52,6 +50,24 @@ impl ForgottenKnowledge {
             return Err(Error::ForgottenNotContained);
         }
         self.0 = raised;
+        Ok(())
+    }
+
+    /// Adds what `other` forgot: what a destination learns from a full-enumeration batch
+    /// (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`), after it
+    /// removed the items the source forgot. `current` is this replica's knowledge after
+    /// learning the batch; forgotten knowledge stays contained in it.
+    ///
+    /// # Errors
+    /// [`Error::ForgottenNotContained`] (and nothing changes) when the result would know more
+    /// than `current`; [`Error::FormatsDiffer`].
+    pub fn union(&mut self, other: &Self, current: &Knowledge) -> Result<()> {
+        let mut next = self.0.clone();
+        next.union(&other.0)?;
+        if !current.contains_knowledge(&next)? {
+            return Err(Error::ForgottenNotContained);
+        }
+        self.0 = next;
         Ok(())
     }
 

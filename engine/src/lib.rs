@@ -32,6 +32,7 @@
 //! # Ok::<(), winsync_engine::Error>(())
 //! ```
 
+pub mod batch;
 pub mod error;
 mod forgotten;
 pub mod id;
@@ -39,6 +40,7 @@ mod knowledge;
 mod ranges;
 pub mod replica;
 mod serialize;
+pub mod sync;
 pub mod vector;
 
 pub use error::{Error, Result};

@@ -334,18 +334,6 @@ impl Knowledge {
         Ok(out)
     }
 
-    /// The same owner and key map, knowing nothing.
-    fn emptied(&self) -> Self {
-        Self {
-            formats: self.formats,
-            owner: self.owner.clone(),
-            keys: self.keys.clone(),
-            default: RangeSet::uniform(&self.formats.item, Arc::new(ClockVector::new())),
-            columns: Default::default(),
-            units: Units::new(),
-        }
-    }
-
     /// Forgets everything known about one item (`NF:winsync.ISyncKnowledge.ExcludeItem`): what
     /// a destination does for an item whose change failed, so that it is sent again.
     ///

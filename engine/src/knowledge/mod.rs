@@ -184,6 +184,19 @@ impl Knowledge {
         Ok(knowledge)
     }
 
+    /// Knowledge that knows nothing, of this knowledge's owner and formats, in its key space
+    /// (so unions with projections of it align without copying a key map).
+    pub fn emptied(&self) -> Self {
+        Self {
+            formats: self.formats,
+            owner: self.owner.clone(),
+            keys: self.keys.clone(),
+            default: RangeSet::uniform(&self.formats.item, Arc::new(ClockVector::new())),
+            columns: BTreeMap::new(),
+            units: Units::new(),
+        }
+    }
+
     /// The ID formats.
     pub fn formats(&self) -> &IdFormats {
         &self.formats

@@ -1,0 +1,567 @@
+//! Change batches (`NN:winsync.ISyncChangeBatchBase`, `NN:winsync.ISyncChangeBatch`,
+//! `NN:winsync.ISyncFullEnumerationChangeBatch`): the changes a source sends, in groups, each
+//! group closed with the knowledge it was made with.
+//!
+//! A batch is built with the pages' rules ([`ChangeBatch::begin_ordered_group`],
+//! [`ChangeBatch::add_change`], [`ChangeBatch::end_ordered_group`], ...) and read by a change
+//! applier ([`crate::sync::apply`]). Versions in a batch are in the key space of its owner,
+//! the source replica (`pbOwnerReplicaId`, `NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`);
+//! the made-with knowledge of each group carries that key space's map.
+//!
+//! What the batch teaches its destination ([`ChangeBatch::learned_knowledge`]): for an ordered
+//! group, its made-with knowledge projected onto the group's closed range `[lower, upper]` (it
+//! says "these are all my changes in the range that you lack"); for an unordered group, the
+//! whole made-with knowledge when it holds every change of it, else the made-with knowledge
+//! projected onto each item (or change unit) it sends.
+
+mod change;
+mod learned;
+
+use std::sync::Arc;
+
+pub use change::{ChangeFlags, ItemChange, UnitChange};
+
+use crate::error::{Error, Result};
+use crate::forgotten::ForgottenKnowledge;
+use crate::id::IdFormats;
+use crate::knowledge::Knowledge;
+
+/// How a group covers the item IDs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupKind {
+    /// Items in increasing ID order, and every change of the range the destination lacks
+    /// (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`).
+    Ordered {
+        /// The closed lower bound.
+        lower: Box<[u8]>,
+        /// The closed upper bound; `None`: no bound (every ID from `lower` on).
+        upper: Option<Box<[u8]>>,
+    },
+    /// Items in any order (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`).
+    Unordered {
+        /// Whether every change the made-with knowledge contains is in the group
+        /// (`fAllChangesForKnowledge`, `NF:winsync.ISyncChangeBatch.EndUnorderedGroup`).
+        all_changes_for_knowledge: bool,
+    },
+}
+
+/// A closed group: its kind, its changes and the knowledge it was made with.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// Ordered or unordered, with its bounds.
+    pub kind: GroupKind,
+    /// The changes, in the order they were added.
+    pub changes: Vec<ItemChange>,
+    /// The knowledge the group was made with (the source's, in the source's key space).
+    pub made_with: Arc<Knowledge>,
+}
+
+/// A change kept in a conflict log and sent again with the knowledge it was logged with
+/// (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`).
+#[derive(Clone, Debug)]
+pub struct LoggedConflict {
+    /// The change.
+    pub change: ItemChange,
+    /// The knowledge saved with the conflict.
+    pub conflict_knowledge: Arc<Knowledge>,
+}
+
+/// The group being built.
+#[derive(Clone, Debug)]
+enum Open {
+    Ordered {
+        lower: Box<[u8]>,
+        changes: Vec<ItemChange>,
+    },
+    Unordered {
+        changes: Vec<ItemChange>,
+    },
+}
+
+impl Open {
+    fn changes(&self) -> &Vec<ItemChange> {
+        match self {
+            Self::Ordered { changes, .. } | Self::Unordered { changes } => changes,
+        }
+    }
+    fn changes_mut(&mut self) -> &mut Vec<ItemChange> {
+        match self {
+            Self::Ordered { changes, .. } | Self::Unordered { changes } => changes,
+        }
+    }
+}
+
+/// A change batch: groups of item changes with their knowledge, the prerequisite knowledge,
+/// the source's forgotten knowledge, the last-batch flag and work estimates.
+#[derive(Clone, Debug)]
+pub struct ChangeBatch {
+    formats: IdFormats,
+    owner: Box<[u8]>,
+    groups: Vec<Group>,
+    open: Option<Open>,
+    /// An empty group was added: nothing may follow.
+    closed_by_empty_group: bool,
+    last: bool,
+    work_for_batch: u32,
+    remaining_work: u32,
+    prerequisite: Arc<Knowledge>,
+    source_forgotten: Option<Arc<ForgottenKnowledge>>,
+    /// A full-enumeration batch: the closed lower bound it was created with.
+    full_enumeration: Option<Box<[u8]>>,
+    read_only: bool,
+    logged_conflicts: Vec<LoggedConflict>,
+}
+
+impl ChangeBatch {
+    /// An empty batch of the replica `owner` (the source), made for a destination whose
+    /// knowledge is `prerequisite`; `source_forgotten` is the source's forgotten knowledge, if
+    /// it cleaned up tombstones.
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`] for an owner not of the replica format;
+    /// [`Error::FormatsDiffer`] when `prerequisite` has other formats.
+    pub fn new(
+        formats: IdFormats,
+        owner: &[u8],
+        prerequisite: Arc<Knowledge>,
+        source_forgotten: Option<Arc<ForgottenKnowledge>>,
+    ) -> Result<Self> {
+        formats.check_replica(owner)?;
+        if *prerequisite.formats() != formats {
+            return Err(Error::FormatsDiffer(
+                "the prerequisite knowledge has other ID formats".into(),
+            ));
+        }
+        Ok(Self {
+            formats,
+            owner: owner.into(),
+            groups: Vec::new(),
+            open: None,
+            closed_by_empty_group: false,
+            last: false,
+            work_for_batch: 0,
+            remaining_work: 0,
+            prerequisite,
+            source_forgotten,
+            full_enumeration: None,
+            read_only: false,
+            logged_conflicts: Vec::new(),
+        })
+    }
+
+    /// An empty full-enumeration batch enumerating from the closed lower bound `lower`
+    /// (`NN:winsync.ISyncFullEnumerationChangeBatch`): one ordered group only, whose lower
+    /// bound is not above `lower`.
+    ///
+    /// # Errors
+    /// As [`ChangeBatch::new`]; [`Error::IdFormatMismatch`] for a bound not of the item format.
+    pub fn new_full_enumeration(
+        formats: IdFormats,
+        owner: &[u8],
+        prerequisite: Arc<Knowledge>,
+        source_forgotten: Option<Arc<ForgottenKnowledge>>,
+        lower: &[u8],
+    ) -> Result<Self> {
+        formats.check_item(lower)?;
+        let mut batch = Self::new(formats, owner, prerequisite, source_forgotten)?;
+        batch.full_enumeration = Some(lower.into());
+        Ok(batch)
+    }
+
+    /// The ID formats.
+    pub fn formats(&self) -> &IdFormats {
+        &self.formats
+    }
+
+    /// The source replica, in whose key space the versions are.
+    pub fn owner(&self) -> &[u8] {
+        &self.owner
+    }
+
+    /// Whether this is a full-enumeration batch.
+    pub fn is_full_enumeration(&self) -> bool {
+        self.full_enumeration.is_some()
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::ReadOnly("it was handed to a change applier".into()));
+        }
+        Ok(())
+    }
+
+    fn check_can_open(&self) -> Result<()> {
+        self.check_writable()?;
+        if self.open.is_some() {
+            return Err(Error::InvalidOperation("a group is already open".into()));
+        }
+        if self.closed_by_empty_group {
+            return Err(Error::InvalidOperation(
+                "an empty group was added: it is the batch's last group".into(),
+            ));
+        }
+        if self.full_enumeration.is_some() && !self.groups.is_empty() {
+            return Err(Error::ReadOnly(
+                "a full-enumeration batch holds one group".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens an ordered group with the closed lower bound `lower` (`None`: the smallest ID)
+    /// (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] when a group is open or an empty group was added;
+    /// [`Error::ReadOnly`] for a batch handed on, or a full-enumeration batch that has its
+    /// group; [`Error::RangeOutOfOrder`] for a full-enumeration group starting above the
+    /// batch's lower bound; [`Error::IdFormatMismatch`].
+    pub fn begin_ordered_group(&mut self, lower: Option<&[u8]>) -> Result<()> {
+        self.check_can_open()?;
+        let lower: Box<[u8]> = match lower {
+            Some(id) => {
+                self.formats.check_item(id)?;
+                id.into()
+            }
+            None => self.formats.item.min_id(),
+        };
+        if let Some(batch_lower) = &self.full_enumeration
+            && lower > *batch_lower
+        {
+            return Err(Error::RangeOutOfOrder(
+                "the group's lower bound is above the full-enumeration batch's".into(),
+            ));
+        }
+        self.open = Some(Open::Ordered {
+            lower,
+            changes: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Opens an unordered group (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`).
+    ///
+    /// # Errors
+    /// As [`ChangeBatch::begin_ordered_group`]; [`Error::InvalidOperation`] in a
+    /// full-enumeration batch (its one group is ordered).
+    pub fn begin_unordered_group(&mut self) -> Result<()> {
+        self.check_can_open()?;
+        if self.full_enumeration.is_some() {
+            return Err(Error::InvalidOperation(
+                "a full-enumeration batch has one ordered group".into(),
+            ));
+        }
+        self.open = Some(Open::Unordered {
+            changes: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Adds an item change to the open group
+    /// (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`).
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`]; [`Error::InvalidOperation`] with no group open or after an empty
+    /// group; [`Error::RangeOutOfOrder`] in an ordered group for an ID below the group's lower
+    /// bound or not above the previous item; [`Error::IdFormatMismatch`];
+    /// [`Error::InvalidArgument`] for flags the pages do not allow in a batch.
+    pub fn add_change(&mut self, change: ItemChange) -> Result<()> {
+        self.check_writable()?;
+        change.check(&self.formats)?;
+        let open = self
+            .open
+            .as_mut()
+            .ok_or_else(|| Error::InvalidOperation("no group is open".into()))?;
+        if let Open::Ordered { lower, changes } = open {
+            let below = match changes.last() {
+                Some(previous) => change.item <= previous.item,
+                None => change.item < *lower,
+            };
+            if below {
+                return Err(Error::RangeOutOfOrder(
+                    "an ordered group's items go in increasing ID order, from its lower bound"
+                        .into(),
+                ));
+            }
+        }
+        open.changes_mut().push(change);
+        Ok(())
+    }
+
+    /// Adds a change-unit version to the item change added last
+    /// (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] without an item change in the open group, or for a change
+    /// flagged deleted (change units cannot be deleted apart from their item);
+    /// [`Error::IdFormatMismatch`]; [`Error::ReadOnly`].
+    pub fn add_change_unit(&mut self, unit: UnitChange) -> Result<()> {
+        self.check_writable()?;
+        self.formats.check_change_unit(&unit.unit)?;
+        let change = self
+            .open
+            .as_mut()
+            .and_then(|open| open.changes_mut().last_mut())
+            .ok_or_else(|| {
+                Error::InvalidOperation("no item change to add a change unit to".into())
+            })?;
+        if change.flags.deleted() || change.flags.does_not_exist() {
+            return Err(Error::InvalidOperation(
+                "a deleted item has no change units".into(),
+            ));
+        }
+        if change.units.iter().any(|u| u.unit == unit.unit) {
+            return Err(Error::InvalidArgument(
+                "the change unit is already in the item change".into(),
+            ));
+        }
+        change.units.push(unit);
+        Ok(())
+    }
+
+    fn check_made_with(&self, made_with: &Knowledge) -> Result<()> {
+        if *made_with.formats() != self.formats {
+            return Err(Error::FormatsDiffer(
+                "the made-with knowledge has other ID formats".into(),
+            ));
+        }
+        if made_with.owner() != &*self.owner {
+            return Err(Error::InvalidArgument(
+                "the made-with knowledge is not the batch owner's".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, kind: GroupKind, changes: Vec<ItemChange>, made_with: &Knowledge) {
+        if changes.is_empty() {
+            self.closed_by_empty_group = true;
+        }
+        self.groups.push(Group {
+            kind,
+            changes,
+            made_with: Arc::new(made_with.clone()),
+        });
+    }
+
+    /// Closes the open ordered group with the closed upper bound `upper` (`None`: no bound)
+    /// and its made-with knowledge (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] without an open ordered group; [`Error::RangeOutOfOrder`]
+    /// for an upper bound below the last item or the lower bound;
+    /// [`Error::InvalidArgument`] for made-with knowledge not of the batch's owner;
+    /// [`Error::ReadOnly`]; [`Error::IdFormatMismatch`].
+    pub fn end_ordered_group(&mut self, upper: Option<&[u8]>, made_with: &Knowledge) -> Result<()> {
+        self.check_writable()?;
+        self.check_made_with(made_with)?;
+        if let Some(id) = upper {
+            self.formats.check_item(id)?;
+        }
+        let Some(Open::Ordered { lower, changes }) = &self.open else {
+            return Err(Error::InvalidOperation("no ordered group is open".into()));
+        };
+        if let Some(upper) = upper {
+            let highest = changes.last().map_or(&**lower, |c| &*c.item);
+            if upper < highest {
+                return Err(Error::RangeOutOfOrder(
+                    "the upper bound is below the group's items or its lower bound".into(),
+                ));
+            }
+        }
+        let Some(Open::Ordered { lower, changes }) = self.open.take() else {
+            unreachable!("matched above");
+        };
+        let kind = GroupKind::Ordered {
+            lower,
+            upper: upper.map(Into::into),
+        };
+        self.close(kind, changes, made_with);
+        Ok(())
+    }
+
+    /// Closes the open unordered group (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] without an open unordered group; as
+    /// [`ChangeBatch::end_ordered_group`] for the knowledge.
+    pub fn end_unordered_group(
+        &mut self,
+        made_with: &Knowledge,
+        all_changes_for_knowledge: bool,
+    ) -> Result<()> {
+        self.check_writable()?;
+        self.check_made_with(made_with)?;
+        if !matches!(self.open, Some(Open::Unordered { .. })) {
+            return Err(Error::InvalidOperation("no unordered group is open".into()));
+        }
+        let Some(Open::Unordered { changes }) = self.open.take() else {
+            unreachable!("matched above");
+        };
+        self.close(
+            GroupKind::Unordered {
+                all_changes_for_knowledge,
+            },
+            changes,
+            made_with,
+        );
+        Ok(())
+    }
+
+    /// Adds a logged conflict, outside any group (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`).
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`]; as [`ChangeBatch::add_change`] for the change itself.
+    pub fn add_logged_conflict(
+        &mut self,
+        change: ItemChange,
+        conflict_knowledge: &Knowledge,
+    ) -> Result<()> {
+        self.check_writable()?;
+        change.check(&self.formats)?;
+        self.logged_conflicts.push(LoggedConflict {
+            change,
+            conflict_knowledge: Arc::new(conflict_knowledge.clone()),
+        });
+        Ok(())
+    }
+
+    /// Marks the batch as the session's last (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`).
+    pub fn set_last_batch(&mut self) {
+        self.last = true;
+    }
+
+    /// Whether this is the last batch (`NF:winsync.ISyncChangeBatchBase.GetIsLastBatch`).
+    pub fn is_last_batch(&self) -> bool {
+        self.last
+    }
+
+    /// Sets the batch's work estimate (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`).
+    pub fn set_work_for_batch(&mut self, work: u32) {
+        self.work_for_batch = work;
+    }
+
+    /// The batch's work estimate, 0 unless set (`NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch`).
+    pub fn work_for_batch(&self) -> u32 {
+        self.work_for_batch
+    }
+
+    /// Sets the work left in the session
+    /// (`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`).
+    pub fn set_remaining_work(&mut self, work: u32) {
+        self.remaining_work = work;
+    }
+
+    /// The work left in the session
+    /// (`NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession`).
+    pub fn remaining_work(&self) -> u32 {
+        self.remaining_work
+    }
+
+    /// Makes the batch read-only: what a change applier does before reading it
+    /// (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`).
+    pub fn freeze(&mut self) {
+        self.read_only = true;
+    }
+
+    /// Whether a group is open.
+    pub fn has_open_group(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// The closed groups, in order.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The changes of the open group, if one is open.
+    pub fn open_changes(&self) -> Option<&[ItemChange]> {
+        self.open.as_ref().map(|open| open.changes().as_slice())
+    }
+
+    /// The logged conflicts.
+    pub fn logged_conflicts(&self) -> &[LoggedConflict] {
+        &self.logged_conflicts
+    }
+
+    /// Every change of the closed groups, with its group, in order
+    /// (`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`).
+    pub fn changes(&self) -> impl Iterator<Item = (&Group, &ItemChange)> {
+        self.groups
+            .iter()
+            .flat_map(|group| group.changes.iter().map(move |change| (group, change)))
+    }
+
+    /// The number of item changes in the closed groups.
+    pub fn change_count(&self) -> usize {
+        self.groups.iter().map(|g| g.changes.len()).sum()
+    }
+
+    /// The knowledge the destination must contain for the learned knowledge to apply
+    /// (`NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge`).
+    pub fn prerequisite(&self) -> &Arc<Knowledge> {
+        &self.prerequisite
+    }
+
+    /// Replaces the prerequisite knowledge
+    /// (`NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge`).
+    ///
+    /// # Errors
+    /// [`Error::ReadOnly`]; [`Error::FormatsDiffer`].
+    pub fn set_prerequisite(&mut self, prerequisite: Arc<Knowledge>) -> Result<()> {
+        self.check_writable()?;
+        if *prerequisite.formats() != self.formats {
+            return Err(Error::FormatsDiffer(
+                "the prerequisite knowledge has other ID formats".into(),
+            ));
+        }
+        self.prerequisite = prerequisite;
+        Ok(())
+    }
+
+    /// The source's forgotten knowledge (`NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge`).
+    pub fn source_forgotten(&self) -> Option<&Arc<ForgottenKnowledge>> {
+        self.source_forgotten.as_ref()
+    }
+
+    /// The closed lower bound of a full-enumeration batch: the smallest of the batch's and its
+    /// group's (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] for a batch that is not a full-enumeration batch.
+    pub fn closed_lower_bound(&self) -> Result<&[u8]> {
+        let batch_lower = self
+            .full_enumeration
+            .as_deref()
+            .ok_or_else(not_full_enumeration)?;
+        Ok(match self.groups.first().map(|g| &g.kind) {
+            Some(GroupKind::Ordered { lower, .. }) => lower.as_ref().min(batch_lower),
+            _ => batch_lower,
+        })
+    }
+
+    /// The closed upper bound of a full-enumeration batch: its group's (`None`: no bound)
+    /// (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] for a batch that is not a full-enumeration batch, or whose
+    /// group was not added or is still open.
+    pub fn closed_upper_bound(&self) -> Result<Option<&[u8]>> {
+        self.full_enumeration
+            .as_ref()
+            .ok_or_else(not_full_enumeration)?;
+        match self.groups.first().map(|g| &g.kind) {
+            Some(GroupKind::Ordered { upper, .. }) if self.open.is_none() => Ok(upper.as_deref()),
+            _ => Err(Error::InvalidOperation(
+                "the full-enumeration batch's group was not ended".into(),
+            )),
+        }
+    }
+}
+
+fn not_full_enumeration() -> Error {
+    Error::InvalidOperation("not a full-enumeration batch".into())
+}
+
+#[cfg(test)]
+mod tests;

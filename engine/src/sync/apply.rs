@@ -1,0 +1,538 @@
+//! The destination's side of a session: applying a batch with conflict detection
+//! (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`,
+//! `NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`).
+//!
+//! Per change, in the batch's order, with the change's versions converted into the
+//! destination's key space:
+//! 1. the destination's knowledge contains the change's version: **known**, nothing to do;
+//! 2. the destination has no version of the item, or the change's made-with knowledge contains
+//!    the destination's version: the change **supersedes** it and is applied (created, updated,
+//!    deleted);
+//! 3. otherwise the two changes are **concurrent**: a conflict, resolved by the
+//!    [`ConflictPolicy`] or, with [`ConflictPolicy::Manual`], by the target's
+//!    [`ChangeTarget::resolve`], as a [`ResolveAction`].
+//!
+//! The target saves item data; a save it cannot do is a recoverable error: the item is counted
+//! as failed and left out of what the destination learns, so it comes again. After the batch
+//! the destination learns the batch's learned knowledge (only the fragments whose prerequisite
+//! it meets), minus the items deferred or failed. Item versions and knowledge change together,
+//! after every check passed: a batch refused as a whole changes nothing.
+//!
+//! Before anything, the source's forgotten knowledge is compared with the destination's
+//! knowledge: when the destination does not contain it, it may hold items the source deleted
+//! and forgot; [`ApplyOutcome::full_enumeration_needed`] says so and nothing is applied, unless
+//! [`ApplyOptions::partial`](super::ApplyOptions::partial) asks for a partial synchronization (the received items only are
+//! learned) (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0004`).
+
+use std::collections::BTreeSet;
+
+use super::replica::{ItemMetadata, Replica};
+use super::target::{
+    ApplyOptions, ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord,
+    ResolveAction, Save, SaveKind,
+};
+use crate::batch::{ChangeBatch, Group, ItemChange};
+use crate::error::{Error, Result};
+use crate::forgotten::ForgottenKnowledge;
+use crate::knowledge::Knowledge;
+use crate::replica::ReplicaKey;
+use crate::vector::Version;
+
+/// The conversion of one group's versions into the destination's key space.
+struct GroupKeys {
+    table: Vec<ReplicaKey>,
+    made_with: Knowledge,
+}
+
+impl GroupKeys {
+    fn version(&self, v: Version) -> Result<Version> {
+        let key = usize::try_from(v.replica_key)
+            .ok()
+            .and_then(|k| self.table.get(k))
+            .ok_or_else(|| {
+                Error::ReplicaNotFound(format!(
+                    "key {} of the change's owner's key map",
+                    v.replica_key
+                ))
+            })?;
+        Ok(Version::new(*key, v.tick))
+    }
+}
+
+/// What to do with one change, decided before anything is changed.
+enum Step {
+    Known,
+    Apply {
+        kind: SaveKind,
+        version: Version,
+        creation: Version,
+        deleted: bool,
+    },
+    /// `forgotten`: the destination deleted the item and forgot its tombstone.
+    Conflict {
+        version: Version,
+        creation: Version,
+        forgotten: bool,
+    },
+}
+
+impl Replica {
+    /// The translation of `made_with`'s keys into this replica's key map (extended with the
+    /// replicas it lacks) and `made_with` in this key space.
+    fn group_keys(&mut self, made_with: &Knowledge) -> Result<GroupKeys> {
+        let table = made_with
+            .key_map()
+            .iter()
+            .map(|(_, id)| self.knowledge.find_or_add_replica(id))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(GroupKeys {
+            table,
+            made_with: self.knowledge.map_remote_to_local(made_with)?,
+        })
+    }
+
+    fn decide(&self, keys: &GroupKeys, change: &ItemChange) -> Result<Step> {
+        let version = keys.version(change.change_version)?;
+        let creation = keys.version(change.creation_version)?;
+        // A change the source claims must be in the knowledge it was made with.
+        if !keys.made_with.contains_change(&change.item, version)? {
+            return Err(Error::ChangeNotInKnowledge(format!(
+                "version ({}, {}) of an item",
+                change.change_version.replica_key, change.change_version.tick
+            )));
+        }
+        if self.knowledge.contains_change(&change.item, version)? {
+            return Ok(Step::Known);
+        }
+        let deleted = change.flags.deleted();
+        let Some(local) = self.items.get(&change.item) else {
+            if !deleted && self.knowledge.contains_change(&change.item, creation)? {
+                // The item was here and is gone: deleted here (or by a full enumeration) and
+                // its tombstone forgotten. The source's change supersedes that deletion only
+                // if the source knows what was forgotten of the item; else the two are
+                // concurrent. (Forgotten knowledge over-approximates the deletion's version,
+                // so this may report a conflict where the source did know the deletion.)
+                let forgotten = self.forgotten.knowledge().project_onto_item(&change.item)?;
+                if !keys.made_with.contains_knowledge(&forgotten)? {
+                    return Ok(Step::Conflict {
+                        version,
+                        creation,
+                        forgotten: true,
+                    });
+                }
+            }
+            let kind = if deleted {
+                SaveKind::Delete
+            } else {
+                SaveKind::Create
+            };
+            return Ok(Step::Apply {
+                kind,
+                version,
+                creation,
+                deleted,
+            });
+        };
+        if keys
+            .made_with
+            .contains_change(&change.item, local.change_version)?
+        {
+            let kind = match (deleted, local.deleted) {
+                (true, _) => SaveKind::Delete,
+                (false, true) => SaveKind::Create,
+                (false, false) => SaveKind::Update,
+            };
+            return Ok(Step::Apply {
+                kind,
+                version,
+                creation,
+                deleted,
+            });
+        }
+        Ok(Step::Conflict {
+            version,
+            creation,
+            forgotten: false,
+        })
+    }
+
+    /// Applies `batch` (see the module docs), saving data through `target`.
+    ///
+    /// # Errors
+    /// Refusals of the batch as a whole, before anything is applied:
+    /// [`Error::InvalidOperation`] for a batch with an open group;
+    /// [`Error::ChangeNotInKnowledge`] for a change its made-with knowledge does not contain;
+    /// [`Error::FormatsDiffer`]; [`Error::ReplicaNotFound`] for a version whose key the
+    /// made-with knowledge's map lacks.
+    pub fn apply_batch(
+        &mut self,
+        batch: &ChangeBatch,
+        options: ApplyOptions,
+        target: &mut dyn ChangeTarget,
+    ) -> Result<ApplyOutcome> {
+        if batch.has_open_group() {
+            return Err(Error::InvalidOperation(
+                "the batch has an open group".into(),
+            ));
+        }
+        if *batch.formats() != *self.formats() {
+            return Err(Error::FormatsDiffer(
+                "the batch has other ID formats".into(),
+            ));
+        }
+        let mut outcome = ApplyOutcome::default();
+        let out_of_date = match batch.source_forgotten() {
+            Some(forgotten) => !self.knowledge.contains_knowledge(forgotten.knowledge())?,
+            None => false,
+        };
+        if out_of_date && !options.partial && !batch.is_full_enumeration() {
+            outcome.full_enumeration_needed = true;
+            return Ok(outcome);
+        }
+        // Decide every change first: a batch refused as a whole changes nothing.
+        let before = self.knowledge.clone();
+        let mut plan = Vec::with_capacity(batch.change_count());
+        for group in batch.groups() {
+            let keys = match self.group_keys(&group.made_with) {
+                Ok(keys) => keys,
+                Err(error) => {
+                    self.knowledge = before;
+                    return Err(error);
+                }
+            };
+            for change in &group.changes {
+                match self.decide(&keys, change) {
+                    Ok(step) => plan.push((group, change, step)),
+                    Err(error) => {
+                        self.knowledge = before;
+                        return Err(error);
+                    }
+                }
+            }
+        }
+        let mut excluded: BTreeSet<Box<[u8]>> = BTreeSet::new();
+        let mut received: Vec<(&Group, &ItemChange)> = Vec::new();
+        for (group, change, step) in plan {
+            match step {
+                Step::Known => outcome.known += 1,
+                Step::Apply {
+                    kind,
+                    version,
+                    creation,
+                    deleted,
+                } => {
+                    self.save_change(
+                        target,
+                        kind,
+                        change,
+                        version,
+                        creation,
+                        deleted,
+                        &mut outcome,
+                        &mut excluded,
+                    );
+                    received.push((group, change));
+                }
+                Step::Conflict {
+                    version,
+                    creation,
+                    forgotten,
+                } => {
+                    let resolved = self.resolve_conflict(
+                        change,
+                        version,
+                        creation,
+                        forgotten,
+                        options.policy,
+                        target,
+                        &mut outcome,
+                        &mut excluded,
+                    )?;
+                    if resolved {
+                        received.push((group, change));
+                    }
+                }
+            }
+        }
+        if batch.is_full_enumeration() {
+            outcome.forgotten_items = self.remove_forgotten_items(batch, target, &mut excluded)?;
+        }
+        self.learn(batch, out_of_date && options.partial, &received, &excluded)?;
+        Ok(outcome)
+    }
+
+    /// Resolves one conflict and carries out the action; returns whether the change counts
+    /// as received (anything but deferred or failed).
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_conflict(
+        &mut self,
+        change: &ItemChange,
+        version: Version,
+        creation: Version,
+        forgotten: bool,
+        policy: ConflictPolicy,
+        target: &mut dyn ChangeTarget,
+        outcome: &mut ApplyOutcome,
+        excluded: &mut BTreeSet<Box<[u8]>>,
+    ) -> Result<bool> {
+        // A forgotten deletion stands as a tombstone whose version is unknown.
+        let local = match self.items.get(&change.item) {
+            Some(meta) if !forgotten => meta.clone(),
+            _ => ItemMetadata {
+                creation_version: creation,
+                change_version: creation,
+                deleted: true,
+            },
+        };
+        let action = match policy {
+            ConflictPolicy::DestinationWins => ResolveAction::AcceptDestination,
+            ConflictPolicy::SourceWins => ResolveAction::AcceptSource,
+            ConflictPolicy::Manual => target.resolve(&Conflict {
+                item: &change.item,
+                source: change,
+                source_version: version,
+                destination: &local,
+                destination_forgotten: forgotten,
+            }),
+        };
+        let record = ConflictRecord {
+            item: change.item.clone(),
+            destination_version: local.change_version,
+            destination_forgotten: forgotten,
+            source_version: version,
+            action,
+        };
+        outcome.conflicts.push(record.clone());
+        let deleted = change.flags.deleted();
+        let source_kind = match (deleted, local.deleted) {
+            (true, _) => SaveKind::Delete,
+            (false, true) => SaveKind::Create,
+            (false, false) => SaveKind::Update,
+        };
+        let saved = match action {
+            ResolveAction::Defer | ResolveAction::TransferAndDefer => {
+                excluded.insert(change.item.clone());
+                if action == ResolveAction::TransferAndDefer {
+                    outcome.logged.push(record);
+                }
+                return Ok(false);
+            }
+            ResolveAction::AcceptDestination if forgotten => {
+                // The deletion wins: a tombstone again, the target told of it.
+                let saved = target.save(&Save {
+                    kind: SaveKind::Delete,
+                    item: &change.item,
+                    change: Some(change),
+                });
+                if saved.is_ok() {
+                    self.items.insert(change.item.clone(), local);
+                }
+                saved.is_ok()
+            }
+            // The item's data stays.
+            ResolveAction::AcceptDestination => true,
+            ResolveAction::AcceptSource => {
+                let saved = target.save(&Save {
+                    kind: source_kind,
+                    item: &change.item,
+                    change: Some(change),
+                });
+                if saved.is_ok() {
+                    self.items.insert(
+                        change.item.clone(),
+                        ItemMetadata {
+                            creation_version: creation,
+                            change_version: version,
+                            deleted,
+                        },
+                    );
+                }
+                saved.is_ok()
+            }
+            ResolveAction::Merge => {
+                let kind = if local.deleted {
+                    source_kind
+                } else {
+                    SaveKind::Merge
+                };
+                let saved = target.save(&Save {
+                    kind,
+                    item: &change.item,
+                    change: Some(change),
+                });
+                if saved.is_ok() {
+                    // Over a tombstone a merge takes the source's item, and its lifecycle.
+                    let creation_version = if local.deleted {
+                        creation
+                    } else {
+                        local.creation_version
+                    };
+                    self.items.insert(
+                        change.item.clone(),
+                        ItemMetadata {
+                            creation_version,
+                            change_version: version,
+                            deleted: kind == SaveKind::Delete,
+                        },
+                    );
+                }
+                saved.is_ok()
+            }
+        };
+        if !saved {
+            outcome.failed += 1;
+            excluded.insert(change.item.clone());
+            return Ok(false);
+        }
+        // A resolution is a change of the destination: a new local version, made with
+        // knowledge of both sides (learned with the batch), so it supersedes both changes
+        // wherever it travels.
+        let resolved = self.knowledge.record_local_change()?;
+        if let Some(meta) = self.items.get_mut(&change.item) {
+            meta.change_version = resolved;
+        }
+        outcome.applied += 1;
+        Ok(true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn save_change(
+        &mut self,
+        target: &mut dyn ChangeTarget,
+        kind: SaveKind,
+        change: &ItemChange,
+        version: Version,
+        creation: Version,
+        deleted: bool,
+        outcome: &mut ApplyOutcome,
+        excluded: &mut BTreeSet<Box<[u8]>>,
+    ) -> bool {
+        let saved = target.save(&Save {
+            kind,
+            item: &change.item,
+            change: Some(change),
+        });
+        match saved {
+            Ok(()) => {
+                self.items.insert(
+                    change.item.clone(),
+                    ItemMetadata {
+                        creation_version: creation,
+                        change_version: version,
+                        deleted,
+                    },
+                );
+                outcome.applied += 1;
+                true
+            }
+            Err(_) => {
+                outcome.failed += 1;
+                excluded.insert(change.item.clone());
+                false
+            }
+        }
+    }
+
+    /// A full enumeration lists every item the source holds in the batch's range: an item the
+    /// destination has there, that the batch does not list, and whose version the source
+    /// knew, was deleted at the source and forgotten. One whose version the source did not
+    /// know is kept, and left out of what is learned.
+    fn remove_forgotten_items(
+        &mut self,
+        batch: &ChangeBatch,
+        target: &mut dyn ChangeTarget,
+        excluded: &mut BTreeSet<Box<[u8]>>,
+    ) -> Result<u32> {
+        let lower = batch.closed_lower_bound()?.to_vec();
+        let upper = batch.closed_upper_bound()?.map(<[u8]>::to_vec);
+        let listed: BTreeSet<&[u8]> = batch.changes().map(|(_, c)| &*c.item).collect();
+        let Some(group) = batch.groups().first() else {
+            return Ok(0);
+        };
+        let made_with = self.knowledge.map_remote_to_local(&group.made_with)?;
+        let mut doomed = Vec::new();
+        for (id, meta) in self.items.range::<[u8], _>((
+            std::ops::Bound::Included(&*lower),
+            std::ops::Bound::Unbounded,
+        )) {
+            if upper.as_deref().is_some_and(|u| &**id > u) {
+                break;
+            }
+            if listed.contains(&**id) {
+                continue;
+            }
+            if made_with.contains_change(id, meta.change_version)? {
+                doomed.push(id.clone());
+            } else {
+                // A change the source does not know, of an item the source no longer holds:
+                // the source may have deleted it and forgotten. Learning the source's
+                // knowledge of the item would claim that change follows the forgotten
+                // deletion; it is not learned, so the two meet as a conflict where the
+                // change travels.
+                excluded.insert(id.clone());
+            }
+        }
+        let mut removed = 0;
+        for id in doomed {
+            let saved = target.save(&Save {
+                kind: SaveKind::DeleteAndForget,
+                item: &id,
+                change: None,
+            });
+            match saved {
+                Ok(()) => {
+                    self.items.remove(&id);
+                    removed += 1;
+                }
+                Err(_) => {
+                    excluded.insert(id);
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Learns what the batch teaches, minus the excluded items.
+    fn learn(
+        &mut self,
+        batch: &ChangeBatch,
+        partial: bool,
+        received: &[(&Group, &ItemChange)],
+        excluded: &BTreeSet<Box<[u8]>>,
+    ) -> Result<()> {
+        let mut learned = if partial {
+            // Only the items received, as single-item knowledge.
+            let mut learned = self.knowledge.emptied();
+            for (group, change) in received {
+                learned.union(&group.change_learned_knowledge(change)?)?;
+            }
+            learned
+        } else if self.knowledge.contains_knowledge(batch.prerequisite())? {
+            batch.learned_knowledge()?
+        } else {
+            batch.learned_knowledge_with_prerequisite(&self.knowledge)?
+        };
+        for item in excluded {
+            learned.exclude_item(item)?;
+        }
+        // A full enumeration teaches its range like any batch: once every range is applied,
+        // the destination's knowledge contains the source's, forgotten versions included.
+        self.knowledge.union(&learned)?;
+        if batch.is_full_enumeration() {
+            // The destination removed the items the source forgot: it forgets them too (but
+            // for the items it did not learn), so that replicas it synchronizes with later
+            // recover in turn.
+            if let Some(forgotten) = batch.learned_forgotten_knowledge()? {
+                let mut forgotten = forgotten.knowledge().clone();
+                for item in excluded {
+                    forgotten.exclude_item(item)?;
+                }
+                self.forgotten.union(
+                    &ForgottenKnowledge::from_knowledge(forgotten),
+                    &self.knowledge,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

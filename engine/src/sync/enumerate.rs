@@ -1,0 +1,144 @@
+//! The source's side of a session: the changes the destination lacks, batch by batch
+//! (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`,
+//! `NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`).
+//!
+//! Each batch is one ordered group over a closed range of item IDs, made with the source's
+//! knowledge: every change in the range the destination lacks is in it, so the destination
+//! learns the source's knowledge of the range. Ranges follow each other from the smallest ID;
+//! the batch whose range reaches the end is the last. A destination whose knowledge contains
+//! the source's is recognized first, by comparing knowledge alone: its one batch is an empty
+//! group over every ID, and no item metadata is read.
+
+use std::sync::Arc;
+
+use super::replica::{ItemMetadata, Replica};
+use crate::batch::{ChangeBatch, ChangeFlags, ItemChange};
+use crate::error::{Error, Result};
+use crate::knowledge::Knowledge;
+
+/// Where a session's enumeration is: the destination's knowledge in the source's key space,
+/// and the next range's lower bound.
+#[derive(Clone, Debug)]
+pub struct ChangeEnumerator {
+    /// The destination's knowledge as given (the batches' prerequisite).
+    destination: Arc<Knowledge>,
+    /// The destination's knowledge in the source's key space.
+    mapped: Knowledge,
+    /// The next range's lower bound; `None` once the last batch was made.
+    next: Option<Box<[u8]>>,
+    /// The destination knows everything the source knows.
+    up_to_date: bool,
+    /// A full enumeration (forgotten-knowledge recovery).
+    full: bool,
+}
+
+impl ChangeEnumerator {
+    /// Starts enumerating `source`'s changes for a destination whose knowledge is
+    /// `destination`.
+    ///
+    /// # Errors
+    /// [`Error::FormatsDiffer`].
+    pub fn new(source: &Replica, destination: &Knowledge) -> Result<Self> {
+        let mapped = source.knowledge.map_remote_to_local(destination)?;
+        let up_to_date = mapped.contains_knowledge(&source.knowledge)?;
+        Ok(Self {
+            destination: Arc::new(destination.clone()),
+            next: Some(source.formats().item.min_id()),
+            mapped,
+            up_to_date,
+            full: false,
+        })
+    }
+
+    /// Starts a full enumeration from `lower` (the smallest ID when `None`): every item the
+    /// source holds, tombstones included, so the destination can find the items the source
+    /// deleted and forgot (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`).
+    ///
+    /// # Errors
+    /// As [`ChangeEnumerator::new`]; [`Error::IdFormatMismatch`] for `lower`.
+    pub fn full(source: &Replica, destination: &Knowledge, lower: Option<&[u8]>) -> Result<Self> {
+        let mut enumerator = Self::new(source, destination)?;
+        enumerator.full = true;
+        enumerator.up_to_date = false;
+        if let Some(lower) = lower {
+            source.formats().check_item(lower)?;
+            enumerator.next = Some(lower.into());
+        }
+        Ok(enumerator)
+    }
+
+    /// Whether the destination was up to date when the enumeration started.
+    pub fn destination_up_to_date(&self) -> bool {
+        self.up_to_date
+    }
+
+    /// Whether the last batch was made.
+    pub fn done(&self) -> bool {
+        self.next.is_none()
+    }
+
+    /// The next batch: up to `batch_size` changes (at least one), the last batch marked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOperation`] after the last batch; what building the batch refuses
+    /// (never for metadata the replica recorded).
+    pub fn next_batch(&mut self, source: &Replica, batch_size: u32) -> Result<ChangeBatch> {
+        let Some(lower) = self.next.take() else {
+            return Err(Error::InvalidOperation(
+                "the last batch was already made".into(),
+            ));
+        };
+        let formats = *source.formats();
+        let forgotten = (!source.forgotten.is_empty()).then(|| Arc::new(source.forgotten.clone()));
+        let mut batch = if self.full {
+            ChangeBatch::new_full_enumeration(
+                formats,
+                source.id(),
+                self.destination.clone(),
+                forgotten,
+                &lower,
+            )?
+        } else {
+            ChangeBatch::new(formats, source.id(), self.destination.clone(), forgotten)?
+        };
+        batch.begin_ordered_group(Some(&lower))?;
+        if self.up_to_date {
+            batch.end_ordered_group(None, &source.knowledge)?;
+            batch.set_last_batch();
+            return Ok(batch);
+        }
+        let limit = usize::try_from(batch_size.max(1)).unwrap_or(usize::MAX);
+        let mut added = 0usize;
+        let mut upper: Option<Box<[u8]>> = None;
+        for (id, meta) in source.items.range::<[u8], _>((
+            std::ops::Bound::Included(&*lower),
+            std::ops::Bound::Unbounded,
+        )) {
+            if !self.full && self.mapped.contains_change(id, meta.change_version)? {
+                continue;
+            }
+            batch.add_change(change_of(id, meta))?;
+            added += 1;
+            if added == limit {
+                upper = Some(id.clone());
+                break;
+            }
+        }
+        batch.end_ordered_group(upper.as_deref(), &source.knowledge)?;
+        self.next = upper.and_then(|u| formats.item.successor(&u));
+        if self.next.is_none() {
+            batch.set_last_batch();
+        }
+        Ok(batch)
+    }
+}
+
+/// The change that carries an item's metadata.
+fn change_of(id: &[u8], meta: &ItemMetadata) -> ItemChange {
+    let flags = if meta.deleted {
+        ChangeFlags::DELETED
+    } else {
+        ChangeFlags::NONE
+    };
+    ItemChange::new(id, meta.change_version, meta.creation_version, flags)
+}

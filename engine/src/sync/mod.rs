@@ -1,0 +1,20 @@
+//! Synchronization on the knowledge engine, in plain Rust: a replica's metadata
+//! ([`Replica`]), the source's enumeration of what a destination lacks
+//! ([`ChangeEnumerator`]), the destination's change application with conflict detection
+//! ([`Replica::apply_batch`] with a [`ChangeTarget`]), and a whole one-way session
+//! ([`synchronize`]). The runtime's COM faces and session drive the same code through the
+//! providers' interfaces.
+
+pub mod apply;
+pub mod enumerate;
+pub mod replica;
+pub mod session;
+pub mod target;
+
+pub use enumerate::ChangeEnumerator;
+pub use replica::{ItemMetadata, Replica};
+pub use session::{FullEnumerationAction, SessionReport, synchronize};
+pub use target::{
+    ApplyOptions, ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord, ItemError,
+    ResolveAction, Save, SaveKind,
+};
