@@ -21,6 +21,9 @@ pub enum Enforcement {
     SyncItems,
     /// The knowledge objects of [`crate::framework::knowledge`].
     Knowledge,
+    /// The change-batch objects of [`crate::framework::batch`] and the change application of
+    /// [`crate::framework::replica`].
+    Batch,
     /// Stated in the skeleton docs only.
     Documented,
 }

@@ -43,16 +43,24 @@ impl Group {
     /// # Errors
     /// As [`Group::learned_knowledge`].
     pub fn change_learned_knowledge(&self, change: &ItemChange) -> Result<Knowledge> {
-        if change.units.is_empty() {
-            return self.made_with.project_onto_item(&change.item);
+        change.learned_knowledge(&self.made_with)
+    }
+}
+
+impl ItemChange {
+    /// What applying this change teaches, made with `made_with`: the made-with knowledge
+    /// projected onto the item, or onto each of its change units
+    /// (`NF:winsync.ISyncChange.GetLearnedKnowledge`).
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`] for IDs not of `made_with`'s formats.
+    pub fn learned_knowledge(&self, made_with: &Knowledge) -> Result<Knowledge> {
+        if self.units.is_empty() {
+            return made_with.project_onto_item(&self.item);
         }
-        let mut learned = empty_like(&self.made_with)?;
-        for unit in &change.units {
-            learned.union(
-                &self
-                    .made_with
-                    .project_onto_change_unit(&change.item, &unit.unit)?,
-            )?;
+        let mut learned = empty_like(made_with)?;
+        for unit in &self.units {
+            learned.union(&made_with.project_onto_change_unit(&self.item, &unit.unit)?)?;
         }
         Ok(learned)
     }
@@ -74,6 +82,9 @@ impl ChangeBatch {
     pub fn learned_knowledge(&self) -> Result<Knowledge> {
         if self.open.is_some() {
             return Err(Error::InvalidOperation("a group is still open".into()));
+        }
+        if let Some(learned) = &self.learned {
+            return Ok((**learned).clone());
         }
         let mut groups = self.groups.iter();
         let Some(first) = groups.next() else {

@@ -110,6 +110,43 @@ pub struct ChangeBatch {
     full_enumeration: Option<Box<[u8]>>,
     read_only: bool,
     logged_conflicts: Vec<LoggedConflict>,
+    /// The learned knowledge another implementation reported, for a batch read through its
+    /// interfaces (its groups are not visible there).
+    learned: Option<Arc<Knowledge>>,
+}
+
+/// A batch as another implementation's objects present it (`ISyncChangeBatchBase` read through
+/// its interface): every change with its made-with knowledge
+/// (`NF:winsync.ISyncChange.GetMadeWithKnowledge`), and what the batch reports as a whole.
+#[derive(Clone, Debug)]
+pub struct ReadBatch {
+    /// The source replica (the owner of the changes' versions).
+    pub owner: Box<[u8]>,
+    /// The changes, in the batch's order, each with its made-with knowledge.
+    pub changes: Vec<(ItemChange, Arc<Knowledge>)>,
+    /// `GetLearnedKnowledge`.
+    pub learned: Arc<Knowledge>,
+    /// `GetPrerequisiteKnowledge`.
+    pub prerequisite: Arc<Knowledge>,
+    /// `GetSourceForgottenKnowledge`, when the source forgot anything.
+    pub source_forgotten: Option<Arc<ForgottenKnowledge>>,
+    /// `GetIsLastBatch`.
+    pub last: bool,
+    /// A full-enumeration batch: its bounds and the knowledge learned once recovery is
+    /// complete.
+    pub full_enumeration: Option<ReadFullEnumeration>,
+}
+
+/// What a full-enumeration batch read through its interfaces reports of its range
+/// (`NN:winsync.ISyncFullEnumerationChangeBatch`).
+#[derive(Clone, Debug)]
+pub struct ReadFullEnumeration {
+    /// `GetClosedLowerBoundItemId`.
+    pub lower: Box<[u8]>,
+    /// `GetClosedUpperBoundItemId`; `None`: no bound.
+    pub upper: Option<Box<[u8]>>,
+    /// `GetLearnedKnowledgeAfterRecoveryComplete`.
+    pub after_recovery: Arc<Knowledge>,
 }
 
 impl ChangeBatch {
@@ -146,7 +183,49 @@ impl ChangeBatch {
             full_enumeration: None,
             read_only: false,
             logged_conflicts: Vec::new(),
+            learned: None,
         })
+    }
+
+    /// A batch from what another implementation's objects report (see [`ReadBatch`]): each
+    /// change in a group of its own made with its knowledge (a full-enumeration batch: one
+    /// ordered group over its bounds, made with the knowledge learned after recovery), the
+    /// learned knowledge as reported. The batch is frozen.
+    ///
+    /// # Errors
+    /// As the builder methods, for changes that break the pages' rules (IDs not of the
+    /// formats, a full enumeration's changes out of order or outside its bounds);
+    /// [`Error::InvalidArgument`] for knowledge not of the owner.
+    pub fn from_read(formats: IdFormats, read: ReadBatch) -> Result<Self> {
+        let mut batch = Self::new(
+            formats,
+            &read.owner,
+            read.prerequisite,
+            read.source_forgotten,
+        )?;
+        match read.full_enumeration {
+            Some(full) => {
+                batch.full_enumeration = Some(full.lower.clone());
+                batch.begin_ordered_group(Some(&full.lower))?;
+                for (change, _) in read.changes {
+                    batch.add_change(change)?;
+                }
+                batch.end_ordered_group(full.upper.as_deref(), &full.after_recovery)?;
+            }
+            None => {
+                for (change, made_with) in read.changes {
+                    batch.begin_unordered_group()?;
+                    batch.add_change(change)?;
+                    batch.end_unordered_group(&made_with, false)?;
+                }
+            }
+        }
+        if read.last {
+            batch.set_last_batch();
+        }
+        batch.learned = Some(read.learned);
+        batch.freeze();
+        Ok(batch)
     }
 
     /// An empty full-enumeration batch enumerating from the closed lower bound `lower`
@@ -464,6 +543,11 @@ impl ChangeBatch {
         self.read_only = true;
     }
 
+    /// Whether the batch is read-only (handed on, or read from another implementation).
+    pub fn is_frozen(&self) -> bool {
+        self.read_only
+    }
+
     /// Whether a group is open.
     pub fn has_open_group(&self) -> bool {
         self.open.is_some()
@@ -528,16 +612,21 @@ impl ChangeBatch {
     /// group's (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`).
     ///
     /// # Errors
-    /// [`Error::InvalidOperation`] for a batch that is not a full-enumeration batch.
+    /// [`Error::InvalidOperation`] for a batch that is not a full-enumeration batch, or whose
+    /// group was not added or is still open.
     pub fn closed_lower_bound(&self) -> Result<&[u8]> {
         let batch_lower = self
             .full_enumeration
             .as_deref()
             .ok_or_else(not_full_enumeration)?;
-        Ok(match self.groups.first().map(|g| &g.kind) {
-            Some(GroupKind::Ordered { lower, .. }) => lower.as_ref().min(batch_lower),
-            _ => batch_lower,
-        })
+        match self.groups.first().map(|g| &g.kind) {
+            Some(GroupKind::Ordered { lower, .. }) if self.open.is_none() => {
+                Ok(lower.as_ref().min(batch_lower))
+            }
+            _ => Err(Error::InvalidOperation(
+                "the full-enumeration batch's group was not ended".into(),
+            )),
+        }
     }
 
     /// The closed upper bound of a full-enumeration batch: its group's (`None`: no bound)

@@ -25,6 +25,7 @@
 //! learned) (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0004`).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::replica::{ItemMetadata, Replica};
 use super::target::{
@@ -225,6 +226,7 @@ impl Replica {
                         target,
                         kind,
                         change,
+                        &group.made_with,
                         version,
                         creation,
                         deleted,
@@ -240,6 +242,7 @@ impl Replica {
                 } => {
                     let resolved = self.resolve_conflict(
                         change,
+                        &group.made_with,
                         version,
                         creation,
                         forgotten,
@@ -267,6 +270,7 @@ impl Replica {
     fn resolve_conflict(
         &mut self,
         change: &ItemChange,
+        made_with: &Arc<Knowledge>,
         version: Version,
         creation: Version,
         forgotten: bool,
@@ -291,6 +295,7 @@ impl Replica {
                 item: &change.item,
                 source: change,
                 source_version: version,
+                made_with,
                 destination: &local,
                 destination_forgotten: forgotten,
             }),
@@ -323,6 +328,7 @@ impl Replica {
                     kind: SaveKind::Delete,
                     item: &change.item,
                     change: Some(change),
+                    made_with: Some(made_with),
                 });
                 if saved.is_ok() {
                     self.items.insert(change.item.clone(), local);
@@ -336,6 +342,7 @@ impl Replica {
                     kind: source_kind,
                     item: &change.item,
                     change: Some(change),
+                    made_with: Some(made_with),
                 });
                 if saved.is_ok() {
                     self.items.insert(
@@ -359,6 +366,7 @@ impl Replica {
                     kind,
                     item: &change.item,
                     change: Some(change),
+                    made_with: Some(made_with),
                 });
                 if saved.is_ok() {
                     // Over a tombstone a merge takes the source's item, and its lifecycle.
@@ -401,6 +409,7 @@ impl Replica {
         target: &mut dyn ChangeTarget,
         kind: SaveKind,
         change: &ItemChange,
+        made_with: &Arc<Knowledge>,
         version: Version,
         creation: Version,
         deleted: bool,
@@ -411,6 +420,7 @@ impl Replica {
             kind,
             item: &change.item,
             change: Some(change),
+            made_with: Some(made_with),
         });
         match saved {
             Ok(()) => {
@@ -478,6 +488,7 @@ impl Replica {
                 kind: SaveKind::DeleteAndForget,
                 item: &id,
                 change: None,
+                made_with: None,
             });
             match saved {
                 Ok(()) => {

@@ -2,8 +2,11 @@
 //! actions of the pages, the saves the applier asks for, the conflicts it reports, and what a
 //! batch's application did.
 
+use std::sync::Arc;
+
 use super::replica::ItemMetadata;
 use crate::batch::ItemChange;
+use crate::knowledge::Knowledge;
 use crate::vector::Version;
 
 /// `CONFLICT_RESOLUTION_POLICY` (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0002`).
@@ -67,6 +70,8 @@ pub struct Save<'a> {
     /// The source's change (versions in the source's key space); `None` for
     /// [`SaveKind::DeleteAndForget`], which no change carries.
     pub change: Option<&'a ItemChange>,
+    /// The knowledge the change was made with (its group's); `None` without a change.
+    pub made_with: Option<&'a Arc<Knowledge>>,
 }
 
 /// A concurrency conflict, as the target sees it to resolve it
@@ -79,6 +84,8 @@ pub struct Conflict<'a> {
     pub source: &'a ItemChange,
     /// The source change's version in the destination's key space.
     pub source_version: Version,
+    /// The knowledge the source's change was made with.
+    pub made_with: &'a Arc<Knowledge>,
     /// The destination's metadata of the item (for a forgotten deletion: a tombstone whose
     /// change version is unknown and given as the creation version).
     pub destination: &'a ItemMetadata,

@@ -155,6 +155,7 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::SyncCenterDouble => "the checking Sync Center double",
         Enforcement::SyncItems => "the `SyncItems` item list",
         Enforcement::Knowledge => "the runtime's knowledge objects",
+        Enforcement::Batch => "the runtime's change-batch objects",
         Enforcement::Documented => "documentation only",
     }
 }

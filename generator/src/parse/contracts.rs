@@ -107,6 +107,9 @@ pub enum Enforcement {
     SyncItems,
     /// The knowledge objects of the runtime (`ISyncKnowledge` and its family over the engine).
     Knowledge,
+    /// The change-batch objects of the runtime (`ISyncChangeBatch` and its family, changes,
+    /// builders, conflicts, load contexts over the engine).
+    Batch,
     /// Stated in the skeleton docs only.
     Documented,
 }

@@ -12,6 +12,11 @@
 //!    (`ISyncChangeBatchBase::SetLastBatch`, `NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`);
 //! 4. `EndSession` on both, also when a step failed.
 //!
+//! When `ProcessChangeBatch` answers `SYNC_E_FULL_ENUMERATION_MUST_BE_USED` (this runtime's
+//! convention for a destination out of date whose application chose `SFEA_FULL_ENUMERATION`,
+//! [`crate::framework::replica`]), the session recovers: `GetFullEnumerationChangeBatch` /
+//! `ProcessFullEnumerationChangeBatch` from the smallest item ID until the last batch.
+//!
 //! The session state is a [`SessionState`]: providers reporting progress through it raise the
 //! callback, and the driver reports its own steps there too (`SPS_CHANGE_ENUMERATION` for the
 //! source's batches, `SPS_CHANGE_APPLICATION` for the destination's).
@@ -19,13 +24,15 @@
 use windows_core::{ComObject, Error, Result};
 
 use crate::bindings::{
-    CONFLICT_RESOLUTION_POLICY, CRP_NONE, IKnowledgeSyncProvider, ISyncCallback, ISyncChangeBatch,
-    ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
-    SPS_CHANGE_ENUMERATION, SYNC_SESSION_STATISTICS,
+    CONFLICT_RESOLUTION_POLICY, CRP_NONE, ID_PARAMETERS, IKnowledgeSyncProvider, ISyncCallback,
+    ISyncChangeBatch, ISyncFullEnumerationChangeBatch, ISyncKnowledge, ISyncSessionState,
+    SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION, SPS_CHANGE_ENUMERATION,
+    SYNC_SESSION_STATISTICS,
 };
 use crate::framework::callback::{CallbackObject, NullCallback};
+use crate::framework::knowledge::wire::{formats_of, read_pcb_id};
 use crate::framework::session_state::SessionState;
-use crate::hresults::SYNC_E_INVALID_OPERATION;
+use crate::hresults::{SYNC_E_FULL_ENUMERATION_MUST_BE_USED, SYNC_E_INVALID_OPERATION};
 
 /// What a canceled session fails with: `HRESULT_FROM_WIN32(ERROR_CANCELLED)`.
 pub const E_CANCELLED: windows_core::HRESULT = windows_core::HRESULT(0x8007_04C7_u32 as i32);
@@ -61,6 +68,10 @@ pub struct SyncReport {
     pub changes_applied: u32,
     /// Changes the destination failed to apply.
     pub changes_failed: u32,
+    /// Whether the session recovered by full enumeration (the destination answered
+    /// `SYNC_E_FULL_ENUMERATION_MUST_BE_USED`: out of date with the source's forgotten
+    /// knowledge, and the application chose full enumeration).
+    pub full_enumeration: bool,
 }
 
 /// Synchronizes `source` into `destination`.
@@ -144,7 +155,7 @@ fn transfer(
         let retriever = retriever.ok_or_else(|| missing("GetChangeBatch", "ppUnkDataRetriever"))?;
         report.batches += 1;
         unsafe { state.OnProgress(SPR_SOURCE, SPS_CHANGE_ENUMERATION, report.batches, 0) }.ok()?;
-        unsafe {
+        let processed = unsafe {
             destination.ProcessChangeBatch(
                 options.resolution_policy,
                 &batch,
@@ -152,8 +163,26 @@ fn transfer(
                 callback,
                 &mut statistics,
             )
+        };
+        if processed == SYNC_E_FULL_ENUMERATION_MUST_BE_USED {
+            // The destination is out of date with the source's forgotten knowledge and the
+            // application chose full enumeration: the current batch is discarded.
+            report.full_enumeration = true;
+            full_enumeration(
+                state,
+                source,
+                destination,
+                callback,
+                options,
+                &knowledge,
+                &mut report,
+                &mut statistics,
+            )?;
+            report.changes_applied = statistics.dwChangesApplied;
+            report.changes_failed = statistics.dwChangesFailed;
+            return Ok(report);
         }
-        .ok()?;
+        processed.ok()?;
         report.changes_applied = statistics.dwChangesApplied;
         report.changes_failed = statistics.dwChangesFailed;
         unsafe { state.OnProgress(SPR_DESTINATION, SPS_CHANGE_APPLICATION, report.batches, 0) }
@@ -168,6 +197,87 @@ fn transfer(
                 SYNC_E_INVALID_OPERATION,
                 format!(
                     "the source marked no last batch within {} batches (NF:winsync.IKnowledgeSyncProvider.GetChangeBatch)",
+                    options.max_batches
+                ),
+            ));
+        }
+    }
+}
+
+/// Forgotten-knowledge recovery: full-enumeration batches from the smallest item ID, each
+/// next one from the ID after the previous batch's closed upper bound, until the last
+/// (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`).
+#[allow(clippy::too_many_arguments)]
+fn full_enumeration(
+    state: &ISyncSessionState,
+    source: &IKnowledgeSyncProvider,
+    destination: &IKnowledgeSyncProvider,
+    callback: &ISyncCallback,
+    options: &SyncOptions,
+    knowledge: &ISyncKnowledge,
+    report: &mut SyncReport,
+    statistics: &mut SYNC_SESSION_STATISTICS,
+) -> Result<()> {
+    let mut parameters = ID_PARAMETERS {
+        dwSize: u32::try_from(size_of::<ID_PARAMETERS>()).unwrap_or(u32::MAX),
+        ..Default::default()
+    };
+    unsafe { destination.GetIdParameters(&mut parameters) }.ok()?;
+    let format = formats_of(&parameters)?.item;
+    let mut lower = format.to_wire(&format.min_id());
+    loop {
+        if is_canceled(state)? {
+            return Err(Error::new(E_CANCELLED, "the session was canceled"));
+        }
+        let (mut batch, mut retriever): (
+            Option<ISyncFullEnumerationChangeBatch>,
+            Option<windows_core::IUnknown>,
+        ) = (None, None);
+        unsafe {
+            source.GetFullEnumerationChangeBatch(
+                report.batch_size,
+                lower.as_ptr(),
+                knowledge,
+                &mut batch,
+                &mut retriever,
+            )
+        }
+        .ok()?;
+        let batch =
+            batch.ok_or_else(|| missing("GetFullEnumerationChangeBatch", "ppSyncChangeBatch"))?;
+        let retriever = retriever
+            .ok_or_else(|| missing("GetFullEnumerationChangeBatch", "ppUnkDataRetriever"))?;
+        report.batches += 1;
+        unsafe { state.OnProgress(SPR_SOURCE, SPS_CHANGE_ENUMERATION, report.batches, 0) }.ok()?;
+        unsafe {
+            destination.ProcessFullEnumerationChangeBatch(
+                options.resolution_policy,
+                &batch,
+                &retriever,
+                callback,
+                statistics,
+            )
+        }
+        .ok()?;
+        unsafe { state.OnProgress(SPR_DESTINATION, SPS_CHANGE_APPLICATION, report.batches, 0) }
+            .ok()?;
+        let mut last = windows_core::BOOL::default();
+        unsafe { batch.GetIsLastBatch(&mut last) }.ok()?;
+        if last.as_bool() {
+            return Ok(());
+        }
+        let upper = read_pcb_id(&format, "item ID", |b, s| unsafe {
+            batch.GetClosedUpperBoundItemId(b, s)
+        })?;
+        let Some(next) = format.successor(&upper) else {
+            return Ok(());
+        };
+        lower = format.to_wire(&next);
+        if report.batches >= options.max_batches {
+            return Err(Error::new(
+                SYNC_E_INVALID_OPERATION,
+                format!(
+                    "the source marked no last full-enumeration batch within {} batches",
                     options.max_batches
                 ),
             ));

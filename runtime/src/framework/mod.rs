@@ -5,11 +5,13 @@
 //! (This is the Windows Sync API of `winsync.h`, not the separately shipped Sync Framework
 //! product, whose `IProviderSyncServices` runtime is in no metadata.)
 
+pub mod batch;
 pub mod callback;
 pub mod conformance;
 pub mod driver;
 pub mod knowledge;
 pub mod provider;
+pub mod replica;
 pub mod session_cell;
 pub mod session_state;
 

@@ -3631,6 +3631,2406 @@ pub const CORE_FRAGMENT_INSPECTOR_RESET_KNOWLEDGE_CHANGED: Rule = Rule {
     source: "NF:winsync.ICoreFragmentInspector.Reset",
     text: "Reset fails with SYNC_E_INVALID_OPERATION when the knowledge object behind the inspector has changed since the inspector was created.",
 };
+/// GetChangeEnumerator hands back in ppEnum an IEnumSyncChanges that enumerates the item changes in this change batch. (`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`)
+pub const CHANGE_BATCH_BASE_GET_CHANGE_ENUMERATOR_ITEM_CHANGES: Rule = Rule {
+    id: "change-batch-base.get-change-enumerator.item-changes",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetChangeEnumerator"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator",
+    text: "GetChangeEnumerator hands back in ppEnum an IEnumSyncChanges that enumerates the item changes in this change batch.",
+};
+/// GetChangeEnumerator returns E_POINTER for an invalid pointer, such as a NULL ppEnum. (`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`)
+pub const CHANGE_BATCH_BASE_GET_CHANGE_ENUMERATOR_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base.get-change-enumerator.bad-pointer",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetChangeEnumerator"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator",
+    text: "GetChangeEnumerator returns E_POINTER for an invalid pointer, such as a NULL ppEnum.",
+};
+/// GetChangeEnumerator returns E_OUTOFMEMORY when the enumerator cannot be allocated (the page lists the code without a condition). (`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`)
+pub const CHANGE_BATCH_BASE_GET_CHANGE_ENUMERATOR_OUT_OF_MEMORY: Rule = Rule {
+    id: "change-batch-base.get-change-enumerator.out-of-memory",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetChangeEnumerator"),
+    param: None,
+    values: &[],
+    returns: Some("E_OUTOFMEMORY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator",
+    text: "GetChangeEnumerator returns E_OUTOFMEMORY when the enumerator cannot be allocated (the page lists the code without a condition).",
+};
+/// pfLastBatch receives a flag that indicates whether this batch is the last batch of the synchronization session; GetIsLastBatch returns E_POINTER when pfLastBatch is NULL. (`NF:winsync.ISyncChangeBatchBase.GetIsLastBatch`)
+pub const CHANGE_BATCH_BASE_GET_IS_LAST_BATCH_NULL: Rule = Rule {
+    id: "change-batch-base.get-is-last-batch.null",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetIsLastBatch"),
+    param: Some("pfLastBatch"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetIsLastBatch",
+    text: "pfLastBatch receives a flag that indicates whether this batch is the last batch of the synchronization session; GetIsLastBatch returns E_POINTER when pfLastBatch is NULL.",
+};
+/// pdwWorkForBatch receives the work estimate for the batch; the default value is 0. (`NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch`)
+pub const CHANGE_BATCH_BASE_GET_WORK_ESTIMATE_FOR_BATCH_DEFAULT_ZERO: Rule = Rule {
+    id: "change-batch-base.get-work-estimate-for-batch.default-zero",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetWorkEstimateForBatch"),
+    param: Some("pdwWorkForBatch"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch",
+    text: "pdwWorkForBatch receives the work estimate for the batch; the default value is 0.",
+};
+/// GetWorkEstimateForBatch returns E_POINTER for an invalid pointer, such as a NULL pdwWorkForBatch. (`NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch`)
+pub const CHANGE_BATCH_BASE_GET_WORK_ESTIMATE_FOR_BATCH_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base.get-work-estimate-for-batch.bad-pointer",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetWorkEstimateForBatch"),
+    param: Some("pdwWorkForBatch"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch",
+    text: "GetWorkEstimateForBatch returns E_POINTER for an invalid pointer, such as a NULL pdwWorkForBatch.",
+};
+/// pdwRemainingWorkForSession receives the estimated remaining work for the session; the default value is 0. (`NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession`)
+pub const CHANGE_BATCH_BASE_GET_REMAINING_WORK_ESTIMATE_FOR_SESSION_DEFAULT_ZERO: Rule = Rule {
+    id: "change-batch-base.get-remaining-work-estimate-for-session.default-zero",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetRemainingWorkEstimateForSession"),
+    param: Some("pdwRemainingWorkForSession"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession",
+    text: "pdwRemainingWorkForSession receives the estimated remaining work for the session; the default value is 0.",
+};
+/// GetRemainingWorkEstimateForSession returns E_POINTER for an invalid pointer, such as a NULL pdwRemainingWorkForSession. (`NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession`)
+pub const CHANGE_BATCH_BASE_GET_REMAINING_WORK_ESTIMATE_FOR_SESSION_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base.get-remaining-work-estimate-for-session.bad-pointer",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetRemainingWorkEstimateForSession"),
+    param: Some("pdwRemainingWorkForSession"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession",
+    text: "GetRemainingWorkEstimateForSession returns E_POINTER for an invalid pointer, such as a NULL pdwRemainingWorkForSession.",
+};
+/// pbLowerBound is the closed lower bound of item IDs for the ordered group; NULL specifies a lower bound of zero. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`)
+pub const CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_LOWER_BOUND: Rule = Rule {
+    id: "change-batch-base.begin-ordered-group.lower-bound",
+    interface: "ISyncChangeBatchBase",
+    method: Some("BeginOrderedGroup"),
+    param: Some("pbLowerBound"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup",
+    text: "pbLowerBound is the closed lower bound of item IDs for the ordered group; NULL specifies a lower bound of zero.",
+};
+/// Item changes added after BeginOrderedGroup are added to the open group, and item changes added to an ordered group must be added in increasing order by item ID; no item change can be added until a group is opened. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`)
+pub const CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_INCREASING_ORDER: Rule = Rule {
+    id: "change-batch-base.begin-ordered-group.increasing-order",
+    interface: "ISyncChangeBatchBase",
+    method: Some("BeginOrderedGroup"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup",
+    text: "Item changes added after BeginOrderedGroup are added to the open group, and item changes added to an ordered group must be added in increasing order by item ID; no item change can be added until a group is opened.",
+};
+/// One group at a time: BeginOrderedGroup returns SYNC_E_INVALID_OPERATION when a group is already open. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`)
+pub const CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_GROUP_OPEN: Rule = Rule {
+    id: "change-batch-base.begin-ordered-group.group-open",
+    interface: "ISyncChangeBatchBase",
+    method: Some("BeginOrderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup",
+    text: "One group at a time: BeginOrderedGroup returns SYNC_E_INVALID_OPERATION when a group is already open.",
+};
+/// BeginOrderedGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`)
+pub const CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_AFTER_EMPTY_GROUP: Rule = Rule {
+    id: "change-batch-base.begin-ordered-group.after-empty-group",
+    interface: "ISyncChangeBatchBase",
+    method: Some("BeginOrderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup",
+    text: "BeginOrderedGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch.",
+};
+/// A full-enumeration batch holds one group: when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch, BeginOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`)
+pub const CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_FULL_ENUMERATION_SINGLE_GROUP: Rule = Rule {
+    id: "change-batch-base.begin-ordered-group.full-enumeration-single-group",
+    interface: "ISyncChangeBatchBase",
+    method: Some("BeginOrderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup",
+    text: "A full-enumeration batch holds one group: when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch, BeginOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY.",
+};
+/// When the object is an ISyncFullEnumerationChangeBatch and pbLowerBound is greater than the lower bound ID that was used to create the batch, BeginOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`)
+pub const CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_FULL_ENUMERATION_LOWER_BOUND: Rule = Rule {
+    id: "change-batch-base.begin-ordered-group.full-enumeration-lower-bound",
+    interface: "ISyncChangeBatchBase",
+    method: Some("BeginOrderedGroup"),
+    param: Some("pbLowerBound"),
+    values: &[],
+    returns: Some("SYNC_E_RANGE_OUT_OF_ORDER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup",
+    text: "When the object is an ISyncFullEnumerationChangeBatch and pbLowerBound is greater than the lower bound ID that was used to create the batch, BeginOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER.",
+};
+/// pbUpperBound is the closed upper bound of item IDs for the ordered group; NULL specifies an upper bound of infinity. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`)
+pub const CHANGE_BATCH_BASE_END_ORDERED_GROUP_UPPER_BOUND: Rule = Rule {
+    id: "change-batch-base.end-ordered-group.upper-bound",
+    interface: "ISyncChangeBatchBase",
+    method: Some("EndOrderedGroup"),
+    param: Some("pbUpperBound"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.EndOrderedGroup",
+    text: "pbUpperBound is the closed upper bound of item IDs for the ordered group; NULL specifies an upper bound of infinity.",
+};
+/// pMadeWithKnowledge is the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`)
+pub const CHANGE_BATCH_BASE_END_ORDERED_GROUP_MADE_WITH_KNOWLEDGE: Rule = Rule {
+    id: "change-batch-base.end-ordered-group.made-with-knowledge",
+    interface: "ISyncChangeBatchBase",
+    method: Some("EndOrderedGroup"),
+    param: Some("pMadeWithKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.EndOrderedGroup",
+    text: "pMadeWithKnowledge is the knowledge of the replica that made the group.",
+};
+/// EndOrderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an unordered group is open. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`)
+pub const CHANGE_BATCH_BASE_END_ORDERED_GROUP_NOT_OPEN: Rule = Rule {
+    id: "change-batch-base.end-ordered-group.not-open",
+    interface: "ISyncChangeBatchBase",
+    method: Some("EndOrderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.EndOrderedGroup",
+    text: "EndOrderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an unordered group is open.",
+};
+/// EndOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER when pbUpperBound is less than the ID of the last item that was added to the group. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`)
+pub const CHANGE_BATCH_BASE_END_ORDERED_GROUP_UPPER_BELOW_LAST_ITEM: Rule = Rule {
+    id: "change-batch-base.end-ordered-group.upper-below-last-item",
+    interface: "ISyncChangeBatchBase",
+    method: Some("EndOrderedGroup"),
+    param: Some("pbUpperBound"),
+    values: &[],
+    returns: Some("SYNC_E_RANGE_OUT_OF_ORDER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.EndOrderedGroup",
+    text: "EndOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER when pbUpperBound is less than the ID of the last item that was added to the group.",
+};
+/// EndOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`)
+pub const CHANGE_BATCH_BASE_END_ORDERED_GROUP_FULL_ENUMERATION_READ_ONLY: Rule = Rule {
+    id: "change-batch-base.end-ordered-group.full-enumeration-read-only",
+    interface: "ISyncChangeBatchBase",
+    method: Some("EndOrderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.EndOrderedGroup",
+    text: "EndOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch.",
+};
+/// pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_OWNER_REPLICA: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.owner-replica",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: Some("pbOwnerReplicaId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item.",
+};
+/// The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_ID_FORMAT: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.id-format",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider.",
+};
+/// dwFlags specifies the state of the item change with the flag values of ISyncChange::GetFlags; when dwFlags contains a flag value that is not valid, AddItemMetadataToGroup returns E_INVALIDARG. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_INVALID_FLAGS: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.invalid-flags",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: Some("dwFlags"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "dwFlags specifies the state of the item change with the flag values of ISyncChange::GetFlags; when dwFlags contains a flag value that is not valid, AddItemMetadataToGroup returns E_INVALIDARG.",
+};
+/// An item change is added to the group that is currently open; when no group is open, AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_NO_GROUP_OPEN: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.no-group-open",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "An item change is added to the group that is currently open; when no group is open, AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION.",
+};
+/// AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_AFTER_EMPTY_GROUP: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.after-empty-group",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch.",
+};
+/// When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddItemMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_OUT_OF_ORDER: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.out-of-order",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: Some("SYNC_E_RANGE_OUT_OF_ORDER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddItemMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER.",
+};
+/// Once the change batch has been sent to a change applier or to the synchronization session, AddItemMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_READ_ONLY: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.read-only",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "Once the change batch has been sent to a change applier or to the synchronization session, AddItemMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY.",
+};
+/// dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_WORK_FOR_CHANGE: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.work-for-change",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: Some("dwWorkForChange"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application.",
+};
+/// ppChangeBuilder returns an ISyncChangeBuilder that can be used to add change unit information to the item change just added. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_CHANGE_BUILDER: Rule = Rule {
+    id: "change-batch-base.add-item-metadata-to-group.change-builder",
+    interface: "ISyncChangeBatchBase",
+    method: Some("AddItemMetadataToGroup"),
+    param: Some("ppChangeBuilder"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "ppChangeBuilder returns an ISyncChangeBuilder that can be used to add change unit information to the item change just added.",
+};
+/// GetLearnedKnowledge returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`)
+pub const CHANGE_BATCH_BASE_GET_LEARNED_KNOWLEDGE_GROUP_NOT_ENDED: Rule = Rule {
+    id: "change-batch-base.get-learned-knowledge.group-not-ended",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetLearnedKnowledge"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge",
+    text: "GetLearnedKnowledge returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended.",
+};
+/// GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`)
+pub const CHANGE_BATCH_BASE_GET_LEARNED_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base.get-learned-knowledge.bad-pointer",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetLearnedKnowledge"),
+    param: Some("ppLearnedKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge",
+    text: "GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge.",
+};
+/// ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`)
+pub const CHANGE_BATCH_BASE_GET_LEARNED_KNOWLEDGE_PREREQUISITE: Rule = Rule {
+    id: "change-batch-base.get-learned-knowledge.prerequisite",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetLearnedKnowledge"),
+    param: Some("ppLearnedKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge",
+    text: "ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier.",
+};
+/// GetPrerequisiteKnowledge hands back the minimum knowledge that a destination provider is required to have to process this change batch. (`NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge`)
+pub const CHANGE_BATCH_BASE_GET_PREREQUISITE_KNOWLEDGE_MINIMUM: Rule = Rule {
+    id: "change-batch-base.get-prerequisite-knowledge.minimum",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetPrerequisiteKnowledge"),
+    param: Some("ppPrerequisteKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge",
+    text: "GetPrerequisiteKnowledge hands back the minimum knowledge that a destination provider is required to have to process this change batch.",
+};
+/// GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisteKnowledge. (`NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge`)
+pub const CHANGE_BATCH_BASE_GET_PREREQUISITE_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base.get-prerequisite-knowledge.bad-pointer",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetPrerequisiteKnowledge"),
+    param: Some("ppPrerequisteKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge",
+    text: "GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisteKnowledge.",
+};
+/// GetSourceForgottenKnowledge hands back the forgotten knowledge of the source replica. (`NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge`)
+pub const CHANGE_BATCH_BASE_GET_SOURCE_FORGOTTEN_KNOWLEDGE_SOURCE: Rule = Rule {
+    id: "change-batch-base.get-source-forgotten-knowledge.source",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetSourceForgottenKnowledge"),
+    param: Some("ppSourceForgottenKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge",
+    text: "GetSourceForgottenKnowledge hands back the forgotten knowledge of the source replica.",
+};
+/// GetSourceForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppSourceForgottenKnowledge. (`NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge`)
+pub const CHANGE_BATCH_BASE_GET_SOURCE_FORGOTTEN_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base.get-source-forgotten-knowledge.bad-pointer",
+    interface: "ISyncChangeBatchBase",
+    method: Some("GetSourceForgottenKnowledge"),
+    param: Some("ppSourceForgottenKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge",
+    text: "GetSourceForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppSourceForgottenKnowledge.",
+};
+/// SetLastBatch sets a flag that indicates there are no more changes to be enumerated in the synchronization session, and returns S_OK. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`)
+pub const CHANGE_BATCH_BASE_SET_LAST_BATCH_FLAG: Rule = Rule {
+    id: "change-batch-base.set-last-batch.flag",
+    interface: "ISyncChangeBatchBase",
+    method: Some("SetLastBatch"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.SetLastBatch",
+    text: "SetLastBatch sets a flag that indicates there are no more changes to be enumerated in the synchronization session, and returns S_OK.",
+};
+/// When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`)
+pub const CHANGE_BATCH_BASE_SET_LAST_BATCH_SOURCE_MUST_CALL: Rule = Rule {
+    id: "change-batch-base.set-last-batch.source-must-call",
+    interface: "ISyncChangeBatchBase",
+    method: Some("SetLastBatch"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.SetLastBatch",
+    text: "When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes.",
+};
+/// The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event. (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`)
+pub const CHANGE_BATCH_BASE_SET_WORK_ESTIMATE_FOR_BATCH_MEANING: Rule = Rule {
+    id: "change-batch-base.set-work-estimate-for-batch.meaning",
+    interface: "ISyncChangeBatchBase",
+    method: Some("SetWorkEstimateForBatch"),
+    param: Some("dwWorkForBatch"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch",
+    text: "The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event.",
+};
+/// The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work. (`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`)
+pub const CHANGE_BATCH_BASE_SET_REMAINING_WORK_ESTIMATE_FOR_SESSION_ZERO: Rule = Rule {
+    id: "change-batch-base.set-remaining-work-estimate-for-session.zero",
+    interface: "ISyncChangeBatchBase",
+    method: Some("SetRemainingWorkEstimateForSession"),
+    param: Some("dwRemainingWorkForSession"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession",
+    text: "The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work.",
+};
+/// pcbChangeBatch gives the number of bytes in pbChangeBatch. When pbChangeBatch is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeBatch; otherwise pcbChangeBatch receives the number of bytes written. (`NF:winsync.ISyncChangeBatchBase.Serialize`)
+pub const CHANGE_BATCH_BASE_SERIALIZE_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "change-batch-base.serialize.buffer-too-small",
+    interface: "ISyncChangeBatchBase",
+    method: Some("Serialize"),
+    param: Some("pcbChangeBatch"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.Serialize",
+    text: "pcbChangeBatch gives the number of bytes in pbChangeBatch. When pbChangeBatch is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeBatch; otherwise pcbChangeBatch receives the number of bytes written.",
+};
+/// Serialize returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended. (`NF:winsync.ISyncChangeBatchBase.Serialize`)
+pub const CHANGE_BATCH_BASE_SERIALIZE_GROUP_NOT_ENDED: Rule = Rule {
+    id: "change-batch-base.serialize.group-not-ended",
+    interface: "ISyncChangeBatchBase",
+    method: Some("Serialize"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.Serialize",
+    text: "Serialize returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended.",
+};
+/// Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbChangeBatch. (`NF:winsync.ISyncChangeBatchBase.Serialize`)
+pub const CHANGE_BATCH_BASE_SERIALIZE_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base.serialize.bad-pointer",
+    interface: "ISyncChangeBatchBase",
+    method: Some("Serialize"),
+    param: Some("pcbChangeBatch"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.Serialize",
+    text: "Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbChangeBatch.",
+};
+/// Serialize returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition). (`NF:winsync.ISyncChangeBatchBase.Serialize`)
+pub const CHANGE_BATCH_BASE_SERIALIZE_OUT_OF_MEMORY: Rule = Rule {
+    id: "change-batch-base.serialize.out-of-memory",
+    interface: "ISyncChangeBatchBase",
+    method: Some("Serialize"),
+    param: None,
+    values: &[],
+    returns: Some("E_OUTOFMEMORY"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase.Serialize",
+    text: "Serialize returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition).",
+};
+/// An ISyncChangeBatchBase2 object can be obtained by passing IID_ISyncChangeBatchBase2 to the QueryInterface method of an ISyncChangeBatchBase object. (`NN:winsync.ISyncChangeBatchBase2`)
+pub const CHANGE_BATCH_BASE2_QUERY_INTERFACE: Rule = Rule {
+    id: "change-batch-base2.query-interface",
+    interface: "ISyncChangeBatchBase2",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:winsync.ISyncChangeBatchBase2",
+    text: "An ISyncChangeBatchBase2 object can be obtained by passing IID_ISyncChangeBatchBase2 to the QueryInterface method of an ISyncChangeBatchBase object.",
+};
+/// dwFlags is reserved and must be zero; SerializeWithOptions returns E_INVALIDARG when it is not. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`)
+pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_FLAGS_NOT_ZERO: Rule = Rule {
+    id: "change-batch-base2.serialize-with-options.flags-not-zero",
+    interface: "ISyncChangeBatchBase2",
+    method: Some("SerializeWithOptions"),
+    param: Some("dwFlags"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
+    text: "dwFlags is reserved and must be zero; SerializeWithOptions returns E_INVALIDARG when it is not.",
+};
+/// The serialized change batch is compatible with targetFormatVersion; when that version is incompatible with the change batch object data, SerializeWithOptions returns E_INVALIDARG. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`)
+pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_VERSION_INCOMPATIBLE: Rule = Rule {
+    id: "change-batch-base2.serialize-with-options.version-incompatible",
+    interface: "ISyncChangeBatchBase2",
+    method: Some("SerializeWithOptions"),
+    param: Some("targetFormatVersion"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
+    text: "The serialized change batch is compatible with targetFormatVersion; when that version is incompatible with the change batch object data, SerializeWithOptions returns E_INVALIDARG.",
+};
+/// SerializeWithOptions returns SYNC_E_INVALID_VERSION when targetFormatVersion is higher than the version of the object, or when the object contains elements that are not compatible with targetFormatVersion. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`)
+pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_VERSION_TOO_HIGH: Rule = Rule {
+    id: "change-batch-base2.serialize-with-options.version-too-high",
+    interface: "ISyncChangeBatchBase2",
+    method: Some("SerializeWithOptions"),
+    param: Some("targetFormatVersion"),
+    values: &[],
+    returns: Some("SYNC_E_INVALID_VERSION"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
+    text: "SerializeWithOptions returns SYNC_E_INVALID_VERSION when targetFormatVersion is higher than the version of the object, or when the object contains elements that are not compatible with targetFormatVersion.",
+};
+/// pdwSerializedSize gives the number of bytes in pbBuffer. When pbBuffer is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pdwSerializedSize; otherwise pdwSerializedSize receives the number of bytes written. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`)
+pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "change-batch-base2.serialize-with-options.buffer-too-small",
+    interface: "ISyncChangeBatchBase2",
+    method: Some("SerializeWithOptions"),
+    param: Some("pdwSerializedSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
+    text: "pdwSerializedSize gives the number of bytes in pbBuffer. When pbBuffer is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pdwSerializedSize; otherwise pdwSerializedSize receives the number of bytes written.",
+};
+/// SerializeWithOptions returns SYNC_E_INVALID_OPERATION when the change batch contains a group that was started but not ended. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`)
+pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_GROUP_OPEN: Rule = Rule {
+    id: "change-batch-base2.serialize-with-options.group-open",
+    interface: "ISyncChangeBatchBase2",
+    method: Some("SerializeWithOptions"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
+    text: "SerializeWithOptions returns SYNC_E_INVALID_OPERATION when the change batch contains a group that was started but not ended.",
+};
+/// SerializeWithOptions returns E_POINTER for an invalid pointer, such as a NULL pdwSerializedSize. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`)
+pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_BAD_POINTER: Rule = Rule {
+    id: "change-batch-base2.serialize-with-options.bad-pointer",
+    interface: "ISyncChangeBatchBase2",
+    method: Some("SerializeWithOptions"),
+    param: Some("pdwSerializedSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
+    text: "SerializeWithOptions returns E_POINTER for an invalid pointer, such as a NULL pdwSerializedSize.",
+};
+/// SerializeWithOptions returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition). (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`)
+pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_OUT_OF_MEMORY: Rule = Rule {
+    id: "change-batch-base2.serialize-with-options.out-of-memory",
+    interface: "ISyncChangeBatchBase2",
+    method: Some("SerializeWithOptions"),
+    param: None,
+    values: &[],
+    returns: Some("E_OUTOFMEMORY"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
+    text: "SerializeWithOptions returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition).",
+};
+/// The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store. (`NN:winsync.ISyncChangeBatch`)
+pub const CHANGE_BATCH_FLOW: Rule = Rule {
+    id: "change-batch.flow",
+    interface: "ISyncChangeBatch",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:winsync.ISyncChangeBatch",
+    text: "The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store.",
+};
+/// Item changes added after BeginUnorderedGroup are added to the open group and can be in any order; no item change can be added until a group is opened. (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`)
+pub const CHANGE_BATCH_BEGIN_UNORDERED_GROUP_ANY_ORDER: Rule = Rule {
+    id: "change-batch.begin-unordered-group.any-order",
+    interface: "ISyncChangeBatch",
+    method: Some("BeginUnorderedGroup"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatch.BeginUnorderedGroup",
+    text: "Item changes added after BeginUnorderedGroup are added to the open group and can be in any order; no item change can be added until a group is opened.",
+};
+/// One group at a time: BeginUnorderedGroup returns SYNC_E_INVALID_OPERATION when a group is already open. (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`)
+pub const CHANGE_BATCH_BEGIN_UNORDERED_GROUP_GROUP_OPEN: Rule = Rule {
+    id: "change-batch.begin-unordered-group.group-open",
+    interface: "ISyncChangeBatch",
+    method: Some("BeginUnorderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatch.BeginUnorderedGroup",
+    text: "One group at a time: BeginUnorderedGroup returns SYNC_E_INVALID_OPERATION when a group is already open.",
+};
+/// BeginUnorderedGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`)
+pub const CHANGE_BATCH_BEGIN_UNORDERED_GROUP_AFTER_EMPTY_GROUP: Rule = Rule {
+    id: "change-batch.begin-unordered-group.after-empty-group",
+    interface: "ISyncChangeBatch",
+    method: Some("BeginUnorderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatch.BeginUnorderedGroup",
+    text: "BeginUnorderedGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch.",
+};
+/// Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and BeginUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_BEGIN_UNORDERED_GROUP_READ_ONLY: Rule = Rule {
+    id: "change-batch.begin-unordered-group.read-only",
+    interface: "ISyncChangeBatch",
+    method: Some("BeginUnorderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and BeginUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY.",
+};
+/// pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`)
+pub const CHANGE_BATCH_END_UNORDERED_GROUP_MADE_WITH_KNOWLEDGE: Rule = Rule {
+    id: "change-batch.end-unordered-group.made-with-knowledge",
+    interface: "ISyncChangeBatch",
+    method: Some("EndUnorderedGroup"),
+    param: Some("pMadeWithKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatch.EndUnorderedGroup",
+    text: "pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group.",
+};
+/// fAllChangesForKnowledge is TRUE when all the changes contained in pMadeWithKnowledge are included in this change batch, and FALSE otherwise. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`)
+pub const CHANGE_BATCH_END_UNORDERED_GROUP_ALL_CHANGES_FOR_KNOWLEDGE: Rule = Rule {
+    id: "change-batch.end-unordered-group.all-changes-for-knowledge",
+    interface: "ISyncChangeBatch",
+    method: Some("EndUnorderedGroup"),
+    param: Some("fAllChangesForKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatch.EndUnorderedGroup",
+    text: "fAllChangesForKnowledge is TRUE when all the changes contained in pMadeWithKnowledge are included in this change batch, and FALSE otherwise.",
+};
+/// EndUnorderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an ordered group is open. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`)
+pub const CHANGE_BATCH_END_UNORDERED_GROUP_NOT_OPEN: Rule = Rule {
+    id: "change-batch.end-unordered-group.not-open",
+    interface: "ISyncChangeBatch",
+    method: Some("EndUnorderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatch.EndUnorderedGroup",
+    text: "EndUnorderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an ordered group is open.",
+};
+/// Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and EndUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_END_UNORDERED_GROUP_READ_ONLY: Rule = Rule {
+    id: "change-batch.end-unordered-group.read-only",
+    interface: "ISyncChangeBatch",
+    method: Some("EndUnorderedGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and EndUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY.",
+};
+/// Conflicts that are added to the change batch are not added to a group, and a group does not have to be open to add a conflict. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`)
+pub const CHANGE_BATCH_ADD_LOGGED_CONFLICT_OUTSIDE_GROUPS: Rule = Rule {
+    id: "change-batch.add-logged-conflict.outside-groups",
+    interface: "ISyncChangeBatch",
+    method: Some("AddLoggedConflict"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatch.AddLoggedConflict",
+    text: "Conflicts that are added to the change batch are not added to a group, and a group does not have to be open to add a conflict.",
+};
+/// pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`)
+pub const CHANGE_BATCH_ADD_LOGGED_CONFLICT_OWNER_REPLICA: Rule = Rule {
+    id: "change-batch.add-logged-conflict.owner-replica",
+    interface: "ISyncChangeBatch",
+    method: Some("AddLoggedConflict"),
+    param: Some("pbOwnerReplicaId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatch.AddLoggedConflict",
+    text: "pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup.",
+};
+/// pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`)
+pub const CHANGE_BATCH_ADD_LOGGED_CONFLICT_CONFLICT_KNOWLEDGE: Rule = Rule {
+    id: "change-batch.add-logged-conflict.conflict-knowledge",
+    interface: "ISyncChangeBatch",
+    method: Some("AddLoggedConflict"),
+    param: Some("pConflictKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatch.AddLoggedConflict",
+    text: "pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged.",
+};
+/// Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and AddLoggedConflict returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`)
+pub const CHANGE_BATCH_ADD_LOGGED_CONFLICT_READ_ONLY: Rule = Rule {
+    id: "change-batch.add-logged-conflict.read-only",
+    interface: "ISyncChangeBatch",
+    method: Some("AddLoggedConflict"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
+    text: "Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and AddLoggedConflict returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY.",
+};
+/// AddLoggedConflict returns E_POINTER for an invalid pointer argument (the page lists the code without a condition). (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`)
+pub const CHANGE_BATCH_ADD_LOGGED_CONFLICT_BAD_POINTER: Rule = Rule {
+    id: "change-batch.add-logged-conflict.bad-pointer",
+    interface: "ISyncChangeBatch",
+    method: Some("AddLoggedConflict"),
+    param: None,
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatch.AddLoggedConflict",
+    text: "AddLoggedConflict returns E_POINTER for an invalid pointer argument (the page lists the code without a condition).",
+};
+/// An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`header:winsync.h`)
+pub const CHANGE_BATCH2_QUERY_INTERFACE: Rule = Rule {
+    id: "change-batch2.query-interface",
+    interface: "ISyncChangeBatch2",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object.",
+};
+/// pbWinnerItemId is the ID of the item after the merge (the winning ID) and pbItemId the ID of the item before the merge (the losing ID); when a constraint conflict is resolved by merging, the smaller item ID is chosen as the winning ID. (`header:winsync.h`)
+pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_WINNER_AND_LOSER: Rule = Rule {
+    id: "change-batch2.add-merge-tombstone-metadata-to-group.winner-and-loser",
+    interface: "ISyncChangeBatch2",
+    method: Some("AddMergeTombstoneMetadataToGroup"),
+    param: Some("pbWinnerItemId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "pbWinnerItemId is the ID of the item after the merge (the winning ID) and pbItemId the ID of the item before the merge (the losing ID); when a constraint conflict is resolved by merging, the smaller item ID is chosen as the winning ID.",
+};
+/// The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch. (`header:winsync.h`)
+pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_NO_GROUP_OPEN: Rule = Rule {
+    id: "change-batch2.add-merge-tombstone-metadata-to-group.no-group-open",
+    interface: "ISyncChangeBatch2",
+    method: Some("AddMergeTombstoneMetadataToGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch.",
+};
+/// When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. (`header:winsync.h`)
+pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_OUT_OF_ORDER: Rule = Rule {
+    id: "change-batch2.add-merge-tombstone-metadata-to-group.out-of-order",
+    interface: "ISyncChangeBatch2",
+    method: Some("AddMergeTombstoneMetadataToGroup"),
+    param: Some("pbItemId"),
+    values: &[],
+    returns: Some("SYNC_E_RANGE_OUT_OF_ORDER"),
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER.",
+};
+/// Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. (`header:winsync.h`)
+pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_READ_ONLY: Rule = Rule {
+    id: "change-batch2.add-merge-tombstone-metadata-to-group.read-only",
+    interface: "ISyncChangeBatch2",
+    method: Some("AddMergeTombstoneMetadataToGroup"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY.",
+};
+/// AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument. (`header:winsync.h`)
+pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_BAD_POINTER: Rule = Rule {
+    id: "change-batch2.add-merge-tombstone-metadata-to-group.bad-pointer",
+    interface: "ISyncChangeBatch2",
+    method: Some("AddMergeTombstoneMetadataToGroup"),
+    param: None,
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument.",
+};
+/// A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`header:winsync.h`)
+pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_LOGGED_CONFLICT_OUTSIDE_GROUPS: Rule = Rule {
+    id: "change-batch2.add-merge-tombstone-logged-conflict.outside-groups",
+    interface: "ISyncChangeBatch2",
+    method: Some("AddMergeTombstoneLoggedConflict"),
+    param: Some("pConflictKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged.",
+};
+/// An ISyncChangeBatchAdvanced object can be obtained by passing IID_ISyncChangeBatchAdvanced to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`NN:winsync.ISyncChangeBatchAdvanced`)
+pub const CHANGE_BATCH_ADVANCED_QUERY_INTERFACE: Rule = Rule {
+    id: "change-batch-advanced.query-interface",
+    interface: "ISyncChangeBatchAdvanced",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NN:winsync.ISyncChangeBatchAdvanced",
+    text: "An ISyncChangeBatchAdvanced object can be obtained by passing IID_ISyncChangeBatchAdvanced to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object.",
+};
+/// ppFilterInfo receives the ISyncFilterInfo that was specified when the change batch was created; when no filter was specified, GetFilterInfo returns S_FALSE and NULL in ppFilterInfo. (`NF:winsync.ISyncChangeBatchAdvanced.GetFilterInfo`)
+pub const CHANGE_BATCH_ADVANCED_GET_FILTER_INFO_NO_FILTER: Rule = Rule {
+    id: "change-batch-advanced.get-filter-info.no-filter",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("GetFilterInfo"),
+    param: Some("ppFilterInfo"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.GetFilterInfo",
+    text: "ppFilterInfo receives the ISyncFilterInfo that was specified when the change batch was created; when no filter was specified, GetFilterInfo returns S_FALSE and NULL in ppFilterInfo.",
+};
+/// GetFilterInfo returns E_POINTER for an invalid pointer, such as a NULL ppFilterInfo. (`NF:winsync.ISyncChangeBatchAdvanced.GetFilterInfo`)
+pub const CHANGE_BATCH_ADVANCED_GET_FILTER_INFO_BAD_POINTER: Rule = Rule {
+    id: "change-batch-advanced.get-filter-info.bad-pointer",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("GetFilterInfo"),
+    param: Some("ppFilterInfo"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.GetFilterInfo",
+    text: "GetFilterInfo returns E_POINTER for an invalid pointer, such as a NULL ppFilterInfo.",
+};
+/// ppChangeBatch returns this change batch object, represented as an ISyncChangeBatch object. (`NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch`)
+pub const CHANGE_BATCH_ADVANCED_CONVERT_FULL_ENUMERATION_CHANGE_BATCH_TO_REGULAR_CHANGE_BATCH_SAME_BATCH: Rule = Rule {
+    id: "change-batch-advanced.convert-full-enumeration-change-batch-to-regular-change-batch.same-batch",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("ConvertFullEnumerationChangeBatchToRegularChangeBatch"),
+    param: Some("ppChangeBatch"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch",
+    text: "ppChangeBatch returns this change batch object, represented as an ISyncChangeBatch object.",
+};
+/// ConvertFullEnumerationChangeBatchToRegularChangeBatch returns SYNC_E_INVALID_OPERATION when this change batch object is not an ISyncFullEnumerationChangeBatch object. (`NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch`)
+pub const CHANGE_BATCH_ADVANCED_CONVERT_FULL_ENUMERATION_CHANGE_BATCH_TO_REGULAR_CHANGE_BATCH_NOT_FULL_ENUMERATION: Rule = Rule {
+    id: "change-batch-advanced.convert-full-enumeration-change-batch-to-regular-change-batch.not-full-enumeration",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("ConvertFullEnumerationChangeBatchToRegularChangeBatch"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch",
+    text: "ConvertFullEnumerationChangeBatchToRegularChangeBatch returns SYNC_E_INVALID_OPERATION when this change batch object is not an ISyncFullEnumerationChangeBatch object.",
+};
+/// ConvertFullEnumerationChangeBatchToRegularChangeBatch returns E_POINTER for an invalid pointer, such as a NULL ppChangeBatch. (`NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch`)
+pub const CHANGE_BATCH_ADVANCED_CONVERT_FULL_ENUMERATION_CHANGE_BATCH_TO_REGULAR_CHANGE_BATCH_BAD_POINTER: Rule = Rule {
+    id: "change-batch-advanced.convert-full-enumeration-change-batch-to-regular-change-batch.bad-pointer",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("ConvertFullEnumerationChangeBatchToRegularChangeBatch"),
+    param: Some("ppChangeBatch"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch",
+    text: "ConvertFullEnumerationChangeBatchToRegularChangeBatch returns E_POINTER for an invalid pointer, such as a NULL ppChangeBatch.",
+};
+/// pbItemId receives the highest item ID that is represented in the knowledge of any group in the change batch; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChangeBatchAdvanced.GetUpperBoundItemId`)
+pub const CHANGE_BATCH_ADVANCED_GET_UPPER_BOUND_ITEM_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "change-batch-advanced.get-upper-bound-item-id.buffer-too-small",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("GetUpperBoundItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.GetUpperBoundItemId",
+    text: "pbItemId receives the highest item ID that is represented in the knowledge of any group in the change batch; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// GetUpperBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. (`NF:winsync.ISyncChangeBatchAdvanced.GetUpperBoundItemId`)
+pub const CHANGE_BATCH_ADVANCED_GET_UPPER_BOUND_ITEM_ID_BAD_POINTER: Rule = Rule {
+    id: "change-batch-advanced.get-upper-bound-item-id.bad-pointer",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("GetUpperBoundItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.GetUpperBoundItemId",
+    text: "GetUpperBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize.",
+};
+/// GetBatchLevelKnowledgeShouldBeApplied returns SYNC_E_BATCH_NEEDS_KNOWLEDGE when the change batch contains no changes and no knowledge. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`)
+pub const CHANGE_BATCH_ADVANCED_GET_BATCH_LEVEL_KNOWLEDGE_SHOULD_BE_APPLIED_NEEDS_KNOWLEDGE: Rule = Rule {
+    id: "change-batch-advanced.get-batch-level-knowledge-should-be-applied.needs-knowledge",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("GetBatchLevelKnowledgeShouldBeApplied"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_BATCH_NEEDS_KNOWLEDGE"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied",
+    text: "GetBatchLevelKnowledgeShouldBeApplied returns SYNC_E_BATCH_NEEDS_KNOWLEDGE when the change batch contains no changes and no knowledge.",
+};
+/// GetBatchLevelKnowledgeShouldBeApplied returns E_POINTER for an invalid pointer, such as a NULL pfBatchKnowledgeShouldBeApplied. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`)
+pub const CHANGE_BATCH_ADVANCED_GET_BATCH_LEVEL_KNOWLEDGE_SHOULD_BE_APPLIED_BAD_POINTER: Rule = Rule {
+    id: "change-batch-advanced.get-batch-level-knowledge-should-be-applied.bad-pointer",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("GetBatchLevelKnowledgeShouldBeApplied"),
+    param: Some("pfBatchKnowledgeShouldBeApplied"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied",
+    text: "GetBatchLevelKnowledgeShouldBeApplied returns E_POINTER for an invalid pointer, such as a NULL pfBatchKnowledgeShouldBeApplied.",
+};
+/// Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`)
+pub const CHANGE_BATCH_ADVANCED_GET_BATCH_LEVEL_KNOWLEDGE_SHOULD_BE_APPLIED_DESTINATION_SAVES: Rule = Rule {
+    id: "change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves",
+    interface: "ISyncChangeBatchAdvanced",
+    method: Some("GetBatchLevelKnowledgeShouldBeApplied"),
+    param: Some("pfBatchKnowledgeShouldBeApplied"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied",
+    text: "Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied.",
+};
+/// An ISyncChangeBatchWithPrerequisite object can be obtained by passing IID_ISyncChangeBatchWithPrerequisite to the QueryInterface method of an ISyncChangeBatchBase object. (`NN:winsync.ISyncChangeBatchWithPrerequisite`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_QUERY_INTERFACE: Rule = Rule {
+    id: "change-batch-with-prerequisite.query-interface",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NN:winsync.ISyncChangeBatchWithPrerequisite",
+    text: "An ISyncChangeBatchWithPrerequisite object can be obtained by passing IID_ISyncChangeBatchWithPrerequisite to the QueryInterface method of an ISyncChangeBatchBase object.",
+};
+/// SetPrerequisiteKnowledge sets pPrerequisiteKnowledge as the minimum knowledge that a destination provider is required to have to process this change batch. (`NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_SET_PREREQUISITE_KNOWLEDGE_MINIMUM: Rule = Rule {
+    id: "change-batch-with-prerequisite.set-prerequisite-knowledge.minimum",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: Some("SetPrerequisiteKnowledge"),
+    param: Some("pPrerequisiteKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge",
+    text: "SetPrerequisiteKnowledge sets pPrerequisiteKnowledge as the minimum knowledge that a destination provider is required to have to process this change batch.",
+};
+/// SetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL pPrerequisiteKnowledge. (`NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_SET_PREREQUISITE_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "change-batch-with-prerequisite.set-prerequisite-knowledge.bad-pointer",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: Some("SetPrerequisiteKnowledge"),
+    param: Some("pPrerequisiteKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge",
+    text: "SetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL pPrerequisiteKnowledge.",
+};
+/// The learned knowledge is computed by calling ISyncKnowledge2::ProjectOntoKnowledgeWithPrerequisite on the learned knowledge of the change batch with pDestinationKnowledge as the template knowledge, so a knowledge fragment is added only if pDestinationKnowledge contains the prerequisite knowledge for that fragment. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_PROJECTION: Rule = Rule {
+    id: "change-batch-with-prerequisite.get-learned-knowledge-with-prerequisite.projection",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: Some("GetLearnedKnowledgeWithPrerequisite"),
+    param: Some("pDestinationKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
+    text: "The learned knowledge is computed by calling ISyncKnowledge2::ProjectOntoKnowledgeWithPrerequisite on the learned knowledge of the change batch with pDestinationKnowledge as the template knowledge, so a knowledge fragment is added only if pDestinationKnowledge contains the prerequisite knowledge for that fragment.",
+};
+/// GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedWithPrerequisiteKnowledge. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_BAD_POINTER: Rule = Rule {
+    id: "change-batch-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: Some("GetLearnedKnowledgeWithPrerequisite"),
+    param: Some("ppLearnedWithPrerequisiteKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
+    text: "GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedWithPrerequisiteKnowledge.",
+};
+/// ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies all the changes in this batch during recovery synchronization: the source forgotten knowledge of the batch projected onto the range contained in the batch. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_PROJECTION: Rule = Rule {
+    id: "change-batch-with-prerequisite.get-learned-forgotten-knowledge.projection",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: Some("GetLearnedForgottenKnowledge"),
+    param: Some("ppLearnedForgottenKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge",
+    text: "ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies all the changes in this batch during recovery synchronization: the source forgotten knowledge of the batch projected onto the range contained in the batch.",
+};
+/// GetLearnedForgottenKnowledge returns SYNC_E_INVALID_OPERATION when the change batch object is not an ISyncFullEnumerationChangeBatch object. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_NOT_FULL_ENUMERATION: Rule = Rule {
+    id: "change-batch-with-prerequisite.get-learned-forgotten-knowledge.not-full-enumeration",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: Some("GetLearnedForgottenKnowledge"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge",
+    text: "GetLearnedForgottenKnowledge returns SYNC_E_INVALID_OPERATION when the change batch object is not an ISyncFullEnumerationChangeBatch object.",
+};
+/// GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`)
+pub const CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "change-batch-with-prerequisite.get-learned-forgotten-knowledge.bad-pointer",
+    interface: "ISyncChangeBatchWithPrerequisite",
+    method: Some("GetLearnedForgottenKnowledge"),
+    param: Some("ppLearnedForgottenKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge",
+    text: "GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge.",
+};
+/// GetLearnedKnowledgeAfterRecoveryComplete hands back the knowledge the destination replica will learn after it applies all the changes in the recovery synchronization; it returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetLearnedKnowledgeAfterRecoveryComplete`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_NO_GROUP: Rule = Rule {
+    id: "full-enumeration-change-batch.get-learned-knowledge-after-recovery-complete.no-group",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetLearnedKnowledgeAfterRecoveryComplete"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetLearnedKnowledgeAfterRecoveryComplete",
+    text: "GetLearnedKnowledgeAfterRecoveryComplete hands back the knowledge the destination replica will learn after it applies all the changes in the recovery synchronization; it returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended.",
+};
+/// GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeAfterRecoveryComplete. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetLearnedKnowledgeAfterRecoveryComplete`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_BAD_POINTER: Rule = Rule {
+    id: "full-enumeration-change-batch.get-learned-knowledge-after-recovery-complete.bad-pointer",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetLearnedKnowledgeAfterRecoveryComplete"),
+    param: Some("ppLearnedKnowledgeAfterRecoveryComplete"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetLearnedKnowledgeAfterRecoveryComplete",
+    text: "GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeAfterRecoveryComplete.",
+};
+/// pbClosedLowerBoundItemId receives the closed lower bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_LOWER_BOUND_ITEM_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "full-enumeration-change-batch.get-closed-lower-bound-item-id.buffer-too-small",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetClosedLowerBoundItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId",
+    text: "pbClosedLowerBoundItemId receives the closed lower bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// GetClosedLowerBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_LOWER_BOUND_ITEM_ID_NO_GROUP: Rule = Rule {
+    id: "full-enumeration-change-batch.get-closed-lower-bound-item-id.no-group",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetClosedLowerBoundItemId"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId",
+    text: "GetClosedLowerBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended.",
+};
+/// GetClosedLowerBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_LOWER_BOUND_ITEM_ID_BAD_POINTER: Rule = Rule {
+    id: "full-enumeration-change-batch.get-closed-lower-bound-item-id.bad-pointer",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetClosedLowerBoundItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId",
+    text: "GetClosedLowerBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize.",
+};
+/// When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_DESTINATION_VERSIONS_IN_BOUNDS: Rule = Rule {
+    id: "full-enumeration-change-batch.destination-versions-in-bounds",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetClosedLowerBoundItemId"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId",
+    text: "When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive.",
+};
+/// pbClosedUpperBoundItemId receives the closed upper bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_UPPER_BOUND_ITEM_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "full-enumeration-change-batch.get-closed-upper-bound-item-id.buffer-too-small",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetClosedUpperBoundItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId",
+    text: "pbClosedUpperBoundItemId receives the closed upper bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// GetClosedUpperBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_UPPER_BOUND_ITEM_ID_NO_GROUP: Rule = Rule {
+    id: "full-enumeration-change-batch.get-closed-upper-bound-item-id.no-group",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetClosedUpperBoundItemId"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId",
+    text: "GetClosedUpperBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended.",
+};
+/// GetClosedUpperBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`)
+pub const FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_UPPER_BOUND_ITEM_ID_BAD_POINTER: Rule = Rule {
+    id: "full-enumeration-change-batch.get-closed-upper-bound-item-id.bad-pointer",
+    interface: "ISyncFullEnumerationChangeBatch",
+    method: Some("GetClosedUpperBoundItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId",
+    text: "GetClosedUpperBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize.",
+};
+/// An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object. (`header:winsync.h`)
+pub const FULL_ENUMERATION_CHANGE_BATCH2_QUERY_INTERFACE: Rule = Rule {
+    id: "full-enumeration-change-batch2.query-interface",
+    interface: "ISyncFullEnumerationChangeBatch2",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object.",
+};
+/// AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open. (`header:winsync.h`)
+pub const FULL_ENUMERATION_CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_OPEN_GROUP: Rule = Rule {
+    id: "full-enumeration-change-batch2.add-merge-tombstone-metadata-to-group.open-group",
+    interface: "ISyncFullEnumerationChangeBatch2",
+    method: Some("AddMergeTombstoneMetadataToGroup"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open.",
+};
+/// pbReplicaId receives the ID of the replica that originated this change; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChange.GetOwnerReplicaId`)
+pub const SYNC_CHANGE_GET_OWNER_REPLICA_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "sync-change.get-owner-replica-id.buffer-too-small",
+    interface: "ISyncChange",
+    method: Some("GetOwnerReplicaId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetOwnerReplicaId",
+    text: "pbReplicaId receives the ID of the replica that originated this change; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// GetOwnerReplicaId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. (`NF:winsync.ISyncChange.GetOwnerReplicaId`)
+pub const SYNC_CHANGE_GET_OWNER_REPLICA_ID_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-owner-replica-id.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetOwnerReplicaId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetOwnerReplicaId",
+    text: "GetOwnerReplicaId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize.",
+};
+/// pbRootItemId receives the ID of the changed item; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChange.GetRootItemId`)
+pub const SYNC_CHANGE_GET_ROOT_ITEM_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "sync-change.get-root-item-id.buffer-too-small",
+    interface: "ISyncChange",
+    method: Some("GetRootItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetRootItemId",
+    text: "pbRootItemId receives the ID of the changed item; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// GetRootItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. (`NF:winsync.ISyncChange.GetRootItemId`)
+pub const SYNC_CHANGE_GET_ROOT_ITEM_ID_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-root-item-id.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetRootItemId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetRootItemId",
+    text: "GetRootItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize.",
+};
+/// pbCurrentReplicaId is the ID of the replica that owns this change, and pVersion receives the change version of the item; when pbCurrentReplicaId is not the correct replica ID, GetChangeVersion returns E_INVALIDARG. (`NF:winsync.ISyncChange.GetChangeVersion`)
+pub const SYNC_CHANGE_GET_CHANGE_VERSION_WRONG_REPLICA: Rule = Rule {
+    id: "sync-change.get-change-version.wrong-replica",
+    interface: "ISyncChange",
+    method: Some("GetChangeVersion"),
+    param: Some("pbCurrentReplicaId"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeVersion",
+    text: "pbCurrentReplicaId is the ID of the replica that owns this change, and pVersion receives the change version of the item; when pbCurrentReplicaId is not the correct replica ID, GetChangeVersion returns E_INVALIDARG.",
+};
+/// GetChangeVersion returns SYNC_E_ID_FORMAT_MISMATCH when pbCurrentReplicaId is not in the format that is specified by the ID format schema of the provider. (`NF:winsync.ISyncChange.GetChangeVersion`)
+pub const SYNC_CHANGE_GET_CHANGE_VERSION_ID_FORMAT: Rule = Rule {
+    id: "sync-change.get-change-version.id-format",
+    interface: "ISyncChange",
+    method: Some("GetChangeVersion"),
+    param: Some("pbCurrentReplicaId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeVersion",
+    text: "GetChangeVersion returns SYNC_E_ID_FORMAT_MISMATCH when pbCurrentReplicaId is not in the format that is specified by the ID format schema of the provider.",
+};
+/// GetChangeVersion returns SYNC_E_ITEM_HAS_NO_VERSION_DATA when the item has been forgotten. (`NF:winsync.ISyncChange.GetChangeVersion`)
+pub const SYNC_CHANGE_GET_CHANGE_VERSION_FORGOTTEN: Rule = Rule {
+    id: "sync-change.get-change-version.forgotten",
+    interface: "ISyncChange",
+    method: Some("GetChangeVersion"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_ITEM_HAS_NO_VERSION_DATA"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeVersion",
+    text: "GetChangeVersion returns SYNC_E_ITEM_HAS_NO_VERSION_DATA when the item has been forgotten.",
+};
+/// GetChangeVersion returns SYNC_E_ITEM_HAS_CHANGE_UNITS when the item has change units. (`NF:winsync.ISyncChange.GetChangeVersion`)
+pub const SYNC_CHANGE_GET_CHANGE_VERSION_HAS_CHANGE_UNITS: Rule = Rule {
+    id: "sync-change.get-change-version.has-change-units",
+    interface: "ISyncChange",
+    method: Some("GetChangeVersion"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_ITEM_HAS_CHANGE_UNITS"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeVersion",
+    text: "GetChangeVersion returns SYNC_E_ITEM_HAS_CHANGE_UNITS when the item has change units.",
+};
+/// GetChangeVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion. (`NF:winsync.ISyncChange.GetChangeVersion`)
+pub const SYNC_CHANGE_GET_CHANGE_VERSION_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-change-version.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetChangeVersion"),
+    param: Some("pVersion"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeVersion",
+    text: "GetChangeVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion.",
+};
+/// pbCurrentReplicaId is the ID of the replica that owns this change, and pVersion receives the creation version of the item; when pbCurrentReplicaId is not the correct replica ID, GetCreationVersion returns E_INVALIDARG. (`NF:winsync.ISyncChange.GetCreationVersion`)
+pub const SYNC_CHANGE_GET_CREATION_VERSION_WRONG_REPLICA: Rule = Rule {
+    id: "sync-change.get-creation-version.wrong-replica",
+    interface: "ISyncChange",
+    method: Some("GetCreationVersion"),
+    param: Some("pbCurrentReplicaId"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetCreationVersion",
+    text: "pbCurrentReplicaId is the ID of the replica that owns this change, and pVersion receives the creation version of the item; when pbCurrentReplicaId is not the correct replica ID, GetCreationVersion returns E_INVALIDARG.",
+};
+/// GetCreationVersion returns SYNC_E_ID_FORMAT_MISMATCH when pbCurrentReplicaId is not in the format that is specified by the ID format schema of the provider. (`NF:winsync.ISyncChange.GetCreationVersion`)
+pub const SYNC_CHANGE_GET_CREATION_VERSION_ID_FORMAT: Rule = Rule {
+    id: "sync-change.get-creation-version.id-format",
+    interface: "ISyncChange",
+    method: Some("GetCreationVersion"),
+    param: Some("pbCurrentReplicaId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetCreationVersion",
+    text: "GetCreationVersion returns SYNC_E_ID_FORMAT_MISMATCH when pbCurrentReplicaId is not in the format that is specified by the ID format schema of the provider.",
+};
+/// GetCreationVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion. (`NF:winsync.ISyncChange.GetCreationVersion`)
+pub const SYNC_CHANGE_GET_CREATION_VERSION_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-creation-version.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetCreationVersion"),
+    param: Some("pVersion"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetCreationVersion",
+    text: "GetCreationVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion.",
+};
+/// pdwFlags receives a combination of SYNC_CHANGE_FLAG values: SYNC_CHANGE_FLAG_DELETED (source or destination) when the item previously existed in the replica but has been deleted, SYNC_CHANGE_FLAG_DOES_NOT_EXIST (destination only) when the item does not exist in the destination replica. (`NF:winsync.ISyncChange.GetFlags`)
+pub const SYNC_CHANGE_GET_FLAGS_VALUES: Rule = Rule {
+    id: "sync-change.get-flags.values",
+    interface: "ISyncChange",
+    method: Some("GetFlags"),
+    param: Some("pdwFlags"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetFlags",
+    text: "pdwFlags receives a combination of SYNC_CHANGE_FLAG values: SYNC_CHANGE_FLAG_DELETED (source or destination) when the item previously existed in the replica but has been deleted, SYNC_CHANGE_FLAG_DOES_NOT_EXIST (destination only) when the item does not exist in the destination replica.",
+};
+/// GetFlags returns E_POINTER for an invalid pointer, such as a NULL pdwFlags. (`NF:winsync.ISyncChange.GetFlags`)
+pub const SYNC_CHANGE_GET_FLAGS_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-flags.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetFlags"),
+    param: Some("pdwFlags"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetFlags",
+    text: "GetFlags returns E_POINTER for an invalid pointer, such as a NULL pdwFlags.",
+};
+/// pdwWork receives the work estimate for this change; the default value is zero. (`NF:winsync.ISyncChange.GetWorkEstimate`)
+pub const SYNC_CHANGE_GET_WORK_ESTIMATE_DEFAULT_ZERO: Rule = Rule {
+    id: "sync-change.get-work-estimate.default-zero",
+    interface: "ISyncChange",
+    method: Some("GetWorkEstimate"),
+    param: Some("pdwWork"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetWorkEstimate",
+    text: "pdwWork receives the work estimate for this change; the default value is zero.",
+};
+/// GetWorkEstimate returns E_POINTER for an invalid pointer, such as a NULL pdwWork. (`NF:winsync.ISyncChange.GetWorkEstimate`)
+pub const SYNC_CHANGE_GET_WORK_ESTIMATE_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-work-estimate.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetWorkEstimate"),
+    param: Some("pdwWork"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetWorkEstimate",
+    text: "GetWorkEstimate returns E_POINTER for an invalid pointer, such as a NULL pdwWork.",
+};
+/// The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.SetWorkEstimate`)
+pub const SYNC_CHANGE_SET_WORK_ESTIMATE_SOURCE_ONLY: Rule = Rule {
+    id: "sync-change.set-work-estimate.source-only",
+    interface: "ISyncChange",
+    method: Some("SetWorkEstimate"),
+    param: Some("dwWork"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChange.SetWorkEstimate",
+    text: "The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider.",
+};
+/// ppEnum receives an enumerator over the change units contained in this change; when the change contains no change units, GetChangeUnits returns SYNC_E_ITEM_HAS_NO_CHANGE_UNITS and NULL in ppEnum. (`NF:winsync.ISyncChange.GetChangeUnits`)
+pub const SYNC_CHANGE_GET_CHANGE_UNITS_NONE: Rule = Rule {
+    id: "sync-change.get-change-units.none",
+    interface: "ISyncChange",
+    method: Some("GetChangeUnits"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: Some("SYNC_E_ITEM_HAS_NO_CHANGE_UNITS"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeUnits",
+    text: "ppEnum receives an enumerator over the change units contained in this change; when the change contains no change units, GetChangeUnits returns SYNC_E_ITEM_HAS_NO_CHANGE_UNITS and NULL in ppEnum.",
+};
+/// GetChangeUnits returns E_POINTER for an invalid pointer, such as a NULL ppEnum. (`NF:winsync.ISyncChange.GetChangeUnits`)
+pub const SYNC_CHANGE_GET_CHANGE_UNITS_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-change-units.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetChangeUnits"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeUnits",
+    text: "GetChangeUnits returns E_POINTER for an invalid pointer, such as a NULL ppEnum.",
+};
+/// GetChangeUnits returns E_OUTOFMEMORY when the enumerator cannot be allocated (the page lists the code without a condition). (`NF:winsync.ISyncChange.GetChangeUnits`)
+pub const SYNC_CHANGE_GET_CHANGE_UNITS_OUT_OF_MEMORY: Rule = Rule {
+    id: "sync-change.get-change-units.out-of-memory",
+    interface: "ISyncChange",
+    method: Some("GetChangeUnits"),
+    param: None,
+    values: &[],
+    returns: Some("E_OUTOFMEMORY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetChangeUnits",
+    text: "GetChangeUnits returns E_OUTOFMEMORY when the enumerator cannot be allocated (the page lists the code without a condition).",
+};
+/// GetMadeWithKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the item does not contain made-with knowledge. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`)
+pub const SYNC_CHANGE_GET_MADE_WITH_KNOWLEDGE_NONE: Rule = Rule {
+    id: "sync-change.get-made-with-knowledge.none",
+    interface: "ISyncChange",
+    method: Some("GetMadeWithKnowledge"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_NEEDS_KNOWLEDGE"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetMadeWithKnowledge",
+    text: "GetMadeWithKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the item does not contain made-with knowledge.",
+};
+/// GetMadeWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppMadeWithKnowledge. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`)
+pub const SYNC_CHANGE_GET_MADE_WITH_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-made-with-knowledge.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetMadeWithKnowledge"),
+    param: Some("ppMadeWithKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetMadeWithKnowledge",
+    text: "GetMadeWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppMadeWithKnowledge.",
+};
+/// The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`)
+pub const SYNC_CHANGE_GET_MADE_WITH_KNOWLEDGE_SOURCE_ONLY: Rule = Rule {
+    id: "sync-change.get-made-with-knowledge.source-only",
+    interface: "ISyncChange",
+    method: Some("GetMadeWithKnowledge"),
+    param: Some("ppMadeWithKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChange.GetMadeWithKnowledge",
+    text: "The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider.",
+};
+/// GetLearnedKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change has not been added to a change batch group or the change batch group has not been ended. (`NF:winsync.ISyncChange.GetLearnedKnowledge`)
+pub const SYNC_CHANGE_GET_LEARNED_KNOWLEDGE_NOT_IN_ENDED_GROUP: Rule = Rule {
+    id: "sync-change.get-learned-knowledge.not-in-ended-group",
+    interface: "ISyncChange",
+    method: Some("GetLearnedKnowledge"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_NEEDS_KNOWLEDGE"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetLearnedKnowledge",
+    text: "GetLearnedKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change has not been added to a change batch group or the change batch group has not been ended.",
+};
+/// GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. (`NF:winsync.ISyncChange.GetLearnedKnowledge`)
+pub const SYNC_CHANGE_GET_LEARNED_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "sync-change.get-learned-knowledge.bad-pointer",
+    interface: "ISyncChange",
+    method: Some("GetLearnedKnowledge"),
+    param: Some("ppLearnedKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChange.GetLearnedKnowledge",
+    text: "GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge.",
+};
+/// The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider. (`NF:winsync.ISyncChange.GetLearnedKnowledge`)
+pub const SYNC_CHANGE_GET_LEARNED_KNOWLEDGE_PREREQUISITE: Rule = Rule {
+    id: "sync-change.get-learned-knowledge.prerequisite",
+    interface: "ISyncChange",
+    method: Some("GetLearnedKnowledge"),
+    param: Some("ppLearnedKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChange.GetLearnedKnowledge",
+    text: "The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider.",
+};
+/// An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object. (`NN:winsync.ISyncChangeWithPrerequisite`)
+pub const SYNC_CHANGE_WITH_PREREQUISITE_QUERY_INTERFACE: Rule = Rule {
+    id: "sync-change-with-prerequisite.query-interface",
+    interface: "ISyncChangeWithPrerequisite",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:winsync.ISyncChangeWithPrerequisite",
+    text: "An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object.",
+};
+/// ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`)
+pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_PREREQUISITE_KNOWLEDGE_NONE: Rule = Rule {
+    id: "sync-change-with-prerequisite.get-prerequisite-knowledge.none",
+    interface: "ISyncChangeWithPrerequisite",
+    method: Some("GetPrerequisiteKnowledge"),
+    param: Some("ppPrerequisiteKnowledge"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge",
+    text: "ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge.",
+};
+/// GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`)
+pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_PREREQUISITE_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "sync-change-with-prerequisite.get-prerequisite-knowledge.bad-pointer",
+    interface: "ISyncChangeWithPrerequisite",
+    method: Some("GetPrerequisiteKnowledge"),
+    param: Some("ppPrerequisiteKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge",
+    text: "GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge.",
+};
+/// The page states that the knowledge of a change unit contained in this change is not added to the returned learned knowledge when pDestinationKnowledge contains the prerequisite knowledge for the change unit. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`)
+pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_CHANGE_UNITS: Rule = Rule {
+    id: "sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.change-units",
+    interface: "ISyncChangeWithPrerequisite",
+    method: Some("GetLearnedKnowledgeWithPrerequisite"),
+    param: Some("pDestinationKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
+    text: "The page states that the knowledge of a change unit contained in this change is not added to the returned learned knowledge when pDestinationKnowledge contains the prerequisite knowledge for the change unit.",
+};
+/// GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`)
+pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_NO_PREREQUISITE: Rule = Rule {
+    id: "sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.no-prerequisite",
+    interface: "ISyncChangeWithPrerequisite",
+    method: Some("GetLearnedKnowledgeWithPrerequisite"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_NEEDS_KNOWLEDGE"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
+    text: "GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge.",
+};
+/// GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`)
+pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_OUT_OF_MEMORY: Rule = Rule {
+    id: "sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.out-of-memory",
+    interface: "ISyncChangeWithPrerequisite",
+    method: Some("GetLearnedKnowledgeWithPrerequisite"),
+    param: None,
+    values: &[],
+    returns: Some("E_OUTOFMEMORY"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
+    text: "GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge.",
+};
+/// GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`)
+pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_BAD_POINTER: Rule = Rule {
+    id: "sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer",
+    interface: "ISyncChangeWithPrerequisite",
+    method: Some("GetLearnedKnowledgeWithPrerequisite"),
+    param: Some("ppLearnedKnowledgeWithPrerequisite"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
+    text: "GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite.",
+};
+/// An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization. (`NN:winsync.ISyncFullEnumerationChange`)
+pub const FULL_ENUMERATION_CHANGE_QUERY_INTERFACE: Rule = Rule {
+    id: "full-enumeration-change.query-interface",
+    interface: "ISyncFullEnumerationChange",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:winsync.ISyncFullEnumerationChange",
+    text: "An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization.",
+};
+/// ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`)
+pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_NO_MADE_WITH_KNOWLEDGE: Rule = Rule {
+    id: "full-enumeration-change.get-learned-knowledge-after-recovery-complete.no-made-with-knowledge",
+    interface: "ISyncFullEnumerationChange",
+    method: Some("GetLearnedKnowledgeAfterRecoveryComplete"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_CHANGE_NEEDS_KNOWLEDGE"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete",
+    text: "ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge.",
+};
+/// GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`)
+pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_NOT_RECOVERING: Rule = Rule {
+    id: "full-enumeration-change.get-learned-knowledge-after-recovery-complete.not-recovering",
+    interface: "ISyncFullEnumerationChange",
+    method: Some("GetLearnedKnowledgeAfterRecoveryComplete"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete",
+    text: "GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process.",
+};
+/// GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`)
+pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_BAD_POINTER: Rule = Rule {
+    id: "full-enumeration-change.get-learned-knowledge-after-recovery-complete.bad-pointer",
+    interface: "ISyncFullEnumerationChange",
+    method: Some("GetLearnedKnowledgeAfterRecoveryComplete"),
+    param: Some("ppLearnedKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete",
+    text: "GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge.",
+};
+/// GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`)
+pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_NONE: Rule = Rule {
+    id: "full-enumeration-change.get-learned-forgotten-knowledge.none",
+    interface: "ISyncFullEnumerationChange",
+    method: Some("GetLearnedForgottenKnowledge"),
+    param: Some("ppLearnedForgottenKnowledge"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge",
+    text: "GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge.",
+};
+/// ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`)
+pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_PROJECTION: Rule = Rule {
+    id: "full-enumeration-change.get-learned-forgotten-knowledge.projection",
+    interface: "ISyncFullEnumerationChange",
+    method: Some("GetLearnedForgottenKnowledge"),
+    param: Some("ppLearnedForgottenKnowledge"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge",
+    text: "ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change.",
+};
+/// GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`)
+pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_BAD_POINTER: Rule = Rule {
+    id: "full-enumeration-change.get-learned-forgotten-knowledge.bad-pointer",
+    interface: "ISyncFullEnumerationChange",
+    method: Some("GetLearnedForgottenKnowledge"),
+    param: Some("ppLearnedForgottenKnowledge"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge",
+    text: "GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge.",
+};
+/// An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone. (`header:winsync.h`)
+pub const MERGE_TOMBSTONE_CHANGE_QUERY_INTERFACE: Rule = Rule {
+    id: "merge-tombstone-change.query-interface",
+    interface: "ISyncMergeTombstoneChange",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone.",
+};
+/// pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone. (`header:winsync.h`)
+pub const MERGE_TOMBSTONE_CHANGE_GET_WINNER_ITEM_ID_WINNER: Rule = Rule {
+    id: "merge-tombstone-change.get-winner-item-id.winner",
+    interface: "ISyncMergeTombstoneChange",
+    method: Some("GetWinnerItemId"),
+    param: Some("pbWinnerItemId"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "header:winsync.h",
+    text: "pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone.",
+};
+/// GetItemChange hands back the item change that contains this change unit change. (`NF:winsync.ISyncChangeUnit.GetItemChange`)
+pub const SYNC_CHANGE_UNIT_GET_ITEM_CHANGE_CONTAINER: Rule = Rule {
+    id: "sync-change-unit.get-item-change.container",
+    interface: "ISyncChangeUnit",
+    method: Some("GetItemChange"),
+    param: Some("ppSyncChange"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeUnit.GetItemChange",
+    text: "GetItemChange hands back the item change that contains this change unit change.",
+};
+/// GetItemChange returns E_POINTER for an invalid pointer, such as a NULL ppSyncChange. (`NF:winsync.ISyncChangeUnit.GetItemChange`)
+pub const SYNC_CHANGE_UNIT_GET_ITEM_CHANGE_BAD_POINTER: Rule = Rule {
+    id: "sync-change-unit.get-item-change.bad-pointer",
+    interface: "ISyncChangeUnit",
+    method: Some("GetItemChange"),
+    param: Some("ppSyncChange"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeUnit.GetItemChange",
+    text: "GetItemChange returns E_POINTER for an invalid pointer, such as a NULL ppSyncChange.",
+};
+/// pbChangeUnitId receives the ID of the change unit; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChangeUnit.GetChangeUnitId`)
+pub const SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_ID_BUFFER_TOO_SMALL: Rule = Rule {
+    id: "sync-change-unit.get-change-unit-id.buffer-too-small",
+    interface: "ISyncChangeUnit",
+    method: Some("GetChangeUnitId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeUnit.GetChangeUnitId",
+    text: "pbChangeUnitId receives the ID of the change unit; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written.",
+};
+/// GetChangeUnitId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. (`NF:winsync.ISyncChangeUnit.GetChangeUnitId`)
+pub const SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_ID_BAD_POINTER: Rule = Rule {
+    id: "sync-change-unit.get-change-unit-id.bad-pointer",
+    interface: "ISyncChangeUnit",
+    method: Some("GetChangeUnitId"),
+    param: Some("pcbIdSize"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeUnit.GetChangeUnitId",
+    text: "GetChangeUnitId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize.",
+};
+/// pbCurrentReplicaId is the ID of the replica that originated the change, and pVersion receives the version of the change unit change; when pbCurrentReplicaId is not the correct replica ID, GetChangeUnitVersion returns E_INVALIDARG. (`NF:winsync.ISyncChangeUnit.GetChangeUnitVersion`)
+pub const SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_VERSION_WRONG_REPLICA: Rule = Rule {
+    id: "sync-change-unit.get-change-unit-version.wrong-replica",
+    interface: "ISyncChangeUnit",
+    method: Some("GetChangeUnitVersion"),
+    param: Some("pbCurrentReplicaId"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeUnit.GetChangeUnitVersion",
+    text: "pbCurrentReplicaId is the ID of the replica that originated the change, and pVersion receives the version of the change unit change; when pbCurrentReplicaId is not the correct replica ID, GetChangeUnitVersion returns E_INVALIDARG.",
+};
+/// GetChangeUnitVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion. (`NF:winsync.ISyncChangeUnit.GetChangeUnitVersion`)
+pub const SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_VERSION_BAD_POINTER: Rule = Rule {
+    id: "sync-change-unit.get-change-unit-version.bad-pointer",
+    interface: "ISyncChangeUnit",
+    method: Some("GetChangeUnitVersion"),
+    param: Some("pVersion"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeUnit.GetChangeUnitVersion",
+    text: "GetChangeUnitVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion.",
+};
+/// cChanges is the number of changes to fetch, and the only valid value is 1. (`NF:winsync.IEnumSyncChanges.Next`)
+pub const ENUM_SYNC_CHANGES_NEXT_COUNT_ONE: Rule = Rule {
+    id: "enum-sync-changes.next.count-one",
+    interface: "IEnumSyncChanges",
+    method: Some("Next"),
+    param: Some("cChanges"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChanges.Next",
+    text: "cChanges is the number of changes to fetch, and the only valid value is 1.",
+};
+/// ppChange returns the next item change and pcFetched the number of changes fetched; Next returns S_FALSE when fewer changes than requested were fetched (the page lists S_FALSE without a condition). (`NF:winsync.IEnumSyncChanges.Next`)
+pub const ENUM_SYNC_CHANGES_NEXT_NO_MORE: Rule = Rule {
+    id: "enum-sync-changes.next.no-more",
+    interface: "IEnumSyncChanges",
+    method: Some("Next"),
+    param: Some("pcFetched"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChanges.Next",
+    text: "ppChange returns the next item change and pcFetched the number of changes fetched; Next returns S_FALSE when fewer changes than requested were fetched (the page lists S_FALSE without a condition).",
+};
+/// Next returns E_POINTER for an invalid pointer, such as a NULL ppChange (the page lists the code without a condition). (`NF:winsync.IEnumSyncChanges.Next`)
+pub const ENUM_SYNC_CHANGES_NEXT_BAD_POINTER: Rule = Rule {
+    id: "enum-sync-changes.next.bad-pointer",
+    interface: "IEnumSyncChanges",
+    method: Some("Next"),
+    param: Some("ppChange"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChanges.Next",
+    text: "Next returns E_POINTER for an invalid pointer, such as a NULL ppChange (the page lists the code without a condition).",
+};
+/// Skip is not implemented and returns E_NOTIMPL. (`NF:winsync.IEnumSyncChanges.Skip`)
+pub const ENUM_SYNC_CHANGES_SKIP_NOT_IMPLEMENTED: Rule = Rule {
+    id: "enum-sync-changes.skip.not-implemented",
+    interface: "IEnumSyncChanges",
+    method: Some("Skip"),
+    param: None,
+    values: &[],
+    returns: Some("E_NOTIMPL"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChanges.Skip",
+    text: "Skip is not implemented and returns E_NOTIMPL.",
+};
+/// Reset resets the enumerator to the beginning of the list and returns S_OK. (`NF:winsync.IEnumSyncChanges.Reset`)
+pub const ENUM_SYNC_CHANGES_RESET_BEGINNING: Rule = Rule {
+    id: "enum-sync-changes.reset.beginning",
+    interface: "IEnumSyncChanges",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChanges.Reset",
+    text: "Reset resets the enumerator to the beginning of the list and returns S_OK.",
+};
+/// Clone is not implemented and returns E_NOTIMPL. (`NF:winsync.IEnumSyncChanges.Clone`)
+pub const ENUM_SYNC_CHANGES_CLONE_NOT_IMPLEMENTED: Rule = Rule {
+    id: "enum-sync-changes.clone.not-implemented",
+    interface: "IEnumSyncChanges",
+    method: Some("Clone"),
+    param: None,
+    values: &[],
+    returns: Some("E_NOTIMPL"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChanges.Clone",
+    text: "Clone is not implemented and returns E_NOTIMPL.",
+};
+/// Next currently supports retrieval of a single change unit only, so cChanges must be 1; otherwise the call fails. (`NF:winsync.IEnumSyncChangeUnits.Next`)
+pub const ENUM_SYNC_CHANGE_UNITS_NEXT_COUNT_ONE: Rule = Rule {
+    id: "enum-sync-change-units.next.count-one",
+    interface: "IEnumSyncChangeUnits",
+    method: Some("Next"),
+    param: Some("cChanges"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChangeUnits.Next",
+    text: "Next currently supports retrieval of a single change unit only, so cChanges must be 1; otherwise the call fails.",
+};
+/// ppChangeUnit returns the next change unit and pcFetched the number of change units fetched; Next returns S_FALSE when fewer change units than requested were fetched (the page lists S_FALSE without a condition). (`NF:winsync.IEnumSyncChangeUnits.Next`)
+pub const ENUM_SYNC_CHANGE_UNITS_NEXT_NO_MORE: Rule = Rule {
+    id: "enum-sync-change-units.next.no-more",
+    interface: "IEnumSyncChangeUnits",
+    method: Some("Next"),
+    param: Some("pcFetched"),
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChangeUnits.Next",
+    text: "ppChangeUnit returns the next change unit and pcFetched the number of change units fetched; Next returns S_FALSE when fewer change units than requested were fetched (the page lists S_FALSE without a condition).",
+};
+/// Next returns E_POINTER for an invalid pointer, such as a NULL ppChangeUnit (the page lists the code without a condition). (`NF:winsync.IEnumSyncChangeUnits.Next`)
+pub const ENUM_SYNC_CHANGE_UNITS_NEXT_BAD_POINTER: Rule = Rule {
+    id: "enum-sync-change-units.next.bad-pointer",
+    interface: "IEnumSyncChangeUnits",
+    method: Some("Next"),
+    param: Some("ppChangeUnit"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChangeUnits.Next",
+    text: "Next returns E_POINTER for an invalid pointer, such as a NULL ppChangeUnit (the page lists the code without a condition).",
+};
+/// Skip is not implemented and returns E_NOTIMPL. (`NF:winsync.IEnumSyncChangeUnits.Skip`)
+pub const ENUM_SYNC_CHANGE_UNITS_SKIP_NOT_IMPLEMENTED: Rule = Rule {
+    id: "enum-sync-change-units.skip.not-implemented",
+    interface: "IEnumSyncChangeUnits",
+    method: Some("Skip"),
+    param: None,
+    values: &[],
+    returns: Some("E_NOTIMPL"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChangeUnits.Skip",
+    text: "Skip is not implemented and returns E_NOTIMPL.",
+};
+/// Reset resets the enumerator to the beginning of the list and returns S_OK. (`NF:winsync.IEnumSyncChangeUnits.Reset`)
+pub const ENUM_SYNC_CHANGE_UNITS_RESET_BEGINNING: Rule = Rule {
+    id: "enum-sync-change-units.reset.beginning",
+    interface: "IEnumSyncChangeUnits",
+    method: Some("Reset"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChangeUnits.Reset",
+    text: "Reset resets the enumerator to the beginning of the list and returns S_OK.",
+};
+/// Clone is not implemented and returns E_NOTIMPL. (`NF:winsync.IEnumSyncChangeUnits.Clone`)
+pub const ENUM_SYNC_CHANGE_UNITS_CLONE_NOT_IMPLEMENTED: Rule = Rule {
+    id: "enum-sync-change-units.clone.not-implemented",
+    interface: "IEnumSyncChangeUnits",
+    method: Some("Clone"),
+    param: None,
+    values: &[],
+    returns: Some("E_NOTIMPL"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IEnumSyncChangeUnits.Clone",
+    text: "Clone is not implemented and returns E_NOTIMPL.",
+};
+/// AddChangeUnitMetadata adds to the item change the change unit pbChangeUnitId with pChangeUnitVersion, the version of the change unit change. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`)
+pub const SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_ADDS: Rule = Rule {
+    id: "sync-change-builder.add-change-unit-metadata.adds",
+    interface: "ISyncChangeBuilder",
+    method: Some("AddChangeUnitMetadata"),
+    param: Some("pChangeUnitVersion"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata",
+    text: "AddChangeUnitMetadata adds to the item change the change unit pbChangeUnitId with pChangeUnitVersion, the version of the change unit change.",
+};
+/// AddChangeUnitMetadata returns SYNC_E_ID_FORMAT_MISMATCH when the format of the change unit ID in pbChangeUnitId does not match the format that is specified by the ID format schema of the provider. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`)
+pub const SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_ID_FORMAT: Rule = Rule {
+    id: "sync-change-builder.add-change-unit-metadata.id-format",
+    interface: "ISyncChangeBuilder",
+    method: Some("AddChangeUnitMetadata"),
+    param: Some("pbChangeUnitId"),
+    values: &[],
+    returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata",
+    text: "AddChangeUnitMetadata returns SYNC_E_ID_FORMAT_MISMATCH when the format of the change unit ID in pbChangeUnitId does not match the format that is specified by the ID format schema of the provider.",
+};
+/// AddChangeUnitMetadata returns SYNC_E_INVALID_OPERATION when the item change to which the change unit is to be added has SYNC_CHANGE_FLAG_DELETED or SYNC_CHANGE_FLAG_DOES_NOT_EXIST set as one of its flags. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`)
+pub const SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_DELETED_OR_MISSING_ITEM: Rule = Rule {
+    id: "sync-change-builder.add-change-unit-metadata.deleted-or-missing-item",
+    interface: "ISyncChangeBuilder",
+    method: Some("AddChangeUnitMetadata"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INVALID_OPERATION"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata",
+    text: "AddChangeUnitMetadata returns SYNC_E_INVALID_OPERATION when the item change to which the change unit is to be added has SYNC_CHANGE_FLAG_DELETED or SYNC_CHANGE_FLAG_DOES_NOT_EXIST set as one of its flags.",
+};
+/// AddChangeUnitMetadata returns E_POINTER for an invalid pointer, such as a NULL pbChangeUnitId or pChangeUnitVersion. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`)
+pub const SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_BAD_POINTER: Rule = Rule {
+    id: "sync-change-builder.add-change-unit-metadata.bad-pointer",
+    interface: "ISyncChangeBuilder",
+    method: Some("AddChangeUnitMetadata"),
+    param: Some("pChangeUnitVersion"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata",
+    text: "AddChangeUnitMetadata returns E_POINTER for an invalid pointer, such as a NULL pbChangeUnitId or pChangeUnitVersion.",
+};
+/// AddChangeUnitMetadata returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition). (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`)
+pub const SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_OUT_OF_MEMORY: Rule = Rule {
+    id: "sync-change-builder.add-change-unit-metadata.out-of-memory",
+    interface: "ISyncChangeBuilder",
+    method: Some("AddChangeUnitMetadata"),
+    param: None,
+    values: &[],
+    returns: Some("E_OUTOFMEMORY"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata",
+    text: "AddChangeUnitMetadata returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition).",
+};
+/// ppConflictingChange returns the change metadata from the destination provider; when the change from the destination provider does not exist, the method returns SYNC_E_INTERNAL_ERROR. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingChange`)
+pub const CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_CHANGE_MISSING: Rule = Rule {
+    id: "change-conflict.get-destination-provider-conflicting-change.missing",
+    interface: "IChangeConflict",
+    method: Some("GetDestinationProviderConflictingChange"),
+    param: Some("ppConflictingChange"),
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetDestinationProviderConflictingChange",
+    text: "ppConflictingChange returns the change metadata from the destination provider; when the change from the destination provider does not exist, the method returns SYNC_E_INTERNAL_ERROR.",
+};
+/// GetDestinationProviderConflictingChange returns E_POINTER for an invalid pointer, such as a NULL ppConflictingChange. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingChange`)
+pub const CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_CHANGE_BAD_POINTER: Rule = Rule {
+    id: "change-conflict.get-destination-provider-conflicting-change.bad-pointer",
+    interface: "IChangeConflict",
+    method: Some("GetDestinationProviderConflictingChange"),
+    param: Some("ppConflictingChange"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetDestinationProviderConflictingChange",
+    text: "GetDestinationProviderConflictingChange returns E_POINTER for an invalid pointer, such as a NULL ppConflictingChange.",
+};
+/// ppConflictingChange returns the change metadata from the source provider; when the change from the source provider does not exist, the method returns SYNC_E_INTERNAL_ERROR. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingChange`)
+pub const CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_CHANGE_MISSING: Rule = Rule {
+    id: "change-conflict.get-source-provider-conflicting-change.missing",
+    interface: "IChangeConflict",
+    method: Some("GetSourceProviderConflictingChange"),
+    param: Some("ppConflictingChange"),
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetSourceProviderConflictingChange",
+    text: "ppConflictingChange returns the change metadata from the source provider; when the change from the source provider does not exist, the method returns SYNC_E_INTERNAL_ERROR.",
+};
+/// GetSourceProviderConflictingChange returns E_POINTER for an invalid pointer, such as a NULL ppConflictingChange. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingChange`)
+pub const CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_CHANGE_BAD_POINTER: Rule = Rule {
+    id: "change-conflict.get-source-provider-conflicting-change.bad-pointer",
+    interface: "IChangeConflict",
+    method: Some("GetSourceProviderConflictingChange"),
+    param: Some("ppConflictingChange"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetSourceProviderConflictingChange",
+    text: "GetSourceProviderConflictingChange returns E_POINTER for an invalid pointer, such as a NULL ppConflictingChange.",
+};
+/// ppConflictingData returns an object that can be used to retrieve item data for the change item from the destination replica: an ISynchronousDataRetriever object or a provider-specific object. When the provider cannot load the data for the change, the method returns the provider-specified error code. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingData`)
+pub const CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_DATA_RETRIEVER: Rule = Rule {
+    id: "change-conflict.get-destination-provider-conflicting-data.retriever",
+    interface: "IChangeConflict",
+    method: Some("GetDestinationProviderConflictingData"),
+    param: Some("ppConflictingData"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetDestinationProviderConflictingData",
+    text: "ppConflictingData returns an object that can be used to retrieve item data for the change item from the destination replica: an ISynchronousDataRetriever object or a provider-specific object. When the provider cannot load the data for the change, the method returns the provider-specified error code.",
+};
+/// GetDestinationProviderConflictingData returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingData`)
+pub const CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_DATA_INTERNAL_ERROR: Rule = Rule {
+    id: "change-conflict.get-destination-provider-conflicting-data.internal-error",
+    interface: "IChangeConflict",
+    method: Some("GetDestinationProviderConflictingData"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetDestinationProviderConflictingData",
+    text: "GetDestinationProviderConflictingData returns SYNC_E_INTERNAL_ERROR when an internal error has occurred.",
+};
+/// GetDestinationProviderConflictingData returns E_POINTER for an invalid pointer, such as a NULL ppConflictingData. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingData`)
+pub const CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_DATA_BAD_POINTER: Rule = Rule {
+    id: "change-conflict.get-destination-provider-conflicting-data.bad-pointer",
+    interface: "IChangeConflict",
+    method: Some("GetDestinationProviderConflictingData"),
+    param: Some("ppConflictingData"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetDestinationProviderConflictingData",
+    text: "GetDestinationProviderConflictingData returns E_POINTER for an invalid pointer, such as a NULL ppConflictingData.",
+};
+/// ppConflictingData returns an object that can be used to retrieve item data for the change item from the source replica: an ISynchronousDataRetriever object or a provider-specific object. When the provider cannot load the data for the change, the method returns the provider-specified error code. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingData`)
+pub const CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_DATA_RETRIEVER: Rule = Rule {
+    id: "change-conflict.get-source-provider-conflicting-data.retriever",
+    interface: "IChangeConflict",
+    method: Some("GetSourceProviderConflictingData"),
+    param: Some("ppConflictingData"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetSourceProviderConflictingData",
+    text: "ppConflictingData returns an object that can be used to retrieve item data for the change item from the source replica: an ISynchronousDataRetriever object or a provider-specific object. When the provider cannot load the data for the change, the method returns the provider-specified error code.",
+};
+/// GetSourceProviderConflictingData returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingData`)
+pub const CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_DATA_INTERNAL_ERROR: Rule = Rule {
+    id: "change-conflict.get-source-provider-conflicting-data.internal-error",
+    interface: "IChangeConflict",
+    method: Some("GetSourceProviderConflictingData"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetSourceProviderConflictingData",
+    text: "GetSourceProviderConflictingData returns SYNC_E_INTERNAL_ERROR when an internal error has occurred.",
+};
+/// GetSourceProviderConflictingData returns E_POINTER for an invalid pointer, such as a NULL ppConflictingData. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingData`)
+pub const CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_DATA_BAD_POINTER: Rule = Rule {
+    id: "change-conflict.get-source-provider-conflicting-data.bad-pointer",
+    interface: "IChangeConflict",
+    method: Some("GetSourceProviderConflictingData"),
+    param: Some("ppConflictingData"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetSourceProviderConflictingData",
+    text: "GetSourceProviderConflictingData returns E_POINTER for an invalid pointer, such as a NULL ppConflictingData.",
+};
+/// pResolveAction receives the conflict resolution action for the conflict. (`NF:winsync.IChangeConflict.GetResolveActionForChange`)
+pub const CHANGE_CONFLICT_GET_RESOLVE_ACTION_FOR_CHANGE_ACTION: Rule = Rule {
+    id: "change-conflict.get-resolve-action-for-change.action",
+    interface: "IChangeConflict",
+    method: Some("GetResolveActionForChange"),
+    param: Some("pResolveAction"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetResolveActionForChange",
+    text: "pResolveAction receives the conflict resolution action for the conflict.",
+};
+/// GetResolveActionForChange returns E_POINTER for an invalid pointer, such as a NULL pResolveAction. (`NF:winsync.IChangeConflict.GetResolveActionForChange`)
+pub const CHANGE_CONFLICT_GET_RESOLVE_ACTION_FOR_CHANGE_BAD_POINTER: Rule = Rule {
+    id: "change-conflict.get-resolve-action-for-change.bad-pointer",
+    interface: "IChangeConflict",
+    method: Some("GetResolveActionForChange"),
+    param: Some("pResolveAction"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetResolveActionForChange",
+    text: "GetResolveActionForChange returns E_POINTER for an invalid pointer, such as a NULL pResolveAction.",
+};
+/// By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChange`)
+pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_IN_ON_CONFLICT: Rule = Rule {
+    id: "change-conflict.set-resolve-action-for-change.in-on-conflict",
+    interface: "IChangeConflict",
+    method: Some("SetResolveActionForChange"),
+    param: Some("resolveAction"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.IChangeConflict.SetResolveActionForChange",
+    text: "By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict.",
+};
+/// SetResolveActionForChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. (`NF:winsync.IChangeConflict.SetResolveActionForChange`)
+pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_INTERNAL_ERROR: Rule = Rule {
+    id: "change-conflict.set-resolve-action-for-change.internal-error",
+    interface: "IChangeConflict",
+    method: Some("SetResolveActionForChange"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.SetResolveActionForChange",
+    text: "SetResolveActionForChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred.",
+};
+/// pResolveAction receives the conflict resolution action that is specified for pChangeUnit; GetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pResolveAction. (`NF:winsync.IChangeConflict.GetResolveActionForChangeUnit`)
+pub const CHANGE_CONFLICT_GET_RESOLVE_ACTION_FOR_CHANGE_UNIT_BAD_POINTER: Rule = Rule {
+    id: "change-conflict.get-resolve-action-for-change-unit.bad-pointer",
+    interface: "IChangeConflict",
+    method: Some("GetResolveActionForChangeUnit"),
+    param: Some("pResolveAction"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.GetResolveActionForChangeUnit",
+    text: "pResolveAction receives the conflict resolution action that is specified for pChangeUnit; GetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pResolveAction.",
+};
+/// An update-delete conflict must be resolved at the item level, so setting a resolution action for a change unit on it is not valid: SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`)
+pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_UPDATE_DELETE: Rule = Rule {
+    id: "change-conflict.set-resolve-action-for-change-unit.update-delete",
+    interface: "IChangeConflict",
+    method: Some("SetResolveActionForChangeUnit"),
+    param: Some("pChangeUnit"),
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.SetResolveActionForChangeUnit",
+    text: "An update-delete conflict must be resolved at the item level, so setting a resolution action for a change unit on it is not valid: SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR.",
+};
+/// SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR when no conflict exists. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`)
+pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_NO_CONFLICT: Rule = Rule {
+    id: "change-conflict.set-resolve-action-for-change-unit.no-conflict",
+    interface: "IChangeConflict",
+    method: Some("SetResolveActionForChangeUnit"),
+    param: Some("pChangeUnit"),
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.SetResolveActionForChangeUnit",
+    text: "SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR when no conflict exists.",
+};
+/// SetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`)
+pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_BAD_POINTER: Rule = Rule {
+    id: "change-conflict.set-resolve-action-for-change-unit.bad-pointer",
+    interface: "IChangeConflict",
+    method: Some("SetResolveActionForChangeUnit"),
+    param: Some("pChangeUnit"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.IChangeConflict.SetResolveActionForChangeUnit",
+    text: "SetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit.",
+};
+/// By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`)
+pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_IN_ON_CONFLICT: Rule = Rule {
+    id: "change-conflict.set-resolve-action-for-change-unit.in-on-conflict",
+    interface: "IChangeConflict",
+    method: Some("SetResolveActionForChangeUnit"),
+    param: Some("resolveAction"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.IChangeConflict.SetResolveActionForChangeUnit",
+    text: "By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict.",
+};
+/// ppSyncChange returns the change item for which the change data should be retrieved from the item store. (`NF:winsync.ILoadChangeContext.GetSyncChange`)
+pub const LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_CHANGE: Rule = Rule {
+    id: "load-change-context.get-sync-change.change",
+    interface: "ILoadChangeContext",
+    method: Some("GetSyncChange"),
+    param: Some("ppSyncChange"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.GetSyncChange",
+    text: "ppSyncChange returns the change item for which the change data should be retrieved from the item store.",
+};
+/// GetSyncChange returns SYNC_E_INTERNAL_ERROR when an internal error occurs. (`NF:winsync.ILoadChangeContext.GetSyncChange`)
+pub const LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_INTERNAL_ERROR: Rule = Rule {
+    id: "load-change-context.get-sync-change.internal-error",
+    interface: "ILoadChangeContext",
+    method: Some("GetSyncChange"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.GetSyncChange",
+    text: "GetSyncChange returns SYNC_E_INTERNAL_ERROR when an internal error occurs.",
+};
+/// GetSyncChange returns E_POINTER for an invalid pointer, such as a NULL ppSyncChange. (`NF:winsync.ILoadChangeContext.GetSyncChange`)
+pub const LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_BAD_POINTER: Rule = Rule {
+    id: "load-change-context.get-sync-change.bad-pointer",
+    interface: "ILoadChangeContext",
+    method: Some("GetSyncChange"),
+    param: Some("ppSyncChange"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.GetSyncChange",
+    text: "GetSyncChange returns E_POINTER for an invalid pointer, such as a NULL ppSyncChange.",
+};
+/// hrError is the error code of the error that prevented the item data from being loaded, and pErrorData gives additional information; when hrError does not specify an error, the method returns E_INVALIDARG. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_NOT_AN_ERROR: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change.not-an-error",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChange"),
+    param: Some("hrError"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange",
+    text: "hrError is the error code of the error that prevented the item data from being loaded, and pErrorData gives additional information; when hrError does not specify an error, the method returns E_INVALIDARG.",
+};
+/// When SetRecoverableErrorOnChange is called, an ISingleItemException is added to the learned knowledge, and the item change is not enumerated again for the duration of the synchronization session. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_SINGLE_ITEM_EXCEPTION: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change.single-item-exception",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChange"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange",
+    text: "When SetRecoverableErrorOnChange is called, an ISingleItemException is added to the learned knowledge, and the item change is not enumerated again for the duration of the synchronization session.",
+};
+/// SetRecoverableErrorOnChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_INTERNAL_ERROR: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change.internal-error",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChange"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange",
+    text: "SetRecoverableErrorOnChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred.",
+};
+/// hrError is the error code of the error that prevented the change unit data from being loaded, pChangeUnit the change unit change that caused it; when hrError does not specify an error, the method returns E_INVALIDARG. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_NOT_AN_ERROR: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change-unit.not-an-error",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChangeUnit"),
+    param: Some("hrError"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit",
+    text: "hrError is the error code of the error that prevented the change unit data from being loaded, pChangeUnit the change unit change that caused it; when hrError does not specify an error, the method returns E_INVALIDARG.",
+};
+/// When the change that contains the change unit refers to an item creation, the error must be reported on the item change with SetRecoverableErrorOnChange, and SetRecoverableErrorOnChangeUnit returns SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_ITEM_CREATION: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change-unit.item-creation",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChangeUnit"),
+    param: Some("pChangeUnit"),
+    values: &[],
+    returns: Some("SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit",
+    text: "When the change that contains the change unit refers to an item creation, the error must be reported on the item change with SetRecoverableErrorOnChange, and SetRecoverableErrorOnChangeUnit returns SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM.",
+};
+/// When SetRecoverableErrorOnChangeUnit is called, an IChangeUnitException is added to the learned knowledge, and the change unit change is not enumerated again for the duration of the synchronization session. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_CHANGE_UNIT_EXCEPTION: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change-unit.change-unit-exception",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChangeUnit"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit",
+    text: "When SetRecoverableErrorOnChangeUnit is called, an IChangeUnitException is added to the learned knowledge, and the change unit change is not enumerated again for the duration of the synchronization session.",
+};
+/// SetRecoverableErrorOnChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_BAD_POINTER: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change-unit.bad-pointer",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChangeUnit"),
+    param: Some("pChangeUnit"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit",
+    text: "SetRecoverableErrorOnChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit.",
+};
+/// SetRecoverableErrorOnChangeUnit returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`)
+pub const LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_INTERNAL_ERROR: Rule = Rule {
+    id: "load-change-context.set-recoverable-error-on-change-unit.internal-error",
+    interface: "ILoadChangeContext",
+    method: Some("SetRecoverableErrorOnChangeUnit"),
+    param: None,
+    values: &[],
+    returns: Some("SYNC_E_INTERNAL_ERROR"),
+    enforced_by: Enforcement::Batch,
+    source: "NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit",
+    text: "SetRecoverableErrorOnChangeUnit returns SYNC_E_INTERNAL_ERROR when an internal error has occurred.",
+};
+/// pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.GetIdParameters`)
+pub const SYNCHRONOUS_DATA_RETRIEVER_GET_ID_PARAMETERS_SCHEMA: Rule = Rule {
+    id: "synchronous-data-retriever.get-id-parameters.schema",
+    interface: "ISynchronousDataRetriever",
+    method: Some("GetIdParameters"),
+    param: Some("pIdParameters"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISynchronousDataRetriever.GetIdParameters",
+    text: "pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes.",
+};
+/// pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`)
+pub const SYNCHRONOUS_DATA_RETRIEVER_LOAD_CHANGE_DATA_CONTEXT: Rule = Rule {
+    id: "synchronous-data-retriever.load-change-data.context",
+    interface: "ISynchronousDataRetriever",
+    method: Some("LoadChangeData"),
+    param: Some("pLoadChangeContext"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISynchronousDataRetriever.LoadChangeData",
+    text: "pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes.",
+};
+/// The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`)
+pub const SYNCHRONOUS_DATA_RETRIEVER_LOAD_CHANGE_DATA_DATA_INTERFACE: Rule = Rule {
+    id: "synchronous-data-retriever.load-change-data.data-interface",
+    interface: "ISynchronousDataRetriever",
+    method: Some("LoadChangeData"),
+    param: Some("ppUnkData"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:winsync.ISynchronousDataRetriever.LoadChangeData",
+    text: "The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData.",
+};
 /// Every rule, in the order of `contracts.toml`.
 pub const ALL: &[Rule] = &[
     PROVIDER_SESSION_ORDER,
@@ -3934,4 +6334,204 @@ pub const ALL: &[Rule] = &[
     CORE_FRAGMENT_INSPECTOR_NEXT_CORE_FRAGMENTS_KNOWLEDGE_CHANGED,
     CORE_FRAGMENT_INSPECTOR_RESET_RESTART,
     CORE_FRAGMENT_INSPECTOR_RESET_KNOWLEDGE_CHANGED,
+    CHANGE_BATCH_BASE_GET_CHANGE_ENUMERATOR_ITEM_CHANGES,
+    CHANGE_BATCH_BASE_GET_CHANGE_ENUMERATOR_BAD_POINTER,
+    CHANGE_BATCH_BASE_GET_CHANGE_ENUMERATOR_OUT_OF_MEMORY,
+    CHANGE_BATCH_BASE_GET_IS_LAST_BATCH_NULL,
+    CHANGE_BATCH_BASE_GET_WORK_ESTIMATE_FOR_BATCH_DEFAULT_ZERO,
+    CHANGE_BATCH_BASE_GET_WORK_ESTIMATE_FOR_BATCH_BAD_POINTER,
+    CHANGE_BATCH_BASE_GET_REMAINING_WORK_ESTIMATE_FOR_SESSION_DEFAULT_ZERO,
+    CHANGE_BATCH_BASE_GET_REMAINING_WORK_ESTIMATE_FOR_SESSION_BAD_POINTER,
+    CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_LOWER_BOUND,
+    CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_INCREASING_ORDER,
+    CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_GROUP_OPEN,
+    CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_AFTER_EMPTY_GROUP,
+    CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_FULL_ENUMERATION_SINGLE_GROUP,
+    CHANGE_BATCH_BASE_BEGIN_ORDERED_GROUP_FULL_ENUMERATION_LOWER_BOUND,
+    CHANGE_BATCH_BASE_END_ORDERED_GROUP_UPPER_BOUND,
+    CHANGE_BATCH_BASE_END_ORDERED_GROUP_MADE_WITH_KNOWLEDGE,
+    CHANGE_BATCH_BASE_END_ORDERED_GROUP_NOT_OPEN,
+    CHANGE_BATCH_BASE_END_ORDERED_GROUP_UPPER_BELOW_LAST_ITEM,
+    CHANGE_BATCH_BASE_END_ORDERED_GROUP_FULL_ENUMERATION_READ_ONLY,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_OWNER_REPLICA,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_ID_FORMAT,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_INVALID_FLAGS,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_NO_GROUP_OPEN,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_AFTER_EMPTY_GROUP,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_OUT_OF_ORDER,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_READ_ONLY,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_WORK_FOR_CHANGE,
+    CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_CHANGE_BUILDER,
+    CHANGE_BATCH_BASE_GET_LEARNED_KNOWLEDGE_GROUP_NOT_ENDED,
+    CHANGE_BATCH_BASE_GET_LEARNED_KNOWLEDGE_BAD_POINTER,
+    CHANGE_BATCH_BASE_GET_LEARNED_KNOWLEDGE_PREREQUISITE,
+    CHANGE_BATCH_BASE_GET_PREREQUISITE_KNOWLEDGE_MINIMUM,
+    CHANGE_BATCH_BASE_GET_PREREQUISITE_KNOWLEDGE_BAD_POINTER,
+    CHANGE_BATCH_BASE_GET_SOURCE_FORGOTTEN_KNOWLEDGE_SOURCE,
+    CHANGE_BATCH_BASE_GET_SOURCE_FORGOTTEN_KNOWLEDGE_BAD_POINTER,
+    CHANGE_BATCH_BASE_SET_LAST_BATCH_FLAG,
+    CHANGE_BATCH_BASE_SET_LAST_BATCH_SOURCE_MUST_CALL,
+    CHANGE_BATCH_BASE_SET_WORK_ESTIMATE_FOR_BATCH_MEANING,
+    CHANGE_BATCH_BASE_SET_REMAINING_WORK_ESTIMATE_FOR_SESSION_ZERO,
+    CHANGE_BATCH_BASE_SERIALIZE_BUFFER_TOO_SMALL,
+    CHANGE_BATCH_BASE_SERIALIZE_GROUP_NOT_ENDED,
+    CHANGE_BATCH_BASE_SERIALIZE_BAD_POINTER,
+    CHANGE_BATCH_BASE_SERIALIZE_OUT_OF_MEMORY,
+    CHANGE_BATCH_BASE2_QUERY_INTERFACE,
+    CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_FLAGS_NOT_ZERO,
+    CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_VERSION_INCOMPATIBLE,
+    CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_VERSION_TOO_HIGH,
+    CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_BUFFER_TOO_SMALL,
+    CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_GROUP_OPEN,
+    CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_BAD_POINTER,
+    CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_OUT_OF_MEMORY,
+    CHANGE_BATCH_FLOW,
+    CHANGE_BATCH_BEGIN_UNORDERED_GROUP_ANY_ORDER,
+    CHANGE_BATCH_BEGIN_UNORDERED_GROUP_GROUP_OPEN,
+    CHANGE_BATCH_BEGIN_UNORDERED_GROUP_AFTER_EMPTY_GROUP,
+    CHANGE_BATCH_BEGIN_UNORDERED_GROUP_READ_ONLY,
+    CHANGE_BATCH_END_UNORDERED_GROUP_MADE_WITH_KNOWLEDGE,
+    CHANGE_BATCH_END_UNORDERED_GROUP_ALL_CHANGES_FOR_KNOWLEDGE,
+    CHANGE_BATCH_END_UNORDERED_GROUP_NOT_OPEN,
+    CHANGE_BATCH_END_UNORDERED_GROUP_READ_ONLY,
+    CHANGE_BATCH_ADD_LOGGED_CONFLICT_OUTSIDE_GROUPS,
+    CHANGE_BATCH_ADD_LOGGED_CONFLICT_OWNER_REPLICA,
+    CHANGE_BATCH_ADD_LOGGED_CONFLICT_CONFLICT_KNOWLEDGE,
+    CHANGE_BATCH_ADD_LOGGED_CONFLICT_READ_ONLY,
+    CHANGE_BATCH_ADD_LOGGED_CONFLICT_BAD_POINTER,
+    CHANGE_BATCH2_QUERY_INTERFACE,
+    CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_WINNER_AND_LOSER,
+    CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_NO_GROUP_OPEN,
+    CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_OUT_OF_ORDER,
+    CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_READ_ONLY,
+    CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_BAD_POINTER,
+    CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_LOGGED_CONFLICT_OUTSIDE_GROUPS,
+    CHANGE_BATCH_ADVANCED_QUERY_INTERFACE,
+    CHANGE_BATCH_ADVANCED_GET_FILTER_INFO_NO_FILTER,
+    CHANGE_BATCH_ADVANCED_GET_FILTER_INFO_BAD_POINTER,
+    CHANGE_BATCH_ADVANCED_CONVERT_FULL_ENUMERATION_CHANGE_BATCH_TO_REGULAR_CHANGE_BATCH_SAME_BATCH,
+    CHANGE_BATCH_ADVANCED_CONVERT_FULL_ENUMERATION_CHANGE_BATCH_TO_REGULAR_CHANGE_BATCH_NOT_FULL_ENUMERATION,
+    CHANGE_BATCH_ADVANCED_CONVERT_FULL_ENUMERATION_CHANGE_BATCH_TO_REGULAR_CHANGE_BATCH_BAD_POINTER,
+    CHANGE_BATCH_ADVANCED_GET_UPPER_BOUND_ITEM_ID_BUFFER_TOO_SMALL,
+    CHANGE_BATCH_ADVANCED_GET_UPPER_BOUND_ITEM_ID_BAD_POINTER,
+    CHANGE_BATCH_ADVANCED_GET_BATCH_LEVEL_KNOWLEDGE_SHOULD_BE_APPLIED_NEEDS_KNOWLEDGE,
+    CHANGE_BATCH_ADVANCED_GET_BATCH_LEVEL_KNOWLEDGE_SHOULD_BE_APPLIED_BAD_POINTER,
+    CHANGE_BATCH_ADVANCED_GET_BATCH_LEVEL_KNOWLEDGE_SHOULD_BE_APPLIED_DESTINATION_SAVES,
+    CHANGE_BATCH_WITH_PREREQUISITE_QUERY_INTERFACE,
+    CHANGE_BATCH_WITH_PREREQUISITE_SET_PREREQUISITE_KNOWLEDGE_MINIMUM,
+    CHANGE_BATCH_WITH_PREREQUISITE_SET_PREREQUISITE_KNOWLEDGE_BAD_POINTER,
+    CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_PROJECTION,
+    CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_BAD_POINTER,
+    CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_PROJECTION,
+    CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_NOT_FULL_ENUMERATION,
+    CHANGE_BATCH_WITH_PREREQUISITE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_BAD_POINTER,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_NO_GROUP,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_BAD_POINTER,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_LOWER_BOUND_ITEM_ID_BUFFER_TOO_SMALL,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_LOWER_BOUND_ITEM_ID_NO_GROUP,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_LOWER_BOUND_ITEM_ID_BAD_POINTER,
+    FULL_ENUMERATION_CHANGE_BATCH_DESTINATION_VERSIONS_IN_BOUNDS,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_UPPER_BOUND_ITEM_ID_BUFFER_TOO_SMALL,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_UPPER_BOUND_ITEM_ID_NO_GROUP,
+    FULL_ENUMERATION_CHANGE_BATCH_GET_CLOSED_UPPER_BOUND_ITEM_ID_BAD_POINTER,
+    FULL_ENUMERATION_CHANGE_BATCH2_QUERY_INTERFACE,
+    FULL_ENUMERATION_CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_OPEN_GROUP,
+    SYNC_CHANGE_GET_OWNER_REPLICA_ID_BUFFER_TOO_SMALL,
+    SYNC_CHANGE_GET_OWNER_REPLICA_ID_BAD_POINTER,
+    SYNC_CHANGE_GET_ROOT_ITEM_ID_BUFFER_TOO_SMALL,
+    SYNC_CHANGE_GET_ROOT_ITEM_ID_BAD_POINTER,
+    SYNC_CHANGE_GET_CHANGE_VERSION_WRONG_REPLICA,
+    SYNC_CHANGE_GET_CHANGE_VERSION_ID_FORMAT,
+    SYNC_CHANGE_GET_CHANGE_VERSION_FORGOTTEN,
+    SYNC_CHANGE_GET_CHANGE_VERSION_HAS_CHANGE_UNITS,
+    SYNC_CHANGE_GET_CHANGE_VERSION_BAD_POINTER,
+    SYNC_CHANGE_GET_CREATION_VERSION_WRONG_REPLICA,
+    SYNC_CHANGE_GET_CREATION_VERSION_ID_FORMAT,
+    SYNC_CHANGE_GET_CREATION_VERSION_BAD_POINTER,
+    SYNC_CHANGE_GET_FLAGS_VALUES,
+    SYNC_CHANGE_GET_FLAGS_BAD_POINTER,
+    SYNC_CHANGE_GET_WORK_ESTIMATE_DEFAULT_ZERO,
+    SYNC_CHANGE_GET_WORK_ESTIMATE_BAD_POINTER,
+    SYNC_CHANGE_SET_WORK_ESTIMATE_SOURCE_ONLY,
+    SYNC_CHANGE_GET_CHANGE_UNITS_NONE,
+    SYNC_CHANGE_GET_CHANGE_UNITS_BAD_POINTER,
+    SYNC_CHANGE_GET_CHANGE_UNITS_OUT_OF_MEMORY,
+    SYNC_CHANGE_GET_MADE_WITH_KNOWLEDGE_NONE,
+    SYNC_CHANGE_GET_MADE_WITH_KNOWLEDGE_BAD_POINTER,
+    SYNC_CHANGE_GET_MADE_WITH_KNOWLEDGE_SOURCE_ONLY,
+    SYNC_CHANGE_GET_LEARNED_KNOWLEDGE_NOT_IN_ENDED_GROUP,
+    SYNC_CHANGE_GET_LEARNED_KNOWLEDGE_BAD_POINTER,
+    SYNC_CHANGE_GET_LEARNED_KNOWLEDGE_PREREQUISITE,
+    SYNC_CHANGE_WITH_PREREQUISITE_QUERY_INTERFACE,
+    SYNC_CHANGE_WITH_PREREQUISITE_GET_PREREQUISITE_KNOWLEDGE_NONE,
+    SYNC_CHANGE_WITH_PREREQUISITE_GET_PREREQUISITE_KNOWLEDGE_BAD_POINTER,
+    SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_CHANGE_UNITS,
+    SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_NO_PREREQUISITE,
+    SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_OUT_OF_MEMORY,
+    SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_BAD_POINTER,
+    FULL_ENUMERATION_CHANGE_QUERY_INTERFACE,
+    FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_NO_MADE_WITH_KNOWLEDGE,
+    FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_NOT_RECOVERING,
+    FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_BAD_POINTER,
+    FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_NONE,
+    FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_PROJECTION,
+    FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_BAD_POINTER,
+    MERGE_TOMBSTONE_CHANGE_QUERY_INTERFACE,
+    MERGE_TOMBSTONE_CHANGE_GET_WINNER_ITEM_ID_WINNER,
+    SYNC_CHANGE_UNIT_GET_ITEM_CHANGE_CONTAINER,
+    SYNC_CHANGE_UNIT_GET_ITEM_CHANGE_BAD_POINTER,
+    SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_ID_BUFFER_TOO_SMALL,
+    SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_ID_BAD_POINTER,
+    SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_VERSION_WRONG_REPLICA,
+    SYNC_CHANGE_UNIT_GET_CHANGE_UNIT_VERSION_BAD_POINTER,
+    ENUM_SYNC_CHANGES_NEXT_COUNT_ONE,
+    ENUM_SYNC_CHANGES_NEXT_NO_MORE,
+    ENUM_SYNC_CHANGES_NEXT_BAD_POINTER,
+    ENUM_SYNC_CHANGES_SKIP_NOT_IMPLEMENTED,
+    ENUM_SYNC_CHANGES_RESET_BEGINNING,
+    ENUM_SYNC_CHANGES_CLONE_NOT_IMPLEMENTED,
+    ENUM_SYNC_CHANGE_UNITS_NEXT_COUNT_ONE,
+    ENUM_SYNC_CHANGE_UNITS_NEXT_NO_MORE,
+    ENUM_SYNC_CHANGE_UNITS_NEXT_BAD_POINTER,
+    ENUM_SYNC_CHANGE_UNITS_SKIP_NOT_IMPLEMENTED,
+    ENUM_SYNC_CHANGE_UNITS_RESET_BEGINNING,
+    ENUM_SYNC_CHANGE_UNITS_CLONE_NOT_IMPLEMENTED,
+    SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_ADDS,
+    SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_ID_FORMAT,
+    SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_DELETED_OR_MISSING_ITEM,
+    SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_BAD_POINTER,
+    SYNC_CHANGE_BUILDER_ADD_CHANGE_UNIT_METADATA_OUT_OF_MEMORY,
+    CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_CHANGE_MISSING,
+    CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_CHANGE_BAD_POINTER,
+    CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_CHANGE_MISSING,
+    CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_CHANGE_BAD_POINTER,
+    CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_DATA_RETRIEVER,
+    CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_DATA_INTERNAL_ERROR,
+    CHANGE_CONFLICT_GET_DESTINATION_PROVIDER_CONFLICTING_DATA_BAD_POINTER,
+    CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_DATA_RETRIEVER,
+    CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_DATA_INTERNAL_ERROR,
+    CHANGE_CONFLICT_GET_SOURCE_PROVIDER_CONFLICTING_DATA_BAD_POINTER,
+    CHANGE_CONFLICT_GET_RESOLVE_ACTION_FOR_CHANGE_ACTION,
+    CHANGE_CONFLICT_GET_RESOLVE_ACTION_FOR_CHANGE_BAD_POINTER,
+    CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_IN_ON_CONFLICT,
+    CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_INTERNAL_ERROR,
+    CHANGE_CONFLICT_GET_RESOLVE_ACTION_FOR_CHANGE_UNIT_BAD_POINTER,
+    CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_UPDATE_DELETE,
+    CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_NO_CONFLICT,
+    CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_BAD_POINTER,
+    CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_IN_ON_CONFLICT,
+    LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_CHANGE,
+    LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_INTERNAL_ERROR,
+    LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_BAD_POINTER,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_NOT_AN_ERROR,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_SINGLE_ITEM_EXCEPTION,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_INTERNAL_ERROR,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_NOT_AN_ERROR,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_ITEM_CREATION,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_CHANGE_UNIT_EXCEPTION,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_BAD_POINTER,
+    LOAD_CHANGE_CONTEXT_SET_RECOVERABLE_ERROR_ON_CHANGE_UNIT_INTERNAL_ERROR,
+    SYNCHRONOUS_DATA_RETRIEVER_GET_ID_PARAMETERS_SCHEMA,
+    SYNCHRONOUS_DATA_RETRIEVER_LOAD_CHANGE_DATA_CONTEXT,
+    SYNCHRONOUS_DATA_RETRIEVER_LOAD_CHANGE_DATA_DATA_INTERFACE,
 ];

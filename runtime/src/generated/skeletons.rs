@@ -314,6 +314,248 @@ impl From<SyncmgrHandlerType> for SYNCMGR_HANDLER_TYPE {
         value as i32
     }
 }
+/// Represents a conflict between two items: the source and destination changes and data, and the resolution action for the item or a change unit.
+///
+/// Safe skeleton of `IChangeConflict` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`change_conflict_abi`] call it from `IChangeConflict_Impl`.
+///
+/// Source: `NN:winsync.IChangeConflict`.
+pub trait ChangeConflict {
+    /// `IChangeConflict::GetDestinationProviderConflictingChange`.
+    ///
+    /// # Contract
+    /// - ppConflictingChange returns the change metadata from the destination provider; when the change from the destination provider does not exist, the method returns SYNC_E_INTERNAL_ERROR. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-destination-provider-conflicting-change.missing`)
+    /// - GetDestinationProviderConflictingChange returns E_POINTER for an invalid pointer, such as a NULL ppConflictingChange. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-destination-provider-conflicting-change.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_destination_provider_conflicting_change(
+        &self,
+    ) -> windows_core::Result<ISyncChange>;
+    /// `IChangeConflict::GetSourceProviderConflictingChange`.
+    ///
+    /// # Contract
+    /// - ppConflictingChange returns the change metadata from the source provider; when the change from the source provider does not exist, the method returns SYNC_E_INTERNAL_ERROR. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-source-provider-conflicting-change.missing`)
+    /// - GetSourceProviderConflictingChange returns E_POINTER for an invalid pointer, such as a NULL ppConflictingChange. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-source-provider-conflicting-change.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_source_provider_conflicting_change(
+        &self,
+    ) -> windows_core::Result<ISyncChange>;
+    /// `IChangeConflict::GetDestinationProviderConflictingData`.
+    ///
+    /// # Contract
+    /// - ppConflictingData returns an object that can be used to retrieve item data for the change item from the destination replica: an ISynchronousDataRetriever object or a provider-specific object. When the provider cannot load the data for the change, the method returns the provider-specified error code. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingData`; enforced by the runtime's change-batch objects; rule `change-conflict.get-destination-provider-conflicting-data.retriever`)
+    /// - GetDestinationProviderConflictingData returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingData`; enforced by the runtime's change-batch objects; rule `change-conflict.get-destination-provider-conflicting-data.internal-error`)
+    /// - GetDestinationProviderConflictingData returns E_POINTER for an invalid pointer, such as a NULL ppConflictingData. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.GetDestinationProviderConflictingData`; enforced by the runtime's change-batch objects; rule `change-conflict.get-destination-provider-conflicting-data.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_destination_provider_conflicting_data(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+    /// `IChangeConflict::GetSourceProviderConflictingData`.
+    ///
+    /// # Contract
+    /// - ppConflictingData returns an object that can be used to retrieve item data for the change item from the source replica: an ISynchronousDataRetriever object or a provider-specific object. When the provider cannot load the data for the change, the method returns the provider-specified error code. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingData`; enforced by the runtime's change-batch objects; rule `change-conflict.get-source-provider-conflicting-data.retriever`)
+    /// - GetSourceProviderConflictingData returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingData`; enforced by the runtime's change-batch objects; rule `change-conflict.get-source-provider-conflicting-data.internal-error`)
+    /// - GetSourceProviderConflictingData returns E_POINTER for an invalid pointer, such as a NULL ppConflictingData. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.GetSourceProviderConflictingData`; enforced by the runtime's change-batch objects; rule `change-conflict.get-source-provider-conflicting-data.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_source_provider_conflicting_data(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+    /// `IChangeConflict::GetResolveActionForChange`.
+    ///
+    /// # Contract
+    /// - pResolveAction receives the conflict resolution action for the conflict. (`NF:winsync.IChangeConflict.GetResolveActionForChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-resolve-action-for-change.action`)
+    /// - GetResolveActionForChange returns E_POINTER for an invalid pointer, such as a NULL pResolveAction. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.GetResolveActionForChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-resolve-action-for-change.bad-pointer`)
+    ///
+    /// # Raw parameters
+    /// - `resolve_action` is passed through as the raw `*mut SYNC_RESOLVE_ACTION` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_resolve_action_for_change(
+        &self,
+        resolve_action: *mut SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()>;
+    /// `IChangeConflict::SetResolveActionForChange`.
+    ///
+    /// # Contract
+    /// - By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by documentation only; rule `change-conflict.set-resolve-action-for-change.in-on-conflict`)
+    /// - SetResolveActionForChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change.internal-error`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_resolve_action_for_change(
+        &self,
+        resolve_action: SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()>;
+    /// `IChangeConflict::GetResolveActionForChangeUnit`.
+    ///
+    /// # Contract
+    /// - pResolveAction receives the conflict resolution action that is specified for pChangeUnit; GetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pResolveAction. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.GetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.get-resolve-action-for-change-unit.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeUnit` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `resolve_action` is passed through as the raw `*mut SYNC_RESOLVE_ACTION` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_resolve_action_for_change_unit(
+        &self,
+        change_unit: &ISyncChangeUnit,
+        resolve_action: *mut SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()>;
+    /// `IChangeConflict::SetResolveActionForChangeUnit`.
+    ///
+    /// # Contract
+    /// - An update-delete conflict must be resolved at the item level, so setting a resolution action for a change unit on it is not valid: SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.update-delete`)
+    /// - SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR when no conflict exists. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.no-conflict`)
+    /// - SetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.bad-pointer`)
+    /// - By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by documentation only; rule `change-conflict.set-resolve-action-for-change-unit.in-on-conflict`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeUnit` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_resolve_action_for_change_unit(
+        &self,
+        change_unit: &ISyncChangeUnit,
+        resolve_action: SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `IChangeConflict_Impl` to [`ChangeConflict`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod change_conflict_abi {
+    use super::*;
+    /// Calls [`ChangeConflict::get_destination_provider_conflicting_change`] for `IChangeConflict::GetDestinationProviderConflictingChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_destination_provider_conflicting_change<
+        T: ChangeConflict + ?Sized,
+    >(this: &T) -> windows_core::Result<ISyncChange> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_destination_provider_conflicting_change()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`ChangeConflict::get_source_provider_conflicting_change`] for `IChangeConflict::GetSourceProviderConflictingChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_source_provider_conflicting_change<T: ChangeConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncChange> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_source_provider_conflicting_change()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`ChangeConflict::get_destination_provider_conflicting_data`] for `IChangeConflict::GetDestinationProviderConflictingData`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_destination_provider_conflicting_data<T: ChangeConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::IUnknown> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_destination_provider_conflicting_data()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`ChangeConflict::get_source_provider_conflicting_data`] for `IChangeConflict::GetSourceProviderConflictingData`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_source_provider_conflicting_data<T: ChangeConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::IUnknown> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_source_provider_conflicting_data()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`ChangeConflict::get_resolve_action_for_change`] for `IChangeConflict::GetResolveActionForChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_resolve_action_for_change<T: ChangeConflict + ?Sized>(
+        this: &T,
+        presolveaction: *mut SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_resolve_action_for_change(presolveaction)
+        })?;
+        Ok(())
+    }
+    /// Calls [`ChangeConflict::set_resolve_action_for_change`] for `IChangeConflict::SetResolveActionForChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_resolve_action_for_change<T: ChangeConflict + ?Sized>(
+        this: &T,
+        resolveaction: SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_resolve_action_for_change(resolveaction)
+        })?;
+        Ok(())
+    }
+    /// Calls [`ChangeConflict::get_resolve_action_for_change_unit`] for `IChangeConflict::GetResolveActionForChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_resolve_action_for_change_unit<T: ChangeConflict + ?Sized>(
+        this: &T,
+        pchangeunit: windows_core::Ref<ISyncChangeUnit>,
+        presolveaction: *mut SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()> {
+        let change_unit = pchangeunit.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_resolve_action_for_change_unit(change_unit, presolveaction)
+        })?;
+        Ok(())
+    }
+    /// Calls [`ChangeConflict::set_resolve_action_for_change_unit`] for `IChangeConflict::SetResolveActionForChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_resolve_action_for_change_unit<T: ChangeConflict + ?Sized>(
+        this: &T,
+        pchangeunit: windows_core::Ref<ISyncChangeUnit>,
+        resolveaction: SYNC_RESOLVE_ACTION,
+    ) -> windows_core::Result<()> {
+        let change_unit = pchangeunit.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_resolve_action_for_change_unit(change_unit, resolveaction)
+        })?;
+        Ok(())
+    }
+}
 /// Represents one change unit of one item for which a knowledge object holds a clock vector of its own.
 ///
 /// Safe skeleton of `IChangeUnitException` (Windows Sync Framework), implemented by a sync component.
@@ -1451,6 +1693,372 @@ pub mod enum_single_item_exceptions_abi {
         Ok(value)
     }
 }
+/// Enumerates the change units of an item change, one at a time.
+///
+/// Safe skeleton of `IEnumSyncChangeUnits` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`enum_sync_change_units_abi`] call it from `IEnumSyncChangeUnits_Impl`.
+///
+/// Source: `NN:winsync.IEnumSyncChangeUnits`.
+pub trait EnumSyncChangeUnits {
+    /// `IEnumSyncChangeUnits::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer change units than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
+    ///
+    /// # Contract
+    /// - Next currently supports retrieval of a single change unit only, so cChanges must be 1; otherwise the call fails. (`NF:winsync.IEnumSyncChangeUnits.Next`; enforced by the runtime's change-batch objects; rule `enum-sync-change-units.next.count-one`)
+    /// - ppChangeUnit returns the next change unit and pcFetched the number of change units fetched; Next returns S_FALSE when fewer change units than requested were fetched (the page lists S_FALSE without a condition). Result: `S_FALSE`. (`NF:winsync.IEnumSyncChangeUnits.Next`; enforced by the runtime's change-batch objects; rule `enum-sync-change-units.next.no-more`)
+    /// - Next returns E_POINTER for an invalid pointer, such as a NULL ppChangeUnit (the page lists the code without a condition). Result: `E_POINTER`. (`NF:winsync.IEnumSyncChangeUnits.Next`; enforced by the runtime's change-batch objects; rule `enum-sync-change-units.next.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `ppChangeUnit` is not null, else `E_POINTER`; the slice is its `cchanges` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pcFetched` may be null (`None`)
+    /// - the success code the implementation returns reaches the caller: Fewer change units than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        change_unit: &mut [Option<ISyncChangeUnit>],
+        fetched: Option<&mut u32>,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumSyncChangeUnits::Skip`.
+    ///
+    /// # Contract
+    /// - Skip is not implemented and returns E_NOTIMPL. Result: `E_NOTIMPL`. (`NF:winsync.IEnumSyncChangeUnits.Skip`; enforced by the runtime's change-batch objects; rule `enum-sync-change-units.skip.not-implemented`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, changes: u32) -> windows_core::Result<()>;
+    /// `IEnumSyncChangeUnits::Reset`.
+    ///
+    /// # Contract
+    /// - Reset resets the enumerator to the beginning of the list and returns S_OK. (`NF:winsync.IEnumSyncChangeUnits.Reset`; enforced by the runtime's change-batch objects; rule `enum-sync-change-units.reset.beginning`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumSyncChangeUnits::Clone`.
+    ///
+    /// # Contract
+    /// - Clone is not implemented and returns E_NOTIMPL. Result: `E_NOTIMPL`. (`NF:winsync.IEnumSyncChangeUnits.Clone`; enforced by the runtime's change-batch objects; rule `enum-sync-change-units.clone.not-implemented`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumSyncChangeUnits>;
+}
+/// ABI adapters from `IEnumSyncChangeUnits_Impl` to [`EnumSyncChangeUnits`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_sync_change_units_abi {
+    use super::*;
+    /// Calls [`EnumSyncChangeUnits::next`] for `IEnumSyncChangeUnits::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumSyncChangeUnits + ?Sized>(
+        this: &T,
+        cchanges: u32,
+        ppchangeunit: windows_core::OutRef<ISyncChangeUnit>,
+        pcfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut change_unit = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ISyncChangeUnit,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&ppchangeunit),
+                    cchanges,
+                )
+            }?;
+            let fetched = unsafe { pcfetched.as_mut() };
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next(change_unit.as_mut_slice(), fetched)
+            })?;
+            change_unit.keep();
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncChangeUnits::skip`] for `IEnumSyncChangeUnits::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumSyncChangeUnits + ?Sized>(
+        this: &T,
+        cchanges: u32,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.skip(cchanges))?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncChangeUnits::reset`] for `IEnumSyncChangeUnits::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumSyncChangeUnits + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncChangeUnits::clone`] for `IEnumSyncChangeUnits::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumSyncChangeUnits + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncChangeUnits> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Enumerates the item changes of a change batch, one at a time.
+///
+/// Safe skeleton of `IEnumSyncChanges` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`enum_sync_changes_abi`] call it from `IEnumSyncChanges_Impl`.
+///
+/// Source: `NN:winsync.IEnumSyncChanges`.
+pub trait EnumSyncChanges {
+    /// `IEnumSyncChanges::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer changes than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
+    ///
+    /// # Contract
+    /// - cChanges is the number of changes to fetch, and the only valid value is 1. (`NF:winsync.IEnumSyncChanges.Next`; enforced by the runtime's change-batch objects; rule `enum-sync-changes.next.count-one`)
+    /// - ppChange returns the next item change and pcFetched the number of changes fetched; Next returns S_FALSE when fewer changes than requested were fetched (the page lists S_FALSE without a condition). Result: `S_FALSE`. (`NF:winsync.IEnumSyncChanges.Next`; enforced by the runtime's change-batch objects; rule `enum-sync-changes.next.no-more`)
+    /// - Next returns E_POINTER for an invalid pointer, such as a NULL ppChange (the page lists the code without a condition). Result: `E_POINTER`. (`NF:winsync.IEnumSyncChanges.Next`; enforced by the runtime's change-batch objects; rule `enum-sync-changes.next.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `ppChange` is not null, else `E_POINTER`; the slice is its `cchanges` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pcFetched` is not null, else `E_POINTER`
+    /// - the success code the implementation returns reaches the caller: Fewer changes than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        change: &mut [Option<ISyncChange>],
+        fetched: &mut u32,
+    ) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumSyncChanges::Skip`.
+    ///
+    /// # Contract
+    /// - Skip is not implemented and returns E_NOTIMPL. Result: `E_NOTIMPL`. (`NF:winsync.IEnumSyncChanges.Skip`; enforced by the runtime's change-batch objects; rule `enum-sync-changes.skip.not-implemented`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, changes: u32) -> windows_core::Result<()>;
+    /// `IEnumSyncChanges::Reset`.
+    ///
+    /// # Contract
+    /// - Reset resets the enumerator to the beginning of the list and returns S_OK. (`NF:winsync.IEnumSyncChanges.Reset`; enforced by the runtime's change-batch objects; rule `enum-sync-changes.reset.beginning`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumSyncChanges::Clone`.
+    ///
+    /// # Contract
+    /// - Clone is not implemented and returns E_NOTIMPL. Result: `E_NOTIMPL`. (`NF:winsync.IEnumSyncChanges.Clone`; enforced by the runtime's change-batch objects; rule `enum-sync-changes.clone.not-implemented`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumSyncChanges>;
+}
+/// ABI adapters from `IEnumSyncChanges_Impl` to [`EnumSyncChanges`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_sync_changes_abi {
+    use super::*;
+    /// Calls [`EnumSyncChanges::next`] for `IEnumSyncChanges::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumSyncChanges + ?Sized>(
+        this: &T,
+        cchanges: u32,
+        ppchange: windows_core::OutRef<ISyncChange>,
+        pcfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut change = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ISyncChange,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&ppchange),
+                    cchanges,
+                )
+            }?;
+            let fetched = unsafe { pcfetched.as_mut() }
+                .ok_or_else(::winsync::com::abi::null_pointer)?;
+            let hresult = ::winsync::com::abi::guard(|| {
+                this.next(change.as_mut_slice(), fetched)
+            })?;
+            change.keep();
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncChanges::skip`] for `IEnumSyncChanges::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumSyncChanges + ?Sized>(
+        this: &T,
+        cchanges: u32,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.skip(cchanges))?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncChanges::reset`] for `IEnumSyncChanges::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumSyncChanges + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncChanges::clone`] for `IEnumSyncChanges::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumSyncChanges + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncChanges> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Represents information about a change to be loaded from the item store, through which the source records recoverable errors on the item or a change unit.
+///
+/// Safe skeleton of `ILoadChangeContext` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`load_change_context_abi`] call it from `ILoadChangeContext_Impl`.
+///
+/// Source: `NN:winsync.ILoadChangeContext`.
+pub trait LoadChangeContext {
+    /// `ILoadChangeContext::GetSyncChange`.
+    ///
+    /// # Contract
+    /// - ppSyncChange returns the change item for which the change data should be retrieved from the item store. (`NF:winsync.ILoadChangeContext.GetSyncChange`; enforced by the runtime's change-batch objects; rule `load-change-context.get-sync-change.change`)
+    /// - GetSyncChange returns SYNC_E_INTERNAL_ERROR when an internal error occurs. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.ILoadChangeContext.GetSyncChange`; enforced by the runtime's change-batch objects; rule `load-change-context.get-sync-change.internal-error`)
+    /// - GetSyncChange returns E_POINTER for an invalid pointer, such as a NULL ppSyncChange. Result: `E_POINTER`. (`NF:winsync.ILoadChangeContext.GetSyncChange`; enforced by the runtime's change-batch objects; rule `load-change-context.get-sync-change.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_sync_change(&self) -> windows_core::Result<ISyncChange>;
+    /// `ILoadChangeContext::SetRecoverableErrorOnChange`.
+    ///
+    /// # Contract
+    /// - hrError is the error code of the error that prevented the item data from being loaded, and pErrorData gives additional information; when hrError does not specify an error, the method returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change.not-an-error`)
+    /// - When SetRecoverableErrorOnChange is called, an ISingleItemException is added to the learned knowledge, and the item change is not enumerated again for the duration of the synchronization session. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change.single-item-exception`)
+    /// - SetRecoverableErrorOnChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change.internal-error`)
+    ///
+    /// # Checked before this method runs
+    /// - `pErrorData` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_recoverable_error_on_change(
+        &self,
+        error: windows_core::HRESULT,
+        error_data: &IRecoverableErrorData,
+    ) -> windows_core::Result<()>;
+    /// `ILoadChangeContext::SetRecoverableErrorOnChangeUnit`.
+    ///
+    /// # Contract
+    /// - hrError is the error code of the error that prevented the change unit data from being loaded, pChangeUnit the change unit change that caused it; when hrError does not specify an error, the method returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change-unit.not-an-error`)
+    /// - When the change that contains the change unit refers to an item creation, the error must be reported on the item change with SetRecoverableErrorOnChange, and SetRecoverableErrorOnChangeUnit returns SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM. Result: `SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM`. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change-unit.item-creation`)
+    /// - When SetRecoverableErrorOnChangeUnit is called, an IChangeUnitException is added to the learned knowledge, and the change unit change is not enumerated again for the duration of the synchronization session. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change-unit.change-unit-exception`)
+    /// - SetRecoverableErrorOnChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit. Result: `E_POINTER`. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change-unit.bad-pointer`)
+    /// - SetRecoverableErrorOnChangeUnit returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`; enforced by the runtime's change-batch objects; rule `load-change-context.set-recoverable-error-on-change-unit.internal-error`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeUnit` is not null, else `E_POINTER`
+    /// - `pErrorData` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_recoverable_error_on_change_unit(
+        &self,
+        error: windows_core::HRESULT,
+        change_unit: &ISyncChangeUnit,
+        error_data: &IRecoverableErrorData,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ILoadChangeContext_Impl` to [`LoadChangeContext`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod load_change_context_abi {
+    use super::*;
+    /// Calls [`LoadChangeContext::get_sync_change`] for `ILoadChangeContext::GetSyncChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_sync_change<T: LoadChangeContext + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncChange> {
+        let value = ::winsync::com::abi::guard(|| this.get_sync_change())?;
+        Ok(value)
+    }
+    /// Calls [`LoadChangeContext::set_recoverable_error_on_change`] for `ILoadChangeContext::SetRecoverableErrorOnChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_recoverable_error_on_change<T: LoadChangeContext + ?Sized>(
+        this: &T,
+        hrerror: windows_core::HRESULT,
+        perrordata: windows_core::Ref<IRecoverableErrorData>,
+    ) -> windows_core::Result<()> {
+        let error_data = perrordata.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_recoverable_error_on_change(hrerror, error_data)
+        })?;
+        Ok(())
+    }
+    /// Calls [`LoadChangeContext::set_recoverable_error_on_change_unit`] for `ILoadChangeContext::SetRecoverableErrorOnChangeUnit`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_recoverable_error_on_change_unit<T: LoadChangeContext + ?Sized>(
+        this: &T,
+        hrerror: windows_core::HRESULT,
+        pchangeunit: windows_core::Ref<ISyncChangeUnit>,
+        perrordata: windows_core::Ref<IRecoverableErrorData>,
+    ) -> windows_core::Result<()> {
+        let change_unit = pchangeunit.ok()?;
+        let error_data = perrordata.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_recoverable_error_on_change_unit(hrerror, change_unit, error_data)
+        })?;
+        Ok(())
+    }
+}
 /// Represents a closed range of item IDs for which a knowledge object holds a clock vector other than its scope vector.
 ///
 /// Safe skeleton of `IRangeException` (Windows Sync Framework), implemented by a sync component.
@@ -1968,6 +2576,1185 @@ pub mod sync_callback_abi {
             this.on_recoverable_error(recoverable_error)
         })?;
         Ok(())
+    }
+}
+/// Represents a change to an item: its owner replica, item ID, change and creation versions, flags, work estimate, change units and knowledge.
+///
+/// Safe skeleton of `ISyncChange` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_abi`] call it from `ISyncChange_Impl`.
+///
+/// Source: `NN:winsync.ISyncChange`.
+pub trait SyncChange {
+    /// `ISyncChange::GetOwnerReplicaId`.
+    ///
+    /// # Contract
+    /// - pbReplicaId receives the ID of the replica that originated this change; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChange.GetOwnerReplicaId`; enforced by the runtime's change-batch objects; rule `sync-change.get-owner-replica-id.buffer-too-small`)
+    /// - GetOwnerReplicaId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetOwnerReplicaId`; enforced by the runtime's change-batch objects; rule `sync-change.get-owner-replica-id.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `replica_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_owner_replica_id(
+        &self,
+        replica_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChange::GetRootItemId`.
+    ///
+    /// # Contract
+    /// - pbRootItemId receives the ID of the changed item; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChange.GetRootItemId`; enforced by the runtime's change-batch objects; rule `sync-change.get-root-item-id.buffer-too-small`)
+    /// - GetRootItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetRootItemId`; enforced by the runtime's change-batch objects; rule `sync-change.get-root-item-id.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `root_item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_root_item_id(
+        &self,
+        root_item_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChange::GetChangeVersion`.
+    ///
+    /// # Contract
+    /// - pbCurrentReplicaId is the ID of the replica that owns this change, and pVersion receives the change version of the item; when pbCurrentReplicaId is not the correct replica ID, GetChangeVersion returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChange.GetChangeVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-version.wrong-replica`)
+    /// - GetChangeVersion returns SYNC_E_ID_FORMAT_MISMATCH when pbCurrentReplicaId is not in the format that is specified by the ID format schema of the provider. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncChange.GetChangeVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-version.id-format`)
+    /// - GetChangeVersion returns SYNC_E_ITEM_HAS_NO_VERSION_DATA when the item has been forgotten. Result: `SYNC_E_ITEM_HAS_NO_VERSION_DATA`. (`NF:winsync.ISyncChange.GetChangeVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-version.forgotten`)
+    /// - GetChangeVersion returns SYNC_E_ITEM_HAS_CHANGE_UNITS when the item has change units. Result: `SYNC_E_ITEM_HAS_CHANGE_UNITS`. (`NF:winsync.ISyncChange.GetChangeVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-version.has-change-units`)
+    /// - GetChangeVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetChangeVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-version.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pVersion` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `current_replica_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_change_version(
+        &self,
+        current_replica_id: *const u8,
+        version: &mut SYNC_VERSION,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChange::GetCreationVersion`.
+    ///
+    /// # Contract
+    /// - pbCurrentReplicaId is the ID of the replica that owns this change, and pVersion receives the creation version of the item; when pbCurrentReplicaId is not the correct replica ID, GetCreationVersion returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChange.GetCreationVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-creation-version.wrong-replica`)
+    /// - GetCreationVersion returns SYNC_E_ID_FORMAT_MISMATCH when pbCurrentReplicaId is not in the format that is specified by the ID format schema of the provider. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncChange.GetCreationVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-creation-version.id-format`)
+    /// - GetCreationVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetCreationVersion`; enforced by the runtime's change-batch objects; rule `sync-change.get-creation-version.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pVersion` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `current_replica_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_creation_version(
+        &self,
+        current_replica_id: *const u8,
+        version: &mut SYNC_VERSION,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChange::GetFlags`.
+    ///
+    /// # Contract
+    /// - pdwFlags receives a combination of SYNC_CHANGE_FLAG values: SYNC_CHANGE_FLAG_DELETED (source or destination) when the item previously existed in the replica but has been deleted, SYNC_CHANGE_FLAG_DOES_NOT_EXIST (destination only) when the item does not exist in the destination replica. (`NF:winsync.ISyncChange.GetFlags`; enforced by the runtime's change-batch objects; rule `sync-change.get-flags.values`)
+    /// - GetFlags returns E_POINTER for an invalid pointer, such as a NULL pdwFlags. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetFlags`; enforced by the runtime's change-batch objects; rule `sync-change.get-flags.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwFlags` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_flags(&self, flags: &mut u32) -> windows_core::Result<()>;
+    /// `ISyncChange::GetWorkEstimate`.
+    ///
+    /// # Contract
+    /// - pdwWork receives the work estimate for this change; the default value is zero. (`NF:winsync.ISyncChange.GetWorkEstimate`; enforced by the runtime's change-batch objects; rule `sync-change.get-work-estimate.default-zero`)
+    /// - GetWorkEstimate returns E_POINTER for an invalid pointer, such as a NULL pdwWork. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetWorkEstimate`; enforced by the runtime's change-batch objects; rule `sync-change.get-work-estimate.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwWork` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_work_estimate(&self, work: &mut u32) -> windows_core::Result<()>;
+    /// `ISyncChange::GetChangeUnits`.
+    ///
+    /// # Contract
+    /// - ppEnum receives an enumerator over the change units contained in this change; when the change contains no change units, GetChangeUnits returns SYNC_E_ITEM_HAS_NO_CHANGE_UNITS and NULL in ppEnum. Result: `SYNC_E_ITEM_HAS_NO_CHANGE_UNITS`. (`NF:winsync.ISyncChange.GetChangeUnits`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-units.none`)
+    /// - GetChangeUnits returns E_POINTER for an invalid pointer, such as a NULL ppEnum. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetChangeUnits`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-units.bad-pointer`)
+    /// - GetChangeUnits returns E_OUTOFMEMORY when the enumerator cannot be allocated (the page lists the code without a condition). Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChange.GetChangeUnits`; enforced by the runtime's change-batch objects; rule `sync-change.get-change-units.out-of-memory`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_change_units(&self) -> windows_core::Result<IEnumSyncChangeUnits>;
+    /// `ISyncChange::GetMadeWithKnowledge`.
+    ///
+    /// # Contract
+    /// - GetMadeWithKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the item does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-made-with-knowledge.none`)
+    /// - GetMadeWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppMadeWithKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-made-with-knowledge.bad-pointer`)
+    /// - The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by documentation only; rule `sync-change.get-made-with-knowledge.source-only`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_made_with_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncChange::GetLearnedKnowledge`.
+    ///
+    /// # Contract
+    /// - GetLearnedKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change has not been added to a change batch group or the change batch group has not been ended. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-learned-knowledge.not-in-ended-group`)
+    /// - GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-learned-knowledge.bad-pointer`)
+    /// - The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by documentation only; rule `sync-change.get-learned-knowledge.prerequisite`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncChange::SetWorkEstimate`.
+    ///
+    /// # Contract
+    /// - The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.SetWorkEstimate`; enforced by documentation only; rule `sync-change.set-work-estimate.source-only`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_work_estimate(&self, work: u32) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncChange_Impl` to [`SyncChange`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_abi {
+    use super::*;
+    /// Calls [`SyncChange::get_owner_replica_id`] for `ISyncChange::GetOwnerReplicaId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_owner_replica_id<T: SyncChange + ?Sized>(
+        this: &T,
+        pbreplicaid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_owner_replica_id(pbreplicaid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChange::get_root_item_id`] for `ISyncChange::GetRootItemId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_root_item_id<T: SyncChange + ?Sized>(
+        this: &T,
+        pbrootitemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_root_item_id(pbrootitemid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChange::get_change_version`] for `ISyncChange::GetChangeVersion`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_change_version<T: SyncChange + ?Sized>(
+        this: &T,
+        pbcurrentreplicaid: *const u8,
+        pversion: *mut SYNC_VERSION,
+    ) -> windows_core::Result<()> {
+        let version = unsafe { pversion.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_change_version(pbcurrentreplicaid, version)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChange::get_creation_version`] for `ISyncChange::GetCreationVersion`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_creation_version<T: SyncChange + ?Sized>(
+        this: &T,
+        pbcurrentreplicaid: *const u8,
+        pversion: *mut SYNC_VERSION,
+    ) -> windows_core::Result<()> {
+        let version = unsafe { pversion.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_creation_version(pbcurrentreplicaid, version)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChange::get_flags`] for `ISyncChange::GetFlags`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_flags<T: SyncChange + ?Sized>(
+        this: &T,
+        pdwflags: *mut u32,
+    ) -> windows_core::Result<()> {
+        let flags = unsafe { pdwflags.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_flags(flags))?;
+        Ok(())
+    }
+    /// Calls [`SyncChange::get_work_estimate`] for `ISyncChange::GetWorkEstimate`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_work_estimate<T: SyncChange + ?Sized>(
+        this: &T,
+        pdwwork: *mut u32,
+    ) -> windows_core::Result<()> {
+        let work = unsafe { pdwwork.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_work_estimate(work))?;
+        Ok(())
+    }
+    /// Calls [`SyncChange::get_change_units`] for `ISyncChange::GetChangeUnits`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_change_units<T: SyncChange + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncChangeUnits> {
+        let value = ::winsync::com::abi::guard(|| this.get_change_units())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChange::get_made_with_knowledge`] for `ISyncChange::GetMadeWithKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_made_with_knowledge<T: SyncChange + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| this.get_made_with_knowledge())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChange::get_learned_knowledge`] for `ISyncChange::GetLearnedKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_knowledge<T: SyncChange + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| this.get_learned_knowledge())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChange::set_work_estimate`] for `ISyncChange::SetWorkEstimate`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_work_estimate<T: SyncChange + ?Sized>(
+        this: &T,
+        dwwork: u32,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.set_work_estimate(dwwork))?;
+        Ok(())
+    }
+}
+/// Represents additional information about a change batch (filter, upper bound item ID, batch-level knowledge, conversion of a full-enumeration batch); obtained by QueryInterface on a change batch.
+///
+/// Safe skeleton of `ISyncChangeBatchAdvanced` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_batch_advanced_abi`] call it from `ISyncChangeBatchAdvanced_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeBatchAdvanced`.
+///
+/// # Contract
+/// - An ISyncChangeBatchAdvanced object can be obtained by passing IID_ISyncChangeBatchAdvanced to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`NN:winsync.ISyncChangeBatchAdvanced`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.query-interface`)
+pub trait SyncChangeBatchAdvanced {
+    /// `ISyncChangeBatchAdvanced::GetFilterInfo`.
+    ///
+    /// # Contract
+    /// - ppFilterInfo receives the ISyncFilterInfo that was specified when the change batch was created; when no filter was specified, GetFilterInfo returns S_FALSE and NULL in ppFilterInfo. Result: `S_FALSE`. (`NF:winsync.ISyncChangeBatchAdvanced.GetFilterInfo`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-filter-info.no-filter`)
+    /// - GetFilterInfo returns E_POINTER for an invalid pointer, such as a NULL ppFilterInfo. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchAdvanced.GetFilterInfo`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-filter-info.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_filter_info(&self) -> windows_core::Result<ISyncFilterInfo>;
+    /// `ISyncChangeBatchAdvanced::ConvertFullEnumerationChangeBatchToRegularChangeBatch`.
+    ///
+    /// # Contract
+    /// - ppChangeBatch returns this change batch object, represented as an ISyncChangeBatch object. (`NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.convert-full-enumeration-change-batch-to-regular-change-batch.same-batch`)
+    /// - ConvertFullEnumerationChangeBatchToRegularChangeBatch returns SYNC_E_INVALID_OPERATION when this change batch object is not an ISyncFullEnumerationChangeBatch object. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.convert-full-enumeration-change-batch-to-regular-change-batch.not-full-enumeration`)
+    /// - ConvertFullEnumerationChangeBatchToRegularChangeBatch returns E_POINTER for an invalid pointer, such as a NULL ppChangeBatch. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.convert-full-enumeration-change-batch-to-regular-change-batch.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn convert_full_enumeration_change_batch_to_regular_change_batch(
+        &self,
+    ) -> windows_core::Result<ISyncChangeBatch>;
+    /// `ISyncChangeBatchAdvanced::GetUpperBoundItemId`.
+    ///
+    /// # Contract
+    /// - pbItemId receives the highest item ID that is represented in the knowledge of any group in the change batch; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChangeBatchAdvanced.GetUpperBoundItemId`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-upper-bound-item-id.buffer-too-small`)
+    /// - GetUpperBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchAdvanced.GetUpperBoundItemId`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-upper-bound-item-id.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_upper_bound_item_id(
+        &self,
+        item_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchAdvanced::GetBatchLevelKnowledgeShouldBeApplied`.
+    ///
+    /// # Contract
+    /// - GetBatchLevelKnowledgeShouldBeApplied returns SYNC_E_BATCH_NEEDS_KNOWLEDGE when the change batch contains no changes and no knowledge. Result: `SYNC_E_BATCH_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.needs-knowledge`)
+    /// - GetBatchLevelKnowledgeShouldBeApplied returns E_POINTER for an invalid pointer, such as a NULL pfBatchKnowledgeShouldBeApplied. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.bad-pointer`)
+    /// - Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by documentation only; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves`)
+    ///
+    /// # Raw parameters
+    /// - `batch_knowledge_should_be_applied` is passed through as the raw `*mut windows_core::BOOL` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_batch_level_knowledge_should_be_applied(
+        &self,
+        batch_knowledge_should_be_applied: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncChangeBatchAdvanced_Impl` to [`SyncChangeBatchAdvanced`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_batch_advanced_abi {
+    use super::*;
+    /// Calls [`SyncChangeBatchAdvanced::get_filter_info`] for `ISyncChangeBatchAdvanced::GetFilterInfo`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_filter_info<T: SyncChangeBatchAdvanced + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncFilterInfo> {
+        let value = ::winsync::com::abi::guard(|| this.get_filter_info())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchAdvanced::convert_full_enumeration_change_batch_to_regular_change_batch`] for `ISyncChangeBatchAdvanced::ConvertFullEnumerationChangeBatchToRegularChangeBatch`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn convert_full_enumeration_change_batch_to_regular_change_batch<
+        T: SyncChangeBatchAdvanced + ?Sized,
+    >(this: &T) -> windows_core::Result<ISyncChangeBatch> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.convert_full_enumeration_change_batch_to_regular_change_batch()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchAdvanced::get_upper_bound_item_id`] for `ISyncChangeBatchAdvanced::GetUpperBoundItemId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_upper_bound_item_id<T: SyncChangeBatchAdvanced + ?Sized>(
+        this: &T,
+        pbitemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_upper_bound_item_id(pbitemid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchAdvanced::get_batch_level_knowledge_should_be_applied`] for `ISyncChangeBatchAdvanced::GetBatchLevelKnowledgeShouldBeApplied`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_batch_level_knowledge_should_be_applied<
+        T: SyncChangeBatchAdvanced + ?Sized,
+    >(
+        this: &T,
+        pfbatchknowledgeshouldbeapplied: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this
+                .get_batch_level_knowledge_should_be_applied(
+                    pfbatchknowledgeshouldbeapplied,
+                )
+        })?;
+        Ok(())
+    }
+}
+/// Represents the metadata for a set of changes: the base interface of knowledge and full-enumeration change batches, which hold item changes in ordered or unordered groups.
+///
+/// Safe skeleton of `ISyncChangeBatchBase` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_batch_base_abi`] call it from `ISyncChangeBatchBase_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeBatchBase`.
+pub trait SyncChangeBatchBase {
+    /// `ISyncChangeBatchBase::GetChangeEnumerator`.
+    ///
+    /// # Contract
+    /// - GetChangeEnumerator hands back in ppEnum an IEnumSyncChanges that enumerates the item changes in this change batch. (`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-change-enumerator.item-changes`)
+    /// - GetChangeEnumerator returns E_POINTER for an invalid pointer, such as a NULL ppEnum. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-change-enumerator.bad-pointer`)
+    /// - GetChangeEnumerator returns E_OUTOFMEMORY when the enumerator cannot be allocated (the page lists the code without a condition). Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-change-enumerator.out-of-memory`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_change_enumerator(&self) -> windows_core::Result<IEnumSyncChanges>;
+    /// `ISyncChangeBatchBase::GetIsLastBatch`.
+    ///
+    /// # Contract
+    /// - pfLastBatch receives a flag that indicates whether this batch is the last batch of the synchronization session; GetIsLastBatch returns E_POINTER when pfLastBatch is NULL. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetIsLastBatch`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-is-last-batch.null`)
+    ///
+    /// # Raw parameters
+    /// - `last_batch` is passed through as the raw `*mut windows_core::BOOL` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_is_last_batch(
+        &self,
+        last_batch: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::GetWorkEstimateForBatch`.
+    ///
+    /// # Contract
+    /// - pdwWorkForBatch receives the work estimate for the batch; the default value is 0. (`NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-work-estimate-for-batch.default-zero`)
+    /// - GetWorkEstimateForBatch returns E_POINTER for an invalid pointer, such as a NULL pdwWorkForBatch. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-work-estimate-for-batch.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwWorkForBatch` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_work_estimate_for_batch(
+        &self,
+        work_for_batch: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::GetRemainingWorkEstimateForSession`.
+    ///
+    /// # Contract
+    /// - pdwRemainingWorkForSession receives the estimated remaining work for the session; the default value is 0. (`NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-remaining-work-estimate-for-session.default-zero`)
+    /// - GetRemainingWorkEstimateForSession returns E_POINTER for an invalid pointer, such as a NULL pdwRemainingWorkForSession. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-remaining-work-estimate-for-session.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwRemainingWorkForSession` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_remaining_work_estimate_for_session(
+        &self,
+        remaining_work_for_session: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::BeginOrderedGroup`.
+    ///
+    /// # Contract
+    /// - pbLowerBound is the closed lower bound of item IDs for the ordered group; NULL specifies a lower bound of zero. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.begin-ordered-group.lower-bound`)
+    /// - Item changes added after BeginOrderedGroup are added to the open group, and item changes added to an ordered group must be added in increasing order by item ID; no item change can be added until a group is opened. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.begin-ordered-group.increasing-order`)
+    /// - One group at a time: BeginOrderedGroup returns SYNC_E_INVALID_OPERATION when a group is already open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.begin-ordered-group.group-open`)
+    /// - BeginOrderedGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.begin-ordered-group.after-empty-group`)
+    /// - A full-enumeration batch holds one group: when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch, BeginOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.begin-ordered-group.full-enumeration-single-group`)
+    /// - When the object is an ISyncFullEnumerationChangeBatch and pbLowerBound is greater than the lower bound ID that was used to create the batch, BeginOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.begin-ordered-group.full-enumeration-lower-bound`)
+    ///
+    /// # Raw parameters
+    /// - `lower_bound` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn begin_ordered_group(&self, lower_bound: *const u8) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::EndOrderedGroup`.
+    ///
+    /// # Contract
+    /// - pbUpperBound is the closed upper bound of item IDs for the ordered group; NULL specifies an upper bound of infinity. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.upper-bound`)
+    /// - pMadeWithKnowledge is the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by documentation only; rule `change-batch-base.end-ordered-group.made-with-knowledge`)
+    /// - EndOrderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an unordered group is open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.not-open`)
+    /// - EndOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER when pbUpperBound is less than the ID of the last item that was added to the group. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.upper-below-last-item`)
+    /// - EndOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.full-enumeration-read-only`)
+    ///
+    /// # Checked before this method runs
+    /// - `pMadeWithKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `upper_bound` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn end_ordered_group(
+        &self,
+        upper_bound: *const u8,
+        made_with_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::AddItemMetadataToGroup`.
+    ///
+    /// # Contract
+    /// - pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by documentation only; rule `change-batch-base.add-item-metadata-to-group.owner-replica`)
+    /// - The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by documentation only; rule `change-batch-base.add-item-metadata-to-group.id-format`)
+    /// - dwFlags specifies the state of the item change with the flag values of ISyncChange::GetFlags; when dwFlags contains a flag value that is not valid, AddItemMetadataToGroup returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.invalid-flags`)
+    /// - An item change is added to the group that is currently open; when no group is open, AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.no-group-open`)
+    /// - AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.after-empty-group`)
+    /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddItemMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.out-of-order`)
+    /// - Once the change batch has been sent to a change applier or to the synchronization session, AddItemMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.read-only`)
+    /// - dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by documentation only; rule `change-batch-base.add-item-metadata-to-group.work-for-change`)
+    /// - ppChangeBuilder returns an ISyncChangeBuilder that can be used to add change unit information to the item change just added. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.change-builder`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeVersion` is not null, else `E_POINTER`
+    /// - `pCreationVersion` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `owner_replica_id` is passed through as the raw `*const u8` of the ABI
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn add_item_metadata_to_group(
+        &self,
+        owner_replica_id: *const u8,
+        item_id: *const u8,
+        change_version: &SYNC_VERSION,
+        creation_version: &SYNC_VERSION,
+        flags: u32,
+        work_for_change: u32,
+    ) -> windows_core::Result<ISyncChangeBuilder>;
+    /// `ISyncChangeBatchBase::GetLearnedKnowledge`.
+    ///
+    /// # Contract
+    /// - GetLearnedKnowledge returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-learned-knowledge.group-not-ended`)
+    /// - GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-learned-knowledge.bad-pointer`)
+    /// - ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by documentation only; rule `change-batch-base.get-learned-knowledge.prerequisite`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncChangeBatchBase::GetPrerequisiteKnowledge`.
+    ///
+    /// # Contract
+    /// - GetPrerequisiteKnowledge hands back the minimum knowledge that a destination provider is required to have to process this change batch. (`NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-prerequisite-knowledge.minimum`)
+    /// - GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-prerequisite-knowledge.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_prerequisite_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncChangeBatchBase::GetSourceForgottenKnowledge`.
+    ///
+    /// # Contract
+    /// - GetSourceForgottenKnowledge hands back the forgotten knowledge of the source replica. (`NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-source-forgotten-knowledge.source`)
+    /// - GetSourceForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppSourceForgottenKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-source-forgotten-knowledge.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_source_forgotten_knowledge(
+        &self,
+    ) -> windows_core::Result<IForgottenKnowledge>;
+    /// `ISyncChangeBatchBase::SetLastBatch`.
+    ///
+    /// # Contract
+    /// - SetLastBatch sets a flag that indicates there are no more changes to be enumerated in the synchronization session, and returns S_OK. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by the runtime's change-batch objects; rule `change-batch-base.set-last-batch.flag`)
+    /// - When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by documentation only; rule `change-batch-base.set-last-batch.source-must-call`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_last_batch(&self) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::SetWorkEstimateForBatch`.
+    ///
+    /// # Contract
+    /// - The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event. (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`; enforced by documentation only; rule `change-batch-base.set-work-estimate-for-batch.meaning`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_work_estimate_for_batch(
+        &self,
+        work_for_batch: u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::SetRemainingWorkEstimateForSession`.
+    ///
+    /// # Contract
+    /// - The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work. (`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`; enforced by documentation only; rule `change-batch-base.set-remaining-work-estimate-for-session.zero`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_remaining_work_estimate_for_session(
+        &self,
+        remaining_work_for_session: u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchBase::Serialize`.
+    ///
+    /// # Contract
+    /// - pcbChangeBatch gives the number of bytes in pbChangeBatch. When pbChangeBatch is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeBatch; otherwise pcbChangeBatch receives the number of bytes written. (`NF:winsync.ISyncChangeBatchBase.Serialize`; enforced by documentation only; rule `change-batch-base.serialize.buffer-too-small`)
+    /// - Serialize returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.Serialize`; enforced by documentation only; rule `change-batch-base.serialize.group-not-ended`)
+    /// - Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbChangeBatch. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.Serialize`; enforced by documentation only; rule `change-batch-base.serialize.bad-pointer`)
+    /// - Serialize returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition). Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeBatchBase.Serialize`; enforced by documentation only; rule `change-batch-base.serialize.out-of-memory`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbChangeBatch` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `change_batch` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn serialize(
+        &self,
+        change_batch: *mut u8,
+        change_batch_size: &mut u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncChangeBatchBase_Impl` to [`SyncChangeBatchBase`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_batch_base_abi {
+    use super::*;
+    /// Calls [`SyncChangeBatchBase::get_change_enumerator`] for `ISyncChangeBatchBase::GetChangeEnumerator`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_change_enumerator<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncChanges> {
+        let value = ::winsync::com::abi::guard(|| this.get_change_enumerator())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchBase::get_is_last_batch`] for `ISyncChangeBatchBase::GetIsLastBatch`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_is_last_batch<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+        pflastbatch: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.get_is_last_batch(pflastbatch))?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::get_work_estimate_for_batch`] for `ISyncChangeBatchBase::GetWorkEstimateForBatch`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_work_estimate_for_batch<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+        pdwworkforbatch: *mut u32,
+    ) -> windows_core::Result<()> {
+        let work_for_batch = unsafe { pdwworkforbatch.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_work_estimate_for_batch(work_for_batch)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::get_remaining_work_estimate_for_session`] for `ISyncChangeBatchBase::GetRemainingWorkEstimateForSession`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_remaining_work_estimate_for_session<
+        T: SyncChangeBatchBase + ?Sized,
+    >(this: &T, pdwremainingworkforsession: *mut u32) -> windows_core::Result<()> {
+        let remaining_work_for_session = unsafe { pdwremainingworkforsession.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_remaining_work_estimate_for_session(remaining_work_for_session)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::begin_ordered_group`] for `ISyncChangeBatchBase::BeginOrderedGroup`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn begin_ordered_group<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+        pblowerbound: *const u8,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.begin_ordered_group(pblowerbound))?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::end_ordered_group`] for `ISyncChangeBatchBase::EndOrderedGroup`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn end_ordered_group<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+        pbupperbound: *const u8,
+        pmadewithknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<()> {
+        let made_with_knowledge = pmadewithknowledge.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.end_ordered_group(pbupperbound, made_with_knowledge)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::add_item_metadata_to_group`] for `ISyncChangeBatchBase::AddItemMetadataToGroup`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn add_item_metadata_to_group<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+        pbownerreplicaid: *const u8,
+        pbitemid: *const u8,
+        pchangeversion: *const SYNC_VERSION,
+        pcreationversion: *const SYNC_VERSION,
+        dwflags: u32,
+        dwworkforchange: u32,
+    ) -> windows_core::Result<ISyncChangeBuilder> {
+        let change_version = unsafe { pchangeversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let creation_version = unsafe { pcreationversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| {
+            this
+                .add_item_metadata_to_group(
+                    pbownerreplicaid,
+                    pbitemid,
+                    change_version,
+                    creation_version,
+                    dwflags,
+                    dwworkforchange,
+                )
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchBase::get_learned_knowledge`] for `ISyncChangeBatchBase::GetLearnedKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_knowledge<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| this.get_learned_knowledge())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchBase::get_prerequisite_knowledge`] for `ISyncChangeBatchBase::GetPrerequisiteKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_prerequisite_knowledge<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| this.get_prerequisite_knowledge())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchBase::get_source_forgotten_knowledge`] for `ISyncChangeBatchBase::GetSourceForgottenKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_source_forgotten_knowledge<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IForgottenKnowledge> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_source_forgotten_knowledge()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchBase::set_last_batch`] for `ISyncChangeBatchBase::SetLastBatch`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_last_batch<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.set_last_batch())?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::set_work_estimate_for_batch`] for `ISyncChangeBatchBase::SetWorkEstimateForBatch`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_work_estimate_for_batch<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+        dwworkforbatch: u32,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_work_estimate_for_batch(dwworkforbatch)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::set_remaining_work_estimate_for_session`] for `ISyncChangeBatchBase::SetRemainingWorkEstimateForSession`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_remaining_work_estimate_for_session<
+        T: SyncChangeBatchBase + ?Sized,
+    >(this: &T, dwremainingworkforsession: u32) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_remaining_work_estimate_for_session(dwremainingworkforsession)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchBase::serialize`] for `ISyncChangeBatchBase::Serialize`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn serialize<T: SyncChangeBatchBase + ?Sized>(
+        this: &T,
+        pbchangebatch: *mut u8,
+        pcbchangebatch: *mut u32,
+    ) -> windows_core::Result<()> {
+        let change_batch_size = unsafe { pcbchangebatch.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.serialize(pbchangebatch, change_batch_size)
+        })?;
+        Ok(())
+    }
+}
+/// Provides additional data for an item change that was just added to a change batch: its change units and their versions.
+///
+/// Safe skeleton of `ISyncChangeBuilder` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_builder_abi`] call it from `ISyncChangeBuilder_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeBuilder`.
+pub trait SyncChangeBuilder {
+    /// `ISyncChangeBuilder::AddChangeUnitMetadata`.
+    ///
+    /// # Contract
+    /// - AddChangeUnitMetadata adds to the item change the change unit pbChangeUnitId with pChangeUnitVersion, the version of the change unit change. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`; enforced by the runtime's change-batch objects; rule `sync-change-builder.add-change-unit-metadata.adds`)
+    /// - AddChangeUnitMetadata returns SYNC_E_ID_FORMAT_MISMATCH when the format of the change unit ID in pbChangeUnitId does not match the format that is specified by the ID format schema of the provider. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`; enforced by the runtime's change-batch objects; rule `sync-change-builder.add-change-unit-metadata.id-format`)
+    /// - AddChangeUnitMetadata returns SYNC_E_INVALID_OPERATION when the item change to which the change unit is to be added has SYNC_CHANGE_FLAG_DELETED or SYNC_CHANGE_FLAG_DOES_NOT_EXIST set as one of its flags. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`; enforced by the runtime's change-batch objects; rule `sync-change-builder.add-change-unit-metadata.deleted-or-missing-item`)
+    /// - AddChangeUnitMetadata returns E_POINTER for an invalid pointer, such as a NULL pbChangeUnitId or pChangeUnitVersion. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`; enforced by the runtime's change-batch objects; rule `sync-change-builder.add-change-unit-metadata.bad-pointer`)
+    /// - AddChangeUnitMetadata returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition). Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`; enforced by the runtime's change-batch objects; rule `sync-change-builder.add-change-unit-metadata.out-of-memory`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeUnitVersion` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `change_unit_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn add_change_unit_metadata(
+        &self,
+        change_unit_id: *const u8,
+        change_unit_version: &SYNC_VERSION,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncChangeBuilder_Impl` to [`SyncChangeBuilder`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_builder_abi {
+    use super::*;
+    /// Calls [`SyncChangeBuilder::add_change_unit_metadata`] for `ISyncChangeBuilder::AddChangeUnitMetadata`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn add_change_unit_metadata<T: SyncChangeBuilder + ?Sized>(
+        this: &T,
+        pbchangeunitid: *const u8,
+        pchangeunitversion: *const SYNC_VERSION,
+    ) -> windows_core::Result<()> {
+        let change_unit_version = unsafe { pchangeunitversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.add_change_unit_metadata(pbchangeunitid, change_unit_version)
+        })?;
+        Ok(())
+    }
+}
+/// Represents a change to a change unit that is contained in an item.
+///
+/// Safe skeleton of `ISyncChangeUnit` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_unit_abi`] call it from `ISyncChangeUnit_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeUnit`.
+pub trait SyncChangeUnit {
+    /// `ISyncChangeUnit::GetItemChange`.
+    ///
+    /// # Contract
+    /// - GetItemChange hands back the item change that contains this change unit change. (`NF:winsync.ISyncChangeUnit.GetItemChange`; enforced by the runtime's change-batch objects; rule `sync-change-unit.get-item-change.container`)
+    /// - GetItemChange returns E_POINTER for an invalid pointer, such as a NULL ppSyncChange. Result: `E_POINTER`. (`NF:winsync.ISyncChangeUnit.GetItemChange`; enforced by the runtime's change-batch objects; rule `sync-change-unit.get-item-change.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_change(&self) -> windows_core::Result<ISyncChange>;
+    /// `ISyncChangeUnit::GetChangeUnitId`.
+    ///
+    /// # Contract
+    /// - pbChangeUnitId receives the ID of the change unit; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncChangeUnit.GetChangeUnitId`; enforced by the runtime's change-batch objects; rule `sync-change-unit.get-change-unit-id.buffer-too-small`)
+    /// - GetChangeUnitId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncChangeUnit.GetChangeUnitId`; enforced by the runtime's change-batch objects; rule `sync-change-unit.get-change-unit-id.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `change_unit_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_change_unit_id(
+        &self,
+        change_unit_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeUnit::GetChangeUnitVersion`.
+    ///
+    /// # Contract
+    /// - pbCurrentReplicaId is the ID of the replica that originated the change, and pVersion receives the version of the change unit change; when pbCurrentReplicaId is not the correct replica ID, GetChangeUnitVersion returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChangeUnit.GetChangeUnitVersion`; enforced by the runtime's change-batch objects; rule `sync-change-unit.get-change-unit-version.wrong-replica`)
+    /// - GetChangeUnitVersion returns E_POINTER for an invalid pointer, such as a NULL pVersion. Result: `E_POINTER`. (`NF:winsync.ISyncChangeUnit.GetChangeUnitVersion`; enforced by the runtime's change-batch objects; rule `sync-change-unit.get-change-unit-version.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pVersion` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `current_replica_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_change_unit_version(
+        &self,
+        current_replica_id: *const u8,
+        version: &mut SYNC_VERSION,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncChangeUnit_Impl` to [`SyncChangeUnit`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_unit_abi {
+    use super::*;
+    /// Calls [`SyncChangeUnit::get_item_change`] for `ISyncChangeUnit::GetItemChange`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_item_change<T: SyncChangeUnit + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncChange> {
+        let value = ::winsync::com::abi::guard(|| this.get_item_change())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeUnit::get_change_unit_id`] for `ISyncChangeUnit::GetChangeUnitId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_change_unit_id<T: SyncChangeUnit + ?Sized>(
+        this: &T,
+        pbchangeunitid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_change_unit_id(pbchangeunitid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeUnit::get_change_unit_version`] for `ISyncChangeUnit::GetChangeUnitVersion`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_change_unit_version<T: SyncChangeUnit + ?Sized>(
+        this: &T,
+        pbcurrentreplicaid: *const u8,
+        pversion: *mut SYNC_VERSION,
+    ) -> windows_core::Result<()> {
+        let version = unsafe { pversion.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_change_unit_version(pbcurrentreplicaid, version)
+        })?;
+        Ok(())
+    }
+}
+/// Represents metadata about a change that is based on the prerequisite knowledge associated with the change; obtained by QueryInterface on an ISyncChange.
+///
+/// Safe skeleton of `ISyncChangeWithPrerequisite` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_with_prerequisite_abi`] call it from `ISyncChangeWithPrerequisite_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeWithPrerequisite`.
+///
+/// # Contract
+/// - An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object. (`NN:winsync.ISyncChangeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.query-interface`)
+pub trait SyncChangeWithPrerequisite {
+    /// `ISyncChangeWithPrerequisite::GetPrerequisiteKnowledge`.
+    ///
+    /// # Contract
+    /// - ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only; rule `sync-change-with-prerequisite.get-prerequisite-knowledge.none`)
+    /// - GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only; rule `sync-change-with-prerequisite.get-prerequisite-knowledge.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_prerequisite_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncChangeWithPrerequisite::GetLearnedKnowledgeWithPrerequisite`.
+    ///
+    /// # Contract
+    /// - The page states that the knowledge of a change unit contained in this change is not added to the returned learned knowledge when pDestinationKnowledge contains the prerequisite knowledge for the change unit. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.change-units`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.no-prerequisite`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge. Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.out-of-memory`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pDestinationKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_knowledge_with_prerequisite(
+        &self,
+        destination_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<ISyncKnowledge>;
+}
+/// ABI adapters from `ISyncChangeWithPrerequisite_Impl` to [`SyncChangeWithPrerequisite`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_with_prerequisite_abi {
+    use super::*;
+    /// Calls [`SyncChangeWithPrerequisite::get_prerequisite_knowledge`] for `ISyncChangeWithPrerequisite::GetPrerequisiteKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_prerequisite_knowledge<T: SyncChangeWithPrerequisite + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| this.get_prerequisite_knowledge())?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeWithPrerequisite::get_learned_knowledge_with_prerequisite`] for `ISyncChangeWithPrerequisite::GetLearnedKnowledgeWithPrerequisite`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_knowledge_with_prerequisite<
+        T: SyncChangeWithPrerequisite + ?Sized,
+    >(
+        this: &T,
+        pdestinationknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let destination_knowledge = pdestinationknowledge.ok()?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_learned_knowledge_with_prerequisite(destination_knowledge)
+        })?;
+        Ok(value)
+    }
+}
+/// Represents additional information about an ISyncChange during recovery synchronization; obtained by QueryInterface on the change.
+///
+/// Safe skeleton of `ISyncFullEnumerationChange` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_full_enumeration_change_abi`] call it from `ISyncFullEnumerationChange_Impl`.
+///
+/// Source: `NN:winsync.ISyncFullEnumerationChange`.
+///
+/// # Contract
+/// - An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization. (`NN:winsync.ISyncFullEnumerationChange`; enforced by documentation only; rule `full-enumeration-change.query-interface`)
+pub trait SyncFullEnumerationChange {
+    /// `ISyncFullEnumerationChange::GetLearnedKnowledgeAfterRecoveryComplete`.
+    ///
+    /// # Contract
+    /// - ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.no-made-with-knowledge`)
+    /// - GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.not-recovering`)
+    /// - GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_knowledge_after_recovery_complete(
+        &self,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncFullEnumerationChange::GetLearnedForgottenKnowledge`.
+    ///
+    /// # Contract
+    /// - GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only; rule `full-enumeration-change.get-learned-forgotten-knowledge.none`)
+    /// - ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only; rule `full-enumeration-change.get-learned-forgotten-knowledge.projection`)
+    /// - GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only; rule `full-enumeration-change.get-learned-forgotten-knowledge.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_forgotten_knowledge(
+        &self,
+    ) -> windows_core::Result<IForgottenKnowledge>;
+}
+/// ABI adapters from `ISyncFullEnumerationChange_Impl` to [`SyncFullEnumerationChange`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_full_enumeration_change_abi {
+    use super::*;
+    /// Calls [`SyncFullEnumerationChange::get_learned_knowledge_after_recovery_complete`] for `ISyncFullEnumerationChange::GetLearnedKnowledgeAfterRecoveryComplete`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_knowledge_after_recovery_complete<
+        T: SyncFullEnumerationChange + ?Sized,
+    >(this: &T) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_learned_knowledge_after_recovery_complete()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncFullEnumerationChange::get_learned_forgotten_knowledge`] for `ISyncFullEnumerationChange::GetLearnedForgottenKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_forgotten_knowledge<T: SyncFullEnumerationChange + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IForgottenKnowledge> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_learned_forgotten_knowledge()
+        })?;
+        Ok(value)
     }
 }
 /// Represents the knowledge a replica has about its item store: which changes it knows, kept as clock vectors with range, item and change-unit exceptions.
@@ -2825,6 +4612,58 @@ pub mod sync_knowledge_abi {
         Ok(())
     }
 }
+/// Represents additional information about an ISyncChange that is a merge tombstone: the winning item ID.
+///
+/// Safe skeleton of `ISyncMergeTombstoneChange` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_merge_tombstone_change_abi`] call it from `ISyncMergeTombstoneChange_Impl`.
+///
+/// Source: `header:winsync.h`.
+///
+/// # Contract
+/// - An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone. (`header:winsync.h`; enforced by documentation only; rule `merge-tombstone-change.query-interface`)
+pub trait SyncMergeTombstoneChange {
+    /// `ISyncMergeTombstoneChange::GetWinnerItemId`.
+    ///
+    /// # Contract
+    /// - pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone. (`header:winsync.h`; enforced by documentation only; rule `merge-tombstone-change.get-winner-item-id.winner`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `winner_item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_winner_item_id(
+        &self,
+        winner_item_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMergeTombstoneChange_Impl` to [`SyncMergeTombstoneChange`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_merge_tombstone_change_abi {
+    use super::*;
+    /// Calls [`SyncMergeTombstoneChange::get_winner_item_id`] for `ISyncMergeTombstoneChange::GetWinnerItemId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_winner_item_id<T: SyncMergeTombstoneChange + ?Sized>(
+        this: &T,
+        pbwinneritemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_winner_item_id(pbwinneritemid, id_size)
+        })?;
+        Ok(())
+    }
+}
 /// Represents a synchronization provider that a synchronization session can use to synchronize data with another synchronization provider.
 ///
 /// Safe skeleton of `ISyncProvider` (Windows Sync Framework), implemented by a sync component.
@@ -3135,6 +4974,79 @@ pub mod sync_session_state_abi {
             this.on_progress(provider, stage, dwcompletedwork, dwtotalwork)
         })?;
         Ok(())
+    }
+}
+/// Represents the mechanism by which the destination provider retrieves item data from the source provider.
+///
+/// Safe skeleton of `ISynchronousDataRetriever` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`synchronous_data_retriever_abi`] call it from `ISynchronousDataRetriever_Impl`.
+///
+/// Source: `NN:winsync.ISynchronousDataRetriever`.
+pub trait SynchronousDataRetriever {
+    /// `ISynchronousDataRetriever::GetIdParameters`.
+    ///
+    /// # Contract
+    /// - pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.GetIdParameters`; enforced by documentation only; rule `synchronous-data-retriever.get-id-parameters.schema`)
+    ///
+    /// # Checked before this method runs
+    /// - `pIdParameters` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_id_parameters(
+        &self,
+        id_parameters: &mut ID_PARAMETERS,
+    ) -> windows_core::Result<()>;
+    /// `ISynchronousDataRetriever::LoadChangeData`.
+    ///
+    /// # Contract
+    /// - pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by documentation only; rule `synchronous-data-retriever.load-change-data.context`)
+    /// - The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by documentation only; rule `synchronous-data-retriever.load-change-data.data-interface`)
+    ///
+    /// # Checked before this method runs
+    /// - `pLoadChangeContext` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn load_change_data(
+        &self,
+        load_change_context: &ILoadChangeContext,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+}
+/// ABI adapters from `ISynchronousDataRetriever_Impl` to [`SynchronousDataRetriever`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod synchronous_data_retriever_abi {
+    use super::*;
+    /// Calls [`SynchronousDataRetriever::get_id_parameters`] for `ISynchronousDataRetriever::GetIdParameters`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_id_parameters<T: SynchronousDataRetriever + ?Sized>(
+        this: &T,
+        pidparameters: *mut ID_PARAMETERS,
+    ) -> windows_core::Result<()> {
+        let id_parameters = unsafe { pidparameters.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| this.get_id_parameters(id_parameters))?;
+        Ok(())
+    }
+    /// Calls [`SynchronousDataRetriever::load_change_data`] for `ISynchronousDataRetriever::LoadChangeData`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn load_change_data<T: SynchronousDataRetriever + ?Sized>(
+        this: &T,
+        ploadchangecontext: windows_core::Ref<ILoadChangeContext>,
+    ) -> windows_core::Result<windows_core::IUnknown> {
+        let load_change_context = ploadchangecontext.ok()?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.load_change_data(load_change_context)
+        })?;
+        Ok(value)
     }
 }
 /// The primary interface of a sync handler, through which Sync Center gets properties, enumerates sync items, modifies state and starts a synchronization.
@@ -4984,6 +6896,658 @@ pub mod sync_callback2_abi {
             this.on_change_failed(dwchangesapplied, dwchangesfailed)
         })?;
         Ok(())
+    }
+}
+/// Represents the metadata for a set of changes that a source provider sends to a destination provider in a knowledge synchronization, with unordered groups and logged conflicts.
+///
+/// Safe skeleton of `ISyncChangeBatch` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_batch_abi`] call it from `ISyncChangeBatch_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeBatch`.
+///
+/// # Contract
+/// - The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store. (`NN:winsync.ISyncChangeBatch`; enforced by documentation only; rule `change-batch.flow`)
+pub trait SyncChangeBatch: SyncChangeBatchBase {
+    /// `ISyncChangeBatch::BeginUnorderedGroup`.
+    ///
+    /// # Contract
+    /// - Item changes added after BeginUnorderedGroup are added to the open group and can be in any order; no item change can be added until a group is opened. (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch.begin-unordered-group.any-order`)
+    /// - One group at a time: BeginUnorderedGroup returns SYNC_E_INVALID_OPERATION when a group is already open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch.begin-unordered-group.group-open`)
+    /// - BeginUnorderedGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch.begin-unordered-group.after-empty-group`)
+    /// - Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and BeginUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch.begin-unordered-group.read-only`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn begin_unordered_group(&self) -> windows_core::Result<()>;
+    /// `ISyncChangeBatch::EndUnorderedGroup`.
+    ///
+    /// # Contract
+    /// - pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by documentation only; rule `change-batch.end-unordered-group.made-with-knowledge`)
+    /// - fAllChangesForKnowledge is TRUE when all the changes contained in pMadeWithKnowledge are included in this change batch, and FALSE otherwise. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by documentation only; rule `change-batch.end-unordered-group.all-changes-for-knowledge`)
+    /// - EndUnorderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an ordered group is open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch.end-unordered-group.not-open`)
+    /// - Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and EndUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch.end-unordered-group.read-only`)
+    ///
+    /// # Checked before this method runs
+    /// - `pMadeWithKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn end_unordered_group(
+        &self,
+        made_with_knowledge: &ISyncKnowledge,
+        all_changes_for_knowledge: bool,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatch::AddLoggedConflict`.
+    ///
+    /// # Contract
+    /// - Conflicts that are added to the change batch are not added to a group, and a group does not have to be open to add a conflict. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.outside-groups`)
+    /// - pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by documentation only; rule `change-batch.add-logged-conflict.owner-replica`)
+    /// - pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by documentation only; rule `change-batch.add-logged-conflict.conflict-knowledge`)
+    /// - Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and AddLoggedConflict returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.read-only`)
+    /// - AddLoggedConflict returns E_POINTER for an invalid pointer argument (the page lists the code without a condition). Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeVersion` is not null, else `E_POINTER`
+    /// - `pCreationVersion` is not null, else `E_POINTER`
+    /// - `pConflictKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `owner_replica_id` is passed through as the raw `*const u8` of the ABI
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn add_logged_conflict(
+        &self,
+        owner_replica_id: *const u8,
+        item_id: *const u8,
+        change_version: &SYNC_VERSION,
+        creation_version: &SYNC_VERSION,
+        flags: u32,
+        work_for_change: u32,
+        conflict_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<ISyncChangeBuilder>;
+}
+/// ABI adapters from `ISyncChangeBatch_Impl` to [`SyncChangeBatch`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_batch_abi {
+    use super::*;
+    /// Calls [`SyncChangeBatch::begin_unordered_group`] for `ISyncChangeBatch::BeginUnorderedGroup`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn begin_unordered_group<T: SyncChangeBatch + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.begin_unordered_group())?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatch::end_unordered_group`] for `ISyncChangeBatch::EndUnorderedGroup`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn end_unordered_group<T: SyncChangeBatch + ?Sized>(
+        this: &T,
+        pmadewithknowledge: windows_core::Ref<ISyncKnowledge>,
+        fallchangesforknowledge: windows_core::BOOL,
+    ) -> windows_core::Result<()> {
+        let made_with_knowledge = pmadewithknowledge.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this
+                .end_unordered_group(
+                    made_with_knowledge,
+                    fallchangesforknowledge.as_bool(),
+                )
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatch::add_logged_conflict`] for `ISyncChangeBatch::AddLoggedConflict`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn add_logged_conflict<T: SyncChangeBatch + ?Sized>(
+        this: &T,
+        pbownerreplicaid: *const u8,
+        pbitemid: *const u8,
+        pchangeversion: *const SYNC_VERSION,
+        pcreationversion: *const SYNC_VERSION,
+        dwflags: u32,
+        dwworkforchange: u32,
+        pconflictknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<ISyncChangeBuilder> {
+        let change_version = unsafe { pchangeversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let creation_version = unsafe { pcreationversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let conflict_knowledge = pconflictknowledge.ok()?;
+        let value = ::winsync::com::abi::guard(|| {
+            this
+                .add_logged_conflict(
+                    pbownerreplicaid,
+                    pbitemid,
+                    change_version,
+                    creation_version,
+                    dwflags,
+                    dwworkforchange,
+                    conflict_knowledge,
+                )
+        })?;
+        Ok(value)
+    }
+}
+/// Extends ISyncChangeBatch with merge tombstones, in a group or as logged conflicts.
+///
+/// Safe skeleton of `ISyncChangeBatch2` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_batch2_abi`] call it from `ISyncChangeBatch2_Impl`.
+///
+/// Source: `header:winsync.h`.
+///
+/// # Contract
+/// - An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.query-interface`)
+pub trait SyncChangeBatch2: SyncChangeBatch {
+    /// `ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`.
+    ///
+    /// # Contract
+    /// - pbWinnerItemId is the ID of the item after the merge (the winning ID) and pbItemId the ID of the item before the merge (the losing ID); when a constraint conflict is resolved by merging, the smaller item ID is chosen as the winning ID. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.winner-and-loser`)
+    /// - The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.no-group-open`)
+    /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.out-of-order`)
+    /// - Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.read-only`)
+    /// - AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument. Result: `E_POINTER`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeVersion` is not null, else `E_POINTER`
+    /// - `pCreationVersion` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `owner_replica_id` is passed through as the raw `*const u8` of the ABI
+    /// - `winner_item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn add_merge_tombstone_metadata_to_group(
+        &self,
+        owner_replica_id: *const u8,
+        winner_item_id: *const u8,
+        item_id: *const u8,
+        change_version: &SYNC_VERSION,
+        creation_version: &SYNC_VERSION,
+        work_for_change: u32,
+    ) -> windows_core::Result<ISyncChangeBuilder>;
+    /// `ISyncChangeBatch2::AddMergeTombstoneLoggedConflict`.
+    ///
+    /// # Contract
+    /// - A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-logged-conflict.outside-groups`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeVersion` is not null, else `E_POINTER`
+    /// - `pCreationVersion` is not null, else `E_POINTER`
+    /// - `pConflictKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `owner_replica_id` is passed through as the raw `*const u8` of the ABI
+    /// - `winner_item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn add_merge_tombstone_logged_conflict(
+        &self,
+        owner_replica_id: *const u8,
+        winner_item_id: *const u8,
+        item_id: *const u8,
+        change_version: &SYNC_VERSION,
+        creation_version: &SYNC_VERSION,
+        work_for_change: u32,
+        conflict_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<ISyncChangeBuilder>;
+}
+/// ABI adapters from `ISyncChangeBatch2_Impl` to [`SyncChangeBatch2`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_batch2_abi {
+    use super::*;
+    /// Calls [`SyncChangeBatch2::add_merge_tombstone_metadata_to_group`] for `ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn add_merge_tombstone_metadata_to_group<T: SyncChangeBatch2 + ?Sized>(
+        this: &T,
+        pbownerreplicaid: *const u8,
+        pbwinneritemid: *const u8,
+        pbitemid: *const u8,
+        pchangeversion: *const SYNC_VERSION,
+        pcreationversion: *const SYNC_VERSION,
+        dwworkforchange: u32,
+    ) -> windows_core::Result<ISyncChangeBuilder> {
+        let change_version = unsafe { pchangeversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let creation_version = unsafe { pcreationversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| {
+            this
+                .add_merge_tombstone_metadata_to_group(
+                    pbownerreplicaid,
+                    pbwinneritemid,
+                    pbitemid,
+                    change_version,
+                    creation_version,
+                    dwworkforchange,
+                )
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatch2::add_merge_tombstone_logged_conflict`] for `ISyncChangeBatch2::AddMergeTombstoneLoggedConflict`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn add_merge_tombstone_logged_conflict<T: SyncChangeBatch2 + ?Sized>(
+        this: &T,
+        pbownerreplicaid: *const u8,
+        pbwinneritemid: *const u8,
+        pbitemid: *const u8,
+        pchangeversion: *const SYNC_VERSION,
+        pcreationversion: *const SYNC_VERSION,
+        dwworkforchange: u32,
+        pconflictknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<ISyncChangeBuilder> {
+        let change_version = unsafe { pchangeversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let creation_version = unsafe { pcreationversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let conflict_knowledge = pconflictknowledge.ok()?;
+        let value = ::winsync::com::abi::guard(|| {
+            this
+                .add_merge_tombstone_logged_conflict(
+                    pbownerreplicaid,
+                    pbwinneritemid,
+                    pbitemid,
+                    change_version,
+                    creation_version,
+                    dwworkforchange,
+                    conflict_knowledge,
+                )
+        })?;
+        Ok(value)
+    }
+}
+/// Adds versioned serialization with options to a change batch; obtained by QueryInterface on an ISyncChangeBatchBase.
+///
+/// Safe skeleton of `ISyncChangeBatchBase2` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_batch_base2_abi`] call it from `ISyncChangeBatchBase2_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeBatchBase2`.
+///
+/// # Contract
+/// - An ISyncChangeBatchBase2 object can be obtained by passing IID_ISyncChangeBatchBase2 to the QueryInterface method of an ISyncChangeBatchBase object. (`NN:winsync.ISyncChangeBatchBase2`; enforced by documentation only; rule `change-batch-base2.query-interface`)
+pub trait SyncChangeBatchBase2: SyncChangeBatchBase {
+    /// `ISyncChangeBatchBase2::SerializeWithOptions`.
+    ///
+    /// # Contract
+    /// - dwFlags is reserved and must be zero; SerializeWithOptions returns E_INVALIDARG when it is not. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`; enforced by documentation only; rule `change-batch-base2.serialize-with-options.flags-not-zero`)
+    /// - The serialized change batch is compatible with targetFormatVersion; when that version is incompatible with the change batch object data, SerializeWithOptions returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`; enforced by documentation only; rule `change-batch-base2.serialize-with-options.version-incompatible`)
+    /// - SerializeWithOptions returns SYNC_E_INVALID_VERSION when targetFormatVersion is higher than the version of the object, or when the object contains elements that are not compatible with targetFormatVersion. Result: `SYNC_E_INVALID_VERSION`. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`; enforced by documentation only; rule `change-batch-base2.serialize-with-options.version-too-high`)
+    /// - pdwSerializedSize gives the number of bytes in pbBuffer. When pbBuffer is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pdwSerializedSize; otherwise pdwSerializedSize receives the number of bytes written. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`; enforced by documentation only; rule `change-batch-base2.serialize-with-options.buffer-too-small`)
+    /// - SerializeWithOptions returns SYNC_E_INVALID_OPERATION when the change batch contains a group that was started but not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`; enforced by documentation only; rule `change-batch-base2.serialize-with-options.group-open`)
+    /// - SerializeWithOptions returns E_POINTER for an invalid pointer, such as a NULL pdwSerializedSize. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`; enforced by documentation only; rule `change-batch-base2.serialize-with-options.bad-pointer`)
+    /// - SerializeWithOptions returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition). Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`; enforced by documentation only; rule `change-batch-base2.serialize-with-options.out-of-memory`)
+    ///
+    /// # Checked before this method runs
+    /// - `pdwSerializedSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `buffer` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn serialize_with_options(
+        &self,
+        format_version: SYNC_SERIALIZATION_VERSION,
+        flags: u32,
+        buffer: *mut u8,
+        serialized_size: &mut u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncChangeBatchBase2_Impl` to [`SyncChangeBatchBase2`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_batch_base2_abi {
+    use super::*;
+    /// Calls [`SyncChangeBatchBase2::serialize_with_options`] for `ISyncChangeBatchBase2::SerializeWithOptions`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn serialize_with_options<T: SyncChangeBatchBase2 + ?Sized>(
+        this: &T,
+        targetformatversion: SYNC_SERIALIZATION_VERSION,
+        dwflags: u32,
+        pbbuffer: *mut u8,
+        pdwserializedsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let serialized_size = unsafe { pdwserializedsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this
+                .serialize_with_options(
+                    targetformatversion,
+                    dwflags,
+                    pbbuffer,
+                    serialized_size,
+                )
+        })?;
+        Ok(())
+    }
+}
+/// Represents metadata about a change batch that is based on its prerequisite knowledge; obtained by QueryInterface on an ISyncChangeBatchBase.
+///
+/// Safe skeleton of `ISyncChangeBatchWithPrerequisite` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_change_batch_with_prerequisite_abi`] call it from `ISyncChangeBatchWithPrerequisite_Impl`.
+///
+/// Source: `NN:winsync.ISyncChangeBatchWithPrerequisite`.
+///
+/// # Contract
+/// - An ISyncChangeBatchWithPrerequisite object can be obtained by passing IID_ISyncChangeBatchWithPrerequisite to the QueryInterface method of an ISyncChangeBatchBase object. (`NN:winsync.ISyncChangeBatchWithPrerequisite`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.query-interface`)
+pub trait SyncChangeBatchWithPrerequisite: SyncChangeBatchBase {
+    /// `ISyncChangeBatchWithPrerequisite::SetPrerequisiteKnowledge`.
+    ///
+    /// # Contract
+    /// - SetPrerequisiteKnowledge sets pPrerequisiteKnowledge as the minimum knowledge that a destination provider is required to have to process this change batch. (`NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.set-prerequisite-knowledge.minimum`)
+    /// - SetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL pPrerequisiteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.set-prerequisite-knowledge.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pPrerequisiteKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_prerequisite_knowledge(
+        &self,
+        prerequisite_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<()>;
+    /// `ISyncChangeBatchWithPrerequisite::GetLearnedKnowledgeWithPrerequisite`.
+    ///
+    /// # Contract
+    /// - The learned knowledge is computed by calling ISyncKnowledge2::ProjectOntoKnowledgeWithPrerequisite on the learned knowledge of the change batch with pDestinationKnowledge as the template knowledge, so a knowledge fragment is added only if pDestinationKnowledge contains the prerequisite knowledge for that fragment. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.get-learned-knowledge-with-prerequisite.projection`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedWithPrerequisiteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pDestinationKnowledge` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_knowledge_with_prerequisite(
+        &self,
+        destination_knowledge: &ISyncKnowledge,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncChangeBatchWithPrerequisite::GetLearnedForgottenKnowledge`.
+    ///
+    /// # Contract
+    /// - ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies all the changes in this batch during recovery synchronization: the source forgotten knowledge of the batch projected onto the range contained in the batch. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.get-learned-forgotten-knowledge.projection`)
+    /// - GetLearnedForgottenKnowledge returns SYNC_E_INVALID_OPERATION when the change batch object is not an ISyncFullEnumerationChangeBatch object. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.get-learned-forgotten-knowledge.not-full-enumeration`)
+    /// - GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.get-learned-forgotten-knowledge.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_forgotten_knowledge(
+        &self,
+    ) -> windows_core::Result<IForgottenKnowledge>;
+}
+/// ABI adapters from `ISyncChangeBatchWithPrerequisite_Impl` to [`SyncChangeBatchWithPrerequisite`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_change_batch_with_prerequisite_abi {
+    use super::*;
+    /// Calls [`SyncChangeBatchWithPrerequisite::set_prerequisite_knowledge`] for `ISyncChangeBatchWithPrerequisite::SetPrerequisiteKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_prerequisite_knowledge<
+        T: SyncChangeBatchWithPrerequisite + ?Sized,
+    >(
+        this: &T,
+        pprerequisiteknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<()> {
+        let prerequisite_knowledge = pprerequisiteknowledge.ok()?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_prerequisite_knowledge(prerequisite_knowledge)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncChangeBatchWithPrerequisite::get_learned_knowledge_with_prerequisite`] for `ISyncChangeBatchWithPrerequisite::GetLearnedKnowledgeWithPrerequisite`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_knowledge_with_prerequisite<
+        T: SyncChangeBatchWithPrerequisite + ?Sized,
+    >(
+        this: &T,
+        pdestinationknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<ISyncKnowledge> {
+        let destination_knowledge = pdestinationknowledge.ok()?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_learned_knowledge_with_prerequisite(destination_knowledge)
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncChangeBatchWithPrerequisite::get_learned_forgotten_knowledge`] for `ISyncChangeBatchWithPrerequisite::GetLearnedForgottenKnowledge`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_forgotten_knowledge<
+        T: SyncChangeBatchWithPrerequisite + ?Sized,
+    >(this: &T) -> windows_core::Result<IForgottenKnowledge> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_learned_forgotten_knowledge()
+        })?;
+        Ok(value)
+    }
+}
+/// Represents the metadata for a set of changes created as part of a recovery synchronization, with the closed bounds of item IDs that require destination versions.
+///
+/// Safe skeleton of `ISyncFullEnumerationChangeBatch` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_full_enumeration_change_batch_abi`] call it from `ISyncFullEnumerationChangeBatch_Impl`.
+///
+/// Source: `NN:winsync.ISyncFullEnumerationChangeBatch`.
+pub trait SyncFullEnumerationChangeBatch: SyncChangeBatchBase {
+    /// `ISyncFullEnumerationChangeBatch::GetLearnedKnowledgeAfterRecoveryComplete`.
+    ///
+    /// # Contract
+    /// - GetLearnedKnowledgeAfterRecoveryComplete hands back the knowledge the destination replica will learn after it applies all the changes in the recovery synchronization; it returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-learned-knowledge-after-recovery-complete.no-group`)
+    /// - GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeAfterRecoveryComplete. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-learned-knowledge-after-recovery-complete.bad-pointer`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_learned_knowledge_after_recovery_complete(
+        &self,
+    ) -> windows_core::Result<ISyncKnowledge>;
+    /// `ISyncFullEnumerationChangeBatch::GetClosedLowerBoundItemId`.
+    ///
+    /// # Contract
+    /// - pbClosedLowerBoundItemId receives the closed lower bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.buffer-too-small`)
+    /// - GetClosedLowerBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.no-group`)
+    /// - GetClosedLowerBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.bad-pointer`)
+    /// - When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by documentation only; rule `full-enumeration-change-batch.destination-versions-in-bounds`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `closed_lower_bound_item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_closed_lower_bound_item_id(
+        &self,
+        closed_lower_bound_item_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+    /// `ISyncFullEnumerationChangeBatch::GetClosedUpperBoundItemId`.
+    ///
+    /// # Contract
+    /// - pbClosedUpperBoundItemId receives the closed upper bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-upper-bound-item-id.buffer-too-small`)
+    /// - GetClosedUpperBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-upper-bound-item-id.no-group`)
+    /// - GetClosedUpperBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-upper-bound-item-id.bad-pointer`)
+    ///
+    /// # Checked before this method runs
+    /// - `pcbIdSize` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `closed_upper_bound_item_id` is passed through as the raw `*mut u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_closed_upper_bound_item_id(
+        &self,
+        closed_upper_bound_item_id: *mut u8,
+        id_size: &mut u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncFullEnumerationChangeBatch_Impl` to [`SyncFullEnumerationChangeBatch`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_full_enumeration_change_batch_abi {
+    use super::*;
+    /// Calls [`SyncFullEnumerationChangeBatch::get_learned_knowledge_after_recovery_complete`] for `ISyncFullEnumerationChangeBatch::GetLearnedKnowledgeAfterRecoveryComplete`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_learned_knowledge_after_recovery_complete<
+        T: SyncFullEnumerationChangeBatch + ?Sized,
+    >(this: &T) -> windows_core::Result<ISyncKnowledge> {
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_learned_knowledge_after_recovery_complete()
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncFullEnumerationChangeBatch::get_closed_lower_bound_item_id`] for `ISyncFullEnumerationChangeBatch::GetClosedLowerBoundItemId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_closed_lower_bound_item_id<
+        T: SyncFullEnumerationChangeBatch + ?Sized,
+    >(
+        this: &T,
+        pbclosedlowerbounditemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_closed_lower_bound_item_id(pbclosedlowerbounditemid, id_size)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncFullEnumerationChangeBatch::get_closed_upper_bound_item_id`] for `ISyncFullEnumerationChangeBatch::GetClosedUpperBoundItemId`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_closed_upper_bound_item_id<
+        T: SyncFullEnumerationChangeBatch + ?Sized,
+    >(
+        this: &T,
+        pbclosedupperbounditemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()> {
+        let id_size = unsafe { pcbidsize.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.get_closed_upper_bound_item_id(pbclosedupperbounditemid, id_size)
+        })?;
+        Ok(())
+    }
+}
+/// Extends ISyncFullEnumerationChangeBatch with merge tombstones added to the open group.
+///
+/// Safe skeleton of `ISyncFullEnumerationChangeBatch2` (Windows Sync Framework), implemented by a sync component.
+/// The adapters in [`sync_full_enumeration_change_batch2_abi`] call it from `ISyncFullEnumerationChangeBatch2_Impl`.
+///
+/// Source: `header:winsync.h`.
+///
+/// # Contract
+/// - An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only; rule `full-enumeration-change-batch2.query-interface`)
+pub trait SyncFullEnumerationChangeBatch2: SyncFullEnumerationChangeBatch {
+    /// `ISyncFullEnumerationChangeBatch2::AddMergeTombstoneMetadataToGroup`.
+    ///
+    /// # Contract
+    /// - AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open. (`header:winsync.h`; enforced by documentation only; rule `full-enumeration-change-batch2.add-merge-tombstone-metadata-to-group.open-group`)
+    ///
+    /// # Checked before this method runs
+    /// - `pChangeVersion` is not null, else `E_POINTER`
+    /// - `pCreationVersion` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `owner_replica_id` is passed through as the raw `*const u8` of the ABI
+    /// - `winner_item_id` is passed through as the raw `*const u8` of the ABI
+    /// - `item_id` is passed through as the raw `*const u8` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn add_merge_tombstone_metadata_to_group(
+        &self,
+        owner_replica_id: *const u8,
+        winner_item_id: *const u8,
+        item_id: *const u8,
+        change_version: &SYNC_VERSION,
+        creation_version: &SYNC_VERSION,
+        work_for_change: u32,
+    ) -> windows_core::Result<ISyncChangeBuilder>;
+}
+/// ABI adapters from `ISyncFullEnumerationChangeBatch2_Impl` to [`SyncFullEnumerationChangeBatch2`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_full_enumeration_change_batch2_abi {
+    use super::*;
+    /// Calls [`SyncFullEnumerationChangeBatch2::add_merge_tombstone_metadata_to_group`] for `ISyncFullEnumerationChangeBatch2::AddMergeTombstoneMetadataToGroup`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn add_merge_tombstone_metadata_to_group<
+        T: SyncFullEnumerationChangeBatch2 + ?Sized,
+    >(
+        this: &T,
+        pbownerreplicaid: *const u8,
+        pbwinneritemid: *const u8,
+        pbitemid: *const u8,
+        pchangeversion: *const SYNC_VERSION,
+        pcreationversion: *const SYNC_VERSION,
+        dwworkforchange: u32,
+    ) -> windows_core::Result<ISyncChangeBuilder> {
+        let change_version = unsafe { pchangeversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let creation_version = unsafe { pcreationversion.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| {
+            this
+                .add_merge_tombstone_metadata_to_group(
+                    pbownerreplicaid,
+                    pbwinneritemid,
+                    pbitemid,
+                    change_version,
+                    creation_version,
+                    dwworkforchange,
+                )
+        })?;
+        Ok(value)
     }
 }
 /// Extends ISyncKnowledge with ID-schema access, versioned serialization, column-set and prerequisite projections, complement, intersection, statistics, fragment inspection and knowledge cookies.

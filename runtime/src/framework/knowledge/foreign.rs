@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use windows_core::{Error, GUID, HRESULT, Interface, Result};
 use winsync_engine::{ClockVector, IdFormat, IdFormats, Knowledge, ReplicaKeyMap};
 
-use super::wire::{MORE_DATA, engine, formats_of};
+use super::wire::{engine, formats_of, read_pcb_id};
 use crate::bindings::{
     E_INVALIDARG, E_NOINTERFACE, IChangeUnitException, IClockVector, IClockVectorElement,
     ID_PARAMETERS, IEnumChangeUnitExceptions, IEnumClockVector, IEnumRangeExceptions,
@@ -181,39 +181,7 @@ impl Reader {
         what: &'static str,
         call: impl Fn(*mut u8, *mut u32) -> HRESULT,
     ) -> Result<Box<[u8]>> {
-        let capacity = format.wire_len(&format.max_id());
-        let mut buffer = vec![0u8; capacity];
-        let mut size = u32::try_from(capacity).unwrap_or(u32::MAX);
-        let hr = call(buffer.as_mut_ptr(), &mut size);
-        if hr == MORE_DATA {
-            return Err(Error::new(
-                SYNC_E_ID_FORMAT_MISMATCH,
-                format!("the {what} is longer than its format's {capacity} bytes"),
-            ));
-        }
-        hr.ok()?;
-        let written = usize::try_from(size).unwrap_or(usize::MAX);
-        let wire = buffer.get(..written).ok_or_else(|| {
-            Error::new(
-                E_INVALIDARG,
-                format!("the {what} size {written} is beyond the {capacity}-byte buffer"),
-            )
-        })?;
-        let data = if format.variable {
-            let field = wire.get(..2).map(|b| [b[0], b[1]]);
-            let total = engine(format.wire_size(what, field))?;
-            if total != written {
-                return Err(Error::new(
-                    SYNC_E_ID_FORMAT_MISMATCH,
-                    format!("the {what}'s SYNC_ID says {total} bytes, {written} were written"),
-                ));
-            }
-            &wire[2..]
-        } else {
-            wire
-        };
-        engine(format.check(what, data))?;
-        Ok(data.into())
+        read_pcb_id(format, what, call)
     }
 
     fn replica_of(&mut self, map: &IReplicaKeyMap, key: u32) -> Result<Box<[u8]>> {

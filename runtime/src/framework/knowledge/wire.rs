@@ -6,6 +6,7 @@ use windows_core::{Error, GUID, HRESULT, Interface, Result};
 use winsync_engine::{IdFormat, IdFormats};
 
 use crate::bindings::{E_INVALIDARG, E_NOINTERFACE, E_POINTER, ID_PARAMETER_PAIR, ID_PARAMETERS};
+use crate::hresults::SYNC_E_ID_FORMAT_MISMATCH;
 
 /// `HRESULT_FROM_WIN32(ERROR_MORE_DATA)` (`0x800700EA`): the caller's buffer is too small; the
 /// size it needs was written to the size argument (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`
@@ -66,14 +67,17 @@ pub unsafe fn read_id<'a>(
 /// `buffer` is null or writable for `*size` bytes.
 pub unsafe fn write_bytes(buffer: *mut u8, size: &mut u32, data: &[u8]) -> Result<()> {
     let needed = u32::try_from(data.len()).map_err(|_| Error::from_hresult(E_INVALIDARG))?;
-    if buffer.is_null() || *size < needed {
+    if buffer.is_null() {
+        // A size query: the protocol's first step, not worth a message.
+        *size = needed;
+        return Err(Error::from_hresult(MORE_DATA));
+    }
+    if *size < needed {
+        let held = *size;
         *size = needed;
         return Err(Error::new(
             MORE_DATA,
-            format!(
-                "{needed} bytes are needed, the buffer holds {}",
-                if buffer.is_null() { 0 } else { *size }
-            ),
+            format!("{needed} bytes are needed, the buffer holds {held}"),
         ));
     }
     // SAFETY: checked above: `buffer` holds at least `needed` bytes.
@@ -175,4 +179,51 @@ pub fn formats_of(parameters: &ID_PARAMETERS) -> Result<IdFormats> {
 /// [`crate::framework::knowledge`]).
 pub fn vector_iids() -> [GUID; 1] {
     [crate::bindings::IClockVector::IID]
+}
+
+/// An ID another object writes with the `pcb` convention (`call(buffer, size)`), as data: read
+/// into a buffer of the format's largest wire size, checked against the format (a `SYNC_ID`'s
+/// size field against the bytes written).
+///
+/// # Errors
+/// The object's own failure; `SYNC_E_ID_FORMAT_MISMATCH` for an ID longer than its format or
+/// not of it; `E_INVALIDARG` for a size beyond the buffer.
+pub fn read_pcb_id(
+    format: &IdFormat,
+    what: &'static str,
+    call: impl Fn(*mut u8, *mut u32) -> HRESULT,
+) -> Result<Box<[u8]>> {
+    let capacity = format.wire_len(&format.max_id());
+    let mut buffer = vec![0u8; capacity];
+    let mut size = u32::try_from(capacity).unwrap_or(u32::MAX);
+    let hr = call(buffer.as_mut_ptr(), &mut size);
+    if hr == MORE_DATA {
+        return Err(Error::new(
+            SYNC_E_ID_FORMAT_MISMATCH,
+            format!("the {what} is longer than its format's {capacity} bytes"),
+        ));
+    }
+    hr.ok()?;
+    let written = usize::try_from(size).unwrap_or(usize::MAX);
+    let wire = buffer.get(..written).ok_or_else(|| {
+        Error::new(
+            E_INVALIDARG,
+            format!("the {what} size {written} is beyond the {capacity}-byte buffer"),
+        )
+    })?;
+    let data = if format.variable {
+        let field = wire.get(..2).map(|b| [b[0], b[1]]);
+        let total = engine(format.wire_size(what, field))?;
+        if total != written {
+            return Err(Error::new(
+                SYNC_E_ID_FORMAT_MISMATCH,
+                format!("the {what}'s SYNC_ID says {total} bytes, {written} were written"),
+            ));
+        }
+        &wire[2..]
+    } else {
+        wire
+    };
+    engine(format.check(what, data))?;
+    Ok(data.into())
 }

@@ -1,0 +1,329 @@
+//! Changes as COM objects: `ISyncChange` (`NN:winsync.ISyncChange`), its change units
+//! (`NN:winsync.ISyncChangeUnit`) and their enumerators (`NN:winsync.IEnumSyncChanges`,
+//! `NN:winsync.IEnumSyncChangeUnits`). Each is a snapshot of one engine [`ItemChange`] with the
+//! knowledge of its group.
+//!
+//! Versions are in the key space of the change's owner (the source replica): `GetChangeVersion`
+//! answers for `pbCurrentReplicaId` equal to the owner, and `E_INVALIDARG` for any other replica
+//! (converting into another replica's key space needs that replica's key map, which a change
+//! does not have; `NF:winsync.ISyncChange.GetChangeVersion`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use windows_core::{Error, HRESULT, IUnknownImpl, OutRef, Result, implement};
+use winsync_engine::batch::{ItemChange, UnitChange};
+use winsync_engine::{IdFormats, Knowledge, Version};
+
+use crate::bindings::{
+    E_INVALIDARG, IEnumSyncChangeUnits, IEnumSyncChangeUnits_Impl, IEnumSyncChanges,
+    IEnumSyncChanges_Impl, ISyncChange, ISyncChange_Impl, ISyncChangeUnit, ISyncChangeUnit_Impl,
+    ISyncKnowledge, SYNC_VERSION,
+};
+use crate::framework::knowledge::enumerate::{Cursor, not_null, out_array};
+use crate::framework::knowledge::to_com;
+use crate::framework::knowledge::wire::{engine, read_id, write_id};
+use crate::hresults::{
+    SYNC_E_CHANGE_NEEDS_KNOWLEDGE, SYNC_E_ITEM_HAS_CHANGE_UNITS, SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
+};
+
+pub use objects::{ChangeObject, ChangeUnitObject, ChangeUnitsObject, ChangesObject};
+use objects::{
+    ChangeObject_Impl, ChangeUnitObject_Impl, ChangeUnitsObject_Impl, ChangesObject_Impl,
+};
+
+/// One change and what it needs to answer: the batch's formats and owner, its group's
+/// knowledge (none for a change of a group still open).
+#[derive(Clone, Debug)]
+pub struct ChangeData {
+    /// The batch's ID formats.
+    pub formats: IdFormats,
+    /// The batch's owner: the source replica.
+    pub owner: Arc<[u8]>,
+    /// The change.
+    pub change: ItemChange,
+    /// The made-with knowledge of its group; `None` while the group is open.
+    pub made_with: Option<Arc<Knowledge>>,
+}
+
+mod objects {
+    use super::{
+        Arc, AtomicU32, ChangeData, Cursor, IEnumSyncChangeUnits, IEnumSyncChanges, ISyncChange,
+        ISyncChangeUnit, UnitChange, implement,
+    };
+
+    /// A change (`ISyncChange`).
+    #[implement(ISyncChange)]
+    pub struct ChangeObject {
+        pub(super) data: Arc<ChangeData>,
+        pub(super) work: AtomicU32,
+    }
+
+    /// A change unit of a change (`ISyncChangeUnit`).
+    #[implement(ISyncChangeUnit)]
+    pub struct ChangeUnitObject {
+        pub(super) change: ISyncChange,
+        pub(super) data: Arc<ChangeData>,
+        pub(super) unit: UnitChange,
+    }
+
+    /// The changes of a batch (`IEnumSyncChanges`).
+    #[implement(IEnumSyncChanges)]
+    pub struct ChangesObject {
+        pub(super) cursor: Cursor<Arc<ChangeData>>,
+    }
+
+    /// The change units of a change (`IEnumSyncChangeUnits`).
+    #[implement(IEnumSyncChangeUnits)]
+    pub struct ChangeUnitsObject {
+        pub(super) change: ISyncChange,
+        pub(super) data: Arc<ChangeData>,
+        pub(super) cursor: Cursor<UnitChange>,
+    }
+}
+
+/// `data` as `ISyncChange`.
+pub fn change(data: Arc<ChangeData>) -> ISyncChange {
+    let work = data.change.work;
+    ChangeObject {
+        data,
+        work: AtomicU32::new(work),
+    }
+    .into()
+}
+
+/// Changes as `IEnumSyncChanges`.
+pub fn changes(items: Vec<Arc<ChangeData>>) -> IEnumSyncChanges {
+    ChangesObject {
+        cursor: Cursor::new(items.into()),
+    }
+    .into()
+}
+
+/// The version of a change for `replica`: the owner's key space only.
+fn version_for(
+    data: &ChangeData,
+    replica: *const u8,
+    version: Version,
+    out: *mut SYNC_VERSION,
+) -> Result<()> {
+    not_null(out)?;
+    // SAFETY: the COM caller's contract: an ID of the replica format.
+    let replica = unsafe { read_id(replica, &data.formats.replica, "replica ID") }?;
+    if replica != &*data.owner {
+        return Err(Error::new(
+            E_INVALIDARG,
+            "the version is in the owner's key space: pbCurrentReplicaId must be the change's owner",
+        ));
+    }
+    // SAFETY: checked not null.
+    unsafe {
+        out.write(SYNC_VERSION {
+            dwLastUpdatingReplicaKey: version.replica_key,
+            ullTickCount: version.tick,
+        });
+    }
+    Ok(())
+}
+
+fn size_of_out<'a>(size: *mut u32) -> Result<&'a mut u32> {
+    // SAFETY: the COM caller's contract: null or writable for the call.
+    unsafe { size.as_mut() }.ok_or_else(crate::com::abi::null_pointer)
+}
+
+impl ISyncChange_Impl for ChangeObject_Impl {
+    fn GetOwnerReplicaId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
+        // SAFETY: the pcb pattern, the COM caller's contract.
+        unsafe {
+            write_id(
+                buffer,
+                size_of_out(size)?,
+                &self.data.formats.replica,
+                &self.data.owner,
+            )
+        }
+    }
+
+    fn GetRootItemId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
+        // SAFETY: as above.
+        unsafe {
+            write_id(
+                buffer,
+                size_of_out(size)?,
+                &self.data.formats.item,
+                &self.data.change.item,
+            )
+        }
+    }
+
+    fn GetChangeVersion(&self, replica: *const u8, version: *mut SYNC_VERSION) -> Result<()> {
+        if !self.data.change.units.is_empty() {
+            return Err(Error::new(
+                SYNC_E_ITEM_HAS_CHANGE_UNITS,
+                "the change is described by its change units (GetChangeUnits)",
+            ));
+        }
+        version_for(
+            &self.data,
+            replica,
+            self.data.change.change_version,
+            version,
+        )
+    }
+
+    fn GetCreationVersion(&self, replica: *const u8, version: *mut SYNC_VERSION) -> Result<()> {
+        version_for(
+            &self.data,
+            replica,
+            self.data.change.creation_version,
+            version,
+        )
+    }
+
+    fn GetFlags(&self, flags: *mut u32) -> Result<()> {
+        not_null(flags)?;
+        // SAFETY: checked not null.
+        unsafe { flags.write(self.data.change.flags.0) };
+        Ok(())
+    }
+
+    fn GetWorkEstimate(&self, work: *mut u32) -> Result<()> {
+        not_null(work)?;
+        // SAFETY: checked not null.
+        unsafe { work.write(self.work.load(Ordering::Relaxed)) };
+        Ok(())
+    }
+
+    fn GetChangeUnits(&self) -> Result<IEnumSyncChangeUnits> {
+        if self.data.change.units.is_empty() {
+            return Err(Error::new(
+                SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
+                "the change has no change units",
+            ));
+        }
+        let units: Arc<[UnitChange]> = self.data.change.units.clone().into();
+        Ok(ChangeUnitsObject {
+            change: self.to_interface(),
+            data: self.data.clone(),
+            cursor: Cursor::new(units),
+        }
+        .into())
+    }
+
+    fn GetMadeWithKnowledge(&self) -> Result<ISyncKnowledge> {
+        let made_with = self.data.made_with.as_ref().ok_or_else(needs_knowledge)?;
+        Ok(to_com((**made_with).clone()))
+    }
+
+    fn GetLearnedKnowledge(&self) -> Result<ISyncKnowledge> {
+        let made_with = self.data.made_with.as_ref().ok_or_else(needs_knowledge)?;
+        Ok(to_com(engine(
+            self.data.change.learned_knowledge(made_with),
+        )?))
+    }
+
+    fn SetWorkEstimate(&self, work: u32) -> Result<()> {
+        self.work.store(work, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn needs_knowledge() -> Error {
+    Error::new(
+        SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
+        "the change's group was not ended: it has no knowledge yet",
+    )
+}
+
+impl ISyncChangeUnit_Impl for ChangeUnitObject_Impl {
+    fn GetItemChange(&self) -> Result<ISyncChange> {
+        Ok(self.change.clone())
+    }
+
+    fn GetChangeUnitId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
+        // SAFETY: the pcb pattern, the COM caller's contract.
+        unsafe {
+            write_id(
+                buffer,
+                size_of_out(size)?,
+                &self.data.formats.change_unit,
+                &self.unit.unit,
+            )
+        }
+    }
+
+    fn GetChangeUnitVersion(&self, replica: *const u8, version: *mut SYNC_VERSION) -> Result<()> {
+        version_for(&self.data, replica, self.unit.version, version)
+    }
+}
+
+impl IEnumSyncChanges_Impl for ChangesObject_Impl {
+    fn Next(&self, count: u32, array: OutRef<ISyncChange>, fetched: *mut u32) -> HRESULT {
+        // The page: only one change at a time (`NF:winsync.IEnumSyncChanges.Next`).
+        if count != 1 {
+            return Error::new(
+                E_INVALIDARG,
+                "IEnumSyncChanges::Next hands out one change at a time",
+            )
+            .code();
+        }
+        // SAFETY: the COM caller's contract: an array of `count` pointers (NULLed by the shim).
+        unsafe {
+            self.cursor.next(count, out_array!(array), fetched, |data| {
+                change(data.clone())
+            })
+        }
+    }
+
+    fn Skip(&self, _count: u32) -> Result<()> {
+        // The page: not implemented (`NF:winsync.IEnumSyncChanges.Skip`).
+        Err(crate::com::abi::not_implemented())
+    }
+
+    fn Reset(&self) -> Result<()> {
+        self.cursor.reset();
+        Ok(())
+    }
+
+    fn Clone(&self) -> Result<IEnumSyncChanges> {
+        // The page: not implemented (`NF:winsync.IEnumSyncChanges.Clone`).
+        Err(crate::com::abi::not_implemented())
+    }
+}
+
+impl IEnumSyncChangeUnits_Impl for ChangeUnitsObject_Impl {
+    fn Next(&self, count: u32, array: OutRef<ISyncChangeUnit>, fetched: *mut u32) -> HRESULT {
+        if count != 1 {
+            return Error::new(
+                E_INVALIDARG,
+                "IEnumSyncChangeUnits::Next hands out one change unit at a time",
+            )
+            .code();
+        }
+        // SAFETY: as above.
+        unsafe {
+            self.cursor.next(count, out_array!(array), fetched, |unit| {
+                ISyncChangeUnit::from(ChangeUnitObject {
+                    change: self.change.clone(),
+                    data: self.data.clone(),
+                    unit: unit.clone(),
+                })
+            })
+        }
+    }
+
+    fn Skip(&self, _count: u32) -> Result<()> {
+        // The page: not implemented (`NF:winsync.IEnumSyncChangeUnits.Skip`).
+        Err(crate::com::abi::not_implemented())
+    }
+
+    fn Reset(&self) -> Result<()> {
+        self.cursor.reset();
+        Ok(())
+    }
+
+    fn Clone(&self) -> Result<IEnumSyncChangeUnits> {
+        // The page: not implemented (`NF:winsync.IEnumSyncChangeUnits.Clone`).
+        Err(crate::com::abi::not_implemented())
+    }
+}

@@ -1,0 +1,38 @@
+//! Change batches as COM: the engine's [`ChangeBatch`]
+//! behind `ISyncChangeBatch` / `ISyncFullEnumerationChangeBatch` and their family
+//! (`ISyncChangeBatchBase`, `ISyncChangeBatchWithPrerequisite`, `ISyncChangeBatchAdvanced`),
+//! with the changes they hand out (`ISyncChange`, `ISyncChangeUnit`, their enumerators) and the
+//! builders (`ISyncChangeBuilder`).
+//!
+//! Under Windows Sync a source provider supplies its batches itself
+//! (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`); this module is that supply, and
+//! [`from_com`] is how a destination reads any batch: this runtime's without copying through
+//! interfaces, anyone else's through its interfaces ([`foreign`]). Reading a batch to apply it
+//! makes it read-only, as the pages say of a batch handed to a change applier
+//! (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`).
+
+pub mod change;
+pub mod foreign;
+pub mod object;
+
+use windows_core::Result;
+use winsync_engine::IdFormats;
+use winsync_engine::batch::ChangeBatch;
+
+use crate::bindings::ISyncChangeBatchBase;
+
+pub use object::{BatchObject, FullBatchObject, to_com};
+
+/// The engine batch behind any `ISyncChangeBatchBase`, frozen: this runtime's batches give
+/// theirs (and become read-only); any other is read through its interfaces in `formats`.
+///
+/// # Errors
+/// What reading a foreign batch fails with ([`foreign::read`]).
+pub fn from_com(batch: &ISyncChangeBatchBase, formats: &IdFormats) -> Result<ChangeBatch> {
+    if let Some(shared) = object::shared_of(batch) {
+        let mut guard = shared.lock();
+        guard.freeze();
+        return Ok(guard.clone());
+    }
+    foreign::read(batch, formats)
+}

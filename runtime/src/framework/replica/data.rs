@@ -1,0 +1,244 @@
+//! How item data travels from a source to a destination: the source hands out a data
+//! retriever with its batch (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`), the
+//! destination asks it for each change's data with a load context
+//! (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`, `NN:winsync.ILoadChangeContext`),
+//! and the data object's interface is the source's choice (the destination queries for what it
+//! understands).
+//!
+//! This runtime's providers hand out data as [`IItemData`], item bytes with the `pcb`
+//! convention: any two providers that speak it meet through the interfaces alone, whatever
+//! they store the bytes in.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use windows_core::{Error, HRESULT, IUnknown, Interface, Ref, Result, implement};
+use winsync_engine::IdFormats;
+
+use crate::bindings::{
+    E_INVALIDARG, ID_PARAMETERS, ILoadChangeContext, ILoadChangeContext_Impl,
+    IRecoverableErrorData, ISyncChange, ISyncChangeUnit, ISynchronousDataRetriever,
+    ISynchronousDataRetriever_Impl, SYNC_VERSION,
+};
+use crate::com::abi;
+use crate::framework::knowledge::enumerate::not_null;
+use crate::framework::knowledge::wire::MORE_DATA;
+use crate::framework::knowledge::wire::{id_parameters, read_pcb_id, write_bytes};
+use crate::hresults::SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM;
+
+pub use item_data::{IItemData, IItemData_Impl};
+
+#[allow(non_snake_case, missing_docs)]
+mod item_data {
+    use windows_core::{HRESULT, IUnknown};
+
+    /// Item data as bytes: what this runtime's data retrievers hand out from
+    /// `LoadChangeData`. `GetData(pb, pcb)` follows the `pcb` convention: `*pcb` is the
+    /// capacity of `pb`; a NULL or short buffer answers `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`
+    /// with the size needed in `*pcb`.
+    #[windows_core::interface("d3a71c52-8e4f-4b1d-a6c9-2f5e0b7d9134")]
+    pub unsafe trait IItemData: IUnknown {
+        fn GetData(&self, pb: *mut u8, pcb: *mut u32) -> HRESULT;
+    }
+
+    /// Calls `GetData` (the method the interface macro makes is private to this module).
+    ///
+    /// # Safety
+    /// `pb` is null or writable for `*pcb` bytes; `pcb` is writable.
+    pub unsafe fn get_data(data: &IItemData, pb: *mut u8, pcb: *mut u32) -> HRESULT {
+        // SAFETY: forwarded.
+        unsafe { data.GetData(pb, pcb) }
+    }
+}
+
+mod objects {
+    use super::{
+        Arc, IItemData, ILoadChangeContext, ISyncChange, ISynchronousDataRetriever, Loader, Mutex,
+        implement,
+    };
+
+    /// Item bytes as [`IItemData`].
+    #[implement(IItemData)]
+    pub struct ItemDataObject {
+        pub(super) bytes: Vec<u8>,
+    }
+
+    /// A data retriever over a function that loads an item's bytes.
+    #[implement(ISynchronousDataRetriever)]
+    pub struct RetrieverObject {
+        pub(super) formats: winsync_engine::IdFormats,
+        pub(super) load: Arc<Loader>,
+    }
+
+    /// The context of one load: the change, and the recoverable error set on it.
+    #[implement(ILoadChangeContext)]
+    pub struct LoadContextObject {
+        pub(super) change: ISyncChange,
+        pub(super) error: Mutex<Option<windows_core::HRESULT>>,
+    }
+}
+
+pub use objects::{ItemDataObject, LoadContextObject, RetrieverObject};
+use objects::{ItemDataObject_Impl, LoadContextObject_Impl, RetrieverObject_Impl};
+
+/// Loads an item's bytes, by item ID.
+pub type Loader = dyn Fn(&[u8]) -> Result<Vec<u8>> + Send + Sync;
+
+/// `bytes` as [`IItemData`].
+pub fn item_data(bytes: Vec<u8>) -> IItemData {
+    ItemDataObject { bytes }.into()
+}
+
+/// The bytes of any [`IItemData`].
+///
+/// # Errors
+/// The object's own failure; `E_INVALIDARG` when it reports a size it then does not fill.
+pub fn bytes_of(data: &IItemData) -> Result<Vec<u8>> {
+    let mut size = 0u32;
+    // SAFETY: a NULL buffer asks for the size.
+    let hr = unsafe { item_data::get_data(data, std::ptr::null_mut(), &mut size) };
+    if hr.is_ok() {
+        return Ok(Vec::new());
+    }
+    if hr != MORE_DATA {
+        return Err(Error::from_hresult(hr));
+    }
+    let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX)];
+    let mut written = size;
+    // SAFETY: a buffer of `size` bytes.
+    unsafe { item_data::get_data(data, bytes.as_mut_ptr(), &mut written) }.ok()?;
+    if written > size {
+        return Err(Error::new(
+            E_INVALIDARG,
+            "the item data grew between two calls",
+        ));
+    }
+    bytes.truncate(usize::try_from(written).unwrap_or(0));
+    Ok(bytes)
+}
+
+/// A data retriever for changes of items in `formats`, loading with `load`.
+pub fn retriever(formats: IdFormats, load: Arc<Loader>) -> ISynchronousDataRetriever {
+    RetrieverObject { formats, load }.into()
+}
+
+/// A load context for `change`.
+pub fn load_context(change: ISyncChange) -> windows_core::ComObject<LoadContextObject> {
+    windows_core::ComObject::new(LoadContextObject {
+        change,
+        error: Mutex::new(None),
+    })
+}
+
+impl LoadContextObject {
+    /// The recoverable error the retriever set, if any.
+    pub fn recoverable_error(&self) -> Option<HRESULT> {
+        *self.error.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl IItemData_Impl for ItemDataObject_Impl {
+    unsafe fn GetData(&self, pb: *mut u8, pcb: *mut u32) -> HRESULT {
+        // SAFETY: the COM caller's contract: null or writable.
+        let Some(size) = (unsafe { pcb.as_mut() }) else {
+            return crate::bindings::E_POINTER;
+        };
+        // SAFETY: the pcb pattern, the caller's contract.
+        match unsafe { write_bytes(pb, size, &self.bytes) } {
+            Ok(()) => crate::bindings::S_OK,
+            Err(error) => error.code(),
+        }
+    }
+}
+
+impl ISynchronousDataRetriever_Impl for RetrieverObject_Impl {
+    fn GetIdParameters(&self, parameters: *mut ID_PARAMETERS) -> Result<()> {
+        not_null(parameters)?;
+        // SAFETY: checked not null.
+        unsafe { parameters.write(id_parameters(&self.formats)) };
+        Ok(())
+    }
+
+    fn LoadChangeData(&self, context: Ref<ILoadChangeContext>) -> Result<IUnknown> {
+        abi::guard(|| {
+            let context = context.ok()?;
+            // SAFETY: live interfaces.
+            let change = unsafe { context.GetSyncChange() }?;
+            let item = read_pcb_id(&self.formats.item, "item ID", |b, s| unsafe {
+                change.GetRootItemId(b, s)
+            })?;
+            let bytes = (self.load)(&item)?;
+            item_data(bytes).cast()
+        })
+    }
+}
+
+impl ILoadChangeContext_Impl for LoadContextObject_Impl {
+    fn GetSyncChange(&self) -> Result<ISyncChange> {
+        Ok(self.change.clone())
+    }
+
+    fn SetRecoverableErrorOnChange(
+        &self,
+        error: HRESULT,
+        _data: Ref<IRecoverableErrorData>,
+    ) -> Result<()> {
+        if error.is_ok() {
+            return Err(Error::new(E_INVALIDARG, "hrError is not a failure code"));
+        }
+        *self.error.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+        Ok(())
+    }
+
+    fn SetRecoverableErrorOnChangeUnit(
+        &self,
+        error: HRESULT,
+        unit: Ref<ISyncChangeUnit>,
+        data: Ref<IRecoverableErrorData>,
+    ) -> Result<()> {
+        unit.ok()?;
+        if error.is_ok() {
+            return Err(Error::new(E_INVALIDARG, "hrError is not a failure code"));
+        }
+        // A creation fails as a whole (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`):
+        // the change creates the item when its change version is its creation version.
+        let owner = read_pcb_id_any(&self.change)?;
+        let (mut change_version, mut creation) = (SYNC_VERSION::default(), SYNC_VERSION::default());
+        // SAFETY: live interfaces, writable out values.
+        let versions = unsafe {
+            self.change
+                .GetCreationVersion(owner.as_ptr(), &mut creation)
+        }
+        .ok()
+        .and_then(|()| {
+            unsafe {
+                self.change
+                    .GetChangeVersion(owner.as_ptr(), &mut change_version)
+            }
+            .ok()
+        });
+        if versions.is_ok() && change_version == creation {
+            return Err(Error::new(
+                SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM,
+                "the change creates the item: report the error on the whole change",
+            ));
+        }
+        // Change units are not tracked apart from their item here: the item fails as a whole.
+        self.SetRecoverableErrorOnChange(error, data)
+    }
+}
+
+/// The owner replica ID of a change, whatever the replica format (read with a generous
+/// buffer: the format is the change's business).
+fn read_pcb_id_any(change: &ISyncChange) -> Result<Vec<u8>> {
+    let mut size = 0u32;
+    // SAFETY: a size query.
+    let hr = unsafe { change.GetOwnerReplicaId(std::ptr::null_mut(), &mut size) };
+    if hr != MORE_DATA {
+        hr.ok()?;
+    }
+    let mut id = vec![0u8; usize::try_from(size).unwrap_or(0)];
+    // SAFETY: a buffer of `size` bytes.
+    unsafe { change.GetOwnerReplicaId(id.as_mut_ptr(), &mut size) }.ok()?;
+    id.truncate(usize::try_from(size).unwrap_or(0));
+    Ok(id)
+}

@@ -1,0 +1,697 @@
+//! The runtime's change-batch objects through their real vtables: building a batch by the
+//! pages' rules (groups, order, builders, read-only), what it hands out (changes, change units,
+//! enumerators, knowledge), the advanced and prerequisite views, full-enumeration batches, and
+//! the conflict and load-context objects. A guard at the end checks that every method with a
+//! rule the batch objects enforce is called here.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::undocumented_unsafe_blocks
+)]
+
+use std::sync::Arc;
+
+use windows_core::{BOOL, HRESULT, IUnknown, Interface};
+use winsync::bindings::{
+    E_INVALIDARG, E_NOTIMPL, E_POINTER, IChangeConflict, ILoadChangeContext, ISyncChange,
+    ISyncChangeBatch, ISyncChangeBatchAdvanced, ISyncChangeBatchBase,
+    ISyncChangeBatchWithPrerequisite, ISyncChangeUnit, ISyncFullEnumerationChangeBatch,
+    ISyncKnowledge, S_FALSE, S_OK, SRA_MERGE, SYNC_RESOLVE_ACTION, SYNC_VERSION,
+};
+use winsync::engine::batch::{ChangeBatch, ChangeFlags, ItemChange};
+use winsync::engine::{IdFormats, Knowledge, Version};
+use winsync::framework::batch::{self, change::ChangeData, change::change};
+use winsync::framework::knowledge::{self, MORE_DATA};
+use winsync::framework::replica::conflict::ConflictObject;
+use winsync::framework::replica::data::{IItemData, bytes_of, item_data, load_context};
+use winsync::hresults::{
+    SYNC_E_BATCH_NEEDS_KNOWLEDGE, SYNC_E_CHANGE_BATCH_IS_READ_ONLY, SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
+    SYNC_E_INTERNAL_ERROR, SYNC_E_INVALID_OPERATION, SYNC_E_ITEM_HAS_CHANGE_UNITS,
+    SYNC_E_ITEM_HAS_NO_CHANGE_UNITS, SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM,
+    SYNC_E_RANGE_OUT_OF_ORDER,
+};
+
+const A: [u8; 16] = [0xA; 16];
+const B: [u8; 16] = [0xB; 16];
+
+fn item(n: u8) -> [u8; 24] {
+    let mut id = [0; 24];
+    id[0] = n;
+    id
+}
+
+fn v(key: u32, tick: u64) -> SYNC_VERSION {
+    SYNC_VERSION {
+        dwLastUpdatingReplicaKey: key,
+        ullTickCount: tick,
+    }
+}
+
+fn source_knowledge() -> Knowledge {
+    let mut k = Knowledge::new(IdFormats::GUID_GID, &A).unwrap();
+    k.set_local_tick_count(10).unwrap();
+    k
+}
+
+fn empty_batch() -> ISyncChangeBatch {
+    let prerequisite = Arc::new(Knowledge::new(IdFormats::GUID_GID, &B).unwrap());
+    batch::to_com(ChangeBatch::new(IdFormats::GUID_GID, &A, prerequisite, None).unwrap())
+        .cast()
+        .unwrap()
+}
+
+fn made_with() -> ISyncKnowledge {
+    knowledge::to_com(source_knowledge())
+}
+
+/// A closed batch: items 1 (with change unit 7) and 3 in an ordered group [0, 9].
+fn built() -> ISyncChangeBatch {
+    let b = empty_batch();
+    unsafe {
+        assert_eq!(b.BeginOrderedGroup(std::ptr::null()), S_OK);
+        let builder = b
+            .AddItemMetadataToGroup(A.as_ptr(), item(1).as_ptr(), &v(0, 5), &v(0, 1), 0, 3)
+            .unwrap();
+        assert_eq!(
+            builder.AddChangeUnitMetadata([7u8].as_ptr(), &v(0, 5)),
+            S_OK
+        );
+        b.AddItemMetadataToGroup(A.as_ptr(), item(3).as_ptr(), &v(0, 6), &v(0, 6), 0, 0)
+            .unwrap();
+        assert_eq!(b.EndOrderedGroup(item(9).as_ptr(), &made_with()), S_OK);
+    }
+    b
+}
+
+fn read_id(call: impl Fn(*mut u8, *mut u32) -> HRESULT) -> Vec<u8> {
+    let mut size = 0u32;
+    assert_eq!(call(std::ptr::null_mut(), &mut size), MORE_DATA);
+    let mut buffer = vec![0u8; size as usize];
+    assert_eq!(call(buffer.as_mut_ptr(), &mut size), S_OK);
+    assert_eq!(call(buffer.as_mut_ptr(), std::ptr::null_mut()), E_POINTER);
+    buffer
+}
+
+fn changes_of(b: &ISyncChangeBatchBase) -> Vec<ISyncChange> {
+    let list = unsafe { b.GetChangeEnumerator() }.unwrap();
+    let mut out = Vec::new();
+    loop {
+        let mut one: [Option<ISyncChange>; 1] = [None];
+        let mut fetched = 9;
+        let hr = unsafe { list.Next(1, one.as_mut_ptr(), &mut fetched) };
+        if hr == S_FALSE {
+            assert_eq!(fetched, 0);
+            break;
+        }
+        assert_eq!((hr, fetched), (S_OK, 1));
+        out.push(one[0].take().unwrap());
+    }
+    out
+}
+
+#[test]
+fn ordered_groups_follow_the_pages_rules() {
+    let b = empty_batch();
+    unsafe {
+        // No group open.
+        assert_eq!(
+            b.AddItemMetadataToGroup(A.as_ptr(), item(1).as_ptr(), &v(0, 1), &v(0, 1), 0, 0)
+                .unwrap_err()
+                .code(),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(b.BeginOrderedGroup(item(2).as_ptr()), S_OK);
+        assert_eq!(
+            b.BeginOrderedGroup(std::ptr::null()),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(b.BeginUnorderedGroup(), SYNC_E_INVALID_OPERATION);
+        // Below the lower bound, then out of order.
+        assert_eq!(
+            b.AddItemMetadataToGroup(A.as_ptr(), item(1).as_ptr(), &v(0, 1), &v(0, 1), 0, 0)
+                .unwrap_err()
+                .code(),
+            SYNC_E_RANGE_OUT_OF_ORDER
+        );
+        b.AddItemMetadataToGroup(A.as_ptr(), item(5).as_ptr(), &v(0, 1), &v(0, 1), 0, 0)
+            .unwrap();
+        assert_eq!(
+            b.AddItemMetadataToGroup(A.as_ptr(), item(4).as_ptr(), &v(0, 2), &v(0, 2), 0, 0)
+                .unwrap_err()
+                .code(),
+            SYNC_E_RANGE_OUT_OF_ORDER
+        );
+        // Bad flags, another owner's key space, NULL arguments.
+        assert_eq!(
+            b.AddItemMetadataToGroup(A.as_ptr(), item(6).as_ptr(), &v(0, 2), &v(0, 2), 0x80, 0)
+                .unwrap_err()
+                .code(),
+            E_INVALIDARG
+        );
+        assert_eq!(
+            b.AddItemMetadataToGroup(B.as_ptr(), item(6).as_ptr(), &v(0, 2), &v(0, 2), 0, 0)
+                .unwrap_err()
+                .code(),
+            E_INVALIDARG
+        );
+        assert_eq!(
+            b.AddItemMetadataToGroup(A.as_ptr(), std::ptr::null(), &v(0, 2), &v(0, 2), 0, 0)
+                .unwrap_err()
+                .code(),
+            E_POINTER
+        );
+        assert_eq!(
+            b.GetLearnedKnowledge().unwrap_err().code(),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(
+            b.EndUnorderedGroup(&made_with(), true),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(
+            b.EndOrderedGroup(item(4).as_ptr(), &made_with()),
+            SYNC_E_RANGE_OUT_OF_ORDER
+        );
+        assert_eq!(b.EndOrderedGroup(std::ptr::null(), &made_with()), S_OK);
+        assert_eq!(
+            b.EndOrderedGroup(std::ptr::null(), &made_with()),
+            SYNC_E_INVALID_OPERATION
+        );
+        // Learned: the range [2, infinity) of the made-with knowledge.
+        let learned = knowledge::from_com(&b.GetLearnedKnowledge().unwrap(), None).unwrap();
+        assert!(
+            learned
+                .contains_change(&item(200), Version::new(0, 10))
+                .unwrap()
+        );
+        assert!(
+            !learned
+                .contains_change(&item(1), Version::new(0, 1))
+                .unwrap()
+        );
+    }
+}
+
+#[test]
+fn builders_add_change_units_to_their_own_change() {
+    let b = empty_batch();
+    unsafe {
+        assert_eq!(b.BeginUnorderedGroup(), S_OK);
+        let first = b
+            .AddItemMetadataToGroup(A.as_ptr(), item(9).as_ptr(), &v(0, 2), &v(0, 1), 0, 0)
+            .unwrap();
+        assert_eq!(first.AddChangeUnitMetadata([1u8].as_ptr(), &v(0, 2)), S_OK);
+        assert_eq!(
+            first.AddChangeUnitMetadata(std::ptr::null(), &v(0, 2)),
+            E_POINTER
+        );
+        let deleted = b
+            .AddItemMetadataToGroup(
+                A.as_ptr(),
+                item(2).as_ptr(),
+                &v(0, 3),
+                &v(0, 1),
+                ChangeFlags::DELETED.0,
+                0,
+            )
+            .unwrap();
+        // The first change is no longer the last one; a deleted item has no change units.
+        assert_eq!(
+            first.AddChangeUnitMetadata([2u8].as_ptr(), &v(0, 2)),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(
+            deleted.AddChangeUnitMetadata([2u8].as_ptr(), &v(0, 3)),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(b.EndUnorderedGroup(&made_with(), false), S_OK);
+        let conflict = b
+            .AddLoggedConflict(
+                A.as_ptr(),
+                item(4).as_ptr(),
+                &v(0, 4),
+                &v(0, 1),
+                0,
+                0,
+                &made_with(),
+            )
+            .unwrap();
+        assert_eq!(
+            conflict.AddChangeUnitMetadata([1u8].as_ptr(), &v(0, 4)),
+            SYNC_E_INVALID_OPERATION
+        );
+        let changes = changes_of(&b.cast().unwrap());
+        assert_eq!(changes.len(), 2, "logged conflicts are outside the groups");
+        let units = changes[0].GetChangeUnits().unwrap();
+        let mut one: [Option<ISyncChangeUnit>; 1] = [None];
+        let mut fetched = 0;
+        assert_eq!(units.Next(1, one.as_mut_ptr(), &mut fetched), S_OK);
+        let unit = one[0].take().unwrap();
+        assert_eq!(read_id(|p, s| unit.GetChangeUnitId(p, s)), [1]);
+        let mut version = SYNC_VERSION::default();
+        assert_eq!(unit.GetChangeUnitVersion(A.as_ptr(), &mut version), S_OK);
+        assert_eq!(version.ullTickCount, 2);
+        assert_eq!(
+            unit.GetChangeUnitVersion(B.as_ptr(), &mut version),
+            E_INVALIDARG
+        );
+        let parent = unit.GetItemChange().unwrap();
+        assert_eq!(read_id(|p, s| parent.GetRootItemId(p, s)), item(9));
+        assert_eq!(units.Next(1, one.as_mut_ptr(), &mut fetched), S_FALSE);
+        assert_eq!(units.Next(2, one.as_mut_ptr(), &mut fetched), E_INVALIDARG);
+        assert_eq!(units.Reset(), S_OK);
+        assert_eq!(units.Skip(1), E_NOTIMPL);
+        assert_eq!(units.Clone().unwrap_err().code(), E_NOTIMPL);
+    }
+}
+
+#[test]
+fn an_empty_group_ends_a_batch_and_a_batch_read_to_apply_is_read_only() {
+    let b = empty_batch();
+    unsafe {
+        assert_eq!(b.BeginOrderedGroup(std::ptr::null()), S_OK);
+        assert_eq!(b.EndOrderedGroup(std::ptr::null(), &made_with()), S_OK);
+        assert_eq!(
+            b.BeginOrderedGroup(std::ptr::null()),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(
+            b.AddItemMetadataToGroup(A.as_ptr(), item(1).as_ptr(), &v(0, 1), &v(0, 1), 0, 0)
+                .unwrap_err()
+                .code(),
+            SYNC_E_INVALID_OPERATION
+        );
+    }
+    let open = empty_batch();
+    let base: ISyncChangeBatchBase = open.cast().unwrap();
+    let _read = batch::from_com(&base, &IdFormats::GUID_GID).unwrap();
+    unsafe {
+        assert_eq!(
+            open.BeginOrderedGroup(std::ptr::null()),
+            SYNC_E_CHANGE_BATCH_IS_READ_ONLY
+        );
+        assert_eq!(open.BeginUnorderedGroup(), SYNC_E_CHANGE_BATCH_IS_READ_ONLY);
+        assert_eq!(
+            open.AddLoggedConflict(
+                A.as_ptr(),
+                item(4).as_ptr(),
+                &v(0, 4),
+                &v(0, 1),
+                0,
+                0,
+                &made_with()
+            )
+            .unwrap_err()
+            .code(),
+            SYNC_E_CHANGE_BATCH_IS_READ_ONLY
+        );
+    }
+}
+
+#[test]
+fn changes_answer_for_their_owner() {
+    let b = built();
+    let changes = changes_of(&b.cast().unwrap());
+    assert_eq!(changes.len(), 2);
+    let (with_units, plain) = (&changes[0], &changes[1]);
+    unsafe {
+        assert_eq!(read_id(|p, s| plain.GetOwnerReplicaId(p, s)), A);
+        assert_eq!(read_id(|p, s| plain.GetRootItemId(p, s)), item(3));
+        let mut version = SYNC_VERSION::default();
+        assert_eq!(plain.GetChangeVersion(A.as_ptr(), &mut version), S_OK);
+        assert_eq!(
+            (version.dwLastUpdatingReplicaKey, version.ullTickCount),
+            (0, 6)
+        );
+        assert_eq!(
+            plain.GetChangeVersion(B.as_ptr(), &mut version),
+            E_INVALIDARG
+        );
+        assert_eq!(
+            plain.GetChangeVersion(A.as_ptr(), std::ptr::null_mut()),
+            E_POINTER
+        );
+        assert_eq!(
+            with_units.GetChangeVersion(A.as_ptr(), &mut version),
+            SYNC_E_ITEM_HAS_CHANGE_UNITS
+        );
+        assert_eq!(
+            with_units.GetCreationVersion(A.as_ptr(), &mut version),
+            S_OK
+        );
+        assert_eq!(version.ullTickCount, 1);
+        assert_eq!(
+            plain.GetChangeUnits().unwrap_err().code(),
+            SYNC_E_ITEM_HAS_NO_CHANGE_UNITS
+        );
+        let mut flags = 9;
+        assert_eq!(plain.GetFlags(&mut flags), S_OK);
+        assert_eq!(flags, 0);
+        let mut work = 9;
+        assert_eq!(with_units.GetWorkEstimate(&mut work), S_OK);
+        assert_eq!(work, 3);
+        assert_eq!(with_units.SetWorkEstimate(11), S_OK);
+        assert_eq!(with_units.GetWorkEstimate(&mut work), S_OK);
+        assert_eq!(work, 11);
+        let made = knowledge::from_com(&plain.GetMadeWithKnowledge().unwrap(), None).unwrap();
+        assert_eq!(*made, source_knowledge());
+        let learned = knowledge::from_com(&plain.GetLearnedKnowledge().unwrap(), None).unwrap();
+        assert_eq!(
+            *learned,
+            source_knowledge().project_onto_item(&item(3)).unwrap()
+        );
+    }
+    // A change of a group still open has no knowledge.
+    let open = change(Arc::new(ChangeData {
+        formats: IdFormats::GUID_GID,
+        owner: A.into(),
+        change: ItemChange::new(
+            &item(1),
+            Version::new(0, 1),
+            Version::new(0, 1),
+            ChangeFlags::NONE,
+        ),
+        made_with: None,
+    }));
+    unsafe {
+        assert_eq!(
+            open.GetMadeWithKnowledge().unwrap_err().code(),
+            SYNC_E_CHANGE_NEEDS_KNOWLEDGE
+        );
+        assert_eq!(
+            open.GetLearnedKnowledge().unwrap_err().code(),
+            SYNC_E_CHANGE_NEEDS_KNOWLEDGE
+        );
+    }
+}
+
+#[test]
+fn the_change_enumerator_hands_out_one_change_at_a_time() {
+    let b = built();
+    let list = unsafe { b.GetChangeEnumerator() }.unwrap();
+    unsafe {
+        let mut two: [Option<ISyncChange>; 2] = [None, None];
+        let mut fetched = 0;
+        assert_eq!(list.Next(2, two.as_mut_ptr(), &mut fetched), E_INVALIDARG);
+        assert!(two.iter().all(Option::is_none));
+        let mut one: [Option<ISyncChange>; 1] = [None];
+        // One asked for: pcFetched may be NULL.
+        assert_eq!(list.Next(1, one.as_mut_ptr(), std::ptr::null_mut()), S_OK);
+        assert_eq!(list.Skip(1), E_NOTIMPL);
+        assert_eq!(list.Clone().unwrap_err().code(), E_NOTIMPL);
+        assert_eq!(list.Reset(), S_OK);
+        assert_eq!(list.Next(1, one.as_mut_ptr(), &mut fetched), S_OK);
+        assert_eq!(
+            read_id(|p, s| one[0].as_ref().unwrap().GetRootItemId(p, s)),
+            item(1)
+        );
+    }
+}
+
+#[test]
+fn batch_level_queries_and_the_prerequisite_view() {
+    let b = built();
+    unsafe {
+        let mut last = BOOL::from(true);
+        assert_eq!(b.GetIsLastBatch(&mut last), S_OK);
+        assert!(!last.as_bool());
+        assert_eq!(b.SetLastBatch(), S_OK);
+        assert_eq!(b.GetIsLastBatch(&mut last), S_OK);
+        assert!(last.as_bool());
+        assert_eq!(b.GetIsLastBatch(std::ptr::null_mut()), E_POINTER);
+        let mut work = 9;
+        assert_eq!(b.GetWorkEstimateForBatch(&mut work), S_OK);
+        assert_eq!(work, 0, "0 unless set");
+        assert_eq!(b.SetWorkEstimateForBatch(40), S_OK);
+        assert_eq!(b.GetWorkEstimateForBatch(&mut work), S_OK);
+        assert_eq!(work, 40);
+        assert_eq!(b.SetRemainingWorkEstimateForSession(400), S_OK);
+        assert_eq!(b.GetRemainingWorkEstimateForSession(&mut work), S_OK);
+        assert_eq!(work, 400);
+        let prerequisite =
+            knowledge::from_com(&b.GetPrerequisiteKnowledge().unwrap(), None).unwrap();
+        assert_eq!(prerequisite.owner(), B);
+        let forgotten: ISyncKnowledge = b.GetSourceForgottenKnowledge().unwrap().cast().unwrap();
+        assert!(
+            knowledge::from_com(&forgotten, None)
+                .unwrap()
+                .scope_vector()
+                .is_empty()
+        );
+
+        let with: ISyncChangeBatchWithPrerequisite = b.cast().unwrap();
+        let destination = knowledge::to_com(Knowledge::new(IdFormats::GUID_GID, &B).unwrap());
+        assert_eq!(with.SetPrerequisiteKnowledge(&made_with()), S_OK);
+        // The destination does not meet the new prerequisite: nothing is learned.
+        let learned = knowledge::from_com(
+            &with
+                .GetLearnedKnowledgeWithPrerequisite(&destination)
+                .unwrap(),
+            None,
+        )
+        .unwrap();
+        assert!(
+            !learned
+                .contains_change(&item(3), Version::new(0, 1))
+                .unwrap()
+        );
+        assert_eq!(
+            with.SetPrerequisiteKnowledge(None::<&ISyncKnowledge>),
+            E_POINTER
+        );
+        assert_eq!(
+            with.GetLearnedForgottenKnowledge().unwrap_err().code(),
+            SYNC_E_INVALID_OPERATION
+        );
+
+        let advanced: ISyncChangeBatchAdvanced = b.cast().unwrap();
+        // No filter: S_FALSE and NULL.
+        let mut filter = std::ptr::dangling_mut::<core::ffi::c_void>();
+        assert_eq!(
+            (advanced.vtable().GetFilterInfo)(advanced.as_raw(), &mut filter),
+            S_FALSE
+        );
+        assert!(filter.is_null());
+        assert_eq!(
+            advanced
+                .ConvertFullEnumerationChangeBatchToRegularChangeBatch()
+                .unwrap_err()
+                .code(),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(read_id(|p, s| advanced.GetUpperBoundItemId(p, s)), item(9));
+        let mut apply = BOOL::default();
+        assert_eq!(
+            advanced.GetBatchLevelKnowledgeShouldBeApplied(&mut apply),
+            S_OK
+        );
+        assert!(apply.as_bool());
+        let empty: ISyncChangeBatchAdvanced = empty_batch().cast().unwrap();
+        assert_eq!(
+            empty.GetBatchLevelKnowledgeShouldBeApplied(&mut apply),
+            SYNC_E_BATCH_NEEDS_KNOWLEDGE
+        );
+    }
+}
+
+#[test]
+fn full_enumeration_batches_have_one_group_and_closed_bounds() {
+    let prerequisite = Arc::new(Knowledge::new(IdFormats::GUID_GID, &B).unwrap());
+    let engine =
+        ChangeBatch::new_full_enumeration(IdFormats::GUID_GID, &A, prerequisite, None, &item(2))
+            .unwrap();
+    let full: ISyncFullEnumerationChangeBatch = batch::to_com(engine).cast().unwrap();
+    let base: ISyncChangeBatchBase = full.cast().unwrap();
+    unsafe {
+        let mut size = 24;
+        let mut id = [0u8; 24];
+        assert_eq!(
+            full.GetClosedLowerBoundItemId(id.as_mut_ptr(), &mut size),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(
+            full.GetClosedUpperBoundItemId(id.as_mut_ptr(), &mut size),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(
+            full.GetLearnedKnowledgeAfterRecoveryComplete()
+                .unwrap_err()
+                .code(),
+            SYNC_E_INVALID_OPERATION
+        );
+        assert_eq!(
+            base.BeginOrderedGroup(item(3).as_ptr()),
+            SYNC_E_RANGE_OUT_OF_ORDER
+        );
+        assert_eq!(base.BeginOrderedGroup(item(2).as_ptr()), S_OK);
+        base.AddItemMetadataToGroup(A.as_ptr(), item(2).as_ptr(), &v(0, 1), &v(0, 1), 0, 0)
+            .unwrap();
+        assert_eq!(base.EndOrderedGroup(item(8).as_ptr(), &made_with()), S_OK);
+        assert_eq!(
+            base.BeginOrderedGroup(item(9).as_ptr()),
+            SYNC_E_CHANGE_BATCH_IS_READ_ONLY
+        );
+        assert_eq!(
+            read_id(|p, s| full.GetClosedLowerBoundItemId(p, s)),
+            item(2)
+        );
+        assert_eq!(
+            read_id(|p, s| full.GetClosedUpperBoundItemId(p, s)),
+            item(8)
+        );
+        let after = knowledge::from_com(
+            &full.GetLearnedKnowledgeAfterRecoveryComplete().unwrap(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(*after, source_knowledge());
+        let with: ISyncChangeBatchWithPrerequisite = full.cast().unwrap();
+        let forgotten: ISyncKnowledge =
+            with.GetLearnedForgottenKnowledge().unwrap().cast().unwrap();
+        assert!(
+            knowledge::from_com(&forgotten, None)
+                .unwrap()
+                .scope_vector()
+                .is_empty()
+        );
+        let advanced: ISyncChangeBatchAdvanced = full.cast().unwrap();
+        let regular = advanced
+            .ConvertFullEnumerationChangeBatchToRegularChangeBatch()
+            .unwrap();
+        assert_eq!(changes_of(&regular.cast().unwrap()).len(), 1);
+    }
+}
+
+#[test]
+fn conflicts_carry_both_sides_and_the_action() {
+    let b = built();
+    let changes = changes_of(&b.cast().unwrap());
+    let object = ConflictObject::new(
+        changes[1].clone(),
+        changes[0].clone(),
+        Box::new(|| item_data(b"source".to_vec()).cast::<IUnknown>()),
+        Box::new(|| Err(windows_core::Error::from_hresult(SYNC_E_INTERNAL_ERROR))),
+    );
+    let conflict: IChangeConflict = object.to_interface();
+    unsafe {
+        let source = conflict.GetSourceProviderConflictingChange().unwrap();
+        assert_eq!(read_id(|p, s| source.GetRootItemId(p, s)), item(3));
+        let destination = conflict.GetDestinationProviderConflictingChange().unwrap();
+        assert_eq!(read_id(|p, s| destination.GetRootItemId(p, s)), item(1));
+        let data: IItemData = conflict
+            .GetSourceProviderConflictingData()
+            .unwrap()
+            .cast()
+            .unwrap();
+        assert_eq!(bytes_of(&data).unwrap(), b"source");
+        assert_eq!(
+            conflict
+                .GetDestinationProviderConflictingData()
+                .unwrap_err()
+                .code(),
+            SYNC_E_INTERNAL_ERROR
+        );
+        let mut action: SYNC_RESOLVE_ACTION = -1;
+        assert_eq!(
+            conflict.GetResolveActionForChange(&mut action),
+            SYNC_E_INTERNAL_ERROR,
+            "nothing set yet"
+        );
+        assert_eq!(conflict.SetResolveActionForChange(SRA_MERGE), S_OK);
+        assert_eq!(conflict.GetResolveActionForChange(&mut action), S_OK);
+        assert_eq!(action, SRA_MERGE);
+        assert_eq!(
+            conflict.GetResolveActionForChange(std::ptr::null_mut()),
+            E_POINTER
+        );
+        assert_eq!(conflict.SetResolveActionForChange(77), E_INVALIDARG);
+        assert_eq!(object.action(), Some(SRA_MERGE));
+        let units = changes[0].GetChangeUnits().unwrap();
+        let mut one: [Option<ISyncChangeUnit>; 1] = [None];
+        assert_eq!(units.Next(1, one.as_mut_ptr(), std::ptr::null_mut()), S_OK);
+        let unit = one[0].take().unwrap();
+        assert_eq!(
+            conflict.SetResolveActionForChangeUnit(&unit, SRA_MERGE),
+            SYNC_E_INTERNAL_ERROR
+        );
+        assert_eq!(
+            conflict.SetResolveActionForChangeUnit(None::<&ISyncChangeUnit>, SRA_MERGE),
+            E_POINTER
+        );
+        assert_eq!(
+            conflict.GetResolveActionForChangeUnit(&unit, std::ptr::null_mut()),
+            E_POINTER
+        );
+        assert_eq!(
+            conflict.GetResolveActionForChangeUnit(&unit, &mut action),
+            SYNC_E_INTERNAL_ERROR
+        );
+    }
+}
+
+#[test]
+fn load_contexts_record_recoverable_errors() {
+    let b = built();
+    let changes = changes_of(&b.cast().unwrap());
+    // Item 3 is a creation (change version = creation version); item 1 an update.
+    for (change, creation) in [(&changes[1], true), (&changes[0], false)] {
+        let context = load_context(change.clone());
+        let interface: ILoadChangeContext = context.to_interface();
+        unsafe {
+            let again = interface.GetSyncChange().unwrap();
+            assert_eq!(again.as_raw(), change.as_raw());
+            assert_eq!(
+                interface.SetRecoverableErrorOnChange(S_OK, None),
+                E_INVALIDARG
+            );
+            let unit_units = changes[0].GetChangeUnits().unwrap();
+            let mut one: [Option<ISyncChangeUnit>; 1] = [None];
+            assert_eq!(
+                unit_units.Next(1, one.as_mut_ptr(), std::ptr::null_mut()),
+                S_OK
+            );
+            let unit = one[0].take().unwrap();
+            assert_eq!(
+                interface.SetRecoverableErrorOnChangeUnit(E_INVALIDARG, None, None),
+                E_POINTER
+            );
+            let on_unit = interface.SetRecoverableErrorOnChangeUnit(E_INVALIDARG, &unit, None);
+            if creation {
+                assert_eq!(on_unit, SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM);
+                assert_eq!(context.recoverable_error(), None);
+                assert_eq!(
+                    interface.SetRecoverableErrorOnChange(E_INVALIDARG, None),
+                    S_OK
+                );
+            } else {
+                assert_eq!(on_unit, S_OK);
+            }
+            assert_eq!(context.recoverable_error(), Some(E_INVALIDARG));
+        }
+    }
+}
+
+/// Every method with a rule the batch objects enforce is called in this file or in
+/// `replica_sessions.rs`.
+#[test]
+fn every_method_with_a_batch_rule_is_exercised() {
+    use winsync::contract::Enforcement;
+    let sources = concat!(
+        include_str!("batch_com.rs"),
+        include_str!("replica_sessions.rs")
+    );
+    let missing: Vec<String> = winsync::contracts::ALL
+        .iter()
+        .filter(|rule| rule.enforced_by == Enforcement::Batch)
+        .filter_map(|rule| Some((rule.interface, rule.method?)))
+        .filter(|(_, method)| {
+            !sources.contains(&format!(".{method}(")) && !sources.contains(&format!("().{method})"))
+        })
+        .map(|(interface, method)| format!("{interface}::{method}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "methods with batch rules no test calls: {missing:?}"
+    );
+}

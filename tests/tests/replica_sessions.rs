@@ -1,0 +1,287 @@
+//! Two providers built on the engine (`winsync::framework::replica::ReplicaProvider`, each a
+//! checked `ProviderObject`) synchronized through their COM interfaces by the session driver:
+//! both ways, conflicts decided by the application in `ISyncCallback::OnConflict` through the
+//! real `IChangeConflict`, deletions, `ISyncCallback2` totals, forgotten-knowledge recovery by
+//! full enumeration, and a destination reading a batch it did not make through the batch's
+//! interfaces.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::undocumented_unsafe_blocks,
+    non_snake_case
+)]
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use windows_core::{Interface, Ref, Result, implement};
+use winsync::bindings::{
+    CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, CRP_SOURCE_PROVIDER_WINS, IChangeConflict,
+    IKnowledgeSyncProvider, IRecoverableError, ISyncCallback, ISyncCallback_Impl, ISyncCallback2,
+    ISyncCallback2_Impl, ISyncChange, SFEA_FULL_ENUMERATION, SRA_MERGE,
+    SYNC_FULL_ENUMERATION_ACTION, SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE, SYNC_RESOLVE_ACTION,
+};
+use winsync::engine::IdFormats;
+use winsync::engine::sync::ItemError;
+use winsync::framework::driver::{SyncOptions, synchronize};
+use winsync::framework::provider::ProviderObject;
+use winsync::framework::replica::data::{IItemData, bytes_of};
+use winsync::framework::replica::{ItemStore, ReplicaProvider};
+
+#[derive(Default)]
+struct Memory(Mutex<BTreeMap<Vec<u8>, Vec<u8>>>);
+
+impl Memory {
+    fn snapshot(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl ItemStore for Memory {
+    fn load(&self, item: &[u8]) -> std::result::Result<Vec<u8>, ItemError> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(item)
+            .cloned()
+            .ok_or_else(|| ItemError("no such item".into()))
+    }
+    fn save(&self, item: &[u8], data: &[u8]) -> std::result::Result<(), ItemError> {
+        self.0.lock().unwrap().insert(item.to_vec(), data.to_vec());
+        Ok(())
+    }
+    fn delete(&self, item: &[u8]) -> std::result::Result<(), ItemError> {
+        self.0.lock().unwrap().remove(item);
+        Ok(())
+    }
+    fn merge(&self, item: &[u8], data: &[u8]) -> std::result::Result<(), ItemError> {
+        let mut map = self.0.lock().unwrap();
+        let mut merged = map.get(item).cloned().unwrap_or_default();
+        merged.extend_from_slice(b"+");
+        merged.extend_from_slice(data);
+        map.insert(item.to_vec(), merged);
+        Ok(())
+    }
+}
+
+type Node = windows_core::ComObject<ProviderObject<ReplicaProvider<Memory>>>;
+
+fn node(id: u8) -> Node {
+    ProviderObject::new(
+        ReplicaProvider::new(IdFormats::GUID_GID, &[id; 16], Memory::default(), 3).unwrap(),
+    )
+}
+
+fn item(n: u8) -> [u8; 24] {
+    let mut id = [0; 24];
+    id[0] = n;
+    id
+}
+
+fn data(node: &Node) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    node.provider().store().snapshot()
+}
+
+/// The application: resolves conflicts with a fixed action (checking what the conflict shows),
+/// counts changes, chooses full enumeration.
+#[implement(ISyncCallback, ISyncCallback2)]
+struct App {
+    action: SYNC_RESOLVE_ACTION,
+    conflicts: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+    changes: Mutex<u32>,
+    totals: Mutex<(u32, u32)>,
+    full_enumerations: Mutex<u32>,
+}
+
+fn app(action: SYNC_RESOLVE_ACTION) -> windows_core::ComObject<App> {
+    windows_core::ComObject::new(App {
+        action,
+        conflicts: Mutex::new(Vec::new()),
+        changes: Mutex::new(0),
+        totals: Mutex::new((0, 0)),
+        full_enumerations: Mutex::new(0),
+    })
+}
+
+impl ISyncCallback_Impl for App_Impl {
+    fn OnProgress(
+        &self,
+        _: SYNC_PROVIDER_ROLE,
+        _: SYNC_PROGRESS_STAGE,
+        _: u32,
+        _: u32,
+    ) -> Result<()> {
+        Ok(())
+    }
+    fn OnChange(&self, change: Ref<ISyncChange>) -> Result<()> {
+        change.ok()?;
+        *self.changes.lock().unwrap() += 1;
+        Ok(())
+    }
+    fn OnConflict(&self, conflict: Ref<IChangeConflict>) -> Result<()> {
+        let conflict = conflict.ok()?;
+        let source: IItemData = unsafe { conflict.GetSourceProviderConflictingData() }?.cast()?;
+        let destination: IItemData =
+            unsafe { conflict.GetDestinationProviderConflictingData() }?.cast()?;
+        self.conflicts
+            .lock()
+            .unwrap()
+            .push((bytes_of(&source)?, bytes_of(&destination)?));
+        unsafe { conflict.SetResolveActionForChange(self.action) }.ok()
+    }
+    fn OnFullEnumerationNeeded(&self, action: *mut SYNC_FULL_ENUMERATION_ACTION) -> Result<()> {
+        *self.full_enumerations.lock().unwrap() += 1;
+        unsafe { action.write(SFEA_FULL_ENUMERATION) };
+        Ok(())
+    }
+    fn OnRecoverableError(&self, _: Ref<IRecoverableError>) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ISyncCallback2_Impl for App_Impl {
+    fn OnChangeApplied(&self, applied: u32, failed: u32) -> Result<()> {
+        *self.totals.lock().unwrap() = (applied, failed);
+        Ok(())
+    }
+    fn OnChangeFailed(&self, applied: u32, failed: u32) -> Result<()> {
+        *self.totals.lock().unwrap() = (applied, failed);
+        Ok(())
+    }
+}
+
+fn sync(
+    from: &Node,
+    to: &Node,
+    callback: &ISyncCallback,
+    policy: i32,
+) -> winsync::framework::driver::SyncReport {
+    let source: IKnowledgeSyncProvider = from.to_interface();
+    let destination: IKnowledgeSyncProvider = to.to_interface();
+    let options = SyncOptions {
+        resolution_policy: policy,
+        ..SyncOptions::default()
+    };
+    synchronize(&source, &destination, Some(callback), &options).unwrap()
+}
+
+#[test]
+fn two_replica_providers_synchronize_both_ways_through_com() {
+    let (a, b) = (node(1), node(2));
+    for n in 0..10 {
+        a.provider()
+            .write(&item(n), format!("a{n}").as_bytes())
+            .unwrap();
+    }
+    let app = app(SRA_MERGE);
+    let callback: ISyncCallback = app.to_interface();
+    let report = sync(&a, &b, &callback, CRP_NONE);
+    assert_eq!(report.changes_applied, 10);
+    assert_eq!(report.batches, 4, "batches of 3, as the destination asked");
+    assert_eq!(data(&b), data(&a));
+    assert_eq!(*app.changes.lock().unwrap(), 10);
+    assert_eq!(*app.totals.lock().unwrap(), (10, 0));
+
+    // Concurrent updates of item 4 (merged by the application), a deletion of 5 at B.
+    a.provider().write(&item(4), b"A").unwrap();
+    b.provider().write(&item(4), b"B").unwrap();
+    b.provider().remove(&item(5)).unwrap();
+    sync(&a, &b, &callback, CRP_NONE);
+    assert_eq!(
+        app.conflicts.lock().unwrap().as_slice(),
+        [(b"A".to_vec(), b"B".to_vec())]
+    );
+    assert_eq!(data(&b)[&item(4).to_vec()], b"B+A");
+    sync(&b, &a, &callback, CRP_NONE);
+    assert_eq!(
+        app.conflicts.lock().unwrap().len(),
+        1,
+        "the merge travels back without a conflict"
+    );
+    assert_eq!(data(&a), data(&b));
+    assert!(!data(&a).contains_key(item(5).as_slice()));
+    // Nothing left to do either way: an up-to-date destination is recognized.
+    let again = sync(&a, &b, &callback, CRP_NONE);
+    assert_eq!((again.changes_applied, again.batches), (0, 1));
+    for n in [&a, &b] {
+        let k = n.provider().knowledge();
+        assert!(k.range_exceptions().is_empty() && k.single_item_exceptions().is_empty());
+    }
+}
+
+#[test]
+fn policies_decide_conflicts_without_the_application() {
+    for (policy, winner) in [
+        (CRP_SOURCE_PROVIDER_WINS, b"A"),
+        (CRP_DESTINATION_PROVIDER_WINS, b"B"),
+    ] {
+        let (a, b) = (node(1), node(2));
+        a.provider().write(&item(1), b"base").unwrap();
+        let app = app(SRA_MERGE);
+        let callback: ISyncCallback = app.to_interface();
+        sync(&a, &b, &callback, policy);
+        a.provider().write(&item(1), b"A").unwrap();
+        b.provider().write(&item(1), b"B").unwrap();
+        sync(&a, &b, &callback, policy);
+        sync(&b, &a, &callback, policy);
+        assert!(
+            app.conflicts.lock().unwrap().is_empty(),
+            "the application is not asked"
+        );
+        assert_eq!(data(&a)[&item(1).to_vec()], winner);
+        assert_eq!(data(&b)[&item(1).to_vec()], winner);
+    }
+}
+
+#[test]
+fn an_out_of_date_destination_recovers_by_full_enumeration() {
+    let (a, b) = (node(1), node(2));
+    for n in 0..7 {
+        a.provider().write(&item(n), b"x").unwrap();
+    }
+    let app = app(SRA_MERGE);
+    let callback: ISyncCallback = app.to_interface();
+    sync(&a, &b, &callback, CRP_NONE);
+    a.provider().remove(&item(3)).unwrap();
+    assert_eq!(a.provider().cleanup_tombstones(|_, _| true).unwrap(), 1);
+    a.provider().write(&item(6), b"y").unwrap();
+    let report = sync(&a, &b, &callback, CRP_NONE);
+    assert!(report.full_enumeration);
+    assert_eq!(*app.full_enumerations.lock().unwrap(), 1);
+    assert_eq!(data(&b), data(&a));
+    assert!(!data(&b).contains_key(item(3).as_slice()));
+    assert_eq!(data(&b)[&item(6).to_vec()], b"y");
+}
+
+#[test]
+fn a_destination_reads_a_batch_it_did_not_make_through_its_interfaces() {
+    // The source's batch reaches the destination wrapped, so that the runtime cannot recognize
+    // it as its own: the destination reads it through ISyncChangeBatch and ISyncChange.
+    use winsync::framework::batch;
+    let (a, b) = (node(1), node(2));
+    for n in 0..4 {
+        a.provider()
+            .write(&item(n), format!("v{n}").as_bytes())
+            .unwrap();
+    }
+    let mut enumerator = winsync::engine::sync::ChangeEnumerator::new(
+        &a.provider().replica(),
+        &b.provider().knowledge(),
+    )
+    .unwrap();
+    let engine_batch = enumerator.next_batch(&a.provider().replica(), 100).unwrap();
+    let ours = batch::to_com(engine_batch.clone());
+    let read = batch::foreign::read(&ours, &IdFormats::GUID_GID).unwrap();
+    assert_eq!(read.change_count(), engine_batch.change_count());
+    assert!(read.is_last_batch());
+    let learned = read.learned_knowledge().unwrap();
+    assert!(
+        learned
+            .contains_knowledge(&engine_batch.learned_knowledge().unwrap())
+            .unwrap()
+    );
+    for ((_, x), (_, y)) in read.changes().zip(engine_batch.changes()) {
+        assert_eq!(x, y);
+    }
+}
