@@ -161,7 +161,7 @@ for arg in "${args[@]}"; do
             selects_package=true ;;
     esac
 done
-read -r -a default_packages <<< "${WINDOWS_TEST_PACKAGES:-winsync winsync-tests winsync-example-build-script winsync-example-kv-replica winsync-example-folder-sync winsync-example-handler-dll}"
+read -r -a default_packages <<< "${WINDOWS_TEST_PACKAGES:-winsync-engine winsync winsync-tests winsync-example-build-script winsync-example-kv-replica winsync-example-folder-sync winsync-example-handler-dll}"
 package_args=()
 for package in "${default_packages[@]}"; do package_args+=(-p "$package"); done
 $selects_package || args=("${package_args[@]}" "${args[@]}")

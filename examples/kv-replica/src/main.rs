@@ -1,22 +1,21 @@
-//! Two key/value replicas with a few items each (some keys on both), synchronized A→B, then
-//! B→A, through the session driver, with the progress of each session printed; then the
-//! final contents of both.
+//! Two in-memory key/value replicas and a folder replica: A → B and B → A with a conflict the
+//! application merges, then A → the folder; the contents of all three after each step.
 
 use std::process::ExitCode;
 
 use windows_core::Result;
-use winsync::bindings::{IKnowledgeSyncProvider, ISyncCallback};
+use winsync::bindings::{IKnowledgeSyncProvider, ISyncCallback, SRA_MERGE};
 use winsync::framework::callback::DerivedCallback;
 use winsync::framework::driver::{SyncOptions, synchronize};
 use winsync::framework::provider::DerivedProvider;
-use winsync_example_kv_replica::{KvReplica, ProgressPrinter, ReplicaId};
+use winsync_example_kv_replica::{KvReplica, Reporter, folder_replica};
 
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!(
-                "kv-replica: synchronization failed: {error} (HRESULT 0x{:08X})",
+                "kv-replica: {error} (HRESULT 0x{:08X})",
                 error.code().0 as u32
             );
             ExitCode::FAILURE
@@ -25,69 +24,54 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<()> {
-    let a = KvReplica::new(ReplicaId(1)).into_object();
-    let b = KvReplica::new(ReplicaId(2)).into_object();
-
-    // Both write `color` and `size`: last writer wins, by the higher tick, then the higher
-    // replica id. A's `size` (tick 2) beats B's (tick 1); B's `color` (tick 3) beats A's (tick 1).
-    a.provider().put("color", "red");
-    a.provider().put("size", "large");
-    a.provider().put("owner", "alice");
-    b.provider().put("size", "small");
-    b.provider().put("shape", "round");
-    b.provider().put("color", "green");
-
-    print_replica("A", a.provider());
-    print_replica("B", b.provider());
-
-    let printer = ProgressPrinter::printing().into_object();
-    let callback: ISyncCallback = printer.to_interface();
-    let (a_provider, b_provider): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
+    let a = KvReplica::new(1, 2)?.into_object();
+    let b = KvReplica::new(2, 2)?.into_object();
+    a.provider().put("color", "red")?;
+    a.provider().put("owner", "alice")?;
+    b.provider().put("shape", "round")?;
+    let reporter = Reporter::new(SRA_MERGE, true).into_object();
+    let callback: ISyncCallback = reporter.to_interface();
+    let (pa, pb): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
         (a.to_interface(), b.to_interface());
-
-    for (name, source, destination) in [
-        ("A → B", &a_provider, &b_provider),
-        ("B → A", &b_provider, &a_provider),
-    ] {
-        println!("\nsynchronizing {name}");
-        let report = synchronize(
-            source,
-            destination,
-            Some(&callback),
-            &SyncOptions::default(),
-        )?;
-        println!(
-            "  {} batch(es) of up to {}, {} change(s) applied, {} failed",
-            report.batches, report.batch_size, report.changes_applied, report.changes_failed
-        );
-    }
-
-    println!();
-    print_replica("A", a.provider());
-    print_replica("B", b.provider());
-    let same = a.provider().values() == b.provider().values();
-    println!("\nthe replicas {}", if same { "agree" } else { "DISAGREE" });
+    let sync =
+        |from: &IKnowledgeSyncProvider, to: &IKnowledgeSyncProvider, name: &str| -> Result<()> {
+            println!("synchronizing {name}");
+            let report = synchronize(from, to, Some(&callback), &SyncOptions::default())?;
+            println!(
+                "  {} batch(es), {} change(s) applied",
+                report.batches, report.changes_applied
+            );
+            Ok(())
+        };
+    sync(&pa, &pb, "A → B")?;
+    // Both change `color` before they meet again: a conflict, merged by the application.
+    a.provider().put("color", "blue")?;
+    b.provider().put("color", "green")?;
+    sync(&pa, &pb, "A → B")?;
+    sync(&pb, &pa, "B → A")?;
     println!(
-        "progress events recorded: {}",
-        printer.callback().events().len()
+        "A: {:?}\nB: {:?}",
+        a.provider().values(),
+        b.provider().values()
     );
-    if same {
+
+    let folder = std::env::temp_dir().join(format!("kv-replica-{}", std::process::id()));
+    let files = folder_replica(3, &folder, 10)?;
+    let pf: IKnowledgeSyncProvider = files.to_interface();
+    sync(&pa, &pf, "A → folder")?;
+    let in_files = files.provider().store().values();
+    println!("folder {}: {in_files:?}", folder.display());
+    let _ = std::fs::remove_dir_all(&folder);
+    if a.provider().values() == b.provider().values() && in_files == a.provider().values() {
+        println!(
+            "the three replicas agree ({} conflict(s) merged)",
+            reporter.callback().conflicts()
+        );
         Ok(())
     } else {
         Err(windows_core::Error::new(
             winsync::bindings::E_FAIL,
-            "the replicas hold different items after synchronizing both ways",
+            "the replicas disagree",
         ))
-    }
-}
-
-fn print_replica(name: &str, replica: &KvReplica) {
-    println!(
-        "replica {name} ({}), knowledge {}:",
-        replica.id(),
-        replica.knowledge()
-    );
-    for (key, item) in replica.items() {
-        println!("  {key:<6} = {:<7} (version {})", item.value, item.version);
     }
 }

@@ -6,15 +6,17 @@
 //! checks; a hand-written one shows what it misses. Every scenario uses a new provider (from
 //! the factory it is given) and a new [`SessionState`], and ends every session it opened.
 //!
-//! The knowledge handed to the provider is real: empty knowledge of a stand-in remote replica
-//! in the provider's ID formats ([`crate::framework::knowledge`]; `GUID_GID` formats when the
-//! provider reports none it can use). The change batches are stand-ins that do nothing, so a
-//! provider that goes on to use them does not crash; `ProcessFullEnumerationChangeBatch` is
-//! not driven (it would need a full-enumeration batch stand-in).
+//! The knowledge and change batches handed to the provider are real: empty knowledge of a
+//! stand-in remote replica in the provider's ID formats ([`crate::framework::knowledge`];
+//! `GUID_GID` formats when the provider reports none it can use), and a last batch from it
+//! with one empty ordered group and a data retriever ([`crate::framework::batch`]), so a
+//! provider that goes on to use them gets real answers. `ProcessFullEnumerationChangeBatch` is
+//! not driven yet.
 
 pub mod stand_ins;
 
 use std::fmt;
+use std::sync::Arc;
 
 use windows_core::{ComObject, HRESULT, IUnknown, IUnknown_Vtbl, Interface};
 
@@ -26,11 +28,14 @@ use crate::bindings::{
 };
 use crate::contract::Rule;
 use crate::contracts as rules;
+use crate::framework::batch;
 use crate::framework::callback::{CallbackObject, NullCallback};
 use crate::framework::knowledge;
+use crate::framework::replica::data;
 use crate::framework::session_state::SessionState;
 use crate::hresults::{SYNC_E_INVALID_OPERATION, hresult_name};
 use stand_ins::{LastChangeBatch, NullKnowledge, NullRetriever};
+use winsync_engine::batch::ChangeBatch;
 use winsync_engine::{IdFormats, Knowledge};
 
 /// What the suite found for one rule in one scenario.
@@ -193,9 +198,45 @@ impl Calls<'_> {
         hr
     }
 
+    /// A real last batch from the stand-in remote replica: one empty ordered group over every
+    /// item, made with its (empty) knowledge, and a data retriever that holds no item.
+    fn remote_batch(&self) -> (ISyncChangeBatch, IUnknown) {
+        let formats = self.formats();
+        let owner = vec![0x5A; formats.replica.min_data()];
+        let made = (|| -> winsync_engine::Result<ChangeBatch> {
+            let remote = Knowledge::new(formats, &owner)?;
+            let destination = Arc::new(Knowledge::new(formats, &owner)?);
+            let mut batch = ChangeBatch::new(formats, &owner, destination, None)?;
+            batch.begin_ordered_group(None)?;
+            batch.end_ordered_group(None, &remote)?;
+            batch.set_last_batch();
+            Ok(batch)
+        })();
+        let retriever: IUnknown = data::retriever(
+            formats,
+            Arc::new(|_: &[u8]| {
+                Err(windows_core::Error::new(
+                    E_INVALIDARG,
+                    "the stand-in source holds no item",
+                ))
+            }),
+        )
+        .into();
+        match made
+            .ok()
+            .and_then(|batch| batch::to_com(batch).cast::<ISyncChangeBatch>().ok())
+        {
+            Some(batch) => (batch, retriever),
+            // Unreachable with formats the engine accepted; stand-ins all the same.
+            None => (
+                ComObject::new(LastChangeBatch).to_interface(),
+                ComObject::new(NullRetriever).to_interface(),
+            ),
+        }
+    }
+
     fn process_change_batch(&self) -> HRESULT {
-        let batch: ISyncChangeBatch = ComObject::new(LastChangeBatch).to_interface();
-        let retriever: IUnknown = ComObject::new(NullRetriever).to_interface();
+        let (batch, retriever) = self.remote_batch();
         let callback: ISyncCallback = CallbackObject::new(NullCallback).to_interface();
         let mut statistics = SYNC_SESSION_STATISTICS::default();
         unsafe {

@@ -12,6 +12,8 @@
 //!   `SYNC_E_FULL_ENUMERATION_MUST_BE_USED` (the session then switches to full enumeration),
 //!   `SFEA_PARTIAL_SYNC` applies the batch learning only the items received, `SFEA_ABORT` fails
 //!   with `HRESULT_FROM_WIN32(ERROR_CANCELLED)` (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`);
+//!   a callback that does not answer gets full enumeration (the default of
+//!   `NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0004`);
 //! - `GetFullEnumerationChangeBatch` / `ProcessFullEnumerationChangeBatch`: the same for the
 //!   recovery.
 //!
@@ -208,8 +210,12 @@ impl<S: ItemStore> ReplicaProvider<S> {
         let mut outcome = engine(state.replica.apply_batch(&batch, options, &mut target))?;
         if outcome.full_enumeration_needed {
             let mut action: SYNC_FULL_ENUMERATION_ACTION = SFEA_FULL_ENUMERATION;
-            // SAFETY: a live interface; `action` is writable.
-            unsafe { callback.OnFullEnumerationNeeded(&mut action) }.ok()?;
+            // SAFETY: a live interface; `action` is writable. An application that does not
+            // answer (E_NOTIMPL, any failure) gets full enumeration, the default of the
+            // SYNC_FULL_ENUMERATION_ACTION page.
+            if unsafe { callback.OnFullEnumerationNeeded(&mut action) }.is_err() {
+                action = SFEA_FULL_ENUMERATION;
+            }
             match action {
                 SFEA_PARTIAL_SYNC => {
                     options.partial = true;
