@@ -10,7 +10,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use winsync_engine::{ForgottenKnowledge, IdFormat, IdFormats, Knowledge, ReplicaKeyMap};
+use std::sync::Arc;
+
+use winsync_engine::batch::{ChangeBatch, ChangeFlags, ItemChange, UnitChange};
+use winsync_engine::{ForgottenKnowledge, IdFormat, IdFormats, Knowledge, ReplicaKeyMap, Version};
 
 /// xorshift64*: a small, reproducible generator.
 struct Rng(u64);
@@ -161,6 +164,122 @@ fn key_map_deserialization_never_panics_and_round_trips() {
                     (format, map),
                     "case {case}"
                 );
+            }
+            Err(error) => {
+                refused += 1;
+                assert!(!error.to_string().is_empty());
+            }
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "accepted {accepted}, refused {refused}"
+    );
+}
+
+/// A random valid change batch: ordered and unordered groups, change units, a logged
+/// conflict, sometimes a full-enumeration batch.
+fn seed_batch(rng: &mut Rng) -> Vec<u8> {
+    let formats = IdFormats {
+        replica: IdFormat::fixed(2),
+        item: IdFormat::variable(6),
+        change_unit: IdFormat::fixed(1),
+    };
+    let owner = [1u8, (rng.next() & 0xFF) as u8];
+    let mut source = Knowledge::new(formats, &owner).unwrap();
+    source.set_local_tick_count(rng.next() % 50 + 10).unwrap();
+    let destination = Arc::new(Knowledge::new(formats, &[2, 2]).unwrap());
+    let full = rng.below(4) == 0;
+    let mut batch = if full {
+        ChangeBatch::new_full_enumeration(formats, &owner, destination, None, &[1]).unwrap()
+    } else {
+        ChangeBatch::new(formats, &owner, destination, None).unwrap()
+    };
+    let groups = if full { 1 } else { 1 + rng.below(3) };
+    let mut next: u8 = 1;
+    for g in 0..groups {
+        let ordered = full || g % 2 == 0;
+        if ordered {
+            batch.begin_ordered_group(Some(&[next])).unwrap();
+        } else {
+            batch.begin_unordered_group().unwrap();
+        }
+        // At least one change: an empty group may only be the last.
+        for _ in 0..=rng.below(3) {
+            next = next.saturating_add(1 + (rng.next() % 3) as u8);
+            let tick = rng.next() % 10;
+            let deleted = rng.below(5) == 0;
+            let flags = if deleted {
+                ChangeFlags::DELETED
+            } else {
+                ChangeFlags::NONE
+            };
+            batch
+                .add_change(ItemChange::new(
+                    &[next],
+                    Version::new(0, tick),
+                    Version::new(0, 0),
+                    flags,
+                ))
+                .unwrap();
+            if !deleted && rng.below(3) == 0 {
+                batch
+                    .add_change_unit(UnitChange {
+                        unit: [(rng.next() & 0xFF) as u8].into(),
+                        version: Version::new(0, tick),
+                    })
+                    .unwrap();
+            }
+        }
+        if ordered {
+            next = next.saturating_add(1);
+            batch.end_ordered_group(Some(&[next]), &source).unwrap();
+        } else {
+            batch
+                .end_unordered_group(&source, rng.below(2) == 0)
+                .unwrap();
+        }
+    }
+    if !full && rng.below(3) == 0 {
+        batch
+            .add_logged_conflict(
+                ItemChange::new(
+                    &[200],
+                    Version::new(0, 1),
+                    Version::new(0, 1),
+                    ChangeFlags::NONE,
+                ),
+                &source,
+            )
+            .unwrap();
+    }
+    if rng.below(2) == 0 {
+        batch.set_last_batch();
+    }
+    batch.serialize().unwrap()
+}
+
+/// The same for change batches (`ChangeBatch::deserialize`).
+#[test]
+fn batch_deserialization_never_panics_and_round_trips() {
+    let (cases, seed) = settings();
+    // Batches are bigger than knowledge: a tenth of the cases.
+    let cases = (cases / 10).max(100);
+    let mut rng = Rng(seed | 1);
+    let (mut accepted, mut refused) = (0usize, 0usize);
+    for case in 0..cases {
+        let mut input = seed_batch(&mut rng);
+        mutate(&mut rng, &mut input);
+        let outcome = catch_unwind(AssertUnwindSafe(|| ChangeBatch::deserialize(&input)));
+        let Ok(result) = outcome else {
+            panic!("case {case} (seed {seed}) panicked on input {input:02x?}");
+        };
+        match result {
+            Ok(batch) => {
+                accepted += 1;
+                let bytes = batch.serialize().unwrap();
+                let again = ChangeBatch::deserialize(&bytes).unwrap();
+                assert_eq!(again.serialize().unwrap(), bytes, "case {case}");
             }
             Err(error) => {
                 refused += 1;

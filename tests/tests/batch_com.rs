@@ -695,3 +695,52 @@ fn every_method_with_a_batch_rule_is_exercised() {
         "methods with batch rules no test calls: {missing:?}"
     );
 }
+
+#[test]
+fn batches_serialize_and_read_back() {
+    use winsync::bindings::ISyncChangeBatchBase2;
+    use winsync::hresults::SYNC_E_INVALID_VERSION;
+    let b = built();
+    let bytes = read_id(|p, s| unsafe { b.Serialize(p, s) });
+    let read = batch::deserialize(&bytes).unwrap();
+    assert_eq!(changes_of(&read).len(), 2);
+    let again: ISyncChangeBatchBase = read.cast().unwrap();
+    assert_eq!(read_id(|p, s| unsafe { again.Serialize(p, s) }), bytes);
+    // Read back, the batch is read-only.
+    assert_eq!(
+        unsafe { read.BeginOrderedGroup(std::ptr::null()) },
+        SYNC_E_CHANGE_BATCH_IS_READ_ONLY
+    );
+    assert!(batch::deserialize(&bytes[..bytes.len() - 1]).is_err());
+    let with: ISyncChangeBatchBase2 = b.cast().unwrap();
+    let mut size = 0u32;
+    unsafe {
+        assert_eq!(read_id(|p, s| with.SerializeWithOptions(5, 0, p, s)), bytes);
+        assert_eq!(
+            with.SerializeWithOptions(5, 1, std::ptr::null_mut(), &mut size),
+            E_INVALIDARG
+        );
+        assert_eq!(
+            with.SerializeWithOptions(9, 0, std::ptr::null_mut(), &mut size),
+            SYNC_E_INVALID_VERSION
+        );
+        assert_eq!(
+            with.SerializeWithOptions(5, 0, std::ptr::null_mut(), std::ptr::null_mut()),
+            E_POINTER
+        );
+    }
+    // An open group cannot be written.
+    let open = empty_batch();
+    unsafe {
+        assert_eq!(open.BeginOrderedGroup(std::ptr::null()), S_OK);
+        assert_eq!(
+            open.Serialize(std::ptr::null_mut(), &mut size),
+            SYNC_E_INVALID_OPERATION
+        );
+        let open2: ISyncChangeBatchBase2 = open.cast().unwrap();
+        assert_eq!(
+            open2.SerializeWithOptions(5, 0, std::ptr::null_mut(), &mut size),
+            SYNC_E_INVALID_OPERATION
+        );
+    }
+}

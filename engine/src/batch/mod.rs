@@ -262,6 +262,11 @@ impl ChangeBatch {
         self.full_enumeration.is_some()
     }
 
+    /// The closed lower bound a full-enumeration batch was created with.
+    pub(crate) fn full_enumeration_lower(&self) -> Option<&[u8]> {
+        self.full_enumeration.as_deref()
+    }
+
     fn check_writable(&self) -> Result<()> {
         if self.read_only {
             return Err(Error::ReadOnly("it was handed to a change applier".into()));

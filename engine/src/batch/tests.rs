@@ -236,3 +236,57 @@ fn full_enumeration_batches_hold_one_group_from_their_bound() {
         Err(Error::InvalidOperation(_))
     ));
 }
+
+#[test]
+fn a_batch_reads_back_from_its_bytes_read_only() {
+    let mut b = batch();
+    b.begin_ordered_group(Some(&item(3))).unwrap();
+    b.add_change(change(5, 2)).unwrap();
+    b.add_change_unit(UnitChange {
+        unit: [4u8].into(),
+        version: Version::new(0, 2),
+    })
+    .unwrap();
+    b.add_change(change(7, 3)).unwrap();
+    b.end_ordered_group(Some(&item(9)), &source()).unwrap();
+    b.begin_unordered_group().unwrap();
+    b.add_change(change(1, 4)).unwrap();
+    b.end_unordered_group(&source(), true).unwrap();
+    b.add_logged_conflict(change(2, 5), &source()).unwrap();
+    b.set_last_batch();
+    b.set_work_for_batch(7);
+    b.set_remaining_work(70);
+    let bytes = b.serialize().unwrap();
+    let read = ChangeBatch::deserialize(&bytes).unwrap();
+    assert!(read.is_frozen() && read.is_last_batch());
+    assert_eq!((read.work_for_batch(), read.remaining_work()), (7, 70));
+    assert_eq!(read.serialize().unwrap(), bytes, "the bytes are canonical");
+    let (x, y): (Vec<_>, Vec<_>) = (
+        read.changes().map(|(_, c)| c.clone()).collect(),
+        b.changes().map(|(_, c)| c.clone()).collect(),
+    );
+    assert_eq!(x, y);
+    assert!(
+        read.learned_knowledge()
+            .unwrap()
+            .contains_knowledge(&b.learned_knowledge().unwrap())
+            .unwrap()
+    );
+    assert_eq!(read.logged_conflicts().len(), 1);
+    // The knowledge made with is written once.
+    assert!(
+        bytes.len() < 2 * source().serialize(true).len() + 400,
+        "{} bytes",
+        bytes.len()
+    );
+    for cut in 0..bytes.len() {
+        assert!(
+            ChangeBatch::deserialize(&bytes[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+    // An open group cannot be serialized.
+    let mut open = batch();
+    open.begin_ordered_group(None).unwrap();
+    assert!(matches!(open.serialize(), Err(Error::InvalidOperation(_))));
+}

@@ -40,6 +40,7 @@ use crate::ranges::RangeSet;
 use crate::replica::ReplicaKeyMap;
 use crate::vector::ClockVector;
 
+mod batch;
 mod key_map;
 mod wire;
 

@@ -23,6 +23,18 @@ use crate::bindings::ISyncChangeBatchBase;
 
 pub use object::{BatchObject, FullBatchObject, to_com};
 
+/// A batch read back from the bytes `ISyncChangeBatchBase::Serialize` wrote, as a COM object
+/// (read-only, as the pages say of a deserialized batch).
+///
+/// # Errors
+/// `SYNC_E_DESERIALIZATION` with the byte offset for malformed bytes
+/// ([`ChangeBatch::deserialize`]).
+pub fn deserialize(bytes: &[u8]) -> Result<ISyncChangeBatchBase> {
+    Ok(to_com(crate::framework::knowledge::wire::engine(
+        ChangeBatch::deserialize(bytes),
+    )?))
+}
+
 /// The engine batch behind any `ISyncChangeBatchBase`, frozen: this runtime's batches give
 /// theirs (and become read-only); any other is read through its interfaces in `formats`.
 ///

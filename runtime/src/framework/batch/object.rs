@@ -8,8 +8,10 @@
 //! `pbOwnerReplicaId` of `AddItemMetadataToGroup` must be the batch's owner (the replica whose
 //! key space the versions are in), else `E_INVALIDARG`; a builder adds change units to its
 //! change only while that change is the last one added, else `SYNC_E_INVALID_OPERATION`;
-//! `Serialize` and `ISyncChangeBatchBase2` are not offered yet (`E_NOTIMPL`: the engine has no
-//! batch byte format); `GetFilterInfo` answers S_FALSE and NULL (no filters);
+//! `Serialize` and `ISyncChangeBatchBase2::SerializeWithOptions` write the engine's batch format
+//! ([`winsync_engine::batch::ChangeBatch::serialize`]; Microsoft's is not published), for any of
+//! the known `SYNC_SERIALIZATION_VERSION`s the batch's knowledge can be expressed in;
+//! `GetFilterInfo` answers S_FALSE and NULL (no filters);
 //! `GetBatchLevelKnowledgeShouldBeApplied` answers TRUE (this runtime's destinations learn a
 //! batch's knowledge after the whole batch).
 
@@ -23,16 +25,19 @@ use super::change::{ChangeData, changes};
 use crate::bindings::{
     E_INVALIDARG, IEnumSyncChanges, IForgottenKnowledge, ISyncChangeBatch, ISyncChangeBatch_Impl,
     ISyncChangeBatchAdvanced, ISyncChangeBatchAdvanced_Impl, ISyncChangeBatchBase,
-    ISyncChangeBatchBase_Impl, ISyncChangeBatchWithPrerequisite,
-    ISyncChangeBatchWithPrerequisite_Impl, ISyncChangeBuilder, ISyncChangeBuilder_Impl,
-    ISyncFilterInfo, ISyncFullEnumerationChangeBatch, ISyncFullEnumerationChangeBatch_Impl,
-    ISyncKnowledge, S_FALSE, SYNC_VERSION,
+    ISyncChangeBatchBase_Impl, ISyncChangeBatchBase2, ISyncChangeBatchBase2_Impl,
+    ISyncChangeBatchWithPrerequisite, ISyncChangeBatchWithPrerequisite_Impl, ISyncChangeBuilder,
+    ISyncChangeBuilder_Impl, ISyncFilterInfo, ISyncFullEnumerationChangeBatch,
+    ISyncFullEnumerationChangeBatch_Impl, ISyncKnowledge, S_FALSE, SYNC_SERIALIZATION_VERSION,
+    SYNC_VERSION,
 };
 use crate::com::abi;
 use crate::framework::knowledge::enumerate::not_null;
-use crate::framework::knowledge::wire::{engine, read_id, write_id};
+use crate::framework::knowledge::wire::{engine, read_id, write_bytes, write_id};
 use crate::framework::knowledge::{self as knowledge, forgotten_to_com, from_com};
-use crate::hresults::{SYNC_E_BATCH_NEEDS_KNOWLEDGE, SYNC_E_INVALID_OPERATION};
+use crate::hresults::{
+    SYNC_E_BATCH_NEEDS_KNOWLEDGE, SYNC_E_INVALID_OPERATION, SYNC_E_INVALID_VERSION,
+};
 
 /// The batch behind one COM object, shared with the builders it hands out.
 pub struct Shared {
@@ -101,13 +106,14 @@ const LAYOUT: u32 = {
 mod objects {
     use super::{
         Arc, IEngineBatch, ISyncChangeBatch, ISyncChangeBatchAdvanced, ISyncChangeBatchBase,
-        ISyncChangeBatchWithPrerequisite, ISyncChangeBuilder, ISyncFullEnumerationChangeBatch,
-        Shared, implement,
+        ISyncChangeBatchBase2, ISyncChangeBatchWithPrerequisite, ISyncChangeBuilder,
+        ISyncFullEnumerationChangeBatch, Shared, implement,
     };
 
     /// A change batch (`ISyncChangeBatch`).
     #[implement(
         ISyncChangeBatch,
+        ISyncChangeBatchBase2,
         ISyncChangeBatchBase,
         ISyncChangeBatchWithPrerequisite,
         ISyncChangeBatchAdvanced,
@@ -120,6 +126,7 @@ mod objects {
     /// A full-enumeration change batch (`ISyncFullEnumerationChangeBatch`).
     #[implement(
         ISyncFullEnumerationChangeBatch,
+        ISyncChangeBatchBase2,
         ISyncChangeBatchBase,
         ISyncChangeBatchWithPrerequisite,
         ISyncChangeBatchAdvanced,
@@ -337,6 +344,50 @@ impl Host<'_> {
         Ok(forgotten_to_com(forgotten))
     }
 
+    /// `Serialize` (`version` `None`) and `SerializeWithOptions`.
+    fn serialize(
+        &self,
+        version: Option<SYNC_SERIALIZATION_VERSION>,
+        flags: u32,
+        buffer: *mut u8,
+        size: *mut u32,
+    ) -> Result<()> {
+        // SAFETY: the COM caller's contract: null or writable.
+        let size = unsafe { size.as_mut() }.ok_or_else(abi::null_pointer)?;
+        if flags != 0 {
+            return Err(Error::new(
+                E_INVALIDARG,
+                "dwFlags is reserved and must be 0",
+            ));
+        }
+        let batch = self.0.lock();
+        if let Some(version) = version {
+            let version = u32::try_from(version).unwrap_or(u32::MAX);
+            let known = [
+                winsync_engine::SERIALIZATION_V1,
+                winsync_engine::SERIALIZATION_V2,
+                winsync_engine::SERIALIZATION_V3,
+            ];
+            // The lowest version every knowledge of the batch can be expressed in.
+            let needed = batch
+                .groups()
+                .iter()
+                .map(|g| g.made_with.minimum_version())
+                .chain(std::iter::once(batch.prerequisite().minimum_version()))
+                .max()
+                .unwrap_or(winsync_engine::SERIALIZATION_V1);
+            if !known.contains(&version) || version < needed {
+                return Err(Error::new(
+                    SYNC_E_INVALID_VERSION,
+                    format!("the batch cannot be written for SYNC_SERIALIZATION_VERSION {version}"),
+                ));
+            }
+        }
+        let bytes = engine(batch.serialize())?;
+        // SAFETY: the pcb pattern, the COM caller's contract.
+        unsafe { write_bytes(buffer, size, &bytes) }
+    }
+
     fn upper_bound(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
         // SAFETY: the COM caller's contract: null or writable.
         let size = unsafe { size.as_mut() }.ok_or_else(abi::null_pointer)?;
@@ -437,11 +488,20 @@ macro_rules! batch_impl {
                 self.shared.lock().set_remaining_work(work);
                 Ok(())
             }
-            fn Serialize(&self, _buffer: *mut u8, _size: *mut u32) -> Result<()> {
-                Err(Error::new(
-                    crate::bindings::E_NOTIMPL,
-                    "change batches have no byte format in this runtime yet",
-                ))
+            fn Serialize(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
+                abi::guard(|| Host(&self.shared).serialize(None, 0, buffer, size))
+            }
+        }
+
+        impl ISyncChangeBatchBase2_Impl for $object {
+            fn SerializeWithOptions(
+                &self,
+                version: SYNC_SERIALIZATION_VERSION,
+                flags: u32,
+                buffer: *mut u8,
+                size: *mut u32,
+            ) -> Result<()> {
+                abi::guard(|| Host(&self.shared).serialize(Some(version), flags, buffer, size))
             }
         }
 

@@ -4107,7 +4107,7 @@ pub const CHANGE_BATCH_BASE_SERIALIZE_BUFFER_TOO_SMALL: Rule = Rule {
     param: Some("pcbChangeBatch"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase.Serialize",
     text: "pcbChangeBatch gives the number of bytes in pbChangeBatch. When pbChangeBatch is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbChangeBatch; otherwise pcbChangeBatch receives the number of bytes written.",
 };
@@ -4119,7 +4119,7 @@ pub const CHANGE_BATCH_BASE_SERIALIZE_GROUP_NOT_ENDED: Rule = Rule {
     param: None,
     values: &[],
     returns: Some("SYNC_E_INVALID_OPERATION"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase.Serialize",
     text: "Serialize returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended.",
 };
@@ -4131,7 +4131,7 @@ pub const CHANGE_BATCH_BASE_SERIALIZE_BAD_POINTER: Rule = Rule {
     param: Some("pcbChangeBatch"),
     values: &[],
     returns: Some("E_POINTER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase.Serialize",
     text: "Serialize returns E_POINTER for an invalid pointer, such as a NULL pcbChangeBatch.",
 };
@@ -4143,7 +4143,7 @@ pub const CHANGE_BATCH_BASE_SERIALIZE_OUT_OF_MEMORY: Rule = Rule {
     param: None,
     values: &[],
     returns: Some("E_OUTOFMEMORY"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase.Serialize",
     text: "Serialize returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition).",
 };
@@ -4155,7 +4155,7 @@ pub const CHANGE_BATCH_BASE2_QUERY_INTERFACE: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NN:winsync.ISyncChangeBatchBase2",
     text: "An ISyncChangeBatchBase2 object can be obtained by passing IID_ISyncChangeBatchBase2 to the QueryInterface method of an ISyncChangeBatchBase object.",
 };
@@ -4167,7 +4167,7 @@ pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_FLAGS_NOT_ZERO: Rule = Rule 
     param: Some("dwFlags"),
     values: &[],
     returns: Some("E_INVALIDARG"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
     text: "dwFlags is reserved and must be zero; SerializeWithOptions returns E_INVALIDARG when it is not.",
 };
@@ -4179,7 +4179,7 @@ pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_VERSION_INCOMPATIBLE: Rule =
     param: Some("targetFormatVersion"),
     values: &[],
     returns: Some("E_INVALIDARG"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
     text: "The serialized change batch is compatible with targetFormatVersion; when that version is incompatible with the change batch object data, SerializeWithOptions returns E_INVALIDARG.",
 };
@@ -4191,7 +4191,7 @@ pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_VERSION_TOO_HIGH: Rule = Rul
     param: Some("targetFormatVersion"),
     values: &[],
     returns: Some("SYNC_E_INVALID_VERSION"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
     text: "SerializeWithOptions returns SYNC_E_INVALID_VERSION when targetFormatVersion is higher than the version of the object, or when the object contains elements that are not compatible with targetFormatVersion.",
 };
@@ -4203,7 +4203,7 @@ pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_BUFFER_TOO_SMALL: Rule = Rul
     param: Some("pdwSerializedSize"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
     text: "pdwSerializedSize gives the number of bytes in pbBuffer. When pbBuffer is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pdwSerializedSize; otherwise pdwSerializedSize receives the number of bytes written.",
 };
@@ -4215,7 +4215,7 @@ pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_GROUP_OPEN: Rule = Rule {
     param: None,
     values: &[],
     returns: Some("SYNC_E_INVALID_OPERATION"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
     text: "SerializeWithOptions returns SYNC_E_INVALID_OPERATION when the change batch contains a group that was started but not ended.",
 };
@@ -4227,7 +4227,7 @@ pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_BAD_POINTER: Rule = Rule {
     param: Some("pdwSerializedSize"),
     values: &[],
     returns: Some("E_POINTER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
     text: "SerializeWithOptions returns E_POINTER for an invalid pointer, such as a NULL pdwSerializedSize.",
 };
@@ -4239,7 +4239,7 @@ pub const CHANGE_BATCH_BASE2_SERIALIZE_WITH_OPTIONS_OUT_OF_MEMORY: Rule = Rule {
     param: None,
     values: &[],
     returns: Some("E_OUTOFMEMORY"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions",
     text: "SerializeWithOptions returns E_OUTOFMEMORY when memory runs out (the page lists the code without a condition).",
 };
