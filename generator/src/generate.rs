@@ -78,23 +78,22 @@ impl Generated {
             .map(|f| f.contents.as_str())
     }
 
-    /// Writes every file into `dir` (created if needed), rewriting only files whose content
-    /// changed. Returns the paths written.
+    /// Writes every file into `dir` (created if needed): atomically (each file is replaced
+    /// whole), under the folder's lock, rewriting only files whose content changed and
+    /// removing generated files this run did not produce ([`crate::emit::output`]). Returns
+    /// the paths written.
     ///
     /// # Errors
-    /// [`Error::Io`] naming the file that could not be written.
+    /// [`Error::Io`] naming the folder or file that could not be locked, written or removed,
+    /// or saying that `dir` is a file.
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut written = Vec::new();
-        for file in &self.files {
-            let path = dir.join(file.name);
-            if std::fs::read(&path).is_ok_and(|existing| existing == file.contents.as_bytes()) {
-                continue;
-            }
-            std::fs::write(&path, &file.contents).map_err(|e| Error::io(&path, e))?;
-            written.push(path);
-        }
-        Ok(written)
+        let files: Vec<(&str, &str)> = self
+            .files
+            .iter()
+            .map(|f| (f.name, f.contents.as_str()))
+            .collect();
+        let done = crate::emit::output::write_all(dir, &files)?;
+        Ok(done.written.into_iter().chain(done.removed).collect())
     }
 }
 

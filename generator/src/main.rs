@@ -143,6 +143,19 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
             file.contents.len()
         );
     }
+    // Generated files of an earlier run that this run does not produce were removed.
+    for path in &written {
+        if !generated
+            .files
+            .iter()
+            .any(|f| args.out.join(f.name) == *path)
+        {
+            println!(
+                "  {} (removed: this selection does not produce it)",
+                path.display()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! Emission: bindings (windows-bindgen), skeleton traits and contract code (askama templates),
-//! the contract report, and the formatting and header every output file gets.
+//! the contract report, the formatting and header every output file gets, and the atomic,
+//! locked writing of the output folder.
 
 pub mod bindings;
 pub mod format;
+pub mod output;
 pub mod report;
 pub mod rust;
