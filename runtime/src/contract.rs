@@ -24,6 +24,10 @@ pub enum Enforcement {
     /// The change-batch objects of [`crate::framework::batch`] and the change application of
     /// [`crate::framework::replica`].
     Batch,
+    /// The provider built on the engine, [`crate::framework::replica::ReplicaProvider`].
+    Replica,
+    /// The session driver, [`crate::framework::driver`].
+    Driver,
     /// Stated in the skeleton docs only.
     Documented,
 }

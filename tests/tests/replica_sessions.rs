@@ -285,3 +285,189 @@ fn a_destination_reads_a_batch_it_did_not_make_through_its_interfaces() {
         assert_eq!(x, y);
     }
 }
+
+/// A store that cannot save one item.
+#[derive(Default)]
+struct Picky(Memory);
+
+impl ItemStore for Picky {
+    fn load(&self, item: &[u8]) -> std::result::Result<Vec<u8>, ItemError> {
+        self.0.load(item)
+    }
+    fn save(&self, item: &[u8], data: &[u8]) -> std::result::Result<(), ItemError> {
+        if item == item_of(2) {
+            return Err(ItemError("disk full".into()));
+        }
+        self.0.save(item, data)
+    }
+    fn delete(&self, item: &[u8]) -> std::result::Result<(), ItemError> {
+        self.0.delete(item)
+    }
+}
+
+fn item_of(n: u8) -> [u8; 24] {
+    item(n)
+}
+
+#[test]
+fn failed_saves_reach_the_application_with_session_totals_and_come_again() {
+    let a = node(1);
+    for n in 0..4 {
+        a.provider().write(&item(n), b"x").unwrap();
+    }
+    let b = ProviderObject::new(
+        ReplicaProvider::new(IdFormats::GUID_GID, &[2; 16], Picky::default(), 10).unwrap(),
+    );
+    let app = app(SRA_MERGE);
+    let callback: ISyncCallback = app.to_interface();
+    let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
+        (a.to_interface(), b.to_interface());
+    let report = synchronize(
+        &source,
+        &destination,
+        Some(&callback),
+        &SyncOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((report.changes_applied, report.changes_failed), (3, 1));
+    assert_eq!(
+        *app.totals.lock().unwrap(),
+        (3, 1),
+        "ISyncCallback2 saw the session's totals"
+    );
+    // The failed item was not learned: it comes again (and fails again).
+    let again = synchronize(
+        &source,
+        &destination,
+        Some(&callback),
+        &SyncOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((again.changes_applied, again.changes_failed), (0, 1));
+}
+
+#[test]
+fn a_full_enumeration_starts_at_its_lower_bound() {
+    use winsync::bindings::{ISyncChangeBatchBase, ISyncSessionState, SPR_SOURCE};
+    use winsync::framework::session_state::SessionState;
+    let a = node(1);
+    for n in 0..8 {
+        a.provider().write(&item(n), b"x").unwrap();
+    }
+    let provider: IKnowledgeSyncProvider = a.to_interface();
+    let state: ISyncSessionState = SessionState::new(None).to_interface();
+    let destination = winsync::framework::knowledge::to_com(
+        winsync::engine::Knowledge::new(IdFormats::GUID_GID, &[2; 16]).unwrap(),
+    );
+    unsafe { provider.BeginSession(SPR_SOURCE, &state) }
+        .ok()
+        .unwrap();
+    let (mut batch, mut retriever) = (None, None);
+    unsafe {
+        provider.GetFullEnumerationChangeBatch(
+            100,
+            item(5).as_ptr(),
+            &destination,
+            &mut batch,
+            &mut retriever,
+        )
+    }
+    .ok()
+    .unwrap();
+    let batch = batch.unwrap();
+    let base: ISyncChangeBatchBase = batch.cast().unwrap();
+    let read = winsync::framework::batch::from_com(&base, &IdFormats::GUID_GID).unwrap();
+    let items: Vec<u8> = read.changes().map(|(_, c)| c.item[0]).collect();
+    assert_eq!(items, [5, 6, 7]);
+    let mut lower = [0u8; 24];
+    let mut size = 24;
+    assert_eq!(
+        unsafe { batch.GetClosedLowerBoundItemId(lower.as_mut_ptr(), &mut size) },
+        winsync::bindings::S_OK
+    );
+    assert_eq!(lower, item(5));
+    unsafe { provider.EndSession(&state) }.ok().unwrap();
+}
+
+/// A source that never marks a last batch.
+#[derive(winsync::SyncProvider)]
+struct Endless;
+
+impl winsync::skeletons::SyncProvider for Endless {
+    fn get_id_parameters(&self, parameters: &mut winsync::bindings::ID_PARAMETERS) -> Result<()> {
+        *parameters = winsync::framework::knowledge::id_parameters(&IdFormats::GUID_GID);
+        Ok(())
+    }
+}
+
+impl winsync::skeletons::KnowledgeSyncProvider for Endless {
+    fn get_sync_batch_parameters(
+        &self,
+        size: &mut u32,
+    ) -> Result<winsync::bindings::ISyncKnowledge> {
+        *size = 1;
+        Ok(winsync::framework::knowledge::to_com(
+            winsync::engine::Knowledge::new(IdFormats::GUID_GID, &[9; 16]).unwrap(),
+        ))
+    }
+    fn get_change_batch(
+        &self,
+        _: u32,
+        destination: &winsync::bindings::ISyncKnowledge,
+    ) -> Result<(winsync::bindings::ISyncChangeBatch, windows_core::IUnknown)> {
+        let mine = winsync::engine::Knowledge::new(IdFormats::GUID_GID, &[9; 16]).unwrap();
+        let destination =
+            winsync::framework::knowledge::from_com(destination, Some(&IdFormats::GUID_GID))?;
+        let mut batch = winsync::engine::batch::ChangeBatch::new(
+            IdFormats::GUID_GID,
+            &[9; 16],
+            destination,
+            None,
+        )
+        .unwrap();
+        batch.begin_ordered_group(None).unwrap();
+        batch.end_ordered_group(None, &mine).unwrap();
+        // Never SetLastBatch.
+        let retriever = winsync::framework::replica::data::retriever(
+            IdFormats::GUID_GID,
+            std::sync::Arc::new(|_: &[u8]| {
+                Err(windows_core::Error::from_hresult(winsync::bindings::E_FAIL))
+            }),
+        );
+        Ok((
+            winsync::framework::batch::to_com(batch).cast()?,
+            retriever.cast()?,
+        ))
+    }
+    fn process_change_batch(
+        &self,
+        _: winsync::skeletons::ConflictResolutionPolicy,
+        _: &winsync::bindings::ISyncChangeBatch,
+        _: &windows_core::IUnknown,
+        _: &ISyncCallback,
+        _: &mut winsync::bindings::SYNC_SESSION_STATISTICS,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_driver_refuses_a_source_that_never_sends_its_last_batch() {
+    use winsync::DerivedProvider as _;
+    let endless = Endless.into_object();
+    let b = node(2);
+    let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
+        (endless.to_interface(), b.to_interface());
+    let options = SyncOptions {
+        max_batches: 5,
+        ..SyncOptions::default()
+    };
+    let error = synchronize(&source, &destination, None, &options).unwrap_err();
+    assert_eq!(error.code(), winsync::hresults::SYNC_E_INVALID_OPERATION);
+    // Both providers got EndSession: each can begin a new session.
+    assert!(endless.session_role().is_none() && b.session_role().is_none());
+    assert_eq!(
+        endless.session_phase(),
+        winsync::framework::session_cell::Phase::Idle
+    );
+}

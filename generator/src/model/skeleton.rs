@@ -156,6 +156,8 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::SyncItems => "the `SyncItems` item list",
         Enforcement::Knowledge => "the runtime's knowledge objects",
         Enforcement::Batch => "the runtime's change-batch objects",
+        Enforcement::Replica => "the runtime's provider built on the engine",
+        Enforcement::Driver => "the runtime's session driver",
         Enforcement::Documented => "documentation only",
     }
 }

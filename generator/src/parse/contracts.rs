@@ -110,6 +110,10 @@ pub enum Enforcement {
     /// The change-batch objects of the runtime (`ISyncChangeBatch` and its family, changes,
     /// builders, conflicts, load contexts over the engine).
     Batch,
+    /// The runtime's provider built on the engine (`ReplicaProvider`).
+    Replica,
+    /// The runtime's session driver (the documented two-provider sequence).
+    Driver,
     /// Stated in the skeleton docs only.
     Documented,
 }

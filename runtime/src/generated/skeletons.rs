@@ -2439,7 +2439,7 @@ pub trait SyncCallback {
     /// `ISyncCallback::OnConflict`.
     ///
     /// # Contract
-    /// - OnConflict occurs when a conflict is detected while the concurrency conflict resolution policy is CRP_NONE. (`NF:winsync.ISyncCallback.OnConflict`; enforced by documentation only; rule `callback.on-conflict.crp-none-only`)
+    /// - OnConflict occurs when a conflict is detected while the concurrency conflict resolution policy is CRP_NONE. (`NF:winsync.ISyncCallback.OnConflict`; enforced by the runtime's provider built on the engine; rule `callback.on-conflict.crp-none-only`)
     /// - For custom conflict resolution the application inspects pConflict and sets the resolution action with IChangeConflict::SetResolveActionForChange before it returns from OnConflict. (`NF:winsync.ISyncCallback.OnConflict`; enforced by documentation only; rule `callback.on-conflict.set-resolve-action`)
     ///
     /// # Checked before this method runs
@@ -2456,7 +2456,7 @@ pub trait SyncCallback {
     /// `ISyncCallback::OnFullEnumerationNeeded`.
     ///
     /// # Contract
-    /// - OnFullEnumerationNeeded occurs when the forgotten knowledge from the source provider is not contained in the current knowledge of the destination provider. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by documentation only; rule `callback.on-full-enumeration-needed.when`)
+    /// - OnFullEnumerationNeeded occurs when the forgotten knowledge from the source provider is not contained in the current knowledge of the destination provider. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the runtime's provider built on the engine; rule `callback.on-full-enumeration-needed.when`)
     /// - pFullEnumerationAction receives the SYNC_FULL_ENUMERATION_ACTION that tells the session how to handle the full enumeration; if no callback is registered, Windows Sync uses SFEA_ABORT. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-full-enumeration-needed.action`)
     /// - pFullEnumerationAction is an out parameter; a NULL pointer is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`; enforced by the generated ABI adapter; rule `callback.on-full-enumeration-needed.null-out-pointer`)
     ///
@@ -6465,7 +6465,7 @@ pub mod forgotten_knowledge_abi {
 /// Source: `NN:winsync.IKnowledgeSyncProvider`.
 ///
 /// # Contract
-/// - Typically the first method a synchronization session calls is BeginSession and the last is EndSession; all other IKnowledgeSyncProvider methods are called between these two. (`NN:winsync.IKnowledgeSyncProvider`; enforced by documentation only; rule `provider.session.order`)
+/// - Typically the first method a synchronization session calls is BeginSession and the last is EndSession; all other IKnowledgeSyncProvider methods are called between these two. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the runtime's session driver; rule `provider.session.order`)
 pub trait KnowledgeSyncProvider: SyncProvider {
     /// `IKnowledgeSyncProvider::BeginSession`.
     ///
@@ -6496,7 +6496,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     ///
     /// # Contract
     /// - GetSyncBatchParameters returns the requested batch size and the current knowledge for the synchronization scope (a new knowledge object if none exists); it may also be called outside a session, so the glue does not reject it there. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-sync-batch-parameters.outside-session-allowed`)
-    /// - In a session GetSyncBatchParameters is asked of the destination provider: pdwRequestedBatchSize is the size of the change batches the source provider returns, and ppSyncKnowledge is the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by documentation only; rule `provider.role.destination-get-sync-batch-parameters`)
+    /// - In a session GetSyncBatchParameters is asked of the destination provider: pdwRequestedBatchSize is the size of the change batches the source provider returns, and ppSyncKnowledge is the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the runtime's session driver; rule `provider.role.destination-get-sync-batch-parameters`)
     /// - ppSyncKnowledge and pdwRequestedBatchSize are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`; enforced by the generated ABI adapter; rule `provider.get-sync-batch-parameters.null-out-pointer`)
     ///
     /// # Checked before this method runs
@@ -6516,8 +6516,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// - GetChangeBatch is answered by the source provider: it returns changes not contained in the knowledge from the destination provider. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-change-batch.null-out-pointer`)
     /// - dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.batch-size-is-a-request`)
-    /// - pSyncKnowledge is the knowledge from the destination provider; it must be mapped with ISyncKnowledge::MapRemoteToLocal before it is used for change enumeration. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.map-remote-knowledge`)
-    /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned change batch before GetChangeBatch is called again. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.last-batch`)
+    /// - pSyncKnowledge is the knowledge from the destination provider; it must be mapped with ISyncKnowledge::MapRemoteToLocal before it is used for change enumeration. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the runtime's provider built on the engine; rule `provider.get-change-batch.map-remote-knowledge`)
+    /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned change batch before GetChangeBatch is called again. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the runtime's session driver; rule `provider.get-change-batch.last-batch`)
     ///
     /// # Checked before this method runs
     /// - `pSyncKnowledge` is not null, else `E_POINTER`
@@ -6537,8 +6537,8 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// - GetFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-full-enumeration-change-batch.outside-session`)
     /// - GetFullEnumerationChangeBatch is answered by the source provider during a full enumeration. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-full-enumeration-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-full-enumeration-change-batch.null-out-pointer`)
-    /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned batch; otherwise the session calls GetFullEnumerationChangeBatch again for another batch. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.get-full-enumeration-change-batch.last-batch`)
-    /// - The batch enumerates, in sorted order by item ID, changes whose item ID is pbLowerEnumerationBound or greater; it may also add, sorted by item ID, changes below the bound that are not contained in the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.get-full-enumeration-change-batch.lower-bound`)
+    /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned batch; otherwise the session calls GetFullEnumerationChangeBatch again for another batch. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the runtime's session driver; rule `provider.get-full-enumeration-change-batch.last-batch`)
+    /// - The batch enumerates, in sorted order by item ID, changes whose item ID is pbLowerEnumerationBound or greater; it may also add, sorted by item ID, changes below the bound that are not contained in the destination knowledge. (`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`; enforced by the runtime's provider built on the engine; rule `provider.get-full-enumeration-change-batch.lower-bound`)
     ///
     /// # Checked before this method runs
     /// - `pSyncKnowledge` is not null, else `E_POINTER`
@@ -6568,7 +6568,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// # Contract
     /// - ProcessChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.process-change-batch.outside-session`)
     /// - ProcessChangeBatch is answered by the destination provider: pSourceChangeBatch is a batch of changes from the source provider to be applied locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.destination-process-change-batch`)
-    /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by documentation only; rule `provider.process-change-batch.statistics`)
+    /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`; enforced by the runtime's provider built on the engine; rule `provider.process-change-batch.statistics`)
     /// - resolutionPolicy is a CONFLICT_RESOLUTION_POLICY; CRP_LAST is a placeholder for the last element that must not be used, and it or any unknown value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0002`; enforced by the generated ABI adapter; rule `provider.process-change-batch.resolution-policy`)
     ///
     /// # Checked before this method runs
@@ -6593,7 +6593,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// # Contract
     /// - ProcessFullEnumerationChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.process-full-enumeration-change-batch.outside-session`)
     /// - ProcessFullEnumerationChangeBatch is answered by the destination provider, which applies the source provider's full-enumeration changes locally. A provider in the source role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.destination-process-full-enumeration-change-batch`)
-    /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by documentation only; rule `provider.process-full-enumeration-change-batch.statistics`)
+    /// - pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application. (`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`; enforced by the runtime's provider built on the engine; rule `provider.process-full-enumeration-change-batch.statistics`)
     /// - resolutionPolicy is a CONFLICT_RESOLUTION_POLICY; CRP_LAST is a placeholder for the last element that must not be used, and it or any unknown value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0002`; enforced by the generated ABI adapter; rule `provider.process-full-enumeration-change-batch.resolution-policy`)
     ///
     /// # Checked before this method runs
@@ -6829,7 +6829,7 @@ pub trait SyncCallback2: SyncCallback {
     /// `ISyncCallback2::OnChangeApplied`.
     ///
     /// # Contract
-    /// - OnChangeApplied occurs after a change is applied; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes. (`NF:winsync.ISyncCallback2.OnChangeApplied`; enforced by documentation only; rule `callback.on-change-applied.session-totals`)
+    /// - OnChangeApplied occurs after a change is applied; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes. (`NF:winsync.ISyncCallback2.OnChangeApplied`; enforced by the runtime's provider built on the engine; rule `callback.on-change-applied.session-totals`)
     ///
     /// The default does nothing and returns `Ok(())`.
     ///
@@ -6846,7 +6846,7 @@ pub trait SyncCallback2: SyncCallback {
     /// `ISyncCallback2::OnChangeFailed`.
     ///
     /// # Contract
-    /// - OnChangeFailed occurs after a change fails to apply; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes. (`NF:winsync.ISyncCallback2.OnChangeFailed`; enforced by documentation only; rule `callback.on-change-failed.session-totals`)
+    /// - OnChangeFailed occurs after a change fails to apply; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes. (`NF:winsync.ISyncCallback2.OnChangeFailed`; enforced by the runtime's provider built on the engine; rule `callback.on-change-failed.session-totals`)
     ///
     /// The default does nothing and returns `Ok(())`.
     ///

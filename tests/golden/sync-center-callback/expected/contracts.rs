@@ -11,7 +11,7 @@ pub const PROVIDER_SESSION_ORDER: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NN:winsync.IKnowledgeSyncProvider",
     text: "Typically the first method a synchronization session calls is BeginSession and the last is EndSession; all other IKnowledgeSyncProvider methods are called between these two.",
 };
@@ -239,7 +239,7 @@ pub const PROVIDER_ROLE_DESTINATION_GET_SYNC_BATCH_PARAMETERS: Rule = Rule {
     param: None,
     values: &["SPR_DESTINATION"],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters",
     text: "In a session GetSyncBatchParameters is asked of the destination provider: pdwRequestedBatchSize is the size of the change batches the source provider returns, and ppSyncKnowledge is the destination knowledge.",
 };
@@ -311,7 +311,7 @@ pub const PROVIDER_GET_CHANGE_BATCH_MAP_REMOTE_KNOWLEDGE: Rule = Rule {
     param: Some("pSyncKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.IKnowledgeSyncProvider.GetChangeBatch",
     text: "pSyncKnowledge is the knowledge from the destination provider; it must be mapped with ISyncKnowledge::MapRemoteToLocal before it is used for change enumeration.",
 };
@@ -323,7 +323,7 @@ pub const PROVIDER_GET_CHANGE_BATCH_LAST_BATCH: Rule = Rule {
     param: Some("ppSyncChangeBatch"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NF:winsync.IKnowledgeSyncProvider.GetChangeBatch",
     text: "If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned change batch before GetChangeBatch is called again.",
 };
@@ -335,7 +335,7 @@ pub const PROVIDER_GET_FULL_ENUMERATION_CHANGE_BATCH_LAST_BATCH: Rule = Rule {
     param: Some("ppSyncChangeBatch"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch",
     text: "If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned batch; otherwise the session calls GetFullEnumerationChangeBatch again for another batch.",
 };
@@ -347,7 +347,7 @@ pub const PROVIDER_GET_FULL_ENUMERATION_CHANGE_BATCH_LOWER_BOUND: Rule = Rule {
     param: Some("pbLowerEnumerationBound"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch",
     text: "The batch enumerates, in sorted order by item ID, changes whose item ID is pbLowerEnumerationBound or greater; it may also add, sorted by item ID, changes below the bound that are not contained in the destination knowledge.",
 };
@@ -359,7 +359,7 @@ pub const PROVIDER_PROCESS_CHANGE_BATCH_STATISTICS: Rule = Rule {
     param: Some("pSyncSessionStatistics"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch",
     text: "pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application.",
 };
@@ -371,7 +371,7 @@ pub const PROVIDER_PROCESS_FULL_ENUMERATION_CHANGE_BATCH_STATISTICS: Rule = Rule
     param: Some("pSyncSessionStatistics"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch",
     text: "pSyncSessionStatistics is in/out and tracks change statistics; a provider that uses custom change application must update it with the results of the change application.",
 };
@@ -683,7 +683,7 @@ pub const CALLBACK_ON_CONFLICT_CRP_NONE_ONLY: Rule = Rule {
     param: None,
     values: &["CRP_NONE"],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncCallback.OnConflict",
     text: "OnConflict occurs when a conflict is detected while the concurrency conflict resolution policy is CRP_NONE.",
 };
@@ -707,7 +707,7 @@ pub const CALLBACK_ON_FULL_ENUMERATION_NEEDED_WHEN: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncCallback.OnFullEnumerationNeeded",
     text: "OnFullEnumerationNeeded occurs when the forgotten knowledge from the source provider is not contained in the current knowledge of the destination provider.",
 };
@@ -755,7 +755,7 @@ pub const CALLBACK_ON_CHANGE_APPLIED_SESSION_TOTALS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncCallback2.OnChangeApplied",
     text: "OnChangeApplied occurs after a change is applied; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes.",
 };
@@ -767,7 +767,7 @@ pub const CALLBACK_ON_CHANGE_FAILED_SESSION_TOTALS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncCallback2.OnChangeFailed",
     text: "OnChangeFailed occurs after a change fails to apply; dwChangesApplied and dwChangesFailed are the numbers of changes applied and failed so far in the session, each the sum of item changes plus change unit changes.",
 };
