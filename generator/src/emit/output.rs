@@ -1,8 +1,10 @@
 //! Writing the generated files into the output folder so that a reader never sees a mix:
 //!
-//! - the run holds an exclusive lock on `.winsync-gen.lock` in the folder for as long as it
-//!   writes (`std::fs::File::lock`: a second run into the same folder waits for the first; the
-//!   operating system releases the lock of a run that was killed);
+//! - the run holds an exclusive lock for the folder for as long as it writes
+//!   (`std::fs::File::lock` on `winsync-gen-<hash of the folder's path>.lock` in the temporary
+//!   folder, so that the output folder holds only generated files): a second run into the same
+//!   folder waits for the first; the operating system releases the lock of a run that was
+//!   killed;
 //! - each file is written to a temporary file in the folder, then renamed over the old one, so
 //!   a file is either the previous run's or this run's, never cut off (an out-of-space error
 //!   leaves the previous file and removes the temporary one);
@@ -17,8 +19,16 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-/// The lock file the runs take in the output folder.
-pub const LOCK_FILE: &str = ".winsync-gen.lock";
+/// The lock file of an output folder: in the temporary folder, named by a hash (FNV-1a) of
+/// the folder's canonical path.
+pub fn lock_path(dir: &Path) -> PathBuf {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in canonical.to_string_lossy().bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    std::env::temp_dir().join(format!("winsync-gen-{hash:016x}.lock"))
+}
 
 /// Every file name a run can produce: those of a run that does not produce them are stale.
 pub const ALL_OUTPUTS: [&str; 6] = [
@@ -58,7 +68,7 @@ pub fn write_all(dir: &Path, files: &[(&str, &str)]) -> Result<Written> {
         ));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let lock_path = dir.join(LOCK_FILE);
+    let lock_path = lock_path(dir);
     let lock = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -86,8 +96,9 @@ pub fn write_all(dir: &Path, files: &[(&str, &str)]) -> Result<Written> {
             done.removed.push(path);
         }
     }
-    // The lock goes with the file handle; the lock file itself stays (removing it while
-    // another run waits on it would let a third run in beside the second).
+    // The lock goes with the file handle; the lock file itself stays, outside the output
+    // folder (removing it while another run waits on it would let a third run in beside the
+    // second).
     drop(lock);
     Ok(done)
 }
@@ -156,7 +167,12 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.ends_with(".tmp") && !n.ends_with(".lock")),
+            "{names:?}"
+        );
     }
 
     #[test]
@@ -182,7 +198,7 @@ mod tests {
             .create(true)
             .truncate(false)
             .write(true)
-            .open(out.join(LOCK_FILE))
+            .open(lock_path(&out))
             .unwrap();
         lock.lock().unwrap();
         let writer = {
