@@ -234,8 +234,25 @@ fn run(options: &Options) -> Result<Generated> {
 fn load_text(path: Option<&Path>, bundled_name: &str, bundled_text: &str) -> Result<SourceText> {
     match path {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            Ok(SourceText::new(path.display().to_string(), text))
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let name = path.display().to_string();
+            match String::from_utf8(bytes) {
+                Ok(text) => Ok(SourceText::new(name, text)),
+                Err(error) => {
+                    // The location of the first byte that is not UTF-8.
+                    let valid = error.utf8_error().valid_up_to();
+                    let bytes = error.into_bytes();
+                    let prefix = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+                    let source = SourceText::new(name, prefix);
+                    Err(Error::Data(vec![source.diagnostic(
+                        valid..valid,
+                        format!(
+                            "byte 0x{:02X} is not UTF-8: the file must be UTF-8 text",
+                            bytes[valid]
+                        ),
+                    )]))
+                }
+            }
         }
         None => Ok(SourceText::new(bundled_name, bundled_text)),
     }

@@ -311,3 +311,115 @@ fn supplement_errors_are_located() {
         "{error}"
     );
 }
+
+/// The contract data that used to pass validation and give Rust that does not compile: each
+/// is now an error at `file:line:col`.
+#[test]
+fn contract_data_that_would_not_compile_is_located() {
+    let contracts = bundled::CONTRACTS;
+    // The same [[interface]] twice.
+    let twice = format!(
+        "{contracts}\n[[interface]]\nname = \"ISyncMgrHandler\"\nnamespace = \"Windows.Win32.UI.Shell\"\nimplemented_by = \"user\"\nsource = \"NN:syncmgr.ISyncMgrHandler\"\nsummary = \"Again.\"\n"
+    );
+    let line = contracts.lines().count() + 3;
+    let file = contracts_file(&twice);
+    let error = generate_with(Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    })
+    .to_string();
+    assert!(
+        error.contains(&format!(
+            ":{line}:8: [[interface]] `ISyncMgrHandler` is listed twice"
+        )),
+        "{error}"
+    );
+    // IUnknown as an [[interface]].
+    let unknown = format!(
+        "{contracts}\n[[interface]]\nname = \"IUnknown\"\nnamespace = \"Windows.Win32.System.Com\"\nimplemented_by = \"user\"\nsource = \"NN:unknwn.IUnknown\"\nsummary = \"The root.\"\n"
+    );
+    let file = contracts_file(&unknown);
+    let error = generate_with(Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    })
+    .to_string();
+    assert!(
+        error.contains("`IUnknown` is the base of every interface"),
+        "{error}"
+    );
+    // The same [[enum]] twice.
+    let enum_twice = format!(
+        "{contracts}\n[[enum]]\nname = \"SYNC_PROVIDER_ROLE\"\nnamespace = \"Windows.Win32.System.WindowsSync\"\nstrip_prefix = \"SPR_\"\nsource = \"NE:winsync.SYNC_PROVIDER_ROLE\"\n"
+    );
+    let file = contracts_file(&enum_twice);
+    let error = generate_with(Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    })
+    .to_string();
+    assert!(
+        error.contains("[[enum]] `SYNC_PROVIDER_ROLE` is listed twice"),
+        "{error}"
+    );
+}
+
+#[test]
+fn supplement_s_false_entries_that_cannot_work_are_located() {
+    let supplement = bundled::SUPPLEMENT;
+    let entry = |interface: &str, method: &str| {
+        format!(
+            "{supplement}\n[[keeps_s_false]]\ninterface = \"{interface}\"\nmethod = \"{method}\"\nmeaning = \"m\"\nsource = \"NF:syncmgr.ISyncMgrHandler.GetName\"\n"
+        )
+    };
+    for (interface, method, expected) in [
+        (
+            "ISyncMgrSyncCallback",
+            "CanContinue",
+            "is listed twice".to_string(),
+        ),
+        (
+            "IUnknown",
+            "AddRef",
+            "is implemented by windows-core".to_string(),
+        ),
+        (
+            "ISyncMgrHandler",
+            "GetName",
+            "hands its result back through `ppszName`".to_string(),
+        ),
+    ] {
+        let file = contracts_file(&entry(interface, method));
+        let error = generate_with(Options {
+            supplement: Some(file.path().into()),
+            ..Options::default()
+        })
+        .to_string();
+        assert!(error.contains(&expected), "{interface}::{method}: {error}");
+        assert!(
+            error.contains(&format!("{}:", file.path().display())),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn text_that_is_not_utf8_is_located() {
+    let mut bytes = b"[[rule]]\nid = \"a\"\ntext = \"caf".to_vec();
+    bytes.push(0xE9);
+    bytes.extend_from_slice(b"\"\n");
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(&bytes).unwrap();
+    let error = generate_with(Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    })
+    .to_string();
+    assert!(
+        error.contains(&format!(
+            "{}:3:12: byte 0xE9 is not UTF-8",
+            file.path().display()
+        )),
+        "{error}"
+    );
+}

@@ -43,9 +43,44 @@ pub fn validate(
             }
         }
     }
+    let mut s_false = BTreeSet::new();
     for entry in &supplement.keeps_s_false {
-        if let Some(def) = lookup.interface(supplement_text, &entry.interface, &mut report) {
-            lookup.method(supplement_text, def, &entry.method, &mut report);
+        let key = (
+            entry.interface.get_ref().as_str(),
+            entry.method.get_ref().as_str(),
+        );
+        if !s_false.insert(key) {
+            report(
+                supplement_text,
+                &entry.method,
+                format!("`{}::{}` is listed twice", key.0, key.1),
+            );
+            continue;
+        }
+        if is_root_interface(entry.interface.get_ref()) {
+            report(
+                supplement_text,
+                &entry.interface,
+                format!(
+                    "`{}` is implemented by windows-core, not by the bindings: its results cannot be kept",
+                    entry.interface.get_ref()
+                ),
+            );
+            continue;
+        }
+        if let Some(def) = lookup.interface(supplement_text, &entry.interface, &mut report)
+            && let Some(method) = lookup.method(supplement_text, def, &entry.method, &mut report)
+            && let Some(param) = lifted_retval(method)
+        {
+            report(
+                supplement_text,
+                &entry.method,
+                format!(
+                    "`{}::{}` hands its result back through `{param}`, which windows-bindgen turns into the \
+                     return value: the method cannot return S_FALSE as data",
+                    key.0, key.1
+                ),
+            );
         }
     }
     let mut out_pointers = BTreeSet::new();
@@ -104,7 +139,27 @@ pub fn validate(
         .iter()
         .map(|i| i.name.get_ref().as_str())
         .collect();
+    let mut seen_interfaces = BTreeSet::new();
     for entry in &contracts.interfaces {
+        if !seen_interfaces.insert(entry.name.get_ref().as_str()) {
+            report(
+                contracts_text,
+                &entry.name,
+                format!("[[interface]] `{}` is listed twice", entry.name.get_ref()),
+            );
+            continue;
+        }
+        if is_root_interface(entry.name.get_ref()) {
+            report(
+                contracts_text,
+                &entry.name,
+                format!(
+                    "`{}` is the base of every interface and is implemented by windows-core: it gets no skeleton",
+                    entry.name.get_ref()
+                ),
+            );
+            continue;
+        }
         let found = index
             .get(entry.namespace.get_ref(), entry.name.get_ref())
             .find(|d| d.category() == TypeCategory::Interface);
@@ -205,7 +260,16 @@ pub fn validate(
     }
 
     // contracts.toml: enums
+    let mut seen_enums = BTreeSet::new();
     for entry in &contracts.enums {
+        if !seen_enums.insert(entry.name.get_ref().as_str()) {
+            report(
+                contracts_text,
+                &entry.name,
+                format!("[[enum]] `{}` is listed twice", entry.name.get_ref()),
+            );
+            continue;
+        }
         let found = index
             .get(entry.namespace.get_ref(), entry.name.get_ref())
             .find(|d| d.category() == TypeCategory::Enum);
@@ -335,6 +399,55 @@ pub fn validate(
     } else {
         Err(Error::Data(diagnostics))
     }
+}
+
+/// `IUnknown` and `IInspectable`: windows-core implements them; no entry may name them.
+fn is_root_interface(name: &str) -> bool {
+    matches!(name, "IUnknown" | "IInspectable")
+}
+
+/// The parameter windows-bindgen lifts into the `_Impl` method's return value, if any, by
+/// windows-bindgen 0.100's rule: the last parameter, output only, not optional or reserved, not
+/// a buffer, a pointer; marked `[retval]`, or every other parameter input only and the pointee
+/// small (here: a number, a pointer, an interface, a string or handle type; larger structs are
+/// left to the skeleton model's own check).
+fn lifted_retval(method: MethodDef) -> Option<String> {
+    use windows_metadata::reader::ParamDirection;
+    let params: Vec<_> = method.params().filter(|p| p.sequence() > 0).collect();
+    let last = params.last()?;
+    let signature = method.signature(&[]);
+    let returns_hresult =
+        matches!(&signature.return_type, Type::ValueName(name) if name.name == "HRESULT");
+    let Some(Type::PtrMut(pointee, _)) = signature.types.last() else {
+        return None;
+    };
+    if !returns_hresult
+        || last.direction() != ParamDirection::Output
+        || last.is_optional()
+        || last.is_reserved()
+        || last.buffer_relationship().is_some()
+    {
+        return None;
+    }
+    if last.is_retval_attribute() {
+        return Some(last.name().to_string());
+    }
+    let others_input = params[..params.len() - 1]
+        .iter()
+        .all(|p| p.direction() == ParamDirection::Input);
+    let small = match pointee.as_ref() {
+        Type::Void => false,
+        Type::ClassName(_) | Type::PtrMut(..) | Type::PtrConst(..) => true,
+        Type::ValueName(name) => matches!(
+            name.name.as_str(),
+            "PWSTR" | "PSTR" | "BSTR" | "HRESULT" | "BOOL" | "HWND"
+        ),
+        other => !matches!(
+            other,
+            Type::Array(_) | Type::ArrayFixed(..) | Type::Generic(..)
+        ),
+    };
+    (others_input && small).then(|| last.name().to_string())
 }
 
 fn unknown(what: &str, name: &str, suggestions: Vec<String>) -> String {
