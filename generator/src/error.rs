@@ -46,6 +46,17 @@ pub enum Error {
         /// What the metadata reader reported.
         reason: String,
     },
+    /// The metadata reads but is malformed in a way windows-bindgen would not survive or
+    /// would turn into Rust that does not compile: a type cycle (a type nested in itself, an
+    /// interface that is its own base, a struct holding itself by value), a chain too deep to
+    /// walk, a packing size that is not a power of two, an import without a library name.
+    #[error("{origin}: the metadata is malformed: {reason}")]
+    MalformedMetadata {
+        /// The file the offending row is in.
+        origin: String,
+        /// The type or function, what is wrong and the ECMA-335 table and row.
+        reason: String,
+    },
     /// A filter names nothing the metadata defines.
     #[error("{}", unknown_filter_message(.name, .suggestions))]
     UnknownFilter {

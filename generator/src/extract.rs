@@ -201,6 +201,8 @@ struct Closure<'a> {
     index: &'a Index,
     types: BTreeSet<reader::TypeDef<'a>>,
     queue: Vec<reader::TypeDef<'a>>,
+    /// Nested definitions already walked: corrupt metadata can nest a type in itself.
+    nested_seen: BTreeSet<reader::TypeDef<'a>>,
     apis: BTreeMap<String, ApisSelection<'a>>,
 }
 
@@ -210,6 +212,7 @@ impl<'a> Closure<'a> {
             index,
             types: BTreeSet::new(),
             queue: Vec::new(),
+            nested_seen: BTreeSet::new(),
             apis: BTreeMap::new(),
         }
     }
@@ -264,7 +267,9 @@ impl<'a> Closure<'a> {
         }
         let nested: Vec<_> = self.index.nested(def).collect();
         for inner in nested {
-            self.visit_def(inner);
+            if inner != def && self.nested_seen.insert(inner) {
+                self.visit_def(inner);
+            }
         }
     }
 

@@ -102,11 +102,21 @@ fn truncated_winmd_is_an_error() {
 
 #[test]
 fn corrupt_winmd_gives_an_error_or_output_never_a_panic() {
-    // Flip bytes all over the file: each variant must give an error or succeed, never panic.
-    let mut seed = 0x2545_f491_u32;
-    for round in 0..12 {
+    // Flip bytes all over the file: each variant must give an error or succeed, never panic,
+    // abort or hang. CI runs the fixed 12 rounds; a longer campaign sets
+    // WINSYNC_GEN_FUZZ_ROUNDS (and WINSYNC_GEN_FUZZ_SEED for other variants).
+    let rounds: u32 = std::env::var("WINSYNC_GEN_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let mut seed: u32 = std::env::var("WINSYNC_GEN_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|seed| *seed != 0)
+        .unwrap_or(0x2545_f491);
+    for round in 0..rounds {
         let mut bytes = bundled::WINMD.to_vec();
-        for _ in 0..(1 + round * 8) {
+        for _ in 0..(1 + (round % 12) * 8) {
             seed ^= seed << 13;
             seed ^= seed >> 17;
             seed ^= seed << 5;

@@ -585,7 +585,13 @@ impl<'a> Lookup<'a> {
     ) -> Option<MethodDef<'a>> {
         let mut current = Some(def);
         let mut candidates = Vec::new();
+        // The walk up the base interfaces stops at an interface seen before: corrupt metadata
+        // can make an interface its own base.
+        let mut seen = BTreeSet::new();
         while let Some(interface) = current {
+            if !seen.insert(interface.name().to_string()) {
+                break;
+            }
             if let Some(method) = interface.methods().find(|m| m.name() == name.get_ref()) {
                 return Some(method);
             }

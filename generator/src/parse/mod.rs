@@ -1,6 +1,7 @@
 //! Parsing: the `.winmd` metadata, `contracts.toml` and `supplement.toml`.
 
 pub mod contracts;
+mod metadata_check;
 pub mod span;
 pub mod supplement;
 pub mod winmd;

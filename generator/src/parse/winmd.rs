@@ -59,6 +59,31 @@ impl Metadata {
                 reason,
             },
         )?;
+        // Checked before windows-bindgen sees the index: it would recurse on type cycles until
+        // the stack overflows, and copy some bad values into Rust that does not compile.
+        // Reading a corrupt row can still panic; contained too.
+        let origin_of = |file: usize| {
+            files
+                .get(file)
+                .map_or_else(|| "<metadata>".to_string(), |(origin, _)| origin.clone())
+        };
+        let checked = contain(
+            || super::metadata_check::check(&index),
+            |reason| Error::Winmd {
+                origin: files
+                    .iter()
+                    .map(|(origin, _)| origin.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reason,
+            },
+        )?;
+        if let Err(problem) = checked {
+            return Err(Error::MalformedMetadata {
+                origin: origin_of(problem.file),
+                reason: problem.reason,
+            });
+        }
         Ok(Self { files, index })
     }
 }

@@ -1,0 +1,265 @@
+//! Checks the metadata for what windows-bindgen would mishandle without a panic to contain:
+//!
+//! - cycles it would follow without end: a type nested in itself, an interface that is its own
+//!   base, a struct that holds itself by value. It recurses or loops on each; the recursion ends
+//!   in a stack overflow, which aborts the process and cannot be contained like a panic;
+//! - values it copies into Rust that does not compile: a ClassLayout packing size that is not a
+//!   power of two (`#[repr(C, packed(0))]`), an ImplMap with an empty library or entry-point
+//!   name (`link!("" ...)`).
+
+use std::collections::BTreeSet;
+
+use windows_metadata::Type;
+use windows_metadata::reader::{AsRow, Index, Item, MethodDef, TypeCategory, TypeDef};
+
+/// The deepest nesting or by-value containment accepted. Windows metadata nests a few levels;
+/// a deeper chain is corrupt, and walking it (here or in windows-bindgen) could exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
+/// A problem found in the metadata: the file it is in (position in the input order) and what
+/// is wrong, naming the type and the ECMA-335 table and row.
+#[derive(Debug)]
+pub struct Problem {
+    /// Position of the file in the inputs.
+    pub file: usize,
+    /// What is wrong, e.g. ``type `N.A` (TypeDef row 2) is nested in itself (table NestedClass)``.
+    pub reason: String,
+}
+
+/// Checks every type and function of `index`. Visits each nested type, base interface and
+/// by-value struct field once per walk; linear in the size of the metadata.
+pub fn check(index: &Index) -> Result<(), Problem> {
+    let mut roots = Vec::new();
+    let mut functions = Vec::new();
+    for (namespace, _, item) in index.iter_items() {
+        match item {
+            Item::Type(def) => roots.push(def),
+            Item::Fn(method) => functions.push((namespace, method)),
+            Item::Const(_) => {}
+        }
+    }
+    roots.sort();
+    roots.dedup();
+    functions.sort_by_key(|(_, method)| *method);
+    for (namespace, method) in functions {
+        check_import(namespace, method)?;
+    }
+
+    // Nested types, and every struct (top-level or nested) for the by-value walk below.
+    let mut structs = Vec::new();
+    let mut nested_done = BTreeSet::new();
+    for &root in &roots {
+        walk_nested(index, root, &mut Vec::new(), &mut nested_done, &mut structs)?;
+    }
+    for &root in &roots {
+        if root.category() == TypeCategory::Interface {
+            check_bases(index, root)?;
+        }
+    }
+    let mut value_done = BTreeSet::new();
+    for &def in &structs {
+        check_packing(def)?;
+        walk_values(index, def, &mut Vec::new(), &mut value_done)?;
+    }
+    Ok(())
+}
+
+/// A packing size becomes `#[repr(C, packed(N))]`, which takes a power of two only.
+fn check_packing(def: TypeDef) -> Result<(), Problem> {
+    if let Some(layout) = def.class_layout() {
+        let packing = layout.packing_size();
+        if !packing.is_power_of_two() {
+            return Err(problem(
+                def,
+                format!(
+                    "{} has packing size {packing}, not a power of two (table ClassLayout)",
+                    describe(def)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A function's ImplMap row becomes `link!("library" "abi" "entry point" fn ...)`; an empty
+/// library or entry-point name gives Rust that does not compile. Rows windows-bindgen skips
+/// (`FORCEINLINE`, ordinal imports) are not checked.
+fn check_import(namespace: &str, method: MethodDef) -> Result<(), Problem> {
+    let Some(map) = method.impl_map() else {
+        return Ok(());
+    };
+    let library = map.import_scope().name();
+    let entry_point = map.import_name();
+    if library == "FORCEINLINE" || entry_point.starts_with('#') {
+        return Ok(());
+    }
+    let missing = if library.trim().is_empty() {
+        "library name"
+    } else if entry_point.trim().is_empty() {
+        "entry-point name"
+    } else {
+        return Ok(());
+    };
+    Err(Problem {
+        file: method.to_row().file,
+        reason: format!(
+            "function `{namespace}.{}` (MethodDef row {}) has an empty {missing} (table ImplMap)",
+            method.name(),
+            method.to_row().pos + 1
+        ),
+    })
+}
+
+fn describe(def: TypeDef) -> String {
+    let row = def.to_row().pos + 1;
+    if def.namespace().is_empty() {
+        format!("nested type `{}` (TypeDef row {row})", def.name())
+    } else {
+        format!(
+            "type `{}.{}` (TypeDef row {row})",
+            def.namespace(),
+            def.name()
+        )
+    }
+}
+
+fn problem(def: TypeDef, reason: String) -> Problem {
+    Problem {
+        file: def.to_row().file,
+        reason,
+    }
+}
+
+/// Depth-first over the NestedClass table; `path` holds the enclosing types of `def`.
+fn walk_nested<'a>(
+    index: &'a Index,
+    def: TypeDef<'a>,
+    path: &mut Vec<TypeDef<'a>>,
+    done: &mut BTreeSet<TypeDef<'a>>,
+    structs: &mut Vec<TypeDef<'a>>,
+) -> Result<(), Problem> {
+    if path.contains(&def) {
+        return Err(problem(
+            def,
+            format!("{} is nested in itself (table NestedClass)", describe(def)),
+        ));
+    }
+    if !done.insert(def) {
+        return Ok(());
+    }
+    if path.len() >= MAX_DEPTH {
+        return Err(problem(
+            def,
+            format!(
+                "{} is nested more than {MAX_DEPTH} types deep (table NestedClass)",
+                describe(def)
+            ),
+        ));
+    }
+    if def.category() == TypeCategory::Struct {
+        structs.push(def);
+    }
+    path.push(def);
+    let inner: Vec<_> = index.nested(def).collect();
+    for inner in inner {
+        walk_nested(index, inner, path, done, structs)?;
+    }
+    path.pop();
+    Ok(())
+}
+
+/// Follows the first InterfaceImpl row of each interface, the base windows-bindgen follows.
+fn check_bases<'a>(index: &'a Index, def: TypeDef<'a>) -> Result<(), Problem> {
+    let mut seen = vec![def];
+    let mut current = def;
+    while let Some(base) = current.interface_impls().next() {
+        let Type::ClassName(name) = base.interface(&[]) else {
+            return Ok(());
+        };
+        let Some(next) = index
+            .get(&name.namespace, &name.name)
+            .find(|def| def.category() == TypeCategory::Interface)
+        else {
+            return Ok(());
+        };
+        if seen.contains(&next) {
+            return Err(problem(
+                def,
+                format!(
+                    "{} is its own base interface through {} (table InterfaceImpl)",
+                    describe(def),
+                    seen.iter()
+                        .skip(1)
+                        .chain([&next])
+                        .map(|def| format!("`{}`", def.name()))
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                ),
+            ));
+        }
+        seen.push(next);
+        current = next;
+    }
+    Ok(())
+}
+
+/// The struct a field holds by value (directly or in a fixed-size array), resolved the way
+/// windows-bindgen resolves it: a name without namespace is a type nested in the field's
+/// struct.
+fn value_struct<'a>(index: &'a Index, owner: TypeDef<'a>, ty: &Type) -> Option<TypeDef<'a>> {
+    match ty {
+        Type::ArrayFixed(inner, _) => value_struct(index, owner, inner),
+        Type::ValueName(name) if name.namespace.is_empty() => index
+            .nested(owner)
+            .find(|def| def.name() == name.name && def.category() == TypeCategory::Struct),
+        Type::ValueName(name) => index
+            .get(&name.namespace, &name.name)
+            .find(|def| def.category() == TypeCategory::Struct),
+        _ => None,
+    }
+}
+
+/// Depth-first over by-value struct fields; `path` holds the structs that contain `def`.
+fn walk_values<'a>(
+    index: &'a Index,
+    def: TypeDef<'a>,
+    path: &mut Vec<TypeDef<'a>>,
+    done: &mut BTreeSet<TypeDef<'a>>,
+) -> Result<(), Problem> {
+    if let Some(at) = path.iter().position(|seen| *seen == def) {
+        let chain = path[at..]
+            .iter()
+            .chain([&def])
+            .map(|def| format!("`{}`", def.name()))
+            .collect::<Vec<_>>()
+            .join(" -> ");
+        return Err(problem(
+            def,
+            format!(
+                "{} holds itself by value ({chain}; table Field)",
+                describe(def)
+            ),
+        ));
+    }
+    if done.contains(&def) {
+        return Ok(());
+    }
+    if path.len() >= MAX_DEPTH {
+        return Err(problem(
+            def,
+            format!(
+                "{} is held by value more than {MAX_DEPTH} structs deep (table Field)",
+                describe(def)
+            ),
+        ));
+    }
+    path.push(def);
+    for field in def.fields() {
+        if let Some(inner) = value_struct(index, def, &field.ty()) {
+            walk_values(index, inner, path, done)?;
+        }
+    }
+    path.pop();
+    done.insert(def);
+    Ok(())
+}
