@@ -57,6 +57,18 @@ pub enum Error {
         /// The type or function, what is wrong and the ECMA-335 table and row.
         reason: String,
     },
+    /// The metadata read defines none of the APIs the generator is for.
+    #[error(
+        "{origins}: the metadata has no Windows Sync (namespace {}) or Sync Center \
+         (ISyncMgr* in {}) APIs; add --bundled (Builder::with_bundled) to read the bundled \
+         metadata as well",
+        crate::extract::WINDOWS_SYNC_NAMESPACE,
+        crate::extract::SHELL_NAMESPACE
+    )]
+    MissingApis {
+        /// The metadata files read, comma-separated.
+        origins: String,
+    },
     /// A filter names nothing the metadata defines.
     #[error("{}", unknown_filter_message(.name, .suggestions))]
     UnknownFilter {

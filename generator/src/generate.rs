@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::bundled;
-use crate::contain::contain_internal;
+use crate::contain::contain;
 use crate::emit::bindings::{self, SFalseReport, run_bindgen};
 use crate::emit::{format, report, rust};
 use crate::error::{Error, Result};
@@ -104,7 +104,23 @@ impl Generated {
 /// contract data (`file:line:col`), a windows-bindgen failure, a missing `_Impl` trait. Panics
 /// of the metadata reader and windows-bindgen are contained and returned as errors.
 pub fn generate(options: &Options) -> Result<Generated> {
-    contain_internal("generating", || run(options))
+    contain(
+        || run(options),
+        |panic| panic.into_error("generating", &user_origins(&options.inputs)),
+    )?
+}
+
+/// The metadata files the user gave, as named in errors: a panic of the metadata reader over
+/// them means they are malformed (the bundled subset is known to be sound).
+fn user_origins(inputs: &[Input]) -> Vec<String> {
+    inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::Path(path) => Some(path.display().to_string()),
+            Input::Bytes { bytes, .. } if bytes.as_slice() == bundled::WINMD => None,
+            Input::Bytes { origin, .. } => Some(origin.clone()),
+        })
+        .collect()
 }
 
 fn run(options: &Options) -> Result<Generated> {
@@ -119,6 +135,16 @@ fn run(options: &Options) -> Result<Generated> {
         names.push(bundled::WINMD_NAME.to_string());
     }
     let metadata = Metadata::load(&inputs)?;
+    if !metadata.has_sync_apis() {
+        return Err(Error::MissingApis {
+            origins: metadata
+                .files
+                .iter()
+                .map(|(origin, _)| origin.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
 
     let contracts_text = load_text(
         options.contracts.as_deref(),
@@ -143,7 +169,7 @@ fn run(options: &Options) -> Result<Generated> {
     )?;
 
     let selection = selection::resolve(&metadata.index, &options.filters)?;
-    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let scratch = crate::emit::scratch::Scratch::new()?;
     let bindings_path = scratch.path().join("bindings.rs");
     // windows-bindgen spends most of its time waiting for rustfmt: the outputs that do not
     // depend on the bindings are rendered meanwhile.
@@ -156,10 +182,12 @@ fn run(options: &Options) -> Result<Generated> {
                 report::report(&contracts, &supplement, &names)?,
             ])
         })();
+        // `run_bindgen` contains its panics; a panic escaping it is the generator's own.
         let raw = bindgen.join().unwrap_or_else(|payload| {
-            Err(Error::Bindgen(crate::contain::panic_message(
-                payload.as_ref(),
-            )))
+            Err(Error::Internal {
+                stage: "generating bindings",
+                message: crate::contain::panic_message(payload.as_ref()),
+            })
         });
         (raw, side)
     });

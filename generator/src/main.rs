@@ -70,7 +70,6 @@ struct ExtractArgs {
 }
 
 fn main() -> ExitCode {
-    winsync_gen::quiet_panic_hook();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) if args.list => list(&args),

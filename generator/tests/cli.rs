@@ -114,3 +114,88 @@ fn errors_exit_non_zero_with_a_message_and_no_panic() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn corrupt_metadata_prints_one_line_naming_the_file_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../metadata/Windows.Win32.Sync.winmd"
+    );
+    let mut bytes = std::fs::read(bundled).unwrap();
+    // Damage the first TypeRef's name: the TypeRef table follows the one Module row at the
+    // start of the `#~` table data.
+    let tables = bytes
+        .windows(4)
+        .position(|w| w == b"#~\0\0")
+        .expect("the #~ stream header");
+    let offset = u32::from_le_bytes(bytes[tables - 8..tables - 4].try_into().unwrap()) as usize;
+    let root = bytes
+        .windows(4)
+        .position(|w| w == b"BSJB")
+        .expect("the metadata root");
+    let valid = u64::from_le_bytes(
+        bytes[root + offset + 8..root + offset + 16]
+            .try_into()
+            .unwrap(),
+    );
+    let data = root + offset + 24 + 4 * valid.count_ones() as usize;
+    // Module: Generation (2), Name, Mvid, EncId, EncBaseId; the HeapSizes bits give the widths
+    // of string and GUID indexes (the bundled file has both 4 bytes wide).
+    let heap_sizes = bytes[root + offset + 6];
+    let wide = |bit: u8| if heap_sizes >> bit & 1 == 1 { 4 } else { 2 };
+    let module_width = 2 + wide(0) + 3 * wide(1);
+    // TypeRef: ResolutionScope (2 bytes: few rows), then TypeName.
+    let type_name = data + module_width + 2;
+    bytes[type_name..type_name + 4].copy_from_slice(&[0xff; 4]);
+    let corrupt = dir.path().join("corrupt.winmd");
+    std::fs::write(&corrupt, bytes).unwrap();
+
+    let out = dir.path().join("out");
+    let (ok, _, stderr) = run(&[
+        "generate",
+        "--in",
+        corrupt.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    let expected = format!(
+        "error: {}: the metadata is malformed: table TypeRef row 1 column TypeName (byte {:#x}): \
+         string offset 0xffffffff is past the `#Strings` heap (136364 bytes)\n",
+        corrupt.display(),
+        type_name
+    );
+    assert_eq!(stderr, expected);
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn metadata_without_the_sync_apis_says_so_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // A .winmd of one unrelated struct.
+    let mut file = windows_metadata::writer::File::new("Other");
+    let value_type =
+        windows_metadata::writer::TypeDefOrRef::TypeRef(file.TypeRef("System", "ValueType"));
+    file.TypeDef(
+        "Other.Things",
+        "Thing",
+        value_type,
+        windows_metadata::TypeAttributes::Public,
+    );
+    let other = dir.path().join("other.winmd");
+    std::fs::write(&other, file.into_stream()).unwrap();
+    let (ok, _, stderr) = run(&[
+        "generate",
+        "--in",
+        other.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("the metadata has no Windows Sync") && stderr.contains("add --bundled"),
+        "{stderr}"
+    );
+}

@@ -221,3 +221,46 @@ fn an_import_without_a_library_name_is_refused() {
          (MethodDef row 1) has an empty library name (table ImplMap)"
     );
 }
+
+#[test]
+fn a_signature_the_reader_cannot_decode_names_the_file_not_the_panic() {
+    // A struct field of type `u32` has the signature blob `02 06 09` (length, FIELD, U4).
+    // Make the type byte an element type that does not exist: the structural check passes (the
+    // blob is in its heap), the metadata reader panics decoding it.
+    let mut file = File::new("Test.Malformed");
+    structure(&mut file, NAMESPACE, "Decoded");
+    field(&mut file, "x", &Type::U32);
+    let mut bytes = file.into_stream();
+    let found: Vec<usize> = bytes
+        .windows(3)
+        .enumerate()
+        .filter(|(_, window)| *window == [0x02, 0x06, 0x09])
+        .map(|(at, _)| at)
+        .collect();
+    assert_eq!(found.len(), 1, "the field signature is found once");
+    bytes[found[0] + 2] = 0x3f;
+    let options = Options {
+        inputs: vec![
+            Input::Bytes {
+                origin: "<bundled>".into(),
+                bytes: bundled::WINMD.to_vec(),
+            },
+            Input::Bytes {
+                origin: "malformed.winmd".into(),
+                bytes,
+            },
+        ],
+        ..Options::default()
+    };
+    let error = match generate(&options) {
+        Ok(_) => panic!("an undecodable signature must be refused"),
+        Err(error) => error,
+    };
+    assert!(matches!(error, Error::MalformedMetadata { .. }), "{error}");
+    // Only the user's file is blamed, never the bundled subset; no panic text or path.
+    assert_eq!(
+        error.to_string(),
+        "malformed.winmd: the metadata is malformed: a signature or attribute blob cannot be \
+         decoded (while checking the metadata's types)"
+    );
+}

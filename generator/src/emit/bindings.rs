@@ -30,7 +30,9 @@ use crate::parse::winmd::Metadata;
 /// windows-bindgen may create), and returns the bindings' text.
 ///
 /// # Errors
-/// [`Error::Bindgen`] when windows-bindgen panics (its way to report bad input).
+/// [`Error::MalformedMetadata`] naming the user's files when windows-bindgen panics reading
+/// them (its way to report bad input); [`Error::Bindgen`] when it panics over the bundled
+/// subset alone (a bug).
 pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -> Result<String> {
     let mut builder = windows_bindgen::builder();
     for (_, bytes) in &metadata.files {
@@ -40,7 +42,19 @@ pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -
         .output(scratch)
         .flat()
         .filters(selection.bindgen_filters());
-    contain(|| builder.write(), Error::Bindgen)?;
+    let origins = metadata.user_origins();
+    contain(
+        || builder.write(),
+        // windows-bindgen reports input it cannot use by panicking (its `#[track_caller]`
+        // functions put the location in this file): over user files, that is their fault.
+        |panic| {
+            if origins.is_empty() {
+                Error::Bindgen(panic.detail())
+            } else {
+                panic.into_metadata_error("generating bindings", &origins)
+            }
+        },
+    )?;
     std::fs::read_to_string(scratch).map_err(|e| Error::io(scratch, e))
 }
 

@@ -1,9 +1,10 @@
 //! Emission: bindings (windows-bindgen), skeleton traits and contract code (askama templates),
-//! the contract report, the formatting and header every output file gets, and the atomic,
-//! locked writing of the output folder.
+//! the contract report, the formatting and header every output file gets, the scratch folder
+//! windows-bindgen writes into, and the atomic, locked writing of the output folder.
 
 pub mod bindings;
 pub mod format;
 pub mod output;
 pub mod report;
 pub mod rust;
+pub mod scratch;

@@ -156,7 +156,9 @@ fn walk_nested<'a>(
             ),
         ));
     }
-    if def.category() == TypeCategory::Struct {
+    // Generic structs (WinRT) hold their parameters' types, which need the instantiation to
+    // read; windows-bindgen does not emit C++-style layouts for them.
+    if def.category() == TypeCategory::Struct && def.generic_params().next().is_none() {
         structs.push(def);
     }
     path.push(def);
@@ -173,7 +175,12 @@ fn check_bases<'a>(index: &'a Index, def: TypeDef<'a>) -> Result<(), Problem> {
     let mut seen = vec![def];
     let mut current = def;
     while let Some(base) = current.interface_impls().next() {
-        let Type::ClassName(name) = base.interface(&[]) else {
+        // A generic interface (WinRT) names its parameters in its base's arguments.
+        let generics: Vec<Type> = current
+            .generic_params()
+            .map(|param| Type::Generic(param.name().to_string(), param.sequence()))
+            .collect();
+        let Type::ClassName(name) = base.interface(&generics) else {
             return Ok(());
         };
         let Some(next) = index
@@ -212,7 +219,7 @@ fn value_struct<'a>(index: &'a Index, owner: TypeDef<'a>, ty: &Type) -> Option<T
         Type::ValueName(name) if name.namespace.is_empty() => index
             .nested(owner)
             .find(|def| def.name() == name.name && def.category() == TypeCategory::Struct),
-        Type::ValueName(name) => index
+        Type::ValueName(name) if name.generics.is_empty() => index
             .get(&name.namespace, &name.name)
             .find(|def| def.category() == TypeCategory::Struct),
         _ => None,

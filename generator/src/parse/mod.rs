@@ -1,6 +1,7 @@
 //! Parsing: the `.winmd` metadata, `contracts.toml` and `supplement.toml`.
 
 pub mod contracts;
+mod ecma335;
 mod metadata_check;
 pub mod span;
 pub mod supplement;

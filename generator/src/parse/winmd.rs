@@ -31,6 +31,24 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// The origins of the files that are not the bundled subset: the ones a reader panic
+    /// blames.
+    pub fn user_origins(&self) -> Vec<String> {
+        user_origins(&self.files)
+    }
+
+    /// Whether the metadata defines Windows Sync or Sync Center types at all.
+    pub fn has_sync_apis(&self) -> bool {
+        self.index
+            .namespaces()
+            .any(|namespace| namespace == crate::extract::WINDOWS_SYNC_NAMESPACE)
+            || self
+                .index
+                .get(crate::extract::SHELL_NAMESPACE, "ISyncMgrHandler")
+                .next()
+                .is_some()
+    }
+
     /// Reads every input. A file that is not a readable `.winmd` gives [`Error::Winmd`] naming
     /// it; nothing panics.
     pub fn load(inputs: &[Input]) -> Result<Self> {
@@ -48,44 +66,35 @@ impl Metadata {
         for (origin, bytes) in &files {
             parsed.push(parse_file(origin, bytes)?);
         }
+        let origins = user_origins(&files);
         let index = contain(
             || Index::new(parsed),
-            |reason| Error::Winmd {
-                origin: files
-                    .iter()
-                    .map(|(origin, _)| origin.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                reason,
-            },
+            |panic| panic.into_error("indexing the metadata", &origins),
         )?;
         // Checked before windows-bindgen sees the index: it would recurse on type cycles until
         // the stack overflows, and copy some bad values into Rust that does not compile.
-        // Reading a corrupt row can still panic; contained too.
-        let origin_of = |file: usize| {
-            files
-                .get(file)
-                .map_or_else(|| "<metadata>".to_string(), |(origin, _)| origin.clone())
-        };
         let checked = contain(
             || super::metadata_check::check(&index),
-            |reason| Error::Winmd {
-                origin: files
-                    .iter()
-                    .map(|(origin, _)| origin.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                reason,
-            },
+            |panic| panic.into_error("checking the metadata's types", &origins),
         )?;
         if let Err(problem) = checked {
             return Err(Error::MalformedMetadata {
-                origin: origin_of(problem.file),
+                origin: files
+                    .get(problem.file)
+                    .map_or_else(|| origins.join(", "), |(origin, _)| origin.clone()),
                 reason: problem.reason,
             });
         }
         Ok(Self { files, index })
     }
+}
+
+fn user_origins(files: &[(String, Vec<u8>)]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(_, bytes)| bytes.as_slice() != crate::bundled::WINMD)
+        .map(|(origin, _)| origin.clone())
+        .collect()
 }
 
 /// Parses one file's tables; a structurally broken file is an error, not a panic.
@@ -94,8 +103,22 @@ fn parse_file(origin: &str, bytes: &[u8]) -> Result<File> {
         origin: origin.to_string(),
         reason,
     };
-    contain(|| File::new(bytes.to_vec()), winmd_error)?
-        .ok_or_else(|| winmd_error("the ECMA-335 headers or tables are malformed".into()))
+    // The bundled subset is checked by the tests; every other file before the reader sees it.
+    if bytes != crate::bundled::WINMD {
+        super::ecma335::check(bytes).map_err(|problem| match problem {
+            super::ecma335::Problem::Headers(reason) => winmd_error(reason),
+            super::ecma335::Problem::Tables(reason) => Error::MalformedMetadata {
+                origin: origin.to_string(),
+                reason,
+            },
+        })?;
+    }
+    let origins = [origin.to_string()];
+    contain(
+        || File::new(bytes.to_vec()),
+        |panic| panic.into_error("reading the headers", &origins),
+    )?
+    .ok_or_else(|| winmd_error("the ECMA-335 headers or tables are malformed".into()))
 }
 
 fn read_path(path: &Path, files: &mut Vec<(String, Vec<u8>)>) -> Result<()> {
