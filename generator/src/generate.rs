@@ -1,6 +1,7 @@
 //! One generation: load metadata and contract data, check them, resolve the selection, emit
 //! every output file in memory.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -169,6 +170,24 @@ fn run(options: &Options) -> Result<Generated> {
     )?;
 
     let selection = selection::resolve(&metadata.index, &options.filters)?;
+    let skeleton_types: BTreeSet<String> = contracts
+        .interfaces
+        .iter()
+        .map(|entry| format!("{}.{}", entry.namespace.get_ref(), entry.name.get_ref()))
+        .collect();
+    if let Some((filter, type_name)) =
+        selection::method_filters_on(&selection, &skeleton_types).next()
+    {
+        let short = type_name
+            .rsplit_once('.')
+            .map_or(type_name, |(_, name)| name);
+        return Err(Error::Selection(format!(
+            "`{filter}`: {short} gets a skeleton trait, which implements every method of its \
+             vtable; a method filter would leave the other methods as opaque slots and \
+             windows-bindgen would emit no `{short}_Impl` trait. Select the whole interface: \
+             --filter {type_name}"
+        )));
+    }
     let scratch = crate::emit::scratch::Scratch::new()?;
     let bindings_path = scratch.path().join("bindings.rs");
     // windows-bindgen spends most of its time waiting for rustfmt: the outputs that do not

@@ -43,9 +43,9 @@ struct GenerateArgs {
     /// Prefix with `!` to exclude. Repeatable. Default: all of winsync and Sync Center.
     #[arg(long, value_name = "FILTER", allow_hyphen_values = true)]
     filter: Vec<String>,
-    /// The output folder.
-    #[arg(long, value_name = "DIR", default_value = "generated")]
-    out: PathBuf,
+    /// The output folder. Default: `generated`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// A contracts.toml to use instead of the bundled one.
     #[arg(long, value_name = "FILE")]
     contracts: Option<PathBuf>,
@@ -96,8 +96,12 @@ fn options(args: &GenerateArgs) -> Options {
 }
 
 fn generate(args: GenerateArgs) -> Result<(), Error> {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("generated"));
     let generated = winsync_gen::generate(&options(&args))?;
-    let written = generated.write(&args.out)?;
+    let written = generated.write(&out)?;
     println!(
         "generated {} items, {} skeleton traits, {} checked enums, {} contract rules, {} supplement HRESULTs in {:.0} ms",
         generated.items,
@@ -130,7 +134,7 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
         );
     }
     for file in &generated.files {
-        let path = args.out.join(file.name);
+        let path = out.join(file.name);
         let state = if written.contains(&path) {
             "written"
         } else {
@@ -144,11 +148,7 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
     }
     // Generated files of an earlier run that this run does not produce were removed.
     for path in &written {
-        if !generated
-            .files
-            .iter()
-            .any(|f| args.out.join(f.name) == *path)
-        {
+        if !generated.files.iter().any(|f| out.join(f.name) == *path) {
             println!(
                 "  {} (removed: this selection does not produce it)",
                 path.display()
@@ -159,6 +159,20 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
 }
 
 fn list(args: &GenerateArgs) -> Result<(), Error> {
+    let ignored: Vec<&str> = [
+        ("--out", args.out.is_some()),
+        ("--contracts", args.contracts.is_some()),
+        ("--supplement", args.supplement.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, given)| given.then_some(flag))
+    .collect();
+    if !ignored.is_empty() {
+        eprintln!(
+            "warning: --list writes nothing and reads no contract data; it ignores {}",
+            ignored.join(", ")
+        );
+    }
     let mut inputs: Vec<Input> = args.inputs.iter().cloned().map(Input::Path).collect();
     if inputs.is_empty() || args.bundled {
         inputs.push(Input::Bytes {

@@ -445,3 +445,20 @@ fn text_that_is_not_utf8_is_located() {
         "{error}"
     );
 }
+
+#[test]
+fn an_empty_supplement_is_named_where_contracts_need_it() {
+    let supplement = contracts_file("");
+    let error = generate_with(Options {
+        supplement: Some(supplement.path().to_path_buf()),
+        ..Options::default()
+    });
+    let text = error.to_string();
+    assert!(
+        text.contains(&format!(
+            "unknown HRESULT `SYNC_E_INVALID_OPERATION`: neither the metadata nor {} defines it",
+            supplement.path().display()
+        )),
+        "{text}"
+    );
+}

@@ -199,3 +199,63 @@ fn metadata_without_the_sync_apis_says_so_in_one_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn method_filters_resolve_bare_names_and_refuse_skeleton_interfaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // A method filter alone selects its type, the other methods as opaque vtable slots.
+    let (ok, _, stderr) = run(&[
+        "generate",
+        "--filter",
+        "IClassFactory::CreateInstance",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let bindings = std::fs::read_to_string(out.join("bindings.rs")).unwrap();
+    assert!(bindings.contains("pub CreateInstance: unsafe extern \"system\" fn("));
+    assert!(bindings.contains("LockServer: usize,"), "{bindings}");
+
+    // On an interface that gets a skeleton trait it cannot work: one line says what to write.
+    for filter in [
+        "Windows.Win32.UI.Shell.ISyncMgrHandler::GetName",
+        "ISyncMgrHandler::GetName",
+    ] {
+        let (ok, _, stderr) = run(&[
+            "generate",
+            "--filter",
+            filter,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!ok);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("ISyncMgrHandler gets a skeleton trait")
+                && stderr.ends_with("--filter Windows.Win32.UI.Shell.ISyncMgrHandler\n"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn list_warns_about_the_flags_it_ignores() {
+    let (ok, out, stderr) = run(&[
+        "generate",
+        "--list",
+        "--filter",
+        "ISyncMgrHandler",
+        "--out",
+        "somewhere",
+    ]);
+    assert!(ok);
+    assert_eq!(
+        out,
+        "interface Windows.Win32.UI.Shell.ISyncMgrHandler\n1 items\n"
+    );
+    assert_eq!(
+        stderr,
+        "warning: --list writes nothing and reads no contract data; it ignores --out\n"
+    );
+}

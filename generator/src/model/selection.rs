@@ -79,8 +79,11 @@ pub fn resolve(index: &Index, filters: &[String]) -> Result<Selection> {
     for filter in includes {
         let filter = filter.trim();
         if filter.contains("::") {
-            check_method_filter(index, filter)?;
-            selection.method_filters.push(filter.to_string());
+            // The type is emitted with the named methods; its other methods become opaque
+            // vtable slots.
+            let (namespace, name, filter) = resolve_method_filter(index, filter)?;
+            selection.items.insert(format!("{namespace}.{name}"));
+            selection.method_filters.push(filter);
             continue;
         }
         for (namespace, name) in matches(index, filter)? {
@@ -96,7 +99,7 @@ pub fn resolve(index: &Index, filters: &[String]) -> Result<Selection> {
     for filter in excludes {
         let filter = filter.trim_start_matches('!').trim();
         if filter.contains("::") {
-            check_method_filter(index, filter)?;
+            let (_, _, filter) = resolve_method_filter(index, filter)?;
             selection.method_filters.push(format!("!{filter}"));
             continue;
         }
@@ -167,26 +170,64 @@ fn non_empty(
     }
 }
 
-/// Checks `Namespace.Type::Method`.
-fn check_method_filter(index: &Index, filter: &str) -> Result<()> {
+/// Checks `Namespace.Type::Method` (or `Type::Method` with a bare type name the metadata
+/// defines once) and returns the type's namespace and name and the filter fully qualified.
+fn resolve_method_filter(index: &Index, filter: &str) -> Result<(String, String, String)> {
     let (type_name, method) = filter.split_once("::").unwrap_or((filter, ""));
-    let Some((namespace, name)) = type_name.rsplit_once('.') else {
-        return Err(unknown(index, type_name));
+    let (namespace, name) = match type_name.rsplit_once('.') {
+        Some((namespace, name)) => (namespace.to_string(), name.to_string()),
+        None => {
+            let types: BTreeSet<String> = index
+                .iter_items()
+                .filter(|(_, name, item)| *name == type_name && matches!(item, Item::Type(_)))
+                .map(|(namespace, _, _)| namespace.to_string())
+                .collect();
+            match types.len() {
+                1 => (
+                    types.into_iter().next().unwrap_or_default(),
+                    type_name.to_string(),
+                ),
+                0 => return Err(unknown(index, type_name)),
+                _ => {
+                    return Err(Error::UnknownFilter {
+                        name: filter.to_string(),
+                        suggestions: types
+                            .into_iter()
+                            .map(|namespace| format!("{namespace}.{type_name}::{method}"))
+                            .collect(),
+                    });
+                }
+            }
+        }
     };
-    let Some(def) = index.get(namespace, name).next() else {
-        return Err(unknown(index, type_name));
+    let qualified = format!("{namespace}.{name}");
+    let Some(def) = index.get(&namespace, &name).next() else {
+        return Err(unknown(index, &qualified));
     };
     if def.methods().any(|m| m.name() == method) {
-        Ok(())
+        Ok((namespace, name, format!("{qualified}::{method}")))
     } else {
         Err(Error::UnknownFilter {
             name: filter.to_string(),
             suggestions: closest(
                 method,
-                def.methods().map(|m| format!("{type_name}::{}", m.name())),
+                def.methods().map(|m| format!("{qualified}::{}", m.name())),
             ),
         })
     }
+}
+
+/// The method filters (`[!]Namespace.Type::Method`) naming a type in `types`: those would
+/// leave a type that gets a skeleton trait without its `_Impl` trait.
+pub fn method_filters_on<'a>(
+    selection: &'a Selection,
+    types: &'a BTreeSet<String>,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    selection.method_filters.iter().filter_map(|filter| {
+        let filter = filter.trim_start_matches('!');
+        let (type_name, _) = filter.split_once("::")?;
+        types.contains(type_name).then_some((filter, type_name))
+    })
 }
 
 /// Why windows-bindgen 0.100 cannot emit an item, if it cannot: it panics on PROPERTYKEY

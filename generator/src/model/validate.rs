@@ -381,15 +381,17 @@ pub fn validate(
         if let Some(returns) = &rule.returns
             && !hresults.contains(returns.get_ref())
         {
-            report(
-                contracts_text,
-                returns,
-                unknown(
-                    "HRESULT",
+            let suggestions = closest(returns.get_ref(), hresults.iter().cloned());
+            let message = if suggestions.is_empty() {
+                format!(
+                    "unknown HRESULT `{}`: neither the metadata nor {} defines it",
                     returns.get_ref(),
-                    closest(returns.get_ref(), hresults.iter().cloned()),
-                ),
-            );
+                    supplement_text.name
+                )
+            } else {
+                unknown("HRESULT", returns.get_ref(), suggestions)
+            };
+            report(contracts_text, returns, message);
         }
     }
 
