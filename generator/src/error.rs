@@ -83,9 +83,28 @@ pub enum Error {
     /// `contracts.toml` or `supplement.toml` is malformed or disagrees with the metadata.
     #[error("{}", join_diagnostics(.0))]
     Data(Vec<Diagnostic>),
+    /// Contract data or supplement that names what the user's metadata lacks: either file may
+    /// be at fault (a damaged or different `.winmd`, or a mistake in the data), so the first
+    /// line names the metadata and each following line the place in the data.
+    #[error(
+        "{origins}: the contract data does not match this metadata (a name it gives is missing or different):\n{}",
+        join_diagnostics(.diagnostics)
+    )]
+    Mismatch {
+        /// The user's metadata files, comma-separated.
+        origins: String,
+        /// Where the data names what the metadata lacks.
+        diagnostics: Vec<Diagnostic>,
+    },
     /// windows-bindgen stopped on this input (it reports by panicking; the panic is contained).
     #[error("windows-bindgen failed: {0}")]
     Bindgen(String),
+    /// windows-bindgen 0.100 always hands its output to a `rustfmt` it finds on `PATH` (the
+    /// generator asks it to leave the text alone and formats in-process), and none ran.
+    #[error(
+        "windows-bindgen needs a `rustfmt` on PATH and none ran (install it: `rustup component add rustfmt`)"
+    )]
+    NoRustfmt,
     /// The bindings lack an item the skeletons need.
     #[error("the generated bindings lack {0}")]
     MissingBinding(String),

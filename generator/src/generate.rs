@@ -167,7 +167,15 @@ fn run(options: &Options) -> Result<Generated> {
         &contracts_text,
         &supplement,
         &supplement_text,
-    )?;
+    )
+    .map_err(|error| match error {
+        // Against the bundled metadata the data is at fault; against the user's, either is.
+        Error::Data(diagnostics) if !metadata.user_origins().is_empty() => Error::Mismatch {
+            origins: metadata.user_origins().join(", "),
+            diagnostics,
+        },
+        other => other,
+    })?;
 
     let selection = selection::resolve(&metadata.index, &options.filters)?;
     let skeleton_types: BTreeSet<String> = contracts
@@ -190,10 +198,42 @@ fn run(options: &Options) -> Result<Generated> {
     }
     let scratch = crate::emit::scratch::Scratch::new()?;
     let bindings_path = scratch.path().join("bindings.rs");
-    // windows-bindgen spends most of its time waiting for rustfmt: the outputs that do not
-    // depend on the bindings are rendered meanwhile.
-    let (raw_bindings, side) = std::thread::scope(|scope| {
-        let bindgen = scope.spawn(|| run_bindgen(&metadata, &selection, &bindings_path));
+    // Two threads: one runs windows-bindgen, parses and fixes its output, builds the skeleton
+    // model from it and formats the bindings; this one renders what does not depend on the
+    // bindings meanwhile, then the skeletons as soon as the model arrives (syn's trees do not
+    // cross threads: the parse stays on its thread, the model and the texts travel).
+    let (model_tx, model_rx) = std::sync::mpsc::channel();
+    let (bound, side, skeletons) = std::thread::scope(|scope| {
+        let bind = scope.spawn(|| {
+            // Owned by this thread, so that the receiver stops waiting when it ends.
+            let model_tx = model_tx;
+            let raw = run_bindgen(&metadata, &selection, &bindings_path)?;
+            let parsed = bindings::Parsed::parse(&raw)?;
+            // The model reads the `_Impl` signatures as windows-bindgen wrote them; it knows
+            // which methods keep S_FALSE from the supplement. It goes first, so that the
+            // skeletons render while the bindings are fixed and formatted.
+            let model = skeleton::build(
+                &metadata.index,
+                parsed.items(),
+                &contracts,
+                &supplement,
+                &selection,
+            );
+            // The receiver waits for the model only while this thread runs.
+            let model_error = model.map(|model| model_tx.send(model)).err();
+            let out_params = OutParams::read(
+                &metadata.index,
+                bindings::vtable_interfaces(&parsed),
+                &supplement.out_pointers,
+            );
+            // A fix's error (a binding missing) explains a model's error: it is reported first.
+            let fixed = bindings::fix(&parsed, &supplement.keeps_s_false, &out_params)?;
+            if let Some(error) = model_error {
+                return Err(error);
+            }
+            let text = bindings::format(parsed, &fixed)?;
+            Ok::<_, Error>((fixed, text))
+        });
         let side = (|| -> Result<[String; 3]> {
             Ok([
                 rust::hresults(&supplement, &names)?,
@@ -201,36 +241,35 @@ fn run(options: &Options) -> Result<Generated> {
                 report::report(&contracts, &supplement, &names)?,
             ])
         })();
-        // `run_bindgen` contains its panics; a panic escaping it is the generator's own.
-        let raw = bindgen.join().unwrap_or_else(|payload| {
+        // No model: the binding thread failed, and its error is the one to report.
+        let skeletons = model_rx.recv().ok().map(|model| {
+            let text = if model.traits.is_empty() && model.enums.is_empty() {
+                None
+            } else {
+                Some(rust::skeletons(&model, &names))
+            };
+            (model, text)
+        });
+        // The thread contains windows-bindgen's panics; a panic escaping it is the generator's.
+        let bound = bind.join().unwrap_or_else(|payload| {
             Err(Error::Internal {
                 stage: "generating bindings",
                 message: crate::contain::panic_message(payload.as_ref()),
             })
         });
-        (raw, side)
+        (bound, side, skeletons)
     });
-    let raw_bindings = raw_bindings?;
+    let (fixed, bindings_text) = bound?;
     let [hresults, contracts_rs, report_md] = side?;
-    let parsed = bindings::Parsed::parse(&raw_bindings)?;
-    let out_params = OutParams::read(
-        &metadata.index,
-        bindings::vtable_interfaces(&parsed),
-        &supplement.out_pointers,
-    );
-    let fixed = bindings::fix(&parsed, &supplement.keeps_s_false, &out_params)?;
-    // The model reads the `_Impl` signatures as windows-bindgen wrote them; it knows which
-    // methods keep S_FALSE from the supplement.
-    let model = skeleton::build(
-        &metadata.index,
-        parsed.items(),
-        &contracts,
-        &supplement,
-        &selection,
-    )?;
-    drop(parsed);
+    let Some((model, skeletons)) = skeletons else {
+        return Err(Error::Internal {
+            stage: "generating bindings",
+            message: "the binding thread ended without a skeleton model".into(),
+        });
+    };
+    let skeletons = skeletons.transpose()?;
 
-    let has_skeletons = !model.traits.is_empty() || !model.enums.is_empty();
+    let has_skeletons = skeletons.is_some();
     let mut files = vec![
         OutputFile {
             name: "mod.rs",
@@ -241,7 +280,7 @@ fn run(options: &Options) -> Result<Generated> {
             contents: format::rust_header(
                 "typed bindings emitted by windows-bindgen 0.100",
                 &names,
-            ) + &fixed.text,
+            ) + &bindings_text,
         },
         OutputFile {
             name: "hresults.rs",
@@ -252,10 +291,10 @@ fn run(options: &Options) -> Result<Generated> {
             contents: contracts_rs,
         },
     ];
-    if has_skeletons {
+    if let Some(contents) = skeletons {
         files.push(OutputFile {
             name: "skeletons.rs",
-            contents: rust::skeletons(&model, &names)?,
+            contents,
         });
     }
     files.push(OutputFile {

@@ -462,3 +462,40 @@ fn an_empty_supplement_is_named_where_contracts_need_it() {
         "{text}"
     );
 }
+
+/// A name damaged in the user's metadata makes the contract data name what the metadata lacks:
+/// the error's first line names the metadata, the next ones the places in the data.
+#[test]
+fn contract_data_that_does_not_match_the_users_metadata_names_the_metadata() {
+    let mut bytes = bundled::WINMD.to_vec();
+    let name = b"\0ISyncMgrSessionCreator\0";
+    let at = bytes
+        .windows(name.len())
+        .position(|window| window == name)
+        .unwrap();
+    bytes[at + 10] = b'Q';
+    let error = generate_with(winmd(bytes, "renamed.winmd"));
+    let text = error.to_string();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "renamed.winmd: the contract data does not match this metadata (a name it gives is \
+         missing or different):",
+        "{text}"
+    );
+    let next = lines.next().unwrap();
+    assert!(
+        next.starts_with("metadata/contracts.toml:") && next.contains("ISyncMgrSessionCreator"),
+        "{text}"
+    );
+    // Against the bundled metadata the same mistake is the data's alone.
+    let contracts = contracts_file(&bundled::CONTRACTS.replace(
+        "name = \"ISyncMgrSessionCreator\"",
+        "name = \"ISyncMgrSessionQreator\"",
+    ));
+    let error = generate_with(Options {
+        contracts: Some(contracts.path().to_path_buf()),
+        ..Options::default()
+    });
+    assert!(matches!(error, Error::Data(_)), "{error}");
+}

@@ -259,3 +259,26 @@ fn list_warns_about_the_flags_it_ignores() {
         "warning: --list writes nothing and reads no contract data; it ignores --out\n"
     );
 }
+
+/// windows-bindgen hands its output to a `rustfmt` from PATH; without one the run says what to
+/// install, in one line, and leaves the output folder alone.
+#[test]
+fn no_rustfmt_on_path_is_one_line_saying_what_to_install() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_winsync-gen"))
+        .args(["generate", "--out"])
+        .arg(out.path())
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("rustfmt") && stderr.contains("rustup component add rustfmt"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}

@@ -238,9 +238,13 @@ fn retval_shims_check_their_out_pointer() {
         .nth(1)
         .unwrap();
     let body = &shim[shim.find("-> windows_core::HRESULT {").unwrap()..];
-    let first_statement = body.lines().nth(1).unwrap().trim();
+    let first_statement: Vec<&str> = body.lines().skip(1).take(3).map(str::trim).collect();
     assert_eq!(
         first_statement,
-        "if pguideventid.is_null() { return windows_core::imp::E_POINTER; }"
+        [
+            "if pguideventid.is_null() {",
+            "return windows_core::imp::E_POINTER;",
+            "}"
+        ]
     );
 }

@@ -8,8 +8,8 @@
 
 use windows_metadata::writer::{File, TypeDef, TypeDefOrRef};
 use windows_metadata::{
-    FieldAttributes, MethodAttributes, MethodImplAttributes, PInvokeAttributes, Signature, Type,
-    TypeAttributes,
+    FieldAttributes, MethodAttributes, MethodImplAttributes, PInvokeAttributes, ParamAttributes,
+    Signature, Type, TypeAttributes,
 };
 use winsync_gen::{Error, Input, Options, bundled, generate};
 
@@ -147,6 +147,41 @@ fn an_interface_that_is_its_own_base_is_refused() {
 }
 
 #[test]
+fn a_name_that_is_not_an_identifier_is_refused() {
+    // The bindings would spell the field out, and the generated Rust would not compile.
+    let mut file = File::new("Test.Malformed");
+    structure(&mut file, NAMESPACE, "Holder");
+    field(&mut file, "p;wCount", &Type::U32);
+    let message = refused(file.into_stream());
+    assert_eq!(
+        message,
+        "malformed.winmd: the metadata is malformed: type `Test.Malformed.Holder` (TypeDef row \
+         2): field `p;wCount` is not an identifier, and the Rust emitted for it would not \
+         compile (table Field row 1)"
+    );
+}
+
+#[test]
+fn a_type_that_extends_itself_is_refused() {
+    // `A` extends `B`, `B` extends `A` (by name, through TypeRef rows): neither has a category.
+    let mut file = File::new("Test.Malformed");
+    let b = TypeDefOrRef::TypeRef(file.TypeRef(NAMESPACE, "B"));
+    file.TypeDef(NAMESPACE, "A", b, TypeAttributes::Public);
+    let a = TypeDefOrRef::TypeRef(file.TypeRef(NAMESPACE, "A"));
+    file.TypeDef(NAMESPACE, "B", a, TypeAttributes::Public);
+    let message = refused(file.into_stream());
+    assert!(
+        message.starts_with("malformed.winmd: the metadata is malformed: "),
+        "{message}"
+    );
+    assert!(message.contains("extends itself through"), "{message}");
+    assert!(
+        message.contains("(table TypeDef, column Extends)"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_type_nested_in_itself_is_refused() {
     // The writer only writes well-formed nesting, so write `Inner` nested in `Outer` with row
     // numbers that give a byte pattern found once, then point the row at `Outer` itself.
@@ -220,6 +255,46 @@ fn an_import_without_a_library_name_is_refused() {
         "malformed.winmd: the metadata is malformed: function `Test.Malformed.SyncSomething` \
          (MethodDef row 1) has an empty library name (table ImplMap)"
     );
+}
+
+#[test]
+fn a_parameter_row_past_the_signature_is_refused() {
+    // windows-bindgen prints its own message about such a row and goes on without names.
+    let mut file = File::new("Test.Malformed");
+    let object = TypeDefOrRef::TypeRef(file.TypeRef("System", "Object"));
+    file.TypeDef(
+        NAMESPACE,
+        "Apis",
+        object,
+        TypeAttributes::Public | TypeAttributes::Abstract | TypeAttributes::Sealed,
+    );
+    let signature = Signature {
+        types: vec![Type::U32],
+        ..Signature::default()
+    };
+    let method = file.MethodDef(
+        "SyncSomething",
+        &signature,
+        MethodAttributes::Public | MethodAttributes::Static | MethodAttributes::PInvokeImpl,
+        MethodImplAttributes::PreserveSig,
+    );
+    file.Param("count", 5, ParamAttributes::In);
+    file.ImplMap(
+        method,
+        PInvokeAttributes::NoMangle,
+        "SyncSomething",
+        "sync.dll",
+    );
+    let message = refused(file.into_stream());
+    assert!(
+        message.starts_with(
+            "malformed.winmd: the metadata is malformed: function `Test.Malformed.SyncSomething`: \
+             method `SyncSomething` (MethodDef row 1) has parameter rows that do not match its \
+             signature: "
+        ),
+        "{message}"
+    );
+    assert!(message.ends_with("(table Param)"), "{message}");
 }
 
 #[test]

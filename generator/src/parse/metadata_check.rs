@@ -35,7 +35,19 @@ pub fn check(index: &Index) -> Result<(), Problem> {
         match item {
             Item::Type(def) => roots.push(def),
             Item::Fn(method) => functions.push((namespace, method)),
-            Item::Const(_) => {}
+            Item::Const(field) => {
+                if !is_identifier(field.name()) {
+                    let at = field.to_row();
+                    return Err(not_identifier(
+                        at.file,
+                        &format!("constant in `{namespace}`"),
+                        "its name",
+                        field.name(),
+                        "Field",
+                        at.pos + 1,
+                    ));
+                }
+            }
         }
     }
     roots.sort();
@@ -43,6 +55,9 @@ pub fn check(index: &Index) -> Result<(), Problem> {
     functions.sort_by_key(|(_, method)| *method);
     for (namespace, method) in functions {
         check_import(namespace, method)?;
+        let owner = format!("function `{namespace}.{}`", method.name());
+        check_method_names(&owner, method)?;
+        check_param_sequences(&owner, method, &[])?;
     }
 
     // Nested types, and every struct (top-level or nested) for the by-value walk below.
@@ -52,9 +67,13 @@ pub fn check(index: &Index) -> Result<(), Problem> {
         walk_nested(index, root, &mut Vec::new(), &mut nested_done, &mut structs)?;
     }
     for &root in &roots {
+        check_extends(index, root)?;
         if root.category() == TypeCategory::Interface {
             check_bases(index, root)?;
         }
+    }
+    for &def in roots.iter().chain(&structs) {
+        check_type_names(def)?;
     }
     let mut value_done = BTreeSet::new();
     for &def in &structs {
@@ -108,6 +127,131 @@ fn check_import(namespace: &str, method: MethodDef) -> Result<(), Problem> {
             method.to_row().pos + 1
         ),
     })
+}
+
+/// Whether windows-bindgen can write `name` as a Rust identifier (a WinRT generic's arity
+/// suffix, `` `1 ``, aside).
+fn is_identifier(name: &str) -> bool {
+    let base = match name.split_once('`') {
+        Some((base, arity)) if !arity.is_empty() && arity.bytes().all(|b| b.is_ascii_digit()) => {
+            base
+        }
+        Some(_) => return false,
+        None => name,
+    };
+    let mut chars = base.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+fn not_identifier(
+    file: usize,
+    owner: &str,
+    what: &str,
+    name: &str,
+    table: &str,
+    row: usize,
+) -> Problem {
+    Problem {
+        file,
+        reason: format!(
+            "{owner}: {what} `{}` is not an identifier, and the Rust emitted for it would not \
+             compile (table {table} row {row})",
+            name.escape_debug()
+        ),
+    }
+}
+
+/// The names of a type, its fields, methods and parameters, which the bindings spell out.
+fn check_type_names(def: TypeDef) -> Result<(), Problem> {
+    if def.category() == TypeCategory::Attribute {
+        return Ok(());
+    }
+    let owner = describe(def);
+    let row = def.to_row();
+    if !is_identifier(def.name()) {
+        return Err(not_identifier(
+            row.file,
+            &owner,
+            "its name",
+            def.name(),
+            "TypeDef",
+            row.pos + 1,
+        ));
+    }
+    for field in def.fields() {
+        if !is_identifier(field.name()) {
+            let at = field.to_row();
+            return Err(not_identifier(
+                at.file,
+                &owner,
+                "field",
+                field.name(),
+                "Field",
+                at.pos + 1,
+            ));
+        }
+    }
+    let generics: Vec<Type> = def
+        .generic_params()
+        .map(|param| Type::Generic(param.name().to_string(), param.sequence()))
+        .collect();
+    for method in def.methods() {
+        check_method_names(&owner, method)?;
+        check_param_sequences(&owner, method, &generics)?;
+    }
+    Ok(())
+}
+
+/// Param rows' sequence numbers against the signature: windows-bindgen reports a row past the
+/// signature's parameters on stderr and goes on without the parameters' names and attributes.
+fn check_param_sequences(owner: &str, method: MethodDef, generics: &[Type]) -> Result<(), Problem> {
+    let count = method.signature(generics).types.len();
+    match method.params_by_sequence(count) {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let at = method.to_row();
+            Err(Problem {
+                file: at.file,
+                reason: format!(
+                    "{owner}: method `{}` (MethodDef row {}) has parameter rows that do not \
+                     match its signature: {error} (table Param)",
+                    method.name(),
+                    at.pos + 1
+                ),
+            })
+        }
+    }
+}
+
+/// A method's name (constructors aside) and its parameters' names.
+fn check_method_names(owner: &str, method: MethodDef) -> Result<(), Problem> {
+    let at = method.to_row();
+    if !method.name().starts_with('.') && !is_identifier(method.name()) {
+        return Err(not_identifier(
+            at.file,
+            owner,
+            "method",
+            method.name(),
+            "MethodDef",
+            at.pos + 1,
+        ));
+    }
+    for param in method.params() {
+        let name = param.name();
+        if !name.is_empty() && !is_identifier(name) {
+            let row = param.to_row();
+            return Err(not_identifier(
+                row.file,
+                owner,
+                "parameter",
+                name,
+                "Param",
+                row.pos + 1,
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn describe(def: TypeDef) -> String {
@@ -167,6 +311,43 @@ fn walk_nested<'a>(
         walk_nested(index, inner, path, done, structs)?;
     }
     path.pop();
+    Ok(())
+}
+
+/// Follows a type's Extends column through the types of `index`: a type that extends itself
+/// (directly or through others) has no category (an interface whose Extends names itself reads
+/// as a class, and its contract data as naming an unknown interface).
+fn check_extends<'a>(index: &'a Index, def: TypeDef<'a>) -> Result<(), Problem> {
+    use windows_metadata::reader::TypeDefOrRef;
+    let mut seen = vec![def];
+    let mut current = def;
+    while let Some(extends) = current.extends() {
+        let next = match extends {
+            TypeDefOrRef::TypeDef(next) => Some(next),
+            TypeDefOrRef::TypeRef(name) => index.get(name.namespace(), name.name()).next(),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return Ok(());
+        };
+        if seen.contains(&next) {
+            return Err(problem(
+                def,
+                format!(
+                    "{} extends itself through {} (table TypeDef, column Extends)",
+                    describe(def),
+                    seen.iter()
+                        .skip(1)
+                        .chain([&next])
+                        .map(|def| format!("`{}`", def.name()))
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                ),
+            ));
+        }
+        seen.push(next);
+        current = next;
+    }
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! Parsing: the `.winmd` metadata, `contracts.toml` and `supplement.toml`.
 
 pub mod contracts;
-mod ecma335;
+#[doc(hidden)]
+pub mod ecma335;
 mod metadata_check;
 pub mod span;
 pub mod supplement;

@@ -12,17 +12,21 @@ where
     P1: windows_core::Param<windows_core::IUnknown>,
     T: windows_core::Interface,
 {
-    windows_core::link!("ole32.dll" "system" fn CoCreateInstance(rclsid : *const windows_core::GUID, punkouter : *mut core::ffi::c_void, dwclscontext : CLSCTX, riid : *const windows_core::GUID, ppv : *mut *mut core::ffi::c_void) -> windows_core::HRESULT);
+    windows_core::link!(
+        "ole32.dll" "system" fn CoCreateInstance(rclsid : * const windows_core::GUID,
+        punkouter : * mut core::ffi::c_void, dwclscontext : CLSCTX, riid : * const
+        windows_core::GUID, ppv : * mut * mut core::ffi::c_void) -> windows_core::HRESULT
+    );
     let mut result__ = core::ptr::null_mut();
     unsafe {
         CoCreateInstance(
-            rclsid,
-            punkouter.param().abi(),
-            dwclscontext,
-            &T::IID,
-            &mut result__,
-        )
-        .and_then(|| windows_core::imp::Type::from_abi(result__))
+                rclsid,
+                punkouter.param().abi(),
+                dwclscontext,
+                &T::IID,
+                &mut result__,
+            )
+            .and_then(|| windows_core::imp::Type::from_abi(result__))
     }
 }
 #[inline]
@@ -30,7 +34,10 @@ pub unsafe fn CoInitializeEx(
     pvreserved: Option<*const core::ffi::c_void>,
     dwcoinit: u32,
 ) -> windows_core::HRESULT {
-    windows_core::link!("ole32.dll" "system" fn CoInitializeEx(pvreserved : *const core::ffi::c_void, dwcoinit : u32) -> windows_core::HRESULT);
+    windows_core::link!(
+        "ole32.dll" "system" fn CoInitializeEx(pvreserved : * const core::ffi::c_void,
+        dwcoinit : u32) -> windows_core::HRESULT
+    );
     unsafe { CoInitializeEx(pvreserved.unwrap_or(core::mem::zeroed()) as _, dwcoinit) }
 }
 #[inline]
@@ -43,32 +50,43 @@ pub unsafe fn CoRegisterClassObject<P1>(
 where
     P1: windows_core::Param<windows_core::IUnknown>,
 {
-    windows_core::link!("ole32.dll" "system" fn CoRegisterClassObject(rclsid : *const windows_core::GUID, punk : *mut core::ffi::c_void, dwclscontext : CLSCTX, flags : u32, lpdwregister : *mut u32) -> windows_core::HRESULT);
+    windows_core::link!(
+        "ole32.dll" "system" fn CoRegisterClassObject(rclsid : * const
+        windows_core::GUID, punk : * mut core::ffi::c_void, dwclscontext : CLSCTX, flags
+        : u32, lpdwregister : * mut u32) -> windows_core::HRESULT
+    );
     unsafe {
         let mut result__ = core::mem::zeroed();
         CoRegisterClassObject(
-            rclsid,
-            punk.param().abi(),
-            dwclscontext,
-            flags,
-            &mut result__,
-        )
-        .map(|| result__)
+                rclsid,
+                punk.param().abi(),
+                dwclscontext,
+                flags,
+                &mut result__,
+            )
+            .map(|| result__)
     }
 }
 #[inline]
 pub unsafe fn CoRevokeClassObject(dwregister: u32) -> windows_core::HRESULT {
-    windows_core::link!("ole32.dll" "system" fn CoRevokeClassObject(dwregister : u32) -> windows_core::HRESULT);
+    windows_core::link!(
+        "ole32.dll" "system" fn CoRevokeClassObject(dwregister : u32) ->
+        windows_core::HRESULT
+    );
     unsafe { CoRevokeClassObject(dwregister) }
 }
 #[inline]
 pub unsafe fn CoTaskMemAlloc(cb: usize) -> *mut core::ffi::c_void {
-    windows_core::link!("ole32.dll" "system" fn CoTaskMemAlloc(cb : usize) -> *mut core::ffi::c_void);
+    windows_core::link!(
+        "ole32.dll" "system" fn CoTaskMemAlloc(cb : usize) -> * mut core::ffi::c_void
+    );
     unsafe { CoTaskMemAlloc(cb) }
 }
 #[inline]
 pub unsafe fn CoTaskMemFree(pv: Option<*const core::ffi::c_void>) {
-    windows_core::link!("ole32.dll" "system" fn CoTaskMemFree(pv : *const core::ffi::c_void));
+    windows_core::link!(
+        "ole32.dll" "system" fn CoTaskMemFree(pv : * const core::ffi::c_void)
+    );
     unsafe { CoTaskMemFree(pv.unwrap_or(core::mem::zeroed()) as _) }
 }
 #[inline]
@@ -78,7 +96,10 @@ pub unsafe fn CoUninitialize() {
 }
 #[inline]
 pub unsafe fn FreeLibrary(hlibmodule: HMODULE) -> windows_core::BOOL {
-    windows_core::link!("kernel32.dll" "system" fn FreeLibrary(hlibmodule : HMODULE) -> windows_core::BOOL);
+    windows_core::link!(
+        "kernel32.dll" "system" fn FreeLibrary(hlibmodule : HMODULE) ->
+        windows_core::BOOL
+    );
     unsafe { FreeLibrary(hlibmodule) }
 }
 #[inline]
@@ -87,7 +108,10 @@ pub unsafe fn GetModuleFileNameW(
     lpfilename: windows_core::PWSTR,
     nsize: u32,
 ) -> u32 {
-    windows_core::link!("kernel32.dll" "system" fn GetModuleFileNameW(hmodule : HMODULE, lpfilename : windows_core::PWSTR, nsize : u32) -> u32);
+    windows_core::link!(
+        "kernel32.dll" "system" fn GetModuleFileNameW(hmodule : HMODULE, lpfilename :
+        windows_core::PWSTR, nsize : u32) -> u32
+    );
     unsafe {
         GetModuleFileNameW(
             hmodule.unwrap_or(core::mem::zeroed()) as _,
@@ -105,7 +129,10 @@ pub unsafe fn GetModuleHandleExW<P1>(
 where
     P1: windows_core::Param<windows_core::PCWSTR>,
 {
-    windows_core::link!("kernel32.dll" "system" fn GetModuleHandleExW(dwflags : u32, lpmodulename : windows_core::PCWSTR, phmodule : *mut HMODULE) -> windows_core::BOOL);
+    windows_core::link!(
+        "kernel32.dll" "system" fn GetModuleHandleExW(dwflags : u32, lpmodulename :
+        windows_core::PCWSTR, phmodule : * mut HMODULE) -> windows_core::BOOL
+    );
     unsafe { GetModuleHandleExW(dwflags, lpmodulename.param().abi(), phmodule as _) }
 }
 #[inline]
@@ -113,7 +140,10 @@ pub unsafe fn GetProcAddress<P1>(hmodule: HMODULE, lpprocname: P1) -> FARPROC
 where
     P1: windows_core::Param<windows_core::PCSTR>,
 {
-    windows_core::link!("kernel32.dll" "system" fn GetProcAddress(hmodule : HMODULE, lpprocname : windows_core::PCSTR) -> FARPROC);
+    windows_core::link!(
+        "kernel32.dll" "system" fn GetProcAddress(hmodule : HMODULE, lpprocname :
+        windows_core::PCSTR) -> FARPROC
+    );
     unsafe { GetProcAddress(hmodule, lpprocname.param().abi()) }
 }
 #[inline]
@@ -121,12 +151,17 @@ pub unsafe fn LoadLibraryW<P0>(lplibfilename: P0) -> HMODULE
 where
     P0: windows_core::Param<windows_core::PCWSTR>,
 {
-    windows_core::link!("kernel32.dll" "system" fn LoadLibraryW(lplibfilename : windows_core::PCWSTR) -> HMODULE);
+    windows_core::link!(
+        "kernel32.dll" "system" fn LoadLibraryW(lplibfilename : windows_core::PCWSTR) ->
+        HMODULE
+    );
     unsafe { LoadLibraryW(lplibfilename.param().abi()) }
 }
 #[inline]
 pub unsafe fn RegCloseKey(hkey: HKEY) -> WIN32_ERROR {
-    windows_core::link!("advapi32.dll" "system" fn RegCloseKey(hkey : HKEY) -> WIN32_ERROR);
+    windows_core::link!(
+        "advapi32.dll" "system" fn RegCloseKey(hkey : HKEY) -> WIN32_ERROR
+    );
     unsafe { RegCloseKey(hkey) }
 }
 #[inline]
@@ -145,7 +180,13 @@ where
     P1: windows_core::Param<windows_core::PCWSTR>,
     P3: windows_core::Param<windows_core::PCWSTR>,
 {
-    windows_core::link!("advapi32.dll" "system" fn RegCreateKeyExW(hkey : HKEY, lpsubkey : windows_core::PCWSTR, reserved : u32, lpclass : windows_core::PCWSTR, dwoptions : REG_OPEN_CREATE_OPTIONS, samdesired : REG_SAM_FLAGS, lpsecurityattributes : *const SECURITY_ATTRIBUTES, phkresult : *mut HKEY, lpdwdisposition : *mut REG_CREATE_KEY_DISPOSITION) -> WIN32_ERROR);
+    windows_core::link!(
+        "advapi32.dll" "system" fn RegCreateKeyExW(hkey : HKEY, lpsubkey :
+        windows_core::PCWSTR, reserved : u32, lpclass : windows_core::PCWSTR, dwoptions :
+        REG_OPEN_CREATE_OPTIONS, samdesired : REG_SAM_FLAGS, lpsecurityattributes : *
+        const SECURITY_ATTRIBUTES, phkresult : * mut HKEY, lpdwdisposition : * mut
+        REG_CREATE_KEY_DISPOSITION) -> WIN32_ERROR
+    );
     unsafe {
         RegCreateKeyExW(
             hkey,
@@ -165,7 +206,10 @@ pub unsafe fn RegDeleteTreeW<P1>(hkey: HKEY, lpsubkey: P1) -> WIN32_ERROR
 where
     P1: windows_core::Param<windows_core::PCWSTR>,
 {
-    windows_core::link!("advapi32.dll" "system" fn RegDeleteTreeW(hkey : HKEY, lpsubkey : windows_core::PCWSTR) -> WIN32_ERROR);
+    windows_core::link!(
+        "advapi32.dll" "system" fn RegDeleteTreeW(hkey : HKEY, lpsubkey :
+        windows_core::PCWSTR) -> WIN32_ERROR
+    );
     unsafe { RegDeleteTreeW(hkey, lpsubkey.param().abi()) }
 }
 #[inline]
@@ -179,7 +223,11 @@ pub unsafe fn RegOpenKeyExW<P1>(
 where
     P1: windows_core::Param<windows_core::PCWSTR>,
 {
-    windows_core::link!("advapi32.dll" "system" fn RegOpenKeyExW(hkey : HKEY, lpsubkey : windows_core::PCWSTR, uloptions : u32, samdesired : REG_SAM_FLAGS, phkresult : *mut HKEY) -> WIN32_ERROR);
+    windows_core::link!(
+        "advapi32.dll" "system" fn RegOpenKeyExW(hkey : HKEY, lpsubkey :
+        windows_core::PCWSTR, uloptions : u32, samdesired : REG_SAM_FLAGS, phkresult : *
+        mut HKEY) -> WIN32_ERROR
+    );
     unsafe {
         RegOpenKeyExW(
             hkey,
@@ -201,7 +249,11 @@ pub unsafe fn RegSetValueExW<P1>(
 where
     P1: windows_core::Param<windows_core::PCWSTR>,
 {
-    windows_core::link!("advapi32.dll" "system" fn RegSetValueExW(hkey : HKEY, lpvaluename : windows_core::PCWSTR, reserved : u32, dwtype : REG_VALUE_TYPE, lpdata : *const u8, cbdata : u32) -> WIN32_ERROR);
+    windows_core::link!(
+        "advapi32.dll" "system" fn RegSetValueExW(hkey : HKEY, lpvaluename :
+        windows_core::PCWSTR, reserved : u32, dwtype : REG_VALUE_TYPE, lpdata : * const
+        u8, cbdata : u32) -> WIN32_ERROR
+    );
     unsafe {
         RegSetValueExW(
             hkey,
@@ -218,17 +270,23 @@ pub unsafe fn SysAllocString<P0>(psz: P0) -> BSTR
 where
     P0: windows_core::Param<windows_core::PCWSTR>,
 {
-    windows_core::link!("oleaut32.dll" "system" fn SysAllocString(psz : windows_core::PCWSTR) -> BSTR);
+    windows_core::link!(
+        "oleaut32.dll" "system" fn SysAllocString(psz : windows_core::PCWSTR) -> BSTR
+    );
     unsafe { SysAllocString(psz.param().abi()) }
 }
 #[inline]
 pub unsafe fn SysFreeString(bstrstring: &BSTR) {
-    windows_core::link!("oleaut32.dll" "system" fn SysFreeString(bstrstring : *mut core::ffi::c_void));
+    windows_core::link!(
+        "oleaut32.dll" "system" fn SysFreeString(bstrstring : * mut core::ffi::c_void)
+    );
     unsafe { SysFreeString(core::mem::transmute_copy(bstrstring)) }
 }
 #[inline]
 pub unsafe fn SysStringLen(pbstr: &BSTR) -> u32 {
-    windows_core::link!("oleaut32.dll" "system" fn SysStringLen(pbstr : *mut core::ffi::c_void) -> u32);
+    windows_core::link!(
+        "oleaut32.dll" "system" fn SysStringLen(pbstr : * mut core::ffi::c_void) -> u32
+    );
     unsafe { SysStringLen(core::mem::transmute_copy(pbstr)) }
 }
 pub type ADVANCED_FEATURE_FLAGS = u16;
@@ -394,9 +452,12 @@ pub const CCR_OTHER: CONSTRAINT_CONFLICT_REASON = 0;
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct CHAR(pub i8);
-pub const CLASS_E_CLASSNOTAVAILABLE: windows_core::HRESULT =
-    windows_core::HRESULT(0x80040111_u32 as _);
-pub const CLASS_E_NOAGGREGATION: windows_core::HRESULT = windows_core::HRESULT(0x80040110_u32 as _);
+pub const CLASS_E_CLASSNOTAVAILABLE: windows_core::HRESULT = windows_core::HRESULT(
+    0x80040111_u32 as _,
+);
+pub const CLASS_E_NOAGGREGATION: windows_core::HRESULT = windows_core::HRESULT(
+    0x80040110_u32 as _,
+);
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct CLIPDATA {
@@ -526,14 +587,24 @@ pub struct DECIMAL_1_0 {
     pub Lo32: u32,
     pub Mid32: u32,
 }
-pub const E_ACCESSDENIED: windows_core::HRESULT = windows_core::HRESULT(0x80070005_u32 as _);
+pub const E_ACCESSDENIED: windows_core::HRESULT = windows_core::HRESULT(
+    0x80070005_u32 as _,
+);
 pub const E_FAIL: windows_core::HRESULT = windows_core::HRESULT(0x80004005_u32 as _);
-pub const E_INVALIDARG: windows_core::HRESULT = windows_core::HRESULT(0x80070057_u32 as _);
-pub const E_NOINTERFACE: windows_core::HRESULT = windows_core::HRESULT(0x80004002_u32 as _);
+pub const E_INVALIDARG: windows_core::HRESULT = windows_core::HRESULT(
+    0x80070057_u32 as _,
+);
+pub const E_NOINTERFACE: windows_core::HRESULT = windows_core::HRESULT(
+    0x80004002_u32 as _,
+);
 pub const E_NOTIMPL: windows_core::HRESULT = windows_core::HRESULT(0x80004001_u32 as _);
-pub const E_OUTOFMEMORY: windows_core::HRESULT = windows_core::HRESULT(0x8007000E_u32 as _);
+pub const E_OUTOFMEMORY: windows_core::HRESULT = windows_core::HRESULT(
+    0x8007000E_u32 as _,
+);
 pub const E_POINTER: windows_core::HRESULT = windows_core::HRESULT(0x80004003_u32 as _);
-pub const E_UNEXPECTED: windows_core::HRESULT = windows_core::HRESULT(0x8000FFFF_u32 as _);
+pub const E_UNEXPECTED: windows_core::HRESULT = windows_core::HRESULT(
+    0x8000FFFF_u32 as _,
+);
 pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
 pub const FCT_INTERSECTION: FILTER_COMBINATION_TYPE = 0;
 #[repr(C)]
@@ -569,51 +640,65 @@ pub struct HMODULE(pub *mut core::ffi::c_void);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct HWND(pub *mut core::ffi::c_void);
 windows_core::imp::define_interface!(
-    IAsynchronousDataRetriever,
-    IAsynchronousDataRetriever_Vtbl,
+    IAsynchronousDataRetriever, IAsynchronousDataRetriever_Vtbl,
     0x9fc7e470_61ea_4a88_9be4_df56a27cfef2
 );
-windows_core::imp::interface_hierarchy!(IAsynchronousDataRetriever, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    IAsynchronousDataRetriever, windows_core::IUnknown
+);
 impl IAsynchronousDataRetriever {
     pub unsafe fn GetIdParameters(
         &self,
         pidparameters: *mut ID_PARAMETERS,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetIdParameters)(
+            (windows_core::Interface::vtable(self)
+                .GetIdParameters)(
                 windows_core::Interface::as_raw(self),
                 pidparameters as _,
             )
         }
     }
-    pub unsafe fn RegisterCallback<P0>(&self, pdataretrievercallback: P0) -> windows_core::HRESULT
+    pub unsafe fn RegisterCallback<P0>(
+        &self,
+        pdataretrievercallback: P0,
+    ) -> windows_core::HRESULT
     where
         P0: windows_core::Param<IDataRetrieverCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).RegisterCallback)(
+            (windows_core::Interface::vtable(self)
+                .RegisterCallback)(
                 windows_core::Interface::as_raw(self),
                 pdataretrievercallback.param().abi(),
             )
         }
     }
-    pub unsafe fn RevokeCallback<P0>(&self, pdataretrievercallback: P0) -> windows_core::HRESULT
+    pub unsafe fn RevokeCallback<P0>(
+        &self,
+        pdataretrievercallback: P0,
+    ) -> windows_core::HRESULT
     where
         P0: windows_core::Param<IDataRetrieverCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).RevokeCallback)(
+            (windows_core::Interface::vtable(self)
+                .RevokeCallback)(
                 windows_core::Interface::as_raw(self),
                 pdataretrievercallback.param().abi(),
             )
         }
     }
-    pub unsafe fn LoadChangeData<P0>(&self, ploadchangecontext: P0) -> windows_core::HRESULT
+    pub unsafe fn LoadChangeData<P0>(
+        &self,
+        ploadchangecontext: P0,
+    ) -> windows_core::HRESULT
     where
         P0: windows_core::Param<ILoadChangeContext>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).LoadChangeData)(
+            (windows_core::Interface::vtable(self)
+                .LoadChangeData)(
                 windows_core::Interface::as_raw(self),
                 ploadchangecontext.param().abi(),
             )
@@ -641,7 +726,10 @@ pub struct IAsynchronousDataRetriever_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait IAsynchronousDataRetriever_Impl: windows_core::IUnknownImpl {
-    fn GetIdParameters(&self, pidparameters: *mut ID_PARAMETERS) -> windows_core::Result<()>;
+    fn GetIdParameters(
+        &self,
+        pidparameters: *mut ID_PARAMETERS,
+    ) -> windows_core::Result<()>;
     fn RegisterCallback(
         &self,
         pdataretrievercallback: windows_core::Ref<IDataRetrieverCallback>,
@@ -665,13 +753,13 @@ impl IAsynchronousDataRetriever_Vtbl {
             pidparameters: *mut ID_PARAMETERS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IAsynchronousDataRetriever_Impl::GetIdParameters(
-                    this,
-                    core::mem::transmute_copy(&pidparameters),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pidparameters),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn RegisterCallback<
@@ -682,13 +770,13 @@ impl IAsynchronousDataRetriever_Vtbl {
             pdataretrievercallback: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IAsynchronousDataRetriever_Impl::RegisterCallback(
-                    this,
-                    core::mem::transmute_copy(&pdataretrievercallback),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdataretrievercallback),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn RevokeCallback<
@@ -699,13 +787,13 @@ impl IAsynchronousDataRetriever_Vtbl {
             pdataretrievercallback: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IAsynchronousDataRetriever_Impl::RevokeCallback(
-                    this,
-                    core::mem::transmute_copy(&pdataretrievercallback),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdataretrievercallback),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn LoadChangeData<
@@ -716,13 +804,13 @@ impl IAsynchronousDataRetriever_Vtbl {
             ploadchangecontext: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IAsynchronousDataRetriever_Impl::LoadChangeData(
-                    this,
-                    core::mem::transmute_copy(&ploadchangecontext),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ploadchangecontext),
+                    )
+                    .into()
             }
         }
         Self {
@@ -739,9 +827,7 @@ impl IAsynchronousDataRetriever_Vtbl {
 }
 impl windows_core::RuntimeName for IAsynchronousDataRetriever {}
 windows_core::imp::define_interface!(
-    IChangeConflict,
-    IChangeConflict_Vtbl,
-    0x014ebf97_9f20_4f7a_bdd4_25979c77c002
+    IChangeConflict, IChangeConflict_Vtbl, 0x014ebf97_9f20_4f7a_bdd4_25979c77c002
 );
 windows_core::imp::interface_hierarchy!(IChangeConflict, windows_core::IUnknown);
 impl IChangeConflict {
@@ -750,21 +836,25 @@ impl IChangeConflict {
     ) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetDestinationProviderConflictingChange)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetDestinationProviderConflictingChange)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetSourceProviderConflictingChange(&self) -> windows_core::Result<ISyncChange> {
+    pub unsafe fn GetSourceProviderConflictingChange(
+        &self,
+    ) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSourceProviderConflictingChange)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSourceProviderConflictingChange)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetDestinationProviderConflictingData(
@@ -772,11 +862,12 @@ impl IChangeConflict {
     ) -> windows_core::Result<windows_core::IUnknown> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetDestinationProviderConflictingData)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetDestinationProviderConflictingData)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSourceProviderConflictingData(
@@ -784,11 +875,12 @@ impl IChangeConflict {
     ) -> windows_core::Result<windows_core::IUnknown> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSourceProviderConflictingData)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSourceProviderConflictingData)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetResolveActionForChange(
@@ -796,7 +888,8 @@ impl IChangeConflict {
         presolveaction: *mut SYNC_RESOLVE_ACTION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetResolveActionForChange)(
+            (windows_core::Interface::vtable(self)
+                .GetResolveActionForChange)(
                 windows_core::Interface::as_raw(self),
                 presolveaction as _,
             )
@@ -807,7 +900,8 @@ impl IChangeConflict {
         resolveaction: SYNC_RESOLVE_ACTION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetResolveActionForChange)(
+            (windows_core::Interface::vtable(self)
+                .SetResolveActionForChange)(
                 windows_core::Interface::as_raw(self),
                 resolveaction,
             )
@@ -822,7 +916,8 @@ impl IChangeConflict {
         P0: windows_core::Param<ISyncChangeUnit>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetResolveActionForChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .GetResolveActionForChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pchangeunit.param().abi(),
                 presolveaction as _,
@@ -838,7 +933,8 @@ impl IChangeConflict {
         P0: windows_core::Param<ISyncChangeUnit>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetResolveActionForChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .SetResolveActionForChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pchangeunit.param().abi(),
                 resolveaction,
@@ -852,8 +948,7 @@ pub struct IChangeConflict_Vtbl {
     pub GetDestinationProviderConflictingChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetSourceProviderConflictingChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -861,8 +956,7 @@ pub struct IChangeConflict_Vtbl {
     pub GetDestinationProviderConflictingData: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetSourceProviderConflictingData: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -887,11 +981,16 @@ pub struct IChangeConflict_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait IChangeConflict_Impl: windows_core::IUnknownImpl {
-    fn GetDestinationProviderConflictingChange(&self) -> windows_core::Result<ISyncChange>;
+    fn GetDestinationProviderConflictingChange(
+        &self,
+    ) -> windows_core::Result<ISyncChange>;
     fn GetSourceProviderConflictingChange(&self) -> windows_core::Result<ISyncChange>;
-    fn GetDestinationProviderConflictingData(&self)
-    -> windows_core::Result<windows_core::IUnknown>;
-    fn GetSourceProviderConflictingData(&self) -> windows_core::Result<windows_core::IUnknown>;
+    fn GetDestinationProviderConflictingData(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+    fn GetSourceProviderConflictingData(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown>;
     fn GetResolveActionForChange(
         &self,
         presolveaction: *mut SYNC_RESOLVE_ACTION,
@@ -920,12 +1019,18 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
-            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingchange.is_null() {
+                unsafe { ppconflictingchange.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match IChangeConflict_Impl::GetDestinationProviderConflictingChange(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match IChangeConflict_Impl::GetDestinationProviderConflictingChange(
+                    this,
+                ) {
                     Ok(ok__) => {
                         ppconflictingchange.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -941,11 +1046,15 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
-            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingchange.is_null() {
+                unsafe { ppconflictingchange.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IChangeConflict_Impl::GetSourceProviderConflictingChange(this) {
                     Ok(ok__) => {
                         ppconflictingchange.write(core::mem::transmute(ok__));
@@ -962,11 +1071,15 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
-            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingdata.is_null() {
+                unsafe { ppconflictingdata.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingdata.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IChangeConflict_Impl::GetDestinationProviderConflictingData(this) {
                     Ok(ok__) => {
                         ppconflictingdata.write(core::mem::transmute(ok__));
@@ -983,11 +1096,15 @@ impl IChangeConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
-            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingdata.is_null() {
+                unsafe { ppconflictingdata.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingdata.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IChangeConflict_Impl::GetSourceProviderConflictingData(this) {
                     Ok(ok__) => {
                         ppconflictingdata.write(core::mem::transmute(ok__));
@@ -1005,13 +1122,13 @@ impl IChangeConflict_Vtbl {
             presolveaction: *mut SYNC_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeConflict_Impl::GetResolveActionForChange(
-                    this,
-                    core::mem::transmute_copy(&presolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&presolveaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetResolveActionForChange<
@@ -1022,13 +1139,13 @@ impl IChangeConflict_Vtbl {
             resolveaction: SYNC_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeConflict_Impl::SetResolveActionForChange(
-                    this,
-                    core::mem::transmute_copy(&resolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&resolveaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetResolveActionForChangeUnit<
@@ -1040,14 +1157,14 @@ impl IChangeConflict_Vtbl {
             presolveaction: *mut SYNC_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeConflict_Impl::GetResolveActionForChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pchangeunit),
-                    core::mem::transmute_copy(&presolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pchangeunit),
+                        core::mem::transmute_copy(&presolveaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetResolveActionForChangeUnit<
@@ -1059,14 +1176,14 @@ impl IChangeConflict_Vtbl {
             resolveaction: SYNC_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeConflict_Impl::SetResolveActionForChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pchangeunit),
-                    core::mem::transmute_copy(&resolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pchangeunit),
+                        core::mem::transmute_copy(&resolveaction),
+                    )
+                    .into()
             }
         }
         Self {
@@ -1083,11 +1200,20 @@ impl IChangeConflict_Vtbl {
                 Identity,
                 OFFSET,
             >,
-            GetSourceProviderConflictingData: GetSourceProviderConflictingData::<Identity, OFFSET>,
+            GetSourceProviderConflictingData: GetSourceProviderConflictingData::<
+                Identity,
+                OFFSET,
+            >,
             GetResolveActionForChange: GetResolveActionForChange::<Identity, OFFSET>,
             SetResolveActionForChange: SetResolveActionForChange::<Identity, OFFSET>,
-            GetResolveActionForChangeUnit: GetResolveActionForChangeUnit::<Identity, OFFSET>,
-            SetResolveActionForChangeUnit: SetResolveActionForChangeUnit::<Identity, OFFSET>,
+            GetResolveActionForChangeUnit: GetResolveActionForChangeUnit::<
+                Identity,
+                OFFSET,
+            >,
+            SetResolveActionForChangeUnit: SetResolveActionForChangeUnit::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -1096,8 +1222,7 @@ impl IChangeConflict_Vtbl {
 }
 impl windows_core::RuntimeName for IChangeConflict {}
 windows_core::imp::define_interface!(
-    IChangeUnitException,
-    IChangeUnitException_Vtbl,
+    IChangeUnitException, IChangeUnitException_Vtbl,
     0x0cd7ee7c_fec0_4021_99ee_f0e5348f2a5f
 );
 windows_core::imp::interface_hierarchy!(IChangeUnitException, windows_core::IUnknown);
@@ -1108,7 +1233,8 @@ impl IChangeUnitException {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetItemId)(
+            (windows_core::Interface::vtable(self)
+                .GetItemId)(
                 windows_core::Interface::as_raw(self),
                 pbitemid as _,
                 pcbidsize as _,
@@ -1121,7 +1247,8 @@ impl IChangeUnitException {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeUnitId)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnitId)(
                 windows_core::Interface::as_raw(self),
                 pbchangeunitid as _,
                 pcbidsize as _,
@@ -1134,11 +1261,8 @@ impl IChangeUnitException {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClockVector)(
-                windows_core::Interface::as_raw(self),
-                riid,
-                ppunk as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetClockVector)(windows_core::Interface::as_raw(self), riid, ppunk as _)
         }
     }
 }
@@ -1162,7 +1286,11 @@ pub struct IChangeUnitException_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait IChangeUnitException_Impl: windows_core::IUnknownImpl {
-    fn GetItemId(&self, pbitemid: *mut u8, pcbidsize: *mut u32) -> windows_core::Result<()>;
+    fn GetItemId(
+        &self,
+        pbitemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()>;
     fn GetChangeUnitId(
         &self,
         pbchangeunitid: *mut u8,
@@ -1185,14 +1313,14 @@ impl IChangeUnitException_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeUnitException_Impl::GetItemId(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeUnitId<
@@ -1204,14 +1332,14 @@ impl IChangeUnitException_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeUnitException_Impl::GetChangeUnitId(
-                    this,
-                    core::mem::transmute_copy(&pbchangeunitid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbchangeunitid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetClockVector<
@@ -1222,16 +1350,18 @@ impl IChangeUnitException_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeUnitException_Impl::GetClockVector(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         Self {
@@ -1247,8 +1377,7 @@ impl IChangeUnitException_Vtbl {
 }
 impl windows_core::RuntimeName for IChangeUnitException {}
 windows_core::imp::define_interface!(
-    IChangeUnitListFilterInfo,
-    IChangeUnitListFilterInfo_Vtbl,
+    IChangeUnitListFilterInfo, IChangeUnitListFilterInfo_Vtbl,
     0xf2837671_0bdf_43fa_b502_232375fb50c2
 );
 impl core::ops::Deref for IChangeUnitListFilterInfo {
@@ -1258,9 +1387,7 @@ impl core::ops::Deref for IChangeUnitListFilterInfo {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    IChangeUnitListFilterInfo,
-    windows_core::IUnknown,
-    ISyncFilterInfo
+    IChangeUnitListFilterInfo, windows_core::IUnknown, ISyncFilterInfo
 );
 impl IChangeUnitListFilterInfo {
     pub unsafe fn Initialize(
@@ -1269,7 +1396,8 @@ impl IChangeUnitListFilterInfo {
         dwchangeunitcount: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Initialize)(
+            (windows_core::Interface::vtable(self)
+                .Initialize)(
                 windows_core::Interface::as_raw(self),
                 ppbchangeunitids,
                 dwchangeunitcount,
@@ -1281,7 +1409,8 @@ impl IChangeUnitListFilterInfo {
         pdwchangeunitidcount: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeUnitIdCount)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnitIdCount)(
                 windows_core::Interface::as_raw(self),
                 pdwchangeunitidcount as _,
             )
@@ -1294,7 +1423,8 @@ impl IChangeUnitListFilterInfo {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeUnitId)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnitId)(
                 windows_core::Interface::as_raw(self),
                 dwchangeunitidindex,
                 pbchangeunitid as _,
@@ -1311,8 +1441,10 @@ pub struct IChangeUnitListFilterInfo_Vtbl {
         *const *const u8,
         u32,
     ) -> windows_core::HRESULT,
-    pub GetChangeUnitIdCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetChangeUnitIdCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub GetChangeUnitId: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         u32,
@@ -1326,7 +1458,10 @@ pub trait IChangeUnitListFilterInfo_Impl: ISyncFilterInfo_Impl {
         ppbchangeunitids: *const *const u8,
         dwchangeunitcount: u32,
     ) -> windows_core::Result<()>;
-    fn GetChangeUnitIdCount(&self, pdwchangeunitidcount: *mut u32) -> windows_core::Result<()>;
+    fn GetChangeUnitIdCount(
+        &self,
+        pdwchangeunitidcount: *mut u32,
+    ) -> windows_core::Result<()>;
     fn GetChangeUnitId(
         &self,
         dwchangeunitidindex: u32,
@@ -1345,14 +1480,14 @@ impl IChangeUnitListFilterInfo_Vtbl {
             dwchangeunitcount: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeUnitListFilterInfo_Impl::Initialize(
-                    this,
-                    core::mem::transmute_copy(&ppbchangeunitids),
-                    core::mem::transmute_copy(&dwchangeunitcount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ppbchangeunitids),
+                        core::mem::transmute_copy(&dwchangeunitcount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeUnitIdCount<
@@ -1363,13 +1498,13 @@ impl IChangeUnitListFilterInfo_Vtbl {
             pdwchangeunitidcount: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeUnitListFilterInfo_Impl::GetChangeUnitIdCount(
-                    this,
-                    core::mem::transmute_copy(&pdwchangeunitidcount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwchangeunitidcount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeUnitId<
@@ -1382,15 +1517,15 @@ impl IChangeUnitListFilterInfo_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IChangeUnitListFilterInfo_Impl::GetChangeUnitId(
-                    this,
-                    core::mem::transmute_copy(&dwchangeunitidindex),
-                    core::mem::transmute_copy(&pbchangeunitid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwchangeunitidindex),
+                        core::mem::transmute_copy(&pbchangeunitid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         Self {
@@ -1407,9 +1542,7 @@ impl IChangeUnitListFilterInfo_Vtbl {
 }
 impl windows_core::RuntimeName for IChangeUnitListFilterInfo {}
 windows_core::imp::define_interface!(
-    IClassFactory,
-    IClassFactory_Vtbl,
-    0x00000001_0000_0000_c000_000000000046
+    IClassFactory, IClassFactory_Vtbl, 0x00000001_0000_0000_c000_000000000046
 );
 windows_core::imp::interface_hierarchy!(IClassFactory, windows_core::IUnknown);
 impl IClassFactory {
@@ -1420,21 +1553,20 @@ impl IClassFactory {
     {
         let mut result__ = core::ptr::null_mut();
         unsafe {
-            (windows_core::Interface::vtable(self).CreateInstance)(
-                windows_core::Interface::as_raw(self),
-                punkouter.param().abi(),
-                &T::IID,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .CreateInstance)(
+                    windows_core::Interface::as_raw(self),
+                    punkouter.param().abi(),
+                    &T::IID,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn LockServer(&self, flock: bool) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).LockServer)(
-                windows_core::Interface::as_raw(self),
-                flock.into(),
-            )
+            (windows_core::Interface::vtable(self)
+                .LockServer)(windows_core::Interface::as_raw(self), flock.into())
         }
     }
 }
@@ -1472,27 +1604,33 @@ impl IClassFactory_Vtbl {
             riid: *const windows_core::GUID,
             ppvobject: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppvobject.is_null() { unsafe { ppvobject.write(core::ptr::null_mut()) }; }
+            if !ppvobject.is_null() {
+                unsafe { ppvobject.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IClassFactory_Impl::CreateInstance(
-                    this,
-                    core::mem::transmute_copy(&punkouter),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppvobject),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&punkouter),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppvobject),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn LockServer<Identity: IClassFactory_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn LockServer<
+            Identity: IClassFactory_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             flock: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IClassFactory_Impl::LockServer(this, core::mem::transmute_copy(&flock)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IClassFactory_Impl::LockServer(this, core::mem::transmute_copy(&flock))
+                    .into()
             }
         }
         Self {
@@ -1507,9 +1645,7 @@ impl IClassFactory_Vtbl {
 }
 impl windows_core::RuntimeName for IClassFactory {}
 windows_core::imp::define_interface!(
-    IClockVector,
-    IClockVector_Vtbl,
-    0x14b2274a_8698_4cc6_9333_f89bd1d47bc4
+    IClockVector, IClockVector_Vtbl, 0x14b2274a_8698_4cc6_9333_f89bd1d47bc4
 );
 windows_core::imp::interface_hierarchy!(IClockVector, windows_core::IUnknown);
 impl IClockVector {
@@ -1519,16 +1655,21 @@ impl IClockVector {
         ppienumclockvector: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClockVectorElements)(
+            (windows_core::Interface::vtable(self)
+                .GetClockVectorElements)(
                 windows_core::Interface::as_raw(self),
                 riid,
                 ppienumclockvector as _,
             )
         }
     }
-    pub unsafe fn GetClockVectorElementCount(&self, pdwcount: *mut u32) -> windows_core::HRESULT {
+    pub unsafe fn GetClockVectorElementCount(
+        &self,
+        pdwcount: *mut u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClockVectorElementCount)(
+            (windows_core::Interface::vtable(self)
+                .GetClockVectorElementCount)(
                 windows_core::Interface::as_raw(self),
                 pdwcount as _,
             )
@@ -1543,8 +1684,10 @@ pub struct IClockVector_Vtbl {
         *const windows_core::GUID,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub GetClockVectorElementCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetClockVectorElementCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait IClockVector_Impl: windows_core::IUnknownImpl {
     fn GetClockVectorElements(
@@ -1564,33 +1707,32 @@ impl IClockVector_Vtbl {
             riid: *const windows_core::GUID,
             ppienumclockvector: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppienumclockvector.is_null() { unsafe { ppienumclockvector.write(core::ptr::null_mut()) }; }
+            if !ppienumclockvector.is_null() {
+                unsafe { ppienumclockvector.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IClockVector_Impl::GetClockVectorElements(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppienumclockvector),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppienumclockvector),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetClockVectorElementCount<
             Identity: IClockVector_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pdwcount: *mut u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, pdwcount: *mut u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IClockVector_Impl::GetClockVectorElementCount(
-                    this,
-                    core::mem::transmute_copy(&pdwcount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwcount),
+                    )
+                    .into()
             }
         }
         Self {
@@ -1605,15 +1747,17 @@ impl IClockVector_Vtbl {
 }
 impl windows_core::RuntimeName for IClockVector {}
 windows_core::imp::define_interface!(
-    IClockVectorElement,
-    IClockVectorElement_Vtbl,
-    0xe71c4250_adf8_4a07_8fae_5669596909c1
+    IClockVectorElement, IClockVectorElement_Vtbl, 0xe71c4250_adf8_4a07_8fae_5669596909c1
 );
 windows_core::imp::interface_hierarchy!(IClockVectorElement, windows_core::IUnknown);
 impl IClockVectorElement {
-    pub unsafe fn GetReplicaKey(&self, pdwreplicakey: *mut u32) -> windows_core::HRESULT {
+    pub unsafe fn GetReplicaKey(
+        &self,
+        pdwreplicakey: *mut u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetReplicaKey)(
+            (windows_core::Interface::vtable(self)
+                .GetReplicaKey)(
                 windows_core::Interface::as_raw(self),
                 pdwreplicakey as _,
             )
@@ -1621,20 +1765,22 @@ impl IClockVectorElement {
     }
     pub unsafe fn GetTickCount(&self, pulltickcount: *mut u64) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetTickCount)(
-                windows_core::Interface::as_raw(self),
-                pulltickcount as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetTickCount)(windows_core::Interface::as_raw(self), pulltickcount as _)
         }
     }
 }
 #[repr(C)]
 pub struct IClockVectorElement_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub GetReplicaKey:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
-    pub GetTickCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u64) -> windows_core::HRESULT,
+    pub GetReplicaKey: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
+    pub GetTickCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u64,
+    ) -> windows_core::HRESULT,
 }
 pub trait IClockVectorElement_Impl: windows_core::IUnknownImpl {
     fn GetReplicaKey(&self, pdwreplicakey: *mut u32) -> windows_core::Result<()>;
@@ -1650,13 +1796,13 @@ impl IClockVectorElement_Vtbl {
             pdwreplicakey: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IClockVectorElement_Impl::GetReplicaKey(
-                    this,
-                    core::mem::transmute_copy(&pdwreplicakey),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwreplicakey),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetTickCount<
@@ -1667,13 +1813,13 @@ impl IClockVectorElement_Vtbl {
             pulltickcount: *mut u64,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IClockVectorElement_Impl::GetTickCount(
-                    this,
-                    core::mem::transmute_copy(&pulltickcount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pulltickcount),
+                    )
+                    .into()
             }
         }
         Self {
@@ -1688,9 +1834,7 @@ impl IClockVectorElement_Vtbl {
 }
 impl windows_core::RuntimeName for IClockVectorElement {}
 windows_core::imp::define_interface!(
-    ICombinedFilterInfo,
-    ICombinedFilterInfo_Vtbl,
-    0x11f9de71_2818_4779_b2ac_42d450565f45
+    ICombinedFilterInfo, ICombinedFilterInfo_Vtbl, 0x11f9de71_2818_4779_b2ac_42d450565f45
 );
 impl core::ops::Deref for ICombinedFilterInfo {
     type Target = ISyncFilterInfo;
@@ -1699,14 +1843,16 @@ impl core::ops::Deref for ICombinedFilterInfo {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ICombinedFilterInfo,
-    windows_core::IUnknown,
-    ISyncFilterInfo
+    ICombinedFilterInfo, windows_core::IUnknown, ISyncFilterInfo
 );
 impl ICombinedFilterInfo {
-    pub unsafe fn GetFilterCount(&self, pdwfiltercount: *mut u32) -> windows_core::HRESULT {
+    pub unsafe fn GetFilterCount(
+        &self,
+        pdwfiltercount: *mut u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFilterCount)(
+            (windows_core::Interface::vtable(self)
+                .GetFilterCount)(
                 windows_core::Interface::as_raw(self),
                 pdwfiltercount as _,
             )
@@ -1718,12 +1864,13 @@ impl ICombinedFilterInfo {
     ) -> windows_core::Result<ISyncFilterInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilterInfo)(
-                windows_core::Interface::as_raw(self),
-                dwfilterindex,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilterInfo)(
+                    windows_core::Interface::as_raw(self),
+                    dwfilterindex,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetFilterCombinationType(
@@ -1731,7 +1878,8 @@ impl ICombinedFilterInfo {
         pfiltercombinationtype: *mut FILTER_COMBINATION_TYPE,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFilterCombinationType)(
+            (windows_core::Interface::vtable(self)
+                .GetFilterCombinationType)(
                 windows_core::Interface::as_raw(self),
                 pfiltercombinationtype as _,
             )
@@ -1741,8 +1889,10 @@ impl ICombinedFilterInfo {
 #[repr(C)]
 pub struct ICombinedFilterInfo_Vtbl {
     pub base__: ISyncFilterInfo_Vtbl,
-    pub GetFilterCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetFilterCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub GetFilterInfo: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         u32,
@@ -1771,13 +1921,13 @@ impl ICombinedFilterInfo_Vtbl {
             pdwfiltercount: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ICombinedFilterInfo_Impl::GetFilterCount(
-                    this,
-                    core::mem::transmute_copy(&pdwfiltercount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwfiltercount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetFilterInfo<
@@ -1788,11 +1938,15 @@ impl ICombinedFilterInfo_Vtbl {
             dwfilterindex: u32,
             ppifilterinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppifilterinfo.is_null() { unsafe { ppifilterinfo.write(core::ptr::null_mut()) }; }
-            if ppifilterinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppifilterinfo.is_null() {
+                unsafe { ppifilterinfo.write(core::ptr::null_mut()) };
+            }
+            if ppifilterinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ICombinedFilterInfo_Impl::GetFilterInfo(
                     this,
                     core::mem::transmute_copy(&dwfilterindex),
@@ -1813,13 +1967,13 @@ impl ICombinedFilterInfo_Vtbl {
             pfiltercombinationtype: *mut FILTER_COMBINATION_TYPE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ICombinedFilterInfo_Impl::GetFilterCombinationType(
-                    this,
-                    core::mem::transmute_copy(&pfiltercombinationtype),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfiltercombinationtype),
+                    )
+                    .into()
             }
         }
         Self {
@@ -1836,9 +1990,7 @@ impl ICombinedFilterInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ICombinedFilterInfo {}
 windows_core::imp::define_interface!(
-    IConstraintConflict,
-    IConstraintConflict_Vtbl,
-    0x00d2302e_1cf8_4835_b85f_b7ca4f799e0a
+    IConstraintConflict, IConstraintConflict_Vtbl, 0x00d2302e_1cf8_4835_b85f_b7ca4f799e0a
 );
 windows_core::imp::interface_hierarchy!(IConstraintConflict, windows_core::IUnknown);
 impl IConstraintConflict {
@@ -1847,31 +1999,38 @@ impl IConstraintConflict {
     ) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetDestinationProviderConflictingChange)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetDestinationProviderConflictingChange)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetSourceProviderConflictingChange(&self) -> windows_core::Result<ISyncChange> {
+    pub unsafe fn GetSourceProviderConflictingChange(
+        &self,
+    ) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSourceProviderConflictingChange)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSourceProviderConflictingChange)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetDestinationProviderOriginalChange(&self) -> windows_core::Result<ISyncChange> {
+    pub unsafe fn GetDestinationProviderOriginalChange(
+        &self,
+    ) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetDestinationProviderOriginalChange)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetDestinationProviderOriginalChange)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetDestinationProviderConflictingData(
@@ -1879,11 +2038,12 @@ impl IConstraintConflict {
     ) -> windows_core::Result<windows_core::IUnknown> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetDestinationProviderConflictingData)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetDestinationProviderConflictingData)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSourceProviderConflictingData(
@@ -1891,11 +2051,12 @@ impl IConstraintConflict {
     ) -> windows_core::Result<windows_core::IUnknown> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSourceProviderConflictingData)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSourceProviderConflictingData)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetDestinationProviderOriginalData(
@@ -1903,11 +2064,12 @@ impl IConstraintConflict {
     ) -> windows_core::Result<windows_core::IUnknown> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetDestinationProviderOriginalData)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetDestinationProviderOriginalData)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetConstraintResolveActionForChange(
@@ -1915,7 +2077,8 @@ impl IConstraintConflict {
         pconstraintresolveaction: *mut SYNC_CONSTRAINT_RESOLVE_ACTION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetConstraintResolveActionForChange)(
+            (windows_core::Interface::vtable(self)
+                .GetConstraintResolveActionForChange)(
                 windows_core::Interface::as_raw(self),
                 pconstraintresolveaction as _,
             )
@@ -1926,7 +2089,8 @@ impl IConstraintConflict {
         constraintresolveaction: SYNC_CONSTRAINT_RESOLVE_ACTION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetConstraintResolveActionForChange)(
+            (windows_core::Interface::vtable(self)
+                .SetConstraintResolveActionForChange)(
                 windows_core::Interface::as_raw(self),
                 constraintresolveaction,
             )
@@ -1941,7 +2105,8 @@ impl IConstraintConflict {
         P0: windows_core::Param<ISyncChangeUnit>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetConstraintResolveActionForChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .GetConstraintResolveActionForChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pchangeunit.param().abi(),
                 pconstraintresolveaction as _,
@@ -1957,7 +2122,8 @@ impl IConstraintConflict {
         P0: windows_core::Param<ISyncChangeUnit>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetConstraintResolveActionForChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .SetConstraintResolveActionForChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pchangeunit.param().abi(),
                 constraintresolveaction,
@@ -1969,7 +2135,8 @@ impl IConstraintConflict {
         pconstraintconflictreason: *mut CONSTRAINT_CONFLICT_REASON,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetConstraintConflictReason)(
+            (windows_core::Interface::vtable(self)
+                .GetConstraintConflictReason)(
                 windows_core::Interface::as_raw(self),
                 pconstraintconflictreason as _,
             )
@@ -1977,9 +2144,8 @@ impl IConstraintConflict {
     }
     pub unsafe fn IsTemporary(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsTemporary)(windows_core::Interface::as_raw(
-                self,
-            ))
+            (windows_core::Interface::vtable(self)
+                .IsTemporary)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -1989,8 +2155,7 @@ pub struct IConstraintConflict_Vtbl {
     pub GetDestinationProviderConflictingChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetSourceProviderConflictingChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -1998,13 +2163,11 @@ pub struct IConstraintConflict_Vtbl {
     pub GetDestinationProviderOriginalChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetDestinationProviderConflictingData: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetSourceProviderConflictingData: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -2016,39 +2179,44 @@ pub struct IConstraintConflict_Vtbl {
     pub GetConstraintResolveActionForChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut SYNC_CONSTRAINT_RESOLVE_ACTION,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub SetConstraintResolveActionForChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         SYNC_CONSTRAINT_RESOLVE_ACTION,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetConstraintResolveActionForChangeUnit: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         *mut SYNC_CONSTRAINT_RESOLVE_ACTION,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub SetConstraintResolveActionForChangeUnit: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         SYNC_CONSTRAINT_RESOLVE_ACTION,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetConstraintConflictReason: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut CONSTRAINT_CONFLICT_REASON,
     ) -> windows_core::HRESULT,
-    pub IsTemporary: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub IsTemporary: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait IConstraintConflict_Impl: windows_core::IUnknownImpl {
-    fn GetDestinationProviderConflictingChange(&self) -> windows_core::Result<ISyncChange>;
+    fn GetDestinationProviderConflictingChange(
+        &self,
+    ) -> windows_core::Result<ISyncChange>;
     fn GetSourceProviderConflictingChange(&self) -> windows_core::Result<ISyncChange>;
     fn GetDestinationProviderOriginalChange(&self) -> windows_core::Result<ISyncChange>;
-    fn GetDestinationProviderConflictingData(&self)
-    -> windows_core::Result<windows_core::IUnknown>;
-    fn GetSourceProviderConflictingData(&self) -> windows_core::Result<windows_core::IUnknown>;
-    fn GetDestinationProviderOriginalData(&self) -> windows_core::Result<windows_core::IUnknown>;
+    fn GetDestinationProviderConflictingData(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+    fn GetSourceProviderConflictingData(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+    fn GetDestinationProviderOriginalData(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown>;
     fn GetConstraintResolveActionForChange(
         &self,
         pconstraintresolveaction: *mut SYNC_CONSTRAINT_RESOLVE_ACTION,
@@ -2082,12 +2250,18 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
-            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingchange.is_null() {
+                unsafe { ppconflictingchange.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match IConstraintConflict_Impl::GetDestinationProviderConflictingChange(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match IConstraintConflict_Impl::GetDestinationProviderConflictingChange(
+                    this,
+                ) {
                     Ok(ok__) => {
                         ppconflictingchange.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -2103,12 +2277,18 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingchange.is_null() { unsafe { ppconflictingchange.write(core::ptr::null_mut()) }; }
-            if ppconflictingchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingchange.is_null() {
+                unsafe { ppconflictingchange.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match IConstraintConflict_Impl::GetSourceProviderConflictingChange(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match IConstraintConflict_Impl::GetSourceProviderConflictingChange(
+                    this,
+                ) {
                     Ok(ok__) => {
                         ppconflictingchange.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -2124,12 +2304,18 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pporiginalchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pporiginalchange.is_null() { unsafe { pporiginalchange.write(core::ptr::null_mut()) }; }
-            if pporiginalchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !pporiginalchange.is_null() {
+                unsafe { pporiginalchange.write(core::ptr::null_mut()) };
+            }
+            if pporiginalchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match IConstraintConflict_Impl::GetDestinationProviderOriginalChange(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match IConstraintConflict_Impl::GetDestinationProviderOriginalChange(
+                    this,
+                ) {
                     Ok(ok__) => {
                         pporiginalchange.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -2145,12 +2331,18 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
-            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingdata.is_null() {
+                unsafe { ppconflictingdata.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingdata.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match IConstraintConflict_Impl::GetDestinationProviderConflictingData(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match IConstraintConflict_Impl::GetDestinationProviderConflictingData(
+                    this,
+                ) {
                     Ok(ok__) => {
                         ppconflictingdata.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -2166,11 +2358,15 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppconflictingdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconflictingdata.is_null() { unsafe { ppconflictingdata.write(core::ptr::null_mut()) }; }
-            if ppconflictingdata.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconflictingdata.is_null() {
+                unsafe { ppconflictingdata.write(core::ptr::null_mut()) };
+            }
+            if ppconflictingdata.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IConstraintConflict_Impl::GetSourceProviderConflictingData(this) {
                     Ok(ok__) => {
                         ppconflictingdata.write(core::mem::transmute(ok__));
@@ -2187,12 +2383,18 @@ impl IConstraintConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pporiginaldata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pporiginaldata.is_null() { unsafe { pporiginaldata.write(core::ptr::null_mut()) }; }
-            if pporiginaldata.is_null() { return windows_core::imp::E_POINTER; }
+            if !pporiginaldata.is_null() {
+                unsafe { pporiginaldata.write(core::ptr::null_mut()) };
+            }
+            if pporiginaldata.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match IConstraintConflict_Impl::GetDestinationProviderOriginalData(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match IConstraintConflict_Impl::GetDestinationProviderOriginalData(
+                    this,
+                ) {
                     Ok(ok__) => {
                         pporiginaldata.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -2209,13 +2411,13 @@ impl IConstraintConflict_Vtbl {
             pconstraintresolveaction: *mut SYNC_CONSTRAINT_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IConstraintConflict_Impl::GetConstraintResolveActionForChange(
-                    this,
-                    core::mem::transmute_copy(&pconstraintresolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pconstraintresolveaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetConstraintResolveActionForChange<
@@ -2226,13 +2428,13 @@ impl IConstraintConflict_Vtbl {
             constraintresolveaction: SYNC_CONSTRAINT_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IConstraintConflict_Impl::SetConstraintResolveActionForChange(
-                    this,
-                    core::mem::transmute_copy(&constraintresolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&constraintresolveaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetConstraintResolveActionForChangeUnit<
@@ -2244,14 +2446,14 @@ impl IConstraintConflict_Vtbl {
             pconstraintresolveaction: *mut SYNC_CONSTRAINT_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IConstraintConflict_Impl::GetConstraintResolveActionForChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pchangeunit),
-                    core::mem::transmute_copy(&pconstraintresolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pchangeunit),
+                        core::mem::transmute_copy(&pconstraintresolveaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetConstraintResolveActionForChangeUnit<
@@ -2263,14 +2465,14 @@ impl IConstraintConflict_Vtbl {
             constraintresolveaction: SYNC_CONSTRAINT_RESOLVE_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IConstraintConflict_Impl::SetConstraintResolveActionForChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pchangeunit),
-                    core::mem::transmute_copy(&constraintresolveaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pchangeunit),
+                        core::mem::transmute_copy(&constraintresolveaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetConstraintConflictReason<
@@ -2281,24 +2483,22 @@ impl IConstraintConflict_Vtbl {
             pconstraintconflictreason: *mut CONSTRAINT_CONFLICT_REASON,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IConstraintConflict_Impl::GetConstraintConflictReason(
-                    this,
-                    core::mem::transmute_copy(&pconstraintconflictreason),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pconstraintconflictreason),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn IsTemporary<
             Identity: IConstraintConflict_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IConstraintConflict_Impl::IsTemporary(this).into()
             }
         }
@@ -2320,7 +2520,10 @@ impl IConstraintConflict_Vtbl {
                 Identity,
                 OFFSET,
             >,
-            GetSourceProviderConflictingData: GetSourceProviderConflictingData::<Identity, OFFSET>,
+            GetSourceProviderConflictingData: GetSourceProviderConflictingData::<
+                Identity,
+                OFFSET,
+            >,
             GetDestinationProviderOriginalData: GetDestinationProviderOriginalData::<
                 Identity,
                 OFFSET,
@@ -2351,8 +2554,7 @@ impl IConstraintConflict_Vtbl {
 }
 impl windows_core::RuntimeName for IConstraintConflict {}
 windows_core::imp::define_interface!(
-    IConstructReplicaKeyMap,
-    IConstructReplicaKeyMap_Vtbl,
+    IConstructReplicaKeyMap, IConstructReplicaKeyMap_Vtbl,
     0xded10970_ec85_4115_b52c_4405845642a5
 );
 windows_core::imp::interface_hierarchy!(IConstructReplicaKeyMap, windows_core::IUnknown);
@@ -2363,7 +2565,8 @@ impl IConstructReplicaKeyMap {
         pdwreplicakey: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).FindOrAddReplica)(
+            (windows_core::Interface::vtable(self)
+                .FindOrAddReplica)(
                 windows_core::Interface::as_raw(self),
                 pbreplicaid,
                 pdwreplicakey as _,
@@ -2398,14 +2601,14 @@ impl IConstructReplicaKeyMap_Vtbl {
             pdwreplicakey: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IConstructReplicaKeyMap_Impl::FindOrAddReplica(
-                    this,
-                    core::mem::transmute_copy(&pbreplicaid),
-                    core::mem::transmute_copy(&pdwreplicakey),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbreplicaid),
+                        core::mem::transmute_copy(&pdwreplicakey),
+                    )
+                    .into()
             }
         }
         Self {
@@ -2419,9 +2622,7 @@ impl IConstructReplicaKeyMap_Vtbl {
 }
 impl windows_core::RuntimeName for IConstructReplicaKeyMap {}
 windows_core::imp::define_interface!(
-    ICoreFragment,
-    ICoreFragment_Vtbl,
-    0x613b2ab5_b304_47d9_9c31_ce6c54401a15
+    ICoreFragment, ICoreFragment_Vtbl, 0x613b2ab5_b304_47d9_9c31_ce6c54401a15
 );
 windows_core::imp::interface_hierarchy!(ICoreFragment, windows_core::IUnknown);
 impl ICoreFragment {
@@ -2431,7 +2632,8 @@ impl ICoreFragment {
         pchangeunitidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).NextColumn)(
+            (windows_core::Interface::vtable(self)
+                .NextColumn)(
                 windows_core::Interface::as_raw(self),
                 pchangeunitid as _,
                 pchangeunitidsize as _,
@@ -2445,7 +2647,8 @@ impl ICoreFragment {
         piclockvector: *mut Option<IClockVector>,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).NextRange)(
+            (windows_core::Interface::vtable(self)
+                .NextRange)(
                 windows_core::Interface::as_raw(self),
                 pitemid as _,
                 pitemidsize as _,
@@ -2455,12 +2658,17 @@ impl ICoreFragment {
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
-    pub unsafe fn GetColumnCount(&self, pcolumncount: *mut u32) -> windows_core::HRESULT {
+    pub unsafe fn GetColumnCount(
+        &self,
+        pcolumncount: *mut u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetColumnCount)(
+            (windows_core::Interface::vtable(self)
+                .GetColumnCount)(
                 windows_core::Interface::as_raw(self),
                 pcolumncount as _,
             )
@@ -2468,10 +2676,8 @@ impl ICoreFragment {
     }
     pub unsafe fn GetRangeCount(&self, prangecount: *mut u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetRangeCount)(
-                windows_core::Interface::as_raw(self),
-                prangecount as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetRangeCount)(windows_core::Interface::as_raw(self), prangecount as _)
         }
     }
 }
@@ -2489,11 +2695,17 @@ pub struct ICoreFragment_Vtbl {
         *mut u32,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
-    pub GetColumnCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
-    pub GetRangeCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub GetColumnCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
+    pub GetRangeCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait ICoreFragment_Impl: windows_core::IUnknownImpl {
     fn NextColumn(
@@ -2513,47 +2725,56 @@ pub trait ICoreFragment_Impl: windows_core::IUnknownImpl {
 }
 impl ICoreFragment_Vtbl {
     pub const fn new<Identity: ICoreFragment_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn NextColumn<Identity: ICoreFragment_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn NextColumn<
+            Identity: ICoreFragment_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pchangeunitid: *mut u8,
             pchangeunitidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ICoreFragment_Impl::NextColumn(
-                    this,
-                    core::mem::transmute_copy(&pchangeunitid),
-                    core::mem::transmute_copy(&pchangeunitidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pchangeunitid),
+                        core::mem::transmute_copy(&pchangeunitidsize),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn NextRange<Identity: ICoreFragment_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn NextRange<
+            Identity: ICoreFragment_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pitemid: *mut u8,
             pitemidsize: *mut u32,
             piclockvector: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !piclockvector.is_null() { unsafe { piclockvector.write(core::ptr::null_mut()) }; }
+            if !piclockvector.is_null() {
+                unsafe { piclockvector.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ICoreFragment_Impl::NextRange(
-                    this,
-                    core::mem::transmute_copy(&pitemid),
-                    core::mem::transmute_copy(&pitemidsize),
-                    core::mem::transmute_copy(&piclockvector),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pitemid),
+                        core::mem::transmute_copy(&pitemidsize),
+                        core::mem::transmute_copy(&piclockvector),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Reset<Identity: ICoreFragment_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Reset<
+            Identity: ICoreFragment_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ICoreFragment_Impl::Reset(this).into()
             }
         }
@@ -2565,23 +2786,26 @@ impl ICoreFragment_Vtbl {
             pcolumncount: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ICoreFragment_Impl::GetColumnCount(this, core::mem::transmute_copy(&pcolumncount))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ICoreFragment_Impl::GetColumnCount(
+                        this,
+                        core::mem::transmute_copy(&pcolumncount),
+                    )
                     .into()
             }
         }
         unsafe extern "system" fn GetRangeCount<
             Identity: ICoreFragment_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            prangecount: *mut u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, prangecount: *mut u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ICoreFragment_Impl::GetRangeCount(this, core::mem::transmute_copy(&prangecount))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ICoreFragment_Impl::GetRangeCount(
+                        this,
+                        core::mem::transmute_copy(&prangecount),
+                    )
                     .into()
             }
         }
@@ -2600,8 +2824,7 @@ impl ICoreFragment_Vtbl {
 }
 impl windows_core::RuntimeName for ICoreFragment {}
 windows_core::imp::define_interface!(
-    ICoreFragmentInspector,
-    ICoreFragmentInspector_Vtbl,
+    ICoreFragmentInspector, ICoreFragmentInspector_Vtbl,
     0xf7fcc5fd_ae26_4679_ba16_96aac583c134
 );
 windows_core::imp::interface_hierarchy!(ICoreFragmentInspector, windows_core::IUnknown);
@@ -2613,7 +2836,8 @@ impl ICoreFragmentInspector {
         pfetchedcount: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).NextCoreFragments)(
+            (windows_core::Interface::vtable(self)
+                .NextCoreFragments)(
                 windows_core::Interface::as_raw(self),
                 requestedcount,
                 core::mem::transmute(ppicorefragments),
@@ -2623,7 +2847,8 @@ impl ICoreFragmentInspector {
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -2636,7 +2861,9 @@ pub struct ICoreFragmentInspector_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ICoreFragmentInspector_Impl: windows_core::IUnknownImpl {
     fn NextCoreFragments(
@@ -2658,28 +2885,30 @@ impl ICoreFragmentInspector_Vtbl {
             ppicorefragments: *mut *mut core::ffi::c_void,
             pfetchedcount: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppicorefragments.is_null() { for i in 0..requestedcount as usize { unsafe { ppicorefragments.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppicorefragments.is_null() {
+                for i in 0..requestedcount as usize {
+                    unsafe { ppicorefragments.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ICoreFragmentInspector_Impl::NextCoreFragments(
-                    this,
-                    core::mem::transmute_copy(&requestedcount),
-                    core::mem::transmute_copy(&ppicorefragments),
-                    core::mem::transmute_copy(&pfetchedcount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&requestedcount),
+                        core::mem::transmute_copy(&ppicorefragments),
+                        core::mem::transmute_copy(&pfetchedcount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: ICoreFragmentInspector_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ICoreFragmentInspector_Impl::Reset(this).into()
             }
         }
@@ -2695,9 +2924,7 @@ impl ICoreFragmentInspector_Vtbl {
 }
 impl windows_core::RuntimeName for ICoreFragmentInspector {}
 windows_core::imp::define_interface!(
-    ICustomFilterInfo,
-    ICustomFilterInfo_Vtbl,
-    0x1d335dff_6f88_4e4d_91a8_a3f351cfd473
+    ICustomFilterInfo, ICustomFilterInfo_Vtbl, 0x1d335dff_6f88_4e4d_91a8_a3f351cfd473
 );
 impl core::ops::Deref for ICustomFilterInfo {
     type Target = ISyncFilterInfo;
@@ -2705,16 +2932,16 @@ impl core::ops::Deref for ICustomFilterInfo {
         unsafe { core::mem::transmute(self) }
     }
 }
-windows_core::imp::interface_hierarchy!(ICustomFilterInfo, windows_core::IUnknown, ISyncFilterInfo);
+windows_core::imp::interface_hierarchy!(
+    ICustomFilterInfo, windows_core::IUnknown, ISyncFilterInfo
+);
 impl ICustomFilterInfo {
     pub unsafe fn GetSyncFilter(&self) -> windows_core::Result<ISyncFilter> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncFilter)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncFilter)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -2738,11 +2965,15 @@ impl ICustomFilterInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pisyncfilter.is_null() { unsafe { pisyncfilter.write(core::ptr::null_mut()) }; }
-            if pisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
+            if !pisyncfilter.is_null() {
+                unsafe { pisyncfilter.write(core::ptr::null_mut()) };
+            }
+            if pisyncfilter.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ICustomFilterInfo_Impl::GetSyncFilter(this) {
                     Ok(ok__) => {
                         pisyncfilter.write(core::mem::transmute(ok__));
@@ -2778,18 +3009,21 @@ pub struct ID_PARAMETER_PAIR {
     pub cbIdSize: u16,
 }
 windows_core::imp::define_interface!(
-    IDataRetrieverCallback,
-    IDataRetrieverCallback_Vtbl,
+    IDataRetrieverCallback, IDataRetrieverCallback_Vtbl,
     0x71b4863b_f969_4676_bbc3_3d9fdc3fb2c7
 );
 windows_core::imp::interface_hierarchy!(IDataRetrieverCallback, windows_core::IUnknown);
 impl IDataRetrieverCallback {
-    pub unsafe fn LoadChangeDataComplete<P0>(&self, punkdata: P0) -> windows_core::HRESULT
+    pub unsafe fn LoadChangeDataComplete<P0>(
+        &self,
+        punkdata: P0,
+    ) -> windows_core::HRESULT
     where
         P0: windows_core::Param<windows_core::IUnknown>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).LoadChangeDataComplete)(
+            (windows_core::Interface::vtable(self)
+                .LoadChangeDataComplete)(
                 windows_core::Interface::as_raw(self),
                 punkdata.param().abi(),
             )
@@ -2800,10 +3034,8 @@ impl IDataRetrieverCallback {
         hrerror: windows_core::HRESULT,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).LoadChangeDataError)(
-                windows_core::Interface::as_raw(self),
-                hrerror,
-            )
+            (windows_core::Interface::vtable(self)
+                .LoadChangeDataError)(windows_core::Interface::as_raw(self), hrerror)
         }
     }
 }
@@ -2824,7 +3056,10 @@ pub trait IDataRetrieverCallback_Impl: windows_core::IUnknownImpl {
         &self,
         punkdata: windows_core::Ref<windows_core::IUnknown>,
     ) -> windows_core::Result<()>;
-    fn LoadChangeDataError(&self, hrerror: windows_core::HRESULT) -> windows_core::Result<()>;
+    fn LoadChangeDataError(
+        &self,
+        hrerror: windows_core::HRESULT,
+    ) -> windows_core::Result<()>;
 }
 impl IDataRetrieverCallback_Vtbl {
     pub const fn new<Identity: IDataRetrieverCallback_Impl, const OFFSET: isize>() -> Self {
@@ -2836,13 +3071,13 @@ impl IDataRetrieverCallback_Vtbl {
             punkdata: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IDataRetrieverCallback_Impl::LoadChangeDataComplete(
-                    this,
-                    core::mem::transmute_copy(&punkdata),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&punkdata),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn LoadChangeDataError<
@@ -2853,13 +3088,13 @@ impl IDataRetrieverCallback_Vtbl {
             hrerror: windows_core::HRESULT,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IDataRetrieverCallback_Impl::LoadChangeDataError(
-                    this,
-                    core::mem::transmute_copy(&hrerror),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hrerror),
+                    )
+                    .into()
             }
         }
         Self {
@@ -2874,9 +3109,7 @@ impl IDataRetrieverCallback_Vtbl {
 }
 impl windows_core::RuntimeName for IDataRetrieverCallback {}
 windows_core::imp::define_interface!(
-    IDispatch,
-    IDispatch_Vtbl,
-    0x00020400_0000_0000_c000_000000000046
+    IDispatch, IDispatch_Vtbl, 0x00020400_0000_0000_c000_000000000046
 );
 windows_core::imp::interface_hierarchy!(IDispatch, windows_core::IUnknown);
 #[repr(C)]
@@ -2889,11 +3122,12 @@ pub struct IDispatch_Vtbl {
 }
 impl windows_core::RuntimeName for IDispatch {}
 windows_core::imp::define_interface!(
-    IEnumChangeUnitExceptions,
-    IEnumChangeUnitExceptions_Vtbl,
+    IEnumChangeUnitExceptions, IEnumChangeUnitExceptions_Vtbl,
     0x3074e802_9319_4420_be21_1022e2e21da8
 );
-windows_core::imp::interface_hierarchy!(IEnumChangeUnitExceptions, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    IEnumChangeUnitExceptions, windows_core::IUnknown
+);
 impl IEnumChangeUnitExceptions {
     pub unsafe fn Next(
         &self,
@@ -2902,7 +3136,8 @@ impl IEnumChangeUnitExceptions {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cexceptions,
                 core::mem::transmute(ppchangeunitexception),
@@ -2912,25 +3147,22 @@ impl IEnumChangeUnitExceptions {
     }
     pub unsafe fn Skip(&self, cexceptions: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                cexceptions,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), cexceptions)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -2943,8 +3175,13 @@ pub struct IEnumChangeUnitExceptions_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -2972,42 +3209,44 @@ impl IEnumChangeUnitExceptions_Vtbl {
             ppchangeunitexception: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppchangeunitexception.is_null() { for i in 0..cexceptions as usize { unsafe { ppchangeunitexception.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppchangeunitexception.is_null() {
+                for i in 0..cexceptions as usize {
+                    unsafe { ppchangeunitexception.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumChangeUnitExceptions_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cexceptions),
-                    core::mem::transmute_copy(&ppchangeunitexception),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cexceptions),
+                        core::mem::transmute_copy(&ppchangeunitexception),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Skip<
             Identity: IEnumChangeUnitExceptions_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            cexceptions: u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, cexceptions: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumChangeUnitExceptions_Impl::Skip(this, core::mem::transmute_copy(&cexceptions))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumChangeUnitExceptions_Impl::Skip(
+                        this,
+                        core::mem::transmute_copy(&cexceptions),
+                    )
                     .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumChangeUnitExceptions_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumChangeUnitExceptions_Impl::Reset(this).into()
             }
         }
@@ -3018,11 +3257,15 @@ impl IEnumChangeUnitExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumChangeUnitExceptions_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -3046,9 +3289,7 @@ impl IEnumChangeUnitExceptions_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumChangeUnitExceptions {}
 windows_core::imp::define_interface!(
-    IEnumClockVector,
-    IEnumClockVector_Vtbl,
-    0x525844db_2837_4799_9e80_81a66e02220c
+    IEnumClockVector, IEnumClockVector_Vtbl, 0x525844db_2837_4799_9e80_81a66e02220c
 );
 windows_core::imp::interface_hierarchy!(IEnumClockVector, windows_core::IUnknown);
 impl IEnumClockVector {
@@ -3059,7 +3300,8 @@ impl IEnumClockVector {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cclockvectorelements,
                 core::mem::transmute(ppiclockvectorelements),
@@ -3069,25 +3311,22 @@ impl IEnumClockVector {
     }
     pub unsafe fn Skip(&self, csyncversions: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                csyncversions,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), csyncversions)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -3100,8 +3339,13 @@ pub struct IEnumClockVector_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -3120,53 +3364,74 @@ pub trait IEnumClockVector_Impl: windows_core::IUnknownImpl {
 }
 impl IEnumClockVector_Vtbl {
     pub const fn new<Identity: IEnumClockVector_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: IEnumClockVector_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: IEnumClockVector_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             cclockvectorelements: u32,
             ppiclockvectorelements: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppiclockvectorelements.is_null() { for i in 0..cclockvectorelements as usize { unsafe { ppiclockvectorelements.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppiclockvectorelements.is_null() {
+                for i in 0..cclockvectorelements as usize {
+                    unsafe {
+                        ppiclockvectorelements.add(i).write(core::ptr::null_mut())
+                    };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumClockVector_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cclockvectorelements),
-                    core::mem::transmute_copy(&ppiclockvectorelements),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cclockvectorelements),
+                        core::mem::transmute_copy(&ppiclockvectorelements),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: IEnumClockVector_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            csyncversions: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: IEnumClockVector_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, csyncversions: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumClockVector_Impl::Skip(this, core::mem::transmute_copy(&csyncversions)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumClockVector_Impl::Skip(
+                        this,
+                        core::mem::transmute_copy(&csyncversions),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Reset<Identity: IEnumClockVector_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Reset<
+            Identity: IEnumClockVector_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumClockVector_Impl::Reset(this).into()
             }
         }
-        unsafe extern "system" fn Clone<Identity: IEnumClockVector_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Clone<
+            Identity: IEnumClockVector_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppienum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppienum.is_null() { unsafe { ppienum.write(core::ptr::null_mut()) }; }
-            if ppienum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppienum.is_null() {
+                unsafe { ppienum.write(core::ptr::null_mut()) };
+            }
+            if ppienum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumClockVector_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppienum.write(core::mem::transmute(ok__));
@@ -3190,8 +3455,7 @@ impl IEnumClockVector_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumClockVector {}
 windows_core::imp::define_interface!(
-    IEnumFeedClockVector,
-    IEnumFeedClockVector_Vtbl,
+    IEnumFeedClockVector, IEnumFeedClockVector_Vtbl,
     0x550f763d_146a_48f6_abeb_6c88c7f70514
 );
 windows_core::imp::interface_hierarchy!(IEnumFeedClockVector, windows_core::IUnknown);
@@ -3203,7 +3467,8 @@ impl IEnumFeedClockVector {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cclockvectorelements,
                 core::mem::transmute(ppiclockvectorelements),
@@ -3213,25 +3478,22 @@ impl IEnumFeedClockVector {
     }
     pub unsafe fn Skip(&self, csyncversions: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                csyncversions,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), csyncversions)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -3244,8 +3506,13 @@ pub struct IEnumFeedClockVector_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -3264,45 +3531,55 @@ pub trait IEnumFeedClockVector_Impl: windows_core::IUnknownImpl {
 }
 impl IEnumFeedClockVector_Vtbl {
     pub const fn new<Identity: IEnumFeedClockVector_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: IEnumFeedClockVector_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: IEnumFeedClockVector_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             cclockvectorelements: u32,
             ppiclockvectorelements: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppiclockvectorelements.is_null() { for i in 0..cclockvectorelements as usize { unsafe { ppiclockvectorelements.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppiclockvectorelements.is_null() {
+                for i in 0..cclockvectorelements as usize {
+                    unsafe {
+                        ppiclockvectorelements.add(i).write(core::ptr::null_mut())
+                    };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumFeedClockVector_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cclockvectorelements),
-                    core::mem::transmute_copy(&ppiclockvectorelements),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cclockvectorelements),
+                        core::mem::transmute_copy(&ppiclockvectorelements),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: IEnumFeedClockVector_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            csyncversions: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: IEnumFeedClockVector_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, csyncversions: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumFeedClockVector_Impl::Skip(this, core::mem::transmute_copy(&csyncversions))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumFeedClockVector_Impl::Skip(
+                        this,
+                        core::mem::transmute_copy(&csyncversions),
+                    )
                     .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumFeedClockVector_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumFeedClockVector_Impl::Reset(this).into()
             }
         }
@@ -3313,11 +3590,15 @@ impl IEnumFeedClockVector_Vtbl {
             this: *mut core::ffi::c_void,
             ppienum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppienum.is_null() { unsafe { ppienum.write(core::ptr::null_mut()) }; }
-            if ppienum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppienum.is_null() {
+                unsafe { ppienum.write(core::ptr::null_mut()) };
+            }
+            if ppienum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumFeedClockVector_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppienum.write(core::mem::transmute(ok__));
@@ -3341,15 +3622,18 @@ impl IEnumFeedClockVector_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumFeedClockVector {}
 windows_core::imp::define_interface!(
-    IEnumItemIds,
-    IEnumItemIds_Vtbl,
-    0x43aa3f61_4b2e_4b60_83df_b110d3e148f1
+    IEnumItemIds, IEnumItemIds_Vtbl, 0x43aa3f61_4b2e_4b60_83df_b110d3e148f1
 );
 windows_core::imp::interface_hierarchy!(IEnumItemIds, windows_core::IUnknown);
 impl IEnumItemIds {
-    pub unsafe fn Next(&self, pbitemid: *mut u8, pcbitemidsize: *mut u32) -> windows_core::HRESULT {
+    pub unsafe fn Next(
+        &self,
+        pbitemid: *mut u8,
+        pcbitemidsize: *mut u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 pbitemid as _,
                 pcbitemidsize as _,
@@ -3377,14 +3661,14 @@ impl IEnumItemIds_Vtbl {
             pcbitemidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumItemIds_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pcbitemidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pcbitemidsize),
+                    )
+                    .into()
             }
         }
         Self {
@@ -3398,8 +3682,7 @@ impl IEnumItemIds_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumItemIds {}
 windows_core::imp::define_interface!(
-    IEnumRangeExceptions,
-    IEnumRangeExceptions_Vtbl,
+    IEnumRangeExceptions, IEnumRangeExceptions_Vtbl,
     0x0944439f_ddb1_4176_b703_046ff22a2386
 );
 windows_core::imp::interface_hierarchy!(IEnumRangeExceptions, windows_core::IUnknown);
@@ -3411,7 +3694,8 @@ impl IEnumRangeExceptions {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cexceptions,
                 core::mem::transmute(pprangeexception),
@@ -3421,25 +3705,22 @@ impl IEnumRangeExceptions {
     }
     pub unsafe fn Skip(&self, cexceptions: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                cexceptions,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), cexceptions)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -3452,8 +3733,13 @@ pub struct IEnumRangeExceptions_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -3472,45 +3758,53 @@ pub trait IEnumRangeExceptions_Impl: windows_core::IUnknownImpl {
 }
 impl IEnumRangeExceptions_Vtbl {
     pub const fn new<Identity: IEnumRangeExceptions_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: IEnumRangeExceptions_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: IEnumRangeExceptions_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             cexceptions: u32,
             pprangeexception: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !pprangeexception.is_null() { for i in 0..cexceptions as usize { unsafe { pprangeexception.add(i).write(core::ptr::null_mut()) }; } }
+            if !pprangeexception.is_null() {
+                for i in 0..cexceptions as usize {
+                    unsafe { pprangeexception.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumRangeExceptions_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cexceptions),
-                    core::mem::transmute_copy(&pprangeexception),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cexceptions),
+                        core::mem::transmute_copy(&pprangeexception),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: IEnumRangeExceptions_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            cexceptions: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: IEnumRangeExceptions_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, cexceptions: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumRangeExceptions_Impl::Skip(this, core::mem::transmute_copy(&cexceptions))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumRangeExceptions_Impl::Skip(
+                        this,
+                        core::mem::transmute_copy(&cexceptions),
+                    )
                     .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumRangeExceptions_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumRangeExceptions_Impl::Reset(this).into()
             }
         }
@@ -3521,11 +3815,15 @@ impl IEnumRangeExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumRangeExceptions_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -3549,11 +3847,12 @@ impl IEnumRangeExceptions_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumRangeExceptions {}
 windows_core::imp::define_interface!(
-    IEnumSingleItemExceptions,
-    IEnumSingleItemExceptions_Vtbl,
+    IEnumSingleItemExceptions, IEnumSingleItemExceptions_Vtbl,
     0xe563381c_1b4d_4c66_9796_c86faccdcd40
 );
-windows_core::imp::interface_hierarchy!(IEnumSingleItemExceptions, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    IEnumSingleItemExceptions, windows_core::IUnknown
+);
 impl IEnumSingleItemExceptions {
     pub unsafe fn Next(
         &self,
@@ -3562,7 +3861,8 @@ impl IEnumSingleItemExceptions {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cexceptions,
                 core::mem::transmute(ppsingleitemexception),
@@ -3572,25 +3872,22 @@ impl IEnumSingleItemExceptions {
     }
     pub unsafe fn Skip(&self, cexceptions: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                cexceptions,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), cexceptions)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -3603,8 +3900,13 @@ pub struct IEnumSingleItemExceptions_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -3632,42 +3934,44 @@ impl IEnumSingleItemExceptions_Vtbl {
             ppsingleitemexception: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppsingleitemexception.is_null() { for i in 0..cexceptions as usize { unsafe { ppsingleitemexception.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppsingleitemexception.is_null() {
+                for i in 0..cexceptions as usize {
+                    unsafe { ppsingleitemexception.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSingleItemExceptions_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cexceptions),
-                    core::mem::transmute_copy(&ppsingleitemexception),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cexceptions),
+                        core::mem::transmute_copy(&ppsingleitemexception),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Skip<
             Identity: IEnumSingleItemExceptions_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            cexceptions: u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, cexceptions: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumSingleItemExceptions_Impl::Skip(this, core::mem::transmute_copy(&cexceptions))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumSingleItemExceptions_Impl::Skip(
+                        this,
+                        core::mem::transmute_copy(&cexceptions),
+                    )
                     .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumSingleItemExceptions_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSingleItemExceptions_Impl::Reset(this).into()
             }
         }
@@ -3678,11 +3982,15 @@ impl IEnumSingleItemExceptions_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSingleItemExceptions_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -3706,9 +4014,7 @@ impl IEnumSingleItemExceptions_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSingleItemExceptions {}
 windows_core::imp::define_interface!(
-    IEnumString,
-    IEnumString_Vtbl,
-    0x00000101_0000_0000_c000_000000000046
+    IEnumString, IEnumString_Vtbl, 0x00000101_0000_0000_c000_000000000046
 );
 windows_core::imp::interface_hierarchy!(IEnumString, windows_core::IUnknown);
 #[repr(C)]
@@ -3721,8 +4027,7 @@ pub struct IEnumString_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumString {}
 windows_core::imp::define_interface!(
-    IEnumSyncChangeUnits,
-    IEnumSyncChangeUnits_Vtbl,
+    IEnumSyncChangeUnits, IEnumSyncChangeUnits_Vtbl,
     0x346b35f1_8703_4c6d_ab1a_4dbca2cff97f
 );
 windows_core::imp::interface_hierarchy!(IEnumSyncChangeUnits, windows_core::IUnknown);
@@ -3734,7 +4039,8 @@ impl IEnumSyncChangeUnits {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cchanges,
                 core::mem::transmute(ppchangeunit),
@@ -3744,25 +4050,22 @@ impl IEnumSyncChangeUnits {
     }
     pub unsafe fn Skip(&self, cchanges: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                cchanges,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), cchanges)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -3775,8 +4078,13 @@ pub struct IEnumSyncChangeUnits_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -3795,44 +4103,53 @@ pub trait IEnumSyncChangeUnits_Impl: windows_core::IUnknownImpl {
 }
 impl IEnumSyncChangeUnits_Vtbl {
     pub const fn new<Identity: IEnumSyncChangeUnits_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: IEnumSyncChangeUnits_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: IEnumSyncChangeUnits_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             cchanges: u32,
             ppchangeunit: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppchangeunit.is_null() { for i in 0..cchanges as usize { unsafe { ppchangeunit.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppchangeunit.is_null() {
+                for i in 0..cchanges as usize {
+                    unsafe { ppchangeunit.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncChangeUnits_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cchanges),
-                    core::mem::transmute_copy(&ppchangeunit),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cchanges),
+                        core::mem::transmute_copy(&ppchangeunit),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: IEnumSyncChangeUnits_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            cchanges: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: IEnumSyncChangeUnits_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, cchanges: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumSyncChangeUnits_Impl::Skip(this, core::mem::transmute_copy(&cchanges)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumSyncChangeUnits_Impl::Skip(
+                        this,
+                        core::mem::transmute_copy(&cchanges),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumSyncChangeUnits_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncChangeUnits_Impl::Reset(this).into()
             }
         }
@@ -3843,11 +4160,15 @@ impl IEnumSyncChangeUnits_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSyncChangeUnits_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -3871,9 +4192,7 @@ impl IEnumSyncChangeUnits_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSyncChangeUnits {}
 windows_core::imp::define_interface!(
-    IEnumSyncChanges,
-    IEnumSyncChanges_Vtbl,
-    0x5f86be4a_5e78_4e32_ac1c_c24fd223ef85
+    IEnumSyncChanges, IEnumSyncChanges_Vtbl, 0x5f86be4a_5e78_4e32_ac1c_c24fd223ef85
 );
 windows_core::imp::interface_hierarchy!(IEnumSyncChanges, windows_core::IUnknown);
 impl IEnumSyncChanges {
@@ -3884,7 +4203,8 @@ impl IEnumSyncChanges {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cchanges,
                 core::mem::transmute(ppchange),
@@ -3894,25 +4214,22 @@ impl IEnumSyncChanges {
     }
     pub unsafe fn Skip(&self, cchanges: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                cchanges,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), cchanges)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -3925,8 +4242,13 @@ pub struct IEnumSyncChanges_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -3945,53 +4267,69 @@ pub trait IEnumSyncChanges_Impl: windows_core::IUnknownImpl {
 }
 impl IEnumSyncChanges_Vtbl {
     pub const fn new<Identity: IEnumSyncChanges_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: IEnumSyncChanges_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: IEnumSyncChanges_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             cchanges: u32,
             ppchange: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppchange.is_null() { for i in 0..cchanges as usize { unsafe { ppchange.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppchange.is_null() {
+                for i in 0..cchanges as usize {
+                    unsafe { ppchange.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncChanges_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cchanges),
-                    core::mem::transmute_copy(&ppchange),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cchanges),
+                        core::mem::transmute_copy(&ppchange),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: IEnumSyncChanges_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            cchanges: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: IEnumSyncChanges_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, cchanges: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumSyncChanges_Impl::Skip(this, core::mem::transmute_copy(&cchanges)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumSyncChanges_Impl::Skip(this, core::mem::transmute_copy(&cchanges))
+                    .into()
             }
         }
-        unsafe extern "system" fn Reset<Identity: IEnumSyncChanges_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Reset<
+            Identity: IEnumSyncChanges_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncChanges_Impl::Reset(this).into()
             }
         }
-        unsafe extern "system" fn Clone<Identity: IEnumSyncChanges_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Clone<
+            Identity: IEnumSyncChanges_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSyncChanges_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -4015,8 +4353,7 @@ impl IEnumSyncChanges_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSyncChanges {}
 windows_core::imp::define_interface!(
-    IEnumSyncMgrConflict,
-    IEnumSyncMgrConflict_Vtbl,
+    IEnumSyncMgrConflict, IEnumSyncMgrConflict_Vtbl,
     0x82705914_dda3_4893_ba99_49de6c8c8036
 );
 windows_core::imp::interface_hierarchy!(IEnumSyncMgrConflict, windows_core::IUnknown);
@@ -4028,7 +4365,8 @@ impl IEnumSyncMgrConflict {
         pceltfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 celt,
                 core::mem::transmute(rgelt),
@@ -4038,25 +4376,22 @@ impl IEnumSyncMgrConflict {
     }
     pub unsafe fn Skip(&self, celt: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                celt,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), celt)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -4069,8 +4404,13 @@ pub struct IEnumSyncMgrConflict_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -4089,44 +4429,50 @@ pub trait IEnumSyncMgrConflict_Impl: windows_core::IUnknownImpl {
 }
 impl IEnumSyncMgrConflict_Vtbl {
     pub const fn new<Identity: IEnumSyncMgrConflict_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: IEnumSyncMgrConflict_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: IEnumSyncMgrConflict_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             celt: u32,
             rgelt: *mut *mut core::ffi::c_void,
             pceltfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !rgelt.is_null() { for i in 0..celt as usize { unsafe { rgelt.add(i).write(core::ptr::null_mut()) }; } }
+            if !rgelt.is_null() {
+                for i in 0..celt as usize {
+                    unsafe { rgelt.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncMgrConflict_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&celt),
-                    core::mem::transmute_copy(&rgelt),
-                    core::mem::transmute_copy(&pceltfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&celt),
+                        core::mem::transmute_copy(&rgelt),
+                        core::mem::transmute_copy(&pceltfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: IEnumSyncMgrConflict_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            celt: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: IEnumSyncMgrConflict_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, celt: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumSyncMgrConflict_Impl::Skip(this, core::mem::transmute_copy(&celt)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumSyncMgrConflict_Impl::Skip(this, core::mem::transmute_copy(&celt))
+                    .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumSyncMgrConflict_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncMgrConflict_Impl::Reset(this).into()
             }
         }
@@ -4137,11 +4483,15 @@ impl IEnumSyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSyncMgrConflict_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -4165,9 +4515,7 @@ impl IEnumSyncMgrConflict_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSyncMgrConflict {}
 windows_core::imp::define_interface!(
-    IEnumSyncMgrEvents,
-    IEnumSyncMgrEvents_Vtbl,
-    0xc81a1d4e_8cf7_4683_80e0_bcae88d677b6
+    IEnumSyncMgrEvents, IEnumSyncMgrEvents_Vtbl, 0xc81a1d4e_8cf7_4683_80e0_bcae88d677b6
 );
 windows_core::imp::interface_hierarchy!(IEnumSyncMgrEvents, windows_core::IUnknown);
 impl IEnumSyncMgrEvents {
@@ -4178,7 +4526,8 @@ impl IEnumSyncMgrEvents {
         pceltfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 celt,
                 core::mem::transmute(rgelt),
@@ -4188,25 +4537,22 @@ impl IEnumSyncMgrEvents {
     }
     pub unsafe fn Skip(&self, celt: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                celt,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), celt)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -4219,8 +4565,13 @@ pub struct IEnumSyncMgrEvents_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -4239,53 +4590,69 @@ pub trait IEnumSyncMgrEvents_Impl: windows_core::IUnknownImpl {
 }
 impl IEnumSyncMgrEvents_Vtbl {
     pub const fn new<Identity: IEnumSyncMgrEvents_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: IEnumSyncMgrEvents_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: IEnumSyncMgrEvents_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             celt: u32,
             rgelt: *mut *mut core::ffi::c_void,
             pceltfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !rgelt.is_null() { for i in 0..celt as usize { unsafe { rgelt.add(i).write(core::ptr::null_mut()) }; } }
+            if !rgelt.is_null() {
+                for i in 0..celt as usize {
+                    unsafe { rgelt.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncMgrEvents_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&celt),
-                    core::mem::transmute_copy(&rgelt),
-                    core::mem::transmute_copy(&pceltfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&celt),
+                        core::mem::transmute_copy(&rgelt),
+                        core::mem::transmute_copy(&pceltfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: IEnumSyncMgrEvents_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            celt: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: IEnumSyncMgrEvents_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, celt: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumSyncMgrEvents_Impl::Skip(this, core::mem::transmute_copy(&celt)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumSyncMgrEvents_Impl::Skip(this, core::mem::transmute_copy(&celt))
+                    .into()
             }
         }
-        unsafe extern "system" fn Reset<Identity: IEnumSyncMgrEvents_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Reset<
+            Identity: IEnumSyncMgrEvents_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncMgrEvents_Impl::Reset(this).into()
             }
         }
-        unsafe extern "system" fn Clone<Identity: IEnumSyncMgrEvents_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Clone<
+            Identity: IEnumSyncMgrEvents_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSyncMgrEvents_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -4309,8 +4676,7 @@ impl IEnumSyncMgrEvents_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSyncMgrEvents {}
 windows_core::imp::define_interface!(
-    IEnumSyncMgrSyncItems,
-    IEnumSyncMgrSyncItems_Vtbl,
+    IEnumSyncMgrSyncItems, IEnumSyncMgrSyncItems_Vtbl,
     0x54b3abf3_f085_4181_b546_e29c403c726b
 );
 windows_core::imp::interface_hierarchy!(IEnumSyncMgrSyncItems, windows_core::IUnknown);
@@ -4322,7 +4688,8 @@ impl IEnumSyncMgrSyncItems {
         pceltfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 celt,
                 core::mem::transmute(rgelt),
@@ -4332,25 +4699,22 @@ impl IEnumSyncMgrSyncItems {
     }
     pub unsafe fn Skip(&self, celt: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                celt,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), celt)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -4363,8 +4727,13 @@ pub struct IEnumSyncMgrSyncItems_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -4392,41 +4761,41 @@ impl IEnumSyncMgrSyncItems_Vtbl {
             rgelt: *mut *mut core::ffi::c_void,
             pceltfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !rgelt.is_null() { for i in 0..celt as usize { unsafe { rgelt.add(i).write(core::ptr::null_mut()) }; } }
+            if !rgelt.is_null() {
+                for i in 0..celt as usize {
+                    unsafe { rgelt.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncMgrSyncItems_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&celt),
-                    core::mem::transmute_copy(&rgelt),
-                    core::mem::transmute_copy(&pceltfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&celt),
+                        core::mem::transmute_copy(&rgelt),
+                        core::mem::transmute_copy(&pceltfetched),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Skip<
             Identity: IEnumSyncMgrSyncItems_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            celt: u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, celt: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumSyncMgrSyncItems_Impl::Skip(this, core::mem::transmute_copy(&celt)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumSyncMgrSyncItems_Impl::Skip(this, core::mem::transmute_copy(&celt))
+                    .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumSyncMgrSyncItems_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncMgrSyncItems_Impl::Reset(this).into()
             }
         }
@@ -4437,11 +4806,15 @@ impl IEnumSyncMgrSyncItems_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSyncMgrSyncItems_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -4465,11 +4838,12 @@ impl IEnumSyncMgrSyncItems_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSyncMgrSyncItems {}
 windows_core::imp::define_interface!(
-    IEnumSyncProviderConfigUIInfos,
-    IEnumSyncProviderConfigUIInfos_Vtbl,
+    IEnumSyncProviderConfigUIInfos, IEnumSyncProviderConfigUIInfos_Vtbl,
     0xf6be2602_17c6_4658_a2d7_68ed3330f641
 );
-windows_core::imp::interface_hierarchy!(IEnumSyncProviderConfigUIInfos, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    IEnumSyncProviderConfigUIInfos, windows_core::IUnknown
+);
 impl IEnumSyncProviderConfigUIInfos {
     pub unsafe fn Next(
         &self,
@@ -4478,7 +4852,8 @@ impl IEnumSyncProviderConfigUIInfos {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cfactories,
                 core::mem::transmute(ppsyncproviderconfiguiinfo),
@@ -4488,25 +4863,22 @@ impl IEnumSyncProviderConfigUIInfos {
     }
     pub unsafe fn Skip(&self, cfactories: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                cfactories,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), cfactories)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -4519,8 +4891,13 @@ pub struct IEnumSyncProviderConfigUIInfos_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -4548,45 +4925,46 @@ impl IEnumSyncProviderConfigUIInfos_Vtbl {
             ppsyncproviderconfiguiinfo: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppsyncproviderconfiguiinfo.is_null() { for i in 0..cfactories as usize { unsafe { ppsyncproviderconfiguiinfo.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppsyncproviderconfiguiinfo.is_null() {
+                for i in 0..cfactories as usize {
+                    unsafe {
+                        ppsyncproviderconfiguiinfo.add(i).write(core::ptr::null_mut())
+                    };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncProviderConfigUIInfos_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cfactories),
-                    core::mem::transmute_copy(&ppsyncproviderconfiguiinfo),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cfactories),
+                        core::mem::transmute_copy(&ppsyncproviderconfiguiinfo),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Skip<
             Identity: IEnumSyncProviderConfigUIInfos_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            cfactories: u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, cfactories: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncProviderConfigUIInfos_Impl::Skip(
-                    this,
-                    core::mem::transmute_copy(&cfactories),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cfactories),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumSyncProviderConfigUIInfos_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncProviderConfigUIInfos_Impl::Reset(this).into()
             }
         }
@@ -4597,11 +4975,15 @@ impl IEnumSyncProviderConfigUIInfos_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSyncProviderConfigUIInfos_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -4625,8 +5007,7 @@ impl IEnumSyncProviderConfigUIInfos_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSyncProviderConfigUIInfos {}
 windows_core::imp::define_interface!(
-    IEnumSyncProviderInfos,
-    IEnumSyncProviderInfos_Vtbl,
+    IEnumSyncProviderInfos, IEnumSyncProviderInfos_Vtbl,
     0xa04ba850_5eb1_460d_a973_393fcb608a11
 );
 windows_core::imp::interface_hierarchy!(IEnumSyncProviderInfos, windows_core::IUnknown);
@@ -4638,7 +5019,8 @@ impl IEnumSyncProviderInfos {
         pcfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 cinstances,
                 core::mem::transmute(ppsyncproviderinfo),
@@ -4648,25 +5030,22 @@ impl IEnumSyncProviderInfos {
     }
     pub unsafe fn Skip(&self, cinstances: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                cinstances,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), cinstances)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -4679,8 +5058,13 @@ pub struct IEnumSyncProviderInfos_Vtbl {
         *mut *mut core::ffi::c_void,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -4708,42 +5092,44 @@ impl IEnumSyncProviderInfos_Vtbl {
             ppsyncproviderinfo: *mut *mut core::ffi::c_void,
             pcfetched: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppsyncproviderinfo.is_null() { for i in 0..cinstances as usize { unsafe { ppsyncproviderinfo.add(i).write(core::ptr::null_mut()) }; } }
+            if !ppsyncproviderinfo.is_null() {
+                for i in 0..cinstances as usize {
+                    unsafe { ppsyncproviderinfo.add(i).write(core::ptr::null_mut()) };
+                }
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncProviderInfos_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&cinstances),
-                    core::mem::transmute_copy(&ppsyncproviderinfo),
-                    core::mem::transmute_copy(&pcfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cinstances),
+                        core::mem::transmute_copy(&ppsyncproviderinfo),
+                        core::mem::transmute_copy(&pcfetched),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Skip<
             Identity: IEnumSyncProviderInfos_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            cinstances: u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, cinstances: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IEnumSyncProviderInfos_Impl::Skip(this, core::mem::transmute_copy(&cinstances))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IEnumSyncProviderInfos_Impl::Skip(
+                        this,
+                        core::mem::transmute_copy(&cinstances),
+                    )
                     .into()
             }
         }
         unsafe extern "system" fn Reset<
             Identity: IEnumSyncProviderInfos_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IEnumSyncProviderInfos_Impl::Reset(this).into()
             }
         }
@@ -4754,11 +5140,15 @@ impl IEnumSyncProviderInfos_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IEnumSyncProviderInfos_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -4782,9 +5172,7 @@ impl IEnumSyncProviderInfos_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumSyncProviderInfos {}
 windows_core::imp::define_interface!(
-    IEnumUnknown,
-    IEnumUnknown_Vtbl,
-    0x00000100_0000_0000_c000_000000000046
+    IEnumUnknown, IEnumUnknown_Vtbl, 0x00000100_0000_0000_c000_000000000046
 );
 windows_core::imp::interface_hierarchy!(IEnumUnknown, windows_core::IUnknown);
 #[repr(C)]
@@ -4797,9 +5185,7 @@ pub struct IEnumUnknown_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumUnknown {}
 windows_core::imp::define_interface!(
-    IFeedClockVector,
-    IFeedClockVector_Vtbl,
-    0x8d1d98d1_9fb8_4ec9_a553_54dd924e0f67
+    IFeedClockVector, IFeedClockVector_Vtbl, 0x8d1d98d1_9fb8_4ec9_a553_54dd924e0f67
 );
 impl core::ops::Deref for IFeedClockVector {
     type Target = IClockVector;
@@ -4807,11 +5193,17 @@ impl core::ops::Deref for IFeedClockVector {
         unsafe { core::mem::transmute(self) }
     }
 }
-windows_core::imp::interface_hierarchy!(IFeedClockVector, windows_core::IUnknown, IClockVector);
+windows_core::imp::interface_hierarchy!(
+    IFeedClockVector, windows_core::IUnknown, IClockVector
+);
 impl IFeedClockVector {
-    pub unsafe fn GetUpdateCount(&self, pdwupdatecount: *mut u32) -> windows_core::HRESULT {
+    pub unsafe fn GetUpdateCount(
+        &self,
+        pdwupdatecount: *mut u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetUpdateCount)(
+            (windows_core::Interface::vtable(self)
+                .GetUpdateCount)(
                 windows_core::Interface::as_raw(self),
                 pdwupdatecount as _,
             )
@@ -4822,7 +5214,8 @@ impl IFeedClockVector {
         pfisnoconflictsspecified: *mut windows_core::BOOL,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsNoConflictsSpecified)(
+            (windows_core::Interface::vtable(self)
+                .IsNoConflictsSpecified)(
                 windows_core::Interface::as_raw(self),
                 pfisnoconflictsspecified as _,
             )
@@ -4832,8 +5225,10 @@ impl IFeedClockVector {
 #[repr(C)]
 pub struct IFeedClockVector_Vtbl {
     pub base__: IClockVector_Vtbl,
-    pub GetUpdateCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetUpdateCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub IsNoConflictsSpecified: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut windows_core::BOOL,
@@ -4856,13 +5251,13 @@ impl IFeedClockVector_Vtbl {
             pdwupdatecount: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFeedClockVector_Impl::GetUpdateCount(
-                    this,
-                    core::mem::transmute_copy(&pdwupdatecount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwupdatecount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn IsNoConflictsSpecified<
@@ -4873,13 +5268,13 @@ impl IFeedClockVector_Vtbl {
             pfisnoconflictsspecified: *mut windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFeedClockVector_Impl::IsNoConflictsSpecified(
-                    this,
-                    core::mem::transmute_copy(&pfisnoconflictsspecified),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfisnoconflictsspecified),
+                    )
+                    .into()
             }
         }
         Self {
@@ -4895,8 +5290,7 @@ impl IFeedClockVector_Vtbl {
 }
 impl windows_core::RuntimeName for IFeedClockVector {}
 windows_core::imp::define_interface!(
-    IFeedClockVectorElement,
-    IFeedClockVectorElement_Vtbl,
+    IFeedClockVectorElement, IFeedClockVectorElement_Vtbl,
     0xa40b46d2_e97b_4156_b6da_991f501b0f05
 );
 impl core::ops::Deref for IFeedClockVectorElement {
@@ -4906,35 +5300,36 @@ impl core::ops::Deref for IFeedClockVectorElement {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    IFeedClockVectorElement,
-    windows_core::IUnknown,
-    IClockVectorElement
+    IFeedClockVectorElement, windows_core::IUnknown, IClockVectorElement
 );
 impl IFeedClockVectorElement {
-    pub unsafe fn GetSyncTime(&self, psynctime: *mut SYNC_TIME) -> windows_core::HRESULT {
+    pub unsafe fn GetSyncTime(
+        &self,
+        psynctime: *mut SYNC_TIME,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetSyncTime)(
-                windows_core::Interface::as_raw(self),
-                psynctime as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetSyncTime)(windows_core::Interface::as_raw(self), psynctime as _)
         }
     }
     pub unsafe fn GetFlags(&self, pbflags: *mut u8) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFlags)(
-                windows_core::Interface::as_raw(self),
-                pbflags as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetFlags)(windows_core::Interface::as_raw(self), pbflags as _)
         }
     }
 }
 #[repr(C)]
 pub struct IFeedClockVectorElement_Vtbl {
     pub base__: IClockVectorElement_Vtbl,
-    pub GetSyncTime:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut SYNC_TIME) -> windows_core::HRESULT,
-    pub GetFlags:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u8) -> windows_core::HRESULT,
+    pub GetSyncTime: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut SYNC_TIME,
+    ) -> windows_core::HRESULT,
+    pub GetFlags: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u8,
+    ) -> windows_core::HRESULT,
 }
 pub trait IFeedClockVectorElement_Impl: IClockVectorElement_Impl {
     fn GetSyncTime(&self, psynctime: *mut SYNC_TIME) -> windows_core::Result<()>;
@@ -4950,26 +5345,26 @@ impl IFeedClockVectorElement_Vtbl {
             psynctime: *mut SYNC_TIME,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFeedClockVectorElement_Impl::GetSyncTime(
-                    this,
-                    core::mem::transmute_copy(&psynctime),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&psynctime),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetFlags<
             Identity: IFeedClockVectorElement_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pbflags: *mut u8,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, pbflags: *mut u8) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IFeedClockVectorElement_Impl::GetFlags(this, core::mem::transmute_copy(&pbflags))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IFeedClockVectorElement_Impl::GetFlags(
+                        this,
+                        core::mem::transmute_copy(&pbflags),
+                    )
                     .into()
             }
         }
@@ -4986,18 +5381,14 @@ impl IFeedClockVectorElement_Vtbl {
 }
 impl windows_core::RuntimeName for IFeedClockVectorElement {}
 windows_core::imp::define_interface!(
-    IFilterKeyMap,
-    IFilterKeyMap_Vtbl,
-    0xca169652_07c6_4708_a3da_6e4eba8d2297
+    IFilterKeyMap, IFilterKeyMap_Vtbl, 0xca169652_07c6_4708_a3da_6e4eba8d2297
 );
 windows_core::imp::interface_hierarchy!(IFilterKeyMap, windows_core::IUnknown);
 impl IFilterKeyMap {
     pub unsafe fn GetCount(&self, pdwcount: *mut u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetCount)(
-                windows_core::Interface::as_raw(self),
-                pdwcount as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetCount)(windows_core::Interface::as_raw(self), pdwcount as _)
         }
     }
     pub unsafe fn AddFilter<P0>(
@@ -5009,22 +5400,27 @@ impl IFilterKeyMap {
         P0: windows_core::Param<ISyncFilter>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).AddFilter)(
+            (windows_core::Interface::vtable(self)
+                .AddFilter)(
                 windows_core::Interface::as_raw(self),
                 pisyncfilter.param().abi(),
                 pdwfilterkey as _,
             )
         }
     }
-    pub unsafe fn GetFilter(&self, dwfilterkey: u32) -> windows_core::Result<ISyncFilter> {
+    pub unsafe fn GetFilter(
+        &self,
+        dwfilterkey: u32,
+    ) -> windows_core::Result<ISyncFilter> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilter)(
-                windows_core::Interface::as_raw(self),
-                dwfilterkey,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilter)(
+                    windows_core::Interface::as_raw(self),
+                    dwfilterkey,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn Serialize(
@@ -5033,7 +5429,8 @@ impl IFilterKeyMap {
         pcbfilterkeymap: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Serialize)(
+            (windows_core::Interface::vtable(self)
+                .Serialize)(
                 windows_core::Interface::as_raw(self),
                 pbfilterkeymap as _,
                 pcbfilterkeymap as _,
@@ -5044,8 +5441,10 @@ impl IFilterKeyMap {
 #[repr(C)]
 pub struct IFilterKeyMap_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub GetCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub AddFilter: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
@@ -5078,43 +5477,57 @@ pub trait IFilterKeyMap_Impl: windows_core::IUnknownImpl {
 }
 impl IFilterKeyMap_Vtbl {
     pub const fn new<Identity: IFilterKeyMap_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn GetCount<Identity: IFilterKeyMap_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            pdwcount: *mut u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn GetCount<
+            Identity: IFilterKeyMap_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, pdwcount: *mut u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IFilterKeyMap_Impl::GetCount(this, core::mem::transmute_copy(&pdwcount)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IFilterKeyMap_Impl::GetCount(this, core::mem::transmute_copy(&pdwcount))
+                    .into()
             }
         }
-        unsafe extern "system" fn AddFilter<Identity: IFilterKeyMap_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn AddFilter<
+            Identity: IFilterKeyMap_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pisyncfilter: *mut core::ffi::c_void,
             pdwfilterkey: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFilterKeyMap_Impl::AddFilter(
-                    this,
-                    core::mem::transmute_copy(&pisyncfilter),
-                    core::mem::transmute_copy(&pdwfilterkey),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pisyncfilter),
+                        core::mem::transmute_copy(&pdwfilterkey),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn GetFilter<Identity: IFilterKeyMap_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetFilter<
+            Identity: IFilterKeyMap_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             dwfilterkey: u32,
             ppisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppisyncfilter.is_null() { unsafe { ppisyncfilter.write(core::ptr::null_mut()) }; }
-            if ppisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppisyncfilter.is_null() {
+                unsafe { ppisyncfilter.write(core::ptr::null_mut()) };
+            }
+            if ppisyncfilter.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match IFilterKeyMap_Impl::GetFilter(this, core::mem::transmute_copy(&dwfilterkey)) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match IFilterKeyMap_Impl::GetFilter(
+                    this,
+                    core::mem::transmute_copy(&dwfilterkey),
+                ) {
                     Ok(ok__) => {
                         ppisyncfilter.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -5123,20 +5536,23 @@ impl IFilterKeyMap_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn Serialize<Identity: IFilterKeyMap_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Serialize<
+            Identity: IFilterKeyMap_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pbfilterkeymap: *mut u8,
             pcbfilterkeymap: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFilterKeyMap_Impl::Serialize(
-                    this,
-                    core::mem::transmute_copy(&pbfilterkeymap),
-                    core::mem::transmute_copy(&pcbfilterkeymap),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbfilterkeymap),
+                        core::mem::transmute_copy(&pcbfilterkeymap),
+                    )
+                    .into()
             }
         }
         Self {
@@ -5153,8 +5569,7 @@ impl IFilterKeyMap_Vtbl {
 }
 impl windows_core::RuntimeName for IFilterKeyMap {}
 windows_core::imp::define_interface!(
-    IFilterRequestCallback,
-    IFilterRequestCallback_Vtbl,
+    IFilterRequestCallback, IFilterRequestCallback_Vtbl,
     0x82df8873_6360_463a_a8a1_ede5e1a1594d
 );
 windows_core::imp::interface_hierarchy!(IFilterRequestCallback, windows_core::IUnknown);
@@ -5168,7 +5583,8 @@ impl IFilterRequestCallback {
         P0: windows_core::Param<windows_core::IUnknown>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).RequestFilter)(
+            (windows_core::Interface::vtable(self)
+                .RequestFilter)(
                 windows_core::Interface::as_raw(self),
                 pfilter.param().abi(),
                 filteringtype,
@@ -5203,14 +5619,14 @@ impl IFilterRequestCallback_Vtbl {
             filteringtype: FILTERING_TYPE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFilterRequestCallback_Impl::RequestFilter(
-                    this,
-                    core::mem::transmute_copy(&pfilter),
-                    core::mem::transmute_copy(&filteringtype),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfilter),
+                        core::mem::transmute_copy(&filteringtype),
+                    )
+                    .into()
             }
         }
         Self {
@@ -5224,18 +5640,21 @@ impl IFilterRequestCallback_Vtbl {
 }
 impl windows_core::RuntimeName for IFilterRequestCallback {}
 windows_core::imp::define_interface!(
-    IFilterTrackingProvider,
-    IFilterTrackingProvider_Vtbl,
+    IFilterTrackingProvider, IFilterTrackingProvider_Vtbl,
     0x743383c0_fc4e_45ba_ad81_d9d84c7a24f8
 );
 windows_core::imp::interface_hierarchy!(IFilterTrackingProvider, windows_core::IUnknown);
 impl IFilterTrackingProvider {
-    pub unsafe fn SpecifyTrackedFilters<P0>(&self, pcallback: P0) -> windows_core::HRESULT
+    pub unsafe fn SpecifyTrackedFilters<P0>(
+        &self,
+        pcallback: P0,
+    ) -> windows_core::HRESULT
     where
         P0: windows_core::Param<IFilterTrackingRequestCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SpecifyTrackedFilters)(
+            (windows_core::Interface::vtable(self)
+                .SpecifyTrackedFilters)(
                 windows_core::Interface::as_raw(self),
                 pcallback.param().abi(),
             )
@@ -5246,7 +5665,8 @@ impl IFilterTrackingProvider {
         P0: windows_core::Param<ISyncFilter>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).AddTrackedFilter)(
+            (windows_core::Interface::vtable(self)
+                .AddTrackedFilter)(
                 windows_core::Interface::as_raw(self),
                 pfilter.param().abi(),
             )
@@ -5270,8 +5690,10 @@ pub trait IFilterTrackingProvider_Impl: windows_core::IUnknownImpl {
         &self,
         pcallback: windows_core::Ref<IFilterTrackingRequestCallback>,
     ) -> windows_core::Result<()>;
-    fn AddTrackedFilter(&self, pfilter: windows_core::Ref<ISyncFilter>)
-    -> windows_core::Result<()>;
+    fn AddTrackedFilter(
+        &self,
+        pfilter: windows_core::Ref<ISyncFilter>,
+    ) -> windows_core::Result<()>;
 }
 impl IFilterTrackingProvider_Vtbl {
     pub const fn new<Identity: IFilterTrackingProvider_Impl, const OFFSET: isize>() -> Self {
@@ -5283,13 +5705,13 @@ impl IFilterTrackingProvider_Vtbl {
             pcallback: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFilterTrackingProvider_Impl::SpecifyTrackedFilters(
-                    this,
-                    core::mem::transmute_copy(&pcallback),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pcallback),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn AddTrackedFilter<
@@ -5300,13 +5722,13 @@ impl IFilterTrackingProvider_Vtbl {
             pfilter: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFilterTrackingProvider_Impl::AddTrackedFilter(
-                    this,
-                    core::mem::transmute_copy(&pfilter),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfilter),
+                    )
+                    .into()
             }
         }
         Self {
@@ -5321,18 +5743,20 @@ impl IFilterTrackingProvider_Vtbl {
 }
 impl windows_core::RuntimeName for IFilterTrackingProvider {}
 windows_core::imp::define_interface!(
-    IFilterTrackingRequestCallback,
-    IFilterTrackingRequestCallback_Vtbl,
+    IFilterTrackingRequestCallback, IFilterTrackingRequestCallback_Vtbl,
     0x713ca7bb_c858_4674_b4b6_1122436587a9
 );
-windows_core::imp::interface_hierarchy!(IFilterTrackingRequestCallback, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    IFilterTrackingRequestCallback, windows_core::IUnknown
+);
 impl IFilterTrackingRequestCallback {
     pub unsafe fn RequestTrackedFilter<P0>(&self, pfilter: P0) -> windows_core::HRESULT
     where
         P0: windows_core::Param<ISyncFilter>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).RequestTrackedFilter)(
+            (windows_core::Interface::vtable(self)
+                .RequestTrackedFilter)(
                 windows_core::Interface::as_raw(self),
                 pfilter.param().abi(),
             )
@@ -5363,13 +5787,13 @@ impl IFilterTrackingRequestCallback_Vtbl {
             pfilter: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFilterTrackingRequestCallback_Impl::RequestTrackedFilter(
-                    this,
-                    core::mem::transmute_copy(&pfilter),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfilter),
+                    )
+                    .into()
             }
         }
         Self {
@@ -5383,11 +5807,12 @@ impl IFilterTrackingRequestCallback_Vtbl {
 }
 impl windows_core::RuntimeName for IFilterTrackingRequestCallback {}
 windows_core::imp::define_interface!(
-    IFilterTrackingSyncChangeBuilder,
-    IFilterTrackingSyncChangeBuilder_Vtbl,
+    IFilterTrackingSyncChangeBuilder, IFilterTrackingSyncChangeBuilder_Vtbl,
     0x295024a0_70da_4c58_883c_ce2afb308d0b
 );
-windows_core::imp::interface_hierarchy!(IFilterTrackingSyncChangeBuilder, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    IFilterTrackingSyncChangeBuilder, windows_core::IUnknown
+);
 impl IFilterTrackingSyncChangeBuilder {
     pub unsafe fn AddFilterChange(
         &self,
@@ -5395,7 +5820,8 @@ impl IFilterTrackingSyncChangeBuilder {
         pfilterchange: *const SYNC_FILTER_CHANGE,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).AddFilterChange)(
+            (windows_core::Interface::vtable(self)
+                .AddFilterChange)(
                 windows_core::Interface::as_raw(self),
                 dwfilterkey,
                 pfilterchange,
@@ -5404,9 +5830,8 @@ impl IFilterTrackingSyncChangeBuilder {
     }
     pub unsafe fn SetAllChangeUnitsPresentFlag(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetAllChangeUnitsPresentFlag)(
-                windows_core::Interface::as_raw(self),
-            )
+            (windows_core::Interface::vtable(self)
+                .SetAllChangeUnitsPresentFlag)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -5418,8 +5843,9 @@ pub struct IFilterTrackingSyncChangeBuilder_Vtbl {
         u32,
         *const SYNC_FILTER_CHANGE,
     ) -> windows_core::HRESULT,
-    pub SetAllChangeUnitsPresentFlag:
-        unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub SetAllChangeUnitsPresentFlag: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait IFilterTrackingSyncChangeBuilder_Impl: windows_core::IUnknownImpl {
     fn AddFilterChange(
@@ -5430,8 +5856,10 @@ pub trait IFilterTrackingSyncChangeBuilder_Impl: windows_core::IUnknownImpl {
     fn SetAllChangeUnitsPresentFlag(&self) -> windows_core::Result<()>;
 }
 impl IFilterTrackingSyncChangeBuilder_Vtbl {
-    pub const fn new<Identity: IFilterTrackingSyncChangeBuilder_Impl, const OFFSET: isize>() -> Self
-    {
+    pub const fn new<
+        Identity: IFilterTrackingSyncChangeBuilder_Impl,
+        const OFFSET: isize,
+    >() -> Self {
         unsafe extern "system" fn AddFilterChange<
             Identity: IFilterTrackingSyncChangeBuilder_Impl,
             const OFFSET: isize,
@@ -5441,32 +5869,34 @@ impl IFilterTrackingSyncChangeBuilder_Vtbl {
             pfilterchange: *const SYNC_FILTER_CHANGE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IFilterTrackingSyncChangeBuilder_Impl::AddFilterChange(
-                    this,
-                    core::mem::transmute_copy(&dwfilterkey),
-                    core::mem::transmute_copy(&pfilterchange),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwfilterkey),
+                        core::mem::transmute_copy(&pfilterchange),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetAllChangeUnitsPresentFlag<
             Identity: IFilterTrackingSyncChangeBuilder_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IFilterTrackingSyncChangeBuilder_Impl::SetAllChangeUnitsPresentFlag(this).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IFilterTrackingSyncChangeBuilder_Impl::SetAllChangeUnitsPresentFlag(this)
+                    .into()
             }
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
             AddFilterChange: AddFilterChange::<Identity, OFFSET>,
-            SetAllChangeUnitsPresentFlag: SetAllChangeUnitsPresentFlag::<Identity, OFFSET>,
+            SetAllChangeUnitsPresentFlag: SetAllChangeUnitsPresentFlag::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -5475,9 +5905,7 @@ impl IFilterTrackingSyncChangeBuilder_Vtbl {
 }
 impl windows_core::RuntimeName for IFilterTrackingSyncChangeBuilder {}
 windows_core::imp::define_interface!(
-    IForgottenKnowledge,
-    IForgottenKnowledge_Vtbl,
-    0x456e0f96_6036_452b_9f9d_bcc4b4a85db2
+    IForgottenKnowledge, IForgottenKnowledge_Vtbl, 0x456e0f96_6036_452b_9f9d_bcc4b4a85db2
 );
 impl core::ops::Deref for IForgottenKnowledge {
     type Target = ISyncKnowledge;
@@ -5486,9 +5914,7 @@ impl core::ops::Deref for IForgottenKnowledge {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    IForgottenKnowledge,
-    windows_core::IUnknown,
-    ISyncKnowledge
+    IForgottenKnowledge, windows_core::IUnknown, ISyncKnowledge
 );
 impl IForgottenKnowledge {
     pub unsafe fn ForgetToVersion<P0>(
@@ -5500,7 +5926,8 @@ impl IForgottenKnowledge {
         P0: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ForgetToVersion)(
+            (windows_core::Interface::vtable(self)
+                .ForgetToVersion)(
                 windows_core::Interface::as_raw(self),
                 pknowledge.param().abi(),
                 pversion,
@@ -5535,14 +5962,14 @@ impl IForgottenKnowledge_Vtbl {
             pversion: *const SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IForgottenKnowledge_Impl::ForgetToVersion(
-                    this,
-                    core::mem::transmute_copy(&pknowledge),
-                    core::mem::transmute_copy(&pversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pknowledge),
+                        core::mem::transmute_copy(&pversion),
+                    )
+                    .into()
             }
         }
         Self {
@@ -5557,8 +5984,7 @@ impl IForgottenKnowledge_Vtbl {
 }
 impl windows_core::RuntimeName for IForgottenKnowledge {}
 windows_core::imp::define_interface!(
-    IKnowledgeSyncProvider,
-    IKnowledgeSyncProvider_Vtbl,
+    IKnowledgeSyncProvider, IKnowledgeSyncProvider_Vtbl,
     0x43434a49_8da4_47f2_8172_ad7b8b024978
 );
 impl core::ops::Deref for IKnowledgeSyncProvider {
@@ -5568,9 +5994,7 @@ impl core::ops::Deref for IKnowledgeSyncProvider {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    IKnowledgeSyncProvider,
-    windows_core::IUnknown,
-    ISyncProvider
+    IKnowledgeSyncProvider, windows_core::IUnknown, ISyncProvider
 );
 impl IKnowledgeSyncProvider {
     pub unsafe fn BeginSession<P1>(
@@ -5582,7 +6006,8 @@ impl IKnowledgeSyncProvider {
         P1: windows_core::Param<ISyncSessionState>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).BeginSession)(
+            (windows_core::Interface::vtable(self)
+                .BeginSession)(
                 windows_core::Interface::as_raw(self),
                 role,
                 psessionstate.param().abi(),
@@ -5595,7 +6020,8 @@ impl IKnowledgeSyncProvider {
         pdwrequestedbatchsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetSyncBatchParameters)(
+            (windows_core::Interface::vtable(self)
+                .GetSyncBatchParameters)(
                 windows_core::Interface::as_raw(self),
                 core::mem::transmute(ppsyncknowledge),
                 pdwrequestedbatchsize as _,
@@ -5613,7 +6039,8 @@ impl IKnowledgeSyncProvider {
         P1: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 dwbatchsize,
                 psyncknowledge.param().abi(),
@@ -5634,7 +6061,8 @@ impl IKnowledgeSyncProvider {
         P2: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFullEnumerationChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .GetFullEnumerationChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 dwbatchsize,
                 pblowerenumerationbound,
@@ -5658,7 +6086,8 @@ impl IKnowledgeSyncProvider {
         P3: windows_core::Param<ISyncCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ProcessChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .ProcessChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 resolutionpolicy,
                 psourcechangebatch.param().abi(),
@@ -5682,7 +6111,8 @@ impl IKnowledgeSyncProvider {
         P3: windows_core::Param<ISyncCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ProcessFullEnumerationChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .ProcessFullEnumerationChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 resolutionpolicy,
                 psourcechangebatch.param().abi(),
@@ -5697,7 +6127,8 @@ impl IKnowledgeSyncProvider {
         P0: windows_core::Param<ISyncSessionState>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).EndSession)(
+            (windows_core::Interface::vtable(self)
+                .EndSession)(
                 windows_core::Interface::as_raw(self),
                 psessionstate.param().abi(),
             )
@@ -5811,14 +6242,14 @@ impl IKnowledgeSyncProvider_Vtbl {
             psessionstate: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::BeginSession(
-                    this,
-                    core::mem::transmute_copy(&role),
-                    core::mem::transmute_copy(&psessionstate),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&role),
+                        core::mem::transmute_copy(&psessionstate),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetSyncBatchParameters<
@@ -5829,16 +6260,18 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncknowledge: *mut *mut core::ffi::c_void,
             pdwrequestedbatchsize: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppsyncknowledge.is_null() { unsafe { ppsyncknowledge.write(core::ptr::null_mut()) }; }
+            if !ppsyncknowledge.is_null() {
+                unsafe { ppsyncknowledge.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::GetSyncBatchParameters(
-                    this,
-                    core::mem::transmute_copy(&ppsyncknowledge),
-                    core::mem::transmute_copy(&pdwrequestedbatchsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ppsyncknowledge),
+                        core::mem::transmute_copy(&pdwrequestedbatchsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeBatch<
@@ -5851,19 +6284,23 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
-            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
+            if !ppsyncchangebatch.is_null() {
+                unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) };
+            }
+            if !ppunkdataretriever.is_null() {
+                unsafe { ppunkdataretriever.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::GetChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&dwbatchsize),
-                    core::mem::transmute_copy(&psyncknowledge),
-                    core::mem::transmute_copy(&ppsyncchangebatch),
-                    core::mem::transmute_copy(&ppunkdataretriever),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwbatchsize),
+                        core::mem::transmute_copy(&psyncknowledge),
+                        core::mem::transmute_copy(&ppsyncchangebatch),
+                        core::mem::transmute_copy(&ppunkdataretriever),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetFullEnumerationChangeBatch<
@@ -5877,20 +6314,24 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
-            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
+            if !ppsyncchangebatch.is_null() {
+                unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) };
+            }
+            if !ppunkdataretriever.is_null() {
+                unsafe { ppunkdataretriever.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::GetFullEnumerationChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&dwbatchsize),
-                    core::mem::transmute_copy(&pblowerenumerationbound),
-                    core::mem::transmute_copy(&psyncknowledge),
-                    core::mem::transmute_copy(&ppsyncchangebatch),
-                    core::mem::transmute_copy(&ppunkdataretriever),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwbatchsize),
+                        core::mem::transmute_copy(&pblowerenumerationbound),
+                        core::mem::transmute_copy(&psyncknowledge),
+                        core::mem::transmute_copy(&ppsyncchangebatch),
+                        core::mem::transmute_copy(&ppunkdataretriever),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProcessChangeBatch<
@@ -5905,17 +6346,17 @@ impl IKnowledgeSyncProvider_Vtbl {
             psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::ProcessChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&resolutionpolicy),
-                    core::mem::transmute_copy(&psourcechangebatch),
-                    core::mem::transmute_copy(&punkdataretriever),
-                    core::mem::transmute_copy(&pcallback),
-                    core::mem::transmute_copy(&psyncsessionstatistics),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&resolutionpolicy),
+                        core::mem::transmute_copy(&psourcechangebatch),
+                        core::mem::transmute_copy(&punkdataretriever),
+                        core::mem::transmute_copy(&pcallback),
+                        core::mem::transmute_copy(&psyncsessionstatistics),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProcessFullEnumerationChangeBatch<
@@ -5930,17 +6371,17 @@ impl IKnowledgeSyncProvider_Vtbl {
             psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::ProcessFullEnumerationChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&resolutionpolicy),
-                    core::mem::transmute_copy(&psourcechangebatch),
-                    core::mem::transmute_copy(&punkdataretriever),
-                    core::mem::transmute_copy(&pcallback),
-                    core::mem::transmute_copy(&psyncsessionstatistics),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&resolutionpolicy),
+                        core::mem::transmute_copy(&psourcechangebatch),
+                        core::mem::transmute_copy(&punkdataretriever),
+                        core::mem::transmute_copy(&pcallback),
+                        core::mem::transmute_copy(&psyncsessionstatistics),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EndSession<
@@ -5951,13 +6392,13 @@ impl IKnowledgeSyncProvider_Vtbl {
             psessionstate: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::EndSession(
-                    this,
-                    core::mem::transmute_copy(&psessionstate),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&psessionstate),
+                    )
+                    .into()
             }
         }
         Self {
@@ -5965,9 +6406,15 @@ impl IKnowledgeSyncProvider_Vtbl {
             BeginSession: BeginSession::<Identity, OFFSET>,
             GetSyncBatchParameters: GetSyncBatchParameters::<Identity, OFFSET>,
             GetChangeBatch: GetChangeBatch::<Identity, OFFSET>,
-            GetFullEnumerationChangeBatch: GetFullEnumerationChangeBatch::<Identity, OFFSET>,
+            GetFullEnumerationChangeBatch: GetFullEnumerationChangeBatch::<
+                Identity,
+                OFFSET,
+            >,
             ProcessChangeBatch: ProcessChangeBatch::<Identity, OFFSET>,
-            ProcessFullEnumerationChangeBatch: ProcessFullEnumerationChangeBatch::<Identity, OFFSET>,
+            ProcessFullEnumerationChangeBatch: ProcessFullEnumerationChangeBatch::<
+                Identity,
+                OFFSET,
+            >,
             EndSession: EndSession::<Identity, OFFSET>,
         }
     }
@@ -5978,20 +6425,16 @@ impl IKnowledgeSyncProvider_Vtbl {
 }
 impl windows_core::RuntimeName for IKnowledgeSyncProvider {}
 windows_core::imp::define_interface!(
-    ILoadChangeContext,
-    ILoadChangeContext_Vtbl,
-    0x44a4aaca_ec39_46d5_b5c9_d633c0ee67e2
+    ILoadChangeContext, ILoadChangeContext_Vtbl, 0x44a4aaca_ec39_46d5_b5c9_d633c0ee67e2
 );
 windows_core::imp::interface_hierarchy!(ILoadChangeContext, windows_core::IUnknown);
 impl ILoadChangeContext {
     pub unsafe fn GetSyncChange(&self) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncChange)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncChange)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn SetRecoverableErrorOnChange<P1>(
@@ -6003,7 +6446,8 @@ impl ILoadChangeContext {
         P1: windows_core::Param<IRecoverableErrorData>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetRecoverableErrorOnChange)(
+            (windows_core::Interface::vtable(self)
+                .SetRecoverableErrorOnChange)(
                 windows_core::Interface::as_raw(self),
                 hrerror,
                 perrordata.param().abi(),
@@ -6021,7 +6465,8 @@ impl ILoadChangeContext {
         P2: windows_core::Param<IRecoverableErrorData>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetRecoverableErrorOnChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .SetRecoverableErrorOnChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 hrerror,
                 pchangeunit.param().abi(),
@@ -6072,11 +6517,15 @@ impl ILoadChangeContext_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncchange.is_null() { unsafe { ppsyncchange.write(core::ptr::null_mut()) }; }
-            if ppsyncchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppsyncchange.is_null() {
+                unsafe { ppsyncchange.write(core::ptr::null_mut()) };
+            }
+            if ppsyncchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ILoadChangeContext_Impl::GetSyncChange(this) {
                     Ok(ok__) => {
                         ppsyncchange.write(core::mem::transmute(ok__));
@@ -6095,14 +6544,14 @@ impl ILoadChangeContext_Vtbl {
             perrordata: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ILoadChangeContext_Impl::SetRecoverableErrorOnChange(
-                    this,
-                    core::mem::transmute_copy(&hrerror),
-                    core::mem::transmute_copy(&perrordata),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hrerror),
+                        core::mem::transmute_copy(&perrordata),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetRecoverableErrorOnChangeUnit<
@@ -6115,22 +6564,25 @@ impl ILoadChangeContext_Vtbl {
             perrordata: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ILoadChangeContext_Impl::SetRecoverableErrorOnChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&hrerror),
-                    core::mem::transmute_copy(&pchangeunit),
-                    core::mem::transmute_copy(&perrordata),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hrerror),
+                        core::mem::transmute_copy(&pchangeunit),
+                        core::mem::transmute_copy(&perrordata),
+                    )
+                    .into()
             }
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
             GetSyncChange: GetSyncChange::<Identity, OFFSET>,
             SetRecoverableErrorOnChange: SetRecoverableErrorOnChange::<Identity, OFFSET>,
-            SetRecoverableErrorOnChangeUnit: SetRecoverableErrorOnChangeUnit::<Identity, OFFSET>,
+            SetRecoverableErrorOnChangeUnit: SetRecoverableErrorOnChangeUnit::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -6139,9 +6591,7 @@ impl ILoadChangeContext_Vtbl {
 }
 impl windows_core::RuntimeName for ILoadChangeContext {}
 windows_core::imp::define_interface!(
-    IPropertyStore,
-    IPropertyStore_Vtbl,
-    0x886d8eeb_8cf2_4446_8d02_cdba1dbdcf99
+    IPropertyStore, IPropertyStore_Vtbl, 0x886d8eeb_8cf2_4446_8d02_cdba1dbdcf99
 );
 windows_core::imp::interface_hierarchy!(IPropertyStore, windows_core::IUnknown);
 #[repr(C)]
@@ -6155,9 +6605,7 @@ pub struct IPropertyStore_Vtbl {
 }
 impl windows_core::RuntimeName for IPropertyStore {}
 windows_core::imp::define_interface!(
-    IProviderConverter,
-    IProviderConverter_Vtbl,
-    0x809b7276_98cf_4957_93a5_0ebdd3dddffd
+    IProviderConverter, IProviderConverter_Vtbl, 0x809b7276_98cf_4957_93a5_0ebdd3dddffd
 );
 windows_core::imp::interface_hierarchy!(IProviderConverter, windows_core::IUnknown);
 impl IProviderConverter {
@@ -6166,7 +6614,8 @@ impl IProviderConverter {
         P0: windows_core::Param<ISyncProvider>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Initialize)(
+            (windows_core::Interface::vtable(self)
+                .Initialize)(
                 windows_core::Interface::as_raw(self),
                 pisyncprovider.param().abi(),
             )
@@ -6197,13 +6646,13 @@ impl IProviderConverter_Vtbl {
             pisyncprovider: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IProviderConverter_Impl::Initialize(
-                    this,
-                    core::mem::transmute_copy(&pisyncprovider),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pisyncprovider),
+                    )
+                    .into()
             }
         }
         Self {
@@ -6217,9 +6666,7 @@ impl IProviderConverter_Vtbl {
 }
 impl windows_core::RuntimeName for IProviderConverter {}
 windows_core::imp::define_interface!(
-    IRangeException,
-    IRangeException_Vtbl,
-    0x75ae8777_6848_49f7_956c_a3a92f5096e8
+    IRangeException, IRangeException_Vtbl, 0x75ae8777_6848_49f7_956c_a3a92f5096e8
 );
 windows_core::imp::interface_hierarchy!(IRangeException, windows_core::IUnknown);
 impl IRangeException {
@@ -6229,7 +6676,8 @@ impl IRangeException {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClosedRangeStart)(
+            (windows_core::Interface::vtable(self)
+                .GetClosedRangeStart)(
                 windows_core::Interface::as_raw(self),
                 pbclosedrangestart as _,
                 pcbidsize as _,
@@ -6242,7 +6690,8 @@ impl IRangeException {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClosedRangeEnd)(
+            (windows_core::Interface::vtable(self)
+                .GetClosedRangeEnd)(
                 windows_core::Interface::as_raw(self),
                 pbclosedrangeend as _,
                 pcbidsize as _,
@@ -6255,11 +6704,8 @@ impl IRangeException {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClockVector)(
-                windows_core::Interface::as_raw(self),
-                riid,
-                ppunk as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetClockVector)(windows_core::Interface::as_raw(self), riid, ppunk as _)
         }
     }
 }
@@ -6310,14 +6756,14 @@ impl IRangeException_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRangeException_Impl::GetClosedRangeStart(
-                    this,
-                    core::mem::transmute_copy(&pbclosedrangestart),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbclosedrangestart),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetClosedRangeEnd<
@@ -6329,14 +6775,14 @@ impl IRangeException_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRangeException_Impl::GetClosedRangeEnd(
-                    this,
-                    core::mem::transmute_copy(&pbclosedrangeend),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbclosedrangeend),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetClockVector<
@@ -6347,16 +6793,18 @@ impl IRangeException_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRangeException_Impl::GetClockVector(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         Self {
@@ -6372,18 +6820,17 @@ impl IRangeException_Vtbl {
 }
 impl windows_core::RuntimeName for IRangeException {}
 windows_core::imp::define_interface!(
-    IRecoverableError,
-    IRecoverableError_Vtbl,
-    0x0f5625e8_0a7b_45ee_9637_1ce13645909e
+    IRecoverableError, IRecoverableError_Vtbl, 0x0f5625e8_0a7b_45ee_9637_1ce13645909e
 );
 windows_core::imp::interface_hierarchy!(IRecoverableError, windows_core::IUnknown);
 impl IRecoverableError {
-    pub unsafe fn GetStage(&self, pstage: *mut SYNC_PROGRESS_STAGE) -> windows_core::HRESULT {
+    pub unsafe fn GetStage(
+        &self,
+        pstage: *mut SYNC_PROGRESS_STAGE,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetStage)(
-                windows_core::Interface::as_raw(self),
-                pstage as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetStage)(windows_core::Interface::as_raw(self), pstage as _)
         }
     }
     pub unsafe fn GetProvider(
@@ -6391,20 +6838,21 @@ impl IRecoverableError {
         pproviderrole: *mut SYNC_PROVIDER_ROLE,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetProvider)(
-                windows_core::Interface::as_raw(self),
-                pproviderrole as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetProvider)(windows_core::Interface::as_raw(self), pproviderrole as _)
         }
     }
-    pub unsafe fn GetChangeWithRecoverableError(&self) -> windows_core::Result<ISyncChange> {
+    pub unsafe fn GetChangeWithRecoverableError(
+        &self,
+    ) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetChangeWithRecoverableError)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetChangeWithRecoverableError)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetRecoverableErrorDataForChange(
@@ -6413,7 +6861,8 @@ impl IRecoverableError {
         pperrordata: *mut Option<IRecoverableErrorData>,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetRecoverableErrorDataForChange)(
+            (windows_core::Interface::vtable(self)
+                .GetRecoverableErrorDataForChange)(
                 windows_core::Interface::as_raw(self),
                 phrerror as _,
                 core::mem::transmute(pperrordata),
@@ -6430,7 +6879,8 @@ impl IRecoverableError {
         P0: windows_core::Param<ISyncChangeUnit>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetRecoverableErrorDataForChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .GetRecoverableErrorDataForChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pchangeunit.param().abi(),
                 phrerror as _,
@@ -6464,12 +6914,14 @@ pub struct IRecoverableError_Vtbl {
         *mut core::ffi::c_void,
         *mut windows_core::HRESULT,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
 }
 pub trait IRecoverableError_Impl: windows_core::IUnknownImpl {
     fn GetStage(&self, pstage: *mut SYNC_PROGRESS_STAGE) -> windows_core::Result<()>;
-    fn GetProvider(&self, pproviderrole: *mut SYNC_PROVIDER_ROLE) -> windows_core::Result<()>;
+    fn GetProvider(
+        &self,
+        pproviderrole: *mut SYNC_PROVIDER_ROLE,
+    ) -> windows_core::Result<()>;
     fn GetChangeWithRecoverableError(&self) -> windows_core::Result<ISyncChange>;
     fn GetRecoverableErrorDataForChange(
         &self,
@@ -6493,9 +6945,13 @@ impl IRecoverableError_Vtbl {
             pstage: *mut SYNC_PROGRESS_STAGE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IRecoverableError_Impl::GetStage(this, core::mem::transmute_copy(&pstage)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IRecoverableError_Impl::GetStage(
+                        this,
+                        core::mem::transmute_copy(&pstage),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetProvider<
@@ -6506,9 +6962,12 @@ impl IRecoverableError_Vtbl {
             pproviderrole: *mut SYNC_PROVIDER_ROLE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                IRecoverableError_Impl::GetProvider(this, core::mem::transmute_copy(&pproviderrole))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                IRecoverableError_Impl::GetProvider(
+                        this,
+                        core::mem::transmute_copy(&pproviderrole),
+                    )
                     .into()
             }
         }
@@ -6519,11 +6978,15 @@ impl IRecoverableError_Vtbl {
             this: *mut core::ffi::c_void,
             ppchangewithrecoverableerror: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchangewithrecoverableerror.is_null() { unsafe { ppchangewithrecoverableerror.write(core::ptr::null_mut()) }; }
-            if ppchangewithrecoverableerror.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchangewithrecoverableerror.is_null() {
+                unsafe { ppchangewithrecoverableerror.write(core::ptr::null_mut()) };
+            }
+            if ppchangewithrecoverableerror.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IRecoverableError_Impl::GetChangeWithRecoverableError(this) {
                     Ok(ok__) => {
                         ppchangewithrecoverableerror.write(core::mem::transmute(ok__));
@@ -6541,16 +7004,18 @@ impl IRecoverableError_Vtbl {
             phrerror: *mut windows_core::HRESULT,
             pperrordata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pperrordata.is_null() { unsafe { pperrordata.write(core::ptr::null_mut()) }; }
+            if !pperrordata.is_null() {
+                unsafe { pperrordata.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRecoverableError_Impl::GetRecoverableErrorDataForChange(
-                    this,
-                    core::mem::transmute_copy(&phrerror),
-                    core::mem::transmute_copy(&pperrordata),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&phrerror),
+                        core::mem::transmute_copy(&pperrordata),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetRecoverableErrorDataForChangeUnit<
@@ -6562,25 +7027,33 @@ impl IRecoverableError_Vtbl {
             phrerror: *mut windows_core::HRESULT,
             pperrordata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pperrordata.is_null() { unsafe { pperrordata.write(core::ptr::null_mut()) }; }
+            if !pperrordata.is_null() {
+                unsafe { pperrordata.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRecoverableError_Impl::GetRecoverableErrorDataForChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pchangeunit),
-                    core::mem::transmute_copy(&phrerror),
-                    core::mem::transmute_copy(&pperrordata),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pchangeunit),
+                        core::mem::transmute_copy(&phrerror),
+                        core::mem::transmute_copy(&pperrordata),
+                    )
+                    .into()
             }
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
             GetStage: GetStage::<Identity, OFFSET>,
             GetProvider: GetProvider::<Identity, OFFSET>,
-            GetChangeWithRecoverableError: GetChangeWithRecoverableError::<Identity, OFFSET>,
-            GetRecoverableErrorDataForChange: GetRecoverableErrorDataForChange::<Identity, OFFSET>,
+            GetChangeWithRecoverableError: GetChangeWithRecoverableError::<
+                Identity,
+                OFFSET,
+            >,
+            GetRecoverableErrorDataForChange: GetRecoverableErrorDataForChange::<
+                Identity,
+                OFFSET,
+            >,
             GetRecoverableErrorDataForChangeUnit: GetRecoverableErrorDataForChangeUnit::<
                 Identity,
                 OFFSET,
@@ -6593,8 +7066,7 @@ impl IRecoverableError_Vtbl {
 }
 impl windows_core::RuntimeName for IRecoverableError {}
 windows_core::imp::define_interface!(
-    IRecoverableErrorData,
-    IRecoverableErrorData_Vtbl,
+    IRecoverableErrorData, IRecoverableErrorData_Vtbl,
     0xb37c4a0a_4b7d_4c2d_9711_3b00d119b1c8
 );
 windows_core::imp::interface_hierarchy!(IRecoverableErrorData, windows_core::IUnknown);
@@ -6609,7 +7081,8 @@ impl IRecoverableErrorData {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Initialize)(
+            (windows_core::Interface::vtable(self)
+                .Initialize)(
                 windows_core::Interface::as_raw(self),
                 pcszitemdisplayname.param().abi(),
                 pcszerrordescription.param().abi(),
@@ -6625,7 +7098,8 @@ impl IRecoverableErrorData {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetItemDisplayName)(
+            (windows_core::Interface::vtable(self)
+                .GetItemDisplayName)(
                 windows_core::Interface::as_raw(self),
                 pszitemdisplayname.param().abi(),
                 pcchitemdisplayname as _,
@@ -6641,7 +7115,8 @@ impl IRecoverableErrorData {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetErrorDescription)(
+            (windows_core::Interface::vtable(self)
+                .GetErrorDescription)(
                 windows_core::Interface::as_raw(self),
                 pszerrordescription.param().abi(),
                 pccherrordescription as _,
@@ -6696,14 +7171,14 @@ impl IRecoverableErrorData_Vtbl {
             pcszerrordescription: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRecoverableErrorData_Impl::Initialize(
-                    this,
-                    core::mem::transmute(&pcszitemdisplayname),
-                    core::mem::transmute(&pcszerrordescription),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pcszitemdisplayname),
+                        core::mem::transmute(&pcszerrordescription),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetItemDisplayName<
@@ -6715,14 +7190,14 @@ impl IRecoverableErrorData_Vtbl {
             pcchitemdisplayname: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRecoverableErrorData_Impl::GetItemDisplayName(
-                    this,
-                    core::mem::transmute(&pszitemdisplayname),
-                    core::mem::transmute_copy(&pcchitemdisplayname),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszitemdisplayname),
+                        core::mem::transmute_copy(&pcchitemdisplayname),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetErrorDescription<
@@ -6734,14 +7209,14 @@ impl IRecoverableErrorData_Vtbl {
             pccherrordescription: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRecoverableErrorData_Impl::GetErrorDescription(
-                    this,
-                    core::mem::transmute(&pszerrordescription),
-                    core::mem::transmute_copy(&pccherrordescription),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszerrordescription),
+                        core::mem::transmute_copy(&pccherrordescription),
+                    )
+                    .into()
             }
         }
         Self {
@@ -6757,8 +7232,7 @@ impl IRecoverableErrorData_Vtbl {
 }
 impl windows_core::RuntimeName for IRecoverableErrorData {}
 windows_core::imp::define_interface!(
-    IRegisteredSyncProvider,
-    IRegisteredSyncProvider_Vtbl,
+    IRegisteredSyncProvider, IRegisteredSyncProvider_Vtbl,
     0x913bcf76_47c1_40b5_a896_5e8a9c414c14
 );
 windows_core::imp::interface_hierarchy!(IRegisteredSyncProvider, windows_core::IUnknown);
@@ -6773,7 +7247,8 @@ impl IRegisteredSyncProvider {
         P2: windows_core::Param<IPropertyStore>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Init)(
+            (windows_core::Interface::vtable(self)
+                .Init)(
                 windows_core::Interface::as_raw(self),
                 pguidinstanceid,
                 pguidcontenttype,
@@ -6784,16 +7259,15 @@ impl IRegisteredSyncProvider {
     pub unsafe fn GetInstanceId(&self) -> windows_core::Result<windows_core::GUID> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetInstanceId)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetInstanceId)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -6810,7 +7284,9 @@ pub struct IRegisteredSyncProvider_Vtbl {
         *mut core::ffi::c_void,
         *mut windows_core::GUID,
     ) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait IRegisteredSyncProvider_Impl: windows_core::IUnknownImpl {
     fn Init(
@@ -6834,15 +7310,15 @@ impl IRegisteredSyncProvider_Vtbl {
             pcontextpropertystore: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRegisteredSyncProvider_Impl::Init(
-                    this,
-                    core::mem::transmute_copy(&pguidinstanceid),
-                    core::mem::transmute_copy(&pguidcontenttype),
-                    core::mem::transmute_copy(&pcontextpropertystore),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pguidinstanceid),
+                        core::mem::transmute_copy(&pguidcontenttype),
+                        core::mem::transmute_copy(&pcontextpropertystore),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetInstanceId<
@@ -6852,10 +7328,12 @@ impl IRegisteredSyncProvider_Vtbl {
             this: *mut core::ffi::c_void,
             pguidinstanceid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
-            if pguidinstanceid.is_null() { return windows_core::imp::E_POINTER; }
+            if pguidinstanceid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match IRegisteredSyncProvider_Impl::GetInstanceId(this) {
                     Ok(ok__) => {
                         pguidinstanceid.write(ok__);
@@ -6868,12 +7346,10 @@ impl IRegisteredSyncProvider_Vtbl {
         unsafe extern "system" fn Reset<
             Identity: IRegisteredSyncProvider_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRegisteredSyncProvider_Impl::Reset(this).into()
             }
         }
@@ -6890,9 +7366,7 @@ impl IRegisteredSyncProvider_Vtbl {
 }
 impl windows_core::RuntimeName for IRegisteredSyncProvider {}
 windows_core::imp::define_interface!(
-    IReplicaKeyMap,
-    IReplicaKeyMap_Vtbl,
-    0x2209f4fc_fd10_4ff0_84a8_f0a1982e440e
+    IReplicaKeyMap, IReplicaKeyMap_Vtbl, 0x2209f4fc_fd10_4ff0_84a8_f0a1982e440e
 );
 windows_core::imp::interface_hierarchy!(IReplicaKeyMap, windows_core::IUnknown);
 impl IReplicaKeyMap {
@@ -6902,7 +7376,8 @@ impl IReplicaKeyMap {
         pdwreplicakey: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).LookupReplicaKey)(
+            (windows_core::Interface::vtable(self)
+                .LookupReplicaKey)(
                 windows_core::Interface::as_raw(self),
                 pbreplicaid,
                 pdwreplicakey as _,
@@ -6916,7 +7391,8 @@ impl IReplicaKeyMap {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).LookupReplicaId)(
+            (windows_core::Interface::vtable(self)
+                .LookupReplicaId)(
                 windows_core::Interface::as_raw(self),
                 dwreplicakey,
                 pbreplicaid as _,
@@ -6930,7 +7406,8 @@ impl IReplicaKeyMap {
         pcbreplicakeymap: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Serialize)(
+            (windows_core::Interface::vtable(self)
+                .Serialize)(
                 windows_core::Interface::as_raw(self),
                 pbreplicakeymap as _,
                 pcbreplicakeymap as _,
@@ -6987,14 +7464,14 @@ impl IReplicaKeyMap_Vtbl {
             pdwreplicakey: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IReplicaKeyMap_Impl::LookupReplicaKey(
-                    this,
-                    core::mem::transmute_copy(&pbreplicaid),
-                    core::mem::transmute_copy(&pdwreplicakey),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbreplicaid),
+                        core::mem::transmute_copy(&pdwreplicakey),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn LookupReplicaId<
@@ -7007,31 +7484,34 @@ impl IReplicaKeyMap_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IReplicaKeyMap_Impl::LookupReplicaId(
-                    this,
-                    core::mem::transmute_copy(&dwreplicakey),
-                    core::mem::transmute_copy(&pbreplicaid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwreplicakey),
+                        core::mem::transmute_copy(&pbreplicaid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Serialize<Identity: IReplicaKeyMap_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Serialize<
+            Identity: IReplicaKeyMap_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pbreplicakeymap: *mut u8,
             pcbreplicakeymap: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IReplicaKeyMap_Impl::Serialize(
-                    this,
-                    core::mem::transmute_copy(&pbreplicakeymap),
-                    core::mem::transmute_copy(&pcbreplicakeymap),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbreplicakeymap),
+                        core::mem::transmute_copy(&pcbreplicakeymap),
+                    )
+                    .into()
             }
         }
         Self {
@@ -7047,8 +7527,7 @@ impl IReplicaKeyMap_Vtbl {
 }
 impl windows_core::RuntimeName for IReplicaKeyMap {}
 windows_core::imp::define_interface!(
-    IRequestFilteredSync,
-    IRequestFilteredSync_Vtbl,
+    IRequestFilteredSync, IRequestFilteredSync_Vtbl,
     0x2e020184_6d18_46a7_a32a_da4aeb06696c
 );
 windows_core::imp::interface_hierarchy!(IRequestFilteredSync, windows_core::IUnknown);
@@ -7058,7 +7537,8 @@ impl IRequestFilteredSync {
         P0: windows_core::Param<IFilterRequestCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SpecifyFilter)(
+            (windows_core::Interface::vtable(self)
+                .SpecifyFilter)(
                 windows_core::Interface::as_raw(self),
                 pcallback.param().abi(),
             )
@@ -7089,13 +7569,13 @@ impl IRequestFilteredSync_Vtbl {
             pcallback: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IRequestFilteredSync_Impl::SpecifyFilter(
-                    this,
-                    core::mem::transmute_copy(&pcallback),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pcallback),
+                    )
+                    .into()
             }
         }
         Self {
@@ -7109,9 +7589,7 @@ impl IRequestFilteredSync_Vtbl {
 }
 impl windows_core::RuntimeName for IRequestFilteredSync {}
 windows_core::imp::define_interface!(
-    ISequentialStream,
-    ISequentialStream_Vtbl,
-    0x0c733a30_2a1c_11ce_ade5_00aa0044773d
+    ISequentialStream, ISequentialStream_Vtbl, 0x0c733a30_2a1c_11ce_ade5_00aa0044773d
 );
 windows_core::imp::interface_hierarchy!(ISequentialStream, windows_core::IUnknown);
 #[repr(C)]
@@ -7122,9 +7600,7 @@ pub struct ISequentialStream_Vtbl {
 }
 impl windows_core::RuntimeName for ISequentialStream {}
 windows_core::imp::define_interface!(
-    IShellItem,
-    IShellItem_Vtbl,
-    0x43826d1e_e718_42ee_bc55_a1e261c37bfe
+    IShellItem, IShellItem_Vtbl, 0x43826d1e_e718_42ee_bc55_a1e261c37bfe
 );
 windows_core::imp::interface_hierarchy!(IShellItem, windows_core::IUnknown);
 #[repr(C)]
@@ -7138,9 +7614,7 @@ pub struct IShellItem_Vtbl {
 }
 impl windows_core::RuntimeName for IShellItem {}
 windows_core::imp::define_interface!(
-    IShellItem2,
-    IShellItem2_Vtbl,
-    0x7e9fb0d3_919f_4307_ab2e_9b1860310c93
+    IShellItem2, IShellItem2_Vtbl, 0x7e9fb0d3_919f_4307_ab2e_9b1860310c93
 );
 impl core::ops::Deref for IShellItem2 {
     type Target = IShellItem;
@@ -7168,8 +7642,7 @@ pub struct IShellItem2_Vtbl {
 }
 impl windows_core::RuntimeName for IShellItem2 {}
 windows_core::imp::define_interface!(
-    ISingleItemException,
-    ISingleItemException_Vtbl,
+    ISingleItemException, ISingleItemException_Vtbl,
     0x892fb9b0_7c55_4a18_9316_fdf449569b64
 );
 windows_core::imp::interface_hierarchy!(ISingleItemException, windows_core::IUnknown);
@@ -7180,7 +7653,8 @@ impl ISingleItemException {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetItemId)(
+            (windows_core::Interface::vtable(self)
+                .GetItemId)(
                 windows_core::Interface::as_raw(self),
                 pbitemid as _,
                 pcbidsize as _,
@@ -7193,11 +7667,8 @@ impl ISingleItemException {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClockVector)(
-                windows_core::Interface::as_raw(self),
-                riid,
-                ppunk as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetClockVector)(windows_core::Interface::as_raw(self), riid, ppunk as _)
         }
     }
 }
@@ -7216,7 +7687,11 @@ pub struct ISingleItemException_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISingleItemException_Impl: windows_core::IUnknownImpl {
-    fn GetItemId(&self, pbitemid: *mut u8, pcbidsize: *mut u32) -> windows_core::Result<()>;
+    fn GetItemId(
+        &self,
+        pbitemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()>;
     fn GetClockVector(
         &self,
         riid: *const windows_core::GUID,
@@ -7234,14 +7709,14 @@ impl ISingleItemException_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISingleItemException_Impl::GetItemId(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetClockVector<
@@ -7252,16 +7727,18 @@ impl ISingleItemException_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISingleItemException_Impl::GetClockVector(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         Self {
@@ -7276,9 +7753,7 @@ impl ISingleItemException_Vtbl {
 }
 impl windows_core::RuntimeName for ISingleItemException {}
 windows_core::imp::define_interface!(
-    IStorage,
-    IStorage_Vtbl,
-    0x0000000b_0000_0000_c000_000000000046
+    IStorage, IStorage_Vtbl, 0x0000000b_0000_0000_c000_000000000046
 );
 windows_core::imp::interface_hierarchy!(IStorage, windows_core::IUnknown);
 #[repr(C)]
@@ -7302,9 +7777,7 @@ pub struct IStorage_Vtbl {
 }
 impl windows_core::RuntimeName for IStorage {}
 windows_core::imp::define_interface!(
-    IStream,
-    IStream_Vtbl,
-    0x0000000c_0000_0000_c000_000000000046
+    IStream, IStream_Vtbl, 0x0000000c_0000_0000_c000_000000000046
 );
 impl core::ops::Deref for IStream {
     type Target = ISequentialStream;
@@ -7312,7 +7785,9 @@ impl core::ops::Deref for IStream {
         unsafe { core::mem::transmute(self) }
     }
 }
-windows_core::imp::interface_hierarchy!(IStream, windows_core::IUnknown, ISequentialStream);
+windows_core::imp::interface_hierarchy!(
+    IStream, windows_core::IUnknown, ISequentialStream
+);
 #[repr(C)]
 pub struct IStream_Vtbl {
     pub base__: ISequentialStream_Vtbl,
@@ -7328,8 +7803,7 @@ pub struct IStream_Vtbl {
 }
 impl windows_core::RuntimeName for IStream {}
 windows_core::imp::define_interface!(
-    ISupportFilteredSync,
-    ISupportFilteredSync_Vtbl,
+    ISupportFilteredSync, ISupportFilteredSync_Vtbl,
     0x3d128ded_d555_4e0d_bf4b_fb213a8a9302
 );
 windows_core::imp::interface_hierarchy!(ISupportFilteredSync, windows_core::IUnknown);
@@ -7343,7 +7817,8 @@ impl ISupportFilteredSync {
         P0: windows_core::Param<windows_core::IUnknown>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).AddFilter)(
+            (windows_core::Interface::vtable(self)
+                .AddFilter)(
                 windows_core::Interface::as_raw(self),
                 pfilter.param().abi(),
                 filteringtype,
@@ -7378,14 +7853,14 @@ impl ISupportFilteredSync_Vtbl {
             filteringtype: FILTERING_TYPE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISupportFilteredSync_Impl::AddFilter(
-                    this,
-                    core::mem::transmute_copy(&pfilter),
-                    core::mem::transmute_copy(&filteringtype),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfilter),
+                        core::mem::transmute_copy(&filteringtype),
+                    )
+                    .into()
             }
         }
         Self {
@@ -7399,8 +7874,7 @@ impl ISupportFilteredSync_Vtbl {
 }
 impl windows_core::RuntimeName for ISupportFilteredSync {}
 windows_core::imp::define_interface!(
-    ISupportLastWriteTime,
-    ISupportLastWriteTime_Vtbl,
+    ISupportLastWriteTime, ISupportLastWriteTime_Vtbl,
     0xeadf816f_d0bd_43ca_8f40_5acdc6c06f7a
 );
 windows_core::imp::interface_hierarchy!(ISupportLastWriteTime, windows_core::IUnknown);
@@ -7411,7 +7885,8 @@ impl ISupportLastWriteTime {
         pulltimestamp: *mut u64,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetItemChangeTime)(
+            (windows_core::Interface::vtable(self)
+                .GetItemChangeTime)(
                 windows_core::Interface::as_raw(self),
                 pbitemid,
                 pulltimestamp as _,
@@ -7425,7 +7900,8 @@ impl ISupportLastWriteTime {
         pulltimestamp: *mut u64,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeUnitChangeTime)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnitChangeTime)(
                 windows_core::Interface::as_raw(self),
                 pbitemid,
                 pbchangeunitid,
@@ -7473,14 +7949,14 @@ impl ISupportLastWriteTime_Vtbl {
             pulltimestamp: *mut u64,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISupportLastWriteTime_Impl::GetItemChangeTime(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pulltimestamp),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pulltimestamp),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeUnitChangeTime<
@@ -7493,15 +7969,15 @@ impl ISupportLastWriteTime_Vtbl {
             pulltimestamp: *mut u64,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISupportLastWriteTime_Impl::GetChangeUnitChangeTime(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pbchangeunitid),
-                    core::mem::transmute_copy(&pulltimestamp),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pbchangeunitid),
+                        core::mem::transmute_copy(&pulltimestamp),
+                    )
+                    .into()
             }
         }
         Self {
@@ -7516,9 +7992,7 @@ impl ISupportLastWriteTime_Vtbl {
 }
 impl windows_core::RuntimeName for ISupportLastWriteTime {}
 windows_core::imp::define_interface!(
-    ISyncCallback,
-    ISyncCallback_Vtbl,
-    0x0599797f_5ed9_485c_ae36_0c5d1bf2e7a5
+    ISyncCallback, ISyncCallback_Vtbl, 0x0599797f_5ed9_485c_ae36_0c5d1bf2e7a5
 );
 windows_core::imp::interface_hierarchy!(ISyncCallback, windows_core::IUnknown);
 impl ISyncCallback {
@@ -7530,7 +8004,8 @@ impl ISyncCallback {
         dwtotalwork: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).OnProgress)(
+            (windows_core::Interface::vtable(self)
+                .OnProgress)(
                 windows_core::Interface::as_raw(self),
                 provider,
                 syncstage,
@@ -7544,7 +8019,8 @@ impl ISyncCallback {
         P0: windows_core::Param<ISyncChange>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).OnChange)(
+            (windows_core::Interface::vtable(self)
+                .OnChange)(
                 windows_core::Interface::as_raw(self),
                 psyncchange.param().abi(),
             )
@@ -7555,7 +8031,8 @@ impl ISyncCallback {
         P0: windows_core::Param<IChangeConflict>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).OnConflict)(
+            (windows_core::Interface::vtable(self)
+                .OnConflict)(
                 windows_core::Interface::as_raw(self),
                 pconflict.param().abi(),
             )
@@ -7566,18 +8043,23 @@ impl ISyncCallback {
         pfullenumerationaction: *mut SYNC_FULL_ENUMERATION_ACTION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).OnFullEnumerationNeeded)(
+            (windows_core::Interface::vtable(self)
+                .OnFullEnumerationNeeded)(
                 windows_core::Interface::as_raw(self),
                 pfullenumerationaction as _,
             )
         }
     }
-    pub unsafe fn OnRecoverableError<P0>(&self, precoverableerror: P0) -> windows_core::HRESULT
+    pub unsafe fn OnRecoverableError<P0>(
+        &self,
+        precoverableerror: P0,
+    ) -> windows_core::HRESULT
     where
         P0: windows_core::Param<IRecoverableError>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).OnRecoverableError)(
+            (windows_core::Interface::vtable(self)
+                .OnRecoverableError)(
                 windows_core::Interface::as_raw(self),
                 precoverableerror.param().abi(),
             )
@@ -7619,9 +8101,14 @@ pub trait ISyncCallback_Impl: windows_core::IUnknownImpl {
         dwcompletedwork: u32,
         dwtotalwork: u32,
     ) -> windows_core::Result<()>;
-    fn OnChange(&self, psyncchange: windows_core::Ref<ISyncChange>) -> windows_core::Result<()>;
-    fn OnConflict(&self, pconflict: windows_core::Ref<IChangeConflict>)
-    -> windows_core::Result<()>;
+    fn OnChange(
+        &self,
+        psyncchange: windows_core::Ref<ISyncChange>,
+    ) -> windows_core::Result<()>;
+    fn OnConflict(
+        &self,
+        pconflict: windows_core::Ref<IChangeConflict>,
+    ) -> windows_core::Result<()>;
     fn OnFullEnumerationNeeded(
         &self,
         pfullenumerationaction: *mut SYNC_FULL_ENUMERATION_ACTION,
@@ -7633,7 +8120,10 @@ pub trait ISyncCallback_Impl: windows_core::IUnknownImpl {
 }
 impl ISyncCallback_Vtbl {
     pub const fn new<Identity: ISyncCallback_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn OnProgress<Identity: ISyncCallback_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn OnProgress<
+            Identity: ISyncCallback_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             provider: SYNC_PROVIDER_ROLE,
             syncstage: SYNC_PROGRESS_STAGE,
@@ -7641,36 +8131,50 @@ impl ISyncCallback_Vtbl {
             dwtotalwork: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncCallback_Impl::OnProgress(
-                    this,
-                    core::mem::transmute_copy(&provider),
-                    core::mem::transmute_copy(&syncstage),
-                    core::mem::transmute_copy(&dwcompletedwork),
-                    core::mem::transmute_copy(&dwtotalwork),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&provider),
+                        core::mem::transmute_copy(&syncstage),
+                        core::mem::transmute_copy(&dwcompletedwork),
+                        core::mem::transmute_copy(&dwtotalwork),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn OnChange<Identity: ISyncCallback_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn OnChange<
+            Identity: ISyncCallback_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             psyncchange: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncCallback_Impl::OnChange(this, core::mem::transmute_copy(&psyncchange)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncCallback_Impl::OnChange(
+                        this,
+                        core::mem::transmute_copy(&psyncchange),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn OnConflict<Identity: ISyncCallback_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn OnConflict<
+            Identity: ISyncCallback_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pconflict: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncCallback_Impl::OnConflict(this, core::mem::transmute_copy(&pconflict)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncCallback_Impl::OnConflict(
+                        this,
+                        core::mem::transmute_copy(&pconflict),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn OnFullEnumerationNeeded<
@@ -7681,13 +8185,13 @@ impl ISyncCallback_Vtbl {
             pfullenumerationaction: *mut SYNC_FULL_ENUMERATION_ACTION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncCallback_Impl::OnFullEnumerationNeeded(
-                    this,
-                    core::mem::transmute_copy(&pfullenumerationaction),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfullenumerationaction),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn OnRecoverableError<
@@ -7698,13 +8202,13 @@ impl ISyncCallback_Vtbl {
             precoverableerror: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncCallback_Impl::OnRecoverableError(
-                    this,
-                    core::mem::transmute_copy(&precoverableerror),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&precoverableerror),
+                    )
+                    .into()
             }
         }
         Self {
@@ -7722,9 +8226,7 @@ impl ISyncCallback_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncCallback {}
 windows_core::imp::define_interface!(
-    ISyncCallback2,
-    ISyncCallback2_Vtbl,
-    0x47ce84af_7442_4ead_8630_12015e030ad7
+    ISyncCallback2, ISyncCallback2_Vtbl, 0x47ce84af_7442_4ead_8630_12015e030ad7
 );
 impl core::ops::Deref for ISyncCallback2 {
     type Target = ISyncCallback;
@@ -7732,7 +8234,9 @@ impl core::ops::Deref for ISyncCallback2 {
         unsafe { core::mem::transmute(self) }
     }
 }
-windows_core::imp::interface_hierarchy!(ISyncCallback2, windows_core::IUnknown, ISyncCallback);
+windows_core::imp::interface_hierarchy!(
+    ISyncCallback2, windows_core::IUnknown, ISyncCallback
+);
 impl ISyncCallback2 {
     pub unsafe fn OnChangeApplied(
         &self,
@@ -7740,7 +8244,8 @@ impl ISyncCallback2 {
         dwchangesfailed: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).OnChangeApplied)(
+            (windows_core::Interface::vtable(self)
+                .OnChangeApplied)(
                 windows_core::Interface::as_raw(self),
                 dwchangesapplied,
                 dwchangesfailed,
@@ -7753,7 +8258,8 @@ impl ISyncCallback2 {
         dwchangesfailed: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).OnChangeFailed)(
+            (windows_core::Interface::vtable(self)
+                .OnChangeFailed)(
                 windows_core::Interface::as_raw(self),
                 dwchangesapplied,
                 dwchangesfailed,
@@ -7764,10 +8270,16 @@ impl ISyncCallback2 {
 #[repr(C)]
 pub struct ISyncCallback2_Vtbl {
     pub base__: ISyncCallback_Vtbl,
-    pub OnChangeApplied:
-        unsafe extern "system" fn(*mut core::ffi::c_void, u32, u32) -> windows_core::HRESULT,
-    pub OnChangeFailed:
-        unsafe extern "system" fn(*mut core::ffi::c_void, u32, u32) -> windows_core::HRESULT,
+    pub OnChangeApplied: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub OnChangeFailed: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+        u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncCallback2_Impl: ISyncCallback_Impl {
     fn OnChangeApplied(
@@ -7792,14 +8304,14 @@ impl ISyncCallback2_Vtbl {
             dwchangesfailed: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncCallback2_Impl::OnChangeApplied(
-                    this,
-                    core::mem::transmute_copy(&dwchangesapplied),
-                    core::mem::transmute_copy(&dwchangesfailed),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwchangesapplied),
+                        core::mem::transmute_copy(&dwchangesfailed),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn OnChangeFailed<
@@ -7811,14 +8323,14 @@ impl ISyncCallback2_Vtbl {
             dwchangesfailed: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncCallback2_Impl::OnChangeFailed(
-                    this,
-                    core::mem::transmute_copy(&dwchangesapplied),
-                    core::mem::transmute_copy(&dwchangesfailed),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwchangesapplied),
+                        core::mem::transmute_copy(&dwchangesfailed),
+                    )
+                    .into()
             }
         }
         Self {
@@ -7834,9 +8346,7 @@ impl ISyncCallback2_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncCallback2 {}
 windows_core::imp::define_interface!(
-    ISyncChange,
-    ISyncChange_Vtbl,
-    0xa1952beb_0f6b_4711_b136_01da85b968a6
+    ISyncChange, ISyncChange_Vtbl, 0xa1952beb_0f6b_4711_b136_01da85b968a6
 );
 windows_core::imp::interface_hierarchy!(ISyncChange, windows_core::IUnknown);
 impl ISyncChange {
@@ -7846,7 +8356,8 @@ impl ISyncChange {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetOwnerReplicaId)(
+            (windows_core::Interface::vtable(self)
+                .GetOwnerReplicaId)(
                 windows_core::Interface::as_raw(self),
                 pbreplicaid as _,
                 pcbidsize as _,
@@ -7859,7 +8370,8 @@ impl ISyncChange {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetRootItemId)(
+            (windows_core::Interface::vtable(self)
+                .GetRootItemId)(
                 windows_core::Interface::as_raw(self),
                 pbrootitemid as _,
                 pcbidsize as _,
@@ -7872,7 +8384,8 @@ impl ISyncChange {
         pversion: *mut SYNC_VERSION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeVersion)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeVersion)(
                 windows_core::Interface::as_raw(self),
                 pbcurrentreplicaid,
                 pversion as _,
@@ -7885,7 +8398,8 @@ impl ISyncChange {
         pversion: *mut SYNC_VERSION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetCreationVersion)(
+            (windows_core::Interface::vtable(self)
+                .GetCreationVersion)(
                 windows_core::Interface::as_raw(self),
                 pbcurrentreplicaid,
                 pversion as _,
@@ -7894,56 +8408,50 @@ impl ISyncChange {
     }
     pub unsafe fn GetFlags(&self, pdwflags: *mut u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFlags)(
-                windows_core::Interface::as_raw(self),
-                pdwflags as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetFlags)(windows_core::Interface::as_raw(self), pdwflags as _)
         }
     }
     pub unsafe fn GetWorkEstimate(&self, pdwwork: *mut u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetWorkEstimate)(
-                windows_core::Interface::as_raw(self),
-                pdwwork as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetWorkEstimate)(windows_core::Interface::as_raw(self), pdwwork as _)
         }
     }
     pub unsafe fn GetChangeUnits(&self) -> windows_core::Result<IEnumSyncChangeUnits> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetChangeUnits)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnits)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetMadeWithKnowledge(&self) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetMadeWithKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetMadeWithKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetLearnedKnowledge(&self) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn SetWorkEstimate(&self, dwwork: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetWorkEstimate)(
-                windows_core::Interface::as_raw(self),
-                dwwork,
-            )
+            (windows_core::Interface::vtable(self)
+                .SetWorkEstimate)(windows_core::Interface::as_raw(self), dwwork)
         }
     }
 }
@@ -7970,10 +8478,14 @@ pub struct ISyncChange_Vtbl {
         *const u8,
         *mut SYNC_VERSION,
     ) -> windows_core::HRESULT,
-    pub GetFlags:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
-    pub GetWorkEstimate:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetFlags: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
+    pub GetWorkEstimate: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub GetChangeUnits: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -7986,8 +8498,10 @@ pub struct ISyncChange_Vtbl {
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub SetWorkEstimate:
-        unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
+    pub SetWorkEstimate: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncChange_Impl: windows_core::IUnknownImpl {
     fn GetOwnerReplicaId(
@@ -7995,8 +8509,11 @@ pub trait ISyncChange_Impl: windows_core::IUnknownImpl {
         pbreplicaid: *mut u8,
         pcbidsize: *mut u32,
     ) -> windows_core::Result<()>;
-    fn GetRootItemId(&self, pbrootitemid: *mut u8, pcbidsize: *mut u32)
-    -> windows_core::Result<()>;
+    fn GetRootItemId(
+        &self,
+        pbrootitemid: *mut u8,
+        pcbidsize: *mut u32,
+    ) -> windows_core::Result<()>;
     fn GetChangeVersion(
         &self,
         pbcurrentreplicaid: *const u8,
@@ -8025,30 +8542,33 @@ impl ISyncChange_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChange_Impl::GetOwnerReplicaId(
-                    this,
-                    core::mem::transmute_copy(&pbreplicaid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbreplicaid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn GetRootItemId<Identity: ISyncChange_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetRootItemId<
+            Identity: ISyncChange_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pbrootitemid: *mut u8,
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChange_Impl::GetRootItemId(
-                    this,
-                    core::mem::transmute_copy(&pbrootitemid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbrootitemid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeVersion<
@@ -8060,14 +8580,14 @@ impl ISyncChange_Vtbl {
             pversion: *mut SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChange_Impl::GetChangeVersion(
-                    this,
-                    core::mem::transmute_copy(&pbcurrentreplicaid),
-                    core::mem::transmute_copy(&pversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbcurrentreplicaid),
+                        core::mem::transmute_copy(&pversion),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetCreationVersion<
@@ -8079,37 +8599,39 @@ impl ISyncChange_Vtbl {
             pversion: *mut SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChange_Impl::GetCreationVersion(
-                    this,
-                    core::mem::transmute_copy(&pbcurrentreplicaid),
-                    core::mem::transmute_copy(&pversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbcurrentreplicaid),
+                        core::mem::transmute_copy(&pversion),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn GetFlags<Identity: ISyncChange_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            pdwflags: *mut u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn GetFlags<
+            Identity: ISyncChange_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, pdwflags: *mut u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncChange_Impl::GetFlags(this, core::mem::transmute_copy(&pdwflags)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncChange_Impl::GetFlags(this, core::mem::transmute_copy(&pdwflags))
+                    .into()
             }
         }
         unsafe extern "system" fn GetWorkEstimate<
             Identity: ISyncChange_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pdwwork: *mut u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, pdwwork: *mut u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncChange_Impl::GetWorkEstimate(this, core::mem::transmute_copy(&pdwwork)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncChange_Impl::GetWorkEstimate(
+                        this,
+                        core::mem::transmute_copy(&pdwwork),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeUnits<
@@ -8119,11 +8641,15 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChange_Impl::GetChangeUnits(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -8140,11 +8666,15 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             ppmadewithknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppmadewithknowledge.is_null() { unsafe { ppmadewithknowledge.write(core::ptr::null_mut()) }; }
-            if ppmadewithknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppmadewithknowledge.is_null() {
+                unsafe { ppmadewithknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppmadewithknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChange_Impl::GetMadeWithKnowledge(this) {
                     Ok(ok__) => {
                         ppmadewithknowledge.write(core::mem::transmute(ok__));
@@ -8161,11 +8691,15 @@ impl ISyncChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedknowledge.is_null() {
+                unsafe { pplearnedknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChange_Impl::GetLearnedKnowledge(this) {
                     Ok(ok__) => {
                         pplearnedknowledge.write(core::mem::transmute(ok__));
@@ -8178,14 +8712,15 @@ impl ISyncChange_Vtbl {
         unsafe extern "system" fn SetWorkEstimate<
             Identity: ISyncChange_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            dwwork: u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, dwwork: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncChange_Impl::SetWorkEstimate(this, core::mem::transmute_copy(&dwwork)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncChange_Impl::SetWorkEstimate(
+                        this,
+                        core::mem::transmute_copy(&dwwork),
+                    )
+                    .into()
             }
         }
         Self {
@@ -8208,9 +8743,7 @@ impl ISyncChange_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChange {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatch,
-    ISyncChangeBatch_Vtbl,
-    0x70c64dee_380f_4c2e_8f70_31c55bd5f9b3
+    ISyncChangeBatch, ISyncChangeBatch_Vtbl, 0x70c64dee_380f_4c2e_8f70_31c55bd5f9b3
 );
 impl core::ops::Deref for ISyncChangeBatch {
     type Target = ISyncChangeBatchBase;
@@ -8219,16 +8752,13 @@ impl core::ops::Deref for ISyncChangeBatch {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncChangeBatch,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase
+    ISyncChangeBatch, windows_core::IUnknown, ISyncChangeBatchBase
 );
 impl ISyncChangeBatch {
     pub unsafe fn BeginUnorderedGroup(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).BeginUnorderedGroup)(
-                windows_core::Interface::as_raw(self),
-            )
+            (windows_core::Interface::vtable(self)
+                .BeginUnorderedGroup)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn EndUnorderedGroup<P0>(
@@ -8240,7 +8770,8 @@ impl ISyncChangeBatch {
         P0: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).EndUnorderedGroup)(
+            (windows_core::Interface::vtable(self)
+                .EndUnorderedGroup)(
                 windows_core::Interface::as_raw(self),
                 pmadewithknowledge.param().abi(),
                 fallchangesforknowledge.into(),
@@ -8262,26 +8793,28 @@ impl ISyncChangeBatch {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).AddLoggedConflict)(
-                windows_core::Interface::as_raw(self),
-                pbownerreplicaid,
-                pbitemid,
-                pchangeversion,
-                pcreationversion,
-                dwflags,
-                dwworkforchange,
-                pconflictknowledge.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .AddLoggedConflict)(
+                    windows_core::Interface::as_raw(self),
+                    pbownerreplicaid,
+                    pbitemid,
+                    pchangeversion,
+                    pcreationversion,
+                    dwflags,
+                    dwworkforchange,
+                    pconflictknowledge.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
 #[repr(C)]
 pub struct ISyncChangeBatch_Vtbl {
     pub base__: ISyncChangeBatchBase_Vtbl,
-    pub BeginUnorderedGroup:
-        unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub BeginUnorderedGroup: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub EndUnorderedGroup: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
@@ -8322,12 +8855,10 @@ impl ISyncChangeBatch_Vtbl {
         unsafe extern "system" fn BeginUnorderedGroup<
             Identity: ISyncChangeBatch_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatch_Impl::BeginUnorderedGroup(this).into()
             }
         }
@@ -8340,14 +8871,14 @@ impl ISyncChangeBatch_Vtbl {
             fallchangesforknowledge: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatch_Impl::EndUnorderedGroup(
-                    this,
-                    core::mem::transmute_copy(&pmadewithknowledge),
-                    core::mem::transmute_copy(&fallchangesforknowledge),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pmadewithknowledge),
+                        core::mem::transmute_copy(&fallchangesforknowledge),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn AddLoggedConflict<
@@ -8364,11 +8895,15 @@ impl ISyncChangeBatch_Vtbl {
             pconflictknowledge: *mut core::ffi::c_void,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
-            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchangebuilder.is_null() {
+                unsafe { ppchangebuilder.write(core::ptr::null_mut()) };
+            }
+            if ppchangebuilder.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatch_Impl::AddLoggedConflict(
                     this,
                     core::mem::transmute_copy(&pbownerreplicaid),
@@ -8401,9 +8936,7 @@ impl ISyncChangeBatch_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatch {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatch2,
-    ISyncChangeBatch2_Vtbl,
-    0x225f4a33_f5ee_4cc7_b039_67a262b4b2ac
+    ISyncChangeBatch2, ISyncChangeBatch2_Vtbl, 0x225f4a33_f5ee_4cc7_b039_67a262b4b2ac
 );
 impl core::ops::Deref for ISyncChangeBatch2 {
     type Target = ISyncChangeBatch;
@@ -8412,10 +8945,7 @@ impl core::ops::Deref for ISyncChangeBatch2 {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncChangeBatch2,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase,
-    ISyncChangeBatch
+    ISyncChangeBatch2, windows_core::IUnknown, ISyncChangeBatchBase, ISyncChangeBatch
 );
 impl ISyncChangeBatch2 {
     pub unsafe fn AddMergeTombstoneMetadataToGroup(
@@ -8429,17 +8959,18 @@ impl ISyncChangeBatch2 {
     ) -> windows_core::Result<ISyncChangeBuilder> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).AddMergeTombstoneMetadataToGroup)(
-                windows_core::Interface::as_raw(self),
-                pbownerreplicaid,
-                pbwinneritemid,
-                pbitemid,
-                pchangeversion,
-                pcreationversion,
-                dwworkforchange,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .AddMergeTombstoneMetadataToGroup)(
+                    windows_core::Interface::as_raw(self),
+                    pbownerreplicaid,
+                    pbwinneritemid,
+                    pbitemid,
+                    pchangeversion,
+                    pcreationversion,
+                    dwworkforchange,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn AddMergeTombstoneLoggedConflict<P6>(
@@ -8457,18 +8988,19 @@ impl ISyncChangeBatch2 {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).AddMergeTombstoneLoggedConflict)(
-                windows_core::Interface::as_raw(self),
-                pbownerreplicaid,
-                pbwinneritemid,
-                pbitemid,
-                pchangeversion,
-                pcreationversion,
-                dwworkforchange,
-                pconflictknowledge.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .AddMergeTombstoneLoggedConflict)(
+                    windows_core::Interface::as_raw(self),
+                    pbownerreplicaid,
+                    pbwinneritemid,
+                    pbitemid,
+                    pchangeversion,
+                    pcreationversion,
+                    dwworkforchange,
+                    pconflictknowledge.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -8533,11 +9065,15 @@ impl ISyncChangeBatch2_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
-            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchangebuilder.is_null() {
+                unsafe { ppchangebuilder.write(core::ptr::null_mut()) };
+            }
+            if ppchangebuilder.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatch2_Impl::AddMergeTombstoneMetadataToGroup(
                     this,
                     core::mem::transmute_copy(&pbownerreplicaid),
@@ -8569,11 +9105,15 @@ impl ISyncChangeBatch2_Vtbl {
             pconflictknowledge: *mut core::ffi::c_void,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
-            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchangebuilder.is_null() {
+                unsafe { ppchangebuilder.write(core::ptr::null_mut()) };
+            }
+            if ppchangebuilder.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatch2_Impl::AddMergeTombstoneLoggedConflict(
                     this,
                     core::mem::transmute_copy(&pbownerreplicaid),
@@ -8594,8 +9134,14 @@ impl ISyncChangeBatch2_Vtbl {
         }
         Self {
             base__: ISyncChangeBatch_Vtbl::new::<Identity, OFFSET>(),
-            AddMergeTombstoneMetadataToGroup: AddMergeTombstoneMetadataToGroup::<Identity, OFFSET>,
-            AddMergeTombstoneLoggedConflict: AddMergeTombstoneLoggedConflict::<Identity, OFFSET>,
+            AddMergeTombstoneMetadataToGroup: AddMergeTombstoneMetadataToGroup::<
+                Identity,
+                OFFSET,
+            >,
+            AddMergeTombstoneLoggedConflict: AddMergeTombstoneLoggedConflict::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -8606,20 +9152,19 @@ impl ISyncChangeBatch2_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatch2 {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatchAdvanced,
-    ISyncChangeBatchAdvanced_Vtbl,
+    ISyncChangeBatchAdvanced, ISyncChangeBatchAdvanced_Vtbl,
     0x0f1a4995_cbc8_421d_b550_5d0bebf3e9a5
 );
-windows_core::imp::interface_hierarchy!(ISyncChangeBatchAdvanced, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncChangeBatchAdvanced, windows_core::IUnknown
+);
 impl ISyncChangeBatchAdvanced {
     pub unsafe fn GetFilterInfo(&self) -> windows_core::Result<ISyncFilterInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilterInfo)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilterInfo)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ConvertFullEnumerationChangeBatchToRegularChangeBatch(
@@ -8629,10 +9174,10 @@ impl ISyncChangeBatchAdvanced {
             let mut result__ = core::mem::zeroed();
             (windows_core::Interface::vtable(self)
                 .ConvertFullEnumerationChangeBatchToRegularChangeBatch)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetUpperBoundItemId(
@@ -8641,7 +9186,8 @@ impl ISyncChangeBatchAdvanced {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetUpperBoundItemId)(
+            (windows_core::Interface::vtable(self)
+                .GetUpperBoundItemId)(
                 windows_core::Interface::as_raw(self),
                 pbitemid as _,
                 pcbidsize as _,
@@ -8653,7 +9199,8 @@ impl ISyncChangeBatchAdvanced {
         pfbatchknowledgeshouldbeapplied: *mut windows_core::BOOL,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetBatchLevelKnowledgeShouldBeApplied)(
+            (windows_core::Interface::vtable(self)
+                .GetBatchLevelKnowledgeShouldBeApplied)(
                 windows_core::Interface::as_raw(self),
                 pfbatchknowledgeshouldbeapplied as _,
             )
@@ -8667,11 +9214,10 @@ pub struct ISyncChangeBatchAdvanced_Vtbl {
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub ConvertFullEnumerationChangeBatchToRegularChangeBatch:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
+    pub ConvertFullEnumerationChangeBatchToRegularChangeBatch: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub GetUpperBoundItemId: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut u8,
@@ -8680,8 +9226,7 @@ pub struct ISyncChangeBatchAdvanced_Vtbl {
     pub GetBatchLevelKnowledgeShouldBeApplied: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut windows_core::BOOL,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncChangeBatchAdvanced_Impl: windows_core::IUnknownImpl {
     fn GetFilterInfo(&self) -> windows_core::Result<ISyncFilterInfo>;
@@ -8707,11 +9252,15 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             this: *mut core::ffi::c_void,
             ppfilterinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppfilterinfo.is_null() { unsafe { ppfilterinfo.write(core::ptr::null_mut()) }; }
-            if ppfilterinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppfilterinfo.is_null() {
+                unsafe { ppfilterinfo.write(core::ptr::null_mut()) };
+            }
+            if ppfilterinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchAdvanced_Impl::GetFilterInfo(this) {
                     Ok(ok__) => {
                         ppfilterinfo.write(core::mem::transmute(ok__));
@@ -8728,12 +9277,24 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             this: *mut core::ffi::c_void,
             ppchangebatch: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchangebatch.is_null() { unsafe { ppchangebatch.write(core::ptr::null_mut()) }; }
-            if ppchangebatch.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchangebatch.is_null() {
+                unsafe { ppchangebatch.write(core::ptr::null_mut()) };
+            }
+            if ppchangebatch.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncChangeBatchAdvanced_Impl::ConvertFullEnumerationChangeBatchToRegularChangeBatch (this ,) { Ok (ok__) => { ppchangebatch . write (core::mem::transmute (ok__)) ; windows_core::HRESULT (0) } Err (err) => err . into () }
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncChangeBatchAdvanced_Impl::ConvertFullEnumerationChangeBatchToRegularChangeBatch(
+                    this,
+                ) {
+                    Ok(ok__) => {
+                        ppchangebatch.write(core::mem::transmute(ok__));
+                        windows_core::HRESULT(0)
+                    }
+                    Err(err) => err.into(),
+                }
             }
         }
         unsafe extern "system" fn GetUpperBoundItemId<
@@ -8745,14 +9306,14 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchAdvanced_Impl::GetUpperBoundItemId(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetBatchLevelKnowledgeShouldBeApplied<
@@ -8763,20 +9324,22 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             pfbatchknowledgeshouldbeapplied: *mut windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchAdvanced_Impl::GetBatchLevelKnowledgeShouldBeApplied(
-                    this,
-                    core::mem::transmute_copy(&pfbatchknowledgeshouldbeapplied),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfbatchknowledgeshouldbeapplied),
+                    )
+                    .into()
             }
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
             GetFilterInfo: GetFilterInfo::<Identity, OFFSET>,
-            ConvertFullEnumerationChangeBatchToRegularChangeBatch:
-                ConvertFullEnumerationChangeBatchToRegularChangeBatch::<Identity, OFFSET>,
+            ConvertFullEnumerationChangeBatchToRegularChangeBatch: ConvertFullEnumerationChangeBatchToRegularChangeBatch::<
+                Identity,
+                OFFSET,
+            >,
             GetUpperBoundItemId: GetUpperBoundItemId::<Identity, OFFSET>,
             GetBatchLevelKnowledgeShouldBeApplied: GetBatchLevelKnowledgeShouldBeApplied::<
                 Identity,
@@ -8790,8 +9353,7 @@ impl ISyncChangeBatchAdvanced_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatchAdvanced {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatchBase,
-    ISyncChangeBatchBase_Vtbl,
+    ISyncChangeBatchBase, ISyncChangeBatchBase_Vtbl,
     0x52f6e694_6a71_4494_a184_a8311bf5d227
 );
 windows_core::imp::interface_hierarchy!(ISyncChangeBatchBase, windows_core::IUnknown);
@@ -8799,11 +9361,12 @@ impl ISyncChangeBatchBase {
     pub unsafe fn GetChangeEnumerator(&self) -> windows_core::Result<IEnumSyncChanges> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetChangeEnumerator)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetChangeEnumerator)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetIsLastBatch(
@@ -8811,10 +9374,8 @@ impl ISyncChangeBatchBase {
         pflastbatch: *mut windows_core::BOOL,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetIsLastBatch)(
-                windows_core::Interface::as_raw(self),
-                pflastbatch as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetIsLastBatch)(windows_core::Interface::as_raw(self), pflastbatch as _)
         }
     }
     pub unsafe fn GetWorkEstimateForBatch(
@@ -8822,7 +9383,8 @@ impl ISyncChangeBatchBase {
         pdwworkforbatch: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetWorkEstimateForBatch)(
+            (windows_core::Interface::vtable(self)
+                .GetWorkEstimateForBatch)(
                 windows_core::Interface::as_raw(self),
                 pdwworkforbatch as _,
             )
@@ -8833,18 +9395,20 @@ impl ISyncChangeBatchBase {
         pdwremainingworkforsession: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetRemainingWorkEstimateForSession)(
+            (windows_core::Interface::vtable(self)
+                .GetRemainingWorkEstimateForSession)(
                 windows_core::Interface::as_raw(self),
                 pdwremainingworkforsession as _,
             )
         }
     }
-    pub unsafe fn BeginOrderedGroup(&self, pblowerbound: *const u8) -> windows_core::HRESULT {
+    pub unsafe fn BeginOrderedGroup(
+        &self,
+        pblowerbound: *const u8,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).BeginOrderedGroup)(
-                windows_core::Interface::as_raw(self),
-                pblowerbound,
-            )
+            (windows_core::Interface::vtable(self)
+                .BeginOrderedGroup)(windows_core::Interface::as_raw(self), pblowerbound)
         }
     }
     pub unsafe fn EndOrderedGroup<P1>(
@@ -8856,7 +9420,8 @@ impl ISyncChangeBatchBase {
         P1: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).EndOrderedGroup)(
+            (windows_core::Interface::vtable(self)
+                .EndOrderedGroup)(
                 windows_core::Interface::as_raw(self),
                 pbupperbound,
                 pmadewithknowledge.param().abi(),
@@ -8874,59 +9439,70 @@ impl ISyncChangeBatchBase {
     ) -> windows_core::Result<ISyncChangeBuilder> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).AddItemMetadataToGroup)(
-                windows_core::Interface::as_raw(self),
-                pbownerreplicaid,
-                pbitemid,
-                pchangeversion,
-                pcreationversion,
-                dwflags,
-                dwworkforchange,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .AddItemMetadataToGroup)(
+                    windows_core::Interface::as_raw(self),
+                    pbownerreplicaid,
+                    pbitemid,
+                    pchangeversion,
+                    pcreationversion,
+                    dwflags,
+                    dwworkforchange,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetLearnedKnowledge(&self) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetPrerequisiteKnowledge(&self) -> windows_core::Result<ISyncKnowledge> {
+    pub unsafe fn GetPrerequisiteKnowledge(
+        &self,
+    ) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetPrerequisiteKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetPrerequisiteKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetSourceForgottenKnowledge(&self) -> windows_core::Result<IForgottenKnowledge> {
+    pub unsafe fn GetSourceForgottenKnowledge(
+        &self,
+    ) -> windows_core::Result<IForgottenKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSourceForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSourceForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn SetLastBatch(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetLastBatch)(windows_core::Interface::as_raw(
-                self,
-            ))
+            (windows_core::Interface::vtable(self)
+                .SetLastBatch)(windows_core::Interface::as_raw(self))
         }
     }
-    pub unsafe fn SetWorkEstimateForBatch(&self, dwworkforbatch: u32) -> windows_core::HRESULT {
+    pub unsafe fn SetWorkEstimateForBatch(
+        &self,
+        dwworkforbatch: u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetWorkEstimateForBatch)(
+            (windows_core::Interface::vtable(self)
+                .SetWorkEstimateForBatch)(
                 windows_core::Interface::as_raw(self),
                 dwworkforbatch,
             )
@@ -8937,7 +9513,8 @@ impl ISyncChangeBatchBase {
         dwremainingworkforsession: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetRemainingWorkEstimateForSession)(
+            (windows_core::Interface::vtable(self)
+                .SetRemainingWorkEstimateForSession)(
                 windows_core::Interface::as_raw(self),
                 dwremainingworkforsession,
             )
@@ -8949,7 +9526,8 @@ impl ISyncChangeBatchBase {
         pcbchangebatch: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Serialize)(
+            (windows_core::Interface::vtable(self)
+                .Serialize)(
                 windows_core::Interface::as_raw(self),
                 pbchangebatch as _,
                 pcbchangebatch as _,
@@ -8968,12 +9546,18 @@ pub struct ISyncChangeBatchBase_Vtbl {
         *mut core::ffi::c_void,
         *mut windows_core::BOOL,
     ) -> windows_core::HRESULT,
-    pub GetWorkEstimateForBatch:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
-    pub GetRemainingWorkEstimateForSession:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
-    pub BeginOrderedGroup:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *const u8) -> windows_core::HRESULT,
+    pub GetWorkEstimateForBatch: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
+    pub GetRemainingWorkEstimateForSession: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
+    pub BeginOrderedGroup: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *const u8,
+    ) -> windows_core::HRESULT,
     pub EndOrderedGroup: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const u8,
@@ -9001,11 +9585,17 @@ pub struct ISyncChangeBatchBase_Vtbl {
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub SetLastBatch: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
-    pub SetWorkEstimateForBatch:
-        unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub SetRemainingWorkEstimateForSession:
-        unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
+    pub SetLastBatch: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub SetWorkEstimateForBatch: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub SetRemainingWorkEstimateForSession: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
     pub Serialize: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut u8,
@@ -9014,8 +9604,14 @@ pub struct ISyncChangeBatchBase_Vtbl {
 }
 pub trait ISyncChangeBatchBase_Impl: windows_core::IUnknownImpl {
     fn GetChangeEnumerator(&self) -> windows_core::Result<IEnumSyncChanges>;
-    fn GetIsLastBatch(&self, pflastbatch: *mut windows_core::BOOL) -> windows_core::Result<()>;
-    fn GetWorkEstimateForBatch(&self, pdwworkforbatch: *mut u32) -> windows_core::Result<()>;
+    fn GetIsLastBatch(
+        &self,
+        pflastbatch: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()>;
+    fn GetWorkEstimateForBatch(
+        &self,
+        pdwworkforbatch: *mut u32,
+    ) -> windows_core::Result<()>;
     fn GetRemainingWorkEstimateForSession(
         &self,
         pdwremainingworkforsession: *mut u32,
@@ -9059,11 +9655,15 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchBase_Impl::GetChangeEnumerator(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -9081,13 +9681,13 @@ impl ISyncChangeBatchBase_Vtbl {
             pflastbatch: *mut windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::GetIsLastBatch(
-                    this,
-                    core::mem::transmute_copy(&pflastbatch),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pflastbatch),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetWorkEstimateForBatch<
@@ -9098,13 +9698,13 @@ impl ISyncChangeBatchBase_Vtbl {
             pdwworkforbatch: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::GetWorkEstimateForBatch(
-                    this,
-                    core::mem::transmute_copy(&pdwworkforbatch),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwworkforbatch),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetRemainingWorkEstimateForSession<
@@ -9115,13 +9715,13 @@ impl ISyncChangeBatchBase_Vtbl {
             pdwremainingworkforsession: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::GetRemainingWorkEstimateForSession(
-                    this,
-                    core::mem::transmute_copy(&pdwremainingworkforsession),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwremainingworkforsession),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn BeginOrderedGroup<
@@ -9132,13 +9732,13 @@ impl ISyncChangeBatchBase_Vtbl {
             pblowerbound: *const u8,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::BeginOrderedGroup(
-                    this,
-                    core::mem::transmute_copy(&pblowerbound),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pblowerbound),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EndOrderedGroup<
@@ -9150,14 +9750,14 @@ impl ISyncChangeBatchBase_Vtbl {
             pmadewithknowledge: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::EndOrderedGroup(
-                    this,
-                    core::mem::transmute_copy(&pbupperbound),
-                    core::mem::transmute_copy(&pmadewithknowledge),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbupperbound),
+                        core::mem::transmute_copy(&pmadewithknowledge),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn AddItemMetadataToGroup<
@@ -9173,11 +9773,15 @@ impl ISyncChangeBatchBase_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
-            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchangebuilder.is_null() {
+                unsafe { ppchangebuilder.write(core::ptr::null_mut()) };
+            }
+            if ppchangebuilder.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchBase_Impl::AddItemMetadataToGroup(
                     this,
                     core::mem::transmute_copy(&pbownerreplicaid),
@@ -9202,11 +9806,15 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedknowledge.is_null() {
+                unsafe { pplearnedknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchBase_Impl::GetLearnedKnowledge(this) {
                     Ok(ok__) => {
                         pplearnedknowledge.write(core::mem::transmute(ok__));
@@ -9223,11 +9831,15 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppprerequisteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppprerequisteknowledge.is_null() { unsafe { ppprerequisteknowledge.write(core::ptr::null_mut()) }; }
-            if ppprerequisteknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppprerequisteknowledge.is_null() {
+                unsafe { ppprerequisteknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppprerequisteknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchBase_Impl::GetPrerequisiteKnowledge(this) {
                     Ok(ok__) => {
                         ppprerequisteknowledge.write(core::mem::transmute(ok__));
@@ -9244,11 +9856,15 @@ impl ISyncChangeBatchBase_Vtbl {
             this: *mut core::ffi::c_void,
             ppsourceforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsourceforgottenknowledge.is_null() { unsafe { ppsourceforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if ppsourceforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppsourceforgottenknowledge.is_null() {
+                unsafe { ppsourceforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppsourceforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchBase_Impl::GetSourceForgottenKnowledge(this) {
                     Ok(ok__) => {
                         ppsourceforgottenknowledge.write(core::mem::transmute(ok__));
@@ -9261,30 +9877,25 @@ impl ISyncChangeBatchBase_Vtbl {
         unsafe extern "system" fn SetLastBatch<
             Identity: ISyncChangeBatchBase_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::SetLastBatch(this).into()
             }
         }
         unsafe extern "system" fn SetWorkEstimateForBatch<
             Identity: ISyncChangeBatchBase_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            dwworkforbatch: u32,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, dwworkforbatch: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::SetWorkEstimateForBatch(
-                    this,
-                    core::mem::transmute_copy(&dwworkforbatch),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwworkforbatch),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetRemainingWorkEstimateForSession<
@@ -9295,13 +9906,13 @@ impl ISyncChangeBatchBase_Vtbl {
             dwremainingworkforsession: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::SetRemainingWorkEstimateForSession(
-                    this,
-                    core::mem::transmute_copy(&dwremainingworkforsession),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwremainingworkforsession),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Serialize<
@@ -9313,14 +9924,14 @@ impl ISyncChangeBatchBase_Vtbl {
             pcbchangebatch: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase_Impl::Serialize(
-                    this,
-                    core::mem::transmute_copy(&pbchangebatch),
-                    core::mem::transmute_copy(&pcbchangebatch),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbchangebatch),
+                        core::mem::transmute_copy(&pcbchangebatch),
+                    )
+                    .into()
             }
         }
         Self {
@@ -9353,8 +9964,7 @@ impl ISyncChangeBatchBase_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatchBase {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatchBase2,
-    ISyncChangeBatchBase2_Vtbl,
+    ISyncChangeBatchBase2, ISyncChangeBatchBase2_Vtbl,
     0x6fdb596a_d755_4584_bd0c_c0c23a548fbf
 );
 impl core::ops::Deref for ISyncChangeBatchBase2 {
@@ -9364,9 +9974,7 @@ impl core::ops::Deref for ISyncChangeBatchBase2 {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncChangeBatchBase2,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase
+    ISyncChangeBatchBase2, windows_core::IUnknown, ISyncChangeBatchBase
 );
 impl ISyncChangeBatchBase2 {
     pub unsafe fn SerializeWithOptions(
@@ -9377,7 +9985,8 @@ impl ISyncChangeBatchBase2 {
         pdwserializedsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SerializeWithOptions)(
+            (windows_core::Interface::vtable(self)
+                .SerializeWithOptions)(
                 windows_core::Interface::as_raw(self),
                 targetformatversion,
                 dwflags,
@@ -9420,16 +10029,16 @@ impl ISyncChangeBatchBase2_Vtbl {
             pdwserializedsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchBase2_Impl::SerializeWithOptions(
-                    this,
-                    core::mem::transmute_copy(&targetformatversion),
-                    core::mem::transmute_copy(&dwflags),
-                    core::mem::transmute_copy(&pbbuffer),
-                    core::mem::transmute_copy(&pdwserializedsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&targetformatversion),
+                        core::mem::transmute_copy(&dwflags),
+                        core::mem::transmute_copy(&pbbuffer),
+                        core::mem::transmute_copy(&pdwserializedsize),
+                    )
+                    .into()
             }
         }
         Self {
@@ -9444,20 +10053,19 @@ impl ISyncChangeBatchBase2_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatchBase2 {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatchWithFilterKeyMap,
-    ISyncChangeBatchWithFilterKeyMap_Vtbl,
+    ISyncChangeBatchWithFilterKeyMap, ISyncChangeBatchWithFilterKeyMap_Vtbl,
     0xde247002_566d_459a_a6ed_a5aab3459fb7
 );
-windows_core::imp::interface_hierarchy!(ISyncChangeBatchWithFilterKeyMap, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncChangeBatchWithFilterKeyMap, windows_core::IUnknown
+);
 impl ISyncChangeBatchWithFilterKeyMap {
     pub unsafe fn GetFilterKeyMap(&self) -> windows_core::Result<IFilterKeyMap> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilterKeyMap)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilterKeyMap)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn SetFilterKeyMap<P0>(&self, pifilterkeymap: P0) -> windows_core::HRESULT
@@ -9465,7 +10073,8 @@ impl ISyncChangeBatchWithFilterKeyMap {
         P0: windows_core::Param<IFilterKeyMap>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetFilterKeyMap)(
+            (windows_core::Interface::vtable(self)
+                .SetFilterKeyMap)(
                 windows_core::Interface::as_raw(self),
                 pifilterkeymap.param().abi(),
             )
@@ -9480,7 +10089,8 @@ impl ISyncChangeBatchWithFilterKeyMap {
         P1: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetFilterForgottenKnowledge)(
+            (windows_core::Interface::vtable(self)
+                .SetFilterForgottenKnowledge)(
                 windows_core::Interface::as_raw(self),
                 dwfilterkey,
                 pfilterforgottenknowledge.param().abi(),
@@ -9498,13 +10108,14 @@ impl ISyncChangeBatchWithFilterKeyMap {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilteredReplicaLearnedKnowledge)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilteredReplicaLearnedKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetLearnedFilterForgottenKnowledge<P0, P1>(
@@ -9519,14 +10130,15 @@ impl ISyncChangeBatchWithFilterKeyMap {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedFilterForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                dwfilterkey,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedFilterForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    dwfilterkey,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetFilteredReplicaLearnedForgottenKnowledge<P0, P1>(
@@ -9540,16 +10152,20 @@ impl ISyncChangeBatchWithFilterKeyMap {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilteredReplicaLearnedForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilteredReplicaLearnedForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete<P0, P1>(
+    pub unsafe fn GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete<
+        P0,
+        P1,
+    >(
         &self,
         pdestinationknowledge: P0,
         pnewmoveins: P1,
@@ -9562,12 +10178,12 @@ impl ISyncChangeBatchWithFilterKeyMap {
             let mut result__ = core::mem::zeroed();
             (windows_core::Interface::vtable(self)
                 .GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete<P0, P1>(
@@ -9584,13 +10200,13 @@ impl ISyncChangeBatchWithFilterKeyMap {
             let mut result__ = core::mem::zeroed();
             (windows_core::Interface::vtable(self)
                 .GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                dwfilterkey,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    dwfilterkey,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -9623,28 +10239,25 @@ pub struct ISyncChangeBatchWithFilterKeyMap_Vtbl {
         u32,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub GetFilteredReplicaLearnedForgottenKnowledge:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
-    pub GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
-    pub GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            u32,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
+    pub GetFilteredReplicaLearnedForgottenKnowledge: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        u32,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncChangeBatchWithFilterKeyMap_Impl: windows_core::IUnknownImpl {
     fn GetFilterKeyMap(&self) -> windows_core::Result<IFilterKeyMap>;
@@ -9686,8 +10299,10 @@ pub trait ISyncChangeBatchWithFilterKeyMap_Impl: windows_core::IUnknownImpl {
     ) -> windows_core::Result<ISyncKnowledge>;
 }
 impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
-    pub const fn new<Identity: ISyncChangeBatchWithFilterKeyMap_Impl, const OFFSET: isize>() -> Self
-    {
+    pub const fn new<
+        Identity: ISyncChangeBatchWithFilterKeyMap_Impl,
+        const OFFSET: isize,
+    >() -> Self {
         unsafe extern "system" fn GetFilterKeyMap<
             Identity: ISyncChangeBatchWithFilterKeyMap_Impl,
             const OFFSET: isize,
@@ -9695,11 +10310,15 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             this: *mut core::ffi::c_void,
             ppifilterkeymap: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppifilterkeymap.is_null() { unsafe { ppifilterkeymap.write(core::ptr::null_mut()) }; }
-            if ppifilterkeymap.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppifilterkeymap.is_null() {
+                unsafe { ppifilterkeymap.write(core::ptr::null_mut()) };
+            }
+            if ppifilterkeymap.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchWithFilterKeyMap_Impl::GetFilterKeyMap(this) {
                     Ok(ok__) => {
                         ppifilterkeymap.write(core::mem::transmute(ok__));
@@ -9717,13 +10336,13 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pifilterkeymap: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchWithFilterKeyMap_Impl::SetFilterKeyMap(
-                    this,
-                    core::mem::transmute_copy(&pifilterkeymap),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pifilterkeymap),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetFilterForgottenKnowledge<
@@ -9735,14 +10354,14 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pfilterforgottenknowledge: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchWithFilterKeyMap_Impl::SetFilterForgottenKnowledge(
-                    this,
-                    core::mem::transmute_copy(&dwfilterkey),
-                    core::mem::transmute_copy(&pfilterforgottenknowledge),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwfilterkey),
+                        core::mem::transmute_copy(&pfilterforgottenknowledge),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetFilteredReplicaLearnedKnowledge<
@@ -9754,11 +10373,15 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedforgottenknowledge.is_null() {
+                unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchWithFilterKeyMap_Impl::GetFilteredReplicaLearnedKnowledge(
                     this,
                     core::mem::transmute_copy(&pdestinationknowledge),
@@ -9782,11 +10405,17 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedfilterforgottenknowledge.is_null() {
+                unsafe {
+                    pplearnedfilterforgottenknowledge.write(core::ptr::null_mut())
+                };
+            }
+            if pplearnedfilterforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchWithFilterKeyMap_Impl::GetLearnedFilterForgottenKnowledge(
                     this,
                     core::mem::transmute_copy(&pdestinationknowledge),
@@ -9794,7 +10423,8 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
                     core::mem::transmute_copy(&dwfilterkey),
                 ) {
                     Ok(ok__) => {
-                        pplearnedfilterforgottenknowledge.write(core::mem::transmute(ok__));
+                        pplearnedfilterforgottenknowledge
+                            .write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
                     }
                     Err(err) => err.into(),
@@ -9810,12 +10440,26 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedforgottenknowledge.is_null() {
+                unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncChangeBatchWithFilterKeyMap_Impl::GetFilteredReplicaLearnedForgottenKnowledge (this , core::mem::transmute_copy (& pdestinationknowledge) , core::mem::transmute_copy (& pnewmoveins) ,) { Ok (ok__) => { pplearnedforgottenknowledge . write (core::mem::transmute (ok__)) ; windows_core::HRESULT (0) } Err (err) => err . into () }
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncChangeBatchWithFilterKeyMap_Impl::GetFilteredReplicaLearnedForgottenKnowledge(
+                    this,
+                    core::mem::transmute_copy(&pdestinationknowledge),
+                    core::mem::transmute_copy(&pnewmoveins),
+                ) {
+                    Ok(ok__) => {
+                        pplearnedforgottenknowledge.write(core::mem::transmute(ok__));
+                        windows_core::HRESULT(0)
+                    }
+                    Err(err) => err.into(),
+                }
             }
         }
         unsafe extern "system" fn GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete<
@@ -9827,12 +10471,26 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedforgottenknowledge.is_null() {
+                unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncChangeBatchWithFilterKeyMap_Impl::GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete (this , core::mem::transmute_copy (& pdestinationknowledge) , core::mem::transmute_copy (& pnewmoveins) ,) { Ok (ok__) => { pplearnedforgottenknowledge . write (core::mem::transmute (ok__)) ; windows_core::HRESULT (0) } Err (err) => err . into () }
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncChangeBatchWithFilterKeyMap_Impl::GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete(
+                    this,
+                    core::mem::transmute_copy(&pdestinationknowledge),
+                    core::mem::transmute_copy(&pnewmoveins),
+                ) {
+                    Ok(ok__) => {
+                        pplearnedforgottenknowledge.write(core::mem::transmute(ok__));
+                        windows_core::HRESULT(0)
+                    }
+                    Err(err) => err.into(),
+                }
             }
         }
         unsafe extern "system" fn GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete<
@@ -9845,12 +10503,30 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedfilterforgottenknowledge.is_null() {
+                unsafe {
+                    pplearnedfilterforgottenknowledge.write(core::ptr::null_mut())
+                };
+            }
+            if pplearnedfilterforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncChangeBatchWithFilterKeyMap_Impl::GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete (this , core::mem::transmute_copy (& pdestinationknowledge) , core::mem::transmute_copy (& pnewmoveins) , core::mem::transmute_copy (& dwfilterkey) ,) { Ok (ok__) => { pplearnedfilterforgottenknowledge . write (core::mem::transmute (ok__)) ; windows_core::HRESULT (0) } Err (err) => err . into () }
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncChangeBatchWithFilterKeyMap_Impl::GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete(
+                    this,
+                    core::mem::transmute_copy(&pdestinationknowledge),
+                    core::mem::transmute_copy(&pnewmoveins),
+                    core::mem::transmute_copy(&dwfilterkey),
+                ) {
+                    Ok(ok__) => {
+                        pplearnedfilterforgottenknowledge
+                            .write(core::mem::transmute(ok__));
+                        windows_core::HRESULT(0)
+                    }
+                    Err(err) => err.into(),
+                }
             }
         }
         Self {
@@ -9866,12 +10542,18 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
                 Identity,
                 OFFSET,
             >,
-            GetFilteredReplicaLearnedForgottenKnowledge:
-                GetFilteredReplicaLearnedForgottenKnowledge::<Identity, OFFSET>,
-            GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete:
-                GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete::<Identity, OFFSET>,
-            GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete:
-                GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete::<Identity, OFFSET>,
+            GetFilteredReplicaLearnedForgottenKnowledge: GetFilteredReplicaLearnedForgottenKnowledge::<
+                Identity,
+                OFFSET,
+            >,
+            GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete: GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete::<
+                Identity,
+                OFFSET,
+            >,
+            GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete: GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -9880,8 +10562,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatchWithFilterKeyMap {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatchWithPrerequisite,
-    ISyncChangeBatchWithPrerequisite_Vtbl,
+    ISyncChangeBatchWithPrerequisite, ISyncChangeBatchWithPrerequisite_Vtbl,
     0x097f13be_5b92_4048_b3f2_7b42a2515e07
 );
 impl core::ops::Deref for ISyncChangeBatchWithPrerequisite {
@@ -9891,9 +10572,7 @@ impl core::ops::Deref for ISyncChangeBatchWithPrerequisite {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncChangeBatchWithPrerequisite,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase
+    ISyncChangeBatchWithPrerequisite, windows_core::IUnknown, ISyncChangeBatchBase
 );
 impl ISyncChangeBatchWithPrerequisite {
     pub unsafe fn SetPrerequisiteKnowledge<P0>(
@@ -9904,7 +10583,8 @@ impl ISyncChangeBatchWithPrerequisite {
         P0: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetPrerequisiteKnowledge)(
+            (windows_core::Interface::vtable(self)
+                .SetPrerequisiteKnowledge)(
                 windows_core::Interface::as_raw(self),
                 pprerequisiteknowledge.param().abi(),
             )
@@ -9919,22 +10599,26 @@ impl ISyncChangeBatchWithPrerequisite {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedKnowledgeWithPrerequisite)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedKnowledgeWithPrerequisite)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetLearnedForgottenKnowledge(&self) -> windows_core::Result<IForgottenKnowledge> {
+    pub unsafe fn GetLearnedForgottenKnowledge(
+        &self,
+    ) -> windows_core::Result<IForgottenKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -9949,8 +10633,7 @@ pub struct ISyncChangeBatchWithPrerequisite_Vtbl {
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetLearnedForgottenKnowledge: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -9968,8 +10651,10 @@ pub trait ISyncChangeBatchWithPrerequisite_Impl: ISyncChangeBatchBase_Impl {
     fn GetLearnedForgottenKnowledge(&self) -> windows_core::Result<IForgottenKnowledge>;
 }
 impl ISyncChangeBatchWithPrerequisite_Vtbl {
-    pub const fn new<Identity: ISyncChangeBatchWithPrerequisite_Impl, const OFFSET: isize>() -> Self
-    {
+    pub const fn new<
+        Identity: ISyncChangeBatchWithPrerequisite_Impl,
+        const OFFSET: isize,
+    >() -> Self {
         unsafe extern "system" fn SetPrerequisiteKnowledge<
             Identity: ISyncChangeBatchWithPrerequisite_Impl,
             const OFFSET: isize,
@@ -9978,13 +10663,13 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             pprerequisiteknowledge: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBatchWithPrerequisite_Impl::SetPrerequisiteKnowledge(
-                    this,
-                    core::mem::transmute_copy(&pprerequisiteknowledge),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pprerequisiteknowledge),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetLearnedKnowledgeWithPrerequisite<
@@ -9995,17 +10680,24 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             pdestinationknowledge: *mut core::ffi::c_void,
             pplearnedwithprerequisiteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedwithprerequisiteknowledge.is_null() { unsafe { pplearnedwithprerequisiteknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedwithprerequisiteknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedwithprerequisiteknowledge.is_null() {
+                unsafe {
+                    pplearnedwithprerequisiteknowledge.write(core::ptr::null_mut())
+                };
+            }
+            if pplearnedwithprerequisiteknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeBatchWithPrerequisite_Impl::GetLearnedKnowledgeWithPrerequisite(
                     this,
                     core::mem::transmute_copy(&pdestinationknowledge),
                 ) {
                     Ok(ok__) => {
-                        pplearnedwithprerequisiteknowledge.write(core::mem::transmute(ok__));
+                        pplearnedwithprerequisiteknowledge
+                            .write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
                     }
                     Err(err) => err.into(),
@@ -10019,12 +10711,18 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedforgottenknowledge.is_null() {
+                unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncChangeBatchWithPrerequisite_Impl::GetLearnedForgottenKnowledge(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncChangeBatchWithPrerequisite_Impl::GetLearnedForgottenKnowledge(
+                    this,
+                ) {
                     Ok(ok__) => {
                         pplearnedforgottenknowledge.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -10040,7 +10738,10 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
                 Identity,
                 OFFSET,
             >,
-            GetLearnedForgottenKnowledge: GetLearnedForgottenKnowledge::<Identity, OFFSET>,
+            GetLearnedForgottenKnowledge: GetLearnedForgottenKnowledge::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -10050,9 +10751,7 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatchWithPrerequisite {}
 windows_core::imp::define_interface!(
-    ISyncChangeBuilder,
-    ISyncChangeBuilder_Vtbl,
-    0x56f14771_8677_484f_a170_e386e418a676
+    ISyncChangeBuilder, ISyncChangeBuilder_Vtbl, 0x56f14771_8677_484f_a170_e386e418a676
 );
 windows_core::imp::interface_hierarchy!(ISyncChangeBuilder, windows_core::IUnknown);
 impl ISyncChangeBuilder {
@@ -10062,7 +10761,8 @@ impl ISyncChangeBuilder {
         pchangeunitversion: *const SYNC_VERSION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).AddChangeUnitMetadata)(
+            (windows_core::Interface::vtable(self)
+                .AddChangeUnitMetadata)(
                 windows_core::Interface::as_raw(self),
                 pbchangeunitid,
                 pchangeunitversion,
@@ -10097,14 +10797,14 @@ impl ISyncChangeBuilder_Vtbl {
             pchangeunitversion: *const SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeBuilder_Impl::AddChangeUnitMetadata(
-                    this,
-                    core::mem::transmute_copy(&pbchangeunitid),
-                    core::mem::transmute_copy(&pchangeunitversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbchangeunitid),
+                        core::mem::transmute_copy(&pchangeunitversion),
+                    )
+                    .into()
             }
         }
         Self {
@@ -10118,20 +10818,16 @@ impl ISyncChangeBuilder_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBuilder {}
 windows_core::imp::define_interface!(
-    ISyncChangeUnit,
-    ISyncChangeUnit_Vtbl,
-    0x60edd8ca_7341_4bb7_95ce_fab6394b51cb
+    ISyncChangeUnit, ISyncChangeUnit_Vtbl, 0x60edd8ca_7341_4bb7_95ce_fab6394b51cb
 );
 windows_core::imp::interface_hierarchy!(ISyncChangeUnit, windows_core::IUnknown);
 impl ISyncChangeUnit {
     pub unsafe fn GetItemChange(&self) -> windows_core::Result<ISyncChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItemChange)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetItemChange)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetChangeUnitId(
@@ -10140,7 +10836,8 @@ impl ISyncChangeUnit {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeUnitId)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnitId)(
                 windows_core::Interface::as_raw(self),
                 pbchangeunitid as _,
                 pcbidsize as _,
@@ -10153,7 +10850,8 @@ impl ISyncChangeUnit {
         pversion: *mut SYNC_VERSION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeUnitVersion)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnitVersion)(
                 windows_core::Interface::as_raw(self),
                 pbcurrentreplicaid,
                 pversion as _,
@@ -10201,11 +10899,15 @@ impl ISyncChangeUnit_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncchange.is_null() { unsafe { ppsyncchange.write(core::ptr::null_mut()) }; }
-            if ppsyncchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppsyncchange.is_null() {
+                unsafe { ppsyncchange.write(core::ptr::null_mut()) };
+            }
+            if ppsyncchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeUnit_Impl::GetItemChange(this) {
                     Ok(ok__) => {
                         ppsyncchange.write(core::mem::transmute(ok__));
@@ -10224,14 +10926,14 @@ impl ISyncChangeUnit_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeUnit_Impl::GetChangeUnitId(
-                    this,
-                    core::mem::transmute_copy(&pbchangeunitid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbchangeunitid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeUnitVersion<
@@ -10243,14 +10945,14 @@ impl ISyncChangeUnit_Vtbl {
             pversion: *mut SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeUnit_Impl::GetChangeUnitVersion(
-                    this,
-                    core::mem::transmute_copy(&pbcurrentreplicaid),
-                    core::mem::transmute_copy(&pversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbcurrentreplicaid),
+                        core::mem::transmute_copy(&pversion),
+                    )
+                    .into()
             }
         }
         Self {
@@ -10266,15 +10968,20 @@ impl ISyncChangeUnit_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeUnit {}
 windows_core::imp::define_interface!(
-    ISyncChangeWithFilterKeyMap,
-    ISyncChangeWithFilterKeyMap_Vtbl,
+    ISyncChangeWithFilterKeyMap, ISyncChangeWithFilterKeyMap_Vtbl,
     0xbfe1ef00_e87d_42fd_a4e9_242d70414aef
 );
-windows_core::imp::interface_hierarchy!(ISyncChangeWithFilterKeyMap, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncChangeWithFilterKeyMap, windows_core::IUnknown
+);
 impl ISyncChangeWithFilterKeyMap {
-    pub unsafe fn GetFilterCount(&self, pdwfiltercount: *mut u32) -> windows_core::HRESULT {
+    pub unsafe fn GetFilterCount(
+        &self,
+        pdwfiltercount: *mut u32,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFilterCount)(
+            (windows_core::Interface::vtable(self)
+                .GetFilterCount)(
                 windows_core::Interface::as_raw(self),
                 pdwfiltercount as _,
             )
@@ -10286,7 +10993,8 @@ impl ISyncChangeWithFilterKeyMap {
         pfilterchange: *mut SYNC_FILTER_CHANGE,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFilterChange)(
+            (windows_core::Interface::vtable(self)
+                .GetFilterChange)(
                 windows_core::Interface::as_raw(self),
                 dwfilterkey,
                 pfilterchange as _,
@@ -10298,7 +11006,8 @@ impl ISyncChangeWithFilterKeyMap {
         pfallchangeunitspresent: *mut windows_core::BOOL,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetAllChangeUnitsPresentFlag)(
+            (windows_core::Interface::vtable(self)
+                .GetAllChangeUnitsPresentFlag)(
                 windows_core::Interface::as_raw(self),
                 pfallchangeunitspresent as _,
             )
@@ -10310,12 +11019,13 @@ impl ISyncChangeWithFilterKeyMap {
     ) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilterForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                dwfilterkey,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilterForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    dwfilterkey,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetFilteredReplicaLearnedKnowledge<P0, P1>(
@@ -10329,13 +11039,14 @@ impl ISyncChangeWithFilterKeyMap {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilteredReplicaLearnedKnowledge)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilteredReplicaLearnedKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetLearnedFilterForgottenKnowledge<P0, P1>(
@@ -10350,14 +11061,15 @@ impl ISyncChangeWithFilterKeyMap {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedFilterForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                dwfilterkey,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedFilterForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    dwfilterkey,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetFilteredReplicaLearnedForgottenKnowledge<P0, P1>(
@@ -10371,16 +11083,20 @@ impl ISyncChangeWithFilterKeyMap {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFilteredReplicaLearnedForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetFilteredReplicaLearnedForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete<P0, P1>(
+    pub unsafe fn GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete<
+        P0,
+        P1,
+    >(
         &self,
         pdestinationknowledge: P0,
         pnewmoveins: P1,
@@ -10393,12 +11109,12 @@ impl ISyncChangeWithFilterKeyMap {
             let mut result__ = core::mem::zeroed();
             (windows_core::Interface::vtable(self)
                 .GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete<P0, P1>(
@@ -10415,21 +11131,23 @@ impl ISyncChangeWithFilterKeyMap {
             let mut result__ = core::mem::zeroed();
             (windows_core::Interface::vtable(self)
                 .GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                pnewmoveins.param().abi(),
-                dwfilterkey,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    pnewmoveins.param().abi(),
+                    dwfilterkey,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
 #[repr(C)]
 pub struct ISyncChangeWithFilterKeyMap_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub GetFilterCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetFilterCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub GetFilterChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         u32,
@@ -10457,28 +11175,25 @@ pub struct ISyncChangeWithFilterKeyMap_Vtbl {
         u32,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub GetFilteredReplicaLearnedForgottenKnowledge:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
-    pub GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
-    pub GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            *mut core::ffi::c_void,
-            u32,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
+    pub GetFilteredReplicaLearnedForgottenKnowledge: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        *mut core::ffi::c_void,
+        u32,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncChangeWithFilterKeyMap_Impl: windows_core::IUnknownImpl {
     fn GetFilterCount(&self, pdwfiltercount: *mut u32) -> windows_core::Result<()>;
@@ -10491,8 +11206,10 @@ pub trait ISyncChangeWithFilterKeyMap_Impl: windows_core::IUnknownImpl {
         &self,
         pfallchangeunitspresent: *mut windows_core::BOOL,
     ) -> windows_core::Result<()>;
-    fn GetFilterForgottenKnowledge(&self, dwfilterkey: u32)
-    -> windows_core::Result<ISyncKnowledge>;
+    fn GetFilterForgottenKnowledge(
+        &self,
+        dwfilterkey: u32,
+    ) -> windows_core::Result<ISyncKnowledge>;
     fn GetFilteredReplicaLearnedKnowledge(
         &self,
         pdestinationknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -10531,13 +11248,13 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pdwfiltercount: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeWithFilterKeyMap_Impl::GetFilterCount(
-                    this,
-                    core::mem::transmute_copy(&pdwfiltercount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pdwfiltercount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetFilterChange<
@@ -10549,14 +11266,14 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pfilterchange: *mut SYNC_FILTER_CHANGE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeWithFilterKeyMap_Impl::GetFilterChange(
-                    this,
-                    core::mem::transmute_copy(&dwfilterkey),
-                    core::mem::transmute_copy(&pfilterchange),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwfilterkey),
+                        core::mem::transmute_copy(&pfilterchange),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetAllChangeUnitsPresentFlag<
@@ -10567,13 +11284,13 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pfallchangeunitspresent: *mut windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncChangeWithFilterKeyMap_Impl::GetAllChangeUnitsPresentFlag(
-                    this,
-                    core::mem::transmute_copy(&pfallchangeunitspresent),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pfallchangeunitspresent),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetFilterForgottenKnowledge<
@@ -10584,11 +11301,15 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             ppifilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppifilterforgottenknowledge.is_null() { unsafe { ppifilterforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if ppifilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppifilterforgottenknowledge.is_null() {
+                unsafe { ppifilterforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppifilterforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeWithFilterKeyMap_Impl::GetFilterForgottenKnowledge(
                     this,
                     core::mem::transmute_copy(&dwfilterkey),
@@ -10610,11 +11331,15 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedknowledge.is_null() {
+                unsafe { pplearnedknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeWithFilterKeyMap_Impl::GetFilteredReplicaLearnedKnowledge(
                     this,
                     core::mem::transmute_copy(&pdestinationknowledge),
@@ -10638,11 +11363,17 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedfilterforgottenknowledge.is_null() {
+                unsafe {
+                    pplearnedfilterforgottenknowledge.write(core::ptr::null_mut())
+                };
+            }
+            if pplearnedfilterforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeWithFilterKeyMap_Impl::GetLearnedFilterForgottenKnowledge(
                     this,
                     core::mem::transmute_copy(&pdestinationknowledge),
@@ -10650,7 +11381,8 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
                     core::mem::transmute_copy(&dwfilterkey),
                 ) {
                     Ok(ok__) => {
-                        pplearnedfilterforgottenknowledge.write(core::mem::transmute(ok__));
+                        pplearnedfilterforgottenknowledge
+                            .write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
                     }
                     Err(err) => err.into(),
@@ -10666,11 +11398,15 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedforgottenknowledge.is_null() {
+                unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeWithFilterKeyMap_Impl::GetFilteredReplicaLearnedForgottenKnowledge(
                     this,
                     core::mem::transmute_copy(&pdestinationknowledge),
@@ -10693,12 +11429,26 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             pnewmoveins: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedforgottenknowledge.is_null() {
+                unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncChangeWithFilterKeyMap_Impl::GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete (this , core::mem::transmute_copy (& pdestinationknowledge) , core::mem::transmute_copy (& pnewmoveins) ,) { Ok (ok__) => { pplearnedforgottenknowledge . write (core::mem::transmute (ok__)) ; windows_core::HRESULT (0) } Err (err) => err . into () }
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncChangeWithFilterKeyMap_Impl::GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete(
+                    this,
+                    core::mem::transmute_copy(&pdestinationknowledge),
+                    core::mem::transmute_copy(&pnewmoveins),
+                ) {
+                    Ok(ok__) => {
+                        pplearnedforgottenknowledge.write(core::mem::transmute(ok__));
+                        windows_core::HRESULT(0)
+                    }
+                    Err(err) => err.into(),
+                }
             }
         }
         unsafe extern "system" fn GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete<
@@ -10711,19 +11461,40 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             dwfilterkey: u32,
             pplearnedfilterforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedfilterforgottenknowledge.is_null() { unsafe { pplearnedfilterforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedfilterforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedfilterforgottenknowledge.is_null() {
+                unsafe {
+                    pplearnedfilterforgottenknowledge.write(core::ptr::null_mut())
+                };
+            }
+            if pplearnedfilterforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncChangeWithFilterKeyMap_Impl::GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete (this , core::mem::transmute_copy (& pdestinationknowledge) , core::mem::transmute_copy (& pnewmoveins) , core::mem::transmute_copy (& dwfilterkey) ,) { Ok (ok__) => { pplearnedfilterforgottenknowledge . write (core::mem::transmute (ok__)) ; windows_core::HRESULT (0) } Err (err) => err . into () }
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncChangeWithFilterKeyMap_Impl::GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete(
+                    this,
+                    core::mem::transmute_copy(&pdestinationknowledge),
+                    core::mem::transmute_copy(&pnewmoveins),
+                    core::mem::transmute_copy(&dwfilterkey),
+                ) {
+                    Ok(ok__) => {
+                        pplearnedfilterforgottenknowledge
+                            .write(core::mem::transmute(ok__));
+                        windows_core::HRESULT(0)
+                    }
+                    Err(err) => err.into(),
+                }
             }
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
             GetFilterCount: GetFilterCount::<Identity, OFFSET>,
             GetFilterChange: GetFilterChange::<Identity, OFFSET>,
-            GetAllChangeUnitsPresentFlag: GetAllChangeUnitsPresentFlag::<Identity, OFFSET>,
+            GetAllChangeUnitsPresentFlag: GetAllChangeUnitsPresentFlag::<
+                Identity,
+                OFFSET,
+            >,
             GetFilterForgottenKnowledge: GetFilterForgottenKnowledge::<Identity, OFFSET>,
             GetFilteredReplicaLearnedKnowledge: GetFilteredReplicaLearnedKnowledge::<
                 Identity,
@@ -10733,12 +11504,18 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
                 Identity,
                 OFFSET,
             >,
-            GetFilteredReplicaLearnedForgottenKnowledge:
-                GetFilteredReplicaLearnedForgottenKnowledge::<Identity, OFFSET>,
-            GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete:
-                GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete::<Identity, OFFSET>,
-            GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete:
-                GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete::<Identity, OFFSET>,
+            GetFilteredReplicaLearnedForgottenKnowledge: GetFilteredReplicaLearnedForgottenKnowledge::<
+                Identity,
+                OFFSET,
+            >,
+            GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete: GetFilteredReplicaLearnedForgottenKnowledgeAfterRecoveryComplete::<
+                Identity,
+                OFFSET,
+            >,
+            GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete: GetLearnedFilterForgottenKnowledgeAfterRecoveryComplete::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -10747,20 +11524,24 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeWithFilterKeyMap {}
 windows_core::imp::define_interface!(
-    ISyncChangeWithPrerequisite,
-    ISyncChangeWithPrerequisite_Vtbl,
+    ISyncChangeWithPrerequisite, ISyncChangeWithPrerequisite_Vtbl,
     0x9e38382f_1589_48c3_92e4_05ecdcb4f3f7
 );
-windows_core::imp::interface_hierarchy!(ISyncChangeWithPrerequisite, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncChangeWithPrerequisite, windows_core::IUnknown
+);
 impl ISyncChangeWithPrerequisite {
-    pub unsafe fn GetPrerequisiteKnowledge(&self) -> windows_core::Result<ISyncKnowledge> {
+    pub unsafe fn GetPrerequisiteKnowledge(
+        &self,
+    ) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetPrerequisiteKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetPrerequisiteKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetLearnedKnowledgeWithPrerequisite<P0>(
@@ -10772,12 +11553,13 @@ impl ISyncChangeWithPrerequisite {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedKnowledgeWithPrerequisite)(
-                windows_core::Interface::as_raw(self),
-                pdestinationknowledge.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedKnowledgeWithPrerequisite)(
+                    windows_core::Interface::as_raw(self),
+                    pdestinationknowledge.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -10792,8 +11574,7 @@ pub struct ISyncChangeWithPrerequisite_Vtbl {
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncChangeWithPrerequisite_Impl: windows_core::IUnknownImpl {
     fn GetPrerequisiteKnowledge(&self) -> windows_core::Result<ISyncKnowledge>;
@@ -10811,11 +11592,15 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             this: *mut core::ffi::c_void,
             ppprerequisiteknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppprerequisiteknowledge.is_null() { unsafe { ppprerequisiteknowledge.write(core::ptr::null_mut()) }; }
-            if ppprerequisiteknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppprerequisiteknowledge.is_null() {
+                unsafe { ppprerequisiteknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppprerequisiteknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeWithPrerequisite_Impl::GetPrerequisiteKnowledge(this) {
                     Ok(ok__) => {
                         ppprerequisiteknowledge.write(core::mem::transmute(ok__));
@@ -10833,17 +11618,24 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             pdestinationknowledge: *mut core::ffi::c_void,
             pplearnedknowledgewithprerequisite: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedknowledgewithprerequisite.is_null() { unsafe { pplearnedknowledgewithprerequisite.write(core::ptr::null_mut()) }; }
-            if pplearnedknowledgewithprerequisite.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedknowledgewithprerequisite.is_null() {
+                unsafe {
+                    pplearnedknowledgewithprerequisite.write(core::ptr::null_mut())
+                };
+            }
+            if pplearnedknowledgewithprerequisite.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncChangeWithPrerequisite_Impl::GetLearnedKnowledgeWithPrerequisite(
                     this,
                     core::mem::transmute_copy(&pdestinationknowledge),
                 ) {
                     Ok(ok__) => {
-                        pplearnedknowledgewithprerequisite.write(core::mem::transmute(ok__));
+                        pplearnedknowledgewithprerequisite
+                            .write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
                     }
                     Err(err) => err.into(),
@@ -10865,8 +11657,7 @@ impl ISyncChangeWithPrerequisite_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeWithPrerequisite {}
 windows_core::imp::define_interface!(
-    ISyncConstraintCallback,
-    ISyncConstraintCallback_Vtbl,
+    ISyncConstraintCallback, ISyncConstraintCallback_Vtbl,
     0x8af3843e_75b3_438c_bb51_6f020d70d3cb
 );
 windows_core::imp::interface_hierarchy!(ISyncConstraintCallback, windows_core::IUnknown);
@@ -10876,7 +11667,8 @@ impl ISyncConstraintCallback {
         P0: windows_core::Param<IConstraintConflict>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).OnConstraintConflict)(
+            (windows_core::Interface::vtable(self)
+                .OnConstraintConflict)(
                 windows_core::Interface::as_raw(self),
                 pconflict.param().abi(),
             )
@@ -10907,13 +11699,13 @@ impl ISyncConstraintCallback_Vtbl {
             pconflict: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncConstraintCallback_Impl::OnConstraintConflict(
-                    this,
-                    core::mem::transmute_copy(&pconflict),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pconflict),
+                    )
+                    .into()
             }
         }
         Self {
@@ -10927,9 +11719,7 @@ impl ISyncConstraintCallback_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncConstraintCallback {}
 windows_core::imp::define_interface!(
-    ISyncDataConverter,
-    ISyncDataConverter_Vtbl,
-    0x435d4861_68d5_44aa_a0f9_72a0b00ef9cf
+    ISyncDataConverter, ISyncDataConverter_Vtbl, 0x435d4861_68d5_44aa_a0f9_72a0b00ef9cf
 );
 windows_core::imp::interface_hierarchy!(ISyncDataConverter, windows_core::IUnknown);
 impl ISyncDataConverter {
@@ -10944,13 +11734,14 @@ impl ISyncDataConverter {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ConvertDataRetrieverFromProviderFormat)(
-                windows_core::Interface::as_raw(self),
-                punkdataretrieverin.param().abi(),
-                penumsyncchanges.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ConvertDataRetrieverFromProviderFormat)(
+                    windows_core::Interface::as_raw(self),
+                    punkdataretrieverin.param().abi(),
+                    penumsyncchanges.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ConvertDataRetrieverToProviderFormat<P0, P1>(
@@ -10964,13 +11755,14 @@ impl ISyncDataConverter {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ConvertDataRetrieverToProviderFormat)(
-                windows_core::Interface::as_raw(self),
-                punkdataretrieverin.param().abi(),
-                penumsyncchanges.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ConvertDataRetrieverToProviderFormat)(
+                    windows_core::Interface::as_raw(self),
+                    punkdataretrieverin.param().abi(),
+                    penumsyncchanges.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ConvertDataFromProviderFormat<P0, P1>(
@@ -10984,13 +11776,14 @@ impl ISyncDataConverter {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ConvertDataFromProviderFormat)(
-                windows_core::Interface::as_raw(self),
-                pdatacontext.param().abi(),
-                punkdatain.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ConvertDataFromProviderFormat)(
+                    windows_core::Interface::as_raw(self),
+                    pdatacontext.param().abi(),
+                    punkdatain.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ConvertDataToProviderFormat<P0, P1>(
@@ -11004,13 +11797,14 @@ impl ISyncDataConverter {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ConvertDataToProviderFormat)(
-                windows_core::Interface::as_raw(self),
-                pdatacontext.param().abi(),
-                punkdataout.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ConvertDataToProviderFormat)(
+                    windows_core::Interface::as_raw(self),
+                    pdatacontext.param().abi(),
+                    punkdataout.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -11022,15 +11816,13 @@ pub struct ISyncDataConverter_Vtbl {
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub ConvertDataRetrieverToProviderFormat: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub ConvertDataFromProviderFormat: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
@@ -11077,11 +11869,15 @@ impl ISyncDataConverter_Vtbl {
             penumsyncchanges: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
-            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppunkdataout.is_null() {
+                unsafe { ppunkdataout.write(core::ptr::null_mut()) };
+            }
+            if ppunkdataout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncDataConverter_Impl::ConvertDataRetrieverFromProviderFormat(
                     this,
                     core::mem::transmute_copy(&punkdataretrieverin),
@@ -11104,11 +11900,15 @@ impl ISyncDataConverter_Vtbl {
             penumsyncchanges: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
-            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppunkdataout.is_null() {
+                unsafe { ppunkdataout.write(core::ptr::null_mut()) };
+            }
+            if ppunkdataout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncDataConverter_Impl::ConvertDataRetrieverToProviderFormat(
                     this,
                     core::mem::transmute_copy(&punkdataretrieverin),
@@ -11131,11 +11931,15 @@ impl ISyncDataConverter_Vtbl {
             punkdatain: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
-            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppunkdataout.is_null() {
+                unsafe { ppunkdataout.write(core::ptr::null_mut()) };
+            }
+            if ppunkdataout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncDataConverter_Impl::ConvertDataFromProviderFormat(
                     this,
                     core::mem::transmute_copy(&pdatacontext),
@@ -11158,11 +11962,15 @@ impl ISyncDataConverter_Vtbl {
             punkdataout: *mut core::ffi::c_void,
             ppunkdataout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunkdataout.is_null() { unsafe { ppunkdataout.write(core::ptr::null_mut()) }; }
-            if ppunkdataout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppunkdataout.is_null() {
+                unsafe { ppunkdataout.write(core::ptr::null_mut()) };
+            }
+            if ppunkdataout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncDataConverter_Impl::ConvertDataToProviderFormat(
                     this,
                     core::mem::transmute_copy(&pdatacontext),
@@ -11186,7 +11994,10 @@ impl ISyncDataConverter_Vtbl {
                 Identity,
                 OFFSET,
             >,
-            ConvertDataFromProviderFormat: ConvertDataFromProviderFormat::<Identity, OFFSET>,
+            ConvertDataFromProviderFormat: ConvertDataFromProviderFormat::<
+                Identity,
+                OFFSET,
+            >,
             ConvertDataToProviderFormat: ConvertDataToProviderFormat::<Identity, OFFSET>,
         }
     }
@@ -11196,9 +12007,7 @@ impl ISyncDataConverter_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncDataConverter {}
 windows_core::imp::define_interface!(
-    ISyncFilter,
-    ISyncFilter_Vtbl,
-    0x087a3f15_0fcb_44c1_9639_53c14e2b5506
+    ISyncFilter, ISyncFilter_Vtbl, 0x087a3f15_0fcb_44c1_9639_53c14e2b5506
 );
 windows_core::imp::interface_hierarchy!(ISyncFilter, windows_core::IUnknown);
 impl ISyncFilter {
@@ -11207,7 +12016,8 @@ impl ISyncFilter {
         P0: windows_core::Param<Self>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).IsIdentical)(
+            (windows_core::Interface::vtable(self)
+                .IsIdentical)(
                 windows_core::Interface::as_raw(self),
                 psyncfilter.param().abi(),
             )
@@ -11219,7 +12029,8 @@ impl ISyncFilter {
         pcbsyncfilter: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Serialize)(
+            (windows_core::Interface::vtable(self)
+                .Serialize)(
                 windows_core::Interface::as_raw(self),
                 pbsyncfilter as _,
                 pcbsyncfilter as _,
@@ -11241,36 +12052,52 @@ pub struct ISyncFilter_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncFilter_Impl: windows_core::IUnknownImpl {
-    fn IsIdentical(&self, psyncfilter: windows_core::Ref<ISyncFilter>) -> windows_core::Result<()>;
-    fn Serialize(&self, pbsyncfilter: *mut u8, pcbsyncfilter: *mut u32)
-    -> windows_core::Result<()>;
+    fn IsIdentical(
+        &self,
+        psyncfilter: windows_core::Ref<ISyncFilter>,
+    ) -> windows_core::Result<()>;
+    fn Serialize(
+        &self,
+        pbsyncfilter: *mut u8,
+        pcbsyncfilter: *mut u32,
+    ) -> windows_core::Result<()>;
 }
 impl ISyncFilter_Vtbl {
     pub const fn new<Identity: ISyncFilter_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn IsIdentical<Identity: ISyncFilter_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn IsIdentical<
+            Identity: ISyncFilter_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             psyncfilter: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncFilter_Impl::IsIdentical(this, core::mem::transmute_copy(&psyncfilter)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncFilter_Impl::IsIdentical(
+                        this,
+                        core::mem::transmute_copy(&psyncfilter),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Serialize<Identity: ISyncFilter_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Serialize<
+            Identity: ISyncFilter_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pbsyncfilter: *mut u8,
             pcbsyncfilter: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncFilter_Impl::Serialize(
-                    this,
-                    core::mem::transmute_copy(&pbsyncfilter),
-                    core::mem::transmute_copy(&pcbsyncfilter),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbsyncfilter),
+                        core::mem::transmute_copy(&pcbsyncfilter),
+                    )
+                    .into()
             }
         }
         Self {
@@ -11285,8 +12112,7 @@ impl ISyncFilter_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFilter {}
 windows_core::imp::define_interface!(
-    ISyncFilterDeserializer,
-    ISyncFilterDeserializer_Vtbl,
+    ISyncFilterDeserializer, ISyncFilterDeserializer_Vtbl,
     0xb45b7a72_e5c7_46be_9c82_77b8b15dab8a
 );
 windows_core::imp::interface_hierarchy!(ISyncFilterDeserializer, windows_core::IUnknown);
@@ -11298,13 +12124,14 @@ impl ISyncFilterDeserializer {
     ) -> windows_core::Result<ISyncFilter> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).DeserializeSyncFilter)(
-                windows_core::Interface::as_raw(self),
-                pbsyncfilter,
-                dwcbsyncfilter,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .DeserializeSyncFilter)(
+                    windows_core::Interface::as_raw(self),
+                    pbsyncfilter,
+                    dwcbsyncfilter,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -11336,11 +12163,15 @@ impl ISyncFilterDeserializer_Vtbl {
             dwcbsyncfilter: u32,
             ppisyncfilter: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppisyncfilter.is_null() { unsafe { ppisyncfilter.write(core::ptr::null_mut()) }; }
-            if ppisyncfilter.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppisyncfilter.is_null() {
+                unsafe { ppisyncfilter.write(core::ptr::null_mut()) };
+            }
+            if ppisyncfilter.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncFilterDeserializer_Impl::DeserializeSyncFilter(
                     this,
                     core::mem::transmute_copy(&pbsyncfilter),
@@ -11365,9 +12196,7 @@ impl ISyncFilterDeserializer_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFilterDeserializer {}
 windows_core::imp::define_interface!(
-    ISyncFilterInfo,
-    ISyncFilterInfo_Vtbl,
-    0x794eaaf8_3f2e_47e6_9728_17e6fcf94cb7
+    ISyncFilterInfo, ISyncFilterInfo_Vtbl, 0x794eaaf8_3f2e_47e6_9728_17e6fcf94cb7
 );
 windows_core::imp::interface_hierarchy!(ISyncFilterInfo, windows_core::IUnknown);
 impl ISyncFilterInfo {
@@ -11377,7 +12206,8 @@ impl ISyncFilterInfo {
         pcbbuffer: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Serialize)(
+            (windows_core::Interface::vtable(self)
+                .Serialize)(
                 windows_core::Interface::as_raw(self),
                 pbbuffer as _,
                 pcbbuffer as _,
@@ -11395,24 +12225,31 @@ pub struct ISyncFilterInfo_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncFilterInfo_Impl: windows_core::IUnknownImpl {
-    fn Serialize(&self, pbbuffer: *mut u8, pcbbuffer: *mut u32) -> windows_core::Result<()>;
+    fn Serialize(
+        &self,
+        pbbuffer: *mut u8,
+        pcbbuffer: *mut u32,
+    ) -> windows_core::Result<()>;
 }
 impl ISyncFilterInfo_Vtbl {
     pub const fn new<Identity: ISyncFilterInfo_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Serialize<Identity: ISyncFilterInfo_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Serialize<
+            Identity: ISyncFilterInfo_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pbbuffer: *mut u8,
             pcbbuffer: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncFilterInfo_Impl::Serialize(
-                    this,
-                    core::mem::transmute_copy(&pbbuffer),
-                    core::mem::transmute_copy(&pcbbuffer),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbbuffer),
+                        core::mem::transmute_copy(&pcbbuffer),
+                    )
+                    .into()
             }
         }
         Self {
@@ -11426,9 +12263,7 @@ impl ISyncFilterInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFilterInfo {}
 windows_core::imp::define_interface!(
-    ISyncFilterInfo2,
-    ISyncFilterInfo2_Vtbl,
-    0x19b394ba_e3d0_468c_934d_321968b2ab34
+    ISyncFilterInfo2, ISyncFilterInfo2_Vtbl, 0x19b394ba_e3d0_468c_934d_321968b2ab34
 );
 impl core::ops::Deref for ISyncFilterInfo2 {
     type Target = ISyncFilterInfo;
@@ -11436,36 +12271,42 @@ impl core::ops::Deref for ISyncFilterInfo2 {
         unsafe { core::mem::transmute(self) }
     }
 }
-windows_core::imp::interface_hierarchy!(ISyncFilterInfo2, windows_core::IUnknown, ISyncFilterInfo);
+windows_core::imp::interface_hierarchy!(
+    ISyncFilterInfo2, windows_core::IUnknown, ISyncFilterInfo
+);
 impl ISyncFilterInfo2 {
     pub unsafe fn GetFlags(&self, pdwflags: *mut u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFlags)(
-                windows_core::Interface::as_raw(self),
-                pdwflags as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetFlags)(windows_core::Interface::as_raw(self), pdwflags as _)
         }
     }
 }
 #[repr(C)]
 pub struct ISyncFilterInfo2_Vtbl {
     pub base__: ISyncFilterInfo_Vtbl,
-    pub GetFlags:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetFlags: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncFilterInfo2_Impl: ISyncFilterInfo_Impl {
     fn GetFlags(&self, pdwflags: *mut u32) -> windows_core::Result<()>;
 }
 impl ISyncFilterInfo2_Vtbl {
     pub const fn new<Identity: ISyncFilterInfo2_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn GetFlags<Identity: ISyncFilterInfo2_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            pdwflags: *mut u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn GetFlags<
+            Identity: ISyncFilterInfo2_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, pdwflags: *mut u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncFilterInfo2_Impl::GetFlags(this, core::mem::transmute_copy(&pdwflags)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncFilterInfo2_Impl::GetFlags(
+                        this,
+                        core::mem::transmute_copy(&pdwflags),
+                    )
+                    .into()
             }
         }
         Self {
@@ -11480,50 +12321,56 @@ impl ISyncFilterInfo2_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFilterInfo2 {}
 windows_core::imp::define_interface!(
-    ISyncFullEnumerationChange,
-    ISyncFullEnumerationChange_Vtbl,
+    ISyncFullEnumerationChange, ISyncFullEnumerationChange_Vtbl,
     0x9785e0bd_bdff_40c4_98c5_b34b2f1991b3
 );
-windows_core::imp::interface_hierarchy!(ISyncFullEnumerationChange, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncFullEnumerationChange, windows_core::IUnknown
+);
 impl ISyncFullEnumerationChange {
     pub unsafe fn GetLearnedKnowledgeAfterRecoveryComplete(
         &self,
     ) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedKnowledgeAfterRecoveryComplete)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedKnowledgeAfterRecoveryComplete)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetLearnedForgottenKnowledge(&self) -> windows_core::Result<IForgottenKnowledge> {
+    pub unsafe fn GetLearnedForgottenKnowledge(
+        &self,
+    ) -> windows_core::Result<IForgottenKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedForgottenKnowledge)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedForgottenKnowledge)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
 #[repr(C)]
 pub struct ISyncFullEnumerationChange_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub GetLearnedKnowledgeAfterRecoveryComplete:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
+    pub GetLearnedKnowledgeAfterRecoveryComplete: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub GetLearnedForgottenKnowledge: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncFullEnumerationChange_Impl: windows_core::IUnknownImpl {
-    fn GetLearnedKnowledgeAfterRecoveryComplete(&self) -> windows_core::Result<ISyncKnowledge>;
+    fn GetLearnedKnowledgeAfterRecoveryComplete(
+        &self,
+    ) -> windows_core::Result<ISyncKnowledge>;
     fn GetLearnedForgottenKnowledge(&self) -> windows_core::Result<IForgottenKnowledge>;
 }
 impl ISyncFullEnumerationChange_Vtbl {
@@ -11535,11 +12382,15 @@ impl ISyncFullEnumerationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedknowledge.is_null() { unsafe { pplearnedknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedknowledge.is_null() {
+                unsafe { pplearnedknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncFullEnumerationChange_Impl::GetLearnedKnowledgeAfterRecoveryComplete(
                     this,
                 ) {
@@ -11558,12 +12409,18 @@ impl ISyncFullEnumerationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedforgottenknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedforgottenknowledge.is_null() { unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) }; }
-            if pplearnedforgottenknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedforgottenknowledge.is_null() {
+                unsafe { pplearnedforgottenknowledge.write(core::ptr::null_mut()) };
+            }
+            if pplearnedforgottenknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncFullEnumerationChange_Impl::GetLearnedForgottenKnowledge(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncFullEnumerationChange_Impl::GetLearnedForgottenKnowledge(
+                    this,
+                ) {
                     Ok(ok__) => {
                         pplearnedforgottenknowledge.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -11578,7 +12435,10 @@ impl ISyncFullEnumerationChange_Vtbl {
                 Identity,
                 OFFSET,
             >,
-            GetLearnedForgottenKnowledge: GetLearnedForgottenKnowledge::<Identity, OFFSET>,
+            GetLearnedForgottenKnowledge: GetLearnedForgottenKnowledge::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -11587,8 +12447,7 @@ impl ISyncFullEnumerationChange_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFullEnumerationChange {}
 windows_core::imp::define_interface!(
-    ISyncFullEnumerationChangeBatch,
-    ISyncFullEnumerationChangeBatch_Vtbl,
+    ISyncFullEnumerationChangeBatch, ISyncFullEnumerationChangeBatch_Vtbl,
     0xef64197d_4f44_4ea2_b355_4524713e3bed
 );
 impl core::ops::Deref for ISyncFullEnumerationChangeBatch {
@@ -11598,9 +12457,7 @@ impl core::ops::Deref for ISyncFullEnumerationChangeBatch {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncFullEnumerationChangeBatch,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase
+    ISyncFullEnumerationChangeBatch, windows_core::IUnknown, ISyncChangeBatchBase
 );
 impl ISyncFullEnumerationChangeBatch {
     pub unsafe fn GetLearnedKnowledgeAfterRecoveryComplete(
@@ -11608,11 +12465,12 @@ impl ISyncFullEnumerationChangeBatch {
     ) -> windows_core::Result<ISyncKnowledge> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLearnedKnowledgeAfterRecoveryComplete)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetLearnedKnowledgeAfterRecoveryComplete)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetClosedLowerBoundItemId(
@@ -11621,7 +12479,8 @@ impl ISyncFullEnumerationChangeBatch {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClosedLowerBoundItemId)(
+            (windows_core::Interface::vtable(self)
+                .GetClosedLowerBoundItemId)(
                 windows_core::Interface::as_raw(self),
                 pbclosedlowerbounditemid as _,
                 pcbidsize as _,
@@ -11634,7 +12493,8 @@ impl ISyncFullEnumerationChangeBatch {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetClosedUpperBoundItemId)(
+            (windows_core::Interface::vtable(self)
+                .GetClosedUpperBoundItemId)(
                 windows_core::Interface::as_raw(self),
                 pbclosedupperbounditemid as _,
                 pcbidsize as _,
@@ -11645,11 +12505,10 @@ impl ISyncFullEnumerationChangeBatch {
 #[repr(C)]
 pub struct ISyncFullEnumerationChangeBatch_Vtbl {
     pub base__: ISyncChangeBatchBase_Vtbl,
-    pub GetLearnedKnowledgeAfterRecoveryComplete:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
+    pub GetLearnedKnowledgeAfterRecoveryComplete: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub GetClosedLowerBoundItemId: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut u8,
@@ -11662,7 +12521,9 @@ pub struct ISyncFullEnumerationChangeBatch_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncFullEnumerationChangeBatch_Impl: ISyncChangeBatchBase_Impl {
-    fn GetLearnedKnowledgeAfterRecoveryComplete(&self) -> windows_core::Result<ISyncKnowledge>;
+    fn GetLearnedKnowledgeAfterRecoveryComplete(
+        &self,
+    ) -> windows_core::Result<ISyncKnowledge>;
     fn GetClosedLowerBoundItemId(
         &self,
         pbclosedlowerbounditemid: *mut u8,
@@ -11675,8 +12536,10 @@ pub trait ISyncFullEnumerationChangeBatch_Impl: ISyncChangeBatchBase_Impl {
     ) -> windows_core::Result<()>;
 }
 impl ISyncFullEnumerationChangeBatch_Vtbl {
-    pub const fn new<Identity: ISyncFullEnumerationChangeBatch_Impl, const OFFSET: isize>() -> Self
-    {
+    pub const fn new<
+        Identity: ISyncFullEnumerationChangeBatch_Impl,
+        const OFFSET: isize,
+    >() -> Self {
         unsafe extern "system" fn GetLearnedKnowledgeAfterRecoveryComplete<
             Identity: ISyncFullEnumerationChangeBatch_Impl,
             const OFFSET: isize,
@@ -11684,16 +12547,23 @@ impl ISyncFullEnumerationChangeBatch_Vtbl {
             this: *mut core::ffi::c_void,
             pplearnedknowledgeafterrecoverycomplete: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pplearnedknowledgeafterrecoverycomplete.is_null() { unsafe { pplearnedknowledgeafterrecoverycomplete.write(core::ptr::null_mut()) }; }
-            if pplearnedknowledgeafterrecoverycomplete.is_null() { return windows_core::imp::E_POINTER; }
+            if !pplearnedknowledgeafterrecoverycomplete.is_null() {
+                unsafe {
+                    pplearnedknowledgeafterrecoverycomplete.write(core::ptr::null_mut())
+                };
+            }
+            if pplearnedknowledgeafterrecoverycomplete.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncFullEnumerationChangeBatch_Impl::GetLearnedKnowledgeAfterRecoveryComplete(
                     this,
                 ) {
                     Ok(ok__) => {
-                        pplearnedknowledgeafterrecoverycomplete.write(core::mem::transmute(ok__));
+                        pplearnedknowledgeafterrecoverycomplete
+                            .write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
                     }
                     Err(err) => err.into(),
@@ -11709,14 +12579,14 @@ impl ISyncFullEnumerationChangeBatch_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncFullEnumerationChangeBatch_Impl::GetClosedLowerBoundItemId(
-                    this,
-                    core::mem::transmute_copy(&pbclosedlowerbounditemid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbclosedlowerbounditemid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetClosedUpperBoundItemId<
@@ -11728,14 +12598,14 @@ impl ISyncFullEnumerationChangeBatch_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncFullEnumerationChangeBatch_Impl::GetClosedUpperBoundItemId(
-                    this,
-                    core::mem::transmute_copy(&pbclosedupperbounditemid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbclosedupperbounditemid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         Self {
@@ -11755,8 +12625,7 @@ impl ISyncFullEnumerationChangeBatch_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFullEnumerationChangeBatch {}
 windows_core::imp::define_interface!(
-    ISyncFullEnumerationChangeBatch2,
-    ISyncFullEnumerationChangeBatch2_Vtbl,
+    ISyncFullEnumerationChangeBatch2, ISyncFullEnumerationChangeBatch2_Vtbl,
     0xe06449f4_a205_4b65_9724_01b22101eec1
 );
 impl core::ops::Deref for ISyncFullEnumerationChangeBatch2 {
@@ -11766,9 +12635,7 @@ impl core::ops::Deref for ISyncFullEnumerationChangeBatch2 {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncFullEnumerationChangeBatch2,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase,
+    ISyncFullEnumerationChangeBatch2, windows_core::IUnknown, ISyncChangeBatchBase,
     ISyncFullEnumerationChangeBatch
 );
 impl ISyncFullEnumerationChangeBatch2 {
@@ -11783,17 +12650,18 @@ impl ISyncFullEnumerationChangeBatch2 {
     ) -> windows_core::Result<ISyncChangeBuilder> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).AddMergeTombstoneMetadataToGroup)(
-                windows_core::Interface::as_raw(self),
-                pbownerreplicaid,
-                pbwinneritemid,
-                pbitemid,
-                pchangeversion,
-                pcreationversion,
-                dwworkforchange,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .AddMergeTombstoneMetadataToGroup)(
+                    windows_core::Interface::as_raw(self),
+                    pbownerreplicaid,
+                    pbwinneritemid,
+                    pbitemid,
+                    pchangeversion,
+                    pcreationversion,
+                    dwworkforchange,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -11823,8 +12691,10 @@ pub trait ISyncFullEnumerationChangeBatch2_Impl: ISyncFullEnumerationChangeBatch
     ) -> windows_core::Result<ISyncChangeBuilder>;
 }
 impl ISyncFullEnumerationChangeBatch2_Vtbl {
-    pub const fn new<Identity: ISyncFullEnumerationChangeBatch2_Impl, const OFFSET: isize>() -> Self
-    {
+    pub const fn new<
+        Identity: ISyncFullEnumerationChangeBatch2_Impl,
+        const OFFSET: isize,
+    >() -> Self {
         unsafe extern "system" fn AddMergeTombstoneMetadataToGroup<
             Identity: ISyncFullEnumerationChangeBatch2_Impl,
             const OFFSET: isize,
@@ -11838,11 +12708,15 @@ impl ISyncFullEnumerationChangeBatch2_Vtbl {
             dwworkforchange: u32,
             ppchangebuilder: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchangebuilder.is_null() { unsafe { ppchangebuilder.write(core::ptr::null_mut()) }; }
-            if ppchangebuilder.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchangebuilder.is_null() {
+                unsafe { ppchangebuilder.write(core::ptr::null_mut()) };
+            }
+            if ppchangebuilder.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncFullEnumerationChangeBatch2_Impl::AddMergeTombstoneMetadataToGroup(
                     this,
                     core::mem::transmute_copy(&pbownerreplicaid),
@@ -11862,7 +12736,10 @@ impl ISyncFullEnumerationChangeBatch2_Vtbl {
         }
         Self {
             base__: ISyncFullEnumerationChangeBatch_Vtbl::new::<Identity, OFFSET>(),
-            AddMergeTombstoneMetadataToGroup: AddMergeTombstoneMetadataToGroup::<Identity, OFFSET>,
+            AddMergeTombstoneMetadataToGroup: AddMergeTombstoneMetadataToGroup::<
+                Identity,
+                OFFSET,
+            >,
         }
     }
     pub fn matches(iid: &windows_core::GUID) -> bool {
@@ -11873,9 +12750,7 @@ impl ISyncFullEnumerationChangeBatch2_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFullEnumerationChangeBatch2 {}
 windows_core::imp::define_interface!(
-    ISyncKnowledge,
-    ISyncKnowledge_Vtbl,
-    0x615bbb53_c945_4203_bf4b_2cb65919a0aa
+    ISyncKnowledge, ISyncKnowledge_Vtbl, 0x615bbb53_c945_4203_bf4b_2cb65919a0aa
 );
 windows_core::imp::interface_hierarchy!(ISyncKnowledge, windows_core::IUnknown);
 impl ISyncKnowledge {
@@ -11885,7 +12760,8 @@ impl ISyncKnowledge {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetOwnerReplicaId)(
+            (windows_core::Interface::vtable(self)
+                .GetOwnerReplicaId)(
                 windows_core::Interface::as_raw(self),
                 pbreplicaid as _,
                 pcbidsize as _,
@@ -11899,7 +12775,8 @@ impl ISyncKnowledge {
         pcbknowledge: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Serialize)(
+            (windows_core::Interface::vtable(self)
+                .Serialize)(
                 windows_core::Interface::as_raw(self),
                 fserializereplicakeymap.into(),
                 pbknowledge as _,
@@ -11909,10 +12786,8 @@ impl ISyncKnowledge {
     }
     pub unsafe fn SetLocalTickCount(&self, ulltickcount: u64) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetLocalTickCount)(
-                windows_core::Interface::as_raw(self),
-                ulltickcount,
-            )
+            (windows_core::Interface::vtable(self)
+                .SetLocalTickCount)(windows_core::Interface::as_raw(self), ulltickcount)
         }
     }
     pub unsafe fn ContainsChange(
@@ -11922,7 +12797,8 @@ impl ISyncKnowledge {
         psyncversion: *const SYNC_VERSION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ContainsChange)(
+            (windows_core::Interface::vtable(self)
+                .ContainsChange)(
                 windows_core::Interface::as_raw(self),
                 pbversionownerreplicaid,
                 pgiditemid,
@@ -11938,7 +12814,8 @@ impl ISyncKnowledge {
         psyncversion: *const SYNC_VERSION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ContainsChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .ContainsChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pbversionownerreplicaid,
                 pbitemid,
@@ -11953,31 +12830,24 @@ impl ISyncKnowledge {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetScopeVector)(
-                windows_core::Interface::as_raw(self),
-                riid,
-                ppunk as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetScopeVector)(windows_core::Interface::as_raw(self), riid, ppunk as _)
         }
     }
     pub unsafe fn GetReplicaKeyMap(&self) -> windows_core::Result<IReplicaKeyMap> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetReplicaKeyMap)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetReplicaKeyMap)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ConvertVersion<P0>(
@@ -11993,7 +12863,8 @@ impl ISyncKnowledge {
         P0: windows_core::Param<Self>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ConvertVersion)(
+            (windows_core::Interface::vtable(self)
+                .ConvertVersion)(
                 windows_core::Interface::as_raw(self),
                 pknowledgein.param().abi(),
                 pbcurrentownerid,
@@ -12004,18 +12875,22 @@ impl ISyncKnowledge {
             )
         }
     }
-    pub unsafe fn MapRemoteToLocal<P0>(&self, premoteknowledge: P0) -> windows_core::Result<Self>
+    pub unsafe fn MapRemoteToLocal<P0>(
+        &self,
+        premoteknowledge: P0,
+    ) -> windows_core::Result<Self>
     where
         P0: windows_core::Param<Self>,
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).MapRemoteToLocal)(
-                windows_core::Interface::as_raw(self),
-                premoteknowledge.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .MapRemoteToLocal)(
+                    windows_core::Interface::as_raw(self),
+                    premoteknowledge.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn Union<P0>(&self, pknowledge: P0) -> windows_core::HRESULT
@@ -12023,21 +12898,23 @@ impl ISyncKnowledge {
         P0: windows_core::Param<Self>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Union)(
-                windows_core::Interface::as_raw(self),
-                pknowledge.param().abi(),
-            )
+            (windows_core::Interface::vtable(self)
+                .Union)(windows_core::Interface::as_raw(self), pknowledge.param().abi())
         }
     }
-    pub unsafe fn ProjectOntoItem(&self, pbitemid: *const u8) -> windows_core::Result<Self> {
+    pub unsafe fn ProjectOntoItem(
+        &self,
+        pbitemid: *const u8,
+    ) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ProjectOntoItem)(
-                windows_core::Interface::as_raw(self),
-                pbitemid,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ProjectOntoItem)(
+                    windows_core::Interface::as_raw(self),
+                    pbitemid,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ProjectOntoChangeUnit(
@@ -12047,13 +12924,14 @@ impl ISyncKnowledge {
     ) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ProjectOntoChangeUnit)(
-                windows_core::Interface::as_raw(self),
-                pbitemid,
-                pbchangeunitid,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ProjectOntoChangeUnit)(
+                    windows_core::Interface::as_raw(self),
+                    pbitemid,
+                    pbchangeunitid,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ProjectOntoRange(
@@ -12062,20 +12940,19 @@ impl ISyncKnowledge {
     ) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ProjectOntoRange)(
-                windows_core::Interface::as_raw(self),
-                psrngsyncrange,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ProjectOntoRange)(
+                    windows_core::Interface::as_raw(self),
+                    psrngsyncrange,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ExcludeItem(&self, pbitemid: *const u8) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ExcludeItem)(
-                windows_core::Interface::as_raw(self),
-                pbitemid,
-            )
+            (windows_core::Interface::vtable(self)
+                .ExcludeItem)(windows_core::Interface::as_raw(self), pbitemid)
         }
     }
     pub unsafe fn ExcludeChangeUnit(
@@ -12084,7 +12961,8 @@ impl ISyncKnowledge {
         pbchangeunitid: *const u8,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ExcludeChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .ExcludeChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pbitemid,
                 pbchangeunitid,
@@ -12096,7 +12974,8 @@ impl ISyncKnowledge {
         P0: windows_core::Param<Self>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ContainsKnowledge)(
+            (windows_core::Interface::vtable(self)
+                .ContainsKnowledge)(
                 windows_core::Interface::as_raw(self),
                 pknowledge.param().abi(),
             )
@@ -12108,7 +12987,8 @@ impl ISyncKnowledge {
         pullreplicatickcount: *mut u64,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).FindMinTickCountForReplica)(
+            (windows_core::Interface::vtable(self)
+                .FindMinTickCountForReplica)(
                 windows_core::Interface::as_raw(self),
                 pbreplicaid,
                 pullreplicatickcount as _,
@@ -12121,7 +13001,8 @@ impl ISyncKnowledge {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetRangeExceptions)(
+            (windows_core::Interface::vtable(self)
+                .GetRangeExceptions)(
                 windows_core::Interface::as_raw(self),
                 riid,
                 ppunk as _,
@@ -12134,7 +13015,8 @@ impl ISyncKnowledge {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetSingleItemExceptions)(
+            (windows_core::Interface::vtable(self)
+                .GetSingleItemExceptions)(
                 windows_core::Interface::as_raw(self),
                 riid,
                 ppunk as _,
@@ -12147,7 +13029,8 @@ impl ISyncKnowledge {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeUnitExceptions)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeUnitExceptions)(
                 windows_core::Interface::as_raw(self),
                 riid,
                 ppunk as _,
@@ -12161,7 +13044,8 @@ impl ISyncKnowledge {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).FindClockVectorForItem)(
+            (windows_core::Interface::vtable(self)
+                .FindClockVectorForItem)(
                 windows_core::Interface::as_raw(self),
                 pbitemid,
                 riid,
@@ -12177,7 +13061,8 @@ impl ISyncKnowledge {
         ppunk: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).FindClockVectorForChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .FindClockVectorForChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pbitemid,
                 pbchangeunitid,
@@ -12188,10 +13073,8 @@ impl ISyncKnowledge {
     }
     pub unsafe fn GetVersion(&self, pdwversion: *mut u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetVersion)(
-                windows_core::Interface::as_raw(self),
-                pdwversion as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetVersion)(windows_core::Interface::as_raw(self), pdwversion as _)
         }
     }
 }
@@ -12209,8 +13092,10 @@ pub struct ISyncKnowledge_Vtbl {
         *mut u8,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub SetLocalTickCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, u64) -> windows_core::HRESULT,
+    pub SetLocalTickCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u64,
+    ) -> windows_core::HRESULT,
     pub ContainsChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const u8,
@@ -12271,8 +13156,10 @@ pub struct ISyncKnowledge_Vtbl {
         *const SYNC_RANGE,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub ExcludeItem:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *const u8) -> windows_core::HRESULT,
+    pub ExcludeItem: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *const u8,
+    ) -> windows_core::HRESULT,
     pub ExcludeChangeUnit: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const u8,
@@ -12315,8 +13202,10 @@ pub struct ISyncKnowledge_Vtbl {
         *const windows_core::GUID,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub GetVersion:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetVersion: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncKnowledge_Impl: windows_core::IUnknownImpl {
     fn GetOwnerReplicaId(
@@ -12364,8 +13253,14 @@ pub trait ISyncKnowledge_Impl: windows_core::IUnknownImpl {
         &self,
         premoteknowledge: windows_core::Ref<ISyncKnowledge>,
     ) -> windows_core::Result<ISyncKnowledge>;
-    fn Union(&self, pknowledge: windows_core::Ref<ISyncKnowledge>) -> windows_core::Result<()>;
-    fn ProjectOntoItem(&self, pbitemid: *const u8) -> windows_core::Result<ISyncKnowledge>;
+    fn Union(
+        &self,
+        pknowledge: windows_core::Ref<ISyncKnowledge>,
+    ) -> windows_core::Result<()>;
+    fn ProjectOntoItem(
+        &self,
+        pbitemid: *const u8,
+    ) -> windows_core::Result<ISyncKnowledge>;
     fn ProjectOntoChangeUnit(
         &self,
         pbitemid: *const u8,
@@ -12431,49 +13326,49 @@ impl ISyncKnowledge_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::GetOwnerReplicaId(
-                    this,
-                    core::mem::transmute_copy(&pbreplicaid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbreplicaid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Serialize<Identity: ISyncKnowledge_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Serialize<
+            Identity: ISyncKnowledge_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             fserializereplicakeymap: windows_core::BOOL,
             pbknowledge: *mut u8,
             pcbknowledge: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::Serialize(
-                    this,
-                    core::mem::transmute_copy(&fserializereplicakeymap),
-                    core::mem::transmute_copy(&pbknowledge),
-                    core::mem::transmute_copy(&pcbknowledge),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&fserializereplicakeymap),
+                        core::mem::transmute_copy(&pbknowledge),
+                        core::mem::transmute_copy(&pcbknowledge),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetLocalTickCount<
             Identity: ISyncKnowledge_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            ulltickcount: u64,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, ulltickcount: u64) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::SetLocalTickCount(
-                    this,
-                    core::mem::transmute_copy(&ulltickcount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ulltickcount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ContainsChange<
@@ -12486,15 +13381,15 @@ impl ISyncKnowledge_Vtbl {
             psyncversion: *const SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::ContainsChange(
-                    this,
-                    core::mem::transmute_copy(&pbversionownerreplicaid),
-                    core::mem::transmute_copy(&pgiditemid),
-                    core::mem::transmute_copy(&psyncversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbversionownerreplicaid),
+                        core::mem::transmute_copy(&pgiditemid),
+                        core::mem::transmute_copy(&psyncversion),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ContainsChangeUnit<
@@ -12508,16 +13403,16 @@ impl ISyncKnowledge_Vtbl {
             psyncversion: *const SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::ContainsChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pbversionownerreplicaid),
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pbchangeunitid),
-                    core::mem::transmute_copy(&psyncversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbversionownerreplicaid),
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pbchangeunitid),
+                        core::mem::transmute_copy(&psyncversion),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetScopeVector<
@@ -12528,16 +13423,18 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::GetScopeVector(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetReplicaKeyMap<
@@ -12547,11 +13444,15 @@ impl ISyncKnowledge_Vtbl {
             this: *mut core::ffi::c_void,
             ppreplicakeymap: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppreplicakeymap.is_null() { unsafe { ppreplicakeymap.write(core::ptr::null_mut()) }; }
-            if ppreplicakeymap.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppreplicakeymap.is_null() {
+                unsafe { ppreplicakeymap.write(core::ptr::null_mut()) };
+            }
+            if ppreplicakeymap.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge_Impl::GetReplicaKeyMap(this) {
                     Ok(ok__) => {
                         ppreplicakeymap.write(core::mem::transmute(ok__));
@@ -12561,15 +13462,22 @@ impl ISyncKnowledge_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn Clone<Identity: ISyncKnowledge_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Clone<
+            Identity: ISyncKnowledge_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppclonedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppclonedknowledge.is_null() { unsafe { ppclonedknowledge.write(core::ptr::null_mut()) }; }
-            if ppclonedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppclonedknowledge.is_null() {
+                unsafe { ppclonedknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppclonedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppclonedknowledge.write(core::mem::transmute(ok__));
@@ -12592,18 +13500,18 @@ impl ISyncKnowledge_Vtbl {
             pversionout: *mut SYNC_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::ConvertVersion(
-                    this,
-                    core::mem::transmute_copy(&pknowledgein),
-                    core::mem::transmute_copy(&pbcurrentownerid),
-                    core::mem::transmute_copy(&pversionin),
-                    core::mem::transmute_copy(&pbnewownerid),
-                    core::mem::transmute_copy(&pcbidsize),
-                    core::mem::transmute_copy(&pversionout),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pknowledgein),
+                        core::mem::transmute_copy(&pbcurrentownerid),
+                        core::mem::transmute_copy(&pversionin),
+                        core::mem::transmute_copy(&pbnewownerid),
+                        core::mem::transmute_copy(&pcbidsize),
+                        core::mem::transmute_copy(&pversionout),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn MapRemoteToLocal<
@@ -12614,11 +13522,15 @@ impl ISyncKnowledge_Vtbl {
             premoteknowledge: *mut core::ffi::c_void,
             ppmappedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppmappedknowledge.is_null() { unsafe { ppmappedknowledge.write(core::ptr::null_mut()) }; }
-            if ppmappedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppmappedknowledge.is_null() {
+                unsafe { ppmappedknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppmappedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge_Impl::MapRemoteToLocal(
                     this,
                     core::mem::transmute_copy(&premoteknowledge),
@@ -12631,14 +13543,18 @@ impl ISyncKnowledge_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn Union<Identity: ISyncKnowledge_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Union<
+            Identity: ISyncKnowledge_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pknowledge: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncKnowledge_Impl::Union(this, core::mem::transmute_copy(&pknowledge)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncKnowledge_Impl::Union(this, core::mem::transmute_copy(&pknowledge))
+                    .into()
             }
         }
         unsafe extern "system" fn ProjectOntoItem<
@@ -12649,11 +13565,15 @@ impl ISyncKnowledge_Vtbl {
             pbitemid: *const u8,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppknowledgeout.is_null() { unsafe { ppknowledgeout.write(core::ptr::null_mut()) }; }
-            if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppknowledgeout.is_null() {
+                unsafe { ppknowledgeout.write(core::ptr::null_mut()) };
+            }
+            if ppknowledgeout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge_Impl::ProjectOntoItem(
                     this,
                     core::mem::transmute_copy(&pbitemid),
@@ -12675,11 +13595,15 @@ impl ISyncKnowledge_Vtbl {
             pbchangeunitid: *const u8,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppknowledgeout.is_null() { unsafe { ppknowledgeout.write(core::ptr::null_mut()) }; }
-            if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppknowledgeout.is_null() {
+                unsafe { ppknowledgeout.write(core::ptr::null_mut()) };
+            }
+            if ppknowledgeout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge_Impl::ProjectOntoChangeUnit(
                     this,
                     core::mem::transmute_copy(&pbitemid),
@@ -12701,11 +13625,15 @@ impl ISyncKnowledge_Vtbl {
             psrngsyncrange: *const SYNC_RANGE,
             ppknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppknowledgeout.is_null() { unsafe { ppknowledgeout.write(core::ptr::null_mut()) }; }
-            if ppknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppknowledgeout.is_null() {
+                unsafe { ppknowledgeout.write(core::ptr::null_mut()) };
+            }
+            if ppknowledgeout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge_Impl::ProjectOntoRange(
                     this,
                     core::mem::transmute_copy(&psrngsyncrange),
@@ -12721,14 +13649,15 @@ impl ISyncKnowledge_Vtbl {
         unsafe extern "system" fn ExcludeItem<
             Identity: ISyncKnowledge_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pbitemid: *const u8,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, pbitemid: *const u8) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncKnowledge_Impl::ExcludeItem(this, core::mem::transmute_copy(&pbitemid)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncKnowledge_Impl::ExcludeItem(
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ExcludeChangeUnit<
@@ -12740,14 +13669,14 @@ impl ISyncKnowledge_Vtbl {
             pbchangeunitid: *const u8,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::ExcludeChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pbchangeunitid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pbchangeunitid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ContainsKnowledge<
@@ -12758,9 +13687,12 @@ impl ISyncKnowledge_Vtbl {
             pknowledge: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncKnowledge_Impl::ContainsKnowledge(this, core::mem::transmute_copy(&pknowledge))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncKnowledge_Impl::ContainsKnowledge(
+                        this,
+                        core::mem::transmute_copy(&pknowledge),
+                    )
                     .into()
             }
         }
@@ -12773,14 +13705,14 @@ impl ISyncKnowledge_Vtbl {
             pullreplicatickcount: *mut u64,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::FindMinTickCountForReplica(
-                    this,
-                    core::mem::transmute_copy(&pbreplicaid),
-                    core::mem::transmute_copy(&pullreplicatickcount),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbreplicaid),
+                        core::mem::transmute_copy(&pullreplicatickcount),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetRangeExceptions<
@@ -12791,16 +13723,18 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::GetRangeExceptions(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetSingleItemExceptions<
@@ -12811,16 +13745,18 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::GetSingleItemExceptions(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeUnitExceptions<
@@ -12831,16 +13767,18 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::GetChangeUnitExceptions(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn FindClockVectorForItem<
@@ -12852,17 +13790,19 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::FindClockVectorForItem(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn FindClockVectorForChangeUnit<
@@ -12875,28 +13815,34 @@ impl ISyncKnowledge_Vtbl {
             riid: *const windows_core::GUID,
             ppunk: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunk.is_null() { unsafe { ppunk.write(core::ptr::null_mut()) }; }
+            if !ppunk.is_null() {
+                unsafe { ppunk.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge_Impl::FindClockVectorForChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pbchangeunitid),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppunk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pbchangeunitid),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppunk),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn GetVersion<Identity: ISyncKnowledge_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            pdwversion: *mut u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn GetVersion<
+            Identity: ISyncKnowledge_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, pdwversion: *mut u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncKnowledge_Impl::GetVersion(this, core::mem::transmute_copy(&pdwversion)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncKnowledge_Impl::GetVersion(
+                        this,
+                        core::mem::transmute_copy(&pdwversion),
+                    )
+                    .into()
             }
         }
         Self {
@@ -12923,7 +13869,10 @@ impl ISyncKnowledge_Vtbl {
             GetSingleItemExceptions: GetSingleItemExceptions::<Identity, OFFSET>,
             GetChangeUnitExceptions: GetChangeUnitExceptions::<Identity, OFFSET>,
             FindClockVectorForItem: FindClockVectorForItem::<Identity, OFFSET>,
-            FindClockVectorForChangeUnit: FindClockVectorForChangeUnit::<Identity, OFFSET>,
+            FindClockVectorForChangeUnit: FindClockVectorForChangeUnit::<
+                Identity,
+                OFFSET,
+            >,
             GetVersion: GetVersion::<Identity, OFFSET>,
         }
     }
@@ -12933,9 +13882,7 @@ impl ISyncKnowledge_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncKnowledge {}
 windows_core::imp::define_interface!(
-    ISyncKnowledge2,
-    ISyncKnowledge2_Vtbl,
-    0xed0addc0_3b4b_46a1_9a45_45661d2114c8
+    ISyncKnowledge2, ISyncKnowledge2_Vtbl, 0xed0addc0_3b4b_46a1_9a45_45661d2114c8
 );
 impl core::ops::Deref for ISyncKnowledge2 {
     type Target = ISyncKnowledge;
@@ -12943,14 +13890,17 @@ impl core::ops::Deref for ISyncKnowledge2 {
         unsafe { core::mem::transmute(self) }
     }
 }
-windows_core::imp::interface_hierarchy!(ISyncKnowledge2, windows_core::IUnknown, ISyncKnowledge);
+windows_core::imp::interface_hierarchy!(
+    ISyncKnowledge2, windows_core::IUnknown, ISyncKnowledge
+);
 impl ISyncKnowledge2 {
     pub unsafe fn GetIdParameters(
         &self,
         pidparameters: *mut ID_PARAMETERS,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetIdParameters)(
+            (windows_core::Interface::vtable(self)
+                .GetIdParameters)(
                 windows_core::Interface::as_raw(self),
                 pidparameters as _,
             )
@@ -12963,13 +13913,14 @@ impl ISyncKnowledge2 {
     ) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ProjectOntoColumnSet)(
-                windows_core::Interface::as_raw(self),
-                ppcolumns,
-                count,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ProjectOntoColumnSet)(
+                    windows_core::Interface::as_raw(self),
+                    ppcolumns,
+                    count,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn SerializeWithOptions(
@@ -12980,7 +13931,8 @@ impl ISyncKnowledge2 {
         pdwserializedsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SerializeWithOptions)(
+            (windows_core::Interface::vtable(self)
+                .SerializeWithOptions)(
                 windows_core::Interface::as_raw(self),
                 targetformatversion,
                 dwflags,
@@ -12999,7 +13951,8 @@ impl ISyncKnowledge2 {
         P0: windows_core::Param<Self>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetLowestUncontainedId)(
+            (windows_core::Interface::vtable(self)
+                .GetLowestUncontainedId)(
                 windows_core::Interface::as_raw(self),
                 pisyncknowledge.param().abi(),
                 pbitemid as _,
@@ -13013,7 +13966,8 @@ impl ISyncKnowledge2 {
         ppiinspector: *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetInspector)(
+            (windows_core::Interface::vtable(self)
+                .GetInspector)(
                 windows_core::Interface::as_raw(self),
                 riid,
                 ppiinspector as _,
@@ -13025,7 +13979,8 @@ impl ISyncKnowledge2 {
         pversion: *mut SYNC_SERIALIZATION_VERSION,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetMinimumSupportedVersion)(
+            (windows_core::Interface::vtable(self)
+                .GetMinimumSupportedVersion)(
                 windows_core::Interface::as_raw(self),
                 pversion as _,
             )
@@ -13037,7 +13992,8 @@ impl ISyncKnowledge2 {
         pvalue: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetStatistics)(
+            (windows_core::Interface::vtable(self)
+                .GetStatistics)(
                 windows_core::Interface::as_raw(self),
                 which,
                 pvalue as _,
@@ -13053,7 +14009,8 @@ impl ISyncKnowledge2 {
         P0: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ContainsKnowledgeForItem)(
+            (windows_core::Interface::vtable(self)
+                .ContainsKnowledgeForItem)(
                 windows_core::Interface::as_raw(self),
                 pknowledge.param().abi(),
                 pbitemid,
@@ -13070,7 +14027,8 @@ impl ISyncKnowledge2 {
         P0: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ContainsKnowledgeForChangeUnit)(
+            (windows_core::Interface::vtable(self)
+                .ContainsKnowledgeForChangeUnit)(
                 windows_core::Interface::as_raw(self),
                 pknowledge.param().abi(),
                 pbitemid,
@@ -13089,48 +14047,60 @@ impl ISyncKnowledge2 {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ProjectOntoKnowledgeWithPrerequisite)(
-                windows_core::Interface::as_raw(self),
-                pprerequisiteknowledge.param().abi(),
-                ptemplateknowledge.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .ProjectOntoKnowledgeWithPrerequisite)(
+                    windows_core::Interface::as_raw(self),
+                    pprerequisiteknowledge.param().abi(),
+                    ptemplateknowledge.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn Complement<P0>(&self, psyncknowledge: P0) -> windows_core::Result<ISyncKnowledge>
+    pub unsafe fn Complement<P0>(
+        &self,
+        psyncknowledge: P0,
+    ) -> windows_core::Result<ISyncKnowledge>
     where
         P0: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Complement)(
-                windows_core::Interface::as_raw(self),
-                psyncknowledge.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Complement)(
+                    windows_core::Interface::as_raw(self),
+                    psyncknowledge.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn IntersectsWithKnowledge<P0>(&self, psyncknowledge: P0) -> windows_core::HRESULT
+    pub unsafe fn IntersectsWithKnowledge<P0>(
+        &self,
+        psyncknowledge: P0,
+    ) -> windows_core::HRESULT
     where
         P0: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).IntersectsWithKnowledge)(
+            (windows_core::Interface::vtable(self)
+                .IntersectsWithKnowledge)(
                 windows_core::Interface::as_raw(self),
                 psyncknowledge.param().abi(),
             )
         }
     }
-    pub unsafe fn GetKnowledgeCookie(&self) -> windows_core::Result<windows_core::IUnknown> {
+    pub unsafe fn GetKnowledgeCookie(
+        &self,
+    ) -> windows_core::Result<windows_core::IUnknown> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetKnowledgeCookie)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetKnowledgeCookie)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn CompareToKnowledgeCookie<P0>(
@@ -13142,7 +14112,8 @@ impl ISyncKnowledge2 {
         P0: windows_core::Param<windows_core::IUnknown>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).CompareToKnowledgeCookie)(
+            (windows_core::Interface::vtable(self)
+                .CompareToKnowledgeCookie)(
                 windows_core::Interface::as_raw(self),
                 pknowledgecookie.param().abi(),
                 presult as _,
@@ -13206,8 +14177,7 @@ pub struct ISyncKnowledge2_Vtbl {
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub Complement: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
@@ -13228,7 +14198,10 @@ pub struct ISyncKnowledge2_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncKnowledge2_Impl: ISyncKnowledge_Impl {
-    fn GetIdParameters(&self, pidparameters: *mut ID_PARAMETERS) -> windows_core::Result<()>;
+    fn GetIdParameters(
+        &self,
+        pidparameters: *mut ID_PARAMETERS,
+    ) -> windows_core::Result<()>;
     fn ProjectOntoColumnSet(
         &self,
         ppcolumns: *const *const u8,
@@ -13256,7 +14229,11 @@ pub trait ISyncKnowledge2_Impl: ISyncKnowledge_Impl {
         &self,
         pversion: *mut SYNC_SERIALIZATION_VERSION,
     ) -> windows_core::Result<()>;
-    fn GetStatistics(&self, which: SYNC_STATISTICS, pvalue: *mut u32) -> windows_core::Result<()>;
+    fn GetStatistics(
+        &self,
+        which: SYNC_STATISTICS,
+        pvalue: *mut u32,
+    ) -> windows_core::Result<()>;
     fn ContainsKnowledgeForItem(
         &self,
         pknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -13298,13 +14275,13 @@ impl ISyncKnowledge2_Vtbl {
             pidparameters: *mut ID_PARAMETERS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::GetIdParameters(
-                    this,
-                    core::mem::transmute_copy(&pidparameters),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pidparameters),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProjectOntoColumnSet<
@@ -13316,11 +14293,15 @@ impl ISyncKnowledge2_Vtbl {
             count: u32,
             ppiknowledgeout: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppiknowledgeout.is_null() { unsafe { ppiknowledgeout.write(core::ptr::null_mut()) }; }
-            if ppiknowledgeout.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppiknowledgeout.is_null() {
+                unsafe { ppiknowledgeout.write(core::ptr::null_mut()) };
+            }
+            if ppiknowledgeout.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge2_Impl::ProjectOntoColumnSet(
                     this,
                     core::mem::transmute_copy(&ppcolumns),
@@ -13345,16 +14326,16 @@ impl ISyncKnowledge2_Vtbl {
             pdwserializedsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::SerializeWithOptions(
-                    this,
-                    core::mem::transmute_copy(&targetformatversion),
-                    core::mem::transmute_copy(&dwflags),
-                    core::mem::transmute_copy(&pbbuffer),
-                    core::mem::transmute_copy(&pdwserializedsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&targetformatversion),
+                        core::mem::transmute_copy(&dwflags),
+                        core::mem::transmute_copy(&pbbuffer),
+                        core::mem::transmute_copy(&pdwserializedsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetLowestUncontainedId<
@@ -13367,15 +14348,15 @@ impl ISyncKnowledge2_Vtbl {
             pcbitemidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::GetLowestUncontainedId(
-                    this,
-                    core::mem::transmute_copy(&pisyncknowledge),
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pcbitemidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pisyncknowledge),
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pcbitemidsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetInspector<
@@ -13386,16 +14367,18 @@ impl ISyncKnowledge2_Vtbl {
             riid: *const windows_core::GUID,
             ppiinspector: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppiinspector.is_null() { unsafe { ppiinspector.write(core::ptr::null_mut()) }; }
+            if !ppiinspector.is_null() {
+                unsafe { ppiinspector.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::GetInspector(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppiinspector),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppiinspector),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetMinimumSupportedVersion<
@@ -13406,13 +14389,13 @@ impl ISyncKnowledge2_Vtbl {
             pversion: *mut SYNC_SERIALIZATION_VERSION,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::GetMinimumSupportedVersion(
-                    this,
-                    core::mem::transmute_copy(&pversion),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pversion),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetStatistics<
@@ -13424,14 +14407,14 @@ impl ISyncKnowledge2_Vtbl {
             pvalue: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::GetStatistics(
-                    this,
-                    core::mem::transmute_copy(&which),
-                    core::mem::transmute_copy(&pvalue),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&which),
+                        core::mem::transmute_copy(&pvalue),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ContainsKnowledgeForItem<
@@ -13443,14 +14426,14 @@ impl ISyncKnowledge2_Vtbl {
             pbitemid: *const u8,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::ContainsKnowledgeForItem(
-                    this,
-                    core::mem::transmute_copy(&pknowledge),
-                    core::mem::transmute_copy(&pbitemid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pknowledge),
+                        core::mem::transmute_copy(&pbitemid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ContainsKnowledgeForChangeUnit<
@@ -13463,15 +14446,15 @@ impl ISyncKnowledge2_Vtbl {
             pbchangeunitid: *const u8,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::ContainsKnowledgeForChangeUnit(
-                    this,
-                    core::mem::transmute_copy(&pknowledge),
-                    core::mem::transmute_copy(&pbitemid),
-                    core::mem::transmute_copy(&pbchangeunitid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pknowledge),
+                        core::mem::transmute_copy(&pbitemid),
+                        core::mem::transmute_copy(&pbchangeunitid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProjectOntoKnowledgeWithPrerequisite<
@@ -13483,11 +14466,15 @@ impl ISyncKnowledge2_Vtbl {
             ptemplateknowledge: *mut core::ffi::c_void,
             ppprojectedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppprojectedknowledge.is_null() { unsafe { ppprojectedknowledge.write(core::ptr::null_mut()) }; }
-            if ppprojectedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppprojectedknowledge.is_null() {
+                unsafe { ppprojectedknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppprojectedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge2_Impl::ProjectOntoKnowledgeWithPrerequisite(
                     this,
                     core::mem::transmute_copy(&pprerequisiteknowledge),
@@ -13509,11 +14496,15 @@ impl ISyncKnowledge2_Vtbl {
             psyncknowledge: *mut core::ffi::c_void,
             ppcomplementedknowledge: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppcomplementedknowledge.is_null() { unsafe { ppcomplementedknowledge.write(core::ptr::null_mut()) }; }
-            if ppcomplementedknowledge.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppcomplementedknowledge.is_null() {
+                unsafe { ppcomplementedknowledge.write(core::ptr::null_mut()) };
+            }
+            if ppcomplementedknowledge.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge2_Impl::Complement(
                     this,
                     core::mem::transmute_copy(&psyncknowledge),
@@ -13534,13 +14525,13 @@ impl ISyncKnowledge2_Vtbl {
             psyncknowledge: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::IntersectsWithKnowledge(
-                    this,
-                    core::mem::transmute_copy(&psyncknowledge),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&psyncknowledge),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetKnowledgeCookie<
@@ -13550,11 +14541,15 @@ impl ISyncKnowledge2_Vtbl {
             this: *mut core::ffi::c_void,
             ppknowledgecookie: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppknowledgecookie.is_null() { unsafe { ppknowledgecookie.write(core::ptr::null_mut()) }; }
-            if ppknowledgecookie.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppknowledgecookie.is_null() {
+                unsafe { ppknowledgecookie.write(core::ptr::null_mut()) };
+            }
+            if ppknowledgecookie.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncKnowledge2_Impl::GetKnowledgeCookie(this) {
                     Ok(ok__) => {
                         ppknowledgecookie.write(core::mem::transmute(ok__));
@@ -13573,14 +14568,14 @@ impl ISyncKnowledge2_Vtbl {
             presult: *mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncKnowledge2_Impl::CompareToKnowledgeCookie(
-                    this,
-                    core::mem::transmute_copy(&pknowledgecookie),
-                    core::mem::transmute_copy(&presult),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pknowledgecookie),
+                        core::mem::transmute_copy(&presult),
+                    )
+                    .into()
             }
         }
         Self {
@@ -13593,7 +14588,10 @@ impl ISyncKnowledge2_Vtbl {
             GetMinimumSupportedVersion: GetMinimumSupportedVersion::<Identity, OFFSET>,
             GetStatistics: GetStatistics::<Identity, OFFSET>,
             ContainsKnowledgeForItem: ContainsKnowledgeForItem::<Identity, OFFSET>,
-            ContainsKnowledgeForChangeUnit: ContainsKnowledgeForChangeUnit::<Identity, OFFSET>,
+            ContainsKnowledgeForChangeUnit: ContainsKnowledgeForChangeUnit::<
+                Identity,
+                OFFSET,
+            >,
             ProjectOntoKnowledgeWithPrerequisite: ProjectOntoKnowledgeWithPrerequisite::<
                 Identity,
                 OFFSET,
@@ -13611,11 +14609,12 @@ impl ISyncKnowledge2_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncKnowledge2 {}
 windows_core::imp::define_interface!(
-    ISyncMergeTombstoneChange,
-    ISyncMergeTombstoneChange_Vtbl,
+    ISyncMergeTombstoneChange, ISyncMergeTombstoneChange_Vtbl,
     0x6ec62597_0903_484c_ad61_36d6e938f47b
 );
-windows_core::imp::interface_hierarchy!(ISyncMergeTombstoneChange, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMergeTombstoneChange, windows_core::IUnknown
+);
 impl ISyncMergeTombstoneChange {
     pub unsafe fn GetWinnerItemId(
         &self,
@@ -13623,7 +14622,8 @@ impl ISyncMergeTombstoneChange {
         pcbidsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetWinnerItemId)(
+            (windows_core::Interface::vtable(self)
+                .GetWinnerItemId)(
                 windows_core::Interface::as_raw(self),
                 pbwinneritemid as _,
                 pcbidsize as _,
@@ -13658,14 +14658,14 @@ impl ISyncMergeTombstoneChange_Vtbl {
             pcbidsize: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMergeTombstoneChange_Impl::GetWinnerItemId(
-                    this,
-                    core::mem::transmute_copy(&pbwinneritemid),
-                    core::mem::transmute_copy(&pcbidsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbwinneritemid),
+                        core::mem::transmute_copy(&pcbidsize),
+                    )
+                    .into()
             }
         }
         Self {
@@ -13679,9 +14679,7 @@ impl ISyncMergeTombstoneChange_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMergeTombstoneChange {}
 windows_core::imp::define_interface!(
-    ISyncMgrConflict,
-    ISyncMgrConflict_Vtbl,
-    0x9c204249_c443_4ba4_85ed_c972681db137
+    ISyncMgrConflict, ISyncMgrConflict_Vtbl, 0x9c204249_c443_4ba4_85ed_c972681db137
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrConflict, windows_core::IUnknown);
 impl ISyncMgrConflict {
@@ -13691,32 +14689,31 @@ impl ISyncMgrConflict {
     ) -> windows_core::Result<PROPVARIANT> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetProperty)(
-                windows_core::Interface::as_raw(self),
-                propkey,
-                &mut result__,
-            )
-            .map(|| core::mem::transmute(result__))
+            (windows_core::Interface::vtable(self)
+                .GetProperty)(
+                    windows_core::Interface::as_raw(self),
+                    propkey,
+                    &mut result__,
+                )
+                .map(|| core::mem::transmute(result__))
         }
     }
-    pub unsafe fn GetConflictIdInfo(&self) -> windows_core::Result<SYNCMGR_CONFLICT_ID_INFO> {
+    pub unsafe fn GetConflictIdInfo(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_CONFLICT_ID_INFO> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetConflictIdInfo)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetConflictIdInfo)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetItemsArray(&self) -> windows_core::Result<ISyncMgrConflictItems> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItemsArray)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetItemsArray)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn Resolve<P0>(&self, presolveinfo: P0) -> windows_core::HRESULT
@@ -13724,7 +14721,8 @@ impl ISyncMgrConflict {
         P0: windows_core::Param<ISyncMgrConflictResolveInfo>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Resolve)(
+            (windows_core::Interface::vtable(self)
+                .Resolve)(
                 windows_core::Interface::as_raw(self),
                 presolveinfo.param().abi(),
             )
@@ -13736,12 +14734,13 @@ impl ISyncMgrConflict {
     {
         let mut result__ = core::ptr::null_mut();
         unsafe {
-            (windows_core::Interface::vtable(self).GetResolutionHandler)(
-                windows_core::Interface::as_raw(self),
-                &T::IID,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetResolutionHandler)(
+                    windows_core::Interface::as_raw(self),
+                    &T::IID,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -13772,7 +14771,10 @@ pub struct ISyncMgrConflict_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrConflict_Impl: windows_core::IUnknownImpl {
-    fn GetProperty(&self, propkey: *const PROPERTYKEY) -> windows_core::Result<PROPVARIANT>;
+    fn GetProperty(
+        &self,
+        propkey: *const PROPERTYKEY,
+    ) -> windows_core::Result<PROPVARIANT>;
     fn GetConflictIdInfo(&self) -> windows_core::Result<SYNCMGR_CONFLICT_ID_INFO>;
     fn GetItemsArray(&self) -> windows_core::Result<ISyncMgrConflictItems>;
     fn Resolve(
@@ -13795,12 +14797,16 @@ impl ISyncMgrConflict_Vtbl {
             propkey: *const PROPERTYKEY,
             ppropvar: *mut PROPVARIANT,
         ) -> windows_core::HRESULT {
-            if ppropvar.is_null() { return windows_core::imp::E_POINTER; }
+            if ppropvar.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncMgrConflict_Impl::GetProperty(this, core::mem::transmute_copy(&propkey))
-                {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncMgrConflict_Impl::GetProperty(
+                    this,
+                    core::mem::transmute_copy(&propkey),
+                ) {
                     Ok(ok__) => {
                         ppropvar.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -13816,10 +14822,12 @@ impl ISyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pconflictidinfo: *mut SYNCMGR_CONFLICT_ID_INFO,
         ) -> windows_core::HRESULT {
-            if pconflictidinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if pconflictidinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflict_Impl::GetConflictIdInfo(this) {
                     Ok(ok__) => {
                         pconflictidinfo.write(ok__);
@@ -13836,11 +14844,15 @@ impl ISyncMgrConflict_Vtbl {
             this: *mut core::ffi::c_void,
             pparray: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pparray.is_null() { unsafe { pparray.write(core::ptr::null_mut()) }; }
-            if pparray.is_null() { return windows_core::imp::E_POINTER; }
+            if !pparray.is_null() {
+                unsafe { pparray.write(core::ptr::null_mut()) };
+            }
+            if pparray.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflict_Impl::GetItemsArray(this) {
                     Ok(ok__) => {
                         pparray.write(core::mem::transmute(ok__));
@@ -13850,14 +14862,20 @@ impl ISyncMgrConflict_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn Resolve<Identity: ISyncMgrConflict_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Resolve<
+            Identity: ISyncMgrConflict_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             presolveinfo: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrConflict_Impl::Resolve(this, core::mem::transmute_copy(&presolveinfo))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrConflict_Impl::Resolve(
+                        this,
+                        core::mem::transmute_copy(&presolveinfo),
+                    )
                     .into()
             }
         }
@@ -13869,16 +14887,18 @@ impl ISyncMgrConflict_Vtbl {
             riid: *const windows_core::GUID,
             ppvresolutionhandler: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppvresolutionhandler.is_null() { unsafe { ppvresolutionhandler.write(core::ptr::null_mut()) }; }
+            if !ppvresolutionhandler.is_null() {
+                unsafe { ppvresolutionhandler.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflict_Impl::GetResolutionHandler(
-                    this,
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppvresolutionhandler),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppvresolutionhandler),
+                    )
+                    .into()
             }
         }
         Self {
@@ -13896,8 +14916,7 @@ impl ISyncMgrConflict_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrConflict {}
 windows_core::imp::define_interface!(
-    ISyncMgrConflictFolder,
-    ISyncMgrConflictFolder_Vtbl,
+    ISyncMgrConflictFolder, ISyncMgrConflictFolder_Vtbl,
     0x59287f5e_bc81_4fca_a7f1_e5a8ecdb1d69
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrConflictFolder, windows_core::IUnknown);
@@ -13911,12 +14930,13 @@ impl ISyncMgrConflictFolder {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetConflictIDList)(
-                windows_core::Interface::as_raw(self),
-                pconflict.param().abi(),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetConflictIDList)(
+                    windows_core::Interface::as_raw(self),
+                    pconflict.param().abi(),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
 }
@@ -13945,10 +14965,12 @@ impl ISyncMgrConflictFolder_Vtbl {
             pconflict: *mut core::ffi::c_void,
             ppidlconflict: *mut *mut ITEMIDLIST,
         ) -> windows_core::HRESULT {
-            if ppidlconflict.is_null() { return windows_core::imp::E_POINTER; }
+            if ppidlconflict.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictFolder_Impl::GetConflictIDList(
                     this,
                     core::mem::transmute_copy(&pconflict),
@@ -13972,8 +14994,7 @@ impl ISyncMgrConflictFolder_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrConflictFolder {}
 windows_core::imp::define_interface!(
-    ISyncMgrConflictItems,
-    ISyncMgrConflictItems_Vtbl,
+    ISyncMgrConflictItems, ISyncMgrConflictItems_Vtbl,
     0x9c7ead52_8023_4936_a4db_d2a9a99e436a
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrConflictItems, windows_core::IUnknown);
@@ -13981,11 +15002,9 @@ impl ISyncMgrConflictItems {
     pub unsafe fn GetCount(&self) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetCount)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetCount)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetItem(
@@ -13994,19 +15013,18 @@ impl ISyncMgrConflictItems {
         piteminfo: *mut CONFIRM_CONFLICT_ITEM,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetItem)(
-                windows_core::Interface::as_raw(self),
-                iindex,
-                piteminfo,
-            )
+            (windows_core::Interface::vtable(self)
+                .GetItem)(windows_core::Interface::as_raw(self), iindex, piteminfo)
         }
     }
 }
 #[repr(C)]
 pub struct ISyncMgrConflictItems_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub GetCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub GetItem: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         u32,
@@ -14026,14 +15044,13 @@ impl ISyncMgrConflictItems_Vtbl {
         unsafe extern "system" fn GetCount<
             Identity: ISyncMgrConflictItems_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pcount: *mut u32,
-        ) -> windows_core::HRESULT {
-            if pcount.is_null() { return windows_core::imp::E_POINTER; }
+        >(this: *mut core::ffi::c_void, pcount: *mut u32) -> windows_core::HRESULT {
+            if pcount.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictItems_Impl::GetCount(this) {
                     Ok(ok__) => {
                         pcount.write(ok__);
@@ -14052,14 +15069,14 @@ impl ISyncMgrConflictItems_Vtbl {
             piteminfo: *mut CONFIRM_CONFLICT_ITEM,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictItems_Impl::GetItem(
-                    this,
-                    core::mem::transmute_copy(&iindex),
-                    core::mem::transmute_copy(&piteminfo),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&iindex),
+                        core::mem::transmute_copy(&piteminfo),
+                    )
+                    .into()
             }
         }
         Self {
@@ -14074,11 +15091,12 @@ impl ISyncMgrConflictItems_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrConflictItems {}
 windows_core::imp::define_interface!(
-    ISyncMgrConflictPresenter,
-    ISyncMgrConflictPresenter_Vtbl,
+    ISyncMgrConflictPresenter, ISyncMgrConflictPresenter_Vtbl,
     0x0b4f5353_fd2b_42cd_8763_4779f2d508a3
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrConflictPresenter, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrConflictPresenter, windows_core::IUnknown
+);
 impl ISyncMgrConflictPresenter {
     pub unsafe fn PresentConflict<P0, P1>(
         &self,
@@ -14090,7 +15108,8 @@ impl ISyncMgrConflictPresenter {
         P1: windows_core::Param<ISyncMgrConflictResolveInfo>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).PresentConflict)(
+            (windows_core::Interface::vtable(self)
+                .PresentConflict)(
                 windows_core::Interface::as_raw(self),
                 pconflict.param().abi(),
                 presolveinfo.param().abi(),
@@ -14125,14 +15144,14 @@ impl ISyncMgrConflictPresenter_Vtbl {
             presolveinfo: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictPresenter_Impl::PresentConflict(
-                    this,
-                    core::mem::transmute_copy(&pconflict),
-                    core::mem::transmute_copy(&presolveinfo),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pconflict),
+                        core::mem::transmute_copy(&presolveinfo),
+                    )
+                    .into()
             }
         }
         Self {
@@ -14146,20 +15165,19 @@ impl ISyncMgrConflictPresenter_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrConflictPresenter {}
 windows_core::imp::define_interface!(
-    ISyncMgrConflictResolutionItems,
-    ISyncMgrConflictResolutionItems_Vtbl,
+    ISyncMgrConflictResolutionItems, ISyncMgrConflictResolutionItems_Vtbl,
     0x458725b9_129d_4135_a998_9ceafec27007
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrConflictResolutionItems, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrConflictResolutionItems, windows_core::IUnknown
+);
 impl ISyncMgrConflictResolutionItems {
     pub unsafe fn GetCount(&self) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetCount)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetCount)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetItem(
@@ -14168,20 +15186,19 @@ impl ISyncMgrConflictResolutionItems {
     ) -> windows_core::Result<CONFIRM_CONFLICT_RESULT_INFO> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItem)(
-                windows_core::Interface::as_raw(self),
-                iindex,
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetItem)(windows_core::Interface::as_raw(self), iindex, &mut result__)
+                .map(|| result__)
         }
     }
 }
 #[repr(C)]
 pub struct ISyncMgrConflictResolutionItems_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub GetCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub GetItem: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         u32,
@@ -14193,19 +15210,20 @@ pub trait ISyncMgrConflictResolutionItems_Impl: windows_core::IUnknownImpl {
     fn GetItem(&self, iindex: u32) -> windows_core::Result<CONFIRM_CONFLICT_RESULT_INFO>;
 }
 impl ISyncMgrConflictResolutionItems_Vtbl {
-    pub const fn new<Identity: ISyncMgrConflictResolutionItems_Impl, const OFFSET: isize>() -> Self
-    {
+    pub const fn new<
+        Identity: ISyncMgrConflictResolutionItems_Impl,
+        const OFFSET: isize,
+    >() -> Self {
         unsafe extern "system" fn GetCount<
             Identity: ISyncMgrConflictResolutionItems_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pcount: *mut u32,
-        ) -> windows_core::HRESULT {
-            if pcount.is_null() { return windows_core::imp::E_POINTER; }
+        >(this: *mut core::ffi::c_void, pcount: *mut u32) -> windows_core::HRESULT {
+            if pcount.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictResolutionItems_Impl::GetCount(this) {
                     Ok(ok__) => {
                         pcount.write(ok__);
@@ -14223,10 +15241,12 @@ impl ISyncMgrConflictResolutionItems_Vtbl {
             iindex: u32,
             piteminfo: *mut CONFIRM_CONFLICT_RESULT_INFO,
         ) -> windows_core::HRESULT {
-            if piteminfo.is_null() { return windows_core::imp::E_POINTER; }
+            if piteminfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictResolutionItems_Impl::GetItem(
                     this,
                     core::mem::transmute_copy(&iindex),
@@ -14251,11 +15271,12 @@ impl ISyncMgrConflictResolutionItems_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrConflictResolutionItems {}
 windows_core::imp::define_interface!(
-    ISyncMgrConflictResolveInfo,
-    ISyncMgrConflictResolveInfo_Vtbl,
+    ISyncMgrConflictResolveInfo, ISyncMgrConflictResolveInfo_Vtbl,
     0xc405a219_25a2_442e_8743_b845a2cee93f
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrConflictResolveInfo, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrConflictResolveInfo, windows_core::IUnknown
+);
 impl ISyncMgrConflictResolveInfo {
     pub unsafe fn GetIterationInfo(
         &self,
@@ -14264,7 +15285,8 @@ impl ISyncMgrConflictResolveInfo {
         pcremainingforapplytoall: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetIterationInfo)(
+            (windows_core::Interface::vtable(self)
+                .GetIterationInfo)(
                 windows_core::Interface::as_raw(self),
                 pncurrentconflict as _,
                 pcconflicts as _,
@@ -14272,14 +15294,17 @@ impl ISyncMgrConflictResolveInfo {
             )
         }
     }
-    pub unsafe fn GetPresenterNextStep(&self) -> windows_core::Result<SYNCMGR_PRESENTER_NEXT_STEP> {
+    pub unsafe fn GetPresenterNextStep(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_PRESENTER_NEXT_STEP> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetPresenterNextStep)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetPresenterNextStep)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
     pub unsafe fn GetPresenterChoice(
@@ -14288,7 +15313,8 @@ impl ISyncMgrConflictResolveInfo {
         pfapplytoall: *mut windows_core::BOOL,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetPresenterChoice)(
+            (windows_core::Interface::vtable(self)
+                .GetPresenterChoice)(
                 windows_core::Interface::as_raw(self),
                 pnpresenterchoice as _,
                 pfapplytoall as _,
@@ -14298,22 +15324,24 @@ impl ISyncMgrConflictResolveInfo {
     pub unsafe fn GetItemChoiceCount(&self) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItemChoiceCount)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetItemChoiceCount)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
     pub unsafe fn GetItemChoice(&self, ichoice: u32) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItemChoice)(
-                windows_core::Interface::as_raw(self),
-                ichoice,
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetItemChoice)(
+                    windows_core::Interface::as_raw(self),
+                    ichoice,
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
     pub unsafe fn SetPresenterNextStep(
@@ -14321,7 +15349,8 @@ impl ISyncMgrConflictResolveInfo {
         npresenternextstep: SYNCMGR_PRESENTER_NEXT_STEP,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetPresenterNextStep)(
+            (windows_core::Interface::vtable(self)
+                .SetPresenterNextStep)(
                 windows_core::Interface::as_raw(self),
                 npresenternextstep,
             )
@@ -14333,7 +15362,8 @@ impl ISyncMgrConflictResolveInfo {
         fapplytoall: bool,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetPresenterChoice)(
+            (windows_core::Interface::vtable(self)
+                .SetPresenterChoice)(
                 windows_core::Interface::as_raw(self),
                 npresenterchoice,
                 fapplytoall.into(),
@@ -14346,7 +15376,8 @@ impl ISyncMgrConflictResolveInfo {
         cchoices: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetItemChoices)(
+            (windows_core::Interface::vtable(self)
+                .SetItemChoices)(
                 windows_core::Interface::as_raw(self),
                 prgiconflictitemindexes as _,
                 cchoices,
@@ -14372,10 +15403,15 @@ pub struct ISyncMgrConflictResolveInfo_Vtbl {
         *mut SYNCMGR_PRESENTER_CHOICE,
         *mut windows_core::BOOL,
     ) -> windows_core::HRESULT,
-    pub GetItemChoiceCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
-    pub GetItemChoice:
-        unsafe extern "system" fn(*mut core::ffi::c_void, u32, *mut u32) -> windows_core::HRESULT,
+    pub GetItemChoiceCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
+    pub GetItemChoice: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub SetPresenterNextStep: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         SYNCMGR_PRESENTER_NEXT_STEP,
@@ -14385,8 +15421,11 @@ pub struct ISyncMgrConflictResolveInfo_Vtbl {
         SYNCMGR_PRESENTER_CHOICE,
         windows_core::BOOL,
     ) -> windows_core::HRESULT,
-    pub SetItemChoices:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32, u32) -> windows_core::HRESULT,
+    pub SetItemChoices: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+        u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrConflictResolveInfo_Impl: windows_core::IUnknownImpl {
     fn GetIterationInfo(
@@ -14430,15 +15469,15 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             pcremainingforapplytoall: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictResolveInfo_Impl::GetIterationInfo(
-                    this,
-                    core::mem::transmute_copy(&pncurrentconflict),
-                    core::mem::transmute_copy(&pcconflicts),
-                    core::mem::transmute_copy(&pcremainingforapplytoall),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pncurrentconflict),
+                        core::mem::transmute_copy(&pcconflicts),
+                        core::mem::transmute_copy(&pcremainingforapplytoall),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetPresenterNextStep<
@@ -14448,10 +15487,12 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pnpresenternextstep: *mut SYNCMGR_PRESENTER_NEXT_STEP,
         ) -> windows_core::HRESULT {
-            if pnpresenternextstep.is_null() { return windows_core::imp::E_POINTER; }
+            if pnpresenternextstep.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictResolveInfo_Impl::GetPresenterNextStep(this) {
                     Ok(ok__) => {
                         pnpresenternextstep.write(ok__);
@@ -14470,27 +15511,26 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             pfapplytoall: *mut windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictResolveInfo_Impl::GetPresenterChoice(
-                    this,
-                    core::mem::transmute_copy(&pnpresenterchoice),
-                    core::mem::transmute_copy(&pfapplytoall),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pnpresenterchoice),
+                        core::mem::transmute_copy(&pfapplytoall),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetItemChoiceCount<
             Identity: ISyncMgrConflictResolveInfo_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pcchoices: *mut u32,
-        ) -> windows_core::HRESULT {
-            if pcchoices.is_null() { return windows_core::imp::E_POINTER; }
+        >(this: *mut core::ffi::c_void, pcchoices: *mut u32) -> windows_core::HRESULT {
+            if pcchoices.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictResolveInfo_Impl::GetItemChoiceCount(this) {
                     Ok(ok__) => {
                         pcchoices.write(ok__);
@@ -14508,10 +15548,12 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             ichoice: u32,
             pichoiceindex: *mut u32,
         ) -> windows_core::HRESULT {
-            if pichoiceindex.is_null() { return windows_core::imp::E_POINTER; }
+            if pichoiceindex.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictResolveInfo_Impl::GetItemChoice(
                     this,
                     core::mem::transmute_copy(&ichoice),
@@ -14532,13 +15574,13 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             npresenternextstep: SYNCMGR_PRESENTER_NEXT_STEP,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictResolveInfo_Impl::SetPresenterNextStep(
-                    this,
-                    core::mem::transmute_copy(&npresenternextstep),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&npresenternextstep),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetPresenterChoice<
@@ -14550,14 +15592,14 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             fapplytoall: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictResolveInfo_Impl::SetPresenterChoice(
-                    this,
-                    core::mem::transmute_copy(&npresenterchoice),
-                    core::mem::transmute_copy(&fapplytoall),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&npresenterchoice),
+                        core::mem::transmute_copy(&fapplytoall),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetItemChoices<
@@ -14569,14 +15611,14 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             cchoices: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictResolveInfo_Impl::SetItemChoices(
-                    this,
-                    core::mem::transmute_copy(&prgiconflictitemindexes),
-                    core::mem::transmute_copy(&cchoices),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&prgiconflictitemindexes),
+                        core::mem::transmute_copy(&cchoices),
+                    )
+                    .into()
             }
         }
         Self {
@@ -14597,8 +15639,7 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrConflictResolveInfo {}
 windows_core::imp::define_interface!(
-    ISyncMgrConflictStore,
-    ISyncMgrConflictStore_Vtbl,
+    ISyncMgrConflictStore, ISyncMgrConflictStore_Vtbl,
     0xcf8fc579_c396_4774_85f1_d908a831156e
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrConflictStore, windows_core::IUnknown);
@@ -14614,13 +15655,14 @@ impl ISyncMgrConflictStore {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).EnumConflicts)(
-                windows_core::Interface::as_raw(self),
-                pszhandlerid.param().abi(),
-                pszitemid.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .EnumConflicts)(
+                    windows_core::Interface::as_raw(self),
+                    pszhandlerid.param().abi(),
+                    pszitemid.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn BindToConflict<T>(
@@ -14632,13 +15674,14 @@ impl ISyncMgrConflictStore {
     {
         let mut result__ = core::ptr::null_mut();
         unsafe {
-            (windows_core::Interface::vtable(self).BindToConflict)(
-                windows_core::Interface::as_raw(self),
-                pconflictidinfo,
-                &T::IID,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .BindToConflict)(
+                    windows_core::Interface::as_raw(self),
+                    pconflictidinfo,
+                    &T::IID,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn RemoveConflicts(
@@ -14646,7 +15689,8 @@ impl ISyncMgrConflictStore {
         rgconflictidinfo: &[SYNCMGR_CONFLICT_ID_INFO],
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).RemoveConflicts)(
+            (windows_core::Interface::vtable(self)
+                .RemoveConflicts)(
                 windows_core::Interface::as_raw(self),
                 rgconflictidinfo.as_ptr(),
                 rgconflictidinfo.len().try_into().unwrap(),
@@ -14664,13 +15708,14 @@ impl ISyncMgrConflictStore {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetCount)(
-                windows_core::Interface::as_raw(self),
-                pszhandlerid.param().abi(),
-                pszitemid.param().abi(),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetCount)(
+                    windows_core::Interface::as_raw(self),
+                    pszhandlerid.param().abi(),
+                    pszitemid.param().abi(),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
 }
@@ -14735,11 +15780,15 @@ impl ISyncMgrConflictStore_Vtbl {
             pszitemid: windows_core::PCWSTR,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictStore_Impl::EnumConflicts(
                     this,
                     core::mem::transmute(&pszhandlerid),
@@ -14762,17 +15811,19 @@ impl ISyncMgrConflictStore_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
+            if !ppv.is_null() {
+                unsafe { ppv.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictStore_Impl::BindToConflict(
-                    this,
-                    core::mem::transmute_copy(&pconflictidinfo),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppv),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pconflictidinfo),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppv),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn RemoveConflicts<
@@ -14784,14 +15835,14 @@ impl ISyncMgrConflictStore_Vtbl {
             cconflicts: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrConflictStore_Impl::RemoveConflicts(
-                    this,
-                    core::mem::transmute_copy(&rgconflictidinfo),
-                    core::mem::transmute_copy(&cconflicts),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&rgconflictidinfo),
+                        core::mem::transmute_copy(&cconflicts),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetCount<
@@ -14803,10 +15854,12 @@ impl ISyncMgrConflictStore_Vtbl {
             pszitemid: windows_core::PCWSTR,
             pnconflicts: *mut u32,
         ) -> windows_core::HRESULT {
-            if pnconflicts.is_null() { return windows_core::imp::E_POINTER; }
+            if pnconflicts.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrConflictStore_Impl::GetCount(
                     this,
                     core::mem::transmute(&pszhandlerid),
@@ -14834,9 +15887,7 @@ impl ISyncMgrConflictStore_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrConflictStore {}
 windows_core::imp::define_interface!(
-    ISyncMgrControl,
-    ISyncMgrControl_Vtbl,
-    0x9b63616c_36b2_46bc_959f_c1593952d19b
+    ISyncMgrControl, ISyncMgrControl_Vtbl, 0x9b63616c_36b2_46bc_959f_c1593952d19b
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrControl, windows_core::IUnknown);
 impl ISyncMgrControl {
@@ -14854,7 +15905,8 @@ impl ISyncMgrControl {
         P4: windows_core::Param<ISyncMgrSyncResult>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).StartHandlerSync)(
+            (windows_core::Interface::vtable(self)
+                .StartHandlerSync)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 hwndowner,
@@ -14879,7 +15931,8 @@ impl ISyncMgrControl {
         P6: windows_core::Param<ISyncMgrSyncResult>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).StartItemSync)(
+            (windows_core::Interface::vtable(self)
+                .StartItemSync)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 ppszitemids.as_ptr(),
@@ -14893,10 +15946,8 @@ impl ISyncMgrControl {
     }
     pub unsafe fn StartSyncAll(&self, hwndowner: HWND) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).StartSyncAll)(
-                windows_core::Interface::as_raw(self),
-                hwndowner,
-            )
+            (windows_core::Interface::vtable(self)
+                .StartSyncAll)(windows_core::Interface::as_raw(self), hwndowner)
         }
     }
     pub unsafe fn StopHandlerSync<P0>(&self, pszhandlerid: P0) -> windows_core::HRESULT
@@ -14904,7 +15955,8 @@ impl ISyncMgrControl {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).StopHandlerSync)(
+            (windows_core::Interface::vtable(self)
+                .StopHandlerSync)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
             )
@@ -14919,7 +15971,8 @@ impl ISyncMgrControl {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).StopItemSync)(
+            (windows_core::Interface::vtable(self)
+                .StopItemSync)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 ppszitemids.as_ptr(),
@@ -14929,9 +15982,8 @@ impl ISyncMgrControl {
     }
     pub unsafe fn StopSyncAll(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).StopSyncAll)(windows_core::Interface::as_raw(
-                self,
-            ))
+            (windows_core::Interface::vtable(self)
+                .StopSyncAll)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn UpdateHandlerCollection(
@@ -14940,7 +15992,8 @@ impl ISyncMgrControl {
         ncontrolflags: SYNCMGR_CONTROL_FLAGS,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateHandlerCollection)(
+            (windows_core::Interface::vtable(self)
+                .UpdateHandlerCollection)(
                 windows_core::Interface::as_raw(self),
                 rclsidcollectionid,
                 ncontrolflags,
@@ -14956,7 +16009,8 @@ impl ISyncMgrControl {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateHandler)(
+            (windows_core::Interface::vtable(self)
+                .UpdateHandler)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 ncontrolflags,
@@ -14974,7 +16028,8 @@ impl ISyncMgrControl {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateItem)(
+            (windows_core::Interface::vtable(self)
+                .UpdateItem)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 pszitemid.param().abi(),
@@ -14993,7 +16048,8 @@ impl ISyncMgrControl {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateEvents)(
+            (windows_core::Interface::vtable(self)
+                .UpdateEvents)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 pszitemid.param().abi(),
@@ -15014,7 +16070,8 @@ impl ISyncMgrControl {
         P2: windows_core::Param<ISyncMgrConflict>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateConflict)(
+            (windows_core::Interface::vtable(self)
+                .UpdateConflict)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 pszitemid.param().abi(),
@@ -15034,7 +16091,8 @@ impl ISyncMgrControl {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateConflicts)(
+            (windows_core::Interface::vtable(self)
+                .UpdateConflicts)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
                 pszitemid.param().abi(),
@@ -15053,7 +16111,8 @@ impl ISyncMgrControl {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ActivateHandler)(
+            (windows_core::Interface::vtable(self)
+                .ActivateHandler)(
                 windows_core::Interface::as_raw(self),
                 factivate.into(),
                 pszhandlerid.param().abi(),
@@ -15073,7 +16132,8 @@ impl ISyncMgrControl {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).EnableHandler)(
+            (windows_core::Interface::vtable(self)
+                .EnableHandler)(
                 windows_core::Interface::as_raw(self),
                 fenable.into(),
                 pszhandlerid.param().abi(),
@@ -15095,7 +16155,8 @@ impl ISyncMgrControl {
         P2: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).EnableItem)(
+            (windows_core::Interface::vtable(self)
+                .EnableItem)(
                 windows_core::Interface::as_raw(self),
                 fenable.into(),
                 pszhandlerid.param().abi(),
@@ -15127,8 +16188,10 @@ pub struct ISyncMgrControl_Vtbl {
         SYNCMGR_SYNC_CONTROL_FLAGS,
         *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub StartSyncAll:
-        unsafe extern "system" fn(*mut core::ffi::c_void, HWND) -> windows_core::HRESULT,
+    pub StartSyncAll: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        HWND,
+    ) -> windows_core::HRESULT,
     pub StopHandlerSync: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         windows_core::PCWSTR,
@@ -15139,7 +16202,9 @@ pub struct ISyncMgrControl_Vtbl {
         *const windows_core::PCWSTR,
         u32,
     ) -> windows_core::HRESULT,
-    pub StopSyncAll: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub StopSyncAll: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub UpdateHandlerCollection: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const windows_core::GUID,
@@ -15218,7 +16283,10 @@ pub trait ISyncMgrControl_Impl: windows_core::IUnknownImpl {
         presult: windows_core::Ref<ISyncMgrSyncResult>,
     ) -> windows_core::Result<()>;
     fn StartSyncAll(&self, hwndowner: HWND) -> windows_core::Result<()>;
-    fn StopHandlerSync(&self, pszhandlerid: &windows_core::PCWSTR) -> windows_core::Result<()>;
+    fn StopHandlerSync(
+        &self,
+        pszhandlerid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<()>;
     fn StopItemSync(
         &self,
         pszhandlerid: &windows_core::PCWSTR,
@@ -15298,17 +16366,17 @@ impl ISyncMgrControl_Vtbl {
             presult: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::StartHandlerSync(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute_copy(&hwndowner),
-                    core::mem::transmute_copy(&punk),
-                    core::mem::transmute_copy(&nsynccontrolflags),
-                    core::mem::transmute_copy(&presult),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute_copy(&hwndowner),
+                        core::mem::transmute_copy(&punk),
+                        core::mem::transmute_copy(&nsynccontrolflags),
+                        core::mem::transmute_copy(&presult),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn StartItemSync<
@@ -15325,32 +16393,32 @@ impl ISyncMgrControl_Vtbl {
             presult: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::StartItemSync(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute_copy(&ppszitemids),
-                    core::mem::transmute_copy(&citems),
-                    core::mem::transmute_copy(&hwndowner),
-                    core::mem::transmute_copy(&punk),
-                    core::mem::transmute_copy(&nsynccontrolflags),
-                    core::mem::transmute_copy(&presult),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute_copy(&ppszitemids),
+                        core::mem::transmute_copy(&citems),
+                        core::mem::transmute_copy(&hwndowner),
+                        core::mem::transmute_copy(&punk),
+                        core::mem::transmute_copy(&nsynccontrolflags),
+                        core::mem::transmute_copy(&presult),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn StartSyncAll<
             Identity: ISyncMgrControl_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            hwndowner: HWND,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, hwndowner: HWND) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrControl_Impl::StartSyncAll(this, core::mem::transmute_copy(&hwndowner))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrControl_Impl::StartSyncAll(
+                        this,
+                        core::mem::transmute_copy(&hwndowner),
+                    )
                     .into()
             }
         }
@@ -15362,9 +16430,12 @@ impl ISyncMgrControl_Vtbl {
             pszhandlerid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrControl_Impl::StopHandlerSync(this, core::mem::transmute(&pszhandlerid))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrControl_Impl::StopHandlerSync(
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                    )
                     .into()
             }
         }
@@ -15378,26 +16449,24 @@ impl ISyncMgrControl_Vtbl {
             citems: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::StopItemSync(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute_copy(&ppszitemids),
-                    core::mem::transmute_copy(&citems),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute_copy(&ppszitemids),
+                        core::mem::transmute_copy(&citems),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn StopSyncAll<
             Identity: ISyncMgrControl_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::StopSyncAll(this).into()
             }
         }
@@ -15410,14 +16479,14 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::UpdateHandlerCollection(
-                    this,
-                    core::mem::transmute_copy(&rclsidcollectionid),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&rclsidcollectionid),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn UpdateHandler<
@@ -15429,14 +16498,14 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::UpdateHandler(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn UpdateItem<
@@ -15449,15 +16518,15 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::UpdateItem(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute(&pszitemid),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute(&pszitemid),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn UpdateEvents<
@@ -15470,15 +16539,15 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::UpdateEvents(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute(&pszitemid),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute(&pszitemid),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn UpdateConflict<
@@ -15492,16 +16561,16 @@ impl ISyncMgrControl_Vtbl {
             nreason: SYNCMGR_UPDATE_REASON,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::UpdateConflict(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute(&pszitemid),
-                    core::mem::transmute_copy(&pconflict),
-                    core::mem::transmute_copy(&nreason),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute(&pszitemid),
+                        core::mem::transmute_copy(&pconflict),
+                        core::mem::transmute_copy(&nreason),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn UpdateConflicts<
@@ -15514,15 +16583,15 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::UpdateConflicts(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute(&pszitemid),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute(&pszitemid),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ActivateHandler<
@@ -15536,16 +16605,16 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::ActivateHandler(
-                    this,
-                    core::mem::transmute_copy(&factivate),
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute_copy(&hwndowner),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&factivate),
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute_copy(&hwndowner),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EnableHandler<
@@ -15559,16 +16628,16 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::EnableHandler(
-                    this,
-                    core::mem::transmute_copy(&fenable),
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute_copy(&hwndowner),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&fenable),
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute_copy(&hwndowner),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EnableItem<
@@ -15583,17 +16652,17 @@ impl ISyncMgrControl_Vtbl {
             ncontrolflags: SYNCMGR_CONTROL_FLAGS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrControl_Impl::EnableItem(
-                    this,
-                    core::mem::transmute_copy(&fenable),
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute(&pszitemid),
-                    core::mem::transmute_copy(&hwndowner),
-                    core::mem::transmute_copy(&ncontrolflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&fenable),
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute(&pszitemid),
+                        core::mem::transmute_copy(&hwndowner),
+                        core::mem::transmute_copy(&ncontrolflags),
+                    )
+                    .into()
             }
         }
         Self {
@@ -15621,9 +16690,7 @@ impl ISyncMgrControl_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrControl {}
 windows_core::imp::define_interface!(
-    ISyncMgrEnumItems,
-    ISyncMgrEnumItems_Vtbl,
-    0x6295df2a_35ee_11d1_8707_00c04fd93327
+    ISyncMgrEnumItems, ISyncMgrEnumItems_Vtbl, 0x6295df2a_35ee_11d1_8707_00c04fd93327
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrEnumItems, windows_core::IUnknown);
 impl ISyncMgrEnumItems {
@@ -15634,7 +16701,8 @@ impl ISyncMgrEnumItems {
         pceltfetched: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Next)(
+            (windows_core::Interface::vtable(self)
+                .Next)(
                 windows_core::Interface::as_raw(self),
                 celt,
                 rgelt as _,
@@ -15644,25 +16712,22 @@ impl ISyncMgrEnumItems {
     }
     pub unsafe fn Skip(&self, celt: u32) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Skip)(
-                windows_core::Interface::as_raw(self),
-                celt,
-            )
+            (windows_core::Interface::vtable(self)
+                .Skip)(windows_core::Interface::as_raw(self), celt)
         }
     }
     pub unsafe fn Reset(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Reset)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Reset)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn Clone(&self) -> windows_core::Result<Self> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).Clone)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .Clone)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -15675,8 +16740,13 @@ pub struct ISyncMgrEnumItems_Vtbl {
         *mut SYNCMGRITEM,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub Skip: unsafe extern "system" fn(*mut core::ffi::c_void, u32) -> windows_core::HRESULT,
-    pub Reset: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Skip: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        u32,
+    ) -> windows_core::HRESULT,
+    pub Reset: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub Clone: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
@@ -15695,52 +16765,64 @@ pub trait ISyncMgrEnumItems_Impl: windows_core::IUnknownImpl {
 }
 impl ISyncMgrEnumItems_Vtbl {
     pub const fn new<Identity: ISyncMgrEnumItems_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Next<Identity: ISyncMgrEnumItems_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Next<
+            Identity: ISyncMgrEnumItems_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             celt: u32,
             rgelt: *mut SYNCMGRITEM,
             pceltfetched: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrEnumItems_Impl::Next(
-                    this,
-                    core::mem::transmute_copy(&celt),
-                    core::mem::transmute_copy(&rgelt),
-                    core::mem::transmute_copy(&pceltfetched),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&celt),
+                        core::mem::transmute_copy(&rgelt),
+                        core::mem::transmute_copy(&pceltfetched),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Skip<Identity: ISyncMgrEnumItems_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            celt: u32,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Skip<
+            Identity: ISyncMgrEnumItems_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, celt: u32) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrEnumItems_Impl::Skip(this, core::mem::transmute_copy(&celt)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrEnumItems_Impl::Skip(this, core::mem::transmute_copy(&celt))
+                    .into()
             }
         }
-        unsafe extern "system" fn Reset<Identity: ISyncMgrEnumItems_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Reset<
+            Identity: ISyncMgrEnumItems_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrEnumItems_Impl::Reset(this).into()
             }
         }
-        unsafe extern "system" fn Clone<Identity: ISyncMgrEnumItems_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Clone<
+            Identity: ISyncMgrEnumItems_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEnumItems_Impl::Clone(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -15764,120 +16846,96 @@ impl ISyncMgrEnumItems_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrEnumItems {}
 windows_core::imp::define_interface!(
-    ISyncMgrEvent,
-    ISyncMgrEvent_Vtbl,
-    0xfee0ef8b_46bd_4db4_b7e6_ff2c687313bc
+    ISyncMgrEvent, ISyncMgrEvent_Vtbl, 0xfee0ef8b_46bd_4db4_b7e6_ff2c687313bc
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrEvent, windows_core::IUnknown);
 impl ISyncMgrEvent {
     pub unsafe fn GetEventID(&self) -> windows_core::Result<windows_core::GUID> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetEventID)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetEventID)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetHandlerID(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetHandlerID)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetHandlerID)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetItemID(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItemID)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetItemID)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetLevel(&self) -> windows_core::Result<SYNCMGR_EVENT_LEVEL> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLevel)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetLevel)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetFlags(&self) -> windows_core::Result<SYNCMGR_EVENT_FLAGS> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetFlags)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetFlags)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetTime(&self) -> windows_core::Result<FILETIME> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetTime)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetTime)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetName(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetName)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetName)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetDescription(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetDescription)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetDescription)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetLinkText(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLinkText)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetLinkText)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetLinkReference(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLinkReference)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetLinkReference)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetContext(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetContext)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetContext)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
 }
@@ -15904,8 +16962,10 @@ pub struct ISyncMgrEvent_Vtbl {
         *mut core::ffi::c_void,
         *mut SYNCMGR_EVENT_FLAGS,
     ) -> windows_core::HRESULT,
-    pub GetTime:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut FILETIME) -> windows_core::HRESULT,
+    pub GetTime: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut FILETIME,
+    ) -> windows_core::HRESULT,
     pub GetName: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut windows_core::PWSTR,
@@ -15942,14 +17002,19 @@ pub trait ISyncMgrEvent_Impl: windows_core::IUnknownImpl {
 }
 impl ISyncMgrEvent_Vtbl {
     pub const fn new<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn GetEventID<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetEventID<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pguideventid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
-            if pguideventid.is_null() { return windows_core::imp::E_POINTER; }
+            if pguideventid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetEventID(this) {
                     Ok(ok__) => {
                         pguideventid.write(ok__);
@@ -15966,10 +17031,12 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszhandlerid: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszhandlerid.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszhandlerid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetHandlerID(this) {
                     Ok(ok__) => {
                         ppszhandlerid.write(ok__);
@@ -15979,14 +17046,19 @@ impl ISyncMgrEvent_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetItemID<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetItemID<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppszitemid: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszitemid.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszitemid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetItemID(this) {
                     Ok(ok__) => {
                         ppszitemid.write(ok__);
@@ -15996,14 +17068,19 @@ impl ISyncMgrEvent_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetLevel<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetLevel<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pnlevel: *mut SYNCMGR_EVENT_LEVEL,
         ) -> windows_core::HRESULT {
-            if pnlevel.is_null() { return windows_core::imp::E_POINTER; }
+            if pnlevel.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetLevel(this) {
                     Ok(ok__) => {
                         pnlevel.write(ok__);
@@ -16013,14 +17090,19 @@ impl ISyncMgrEvent_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetFlags<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetFlags<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pnflags: *mut SYNCMGR_EVENT_FLAGS,
         ) -> windows_core::HRESULT {
-            if pnflags.is_null() { return windows_core::imp::E_POINTER; }
+            if pnflags.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetFlags(this) {
                     Ok(ok__) => {
                         pnflags.write(ok__);
@@ -16030,14 +17112,19 @@ impl ISyncMgrEvent_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetTime<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetTime<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             pfcreationtime: *mut FILETIME,
         ) -> windows_core::HRESULT {
-            if pfcreationtime.is_null() { return windows_core::imp::E_POINTER; }
+            if pfcreationtime.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetTime(this) {
                     Ok(ok__) => {
                         pfcreationtime.write(ok__);
@@ -16047,14 +17134,19 @@ impl ISyncMgrEvent_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetName<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetName<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppszname: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszname.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszname.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetName(this) {
                     Ok(ok__) => {
                         ppszname.write(ok__);
@@ -16071,10 +17163,12 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszdescription: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszdescription.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszdescription.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetDescription(this) {
                     Ok(ok__) => {
                         ppszdescription.write(ok__);
@@ -16084,14 +17178,19 @@ impl ISyncMgrEvent_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetLinkText<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetLinkText<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppszlinktext: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszlinktext.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszlinktext.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetLinkText(this) {
                     Ok(ok__) => {
                         ppszlinktext.write(ok__);
@@ -16108,10 +17207,12 @@ impl ISyncMgrEvent_Vtbl {
             this: *mut core::ffi::c_void,
             ppszlinkreference: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszlinkreference.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszlinkreference.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetLinkReference(this) {
                     Ok(ok__) => {
                         ppszlinkreference.write(ok__);
@@ -16121,14 +17222,19 @@ impl ISyncMgrEvent_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetContext<Identity: ISyncMgrEvent_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetContext<
+            Identity: ISyncMgrEvent_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppszcontext: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszcontext.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszcontext.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEvent_Impl::GetContext(this) {
                     Ok(ok__) => {
                         ppszcontext.write(ok__);
@@ -16159,8 +17265,7 @@ impl ISyncMgrEvent_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrEvent {}
 windows_core::imp::define_interface!(
-    ISyncMgrEventLinkUIOperation,
-    ISyncMgrEventLinkUIOperation_Vtbl,
+    ISyncMgrEventLinkUIOperation, ISyncMgrEventLinkUIOperation_Vtbl,
     0x64522e52_848b_4015_89ce_5a36f00b94ff
 );
 impl core::ops::Deref for ISyncMgrEventLinkUIOperation {
@@ -16170,9 +17275,7 @@ impl core::ops::Deref for ISyncMgrEventLinkUIOperation {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncMgrEventLinkUIOperation,
-    windows_core::IUnknown,
-    ISyncMgrUIOperation
+    ISyncMgrEventLinkUIOperation, windows_core::IUnknown, ISyncMgrUIOperation
 );
 impl ISyncMgrEventLinkUIOperation {
     pub unsafe fn Init<P1>(
@@ -16184,7 +17287,8 @@ impl ISyncMgrEventLinkUIOperation {
         P1: windows_core::Param<ISyncMgrEvent>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Init)(
+            (windows_core::Interface::vtable(self)
+                .Init)(
                 windows_core::Interface::as_raw(self),
                 rguideventid,
                 pevent.param().abi(),
@@ -16219,14 +17323,14 @@ impl ISyncMgrEventLinkUIOperation_Vtbl {
             pevent: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrEventLinkUIOperation_Impl::Init(
-                    this,
-                    core::mem::transmute_copy(&rguideventid),
-                    core::mem::transmute_copy(&pevent),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&rguideventid),
+                        core::mem::transmute_copy(&pevent),
+                    )
+                    .into()
             }
         }
         Self {
@@ -16241,30 +17345,27 @@ impl ISyncMgrEventLinkUIOperation_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrEventLinkUIOperation {}
 windows_core::imp::define_interface!(
-    ISyncMgrEventStore,
-    ISyncMgrEventStore_Vtbl,
-    0x37e412f9_016e_44c2_81ff_db3add774266
+    ISyncMgrEventStore, ISyncMgrEventStore_Vtbl, 0x37e412f9_016e_44c2_81ff_db3add774266
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrEventStore, windows_core::IUnknown);
 impl ISyncMgrEventStore {
     pub unsafe fn GetEventEnumerator(&self) -> windows_core::Result<IEnumSyncMgrEvents> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetEventEnumerator)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetEventEnumerator)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetEventCount(&self) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetEventCount)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetEventCount)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetEvent(
@@ -16273,12 +17374,13 @@ impl ISyncMgrEventStore {
     ) -> windows_core::Result<ISyncMgrEvent> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetEvent)(
-                windows_core::Interface::as_raw(self),
-                rguideventid,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetEvent)(
+                    windows_core::Interface::as_raw(self),
+                    rguideventid,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn RemoveEvent(
@@ -16286,7 +17388,8 @@ impl ISyncMgrEventStore {
         pguideventids: &[windows_core::GUID],
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).RemoveEvent)(
+            (windows_core::Interface::vtable(self)
+                .RemoveEvent)(
                 windows_core::Interface::as_raw(self),
                 pguideventids.as_ptr(),
                 pguideventids.len().try_into().unwrap(),
@@ -16301,8 +17404,10 @@ pub struct ISyncMgrEventStore_Vtbl {
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub GetEventCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetEventCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub GetEvent: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const windows_core::GUID,
@@ -16336,11 +17441,15 @@ impl ISyncMgrEventStore_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEventStore_Impl::GetEventEnumerator(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -16353,14 +17462,13 @@ impl ISyncMgrEventStore_Vtbl {
         unsafe extern "system" fn GetEventCount<
             Identity: ISyncMgrEventStore_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pcevents: *mut u32,
-        ) -> windows_core::HRESULT {
-            if pcevents.is_null() { return windows_core::imp::E_POINTER; }
+        >(this: *mut core::ffi::c_void, pcevents: *mut u32) -> windows_core::HRESULT {
+            if pcevents.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEventStore_Impl::GetEventCount(this) {
                     Ok(ok__) => {
                         pcevents.write(ok__);
@@ -16378,11 +17486,15 @@ impl ISyncMgrEventStore_Vtbl {
             rguideventid: *const windows_core::GUID,
             ppevent: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppevent.is_null() { unsafe { ppevent.write(core::ptr::null_mut()) }; }
-            if ppevent.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppevent.is_null() {
+                unsafe { ppevent.write(core::ptr::null_mut()) };
+            }
+            if ppevent.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrEventStore_Impl::GetEvent(
                     this,
                     core::mem::transmute_copy(&rguideventid),
@@ -16404,14 +17516,14 @@ impl ISyncMgrEventStore_Vtbl {
             cevents: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrEventStore_Impl::RemoveEvent(
-                    this,
-                    core::mem::transmute_copy(&pguideventids),
-                    core::mem::transmute_copy(&cevents),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pguideventids),
+                        core::mem::transmute_copy(&cevents),
+                    )
+                    .into()
             }
         }
         Self {
@@ -16428,30 +17540,24 @@ impl ISyncMgrEventStore_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrEventStore {}
 windows_core::imp::define_interface!(
-    ISyncMgrHandler,
-    ISyncMgrHandler_Vtbl,
-    0x04ec2e43_ac77_49f9_9b98_0307ef7a72a2
+    ISyncMgrHandler, ISyncMgrHandler_Vtbl, 0x04ec2e43_ac77_49f9_9b98_0307ef7a72a2
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrHandler, windows_core::IUnknown);
 impl ISyncMgrHandler {
     pub unsafe fn GetName(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetName)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetName)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetHandlerInfo(&self) -> windows_core::Result<ISyncMgrHandlerInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetHandlerInfo)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetHandlerInfo)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetObject<T>(
@@ -16463,49 +17569,44 @@ impl ISyncMgrHandler {
     {
         let mut result__ = core::ptr::null_mut();
         unsafe {
-            (windows_core::Interface::vtable(self).GetObject)(
-                windows_core::Interface::as_raw(self),
-                rguidobjectid,
-                &T::IID,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetObject)(
+                    windows_core::Interface::as_raw(self),
+                    rguidobjectid,
+                    &T::IID,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetCapabilities(&self) -> windows_core::Result<SYNCMGR_HANDLER_CAPABILITIES> {
+    pub unsafe fn GetCapabilities(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_HANDLER_CAPABILITIES> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetCapabilities)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetCapabilities)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetPolicies(&self) -> windows_core::Result<SYNCMGR_HANDLER_POLICIES> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetPolicies)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetPolicies)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn Activate(&self, factivate: bool) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Activate)(
-                windows_core::Interface::as_raw(self),
-                factivate.into(),
-            )
+            (windows_core::Interface::vtable(self)
+                .Activate)(windows_core::Interface::as_raw(self), factivate.into())
         }
     }
     pub unsafe fn Enable(&self, fenable: bool) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Enable)(
-                windows_core::Interface::as_raw(self),
-                fenable.into(),
-            )
+            (windows_core::Interface::vtable(self)
+                .Enable)(windows_core::Interface::as_raw(self), fenable.into())
         }
     }
     pub unsafe fn Synchronize<P3, P4>(
@@ -16520,7 +17621,8 @@ impl ISyncMgrHandler {
         P4: windows_core::Param<windows_core::IUnknown>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Synchronize)(
+            (windows_core::Interface::vtable(self)
+                .Synchronize)(
                 windows_core::Interface::as_raw(self),
                 ppszitemids.as_ptr(),
                 ppszitemids.len().try_into().unwrap(),
@@ -16597,14 +17699,19 @@ pub trait ISyncMgrHandler_Impl: windows_core::IUnknownImpl {
 }
 impl ISyncMgrHandler_Vtbl {
     pub const fn new<Identity: ISyncMgrHandler_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn GetName<Identity: ISyncMgrHandler_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetName<
+            Identity: ISyncMgrHandler_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppszname: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszname.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszname.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandler_Impl::GetName(this) {
                     Ok(ok__) => {
                         ppszname.write(ok__);
@@ -16621,11 +17728,15 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pphandlerinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !pphandlerinfo.is_null() { unsafe { pphandlerinfo.write(core::ptr::null_mut()) }; }
-            if pphandlerinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !pphandlerinfo.is_null() {
+                unsafe { pphandlerinfo.write(core::ptr::null_mut()) };
+            }
+            if pphandlerinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandler_Impl::GetHandlerInfo(this) {
                     Ok(ok__) => {
                         pphandlerinfo.write(core::mem::transmute(ok__));
@@ -16635,23 +17746,28 @@ impl ISyncMgrHandler_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetObject<Identity: ISyncMgrHandler_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetObject<
+            Identity: ISyncMgrHandler_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             rguidobjectid: *const windows_core::GUID,
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
+            if !ppv.is_null() {
+                unsafe { ppv.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrHandler_Impl::GetObject(
-                    this,
-                    core::mem::transmute_copy(&rguidobjectid),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppv),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&rguidobjectid),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppv),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetCapabilities<
@@ -16661,10 +17777,12 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pmcapabilities: *mut SYNCMGR_HANDLER_CAPABILITIES,
         ) -> windows_core::HRESULT {
-            if pmcapabilities.is_null() { return windows_core::imp::E_POINTER; }
+            if pmcapabilities.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandler_Impl::GetCapabilities(this) {
                     Ok(ok__) => {
                         pmcapabilities.write(ok__);
@@ -16681,10 +17799,12 @@ impl ISyncMgrHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pmpolicies: *mut SYNCMGR_HANDLER_POLICIES,
         ) -> windows_core::HRESULT {
-            if pmpolicies.is_null() { return windows_core::imp::E_POINTER; }
+            if pmpolicies.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandler_Impl::GetPolicies(this) {
                     Ok(ok__) => {
                         pmpolicies.write(ok__);
@@ -16694,24 +17814,35 @@ impl ISyncMgrHandler_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn Activate<Identity: ISyncMgrHandler_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Activate<
+            Identity: ISyncMgrHandler_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             factivate: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrHandler_Impl::Activate(this, core::mem::transmute_copy(&factivate)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrHandler_Impl::Activate(
+                        this,
+                        core::mem::transmute_copy(&factivate),
+                    )
+                    .into()
             }
         }
-        unsafe extern "system" fn Enable<Identity: ISyncMgrHandler_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Enable<
+            Identity: ISyncMgrHandler_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             fenable: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrHandler_Impl::Enable(this, core::mem::transmute_copy(&fenable)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrHandler_Impl::Enable(this, core::mem::transmute_copy(&fenable))
+                    .into()
             }
         }
         unsafe extern "system" fn Synchronize<
@@ -16726,17 +17857,17 @@ impl ISyncMgrHandler_Vtbl {
             punk: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrHandler_Impl::Synchronize(
-                    this,
-                    core::mem::transmute_copy(&ppszitemids),
-                    core::mem::transmute_copy(&citems),
-                    core::mem::transmute_copy(&hwndowner),
-                    core::mem::transmute_copy(&psessioncreator),
-                    core::mem::transmute_copy(&punk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ppszitemids),
+                        core::mem::transmute_copy(&citems),
+                        core::mem::transmute_copy(&hwndowner),
+                        core::mem::transmute_copy(&psessioncreator),
+                        core::mem::transmute_copy(&punk),
+                    )
+                    .into()
             }
         }
         Self {
@@ -16757,36 +17888,42 @@ impl ISyncMgrHandler_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrHandler {}
 windows_core::imp::define_interface!(
-    ISyncMgrHandlerCollection,
-    ISyncMgrHandlerCollection_Vtbl,
+    ISyncMgrHandlerCollection, ISyncMgrHandlerCollection_Vtbl,
     0xa7f337a3_d20b_45cb_9ed7_87d094ca5045
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrHandlerCollection, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrHandlerCollection, windows_core::IUnknown
+);
 impl ISyncMgrHandlerCollection {
     pub unsafe fn GetHandlerEnumerator(&self) -> windows_core::Result<IEnumString> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetHandlerEnumerator)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetHandlerEnumerator)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn BindToHandler<P0, T>(&self, pszhandlerid: P0) -> windows_core::Result<T>
+    pub unsafe fn BindToHandler<P0, T>(
+        &self,
+        pszhandlerid: P0,
+    ) -> windows_core::Result<T>
     where
         P0: windows_core::Param<windows_core::PCWSTR>,
         T: windows_core::Interface,
     {
         let mut result__ = core::ptr::null_mut();
         unsafe {
-            (windows_core::Interface::vtable(self).BindToHandler)(
-                windows_core::Interface::as_raw(self),
-                pszhandlerid.param().abi(),
-                &T::IID,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .BindToHandler)(
+                    windows_core::Interface::as_raw(self),
+                    pszhandlerid.param().abi(),
+                    &T::IID,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -16822,11 +17959,15 @@ impl ISyncMgrHandlerCollection_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandlerCollection_Impl::GetHandlerEnumerator(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -16845,17 +17986,19 @@ impl ISyncMgrHandlerCollection_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
+            if !ppv.is_null() {
+                unsafe { ppv.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrHandlerCollection_Impl::BindToHandler(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppv),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppv),
+                    )
+                    .into()
             }
         }
         Self {
@@ -16870,67 +18013,58 @@ impl ISyncMgrHandlerCollection_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrHandlerCollection {}
 windows_core::imp::define_interface!(
-    ISyncMgrHandlerInfo,
-    ISyncMgrHandlerInfo_Vtbl,
-    0x4ff1d798_ecf7_4524_aa81_1e362a0aef3a
+    ISyncMgrHandlerInfo, ISyncMgrHandlerInfo_Vtbl, 0x4ff1d798_ecf7_4524_aa81_1e362a0aef3a
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrHandlerInfo, windows_core::IUnknown);
 impl ISyncMgrHandlerInfo {
     pub unsafe fn GetType(&self) -> windows_core::Result<SYNCMGR_HANDLER_TYPE> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetType)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetType)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetTypeLabel(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetTypeLabel)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetTypeLabel)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetComment(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetComment)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetComment)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetLastSyncTime(&self) -> windows_core::Result<FILETIME> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLastSyncTime)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetLastSyncTime)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn IsActive(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsActive)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .IsActive)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn IsEnabled(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsEnabled)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .IsEnabled)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn IsConnected(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsConnected)(windows_core::Interface::as_raw(
-                self,
-            ))
+            (windows_core::Interface::vtable(self)
+                .IsConnected)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -16949,11 +18083,19 @@ pub struct ISyncMgrHandlerInfo_Vtbl {
         *mut core::ffi::c_void,
         *mut windows_core::PWSTR,
     ) -> windows_core::HRESULT,
-    pub GetLastSyncTime:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut FILETIME) -> windows_core::HRESULT,
-    pub IsActive: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
-    pub IsEnabled: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
-    pub IsConnected: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub GetLastSyncTime: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut FILETIME,
+    ) -> windows_core::HRESULT,
+    pub IsActive: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub IsEnabled: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub IsConnected: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrHandlerInfo_Impl: windows_core::IUnknownImpl {
     fn GetType(&self) -> windows_core::Result<SYNCMGR_HANDLER_TYPE>;
@@ -16973,10 +18115,12 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pntype: *mut SYNCMGR_HANDLER_TYPE,
         ) -> windows_core::HRESULT {
-            if pntype.is_null() { return windows_core::imp::E_POINTER; }
+            if pntype.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandlerInfo_Impl::GetType(this) {
                     Ok(ok__) => {
                         pntype.write(ok__);
@@ -16993,10 +18137,12 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppsztypelabel: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppsztypelabel.is_null() { return windows_core::imp::E_POINTER; }
+            if ppsztypelabel.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandlerInfo_Impl::GetTypeLabel(this) {
                     Ok(ok__) => {
                         ppsztypelabel.write(ok__);
@@ -17013,10 +18159,12 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppszcomment: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszcomment.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszcomment.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandlerInfo_Impl::GetComment(this) {
                     Ok(ok__) => {
                         ppszcomment.write(ok__);
@@ -17033,10 +18181,12 @@ impl ISyncMgrHandlerInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pftlastsync: *mut FILETIME,
         ) -> windows_core::HRESULT {
-            if pftlastsync.is_null() { return windows_core::imp::E_POINTER; }
+            if pftlastsync.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrHandlerInfo_Impl::GetLastSyncTime(this) {
                     Ok(ok__) => {
                         pftlastsync.write(ok__);
@@ -17049,36 +18199,30 @@ impl ISyncMgrHandlerInfo_Vtbl {
         unsafe extern "system" fn IsActive<
             Identity: ISyncMgrHandlerInfo_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrHandlerInfo_Impl::IsActive(this).into()
             }
         }
         unsafe extern "system" fn IsEnabled<
             Identity: ISyncMgrHandlerInfo_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrHandlerInfo_Impl::IsEnabled(this).into()
             }
         }
         unsafe extern "system" fn IsConnected<
             Identity: ISyncMgrHandlerInfo_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrHandlerInfo_Impl::IsConnected(this).into()
             }
         }
@@ -17099,9 +18243,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrHandlerInfo {}
 windows_core::imp::define_interface!(
-    ISyncMgrRegister,
-    ISyncMgrRegister_Vtbl,
-    0x6295df42_35ee_11d1_8707_00c04fd93327
+    ISyncMgrRegister, ISyncMgrRegister_Vtbl, 0x6295df42_35ee_11d1_8707_00c04fd93327
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrRegister, windows_core::IUnknown);
 impl ISyncMgrRegister {
@@ -17115,7 +18257,8 @@ impl ISyncMgrRegister {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).RegisterSyncMgrHandler)(
+            (windows_core::Interface::vtable(self)
+                .RegisterSyncMgrHandler)(
                 windows_core::Interface::as_raw(self),
                 clsidhandler,
                 pwszdescription.param().abi(),
@@ -17129,7 +18272,8 @@ impl ISyncMgrRegister {
         dwreserved: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).UnregisterSyncMgrHandler)(
+            (windows_core::Interface::vtable(self)
+                .UnregisterSyncMgrHandler)(
                 windows_core::Interface::as_raw(self),
                 clsidhandler,
                 dwreserved,
@@ -17142,7 +18286,8 @@ impl ISyncMgrRegister {
         pdwsyncmgrregisterflags: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetHandlerRegistrationInfo)(
+            (windows_core::Interface::vtable(self)
+                .GetHandlerRegistrationInfo)(
                 windows_core::Interface::as_raw(self),
                 clsidhandler,
                 pdwsyncmgrregisterflags as _,
@@ -17200,15 +18345,15 @@ impl ISyncMgrRegister_Vtbl {
             dwsyncmgrregisterflags: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrRegister_Impl::RegisterSyncMgrHandler(
-                    this,
-                    core::mem::transmute_copy(&clsidhandler),
-                    core::mem::transmute(&pwszdescription),
-                    core::mem::transmute_copy(&dwsyncmgrregisterflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&clsidhandler),
+                        core::mem::transmute(&pwszdescription),
+                        core::mem::transmute_copy(&dwsyncmgrregisterflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn UnregisterSyncMgrHandler<
@@ -17220,14 +18365,14 @@ impl ISyncMgrRegister_Vtbl {
             dwreserved: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrRegister_Impl::UnregisterSyncMgrHandler(
-                    this,
-                    core::mem::transmute_copy(&clsidhandler),
-                    core::mem::transmute_copy(&dwreserved),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&clsidhandler),
+                        core::mem::transmute_copy(&dwreserved),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetHandlerRegistrationInfo<
@@ -17239,14 +18384,14 @@ impl ISyncMgrRegister_Vtbl {
             pdwsyncmgrregisterflags: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrRegister_Impl::GetHandlerRegistrationInfo(
-                    this,
-                    core::mem::transmute_copy(&clsidhandler),
-                    core::mem::transmute_copy(&pdwsyncmgrregisterflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&clsidhandler),
+                        core::mem::transmute_copy(&pdwsyncmgrregisterflags),
+                    )
+                    .into()
             }
         }
         Self {
@@ -17262,20 +18407,19 @@ impl ISyncMgrRegister_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrRegister {}
 windows_core::imp::define_interface!(
-    ISyncMgrResolutionHandler,
-    ISyncMgrResolutionHandler_Vtbl,
+    ISyncMgrResolutionHandler, ISyncMgrResolutionHandler_Vtbl,
     0x40a3d052_8bff_4c4b_a338_d4a395700de9
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrResolutionHandler, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrResolutionHandler, windows_core::IUnknown
+);
 impl ISyncMgrResolutionHandler {
     pub unsafe fn QueryAbilities(&self) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).QueryAbilities)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .QueryAbilities)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn KeepOther<P0>(
@@ -17287,32 +18431,33 @@ impl ISyncMgrResolutionHandler {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).KeepOther)(
-                windows_core::Interface::as_raw(self),
-                psiother.param().abi(),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .KeepOther)(
+                    windows_core::Interface::as_raw(self),
+                    psiother.param().abi(),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
-    pub unsafe fn KeepRecent(&self) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+    pub unsafe fn KeepRecent(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).KeepRecent)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .KeepRecent)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
-    pub unsafe fn RemoveFromSyncSet(&self) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+    pub unsafe fn RemoveFromSyncSet(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).RemoveFromSyncSet)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .RemoveFromSyncSet)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn KeepItems<P0>(
@@ -17324,20 +18469,23 @@ impl ISyncMgrResolutionHandler {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).KeepItems)(
-                windows_core::Interface::as_raw(self),
-                parray.param().abi(),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .KeepItems)(
+                    windows_core::Interface::as_raw(self),
+                    parray.param().abi(),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
 }
 #[repr(C)]
 pub struct ISyncMgrResolutionHandler_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub QueryAbilities:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub QueryAbilities: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
     pub KeepOther: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut core::ffi::c_void,
@@ -17379,10 +18527,12 @@ impl ISyncMgrResolutionHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pdwabilities: *mut u32,
         ) -> windows_core::HRESULT {
-            if pdwabilities.is_null() { return windows_core::imp::E_POINTER; }
+            if pdwabilities.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrResolutionHandler_Impl::QueryAbilities(this) {
                     Ok(ok__) => {
                         pdwabilities.write(ok__);
@@ -17400,10 +18550,12 @@ impl ISyncMgrResolutionHandler_Vtbl {
             psiother: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
-            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
+            if pfeedback.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrResolutionHandler_Impl::KeepOther(
                     this,
                     core::mem::transmute_copy(&psiother),
@@ -17423,10 +18575,12 @@ impl ISyncMgrResolutionHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
-            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
+            if pfeedback.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrResolutionHandler_Impl::KeepRecent(this) {
                     Ok(ok__) => {
                         pfeedback.write(ok__);
@@ -17443,10 +18597,12 @@ impl ISyncMgrResolutionHandler_Vtbl {
             this: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
-            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
+            if pfeedback.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrResolutionHandler_Impl::RemoveFromSyncSet(this) {
                     Ok(ok__) => {
                         pfeedback.write(ok__);
@@ -17464,10 +18620,12 @@ impl ISyncMgrResolutionHandler_Vtbl {
             parray: *mut core::ffi::c_void,
             pfeedback: *mut SYNCMGR_RESOLUTION_FEEDBACK,
         ) -> windows_core::HRESULT {
-            if pfeedback.is_null() { return windows_core::imp::E_POINTER; }
+            if pfeedback.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrResolutionHandler_Impl::KeepItems(
                     this,
                     core::mem::transmute_copy(&parray),
@@ -17495,8 +18653,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrResolutionHandler {}
 windows_core::imp::define_interface!(
-    ISyncMgrScheduleWizardUIOperation,
-    ISyncMgrScheduleWizardUIOperation_Vtbl,
+    ISyncMgrScheduleWizardUIOperation, ISyncMgrScheduleWizardUIOperation_Vtbl,
     0x459a6c84_21d2_4ddc_8a53_f023a46066f2
 );
 impl core::ops::Deref for ISyncMgrScheduleWizardUIOperation {
@@ -17506,9 +18663,7 @@ impl core::ops::Deref for ISyncMgrScheduleWizardUIOperation {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncMgrScheduleWizardUIOperation,
-    windows_core::IUnknown,
-    ISyncMgrUIOperation
+    ISyncMgrScheduleWizardUIOperation, windows_core::IUnknown, ISyncMgrUIOperation
 );
 impl ISyncMgrScheduleWizardUIOperation {
     pub unsafe fn InitWizard<P0>(&self, pszhandlerid: P0) -> windows_core::HRESULT
@@ -17516,7 +18671,8 @@ impl ISyncMgrScheduleWizardUIOperation {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).InitWizard)(
+            (windows_core::Interface::vtable(self)
+                .InitWizard)(
                 windows_core::Interface::as_raw(self),
                 pszhandlerid.param().abi(),
             )
@@ -17532,11 +18688,16 @@ pub struct ISyncMgrScheduleWizardUIOperation_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrScheduleWizardUIOperation_Impl: ISyncMgrUIOperation_Impl {
-    fn InitWizard(&self, pszhandlerid: &windows_core::PCWSTR) -> windows_core::Result<()>;
+    fn InitWizard(
+        &self,
+        pszhandlerid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<()>;
 }
 impl ISyncMgrScheduleWizardUIOperation_Vtbl {
-    pub const fn new<Identity: ISyncMgrScheduleWizardUIOperation_Impl, const OFFSET: isize>() -> Self
-    {
+    pub const fn new<
+        Identity: ISyncMgrScheduleWizardUIOperation_Impl,
+        const OFFSET: isize,
+    >() -> Self {
         unsafe extern "system" fn InitWizard<
             Identity: ISyncMgrScheduleWizardUIOperation_Impl,
             const OFFSET: isize,
@@ -17545,13 +18706,13 @@ impl ISyncMgrScheduleWizardUIOperation_Vtbl {
             pszhandlerid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrScheduleWizardUIOperation_Impl::InitWizard(
-                    this,
-                    core::mem::transmute(&pszhandlerid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszhandlerid),
+                    )
+                    .into()
             }
         }
         Self {
@@ -17566,8 +18727,7 @@ impl ISyncMgrScheduleWizardUIOperation_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrScheduleWizardUIOperation {}
 windows_core::imp::define_interface!(
-    ISyncMgrSessionCreator,
-    ISyncMgrSessionCreator_Vtbl,
+    ISyncMgrSessionCreator, ISyncMgrSessionCreator_Vtbl,
     0x17f48517_f305_4321_a08d_b25a834918fd
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSessionCreator, windows_core::IUnknown);
@@ -17582,14 +18742,15 @@ impl ISyncMgrSessionCreator {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).CreateSession)(
-                windows_core::Interface::as_raw(self),
-                pszhandlerid.param().abi(),
-                ppszitemids.as_ptr(),
-                ppszitemids.len().try_into().unwrap(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .CreateSession)(
+                    windows_core::Interface::as_raw(self),
+                    pszhandlerid.param().abi(),
+                    ppszitemids.as_ptr(),
+                    ppszitemids.len().try_into().unwrap(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -17624,11 +18785,15 @@ impl ISyncMgrSessionCreator_Vtbl {
             citems: u32,
             ppcallback: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppcallback.is_null() { unsafe { ppcallback.write(core::ptr::null_mut()) }; }
-            if ppcallback.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppcallback.is_null() {
+                unsafe { ppcallback.write(core::ptr::null_mut()) };
+            }
+            if ppcallback.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSessionCreator_Impl::CreateSession(
                     this,
                     core::mem::transmute(&pszhandlerid),
@@ -17654,8 +18819,7 @@ impl ISyncMgrSessionCreator_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSessionCreator {}
 windows_core::imp::define_interface!(
-    ISyncMgrSyncCallback,
-    ISyncMgrSyncCallback_Vtbl,
+    ISyncMgrSyncCallback, ISyncMgrSyncCallback_Vtbl,
     0x884ccd87_b139_4937_a4ba_4f8e19513fbe
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSyncCallback, windows_core::IUnknown);
@@ -17674,7 +18838,8 @@ impl ISyncMgrSyncCallback {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ReportProgress)(
+            (windows_core::Interface::vtable(self)
+                .ReportProgress)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
                 pszprogresstext.param().abi(),
@@ -17694,7 +18859,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetHandlerProgressText)(
+            (windows_core::Interface::vtable(self)
+                .SetHandlerProgressText)(
                 windows_core::Interface::as_raw(self),
                 pszprogresstext.param().abi(),
                 pncancelrequest as _,
@@ -17722,19 +18888,20 @@ impl ISyncMgrSyncCallback {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ReportEvent)(
-                windows_core::Interface::as_raw(self),
-                pszitemid.param().abi(),
-                nlevel,
-                nflags,
-                pszname.param().abi(),
-                pszdescription.param().abi(),
-                pszlinktext.param().abi(),
-                pszlinkreference.param().abi(),
-                pszcontext.param().abi(),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .ReportEvent)(
+                    windows_core::Interface::as_raw(self),
+                    pszitemid.param().abi(),
+                    nlevel,
+                    nflags,
+                    pszname.param().abi(),
+                    pszdescription.param().abi(),
+                    pszlinktext.param().abi(),
+                    pszlinkreference.param().abi(),
+                    pszcontext.param().abi(),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
     pub unsafe fn CanContinue<P0>(&self, pszitemid: P0) -> windows_core::HRESULT
@@ -17742,7 +18909,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).CanContinue)(
+            (windows_core::Interface::vtable(self)
+                .CanContinue)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
             )
@@ -17754,7 +18922,8 @@ impl ISyncMgrSyncCallback {
         ppenumpunks: *mut Option<IEnumUnknown>,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).QueryForAdditionalItems)(
+            (windows_core::Interface::vtable(self)
+                .QueryForAdditionalItems)(
                 windows_core::Interface::as_raw(self),
                 core::mem::transmute(ppenumitemids),
                 core::mem::transmute(ppenumpunks),
@@ -17766,7 +18935,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).AddItemToSession)(
+            (windows_core::Interface::vtable(self)
+                .AddItemToSession)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
             )
@@ -17777,7 +18947,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::IUnknown>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).AddIUnknownToSession)(
+            (windows_core::Interface::vtable(self)
+                .AddIUnknownToSession)(
                 windows_core::Interface::as_raw(self),
                 punk.param().abi(),
             )
@@ -17788,7 +18959,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<ISyncMgrSyncItem>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ProposeItem)(
+            (windows_core::Interface::vtable(self)
+                .ProposeItem)(
                 windows_core::Interface::as_raw(self),
                 pnewitem.param().abi(),
             )
@@ -17799,7 +18971,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).CommitItem)(
+            (windows_core::Interface::vtable(self)
+                .CommitItem)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
             )
@@ -17807,9 +18980,8 @@ impl ISyncMgrSyncCallback {
     }
     pub unsafe fn ReportManualSync(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ReportManualSync)(
-                windows_core::Interface::as_raw(self),
-            )
+            (windows_core::Interface::vtable(self)
+                .ReportManualSync)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -17867,8 +19039,9 @@ pub struct ISyncMgrSyncCallback_Vtbl {
         *mut core::ffi::c_void,
         windows_core::PCWSTR,
     ) -> windows_core::HRESULT,
-    pub ReportManualSync:
-        unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub ReportManualSync: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrSyncCallback_Impl: windows_core::IUnknownImpl {
     fn ReportProgress(
@@ -17902,7 +19075,10 @@ pub trait ISyncMgrSyncCallback_Impl: windows_core::IUnknownImpl {
         ppenumitemids: windows_core::OutRef<IEnumString>,
         ppenumpunks: windows_core::OutRef<IEnumUnknown>,
     ) -> windows_core::HRESULT;
-    fn AddItemToSession(&self, pszitemid: &windows_core::PCWSTR) -> windows_core::Result<()>;
+    fn AddItemToSession(
+        &self,
+        pszitemid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<()>;
     fn AddIUnknownToSession(
         &self,
         punk: windows_core::Ref<windows_core::IUnknown>,
@@ -17929,18 +19105,18 @@ impl ISyncMgrSyncCallback_Vtbl {
             pncancelrequest: *mut SYNCMGR_CANCEL_REQUEST,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::ReportProgress(
-                    this,
-                    core::mem::transmute(&pszitemid),
-                    core::mem::transmute(&pszprogresstext),
-                    core::mem::transmute_copy(&nstatus),
-                    core::mem::transmute_copy(&ucurrentstep),
-                    core::mem::transmute_copy(&umaxstep),
-                    core::mem::transmute_copy(&pncancelrequest),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszitemid),
+                        core::mem::transmute(&pszprogresstext),
+                        core::mem::transmute_copy(&nstatus),
+                        core::mem::transmute_copy(&ucurrentstep),
+                        core::mem::transmute_copy(&umaxstep),
+                        core::mem::transmute_copy(&pncancelrequest),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetHandlerProgressText<
@@ -17952,14 +19128,14 @@ impl ISyncMgrSyncCallback_Vtbl {
             pncancelrequest: *mut SYNCMGR_CANCEL_REQUEST,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::SetHandlerProgressText(
-                    this,
-                    core::mem::transmute(&pszprogresstext),
-                    core::mem::transmute_copy(&pncancelrequest),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszprogresstext),
+                        core::mem::transmute_copy(&pncancelrequest),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ReportEvent<
@@ -17977,10 +19153,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszcontext: windows_core::PCWSTR,
             pguideventid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
-            if pguideventid.is_null() { return windows_core::imp::E_POINTER; }
+            if pguideventid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncCallback_Impl::ReportEvent(
                     this,
                     core::mem::transmute(&pszitemid),
@@ -18008,9 +19186,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszitemid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::CanContinue(this, core::mem::transmute(&pszitemid))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::CanContinue(
+                        this,
+                        core::mem::transmute(&pszitemid),
+                    )
                     .into()
             }
         }
@@ -18022,17 +19203,21 @@ impl ISyncMgrSyncCallback_Vtbl {
             ppenumitemids: *mut *mut core::ffi::c_void,
             ppenumpunks: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenumitemids.is_null() { unsafe { ppenumitemids.write(core::ptr::null_mut()) }; }
-            if !ppenumpunks.is_null() { unsafe { ppenumpunks.write(core::ptr::null_mut()) }; }
+            if !ppenumitemids.is_null() {
+                unsafe { ppenumitemids.write(core::ptr::null_mut()) };
+            }
+            if !ppenumpunks.is_null() {
+                unsafe { ppenumpunks.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::QueryForAdditionalItems(
-                    this,
-                    core::mem::transmute_copy(&ppenumitemids),
-                    core::mem::transmute_copy(&ppenumpunks),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ppenumitemids),
+                        core::mem::transmute_copy(&ppenumpunks),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn AddItemToSession<
@@ -18043,9 +19228,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszitemid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::AddItemToSession(this, core::mem::transmute(&pszitemid))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::AddItemToSession(
+                        this,
+                        core::mem::transmute(&pszitemid),
+                    )
                     .into()
             }
         }
@@ -18057,13 +19245,13 @@ impl ISyncMgrSyncCallback_Vtbl {
             punk: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::AddIUnknownToSession(
-                    this,
-                    core::mem::transmute_copy(&punk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&punk),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProposeItem<
@@ -18074,9 +19262,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pnewitem: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::ProposeItem(this, core::mem::transmute_copy(&pnewitem))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::ProposeItem(
+                        this,
+                        core::mem::transmute_copy(&pnewitem),
+                    )
                     .into()
             }
         }
@@ -18088,20 +19279,22 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszitemid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::CommitItem(this, core::mem::transmute(&pszitemid)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::CommitItem(
+                        this,
+                        core::mem::transmute(&pszitemid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ReportManualSync<
             Identity: ISyncMgrSyncCallback_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::ReportManualSync(this).into()
             }
         }
@@ -18125,40 +19318,32 @@ impl ISyncMgrSyncCallback_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSyncCallback {}
 windows_core::imp::define_interface!(
-    ISyncMgrSyncItem,
-    ISyncMgrSyncItem_Vtbl,
-    0xb20b24ce_2593_4f04_bd8b_7ad6c45051cd
+    ISyncMgrSyncItem, ISyncMgrSyncItem_Vtbl, 0xb20b24ce_2593_4f04_bd8b_7ad6c45051cd
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSyncItem, windows_core::IUnknown);
 impl ISyncMgrSyncItem {
     pub unsafe fn GetItemID(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItemID)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetItemID)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetName(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetName)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetName)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetItemInfo(&self) -> windows_core::Result<ISyncMgrSyncItemInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetItemInfo)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetItemInfo)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetObject<T>(
@@ -18170,46 +19355,44 @@ impl ISyncMgrSyncItem {
     {
         let mut result__ = core::ptr::null_mut();
         unsafe {
-            (windows_core::Interface::vtable(self).GetObject)(
-                windows_core::Interface::as_raw(self),
-                rguidobjectid,
-                &T::IID,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetObject)(
+                    windows_core::Interface::as_raw(self),
+                    rguidobjectid,
+                    &T::IID,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetCapabilities(&self) -> windows_core::Result<SYNCMGR_ITEM_CAPABILITIES> {
+    pub unsafe fn GetCapabilities(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_ITEM_CAPABILITIES> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetCapabilities)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetCapabilities)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetPolicies(&self) -> windows_core::Result<SYNCMGR_ITEM_POLICIES> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetPolicies)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetPolicies)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn Enable(&self, fenable: bool) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Enable)(
-                windows_core::Interface::as_raw(self),
-                fenable.into(),
-            )
+            (windows_core::Interface::vtable(self)
+                .Enable)(windows_core::Interface::as_raw(self), fenable.into())
         }
     }
     pub unsafe fn Delete(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Delete)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .Delete)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -18246,7 +19429,9 @@ pub struct ISyncMgrSyncItem_Vtbl {
         *mut core::ffi::c_void,
         windows_core::BOOL,
     ) -> windows_core::HRESULT,
-    pub Delete: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub Delete: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrSyncItem_Impl: windows_core::IUnknownImpl {
     fn GetItemID(&self) -> windows_core::Result<windows_core::PWSTR>;
@@ -18272,10 +19457,12 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             ppszitemid: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszitemid.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszitemid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItem_Impl::GetItemID(this) {
                     Ok(ok__) => {
                         ppszitemid.write(ok__);
@@ -18285,14 +19472,19 @@ impl ISyncMgrSyncItem_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn GetName<Identity: ISyncMgrSyncItem_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn GetName<
+            Identity: ISyncMgrSyncItem_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             ppszname: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszname.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszname.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItem_Impl::GetName(this) {
                     Ok(ok__) => {
                         ppszname.write(ok__);
@@ -18309,11 +19501,15 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             ppiteminfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppiteminfo.is_null() { unsafe { ppiteminfo.write(core::ptr::null_mut()) }; }
-            if ppiteminfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppiteminfo.is_null() {
+                unsafe { ppiteminfo.write(core::ptr::null_mut()) };
+            }
+            if ppiteminfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItem_Impl::GetItemInfo(this) {
                     Ok(ok__) => {
                         ppiteminfo.write(core::mem::transmute(ok__));
@@ -18332,17 +19528,19 @@ impl ISyncMgrSyncItem_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
+            if !ppv.is_null() {
+                unsafe { ppv.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncItem_Impl::GetObject(
-                    this,
-                    core::mem::transmute_copy(&rguidobjectid),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppv),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&rguidobjectid),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppv),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetCapabilities<
@@ -18352,10 +19550,12 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             pmcapabilities: *mut SYNCMGR_ITEM_CAPABILITIES,
         ) -> windows_core::HRESULT {
-            if pmcapabilities.is_null() { return windows_core::imp::E_POINTER; }
+            if pmcapabilities.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItem_Impl::GetCapabilities(this) {
                     Ok(ok__) => {
                         pmcapabilities.write(ok__);
@@ -18372,10 +19572,12 @@ impl ISyncMgrSyncItem_Vtbl {
             this: *mut core::ffi::c_void,
             pmpolicies: *mut SYNCMGR_ITEM_POLICIES,
         ) -> windows_core::HRESULT {
-            if pmpolicies.is_null() { return windows_core::imp::E_POINTER; }
+            if pmpolicies.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItem_Impl::GetPolicies(this) {
                     Ok(ok__) => {
                         pmpolicies.write(ok__);
@@ -18385,22 +19587,27 @@ impl ISyncMgrSyncItem_Vtbl {
                 }
             }
         }
-        unsafe extern "system" fn Enable<Identity: ISyncMgrSyncItem_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Enable<
+            Identity: ISyncMgrSyncItem_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             fenable: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncItem_Impl::Enable(this, core::mem::transmute_copy(&fenable)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncItem_Impl::Enable(this, core::mem::transmute_copy(&fenable))
+                    .into()
             }
         }
-        unsafe extern "system" fn Delete<Identity: ISyncMgrSyncItem_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Delete<
+            Identity: ISyncMgrSyncItem_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncItem_Impl::Delete(this).into()
             }
         }
@@ -18422,44 +19629,50 @@ impl ISyncMgrSyncItem_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSyncItem {}
 windows_core::imp::define_interface!(
-    ISyncMgrSyncItemContainer,
-    ISyncMgrSyncItemContainer_Vtbl,
+    ISyncMgrSyncItemContainer, ISyncMgrSyncItemContainer_Vtbl,
     0x90701133_be32_4129_a65c_99e616cafff4
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrSyncItemContainer, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrSyncItemContainer, windows_core::IUnknown
+);
 impl ISyncMgrSyncItemContainer {
-    pub unsafe fn GetSyncItem<P0>(&self, pszitemid: P0) -> windows_core::Result<ISyncMgrSyncItem>
+    pub unsafe fn GetSyncItem<P0>(
+        &self,
+        pszitemid: P0,
+    ) -> windows_core::Result<ISyncMgrSyncItem>
     where
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncItem)(
-                windows_core::Interface::as_raw(self),
-                pszitemid.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncItem)(
+                    windows_core::Interface::as_raw(self),
+                    pszitemid.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
-    pub unsafe fn GetSyncItemEnumerator(&self) -> windows_core::Result<IEnumSyncMgrSyncItems> {
+    pub unsafe fn GetSyncItemEnumerator(
+        &self,
+    ) -> windows_core::Result<IEnumSyncMgrSyncItems> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncItemEnumerator)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncItemEnumerator)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSyncItemCount(&self) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncItemCount)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetSyncItemCount)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
 }
@@ -18475,8 +19688,10 @@ pub struct ISyncMgrSyncItemContainer_Vtbl {
         *mut core::ffi::c_void,
         *mut *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
-    pub GetSyncItemCount:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut u32) -> windows_core::HRESULT,
+    pub GetSyncItemCount: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut u32,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrSyncItemContainer_Impl: windows_core::IUnknownImpl {
     fn GetSyncItem(
@@ -18496,11 +19711,15 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             pszitemid: windows_core::PCWSTR,
             ppitem: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppitem.is_null() { unsafe { ppitem.write(core::ptr::null_mut()) }; }
-            if ppitem.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppitem.is_null() {
+                unsafe { ppitem.write(core::ptr::null_mut()) };
+            }
+            if ppitem.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItemContainer_Impl::GetSyncItem(
                     this,
                     core::mem::transmute(&pszitemid),
@@ -18520,11 +19739,15 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             this: *mut core::ffi::c_void,
             ppenum: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenum.is_null() { unsafe { ppenum.write(core::ptr::null_mut()) }; }
-            if ppenum.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenum.is_null() {
+                unsafe { ppenum.write(core::ptr::null_mut()) };
+            }
+            if ppenum.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItemContainer_Impl::GetSyncItemEnumerator(this) {
                     Ok(ok__) => {
                         ppenum.write(core::mem::transmute(ok__));
@@ -18537,14 +19760,13 @@ impl ISyncMgrSyncItemContainer_Vtbl {
         unsafe extern "system" fn GetSyncItemCount<
             Identity: ISyncMgrSyncItemContainer_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            pcitems: *mut u32,
-        ) -> windows_core::HRESULT {
-            if pcitems.is_null() { return windows_core::imp::E_POINTER; }
+        >(this: *mut core::ffi::c_void, pcitems: *mut u32) -> windows_core::HRESULT {
+            if pcitems.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItemContainer_Impl::GetSyncItemCount(this) {
                     Ok(ok__) => {
                         pcitems.write(ok__);
@@ -18567,8 +19789,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSyncItemContainer {}
 windows_core::imp::define_interface!(
-    ISyncMgrSyncItemInfo,
-    ISyncMgrSyncItemInfo_Vtbl,
+    ISyncMgrSyncItemInfo, ISyncMgrSyncItemInfo_Vtbl,
     0xe7fd9502_be0c_4464_90a1_2b5277031232
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSyncItemInfo, windows_core::IUnknown);
@@ -18576,43 +19797,37 @@ impl ISyncMgrSyncItemInfo {
     pub unsafe fn GetTypeLabel(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetTypeLabel)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetTypeLabel)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetComment(&self) -> windows_core::Result<windows_core::PWSTR> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetComment)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetComment)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetLastSyncTime(&self) -> windows_core::Result<FILETIME> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetLastSyncTime)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetLastSyncTime)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn IsEnabled(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsEnabled)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .IsEnabled)(windows_core::Interface::as_raw(self))
         }
     }
     pub unsafe fn IsConnected(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsConnected)(windows_core::Interface::as_raw(
-                self,
-            ))
+            (windows_core::Interface::vtable(self)
+                .IsConnected)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -18627,10 +19842,16 @@ pub struct ISyncMgrSyncItemInfo_Vtbl {
         *mut core::ffi::c_void,
         *mut windows_core::PWSTR,
     ) -> windows_core::HRESULT,
-    pub GetLastSyncTime:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut FILETIME) -> windows_core::HRESULT,
-    pub IsEnabled: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
-    pub IsConnected: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub GetLastSyncTime: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut FILETIME,
+    ) -> windows_core::HRESULT,
+    pub IsEnabled: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
+    pub IsConnected: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrSyncItemInfo_Impl: windows_core::IUnknownImpl {
     fn GetTypeLabel(&self) -> windows_core::Result<windows_core::PWSTR>;
@@ -18648,10 +19869,12 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppsztypelabel: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppsztypelabel.is_null() { return windows_core::imp::E_POINTER; }
+            if ppsztypelabel.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItemInfo_Impl::GetTypeLabel(this) {
                     Ok(ok__) => {
                         ppsztypelabel.write(ok__);
@@ -18668,10 +19891,12 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppszcomment: *mut windows_core::PWSTR,
         ) -> windows_core::HRESULT {
-            if ppszcomment.is_null() { return windows_core::imp::E_POINTER; }
+            if ppszcomment.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItemInfo_Impl::GetComment(this) {
                     Ok(ok__) => {
                         ppszcomment.write(ok__);
@@ -18688,10 +19913,12 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             this: *mut core::ffi::c_void,
             pftlastsync: *mut FILETIME,
         ) -> windows_core::HRESULT {
-            if pftlastsync.is_null() { return windows_core::imp::E_POINTER; }
+            if pftlastsync.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncItemInfo_Impl::GetLastSyncTime(this) {
                     Ok(ok__) => {
                         pftlastsync.write(ok__);
@@ -18704,24 +19931,20 @@ impl ISyncMgrSyncItemInfo_Vtbl {
         unsafe extern "system" fn IsEnabled<
             Identity: ISyncMgrSyncItemInfo_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncItemInfo_Impl::IsEnabled(this).into()
             }
         }
         unsafe extern "system" fn IsConnected<
             Identity: ISyncMgrSyncItemInfo_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncItemInfo_Impl::IsConnected(this).into()
             }
         }
@@ -18740,9 +19963,7 @@ impl ISyncMgrSyncItemInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSyncItemInfo {}
 windows_core::imp::define_interface!(
-    ISyncMgrSyncResult,
-    ISyncMgrSyncResult_Vtbl,
-    0x2b90f17e_5a3e_4b33_bb7f_1bc48056b94d
+    ISyncMgrSyncResult, ISyncMgrSyncResult_Vtbl, 0x2b90f17e_5a3e_4b33_bb7f_1bc48056b94d
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSyncResult, windows_core::IUnknown);
 impl ISyncMgrSyncResult {
@@ -18753,7 +19974,8 @@ impl ISyncMgrSyncResult {
         cconflicts: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Result)(
+            (windows_core::Interface::vtable(self)
+                .Result)(
                 windows_core::Interface::as_raw(self),
                 nstatus,
                 cerror,
@@ -18782,22 +20004,25 @@ pub trait ISyncMgrSyncResult_Impl: windows_core::IUnknownImpl {
 }
 impl ISyncMgrSyncResult_Vtbl {
     pub const fn new<Identity: ISyncMgrSyncResult_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Result<Identity: ISyncMgrSyncResult_Impl, const OFFSET: isize>(
+        unsafe extern "system" fn Result<
+            Identity: ISyncMgrSyncResult_Impl,
+            const OFFSET: isize,
+        >(
             this: *mut core::ffi::c_void,
             nstatus: SYNCMGR_PROGRESS_STATUS,
             cerror: u32,
             cconflicts: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncResult_Impl::Result(
-                    this,
-                    core::mem::transmute_copy(&nstatus),
-                    core::mem::transmute_copy(&cerror),
-                    core::mem::transmute_copy(&cconflicts),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&nstatus),
+                        core::mem::transmute_copy(&cerror),
+                        core::mem::transmute_copy(&cconflicts),
+                    )
+                    .into()
             }
         }
         Self {
@@ -18811,9 +20036,7 @@ impl ISyncMgrSyncResult_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSyncResult {}
 windows_core::imp::define_interface!(
-    ISyncMgrSynchronize,
-    ISyncMgrSynchronize_Vtbl,
-    0x6295df40_35ee_11d1_8707_00c04fd93327
+    ISyncMgrSynchronize, ISyncMgrSynchronize_Vtbl, 0x6295df40_35ee_11d1_8707_00c04fd93327
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSynchronize, windows_core::IUnknown);
 impl ISyncMgrSynchronize {
@@ -18824,7 +20047,8 @@ impl ISyncMgrSynchronize {
         lpcookie: &[u8],
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Initialize)(
+            (windows_core::Interface::vtable(self)
+                .Initialize)(
                 windows_core::Interface::as_raw(self),
                 dwreserved,
                 dwsyncmgrflags,
@@ -18833,24 +20057,22 @@ impl ISyncMgrSynchronize {
             )
         }
     }
-    pub unsafe fn GetHandlerInfo(&self) -> windows_core::Result<*mut SYNCMGRHANDLERINFO> {
+    pub unsafe fn GetHandlerInfo(
+        &self,
+    ) -> windows_core::Result<*mut SYNCMGRHANDLERINFO> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetHandlerInfo)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetHandlerInfo)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn EnumSyncMgrItems(&self) -> windows_core::Result<ISyncMgrEnumItems> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).EnumSyncMgrItems)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .EnumSyncMgrItems)(windows_core::Interface::as_raw(self), &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetItemObject<T>(
@@ -18862,13 +20084,14 @@ impl ISyncMgrSynchronize {
     {
         let mut result__ = core::ptr::null_mut();
         unsafe {
-            (windows_core::Interface::vtable(self).GetItemObject)(
-                windows_core::Interface::as_raw(self),
-                itemid,
-                &T::IID,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetItemObject)(
+                    windows_core::Interface::as_raw(self),
+                    itemid,
+                    &T::IID,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ShowProperties(
@@ -18877,7 +20100,8 @@ impl ISyncMgrSynchronize {
         itemid: *const windows_core::GUID,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ShowProperties)(
+            (windows_core::Interface::vtable(self)
+                .ShowProperties)(
                 windows_core::Interface::as_raw(self),
                 hwndparent,
                 itemid,
@@ -18889,7 +20113,8 @@ impl ISyncMgrSynchronize {
         P0: windows_core::Param<ISyncMgrSynchronizeCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetProgressCallback)(
+            (windows_core::Interface::vtable(self)
+                .SetProgressCallback)(
                 windows_core::Interface::as_raw(self),
                 lpcallback.param().abi(),
             )
@@ -18902,7 +20127,8 @@ impl ISyncMgrSynchronize {
         dwreserved: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).PrepareForSync)(
+            (windows_core::Interface::vtable(self)
+                .PrepareForSync)(
                 windows_core::Interface::as_raw(self),
                 pitemids.len().try_into().unwrap(),
                 pitemids.as_ptr(),
@@ -18913,10 +20139,8 @@ impl ISyncMgrSynchronize {
     }
     pub unsafe fn Synchronize(&self, hwndparent: HWND) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Synchronize)(
-                windows_core::Interface::as_raw(self),
-                hwndparent,
-            )
+            (windows_core::Interface::vtable(self)
+                .Synchronize)(windows_core::Interface::as_raw(self), hwndparent)
         }
     }
     pub unsafe fn SetItemStatus(
@@ -18925,7 +20149,8 @@ impl ISyncMgrSynchronize {
         dwsyncmgrstatus: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetItemStatus)(
+            (windows_core::Interface::vtable(self)
+                .SetItemStatus)(
                 windows_core::Interface::as_raw(self),
                 pitemid,
                 dwsyncmgrstatus,
@@ -18938,11 +20163,8 @@ impl ISyncMgrSynchronize {
         errorid: *const windows_core::GUID,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ShowError)(
-                windows_core::Interface::as_raw(self),
-                hwndparent,
-                errorid,
-            )
+            (windows_core::Interface::vtable(self)
+                .ShowError)(windows_core::Interface::as_raw(self), hwndparent, errorid)
         }
     }
 }
@@ -18986,8 +20208,10 @@ pub struct ISyncMgrSynchronize_Vtbl {
         HWND,
         u32,
     ) -> windows_core::HRESULT,
-    pub Synchronize:
-        unsafe extern "system" fn(*mut core::ffi::c_void, HWND) -> windows_core::HRESULT,
+    pub Synchronize: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        HWND,
+    ) -> windows_core::HRESULT,
     pub SetItemStatus: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const windows_core::GUID,
@@ -19056,16 +20280,16 @@ impl ISyncMgrSynchronize_Vtbl {
             lpcookie: *const u8,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronize_Impl::Initialize(
-                    this,
-                    core::mem::transmute_copy(&dwreserved),
-                    core::mem::transmute_copy(&dwsyncmgrflags),
-                    core::mem::transmute_copy(&cbcookie),
-                    core::mem::transmute_copy(&lpcookie),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwreserved),
+                        core::mem::transmute_copy(&dwsyncmgrflags),
+                        core::mem::transmute_copy(&cbcookie),
+                        core::mem::transmute_copy(&lpcookie),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetHandlerInfo<
@@ -19075,10 +20299,12 @@ impl ISyncMgrSynchronize_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncmgrhandlerinfo: *mut *mut SYNCMGRHANDLERINFO,
         ) -> windows_core::HRESULT {
-            if ppsyncmgrhandlerinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if ppsyncmgrhandlerinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSynchronize_Impl::GetHandlerInfo(this) {
                     Ok(ok__) => {
                         ppsyncmgrhandlerinfo.write(ok__);
@@ -19095,11 +20321,15 @@ impl ISyncMgrSynchronize_Vtbl {
             this: *mut core::ffi::c_void,
             ppsyncmgrenumitems: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncmgrenumitems.is_null() { unsafe { ppsyncmgrenumitems.write(core::ptr::null_mut()) }; }
-            if ppsyncmgrenumitems.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppsyncmgrenumitems.is_null() {
+                unsafe { ppsyncmgrenumitems.write(core::ptr::null_mut()) };
+            }
+            if ppsyncmgrenumitems.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSynchronize_Impl::EnumSyncMgrItems(this) {
                     Ok(ok__) => {
                         ppsyncmgrenumitems.write(core::mem::transmute(ok__));
@@ -19118,17 +20348,19 @@ impl ISyncMgrSynchronize_Vtbl {
             riid: *const windows_core::GUID,
             ppv: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }
+            if !ppv.is_null() {
+                unsafe { ppv.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronize_Impl::GetItemObject(
-                    this,
-                    core::mem::transmute_copy(&itemid),
-                    core::mem::transmute_copy(&riid),
-                    core::mem::transmute_copy(&ppv),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&itemid),
+                        core::mem::transmute_copy(&riid),
+                        core::mem::transmute_copy(&ppv),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ShowProperties<
@@ -19140,14 +20372,14 @@ impl ISyncMgrSynchronize_Vtbl {
             itemid: *const windows_core::GUID,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronize_Impl::ShowProperties(
-                    this,
-                    core::mem::transmute_copy(&hwndparent),
-                    core::mem::transmute_copy(&itemid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hwndparent),
+                        core::mem::transmute_copy(&itemid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetProgressCallback<
@@ -19158,13 +20390,13 @@ impl ISyncMgrSynchronize_Vtbl {
             lpcallback: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronize_Impl::SetProgressCallback(
-                    this,
-                    core::mem::transmute_copy(&lpcallback),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&lpcallback),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn PrepareForSync<
@@ -19178,29 +20410,29 @@ impl ISyncMgrSynchronize_Vtbl {
             dwreserved: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronize_Impl::PrepareForSync(
-                    this,
-                    core::mem::transmute_copy(&cbnumitems),
-                    core::mem::transmute_copy(&pitemids),
-                    core::mem::transmute_copy(&hwndparent),
-                    core::mem::transmute_copy(&dwreserved),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&cbnumitems),
+                        core::mem::transmute_copy(&pitemids),
+                        core::mem::transmute_copy(&hwndparent),
+                        core::mem::transmute_copy(&dwreserved),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Synchronize<
             Identity: ISyncMgrSynchronize_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            hwndparent: HWND,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, hwndparent: HWND) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSynchronize_Impl::Synchronize(this, core::mem::transmute_copy(&hwndparent))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSynchronize_Impl::Synchronize(
+                        this,
+                        core::mem::transmute_copy(&hwndparent),
+                    )
                     .into()
             }
         }
@@ -19213,14 +20445,14 @@ impl ISyncMgrSynchronize_Vtbl {
             dwsyncmgrstatus: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronize_Impl::SetItemStatus(
-                    this,
-                    core::mem::transmute_copy(&pitemid),
-                    core::mem::transmute_copy(&dwsyncmgrstatus),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pitemid),
+                        core::mem::transmute_copy(&dwsyncmgrstatus),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ShowError<
@@ -19232,14 +20464,14 @@ impl ISyncMgrSynchronize_Vtbl {
             errorid: *const windows_core::GUID,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronize_Impl::ShowError(
-                    this,
-                    core::mem::transmute_copy(&hwndparent),
-                    core::mem::transmute_copy(&errorid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hwndparent),
+                        core::mem::transmute_copy(&errorid),
+                    )
+                    .into()
             }
         }
         Self {
@@ -19262,21 +20494,20 @@ impl ISyncMgrSynchronize_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSynchronize {}
 windows_core::imp::define_interface!(
-    ISyncMgrSynchronizeCallback,
-    ISyncMgrSynchronizeCallback_Vtbl,
+    ISyncMgrSynchronizeCallback, ISyncMgrSynchronizeCallback_Vtbl,
     0x6295df41_35ee_11d1_8707_00c04fd93327
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrSynchronizeCallback, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrSynchronizeCallback, windows_core::IUnknown
+);
 impl ISyncMgrSynchronizeCallback {
     pub unsafe fn ShowPropertiesCompleted(
         &self,
         hr: windows_core::HRESULT,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ShowPropertiesCompleted)(
-                windows_core::Interface::as_raw(self),
-                hr,
-            )
+            (windows_core::Interface::vtable(self)
+                .ShowPropertiesCompleted)(windows_core::Interface::as_raw(self), hr)
         }
     }
     pub unsafe fn PrepareForSyncCompleted(
@@ -19284,18 +20515,17 @@ impl ISyncMgrSynchronizeCallback {
         hr: windows_core::HRESULT,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).PrepareForSyncCompleted)(
-                windows_core::Interface::as_raw(self),
-                hr,
-            )
+            (windows_core::Interface::vtable(self)
+                .PrepareForSyncCompleted)(windows_core::Interface::as_raw(self), hr)
         }
     }
-    pub unsafe fn SynchronizeCompleted(&self, hr: windows_core::HRESULT) -> windows_core::HRESULT {
+    pub unsafe fn SynchronizeCompleted(
+        &self,
+        hr: windows_core::HRESULT,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SynchronizeCompleted)(
-                windows_core::Interface::as_raw(self),
-                hr,
-            )
+            (windows_core::Interface::vtable(self)
+                .SynchronizeCompleted)(windows_core::Interface::as_raw(self), hr)
         }
     }
     pub unsafe fn ShowErrorCompleted(
@@ -19304,7 +20534,8 @@ impl ISyncMgrSynchronizeCallback {
         pitemids: &[windows_core::GUID],
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ShowErrorCompleted)(
+            (windows_core::Interface::vtable(self)
+                .ShowErrorCompleted)(
                 windows_core::Interface::as_raw(self),
                 hr,
                 pitemids.len().try_into().unwrap(),
@@ -19314,10 +20545,8 @@ impl ISyncMgrSynchronizeCallback {
     }
     pub unsafe fn EnableModeless(&self, fenable: bool) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).EnableModeless)(
-                windows_core::Interface::as_raw(self),
-                fenable.into(),
-            )
+            (windows_core::Interface::vtable(self)
+                .EnableModeless)(windows_core::Interface::as_raw(self), fenable.into())
         }
     }
     pub unsafe fn Progress(
@@ -19326,7 +20555,8 @@ impl ISyncMgrSynchronizeCallback {
         psyncprogressitem: *const SYNCMGRPROGRESSITEM,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Progress)(
+            (windows_core::Interface::vtable(self)
+                .Progress)(
                 windows_core::Interface::as_raw(self),
                 itemid,
                 psyncprogressitem,
@@ -19343,7 +20573,8 @@ impl ISyncMgrSynchronizeCallback {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).LogError)(
+            (windows_core::Interface::vtable(self)
+                .LogError)(
                 windows_core::Interface::as_raw(self),
                 dwerrorlevel,
                 pszerrortext.param().abi(),
@@ -19357,7 +20588,8 @@ impl ISyncMgrSynchronizeCallback {
         dwreserved: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).DeleteLogError)(
+            (windows_core::Interface::vtable(self)
+                .DeleteLogError)(
                 windows_core::Interface::as_raw(self),
                 errorid,
                 dwreserved,
@@ -19373,7 +20605,8 @@ impl ISyncMgrSynchronizeCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).EstablishConnection)(
+            (windows_core::Interface::vtable(self)
+                .EstablishConnection)(
                 windows_core::Interface::as_raw(self),
                 pwszconnection.param().abi(),
                 dwreserved,
@@ -19429,9 +20662,18 @@ pub struct ISyncMgrSynchronizeCallback_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrSynchronizeCallback_Impl: windows_core::IUnknownImpl {
-    fn ShowPropertiesCompleted(&self, hr: windows_core::HRESULT) -> windows_core::Result<()>;
-    fn PrepareForSyncCompleted(&self, hr: windows_core::HRESULT) -> windows_core::Result<()>;
-    fn SynchronizeCompleted(&self, hr: windows_core::HRESULT) -> windows_core::Result<()>;
+    fn ShowPropertiesCompleted(
+        &self,
+        hr: windows_core::HRESULT,
+    ) -> windows_core::Result<()>;
+    fn PrepareForSyncCompleted(
+        &self,
+        hr: windows_core::HRESULT,
+    ) -> windows_core::Result<()>;
+    fn SynchronizeCompleted(
+        &self,
+        hr: windows_core::HRESULT,
+    ) -> windows_core::Result<()>;
     fn ShowErrorCompleted(
         &self,
         hr: windows_core::HRESULT,
@@ -19471,13 +20713,13 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             hr: windows_core::HRESULT,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::ShowPropertiesCompleted(
-                    this,
-                    core::mem::transmute_copy(&hr),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hr),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn PrepareForSyncCompleted<
@@ -19488,13 +20730,13 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             hr: windows_core::HRESULT,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::PrepareForSyncCompleted(
-                    this,
-                    core::mem::transmute_copy(&hr),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hr),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SynchronizeCompleted<
@@ -19505,13 +20747,13 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             hr: windows_core::HRESULT,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::SynchronizeCompleted(
-                    this,
-                    core::mem::transmute_copy(&hr),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hr),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ShowErrorCompleted<
@@ -19524,15 +20766,15 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             pitemids: *const windows_core::GUID,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::ShowErrorCompleted(
-                    this,
-                    core::mem::transmute_copy(&hr),
-                    core::mem::transmute_copy(&citems),
-                    core::mem::transmute_copy(&pitemids),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hr),
+                        core::mem::transmute_copy(&citems),
+                        core::mem::transmute_copy(&pitemids),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EnableModeless<
@@ -19543,13 +20785,13 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             fenable: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::EnableModeless(
-                    this,
-                    core::mem::transmute_copy(&fenable),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&fenable),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn Progress<
@@ -19561,14 +20803,14 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             psyncprogressitem: *const SYNCMGRPROGRESSITEM,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::Progress(
-                    this,
-                    core::mem::transmute_copy(&itemid),
-                    core::mem::transmute_copy(&psyncprogressitem),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&itemid),
+                        core::mem::transmute_copy(&psyncprogressitem),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn LogError<
@@ -19581,15 +20823,15 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             psynclogerror: *const SYNCMGRLOGERRORINFO,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::LogError(
-                    this,
-                    core::mem::transmute_copy(&dwerrorlevel),
-                    core::mem::transmute(&pszerrortext),
-                    core::mem::transmute_copy(&psynclogerror),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwerrorlevel),
+                        core::mem::transmute(&pszerrortext),
+                        core::mem::transmute_copy(&psynclogerror),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn DeleteLogError<
@@ -19601,14 +20843,14 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             dwreserved: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::DeleteLogError(
-                    this,
-                    core::mem::transmute_copy(&errorid),
-                    core::mem::transmute_copy(&dwreserved),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&errorid),
+                        core::mem::transmute_copy(&dwreserved),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EstablishConnection<
@@ -19620,14 +20862,14 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
             dwreserved: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeCallback_Impl::EstablishConnection(
-                    this,
-                    core::mem::transmute(&pwszconnection),
-                    core::mem::transmute_copy(&dwreserved),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pwszconnection),
+                        core::mem::transmute_copy(&dwreserved),
+                    )
+                    .into()
             }
         }
         Self {
@@ -19649,11 +20891,12 @@ impl ISyncMgrSynchronizeCallback_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSynchronizeCallback {}
 windows_core::imp::define_interface!(
-    ISyncMgrSynchronizeInvoke,
-    ISyncMgrSynchronizeInvoke_Vtbl,
+    ISyncMgrSynchronizeInvoke, ISyncMgrSynchronizeInvoke_Vtbl,
     0x6295df2c_35ee_11d1_8707_00c04fd93327
 );
-windows_core::imp::interface_hierarchy!(ISyncMgrSynchronizeInvoke, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncMgrSynchronizeInvoke, windows_core::IUnknown
+);
 impl ISyncMgrSynchronizeInvoke {
     pub unsafe fn UpdateItems(
         &self,
@@ -19662,7 +20905,8 @@ impl ISyncMgrSynchronizeInvoke {
         pcookie: &[u8],
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateItems)(
+            (windows_core::Interface::vtable(self)
+                .UpdateItems)(
                 windows_core::Interface::as_raw(self),
                 dwinvokeflags,
                 clsid,
@@ -19673,7 +20917,8 @@ impl ISyncMgrSynchronizeInvoke {
     }
     pub unsafe fn UpdateAll(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).UpdateAll)(windows_core::Interface::as_raw(self))
+            (windows_core::Interface::vtable(self)
+                .UpdateAll)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -19687,7 +20932,9 @@ pub struct ISyncMgrSynchronizeInvoke_Vtbl {
         u32,
         *const u8,
     ) -> windows_core::HRESULT,
-    pub UpdateAll: unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub UpdateAll: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrSynchronizeInvoke_Impl: windows_core::IUnknownImpl {
     fn UpdateItems(
@@ -19712,27 +20959,25 @@ impl ISyncMgrSynchronizeInvoke_Vtbl {
             pcookie: *const u8,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeInvoke_Impl::UpdateItems(
-                    this,
-                    core::mem::transmute_copy(&dwinvokeflags),
-                    core::mem::transmute_copy(&clsid),
-                    core::mem::transmute_copy(&cbcookie),
-                    core::mem::transmute_copy(&pcookie),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwinvokeflags),
+                        core::mem::transmute_copy(&clsid),
+                        core::mem::transmute_copy(&cbcookie),
+                        core::mem::transmute_copy(&pcookie),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn UpdateAll<
             Identity: ISyncMgrSynchronizeInvoke_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSynchronizeInvoke_Impl::UpdateAll(this).into()
             }
         }
@@ -19748,39 +20993,42 @@ impl ISyncMgrSynchronizeInvoke_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSynchronizeInvoke {}
 windows_core::imp::define_interface!(
-    ISyncMgrUIOperation,
-    ISyncMgrUIOperation_Vtbl,
-    0xfc7cfa47_dfe1_45b5_a049_8cfd82bec271
+    ISyncMgrUIOperation, ISyncMgrUIOperation_Vtbl, 0xfc7cfa47_dfe1_45b5_a049_8cfd82bec271
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrUIOperation, windows_core::IUnknown);
 impl ISyncMgrUIOperation {
     pub unsafe fn Run(&self, hwndowner: HWND) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).Run)(
-                windows_core::Interface::as_raw(self),
-                hwndowner,
-            )
+            (windows_core::Interface::vtable(self)
+                .Run)(windows_core::Interface::as_raw(self), hwndowner)
         }
     }
 }
 #[repr(C)]
 pub struct ISyncMgrUIOperation_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub Run: unsafe extern "system" fn(*mut core::ffi::c_void, HWND) -> windows_core::HRESULT,
+    pub Run: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        HWND,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrUIOperation_Impl: windows_core::IUnknownImpl {
     fn Run(&self, hwndowner: HWND) -> windows_core::Result<()>;
 }
 impl ISyncMgrUIOperation_Vtbl {
     pub const fn new<Identity: ISyncMgrUIOperation_Impl, const OFFSET: isize>() -> Self {
-        unsafe extern "system" fn Run<Identity: ISyncMgrUIOperation_Impl, const OFFSET: isize>(
-            this: *mut core::ffi::c_void,
-            hwndowner: HWND,
-        ) -> windows_core::HRESULT {
+        unsafe extern "system" fn Run<
+            Identity: ISyncMgrUIOperation_Impl,
+            const OFFSET: isize,
+        >(this: *mut core::ffi::c_void, hwndowner: HWND) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrUIOperation_Impl::Run(this, core::mem::transmute_copy(&hwndowner)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrUIOperation_Impl::Run(
+                        this,
+                        core::mem::transmute_copy(&hwndowner),
+                    )
+                    .into()
             }
         }
         Self {
@@ -19794,9 +21042,7 @@ impl ISyncMgrUIOperation_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrUIOperation {}
 windows_core::imp::define_interface!(
-    ISyncProvider,
-    ISyncProvider_Vtbl,
-    0x8f657056_2bce_4a17_8c68_c7bb7898b56f
+    ISyncProvider, ISyncProvider_Vtbl, 0x8f657056_2bce_4a17_8c68_c7bb7898b56f
 );
 windows_core::imp::interface_hierarchy!(ISyncProvider, windows_core::IUnknown);
 impl ISyncProvider {
@@ -19805,7 +21051,8 @@ impl ISyncProvider {
         pidparameters: *mut ID_PARAMETERS,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetIdParameters)(
+            (windows_core::Interface::vtable(self)
+                .GetIdParameters)(
                 windows_core::Interface::as_raw(self),
                 pidparameters as _,
             )
@@ -19821,7 +21068,10 @@ pub struct ISyncProvider_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncProvider_Impl: windows_core::IUnknownImpl {
-    fn GetIdParameters(&self, pidparameters: *mut ID_PARAMETERS) -> windows_core::Result<()>;
+    fn GetIdParameters(
+        &self,
+        pidparameters: *mut ID_PARAMETERS,
+    ) -> windows_core::Result<()>;
 }
 impl ISyncProvider_Vtbl {
     pub const fn new<Identity: ISyncProvider_Impl, const OFFSET: isize>() -> Self {
@@ -19833,9 +21083,12 @@ impl ISyncProvider_Vtbl {
             pidparameters: *mut ID_PARAMETERS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncProvider_Impl::GetIdParameters(this, core::mem::transmute_copy(&pidparameters))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncProvider_Impl::GetIdParameters(
+                        this,
+                        core::mem::transmute_copy(&pidparameters),
+                    )
                     .into()
             }
         }
@@ -19850,8 +21103,7 @@ impl ISyncProvider_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncProvider {}
 windows_core::imp::define_interface!(
-    ISyncProviderConfigUI,
-    ISyncProviderConfigUI_Vtbl,
+    ISyncProviderConfigUI, ISyncProviderConfigUI_Vtbl,
     0x7b0705f6_cbcd_4071_ab05_3bdc364d4a0c
 );
 windows_core::imp::interface_hierarchy!(ISyncProviderConfigUI, windows_core::IUnknown);
@@ -19866,7 +21118,8 @@ impl ISyncProviderConfigUI {
         P2: windows_core::Param<IPropertyStore>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).Init)(
+            (windows_core::Interface::vtable(self)
+                .Init)(
                 windows_core::Interface::as_raw(self),
                 pguidinstanceid,
                 pguidcontenttype,
@@ -19874,14 +21127,17 @@ impl ISyncProviderConfigUI {
             )
         }
     }
-    pub unsafe fn GetRegisteredProperties(&self) -> windows_core::Result<IPropertyStore> {
+    pub unsafe fn GetRegisteredProperties(
+        &self,
+    ) -> windows_core::Result<IPropertyStore> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetRegisteredProperties)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetRegisteredProperties)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn CreateAndRegisterNewSyncProvider<P1>(
@@ -19894,13 +21150,14 @@ impl ISyncProviderConfigUI {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).CreateAndRegisterNewSyncProvider)(
-                windows_core::Interface::as_raw(self),
-                hwndparent.unwrap_or(core::mem::zeroed()) as _,
-                punkcontext.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .CreateAndRegisterNewSyncProvider)(
+                    windows_core::Interface::as_raw(self),
+                    hwndparent.unwrap_or(core::mem::zeroed()) as _,
+                    punkcontext.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn ModifySyncProvider<P1, P2>(
@@ -19914,7 +21171,8 @@ impl ISyncProviderConfigUI {
         P2: windows_core::Param<ISyncProviderInfo>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ModifySyncProvider)(
+            (windows_core::Interface::vtable(self)
+                .ModifySyncProvider)(
                 windows_core::Interface::as_raw(self),
                 hwndparent.unwrap_or(core::mem::zeroed()) as _,
                 punkcontext.param().abi(),
@@ -19981,15 +21239,15 @@ impl ISyncProviderConfigUI_Vtbl {
             pconfigurationproperties: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncProviderConfigUI_Impl::Init(
-                    this,
-                    core::mem::transmute_copy(&pguidinstanceid),
-                    core::mem::transmute_copy(&pguidcontenttype),
-                    core::mem::transmute_copy(&pconfigurationproperties),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pguidinstanceid),
+                        core::mem::transmute_copy(&pguidcontenttype),
+                        core::mem::transmute_copy(&pconfigurationproperties),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetRegisteredProperties<
@@ -19999,11 +21257,15 @@ impl ISyncProviderConfigUI_Vtbl {
             this: *mut core::ffi::c_void,
             ppconfiguiproperties: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconfiguiproperties.is_null() { unsafe { ppconfiguiproperties.write(core::ptr::null_mut()) }; }
-            if ppconfiguiproperties.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconfiguiproperties.is_null() {
+                unsafe { ppconfiguiproperties.write(core::ptr::null_mut()) };
+            }
+            if ppconfiguiproperties.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderConfigUI_Impl::GetRegisteredProperties(this) {
                     Ok(ok__) => {
                         ppconfiguiproperties.write(core::mem::transmute(ok__));
@@ -20022,11 +21284,15 @@ impl ISyncProviderConfigUI_Vtbl {
             punkcontext: *mut core::ffi::c_void,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppproviderinfo.is_null() { unsafe { ppproviderinfo.write(core::ptr::null_mut()) }; }
-            if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppproviderinfo.is_null() {
+                unsafe { ppproviderinfo.write(core::ptr::null_mut()) };
+            }
+            if ppproviderinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderConfigUI_Impl::CreateAndRegisterNewSyncProvider(
                     this,
                     core::mem::transmute_copy(&hwndparent),
@@ -20050,22 +21316,25 @@ impl ISyncProviderConfigUI_Vtbl {
             pproviderinfo: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncProviderConfigUI_Impl::ModifySyncProvider(
-                    this,
-                    core::mem::transmute_copy(&hwndparent),
-                    core::mem::transmute_copy(&punkcontext),
-                    core::mem::transmute_copy(&pproviderinfo),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hwndparent),
+                        core::mem::transmute_copy(&punkcontext),
+                        core::mem::transmute_copy(&pproviderinfo),
+                    )
+                    .into()
             }
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
             Init: Init::<Identity, OFFSET>,
             GetRegisteredProperties: GetRegisteredProperties::<Identity, OFFSET>,
-            CreateAndRegisterNewSyncProvider: CreateAndRegisterNewSyncProvider::<Identity, OFFSET>,
+            CreateAndRegisterNewSyncProvider: CreateAndRegisterNewSyncProvider::<
+                Identity,
+                OFFSET,
+            >,
             ModifySyncProvider: ModifySyncProvider::<Identity, OFFSET>,
         }
     }
@@ -20075,8 +21344,7 @@ impl ISyncProviderConfigUI_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncProviderConfigUI {}
 windows_core::imp::define_interface!(
-    ISyncProviderConfigUIInfo,
-    ISyncProviderConfigUIInfo_Vtbl,
+    ISyncProviderConfigUIInfo, ISyncProviderConfigUIInfo_Vtbl,
     0x214141ae_33d7_4d8d_8e37_f227e880ce50
 );
 impl core::ops::Deref for ISyncProviderConfigUIInfo {
@@ -20086,9 +21354,7 @@ impl core::ops::Deref for ISyncProviderConfigUIInfo {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncProviderConfigUIInfo,
-    windows_core::IUnknown,
-    IPropertyStore
+    ISyncProviderConfigUIInfo, windows_core::IUnknown, IPropertyStore
 );
 impl ISyncProviderConfigUIInfo {
     pub unsafe fn GetSyncProviderConfigUI(
@@ -20097,12 +21363,13 @@ impl ISyncProviderConfigUIInfo {
     ) -> windows_core::Result<ISyncProviderConfigUI> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderConfigUI)(
-                windows_core::Interface::as_raw(self),
-                dwclscontext,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderConfigUI)(
+                    windows_core::Interface::as_raw(self),
+                    dwclscontext,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -20117,9 +21384,7 @@ pub struct ISyncProviderConfigUIInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncProviderConfigUIInfo {}
 windows_core::imp::define_interface!(
-    ISyncProviderInfo,
-    ISyncProviderInfo_Vtbl,
-    0x1ee135de_88a4_4504_b0d0_f7920d7e5ba6
+    ISyncProviderInfo, ISyncProviderInfo_Vtbl, 0x1ee135de_88a4_4504_b0d0_f7920d7e5ba6
 );
 impl core::ops::Deref for ISyncProviderInfo {
     type Target = IPropertyStore;
@@ -20127,7 +21392,9 @@ impl core::ops::Deref for ISyncProviderInfo {
         unsafe { core::mem::transmute(self) }
     }
 }
-windows_core::imp::interface_hierarchy!(ISyncProviderInfo, windows_core::IUnknown, IPropertyStore);
+windows_core::imp::interface_hierarchy!(
+    ISyncProviderInfo, windows_core::IUnknown, IPropertyStore
+);
 impl ISyncProviderInfo {
     pub unsafe fn GetSyncProvider(
         &self,
@@ -20135,12 +21402,13 @@ impl ISyncProviderInfo {
     ) -> windows_core::Result<IRegisteredSyncProvider> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProvider)(
-                windows_core::Interface::as_raw(self),
-                dwclscontext,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProvider)(
+                    windows_core::Interface::as_raw(self),
+                    dwclscontext,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -20155,11 +21423,12 @@ pub struct ISyncProviderInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncProviderInfo {}
 windows_core::imp::define_interface!(
-    ISyncProviderRegistration,
-    ISyncProviderRegistration_Vtbl,
+    ISyncProviderRegistration, ISyncProviderRegistration_Vtbl,
     0xcb45953b_7624_47bc_a472_eb8cac6b222e
 );
-windows_core::imp::interface_hierarchy!(ISyncProviderRegistration, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncProviderRegistration, windows_core::IUnknown
+);
 impl ISyncProviderRegistration {
     pub unsafe fn CreateSyncProviderConfigUIRegistrationInstance(
         &self,
@@ -20167,12 +21436,13 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<ISyncProviderConfigUIInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).CreateSyncProviderConfigUIRegistrationInstance)(
-                windows_core::Interface::as_raw(self),
-                pconfiguiconfig,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .CreateSyncProviderConfigUIRegistrationInstance)(
+                    windows_core::Interface::as_raw(self),
+                    pconfiguiconfig,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn UnregisterSyncProviderConfigUI(
@@ -20180,7 +21450,8 @@ impl ISyncProviderRegistration {
         pguidinstanceid: *const windows_core::GUID,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).UnregisterSyncProviderConfigUI)(
+            (windows_core::Interface::vtable(self)
+                .UnregisterSyncProviderConfigUI)(
                 windows_core::Interface::as_raw(self),
                 pguidinstanceid,
             )
@@ -20193,13 +21464,14 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<IEnumSyncProviderConfigUIInfos> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).EnumerateSyncProviderConfigUIs)(
-                windows_core::Interface::as_raw(self),
-                pguidcontenttype.unwrap_or(core::mem::zeroed()) as _,
-                dwsupportedarchitecture,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .EnumerateSyncProviderConfigUIs)(
+                    windows_core::Interface::as_raw(self),
+                    pguidcontenttype.unwrap_or(core::mem::zeroed()) as _,
+                    dwsupportedarchitecture,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn CreateSyncProviderRegistrationInstance(
@@ -20208,12 +21480,13 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<ISyncProviderInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).CreateSyncProviderRegistrationInstance)(
-                windows_core::Interface::as_raw(self),
-                pproviderconfiguration,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .CreateSyncProviderRegistrationInstance)(
+                    windows_core::Interface::as_raw(self),
+                    pproviderconfiguration,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn UnregisterSyncProvider(
@@ -20221,7 +21494,8 @@ impl ISyncProviderRegistration {
         pguidinstanceid: *const windows_core::GUID,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).UnregisterSyncProvider)(
+            (windows_core::Interface::vtable(self)
+                .UnregisterSyncProvider)(
                 windows_core::Interface::as_raw(self),
                 pguidinstanceid,
             )
@@ -20233,12 +21507,13 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<ISyncProviderConfigUIInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderConfigUIInfoforProvider)(
-                windows_core::Interface::as_raw(self),
-                pguidproviderinstanceid,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderConfigUIInfoforProvider)(
+                    windows_core::Interface::as_raw(self),
+                    pguidproviderinstanceid,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn EnumerateSyncProviders(
@@ -20251,16 +21526,17 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<IEnumSyncProviderInfos> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).EnumerateSyncProviders)(
-                windows_core::Interface::as_raw(self),
-                pguidcontenttype.unwrap_or(core::mem::zeroed()) as _,
-                dwstateflagstofiltermask,
-                dwstateflagstofilter,
-                refproviderclsid,
-                dwsupportedarchitecture,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .EnumerateSyncProviders)(
+                    windows_core::Interface::as_raw(self),
+                    pguidcontenttype.unwrap_or(core::mem::zeroed()) as _,
+                    dwstateflagstofiltermask,
+                    dwstateflagstofilter,
+                    refproviderclsid,
+                    dwsupportedarchitecture,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSyncProviderInfo(
@@ -20269,12 +21545,13 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<ISyncProviderInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderInfo)(
-                windows_core::Interface::as_raw(self),
-                pguidinstanceid,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderInfo)(
+                    windows_core::Interface::as_raw(self),
+                    pguidinstanceid,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSyncProviderFromInstanceId(
@@ -20284,13 +21561,14 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<IRegisteredSyncProvider> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderFromInstanceId)(
-                windows_core::Interface::as_raw(self),
-                pguidinstanceid,
-                dwclscontext,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderFromInstanceId)(
+                    windows_core::Interface::as_raw(self),
+                    pguidinstanceid,
+                    dwclscontext,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSyncProviderConfigUIInfo(
@@ -20299,12 +21577,13 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<ISyncProviderConfigUIInfo> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderConfigUIInfo)(
-                windows_core::Interface::as_raw(self),
-                pguidinstanceid,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderConfigUIInfo)(
+                    windows_core::Interface::as_raw(self),
+                    pguidinstanceid,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSyncProviderConfigUIFromInstanceId(
@@ -20314,13 +21593,14 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<ISyncProviderConfigUI> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderConfigUIFromInstanceId)(
-                windows_core::Interface::as_raw(self),
-                pguidinstanceid,
-                dwclscontext,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderConfigUIFromInstanceId)(
+                    windows_core::Interface::as_raw(self),
+                    pguidinstanceid,
+                    dwclscontext,
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
     pub unsafe fn GetSyncProviderState(
@@ -20329,12 +21609,13 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<u32> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderState)(
-                windows_core::Interface::as_raw(self),
-                pguidinstanceid,
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderState)(
+                    windows_core::Interface::as_raw(self),
+                    pguidinstanceid,
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
     pub unsafe fn SetSyncProviderState(
@@ -20344,7 +21625,8 @@ impl ISyncProviderRegistration {
         dwstateflags: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetSyncProviderState)(
+            (windows_core::Interface::vtable(self)
+                .SetSyncProviderState)(
                 windows_core::Interface::as_raw(self),
                 pguidinstanceid,
                 dwstateflagsmask,
@@ -20352,20 +21634,19 @@ impl ISyncProviderRegistration {
             )
         }
     }
-    pub unsafe fn RegisterForEvent(&self, phevent: *mut HANDLE) -> windows_core::HRESULT {
+    pub unsafe fn RegisterForEvent(
+        &self,
+        phevent: *mut HANDLE,
+    ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).RegisterForEvent)(
-                windows_core::Interface::as_raw(self),
-                phevent as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .RegisterForEvent)(windows_core::Interface::as_raw(self), phevent as _)
         }
     }
     pub unsafe fn RevokeEvent(&self, hevent: HANDLE) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).RevokeEvent)(
-                windows_core::Interface::as_raw(self),
-                hevent,
-            )
+            (windows_core::Interface::vtable(self)
+                .RevokeEvent)(windows_core::Interface::as_raw(self), hevent)
         }
     }
     pub unsafe fn GetChange(
@@ -20374,24 +21655,20 @@ impl ISyncProviderRegistration {
     ) -> windows_core::Result<ISyncRegistrationChange> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetChange)(
-                windows_core::Interface::as_raw(self),
-                hevent,
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetChange)(windows_core::Interface::as_raw(self), hevent, &mut result__)
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
 #[repr(C)]
 pub struct ISyncProviderRegistration_Vtbl {
     pub base__: windows_core::IUnknown_Vtbl,
-    pub CreateSyncProviderConfigUIRegistrationInstance:
-        unsafe extern "system" fn(
-            *mut core::ffi::c_void,
-            *const SyncProviderConfigUIConfiguration,
-            *mut *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT,
+    pub CreateSyncProviderConfigUIRegistrationInstance: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *const SyncProviderConfigUIConfiguration,
+        *mut *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
     pub UnregisterSyncProviderConfigUI: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const windows_core::GUID,
@@ -20406,8 +21683,7 @@ pub struct ISyncProviderRegistration_Vtbl {
         *mut core::ffi::c_void,
         *const SyncProviderConfiguration,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub UnregisterSyncProvider: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const windows_core::GUID,
@@ -20416,8 +21692,7 @@ pub struct ISyncProviderRegistration_Vtbl {
         *mut core::ffi::c_void,
         *const windows_core::GUID,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub EnumerateSyncProviders: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const windows_core::GUID,
@@ -20448,8 +21723,7 @@ pub struct ISyncProviderRegistration_Vtbl {
         *const windows_core::GUID,
         u32,
         *mut *mut core::ffi::c_void,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetSyncProviderState: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const windows_core::GUID,
@@ -20461,10 +21735,14 @@ pub struct ISyncProviderRegistration_Vtbl {
         u32,
         u32,
     ) -> windows_core::HRESULT,
-    pub RegisterForEvent:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *mut HANDLE) -> windows_core::HRESULT,
-    pub RevokeEvent:
-        unsafe extern "system" fn(*mut core::ffi::c_void, HANDLE) -> windows_core::HRESULT,
+    pub RegisterForEvent: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *mut HANDLE,
+    ) -> windows_core::HRESULT,
+    pub RevokeEvent: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        HANDLE,
+    ) -> windows_core::HRESULT,
     pub GetChange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         HANDLE,
@@ -20547,11 +21825,15 @@ impl ISyncProviderRegistration_Vtbl {
             pconfiguiconfig: *const SyncProviderConfigUIConfiguration,
             ppconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconfiguiinfo.is_null() { unsafe { ppconfiguiinfo.write(core::ptr::null_mut()) }; }
-            if ppconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconfiguiinfo.is_null() {
+                unsafe { ppconfiguiinfo.write(core::ptr::null_mut()) };
+            }
+            if ppconfiguiinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::CreateSyncProviderConfigUIRegistrationInstance(
                     this,
                     core::mem::transmute_copy(&pconfiguiconfig),
@@ -20572,13 +21854,13 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncProviderRegistration_Impl::UnregisterSyncProviderConfigUI(
-                    this,
-                    core::mem::transmute_copy(&pguidinstanceid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pguidinstanceid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EnumerateSyncProviderConfigUIs<
@@ -20590,18 +21872,23 @@ impl ISyncProviderRegistration_Vtbl {
             dwsupportedarchitecture: u32,
             ppenumsyncproviderconfiguiinfos: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenumsyncproviderconfiguiinfos.is_null() { unsafe { ppenumsyncproviderconfiguiinfos.write(core::ptr::null_mut()) }; }
-            if ppenumsyncproviderconfiguiinfos.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenumsyncproviderconfiguiinfos.is_null() {
+                unsafe { ppenumsyncproviderconfiguiinfos.write(core::ptr::null_mut()) };
+            }
+            if ppenumsyncproviderconfiguiinfos.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::EnumerateSyncProviderConfigUIs(
                     this,
                     core::mem::transmute_copy(&pguidcontenttype),
                     core::mem::transmute_copy(&dwsupportedarchitecture),
                 ) {
                     Ok(ok__) => {
-                        ppenumsyncproviderconfiguiinfos.write(core::mem::transmute(ok__));
+                        ppenumsyncproviderconfiguiinfos
+                            .write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
                     }
                     Err(err) => err.into(),
@@ -20616,11 +21903,15 @@ impl ISyncProviderRegistration_Vtbl {
             pproviderconfiguration: *const SyncProviderConfiguration,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppproviderinfo.is_null() { unsafe { ppproviderinfo.write(core::ptr::null_mut()) }; }
-            if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppproviderinfo.is_null() {
+                unsafe { ppproviderinfo.write(core::ptr::null_mut()) };
+            }
+            if ppproviderinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::CreateSyncProviderRegistrationInstance(
                     this,
                     core::mem::transmute_copy(&pproviderconfiguration),
@@ -20641,13 +21932,13 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncProviderRegistration_Impl::UnregisterSyncProvider(
-                    this,
-                    core::mem::transmute_copy(&pguidinstanceid),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pguidinstanceid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetSyncProviderConfigUIInfoforProvider<
@@ -20658,11 +21949,15 @@ impl ISyncProviderRegistration_Vtbl {
             pguidproviderinstanceid: *const windows_core::GUID,
             ppproviderconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppproviderconfiguiinfo.is_null() { unsafe { ppproviderconfiguiinfo.write(core::ptr::null_mut()) }; }
-            if ppproviderconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppproviderconfiguiinfo.is_null() {
+                unsafe { ppproviderconfiguiinfo.write(core::ptr::null_mut()) };
+            }
+            if ppproviderconfiguiinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::GetSyncProviderConfigUIInfoforProvider(
                     this,
                     core::mem::transmute_copy(&pguidproviderinstanceid),
@@ -20687,11 +21982,15 @@ impl ISyncProviderRegistration_Vtbl {
             dwsupportedarchitecture: u32,
             ppenumsyncproviderinfos: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenumsyncproviderinfos.is_null() { unsafe { ppenumsyncproviderinfos.write(core::ptr::null_mut()) }; }
-            if ppenumsyncproviderinfos.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppenumsyncproviderinfos.is_null() {
+                unsafe { ppenumsyncproviderinfos.write(core::ptr::null_mut()) };
+            }
+            if ppenumsyncproviderinfos.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::EnumerateSyncProviders(
                     this,
                     core::mem::transmute_copy(&pguidcontenttype),
@@ -20716,11 +22015,15 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             ppproviderinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppproviderinfo.is_null() { unsafe { ppproviderinfo.write(core::ptr::null_mut()) }; }
-            if ppproviderinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppproviderinfo.is_null() {
+                unsafe { ppproviderinfo.write(core::ptr::null_mut()) };
+            }
+            if ppproviderinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::GetSyncProviderInfo(
                     this,
                     core::mem::transmute_copy(&pguidinstanceid),
@@ -20742,11 +22045,15 @@ impl ISyncProviderRegistration_Vtbl {
             dwclscontext: u32,
             ppsyncprovider: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncprovider.is_null() { unsafe { ppsyncprovider.write(core::ptr::null_mut()) }; }
-            if ppsyncprovider.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppsyncprovider.is_null() {
+                unsafe { ppsyncprovider.write(core::ptr::null_mut()) };
+            }
+            if ppsyncprovider.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::GetSyncProviderFromInstanceId(
                     this,
                     core::mem::transmute_copy(&pguidinstanceid),
@@ -20768,11 +22075,15 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             ppconfiguiinfo: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconfiguiinfo.is_null() { unsafe { ppconfiguiinfo.write(core::ptr::null_mut()) }; }
-            if ppconfiguiinfo.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconfiguiinfo.is_null() {
+                unsafe { ppconfiguiinfo.write(core::ptr::null_mut()) };
+            }
+            if ppconfiguiinfo.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::GetSyncProviderConfigUIInfo(
                     this,
                     core::mem::transmute_copy(&pguidinstanceid),
@@ -20794,11 +22105,15 @@ impl ISyncProviderRegistration_Vtbl {
             dwclscontext: u32,
             ppconfigui: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppconfigui.is_null() { unsafe { ppconfigui.write(core::ptr::null_mut()) }; }
-            if ppconfigui.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppconfigui.is_null() {
+                unsafe { ppconfigui.write(core::ptr::null_mut()) };
+            }
+            if ppconfigui.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::GetSyncProviderConfigUIFromInstanceId(
                     this,
                     core::mem::transmute_copy(&pguidinstanceid),
@@ -20820,10 +22135,12 @@ impl ISyncProviderRegistration_Vtbl {
             pguidinstanceid: *const windows_core::GUID,
             pdwstateflags: *mut u32,
         ) -> windows_core::HRESULT {
-            if pdwstateflags.is_null() { return windows_core::imp::E_POINTER; }
+            if pdwstateflags.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::GetSyncProviderState(
                     this,
                     core::mem::transmute_copy(&pguidinstanceid),
@@ -20846,49 +22163,43 @@ impl ISyncProviderRegistration_Vtbl {
             dwstateflags: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncProviderRegistration_Impl::SetSyncProviderState(
-                    this,
-                    core::mem::transmute_copy(&pguidinstanceid),
-                    core::mem::transmute_copy(&dwstateflagsmask),
-                    core::mem::transmute_copy(&dwstateflags),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pguidinstanceid),
+                        core::mem::transmute_copy(&dwstateflagsmask),
+                        core::mem::transmute_copy(&dwstateflags),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn RegisterForEvent<
             Identity: ISyncProviderRegistration_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            phevent: *mut HANDLE,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, phevent: *mut HANDLE) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncProviderRegistration_Impl::RegisterForEvent(
-                    this,
-                    core::mem::transmute_copy(&phevent),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&phevent),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn RevokeEvent<
             Identity: ISyncProviderRegistration_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-            hevent: HANDLE,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void, hevent: HANDLE) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncProviderRegistration_Impl::RevokeEvent(
-                    this,
-                    core::mem::transmute_copy(&hevent),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&hevent),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChange<
@@ -20899,11 +22210,15 @@ impl ISyncProviderRegistration_Vtbl {
             hevent: HANDLE,
             ppchange: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppchange.is_null() { unsafe { ppchange.write(core::ptr::null_mut()) }; }
-            if ppchange.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppchange.is_null() {
+                unsafe { ppchange.write(core::ptr::null_mut()) };
+            }
+            if ppchange.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncProviderRegistration_Impl::GetChange(
                     this,
                     core::mem::transmute_copy(&hevent),
@@ -20918,10 +22233,18 @@ impl ISyncProviderRegistration_Vtbl {
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
-            CreateSyncProviderConfigUIRegistrationInstance:
-                CreateSyncProviderConfigUIRegistrationInstance::<Identity, OFFSET>,
-            UnregisterSyncProviderConfigUI: UnregisterSyncProviderConfigUI::<Identity, OFFSET>,
-            EnumerateSyncProviderConfigUIs: EnumerateSyncProviderConfigUIs::<Identity, OFFSET>,
+            CreateSyncProviderConfigUIRegistrationInstance: CreateSyncProviderConfigUIRegistrationInstance::<
+                Identity,
+                OFFSET,
+            >,
+            UnregisterSyncProviderConfigUI: UnregisterSyncProviderConfigUI::<
+                Identity,
+                OFFSET,
+            >,
+            EnumerateSyncProviderConfigUIs: EnumerateSyncProviderConfigUIs::<
+                Identity,
+                OFFSET,
+            >,
             CreateSyncProviderRegistrationInstance: CreateSyncProviderRegistrationInstance::<
                 Identity,
                 OFFSET,
@@ -20933,7 +22256,10 @@ impl ISyncProviderRegistration_Vtbl {
             >,
             EnumerateSyncProviders: EnumerateSyncProviders::<Identity, OFFSET>,
             GetSyncProviderInfo: GetSyncProviderInfo::<Identity, OFFSET>,
-            GetSyncProviderFromInstanceId: GetSyncProviderFromInstanceId::<Identity, OFFSET>,
+            GetSyncProviderFromInstanceId: GetSyncProviderFromInstanceId::<
+                Identity,
+                OFFSET,
+            >,
             GetSyncProviderConfigUIInfo: GetSyncProviderConfigUIInfo::<Identity, OFFSET>,
             GetSyncProviderConfigUIFromInstanceId: GetSyncProviderConfigUIFromInstanceId::<
                 Identity,
@@ -20952,8 +22278,7 @@ impl ISyncProviderRegistration_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncProviderRegistration {}
 windows_core::imp::define_interface!(
-    ISyncRegistrationChange,
-    ISyncRegistrationChange_Vtbl,
+    ISyncRegistrationChange, ISyncRegistrationChange_Vtbl,
     0xeea0d9ae_6b29_43b4_9e70_e3ae33bb2c3b
 );
 windows_core::imp::interface_hierarchy!(ISyncRegistrationChange, windows_core::IUnknown);
@@ -20961,21 +22286,17 @@ impl ISyncRegistrationChange {
     pub unsafe fn GetEvent(&self) -> windows_core::Result<SYNC_REGISTRATION_EVENT> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetEvent)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetEvent)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
     pub unsafe fn GetInstanceId(&self) -> windows_core::Result<windows_core::GUID> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetInstanceId)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .GetInstanceId)(windows_core::Interface::as_raw(self), &mut result__)
+                .map(|| result__)
         }
     }
 }
@@ -21004,10 +22325,12 @@ impl ISyncRegistrationChange_Vtbl {
             this: *mut core::ffi::c_void,
             psreevent: *mut SYNC_REGISTRATION_EVENT,
         ) -> windows_core::HRESULT {
-            if psreevent.is_null() { return windows_core::imp::E_POINTER; }
+            if psreevent.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncRegistrationChange_Impl::GetEvent(this) {
                     Ok(ok__) => {
                         psreevent.write(ok__);
@@ -21024,10 +22347,12 @@ impl ISyncRegistrationChange_Vtbl {
             this: *mut core::ffi::c_void,
             pguidinstanceid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
-            if pguidinstanceid.is_null() { return windows_core::imp::E_POINTER; }
+            if pguidinstanceid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncRegistrationChange_Impl::GetInstanceId(this) {
                     Ok(ok__) => {
                         pguidinstanceid.write(ok__);
@@ -21049,20 +22374,24 @@ impl ISyncRegistrationChange_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncRegistrationChange {}
 windows_core::imp::define_interface!(
-    ISyncSessionExtendedErrorInfo,
-    ISyncSessionExtendedErrorInfo_Vtbl,
+    ISyncSessionExtendedErrorInfo, ISyncSessionExtendedErrorInfo_Vtbl,
     0x326c6810_790a_409b_b741_6999388761eb
 );
-windows_core::imp::interface_hierarchy!(ISyncSessionExtendedErrorInfo, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISyncSessionExtendedErrorInfo, windows_core::IUnknown
+);
 impl ISyncSessionExtendedErrorInfo {
-    pub unsafe fn GetSyncProviderWithError(&self) -> windows_core::Result<ISyncProvider> {
+    pub unsafe fn GetSyncProviderWithError(
+        &self,
+    ) -> windows_core::Result<ISyncProvider> {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).GetSyncProviderWithError)(
-                windows_core::Interface::as_raw(self),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .GetSyncProviderWithError)(
+                    windows_core::Interface::as_raw(self),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -21086,12 +22415,18 @@ impl ISyncSessionExtendedErrorInfo_Vtbl {
             this: *mut core::ffi::c_void,
             ppproviderwitherror: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppproviderwitherror.is_null() { unsafe { ppproviderwitherror.write(core::ptr::null_mut()) }; }
-            if ppproviderwitherror.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppproviderwitherror.is_null() {
+                unsafe { ppproviderwitherror.write(core::ptr::null_mut()) };
+            }
+            if ppproviderwitherror.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                match ISyncSessionExtendedErrorInfo_Impl::GetSyncProviderWithError(this) {
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                match ISyncSessionExtendedErrorInfo_Impl::GetSyncProviderWithError(
+                    this,
+                ) {
                     Ok(ok__) => {
                         ppproviderwitherror.write(core::mem::transmute(ok__));
                         windows_core::HRESULT(0)
@@ -21111,9 +22446,7 @@ impl ISyncSessionExtendedErrorInfo_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncSessionExtendedErrorInfo {}
 windows_core::imp::define_interface!(
-    ISyncSessionState,
-    ISyncSessionState_Vtbl,
-    0xb8a940fe_9f01_483b_9434_c37d361225d9
+    ISyncSessionState, ISyncSessionState_Vtbl, 0xb8a940fe_9f01_483b_9434_c37d361225d9
 );
 windows_core::imp::interface_hierarchy!(ISyncSessionState, windows_core::IUnknown);
 impl ISyncSessionState {
@@ -21122,10 +22455,8 @@ impl ISyncSessionState {
         pfiscanceled: *mut windows_core::BOOL,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).IsCanceled)(
-                windows_core::Interface::as_raw(self),
-                pfiscanceled as _,
-            )
+            (windows_core::Interface::vtable(self)
+                .IsCanceled)(windows_core::Interface::as_raw(self), pfiscanceled as _)
         }
     }
     pub unsafe fn GetInfoForChangeApplication(
@@ -21134,7 +22465,8 @@ impl ISyncSessionState {
         pcbchangeapplierinfo: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetInfoForChangeApplication)(
+            (windows_core::Interface::vtable(self)
+                .GetInfoForChangeApplication)(
                 windows_core::Interface::as_raw(self),
                 pbchangeapplierinfo as _,
                 pcbchangeapplierinfo as _,
@@ -21147,7 +22479,8 @@ impl ISyncSessionState {
         cbchangeapplierinfo: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).LoadInfoFromChangeApplication)(
+            (windows_core::Interface::vtable(self)
+                .LoadInfoFromChangeApplication)(
                 windows_core::Interface::as_raw(self),
                 pbchangeapplierinfo,
                 cbchangeapplierinfo,
@@ -21160,7 +22493,8 @@ impl ISyncSessionState {
         pcbrangestart: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetForgottenKnowledgeRecoveryRangeStart)(
+            (windows_core::Interface::vtable(self)
+                .GetForgottenKnowledgeRecoveryRangeStart)(
                 windows_core::Interface::as_raw(self),
                 pbrangestart as _,
                 pcbrangestart as _,
@@ -21173,7 +22507,8 @@ impl ISyncSessionState {
         pcbrangeend: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetForgottenKnowledgeRecoveryRangeEnd)(
+            (windows_core::Interface::vtable(self)
+                .GetForgottenKnowledgeRecoveryRangeEnd)(
                 windows_core::Interface::as_raw(self),
                 pbrangeend as _,
                 pcbrangeend as _,
@@ -21185,7 +22520,8 @@ impl ISyncSessionState {
         prange: *const SYNC_RANGE,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetForgottenKnowledgeRecoveryRange)(
+            (windows_core::Interface::vtable(self)
+                .SetForgottenKnowledgeRecoveryRange)(
                 windows_core::Interface::as_raw(self),
                 prange,
             )
@@ -21199,7 +22535,8 @@ impl ISyncSessionState {
         dwtotalwork: u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).OnProgress)(
+            (windows_core::Interface::vtable(self)
+                .OnProgress)(
                 windows_core::Interface::as_raw(self),
                 provider,
                 syncstage,
@@ -21221,20 +22558,21 @@ pub struct ISyncSessionState_Vtbl {
         *mut u8,
         *mut u32,
     ) -> windows_core::HRESULT,
-    pub LoadInfoFromChangeApplication:
-        unsafe extern "system" fn(*mut core::ffi::c_void, *const u8, u32) -> windows_core::HRESULT,
+    pub LoadInfoFromChangeApplication: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+        *const u8,
+        u32,
+    ) -> windows_core::HRESULT,
     pub GetForgottenKnowledgeRecoveryRangeStart: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut u8,
         *mut u32,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub GetForgottenKnowledgeRecoveryRangeEnd: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *mut u8,
         *mut u32,
-    )
-        -> windows_core::HRESULT,
+    ) -> windows_core::HRESULT,
     pub SetForgottenKnowledgeRecoveryRange: unsafe extern "system" fn(
         *mut core::ffi::c_void,
         *const SYNC_RANGE,
@@ -21248,7 +22586,10 @@ pub struct ISyncSessionState_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncSessionState_Impl: windows_core::IUnknownImpl {
-    fn IsCanceled(&self, pfiscanceled: *mut windows_core::BOOL) -> windows_core::Result<()>;
+    fn IsCanceled(
+        &self,
+        pfiscanceled: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()>;
     fn GetInfoForChangeApplication(
         &self,
         pbchangeapplierinfo: *mut u8,
@@ -21291,9 +22632,12 @@ impl ISyncSessionState_Vtbl {
             pfiscanceled: *mut windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncSessionState_Impl::IsCanceled(this, core::mem::transmute_copy(&pfiscanceled))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncSessionState_Impl::IsCanceled(
+                        this,
+                        core::mem::transmute_copy(&pfiscanceled),
+                    )
                     .into()
             }
         }
@@ -21306,14 +22650,14 @@ impl ISyncSessionState_Vtbl {
             pcbchangeapplierinfo: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState_Impl::GetInfoForChangeApplication(
-                    this,
-                    core::mem::transmute_copy(&pbchangeapplierinfo),
-                    core::mem::transmute_copy(&pcbchangeapplierinfo),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbchangeapplierinfo),
+                        core::mem::transmute_copy(&pcbchangeapplierinfo),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn LoadInfoFromChangeApplication<
@@ -21325,14 +22669,14 @@ impl ISyncSessionState_Vtbl {
             cbchangeapplierinfo: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState_Impl::LoadInfoFromChangeApplication(
-                    this,
-                    core::mem::transmute_copy(&pbchangeapplierinfo),
-                    core::mem::transmute_copy(&cbchangeapplierinfo),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbchangeapplierinfo),
+                        core::mem::transmute_copy(&cbchangeapplierinfo),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetForgottenKnowledgeRecoveryRangeStart<
@@ -21344,14 +22688,14 @@ impl ISyncSessionState_Vtbl {
             pcbrangestart: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState_Impl::GetForgottenKnowledgeRecoveryRangeStart(
-                    this,
-                    core::mem::transmute_copy(&pbrangestart),
-                    core::mem::transmute_copy(&pcbrangestart),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbrangestart),
+                        core::mem::transmute_copy(&pcbrangestart),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetForgottenKnowledgeRecoveryRangeEnd<
@@ -21363,14 +22707,14 @@ impl ISyncSessionState_Vtbl {
             pcbrangeend: *mut u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState_Impl::GetForgottenKnowledgeRecoveryRangeEnd(
-                    this,
-                    core::mem::transmute_copy(&pbrangeend),
-                    core::mem::transmute_copy(&pcbrangeend),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pbrangeend),
+                        core::mem::transmute_copy(&pcbrangeend),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetForgottenKnowledgeRecoveryRange<
@@ -21381,13 +22725,13 @@ impl ISyncSessionState_Vtbl {
             prange: *const SYNC_RANGE,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState_Impl::SetForgottenKnowledgeRecoveryRange(
-                    this,
-                    core::mem::transmute_copy(&prange),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&prange),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn OnProgress<
@@ -21401,23 +22745,26 @@ impl ISyncSessionState_Vtbl {
             dwtotalwork: u32,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState_Impl::OnProgress(
-                    this,
-                    core::mem::transmute_copy(&provider),
-                    core::mem::transmute_copy(&syncstage),
-                    core::mem::transmute_copy(&dwcompletedwork),
-                    core::mem::transmute_copy(&dwtotalwork),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&provider),
+                        core::mem::transmute_copy(&syncstage),
+                        core::mem::transmute_copy(&dwcompletedwork),
+                        core::mem::transmute_copy(&dwtotalwork),
+                    )
+                    .into()
             }
         }
         Self {
             base__: windows_core::IUnknown_Vtbl::new::<Identity, OFFSET>(),
             IsCanceled: IsCanceled::<Identity, OFFSET>,
             GetInfoForChangeApplication: GetInfoForChangeApplication::<Identity, OFFSET>,
-            LoadInfoFromChangeApplication: LoadInfoFromChangeApplication::<Identity, OFFSET>,
+            LoadInfoFromChangeApplication: LoadInfoFromChangeApplication::<
+                Identity,
+                OFFSET,
+            >,
             GetForgottenKnowledgeRecoveryRangeStart: GetForgottenKnowledgeRecoveryRangeStart::<
                 Identity,
                 OFFSET,
@@ -21439,9 +22786,7 @@ impl ISyncSessionState_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncSessionState {}
 windows_core::imp::define_interface!(
-    ISyncSessionState2,
-    ISyncSessionState2_Vtbl,
-    0x9e37cfa3_9e38_4c61_9ca3_ffe810b45ca2
+    ISyncSessionState2, ISyncSessionState2_Vtbl, 0x9e37cfa3_9e38_4c61_9ca3_ffe810b45ca2
 );
 impl core::ops::Deref for ISyncSessionState2 {
     type Target = ISyncSessionState;
@@ -21450,14 +22795,13 @@ impl core::ops::Deref for ISyncSessionState2 {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncSessionState2,
-    windows_core::IUnknown,
-    ISyncSessionState
+    ISyncSessionState2, windows_core::IUnknown, ISyncSessionState
 );
 impl ISyncSessionState2 {
     pub unsafe fn SetProviderWithError(&self, fself: bool) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).SetProviderWithError)(
+            (windows_core::Interface::vtable(self)
+                .SetProviderWithError)(
                 windows_core::Interface::as_raw(self),
                 fself.into(),
             )
@@ -21468,7 +22812,8 @@ impl ISyncSessionState2 {
         phrsessionerror: *mut windows_core::HRESULT,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetSessionErrorStatus)(
+            (windows_core::Interface::vtable(self)
+                .GetSessionErrorStatus)(
                 windows_core::Interface::as_raw(self),
                 phrsessionerror as _,
             )
@@ -21488,7 +22833,10 @@ pub struct ISyncSessionState2_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncSessionState2_Impl: ISyncSessionState_Impl {
-    fn SetProviderWithError(&self, fself: windows_core::BOOL) -> windows_core::Result<()>;
+    fn SetProviderWithError(
+        &self,
+        fself: windows_core::BOOL,
+    ) -> windows_core::Result<()>;
     fn GetSessionErrorStatus(
         &self,
         phrsessionerror: *mut windows_core::HRESULT,
@@ -21504,13 +22852,13 @@ impl ISyncSessionState2_Vtbl {
             fself: windows_core::BOOL,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState2_Impl::SetProviderWithError(
-                    this,
-                    core::mem::transmute_copy(&fself),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&fself),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetSessionErrorStatus<
@@ -21521,13 +22869,13 @@ impl ISyncSessionState2_Vtbl {
             phrsessionerror: *mut windows_core::HRESULT,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncSessionState2_Impl::GetSessionErrorStatus(
-                    this,
-                    core::mem::transmute_copy(&phrsessionerror),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&phrsessionerror),
+                    )
+                    .into()
             }
         }
         Self {
@@ -21543,18 +22891,20 @@ impl ISyncSessionState2_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncSessionState2 {}
 windows_core::imp::define_interface!(
-    ISynchronousDataRetriever,
-    ISynchronousDataRetriever_Vtbl,
+    ISynchronousDataRetriever, ISynchronousDataRetriever_Vtbl,
     0x9b22f2a9_a4cd_4648_9d8e_3a510d4da04b
 );
-windows_core::imp::interface_hierarchy!(ISynchronousDataRetriever, windows_core::IUnknown);
+windows_core::imp::interface_hierarchy!(
+    ISynchronousDataRetriever, windows_core::IUnknown
+);
 impl ISynchronousDataRetriever {
     pub unsafe fn GetIdParameters(
         &self,
         pidparameters: *mut ID_PARAMETERS,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetIdParameters)(
+            (windows_core::Interface::vtable(self)
+                .GetIdParameters)(
                 windows_core::Interface::as_raw(self),
                 pidparameters as _,
             )
@@ -21569,12 +22919,13 @@ impl ISynchronousDataRetriever {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).LoadChangeData)(
-                windows_core::Interface::as_raw(self),
-                ploadchangecontext.param().abi(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .LoadChangeData)(
+                    windows_core::Interface::as_raw(self),
+                    ploadchangecontext.param().abi(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -21592,7 +22943,10 @@ pub struct ISynchronousDataRetriever_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISynchronousDataRetriever_Impl: windows_core::IUnknownImpl {
-    fn GetIdParameters(&self, pidparameters: *mut ID_PARAMETERS) -> windows_core::Result<()>;
+    fn GetIdParameters(
+        &self,
+        pidparameters: *mut ID_PARAMETERS,
+    ) -> windows_core::Result<()>;
     fn LoadChangeData(
         &self,
         ploadchangecontext: windows_core::Ref<ILoadChangeContext>,
@@ -21608,13 +22962,13 @@ impl ISynchronousDataRetriever_Vtbl {
             pidparameters: *mut ID_PARAMETERS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISynchronousDataRetriever_Impl::GetIdParameters(
-                    this,
-                    core::mem::transmute_copy(&pidparameters),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&pidparameters),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn LoadChangeData<
@@ -21625,11 +22979,15 @@ impl ISynchronousDataRetriever_Vtbl {
             ploadchangecontext: *mut core::ffi::c_void,
             ppunkdata: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppunkdata.is_null() { unsafe { ppunkdata.write(core::ptr::null_mut()) }; }
-            if ppunkdata.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppunkdata.is_null() {
+                unsafe { ppunkdata.write(core::ptr::null_mut()) };
+            }
+            if ppunkdata.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISynchronousDataRetriever_Impl::LoadChangeData(
                     this,
                     core::mem::transmute_copy(&ploadchangecontext),
@@ -21892,7 +23250,9 @@ pub struct SECURITY_ATTRIBUTES {
     pub lpSecurityDescriptor: *mut core::ffi::c_void,
     pub bInheritHandle: windows_core::BOOL,
 }
-pub const SELFREG_E_CLASS: windows_core::HRESULT = windows_core::HRESULT(0x80040201_u32 as _);
+pub const SELFREG_E_CLASS: windows_core::HRESULT = windows_core::HRESULT(
+    0x80040201_u32 as _,
+);
 pub const SFEA_ABORT: SYNC_FULL_ENUMERATION_ACTION = 2;
 pub const SFEA_FULL_ENUMERATION: SYNC_FULL_ENUMERATION_ACTION = 0;
 pub const SFEA_PARTIAL_SYNC: SYNC_FULL_ENUMERATION_ACTION = 1;
@@ -22126,28 +23486,39 @@ pub const SYNCMGR_IPM_PREVENT_STOP_SYNC: SYNCMGR_ITEM_POLICIES = 8;
 pub const SYNCMGR_IPM_VALID_MASK: SYNCMGR_ITEM_POLICIES = 66303;
 pub type SYNCMGR_ITEM_CAPABILITIES = i32;
 pub type SYNCMGR_ITEM_POLICIES = i32;
-pub const SYNCMGR_OBJECTID_BrowseContent: windows_core::GUID =
-    windows_core::GUID::from_u128(0x57cbb584_e9b4_47ae_a120_c4df3335dee2);
-pub const SYNCMGR_OBJECTID_ConflictStore: windows_core::GUID =
-    windows_core::GUID::from_u128(0xd78181f4_2389_47e4_a960_60bcc2ed930b);
-pub const SYNCMGR_OBJECTID_EventLinkClick: windows_core::GUID =
-    windows_core::GUID::from_u128(0x2203bdc1_1af1_4082_8c30_28399f41384c);
-pub const SYNCMGR_OBJECTID_EventStore: windows_core::GUID =
-    windows_core::GUID::from_u128(0x4bef34b9_a786_4075_ba88_0c2b9d89a98f);
-pub const SYNCMGR_OBJECTID_Icon: windows_core::GUID =
-    windows_core::GUID::from_u128(0x6dbc85c3_5d07_4c72_a777_7fec78072c06);
-pub const SYNCMGR_OBJECTID_QueryBeforeActivate: windows_core::GUID =
-    windows_core::GUID::from_u128(0xd882d80b_e7aa_49ed_86b7_e6e1f714cdfe);
-pub const SYNCMGR_OBJECTID_QueryBeforeDeactivate: windows_core::GUID =
-    windows_core::GUID::from_u128(0xa0efc282_60e0_460e_9374_ea88513cfc80);
-pub const SYNCMGR_OBJECTID_QueryBeforeDelete: windows_core::GUID =
-    windows_core::GUID::from_u128(0xf76c3397_afb3_45d7_a59f_5a49e905437e);
-pub const SYNCMGR_OBJECTID_QueryBeforeDisable: windows_core::GUID =
-    windows_core::GUID::from_u128(0xbb5f64aa_f004_4eb5_8e4d_26751966344c);
-pub const SYNCMGR_OBJECTID_QueryBeforeEnable: windows_core::GUID =
-    windows_core::GUID::from_u128(0x04cbf7f0_5beb_4de1_bc90_908345c480f6);
-pub const SYNCMGR_OBJECTID_ShowSchedule: windows_core::GUID =
-    windows_core::GUID::from_u128(0xedc6f3e3_8441_4109_adf3_6c1ca0b7de47);
+pub const SYNCMGR_OBJECTID_BrowseContent: windows_core::GUID = windows_core::GUID::from_u128(
+    0x57cbb584_e9b4_47ae_a120_c4df3335dee2,
+);
+pub const SYNCMGR_OBJECTID_ConflictStore: windows_core::GUID = windows_core::GUID::from_u128(
+    0xd78181f4_2389_47e4_a960_60bcc2ed930b,
+);
+pub const SYNCMGR_OBJECTID_EventLinkClick: windows_core::GUID = windows_core::GUID::from_u128(
+    0x2203bdc1_1af1_4082_8c30_28399f41384c,
+);
+pub const SYNCMGR_OBJECTID_EventStore: windows_core::GUID = windows_core::GUID::from_u128(
+    0x4bef34b9_a786_4075_ba88_0c2b9d89a98f,
+);
+pub const SYNCMGR_OBJECTID_Icon: windows_core::GUID = windows_core::GUID::from_u128(
+    0x6dbc85c3_5d07_4c72_a777_7fec78072c06,
+);
+pub const SYNCMGR_OBJECTID_QueryBeforeActivate: windows_core::GUID = windows_core::GUID::from_u128(
+    0xd882d80b_e7aa_49ed_86b7_e6e1f714cdfe,
+);
+pub const SYNCMGR_OBJECTID_QueryBeforeDeactivate: windows_core::GUID = windows_core::GUID::from_u128(
+    0xa0efc282_60e0_460e_9374_ea88513cfc80,
+);
+pub const SYNCMGR_OBJECTID_QueryBeforeDelete: windows_core::GUID = windows_core::GUID::from_u128(
+    0xf76c3397_afb3_45d7_a59f_5a49e905437e,
+);
+pub const SYNCMGR_OBJECTID_QueryBeforeDisable: windows_core::GUID = windows_core::GUID::from_u128(
+    0xbb5f64aa_f004_4eb5_8e4d_26751966344c,
+);
+pub const SYNCMGR_OBJECTID_QueryBeforeEnable: windows_core::GUID = windows_core::GUID::from_u128(
+    0x04cbf7f0_5beb_4de1_bc90_908345c480f6,
+);
+pub const SYNCMGR_OBJECTID_ShowSchedule: windows_core::GUID = windows_core::GUID::from_u128(
+    0xedc6f3e3_8441_4109_adf3_6c1ca0b7de47,
+);
 pub const SYNCMGR_PC_KEEP_MULTIPLE: SYNCMGR_PRESENTER_CHOICE = 2;
 pub const SYNCMGR_PC_KEEP_ONE: SYNCMGR_PRESENTER_CHOICE = 1;
 pub const SYNCMGR_PC_KEEP_RECENT: SYNCMGR_PRESENTER_CHOICE = 3;
@@ -22247,22 +23618,39 @@ pub const SYNC_VERSION_FLAG_FROM_FEED: u32 = 1;
 pub const SYNC_VERSION_FLAG_HAS_BY: u32 = 2;
 pub const S_FALSE: windows_core::HRESULT = windows_core::HRESULT(0x1_u32 as _);
 pub const S_OK: windows_core::HRESULT = windows_core::HRESULT(0x0_u32 as _);
-pub const S_SYNCMGR_CANCELALL: windows_core::HRESULT = windows_core::HRESULT(0x40204_u32 as _);
-pub const S_SYNCMGR_CANCELITEM: windows_core::HRESULT = windows_core::HRESULT(0x40203_u32 as _);
-pub const S_SYNCMGR_ENUMITEMS: windows_core::HRESULT = windows_core::HRESULT(0x40211_u32 as _);
-pub const S_SYNCMGR_ITEMDELETED: windows_core::HRESULT = windows_core::HRESULT(0x40210_u32 as _);
-pub const S_SYNCMGR_MISSINGITEMS: windows_core::HRESULT = windows_core::HRESULT(0x40201_u32 as _);
-pub const S_SYNCMGR_RETRYSYNC: windows_core::HRESULT = windows_core::HRESULT(0x40202_u32 as _);
-pub const SyncMgr: windows_core::GUID =
-    windows_core::GUID::from_u128(0x6295df27_35ee_11d1_8707_00c04fd93327);
-pub const SyncMgrClient: windows_core::GUID =
-    windows_core::GUID::from_u128(0x1202db60_1dac_42c5_aed5_1abdd432248e);
-pub const SyncMgrControl: windows_core::GUID =
-    windows_core::GUID::from_u128(0x1a1f4206_0688_4e7f_be03_d82ec69df9a5);
-pub const SyncMgrFolder: windows_core::GUID =
-    windows_core::GUID::from_u128(0x9c73f5e5_7ae7_4e32_a8e8_8d23b85255bf);
-pub const SyncMgrScheduleWizard: windows_core::GUID =
-    windows_core::GUID::from_u128(0x8d8b8e30_c451_421b_8553_d2976afa648c);
+pub const S_SYNCMGR_CANCELALL: windows_core::HRESULT = windows_core::HRESULT(
+    0x40204_u32 as _,
+);
+pub const S_SYNCMGR_CANCELITEM: windows_core::HRESULT = windows_core::HRESULT(
+    0x40203_u32 as _,
+);
+pub const S_SYNCMGR_ENUMITEMS: windows_core::HRESULT = windows_core::HRESULT(
+    0x40211_u32 as _,
+);
+pub const S_SYNCMGR_ITEMDELETED: windows_core::HRESULT = windows_core::HRESULT(
+    0x40210_u32 as _,
+);
+pub const S_SYNCMGR_MISSINGITEMS: windows_core::HRESULT = windows_core::HRESULT(
+    0x40201_u32 as _,
+);
+pub const S_SYNCMGR_RETRYSYNC: windows_core::HRESULT = windows_core::HRESULT(
+    0x40202_u32 as _,
+);
+pub const SyncMgr: windows_core::GUID = windows_core::GUID::from_u128(
+    0x6295df27_35ee_11d1_8707_00c04fd93327,
+);
+pub const SyncMgrClient: windows_core::GUID = windows_core::GUID::from_u128(
+    0x1202db60_1dac_42c5_aed5_1abdd432248e,
+);
+pub const SyncMgrControl: windows_core::GUID = windows_core::GUID::from_u128(
+    0x1a1f4206_0688_4e7f_be03_d82ec69df9a5,
+);
+pub const SyncMgrFolder: windows_core::GUID = windows_core::GUID::from_u128(
+    0x9c73f5e5_7ae7_4e32_a8e8_8d23b85255bf,
+);
+pub const SyncMgrScheduleWizard: windows_core::GUID = windows_core::GUID::from_u128(
+    0x8d8b8e30_c451_421b_8553_d2976afa648c,
+);
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct SyncProviderConfigUIConfiguration {
@@ -22285,8 +23673,9 @@ pub struct SyncProviderConfiguration {
     pub dwCapabilities: u32,
     pub dwSupportedArchitecture: u32,
 }
-pub const SyncProviderRegistration: windows_core::GUID =
-    windows_core::GUID::from_u128(0xf82b4ef1_93a9_4dde_8015_f7950a1a6e31);
+pub const SyncProviderRegistration: windows_core::GUID = windows_core::GUID::from_u128(
+    0xf82b4ef1_93a9_4dde_8015_f7950a1a6e31,
+);
 pub type VARENUM = u16;
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

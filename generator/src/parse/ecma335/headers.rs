@@ -22,6 +22,8 @@ pub struct Streams {
     pub blobs: Span,
     /// `#GUID` (empty if absent).
     pub guids: Span,
+    /// Where each stream header starts (its Offset field; Size follows).
+    pub headers: Vec<usize>,
 }
 
 /// Reads little-endian values, `None` past the end.
@@ -136,7 +138,9 @@ fn read_streams(bytes: &[u8], root: usize, mut at: usize, count: u16) -> Result<
     let mut strings = None;
     let mut blobs = None;
     let mut guids = Span::default();
+    let mut headers = Vec::new();
     for index in 0..count {
+        headers.push(at);
         let offset = need(u32_at(bytes, at), "the stream headers")? as usize;
         let len = need(u32_at(bytes, at + 4), "the stream headers")? as usize;
         let name_at = at + 8;
@@ -184,5 +188,6 @@ fn read_streams(bytes: &[u8], root: usize, mut at: usize, count: u16) -> Result<
         strings: strings.ok_or_else(|| missing("#Strings"))?,
         blobs: blobs.ok_or_else(|| missing("#Blob"))?,
         guids,
+        headers,
     })
 }

@@ -8,8 +8,11 @@
 //! signature blobs; the reader's panics on those are contained by the caller.
 
 mod headers;
+mod layout;
 mod schema;
 mod tables;
+
+pub use layout::{Cell, CellKind, FileLayout, layout};
 
 /// What is wrong with a file.
 #[derive(Debug)]

@@ -111,13 +111,14 @@ pub fn cell_offset(
     None
 }
 
-struct Layout<'a> {
-    bytes: &'a [u8],
-    rows: [usize; 64],
-    heap_sizes: u8,
-    strings: Span,
-    blobs: Span,
-    guid_count: usize,
+/// The table stream's shape: row counts and heap index sizes, which fix every column's width.
+pub(super) struct Layout<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) rows: [usize; 64],
+    pub(super) heap_sizes: u8,
+    pub(super) strings: Span,
+    pub(super) blobs: Span,
+    pub(super) guid_count: usize,
 }
 
 impl Layout<'_> {
@@ -139,7 +140,7 @@ impl Layout<'_> {
         if small { 2 } else { 4 }
     }
 
-    fn width(&self, column: &Column) -> usize {
+    pub(super) fn width(&self, column: &Column) -> usize {
         let heap = |bit: u8| {
             if self.heap_sizes >> bit & 1 == 1 {
                 4

@@ -18,8 +18,7 @@ pub struct ID_PARAMETER_PAIR {
     pub cbIdSize: u16,
 }
 windows_core::imp::define_interface!(
-    IKnowledgeSyncProvider,
-    IKnowledgeSyncProvider_Vtbl,
+    IKnowledgeSyncProvider, IKnowledgeSyncProvider_Vtbl,
     0x43434a49_8da4_47f2_8172_ad7b8b024978
 );
 impl core::ops::Deref for IKnowledgeSyncProvider {
@@ -29,9 +28,7 @@ impl core::ops::Deref for IKnowledgeSyncProvider {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    IKnowledgeSyncProvider,
-    windows_core::IUnknown,
-    ISyncProvider
+    IKnowledgeSyncProvider, windows_core::IUnknown, ISyncProvider
 );
 impl IKnowledgeSyncProvider {
     pub unsafe fn BeginSession<P1>(
@@ -43,7 +40,8 @@ impl IKnowledgeSyncProvider {
         P1: windows_core::Param<ISyncSessionState>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).BeginSession)(
+            (windows_core::Interface::vtable(self)
+                .BeginSession)(
                 windows_core::Interface::as_raw(self),
                 role,
                 psessionstate.param().abi(),
@@ -56,7 +54,8 @@ impl IKnowledgeSyncProvider {
         pdwrequestedbatchsize: *mut u32,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetSyncBatchParameters)(
+            (windows_core::Interface::vtable(self)
+                .GetSyncBatchParameters)(
                 windows_core::Interface::as_raw(self),
                 core::mem::transmute(ppsyncknowledge),
                 pdwrequestedbatchsize as _,
@@ -74,7 +73,8 @@ impl IKnowledgeSyncProvider {
         P1: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .GetChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 dwbatchsize,
                 psyncknowledge.param().abi(),
@@ -95,7 +95,8 @@ impl IKnowledgeSyncProvider {
         P2: windows_core::Param<ISyncKnowledge>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).GetFullEnumerationChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .GetFullEnumerationChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 dwbatchsize,
                 pblowerenumerationbound,
@@ -119,7 +120,8 @@ impl IKnowledgeSyncProvider {
         P3: windows_core::Param<ISyncCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ProcessChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .ProcessChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 resolutionpolicy,
                 psourcechangebatch.param().abi(),
@@ -143,7 +145,8 @@ impl IKnowledgeSyncProvider {
         P3: windows_core::Param<ISyncCallback>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ProcessFullEnumerationChangeBatch)(
+            (windows_core::Interface::vtable(self)
+                .ProcessFullEnumerationChangeBatch)(
                 windows_core::Interface::as_raw(self),
                 resolutionpolicy,
                 psourcechangebatch.param().abi(),
@@ -158,7 +161,8 @@ impl IKnowledgeSyncProvider {
         P0: windows_core::Param<ISyncSessionState>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).EndSession)(
+            (windows_core::Interface::vtable(self)
+                .EndSession)(
                 windows_core::Interface::as_raw(self),
                 psessionstate.param().abi(),
             )
@@ -272,14 +276,14 @@ impl IKnowledgeSyncProvider_Vtbl {
             psessionstate: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::BeginSession(
-                    this,
-                    core::mem::transmute_copy(&role),
-                    core::mem::transmute_copy(&psessionstate),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&role),
+                        core::mem::transmute_copy(&psessionstate),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetSyncBatchParameters<
@@ -290,16 +294,18 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncknowledge: *mut *mut core::ffi::c_void,
             pdwrequestedbatchsize: *mut u32,
         ) -> windows_core::HRESULT {
-            if !ppsyncknowledge.is_null() { unsafe { ppsyncknowledge.write(core::ptr::null_mut()) }; }
+            if !ppsyncknowledge.is_null() {
+                unsafe { ppsyncknowledge.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::GetSyncBatchParameters(
-                    this,
-                    core::mem::transmute_copy(&ppsyncknowledge),
-                    core::mem::transmute_copy(&pdwrequestedbatchsize),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ppsyncknowledge),
+                        core::mem::transmute_copy(&pdwrequestedbatchsize),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetChangeBatch<
@@ -312,19 +318,23 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
-            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
+            if !ppsyncchangebatch.is_null() {
+                unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) };
+            }
+            if !ppunkdataretriever.is_null() {
+                unsafe { ppunkdataretriever.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::GetChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&dwbatchsize),
-                    core::mem::transmute_copy(&psyncknowledge),
-                    core::mem::transmute_copy(&ppsyncchangebatch),
-                    core::mem::transmute_copy(&ppunkdataretriever),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwbatchsize),
+                        core::mem::transmute_copy(&psyncknowledge),
+                        core::mem::transmute_copy(&ppsyncchangebatch),
+                        core::mem::transmute_copy(&ppunkdataretriever),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn GetFullEnumerationChangeBatch<
@@ -338,20 +348,24 @@ impl IKnowledgeSyncProvider_Vtbl {
             ppsyncchangebatch: *mut *mut core::ffi::c_void,
             ppunkdataretriever: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppsyncchangebatch.is_null() { unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) }; }
-            if !ppunkdataretriever.is_null() { unsafe { ppunkdataretriever.write(core::ptr::null_mut()) }; }
+            if !ppsyncchangebatch.is_null() {
+                unsafe { ppsyncchangebatch.write(core::ptr::null_mut()) };
+            }
+            if !ppunkdataretriever.is_null() {
+                unsafe { ppunkdataretriever.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::GetFullEnumerationChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&dwbatchsize),
-                    core::mem::transmute_copy(&pblowerenumerationbound),
-                    core::mem::transmute_copy(&psyncknowledge),
-                    core::mem::transmute_copy(&ppsyncchangebatch),
-                    core::mem::transmute_copy(&ppunkdataretriever),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&dwbatchsize),
+                        core::mem::transmute_copy(&pblowerenumerationbound),
+                        core::mem::transmute_copy(&psyncknowledge),
+                        core::mem::transmute_copy(&ppsyncchangebatch),
+                        core::mem::transmute_copy(&ppunkdataretriever),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProcessChangeBatch<
@@ -366,17 +380,17 @@ impl IKnowledgeSyncProvider_Vtbl {
             psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::ProcessChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&resolutionpolicy),
-                    core::mem::transmute_copy(&psourcechangebatch),
-                    core::mem::transmute_copy(&punkdataretriever),
-                    core::mem::transmute_copy(&pcallback),
-                    core::mem::transmute_copy(&psyncsessionstatistics),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&resolutionpolicy),
+                        core::mem::transmute_copy(&psourcechangebatch),
+                        core::mem::transmute_copy(&punkdataretriever),
+                        core::mem::transmute_copy(&pcallback),
+                        core::mem::transmute_copy(&psyncsessionstatistics),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProcessFullEnumerationChangeBatch<
@@ -391,17 +405,17 @@ impl IKnowledgeSyncProvider_Vtbl {
             psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::ProcessFullEnumerationChangeBatch(
-                    this,
-                    core::mem::transmute_copy(&resolutionpolicy),
-                    core::mem::transmute_copy(&psourcechangebatch),
-                    core::mem::transmute_copy(&punkdataretriever),
-                    core::mem::transmute_copy(&pcallback),
-                    core::mem::transmute_copy(&psyncsessionstatistics),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&resolutionpolicy),
+                        core::mem::transmute_copy(&psourcechangebatch),
+                        core::mem::transmute_copy(&punkdataretriever),
+                        core::mem::transmute_copy(&pcallback),
+                        core::mem::transmute_copy(&psyncsessionstatistics),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn EndSession<
@@ -412,13 +426,13 @@ impl IKnowledgeSyncProvider_Vtbl {
             psessionstate: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 IKnowledgeSyncProvider_Impl::EndSession(
-                    this,
-                    core::mem::transmute_copy(&psessionstate),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&psessionstate),
+                    )
+                    .into()
             }
         }
         Self {
@@ -426,9 +440,15 @@ impl IKnowledgeSyncProvider_Vtbl {
             BeginSession: BeginSession::<Identity, OFFSET>,
             GetSyncBatchParameters: GetSyncBatchParameters::<Identity, OFFSET>,
             GetChangeBatch: GetChangeBatch::<Identity, OFFSET>,
-            GetFullEnumerationChangeBatch: GetFullEnumerationChangeBatch::<Identity, OFFSET>,
+            GetFullEnumerationChangeBatch: GetFullEnumerationChangeBatch::<
+                Identity,
+                OFFSET,
+            >,
             ProcessChangeBatch: ProcessChangeBatch::<Identity, OFFSET>,
-            ProcessFullEnumerationChangeBatch: ProcessFullEnumerationChangeBatch::<Identity, OFFSET>,
+            ProcessFullEnumerationChangeBatch: ProcessFullEnumerationChangeBatch::<
+                Identity,
+                OFFSET,
+            >,
             EndSession: EndSession::<Identity, OFFSET>,
         }
     }
@@ -439,9 +459,7 @@ impl IKnowledgeSyncProvider_Vtbl {
 }
 impl windows_core::RuntimeName for IKnowledgeSyncProvider {}
 windows_core::imp::define_interface!(
-    ISyncCallback,
-    ISyncCallback_Vtbl,
-    0x0599797f_5ed9_485c_ae36_0c5d1bf2e7a5
+    ISyncCallback, ISyncCallback_Vtbl, 0x0599797f_5ed9_485c_ae36_0c5d1bf2e7a5
 );
 windows_core::imp::interface_hierarchy!(ISyncCallback, windows_core::IUnknown);
 #[repr(C)]
@@ -455,9 +473,7 @@ pub struct ISyncCallback_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncCallback {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatch,
-    ISyncChangeBatch_Vtbl,
-    0x70c64dee_380f_4c2e_8f70_31c55bd5f9b3
+    ISyncChangeBatch, ISyncChangeBatch_Vtbl, 0x70c64dee_380f_4c2e_8f70_31c55bd5f9b3
 );
 impl core::ops::Deref for ISyncChangeBatch {
     type Target = ISyncChangeBatchBase;
@@ -466,9 +482,7 @@ impl core::ops::Deref for ISyncChangeBatch {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncChangeBatch,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase
+    ISyncChangeBatch, windows_core::IUnknown, ISyncChangeBatchBase
 );
 #[repr(C)]
 pub struct ISyncChangeBatch_Vtbl {
@@ -479,8 +493,7 @@ pub struct ISyncChangeBatch_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatch {}
 windows_core::imp::define_interface!(
-    ISyncChangeBatchBase,
-    ISyncChangeBatchBase_Vtbl,
+    ISyncChangeBatchBase, ISyncChangeBatchBase_Vtbl,
     0x52f6e694_6a71_4494_a184_a8311bf5d227
 );
 windows_core::imp::interface_hierarchy!(ISyncChangeBatchBase, windows_core::IUnknown);
@@ -504,8 +517,7 @@ pub struct ISyncChangeBatchBase_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncChangeBatchBase {}
 windows_core::imp::define_interface!(
-    ISyncFullEnumerationChangeBatch,
-    ISyncFullEnumerationChangeBatch_Vtbl,
+    ISyncFullEnumerationChangeBatch, ISyncFullEnumerationChangeBatch_Vtbl,
     0xef64197d_4f44_4ea2_b355_4524713e3bed
 );
 impl core::ops::Deref for ISyncFullEnumerationChangeBatch {
@@ -515,9 +527,7 @@ impl core::ops::Deref for ISyncFullEnumerationChangeBatch {
     }
 }
 windows_core::imp::interface_hierarchy!(
-    ISyncFullEnumerationChangeBatch,
-    windows_core::IUnknown,
-    ISyncChangeBatchBase
+    ISyncFullEnumerationChangeBatch, windows_core::IUnknown, ISyncChangeBatchBase
 );
 #[repr(C)]
 pub struct ISyncFullEnumerationChangeBatch_Vtbl {
@@ -528,9 +538,7 @@ pub struct ISyncFullEnumerationChangeBatch_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncFullEnumerationChangeBatch {}
 windows_core::imp::define_interface!(
-    ISyncKnowledge,
-    ISyncKnowledge_Vtbl,
-    0x615bbb53_c945_4203_bf4b_2cb65919a0aa
+    ISyncKnowledge, ISyncKnowledge_Vtbl, 0x615bbb53_c945_4203_bf4b_2cb65919a0aa
 );
 windows_core::imp::interface_hierarchy!(ISyncKnowledge, windows_core::IUnknown);
 #[repr(C)]
@@ -563,9 +571,7 @@ pub struct ISyncKnowledge_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncKnowledge {}
 windows_core::imp::define_interface!(
-    ISyncProvider,
-    ISyncProvider_Vtbl,
-    0x8f657056_2bce_4a17_8c68_c7bb7898b56f
+    ISyncProvider, ISyncProvider_Vtbl, 0x8f657056_2bce_4a17_8c68_c7bb7898b56f
 );
 windows_core::imp::interface_hierarchy!(ISyncProvider, windows_core::IUnknown);
 impl ISyncProvider {
@@ -574,7 +580,8 @@ impl ISyncProvider {
         pidparameters: *mut ID_PARAMETERS,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).GetIdParameters)(
+            (windows_core::Interface::vtable(self)
+                .GetIdParameters)(
                 windows_core::Interface::as_raw(self),
                 pidparameters as _,
             )
@@ -590,7 +597,10 @@ pub struct ISyncProvider_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncProvider_Impl: windows_core::IUnknownImpl {
-    fn GetIdParameters(&self, pidparameters: *mut ID_PARAMETERS) -> windows_core::Result<()>;
+    fn GetIdParameters(
+        &self,
+        pidparameters: *mut ID_PARAMETERS,
+    ) -> windows_core::Result<()>;
 }
 impl ISyncProvider_Vtbl {
     pub const fn new<Identity: ISyncProvider_Impl, const OFFSET: isize>() -> Self {
@@ -602,9 +612,12 @@ impl ISyncProvider_Vtbl {
             pidparameters: *mut ID_PARAMETERS,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncProvider_Impl::GetIdParameters(this, core::mem::transmute_copy(&pidparameters))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncProvider_Impl::GetIdParameters(
+                        this,
+                        core::mem::transmute_copy(&pidparameters),
+                    )
                     .into()
             }
         }
@@ -619,9 +632,7 @@ impl ISyncProvider_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncProvider {}
 windows_core::imp::define_interface!(
-    ISyncSessionState,
-    ISyncSessionState_Vtbl,
-    0xb8a940fe_9f01_483b_9434_c37d361225d9
+    ISyncSessionState, ISyncSessionState_Vtbl, 0xb8a940fe_9f01_483b_9434_c37d361225d9
 );
 windows_core::imp::interface_hierarchy!(ISyncSessionState, windows_core::IUnknown);
 #[repr(C)]

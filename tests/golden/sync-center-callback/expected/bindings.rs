@@ -3,9 +3,7 @@
 // Do not edit: regenerate with `cargo run -- generate` (see README.md).
 
 windows_core::imp::define_interface!(
-    IEnumString,
-    IEnumString_Vtbl,
-    0x00000101_0000_0000_c000_000000000046
+    IEnumString, IEnumString_Vtbl, 0x00000101_0000_0000_c000_000000000046
 );
 windows_core::imp::interface_hierarchy!(IEnumString, windows_core::IUnknown);
 #[repr(C)]
@@ -18,9 +16,7 @@ pub struct IEnumString_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumString {}
 windows_core::imp::define_interface!(
-    IEnumUnknown,
-    IEnumUnknown_Vtbl,
-    0x00000100_0000_0000_c000_000000000046
+    IEnumUnknown, IEnumUnknown_Vtbl, 0x00000100_0000_0000_c000_000000000046
 );
 windows_core::imp::interface_hierarchy!(IEnumUnknown, windows_core::IUnknown);
 #[repr(C)]
@@ -33,8 +29,7 @@ pub struct IEnumUnknown_Vtbl {
 }
 impl windows_core::RuntimeName for IEnumUnknown {}
 windows_core::imp::define_interface!(
-    ISyncMgrSessionCreator,
-    ISyncMgrSessionCreator_Vtbl,
+    ISyncMgrSessionCreator, ISyncMgrSessionCreator_Vtbl,
     0x17f48517_f305_4321_a08d_b25a834918fd
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSessionCreator, windows_core::IUnknown);
@@ -49,14 +44,15 @@ impl ISyncMgrSessionCreator {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).CreateSession)(
-                windows_core::Interface::as_raw(self),
-                pszhandlerid.param().abi(),
-                ppszitemids.as_ptr(),
-                ppszitemids.len().try_into().unwrap(),
-                &mut result__,
-            )
-            .and_then(|| windows_core::imp::Type::from_abi(result__))
+            (windows_core::Interface::vtable(self)
+                .CreateSession)(
+                    windows_core::Interface::as_raw(self),
+                    pszhandlerid.param().abi(),
+                    ppszitemids.as_ptr(),
+                    ppszitemids.len().try_into().unwrap(),
+                    &mut result__,
+                )
+                .and_then(|| windows_core::imp::Type::from_abi(result__))
         }
     }
 }
@@ -91,11 +87,15 @@ impl ISyncMgrSessionCreator_Vtbl {
             citems: u32,
             ppcallback: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppcallback.is_null() { unsafe { ppcallback.write(core::ptr::null_mut()) }; }
-            if ppcallback.is_null() { return windows_core::imp::E_POINTER; }
+            if !ppcallback.is_null() {
+                unsafe { ppcallback.write(core::ptr::null_mut()) };
+            }
+            if ppcallback.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSessionCreator_Impl::CreateSession(
                     this,
                     core::mem::transmute(&pszhandlerid),
@@ -121,8 +121,7 @@ impl ISyncMgrSessionCreator_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSessionCreator {}
 windows_core::imp::define_interface!(
-    ISyncMgrSyncCallback,
-    ISyncMgrSyncCallback_Vtbl,
+    ISyncMgrSyncCallback, ISyncMgrSyncCallback_Vtbl,
     0x884ccd87_b139_4937_a4ba_4f8e19513fbe
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSyncCallback, windows_core::IUnknown);
@@ -141,7 +140,8 @@ impl ISyncMgrSyncCallback {
         P1: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ReportProgress)(
+            (windows_core::Interface::vtable(self)
+                .ReportProgress)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
                 pszprogresstext.param().abi(),
@@ -161,7 +161,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).SetHandlerProgressText)(
+            (windows_core::Interface::vtable(self)
+                .SetHandlerProgressText)(
                 windows_core::Interface::as_raw(self),
                 pszprogresstext.param().abi(),
                 pncancelrequest as _,
@@ -189,19 +190,20 @@ impl ISyncMgrSyncCallback {
     {
         unsafe {
             let mut result__ = core::mem::zeroed();
-            (windows_core::Interface::vtable(self).ReportEvent)(
-                windows_core::Interface::as_raw(self),
-                pszitemid.param().abi(),
-                nlevel,
-                nflags,
-                pszname.param().abi(),
-                pszdescription.param().abi(),
-                pszlinktext.param().abi(),
-                pszlinkreference.param().abi(),
-                pszcontext.param().abi(),
-                &mut result__,
-            )
-            .map(|| result__)
+            (windows_core::Interface::vtable(self)
+                .ReportEvent)(
+                    windows_core::Interface::as_raw(self),
+                    pszitemid.param().abi(),
+                    nlevel,
+                    nflags,
+                    pszname.param().abi(),
+                    pszdescription.param().abi(),
+                    pszlinktext.param().abi(),
+                    pszlinkreference.param().abi(),
+                    pszcontext.param().abi(),
+                    &mut result__,
+                )
+                .map(|| result__)
         }
     }
     pub unsafe fn CanContinue<P0>(&self, pszitemid: P0) -> windows_core::HRESULT
@@ -209,7 +211,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).CanContinue)(
+            (windows_core::Interface::vtable(self)
+                .CanContinue)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
             )
@@ -221,7 +224,8 @@ impl ISyncMgrSyncCallback {
         ppenumpunks: *mut Option<IEnumUnknown>,
     ) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).QueryForAdditionalItems)(
+            (windows_core::Interface::vtable(self)
+                .QueryForAdditionalItems)(
                 windows_core::Interface::as_raw(self),
                 core::mem::transmute(ppenumitemids),
                 core::mem::transmute(ppenumpunks),
@@ -233,7 +237,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).AddItemToSession)(
+            (windows_core::Interface::vtable(self)
+                .AddItemToSession)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
             )
@@ -244,7 +249,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::IUnknown>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).AddIUnknownToSession)(
+            (windows_core::Interface::vtable(self)
+                .AddIUnknownToSession)(
                 windows_core::Interface::as_raw(self),
                 punk.param().abi(),
             )
@@ -255,7 +261,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<ISyncMgrSyncItem>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).ProposeItem)(
+            (windows_core::Interface::vtable(self)
+                .ProposeItem)(
                 windows_core::Interface::as_raw(self),
                 pnewitem.param().abi(),
             )
@@ -266,7 +273,8 @@ impl ISyncMgrSyncCallback {
         P0: windows_core::Param<windows_core::PCWSTR>,
     {
         unsafe {
-            (windows_core::Interface::vtable(self).CommitItem)(
+            (windows_core::Interface::vtable(self)
+                .CommitItem)(
                 windows_core::Interface::as_raw(self),
                 pszitemid.param().abi(),
             )
@@ -274,9 +282,8 @@ impl ISyncMgrSyncCallback {
     }
     pub unsafe fn ReportManualSync(&self) -> windows_core::HRESULT {
         unsafe {
-            (windows_core::Interface::vtable(self).ReportManualSync)(
-                windows_core::Interface::as_raw(self),
-            )
+            (windows_core::Interface::vtable(self)
+                .ReportManualSync)(windows_core::Interface::as_raw(self))
         }
     }
 }
@@ -334,8 +341,9 @@ pub struct ISyncMgrSyncCallback_Vtbl {
         *mut core::ffi::c_void,
         windows_core::PCWSTR,
     ) -> windows_core::HRESULT,
-    pub ReportManualSync:
-        unsafe extern "system" fn(*mut core::ffi::c_void) -> windows_core::HRESULT,
+    pub ReportManualSync: unsafe extern "system" fn(
+        *mut core::ffi::c_void,
+    ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrSyncCallback_Impl: windows_core::IUnknownImpl {
     fn ReportProgress(
@@ -369,7 +377,10 @@ pub trait ISyncMgrSyncCallback_Impl: windows_core::IUnknownImpl {
         ppenumitemids: windows_core::OutRef<IEnumString>,
         ppenumpunks: windows_core::OutRef<IEnumUnknown>,
     ) -> windows_core::HRESULT;
-    fn AddItemToSession(&self, pszitemid: &windows_core::PCWSTR) -> windows_core::Result<()>;
+    fn AddItemToSession(
+        &self,
+        pszitemid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<()>;
     fn AddIUnknownToSession(
         &self,
         punk: windows_core::Ref<windows_core::IUnknown>,
@@ -396,18 +407,18 @@ impl ISyncMgrSyncCallback_Vtbl {
             pncancelrequest: *mut SYNCMGR_CANCEL_REQUEST,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::ReportProgress(
-                    this,
-                    core::mem::transmute(&pszitemid),
-                    core::mem::transmute(&pszprogresstext),
-                    core::mem::transmute_copy(&nstatus),
-                    core::mem::transmute_copy(&ucurrentstep),
-                    core::mem::transmute_copy(&umaxstep),
-                    core::mem::transmute_copy(&pncancelrequest),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszitemid),
+                        core::mem::transmute(&pszprogresstext),
+                        core::mem::transmute_copy(&nstatus),
+                        core::mem::transmute_copy(&ucurrentstep),
+                        core::mem::transmute_copy(&umaxstep),
+                        core::mem::transmute_copy(&pncancelrequest),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn SetHandlerProgressText<
@@ -419,14 +430,14 @@ impl ISyncMgrSyncCallback_Vtbl {
             pncancelrequest: *mut SYNCMGR_CANCEL_REQUEST,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::SetHandlerProgressText(
-                    this,
-                    core::mem::transmute(&pszprogresstext),
-                    core::mem::transmute_copy(&pncancelrequest),
-                )
-                .into()
+                        this,
+                        core::mem::transmute(&pszprogresstext),
+                        core::mem::transmute_copy(&pncancelrequest),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ReportEvent<
@@ -444,10 +455,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszcontext: windows_core::PCWSTR,
             pguideventid: *mut windows_core::GUID,
         ) -> windows_core::HRESULT {
-            if pguideventid.is_null() { return windows_core::imp::E_POINTER; }
+            if pguideventid.is_null() {
+                return windows_core::imp::E_POINTER;
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 match ISyncMgrSyncCallback_Impl::ReportEvent(
                     this,
                     core::mem::transmute(&pszitemid),
@@ -475,9 +488,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszitemid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::CanContinue(this, core::mem::transmute(&pszitemid))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::CanContinue(
+                        this,
+                        core::mem::transmute(&pszitemid),
+                    )
                     .into()
             }
         }
@@ -489,17 +505,21 @@ impl ISyncMgrSyncCallback_Vtbl {
             ppenumitemids: *mut *mut core::ffi::c_void,
             ppenumpunks: *mut *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
-            if !ppenumitemids.is_null() { unsafe { ppenumitemids.write(core::ptr::null_mut()) }; }
-            if !ppenumpunks.is_null() { unsafe { ppenumpunks.write(core::ptr::null_mut()) }; }
+            if !ppenumitemids.is_null() {
+                unsafe { ppenumitemids.write(core::ptr::null_mut()) };
+            }
+            if !ppenumpunks.is_null() {
+                unsafe { ppenumpunks.write(core::ptr::null_mut()) };
+            }
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::QueryForAdditionalItems(
-                    this,
-                    core::mem::transmute_copy(&ppenumitemids),
-                    core::mem::transmute_copy(&ppenumpunks),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&ppenumitemids),
+                        core::mem::transmute_copy(&ppenumpunks),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn AddItemToSession<
@@ -510,9 +530,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszitemid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::AddItemToSession(this, core::mem::transmute(&pszitemid))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::AddItemToSession(
+                        this,
+                        core::mem::transmute(&pszitemid),
+                    )
                     .into()
             }
         }
@@ -524,13 +547,13 @@ impl ISyncMgrSyncCallback_Vtbl {
             punk: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::AddIUnknownToSession(
-                    this,
-                    core::mem::transmute_copy(&punk),
-                )
-                .into()
+                        this,
+                        core::mem::transmute_copy(&punk),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ProposeItem<
@@ -541,9 +564,12 @@ impl ISyncMgrSyncCallback_Vtbl {
             pnewitem: *mut core::ffi::c_void,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::ProposeItem(this, core::mem::transmute_copy(&pnewitem))
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::ProposeItem(
+                        this,
+                        core::mem::transmute_copy(&pnewitem),
+                    )
                     .into()
             }
         }
@@ -555,20 +581,22 @@ impl ISyncMgrSyncCallback_Vtbl {
             pszitemid: windows_core::PCWSTR,
         ) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
-                ISyncMgrSyncCallback_Impl::CommitItem(this, core::mem::transmute(&pszitemid)).into()
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
+                ISyncMgrSyncCallback_Impl::CommitItem(
+                        this,
+                        core::mem::transmute(&pszitemid),
+                    )
+                    .into()
             }
         }
         unsafe extern "system" fn ReportManualSync<
             Identity: ISyncMgrSyncCallback_Impl,
             const OFFSET: isize,
-        >(
-            this: *mut core::ffi::c_void,
-        ) -> windows_core::HRESULT {
+        >(this: *mut core::ffi::c_void) -> windows_core::HRESULT {
             unsafe {
-                let this: &Identity =
-                    &*((this as *const *const ()).offset(OFFSET) as *const Identity);
+                let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
+                    as *const Identity);
                 ISyncMgrSyncCallback_Impl::ReportManualSync(this).into()
             }
         }
@@ -592,9 +620,7 @@ impl ISyncMgrSyncCallback_Vtbl {
 }
 impl windows_core::RuntimeName for ISyncMgrSyncCallback {}
 windows_core::imp::define_interface!(
-    ISyncMgrSyncItem,
-    ISyncMgrSyncItem_Vtbl,
-    0xb20b24ce_2593_4f04_bd8b_7ad6c45051cd
+    ISyncMgrSyncItem, ISyncMgrSyncItem_Vtbl, 0xb20b24ce_2593_4f04_bd8b_7ad6c45051cd
 );
 windows_core::imp::interface_hierarchy!(ISyncMgrSyncItem, windows_core::IUnknown);
 #[repr(C)]

@@ -13,10 +13,13 @@
 //! - it names `windows_core::BSTR`, which exists only on Windows: off Windows a stand-in is
 //!   declared.
 
+mod format;
+
+pub use format::format;
+
 use std::ops::Range;
 use std::path::Path;
 
-use proc_macro2::LineColumn;
 use syn::spanned::Spanned;
 
 use crate::contain::contain;
@@ -32,7 +35,12 @@ use crate::parse::winmd::Metadata;
 /// # Errors
 /// [`Error::MalformedMetadata`] naming the user's files when windows-bindgen panics reading
 /// them (its way to report bad input); [`Error::Bindgen`] when it panics over the bundled
-/// subset alone (a bug).
+/// subset alone (a bug); [`Error::NoRustfmt`] when no `rustfmt` runs.
+///
+/// windows-bindgen 0.100 pipes its whole output through a `rustfmt` child process, which took
+/// about half of `generate`'s time; it is told to leave the text as it is
+/// (`disable_all_formatting`, a stable rustfmt option) and the generator formats the fixed
+/// bindings in-process with prettyplease instead.
 pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -> Result<String> {
     let mut builder = windows_bindgen::builder();
     for (_, bytes) in &metadata.files {
@@ -41,6 +49,7 @@ pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -
     builder
         .output(scratch)
         .flat()
+        .rustfmt("disable_all_formatting=true")
         .filters(selection.bindgen_filters());
     let origins = metadata.user_origins();
     contain(
@@ -48,7 +57,12 @@ pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -
         // windows-bindgen reports input it cannot use by panicking (its `#[track_caller]`
         // functions put the location in this file): over user files, that is their fault.
         |panic| {
-            if origins.is_empty() {
+            if panic
+                .message
+                .contains("failed to format output with `rustfmt`")
+            {
+                Error::NoRustfmt
+            } else if origins.is_empty() {
                 Error::Bindgen(panic.detail())
             } else {
                 panic.into_metadata_error("generating bindings", &origins)
@@ -360,8 +374,10 @@ type Edit = (Range<usize>, String);
 /// The bindings after the project's fixes.
 #[derive(Debug, Clone)]
 pub struct FixedBindings {
-    /// The fixed text.
+    /// The fixed text (windows-bindgen's layout: formatting it is [`format::format`]'s job).
     pub text: String,
+    /// The edits that made it, by descending start.
+    edits: Vec<Edit>,
     /// What the S_FALSE fix changed.
     pub s_false: SFalseReport,
     /// Vtable shims given a null check of their `[retval]` out-pointer.
@@ -375,7 +391,8 @@ pub struct FixedBindings {
 pub struct Parsed<'a> {
     text: &'a str,
     file: syn::File,
-    lines: LineIndex<'a>,
+    /// Where each of `file.items` starts in `text` (its first attribute or keyword).
+    starts: Vec<usize>,
 }
 
 impl<'a> Parsed<'a> {
@@ -384,14 +401,31 @@ impl<'a> Parsed<'a> {
     /// # Errors
     /// [`Error::Render`] when the text is not valid Rust.
     pub fn parse(text: &'a str) -> Result<Self> {
-        let file = syn::parse_file(text).map_err(|e| Error::Render {
+        use syn::parse::Parser;
+        // `syn::parse_file`, item by item, noting where each starts (a span of a whole item
+        // costs a walk of its tokens; the next token's span costs nothing).
+        let parser = |input: syn::parse::ParseStream| {
+            let attrs = input.call(syn::Attribute::parse_inner)?;
+            let mut items = Vec::new();
+            let mut starts = Vec::new();
+            while !input.is_empty() {
+                starts.push(input.span().byte_range().start);
+                items.push(input.parse()?);
+            }
+            Ok((attrs, items, starts))
+        };
+        let (attrs, items, starts) = parser.parse_str(text).map_err(|e| Error::Render {
             file: "bindings.rs".into(),
             message: e.to_string(),
         })?;
         Ok(Self {
             text,
-            file,
-            lines: LineIndex::new(text),
+            file: syn::File {
+                shebang: None,
+                attrs,
+                items,
+            },
+            starts,
         })
     }
 
@@ -402,7 +436,7 @@ impl<'a> Parsed<'a> {
 
     /// The byte range of `span` in the text.
     fn range(&self, span: proc_macro2::Span) -> Range<usize> {
-        self.lines.range(span)
+        span.byte_range()
     }
 
     /// An identifier's text, borrowed from the parsed text.
@@ -433,11 +467,12 @@ pub fn fix(
     edits.extend(nulled);
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
     let mut out = parsed.text.to_string();
-    for (range, replacement) in edits {
-        out.replace_range(range, &replacement);
+    for (range, replacement) in &edits {
+        out.replace_range(range.clone(), replacement);
     }
     Ok(FixedBindings {
         text: portable_bstr(&out),
+        edits,
         s_false,
         null_checked,
         out_nulled,
@@ -484,45 +519,13 @@ fn find_ok_call(block: &syn::Block) -> Option<&syn::ExprMethodCall> {
     finder.0
 }
 
-/// Converts proc-macro2 line/column positions (1-based lines, 0-based character columns) back
-/// to byte offsets of the parsed text.
-struct LineIndex<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
-        Self {
-            text,
-            starts: crate::parse::span::line_starts(text),
-        }
-    }
-
-    fn offset(&self, at: LineColumn) -> usize {
-        let start = self
-            .starts
-            .get(at.line.saturating_sub(1))
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text[start..]
-            .char_indices()
-            .nth(at.column)
-            .map_or(self.text.len(), |(i, _)| start + i)
-    }
-
-    fn range(&self, span: proc_macro2::Span) -> Range<usize> {
-        self.offset(span.start())..self.offset(span.end())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_spanned::Spanned;
 
     use super::*;
 
-    const BINDINGS: &str = r#"windows_core::imp::define_interface!(IThing, IThing_Vtbl, 0x1);
+    pub(super) const BINDINGS: &str = r#"windows_core::imp::define_interface!(IThing, IThing_Vtbl, 0x1);
 impl IThing {
     pub unsafe fn Poll(&self) -> windows_core::Result<()> {
         unsafe { (windows_core::Interface::vtable(self).Poll)(windows_core::Interface::as_raw(self)).ok() }
@@ -559,7 +562,7 @@ impl IThing_Vtbl {
 }
 "#;
 
-    fn entry(interface: &str, method: &str) -> KeepsSFalseEntry {
+    pub(super) fn entry(interface: &str, method: &str) -> KeepsSFalseEntry {
         KeepsSFalseEntry {
             interface: Spanned::new(0..0, interface.to_string()),
             method: Spanned::new(0..0, method.to_string()),
@@ -612,8 +615,8 @@ impl IThing_Vtbl {
         );
     }
 
-    #[test]
-    fn out_interface_pointers_are_set_to_null_first() {
+    /// The out-pointer declarations of the `IThing` fixture.
+    pub(super) fn thing_out_params() -> OutParams {
         let mut out = OutParams::default();
         out.declare(
             "IThing",
@@ -633,7 +636,12 @@ impl IThing_Vtbl {
                 ("fetched", false, None),
             ],
         );
-        let fixed = fix(&Parsed::parse(BINDINGS).unwrap(), &[], &out).unwrap();
+        out
+    }
+
+    #[test]
+    fn out_interface_pointers_are_set_to_null_first() {
+        let fixed = fix(&Parsed::parse(BINDINGS).unwrap(), &[], &thing_out_params()).unwrap();
         assert_eq!(fixed.out_nulled, 2);
         assert!(
             fixed.text.contains("-> windows_core::HRESULT {\n            if !ppv.is_null() { unsafe { ppv.write(core::ptr::null_mut()) }; }\n            unsafe {"),
