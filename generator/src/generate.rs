@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use crate::bundled;
 use crate::contain::contain;
-use crate::emit::bindings::{self, SFalseReport, run_bindgen};
-use crate::emit::{format, report, rust};
+use crate::emit::bindings::SFalseReport;
+use crate::emit::threads::{self, Rendered};
+use crate::emit::{format, rust};
 use crate::error::{Error, Result};
-use crate::model::out_pointers::OutParams;
-use crate::model::{selection, skeleton, validate};
+use crate::model::{selection, validate};
 use crate::parse::span::SourceText;
 use crate::parse::winmd::{Input, Metadata};
 use crate::parse::{contracts, supplement};
@@ -198,76 +198,20 @@ fn run(options: &Options) -> Result<Generated> {
     }
     let scratch = crate::emit::scratch::Scratch::new()?;
     let bindings_path = scratch.path().join("bindings.rs");
-    // Two threads: one runs windows-bindgen, parses and fixes its output, builds the skeleton
-    // model from it and formats the bindings; this one renders what does not depend on the
-    // bindings meanwhile, then the skeletons as soon as the model arrives (syn's trees do not
-    // cross threads: the parse stays on its thread, the model and the texts travel).
-    let (model_tx, model_rx) = std::sync::mpsc::channel();
-    let (bound, side, skeletons) = std::thread::scope(|scope| {
-        let bind = scope.spawn(|| {
-            // Owned by this thread, so that the receiver stops waiting when it ends.
-            let model_tx = model_tx;
-            let raw = run_bindgen(&metadata, &selection, &bindings_path)?;
-            let parsed = bindings::Parsed::parse(&raw)?;
-            // The model reads the `_Impl` signatures as windows-bindgen wrote them; it knows
-            // which methods keep S_FALSE from the supplement. It goes first, so that the
-            // skeletons render while the bindings are fixed and formatted.
-            let model = skeleton::build(
-                &metadata.index,
-                parsed.items(),
-                &contracts,
-                &supplement,
-                &selection,
-            );
-            // The receiver waits for the model only while this thread runs.
-            let model_error = model.map(|model| model_tx.send(model)).err();
-            let out_params = OutParams::read(
-                &metadata.index,
-                bindings::vtable_interfaces(&parsed),
-                &supplement.out_pointers,
-            );
-            // A fix's error (a binding missing) explains a model's error: it is reported first.
-            let fixed = bindings::fix(&parsed, &supplement.keeps_s_false, &out_params)?;
-            if let Some(error) = model_error {
-                return Err(error);
-            }
-            let text = bindings::format(parsed, &fixed)?;
-            Ok::<_, Error>((fixed, text))
-        });
-        let side = (|| -> Result<[String; 3]> {
-            Ok([
-                rust::hresults(&supplement, &names)?,
-                rust::contracts(&contracts, &names)?,
-                report::report(&contracts, &supplement, &names)?,
-            ])
-        })();
-        // No model: the binding thread failed, and its error is the one to report.
-        let skeletons = model_rx.recv().ok().map(|model| {
-            let text = if model.traits.is_empty() && model.enums.is_empty() {
-                None
-            } else {
-                Some(rust::skeletons(&model, &names))
-            };
-            (model, text)
-        });
-        // The thread contains windows-bindgen's panics; a panic escaping it is the generator's.
-        let bound = bind.join().unwrap_or_else(|payload| {
-            Err(Error::Internal {
-                stage: "generating bindings",
-                message: crate::contain::panic_message(payload.as_ref()),
-            })
-        });
-        (bound, side, skeletons)
-    });
-    let (fixed, bindings_text) = bound?;
-    let [hresults, contracts_rs, report_md] = side?;
-    let Some((model, skeletons)) = skeletons else {
-        return Err(Error::Internal {
-            stage: "generating bindings",
-            message: "the binding thread ended without a skeleton model".into(),
-        });
-    };
-    let skeletons = skeletons.transpose()?;
+    let Rendered {
+        fixed,
+        bindings: bindings_text,
+        side: [hresults, contracts_rs, report_md],
+        model,
+        skeletons,
+    } = threads::render(&threads::Inputs {
+        metadata: &metadata,
+        selection: &selection,
+        contracts: &contracts,
+        supplement: &supplement,
+        names: &names,
+        scratch: &bindings_path,
+    })?;
 
     let has_skeletons = skeletons.is_some();
     let mut files = vec![

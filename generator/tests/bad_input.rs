@@ -410,6 +410,11 @@ fn supplement_s_false_entries_that_cannot_work_are_located() {
             "GetName",
             "hands its result back through `ppszName`".to_string(),
         ),
+        (
+            "ISyncKnowledge2",
+            "ContainsChangeUnit",
+            "is inherited from `ISyncKnowledge`: list it there".to_string(),
+        ),
     ] {
         let file = contracts_file(&entry(interface, method));
         let error = generate_with(Options {
@@ -498,4 +503,39 @@ fn contract_data_that_does_not_match_the_users_metadata_names_the_metadata() {
         ..Options::default()
     });
     assert!(matches!(error, Error::Data(_)), "{error}");
+}
+
+/// A rule's `values` must be constants of its parameter's enum, not of another enum.
+#[test]
+fn rule_values_of_another_enum_are_located() {
+    let text = bundled::CONTRACTS.to_string()
+        + r#"
+[[rule]]
+id = "provider.values-of-another-enum"
+interface = "IKnowledgeSyncProvider"
+method = "BeginSession"
+param = "role"
+values = ["SPR_SOURCE", "SYNCMGR_HT_DEVICE"]
+returns = "SYNC_E_INVALID_OPERATION"
+enforced_by = "adapter"
+source = "NF:winsync.IKnowledgeSyncProvider.BeginSession"
+text = "t"
+"#;
+    let lines = text.lines().count();
+    let file = contracts_file(&text);
+    let Err(Error::Data(diagnostics)) = generate(&Options {
+        contracts: Some(file.path().into()),
+        ..Options::default()
+    }) else {
+        panic!("the file must be rejected");
+    };
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let d = &diagnostics[0];
+    assert_eq!((d.line, d.column), (lines - 4, 25), "{}", d.message);
+    assert!(
+        d.message
+            .starts_with("unknown enum value `SYNCMGR_HT_DEVICE`"),
+        "{}",
+        d.message
+    );
 }

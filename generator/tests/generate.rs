@@ -248,3 +248,32 @@ fn retval_shims_check_their_out_pointer() {
         ]
     );
 }
+
+/// windows-bindgen's output for the default selection splits between the two threads (else
+/// the generation falls back to one thread, correct but slower), and both parts are Rust.
+#[test]
+fn the_default_bindings_split_between_the_threads() {
+    use winsync_gen::emit::bindings;
+    let metadata = winsync_gen::parse::winmd::Metadata::load(&[winsync_gen::Input::Bytes {
+        origin: winsync_gen::bundled::WINMD_NAME.into(),
+        bytes: winsync_gen::bundled::WINMD.to_vec(),
+    }])
+    .unwrap();
+    let selection = winsync_gen::model::selection::resolve(&metadata.index, &[]).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let raw = bindings::run_bindgen(&metadata, &selection, &scratch.path().join("b.rs")).unwrap();
+    let split = bindings::split(&raw).expect("the default bindings split");
+    let fixed = syn::parse_file(&split.fixed).unwrap();
+    let rest = syn::parse_file(&split.rest).unwrap();
+    let in_fixed = split.order.iter().filter(|f| **f).count();
+    assert_eq!(fixed.items.len(), in_fixed);
+    assert_eq!(split.order.len() - in_fixed, split.rest_count);
+    assert!(
+        rest.items.len() > split.rest_count,
+        "the traits follow the other items"
+    );
+    assert!(
+        split.fixed.len() > split.rest.len(),
+        "the fixed part is the larger"
+    );
+}

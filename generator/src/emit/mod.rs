@@ -1,6 +1,7 @@
 //! Emission: bindings (windows-bindgen), skeleton traits and contract code (askama templates),
 //! the contract report, the formatting and header every output file gets, the scratch folder
-//! windows-bindgen writes into, and the atomic, locked writing of the output folder.
+//! windows-bindgen writes into, the two threads a generation renders on, and the atomic, locked
+//! writing of the output folder.
 
 pub mod bindings;
 pub mod format;
@@ -8,3 +9,4 @@ pub mod output;
 pub mod report;
 pub mod rust;
 pub mod scratch;
+pub mod threads;

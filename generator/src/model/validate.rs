@@ -68,10 +68,29 @@ pub fn validate(
             );
             continue;
         }
-        if let Some(def) = lookup.interface(supplement_text, &entry.interface, &mut report)
-            && let Some(method) = lookup.method(supplement_text, def, &entry.method, &mut report)
-            && let Some(param) = lifted_retval(method)
-        {
+        let Some(def) = lookup.interface(supplement_text, &entry.interface, &mut report) else {
+            continue;
+        };
+        let Some(method) = lookup.method(supplement_text, def, &entry.method, &mut report) else {
+            continue;
+        };
+        if !def.methods().any(|own| own == method) {
+            let declared_by = match method.parent() {
+                windows_metadata::reader::MemberRefParent::TypeDef(base) => base.name(),
+                _ => "a base interface",
+            };
+            report(
+                supplement_text,
+                &entry.interface,
+                format!(
+                    "`{}::{}` is inherited from `{declared_by}`: list it there (the fix edits the \
+                     `_Impl` trait of the interface that declares the method)",
+                    key.0, key.1
+                ),
+            );
+            continue;
+        }
+        if let Some(param) = lifted_retval(method) {
             report(
                 supplement_text,
                 &entry.method,

@@ -9,6 +9,11 @@
 //! cargo run --release -p winsync-gen-fuzz -- --count 2000 --seed 1
 //! cargo run --release -p winsync-gen-fuzz -- --target contracts --count 300 --compile 5
 //! ```
+//!
+//! Unix only: the limits are set with `sh -c "ulimit -v ..."`. `cargo check` of a successful
+//! output builds a scratch crate against the workspace's `winsync` (target folder
+//! `target/gen-fuzz-check`); the unmutated output is not checked again (the project's own
+//! tests compile it), and outputs are told apart by a hash of their files.
 
 mod compile;
 mod rng;

@@ -26,8 +26,34 @@ const WINDOWS_BSTR: &str = "windows_core::BSTR";
 /// [`Error::Render`] when a fixed piece does not parse (a bug of the fixes) or an edit lies
 /// outside every item.
 pub fn format(parsed: Parsed<'_>, fixed: &FixedBindings) -> Result<String> {
+    let count = parsed.file.items.len();
+    let pieces = format_items(parsed, &fixed.edits, count)?;
+    let mut text: String = pieces.items.concat();
+    if pieces.stand_in {
+        text.push_str(&stand_in()?);
+    }
+    Ok(text)
+}
+
+/// Items printed one by one, in order.
+pub struct Pieces {
+    /// Each item as prettyplease prints it (printing a file prints its items one after the
+    /// other, so the concatenation is the file's text).
+    pub items: Vec<String>,
+    /// Whether an item names `windows_core::BSTR`, so that the stand-in must follow.
+    pub stand_in: bool,
+}
+
+/// Prints the first `count` items of `parsed` one by one, with `edits` (made by
+/// [`fix`](super::fix) from `parsed`, by descending start) applied.
+///
+/// # Errors
+/// As [`format`].
+pub fn format_items(parsed: Parsed<'_>, edits: &[Edit], count: usize) -> Result<Pieces> {
     let Parsed { text, file, starts } = parsed;
-    let mut edits = fixed.edits.clone();
+    // Inner attributes (windows-bindgen writes none) go with the first item.
+    let mut attrs = file.attrs;
+    let mut edits = edits.to_vec();
     edits.reverse();
     let mut refit = Refit {
         text,
@@ -35,15 +61,25 @@ pub fn format(parsed: Parsed<'_>, fixed: &FixedBindings) -> Result<String> {
         edits,
         error: None,
     };
-    let mut items = Vec::with_capacity(file.items.len() + 4);
+    let mut items = Vec::with_capacity(count);
     let mut stand_in = false;
     let ends = starts.iter().skip(1).copied().chain([text.len()]);
-    for ((mut item, start), end) in file.items.into_iter().zip(starts.iter().copied()).zip(ends) {
+    for ((mut item, start), end) in file
+        .items
+        .into_iter()
+        .zip(starts.iter().copied())
+        .zip(ends)
+        .take(count)
+    {
         let range = start..end;
         let bstr = text[range.clone()].contains(WINDOWS_BSTR);
         stand_in |= bstr;
         refit.fit(&mut item, range, bstr, visit_mut::visit_item_mut);
-        items.push(item);
+        items.push(prettyplease::unparse(&syn::File {
+            shebang: None,
+            attrs: std::mem::take(&mut attrs),
+            items: vec![item],
+        }));
     }
     if let Some(error) = refit.error {
         return Err(error);
@@ -55,16 +91,17 @@ pub fn format(parsed: Parsed<'_>, fixed: &FixedBindings) -> Result<String> {
             edit.start, edit.end
         )));
     }
-    if stand_in {
-        let stand_in = syn::parse_file(BSTR_STAND_IN)
-            .map_err(|e| invalid(format!("the BSTR stand-in does not parse: {e}")))?;
-        items.extend(stand_in.items);
-    }
-    Ok(prettyplease::unparse(&syn::File {
-        shebang: None,
-        attrs: file.attrs,
-        items,
-    }))
+    Ok(Pieces { items, stand_in })
+}
+
+/// The `BSTR` stand-in, printed.
+///
+/// # Errors
+/// [`Error::Render`] if it does not parse (a bug).
+pub fn stand_in() -> Result<String> {
+    let file = syn::parse_file(BSTR_STAND_IN)
+        .map_err(|e| invalid(format!("the BSTR stand-in does not parse: {e}")))?;
+    Ok(prettyplease::unparse(&file))
 }
 
 fn invalid(message: String) -> Error {

@@ -14,8 +14,10 @@
 //!   declared.
 
 mod format;
+mod split;
 
-pub use format::format;
+pub use format::{Pieces, format, format_items, stand_in};
+pub use split::{Split, split};
 
 use std::ops::Range;
 use std::path::Path;
@@ -369,7 +371,7 @@ fn s_false_edits(
 }
 
 /// A replacement of a byte range of the bindings' text (empty range: an insertion).
-type Edit = (Range<usize>, String);
+pub type Edit = (Range<usize>, String);
 
 /// The bindings after the project's fixes.
 #[derive(Debug, Clone)]
@@ -377,7 +379,7 @@ pub struct FixedBindings {
     /// The fixed text (windows-bindgen's layout: formatting it is [`format::format`]'s job).
     pub text: String,
     /// The edits that made it, by descending start.
-    edits: Vec<Edit>,
+    pub edits: Vec<Edit>,
     /// What the S_FALSE fix changed.
     pub s_false: SFalseReport,
     /// Vtable shims given a null check of their `[retval]` out-pointer.
