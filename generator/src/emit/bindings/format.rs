@@ -48,7 +48,7 @@ pub struct Pieces {
 /// [`fix`](super::fix) from `parsed`, by descending start) applied.
 ///
 /// # Errors
-/// As [`format`].
+/// As [`format()`].
 pub fn format_items(parsed: Parsed<'_>, edits: &[Edit], count: usize) -> Result<Pieces> {
     let Parsed { text, file, starts } = parsed;
     // Inner attributes (windows-bindgen writes none) go with the first item.
