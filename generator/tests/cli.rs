@@ -282,3 +282,26 @@ fn no_rustfmt_on_path_is_one_line_saying_what_to_install() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }
+
+/// `--list` reads the metadata too: on a truncated file it fails, naming the file.
+#[test]
+fn list_on_a_truncated_file_fails_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../metadata/Windows.Win32.Sync.winmd"
+    );
+    let bytes = std::fs::read(bundled).unwrap();
+    let cut = dir.path().join("cut.winmd");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let (ok, stdout, stderr) = run(&["generate", "--in", cut.to_str().unwrap(), "--list"]);
+    assert!(!ok, "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {}: not a readable .winmd file: ",
+            cut.display()
+        )),
+        "{stderr}"
+    );
+}

@@ -319,74 +319,67 @@ fn walk_nested<'a>(
 /// as a class, and its contract data as naming an unknown interface).
 fn check_extends<'a>(index: &'a Index, def: TypeDef<'a>) -> Result<(), Problem> {
     use windows_metadata::reader::TypeDefOrRef;
-    let mut seen = vec![def];
-    let mut current = def;
-    while let Some(extends) = current.extends() {
-        let next = match extends {
+    follow(
+        def,
+        "extends itself",
+        "table TypeDef, column Extends",
+        |current| match current.extends()? {
             TypeDefOrRef::TypeDef(next) => Some(next),
             TypeDefOrRef::TypeRef(name) => index.get(name.namespace(), name.name()).next(),
             _ => None,
-        };
-        let Some(next) = next else {
-            return Ok(());
-        };
-        if seen.contains(&next) {
-            return Err(problem(
-                def,
-                format!(
-                    "{} extends itself through {} (table TypeDef, column Extends)",
-                    describe(def),
-                    seen.iter()
-                        .skip(1)
-                        .chain([&next])
-                        .map(|def| format!("`{}`", def.name()))
-                        .collect::<Vec<_>>()
-                        .join(" -> ")
-                ),
-            ));
-        }
-        seen.push(next);
-        current = next;
-    }
-    Ok(())
+        },
+    )
 }
 
 /// Follows the first InterfaceImpl row of each interface, the base windows-bindgen follows.
 fn check_bases<'a>(index: &'a Index, def: TypeDef<'a>) -> Result<(), Problem> {
+    follow(
+        def,
+        "is its own base interface",
+        "table InterfaceImpl",
+        |current| {
+            let base = current.interface_impls().next()?;
+            // A generic interface (WinRT) names its parameters in its base's arguments.
+            let generics: Vec<Type> = current
+                .generic_params()
+                .map(|param| Type::Generic(param.name().to_string(), param.sequence()))
+                .collect();
+            let Type::ClassName(name) = base.interface(&generics) else {
+                return None;
+            };
+            index
+                .get(&name.namespace, &name.name)
+                .find(|def| def.category() == TypeCategory::Interface)
+        },
+    )
+}
+
+/// Follows `next` from `def` until it gives `None`; a type met twice is a cycle, reported as
+/// ``type `N.A` (TypeDef row 2) {what} through `B` -> `A` ({table})``.
+fn follow<'a>(
+    def: TypeDef<'a>,
+    what: &str,
+    table: &str,
+    mut next: impl FnMut(TypeDef<'a>) -> Option<TypeDef<'a>>,
+) -> Result<(), Problem> {
     let mut seen = vec![def];
     let mut current = def;
-    while let Some(base) = current.interface_impls().next() {
-        // A generic interface (WinRT) names its parameters in its base's arguments.
-        let generics: Vec<Type> = current
-            .generic_params()
-            .map(|param| Type::Generic(param.name().to_string(), param.sequence()))
-            .collect();
-        let Type::ClassName(name) = base.interface(&generics) else {
-            return Ok(());
-        };
-        let Some(next) = index
-            .get(&name.namespace, &name.name)
-            .find(|def| def.category() == TypeCategory::Interface)
-        else {
-            return Ok(());
-        };
-        if seen.contains(&next) {
+    while let Some(following) = next(current) {
+        if seen.contains(&following) {
+            let path = seen
+                .iter()
+                .skip(1)
+                .chain([&following])
+                .map(|def| format!("`{}`", def.name()))
+                .collect::<Vec<_>>()
+                .join(" -> ");
             return Err(problem(
                 def,
-                format!(
-                    "{} is its own base interface through {} (table InterfaceImpl)",
-                    describe(def),
-                    seen.iter()
-                        .skip(1)
-                        .chain([&next])
-                        .map(|def| format!("`{}`", def.name()))
-                        .collect::<Vec<_>>()
-                        .join(" -> ")
-                ),
+                format!("{} {what} through {path} ({table})", describe(def)),
             ));
         }
-        seen.push(next);
-        current = next;
+        seen.push(following);
+        current = following;
     }
     Ok(())
 }

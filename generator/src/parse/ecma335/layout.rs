@@ -1,9 +1,9 @@
 //! Where everything is in a `.winmd` file: stream headers, heaps, row counts and every table
 //! cell. The project's fuzzer (`tools/gen-fuzz`) aims its mutations with it; not a stable API.
 
-use super::headers::{self, u32_at};
+use super::headers;
 use super::schema::{Kind, TABLES};
-use super::tables::Layout;
+use super::tables::{Header, header};
 
 /// What a table cell holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,32 +75,25 @@ pub fn layout(bytes: &[u8]) -> Result<FileLayout, String> {
         ],
         ..FileLayout::default()
     };
-    if stream.len < 24 {
+    let Ok(Header {
+        layout,
+        counts,
+        rows_start: mut at,
+    }) = header(bytes, &streams)
+    else {
         return Ok(map);
-    }
-    let valid = u64::from(u32_at(bytes, stream.start + 8).unwrap_or(0))
-        | u64::from(u32_at(bytes, stream.start + 12).unwrap_or(0)) << 32;
-    let mut rows = [0usize; 64];
-    let mut at = stream.start + 24;
-    for id in 0..64u8 {
-        if valid >> id & 1 == 1 {
+    };
+    map.row_counts = counts
+        .iter()
+        .map(|&(id, at)| {
             let name = TABLES
                 .iter()
                 .find(|t| t.id == id)
                 .map_or("(unknown)", |t| t.name);
-            map.row_counts.push((name, at));
-            rows[usize::from(id)] = u32_at(bytes, at).unwrap_or(0) as usize;
-            at += 4;
-        }
-    }
-    let layout = Layout {
-        bytes,
-        rows,
-        heap_sizes: bytes[stream.start + 6],
-        strings: streams.strings,
-        blobs: streams.blobs,
-        guid_count: streams.guids.len / 16,
-    };
+            (name, at)
+        })
+        .collect();
+    let rows = layout.rows;
     let end = stream.start + stream.len;
     for table in TABLES {
         let count = rows[usize::from(table.id)];

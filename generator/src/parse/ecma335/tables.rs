@@ -4,8 +4,16 @@
 use super::headers::{Span, Streams, u16_at, u32_at};
 use super::schema::{Coding, Column, Kind, TABLES, Table, table_by_id};
 
-/// Checks the tables; the error names the table, row (1-based), column and byte.
-pub fn check(bytes: &[u8], streams: &Streams) -> Result<(), String> {
+/// The `#~` stream's header read: the layout of the rows, each present table's row count
+/// field (table number, byte) and where the rows start.
+pub(super) struct Header<'a> {
+    pub(super) layout: Layout<'a>,
+    pub(super) counts: Vec<(u8, usize)>,
+    pub(super) rows_start: usize,
+}
+
+/// Reads the `#~` stream's header and row counts.
+pub(super) fn header<'a>(bytes: &'a [u8], streams: &Streams) -> Result<Header<'a>, String> {
     let stream = streams.tables;
     if stream.len < 24 {
         return Err(format!(
@@ -18,6 +26,7 @@ pub fn check(bytes: &[u8], streams: &Streams) -> Result<(), String> {
         | u64::from(u32_at(bytes, stream.start + 12).unwrap_or(0)) << 32;
     let stream_end = stream.start + stream.len;
     let mut rows = [0usize; 64];
+    let mut counts = Vec::new();
     let mut at = stream.start + 24;
     for id in 0..64u8 {
         if valid >> id & 1 == 0 {
@@ -32,16 +41,31 @@ pub fn check(bytes: &[u8], streams: &Streams) -> Result<(), String> {
             return Err("the `#~` stream ends inside its row counts".into());
         }
         rows[usize::from(id)] = u32_at(bytes, at).unwrap_or(0) as usize;
+        counts.push((id, at));
         at += 4;
     }
-    let layout = Layout {
-        bytes,
-        rows,
-        heap_sizes,
-        strings: streams.strings,
-        blobs: streams.blobs,
-        guid_count: streams.guids.len / 16,
-    };
+    Ok(Header {
+        layout: Layout {
+            bytes,
+            rows,
+            heap_sizes,
+            strings: streams.strings,
+            blobs: streams.blobs,
+            guid_count: streams.guids.len / 16,
+        },
+        counts,
+        rows_start: at,
+    })
+}
+
+/// Checks the tables; the error names the table, row (1-based), column and byte.
+pub fn check(bytes: &[u8], streams: &Streams) -> Result<(), String> {
+    let stream_end = streams.tables.start + streams.tables.len;
+    let Header {
+        layout,
+        rows_start: mut at,
+        ..
+    } = header(bytes, streams)?;
     for table in TABLES {
         let count = layout.rows[usize::from(table.id)];
         if count == 0 {
@@ -75,25 +99,11 @@ pub fn cell_offset(
     row: usize,
     column: &str,
 ) -> Option<usize> {
-    let stream = streams.tables;
-    let valid = u64::from(u32_at(bytes, stream.start + 8)?)
-        | u64::from(u32_at(bytes, stream.start + 12)?) << 32;
-    let mut rows = [0usize; 64];
-    let mut at = stream.start + 24;
-    for id in 0..64u8 {
-        if valid >> id & 1 == 1 {
-            rows[usize::from(id)] = u32_at(bytes, at)? as usize;
-            at += 4;
-        }
-    }
-    let layout = Layout {
-        bytes,
-        rows,
-        heap_sizes: bytes[stream.start + 6],
-        strings: streams.strings,
-        blobs: streams.blobs,
-        guid_count: streams.guids.len / 16,
-    };
+    let Header {
+        layout,
+        rows_start: mut at,
+        ..
+    } = header(bytes, streams).ok()?;
     for schema in TABLES {
         let width: usize = schema.columns.iter().map(|c| layout.width(c)).sum();
         if schema.id == table {
