@@ -10,8 +10,8 @@
 //! stand-in remote replica in the provider's ID formats ([`crate::framework::knowledge`];
 //! `GUID_GID` formats when the provider reports none it can use), and a last batch from it
 //! with one empty ordered group and a data retriever ([`crate::framework::batch`]), so a
-//! provider that goes on to use them gets real answers. `ProcessFullEnumerationChangeBatch` is
-//! not driven yet.
+//! provider that goes on to use them gets real answers; `ProcessFullEnumerationChangeBatch` gets
+//! a real last full-enumeration batch from the smallest item ID the same way.
 
 pub mod stand_ins;
 
@@ -23,8 +23,8 @@ use windows_core::{ComObject, HRESULT, IUnknown, IUnknown_Vtbl, Interface};
 use crate::bindings::ID_PARAMETERS;
 use crate::bindings::{
     CRP_NONE, E_INVALIDARG, E_POINTER, IKnowledgeSyncProvider, ISyncCallback, ISyncChangeBatch,
-    ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SYNC_PROVIDER_ROLE,
-    SYNC_SESSION_STATISTICS,
+    ISyncFullEnumerationChangeBatch, ISyncKnowledge, ISyncSessionState, SPR_DESTINATION,
+    SPR_SOURCE, SYNC_PROVIDER_ROLE, SYNC_SESSION_STATISTICS,
 };
 use crate::contract::Rule;
 use crate::contracts as rules;
@@ -235,6 +235,46 @@ impl Calls<'_> {
         }
     }
 
+    /// A real last full-enumeration batch from the stand-in remote replica, enumerating from
+    /// the smallest item ID: one empty ordered group over every item. `None` only for ID
+    /// formats the engine refuses (then the scenario is not run).
+    fn remote_full_batch(&self) -> Option<ISyncFullEnumerationChangeBatch> {
+        let formats = self.formats();
+        let owner = vec![0x5A; formats.replica.min_data()];
+        let lower = formats.item.to_wire(&formats.item.min_id());
+        let batch = (|| -> winsync_engine::Result<ChangeBatch> {
+            let remote = Knowledge::new(formats, &owner)?;
+            let destination = Arc::new(Knowledge::new(formats, &owner)?);
+            let mut batch =
+                ChangeBatch::new_full_enumeration(formats, &owner, destination, None, &lower)?;
+            batch.begin_ordered_group(None)?;
+            batch.end_ordered_group(None, &remote)?;
+            batch.set_last_batch();
+            Ok(batch)
+        })()
+        .ok()?;
+        batch::to_com(batch).cast().ok()
+    }
+
+    /// `ProcessFullEnumerationChangeBatch` with [`Self::remote_full_batch`]; `None` when no
+    /// batch could be made.
+    fn process_full_enumeration_change_batch(&self) -> Option<HRESULT> {
+        let batch = self.remote_full_batch()?;
+        let retriever: IUnknown = ComObject::new(NullRetriever).to_interface();
+        let callback: ISyncCallback = CallbackObject::new(NullCallback).to_interface();
+        let mut statistics = SYNC_SESSION_STATISTICS::default();
+        Some(unsafe {
+            (self.provider.vtable().ProcessFullEnumerationChangeBatch)(
+                self.provider.as_raw(),
+                CRP_NONE,
+                batch.as_raw(),
+                retriever.as_raw(),
+                callback.as_raw(),
+                &mut statistics,
+            )
+        })
+    }
+
     fn process_change_batch(&self) -> HRESULT {
         let (batch, retriever) = self.remote_batch();
         let callback: ISyncCallback = CallbackObject::new(NullCallback).to_interface();
@@ -419,6 +459,18 @@ pub fn check_provider(mut make: impl FnMut() -> IKnowledgeSyncProvider) -> Confo
         hr == SYNC_E_INVALID_OPERATION,
         || format!("ProcessChangeBatch outside a session returned {}", show(hr)),
     );
+    if let Some(hr) = calls.process_full_enumeration_change_batch() {
+        report.check(
+            &rules::PROVIDER_PROCESS_FULL_ENUMERATION_CHANGE_BATCH_OUTSIDE_SESSION,
+            hr == SYNC_E_INVALID_OPERATION,
+            || {
+                format!(
+                    "ProcessFullEnumerationChangeBatch outside a session returned {}",
+                    show(hr)
+                )
+            },
+        );
+    }
     // GetSyncBatchParameters is not session-bound; a null out-pointer is E_POINTER.
     let hr = calls.get_sync_batch_parameters(true);
     report.check(
@@ -456,6 +508,17 @@ pub fn check_provider(mut make: impl FnMut() -> IKnowledgeSyncProvider) -> Confo
             hr == SYNC_E_INVALID_OPERATION,
             || format!("GetChangeBatch on the destination returned {}", show(hr)),
         );
+        let hr = calls.get_full_enumeration_change_batch();
+        report.check(
+            &rules::PROVIDER_ROLE_SOURCE_GET_FULL_ENUMERATION_CHANGE_BATCH,
+            hr == SYNC_E_INVALID_OPERATION,
+            || {
+                format!(
+                    "GetFullEnumerationChangeBatch on the destination returned {}",
+                    show(hr)
+                )
+            },
+        );
         calls.close(&state);
     }
     if calls.begin(SPR_SOURCE, Some(&state)).is_ok() {
@@ -465,6 +528,18 @@ pub fn check_provider(mut make: impl FnMut() -> IKnowledgeSyncProvider) -> Confo
             hr == SYNC_E_INVALID_OPERATION,
             || format!("ProcessChangeBatch on the source returned {}", show(hr)),
         );
+        if let Some(hr) = calls.process_full_enumeration_change_batch() {
+            report.check(
+                &rules::PROVIDER_ROLE_DESTINATION_PROCESS_FULL_ENUMERATION_CHANGE_BATCH,
+                hr == SYNC_E_INVALID_OPERATION,
+                || {
+                    format!(
+                        "ProcessFullEnumerationChangeBatch on the source returned {}",
+                        show(hr)
+                    )
+                },
+            );
+        }
         calls.close(&state);
     }
 
