@@ -12,159 +12,20 @@
     non_snake_case
 )]
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+mod replica_nodes;
 
-use windows_core::{Interface, Ref, Result, implement};
+use replica_nodes::{Memory, app, data, item, node, sync};
+
+use windows_core::{Interface, Result};
 use winsync::bindings::{
-    CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, CRP_SOURCE_PROVIDER_WINS, IChangeConflict,
-    IKnowledgeSyncProvider, IRecoverableError, ISyncCallback, ISyncCallback_Impl, ISyncCallback2,
-    ISyncCallback2_Impl, ISyncChange, SFEA_FULL_ENUMERATION, SRA_MERGE,
-    SYNC_FULL_ENUMERATION_ACTION, SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE, SYNC_RESOLVE_ACTION,
+    CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, CRP_SOURCE_PROVIDER_WINS, IKnowledgeSyncProvider,
+    ISyncCallback, SRA_MERGE,
 };
 use winsync::engine::IdFormats;
 use winsync::engine::sync::ItemError;
 use winsync::framework::driver::{SyncOptions, synchronize};
 use winsync::framework::provider::ProviderObject;
-use winsync::framework::replica::data::{IItemData, bytes_of};
 use winsync::framework::replica::{ItemStore, ReplicaProvider};
-
-#[derive(Default)]
-struct Memory(Mutex<BTreeMap<Vec<u8>, Vec<u8>>>);
-
-impl Memory {
-    fn snapshot(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-impl ItemStore for Memory {
-    fn load(&self, item: &[u8]) -> std::result::Result<Vec<u8>, ItemError> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(item)
-            .cloned()
-            .ok_or_else(|| ItemError("no such item".into()))
-    }
-    fn save(&self, item: &[u8], data: &[u8]) -> std::result::Result<(), ItemError> {
-        self.0.lock().unwrap().insert(item.to_vec(), data.to_vec());
-        Ok(())
-    }
-    fn delete(&self, item: &[u8]) -> std::result::Result<(), ItemError> {
-        self.0.lock().unwrap().remove(item);
-        Ok(())
-    }
-    fn merge(&self, item: &[u8], data: &[u8]) -> std::result::Result<(), ItemError> {
-        let mut map = self.0.lock().unwrap();
-        let mut merged = map.get(item).cloned().unwrap_or_default();
-        merged.extend_from_slice(b"+");
-        merged.extend_from_slice(data);
-        map.insert(item.to_vec(), merged);
-        Ok(())
-    }
-}
-
-type Node = windows_core::ComObject<ProviderObject<ReplicaProvider<Memory>>>;
-
-fn node(id: u8) -> Node {
-    ProviderObject::new(
-        ReplicaProvider::new(IdFormats::GUID_GID, &[id; 16], Memory::default(), 3).unwrap(),
-    )
-}
-
-fn item(n: u8) -> [u8; 24] {
-    let mut id = [0; 24];
-    id[0] = n;
-    id
-}
-
-fn data(node: &Node) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    node.provider().store().snapshot()
-}
-
-/// The application: resolves conflicts with a fixed action (checking what the conflict shows),
-/// counts changes, chooses full enumeration.
-#[implement(ISyncCallback, ISyncCallback2)]
-struct App {
-    action: SYNC_RESOLVE_ACTION,
-    conflicts: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
-    changes: Mutex<u32>,
-    totals: Mutex<(u32, u32)>,
-    full_enumerations: Mutex<u32>,
-}
-
-fn app(action: SYNC_RESOLVE_ACTION) -> windows_core::ComObject<App> {
-    windows_core::ComObject::new(App {
-        action,
-        conflicts: Mutex::new(Vec::new()),
-        changes: Mutex::new(0),
-        totals: Mutex::new((0, 0)),
-        full_enumerations: Mutex::new(0),
-    })
-}
-
-impl ISyncCallback_Impl for App_Impl {
-    fn OnProgress(
-        &self,
-        _: SYNC_PROVIDER_ROLE,
-        _: SYNC_PROGRESS_STAGE,
-        _: u32,
-        _: u32,
-    ) -> Result<()> {
-        Ok(())
-    }
-    fn OnChange(&self, change: Ref<ISyncChange>) -> Result<()> {
-        change.ok()?;
-        *self.changes.lock().unwrap() += 1;
-        Ok(())
-    }
-    fn OnConflict(&self, conflict: Ref<IChangeConflict>) -> Result<()> {
-        let conflict = conflict.ok()?;
-        let source: IItemData = unsafe { conflict.GetSourceProviderConflictingData() }?.cast()?;
-        let destination: IItemData =
-            unsafe { conflict.GetDestinationProviderConflictingData() }?.cast()?;
-        self.conflicts
-            .lock()
-            .unwrap()
-            .push((bytes_of(&source)?, bytes_of(&destination)?));
-        unsafe { conflict.SetResolveActionForChange(self.action) }.ok()
-    }
-    fn OnFullEnumerationNeeded(&self, action: *mut SYNC_FULL_ENUMERATION_ACTION) -> Result<()> {
-        *self.full_enumerations.lock().unwrap() += 1;
-        unsafe { action.write(SFEA_FULL_ENUMERATION) };
-        Ok(())
-    }
-    fn OnRecoverableError(&self, _: Ref<IRecoverableError>) -> Result<()> {
-        Ok(())
-    }
-}
-
-impl ISyncCallback2_Impl for App_Impl {
-    fn OnChangeApplied(&self, applied: u32, failed: u32) -> Result<()> {
-        *self.totals.lock().unwrap() = (applied, failed);
-        Ok(())
-    }
-    fn OnChangeFailed(&self, applied: u32, failed: u32) -> Result<()> {
-        *self.totals.lock().unwrap() = (applied, failed);
-        Ok(())
-    }
-}
-
-fn sync(
-    from: &Node,
-    to: &Node,
-    callback: &ISyncCallback,
-    policy: i32,
-) -> winsync::framework::driver::SyncReport {
-    let source: IKnowledgeSyncProvider = from.to_interface();
-    let destination: IKnowledgeSyncProvider = to.to_interface();
-    let options = SyncOptions {
-        resolution_policy: policy,
-        ..SyncOptions::default()
-    };
-    synchronize(&source, &destination, Some(callback), &options).unwrap()
-}
 
 #[test]
 fn two_replica_providers_synchronize_both_ways_through_com() {

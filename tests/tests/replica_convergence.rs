@@ -1,0 +1,163 @@
+//! Randomized convergence through COM: 3–6 providers built on the engine (checked
+//! `ReplicaProvider`s over in-memory stores) make random writes and deletions of a small pool
+//! of items and run random one-way sessions between random pairs through the session driver,
+//! with random conflict policies (the application deciding under `CRP_NONE`: accept either
+//! side, merge or defer) and random tombstone cleanup (so forgotten knowledge and full
+//! enumeration). After rounds of complete sessions between every pair, until a round changes
+//! nothing: every provider holds the same items with the same values, every value is made of
+//! values some provider wrote, and every knowledge is one clock vector without exceptions.
+//!
+//! The engine's own convergence test (`engine/tests/convergence.rs`) checks every change
+//! against an oracle of writes; this one checks that the COM path (batches, change and
+//! conflict objects, data retrievers, callbacks, the driver) keeps the engine's convergence.
+//! `WINSYNC_COM_CONVERGENCE_SEEDS` sets the number of seeds (default 12, the CI set),
+//! `WINSYNC_COM_CONVERGENCE_FIRST` the first (default 1); `WINSYNC_COM_CONVERGENCE_DEBUG=1`
+//! prints every provider's item metadata and knowledge before the final checks.
+//!
+//! Known failure (open): seeds 1–16,384 pass in release; seed 16,385 ends at a fixed point
+//! with provider 2 holding item 1 (an update by provider 3) that the others hold deleted (by
+//! provider 2). What the debug output shows: item 1 was created independently by providers 0
+//! and 3; provider 1 deleted provider 3's lineage and forgot the tombstone; provider 2 deleted
+//! provider 0's lineage and forgot the tombstone; provider 1 then stored provider 2's deletion
+//! as a plain tombstone and sent it on with its own knowledge, which covers provider 3's update
+//! (its forgotten deletion superseded it), so providers 0 and 3 deleted; provider 2 took provider
+//! 3's update without a conflict (its forgotten tombstone did not cover it), and knows its own
+//! deletion, so it skips it. Likely fix: a change meeting a tombstone that was forgotten is
+//! compared with the forgotten knowledge as a deletion (a conflict or a supersession), not
+//! applied as new. Run `WINSYNC_COM_CONVERGENCE_FIRST=16385 WINSYNC_COM_CONVERGENCE_SEEDS=1
+//! WINSYNC_COM_CONVERGENCE_DEBUG=1 cargo test --release -p
+//! winsync-tests --test replica_convergence` to see it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod replica_nodes;
+
+use std::collections::BTreeSet;
+
+use replica_nodes::{Node, app, data, item, node, sync};
+use winsync::bindings::{
+    CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, CRP_SOURCE_PROVIDER_WINS, ISyncCallback,
+    SRA_ACCEPT_DESTINATION_PROVIDER, SRA_ACCEPT_SOURCE_PROVIDER, SRA_DEFER, SRA_MERGE,
+};
+
+/// xorshift64*.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const ITEMS: u8 = 10;
+
+fn run(seed: u64) {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let nodes: Vec<Node> = (0..3 + rng.below(4)).map(|i| node(i as u8 + 1)).collect();
+    let mut written: BTreeSet<Vec<u8>> = BTreeSet::new();
+    for step in 0..60 {
+        let at = rng.below(nodes.len());
+        let target = item(rng.below(usize::from(ITEMS)) as u8);
+        match rng.below(10) {
+            0..=3 => {
+                let value = format!("n{at}s{step}").into_bytes();
+                nodes[at].provider().write(&target, &value).unwrap();
+                written.insert(value);
+            }
+            4 => {
+                // A deletion of an item the node holds (else nothing).
+                let _ = nodes[at].provider().remove(&target);
+            }
+            5 => {
+                nodes[at]
+                    .provider()
+                    .cleanup_tombstones(|_, _| true)
+                    .unwrap();
+            }
+            _ => {
+                let to = (at + 1 + rng.below(nodes.len() - 1)) % nodes.len();
+                let action = [
+                    SRA_ACCEPT_SOURCE_PROVIDER,
+                    SRA_ACCEPT_DESTINATION_PROVIDER,
+                    SRA_MERGE,
+                    SRA_DEFER,
+                ][rng.below(4)];
+                let policy = [
+                    CRP_NONE,
+                    CRP_SOURCE_PROVIDER_WINS,
+                    CRP_DESTINATION_PROVIDER_WINS,
+                ][rng.below(3)];
+                let app = app(action);
+                let callback: ISyncCallback = app.to_interface();
+                sync(&nodes[at], &nodes[to], &callback, policy);
+            }
+        }
+    }
+    // Complete sessions between every ordered pair until a round changes nothing.
+    let app = app(SRA_MERGE);
+    let callback: ISyncCallback = app.to_interface();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        assert!(rounds <= 10, "seed {seed}: no fixed point after 10 rounds");
+        let mut changed = 0;
+        for from in &nodes {
+            for to in &nodes {
+                if !std::ptr::eq(from, to) {
+                    changed += sync(from, to, &callback, CRP_SOURCE_PROVIDER_WINS).changes_applied;
+                }
+            }
+        }
+        if changed == 0 {
+            break;
+        }
+    }
+    if std::env::var("WINSYNC_COM_CONVERGENCE_DEBUG").is_ok() {
+        for (i, n) in nodes.iter().enumerate() {
+            for k in 0..ITEMS {
+                eprintln!("node {i} item {k}: {:?}", n.provider().item(&item(k)));
+            }
+            eprintln!("node {i} knowledge: {:?}", n.provider().knowledge());
+        }
+    }
+    let first = data(&nodes[0]);
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(data(n), first, "seed {seed}: node {i} differs from node 0");
+        let knowledge = n.provider().knowledge();
+        assert!(
+            knowledge.range_exceptions().is_empty()
+                && knowledge.single_item_exceptions().is_empty(),
+            "seed {seed}: node {i}'s knowledge has exceptions after the final rounds"
+        );
+    }
+    for (id, value) in &first {
+        // Merges join values with `+`.
+        for part in value.split(|b| *b == b'+') {
+            assert!(
+                written.contains(part),
+                "seed {seed}: item {id:?} holds {value:?}, and nobody wrote {part:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn random_sessions_through_com_converge() {
+    let seeds: u64 = std::env::var("WINSYNC_COM_CONVERGENCE_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let first: u64 = std::env::var("WINSYNC_COM_CONVERGENCE_FIRST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    for seed in first..first + seeds {
+        run(seed);
+    }
+}
