@@ -22,9 +22,12 @@
 //! as a plain tombstone and sent it on with its own knowledge, which covers provider 3's update
 //! (its forgotten deletion superseded it), so providers 0 and 3 deleted; provider 2 took provider
 //! 3's update without a conflict (its forgotten tombstone did not cover it), and knows its own
-//! deletion, so it skips it. Likely fix: a change meeting a tombstone that was forgotten is
-//! compared with the forgotten knowledge as a deletion (a conflict or a supersession), not
-//! applied as new. Run `WINSYNC_COM_CONVERGENCE_FIRST=16385 WINSYNC_COM_CONVERGENCE_SEEDS=1
+//! deletion, so it skips it. The likely cause, in `winsync_engine::sync::apply` (`decide`): for an
+//! item it has no metadata of, a destination checks the change against its forgotten knowledge
+//! only when it knows the change's creation version ("the item was here"); an item ID created
+//! independently on two replicas was here under another creation version, so the check is
+//! skipped and a change concurrent with the forgotten deletion is applied as a creation. Run
+//! `WINSYNC_COM_CONVERGENCE_FIRST=16385 WINSYNC_COM_CONVERGENCE_SEEDS=1
 //! WINSYNC_COM_CONVERGENCE_DEBUG=1 cargo test --release -p
 //! winsync-tests --test replica_convergence` to see it.
 
