@@ -13,19 +13,22 @@ use syn::parse::Parse;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 
-use super::{BSTR_STAND_IN, Edit, FixedBindings, Parsed};
+use super::{BSTR_STAND_IN, Edit, Parsed};
 use crate::error::{Error, Result};
 
 /// The name the `BSTR` fix replaces.
 const WINDOWS_BSTR: &str = "windows_core::BSTR";
 
 /// Formats `fixed` (made by [`fix`](super::fix) from `parsed`) with prettyplease: the same
-/// text as parsing `fixed.text` whole and printing it.
+/// text as parsing `fixed.text` whole and printing it. (The generator prints the two threads'
+/// items with [`format_items`] and puts them in order; this whole-file form is what the tests
+/// compare with the reference.)
 ///
 /// # Errors
 /// [`Error::Render`] when a fixed piece does not parse (a bug of the fixes) or an edit lies
 /// outside every item.
-pub fn format(parsed: Parsed<'_>, fixed: &FixedBindings) -> Result<String> {
+#[cfg(test)]
+pub fn format(parsed: Parsed<'_>, fixed: &super::FixedBindings) -> Result<String> {
     let count = parsed.file.items.len();
     let pieces = format_items(parsed, &fixed.edits, count)?;
     let mut text: String = pieces.items.concat();

@@ -16,7 +16,9 @@
 mod format;
 mod split;
 
-pub use format::{Pieces, format, format_items, stand_in};
+#[cfg(test)]
+pub use format::format;
+pub use format::{Pieces, format_items, stand_in};
 pub use split::{Split, split};
 
 use std::ops::Range;
@@ -78,7 +80,9 @@ pub fn run_bindgen(metadata: &Metadata, selection: &Selection, scratch: &Path) -
 /// `BSTR` only on Windows, yet the type closure of Sync Center's methods reaches it (through
 /// `PROPVARIANT` and `CABSTR`). The bindings then name a local `BSTR`: windows-core's on
 /// Windows, and elsewhere a one-pointer stand-in with the same ABI that owns nothing, so that
-/// in-process tests on Linux compile the same file.
+/// in-process tests on Linux compile the same file. (This is the fix on the whole text, the
+/// reference; the generator renames item by item while printing, [`format_items`].)
+#[cfg(test)]
 fn portable_bstr(text: &str) -> String {
     if !text.contains("windows_core::BSTR") {
         return text.to_string();
@@ -376,9 +380,12 @@ pub type Edit = (Range<usize>, String);
 /// The bindings after the project's fixes.
 #[derive(Debug, Clone)]
 pub struct FixedBindings {
-    /// The fixed text (windows-bindgen's layout: formatting it is [`format::format`]'s job).
+    /// The fixed text, windows-bindgen's layout with the edits applied: what the unit tests
+    /// read the fixes in, and the reference the in-process formatting is compared with (the
+    /// generator itself prints from the edits, [`format_items`]).
+    #[cfg(test)]
     pub text: String,
-    /// The edits that made it, by descending start.
+    /// The fixes, as edits of windows-bindgen's text, by descending start.
     pub edits: Vec<Edit>,
     /// What the S_FALSE fix changed.
     pub s_false: SFalseReport,
@@ -468,12 +475,15 @@ pub fn fix(
     let out_nulled = nulled.len();
     edits.extend(nulled);
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-    let mut out = parsed.text.to_string();
-    for (range, replacement) in &edits {
-        out.replace_range(range.clone(), replacement);
-    }
     Ok(FixedBindings {
-        text: portable_bstr(&out),
+        #[cfg(test)]
+        text: {
+            let mut out = parsed.text.to_string();
+            for (range, replacement) in &edits {
+                out.replace_range(range.clone(), replacement);
+            }
+            portable_bstr(&out)
+        },
         edits,
         s_false,
         null_checked,

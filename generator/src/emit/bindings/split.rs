@@ -178,8 +178,8 @@ fn end_of_raw_string(bytes: &[u8], r: usize) -> Option<usize> {
 /// What an item is, read from its first words after its attributes and visibility.
 fn kind(item: &str) -> Kind {
     let mut rest = item.trim_start();
-    // Attributes: `#[...]` / `# [...]`, brackets balanced (their strings hold no brackets
-    // that matter here: windows-bindgen writes `#[repr(C)]`, derives, `#[cfg(...)]`, docs).
+    // Attributes: `#[...]` / `# [...]`, brackets balanced outside string literals (a
+    // deprecation note may hold a bracket).
     while let Some(after) = rest.strip_prefix('#') {
         let after = after.trim_start();
         let Some(body) = after.strip_prefix('[') else {
@@ -187,8 +187,14 @@ fn kind(item: &str) -> Kind {
         };
         let mut depth = 1;
         let mut end = None;
+        let mut in_string = false;
+        let mut escaped = false;
         for (i, c) in body.char_indices() {
             match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                _ if in_string => {}
                 '[' => depth += 1,
                 ']' => {
                     depth -= 1;
@@ -245,6 +251,13 @@ mod tests {
         assert!(split("impl S { fn f() {").is_none());
         assert!(split("pub const A: u8 = 1").is_none());
         assert!(split("const C: &str = \"unterminated;").is_none());
+    }
+
+    #[test]
+    fn brackets_in_attribute_strings_do_not_hide_an_impl() {
+        let text = "#[deprecated(note = \"use ]x[ instead\")] impl S { fn f() {} } \
+                    #[doc = \"a \\\" ] quote\"] pub struct T;";
+        assert_eq!(split(text).unwrap().order, [true, false]);
     }
 
     #[test]

@@ -199,21 +199,32 @@ impl Calls<'_> {
     }
 
     /// A real last batch from the stand-in remote replica: one empty ordered group over every
-    /// item, made with its (empty) knowledge, and a data retriever that holds no item.
-    fn remote_batch(&self) -> (ISyncChangeBatch, IUnknown) {
+    /// item, made with its (empty) knowledge; a full-enumeration batch from `lower` when given.
+    /// `None` only for ID formats the engine refuses.
+    fn remote_last_batch(&self, lower: Option<&[u8]>) -> Option<ChangeBatch> {
         let formats = self.formats();
         let owner = vec![0x5A; formats.replica.min_data()];
-        let made = (|| -> winsync_engine::Result<ChangeBatch> {
+        (|| -> winsync_engine::Result<ChangeBatch> {
             let remote = Knowledge::new(formats, &owner)?;
             let destination = Arc::new(Knowledge::new(formats, &owner)?);
-            let mut batch = ChangeBatch::new(formats, &owner, destination, None)?;
+            let mut batch = match lower {
+                Some(lower) => {
+                    ChangeBatch::new_full_enumeration(formats, &owner, destination, None, lower)?
+                }
+                None => ChangeBatch::new(formats, &owner, destination, None)?,
+            };
             batch.begin_ordered_group(None)?;
             batch.end_ordered_group(None, &remote)?;
             batch.set_last_batch();
             Ok(batch)
-        })();
-        let retriever: IUnknown = data::retriever(
-            formats,
+        })()
+        .ok()
+    }
+
+    /// The stand-in remote replica's data retriever: it holds no item.
+    fn remote_retriever(&self) -> IUnknown {
+        data::retriever(
+            self.formats(),
             Arc::new(|_: &[u8]| {
                 Err(windows_core::Error::new(
                     E_INVALIDARG,
@@ -221,12 +232,16 @@ impl Calls<'_> {
                 ))
             }),
         )
-        .into();
-        match made
-            .ok()
+        .into()
+    }
+
+    /// [`Self::remote_last_batch`] as `ISyncChangeBatch`, with [`Self::remote_retriever`].
+    fn remote_batch(&self) -> (ISyncChangeBatch, IUnknown) {
+        match self
+            .remote_last_batch(None)
             .and_then(|batch| batch::to_com(batch).cast::<ISyncChangeBatch>().ok())
         {
-            Some(batch) => (batch, retriever),
+            Some(batch) => (batch, self.remote_retriever()),
             // Unreachable with formats the engine accepted; stand-ins all the same.
             None => (
                 ComObject::new(LastChangeBatch).to_interface(),
@@ -235,32 +250,17 @@ impl Calls<'_> {
         }
     }
 
-    /// A real last full-enumeration batch from the stand-in remote replica, enumerating from
-    /// the smallest item ID: one empty ordered group over every item. `None` only for ID
-    /// formats the engine refuses (then the scenario is not run).
-    fn remote_full_batch(&self) -> Option<ISyncFullEnumerationChangeBatch> {
-        let formats = self.formats();
-        let owner = vec![0x5A; formats.replica.min_data()];
-        let lower = formats.item.to_wire(&formats.item.min_id());
-        let batch = (|| -> winsync_engine::Result<ChangeBatch> {
-            let remote = Knowledge::new(formats, &owner)?;
-            let destination = Arc::new(Knowledge::new(formats, &owner)?);
-            let mut batch =
-                ChangeBatch::new_full_enumeration(formats, &owner, destination, None, &lower)?;
-            batch.begin_ordered_group(None)?;
-            batch.end_ordered_group(None, &remote)?;
-            batch.set_last_batch();
-            Ok(batch)
-        })()
-        .ok()?;
-        batch::to_com(batch).cast().ok()
-    }
-
-    /// `ProcessFullEnumerationChangeBatch` with [`Self::remote_full_batch`]; `None` when no
-    /// batch could be made.
+    /// `ProcessFullEnumerationChangeBatch` with a last full-enumeration batch from the smallest
+    /// item ID ([`Self::remote_last_batch`]); `None` when no batch could be made (then the
+    /// scenario is not run).
     fn process_full_enumeration_change_batch(&self) -> Option<HRESULT> {
-        let batch = self.remote_full_batch()?;
-        let retriever: IUnknown = ComObject::new(NullRetriever).to_interface();
+        let format = self.formats().item;
+        let lower = format.to_wire(&format.min_id());
+        let batch: ISyncFullEnumerationChangeBatch =
+            batch::to_com(self.remote_last_batch(Some(&lower))?)
+                .cast()
+                .ok()?;
+        let retriever = self.remote_retriever();
         let callback: ISyncCallback = CallbackObject::new(NullCallback).to_interface();
         let mut statistics = SYNC_SESSION_STATISTICS::default();
         Some(unsafe {
