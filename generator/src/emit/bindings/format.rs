@@ -25,8 +25,7 @@ const WINDOWS_BSTR: &str = "windows_core::BSTR";
 /// compare with the reference.)
 ///
 /// # Errors
-/// [`Error::Render`] when a fixed piece does not parse (a bug of the fixes) or an edit lies
-/// outside every item.
+/// As [`format_items`].
 #[cfg(test)]
 pub fn format(parsed: Parsed<'_>, fixed: &super::FixedBindings) -> Result<String> {
     let count = parsed.file.items.len();
@@ -51,7 +50,8 @@ pub struct Pieces {
 /// [`fix`](super::fix) from `parsed`, by descending start) applied.
 ///
 /// # Errors
-/// As [`format()`].
+/// [`Error::Render`] when a fixed piece does not parse (a bug of the fixes) or an edit lies
+/// outside every item.
 pub fn format_items(parsed: Parsed<'_>, edits: &[Edit], count: usize) -> Result<Pieces> {
     let Parsed { text, file, starts } = parsed;
     // Inner attributes (windows-bindgen writes none) go with the first item.
