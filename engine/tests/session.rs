@@ -259,6 +259,71 @@ fn a_destination_behind_forgotten_knowledge_recovers_by_full_enumeration() {
     }
 }
 
+/// An item ID created independently on two replicas, each lifecycle deleted on a replica that
+/// then forgot its tombstone. A replica without metadata of the item cannot tell such a change
+/// from a new item; stored under the source's version, it would travel with knowledge of the
+/// forgotten deletion and meet a deletion elsewhere that stands for it as already known (the
+/// replicas diverged). Reissued under a local version, it meets that deletion as a conflict.
+#[test]
+fn changes_over_forgotten_deletions_are_reissued_and_replicas_converge() {
+    let (mut a, mut b, mut c) = (Node::new(1), Node::new(2), Node::new(3));
+    // C's lifecycle of item 1 reaches B, which deletes it and forgets the tombstone.
+    c.put(1, "c");
+    sync(&c, &mut b, ConflictPolicy::SourceWins, 100);
+    b.remove(1);
+    assert_eq!(b.replica.cleanup_tombstones(|_, _| true).unwrap().len(), 1);
+    // A's own lifecycle of item 1, deleted: B stores the deletion under its own version (it
+    // stands for B's forgotten deletion too).
+    a.put(1, "a");
+    a.remove(1);
+    let report = sync(&a, &mut b, ConflictPolicy::SourceWins, 100);
+    assert_eq!(report.outcome.reissued, vec![item(1).into()]);
+    let tombstone = b.replica.item(&item(1)).expect("a tombstone");
+    assert!(tombstone.deleted);
+    assert_eq!(tombstone.change_version.replica_key, 0, "B's own version");
+    // A forgets its tombstone and takes C's item: a lifecycle it never saw, reissued.
+    assert_eq!(a.replica.cleanup_tombstones(|_, _| true).unwrap().len(), 1);
+    let report = sync(&c, &mut a, ConflictPolicy::SourceWins, 100);
+    assert!(report.outcome.conflicts.is_empty());
+    assert_eq!(report.outcome.reissued, vec![item(1).into()]);
+    assert_eq!(a.data[&item(1)[..]], "c");
+    // B's deletion reaches C (it superseded C's item); A's reissued item meets it there.
+    sync(&b, &mut c, ConflictPolicy::SourceWins, 100);
+    assert!(!c.data.contains_key(&item(1)[..]));
+    let report = sync(&a, &mut c, ConflictPolicy::SourceWins, 100);
+    assert_eq!(
+        report.outcome.conflicts.len(),
+        1,
+        "A's item is concurrent with B's deletion"
+    );
+    // Complete rounds until nothing changes: the same data everywhere.
+    let mut nodes = [a, b, c];
+    for round in 0.. {
+        assert!(round < 10, "no fixed point");
+        let mut activity = 0;
+        for s in 0..3 {
+            for d in 0..3 {
+                if s != d {
+                    let (source, destination) = if s < d {
+                        let (x, y) = nodes.split_at_mut(d);
+                        (&x[s], &mut y[0])
+                    } else {
+                        let (x, y) = nodes.split_at_mut(s);
+                        (&y[0], &mut x[d])
+                    };
+                    let report = sync(source, destination, ConflictPolicy::SourceWins, 100);
+                    activity += report.outcome.applied as usize + report.outcome.conflicts.len();
+                }
+            }
+        }
+        if activity == 0 {
+            break;
+        }
+    }
+    assert_eq!(nodes[0].data, nodes[1].data);
+    assert_eq!(nodes[1].data, nodes[2].data);
+}
+
 #[test]
 fn a_batch_with_a_change_outside_its_knowledge_is_refused_whole() {
     let mut a = Node::new(1);

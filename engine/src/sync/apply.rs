@@ -12,6 +12,20 @@
 //!    [`ConflictPolicy`] or, with [`ConflictPolicy::Manual`], by the target's
 //!    [`ChangeTarget::resolve`], as a [`ResolveAction`].
 //!
+//! An item the destination holds no version of may have been deleted there and its tombstone
+//! forgotten (`NN:winsync.IForgottenKnowledge`). When the change's made-with knowledge
+//! contains what the destination forgot of the item, the change supersedes it (step 2).
+//! Otherwise: a live change of a lifecycle the destination knows (it knows the change's
+//! creation version) meets the forgotten deletion as a conflict; any other change (a deletion,
+//! or a lifecycle the destination never saw: an item ID created again, or independently on
+//! two replicas) is applied without a conflict but **reissued**, stored under a new local
+//! version made with the destination's knowledge ([`ApplyOutcome::reissued`]). Kept under the
+//! source's version it would travel with the destination's knowledge, which covers the
+//! forgotten versions, and overwrite without a conflict versions elsewhere that it never saw.
+//! The price of the over-approximation: a truly new item from a source that has not yet
+//! learned the destination's forgotten knowledge comes back to it once as the destination's
+//! change.
+//!
 //! The target saves item data; a save it cannot do is a recoverable error: the item is counted
 //! as failed and left out of what the destination learns, so it comes again. After the batch
 //! the destination learns the batch's learned knowledge (only the fragments whose prerequisite
@@ -43,6 +57,9 @@ use crate::vector::Version;
 struct GroupKeys {
     table: Vec<ReplicaKey>,
     made_with: Knowledge,
+    /// `made_with` contains the destination's whole forgotten knowledge (so every item's
+    /// projection of it).
+    covers_forgotten: bool,
 }
 
 impl GroupKeys {
@@ -63,11 +80,13 @@ impl GroupKeys {
 /// What to do with one change, decided before anything is changed.
 enum Step {
     Known,
+    /// `reissue`: stored under a new local version (see `decide`).
     Apply {
         kind: SaveKind,
         version: Version,
         creation: Version,
         deleted: bool,
+        reissue: bool,
     },
     /// `forgotten`: the destination deleted the item and forgot its tombstone.
     Conflict {
@@ -86,9 +105,12 @@ impl Replica {
             .iter()
             .map(|(_, id)| self.knowledge.find_or_add_replica(id))
             .collect::<Result<Vec<_>>>()?;
+        let made_with = self.knowledge.map_remote_to_local(made_with)?;
+        let covers_forgotten = made_with.contains_knowledge(self.forgotten.knowledge())?;
         Ok(GroupKeys {
             table,
-            made_with: self.knowledge.map_remote_to_local(made_with)?,
+            made_with,
+            covers_forgotten,
         })
     }
 
@@ -107,20 +129,26 @@ impl Replica {
         }
         let deleted = change.flags.deleted();
         let Some(local) = self.items.get(&change.item) else {
-            if !deleted && self.knowledge.contains_change(&change.item, creation)? {
-                // The item was here and is gone: deleted here (or by a full enumeration) and
-                // its tombstone forgotten. The source's change supersedes that deletion only
-                // if the source knows what was forgotten of the item; else the two are
-                // concurrent. (Forgotten knowledge over-approximates the deletion's version,
-                // so this may report a conflict where the source did know the deletion.)
+            // No version of the item here. It may have been here and been deleted, its
+            // tombstone forgotten: the change supersedes whatever was forgotten of the item
+            // only if its made-with knowledge contains what this replica forgot of it.
+            let covers_forgotten = keys.covers_forgotten || {
                 let forgotten = self.forgotten.knowledge().project_onto_item(&change.item)?;
-                if !keys.made_with.contains_knowledge(&forgotten)? {
-                    return Ok(Step::Conflict {
-                        version,
-                        creation,
-                        forgotten: true,
-                    });
-                }
+                keys.made_with.contains_knowledge(&forgotten)?
+            };
+            if !covers_forgotten
+                && !deleted
+                && self.knowledge.contains_change(&change.item, creation)?
+            {
+                // The item (this lifecycle of it) was here and is gone: deleted here, or by
+                // a full enumeration, and the source did not know that deletion.
+                // (Forgotten knowledge over-approximates the deletion's version, so this may
+                // report a conflict where the source did know it.)
+                return Ok(Step::Conflict {
+                    version,
+                    creation,
+                    forgotten: true,
+                });
             }
             let kind = if deleted {
                 SaveKind::Delete
@@ -132,6 +160,14 @@ impl Replica {
                 version,
                 creation,
                 deleted,
+                // A deletion over forgotten deletions, or a lifecycle this replica never saw
+                // (an item ID created again, or created independently elsewhere), while a
+                // forgotten deletion of the ID may be unknown to the source: applied without
+                // a conflict, but under a new local version made with this replica's
+                // knowledge, so that it supersedes the forgotten versions wherever it travels.
+                // Stored under the source's version, it would travel with knowledge of
+                // versions it never saw and overwrite them without a conflict.
+                reissue: !covers_forgotten,
             });
         };
         if keys
@@ -148,6 +184,7 @@ impl Replica {
                 version,
                 creation,
                 deleted,
+                reissue: false,
             });
         }
         Ok(Step::Conflict {
@@ -221,8 +258,9 @@ impl Replica {
                     version,
                     creation,
                     deleted,
+                    reissue,
                 } => {
-                    self.save_change(
+                    let saved = self.save_change(
                         target,
                         kind,
                         change,
@@ -233,6 +271,13 @@ impl Replica {
                         &mut outcome,
                         &mut excluded,
                     );
+                    if saved && reissue {
+                        let reissued = self.knowledge.record_local_change()?;
+                        if let Some(meta) = self.items.get_mut(&change.item) {
+                            meta.change_version = reissued;
+                        }
+                        outcome.reissued.push(change.item.clone());
+                    }
                     received.push((group, change));
                 }
                 Step::Conflict {

@@ -43,6 +43,7 @@ impl SessionReport {
         total.forgotten_items += outcome.forgotten_items;
         total.conflicts.extend(outcome.conflicts);
         total.logged.extend(outcome.logged);
+        total.reissued.extend(outcome.reissued);
     }
 }
 

@@ -170,4 +170,9 @@ pub struct ApplyOutcome {
     pub full_enumeration_needed: bool,
     /// Items a full enumeration removed (deleted at the source and forgotten).
     pub forgotten_items: u32,
+    /// Items applied (counted in `applied`) under a new local version instead of the
+    /// source's: the destination holds no version of them and may have forgotten a deletion
+    /// of their ID that the change's made-with knowledge lacks (see the module docs of
+    /// `sync::apply`). Each is sent on as a change of the destination.
+    pub reissued: Vec<Box<[u8]>>,
 }
