@@ -120,6 +120,14 @@ impl RangeSet {
     }
 
     /// The vectors of the segments, in ID order.
+    /// The one vector of a set with one range (every ID), to change in place.
+    pub(crate) fn single_vector_mut(&mut self) -> Option<&mut Arc<ClockVector>> {
+        match self.vectors.as_mut_slice() {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
     pub(crate) fn vectors(&self) -> impl Iterator<Item = &Arc<ClockVector>> {
         self.vectors.iter()
     }

@@ -222,6 +222,31 @@ impl ClockVector {
         Ok(())
     }
 
+    /// Raises the element of `key` to at least `tick` in place, as a change of the delta (no
+    /// new base): the cheap path for a replica recording its own changes one by one.
+    ///
+    /// # Errors
+    /// [`Error::TickOutOfRange`] for `u64::MAX`.
+    pub(crate) fn raise_in_place(&mut self, key: ReplicaKey, tick: u64) -> Result<()> {
+        let slot = tick.checked_add(1).ok_or(Error::TickOutOfRange(tick))?;
+        let index =
+            usize::try_from(key).map_err(|_| Error::InvalidArgument("replica key".into()))?;
+        if self.slot_at(index) >= slot {
+            return Ok(());
+        }
+        let in_base = self.base.get(index).copied().unwrap_or(0);
+        match self.delta.binary_search_by_key(&key, |&(d, _)| d) {
+            Ok(i) if in_base == slot => {
+                self.delta.remove(i);
+            }
+            Ok(i) => self.delta[i].1 = slot,
+            Err(_) if in_base == slot => {}
+            Err(i) => self.delta.insert(i, (key, slot)),
+        }
+        self.settle();
+        Ok(())
+    }
+
     /// The element's tick for `key`, `None` when the vector has no element for it.
     pub fn get(&self, key: ReplicaKey) -> Option<u64> {
         self.slot_at(usize::try_from(key).ok()?).checked_sub(1)

@@ -370,7 +370,7 @@ fn a_batch_with_a_change_outside_its_knowledge_is_refused_whole() {
     assert!(matches!(refused, Error::ChangeNotInKnowledge(_)));
     assert!(store.saves.is_empty());
     assert_eq!(*b.replica.knowledge(), before);
-    assert!(b.replica.items().is_empty());
+    assert_eq!(b.replica.items().len(), 0);
     // An open group is refused too.
     let mut open = ChangeBatch::new(
         IdFormats::GUID_GID,

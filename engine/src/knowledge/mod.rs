@@ -209,7 +209,11 @@ impl Knowledge {
 
     /// The owner's key (0 unless the knowledge was re-keyed into another map).
     pub fn owner_key(&self) -> ReplicaKey {
-        // The owner is always in the map: added at creation, kept by every operation.
+        // The owner is always in the map: added at creation (key 0, where it usually stays),
+        // kept by every operation.
+        if self.keys.id_of(0).is_ok_and(|id| *id == *self.owner) {
+            return 0;
+        }
         self.keys.key_of(&self.owner).unwrap_or(0)
     }
 
@@ -360,8 +364,7 @@ impl Knowledge {
     /// # Errors
     /// [`Error::TickOutOfRange`] for `u64::MAX`.
     pub fn set_local_tick_count(&mut self, tick: u64) -> Result<()> {
-        let owner = self.owner.clone();
-        self.learn(&owner, tick)
+        self.learn_key(self.owner_key(), tick)
     }
 
     /// Records one new local change: the owner's next tick (one above the highest tick any
@@ -396,6 +399,18 @@ impl Knowledge {
     /// [`Error::IdFormatMismatch`]; [`Error::TickOutOfRange`].
     pub fn learn(&mut self, replica: &[u8], tick: u64) -> Result<()> {
         let key = self.find_or_add_replica(replica)?;
+        self.learn_key(key, tick)
+    }
+
+    /// [`Knowledge::learn`] for a replica already in the key map.
+    fn learn_key(&mut self, key: ReplicaKey, tick: u64) -> Result<()> {
+        if self.columns.is_empty() && self.units.is_empty() {
+            if let Some(vector) = self.default.single_vector_mut() {
+                // One clock vector: raised where it is (the usual knowledge of a replica
+                // recording its own changes; the general path rebuilds the knowledge).
+                return Arc::make_mut(vector).raise_in_place(key, tick);
+            }
+        }
         let raise = Arc::new(ClockVector::from_elements([(key, tick)])?);
         *self = self.raised(&raise);
         Ok(())

@@ -2,7 +2,8 @@
 //! (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`,
 //! `NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`).
 //!
-//! Per change, in the batch's order, with the change's versions converted into the
+//! Per change, in the batch's order, against what the changes before it left (an item twice
+//! in a batch meets its first change), with the change's versions converted into the
 //! destination's key space:
 //! 1. the destination's knowledge contains the change's version: **known**, nothing to do;
 //! 2. the destination has no version of the item, or the change's made-with knowledge contains
@@ -39,8 +40,10 @@
 //! learned) (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0004`).
 
 use std::collections::BTreeSet;
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
+use super::item_key::ItemKey;
 use super::replica::{ItemMetadata, Replica};
 use super::target::{
     ApplyOptions, ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord,
@@ -79,7 +82,6 @@ impl GroupKeys {
 
 /// What to do with one change, decided before anything is changed.
 enum Step {
-    Known,
     /// `reissue`: stored under a new local version (see `decide`).
     Apply {
         kind: SaveKind,
@@ -94,6 +96,90 @@ enum Step {
         creation: Version,
         forgotten: bool,
     },
+}
+
+/// The decision for a change of an item this replica holds no version of (see the module
+/// docs): `knowledge` and `forgotten` are the replica's.
+fn decide_unheld(
+    knowledge: &Knowledge,
+    forgotten: &ForgottenKnowledge,
+    keys: &GroupKeys,
+    change: &ItemChange,
+    version: Version,
+    creation: Version,
+) -> Result<Step> {
+    let deleted = change.flags.deleted();
+    // It may have been here and been deleted, its tombstone forgotten: the change supersedes
+    // whatever was forgotten of the item only if its made-with knowledge contains what this
+    // replica forgot of it.
+    let covers_forgotten = keys.covers_forgotten || {
+        let forgotten = forgotten.knowledge().project_onto_item(&change.item)?;
+        keys.made_with.contains_knowledge(&forgotten)?
+    };
+    if !covers_forgotten && !deleted && knowledge.contains_change(&change.item, creation)? {
+        // The item (this lifecycle of it) was here and is gone: deleted here, or by a full
+        // enumeration, and the source did not know that deletion. (Forgotten knowledge
+        // over-approximates the deletion's version, so this may report a conflict where the
+        // source did know it.)
+        return Ok(Step::Conflict {
+            version,
+            creation,
+            forgotten: true,
+        });
+    }
+    let kind = if deleted {
+        SaveKind::Delete
+    } else {
+        SaveKind::Create
+    };
+    Ok(Step::Apply {
+        kind,
+        version,
+        creation,
+        deleted,
+        // A deletion over forgotten deletions, or a lifecycle this replica never saw (an item
+        // ID created again, or created independently elsewhere), while a forgotten deletion
+        // of the ID may be unknown to the source: applied without a conflict, but under a new
+        // local version made with this replica's knowledge, so that it supersedes the
+        // forgotten versions wherever it travels. Stored under the source's version, it would
+        // travel with knowledge of versions it never saw and overwrite them without a
+        // conflict.
+        reissue: !covers_forgotten,
+    })
+}
+
+/// The decision for a change of an item this replica holds a version of: the change
+/// supersedes it when its made-with knowledge contains it, else the two are concurrent.
+fn decide_held(
+    keys: &GroupKeys,
+    change: &ItemChange,
+    local: &ItemMetadata,
+    version: Version,
+    creation: Version,
+) -> Result<Step> {
+    let deleted = change.flags.deleted();
+    if keys
+        .made_with
+        .contains_change(&change.item, local.change_version)?
+    {
+        let kind = match (deleted, local.deleted) {
+            (true, _) => SaveKind::Delete,
+            (false, true) => SaveKind::Create,
+            (false, false) => SaveKind::Update,
+        };
+        return Ok(Step::Apply {
+            kind,
+            version,
+            creation,
+            deleted,
+            reissue: false,
+        });
+    }
+    Ok(Step::Conflict {
+        version,
+        creation,
+        forgotten: false,
+    })
 }
 
 impl Replica {
@@ -114,7 +200,9 @@ impl Replica {
         })
     }
 
-    fn decide(&self, keys: &GroupKeys, change: &ItemChange) -> Result<Step> {
+    /// The change's versions in this replica's key space, after the check every change must
+    /// pass before anything is applied: its version is in its made-with knowledge.
+    fn check(keys: &GroupKeys, change: &ItemChange) -> Result<(Version, Version)> {
         let version = keys.version(change.change_version)?;
         let creation = keys.version(change.creation_version)?;
         // A change the source claims must be in the knowledge it was made with.
@@ -124,74 +212,7 @@ impl Replica {
                 change.change_version.replica_key, change.change_version.tick
             )));
         }
-        if self.knowledge.contains_change(&change.item, version)? {
-            return Ok(Step::Known);
-        }
-        let deleted = change.flags.deleted();
-        let Some(local) = self.items.get(&change.item) else {
-            // No version of the item here. It may have been here and been deleted, its
-            // tombstone forgotten: the change supersedes whatever was forgotten of the item
-            // only if its made-with knowledge contains what this replica forgot of it.
-            let covers_forgotten = keys.covers_forgotten || {
-                let forgotten = self.forgotten.knowledge().project_onto_item(&change.item)?;
-                keys.made_with.contains_knowledge(&forgotten)?
-            };
-            if !covers_forgotten
-                && !deleted
-                && self.knowledge.contains_change(&change.item, creation)?
-            {
-                // The item (this lifecycle of it) was here and is gone: deleted here, or by
-                // a full enumeration, and the source did not know that deletion.
-                // (Forgotten knowledge over-approximates the deletion's version, so this may
-                // report a conflict where the source did know it.)
-                return Ok(Step::Conflict {
-                    version,
-                    creation,
-                    forgotten: true,
-                });
-            }
-            let kind = if deleted {
-                SaveKind::Delete
-            } else {
-                SaveKind::Create
-            };
-            return Ok(Step::Apply {
-                kind,
-                version,
-                creation,
-                deleted,
-                // A deletion over forgotten deletions, or a lifecycle this replica never saw
-                // (an item ID created again, or created independently elsewhere), while a
-                // forgotten deletion of the ID may be unknown to the source: applied without
-                // a conflict, but under a new local version made with this replica's
-                // knowledge, so that it supersedes the forgotten versions wherever it travels.
-                // Stored under the source's version, it would travel with knowledge of
-                // versions it never saw and overwrite them without a conflict.
-                reissue: !covers_forgotten,
-            });
-        };
-        if keys
-            .made_with
-            .contains_change(&change.item, local.change_version)?
-        {
-            let kind = match (deleted, local.deleted) {
-                (true, _) => SaveKind::Delete,
-                (false, true) => SaveKind::Create,
-                (false, false) => SaveKind::Update,
-            };
-            return Ok(Step::Apply {
-                kind,
-                version,
-                creation,
-                deleted,
-                reissue: false,
-            });
-        }
-        Ok(Step::Conflict {
-            version,
-            creation,
-            forgotten: false,
-        })
+        Ok((version, creation))
     }
 
     /// Applies `batch` (see the module docs), saving data through `target`.
@@ -227,77 +248,117 @@ impl Replica {
             outcome.full_enumeration_needed = true;
             return Ok(outcome);
         }
-        // Decide every change first: a batch refused as a whole changes nothing.
+        // Every check that refuses the batch as a whole first: a refused batch changes
+        // nothing (the key map extended for its groups is put back).
         let before = self.knowledge.clone();
-        let mut plan = Vec::with_capacity(batch.change_count());
+        let mut group_keys = Vec::with_capacity(batch.groups().len());
+        let mut versions = Vec::with_capacity(batch.change_count());
         for group in batch.groups() {
-            let keys = match self.group_keys(&group.made_with) {
-                Ok(keys) => keys,
+            let checked = self.group_keys(&group.made_with).and_then(|keys| {
+                for change in &group.changes {
+                    versions.push(Self::check(&keys, change)?);
+                }
+                Ok(keys)
+            });
+            match checked {
+                Ok(keys) => group_keys.push(keys),
                 Err(error) => {
                     self.knowledge = before;
                     return Err(error);
                 }
-            };
-            for change in &group.changes {
-                match self.decide(&keys, change) {
-                    Ok(step) => plan.push((group, change, step)),
-                    Err(error) => {
-                        self.knowledge = before;
-                        return Err(error);
-                    }
-                }
             }
         }
+        drop(before);
+        // Then each change in order, decided against what the changes before it left, with
+        // one search of the item metadata for the usual change.
         let mut excluded: BTreeSet<Box<[u8]>> = BTreeSet::new();
         let mut received: Vec<(&Group, &ItemChange)> = Vec::new();
-        for (group, change, step) in plan {
-            match step {
-                Step::Known => outcome.known += 1,
-                Step::Apply {
-                    kind,
-                    version,
-                    creation,
-                    deleted,
-                    reissue,
-                } => {
-                    let saved = self.save_change(
-                        target,
-                        kind,
+        let mut versions = versions.into_iter();
+        for (group, keys) in batch.groups().iter().zip(&group_keys) {
+            for change in &group.changes {
+                let Some((version, creation)) = versions.next() else {
+                    break;
+                };
+                if self.knowledge.contains_change(&change.item, version)? {
+                    outcome.known += 1;
+                    continue;
+                }
+                let entry = self.items.entry(ItemKey::new(&change.item));
+                let step = match &entry {
+                    Entry::Occupied(held) => {
+                        decide_held(keys, change, held.get(), version, creation)?
+                    }
+                    Entry::Vacant(_) => decide_unheld(
+                        &self.knowledge,
+                        &self.forgotten,
+                        keys,
                         change,
-                        &group.made_with,
+                        version,
+                        creation,
+                    )?,
+                };
+                match step {
+                    Step::Apply {
+                        kind,
                         version,
                         creation,
                         deleted,
-                        &mut outcome,
-                        &mut excluded,
-                    );
-                    if saved && reissue {
-                        let reissued = self.knowledge.record_local_change()?;
-                        if let Some(meta) = self.items.get_mut(&change.item) {
-                            meta.change_version = reissued;
+                        reissue,
+                    } => {
+                        let saved = target.save(&Save {
+                            kind,
+                            item: &change.item,
+                            change: Some(change),
+                            made_with: Some(&group.made_with),
+                        });
+                        if saved.is_err() {
+                            outcome.failed += 1;
+                            excluded.insert(change.item.clone());
+                            received.push((group, change));
+                            continue;
                         }
-                        outcome.reissued.push(change.item.clone());
+                        let change_version = if reissue {
+                            outcome.reissued.push(change.item.clone());
+                            self.knowledge.record_local_change()?
+                        } else {
+                            version
+                        };
+                        let meta = ItemMetadata {
+                            creation_version: creation,
+                            change_version,
+                            deleted,
+                        };
+                        match entry {
+                            Entry::Occupied(mut held) => {
+                                held.insert(meta);
+                            }
+                            Entry::Vacant(free) => {
+                                free.insert(meta);
+                            }
+                        }
+                        outcome.applied += 1;
+                        received.push((group, change));
                     }
-                    received.push((group, change));
-                }
-                Step::Conflict {
-                    version,
-                    creation,
-                    forgotten,
-                } => {
-                    let resolved = self.resolve_conflict(
-                        change,
-                        &group.made_with,
+                    Step::Conflict {
                         version,
                         creation,
                         forgotten,
-                        options.policy,
-                        target,
-                        &mut outcome,
-                        &mut excluded,
-                    )?;
-                    if resolved {
-                        received.push((group, change));
+                    } => {
+                        drop(entry);
+                        let resolved = self.resolve_conflict(
+                            change,
+                            &group.made_with,
+                            version,
+                            creation,
+                            forgotten,
+                            options.policy,
+                            target,
+                            &mut outcome,
+                            &mut excluded,
+                        )?;
+                        if resolved {
+                            received.push((group, change));
+                        }
                     }
                 }
             }
@@ -325,7 +386,7 @@ impl Replica {
         excluded: &mut BTreeSet<Box<[u8]>>,
     ) -> Result<bool> {
         // A forgotten deletion stands as a tombstone whose version is unknown.
-        let local = match self.items.get(&change.item) {
+        let local = match self.items.get(&ItemKey::new(&change.item)) {
             Some(meta) if !forgotten => meta.clone(),
             _ => ItemMetadata {
                 creation_version: creation,
@@ -376,7 +437,7 @@ impl Replica {
                     made_with: Some(made_with),
                 });
                 if saved.is_ok() {
-                    self.items.insert(change.item.clone(), local);
+                    self.items.insert(ItemKey::new(&change.item), local);
                 }
                 saved.is_ok()
             }
@@ -391,7 +452,7 @@ impl Replica {
                 });
                 if saved.is_ok() {
                     self.items.insert(
-                        change.item.clone(),
+                        ItemKey::new(&change.item),
                         ItemMetadata {
                             creation_version: creation,
                             change_version: version,
@@ -421,7 +482,7 @@ impl Replica {
                         local.creation_version
                     };
                     self.items.insert(
-                        change.item.clone(),
+                        ItemKey::new(&change.item),
                         ItemMetadata {
                             creation_version,
                             change_version: version,
@@ -441,51 +502,11 @@ impl Replica {
         // knowledge of both sides (learned with the batch), so it supersedes both changes
         // wherever it travels.
         let resolved = self.knowledge.record_local_change()?;
-        if let Some(meta) = self.items.get_mut(&change.item) {
+        if let Some(meta) = self.items.get_mut(&ItemKey::new(&change.item)) {
             meta.change_version = resolved;
         }
         outcome.applied += 1;
         Ok(true)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn save_change(
-        &mut self,
-        target: &mut dyn ChangeTarget,
-        kind: SaveKind,
-        change: &ItemChange,
-        made_with: &Arc<Knowledge>,
-        version: Version,
-        creation: Version,
-        deleted: bool,
-        outcome: &mut ApplyOutcome,
-        excluded: &mut BTreeSet<Box<[u8]>>,
-    ) -> bool {
-        let saved = target.save(&Save {
-            kind,
-            item: &change.item,
-            change: Some(change),
-            made_with: Some(made_with),
-        });
-        match saved {
-            Ok(()) => {
-                self.items.insert(
-                    change.item.clone(),
-                    ItemMetadata {
-                        creation_version: creation,
-                        change_version: version,
-                        deleted,
-                    },
-                );
-                outcome.applied += 1;
-                true
-            }
-            Err(_) => {
-                outcome.failed += 1;
-                excluded.insert(change.item.clone());
-                false
-            }
-        }
     }
 
     /// A full enumeration lists every item the source holds in the batch's range: an item the
@@ -506,25 +527,26 @@ impl Replica {
         };
         let made_with = self.knowledge.map_remote_to_local(&group.made_with)?;
         let mut doomed = Vec::new();
-        for (id, meta) in self.items.range::<[u8], _>((
-            std::ops::Bound::Included(&*lower),
+        for (id, meta) in self.items.range((
+            std::ops::Bound::Included(ItemKey::new(&lower)),
             std::ops::Bound::Unbounded,
         )) {
-            if upper.as_deref().is_some_and(|u| &**id > u) {
+            let id = id.bytes();
+            if upper.as_deref().is_some_and(|u| id > u) {
                 break;
             }
-            if listed.contains(&**id) {
+            if listed.contains(id) {
                 continue;
             }
             if made_with.contains_change(id, meta.change_version)? {
-                doomed.push(id.clone());
+                doomed.push(Box::<[u8]>::from(id));
             } else {
                 // A change the source does not know, of an item the source no longer holds:
                 // the source may have deleted it and forgotten. Learning the source's
                 // knowledge of the item would claim that change follows the forgotten
                 // deletion; it is not learned, so the two meet as a conflict where the
                 // change travels.
-                excluded.insert(id.clone());
+                excluded.insert(id.into());
             }
         }
         let mut removed = 0;
@@ -537,7 +559,7 @@ impl Replica {
             });
             match saved {
                 Ok(()) => {
-                    self.items.remove(&id);
+                    self.items.remove(&ItemKey::new(&id));
                     removed += 1;
                 }
                 Err(_) => {

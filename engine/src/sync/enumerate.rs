@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use super::item_key::ItemKey;
 use super::replica::{ItemMetadata, Replica};
 use crate::batch::{ChangeBatch, ChangeFlags, ItemChange};
 use crate::error::{Error, Result};
@@ -110,17 +111,18 @@ impl ChangeEnumerator {
         let limit = usize::try_from(batch_size.max(1)).unwrap_or(usize::MAX);
         let mut added = 0usize;
         let mut upper: Option<Box<[u8]>> = None;
-        for (id, meta) in source.items.range::<[u8], _>((
-            std::ops::Bound::Included(&*lower),
+        for (id, meta) in source.items.range((
+            std::ops::Bound::Included(ItemKey::new(&lower)),
             std::ops::Bound::Unbounded,
         )) {
+            let id = id.bytes();
             if !self.full && self.mapped.contains_change(id, meta.change_version)? {
                 continue;
             }
             batch.add_change(change_of(id, meta))?;
             added += 1;
             if added == limit {
-                upper = Some(id.clone());
+                upper = Some(id.into());
                 break;
             }
         }

@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod enumerate;
+mod item_key;
 pub mod replica;
 pub mod session;
 pub mod target;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::item_key::ItemKey;
 use crate::error::{Error, Result};
 use crate::forgotten::ForgottenKnowledge;
 use crate::id::IdFormats;
@@ -30,7 +31,7 @@ pub struct ItemMetadata {
 pub struct Replica {
     pub(crate) knowledge: Knowledge,
     pub(crate) forgotten: ForgottenKnowledge,
-    pub(crate) items: BTreeMap<Box<[u8]>, ItemMetadata>,
+    pub(crate) items: BTreeMap<ItemKey, ItemMetadata>,
 }
 
 impl Replica {
@@ -67,14 +68,16 @@ impl Replica {
         &self.forgotten
     }
 
-    /// Every item's metadata, tombstones included, in ID order.
-    pub fn items(&self) -> &BTreeMap<Box<[u8]>, ItemMetadata> {
-        &self.items
+    /// Every item's metadata `(ID, metadata)`, tombstones included, in ID order.
+    pub fn items(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&[u8], &ItemMetadata)> + ExactSizeIterator {
+        self.items.iter().map(|(id, meta)| (id.bytes(), meta))
     }
 
     /// One item's metadata.
     pub fn item(&self, id: &[u8]) -> Option<&ItemMetadata> {
-        self.items.get(id)
+        self.items.get(&ItemKey::new(id))
     }
 
     /// Records a local creation of `item` (a new item, or one whose tombstone is kept): its
@@ -84,12 +87,13 @@ impl Replica {
     /// [`Error::IdFormatMismatch`]; [`Error::InvalidArgument`] for an item that exists.
     pub fn create(&mut self, item: &[u8]) -> Result<Version> {
         self.formats().check_item(item)?;
-        if self.items.get(item).is_some_and(|m| !m.deleted) {
+        let key = ItemKey::new(item);
+        if self.items.get(&key).is_some_and(|m| !m.deleted) {
             return Err(Error::InvalidArgument("the item exists".into()));
         }
         let version = self.knowledge.record_local_change()?;
         self.items.insert(
-            item.into(),
+            key,
             ItemMetadata {
                 creation_version: version,
                 change_version: version,
@@ -101,7 +105,7 @@ impl Replica {
 
     fn live_mut(&mut self, item: &[u8]) -> Result<&mut ItemMetadata> {
         self.items
-            .get_mut(item)
+            .get_mut(&ItemKey::new(item))
             .filter(|m| !m.deleted)
             .ok_or_else(|| Error::InvalidArgument("no such item".into()))
     }
@@ -145,10 +149,10 @@ impl Replica {
         &mut self,
         mut forget: impl FnMut(&[u8], &ItemMetadata) -> bool,
     ) -> Result<Vec<Box<[u8]>>> {
-        let candidates: Vec<Box<[u8]>> = self
+        let candidates: Vec<ItemKey> = self
             .items
             .iter()
-            .filter(|(id, meta)| meta.deleted && forget(id, meta))
+            .filter(|(id, meta)| meta.deleted && forget(id.bytes(), meta))
             .map(|(id, _)| id.clone())
             .collect();
         let mut removed = Vec::with_capacity(candidates.len());
@@ -162,7 +166,7 @@ impl Replica {
             {
                 Ok(()) => {
                     self.items.remove(&id);
-                    removed.push(id);
+                    removed.push(id.bytes().into());
                 }
                 Err(Error::ForgottenNotContained) => {}
                 Err(error) => return Err(error),

@@ -7,7 +7,7 @@ use heck::ToShoutySnakeCase;
 
 use super::format::{one_line, rust_file, rust_header};
 use crate::error::{Error, Result};
-use crate::model::skeleton::{SkeletonModel, enforcement_phrase};
+use crate::model::skeleton::SkeletonModel;
 use crate::parse::contracts::{Contracts, Enforcement};
 use crate::parse::supplement::Supplement;
 
@@ -49,6 +49,8 @@ pub(crate) struct RuleRow {
     pub(crate) enforced_by: &'static str,
     pub(crate) source: String,
     pub(crate) text: String,
+    /// Why nothing can check a documented rule.
+    pub(crate) reason: Option<String>,
 }
 
 #[derive(Template)]
@@ -113,9 +115,10 @@ pub(crate) fn rule_rows(contracts: &Contracts) -> Vec<RuleRow> {
                 values: r.values.iter().map(|v| v.get_ref().clone()).collect(),
                 returns: r.returns.as_ref().map(|v| v.get_ref().clone()),
                 enforcement: format!("{enforcement:?}"),
-                enforced_by: enforcement_phrase(enforcement),
+                enforced_by: r.enforcement_phrase(),
                 source: r.source.get_ref().clone(),
                 text: one_line(&r.text),
+                reason: r.reason.as_ref().map(|r| one_line(r.get_ref())),
             }
         })
         .collect()

@@ -158,7 +158,7 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::Batch => "the runtime's change-batch objects",
         Enforcement::Replica => "the runtime's provider built on the engine",
         Enforcement::Driver => "the runtime's session driver",
-        Enforcement::Documented => "documentation only",
+        Enforcement::Documented => "documentation only (nothing can check it)",
     }
 }
 
@@ -169,7 +169,7 @@ impl RuleDoc {
             text: naming::one_line(&rule.text),
             returns: rule.returns.as_ref().map(|r| r.get_ref().clone()),
             source: rule.source.get_ref().clone(),
-            enforced_by: enforcement_phrase(*rule.enforced_by.get_ref()),
+            enforced_by: rule.enforcement_phrase(),
         }
     }
 }

@@ -144,6 +144,20 @@ pub struct RuleEntry {
     pub source: SpannedStr,
     /// The rule in the page's terms.
     pub text: String,
+    /// For a rule enforced by `documented` only: why nothing the project has can check it.
+    /// A documented rule without a reason is one the project could check and does not yet.
+    #[serde(default)]
+    pub reason: Option<SpannedStr>,
+}
+
+impl RuleEntry {
+    /// Where the rule is enforced, as the docs and the report say it.
+    pub fn enforcement_phrase(&self) -> &'static str {
+        match (*self.enforced_by.get_ref(), &self.reason) {
+            (Enforcement::Documented, None) => "nothing yet (documentation only, checkable)",
+            (enforcement, _) => crate::model::skeleton::enforcement_phrase(enforcement),
+        }
+    }
 }
 
 /// Parses `contracts.toml`; syntax and shape errors come back as `file:line:col` diagnostics.
@@ -170,6 +184,22 @@ pub fn parse(source: &SourceText) -> Result<Contracts> {
                     rule.id.get_ref()
                 ),
             ));
+        }
+        if let Some(reason) = &rule.reason {
+            if *rule.enforced_by.get_ref() != Enforcement::Documented {
+                diagnostics.push(source.diagnostic(
+                    reason.span(),
+                    "`reason` says why nothing can check a rule: it belongs to rules enforced by \"documented\" only".to_string(),
+                ));
+            } else if reason.get_ref().trim().is_empty() {
+                diagnostics.push(
+                    source.diagnostic(
+                        reason.span(),
+                        "`reason` is empty: say why nothing the project has can check the rule"
+                            .to_string(),
+                    ),
+                );
+            }
         }
         if !is_kebab_id(rule.id.get_ref()) {
             diagnostics.push(source.diagnostic(
@@ -285,5 +315,47 @@ mod tests {
             "{}",
             diagnostics[0]
         );
+    }
+
+    fn rule(enforced_by: &str, reason: &str) -> String {
+        format!(
+            "[[rule]]\nid = \"a.b\"\ninterface = \"I\"\nenforced_by = \"{enforced_by}\"\nsource = \"NN:winsync.I\"\ntext = \"t\"\n{reason}"
+        )
+    }
+
+    #[test]
+    fn reasons_belong_to_documented_rules_and_say_something() {
+        let ok = SourceText::new(
+            "c.toml",
+            &rule("documented", "reason = \"no call shows it\"\n"),
+        );
+        let contracts = parse(&ok).expect("a documented rule with a reason");
+        assert_eq!(
+            contracts.rules[0].enforcement_phrase(),
+            "documentation only (nothing can check it)"
+        );
+        let open = SourceText::new("c.toml", &rule("documented", ""));
+        let contracts = parse(&open).expect("a documented rule without a reason");
+        assert!(
+            contracts.rules[0]
+                .enforcement_phrase()
+                .starts_with("nothing yet")
+        );
+        for (enforced_by, reason, message) in [
+            ("driver", "reason = \"x\"\n", "belongs to rules enforced by"),
+            ("documented", "reason = \"  \"\n", "`reason` is empty"),
+        ] {
+            let text = SourceText::new("c.toml", &rule(enforced_by, reason));
+            let Err(Error::Data(diagnostics)) = parse(&text) else {
+                panic!("{enforced_by} with {reason:?} must be rejected");
+            };
+            assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+            assert_eq!((diagnostics[0].line, diagnostics[0].column), (7, 10));
+            assert!(
+                diagnostics[0].message.contains(message),
+                "{}",
+                diagnostics[0]
+            );
+        }
     }
 }

@@ -385,7 +385,7 @@ pub trait ChangeConflict {
     /// `IChangeConflict::SetResolveActionForChange`.
     ///
     /// # Contract
-    /// - By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by documentation only; rule `change-conflict.set-resolve-action-for-change.in-on-conflict`)
+    /// - By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by nothing yet (documentation only, checkable); rule `change-conflict.set-resolve-action-for-change.in-on-conflict`)
     /// - SetResolveActionForChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change.internal-error`)
     ///
     /// # Errors
@@ -418,7 +418,7 @@ pub trait ChangeConflict {
     /// - An update-delete conflict must be resolved at the item level, so setting a resolution action for a change unit on it is not valid: SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.update-delete`)
     /// - SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR when no conflict exists. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.no-conflict`)
     /// - SetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.bad-pointer`)
-    /// - By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by documentation only; rule `change-conflict.set-resolve-action-for-change-unit.in-on-conflict`)
+    /// - By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by nothing yet (documentation only, checkable); rule `change-conflict.set-resolve-action-for-change-unit.in-on-conflict`)
     ///
     /// # Checked before this method runs
     /// - `pChangeUnit` is not null, else `E_POINTER`
@@ -2403,7 +2403,7 @@ pub trait SyncCallback {
     /// # Contract
     /// - provider is the role of the provider associated with the event; a value that is not a SYNC_PROVIDER_ROLE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-provider`)
     /// - syncStage is the current stage of the session; a value that is not a SYNC_PROGRESS_STAGE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-stage`)
-    /// - OnProgress occurs periodically during the session; exactly when it is sent and with what values depends on the providers. dwCompletedWork is interpreted as part of dwTotalWork. (`NF:winsync.ISyncCallback.OnProgress`; enforced by documentation only; rule `callback.on-progress.timing`)
+    /// - OnProgress occurs periodically during the session; exactly when it is sent and with what values depends on the providers. dwCompletedWork is interpreted as part of dwTotalWork. (`NF:winsync.ISyncCallback.OnProgress`; enforced by nothing yet (documentation only, checkable); rule `callback.on-progress.timing`)
     ///
     /// # Checked before this method runs
     /// - `provider` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
@@ -2440,7 +2440,7 @@ pub trait SyncCallback {
     ///
     /// # Contract
     /// - OnConflict occurs when a conflict is detected while the concurrency conflict resolution policy is CRP_NONE. (`NF:winsync.ISyncCallback.OnConflict`; enforced by the runtime's provider built on the engine; rule `callback.on-conflict.crp-none-only`)
-    /// - For custom conflict resolution the application inspects pConflict and sets the resolution action with IChangeConflict::SetResolveActionForChange before it returns from OnConflict. (`NF:winsync.ISyncCallback.OnConflict`; enforced by documentation only; rule `callback.on-conflict.set-resolve-action`)
+    /// - For custom conflict resolution the application inspects pConflict and sets the resolution action with IChangeConflict::SetResolveActionForChange before it returns from OnConflict. (`NF:winsync.ISyncCallback.OnConflict`; enforced by nothing yet (documentation only, checkable); rule `callback.on-conflict.set-resolve-action`)
     ///
     /// # Checked before this method runs
     /// - `pConflict` is not null, else `E_POINTER`
@@ -2475,7 +2475,7 @@ pub trait SyncCallback {
     /// `ISyncCallback::OnRecoverableError`.
     ///
     /// # Contract
-    /// - OnRecoverableError occurs when a synchronization provider sets a recoverable error while it is loading or saving an item. (`NF:winsync.ISyncCallback.OnRecoverableError`; enforced by documentation only; rule `callback.on-recoverable-error.when`)
+    /// - OnRecoverableError occurs when a synchronization provider sets a recoverable error while it is loading or saving an item. (`NF:winsync.ISyncCallback.OnRecoverableError`; enforced by nothing yet (documentation only, checkable); rule `callback.on-recoverable-error.when`)
     ///
     /// # Checked before this method runs
     /// - `pRecoverableError` is not null, else `E_POINTER`
@@ -2704,7 +2704,7 @@ pub trait SyncChange {
     /// # Contract
     /// - GetMadeWithKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the item does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-made-with-knowledge.none`)
     /// - GetMadeWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppMadeWithKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-made-with-knowledge.bad-pointer`)
-    /// - The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by documentation only; rule `sync-change.get-made-with-knowledge.source-only`)
+    /// - The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by nothing yet (documentation only, checkable); rule `sync-change.get-made-with-knowledge.source-only`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2714,7 +2714,7 @@ pub trait SyncChange {
     /// # Contract
     /// - GetLearnedKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change has not been added to a change batch group or the change batch group has not been ended. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-learned-knowledge.not-in-ended-group`)
     /// - GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-learned-knowledge.bad-pointer`)
-    /// - The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by documentation only; rule `sync-change.get-learned-knowledge.prerequisite`)
+    /// - The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by nothing yet (documentation only, checkable); rule `sync-change.get-learned-knowledge.prerequisite`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2722,7 +2722,7 @@ pub trait SyncChange {
     /// `ISyncChange::SetWorkEstimate`.
     ///
     /// # Contract
-    /// - The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.SetWorkEstimate`; enforced by documentation only; rule `sync-change.set-work-estimate.source-only`)
+    /// - The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.SetWorkEstimate`; enforced by nothing yet (documentation only, checkable); rule `sync-change.set-work-estimate.source-only`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2939,7 +2939,7 @@ pub trait SyncChangeBatchAdvanced {
     /// # Contract
     /// - GetBatchLevelKnowledgeShouldBeApplied returns SYNC_E_BATCH_NEEDS_KNOWLEDGE when the change batch contains no changes and no knowledge. Result: `SYNC_E_BATCH_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.needs-knowledge`)
     /// - GetBatchLevelKnowledgeShouldBeApplied returns E_POINTER for an invalid pointer, such as a NULL pfBatchKnowledgeShouldBeApplied. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.bad-pointer`)
-    /// - Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by documentation only; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves`)
+    /// - Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by nothing yet (documentation only, checkable); rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves`)
     ///
     /// # Raw parameters
     /// - `batch_knowledge_should_be_applied` is passed through as the raw `*mut windows_core::BOOL` of the ABI
@@ -3101,7 +3101,7 @@ pub trait SyncChangeBatchBase {
     ///
     /// # Contract
     /// - pbUpperBound is the closed upper bound of item IDs for the ordered group; NULL specifies an upper bound of infinity. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.upper-bound`)
-    /// - pMadeWithKnowledge is the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by documentation only; rule `change-batch-base.end-ordered-group.made-with-knowledge`)
+    /// - pMadeWithKnowledge is the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.end-ordered-group.made-with-knowledge`)
     /// - EndOrderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an unordered group is open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.not-open`)
     /// - EndOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER when pbUpperBound is less than the ID of the last item that was added to the group. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.upper-below-last-item`)
     /// - EndOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.full-enumeration-read-only`)
@@ -3122,14 +3122,14 @@ pub trait SyncChangeBatchBase {
     /// `ISyncChangeBatchBase::AddItemMetadataToGroup`.
     ///
     /// # Contract
-    /// - pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by documentation only; rule `change-batch-base.add-item-metadata-to-group.owner-replica`)
-    /// - The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by documentation only; rule `change-batch-base.add-item-metadata-to-group.id-format`)
+    /// - pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.add-item-metadata-to-group.owner-replica`)
+    /// - The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.add-item-metadata-to-group.id-format`)
     /// - dwFlags specifies the state of the item change with the flag values of ISyncChange::GetFlags; when dwFlags contains a flag value that is not valid, AddItemMetadataToGroup returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.invalid-flags`)
     /// - An item change is added to the group that is currently open; when no group is open, AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.no-group-open`)
     /// - AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.after-empty-group`)
     /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddItemMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.out-of-order`)
     /// - Once the change batch has been sent to a change applier or to the synchronization session, AddItemMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.read-only`)
-    /// - dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by documentation only; rule `change-batch-base.add-item-metadata-to-group.work-for-change`)
+    /// - dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.add-item-metadata-to-group.work-for-change`)
     /// - ppChangeBuilder returns an ISyncChangeBuilder that can be used to add change unit information to the item change just added. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.change-builder`)
     ///
     /// # Checked before this method runs
@@ -3156,7 +3156,7 @@ pub trait SyncChangeBatchBase {
     /// # Contract
     /// - GetLearnedKnowledge returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-learned-knowledge.group-not-ended`)
     /// - GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-learned-knowledge.bad-pointer`)
-    /// - ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by documentation only; rule `change-batch-base.get-learned-knowledge.prerequisite`)
+    /// - ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.get-learned-knowledge.prerequisite`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3185,7 +3185,7 @@ pub trait SyncChangeBatchBase {
     ///
     /// # Contract
     /// - SetLastBatch sets a flag that indicates there are no more changes to be enumerated in the synchronization session, and returns S_OK. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by the runtime's change-batch objects; rule `change-batch-base.set-last-batch.flag`)
-    /// - When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by documentation only; rule `change-batch-base.set-last-batch.source-must-call`)
+    /// - When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.set-last-batch.source-must-call`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3193,7 +3193,7 @@ pub trait SyncChangeBatchBase {
     /// `ISyncChangeBatchBase::SetWorkEstimateForBatch`.
     ///
     /// # Contract
-    /// - The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event. (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`; enforced by documentation only; rule `change-batch-base.set-work-estimate-for-batch.meaning`)
+    /// - The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event. (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.set-work-estimate-for-batch.meaning`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3204,7 +3204,7 @@ pub trait SyncChangeBatchBase {
     /// `ISyncChangeBatchBase::SetRemainingWorkEstimateForSession`.
     ///
     /// # Contract
-    /// - The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work. (`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`; enforced by documentation only; rule `change-batch-base.set-remaining-work-estimate-for-session.zero`)
+    /// - The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work. (`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.set-remaining-work-estimate-for-session.zero`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3625,13 +3625,13 @@ pub mod sync_change_unit_abi {
 /// Source: `NN:winsync.ISyncChangeWithPrerequisite`.
 ///
 /// # Contract
-/// - An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object. (`NN:winsync.ISyncChangeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.query-interface`)
+/// - An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object. (`NN:winsync.ISyncChangeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.query-interface`)
 pub trait SyncChangeWithPrerequisite {
     /// `ISyncChangeWithPrerequisite::GetPrerequisiteKnowledge`.
     ///
     /// # Contract
-    /// - ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only; rule `sync-change-with-prerequisite.get-prerequisite-knowledge.none`)
-    /// - GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only; rule `sync-change-with-prerequisite.get-prerequisite-knowledge.bad-pointer`)
+    /// - ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-prerequisite-knowledge.none`)
+    /// - GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-prerequisite-knowledge.bad-pointer`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3639,10 +3639,10 @@ pub trait SyncChangeWithPrerequisite {
     /// `ISyncChangeWithPrerequisite::GetLearnedKnowledgeWithPrerequisite`.
     ///
     /// # Contract
-    /// - The page states that the knowledge of a change unit contained in this change is not added to the returned learned knowledge when pDestinationKnowledge contains the prerequisite knowledge for the change unit. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.change-units`)
-    /// - GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.no-prerequisite`)
-    /// - GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge. Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.out-of-memory`)
-    /// - GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer`)
+    /// - The page states that the knowledge of a change unit contained in this change is not added to the returned learned knowledge when pDestinationKnowledge contains the prerequisite knowledge for the change unit. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.change-units`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.no-prerequisite`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge. Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.out-of-memory`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer`)
     ///
     /// # Checked before this method runs
     /// - `pDestinationKnowledge` is not null, else `E_POINTER`
@@ -3697,14 +3697,14 @@ pub mod sync_change_with_prerequisite_abi {
 /// Source: `NN:winsync.ISyncFullEnumerationChange`.
 ///
 /// # Contract
-/// - An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization. (`NN:winsync.ISyncFullEnumerationChange`; enforced by documentation only; rule `full-enumeration-change.query-interface`)
+/// - An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization. (`NN:winsync.ISyncFullEnumerationChange`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.query-interface`)
 pub trait SyncFullEnumerationChange {
     /// `ISyncFullEnumerationChange::GetLearnedKnowledgeAfterRecoveryComplete`.
     ///
     /// # Contract
-    /// - ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.no-made-with-knowledge`)
-    /// - GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.not-recovering`)
-    /// - GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.bad-pointer`)
+    /// - ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.no-made-with-knowledge`)
+    /// - GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.not-recovering`)
+    /// - GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.bad-pointer`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3714,9 +3714,9 @@ pub trait SyncFullEnumerationChange {
     /// `ISyncFullEnumerationChange::GetLearnedForgottenKnowledge`.
     ///
     /// # Contract
-    /// - GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only; rule `full-enumeration-change.get-learned-forgotten-knowledge.none`)
-    /// - ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only; rule `full-enumeration-change.get-learned-forgotten-knowledge.projection`)
-    /// - GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only; rule `full-enumeration-change.get-learned-forgotten-knowledge.bad-pointer`)
+    /// - GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-forgotten-knowledge.none`)
+    /// - ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-forgotten-knowledge.projection`)
+    /// - GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-forgotten-knowledge.bad-pointer`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3765,7 +3765,7 @@ pub mod sync_full_enumeration_change_abi {
 /// Source: `NN:winsync.ISyncKnowledge`.
 ///
 /// # Contract
-/// - Knowledge has no single representation: equivalent knowledge can be held in different forms, so GetScopeVector, GetRangeExceptions, GetSingleItemExceptions and GetChangeUnitExceptions may answer differently for knowledge that is equal. (`NN:winsync.ISyncKnowledge`; enforced by documentation only; rule `knowledge.inspection.no-single-representation`)
+/// - Knowledge has no single representation: equivalent knowledge can be held in different forms, so GetScopeVector, GetRangeExceptions, GetSingleItemExceptions and GetChangeUnitExceptions may answer differently for knowledge that is equal. (`NN:winsync.ISyncKnowledge`; enforced by documentation only (nothing can check it); rule `knowledge.inspection.no-single-representation`)
 pub trait SyncKnowledge {
     /// `ISyncKnowledge::GetOwnerReplicaId`.
     ///
@@ -3810,7 +3810,7 @@ pub trait SyncKnowledge {
     ///
     /// # Contract
     /// - SetLocalTickCount records ullTickCount as the current tick count of the replica that owns this knowledge; it may be called at any time. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by the runtime's knowledge objects; rule `knowledge.set-local-tick-count.owner-tick`)
-    /// - The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by documentation only; rule `knowledge.set-local-tick-count.current-before-send`)
+    /// - The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by nothing yet (documentation only, checkable); rule `knowledge.set-local-tick-count.current-before-send`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3945,7 +3945,7 @@ pub trait SyncKnowledge {
     /// `ISyncKnowledge::Union`.
     ///
     /// # Contract
-    /// - Knowledge is valid only for the replica that owns it; knowledge from another replica is to be converted with MapRemoteToLocal before Union. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by documentation only; rule `knowledge.union.owner-mismatch`)
+    /// - Knowledge is valid only for the replica that owns it; knowledge from another replica is to be converted with MapRemoteToLocal before Union. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by nothing yet (documentation only, checkable); rule `knowledge.union.owner-mismatch`)
     /// - Union combines pKnowledge into this knowledge: afterwards this knowledge contains everything it contained before and everything pKnowledge contains. (`NF:winsync.ISyncKnowledge.Union`; enforced by the runtime's knowledge objects; rule `knowledge.union.combines`)
     /// - Union returns E_POINTER for an invalid pointer, such as a NULL pKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge.Union`; enforced by the runtime's knowledge objects; rule `knowledge.union.bad-pointer`)
     ///
@@ -4037,7 +4037,7 @@ pub trait SyncKnowledge {
     /// Returns the success code as data (first, before any out-value): pSyncKnowledge is not known by this knowledge.
     ///
     /// # Contract
-    /// - Knowledge is valid only for its owning replica, so knowledge owned by another replica is to be converted with MapRemoteToLocal before ContainsKnowledge. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by documentation only; rule `knowledge.contains-knowledge.owner-mismatch`)
+    /// - Knowledge is valid only for its owning replica, so knowledge owned by another replica is to be converted with MapRemoteToLocal before ContainsKnowledge. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by nothing yet (documentation only, checkable); rule `knowledge.contains-knowledge.owner-mismatch`)
     /// - ContainsKnowledge returns S_OK when everything pKnowledge knows is known by this knowledge, and S_FALSE when it is not. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge.ContainsKnowledge`; enforced by the runtime's knowledge objects; rule `knowledge.contains-knowledge.not-contained`)
     ///
     /// # Checked before this method runs
@@ -4620,12 +4620,12 @@ pub mod sync_knowledge_abi {
 /// Source: `header:winsync.h`.
 ///
 /// # Contract
-/// - An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone. (`header:winsync.h`; enforced by documentation only; rule `merge-tombstone-change.query-interface`)
+/// - An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `merge-tombstone-change.query-interface`)
 pub trait SyncMergeTombstoneChange {
     /// `ISyncMergeTombstoneChange::GetWinnerItemId`.
     ///
     /// # Contract
-    /// - pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone. (`header:winsync.h`; enforced by documentation only; rule `merge-tombstone-change.get-winner-item-id.winner`)
+    /// - pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `merge-tombstone-change.get-winner-item-id.winner`)
     ///
     /// # Checked before this method runs
     /// - `pcbIdSize` is not null, else `E_POINTER`
@@ -4752,7 +4752,7 @@ pub trait SyncSessionState {
     /// # Contract
     /// - LoadInfoFromChangeApplication returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object; rule `session-state.load-info-from-change-application.bad-pointer`)
     /// - LoadInfoFromChangeApplication returns E_INVALIDARG when pbChangeApplierInfo is not NULL and cbChangeApplierInfo is zero. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by the checked session state host object; rule `session-state.load-info-from-change-application.zero-size`)
-    /// - LoadInfoFromChangeApplication returns SYNC_E_DESERIALIZATION when the serialized change applier data is not valid. Result: `SYNC_E_DESERIALIZATION`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by documentation only; rule `session-state.load-info-from-change-application.bad-data`)
+    /// - LoadInfoFromChangeApplication returns SYNC_E_DESERIALIZATION when the serialized change applier data is not valid. Result: `SYNC_E_DESERIALIZATION`. (`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`; enforced by documentation only (nothing can check it); rule `session-state.load-info-from-change-application.bad-data`)
     ///
     /// # Raw parameters
     /// - `change_applier_info` is passed through as the raw `*const u8` of the ABI
@@ -4768,7 +4768,7 @@ pub trait SyncSessionState {
     ///
     /// # Contract
     /// - GetForgottenKnowledgeRecoveryRangeStart returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object; rule `session-state.get-recovery-range-start.bad-pointer`)
-    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by documentation only; rule `session-state.get-recovery-range-start.buffer-too-small`)
+    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by nothing yet (documentation only, checkable); rule `session-state.get-recovery-range-start.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pcbRangeStart` is not null, else `E_POINTER`
@@ -4787,7 +4787,7 @@ pub trait SyncSessionState {
     ///
     /// # Contract
     /// - GetForgottenKnowledgeRecoveryRangeEnd returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object; rule `session-state.get-recovery-range-end.bad-pointer`)
-    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by documentation only; rule `session-state.get-recovery-range-end.buffer-too-small`)
+    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by nothing yet (documentation only, checkable); rule `session-state.get-recovery-range-end.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pcbRangeEnd` is not null, else `E_POINTER`
@@ -4806,7 +4806,7 @@ pub trait SyncSessionState {
     ///
     /// # Contract
     /// - SetForgottenKnowledgeRecoveryRange returns E_POINTER for an invalid pRange pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object; rule `session-state.set-recovery-range.bad-pointer`)
-    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by documentation only; rule `session-state.set-recovery-range.id-format`)
+    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by nothing yet (documentation only, checkable); rule `session-state.set-recovery-range.id-format`)
     ///
     /// # Checked before this method runs
     /// - `pRange` is not null, else `E_POINTER`
@@ -4823,7 +4823,7 @@ pub trait SyncSessionState {
     /// - OnProgress returns E_INVALIDARG when provider is not a valid SYNC_PROVIDER_ROLE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-provider`)
     /// - OnProgress returns E_INVALIDARG when syncStage is not a valid SYNC_PROGRESS_STAGE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-stage`)
     /// - A provider can call OnProgress to report custom progress to the application; each call raises the ISyncCallback::OnProgress event. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.raises-callback`)
-    /// - dwCompletedWork is the amount of work completed in the session and is interpreted as part of dwTotalWork, the total work for the session. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by documentation only; rule `session-state.on-progress.completed-within-total`)
+    /// - dwCompletedWork is the amount of work completed in the session and is interpreted as part of dwTotalWork, the total work for the session. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by nothing yet (documentation only, checkable); rule `session-state.on-progress.completed-within-total`)
     ///
     /// # Checked before this method runs
     /// - `provider` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
@@ -4986,7 +4986,7 @@ pub trait SynchronousDataRetriever {
     /// `ISynchronousDataRetriever::GetIdParameters`.
     ///
     /// # Contract
-    /// - pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.GetIdParameters`; enforced by documentation only; rule `synchronous-data-retriever.get-id-parameters.schema`)
+    /// - pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.GetIdParameters`; enforced by nothing yet (documentation only, checkable); rule `synchronous-data-retriever.get-id-parameters.schema`)
     ///
     /// # Checked before this method runs
     /// - `pIdParameters` is not null, else `E_POINTER`
@@ -5000,8 +5000,8 @@ pub trait SynchronousDataRetriever {
     /// `ISynchronousDataRetriever::LoadChangeData`.
     ///
     /// # Contract
-    /// - pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by documentation only; rule `synchronous-data-retriever.load-change-data.context`)
-    /// - The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by documentation only; rule `synchronous-data-retriever.load-change-data.data-interface`)
+    /// - pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by nothing yet (documentation only, checkable); rule `synchronous-data-retriever.load-change-data.context`)
+    /// - The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by nothing yet (documentation only, checkable); rule `synchronous-data-retriever.load-change-data.data-interface`)
     ///
     /// # Checked before this method runs
     /// - `pLoadChangeContext` is not null, else `E_POINTER`
@@ -5060,7 +5060,7 @@ pub trait SyncMgrHandler {
     ///
     /// # Contract
     /// - The handler allocates the name buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by the generated ABI adapter; rule `handler.get-name.cotaskmem`)
-    /// - The name can be of maximum length MAX_SYNCMGR_NAME including the terminating null character; a longer name is truncated. If GetName fails or returns an empty string, the handler is not shown in the Sync Center folder and is not invoked. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by documentation only; rule `handler.get-name.max-length`)
+    /// - The name can be of maximum length MAX_SYNCMGR_NAME including the terminating null character; a longer name is truncated. If GetName fails or returns an empty string, the handler is not shown in the Sync Center folder and is not invoked. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by nothing yet (documentation only, checkable); rule `handler.get-name.max-length`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5072,7 +5072,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetHandlerInfo`.
     ///
     /// # Contract
-    /// - If GetHandlerInfo fails, the handler is still shown and invoked, but default values are used for all its properties. (`NF:syncmgr.ISyncMgrHandler.GetHandlerInfo`; enforced by documentation only; rule `handler.get-handler-info.failure-uses-defaults`)
+    /// - If GetHandlerInfo fails, the handler is still shown and invoked, but default values are used for all its properties. (`NF:syncmgr.ISyncMgrHandler.GetHandlerInfo`; enforced by documentation only (nothing can check it); rule `handler.get-handler-info.failure-uses-defaults`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5084,7 +5084,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
-    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only; rule `handler.get-object.unsupported`)
+    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by nothing yet (documentation only, checkable); rule `handler.get-object.unsupported`)
     ///
     /// # Checked before this method runs
     /// - `rguidObjectID` is not null, else `E_POINTER`
@@ -5109,7 +5109,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetCapabilities`.
     ///
     /// # Contract
-    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by documentation only; rule `handler.get-capabilities.valid-mask`)
+    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by nothing yet (documentation only, checkable); rule `handler.get-capabilities.valid-mask`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5130,7 +5130,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::Activate`.
     ///
     /// # Contract
-    /// - If the handler does not need to perform any actions when it is activated or deactivated, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Activate`; enforced by documentation only; rule `handler.activate.may-be-not-implemented`)
+    /// - If the handler does not need to perform any actions when it is activated or deactivated, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Activate`; enforced by nothing yet (documentation only, checkable); rule `handler.activate.may-be-not-implemented`)
     ///
     /// The default does nothing and returns `Ok(())`.
     ///
@@ -5143,7 +5143,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::Enable`.
     ///
     /// # Contract
-    /// - If the handler does not need to perform any actions when it is enabled or disabled, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Enable`; enforced by documentation only; rule `handler.enable.may-be-not-implemented`)
+    /// - If the handler does not need to perform any actions when it is enabled or disabled, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Enable`; enforced by nothing yet (documentation only, checkable); rule `handler.enable.may-be-not-implemented`)
     ///
     /// The default does nothing and returns `Ok(())`.
     ///
@@ -5157,9 +5157,9 @@ pub trait SyncMgrHandler {
     ///
     /// # Contract
     /// - The handler reports progress for each item and notifies Sync Center when it has completed the synchronization of each item: every item handed to Synchronize gets a completion status (SUCCEEDED, FAILED or CANCELED) before Synchronize returns. (`NN:syncmgr.ISyncMgrSyncCallback`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.final-status-per-item`)
-    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.wait-when-session-created`)
-    /// - Synchronize is called on its own thread; Sync Center instantiates the handler object and the session creator object on that thread and then calls the method. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.own-thread`)
-    /// - If the handler delegates synchronization to an external process, that process creates CLSID_SyncMgrClient with CoCreateInstance, asks for ISyncMgrSessionCreator, and creates the session so that it can report progress. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only; rule `handler.synchronize.external-process`)
+    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by nothing yet (documentation only, checkable); rule `handler.synchronize.wait-when-session-created`)
+    /// - Synchronize is called on its own thread; Sync Center instantiates the handler object and the session creator object on that thread and then calls the method. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by nothing yet (documentation only, checkable); rule `handler.synchronize.own-thread`)
+    /// - If the handler delegates synchronization to an external process, that process creates CLSID_SyncMgrClient with CoCreateInstance, asks for ISyncMgrSessionCreator, and creates the session so that it can report progress. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only (nothing can check it); rule `handler.synchronize.external-process`)
     /// - Each item ID in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads the cItems IDs with that bound. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the generated ABI adapter; rule `handler.synchronize.item-id-bound`)
     ///
     /// # Checked before this method runs
@@ -5311,7 +5311,7 @@ pub trait SyncMgrHandlerInfo {
     /// `ISyncMgrHandlerInfo::GetType`.
     ///
     /// # Contract
-    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by documentation only; rule `handler.handler-info.get-type.failure`)
+    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.get-type.failure`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5324,7 +5324,7 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// # Contract
     /// - The handler allocates the label buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandlerInfo.GetTypeLabel`; enforced by the generated ABI adapter; rule `handler.handler-info.get-type-label.cotaskmem`)
-    /// - If GetTypeLabel fails, ppszTypeLabel contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetTypeLabel`; enforced by documentation only; rule `handler.handler-info.get-type-label.failure`)
+    /// - If GetTypeLabel fails, ppszTypeLabel contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetTypeLabel`; enforced by documentation only (nothing can check it); rule `handler.handler-info.get-type-label.failure`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5337,7 +5337,7 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// # Contract
     /// - The handler allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.handler-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by documentation only; rule `handler.handler-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.get-comment.max-length`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5349,7 +5349,7 @@ pub trait SyncMgrHandlerInfo {
     /// `ISyncMgrHandlerInfo::GetLastSyncTime`.
     ///
     /// # Contract
-    /// - If GetLastSyncTime fails, pftLastSync points to the value from the previous synchronization. (`NF:syncmgr.ISyncMgrHandlerInfo.GetLastSyncTime`; enforced by documentation only; rule `handler.handler-info.get-last-sync-time.failure`)
+    /// - If GetLastSyncTime fails, pftLastSync points to the value from the previous synchronization. (`NF:syncmgr.ISyncMgrHandlerInfo.GetLastSyncTime`; enforced by documentation only (nothing can check it); rule `handler.handler-info.get-last-sync-time.failure`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5363,8 +5363,8 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by documentation only; rule `handler.handler-info.is-active.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by documentation only; rule `handler.handler-info.is-active.query-before`)
+    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-active.answers`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-active.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
@@ -5381,8 +5381,8 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by documentation only; rule `handler.handler-info.is-enabled.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by documentation only; rule `handler.handler-info.is-enabled.query-before`)
+    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-enabled.answers`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -5399,7 +5399,7 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// # Contract
-    /// - IsConnected returns S_OK if the handler is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrHandlerInfo.IsConnected`; enforced by documentation only; rule `handler.handler-info.is-connected.answers`)
+    /// - IsConnected returns S_OK if the handler is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrHandlerInfo.IsConnected`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
@@ -5523,10 +5523,10 @@ pub trait SyncMgrSessionCreator {
     /// `ISyncMgrSessionCreator::CreateSession`.
     ///
     /// # Contract
-    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by documentation only; rule `syncmgr-session.create-session.ids-required`)
+    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.create-session.ids-required`)
     /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.handler-id-length`)
     /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.item-id-length`)
-    /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by documentation only; rule `syncmgr-session.create-session.callback-optional`)
+    /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.create-session.callback-optional`)
     ///
     /// # Checked before this method runs
     /// - `pszHandlerID` is not null, else `E_POINTER`
@@ -5594,7 +5594,7 @@ pub trait SyncMgrSyncCallback {
     /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.text-length`)
     /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.item-id-length`)
     /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.cancel-request`)
-    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by documentation only; rule `syncmgr-session.report-progress.null-cancel-request`)
+    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.report-progress.null-cancel-request`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -5632,7 +5632,7 @@ pub trait SyncMgrSyncCallback {
     /// # Contract
     /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.item-id-length`)
     /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.no-el-max`)
-    /// - nFlags is not used; the page's example passes SYNCMGR_EF_NONE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by documentation only; rule `syncmgr-session.report-event.flags-unused`)
+    /// - nFlags is not used; the page's example passes SYNCMGR_EF_NONE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.report-event.flags-unused`)
     /// - pszLinkText, the text of a hyperlink to the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-text-optional`)
     /// - pszLinkReference, the URL of the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-reference-optional`)
     ///
@@ -5688,7 +5688,7 @@ pub trait SyncMgrSyncCallback {
     ///
     /// # Contract
     /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session; rule `syncmgr-session.query-for-additional-items.none-pending`)
-    /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by documentation only; rule `syncmgr-session.query-for-additional-items.item-ids`)
+    /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.query-for-additional-items.item-ids`)
     ///
     /// # Checked before this method runs
     /// - `ppenumItemIDs` is not null, else `E_POINTER` (checked before user code runs)
@@ -5730,7 +5730,7 @@ pub trait SyncMgrSyncCallback {
     ///
     /// # Contract
     /// - ProposeItem returns E_INVALIDARG if the proposed item's ID already exists. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by the checking Sync Center double; rule `sync-center.propose-item.already-exists`)
-    /// - Sync Center does not display a proposed item in the UI until CommitItem has been called for it. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by documentation only; rule `syncmgr-session.propose-item.shown-after-commit`)
+    /// - Sync Center does not display a proposed item in the UI until CommitItem has been called for it. (`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`; enforced by documentation only (nothing can check it); rule `syncmgr-session.propose-item.shown-after-commit`)
     ///
     /// # Checked before this method runs
     /// - `pNewItem` is not null, else `E_POINTER`
@@ -6031,7 +6031,7 @@ pub trait SyncMgrSyncItem {
     ///
     /// # Contract
     /// - The item allocates the name buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItem.GetName`; enforced by the generated ABI adapter; rule `handler.sync-item.get-name.cotaskmem`)
-    /// - The display name is of maximum length MAX_SYNCMGR_NAME including the terminating null character; longer strings are truncated. If GetName fails or returns an empty string, the item is not shown and not synchronized. (`NF:syncmgr.ISyncMgrSyncItem.GetName`; enforced by documentation only; rule `handler.sync-item.get-name.max-length`)
+    /// - The display name is of maximum length MAX_SYNCMGR_NAME including the terminating null character; longer strings are truncated. If GetName fails or returns an empty string, the item is not shown and not synchronized. (`NF:syncmgr.ISyncMgrSyncItem.GetName`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item.get-name.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6039,7 +6039,7 @@ pub trait SyncMgrSyncItem {
     /// `ISyncMgrSyncItem::GetItemInfo`.
     ///
     /// # Contract
-    /// - If GetItemInfo fails, the item is still shown and synchronized, but default values are used for all its properties. (`NF:syncmgr.ISyncMgrSyncItem.GetItemInfo`; enforced by documentation only; rule `handler.sync-item.get-item-info.failure-uses-defaults`)
+    /// - If GetItemInfo fails, the item is still shown and synchronized, but default values are used for all its properties. (`NF:syncmgr.ISyncMgrSyncItem.GetItemInfo`; enforced by documentation only (nothing can check it); rule `handler.sync-item.get-item-info.failure-uses-defaults`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6079,7 +6079,7 @@ pub trait SyncMgrSyncItem {
     /// `ISyncMgrSyncItem::Delete`.
     ///
     /// # Contract
-    /// - Sync Center calls Delete only if the item has set the SYNCMGR_ICM_CAN_DELETE capability; an item with nothing to do can return S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrSyncItem.Delete`; enforced by documentation only; rule `handler.sync-item.delete.can-delete`)
+    /// - Sync Center calls Delete only if the item has set the SYNCMGR_ICM_CAN_DELETE capability; an item with nothing to do can return S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrSyncItem.Delete`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item.delete.can-delete`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6295,7 +6295,7 @@ pub trait SyncMgrSyncItemInfo {
     ///
     /// # Contract
     /// - The item allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.sync-item-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by documentation only; rule `handler.sync-item-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.get-comment.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6310,8 +6310,8 @@ pub trait SyncMgrSyncItemInfo {
     /// Returns the success code as data (first, before any out-value): The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by documentation only; rule `handler.sync-item-info.is-enabled.answers`)
-    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by documentation only; rule `handler.sync-item-info.is-enabled.query-before`)
+    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.is-enabled.answers`)
+    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -6324,7 +6324,7 @@ pub trait SyncMgrSyncItemInfo {
     /// Returns the success code as data (first, before any out-value): The item is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// # Contract
-    /// - IsConnected returns S_OK if the item is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected`; enforced by documentation only; rule `handler.sync-item-info.is-connected.answers`)
+    /// - IsConnected returns S_OK if the item is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The item is not connected (S_OK: connected; an error is interpreted as S_OK).
@@ -6412,14 +6412,14 @@ pub mod sync_mgr_sync_item_info_abi {
 /// Source: `NN:winsync.IForgottenKnowledge`.
 ///
 /// # Contract
-/// - Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries. (`NN:winsync.IForgottenKnowledge`; enforced by documentation only; rule `forgotten-knowledge.overestimate`)
+/// - Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries. (`NN:winsync.IForgottenKnowledge`; enforced by nothing yet (documentation only, checkable); rule `forgotten-knowledge.overestimate`)
 pub trait ForgottenKnowledge: SyncKnowledge {
     /// `IForgottenKnowledge::ForgetToVersion`.
     ///
     /// # Contract
     /// - After ForgetToVersion the forgotten knowledge reflects that every version less than or equal to pVersion, the version of the cleaned-up tombstone, may have been forgotten and its tombstone deleted. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.forget-to-version.covers-version`)
     /// - pKnowledge must be the current knowledge of the replica that owns this forgotten knowledge; a knowledge owned by another replica is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.forget-to-version.owner-knowledge`)
-    /// - When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by documentation only; rule `forgotten-knowledge.forget-to-version.on-tombstone-cleanup`)
+    /// - When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by nothing yet (documentation only, checkable); rule `forgotten-knowledge.forget-to-version.on-tombstone-cleanup`)
     ///
     /// # Checked before this method runs
     /// - `pKnowledge` is not null, else `E_POINTER`
@@ -6471,7 +6471,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     ///
     /// # Contract
     /// - The provider must return an error if it cannot begin a session, which includes being already enlisted in an active session. The glue answers SYNC_E_INVALID_OPERATION for a BeginSession while a session is active. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.begin-session.already-active`)
-    /// - The provider must return an error from BeginSession when it has not been initialized or has an invalid configuration. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by documentation only; rule `provider.begin-session.not-ready`)
+    /// - The provider must return an error from BeginSession when it has not been initialized or has an invalid configuration. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by documentation only (nothing can check it); rule `provider.begin-session.not-ready`)
     /// - role is the role of this provider relative to the other provider in the session and must be a SYNC_PROVIDER_ROLE value; any other value is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the generated ABI adapter; rule `provider.begin-session.invalid-role`)
     /// - pSessionState is the current status of the session the provider joins; a NULL pSessionState is rejected with E_POINTER. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.BeginSession`; enforced by the generated ABI adapter; rule `provider.begin-session.null-session-state`)
     /// - BeginSession gives the provider its role for the session, SPR_SOURCE or SPR_DESTINATION; changes flow from the source provider to the destination provider. (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0001`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.assigned-by-begin-session`)
@@ -6515,7 +6515,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// - GetChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-change-batch.outside-session`)
     /// - GetChangeBatch is answered by the source provider: it returns changes not contained in the knowledge from the destination provider. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-change-batch.null-out-pointer`)
-    /// - dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by documentation only; rule `provider.get-change-batch.batch-size-is-a-request`)
+    /// - dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by nothing yet (documentation only, checkable); rule `provider.get-change-batch.batch-size-is-a-request`)
     /// - pSyncKnowledge is the knowledge from the destination provider; it must be mapped with ISyncKnowledge::MapRemoteToLocal before it is used for change enumeration. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the runtime's provider built on the engine; rule `provider.get-change-batch.map-remote-knowledge`)
     /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned change batch before GetChangeBatch is called again. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the runtime's session driver; rule `provider.get-change-batch.last-batch`)
     ///
@@ -6906,7 +6906,7 @@ pub mod sync_callback2_abi {
 /// Source: `NN:winsync.ISyncChangeBatch`.
 ///
 /// # Contract
-/// - The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store. (`NN:winsync.ISyncChangeBatch`; enforced by documentation only; rule `change-batch.flow`)
+/// - The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store. (`NN:winsync.ISyncChangeBatch`; enforced by nothing yet (documentation only, checkable); rule `change-batch.flow`)
 pub trait SyncChangeBatch: SyncChangeBatchBase {
     /// `ISyncChangeBatch::BeginUnorderedGroup`.
     ///
@@ -6922,8 +6922,8 @@ pub trait SyncChangeBatch: SyncChangeBatchBase {
     /// `ISyncChangeBatch::EndUnorderedGroup`.
     ///
     /// # Contract
-    /// - pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by documentation only; rule `change-batch.end-unordered-group.made-with-knowledge`)
-    /// - fAllChangesForKnowledge is TRUE when all the changes contained in pMadeWithKnowledge are included in this change batch, and FALSE otherwise. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by documentation only; rule `change-batch.end-unordered-group.all-changes-for-knowledge`)
+    /// - pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch.end-unordered-group.made-with-knowledge`)
+    /// - fAllChangesForKnowledge is TRUE when all the changes contained in pMadeWithKnowledge are included in this change batch, and FALSE otherwise. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by documentation only (nothing can check it); rule `change-batch.end-unordered-group.all-changes-for-knowledge`)
     /// - EndUnorderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an ordered group is open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch.end-unordered-group.not-open`)
     /// - Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and EndUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch.end-unordered-group.read-only`)
     ///
@@ -6941,8 +6941,8 @@ pub trait SyncChangeBatch: SyncChangeBatchBase {
     ///
     /// # Contract
     /// - Conflicts that are added to the change batch are not added to a group, and a group does not have to be open to add a conflict. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.outside-groups`)
-    /// - pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by documentation only; rule `change-batch.add-logged-conflict.owner-replica`)
-    /// - pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by documentation only; rule `change-batch.add-logged-conflict.conflict-knowledge`)
+    /// - pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by nothing yet (documentation only, checkable); rule `change-batch.add-logged-conflict.owner-replica`)
+    /// - pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by documentation only (nothing can check it); rule `change-batch.add-logged-conflict.conflict-knowledge`)
     /// - Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and AddLoggedConflict returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.read-only`)
     /// - AddLoggedConflict returns E_POINTER for an invalid pointer argument (the page lists the code without a condition). Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.bad-pointer`)
     ///
@@ -7049,16 +7049,16 @@ pub mod sync_change_batch_abi {
 /// Source: `header:winsync.h`.
 ///
 /// # Contract
-/// - An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.query-interface`)
+/// - An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.query-interface`)
 pub trait SyncChangeBatch2: SyncChangeBatch {
     /// `ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`.
     ///
     /// # Contract
-    /// - pbWinnerItemId is the ID of the item after the merge (the winning ID) and pbItemId the ID of the item before the merge (the losing ID); when a constraint conflict is resolved by merging, the smaller item ID is chosen as the winning ID. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.winner-and-loser`)
-    /// - The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.no-group-open`)
-    /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.out-of-order`)
-    /// - Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.read-only`)
-    /// - AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument. Result: `E_POINTER`. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-metadata-to-group.bad-pointer`)
+    /// - pbWinnerItemId is the ID of the item after the merge (the winning ID) and pbItemId the ID of the item before the merge (the losing ID); when a constraint conflict is resolved by merging, the smaller item ID is chosen as the winning ID. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.winner-and-loser`)
+    /// - The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.no-group-open`)
+    /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.out-of-order`)
+    /// - Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.read-only`)
+    /// - AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument. Result: `E_POINTER`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.bad-pointer`)
     ///
     /// # Checked before this method runs
     /// - `pChangeVersion` is not null, else `E_POINTER`
@@ -7083,7 +7083,7 @@ pub trait SyncChangeBatch2: SyncChangeBatch {
     /// `ISyncChangeBatch2::AddMergeTombstoneLoggedConflict`.
     ///
     /// # Contract
-    /// - A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`header:winsync.h`; enforced by documentation only; rule `change-batch2.add-merge-tombstone-logged-conflict.outside-groups`)
+    /// - A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-logged-conflict.outside-groups`)
     ///
     /// # Checked before this method runs
     /// - `pChangeVersion` is not null, else `E_POINTER`
@@ -7380,7 +7380,7 @@ pub trait SyncFullEnumerationChangeBatch: SyncChangeBatchBase {
     /// - pbClosedLowerBoundItemId receives the closed lower bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.buffer-too-small`)
     /// - GetClosedLowerBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.no-group`)
     /// - GetClosedLowerBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.bad-pointer`)
-    /// - When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by documentation only; rule `full-enumeration-change-batch.destination-versions-in-bounds`)
+    /// - When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by nothing yet (documentation only, checkable); rule `full-enumeration-change-batch.destination-versions-in-bounds`)
     ///
     /// # Checked before this method runs
     /// - `pcbIdSize` is not null, else `E_POINTER`
@@ -7483,12 +7483,12 @@ pub mod sync_full_enumeration_change_batch_abi {
 /// Source: `header:winsync.h`.
 ///
 /// # Contract
-/// - An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only; rule `full-enumeration-change-batch2.query-interface`)
+/// - An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `full-enumeration-change-batch2.query-interface`)
 pub trait SyncFullEnumerationChangeBatch2: SyncFullEnumerationChangeBatch {
     /// `ISyncFullEnumerationChangeBatch2::AddMergeTombstoneMetadataToGroup`.
     ///
     /// # Contract
-    /// - AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open. (`header:winsync.h`; enforced by documentation only; rule `full-enumeration-change-batch2.add-merge-tombstone-metadata-to-group.open-group`)
+    /// - AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `full-enumeration-change-batch2.add-merge-tombstone-metadata-to-group.open-group`)
     ///
     /// # Checked before this method runs
     /// - `pChangeVersion` is not null, else `E_POINTER`
@@ -8099,7 +8099,7 @@ pub trait SyncSessionState2: SyncSessionState {
     ///
     /// # Contract
     /// - SetProviderWithError returns SYNC_E_INVALID_OPERATION when a synchronization session does not exist. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by the checked session state host object; rule `session-state.set-provider-with-error.no-session`)
-    /// - The destination provider uses SetProviderWithError during ProcessChangeBatch to indicate which provider caused synchronization to fail; fSelf is TRUE when the calling provider caused the error. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by documentation only; rule `session-state.set-provider-with-error.self`)
+    /// - The destination provider uses SetProviderWithError during ProcessChangeBatch to indicate which provider caused synchronization to fail; fSelf is TRUE when the calling provider caused the error. (`NF:winsync.ISyncSessionState2.SetProviderWithError`; enforced by documentation only (nothing can check it); rule `session-state.set-provider-with-error.self`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.

@@ -15,6 +15,8 @@ pub mod change;
 pub mod foreign;
 pub mod object;
 
+use std::sync::Arc;
+
 use windows_core::Result;
 use winsync_engine::IdFormats;
 use winsync_engine::batch::ChangeBatch;
@@ -40,11 +42,9 @@ pub fn deserialize(bytes: &[u8]) -> Result<ISyncChangeBatchBase> {
 ///
 /// # Errors
 /// What reading a foreign batch fails with ([`foreign::read`]).
-pub fn from_com(batch: &ISyncChangeBatchBase, formats: &IdFormats) -> Result<ChangeBatch> {
+pub fn from_com(batch: &ISyncChangeBatchBase, formats: &IdFormats) -> Result<Arc<ChangeBatch>> {
     if let Some(shared) = object::shared_of(batch) {
-        let mut guard = shared.lock();
-        guard.freeze();
-        return Ok(guard.clone());
+        return Ok(shared.frozen());
     }
-    foreign::read(batch, formats)
+    foreign::read(batch, formats).map(Arc::new)
 }

@@ -39,23 +39,51 @@ use crate::hresults::{
     SYNC_E_BATCH_NEEDS_KNOWLEDGE, SYNC_E_INVALID_OPERATION, SYNC_E_INVALID_VERSION,
 };
 
-/// The batch behind one COM object, shared with the builders it hands out.
+/// The batch behind one COM object, shared with the builders it hands out. A destination of
+/// this runtime that applies it shares the frozen batch too ([`Shared::frozen`]).
 pub struct Shared {
-    batch: Mutex<ChangeBatch>,
+    batch: Mutex<Arc<ChangeBatch>>,
+}
+
+/// The locked batch: read through `Deref`; a change through `DerefMut` copies it first if a
+/// destination holds the frozen batch (which no successful change does: a frozen batch is
+/// read-only).
+pub struct BatchGuard<'a>(MutexGuard<'a, Arc<ChangeBatch>>);
+
+impl std::ops::Deref for BatchGuard<'_> {
+    type Target = ChangeBatch;
+    fn deref(&self) -> &ChangeBatch {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for BatchGuard<'_> {
+    fn deref_mut(&mut self) -> &mut ChangeBatch {
+        Arc::make_mut(&mut self.0)
+    }
 }
 
 impl Shared {
     /// A shared batch.
     pub fn new(batch: ChangeBatch) -> Arc<Self> {
         Arc::new(Self {
-            batch: Mutex::new(batch),
+            batch: Mutex::new(Arc::new(batch)),
         })
     }
 
     /// The batch, locked (a panic in another call leaves it consistent: every change is made
     /// by one engine call).
-    pub fn lock(&self) -> MutexGuard<'_, ChangeBatch> {
-        self.batch.lock().unwrap_or_else(PoisonError::into_inner)
+    pub fn lock(&self) -> BatchGuard<'_> {
+        BatchGuard(self.batch.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The batch, frozen (read-only from now on), shared without a copy.
+    pub fn frozen(&self) -> Arc<ChangeBatch> {
+        let mut guard = self.lock();
+        if !guard.is_frozen() {
+            guard.freeze();
+        }
+        guard.0.clone()
     }
 }
 
@@ -92,16 +120,7 @@ mod engine_interface {
 
 /// The layout revision of [`IEngineBatch`]'s pointer (see the knowledge objects'
 /// `SNAPSHOT_LAYOUT`).
-const LAYOUT: u32 = {
-    let bytes = env!("CARGO_PKG_VERSION").as_bytes();
-    let mut hash: u32 = 0x811c_9dc5 ^ 0xBA7C;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash = (hash ^ bytes[i] as u32).wrapping_mul(0x0100_0193);
-        i += 1;
-    }
-    hash
-};
+const LAYOUT: u32 = crate::com::layout_revision(0xBA7C);
 
 mod objects {
     use super::{

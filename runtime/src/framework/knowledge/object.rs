@@ -94,17 +94,7 @@ impl Shared {
 /// The layout revision of [`IEngineKnowledge::Snapshot`]'s pointer: a different build of this
 /// crate in the same process answers `E_NOINTERFACE` and is read through the public
 /// interfaces instead.
-const SNAPSHOT_LAYOUT: u32 = {
-    // The crate version, folded: the `Arc<Knowledge>` layout may change between versions.
-    let bytes = env!("CARGO_PKG_VERSION").as_bytes();
-    let mut hash: u32 = 0x811c_9dc5;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash = (hash ^ bytes[i] as u32).wrapping_mul(0x0100_0193);
-        i += 1;
-    }
-    hash
-};
+const SNAPSHOT_LAYOUT: u32 = crate::com::layout_revision(0);
 
 pub use engine_interface::{IEngineKnowledge, IEngineKnowledge_Impl};
 

@@ -50,10 +50,68 @@ mod item_data {
     }
 }
 
+pub use engine_retriever::{IEngineRetriever, IEngineRetriever_Impl};
+
+#[allow(non_snake_case, missing_docs)]
+mod engine_retriever {
+    use windows_core::{HRESULT, IUnknown};
+
+    /// How a destination of this runtime recognizes a data retriever of this runtime: a
+    /// private interface handing out the retriever's loader, so the destination loads each
+    /// change's data by item ID without a load context, a `LoadChangeData` call and an
+    /// `IItemData` object per change. Retrievers from anywhere else are called through
+    /// `ISynchronousDataRetriever`.
+    #[windows_core::interface("b7e4d2a9-3c61-4f08-9a5e-6d2f1b8c4e73")]
+    pub unsafe trait IEngineRetriever: IUnknown {
+        /// Writes an owned `Arc<RetrieverState>` (from `Arc::into_raw`) to `out` when `layout`
+        /// is this build's layout; `E_NOINTERFACE` otherwise.
+        fn State(&self, layout: u32, out: *mut *const core::ffi::c_void) -> HRESULT;
+    }
+
+    /// Calls `State` (the method the interface macro makes is private to this module).
+    ///
+    /// # Safety
+    /// `out` is writable.
+    pub unsafe fn state(
+        retriever: &IEngineRetriever,
+        layout: u32,
+        out: *mut *const core::ffi::c_void,
+    ) -> HRESULT {
+        // SAFETY: forwarded.
+        unsafe { retriever.State(layout, out) }
+    }
+}
+
+/// The layout revision of [`IEngineRetriever`]'s pointer.
+const LAYOUT: u32 = crate::com::layout_revision(0xDA7A);
+
+/// What a data retriever of this runtime loads with: the ID formats of its items and the
+/// function that loads an item's bytes.
+pub struct RetrieverState {
+    /// The ID formats of the items it loads.
+    pub formats: IdFormats,
+    /// Loads an item's bytes by item ID.
+    pub load: Arc<Loader>,
+}
+
+/// The loader behind a data retriever this runtime made, if it is one (see
+/// [`IEngineRetriever`]).
+pub fn state_of(retriever: &impl Interface) -> Option<Arc<RetrieverState>> {
+    let engine = retriever.cast::<IEngineRetriever>().ok()?;
+    let mut raw: *const core::ffi::c_void = core::ptr::null();
+    // SAFETY: a live interface; `raw` is writable.
+    let hr = unsafe { engine_retriever::state(&engine, LAYOUT, &mut raw) };
+    (hr.is_ok() && !raw.is_null()).then(|| {
+        // SAFETY: `State` handed out one strong count of an `Arc<RetrieverState>` of this
+        // build.
+        unsafe { Arc::from_raw(raw.cast::<RetrieverState>()) }
+    })
+}
+
 mod objects {
     use super::{
-        Arc, IItemData, ILoadChangeContext, ISyncChange, ISynchronousDataRetriever, Loader, Mutex,
-        implement,
+        Arc, IEngineRetriever, IItemData, ILoadChangeContext, ISyncChange,
+        ISynchronousDataRetriever, Mutex, RetrieverState, implement,
     };
 
     /// Item bytes as [`IItemData`].
@@ -63,10 +121,9 @@ mod objects {
     }
 
     /// A data retriever over a function that loads an item's bytes.
-    #[implement(ISynchronousDataRetriever)]
+    #[implement(ISynchronousDataRetriever, IEngineRetriever)]
     pub struct RetrieverObject {
-        pub(super) formats: winsync_engine::IdFormats,
-        pub(super) load: Arc<Loader>,
+        pub(super) state: Arc<RetrieverState>,
     }
 
     /// The context of one load: the change, and the recoverable error set on it.
@@ -118,7 +175,10 @@ pub fn bytes_of(data: &IItemData) -> Result<Vec<u8>> {
 
 /// A data retriever for changes of items in `formats`, loading with `load`.
 pub fn retriever(formats: IdFormats, load: Arc<Loader>) -> ISynchronousDataRetriever {
-    RetrieverObject { formats, load }.into()
+    RetrieverObject {
+        state: Arc::new(RetrieverState { formats, load }),
+    }
+    .into()
 }
 
 /// A load context for `change`.
@@ -154,7 +214,7 @@ impl ISynchronousDataRetriever_Impl for RetrieverObject_Impl {
     fn GetIdParameters(&self, parameters: *mut ID_PARAMETERS) -> Result<()> {
         not_null(parameters)?;
         // SAFETY: checked not null.
-        unsafe { parameters.write(id_parameters(&self.formats)) };
+        unsafe { parameters.write(id_parameters(&self.state.formats)) };
         Ok(())
     }
 
@@ -163,12 +223,26 @@ impl ISynchronousDataRetriever_Impl for RetrieverObject_Impl {
             let context = context.ok()?;
             // SAFETY: live interfaces.
             let change = unsafe { context.GetSyncChange() }?;
-            let item = read_pcb_id(&self.formats.item, "item ID", |b, s| unsafe {
+            let item = read_pcb_id(&self.state.formats.item, "item ID", |b, s| unsafe {
                 change.GetRootItemId(b, s)
             })?;
-            let bytes = (self.load)(&item)?;
+            let bytes = (self.state.load)(&item)?;
             item_data(bytes).cast()
         })
+    }
+}
+
+impl IEngineRetriever_Impl for RetrieverObject_Impl {
+    unsafe fn State(&self, layout: u32, out: *mut *const core::ffi::c_void) -> HRESULT {
+        if out.is_null() {
+            return crate::bindings::E_POINTER;
+        }
+        if layout != LAYOUT {
+            return crate::bindings::E_NOINTERFACE;
+        }
+        // SAFETY: checked not null.
+        unsafe { out.write(Arc::into_raw(self.state.clone()).cast()) };
+        crate::bindings::S_OK
     }
 }
 

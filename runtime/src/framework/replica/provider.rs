@@ -201,6 +201,7 @@ impl<S: ItemStore> ReplicaProvider<S> {
             source: batch.owner().into(),
             destination: state.replica.id().into(),
             retriever: data_retriever.cast().ok(),
+            direct: super::data::state_of(data_retriever),
             callback,
             callback2: callback.cast().ok(),
             applied: statistics.dwChangesApplied,

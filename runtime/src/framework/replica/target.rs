@@ -13,7 +13,7 @@ use winsync_engine::{IdFormats, Knowledge};
 
 use super::ItemStore;
 use super::conflict::ConflictObject;
-use super::data::{IItemData, bytes_of, item_data, load_context};
+use super::data::{IItemData, RetrieverState, bytes_of, item_data, load_context};
 use crate::bindings::{
     ISyncCallback, ISyncCallback2, ISyncChange, ISynchronousDataRetriever,
     SRA_ACCEPT_DESTINATION_PROVIDER, SRA_ACCEPT_SOURCE_PROVIDER, SRA_MERGE, SRA_TRANSFER_AND_DEFER,
@@ -29,6 +29,8 @@ pub struct ComTarget<'a, S: ItemStore> {
     /// The destination replica.
     pub(super) destination: Arc<[u8]>,
     pub(super) retriever: Option<ISynchronousDataRetriever>,
+    /// The loader behind `retriever` when it is this runtime's (called directly, by item ID).
+    pub(super) direct: Option<Arc<RetrieverState>>,
     pub(super) callback: &'a ISyncCallback,
     pub(super) callback2: Option<ISyncCallback2>,
     /// Running totals for `ISyncCallback2`, starting from the session's statistics.
@@ -46,8 +48,12 @@ impl<S: ItemStore> ComTarget<'_, S> {
         }))
     }
 
-    /// The source's data of a change, through the retriever.
-    fn load(&self, change: &ISyncChange) -> std::result::Result<Vec<u8>, ItemError> {
+    /// The source's data of a change, through the retriever (or its loader, when it is this
+    /// runtime's and the item IDs are in the same formats).
+    fn load(&self, item: &[u8], change: &ISyncChange) -> std::result::Result<Vec<u8>, ItemError> {
+        if let Some(direct) = self.direct.as_ref().filter(|d| d.formats == self.formats) {
+            return (direct.load)(item).map_err(|e| ItemError(e.message()));
+        }
         let retriever = self.retriever.as_ref().ok_or_else(|| {
             ItemError("the source handed out no ISynchronousDataRetriever".into())
         })?;
@@ -98,10 +104,10 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
         }
         let result = match (save.kind, &sync_change) {
             (SaveKind::Create | SaveKind::Update, Some(change)) => self
-                .load(change)
+                .load(save.item, change)
                 .and_then(|bytes| self.store.save(save.item, &bytes)),
             (SaveKind::Merge, Some(change)) => self
-                .load(change)
+                .load(save.item, change)
                 .and_then(|bytes| self.store.merge(save.item, &bytes)),
             (SaveKind::Delete | SaveKind::DeleteAndForget, _) => self.store.delete(save.item),
             (_, None) => Err(ItemError("a save of data without a change".into())),
