@@ -27,9 +27,9 @@ use winsync::framework::replica::conflict::ConflictObject;
 use winsync::framework::replica::data::{IItemData, bytes_of, item_data, load_context};
 use winsync::hresults::{
     SYNC_E_BATCH_NEEDS_KNOWLEDGE, SYNC_E_CHANGE_BATCH_IS_READ_ONLY, SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
-    SYNC_E_INTERNAL_ERROR, SYNC_E_INVALID_OPERATION, SYNC_E_ITEM_HAS_CHANGE_UNITS,
-    SYNC_E_ITEM_HAS_NO_CHANGE_UNITS, SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM,
-    SYNC_E_RANGE_OUT_OF_ORDER,
+    SYNC_E_ID_FORMAT_MISMATCH, SYNC_E_INTERNAL_ERROR, SYNC_E_INVALID_OPERATION,
+    SYNC_E_ITEM_HAS_CHANGE_UNITS, SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
+    SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM, SYNC_E_RANGE_OUT_OF_ORDER,
 };
 
 const A: [u8; 16] = [0xA; 16];
@@ -373,6 +373,7 @@ fn changes_answer_for_their_owner() {
             ChangeFlags::NONE,
         ),
         made_with: None,
+        from_source: true,
     }));
     unsafe {
         assert_eq!(
@@ -742,5 +743,84 @@ fn batches_serialize_and_read_back() {
             open2.SerializeWithOptions(5, 0, std::ptr::null_mut(), &mut size),
             SYNC_E_INVALID_OPERATION
         );
+    }
+}
+
+/// The owner's rules of a batch: the made-with knowledge that ends a group and the replica in
+/// whose key space an item change's versions are must be the batch owner's
+/// (`change-batch-base.end-ordered-group.made-with-knowledge`,
+/// `change-batch.end-unordered-group.made-with-knowledge`,
+/// `change-batch-base.add-item-metadata-to-group.owner-replica`,
+/// `change-batch.add-logged-conflict.owner-replica`), and the IDs must be in the provider's
+/// formats (`change-batch-base.add-item-metadata-to-group.id-format`).
+#[test]
+fn groups_and_changes_are_the_batch_owners() {
+    let others = knowledge::to_com(Knowledge::new(IdFormats::GUID_GID, &B).unwrap());
+    let b = empty_batch();
+    unsafe {
+        assert_eq!(b.BeginOrderedGroup(std::ptr::null()), S_OK);
+        b.AddItemMetadataToGroup(A.as_ptr(), item(1).as_ptr(), &v(0, 5), &v(0, 1), 0, 0)
+            .unwrap();
+        assert_eq!(
+            b.EndOrderedGroup(std::ptr::null(), &others),
+            E_INVALIDARG,
+            "another replica's knowledge does not end the owner's group"
+        );
+        assert_eq!(b.EndOrderedGroup(std::ptr::null(), &made_with()), S_OK);
+    }
+    let b = empty_batch();
+    unsafe {
+        assert_eq!(b.BeginUnorderedGroup(), S_OK);
+        assert_eq!(
+            b.AddItemMetadataToGroup(B.as_ptr(), item(1).as_ptr(), &v(0, 5), &v(0, 1), 0, 0)
+                .unwrap_err()
+                .code(),
+            E_INVALIDARG,
+            "versions in another replica's key space"
+        );
+        b.AddItemMetadataToGroup(A.as_ptr(), item(1).as_ptr(), &v(0, 5), &v(0, 1), 0, 0)
+            .unwrap();
+        assert_eq!(b.EndUnorderedGroup(&others, true), E_INVALIDARG);
+        assert_eq!(b.EndUnorderedGroup(&made_with(), true), S_OK);
+        let logged = |owner: &[u8; 16]| {
+            b.AddLoggedConflict(
+                owner.as_ptr(),
+                item(4).as_ptr(),
+                &v(0, 4),
+                &v(0, 1),
+                0,
+                0,
+                &made_with(),
+            )
+        };
+        assert_eq!(logged(&B).unwrap_err().code(), E_INVALIDARG);
+        logged(&A).unwrap();
+    }
+    // A variable-length item format: a SYNC_ID whose size field is out of the format's
+    // bounds is not an item ID of the provider's format.
+    let formats = IdFormats {
+        item: winsync::engine::IdFormat::variable(40),
+        ..IdFormats::GUID_GID
+    };
+    let prerequisite = Arc::new(Knowledge::new(formats, &B).unwrap());
+    let b: ISyncChangeBatch =
+        batch::to_com(ChangeBatch::new(formats, &A, prerequisite, None).unwrap())
+            .cast()
+            .unwrap();
+    let sync_id = |size: u16| {
+        let mut id = size.to_le_bytes().to_vec();
+        id.resize(usize::from(size.max(2)), 7);
+        id
+    };
+    unsafe {
+        assert_eq!(b.BeginOrderedGroup(std::ptr::null()), S_OK);
+        assert_eq!(
+            b.AddItemMetadataToGroup(A.as_ptr(), sync_id(41).as_ptr(), &v(0, 5), &v(0, 1), 0, 0)
+                .unwrap_err()
+                .code(),
+            SYNC_E_ID_FORMAT_MISMATCH
+        );
+        b.AddItemMetadataToGroup(A.as_ptr(), sync_id(10).as_ptr(), &v(0, 5), &v(0, 1), 0, 0)
+            .unwrap();
     }
 }

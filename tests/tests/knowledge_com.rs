@@ -734,6 +734,21 @@ fn forgotten_knowledge_grows_by_forgetting_versions() {
         *knowledge::from_com(&as_knowledge, None).unwrap(),
         *engine.knowledge()
     );
+    // An overestimate (`forgotten-knowledge.overestimate`): every earlier version of that
+    // replica counts as forgotten, for every item, whether or not its item still exists.
+    for (item_n, tick) in [(0, 1), (10, 14), (200, 15)] {
+        assert_eq!(
+            unsafe {
+                as_knowledge.ContainsChange(A.as_ptr(), item(item_n).as_ptr(), &version(0, tick))
+            },
+            S_OK,
+            "item {item_n}, tick {tick}"
+        );
+    }
+    assert_eq!(
+        unsafe { as_knowledge.ContainsChange(A.as_ptr(), item(10).as_ptr(), &version(0, 16)) },
+        S_FALSE
+    );
     // Another replica's knowledge is refused.
     assert_eq!(
         unsafe { forgotten.ForgetToVersion(&knowledge::to_com(k_b()), &version(0, 15)) },

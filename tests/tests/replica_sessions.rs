@@ -19,13 +19,14 @@ use replica_nodes::{Memory, app, data, item, node, sync};
 use windows_core::{Interface, Result};
 use winsync::bindings::{
     CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, CRP_SOURCE_PROVIDER_WINS, IKnowledgeSyncProvider,
-    ISyncCallback, SRA_MERGE,
+    ISyncCallback, ISyncChange, SRA_MERGE,
 };
 use winsync::engine::IdFormats;
 use winsync::engine::sync::ItemError;
 use winsync::framework::driver::{SyncOptions, synchronize};
 use winsync::framework::provider::ProviderObject;
 use winsync::framework::replica::{ItemStore, ReplicaProvider};
+use winsync::hresults::{SYNC_E_CHANGE_NEEDS_KNOWLEDGE, SYNC_E_INVALID_OPERATION};
 
 #[test]
 fn two_replica_providers_synchronize_both_ways_through_com() {
@@ -331,4 +332,76 @@ fn the_driver_refuses_a_source_that_never_sends_its_last_batch() {
         endless.session_phase(),
         winsync::framework::session_cell::Phase::Idle
     );
+}
+
+/// What a conflict shows the application: the source's change, which carries made-with
+/// knowledge and a work estimate, and the destination's own version of the item, which has
+/// neither (`sync-change.get-made-with-knowledge.source-only`,
+/// `sync-change.set-work-estimate.source-only`).
+#[windows_core::implement(ISyncCallback)]
+struct Keeper(std::sync::Mutex<Vec<(ISyncChange, ISyncChange)>>);
+
+impl winsync::bindings::ISyncCallback_Impl for Keeper_Impl {
+    fn OnProgress(
+        &self,
+        _: winsync::bindings::SYNC_PROVIDER_ROLE,
+        _: winsync::bindings::SYNC_PROGRESS_STAGE,
+        _: u32,
+        _: u32,
+    ) -> Result<()> {
+        Ok(())
+    }
+    fn OnChange(&self, _: windows_core::Ref<ISyncChange>) -> Result<()> {
+        Ok(())
+    }
+    fn OnConflict(
+        &self,
+        conflict: windows_core::Ref<winsync::bindings::IChangeConflict>,
+    ) -> Result<()> {
+        let conflict = conflict.ok()?;
+        let source = unsafe { conflict.GetSourceProviderConflictingChange() }?;
+        let destination = unsafe { conflict.GetDestinationProviderConflictingChange() }?;
+        self.0.lock().unwrap().push((source, destination));
+        unsafe { conflict.SetResolveActionForChange(SRA_MERGE) }.ok()
+    }
+    fn OnFullEnumerationNeeded(
+        &self,
+        _: *mut winsync::bindings::SYNC_FULL_ENUMERATION_ACTION,
+    ) -> Result<()> {
+        Ok(())
+    }
+    fn OnRecoverableError(
+        &self,
+        _: windows_core::Ref<winsync::bindings::IRecoverableError>,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn only_the_source_change_of_a_conflict_has_knowledge_and_work() {
+    let (a, b) = (node(1), node(2));
+    a.provider().write(&item(1), b"a").unwrap();
+    b.provider().write(&item(1), b"b").unwrap();
+    let keeper = windows_core::ComObject::new(Keeper(std::sync::Mutex::new(Vec::new())));
+    let callback: ISyncCallback = keeper.to_interface();
+    sync(&a, &b, &callback, CRP_NONE);
+    let seen = keeper.0.lock().unwrap();
+    let [(source, destination)] = seen.as_slice() else {
+        panic!("one conflict: {}", seen.len());
+    };
+    unsafe {
+        assert!(source.GetMadeWithKnowledge().is_ok());
+        assert!(source.GetLearnedKnowledge().is_ok());
+        assert_eq!(source.SetWorkEstimate(5), winsync::bindings::S_OK);
+        assert_eq!(
+            destination.GetMadeWithKnowledge().unwrap_err().code(),
+            SYNC_E_CHANGE_NEEDS_KNOWLEDGE
+        );
+        assert_eq!(
+            destination.GetLearnedKnowledge().unwrap_err().code(),
+            SYNC_E_CHANGE_NEEDS_KNOWLEDGE
+        );
+        assert_eq!(destination.SetWorkEstimate(5), SYNC_E_INVALID_OPERATION);
+    }
 }

@@ -24,7 +24,8 @@ use crate::framework::knowledge::enumerate::{Cursor, not_null, out_array};
 use crate::framework::knowledge::to_com;
 use crate::framework::knowledge::wire::{engine, read_id, write_id};
 use crate::hresults::{
-    SYNC_E_CHANGE_NEEDS_KNOWLEDGE, SYNC_E_ITEM_HAS_CHANGE_UNITS, SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
+    SYNC_E_CHANGE_NEEDS_KNOWLEDGE, SYNC_E_INVALID_OPERATION, SYNC_E_ITEM_HAS_CHANGE_UNITS,
+    SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
 };
 
 pub use objects::{ChangeObject, ChangeUnitObject, ChangeUnitsObject, ChangesObject};
@@ -44,6 +45,11 @@ pub struct ChangeData {
     pub change: ItemChange,
     /// The made-with knowledge of its group; `None` while the group is open.
     pub made_with: Option<Arc<Knowledge>>,
+    /// Whether the change is the source provider's (a change of a batch), as opposed to the
+    /// destination's own version of an item that a conflict shows: made-with knowledge and
+    /// a work estimate mean something only for a source change
+    /// (`NF:winsync.ISyncChange.GetMadeWithKnowledge`, `NF:winsync.ISyncChange.SetWorkEstimate`).
+    pub from_source: bool,
 }
 
 mod objects {
@@ -211,20 +217,39 @@ impl ISyncChange_Impl for ChangeObject_Impl {
     }
 
     fn GetMadeWithKnowledge(&self) -> Result<ISyncKnowledge> {
-        let made_with = self.data.made_with.as_ref().ok_or_else(needs_knowledge)?;
+        let made_with = self.made_with()?;
         Ok(to_com((**made_with).clone()))
     }
 
     fn GetLearnedKnowledge(&self) -> Result<ISyncKnowledge> {
-        let made_with = self.data.made_with.as_ref().ok_or_else(needs_knowledge)?;
+        let made_with = self.made_with()?;
         Ok(to_com(engine(
             self.data.change.learned_knowledge(made_with),
         )?))
     }
 
     fn SetWorkEstimate(&self, work: u32) -> Result<()> {
+        if !self.data.from_source {
+            return Err(Error::new(
+                SYNC_E_INVALID_OPERATION,
+                "a work estimate is part of the work of a batch or session: only a source change has one (rule sync-change.set-work-estimate.source-only)",
+            ));
+        }
         self.work.store(work, Ordering::Relaxed);
         Ok(())
+    }
+}
+
+impl ChangeObject_Impl {
+    /// The made-with knowledge of a source change whose group was ended.
+    fn made_with(&self) -> Result<&Arc<Knowledge>> {
+        if !self.data.from_source {
+            return Err(Error::new(
+                SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
+                "the destination's version of an item has no made-with knowledge: it means something only for a source change (rule sync-change.get-made-with-knowledge.source-only)",
+            ));
+        }
+        self.data.made_with.as_ref().ok_or_else(needs_knowledge)
     }
 }
 

@@ -220,6 +220,7 @@ pub fn change_data(batch: &ChangeBatch) -> Vec<Arc<ChangeData>> {
                 owner: owner.clone(),
                 change: change.clone(),
                 made_with: Some(group.made_with.clone()),
+                from_source: true,
             })
         })
         .collect()

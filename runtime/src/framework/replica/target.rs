@@ -45,6 +45,7 @@ impl<S: ItemStore> ComTarget<'_, S> {
             owner: self.source.clone(),
             change: change.clone(),
             made_with: made_with.cloned(),
+            from_source: true,
         }))
     }
 
@@ -134,6 +135,7 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
             owner: self.destination.clone(),
             change: local,
             made_with: None,
+            from_source: false,
         }));
         let source_item: Box<[u8]> = conflict.item.into();
         let retriever = self.retriever.clone();
