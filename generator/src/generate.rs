@@ -50,8 +50,11 @@ pub struct Generated {
     pub files: Vec<OutputFile>,
     /// Fully-qualified items emitted by windows-bindgen (as selected, before its closure).
     pub items: usize,
-    /// Items a filter matched that windows-bindgen cannot emit, with the reason.
+    /// Items a filter matched that neither windows-bindgen nor the generator can emit, with
+    /// the reason.
     pub skipped: Vec<(String, &'static str)>,
+    /// `PROPERTYKEY` constants the generator emitted itself (windows-bindgen 0.100 cannot).
+    pub property_keys: usize,
     /// Skeleton traits generated.
     pub traits: usize,
     /// Checked enums generated.
@@ -224,7 +227,8 @@ fn run(options: &Options) -> Result<Generated> {
             contents: format::rust_header(
                 "typed bindings emitted by windows-bindgen 0.100",
                 &names,
-            ) + &bindings_text,
+            ) + &bindings_text
+                + &crate::emit::property_keys::property_keys(&selection.property_keys),
         },
         OutputFile {
             name: "hresults.rs",
@@ -249,6 +253,7 @@ fn run(options: &Options) -> Result<Generated> {
     Ok(Generated {
         files,
         items: selection.items.len(),
+        property_keys: selection.property_keys.len(),
         skipped: selection.skipped,
         traits: model.traits.len(),
         enums: model.enums.len(),

@@ -121,6 +121,12 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
             generated.s_false.impl_side.join(", ")
         );
     }
+    if generated.property_keys > 0 {
+        println!(
+            "{} PROPERTYKEY constants emitted by the generator (windows-bindgen 0.100 cannot)",
+            generated.property_keys
+        );
+    }
     let mut skipped: std::collections::BTreeMap<&str, Vec<&str>> =
         std::collections::BTreeMap::new();
     for (item, reason) in &generated.skipped {

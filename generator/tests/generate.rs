@@ -50,10 +50,10 @@ fn default_generation_emits_every_file_with_a_header() {
             file.name
         );
     }
+    assert!(generated.skipped.is_empty(), "{:?}", generated.skipped);
     assert_eq!(
-        generated.skipped.len(),
-        22,
-        "the 22 PKEY_* PROPERTYKEY constants are skipped"
+        generated.property_keys, 22,
+        "the 22 PKEY_* PROPERTYKEY constants, emitted by the generator"
     );
     assert!(generated.items > 200);
     assert_eq!(generated.traits, 48);
@@ -310,4 +310,52 @@ fn documented_rules_say_why_or_are_counted_as_open() {
         "| nothing yet (documentation only, checkable) | {} |",
         open.len()
     )));
+}
+
+/// The `PROPERTYKEY` constants windows-bindgen cannot emit are emitted with the values the
+/// metadata gives (read here on their own: the `ConstantAttribute` string of each field).
+#[test]
+fn property_keys_carry_the_metadatas_values() {
+    use windows_metadata::reader::{HasAttributes, Index, Item};
+    let generated = default_generation();
+    let bindings = generated.file("bindings.rs").unwrap();
+    let index = Index::read("metadata/Windows.Win32.Sync.winmd").unwrap();
+    let mut checked = 0;
+    for (namespace, name, item) in index.iter_items() {
+        let Item::Const(field) = item else { continue };
+        let Some(attribute) = field.find_attribute("ConstantAttribute") else {
+            continue;
+        };
+        if !matches!(field.ty(), windows_metadata::Type::ValueName(ty) if ty.name == "PROPERTYKEY")
+        {
+            continue;
+        }
+        let value = attribute.value();
+        let [(_, windows_metadata::Value::Utf8(text))] = value.as_slice() else {
+            panic!("{name}: {value:?}");
+        };
+        let numbers: Vec<u128> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(numbers.len(), 12, "{name}: {text}");
+        let fmtid = numbers[..11]
+            .iter()
+            .zip([32, 16, 16, 8, 8, 8, 8, 8, 8, 8, 8])
+            .fold(0u128, |acc, (n, bits)| (acc << bits) | n);
+        let expected = format!(
+            "pub const {name}: PROPERTYKEY = PROPERTYKEY {{\n    fmtid: windows_core::GUID::from_u128(0x{fmtid:032x}),\n    pid: {},\n}};",
+            numbers[11]
+        );
+        assert!(
+            bindings.contains(&expected),
+            "{namespace}.{name}: {expected}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 22);
+    assert_eq!(generated.property_keys, 22);
+    assert!(generated.skipped.is_empty(), "{:?}", generated.skipped);
+    assert!(bindings.contains("pub struct PROPERTYKEY {"));
 }

@@ -20,7 +20,10 @@ use winsync::framework::replica::{ItemStore, ReplicaProvider};
 /// Item data in a hash map, IDs and values inline (FxHash, no allocation per entry): a store
 /// whose own costs stay small, so that the session's are measured.
 #[derive(Default)]
-struct Memory(Mutex<FxHashMap<SmallVec<[u8; 24]>, SmallVec<[u8; 16]>>>);
+struct Memory(Mutex<Items>);
+
+/// Item IDs to item data.
+type Items = FxHashMap<SmallVec<[u8; 24]>, SmallVec<[u8; 16]>>;
 
 impl ItemStore for Memory {
     fn load(&self, item: &[u8]) -> Result<Vec<u8>, ItemError> {

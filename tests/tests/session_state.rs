@@ -8,9 +8,10 @@ use std::sync::Mutex;
 
 use windows_core::{BOOL, ComObject, HRESULT, IUnknown, Interface, Result};
 use winsync::bindings::*;
+use winsync::engine::IdFormat;
 use winsync::framework::callback::CallbackObject;
 use winsync::framework::session_state::{HRESULT_MORE_DATA, SessionState};
-use winsync::hresults::SYNC_E_INVALID_OPERATION;
+use winsync::hresults::{SYNC_E_ID_FORMAT_MISMATCH, SYNC_E_INVALID_OPERATION};
 use winsync::skeletons::*;
 
 /// Records every OnProgress it receives; fails when `completed_work` is 13.
@@ -280,6 +281,104 @@ fn change_application_info_round_trips() {
         S_OK
     );
     assert_eq!((size, buffer[0]), (1, 9));
+}
+
+/// A variable-length ID in the `SYNC_ID` layout: its 2-byte size (counting itself), then
+/// `data`.
+fn sync_id(data: &[u8]) -> Vec<u8> {
+    let total = u16::try_from(data.len() + 2).unwrap();
+    total.to_le_bytes().iter().chain(data).copied().collect()
+}
+
+fn set_range(state: &ISyncSessionState, lower: &mut [u8], upper: &mut [u8]) -> HRESULT {
+    let range = SYNC_RANGE {
+        pbClosedLowerBound: lower.as_mut_ptr(),
+        pbClosedUpperBound: upper.as_mut_ptr(),
+    };
+    unsafe { state.SetForgottenKnowledgeRecoveryRange(&range) }
+}
+
+/// `session-state.get-recovery-range-start.buffer-too-small` and
+/// `session-state.get-recovery-range-end.buffer-too-small`: once the host gave the item ID
+/// format, the range a provider set comes back with the `pcb` convention: MORE_DATA and the
+/// size needed for a short buffer, the bytes and their count otherwise.
+#[test]
+fn the_recovery_range_comes_back_with_the_pcb_convention() {
+    let (host, state, _) = session();
+    host.set_item_id_format(IdFormat::variable(16));
+    let (mut lower, mut upper) = (sync_id(&[1, 2]), sync_id(&[9; 10]));
+    assert_eq!(
+        set_range(&state, &mut lower.clone(), &mut upper.clone()),
+        S_OK
+    );
+    assert_eq!(host.recovery_range(), Some((vec![1, 2], vec![9; 10])));
+    type Getter = unsafe fn(&ISyncSessionState, *mut u8, *mut u32) -> HRESULT;
+    let start: Getter = |s, b, n| unsafe { s.GetForgottenKnowledgeRecoveryRangeStart(b, n) };
+    let end: Getter = |s, b, n| unsafe { s.GetForgottenKnowledgeRecoveryRangeEnd(b, n) };
+    for (get, expected) in [(start, &mut lower), (end, &mut upper)] {
+        let needed = u32::try_from(expected.len()).unwrap();
+        let mut buffer = [0u8; 32];
+        let mut size = needed - 1;
+        assert_eq!(
+            unsafe { get(&state, buffer.as_mut_ptr(), &mut size) },
+            HRESULT_MORE_DATA
+        );
+        assert_eq!((size, buffer), (needed, [0; 32]), "the size, nothing else");
+        let mut size = 32;
+        assert_eq!(unsafe { get(&state, buffer.as_mut_ptr(), &mut size) }, S_OK);
+        assert_eq!(&buffer[..size as usize], expected.as_slice());
+    }
+    // A fixed format: the bounds are the format's size.
+    host.set_item_id_format(IdFormat::fixed(3));
+    assert_eq!(
+        host.recovery_range(),
+        None,
+        "a new format forgets the range"
+    );
+    let mut buffer = [0u8; 3];
+    let mut size = 3;
+    assert_eq!(
+        unsafe { state.GetForgottenKnowledgeRecoveryRangeEnd(buffer.as_mut_ptr(), &mut size) },
+        SYNC_E_INVALID_OPERATION,
+        "no range set"
+    );
+    assert_eq!(set_range(&state, &mut [1, 2, 3], &mut [7, 8, 9]), S_OK);
+    assert_eq!(
+        unsafe { state.GetForgottenKnowledgeRecoveryRangeEnd(buffer.as_mut_ptr(), &mut size) },
+        S_OK
+    );
+    assert_eq!((size, buffer), (3, [7, 8, 9]));
+}
+
+/// `session-state.set-recovery-range.id-format`: a variable-length ID whose `SYNC_ID` size is
+/// outside the item ID format's bounds is SYNC_E_ID_FORMAT_MISMATCH, and no range is kept.
+#[test]
+fn a_recovery_range_outside_the_item_id_format_is_refused() {
+    let (host, state, _) = session();
+    host.set_item_id_format(IdFormat::variable(16));
+    let mut good = sync_id(&[1]);
+    let mut claims_40 = 40u16.to_le_bytes().to_vec();
+    claims_40.extend([0; 14]);
+    let mut claims_2 = sync_id(&[]);
+    for (lower, upper) in [
+        (&mut good.clone(), &mut claims_40),
+        (&mut claims_2, &mut good),
+    ] {
+        assert_eq!(set_range(&state, lower, upper), SYNC_E_ID_FORMAT_MISMATCH);
+    }
+    assert_eq!(host.recovery_range(), None);
+    let mut fits = sync_id(&[5; 14]);
+    assert_eq!(set_range(&state, &mut good, &mut fits), S_OK);
+    assert_eq!(host.recovery_range(), Some((vec![1], vec![5; 14])));
+    // A NULL bound is a bad pointer.
+    let range = SYNC_RANGE {
+        pbClosedLowerBound: good.as_mut_ptr(),
+        pbClosedUpperBound: std::ptr::null_mut(),
+    };
+    assert_eq!(
+        unsafe { state.SetForgottenKnowledgeRecoveryRange(&range) },
+        E_POINTER
+    );
 }
 
 #[test]

@@ -478,13 +478,92 @@ fn create_session_with_a_null_callback_pointer_is_e_pointer() {
     assert!(object.transcript().is_empty());
 }
 
+/// `syncmgr-session.create-session.ids-required`: the double refuses a session without a
+/// handler id or without item ids, and records neither.
+#[test]
+fn create_session_needs_a_handler_id_and_item_ids() {
+    let object = SyncCenterDouble::new(&["a"]);
+    let creator: ISyncMgrSessionCreator = object.to_interface();
+    let (empty, handler, a) = (wide(""), wide("h"), wide("a"));
+    let create = |handler: &Vec<u16>, ids: &[PCWSTR]| {
+        unsafe { creator.CreateSession(PCWSTR(handler.as_ptr()), ids) }.map(|_| ())
+    };
+    assert_eq!(
+        create(&empty, &[PCWSTR(a.as_ptr())]).unwrap_err().code(),
+        E_INVALIDARG
+    );
+    assert_eq!(create(&handler, &[]).unwrap_err().code(), E_INVALIDARG);
+    assert!(object.transcript().is_empty());
+    create(&handler, &[PCWSTR(a.as_ptr())]).unwrap();
+    assert_eq!(object.transcript().len(), 1);
+}
+
+/// `syncmgr-session.report-progress.null-cancel-request`: a NULL `pnCancelRequest` is accepted
+/// (the page's own example passes it for the final CANCELED report) and the report recorded.
+#[test]
+fn report_progress_accepts_a_null_cancel_request() {
+    let (callback, object) = double(&["a"]);
+    let (item, text) = (wide("a"), wide("stopped"));
+    let hr = unsafe {
+        callback.ReportProgress(
+            PCWSTR(item.as_ptr()),
+            PCWSTR(text.as_ptr()),
+            SYNCMGR_PS_CANCELED,
+            0,
+            0,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(hr, S_OK);
+    assert_eq!(
+        object.transcript(),
+        [Call::ReportProgress {
+            item_id: "a".into(),
+            text: "stopped".into(),
+            status: SyncmgrProgressStatus::Canceled,
+            current: 0,
+            max: 0,
+            answer: S_OK,
+            cancel: SyncmgrCancelRequest::None,
+        }]
+    );
+    assert_eq!(
+        object.final_status("a"),
+        Some(SyncmgrProgressStatus::Canceled)
+    );
+}
+
+/// Queued items make `QueryForAdditionalItems` answer S_OK with enumerators (an `IEnumUnknown`
+/// only when interfaces were queued); the session's side reads them
+/// (`tests/syncmgr_session.rs`).
+#[test]
+fn query_for_additional_items_hands_out_queued_items() {
+    let (callback, object) = double(&["a"]);
+    let query = || {
+        let (mut ids, mut punks) = (None, None);
+        let hr = unsafe { callback.QueryForAdditionalItems(&mut ids, &mut punks) };
+        (hr, ids.is_some(), punks.is_some())
+    };
+    assert_eq!(query(), (S_FALSE, false, false));
+    object.queue_additional_items(&["b"], &[]);
+    assert_eq!(query(), (S_OK, true, false));
+    let punk: windows_core::IUnknown = SyncCenterDouble::new(&["z"]).to_interface();
+    object.queue_additional_items(&["c"], &[punk]);
+    assert_eq!(query(), (S_OK, true, true));
+    assert_eq!(
+        object.transcript(),
+        [S_FALSE, S_OK, S_OK].map(|answer| Call::QueryForAdditionalItems { answer })
+    );
+}
+
 #[test]
 fn the_transcript_records_every_call_in_order() {
     let object = SyncCenterDouble::new(&["a"]);
     object.cancel_item_after("a", 1);
     let creator: ISyncMgrSessionCreator = object.to_interface();
-    let handler = wide("h");
-    let callback = unsafe { creator.CreateSession(PCWSTR(handler.as_ptr()), &[]) }.unwrap();
+    let (handler, a) = (wide("h"), wide("a"));
+    let callback =
+        unsafe { creator.CreateSession(PCWSTR(handler.as_ptr()), &[PCWSTR(a.as_ptr())]) }.unwrap();
     let p = |w: &Vec<u16>| PCWSTR(w.as_ptr());
     let (a, name, description, context, text) = (
         wide("a"),
@@ -548,7 +627,7 @@ fn the_transcript_records_every_call_in_order() {
         [
             Call::CreateSession {
                 handler_id: "h".into(),
-                item_ids: vec![]
+                item_ids: vec!["a".into()]
             },
             Call::SetHandlerProgressText {
                 text: "Syncing".into(),

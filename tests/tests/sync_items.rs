@@ -20,6 +20,7 @@ use winsync::skeletons::{
     SyncMgrHandler, SyncMgrSyncItem, SyncMgrSyncItemContainer, SyncMgrSyncItemInfo,
 };
 use winsync::sync_center::items::{SyncItems, sync_item_info};
+use winsync::sync_center::names::MAX_NAME_CHARS;
 use winsync::sync_center::server::object_count;
 
 /// Every test here creates counted objects, and one reads the count: one test at a time.
@@ -34,6 +35,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 struct Item {
     id: String,
     name: String,
+    comment: String,
     drifting: bool,
     id_calls: AtomicUsize,
 }
@@ -42,6 +44,7 @@ fn item(id: &str) -> Item {
     Item {
         id: id.to_string(),
         name: format!("Item {id}"),
+        comment: "a test item".into(),
         drifting: false,
         id_calls: AtomicUsize::new(0),
     }
@@ -62,6 +65,7 @@ impl SyncMgrSyncItem for Item {
     fn get_item_info(&self) -> Result<ISyncMgrSyncItemInfo> {
         Ok(sync_item_info(Info {
             enabled: self.id != "off",
+            comment: self.comment.clone(),
         }))
     }
     fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
@@ -83,6 +87,7 @@ impl SyncMgrSyncItem for Item {
 
 struct Info {
     enabled: bool,
+    comment: String,
 }
 
 impl SyncMgrSyncItemInfo for Info {
@@ -90,7 +95,7 @@ impl SyncMgrSyncItemInfo for Info {
         Ok("File".into())
     }
     fn get_comment(&self) -> Result<String> {
-        Ok("a test item".into())
+        Ok(self.comment.clone())
     }
     fn get_last_sync_time(&self) -> Result<FILETIME> {
         Err(Error::from_hresult(E_FAIL))
@@ -268,6 +273,46 @@ fn item_info_carries_s_false_and_com_strings() {
     let label = unsafe { take_co_task_wide(on.GetTypeLabel().unwrap()) }.unwrap();
     assert_eq!(label, "File");
     assert_eq!(unsafe { on.GetLastSyncTime() }.unwrap_err().code(), E_FAIL);
+}
+
+/// `handler.sync-item.get-name.max-length`: an item's empty name, or one longer than
+/// `MAX_SYNCMGR_NAME - 1` UTF-16 units, is refused through the item's vtable.
+#[test]
+fn item_names_are_not_empty_and_bounded() {
+    let _serial = serial();
+    let named = |name: &str| {
+        let mut it = item("a");
+        it.name = name.to_string();
+        let items = SyncItems::new([it]).unwrap();
+        let object = items.get("a").unwrap();
+        unsafe { object.GetName() }
+            .map(|n| unsafe { take_co_task_wide(n) }.unwrap())
+            .map_err(|e| e.code())
+    };
+    let longest = "n".repeat(MAX_NAME_CHARS);
+    assert_eq!(named(&longest), Ok(longest.clone()));
+    assert_eq!(named(""), Err(E_INVALIDARG));
+    assert_eq!(named(&format!("{longest}n")), Err(E_INVALIDARG));
+}
+
+/// `handler.sync-item-info.get-comment.max-length`: the item info's comment is at most
+/// `MAX_SYNCMGR_NAME - 1` UTF-16 units; an empty comment is allowed.
+#[test]
+fn item_info_comments_are_bounded() {
+    let _serial = serial();
+    let commented = |comment: &str| {
+        let mut it = item("a");
+        it.comment = comment.to_string();
+        let items = SyncItems::new([it]).unwrap();
+        let info = unsafe { items.get("a").unwrap().GetItemInfo() }.unwrap();
+        unsafe { info.GetComment() }
+            .map(|c| unsafe { take_co_task_wide(c) }.unwrap())
+            .map_err(|e| e.code())
+    };
+    let longest = "c".repeat(MAX_NAME_CHARS);
+    assert_eq!(commented(&longest), Ok(longest.clone()));
+    assert_eq!(commented(""), Ok(String::new()));
+    assert_eq!(commented(&format!("{longest}c")), Err(E_INVALIDARG));
 }
 
 #[test]

@@ -312,3 +312,117 @@ fn events_and_other_calls_reach_sync_center() {
         double.to_interface::<ISyncMgrSyncCallback>().as_raw()
     );
 }
+
+/// `syncmgr-session.report-event.flags-unused`: flags other than `SYNCMGR_EF_NONE` never reach
+/// Sync Center.
+#[test]
+fn report_event_sends_no_flags() {
+    let (session, double) = session(&["a"]);
+    let event = |flags| {
+        session.report_event(
+            "a",
+            SyncmgrEventLevel::Information,
+            flags,
+            "n",
+            "d",
+            None,
+            "",
+        )
+    };
+    assert_eq!(event(1).unwrap_err().code(), E_INVALIDARG);
+    assert_eq!(event(-1).unwrap_err().code(), E_INVALIDARG);
+    event(SYNCMGR_EF_NONE).unwrap();
+    let flags: Vec<SYNCMGR_EVENT_FLAGS> = double
+        .transcript()
+        .iter()
+        .filter_map(|c| match c {
+            Call::ReportEvent { flags, .. } => Some(*flags),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [SYNCMGR_EF_NONE],
+        "only the call without flags arrived"
+    );
+}
+
+/// A session creator that accepts every call (unlike the double) and counts them, handing out
+/// a double's callback.
+#[windows_core::implement(ISyncMgrSessionCreator)]
+struct Lenient {
+    calls: std::sync::atomic::AtomicUsize,
+    double: ISyncMgrSyncCallback,
+}
+
+impl ISyncMgrSessionCreator_Impl for Lenient_Impl {
+    fn CreateSession(
+        &self,
+        _: &windows_core::PCWSTR,
+        _: *const windows_core::PCWSTR,
+        _: u32,
+    ) -> windows_core::Result<ISyncMgrSyncCallback> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.double.clone())
+    }
+}
+
+/// `syncmgr-session.create-session.ids-required`: a session needs a handler id and item ids,
+/// checked before Sync Center is called.
+#[test]
+fn create_session_needs_a_handler_id_and_item_ids() {
+    let lenient = ComObject::new(Lenient {
+        calls: Default::default(),
+        double: SyncCenterDouble::new(&["a"]).to_interface(),
+    });
+    let creator: ISyncMgrSessionCreator = lenient.to_interface();
+    let none: [&str; 0] = [];
+    for result in [
+        SyncSession::create(&creator, "", &["a"]),
+        SyncSession::create(&creator, "handler", &none),
+    ] {
+        assert_eq!(result.err().map(|e| e.code()), Some(E_INVALIDARG));
+    }
+    let calls = || lenient.calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(calls(), 0, "Sync Center never saw them");
+    SyncSession::create(&creator, "handler", &["a"]).unwrap();
+    assert_eq!(calls(), 1);
+}
+
+/// `syncmgr-session.query-for-additional-items.item-ids`: the pending ids come back read and
+/// freed, with the pending interfaces; an id longer than `MAX_SYNCMGR_ID - 1` units is refused.
+#[test]
+fn additional_items_are_read_from_sync_centers_enumerators() {
+    let (session, double) = session(&["a"]);
+    assert!(session.query_for_additional_items().unwrap().is_none());
+    let punk: windows_core::IUnknown = SyncCenterDouble::new(&["z"]).to_interface();
+    double.queue_additional_items(&["b", "c"], std::slice::from_ref(&punk));
+    let items = session.query_for_additional_items().unwrap().unwrap();
+    assert_eq!(items.item_ids, ["b", "c"]);
+    assert_eq!(items.punks.len(), 1);
+    assert_eq!(items.punks[0].as_raw(), punk.as_raw());
+    // Still pending (they are synchronized after this session), and not items of it.
+    let again = session.query_for_additional_items().unwrap().unwrap();
+    assert_eq!(again.item_ids, ["b", "c"]);
+    assert_eq!(session.open_items(), ["a"]);
+
+    // Ids only: no interfaces.
+    let (session, double) = self::session(&["a"]);
+    double.queue_additional_items(&["x".repeat(MAX_ITEM_ID_CHARS)], &[]);
+    let items = session.query_for_additional_items().unwrap().unwrap();
+    assert_eq!(items.item_ids, ["x".repeat(MAX_ITEM_ID_CHARS)]);
+    assert!(items.punks.is_empty());
+    double.queue_additional_items(&["y".repeat(MAX_ITEM_ID_CHARS + 1)], &[]);
+    assert_eq!(
+        session.query_for_additional_items().unwrap_err().code(),
+        E_INVALIDARG
+    );
+    assert_eq!(
+        double
+            .transcript()
+            .iter()
+            .filter(|c| matches!(c, Call::QueryForAdditionalItems { answer } if *answer == S_OK))
+            .count(),
+        2
+    );
+}

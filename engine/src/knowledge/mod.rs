@@ -404,12 +404,13 @@ impl Knowledge {
 
     /// [`Knowledge::learn`] for a replica already in the key map.
     fn learn_key(&mut self, key: ReplicaKey, tick: u64) -> Result<()> {
-        if self.columns.is_empty() && self.units.is_empty() {
-            if let Some(vector) = self.default.single_vector_mut() {
-                // One clock vector: raised where it is (the usual knowledge of a replica
-                // recording its own changes; the general path rebuilds the knowledge).
-                return Arc::make_mut(vector).raise_in_place(key, tick);
-            }
+        if self.columns.is_empty()
+            && self.units.is_empty()
+            && let Some(vector) = self.default.single_vector_mut()
+        {
+            // One clock vector: raised where it is (the usual knowledge of a replica recording
+            // its own changes; the general path rebuilds the knowledge).
+            return Arc::make_mut(vector).raise_in_place(key, tick);
         }
         let raise = Arc::new(ClockVector::from_elements([(key, tick)])?);
         *self = self.raised(&raise);

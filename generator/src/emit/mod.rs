@@ -6,6 +6,7 @@
 pub mod bindings;
 pub mod format;
 pub mod output;
+pub mod property_keys;
 pub mod report;
 pub mod rust;
 pub mod scratch;

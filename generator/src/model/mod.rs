@@ -5,6 +5,7 @@
 
 pub mod naming;
 pub mod out_pointers;
+pub mod property_keys;
 pub mod selection;
 pub mod skeleton;
 pub mod validate;

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use windows_metadata::reader::{Index, Item};
 
+use super::property_keys::{self, PropertyKey};
 use crate::error::{Error, Result};
 use crate::extract;
 
@@ -19,8 +20,12 @@ pub struct Selection {
     pub items: BTreeSet<String>,
     /// Method-level filters (`Namespace.Type::Method`, optionally with `!`), passed on as given.
     pub method_filters: Vec<String>,
-    /// Items a filter matched but that windows-bindgen 0.100 cannot emit, with the reason.
+    /// Items a filter matched but that neither windows-bindgen 0.100 nor the generator can
+    /// emit, with the reason.
     pub skipped: Vec<(String, &'static str)>,
+    /// `PROPERTYKEY` constants a filter matched: windows-bindgen 0.100 cannot emit them, the
+    /// generator does ([`super::property_keys`]); their `PROPERTYKEY` type is in `items`.
+    pub property_keys: Vec<PropertyKey>,
 }
 
 impl Selection {
@@ -87,12 +92,19 @@ pub fn resolve(index: &Index, filters: &[String]) -> Result<Selection> {
             continue;
         }
         for (namespace, name) in matches(index, filter)? {
-            if let Some(reason) = unsupported(index, &namespace, &name) {
-                selection
+            match property_key(index, &namespace, &name) {
+                Some(Ok((key, (type_namespace, type_name)))) => {
+                    selection
+                        .items
+                        .insert(format!("{type_namespace}.{type_name}"));
+                    selection.property_keys.push(key);
+                }
+                Some(Err(reason)) => selection
                     .skipped
-                    .push((format!("{namespace}.{name}"), reason));
-            } else {
-                selection.items.insert(format!("{namespace}.{name}"));
+                    .push((format!("{namespace}.{name}"), reason)),
+                None => {
+                    selection.items.insert(format!("{namespace}.{name}"));
+                }
             }
         }
     }
@@ -105,6 +117,9 @@ pub fn resolve(index: &Index, filters: &[String]) -> Result<Selection> {
         }
         for (namespace, name) in matches(index, filter)? {
             selection.items.remove(&format!("{namespace}.{name}"));
+            selection
+                .property_keys
+                .retain(|k| k.namespace != namespace || k.name != name);
         }
     }
     if selection.items.is_empty() {
@@ -112,6 +127,12 @@ pub fn resolve(index: &Index, filters: &[String]) -> Result<Selection> {
     }
     selection.skipped.sort();
     selection.skipped.dedup();
+    selection
+        .property_keys
+        .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    selection
+        .property_keys
+        .dedup_by(|a, b| a.namespace == b.namespace && a.name == b.name);
     Ok(selection)
 }
 
@@ -232,14 +253,19 @@ pub fn method_filters_on<'a>(
 
 /// Why windows-bindgen 0.100 cannot emit an item, if it cannot: it panics on PROPERTYKEY
 /// constants (`types/cpp_const.rs`).
-fn unsupported(index: &Index, namespace: &str, name: &str) -> Option<&'static str> {
+/// The property key `namespace.name` is, with its `PROPERTYKEY` type; `None` for any other
+/// item; the reason when its values cannot be read.
+#[allow(clippy::type_complexity)]
+fn property_key(
+    index: &Index,
+    namespace: &str,
+    name: &str,
+) -> Option<Result<(PropertyKey, (String, String)), &'static str>> {
     index.get_item(namespace, name).find_map(|item| match item {
-        Item::Const(field) => match field.ty() {
-            windows_metadata::Type::ValueName(ty) if ty.name == "PROPERTYKEY" => {
-                Some("windows-bindgen 0.100 cannot emit PROPERTYKEY constants")
-            }
-            _ => None,
-        },
+        Item::Const(field) => {
+            let ty = property_keys::property_key_type(&field)?;
+            Some(property_keys::read(namespace, &field).map(|key| (key, ty)))
+        }
         _ => None,
     })
 }

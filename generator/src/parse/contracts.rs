@@ -327,14 +327,14 @@ mod tests {
     fn reasons_belong_to_documented_rules_and_say_something() {
         let ok = SourceText::new(
             "c.toml",
-            &rule("documented", "reason = \"no call shows it\"\n"),
+            rule("documented", "reason = \"no call shows it\"\n"),
         );
         let contracts = parse(&ok).expect("a documented rule with a reason");
         assert_eq!(
             contracts.rules[0].enforcement_phrase(),
             "documentation only (nothing can check it)"
         );
-        let open = SourceText::new("c.toml", &rule("documented", ""));
+        let open = SourceText::new("c.toml", rule("documented", ""));
         let contracts = parse(&open).expect("a documented rule without a reason");
         assert!(
             contracts.rules[0]
@@ -345,7 +345,7 @@ mod tests {
             ("driver", "reason = \"x\"\n", "belongs to rules enforced by"),
             ("documented", "reason = \"  \"\n", "`reason` is empty"),
         ] {
-            let text = SourceText::new("c.toml", &rule(enforced_by, reason));
+            let text = SourceText::new("c.toml", rule(enforced_by, reason));
             let Err(Error::Data(diagnostics)) = parse(&text) else {
                 panic!("{enforced_by} with {reason:?} must be rejected");
             };

@@ -17,18 +17,39 @@
 //! [`crate::framework::replica`]), the session recovers: `GetFullEnumerationChangeBatch` /
 //! `ProcessFullEnumerationChangeBatch` from the smallest item ID until the last batch.
 //!
-//! The session state is a [`SessionState`]: providers reporting progress through it raise the
-//! callback, and the driver reports its own steps there too (`SPS_CHANGE_ENUMERATION` for the
-//! source's batches, `SPS_CHANGE_APPLICATION` for the destination's).
+//! The session state is a [`SessionState`], given the destination's item ID format
+//! (`GetIdParameters`) so that it can hold a forgotten-knowledge recovery range: providers
+//! reporting progress through it raise the callback, and the driver reports its own steps there
+//! too (`SPS_CHANGE_ENUMERATION` after each of the source's batches, `SPS_CHANGE_APPLICATION`
+//! after the destination applied it), with the batches' work estimates: the work of the batches
+//! so far, out of that plus the remaining work the last batch estimates for the session
+//! (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`,
+//! `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`).
+//!
+//! What the driver relies on, and so checks by running:
+//!
+//! - each batch goes from the source's `GetChangeBatch` to the destination's
+//!   `ProcessChangeBatch` as it is, one at a time and in order (`change-batch.flow`,
+//!   `NN:winsync.ISyncChangeBatch`);
+//! - a batch may hold more or fewer changes than the size the destination asked for, none
+//!   included, as long as the source marks its last batch
+//!   (`provider.get-change-batch.batch-size-is-a-request`,
+//!   `NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`);
+//! - a source that marks no last batch within [`SyncOptions::max_batches`] fails the session with
+//!   `SYNC_E_INVALID_OPERATION` (`change-batch-base.set-last-batch.source-must-call`,
+//!   `NF:winsync.ISyncChangeBatchBase.SetLastBatch`).
 
 use windows_core::{ComObject, Error, Result};
 
+use winsync_engine::IdFormats;
+
 use crate::bindings::{
-    CONFLICT_RESOLUTION_POLICY, CRP_NONE, ID_PARAMETERS, IKnowledgeSyncProvider, ISyncCallback,
-    ISyncChangeBatch, ISyncFullEnumerationChangeBatch, ISyncKnowledge, ISyncSessionState,
-    SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION, SPS_CHANGE_ENUMERATION,
-    SYNC_SESSION_STATISTICS,
+    CONFLICT_RESOLUTION_POLICY, CRP_NONE, E_NOTIMPL, ID_PARAMETERS, IKnowledgeSyncProvider,
+    ISyncCallback, ISyncChangeBatch, ISyncChangeBatchBase, ISyncFullEnumerationChangeBatch,
+    ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
+    SPS_CHANGE_ENUMERATION, SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE, SYNC_SESSION_STATISTICS,
 };
+use crate::contracts as rules;
 use crate::framework::callback::{CallbackObject, NullCallback};
 use crate::framework::knowledge::wire::{formats_of, read_pcb_id};
 use crate::framework::session_state::SessionState;
@@ -108,12 +129,18 @@ pub fn synchronize_in(
     options: &SyncOptions,
 ) -> Result<SyncReport> {
     let state: ISyncSessionState = session.to_interface();
+    // The item ID format lets the session state read the IDs of a recovery range
+    // (`SessionState::set_item_id_format`); a provider without one leaves it unset.
+    let formats = id_formats(destination).ok();
+    if let Some(formats) = &formats {
+        session.set_item_id_format(formats.item);
+    }
     session.begin_session();
     let result = (|| {
         unsafe { source.BeginSession(SPR_SOURCE, &state) }.ok()?;
         let transfer = (|| {
             unsafe { destination.BeginSession(SPR_DESTINATION, &state) }.ok()?;
-            let transfer = transfer(&state, source, destination, callback, options);
+            let transfer = transfer(&state, source, destination, callback, options, formats);
             let end = unsafe { destination.EndSession(&state) }.ok();
             transfer.and_then(|report| end.map(|()| report))
         })();
@@ -127,15 +154,27 @@ pub fn synchronize_in(
     result
 }
 
+/// The ID formats `provider` declares with `GetIdParameters`.
+fn id_formats(provider: &IKnowledgeSyncProvider) -> Result<IdFormats> {
+    let mut parameters = ID_PARAMETERS {
+        dwSize: u32::try_from(size_of::<ID_PARAMETERS>()).unwrap_or(u32::MAX),
+        ..Default::default()
+    };
+    unsafe { provider.GetIdParameters(&mut parameters) }.ok()?;
+    formats_of(&parameters)
+}
+
 fn transfer(
     state: &ISyncSessionState,
     source: &IKnowledgeSyncProvider,
     destination: &IKnowledgeSyncProvider,
     callback: &ISyncCallback,
     options: &SyncOptions,
+    formats: Option<IdFormats>,
 ) -> Result<SyncReport> {
     let mut knowledge: Option<ISyncKnowledge> = None;
     let mut report = SyncReport::default();
+    let mut work = Work::default();
     unsafe { destination.GetSyncBatchParameters(&mut knowledge, &mut report.batch_size) }.ok()?;
     let knowledge =
         knowledge.ok_or_else(|| missing("GetSyncBatchParameters", "ppSyncKnowledge"))?;
@@ -154,7 +193,8 @@ fn transfer(
         let batch = batch.ok_or_else(|| missing("GetChangeBatch", "ppSyncChangeBatch"))?;
         let retriever = retriever.ok_or_else(|| missing("GetChangeBatch", "ppUnkDataRetriever"))?;
         report.batches += 1;
-        unsafe { state.OnProgress(SPR_SOURCE, SPS_CHANGE_ENUMERATION, report.batches, 0) }.ok()?;
+        work.add(&batch)?;
+        work.report(state, SPR_SOURCE, SPS_CHANGE_ENUMERATION)?;
         let processed = unsafe {
             destination.ProcessChangeBatch(
                 options.resolution_policy,
@@ -174,6 +214,7 @@ fn transfer(
                 destination,
                 callback,
                 options,
+                formats,
                 &knowledge,
                 &mut report,
                 &mut statistics,
@@ -185,8 +226,7 @@ fn transfer(
         processed.ok()?;
         report.changes_applied = statistics.dwChangesApplied;
         report.changes_failed = statistics.dwChangesFailed;
-        unsafe { state.OnProgress(SPR_DESTINATION, SPS_CHANGE_APPLICATION, report.batches, 0) }
-            .ok()?;
+        work.report(state, SPR_DESTINATION, SPS_CHANGE_APPLICATION)?;
         let mut last = windows_core::BOOL::default();
         unsafe { batch.GetIsLastBatch(&mut last) }.ok()?;
         if last.as_bool() {
@@ -196,8 +236,10 @@ fn transfer(
             return Err(Error::new(
                 SYNC_E_INVALID_OPERATION,
                 format!(
-                    "the source marked no last batch within {} batches (NF:winsync.IKnowledgeSyncProvider.GetChangeBatch)",
-                    options.max_batches
+                    "the source marked no last batch within {} batches: {}; {}",
+                    options.max_batches,
+                    rules::PROVIDER_GET_CHANGE_BATCH_LAST_BATCH,
+                    rules::CHANGE_BATCH_BASE_SET_LAST_BATCH_SOURCE_MUST_CALL
                 ),
             ));
         }
@@ -214,17 +256,17 @@ fn full_enumeration(
     destination: &IKnowledgeSyncProvider,
     callback: &ISyncCallback,
     options: &SyncOptions,
+    formats: Option<IdFormats>,
     knowledge: &ISyncKnowledge,
     report: &mut SyncReport,
     statistics: &mut SYNC_SESSION_STATISTICS,
 ) -> Result<()> {
-    let mut parameters = ID_PARAMETERS {
-        dwSize: u32::try_from(size_of::<ID_PARAMETERS>()).unwrap_or(u32::MAX),
-        ..Default::default()
+    let format = match formats {
+        Some(formats) => formats.item,
+        None => id_formats(destination)?.item,
     };
-    unsafe { destination.GetIdParameters(&mut parameters) }.ok()?;
-    let format = formats_of(&parameters)?.item;
     let mut lower = format.to_wire(&format.min_id());
+    let mut work = Work::default();
     loop {
         if is_canceled(state)? {
             return Err(Error::new(E_CANCELLED, "the session was canceled"));
@@ -248,7 +290,8 @@ fn full_enumeration(
         let retriever = retriever
             .ok_or_else(|| missing("GetFullEnumerationChangeBatch", "ppUnkDataRetriever"))?;
         report.batches += 1;
-        unsafe { state.OnProgress(SPR_SOURCE, SPS_CHANGE_ENUMERATION, report.batches, 0) }.ok()?;
+        work.add(&batch)?;
+        work.report(state, SPR_SOURCE, SPS_CHANGE_ENUMERATION)?;
         unsafe {
             destination.ProcessFullEnumerationChangeBatch(
                 options.resolution_policy,
@@ -259,8 +302,7 @@ fn full_enumeration(
             )
         }
         .ok()?;
-        unsafe { state.OnProgress(SPR_DESTINATION, SPS_CHANGE_APPLICATION, report.batches, 0) }
-            .ok()?;
+        work.report(state, SPR_DESTINATION, SPS_CHANGE_APPLICATION)?;
         let mut last = windows_core::BOOL::default();
         unsafe { batch.GetIsLastBatch(&mut last) }.ok()?;
         if last.as_bool() {
@@ -277,11 +319,55 @@ fn full_enumeration(
             return Err(Error::new(
                 SYNC_E_INVALID_OPERATION,
                 format!(
-                    "the source marked no last full-enumeration batch within {} batches",
-                    options.max_batches
+                    "the source marked no last full-enumeration batch within {} batches: {}",
+                    options.max_batches,
+                    rules::PROVIDER_GET_FULL_ENUMERATION_CHANGE_BATCH_LAST_BATCH
                 ),
             ));
         }
+    }
+}
+
+/// The session's work as the source's batches estimate it
+/// (`change-batch-base.set-work-estimate-for-batch.meaning`,
+/// `NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`): the work of the batches so far
+/// and what the last batch says remains of the session.
+#[derive(Clone, Copy, Debug, Default)]
+struct Work {
+    completed: u32,
+    remaining: u32,
+}
+
+impl Work {
+    /// Counts a batch's work estimate and takes its estimate of the session's remaining work.
+    /// A batch that gives no estimate (`E_NOTIMPL`, as a batch of a provider that does not
+    /// estimate may answer) counts as no work.
+    fn add(&mut self, batch: &impl windows_core::Interface) -> Result<()> {
+        let batch: ISyncChangeBatchBase = batch.cast()?;
+        let estimate = |read: &dyn Fn(&mut u32) -> windows_core::HRESULT| {
+            let mut value = 0;
+            match read(&mut value) {
+                code if code.is_ok() => Ok(value),
+                code if code == E_NOTIMPL => Ok(0),
+                code => Err(Error::from_hresult(code)),
+            }
+        };
+        let batch_work = estimate(&|value| unsafe { batch.GetWorkEstimateForBatch(value) })?;
+        self.remaining =
+            estimate(&|value| unsafe { batch.GetRemainingWorkEstimateForSession(value) })?;
+        self.completed = self.completed.saturating_add(batch_work);
+        Ok(())
+    }
+
+    /// `OnProgress` for `role` at `stage`: the work done so far out of that plus the remaining.
+    fn report(
+        &self,
+        state: &ISyncSessionState,
+        role: SYNC_PROVIDER_ROLE,
+        stage: SYNC_PROGRESS_STAGE,
+    ) -> Result<()> {
+        let total = self.completed.saturating_add(self.remaining);
+        unsafe { state.OnProgress(role, stage, self.completed, total) }.ok()
     }
 }
 

@@ -11,6 +11,7 @@ pub mod conformance;
 pub mod driver;
 pub mod knowledge;
 pub mod provider;
+mod recovery_range;
 pub mod replica;
 pub mod session_cell;
 pub mod session_state;

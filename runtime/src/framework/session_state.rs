@@ -28,12 +28,15 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use windows_core::{BOOL, ComObject, Error, HRESULT, Result, implement};
 
+use winsync_engine::IdFormat;
+
 use crate::bindings::{
-    E_INVALIDARG, E_OUTOFMEMORY, ISyncCallback, ISyncSessionState, ISyncSessionState_Impl,
-    ISyncSessionState2, ISyncSessionState2_Impl, S_OK, SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE,
-    SYNC_RANGE,
+    E_INVALIDARG, E_NOTIMPL, E_OUTOFMEMORY, ISyncCallback, ISyncSessionState,
+    ISyncSessionState_Impl, ISyncSessionState2, ISyncSessionState2_Impl, S_OK, SYNC_PROGRESS_STAGE,
+    SYNC_PROVIDER_ROLE, SYNC_RANGE,
 };
 use crate::contracts;
+use crate::framework::recovery_range::{Bound, RecoveryRange};
 use crate::hresults::SYNC_E_INVALID_OPERATION;
 use crate::skeletons::{
     SyncProgressStage, SyncProviderRole, sync_session_state_abi, sync_session_state2_abi,
@@ -67,7 +70,8 @@ mod object {
     /// | `IsCanceled` | `TRUE` once [`request_cancel`](Self::request_cancel) was called, else `FALSE`; `E_POINTER` for a null `pfIsCanceled` (rule `session-state.is-canceled.bad-pointer`, `NF:winsync.ISyncSessionState.IsCanceled`). |
     /// | `LoadInfoFromChangeApplication` | stores a copy of the `cbChangeApplierInfo` bytes; `E_POINTER` for a null buffer (rule `session-state.load-info-from-change-application.bad-pointer`), `E_INVALIDARG` for a non-null buffer with a zero size (rule `session-state.load-info-from-change-application.zero-size`), `E_OUTOFMEMORY` when the copy cannot be allocated (page `NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`). The bytes are opaque to the session state (only the change applier reads them), so it never answers `SYNC_E_DESERIALIZATION` (rule `session-state.load-info-from-change-application.bad-data`). |
     /// | `GetInfoForChangeApplication` | copies the stored bytes (none before a `Load`) into `pbChangeApplierInfo` and writes their number to `*pcbChangeApplierInfo`; when `*pcbChangeApplierInfo` is smaller, writes the needed size there and answers [`HRESULT_MORE_DATA`](super::HRESULT_MORE_DATA) (rule `session-state.get-info-for-change-application.buffer-too-small`); `E_POINTER` for a null pointer, the buffer included even to query the size (rule `session-state.get-info-for-change-application.bad-pointer`; page `NF:winsync.ISyncSessionState.GetInfoForChangeApplication`). |
-    /// | `GetForgottenKnowledgeRecoveryRangeStart`, `GetForgottenKnowledgeRecoveryRangeEnd`, `SetForgottenKnowledgeRecoveryRange` | `E_POINTER` for a null pointer (rules `session-state.get-recovery-range-start.bad-pointer`, `session-state.get-recovery-range-end.bad-pointer`, `session-state.set-recovery-range.bad-pointer`), else `E_NOTIMPL`: a `SYNC_RANGE` holds two bare item-id pointers whose length is given by the provider's ID format (`ID_PARAMETERS`), which the session state does not receive, so it cannot copy them without guessing a length; for the same reason it cannot check them (rule `session-state.set-recovery-range.id-format`). |
+    /// | `SetForgottenKnowledgeRecoveryRange` | `E_POINTER` for a null pointer, the range's or a bound's (rule `session-state.set-recovery-range.bad-pointer`); `E_NOTIMPL` until the host gave the item ID format ([`set_item_id_format`](Self::set_item_id_format); the session driver does): a `SYNC_RANGE` holds two bare item-id pointers whose length only that format gives. Then copies both bounds, answering `SYNC_E_ID_FORMAT_MISMATCH` for a variable-length ID whose `SYNC_ID` size is outside the format's bounds (rule `session-state.set-recovery-range.id-format`; a fixed-length ID has no length to check; page `NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`). |
+    /// | `GetForgottenKnowledgeRecoveryRangeStart`, `GetForgottenKnowledgeRecoveryRangeEnd` | `E_POINTER` for a null pointer, the buffer included even to query the size (rules `session-state.get-recovery-range-start.bad-pointer`, `session-state.get-recovery-range-end.bad-pointer`); `E_NOTIMPL` without the item ID format; `SYNC_E_INVALID_OPERATION` while no range was set; else the bound in its wire form (`SYNC_ID` for a variable format) with its size in `*pcbRange…`, or, when `*pcbRange…` is smaller, the size needed there and [`HRESULT_MORE_DATA`](super::HRESULT_MORE_DATA) (rules `session-state.get-recovery-range-start.buffer-too-small`, `session-state.get-recovery-range-end.buffer-too-small`; pages `NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`, `NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`). |
     /// | `SetProviderWithError` | `SYNC_E_INVALID_OPERATION` while no session exists (rule `session-state.set-provider-with-error.no-session`, `NF:winsync.ISyncSessionState2.SetProviderWithError`), else records `fSelf` for [`provider_with_error`](Self::provider_with_error). |
     /// | `GetSessionErrorStatus` | the error recorded by [`set_session_error`](Self::set_session_error), `S_OK` when none; `E_POINTER` for a null `phrSessionError` (rule `session-state.get-session-error-status.bad-pointer`, `NF:winsync.ISyncSessionState2.GetSessionErrorStatus`). |
     ///
@@ -94,6 +98,10 @@ struct Recorded {
     provider_with_error: Option<bool>,
     /// `LoadInfoFromChangeApplication`'s bytes.
     change_applier_info: Vec<u8>,
+    /// `set_item_id_format`.
+    item_format: Option<IdFormat>,
+    /// `SetForgottenKnowledgeRecoveryRange`'s bounds.
+    recovery_range: Option<RecoveryRange>,
 }
 
 impl SessionState {
@@ -170,6 +178,33 @@ impl SessionState {
         self.recorded().change_applier_info.clone()
     }
 
+    /// Gives the session's item ID format (the `itemId` of the providers' `ID_PARAMETERS`,
+    /// `NF:winsync.ISyncProvider.GetIdParameters`): from now on
+    /// `SetForgottenKnowledgeRecoveryRange` copies and checks its bounds in this format and the
+    /// two getters answer them (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`).
+    /// The session driver calls it at the start of every session. A later call replaces the
+    /// format and forgets the range.
+    pub fn set_item_id_format(&self, format: IdFormat) {
+        let mut recorded = self.recorded();
+        recorded.item_format = Some(format);
+        recorded.recovery_range = None;
+    }
+
+    /// The format given with [`set_item_id_format`](Self::set_item_id_format), if any.
+    pub fn item_id_format(&self) -> Option<IdFormat> {
+        self.recorded().item_format
+    }
+
+    /// The forgotten-knowledge recovery range a provider set, as the IDs' data (without a
+    /// `SYNC_ID` size field): `(lower, upper)`, closed bounds
+    /// (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`).
+    pub fn recovery_range(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.recorded()
+            .recovery_range
+            .as_ref()
+            .map(|range| (range.lower.to_vec(), range.upper.to_vec()))
+    }
+
     /// The recorded state. A panic while the lock was held (contained by the adapters as
     /// `E_UNEXPECTED`) leaves the state consistent, since every update is one assignment, so a
     /// poisoned lock is used as is.
@@ -186,6 +221,34 @@ impl SessionState {
 /// The implementation of the safe skeleton traits behind [`SessionState`], for one COM call.
 struct Host<'a> {
     state: &'a SessionState,
+}
+
+/// The item ID format, or `E_NOTIMPL` while the host gave none.
+fn item_format(recorded: &Recorded) -> Result<IdFormat> {
+    recorded.item_format.ok_or_else(|| {
+        Error::new(
+            E_NOTIMPL,
+            "the session state was given no item ID format (SessionState::set_item_id_format), so it cannot read a SYNC_RANGE's IDs",
+        )
+    })
+}
+
+impl Host<'_> {
+    /// A recovery range getter: `which` bound into `buffer` with the `pcb` convention.
+    fn recovery_bound(&self, which: Bound, buffer: *mut u8, size: &mut u32) -> Result<()> {
+        crate::com::abi::check_out(buffer.is_null())?;
+        let recorded = self.state.recorded();
+        let format = item_format(&recorded)?;
+        let range = recorded.recovery_range.as_ref().ok_or_else(|| {
+            Error::new(
+                SYNC_E_INVALID_OPERATION,
+                "no forgotten-knowledge recovery range was set in this session state",
+            )
+        })?;
+        // SAFETY: not null (checked above), and the COM caller's contract makes it writable
+        // for `*size` bytes.
+        unsafe { range.write(which, &format, buffer, size) }
+    }
 }
 
 impl crate::skeletons::SyncSessionState for Host<'_> {
@@ -264,23 +327,28 @@ impl crate::skeletons::SyncSessionState for Host<'_> {
     fn get_forgotten_knowledge_recovery_range_start(
         &self,
         range_start: *mut u8,
-        _range_start_size: &mut u32,
+        range_start_size: &mut u32,
     ) -> Result<()> {
-        crate::com::abi::check_out(range_start.is_null())?;
-        Err(crate::com::abi::not_implemented())
+        self.recovery_bound(Bound::Start, range_start, range_start_size)
     }
 
     fn get_forgotten_knowledge_recovery_range_end(
         &self,
         range_end: *mut u8,
-        _range_end_size: &mut u32,
+        range_end_size: &mut u32,
     ) -> Result<()> {
-        crate::com::abi::check_out(range_end.is_null())?;
-        Err(crate::com::abi::not_implemented())
+        self.recovery_bound(Bound::End, range_end, range_end_size)
     }
 
-    fn set_forgotten_knowledge_recovery_range(&self, _range: &SYNC_RANGE) -> Result<()> {
-        Err(crate::com::abi::not_implemented())
+    fn set_forgotten_knowledge_recovery_range(&self, range: &SYNC_RANGE) -> Result<()> {
+        // One lock for the format and the range: a new format forgets the range.
+        let mut recorded = self.state.recorded();
+        let format = item_format(&recorded)?;
+        // SAFETY: the COM caller's contract: each bound is null or an ID of the session's
+        // item ID format.
+        let range = unsafe { RecoveryRange::read(range, &format) }?;
+        recorded.recovery_range = Some(range);
+        Ok(())
     }
 
     fn on_progress(

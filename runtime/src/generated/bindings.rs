@@ -23702,3 +23702,135 @@ impl Default for BSTR {
         Self(core::ptr::null())
     }
 }
+/// `PKEY_CONFIGUI_CAPABILITIES` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 5.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_CAPABILITIES: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 5,
+};
+/// `PKEY_CONFIGUI_CLSID` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 3.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_CLSID: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 3,
+};
+/// `PKEY_CONFIGUI_CONTENTTYPE` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 4.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_CONTENTTYPE: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 4,
+};
+/// `PKEY_CONFIGUI_DESCRIPTION` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 9.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_DESCRIPTION: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 9,
+};
+/// `PKEY_CONFIGUI_ICON` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 11.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_ICON: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 11,
+};
+/// `PKEY_CONFIGUI_INSTANCEID` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 2.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_INSTANCEID: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 2,
+};
+/// `PKEY_CONFIGUI_IS_GLOBAL` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 7.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_IS_GLOBAL: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 7,
+};
+/// `PKEY_CONFIGUI_MENUITEM` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 13.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_MENUITEM: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 13,
+};
+/// `PKEY_CONFIGUI_MENUITEM_NOUI` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 12.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_MENUITEM_NOUI: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 12,
+};
+/// `PKEY_CONFIGUI_NAME` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 8.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_NAME: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 8,
+};
+/// `PKEY_CONFIGUI_SUPPORTED_ARCHITECTURE` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 6.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_SUPPORTED_ARCHITECTURE: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 6,
+};
+/// `PKEY_CONFIGUI_TOOLTIPS` (`Windows.Win32.System.WindowsSync`): the property key `{554B24EA-E8E3-45BA-9352-DFB561E171E4}`, property ID 10.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_CONFIGUI_TOOLTIPS: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x554b24eae8e345ba9352dfb561e171e4),
+    pid: 10,
+};
+/// `PKEY_PROVIDER_CAPABILITIES` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 6.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_CAPABILITIES: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 6,
+};
+/// `PKEY_PROVIDER_CLSID` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 3.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_CLSID: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 3,
+};
+/// `PKEY_PROVIDER_CONFIGUI` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 4.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_CONFIGUI: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 4,
+};
+/// `PKEY_PROVIDER_CONTENTTYPE` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 5.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_CONTENTTYPE: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 5,
+};
+/// `PKEY_PROVIDER_DESCRIPTION` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 9.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_DESCRIPTION: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 9,
+};
+/// `PKEY_PROVIDER_ICON` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 11.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_ICON: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 11,
+};
+/// `PKEY_PROVIDER_INSTANCEID` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 2.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_INSTANCEID: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 2,
+};
+/// `PKEY_PROVIDER_NAME` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 8.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_NAME: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 8,
+};
+/// `PKEY_PROVIDER_SUPPORTED_ARCHITECTURE` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 7.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_SUPPORTED_ARCHITECTURE: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 7,
+};
+/// `PKEY_PROVIDER_TOOLTIPS` (`Windows.Win32.System.WindowsSync`): the property key `{84179E61-60F6-4C1C-88ED-F1C531B32BDA}`, property ID 10.
+/// Emitted by winsync-gen from the metadata's values (windows-bindgen 0.100 cannot emit `PROPERTYKEY` constants).
+pub const PKEY_PROVIDER_TOOLTIPS: PROPERTYKEY = PROPERTYKEY {
+    fmtid: windows_core::GUID::from_u128(0x84179e6160f64c1c88edf1c531b32bda),
+    pid: 10,
+};

@@ -2704,7 +2704,7 @@ pub trait SyncChange {
     /// # Contract
     /// - GetMadeWithKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the item does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-made-with-knowledge.none`)
     /// - GetMadeWithKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppMadeWithKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-made-with-knowledge.bad-pointer`)
-    /// - The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by nothing yet (documentation only, checkable); rule `sync-change.get-made-with-knowledge.source-only`)
+    /// - The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.GetMadeWithKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-made-with-knowledge.source-only`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2722,7 +2722,7 @@ pub trait SyncChange {
     /// `ISyncChange::SetWorkEstimate`.
     ///
     /// # Contract
-    /// - The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.SetWorkEstimate`; enforced by nothing yet (documentation only, checkable); rule `sync-change.set-work-estimate.source-only`)
+    /// - The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider. (`NF:winsync.ISyncChange.SetWorkEstimate`; enforced by the runtime's change-batch objects; rule `sync-change.set-work-estimate.source-only`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3101,7 +3101,7 @@ pub trait SyncChangeBatchBase {
     ///
     /// # Contract
     /// - pbUpperBound is the closed upper bound of item IDs for the ordered group; NULL specifies an upper bound of infinity. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.upper-bound`)
-    /// - pMadeWithKnowledge is the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.end-ordered-group.made-with-knowledge`)
+    /// - pMadeWithKnowledge is the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.made-with-knowledge`)
     /// - EndOrderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an unordered group is open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.not-open`)
     /// - EndOrderedGroup returns SYNC_E_RANGE_OUT_OF_ORDER when pbUpperBound is less than the ID of the last item that was added to the group. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.upper-below-last-item`)
     /// - EndOrderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY when the object is an ISyncFullEnumerationChangeBatch and a group has already been added to the batch. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.end-ordered-group.full-enumeration-read-only`)
@@ -3122,8 +3122,8 @@ pub trait SyncChangeBatchBase {
     /// `ISyncChangeBatchBase::AddItemMetadataToGroup`.
     ///
     /// # Contract
-    /// - pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.add-item-metadata-to-group.owner-replica`)
-    /// - The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.add-item-metadata-to-group.id-format`)
+    /// - pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.owner-replica`)
+    /// - The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.id-format`)
     /// - dwFlags specifies the state of the item change with the flag values of ISyncChange::GetFlags; when dwFlags contains a flag value that is not valid, AddItemMetadataToGroup returns E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.invalid-flags`)
     /// - An item change is added to the group that is currently open; when no group is open, AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.no-group-open`)
     /// - AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.after-empty-group`)
@@ -3185,7 +3185,7 @@ pub trait SyncChangeBatchBase {
     ///
     /// # Contract
     /// - SetLastBatch sets a flag that indicates there are no more changes to be enumerated in the synchronization session, and returns S_OK. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by the runtime's change-batch objects; rule `change-batch-base.set-last-batch.flag`)
-    /// - When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.set-last-batch.source-must-call`)
+    /// - When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes. (`NF:winsync.ISyncChangeBatchBase.SetLastBatch`; enforced by the runtime's session driver; rule `change-batch-base.set-last-batch.source-must-call`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3193,7 +3193,7 @@ pub trait SyncChangeBatchBase {
     /// `ISyncChangeBatchBase::SetWorkEstimateForBatch`.
     ///
     /// # Contract
-    /// - The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event. (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.set-work-estimate-for-batch.meaning`)
+    /// - The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event. (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`; enforced by the runtime's session driver; rule `change-batch-base.set-work-estimate-for-batch.meaning`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3945,7 +3945,7 @@ pub trait SyncKnowledge {
     /// `ISyncKnowledge::Union`.
     ///
     /// # Contract
-    /// - Knowledge is valid only for the replica that owns it; knowledge from another replica is to be converted with MapRemoteToLocal before Union. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by nothing yet (documentation only, checkable); rule `knowledge.union.owner-mismatch`)
+    /// - Knowledge is valid only for the replica that owns it; knowledge from another replica is to be converted with MapRemoteToLocal before Union. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by documentation only (nothing can check it); rule `knowledge.union.owner-mismatch`)
     /// - Union combines pKnowledge into this knowledge: afterwards this knowledge contains everything it contained before and everything pKnowledge contains. (`NF:winsync.ISyncKnowledge.Union`; enforced by the runtime's knowledge objects; rule `knowledge.union.combines`)
     /// - Union returns E_POINTER for an invalid pointer, such as a NULL pKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge.Union`; enforced by the runtime's knowledge objects; rule `knowledge.union.bad-pointer`)
     ///
@@ -4037,7 +4037,7 @@ pub trait SyncKnowledge {
     /// Returns the success code as data (first, before any out-value): pSyncKnowledge is not known by this knowledge.
     ///
     /// # Contract
-    /// - Knowledge is valid only for its owning replica, so knowledge owned by another replica is to be converted with MapRemoteToLocal before ContainsKnowledge. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by nothing yet (documentation only, checkable); rule `knowledge.contains-knowledge.owner-mismatch`)
+    /// - Knowledge is valid only for its owning replica, so knowledge owned by another replica is to be converted with MapRemoteToLocal before ContainsKnowledge. (`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`; enforced by documentation only (nothing can check it); rule `knowledge.contains-knowledge.owner-mismatch`)
     /// - ContainsKnowledge returns S_OK when everything pKnowledge knows is known by this knowledge, and S_FALSE when it is not. Result: `S_FALSE`. (`NF:winsync.ISyncKnowledge.ContainsKnowledge`; enforced by the runtime's knowledge objects; rule `knowledge.contains-knowledge.not-contained`)
     ///
     /// # Checked before this method runs
@@ -4768,7 +4768,7 @@ pub trait SyncSessionState {
     ///
     /// # Contract
     /// - GetForgottenKnowledgeRecoveryRangeStart returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object; rule `session-state.get-recovery-range-start.bad-pointer`)
-    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by nothing yet (documentation only, checkable); rule `session-state.get-recovery-range-start.buffer-too-small`)
+    /// - When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`; enforced by the checked session state host object; rule `session-state.get-recovery-range-start.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pcbRangeStart` is not null, else `E_POINTER`
@@ -4787,7 +4787,7 @@ pub trait SyncSessionState {
     ///
     /// # Contract
     /// - GetForgottenKnowledgeRecoveryRangeEnd returns E_POINTER for an invalid pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object; rule `session-state.get-recovery-range-end.bad-pointer`)
-    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by nothing yet (documentation only, checkable); rule `session-state.get-recovery-range-end.buffer-too-small`)
+    /// - When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written. (`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`; enforced by the checked session state host object; rule `session-state.get-recovery-range-end.buffer-too-small`)
     ///
     /// # Checked before this method runs
     /// - `pcbRangeEnd` is not null, else `E_POINTER`
@@ -4806,7 +4806,7 @@ pub trait SyncSessionState {
     ///
     /// # Contract
     /// - SetForgottenKnowledgeRecoveryRange returns E_POINTER for an invalid pRange pointer. Result: `E_POINTER`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object; rule `session-state.set-recovery-range.bad-pointer`)
-    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by nothing yet (documentation only, checkable); rule `session-state.set-recovery-range.id-format`)
+    /// - SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema. Result: `SYNC_E_ID_FORMAT_MISMATCH`. (`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`; enforced by the checked session state host object; rule `session-state.set-recovery-range.id-format`)
     ///
     /// # Checked before this method runs
     /// - `pRange` is not null, else `E_POINTER`
@@ -5060,7 +5060,7 @@ pub trait SyncMgrHandler {
     ///
     /// # Contract
     /// - The handler allocates the name buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by the generated ABI adapter; rule `handler.get-name.cotaskmem`)
-    /// - The name can be of maximum length MAX_SYNCMGR_NAME including the terminating null character; a longer name is truncated. If GetName fails or returns an empty string, the handler is not shown in the Sync Center folder and is not invoked. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by nothing yet (documentation only, checkable); rule `handler.get-name.max-length`)
+    /// - The name can be of maximum length MAX_SYNCMGR_NAME including the terminating null character; a longer name is truncated. If GetName fails or returns an empty string, the handler is not shown in the Sync Center folder and is not invoked. (`NF:syncmgr.ISyncMgrHandler.GetName`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-name.max-length`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5084,7 +5084,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
-    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by nothing yet (documentation only, checkable); rule `handler.get-object.unsupported`)
+    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-object.unsupported`)
     ///
     /// # Checked before this method runs
     /// - `rguidObjectID` is not null, else `E_POINTER`
@@ -5109,7 +5109,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetCapabilities`.
     ///
     /// # Contract
-    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by nothing yet (documentation only, checkable); rule `handler.get-capabilities.valid-mask`)
+    /// - pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-capabilities.valid-mask`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5130,7 +5130,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::Activate`.
     ///
     /// # Contract
-    /// - If the handler does not need to perform any actions when it is activated or deactivated, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Activate`; enforced by nothing yet (documentation only, checkable); rule `handler.activate.may-be-not-implemented`)
+    /// - If the handler does not need to perform any actions when it is activated or deactivated, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Activate`; enforced by the generated ABI adapter; rule `handler.activate.may-be-not-implemented`)
     ///
     /// The default does nothing and returns `Ok(())`.
     ///
@@ -5143,7 +5143,7 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::Enable`.
     ///
     /// # Contract
-    /// - If the handler does not need to perform any actions when it is enabled or disabled, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Enable`; enforced by nothing yet (documentation only, checkable); rule `handler.enable.may-be-not-implemented`)
+    /// - If the handler does not need to perform any actions when it is enabled or disabled, it can return either S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrHandler.Enable`; enforced by the generated ABI adapter; rule `handler.enable.may-be-not-implemented`)
     ///
     /// The default does nothing and returns `Ok(())`.
     ///
@@ -5157,7 +5157,7 @@ pub trait SyncMgrHandler {
     ///
     /// # Contract
     /// - The handler reports progress for each item and notifies Sync Center when it has completed the synchronization of each item: every item handed to Synchronize gets a completion status (SUCCEEDED, FAILED or CANCELED) before Synchronize returns. (`NN:syncmgr.ISyncMgrSyncCallback`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.final-status-per-item`)
-    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by nothing yet (documentation only, checkable); rule `handler.synchronize.wait-when-session-created`)
+    /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.wait-when-session-created`)
     /// - Synchronize is called on its own thread; Sync Center instantiates the handler object and the session creator object on that thread and then calls the method. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by nothing yet (documentation only, checkable); rule `handler.synchronize.own-thread`)
     /// - If the handler delegates synchronization to an external process, that process creates CLSID_SyncMgrClient with CoCreateInstance, asks for ISyncMgrSessionCreator, and creates the session so that it can report progress. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only (nothing can check it); rule `handler.synchronize.external-process`)
     /// - Each item ID in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads the cItems IDs with that bound. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the generated ABI adapter; rule `handler.synchronize.item-id-bound`)
@@ -5337,7 +5337,7 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// # Contract
     /// - The handler allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.handler-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.handler-info.get-comment.max-length`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5523,7 +5523,7 @@ pub trait SyncMgrSessionCreator {
     /// `ISyncMgrSessionCreator::CreateSession`.
     ///
     /// # Contract
-    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.create-session.ids-required`)
+    /// - Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.ids-required`)
     /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.handler-id-length`)
     /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.item-id-length`)
     /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.create-session.callback-optional`)
@@ -5594,7 +5594,7 @@ pub trait SyncMgrSyncCallback {
     /// - The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.text-length`)
     /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.item-id-length`)
     /// - pnCancelRequest receives SYNCMGR_CR_NONE (no cancel request), SYNCMGR_CR_CANCEL_ITEM (stop this item but continue the others) or SYNCMGR_CR_CANCEL_ALL (stop the synchronization entirely). (`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`; enforced by the checked Sync Center session; rule `syncmgr-session.report-progress.cancel-request`)
-    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.report-progress.null-cancel-request`)
+    /// - The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest. (`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`; enforced by the generated ABI adapter; rule `syncmgr-session.report-progress.null-cancel-request`)
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is not null, else `E_POINTER`
@@ -5632,7 +5632,7 @@ pub trait SyncMgrSyncCallback {
     /// # Contract
     /// - pszItemID is the unique ID of the item being synchronized, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.item-id-length`)
     /// - SYNCMGR_EL_MAX is used only to declare the largest valid value of the enumeration and is not used with ReportEvent. (`NE:syncmgr.SYNCMGR_EVENT_LEVEL`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.no-el-max`)
-    /// - nFlags is not used; the page's example passes SYNCMGR_EF_NONE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.report-event.flags-unused`)
+    /// - nFlags is not used; the page's example passes SYNCMGR_EF_NONE. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the checked Sync Center session; rule `syncmgr-session.report-event.flags-unused`)
     /// - pszLinkText, the text of a hyperlink to the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-text-optional`)
     /// - pszLinkReference, the URL of the item, can be NULL. (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`; enforced by the generated ABI adapter; rule `syncmgr-session.report-event.link-reference-optional`)
     ///
@@ -5688,7 +5688,7 @@ pub trait SyncMgrSyncCallback {
     ///
     /// # Contract
     /// - QueryForAdditionalItems returns S_FALSE if no items are pending; ppenumItemIDs and ppenumPunks are then NULL. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session; rule `syncmgr-session.query-for-additional-items.none-pending`)
-    /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.query-for-additional-items.item-ids`)
+    /// - Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`; enforced by the checked Sync Center session; rule `syncmgr-session.query-for-additional-items.item-ids`)
     ///
     /// # Checked before this method runs
     /// - `ppenumItemIDs` is not null, else `E_POINTER` (checked before user code runs)
@@ -6031,7 +6031,7 @@ pub trait SyncMgrSyncItem {
     ///
     /// # Contract
     /// - The item allocates the name buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItem.GetName`; enforced by the generated ABI adapter; rule `handler.sync-item.get-name.cotaskmem`)
-    /// - The display name is of maximum length MAX_SYNCMGR_NAME including the terminating null character; longer strings are truncated. If GetName fails or returns an empty string, the item is not shown and not synchronized. (`NF:syncmgr.ISyncMgrSyncItem.GetName`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item.get-name.max-length`)
+    /// - The display name is of maximum length MAX_SYNCMGR_NAME including the terminating null character; longer strings are truncated. If GetName fails or returns an empty string, the item is not shown and not synchronized. (`NF:syncmgr.ISyncMgrSyncItem.GetName`; enforced by the `SyncItems` item list; rule `handler.sync-item.get-name.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6295,7 +6295,7 @@ pub trait SyncMgrSyncItemInfo {
     ///
     /// # Contract
     /// - The item allocates the comment buffer with CoTaskMemAlloc and Sync Center frees it with CoTaskMemFree. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the generated ABI adapter; rule `handler.sync-item-info.get-comment.cotaskmem`)
-    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.get-comment.max-length`)
+    /// - The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string. (`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`; enforced by the `SyncItems` item list; rule `handler.sync-item-info.get-comment.max-length`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6412,7 +6412,7 @@ pub mod sync_mgr_sync_item_info_abi {
 /// Source: `NN:winsync.IForgottenKnowledge`.
 ///
 /// # Contract
-/// - Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries. (`NN:winsync.IForgottenKnowledge`; enforced by nothing yet (documentation only, checkable); rule `forgotten-knowledge.overestimate`)
+/// - Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries. (`NN:winsync.IForgottenKnowledge`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.overestimate`)
 pub trait ForgottenKnowledge: SyncKnowledge {
     /// `IForgottenKnowledge::ForgetToVersion`.
     ///
@@ -6515,7 +6515,7 @@ pub trait KnowledgeSyncProvider: SyncProvider {
     /// - GetChangeBatch is called between BeginSession and EndSession; a call outside a session fails with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.get-change-batch.outside-session`)
     /// - GetChangeBatch is answered by the source provider: it returns changes not contained in the knowledge from the destination provider. A provider in the destination role fails it with SYNC_E_INVALID_OPERATION. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the `#[derive(SyncProvider)]` glue; rule `provider.role.source-get-change-batch`)
     /// - ppSyncChangeBatch and ppUnkDataRetriever are out parameters; a NULL one is rejected with E_POINTER before the implementation runs. Result: `E_POINTER`. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the generated ABI adapter; rule `provider.get-change-batch.null-out-pointer`)
-    /// - dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by nothing yet (documentation only, checkable); rule `provider.get-change-batch.batch-size-is-a-request`)
+    /// - dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the runtime's session driver; rule `provider.get-change-batch.batch-size-is-a-request`)
     /// - pSyncKnowledge is the knowledge from the destination provider; it must be mapped with ISyncKnowledge::MapRemoteToLocal before it is used for change enumeration. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the runtime's provider built on the engine; rule `provider.get-change-batch.map-remote-knowledge`)
     /// - If there are no more changes to send after this batch, ISyncChangeBatchBase::SetLastBatch must be called on the returned change batch before GetChangeBatch is called again. (`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`; enforced by the runtime's session driver; rule `provider.get-change-batch.last-batch`)
     ///
@@ -6906,7 +6906,7 @@ pub mod sync_callback2_abi {
 /// Source: `NN:winsync.ISyncChangeBatch`.
 ///
 /// # Contract
-/// - The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store. (`NN:winsync.ISyncChangeBatch`; enforced by nothing yet (documentation only, checkable); rule `change-batch.flow`)
+/// - The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store. (`NN:winsync.ISyncChangeBatch`; enforced by the runtime's session driver; rule `change-batch.flow`)
 pub trait SyncChangeBatch: SyncChangeBatchBase {
     /// `ISyncChangeBatch::BeginUnorderedGroup`.
     ///
@@ -6922,7 +6922,7 @@ pub trait SyncChangeBatch: SyncChangeBatchBase {
     /// `ISyncChangeBatch::EndUnorderedGroup`.
     ///
     /// # Contract
-    /// - pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch.end-unordered-group.made-with-knowledge`)
+    /// - pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch.end-unordered-group.made-with-knowledge`)
     /// - fAllChangesForKnowledge is TRUE when all the changes contained in pMadeWithKnowledge are included in this change batch, and FALSE otherwise. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by documentation only (nothing can check it); rule `change-batch.end-unordered-group.all-changes-for-knowledge`)
     /// - EndUnorderedGroup returns SYNC_E_INVALID_OPERATION when no group is open or when an ordered group is open. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`; enforced by the runtime's change-batch objects; rule `change-batch.end-unordered-group.not-open`)
     /// - Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and EndUnorderedGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch.end-unordered-group.read-only`)
@@ -6941,7 +6941,7 @@ pub trait SyncChangeBatch: SyncChangeBatchBase {
     ///
     /// # Contract
     /// - Conflicts that are added to the change batch are not added to a group, and a group does not have to be open to add a conflict. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.outside-groups`)
-    /// - pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by nothing yet (documentation only, checkable); rule `change-batch.add-logged-conflict.owner-replica`)
+    /// - pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.owner-replica`)
     /// - pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by documentation only (nothing can check it); rule `change-batch.add-logged-conflict.conflict-knowledge`)
     /// - Once the change batch has been sent to a change applier or to the synchronization session it is read-only, and AddLoggedConflict returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.read-only`)
     /// - AddLoggedConflict returns E_POINTER for an invalid pointer argument (the page lists the code without a condition). Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatch.AddLoggedConflict`; enforced by the runtime's change-batch objects; rule `change-batch.add-logged-conflict.bad-pointer`)

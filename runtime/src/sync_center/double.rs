@@ -49,6 +49,7 @@ use crate::skeletons::{
     SyncMgrSessionCreator, SyncMgrSyncCallback, SyncmgrCancelRequest, SyncmgrEventLevel,
     SyncmgrProgressStatus, sync_mgr_session_creator_abi, sync_mgr_sync_callback_abi,
 };
+use crate::sync_center::additional_items;
 
 pub use object::SyncCenterDouble;
 use object::SyncCenterDouble_Impl;
@@ -67,12 +68,12 @@ mod object {
     ///
     /// | method | answer |
     /// | --- | --- |
-    /// | `CreateSession` | records the handler id and the item ids and returns this object's own `ISyncMgrSyncCallback` (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`, `NN:syncmgr.ISyncMgrSessionCreator`). The items named are recorded only: they do not change the known items. |
+    /// | `CreateSession` | `E_INVALIDARG` for an empty handler id or no item ids: both must be specified (rule `syncmgr-session.create-session.ids-required`); else records the handler id and the item ids and returns this object's own `ISyncMgrSyncCallback` (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`, `NN:syncmgr.ISyncMgrSessionCreator`). The items named are recorded only: they do not change the known items. |
     /// | `ReportProgress` | `E_INVALIDARG` for an item that is not known (not given to `new`, not added with `AddItemToSession`, not committed); the page of `ReportProgress` does not list this, the double applies the rule `CanContinue` states for its own `pszItemID` (rule `syncmgr-session.can-continue.unknown-item`, `NF:syncmgr.ISyncMgrSyncCallback.CanContinue`). Once a completion status (`SUCCEEDED`, `FAILED`, `CANCELED`) was reported for the item, only `FAILED` may follow: any other status is `E_ACCESSDENIED` and the item's final status becomes `FAILED` (rule `sync-center.report-progress.after-final-status`, `NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`). Otherwise `S_OK`, and `*pnCancelRequest` (when not NULL, rule `syncmgr-session.report-progress.null-cancel-request`) receives `SYNCMGR_CR_CANCEL_ALL` once all were canceled, `SYNCMGR_CR_CANCEL_ITEM` once the item was canceled, else `SYNCMGR_CR_NONE` (rule `syncmgr-session.report-progress.cancel-request`, `NE:syncmgr.SYNCMGR_CANCEL_REQUEST`). |
     /// | `SetHandlerProgressText` | `S_OK`; `*pnCancelRequest` receives `SYNCMGR_CR_CANCEL_ALL` once all were canceled, else `SYNCMGR_CR_NONE` (`NF:syncmgr.ISyncMgrSyncCallback.SetHandlerProgressText`). |
     /// | `ReportEvent` | `S_OK`, and the `n`-th event (counting from 1) gets the event id `GUID::from_u128(n)` (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`). |
     /// | `CanContinue` | `E_INVALIDARG` for an item that is not known (rule `syncmgr-session.can-continue.unknown-item`); `S_FALSE` when a cancellation was requested for the item or for all (rule `syncmgr-session.can-continue.canceled`); else `S_OK` (rule `syncmgr-session.can-continue.not-canceled`). A NULL or empty `pszItemID` asks about the whole handler: `S_FALSE` only after a cancellation of all (rule `syncmgr-session.can-continue.whole-handler`; page `NF:syncmgr.ISyncMgrSyncCallback.CanContinue`). |
-    /// | `QueryForAdditionalItems` | `S_FALSE` with both enumerators NULL: the double never has pending items (rule `syncmgr-session.query-for-additional-items.none-pending`, `NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`). |
+    /// | `QueryForAdditionalItems` | `S_FALSE` with both enumerators NULL while no items are pending (rule `syncmgr-session.query-for-additional-items.none-pending`); after [`queue_additional_items`](Self::queue_additional_items), `S_OK` with an `IEnumString` whose `Next` hands out each pending id as a new `CoTaskMemAlloc` string for the caller to free (rule `syncmgr-session.query-for-additional-items.item-ids`) and an `IEnumUnknown` of the pending interfaces, NULL when none are (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`). The items stay pending: they are to be synchronized after the session. |
     /// | `AddItemToSession` | `E_INVALIDARG` when the item is already known, i.e. part of the session (rule `sync-center.add-item-to-session.already-in-session`, `NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`); else `S_OK` and the item becomes known. |
     /// | `AddIUnknownToSession` | `S_OK` (`NF:syncmgr.ISyncMgrSyncCallback.AddIUnknownToSession`). |
     /// | `ProposeItem` | calls the item's `GetItemID` (the string freed with `CoTaskMemFree`, rule `handler.sync-item.get-item-id.cotaskmem`) and answers its failure; `E_INVALIDARG` for an empty id (rule `handler.sync-item.get-item-id.stable`), an id longer than `MAX_SYNCMGR_ID - 1` units (rule `handler.sync-item.get-item-id.max-length`; page `NF:syncmgr.ISyncMgrSyncItem.GetItemID`) or an id that already exists, known or pending (rule `sync-center.propose-item.already-exists`, `NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`); else `S_OK` and the item is pending, kept by its id (see [`proposed_item`](Self::proposed_item)). |
@@ -80,7 +81,9 @@ mod object {
     /// | `ReportManualSync` | `S_OK` (`NF:syncmgr.ISyncMgrSyncCallback.ReportManualSync`). |
     ///
     /// Every call that reaches the double is recorded, with its answer, in the order the calls
-    /// arrived, whether it was accepted or refused.
+    /// arrived, whether it was accepted or refused; only a `CreateSession` refused for a
+    /// missing id is not (it creates no session, and
+    /// [`Call::CreateSession`](super::Call::CreateSession) has no answer).
     #[implement(ISyncMgrSessionCreator, ISyncMgrSyncCallback)]
     pub struct SyncCenterDouble {
         /// Everything the double knows and recorded.
@@ -96,7 +99,7 @@ mod object {
 /// enum value) is not recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
-    /// `ISyncMgrSessionCreator::CreateSession` (always `S_OK`).
+    /// `ISyncMgrSessionCreator::CreateSession` (accepted calls only: `S_OK`).
     CreateSession {
         /// `pszHandlerID`.
         handler_id: String,
@@ -156,9 +159,9 @@ pub enum Call {
         /// `S_OK`, `S_FALSE` or `E_INVALIDARG`.
         answer: HRESULT,
     },
-    /// `ISyncMgrSyncCallback::QueryForAdditionalItems` (always `S_FALSE`).
+    /// `ISyncMgrSyncCallback::QueryForAdditionalItems`.
     QueryForAdditionalItems {
-        /// `S_FALSE`.
+        /// `S_FALSE` (none pending) or `S_OK`.
         answer: HRESULT,
     },
     /// `ISyncMgrSyncCallback::AddItemToSession`.
@@ -213,6 +216,10 @@ struct State {
     cancel_ignored: Vec<String>,
     /// `ReportEvent` calls so far.
     events: u128,
+    /// `queue_additional_items`: the pending item ids.
+    pending_ids: Vec<String>,
+    /// `queue_additional_items`: the pending interfaces.
+    pending_punks: Vec<IUnknown>,
     /// What was called.
     transcript: Vec<Call>,
 }
@@ -314,6 +321,20 @@ impl SyncCenterDouble {
         state.apply_scripts();
     }
 
+    /// Queues items for synchronization after the current one, as Sync Center does when it is
+    /// asked to synchronize them meanwhile: `QueryForAdditionalItems` answers `S_OK` with
+    /// enumerators over every id and interface queued so far, in order
+    /// (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`). The ids are not checked,
+    /// so that a test can hand a handler one Sync Center would never send (an id longer than
+    /// `MAX_SYNCMGR_ID - 1` units, rule `syncmgr-session.query-for-additional-items.item-ids`).
+    pub fn queue_additional_items(&self, item_ids: &[impl AsRef<str>], punks: &[IUnknown]) {
+        let mut state = self.state();
+        state
+            .pending_ids
+            .extend(item_ids.iter().map(|id| id.as_ref().to_string()));
+        state.pending_punks.extend_from_slice(punks);
+    }
+
     /// Every call that reached the double, in order, with its answer.
     pub fn transcript(&self) -> Vec<Call> {
         self.state().transcript.clone()
@@ -384,6 +405,16 @@ impl SyncMgrSessionCreator for Host<'_> {
         handler_id: &str,
         item_ids: &[String],
     ) -> Result<ISyncMgrSyncCallback> {
+        if handler_id.is_empty() || item_ids.is_empty() {
+            return Err(refused(
+                E_INVALIDARG,
+                &contracts::SYNCMGR_SESSION_CREATE_SESSION_IDS_REQUIRED,
+                &format!(
+                    "CreateSession with the handler id {handler_id:?} and {} item ids",
+                    item_ids.len()
+                ),
+            ));
+        }
         self.double.record(Call::CreateSession {
             handler_id: handler_id.to_string(),
             item_ids: item_ids.to_vec(),
@@ -562,9 +593,22 @@ impl SyncMgrSyncCallback for Host<'_> {
     fn query_for_additional_items(
         &self,
     ) -> Result<(HRESULT, Option<IEnumString>, Option<IEnumUnknown>)> {
-        self.double
-            .record(Call::QueryForAdditionalItems { answer: S_FALSE });
-        Ok((S_FALSE, None, None))
+        let mut state = self.double.state();
+        let answer = if state.pending_ids.is_empty() {
+            S_FALSE
+        } else {
+            S_OK
+        };
+        state
+            .transcript
+            .push(Call::QueryForAdditionalItems { answer });
+        if answer == S_FALSE {
+            return Ok((S_FALSE, None, None));
+        }
+        let ids = additional_items::string_enumerator(state.pending_ids.clone());
+        let punks = (!state.pending_punks.is_empty())
+            .then(|| additional_items::unknown_enumerator(state.pending_punks.clone()));
+        Ok((S_OK, Some(ids), punks))
     }
 
     fn add_item_to_session(&self, item_id: &str) -> Result<()> {

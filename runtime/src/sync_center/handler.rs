@@ -9,13 +9,27 @@
 //!   (`NF:syncmgr.ISyncMgrHandler.GetName`), null out-pointers are `E_POINTER`, item ids are
 //!   read with the `MAX_SYNCMGR_ID` bound and invalid UTF-16 is `E_INVALIDARG`, panics are
 //!   `E_UNEXPECTED`;
+//! - `GetName`: an empty name, or one longer than `MAX_SYNCMGR_NAME - 1` UTF-16 units
+//!   ([`names::MAX_NAME_CHARS`]), is `E_INVALIDARG` (`handler.get-name.max-length`,
+//!   `NF:syncmgr.ISyncMgrHandler.GetName`): Sync Center would hide the handler or truncate
+//!   the name;
+//! - `GetObject`: an object id that is none of the `SYNCMGR_OBJECTID_*` ids the page lists is
+//!   `E_NOTIMPL` without calling the handler (`handler.get-object.unsupported`,
+//!   `NF:syncmgr.ISyncMgrHandler.GetObject`);
+//! - `GetCapabilities`: capabilities with bits outside `SYNCMGR_HCM_VALID_MASK` are
+//!   `E_INVALIDARG` (`handler.get-capabilities.valid-mask`,
+//!   `NF:syncmgr.ISyncMgrHandler.GetCapabilities`);
+//! - the [`handler_info`] object's `GetComment`: a comment longer than `MAX_SYNCMGR_NAME - 1`
+//!   units is `E_INVALIDARG` (`handler.handler-info.get-comment.max-length`,
+//!   `NF:syncmgr.ISyncMgrHandlerInfo.GetComment`);
 //! - around `synchronize`: every item handed to it that still has no final status when it
 //!   returns — in the [`SyncSession`](session::SyncSession)s made during the call — is closed: reported CANCELED
 //!   when Sync Center asked to cancel it (the acknowledgement the ReportProgress page asks
 //!   for), FAILED otherwise; when any was reported FAILED the call fails with `E_FAIL` naming
-//!   the items and the rule (`handler.synchronize.final-status-per-item`,
-//!   `NF:syncmgr.ISyncMgrHandler.Synchronize`); a panic is contained the same way, after the
-//!   open items are closed.
+//!   the items and the rules (`handler.synchronize.final-status-per-item`, and
+//!   `handler.synchronize.wait-when-session-created`: a handler that created its session does
+//!   not return before the synchronization is complete; `NF:syncmgr.ISyncMgrHandler.Synchronize`);
+//!   a panic is contained the same way, after the open items are closed.
 //!
 //! Every object of this module counts itself as a live object of the module while it exists
 //! ([`ObjectGuard`]), so that a handler DLL's `DllCanUnloadNow` answers `S_FALSE` while Sync
@@ -23,22 +37,30 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use windows_core::{ComObject, Error, GUID, IUnknown, PCWSTR, PWSTR, Ref, Result, implement};
+use windows_core::{
+    ComObject, Error, GUID, HRESULT, IUnknown, PCWSTR, PWSTR, Ref, Result, implement,
+};
 
 use crate::bindings::{
-    E_FAIL, FILETIME, HWND, IEnumSyncMgrSyncItems, ISyncMgrHandler, ISyncMgrHandler_Impl,
-    ISyncMgrHandlerInfo, ISyncMgrHandlerInfo_Impl, ISyncMgrSessionCreator, ISyncMgrSyncItem,
-    ISyncMgrSyncItemContainer, ISyncMgrSyncItemContainer_Impl, SYNCMGR_HANDLER_CAPABILITIES,
-    SYNCMGR_HANDLER_POLICIES, SYNCMGR_HANDLER_TYPE,
+    E_FAIL, E_NOTIMPL, FILETIME, HWND, IEnumSyncMgrSyncItems, ISyncMgrHandler,
+    ISyncMgrHandler_Impl, ISyncMgrHandlerInfo, ISyncMgrHandlerInfo_Impl, ISyncMgrSessionCreator,
+    ISyncMgrSyncItem, ISyncMgrSyncItemContainer, ISyncMgrSyncItemContainer_Impl,
+    SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES, SYNCMGR_HANDLER_TYPE,
+    SYNCMGR_HCM_VALID_MASK, SYNCMGR_OBJECTID_BrowseContent, SYNCMGR_OBJECTID_ConflictStore,
+    SYNCMGR_OBJECTID_EventLinkClick, SYNCMGR_OBJECTID_EventStore, SYNCMGR_OBJECTID_Icon,
+    SYNCMGR_OBJECTID_QueryBeforeActivate, SYNCMGR_OBJECTID_QueryBeforeDeactivate,
+    SYNCMGR_OBJECTID_QueryBeforeDelete, SYNCMGR_OBJECTID_QueryBeforeDisable,
+    SYNCMGR_OBJECTID_QueryBeforeEnable, SYNCMGR_OBJECTID_ShowSchedule,
 };
 use crate::com::abi;
 use crate::com::object_count::ObjectGuard;
 use crate::contracts as rules;
 use crate::skeletons::{
-    SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItemContainer, sync_mgr_handler_abi as abi_h,
-    sync_mgr_handler_info_abi as abi_i, sync_mgr_sync_item_container_abi as abi_c,
+    SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItemContainer, SyncmgrHandlerType,
+    sync_mgr_handler_abi as abi_h, sync_mgr_handler_info_abi as abi_i,
+    sync_mgr_sync_item_container_abi as abi_c,
 };
-use crate::sync_center::session;
+use crate::sync_center::{names, session};
 
 pub use object::{ContainerHandlerObject, HandlerInfoObject, HandlerObject};
 use object::{ContainerHandlerObject_Impl, HandlerInfoObject_Impl, HandlerObject_Impl};
@@ -156,9 +178,29 @@ impl<T: SyncMgrHandler + SyncMgrSyncItemContainer + Send + Sync + 'static>
 /// handler.
 struct Checked<'a, T>(&'a T);
 
+/// The object ids the GetObject page lists (`NF:syncmgr.ISyncMgrHandler.GetObject`): the only
+/// ones Sync Center asks a handler for.
+const OBJECT_IDS: [GUID; 11] = [
+    SYNCMGR_OBJECTID_Icon,
+    SYNCMGR_OBJECTID_EventStore,
+    SYNCMGR_OBJECTID_ConflictStore,
+    SYNCMGR_OBJECTID_BrowseContent,
+    SYNCMGR_OBJECTID_ShowSchedule,
+    SYNCMGR_OBJECTID_QueryBeforeActivate,
+    SYNCMGR_OBJECTID_QueryBeforeDeactivate,
+    SYNCMGR_OBJECTID_QueryBeforeEnable,
+    SYNCMGR_OBJECTID_QueryBeforeDisable,
+    SYNCMGR_OBJECTID_QueryBeforeDelete,
+    SYNCMGR_OBJECTID_EventLinkClick,
+];
+
 impl<T: SyncMgrHandler> SyncMgrHandler for Checked<'_, T> {
     fn get_name(&self) -> Result<String> {
-        self.0.get_name()
+        names::display_name(
+            self.0.get_name()?,
+            "handler",
+            &rules::HANDLER_GET_NAME_MAX_LENGTH,
+        )
     }
     fn get_handler_info(&self) -> Result<ISyncMgrHandlerInfo> {
         self.0.get_handler_info()
@@ -169,10 +211,27 @@ impl<T: SyncMgrHandler> SyncMgrHandler for Checked<'_, T> {
         riid: &GUID,
         ppv: *mut *mut core::ffi::c_void,
     ) -> Result<()> {
+        if !OBJECT_IDS.contains(object_id) {
+            return Err(Error::new(
+                E_NOTIMPL,
+                format!(
+                    "{object_id:?} is no SYNCMGR_OBJECTID_* object: {}",
+                    rules::HANDLER_GET_OBJECT_UNSUPPORTED
+                ),
+            ));
+        }
         self.0.get_object(object_id, riid, ppv)
     }
     fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
-        self.0.get_capabilities()
+        let capabilities = self.0.get_capabilities()?;
+        let stray = capabilities & !SYNCMGR_HCM_VALID_MASK;
+        if stray != 0 {
+            return Err(abi::invalid_arg(format_args!(
+                "the capabilities {capabilities:#x} have bits outside SYNCMGR_HCM_VALID_MASK ({stray:#x}): {}",
+                rules::HANDLER_GET_CAPABILITIES_VALID_MASK
+            )));
+        }
+        Ok(capabilities)
     }
     fn get_policies(&self) -> Result<SYNCMGR_HANDLER_POLICIES> {
         self.0.get_policies()
@@ -204,13 +263,47 @@ impl<T: SyncMgrHandler> SyncMgrHandler for Checked<'_, T> {
             Ok(()) if !failed.is_empty() => Err(Error::new(
                 E_FAIL,
                 format!(
-                    "synchronize returned with items that had no final status, now reported FAILED ({}): {}",
+                    "synchronize returned with items that had no final status, now reported FAILED ({}): {}; {}",
                     failed.join(", "),
-                    rules::HANDLER_SYNCHRONIZE_FINAL_STATUS_PER_ITEM
+                    rules::HANDLER_SYNCHRONIZE_FINAL_STATUS_PER_ITEM,
+                    rules::HANDLER_SYNCHRONIZE_WAIT_WHEN_SESSION_CREATED
                 ),
             )),
             result => result,
         }
+    }
+}
+
+/// A handler info as the generated adapters see it: its comment is checked to be at most
+/// `MAX_SYNCMGR_NAME - 1` UTF-16 units (`handler.handler-info.get-comment.max-length`,
+/// `NF:syncmgr.ISyncMgrHandlerInfo.GetComment`), everything else is the info's.
+struct CheckedInfo<'a, T>(&'a T);
+
+impl<T: SyncMgrHandlerInfo> SyncMgrHandlerInfo for CheckedInfo<'_, T> {
+    fn get_type(&self) -> Result<SyncmgrHandlerType> {
+        self.0.get_type()
+    }
+    fn get_type_label(&self) -> Result<String> {
+        self.0.get_type_label()
+    }
+    fn get_comment(&self) -> Result<String> {
+        names::comment(
+            self.0.get_comment()?,
+            "handler",
+            &rules::HANDLER_HANDLER_INFO_GET_COMMENT_MAX_LENGTH,
+        )
+    }
+    fn get_last_sync_time(&self) -> Result<FILETIME> {
+        self.0.get_last_sync_time()
+    }
+    fn is_active(&self) -> Result<HRESULT> {
+        self.0.is_active()
+    }
+    fn is_enabled(&self) -> Result<HRESULT> {
+        self.0.is_enabled()
+    }
+    fn is_connected(&self) -> Result<HRESULT> {
+        self.0.is_connected()
     }
 }
 
@@ -295,24 +388,24 @@ where
     T: SyncMgrHandlerInfo + Send + Sync + 'static,
 {
     fn GetType(&self) -> Result<SYNCMGR_HANDLER_TYPE> {
-        unsafe { abi_i::get_type(&self.info) }
+        unsafe { abi_i::get_type(&CheckedInfo(&self.info)) }
     }
     fn GetTypeLabel(&self) -> Result<PWSTR> {
-        unsafe { abi_i::get_type_label(&self.info) }
+        unsafe { abi_i::get_type_label(&CheckedInfo(&self.info)) }
     }
     fn GetComment(&self) -> Result<PWSTR> {
-        unsafe { abi_i::get_comment(&self.info) }
+        unsafe { abi_i::get_comment(&CheckedInfo(&self.info)) }
     }
     fn GetLastSyncTime(&self) -> Result<FILETIME> {
-        unsafe { abi_i::get_last_sync_time(&self.info) }
+        unsafe { abi_i::get_last_sync_time(&CheckedInfo(&self.info)) }
     }
-    fn IsActive(&self) -> windows_core::HRESULT {
-        unsafe { abi_i::is_active(&self.info) }
+    fn IsActive(&self) -> HRESULT {
+        unsafe { abi_i::is_active(&CheckedInfo(&self.info)) }
     }
-    fn IsEnabled(&self) -> windows_core::HRESULT {
-        unsafe { abi_i::is_enabled(&self.info) }
+    fn IsEnabled(&self) -> HRESULT {
+        unsafe { abi_i::is_enabled(&CheckedInfo(&self.info)) }
     }
-    fn IsConnected(&self) -> windows_core::HRESULT {
-        unsafe { abi_i::is_connected(&self.info) }
+    fn IsConnected(&self) -> HRESULT {
+        unsafe { abi_i::is_connected(&CheckedInfo(&self.info)) }
     }
 }

@@ -29,6 +29,12 @@
 //! - `GetSyncItem` answers `E_INVALIDARG` for an id the handler does not know
 //!   (`handler.item-container.get-sync-item.unknown-id`,
 //!   `NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`);
+//! - an item's `GetName` answers `E_INVALIDARG` for an empty name or one longer than
+//!   `MAX_SYNCMGR_NAME - 1` UTF-16 units, which Sync Center would hide or truncate
+//!   (`handler.sync-item.get-name.max-length`, `NF:syncmgr.ISyncMgrSyncItem.GetName`), and
+//!   the [`sync_item_info`] object's `GetComment` for a comment longer than that
+//!   (`handler.sync-item-info.get-comment.max-length`,
+//!   `NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`);
 //! - `GetSyncItemCount` is the number of items the enumerator yields
 //!   (`handler.item-container.count-matches-enumerator`,
 //!   `NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItemCount`);
@@ -58,6 +64,7 @@ use crate::skeletons::{
     SyncMgrSyncItem, SyncMgrSyncItemInfo, sync_mgr_sync_item_abi as abi_item,
     sync_mgr_sync_item_info_abi as abi_info,
 };
+use crate::sync_center::names;
 
 use object::{ItemEnumerator_Impl, ItemInfoObject_Impl, ItemObject_Impl};
 
@@ -263,7 +270,11 @@ impl<T: SyncMgrSyncItem> SyncMgrSyncItem for Recorded<'_, T> {
         Ok(self.0.id.clone())
     }
     fn get_name(&self) -> Result<String> {
-        self.0.item.get_name()
+        names::display_name(
+            self.0.item.get_name()?,
+            &format!("item {:?}", self.0.id),
+            &rules::HANDLER_SYNC_ITEM_GET_NAME_MAX_LENGTH,
+        )
     }
     fn get_item_info(&self) -> Result<ISyncMgrSyncItemInfo> {
         self.0.item.get_item_info()
@@ -287,6 +298,33 @@ impl<T: SyncMgrSyncItem> SyncMgrSyncItem for Recorded<'_, T> {
     }
     fn delete(&self) -> Result<()> {
         self.0.item.delete()
+    }
+}
+
+/// An item info as the generated adapters see it: its comment is checked to be at most
+/// `MAX_SYNCMGR_NAME - 1` UTF-16 units (`handler.sync-item-info.get-comment.max-length`,
+/// `NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`), everything else is the info's.
+struct CheckedInfo<'a, T>(&'a T);
+
+impl<T: SyncMgrSyncItemInfo> SyncMgrSyncItemInfo for CheckedInfo<'_, T> {
+    fn get_type_label(&self) -> Result<String> {
+        self.0.get_type_label()
+    }
+    fn get_comment(&self) -> Result<String> {
+        names::comment(
+            self.0.get_comment()?,
+            "item",
+            &rules::HANDLER_SYNC_ITEM_INFO_GET_COMMENT_MAX_LENGTH,
+        )
+    }
+    fn get_last_sync_time(&self) -> Result<FILETIME> {
+        self.0.get_last_sync_time()
+    }
+    fn is_enabled(&self) -> Result<HRESULT> {
+        self.0.is_enabled()
+    }
+    fn is_connected(&self) -> Result<HRESULT> {
+        self.0.is_connected()
     }
 }
 
@@ -387,18 +425,18 @@ impl<T: SyncMgrSyncItemInfo + Send + Sync + 'static> ISyncMgrSyncItemInfo_Impl
     for ItemInfoObject_Impl<T>
 {
     fn GetTypeLabel(&self) -> Result<PWSTR> {
-        unsafe { abi_info::get_type_label(&self.info) }
+        unsafe { abi_info::get_type_label(&CheckedInfo(&self.info)) }
     }
     fn GetComment(&self) -> Result<PWSTR> {
-        unsafe { abi_info::get_comment(&self.info) }
+        unsafe { abi_info::get_comment(&CheckedInfo(&self.info)) }
     }
     fn GetLastSyncTime(&self) -> Result<FILETIME> {
-        unsafe { abi_info::get_last_sync_time(&self.info) }
+        unsafe { abi_info::get_last_sync_time(&CheckedInfo(&self.info)) }
     }
     fn IsEnabled(&self) -> HRESULT {
-        unsafe { abi_info::is_enabled(&self.info) }
+        unsafe { abi_info::is_enabled(&CheckedInfo(&self.info)) }
     }
     fn IsConnected(&self) -> HRESULT {
-        unsafe { abi_info::is_connected(&self.info) }
+        unsafe { abi_info::is_connected(&CheckedInfo(&self.info)) }
     }
 }

@@ -14,6 +14,10 @@
 //!   `MAX_SYNCMGR_ID` characters (both count the NUL): `E_INVALIDARG`;
 //! - `commit_item` only after `propose_item` of that id: `E_INVALIDARG`
 //!   (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`);
+//! - `create` needs a handler id and at least one item id: `E_INVALIDARG`
+//!   (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`);
+//! - `report_event` sends no flags but `SYNCMGR_EF_NONE`, since Sync Center uses none:
+//!   `E_INVALIDARG` (`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`);
 //! - once Sync Center asked to cancel an item (`SYNCMGR_CR_CANCEL_ITEM` in a report's answer,
 //!   or `S_FALSE` from `CanContinue` for it) or all of them (`SYNCMGR_CR_CANCEL_ALL`, or
 //!   `S_FALSE` for the whole handler), SUCCEEDED for that item is refused with
@@ -48,14 +52,17 @@ use std::rc::Rc;
 use windows_core::{Error, GUID, HRESULT, PCWSTR, Result};
 
 use crate::bindings::{
-    E_ACCESSDENIED, E_INVALIDARG, IEnumString, IEnumUnknown, ISyncMgrSessionCreator,
-    ISyncMgrSyncCallback, ISyncMgrSyncItem, MAX_SYNCMGR_ID, MAX_SYNCMGR_PROGRESSTEXT, S_FALSE,
-    SYNCMGR_CANCEL_REQUEST, SYNCMGR_EVENT_FLAGS,
+    E_ACCESSDENIED, E_INVALIDARG, ISyncMgrSessionCreator, ISyncMgrSyncCallback, ISyncMgrSyncItem,
+    MAX_SYNCMGR_ID, MAX_SYNCMGR_PROGRESSTEXT, S_FALSE, SYNCMGR_CANCEL_REQUEST, SYNCMGR_EF_NONE,
+    SYNCMGR_EVENT_FLAGS,
 };
 use crate::com::abi;
 use crate::contract::Rule;
 use crate::contracts as rules;
 use crate::skeletons::{SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrProgressStatus};
+use crate::sync_center::additional_items;
+
+pub use crate::sync_center::additional_items::AdditionalItems;
 
 /// `HRESULT_FROM_WIN32(ERROR_CANCELLED)` (`0x800704C7`): what the session answers, before
 /// Sync Center is called, for SUCCEEDED on an item whose cancellation was requested.
@@ -230,13 +237,29 @@ impl SyncSession {
     /// (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`).
     ///
     /// # Errors
-    /// `E_INVALIDARG` for an id too long (checked before Sync Center is called); Sync Center's
-    /// error otherwise.
+    /// Checked before Sync Center is called: `E_INVALIDARG` for an empty handler id or no item
+    /// ids, both of which the page requires (`syncmgr-session.create-session.ids-required`),
+    /// and for an id too long. Sync Center's error otherwise.
     pub fn create(
         creator: &ISyncMgrSessionCreator,
         handler_id: &str,
         item_ids: &[impl AsRef<str>],
     ) -> Result<Self> {
+        if handler_id.is_empty() || item_ids.is_empty() {
+            return Err(refused(
+                E_INVALIDARG,
+                &rules::SYNCMGR_SESSION_CREATE_SESSION_IDS_REQUIRED,
+                format_args!(
+                    "CreateSession with {} handler id and {} item ids",
+                    if handler_id.is_empty() {
+                        "an empty"
+                    } else {
+                        "a"
+                    },
+                    item_ids.len()
+                ),
+            ));
+        }
         let handler = WideBuf::<ID_UNITS>::new(
             handler_id,
             &rules::SYNCMGR_SESSION_CREATE_SESSION_HANDLER_ID_LENGTH,
@@ -472,8 +495,13 @@ impl SyncSession {
 
     /// Reports an event (`ISyncMgrSyncCallback::ReportEvent`) and returns its id.
     ///
+    /// `flags` is not used by Sync Center: pass `SYNCMGR_EF_NONE`, as the page's example does.
+    ///
     /// # Errors
-    /// `E_INVALIDARG` for an item id too long (checked first); Sync Center's error otherwise.
+    /// Checked first: `E_INVALIDARG` for flags other than `SYNCMGR_EF_NONE`
+    /// (`syncmgr-session.report-event.flags-unused`,
+    /// `NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`) and for an item id too long. Sync
+    /// Center's error otherwise.
     #[allow(clippy::too_many_arguments)]
     pub fn report_event(
         &self,
@@ -485,6 +513,13 @@ impl SyncSession {
         link: Option<(&str, &str)>,
         context: &str,
     ) -> Result<GUID> {
+        if flags != SYNCMGR_EF_NONE {
+            return Err(refused(
+                E_INVALIDARG,
+                &rules::SYNCMGR_SESSION_REPORT_EVENT_FLAGS_UNUSED,
+                format_args!("event flags {flags:#x}, SYNCMGR_EF_NONE expected"),
+            ));
+        }
         let id = checked_id(item_id, &rules::SYNCMGR_SESSION_REPORT_EVENT_ITEM_ID_LENGTH)?;
         let text = |t: &str| -> Vec<u16> { t.encode_utf16().chain(std::iter::once(0)).collect() };
         let (name, description, context) = (text(name), text(description), text(context));
@@ -562,13 +597,17 @@ impl SyncSession {
         Ok(())
     }
 
-    /// Asks Sync Center for items queued for this handler meanwhile
-    /// (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`): `None` for S_FALSE (none
-    /// pending).
+    /// Asks Sync Center for items queued for this handler meanwhile, to be synchronized after
+    /// this session (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`): `None` for
+    /// S_FALSE (none pending), else the ids and interfaces Sync Center's enumerators hand out,
+    /// read to their end. Every id is freed with `CoTaskMemFree` once read
+    /// (`syncmgr-session.query-for-additional-items.item-ids`). The items do not become items
+    /// of this session.
     ///
     /// # Errors
-    /// Sync Center's error.
-    pub fn query_for_additional_items(&self) -> Result<Option<(IEnumString, IEnumUnknown)>> {
+    /// Sync Center's error, or an enumerator's; `E_INVALIDARG` naming the rule for an id
+    /// longer than `MAX_SYNCMGR_ID - 1` UTF-16 units.
+    pub fn query_for_additional_items(&self) -> Result<Option<AdditionalItems>> {
         let (mut ids, mut punks) = (None, None);
         let code = unsafe {
             self.inner
@@ -576,11 +615,10 @@ impl SyncSession {
                 .QueryForAdditionalItems(&mut ids, &mut punks)
         };
         code.ok()?;
-        Ok(if code == S_FALSE {
-            None
-        } else {
-            ids.zip(punks)
-        })
+        if code == S_FALSE {
+            return Ok(None);
+        }
+        additional_items::read(ids, punks).map(Some)
     }
 
     /// Tells Sync Center this was a manual synchronization (`ReportManualSync`).

@@ -299,7 +299,7 @@ pub const PROVIDER_GET_CHANGE_BATCH_BATCH_SIZE_IS_A_REQUEST: Rule = Rule {
     param: Some("dwBatchSize"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NF:winsync.IKnowledgeSyncProvider.GetChangeBatch",
     text: "dwBatchSize is a requested number of changes only; a smaller or larger batch can be returned.",
 };
@@ -539,7 +539,7 @@ pub const SESSION_STATE_GET_RECOVERY_RANGE_START_BUFFER_TOO_SMALL: Rule = Rule {
     param: Some("pcbRangeStart"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SessionState,
     source: "NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart",
     text: "When pcbRangeStart is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeStart; otherwise it receives the number of bytes written.",
 };
@@ -563,7 +563,7 @@ pub const SESSION_STATE_GET_RECOVERY_RANGE_END_BUFFER_TOO_SMALL: Rule = Rule {
     param: Some("pcbRangeEnd"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SessionState,
     source: "NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd",
     text: "When pcbRangeEnd is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbRangeEnd; otherwise it receives the number of bytes written.",
 };
@@ -587,7 +587,7 @@ pub const SESSION_STATE_SET_RECOVERY_RANGE_ID_FORMAT: Rule = Rule {
     param: Some("pRange"),
     values: &[],
     returns: Some("SYNC_E_ID_FORMAT_MISMATCH"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SessionState,
     source: "NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange",
     text: "SetForgottenKnowledgeRecoveryRange returns SYNC_E_ID_FORMAT_MISMATCH when an item ID in pRange is not in the format specified by the provider's ID format schema.",
 };
@@ -791,7 +791,7 @@ pub const HANDLER_SYNCHRONIZE_WAIT_WHEN_SESSION_CREATED: Rule = Rule {
     param: Some("pSessionCreator"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Handler,
     source: "NF:syncmgr.ISyncMgrHandler.Synchronize",
     text: "If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete.",
 };
@@ -851,7 +851,7 @@ pub const HANDLER_GET_NAME_MAX_LENGTH: Rule = Rule {
     param: Some("ppszName"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Handler,
     source: "NF:syncmgr.ISyncMgrHandler.GetName",
     text: "The name can be of maximum length MAX_SYNCMGR_NAME including the terminating null character; a longer name is truncated. If GetName fails or returns an empty string, the handler is not shown in the Sync Center folder and is not invoked.",
 };
@@ -875,7 +875,7 @@ pub const HANDLER_GET_OBJECT_UNSUPPORTED: Rule = Rule {
     param: Some("rguidObjectID"),
     values: &[],
     returns: Some("E_NOTIMPL"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Handler,
     source: "NF:syncmgr.ISyncMgrHandler.GetObject",
     text: "GetObject returns E_NOTIMPL if the handler does not support the requested type of object.",
 };
@@ -887,7 +887,7 @@ pub const HANDLER_GET_CAPABILITIES_VALID_MASK: Rule = Rule {
     param: Some("pmCapabilities"),
     values: &["SYNCMGR_HCM_VALID_MASK"],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Handler,
     source: "NF:syncmgr.ISyncMgrHandler.GetCapabilities",
     text: "pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value.",
 };
@@ -899,7 +899,7 @@ pub const HANDLER_ACTIVATE_MAY_BE_NOT_IMPLEMENTED: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrHandler.Activate",
     text: "If the handler does not need to perform any actions when it is activated or deactivated, it can return either S_OK or E_NOTIMPL.",
 };
@@ -911,7 +911,7 @@ pub const HANDLER_ENABLE_MAY_BE_NOT_IMPLEMENTED: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrHandler.Enable",
     text: "If the handler does not need to perform any actions when it is enabled or disabled, it can return either S_OK or E_NOTIMPL.",
 };
@@ -971,7 +971,7 @@ pub const HANDLER_HANDLER_INFO_GET_COMMENT_MAX_LENGTH: Rule = Rule {
     param: Some("ppszComment"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Handler,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.GetComment",
     text: "The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string.",
 };
@@ -1154,7 +1154,7 @@ pub const HANDLER_SYNC_ITEM_GET_NAME_MAX_LENGTH: Rule = Rule {
     param: Some("ppszName"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncItems,
     source: "NF:syncmgr.ISyncMgrSyncItem.GetName",
     text: "The display name is of maximum length MAX_SYNCMGR_NAME including the terminating null character; longer strings are truncated. If GetName fails or returns an empty string, the item is not shown and not synchronized.",
 };
@@ -1214,7 +1214,7 @@ pub const HANDLER_SYNC_ITEM_INFO_GET_COMMENT_MAX_LENGTH: Rule = Rule {
     param: Some("ppszComment"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncItems,
     source: "NF:syncmgr.ISyncMgrSyncItemInfo.GetComment",
     text: "The comment string is of maximum length MAX_SYNCMGR_NAME including the terminating null character; if the method fails, ppszComment contains an empty string.",
 };
@@ -1358,7 +1358,7 @@ pub const SYNCMGR_SESSION_REPORT_PROGRESS_NULL_CANCEL_REQUEST: Rule = Rule {
     param: Some("pnCancelRequest"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrSyncCallback.ReportProgress",
     text: "The page's own example passes NULL for pnCancelRequest in the final SYNCMGR_PS_CANCELED report, so the wrapper accepts a NULL pnCancelRequest.",
 };
@@ -1394,7 +1394,7 @@ pub const SYNCMGR_SESSION_REPORT_EVENT_FLAGS_UNUSED: Rule = Rule {
     param: Some("nFlags"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncmgrSession,
     source: "NF:syncmgr.ISyncMgrSyncCallback.ReportEvent",
     text: "nFlags is not used; the page's example passes SYNCMGR_EF_NONE.",
 };
@@ -1490,7 +1490,7 @@ pub const SYNCMGR_SESSION_QUERY_FOR_ADDITIONAL_ITEMS_ITEM_IDS: Rule = Rule {
     param: Some("ppenumItemIDs"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncmgrSession,
     source: "NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems",
     text: "Item IDs retrieved through the enumerator's Next have a maximum length of MAX_SYNCMGR_ID including the terminating null character, and the caller frees each one with CoTaskMemFree.",
 };
@@ -1598,7 +1598,7 @@ pub const SYNCMGR_SESSION_CREATE_SESSION_IDS_REQUIRED: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncmgrSession,
     source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
     text: "Both pszHandlerID and ppszItemIDs must be specified; the item IDs are managed by the handler named in pszHandlerID.",
 };
@@ -2739,7 +2739,7 @@ pub const FORGOTTEN_KNOWLEDGE_OVERESTIMATE: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Knowledge,
     source: "NN:winsync.IForgottenKnowledge",
     text: "Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries.",
 };
@@ -3819,7 +3819,7 @@ pub const CHANGE_BATCH_BASE_END_ORDERED_GROUP_MADE_WITH_KNOWLEDGE: Rule = Rule {
     param: Some("pMadeWithKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase.EndOrderedGroup",
     text: "pMadeWithKnowledge is the knowledge of the replica that made the group.",
 };
@@ -3867,7 +3867,7 @@ pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_OWNER_REPLICA: Rule = Rul
     param: Some("pbOwnerReplicaId"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
     text: "pbOwnerReplicaId is the replica ID of the replica where pChangeVersion and pCreationVersion are valid; pChangeVersion is the version of this change and pCreationVersion the creation version of the item.",
 };
@@ -3879,7 +3879,7 @@ pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_ID_FORMAT: Rule = Rule {
     param: Some("pbItemId"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
     text: "The formats of pbOwnerReplicaId and pbItemId must match the format that is specified by the ID_PARAMETERS structure of the provider.",
 };
@@ -4071,7 +4071,7 @@ pub const CHANGE_BATCH_BASE_SET_LAST_BATCH_SOURCE_MUST_CALL: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NF:winsync.ISyncChangeBatchBase.SetLastBatch",
     text: "When returning a change batch in response to IKnowledgeSyncProvider::GetChangeBatch, the source provider must call SetLastBatch if the change batch is the last batch of changes.",
 };
@@ -4083,7 +4083,7 @@ pub const CHANGE_BATCH_BASE_SET_WORK_ESTIMATE_FOR_BATCH_MEANING: Rule = Rule {
     param: Some("dwWorkForBatch"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch",
     text: "The work estimate for the batch is determined by the provider, typically as the total work for all changes in the batch and as a portion of the total work estimated for the session; the value is reported in the OnProgress event.",
 };
@@ -4251,7 +4251,7 @@ pub const CHANGE_BATCH_FLOW: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Driver,
     source: "NN:winsync.ISyncChangeBatch",
     text: "The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store.",
 };
@@ -4311,7 +4311,7 @@ pub const CHANGE_BATCH_END_UNORDERED_GROUP_MADE_WITH_KNOWLEDGE: Rule = Rule {
     param: Some("pMadeWithKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatch.EndUnorderedGroup",
     text: "pMadeWithKnowledge is the made-with knowledge for the changes in the group, typically the knowledge of the replica that made the group.",
 };
@@ -4371,7 +4371,7 @@ pub const CHANGE_BATCH_ADD_LOGGED_CONFLICT_OWNER_REPLICA: Rule = Rule {
     param: Some("pbOwnerReplicaId"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeBatch.AddLoggedConflict",
     text: "pbOwnerReplicaId is the ID of the replica that made the change in conflict; pbItemId, pChangeVersion, pCreationVersion, dwFlags and dwWorkForChange describe the item change as for AddItemMetadataToGroup.",
 };
@@ -5055,7 +5055,7 @@ pub const SYNC_CHANGE_SET_WORK_ESTIMATE_SOURCE_ONLY: Rule = Rule {
     param: Some("dwWork"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChange.SetWorkEstimate",
     text: "The work estimate of a change is a part of the total work that is estimated for the batch or the session, and it is only meaningful when the ISyncChange object represents a change from the source provider.",
 };
@@ -5127,7 +5127,7 @@ pub const SYNC_CHANGE_GET_MADE_WITH_KNOWLEDGE_SOURCE_ONLY: Rule = Rule {
     param: Some("ppMadeWithKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChange.GetMadeWithKnowledge",
     text: "The made-with knowledge for a change is typically the knowledge that the replica had when the change was made; it is only meaningful when the ISyncChange object represents a change from the source provider.",
 };
