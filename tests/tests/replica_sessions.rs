@@ -325,7 +325,7 @@ fn the_driver_refuses_a_source_that_never_sends_its_last_batch() {
         ..SyncOptions::default()
     };
     let error = synchronize(&source, &destination, None, &options).unwrap_err();
-    assert_eq!(error.code(), winsync::hresults::SYNC_E_INVALID_OPERATION);
+    assert_eq!(error.code(), SYNC_E_INVALID_OPERATION);
     // Both providers got EndSession: each can begin a new session.
     assert!(endless.session_role().is_none() && b.session_role().is_none());
     assert_eq!(
