@@ -457,3 +457,102 @@ fn manual_resolution_merges_and_defers() {
     sync(&b, &mut a, ConflictPolicy::Manual, 10);
     assert_eq!(a.data[&item(1)[..]], "b+a");
 }
+
+/// The batch of what `destination` lacks of `source` (one batch for everything), writable.
+fn whole_batch(source: &Node, destination: &Node) -> ChangeBatch {
+    let mut enumerator =
+        ChangeEnumerator::new(&source.replica, destination.replica.knowledge()).unwrap();
+    enumerator.next_batch(&source.replica, 100).unwrap()
+}
+
+/// Whether `node` knows the version it holds of item `n`.
+fn knows_item(node: &Node, n: u8) -> bool {
+    let held = node.replica.item(&item(n)).unwrap().change_version;
+    node.replica
+        .knowledge()
+        .contains_change(&item(n), held)
+        .unwrap()
+}
+
+/// `sync-change.get-learned-knowledge.prerequisite` (`NF:winsync.ISyncChange.GetLearnedKnowledge`):
+/// in a partial synchronization the destination learns each received change's learned
+/// knowledge, which is valid only when its knowledge contains the batch's prerequisite.
+#[test]
+fn partial_synchronization_learns_changes_only_under_the_batch_prerequisite() {
+    let (mut d, mut e) = (Node::new(4), Node::new(5));
+    for n in 0..4 {
+        d.put(n, "d");
+    }
+    sync(&d, &mut e, ConflictPolicy::SourceWins, 100);
+    d.remove(1);
+    d.replica.cleanup_tombstones(|_, _| true).unwrap();
+    d.put(3, "d3");
+    for meets_prerequisite in [true, false] {
+        let mut copy = Node {
+            replica: e.replica.clone(),
+            data: e.data.clone(),
+        };
+        let mut batch = whole_batch(&d, &copy);
+        if !meets_prerequisite {
+            // A prerequisite the destination does not contain: the source's own knowledge.
+            batch
+                .set_prerequisite(Arc::new(d.replica.knowledge().clone()))
+                .unwrap();
+        }
+        let mut store = Store {
+            source: &d.data,
+            here: &mut copy.data,
+            saves: Vec::new(),
+        };
+        let mut options = ApplyOptions::new(ConflictPolicy::SourceWins);
+        options.partial = true;
+        let outcome = copy
+            .replica
+            .apply_batch(&batch, options, &mut store)
+            .unwrap();
+        assert_eq!(outcome.applied, 1);
+        assert_eq!(
+            copy.data[&item(3)[..]],
+            "d3",
+            "the change is applied either way"
+        );
+        assert_eq!(
+            knows_item(&copy, 3),
+            meets_prerequisite,
+            "the change's learned knowledge is learned only under the prerequisite"
+        );
+    }
+}
+
+/// `change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves`
+/// (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`): a batch
+/// whose learned knowledge is not to be applied teaches its changes' learned knowledge only.
+#[test]
+fn a_batch_without_batch_level_knowledge_teaches_only_its_changes() {
+    let mut a = Node::new(1);
+    for n in [1, 2, 5] {
+        a.put(n, "a");
+    }
+    for batch_knowledge in [true, false] {
+        let mut b = Node::new(2);
+        let batch = whole_batch(&a, &b);
+        let mut store = Store {
+            source: &a.data,
+            here: &mut b.data,
+            saves: Vec::new(),
+        };
+        let mut options = ApplyOptions::new(ConflictPolicy::SourceWins);
+        options.batch_knowledge = batch_knowledge;
+        let outcome = b.replica.apply_batch(&batch, options, &mut store).unwrap();
+        assert_eq!(outcome.applied, 3);
+        assert!([1, 2, 5].into_iter().all(|n| knows_item(&b, n)));
+        assert_eq!(
+            b.replica
+                .knowledge()
+                .contains_knowledge(&batch.learned_knowledge().unwrap())
+                .unwrap(),
+            batch_knowledge,
+            "the batch's range knowledge (items 0, 3, 4, ... included) is learned only with it"
+        );
+    }
+}

@@ -374,6 +374,7 @@ fn changes_answer_for_their_owner() {
         ),
         made_with: None,
         from_source: true,
+        batch: None,
     }));
     unsafe {
         assert_eq!(
@@ -822,5 +823,169 @@ fn groups_and_changes_are_the_batch_owners() {
         );
         b.AddItemMetadataToGroup(A.as_ptr(), sync_id(10).as_ptr(), &v(0, 5), &v(0, 1), 0, 0)
             .unwrap();
+    }
+}
+
+/// `ISyncChangeWithPrerequisite` and `ISyncFullEnumerationChange` on the changes a batch hands
+/// out, and on a change made outside a batch.
+#[test]
+fn changes_answer_their_prerequisite_and_their_recovery() {
+    use winsync::bindings::{ISyncChangeWithPrerequisite, ISyncFullEnumerationChange};
+    use winsync::engine::ForgottenKnowledge;
+
+    let b = built();
+    let changes = changes_of(&b.cast().unwrap());
+    let item3 = &changes[1];
+    let with: ISyncChangeWithPrerequisite = item3.cast().unwrap();
+    unsafe {
+        // The batch's prerequisite: B's empty knowledge.
+        let prerequisite =
+            knowledge::from_com(&with.GetPrerequisiteKnowledge().unwrap(), None).unwrap();
+        assert_eq!(prerequisite.owner(), &B);
+        // A destination that meets it learns what the change teaches.
+        let destination = knowledge::to_com(Knowledge::new(IdFormats::GUID_GID, &B).unwrap());
+        let learned = knowledge::from_com(
+            &with
+                .GetLearnedKnowledgeWithPrerequisite(&destination)
+                .unwrap(),
+            None,
+        )
+        .unwrap();
+        let expected = source_knowledge().project_onto_item(&item(3)).unwrap();
+        assert!(
+            learned.contains_knowledge(&expected).unwrap()
+                && expected.contains_knowledge(&learned).unwrap(),
+            "{learned:?}"
+        );
+        // With a prerequisite the destination does not meet (it lacks B's version 1), nothing
+        // is learned.
+        let mut demanding = Knowledge::new(IdFormats::GUID_GID, &B).unwrap();
+        demanding.set_local_tick_count(1).unwrap();
+        let demanding: ISyncChangeWithPrerequisite = change(Arc::new(ChangeData {
+            formats: IdFormats::GUID_GID,
+            owner: A.into(),
+            change: ItemChange::new(
+                &item(3),
+                Version::new(0, 6),
+                Version::new(0, 6),
+                ChangeFlags::NONE,
+            ),
+            made_with: Some(Arc::new(source_knowledge())),
+            from_source: true,
+            batch: Some(Arc::new(batch::change::BatchContext {
+                prerequisite: Arc::new(demanding),
+                recovery: None,
+            })),
+        }))
+        .cast()
+        .unwrap();
+        let nothing = knowledge::from_com(
+            &demanding
+                .GetLearnedKnowledgeWithPrerequisite(&destination)
+                .unwrap(),
+            None,
+        )
+        .unwrap();
+        assert!(
+            !nothing
+                .contains_change(&item(3), Version::new(0, 6))
+                .unwrap(),
+            "{nothing:?}"
+        );
+        assert_eq!(
+            with.GetLearnedKnowledgeWithPrerequisite(None::<&ISyncKnowledge>)
+                .unwrap_err()
+                .code(),
+            E_POINTER
+        );
+        // Not in a recovery.
+        let full: ISyncFullEnumerationChange = item3.cast().unwrap();
+        assert_eq!(
+            full.GetLearnedKnowledgeAfterRecoveryComplete()
+                .unwrap_err()
+                .code(),
+            SYNC_E_INVALID_OPERATION
+        );
+        let mut out = std::ptr::dangling_mut::<core::ffi::c_void>();
+        assert_eq!(
+            (full.vtable().GetLearnedForgottenKnowledge)(full.as_raw(), &mut out),
+            S_FALSE
+        );
+        assert!(out.is_null());
+    }
+
+    // A change made outside a batch has no prerequisite.
+    let outside = change(Arc::new(ChangeData {
+        formats: IdFormats::GUID_GID,
+        owner: A.into(),
+        change: ItemChange::new(
+            &item(1),
+            Version::new(0, 1),
+            Version::new(0, 1),
+            ChangeFlags::NONE,
+        ),
+        made_with: Some(Arc::new(source_knowledge())),
+        from_source: true,
+        batch: None,
+    }));
+    let with: ISyncChangeWithPrerequisite = outside.cast().unwrap();
+    unsafe {
+        let mut out = std::ptr::dangling_mut::<core::ffi::c_void>();
+        assert_eq!(
+            (with.vtable().GetPrerequisiteKnowledge)(with.as_raw(), &mut out),
+            S_FALSE
+        );
+        assert!(out.is_null());
+        assert_eq!(
+            with.GetLearnedKnowledgeWithPrerequisite(&made_with())
+                .unwrap_err()
+                .code(),
+            SYNC_E_CHANGE_NEEDS_KNOWLEDGE
+        );
+    }
+
+    // A change of a full-enumeration batch whose source forgot versions up to tick 4.
+    let mut forgotten = ForgottenKnowledge::new(&source_knowledge());
+    forgotten
+        .forget_to_version(&source_knowledge(), Version::new(0, 4))
+        .unwrap();
+    let prerequisite = Arc::new(Knowledge::new(IdFormats::GUID_GID, &B).unwrap());
+    let full_batch: ISyncChangeBatchBase = batch::to_com(
+        ChangeBatch::new_full_enumeration(
+            IdFormats::GUID_GID,
+            &A,
+            prerequisite,
+            Some(Arc::new(forgotten.clone())),
+            &item(0),
+        )
+        .unwrap(),
+    );
+    unsafe {
+        assert_eq!(full_batch.BeginOrderedGroup(item(0).as_ptr()), S_OK);
+        full_batch
+            .AddItemMetadataToGroup(A.as_ptr(), item(5).as_ptr(), &v(0, 7), &v(0, 7), 0, 0)
+            .unwrap();
+        assert_eq!(
+            full_batch.EndOrderedGroup(std::ptr::null(), &made_with()),
+            S_OK
+        );
+    }
+    let changes = changes_of(&full_batch);
+    let full: ISyncFullEnumerationChange = changes[0].cast().unwrap();
+    unsafe {
+        let after = knowledge::from_com(
+            &full.GetLearnedKnowledgeAfterRecoveryComplete().unwrap(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            *after,
+            source_knowledge().project_onto_item(&item(5)).unwrap()
+        );
+        let learned: ISyncKnowledge = full.GetLearnedForgottenKnowledge().unwrap().cast().unwrap();
+        assert_eq!(
+            *knowledge::from_com(&learned, None).unwrap(),
+            forgotten.knowledge().project_onto_item(&item(5)).unwrap()
+        );
     }
 }

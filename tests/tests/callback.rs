@@ -87,6 +87,26 @@ fn on_progress_with_valid_values_reaches_the_implementation() {
     );
 }
 
+/// `callback.on-progress.timing`: completed work is part of the total; a total of 0 says
+/// none is known.
+#[test]
+fn completed_work_above_the_total_never_reaches_the_implementation() {
+    let (object, callback) = callback();
+    assert_eq!(
+        unsafe { callback.OnProgress(SPR_SOURCE, SPS_CHANGE_DETECTION, 5, 4) },
+        E_INVALIDARG
+    );
+    assert!(object.callback().calls().is_empty());
+    assert_eq!(
+        unsafe { callback.OnProgress(SPR_SOURCE, SPS_CHANGE_DETECTION, 5, 0) },
+        S_OK
+    );
+    assert_eq!(
+        object.callback().calls(),
+        ["progress Source ChangeDetection 5/0"]
+    );
+}
+
 #[test]
 fn invalid_enums_are_e_invalidarg_and_never_reach_the_implementation() {
     let (object, callback) = callback();

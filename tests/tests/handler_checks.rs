@@ -276,3 +276,62 @@ fn returning_before_a_created_session_is_complete_fails_synchronize() {
         );
     }
 }
+
+/// A handler's and an item's state answers: S_OK, S_FALSE and failures reach Sync Center as
+/// the implementation gives them; another success code, which Sync Center would misread, is
+/// `E_UNEXPECTED` (`handler.handler-info.is-active.answers`, `.is-enabled.answers`,
+/// `.is-connected.answers`, `handler.sync-item-info.is-enabled.answers`,
+/// `.is-connected.answers`).
+#[test]
+fn state_answers_are_s_ok_s_false_or_failures() {
+    use winsync::bindings::{E_NOTIMPL, E_UNEXPECTED, S_FALSE, S_OK};
+    use winsync::skeletons::SyncMgrSyncItemInfo;
+    use winsync::sync_center::items::sync_item_info;
+
+    struct Answers(HRESULT);
+    impl SyncMgrHandlerInfo for Answers {
+        fn is_active(&self) -> Result<HRESULT> {
+            Ok(self.0)
+        }
+        fn is_enabled(&self) -> Result<HRESULT> {
+            Ok(self.0)
+        }
+        fn is_connected(&self) -> Result<HRESULT> {
+            Ok(self.0)
+        }
+    }
+    impl SyncMgrSyncItemInfo for Answers {
+        fn get_type_label(&self) -> Result<String> {
+            Ok("type".into())
+        }
+        fn get_comment(&self) -> Result<String> {
+            Ok(String::new())
+        }
+        fn get_last_sync_time(&self) -> Result<winsync::bindings::FILETIME> {
+            Ok(winsync::bindings::FILETIME::default())
+        }
+        fn is_enabled(&self) -> Result<HRESULT> {
+            Ok(self.0)
+        }
+        fn is_connected(&self) -> Result<HRESULT> {
+            Ok(self.0)
+        }
+    }
+    for (given, expected) in [
+        (S_OK, S_OK),
+        (S_FALSE, S_FALSE),
+        (E_NOTIMPL, E_NOTIMPL),
+        (HRESULT(2), E_UNEXPECTED),
+        (HRESULT(0x0004_1000), E_UNEXPECTED),
+    ] {
+        let handler = handler_info(Answers(given));
+        let item = sync_item_info(Answers(given));
+        unsafe {
+            assert_eq!(handler.IsActive(), expected, "{given:?}");
+            assert_eq!(handler.IsEnabled(), expected, "{given:?}");
+            assert_eq!(handler.IsConnected(), expected, "{given:?}");
+            assert_eq!(item.IsEnabled(), expected, "{given:?}");
+            assert_eq!(item.IsConnected(), expected, "{given:?}");
+        }
+    }
+}

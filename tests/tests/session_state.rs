@@ -72,6 +72,18 @@ fn on_progress_rejects_invalid_enums_without_raising_the_callback() {
     assert_eq!(progress_count(&recorder), 0, "the callback was not raised");
 }
 
+/// `session-state.on-progress.completed-within-total`.
+#[test]
+fn on_progress_refuses_completed_work_above_the_total() {
+    let (_state, state, recorder) = session();
+    let hr = unsafe { state.OnProgress(SPR_SOURCE, SPS_CHANGE_DETECTION, 11, 10) };
+    assert_eq!(hr, E_INVALIDARG);
+    assert_eq!(progress_count(&recorder), 0, "the callback was not raised");
+    let hr = unsafe { state.OnProgress(SPR_SOURCE, SPS_CHANGE_DETECTION, 11, 0) };
+    assert_eq!(hr, S_OK, "a total of 0: none known");
+    assert_eq!(progress_count(&recorder), 1);
+}
+
 #[test]
 fn on_progress_raises_the_callback_with_the_same_values() {
     let (_state, state, recorder) = session();

@@ -30,7 +30,11 @@
 //! The target saves item data; a save it cannot do is a recoverable error: the item is counted
 //! as failed and left out of what the destination learns, so it comes again. After the batch
 //! the destination learns the batch's learned knowledge (only the fragments whose prerequisite
-//! it meets), minus the items deferred or failed. Item versions and knowledge change together,
+//! it meets), minus the items deferred or failed; when the batch's learned knowledge is not to
+//! be applied ([`ApplyOptions::batch_knowledge`](super::ApplyOptions::batch_knowledge),
+//! `NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`), only what each
+//! change received teaches, under the same prerequisite
+//! (`NF:winsync.ISyncChange.GetLearnedKnowledge`). Item versions and knowledge change together,
 //! after every check passed: a batch refused as a whole changes nothing.
 //!
 //! Before anything, the source's forgotten knowledge is compared with the destination's
@@ -366,7 +370,8 @@ impl Replica {
         if batch.is_full_enumeration() {
             outcome.forgotten_items = self.remove_forgotten_items(batch, target, &mut excluded)?;
         }
-        self.learn(batch, out_of_date && options.partial, &received, &excluded)?;
+        let per_change = (out_of_date && options.partial) || !options.batch_knowledge;
+        self.learn(batch, per_change, &received, &excluded)?;
         Ok(outcome)
     }
 
@@ -570,22 +575,36 @@ impl Replica {
         Ok(removed)
     }
 
-    /// Learns what the batch teaches, minus the excluded items.
+    /// Learns what the batch teaches, minus the excluded items: with `per_change`, only what
+    /// each change received teaches (a partial synchronization, or a batch whose learned
+    /// knowledge is not to be applied).
     fn learn(
         &mut self,
         batch: &ChangeBatch,
-        partial: bool,
+        per_change: bool,
         received: &[(&Group, &ItemChange)],
         excluded: &BTreeSet<Box<[u8]>>,
     ) -> Result<()> {
-        let mut learned = if partial {
+        let meets_prerequisite = self.knowledge.contains_knowledge(batch.prerequisite())?;
+        let mut learned = if per_change {
             // Only the items received, as single-item knowledge.
             let mut learned = self.knowledge.emptied();
             for (group, change) in received {
                 learned.union(&group.change_learned_knowledge(change)?)?;
             }
-            learned
-        } else if self.knowledge.contains_knowledge(batch.prerequisite())? {
+            if meets_prerequisite {
+                learned
+            } else {
+                // A change's learned knowledge is valid only for a replica whose knowledge
+                // contains the batch's prerequisite (`NF:winsync.ISyncChange.GetLearnedKnowledge`,
+                // rule sync-change.get-learned-knowledge.prerequisite): only the fragments
+                // whose prerequisite this replica meets.
+                learned.project_onto_knowledge_with_prerequisite(
+                    batch.prerequisite(),
+                    &self.knowledge,
+                )?
+            }
+        } else if meets_prerequisite {
             batch.learned_knowledge()?
         } else {
             batch.learned_knowledge_with_prerequisite(&self.knowledge)?
@@ -596,7 +615,7 @@ impl Replica {
         // A full enumeration teaches its range like any batch: once every range is applied,
         // the destination's knowledge contains the source's, forgotten versions included.
         self.knowledge.union(&learned)?;
-        if batch.is_full_enumeration() {
+        if batch.is_full_enumeration() && !per_change {
             // The destination removed the items the source forgot: it forgets them too (but
             // for the items it did not learn), so that replicas it synchronizes with later
             // recover in turn.

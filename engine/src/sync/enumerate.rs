@@ -8,6 +8,12 @@
 //! the batch whose range reaches the end is the last. A destination whose knowledge contains
 //! the source's is recognized first, by comparing knowledge alone: its one batch is an empty
 //! group over every ID, and no item metadata is read.
+//!
+//! Work estimates (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`,
+//! `NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`,
+//! `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`): each change is one
+//! unit of work, a batch's work is its number of changes, and the session's remaining work is
+//! the number of items not yet looked at (an upper bound: some of them the destination knows).
 
 use std::sync::Arc;
 
@@ -31,6 +37,8 @@ pub struct ChangeEnumerator {
     up_to_date: bool,
     /// A full enumeration (forgotten-knowledge recovery).
     full: bool,
+    /// Items looked at so far (for the remaining work estimate).
+    visited: usize,
 }
 
 impl ChangeEnumerator {
@@ -48,6 +56,7 @@ impl ChangeEnumerator {
             mapped,
             up_to_date,
             full: false,
+            visited: 0,
         })
     }
 
@@ -116,10 +125,13 @@ impl ChangeEnumerator {
             std::ops::Bound::Unbounded,
         )) {
             let id = id.bytes();
+            self.visited += 1;
             if !self.full && self.mapped.contains_change(id, meta.change_version)? {
                 continue;
             }
-            batch.add_change(change_of(id, meta))?;
+            let mut change = change_of(id, meta);
+            change.work = 1;
+            batch.add_change(change)?;
             added += 1;
             if added == limit {
                 upper = Some(id.into());
@@ -127,7 +139,14 @@ impl ChangeEnumerator {
             }
         }
         batch.end_ordered_group(upper.as_deref(), &source.knowledge)?;
+        batch.set_work_for_batch(u32::try_from(added).unwrap_or(u32::MAX));
         self.next = upper.and_then(|u| formats.item.successor(&u));
+        let remaining = if self.next.is_some() {
+            source.items.len().saturating_sub(self.visited)
+        } else {
+            0
+        };
+        batch.set_remaining_work(u32::try_from(remaining).unwrap_or(u32::MAX));
         if self.next.is_none() {
             batch.set_last_batch();
         }

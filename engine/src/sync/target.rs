@@ -122,14 +122,20 @@ pub struct ApplyOptions {
     /// `SFEA_PARTIAL_SYNC`: apply even when the destination is out of date with the source's
     /// forgotten knowledge, learning only the items received.
     pub partial: bool,
+    /// Whether the batch's learned knowledge is learned after the batch (the batch's
+    /// `GetBatchLevelKnowledgeShouldBeApplied`,
+    /// `NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`); when
+    /// `false`, only each applied change's learned knowledge is (as with `partial`).
+    pub batch_knowledge: bool,
 }
 
 impl ApplyOptions {
-    /// The policy, no partial synchronization.
+    /// The policy, no partial synchronization, the batch's learned knowledge learned.
     pub fn new(policy: ConflictPolicy) -> Self {
         Self {
             policy,
             partial: false,
+            batch_knowledge: true,
         }
     }
 }

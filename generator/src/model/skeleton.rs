@@ -573,8 +573,14 @@ impl TraitContext<'_> {
             // The success code travels first, before any out-parameter.
             outs.insert(0, ("windows_core::HRESULT".into(), "hresult".into()));
             m.ret_expr = "Ok(hresult)".into();
+            // Checked before any out-value is written.
+            m.writebacks.insert(
+                0,
+                "let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;".into(),
+            );
             m.checks.push(format!(
-                "the success code the implementation returns reaches the caller: {}",
+                "the success code the implementation returns reaches the caller: {}; a success \
+                 code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)",
                 m.s_false_meaning
             ));
         } else {

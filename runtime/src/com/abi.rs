@@ -5,7 +5,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use windows_core::{Error, PCWSTR, PWSTR, Result};
+use windows_core::{Error, HRESULT, PCWSTR, PWSTR, Result};
 
 use crate::bindings::{E_INVALIDARG, E_OUTOFMEMORY, E_POINTER, E_UNEXPECTED, MAX_SYNCMGR_ID};
 
@@ -74,6 +74,27 @@ pub fn invalid_arg(message: impl std::fmt::Display) -> Error {
 /// back and no implementation.
 pub fn not_implemented() -> Error {
     Error::from_hresult(crate::bindings::E_NOTIMPL)
+}
+
+/// The success code of a method whose success codes are S_OK and S_FALSE only (the methods
+/// whose S_FALSE is kept as data, `supplement.toml`'s `keeps_s_false`): another success code
+/// from the implementation is `E_UNEXPECTED`, which callers read as a failure; failure codes pass
+/// through as the implementation's answer (for example
+/// `NF:syncmgr.ISyncMgrHandlerInfo.IsActive`: S_OK, S_FALSE, or E_NOTIMPL).
+///
+/// # Errors
+/// `E_UNEXPECTED` for a success code other than S_OK and S_FALSE.
+pub fn s_ok_or_s_false(code: HRESULT) -> Result<HRESULT> {
+    if code.is_err() || code == crate::bindings::S_OK || code == crate::bindings::S_FALSE {
+        return Ok(code);
+    }
+    Err(Error::new(
+        E_UNEXPECTED,
+        format!(
+            "the implementation answered the success code {:#010x}: only S_OK and S_FALSE are defined",
+            code.0
+        ),
+    ))
 }
 
 /// `E_POINTER`: a required pointer was null.

@@ -93,6 +93,14 @@ impl<T: SyncCallback2 + Send + Sync + 'static> ISyncCallback_Impl for CallbackOb
         dwcompletedwork: u32,
         dwtotalwork: u32,
     ) -> Result<()> {
+        // Completed work is part of the total (a total of 0 says none is known):
+        // `callback.on-progress.timing`.
+        if dwtotalwork != 0 && dwcompletedwork > dwtotalwork {
+            return Err(windows_core::Error::new(
+                crate::bindings::E_INVALIDARG,
+                crate::contracts::CALLBACK_ON_PROGRESS_TIMING.to_string(),
+            ));
+        }
         // SAFETY: no pointers; the adapter checks the enums.
         unsafe {
             sync_callback_abi::on_progress(

@@ -19,12 +19,14 @@
 //!
 //! The session state is a [`SessionState`], given the destination's item ID format
 //! (`GetIdParameters`) so that it can hold a forgotten-knowledge recovery range: providers
-//! reporting progress through it raise the callback, and the driver reports its own steps there
-//! too (`SPS_CHANGE_ENUMERATION` after each of the source's batches, `SPS_CHANGE_APPLICATION`
-//! after the destination applied it), with the batches' work estimates: the work of the batches
-//! so far, out of that plus the remaining work the last batch estimates for the session
-//! (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`,
-//! `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`).
+//! reporting progress through it raise the callback, and the driver reports the source's steps
+//! there too (`SPS_CHANGE_ENUMERATION` after each batch), with the batches' work estimates: the
+//! work of the batches so far, out of that plus the remaining work the last batch estimates for
+//! the session (`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`,
+//! `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`). Change application
+//! is the destination's to report, change by change, from the changes' work estimates
+//! (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; the runtime's
+//! [`ReplicaProvider`](crate::framework::replica::ReplicaProvider) does).
 //!
 //! What the driver relies on, and so checks by running:
 //!
@@ -46,8 +48,8 @@ use winsync_engine::IdFormats;
 use crate::bindings::{
     CONFLICT_RESOLUTION_POLICY, CRP_NONE, E_NOTIMPL, ID_PARAMETERS, IKnowledgeSyncProvider,
     ISyncCallback, ISyncChangeBatch, ISyncChangeBatchBase, ISyncFullEnumerationChangeBatch,
-    ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
-    SPS_CHANGE_ENUMERATION, SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE, SYNC_SESSION_STATISTICS,
+    ISyncKnowledge, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_ENUMERATION,
+    SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE, SYNC_SESSION_STATISTICS,
 };
 use crate::contracts as rules;
 use crate::framework::callback::{CallbackObject, NullCallback};
@@ -226,7 +228,6 @@ fn transfer(
         processed.ok()?;
         report.changes_applied = statistics.dwChangesApplied;
         report.changes_failed = statistics.dwChangesFailed;
-        work.report(state, SPR_DESTINATION, SPS_CHANGE_APPLICATION)?;
         let mut last = windows_core::BOOL::default();
         unsafe { batch.GetIsLastBatch(&mut last) }.ok()?;
         if last.as_bool() {
@@ -302,7 +303,6 @@ fn full_enumeration(
             )
         }
         .ok()?;
-        work.report(state, SPR_DESTINATION, SPS_CHANGE_APPLICATION)?;
         let mut last = windows_core::BOOL::default();
         unsafe { batch.GetIsLastBatch(&mut last) }.ok()?;
         if last.as_bool() {

@@ -66,7 +66,7 @@ mod object {
     ///
     /// | method | answer |
     /// | --- | --- |
-    /// | `OnProgress` | raises `ISyncCallback::OnProgress` on the registered callback with the same values and returns the callback's failure, if any; `S_OK` without a callback (rule `session-state.on-progress.raises-callback`, `NF:winsync.ISyncSessionState.OnProgress`). An invalid role or stage is `E_INVALIDARG` and raises nothing (rules `session-state.on-progress.invalid-provider` / `.invalid-stage`, same page). |
+    /// | `OnProgress` | raises `ISyncCallback::OnProgress` on the registered callback with the same values and returns the callback's failure, if any; `S_OK` without a callback (rule `session-state.on-progress.raises-callback`, `NF:winsync.ISyncSessionState.OnProgress`). An invalid role or stage is `E_INVALIDARG` and raises nothing (rules `session-state.on-progress.invalid-provider` / `.invalid-stage`, same page), and so is completed work above a non-zero total (rule `session-state.on-progress.completed-within-total`; a total of 0 says none is known). |
     /// | `IsCanceled` | `TRUE` once [`request_cancel`](Self::request_cancel) was called, else `FALSE`; `E_POINTER` for a null `pfIsCanceled` (rule `session-state.is-canceled.bad-pointer`, `NF:winsync.ISyncSessionState.IsCanceled`). |
     /// | `LoadInfoFromChangeApplication` | stores a copy of the `cbChangeApplierInfo` bytes; `E_POINTER` for a null buffer (rule `session-state.load-info-from-change-application.bad-pointer`), `E_INVALIDARG` for a non-null buffer with a zero size (rule `session-state.load-info-from-change-application.zero-size`), `E_OUTOFMEMORY` when the copy cannot be allocated (page `NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`). The bytes are opaque to the session state (only the change applier reads them), so it never answers `SYNC_E_DESERIALIZATION` (rule `session-state.load-info-from-change-application.bad-data`). |
     /// | `GetInfoForChangeApplication` | copies the stored bytes (none before a `Load`) into `pbChangeApplierInfo` and writes their number to `*pcbChangeApplierInfo`; when `*pcbChangeApplierInfo` is smaller, writes the needed size there and answers [`HRESULT_MORE_DATA`](super::HRESULT_MORE_DATA) (rule `session-state.get-info-for-change-application.buffer-too-small`); `E_POINTER` for a null pointer, the buffer included even to query the size (rule `session-state.get-info-for-change-application.bad-pointer`; page `NF:winsync.ISyncSessionState.GetInfoForChangeApplication`). |
@@ -358,6 +358,13 @@ impl crate::skeletons::SyncSessionState for Host<'_> {
         completed_work: u32,
         total_work: u32,
     ) -> Result<()> {
+        // Completed work is part of the total (a total of 0 says none is known).
+        if total_work != 0 && completed_work > total_work {
+            return Err(Error::new(
+                E_INVALIDARG,
+                contracts::SESSION_STATE_ON_PROGRESS_COMPLETED_WITHIN_TOTAL.to_string(),
+            ));
+        }
         match &self.state.callback {
             // SAFETY: a call with plain values on a live interface.
             Some(callback) => unsafe {

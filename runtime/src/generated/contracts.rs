@@ -443,7 +443,7 @@ pub const SESSION_STATE_ON_PROGRESS_COMPLETED_WITHIN_TOTAL: Rule = Rule {
     param: Some("dwCompletedWork"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SessionState,
     source: "NF:winsync.ISyncSessionState.OnProgress",
     text: "dwCompletedWork is the amount of work completed in the session and is interpreted as part of dwTotalWork, the total work for the session.",
 };
@@ -671,7 +671,7 @@ pub const CALLBACK_ON_PROGRESS_TIMING: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Callback,
     source: "NF:winsync.ISyncCallback.OnProgress",
     text: "OnProgress occurs periodically during the session; exactly when it is sent and with what values depends on the providers. dwCompletedWork is interpreted as part of dwTotalWork.",
 };
@@ -695,7 +695,7 @@ pub const CALLBACK_ON_CONFLICT_SET_RESOLVE_ACTION: Rule = Rule {
     param: Some("pConflict"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncCallback.OnConflict",
     text: "For custom conflict resolution the application inspects pConflict and sets the resolution action with IChangeConflict::SetResolveActionForChange before it returns from OnConflict.",
 };
@@ -743,7 +743,7 @@ pub const CALLBACK_ON_RECOVERABLE_ERROR_WHEN: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncCallback.OnRecoverableError",
     text: "OnRecoverableError occurs when a synchronization provider sets a recoverable error while it is loading or saving an item.",
 };
@@ -995,7 +995,7 @@ pub const HANDLER_HANDLER_INFO_IS_ACTIVE_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsActive",
     text: "IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state.",
 };
@@ -1022,7 +1022,7 @@ pub const HANDLER_HANDLER_INFO_IS_ENABLED_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled",
     text: "IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state.",
 };
@@ -1046,7 +1046,7 @@ pub const HANDLER_HANDLER_INFO_IS_CONNECTED_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsConnected",
     text: "IsConnected returns S_OK if the handler is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK.",
 };
@@ -1226,7 +1226,7 @@ pub const HANDLER_SYNC_ITEM_INFO_IS_ENABLED_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled",
     text: "IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state.",
 };
@@ -1250,7 +1250,7 @@ pub const HANDLER_SYNC_ITEM_INFO_IS_CONNECTED_ANSWERS: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected",
     text: "IsConnected returns S_OK if the item is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK.",
 };
@@ -1742,7 +1742,7 @@ pub const KNOWLEDGE_SET_LOCAL_TICK_COUNT_CURRENT_BEFORE_SEND: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncKnowledge.SetLocalTickCount",
     text: "The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge.",
 };
@@ -2727,7 +2727,7 @@ pub const FORGOTTEN_KNOWLEDGE_FORGET_TO_VERSION_ON_TOMBSTONE_CLEANUP: Rule = Rul
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.IForgottenKnowledge.ForgetToVersion",
     text: "When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone.",
 };
@@ -3951,7 +3951,7 @@ pub const CHANGE_BATCH_BASE_ADD_ITEM_METADATA_TO_GROUP_WORK_FOR_CHANGE: Rule = R
     param: Some("dwWorkForChange"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup",
     text: "dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application.",
 };
@@ -3999,7 +3999,7 @@ pub const CHANGE_BATCH_BASE_GET_LEARNED_KNOWLEDGE_PREREQUISITE: Rule = Rule {
     param: Some("ppLearnedKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge",
     text: "ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier.",
 };
@@ -4095,7 +4095,7 @@ pub const CHANGE_BATCH_BASE_SET_REMAINING_WORK_ESTIMATE_FOR_SESSION_ZERO: Rule =
     param: Some("dwRemainingWorkForSession"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession",
     text: "The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work.",
 };
@@ -4623,7 +4623,7 @@ pub const CHANGE_BATCH_ADVANCED_GET_BATCH_LEVEL_KNOWLEDGE_SHOULD_BE_APPLIED_DEST
     param: Some("pfBatchKnowledgeShouldBeApplied"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied",
     text: "Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied.",
 };
@@ -4791,7 +4791,7 @@ pub const FULL_ENUMERATION_CHANGE_BATCH_DESTINATION_VERSIONS_IN_BOUNDS: Rule = R
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId",
     text: "When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive.",
 };
@@ -5163,7 +5163,7 @@ pub const SYNC_CHANGE_GET_LEARNED_KNOWLEDGE_PREREQUISITE: Rule = Rule {
     param: Some("ppLearnedKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISyncChange.GetLearnedKnowledge",
     text: "The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider.",
 };
@@ -5175,7 +5175,7 @@ pub const SYNC_CHANGE_WITH_PREREQUISITE_QUERY_INTERFACE: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NN:winsync.ISyncChangeWithPrerequisite",
     text: "An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object.",
 };
@@ -5187,7 +5187,7 @@ pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_PREREQUISITE_KNOWLEDGE_NONE: Rule = 
     param: Some("ppPrerequisiteKnowledge"),
     values: &[],
     returns: Some("S_FALSE"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge",
     text: "ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge.",
 };
@@ -5199,7 +5199,7 @@ pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_PREREQUISITE_KNOWLEDGE_BAD_POINTER: 
     param: Some("ppPrerequisiteKnowledge"),
     values: &[],
     returns: Some("E_POINTER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge",
     text: "GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge.",
 };
@@ -5223,7 +5223,7 @@ pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_
     param: None,
     values: &[],
     returns: Some("SYNC_E_CHANGE_NEEDS_KNOWLEDGE"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
     text: "GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge.",
 };
@@ -5235,7 +5235,7 @@ pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_
     param: None,
     values: &[],
     returns: Some("E_OUTOFMEMORY"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
     text: "GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge.",
 };
@@ -5247,7 +5247,7 @@ pub const SYNC_CHANGE_WITH_PREREQUISITE_GET_LEARNED_KNOWLEDGE_WITH_PREREQUISITE_
     param: Some("ppLearnedKnowledgeWithPrerequisite"),
     values: &[],
     returns: Some("E_POINTER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite",
     text: "GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite.",
 };
@@ -5259,7 +5259,7 @@ pub const FULL_ENUMERATION_CHANGE_QUERY_INTERFACE: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NN:winsync.ISyncFullEnumerationChange",
     text: "An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization.",
 };
@@ -5271,7 +5271,7 @@ pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_
     param: None,
     values: &[],
     returns: Some("SYNC_E_CHANGE_NEEDS_KNOWLEDGE"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete",
     text: "ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge.",
 };
@@ -5283,7 +5283,7 @@ pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_
     param: None,
     values: &[],
     returns: Some("SYNC_E_INVALID_OPERATION"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete",
     text: "GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process.",
 };
@@ -5295,7 +5295,7 @@ pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_KNOWLEDGE_AFTER_RECOVERY_COMPLETE_
     param: Some("ppLearnedKnowledge"),
     values: &[],
     returns: Some("E_POINTER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete",
     text: "GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge.",
 };
@@ -5307,7 +5307,7 @@ pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_NONE: Rule = R
     param: Some("ppLearnedForgottenKnowledge"),
     values: &[],
     returns: Some("S_FALSE"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge",
     text: "GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge.",
 };
@@ -5319,7 +5319,7 @@ pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_PROJECTION: Ru
     param: Some("ppLearnedForgottenKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge",
     text: "ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change.",
 };
@@ -5331,7 +5331,7 @@ pub const FULL_ENUMERATION_CHANGE_GET_LEARNED_FORGOTTEN_KNOWLEDGE_BAD_POINTER: R
     param: Some("ppLearnedForgottenKnowledge"),
     values: &[],
     returns: Some("E_POINTER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge",
     text: "GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge.",
 };
@@ -5787,7 +5787,7 @@ pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_IN_ON_CONFLICT: Rule = R
     param: Some("resolveAction"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.IChangeConflict.SetResolveActionForChange",
     text: "By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict.",
 };
@@ -5859,7 +5859,7 @@ pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_IN_ON_CONFLICT: Rul
     param: Some("resolveAction"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.IChangeConflict.SetResolveActionForChangeUnit",
     text: "By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict.",
 };
@@ -6003,7 +6003,7 @@ pub const SYNCHRONOUS_DATA_RETRIEVER_GET_ID_PARAMETERS_SCHEMA: Rule = Rule {
     param: Some("pIdParameters"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISynchronousDataRetriever.GetIdParameters",
     text: "pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes.",
 };
@@ -6015,7 +6015,7 @@ pub const SYNCHRONOUS_DATA_RETRIEVER_LOAD_CHANGE_DATA_CONTEXT: Rule = Rule {
     param: Some("pLoadChangeContext"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISynchronousDataRetriever.LoadChangeData",
     text: "pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes.",
 };
@@ -6027,7 +6027,7 @@ pub const SYNCHRONOUS_DATA_RETRIEVER_LOAD_CHANGE_DATA_DATA_INTERFACE: Rule = Rul
     param: Some("ppUnkData"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Replica,
     source: "NF:winsync.ISynchronousDataRetriever.LoadChangeData",
     text: "The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData.",
 };

@@ -385,7 +385,7 @@ pub trait ChangeConflict {
     /// `IChangeConflict::SetResolveActionForChange`.
     ///
     /// # Contract
-    /// - By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by nothing yet (documentation only, checkable); rule `change-conflict.set-resolve-action-for-change.in-on-conflict`)
+    /// - By setting the resolution action in an event handler for ISyncCallback::OnConflict, the application specifies how a change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by the runtime's provider built on the engine; rule `change-conflict.set-resolve-action-for-change.in-on-conflict`)
     /// - SetResolveActionForChange returns SYNC_E_INTERNAL_ERROR when an internal error has occurred. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChange`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change.internal-error`)
     ///
     /// # Errors
@@ -418,7 +418,7 @@ pub trait ChangeConflict {
     /// - An update-delete conflict must be resolved at the item level, so setting a resolution action for a change unit on it is not valid: SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.update-delete`)
     /// - SetResolveActionForChangeUnit returns SYNC_E_INTERNAL_ERROR when no conflict exists. Result: `SYNC_E_INTERNAL_ERROR`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.no-conflict`)
     /// - SetResolveActionForChangeUnit returns E_POINTER for an invalid pointer, such as a NULL pChangeUnit. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's change-batch objects; rule `change-conflict.set-resolve-action-for-change-unit.bad-pointer`)
-    /// - By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by nothing yet (documentation only, checkable); rule `change-conflict.set-resolve-action-for-change-unit.in-on-conflict`)
+    /// - By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict. (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`; enforced by the runtime's provider built on the engine; rule `change-conflict.set-resolve-action-for-change-unit.in-on-conflict`)
     ///
     /// # Checked before this method runs
     /// - `pChangeUnit` is not null, else `E_POINTER`
@@ -900,7 +900,7 @@ pub trait CoreFragment {
     ///
     /// # Checked before this method runs
     /// - `pChangeUnitIdSize` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: There are no more columns (always, for the fragment without columns).
+    /// - the success code the implementation returns reaches the caller: There are no more columns (always, for the fragment without columns).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Raw parameters
     /// - `change_unit_id` is passed through as the raw `*mut u8` of the ABI
@@ -926,7 +926,7 @@ pub trait CoreFragment {
     /// # Checked before this method runs
     /// - `pItemIdSize` is not null, else `E_POINTER`
     /// - `piClockVector` is not null, else `E_POINTER` (checked before user code runs)
-    /// - the success code the implementation returns reaches the caller: There are no more ranges.
+    /// - the success code the implementation returns reaches the caller: There are no more ranges.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Raw parameters
     /// - `item_id` is passed through as the raw `*mut u8` of the ABI
@@ -991,6 +991,7 @@ pub mod core_fragment_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next_column(pchangeunitid, change_unit_id_size)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -1014,6 +1015,7 @@ pub mod core_fragment_abi {
             let (hresult, clock_vector) = ::winsync::com::abi::guard(|| {
                 this.next_range(pitemid, item_id_size)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             piclockvector.write(Some(clock_vector))?;
             Ok(hresult)
         })();
@@ -1080,7 +1082,7 @@ pub trait CoreFragmentInspector {
     /// # Checked before this method runs
     /// - `ppiCoreFragments` is not null, else `E_POINTER`; the slice is its `requestedcount` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
     /// - `pFetchedCount` may be null (`None`)
-    /// - the success code the implementation returns reaches the caller: Fewer fragments than requested were returned, or none are left.
+    /// - the success code the implementation returns reaches the caller: Fewer fragments than requested were returned, or none are left.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1131,6 +1133,7 @@ pub mod core_fragment_inspector_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next_core_fragments(core_fragments.as_mut_slice(), fetched_count)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             core_fragments.keep();
             Ok(hresult)
         })();
@@ -1168,7 +1171,7 @@ pub trait EnumChangeUnitExceptions {
     /// # Checked before this method runs
     /// - `ppChangeUnitException` is not null, else `E_POINTER`; the slice is its `cexceptions` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
     /// - `pcFetched` may be null (`None`)
-    /// - the success code the implementation returns reaches the caller: There are no more change unit exceptions to retrieve.
+    /// - the success code the implementation returns reaches the caller: There are no more change unit exceptions to retrieve.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1185,7 +1188,7 @@ pub trait EnumChangeUnitExceptions {
     /// - Skip passes over cExceptions change unit exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumChangeUnitExceptions.Skip`; enforced by the runtime's knowledge objects; rule `enum-change-unit-exceptions.skip.past-end`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1239,6 +1242,7 @@ pub mod enum_change_unit_exceptions_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next(change_unit_exception.as_mut_slice(), fetched)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             change_unit_exception.keep();
             Ok(hresult)
         })();
@@ -1256,6 +1260,7 @@ pub mod enum_change_unit_exceptions_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.skip(cexceptions))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -1304,7 +1309,7 @@ pub trait EnumClockVector {
     /// # Checked before this method runs
     /// - `ppiClockVectorElements` is not null, else `E_POINTER`; the slice is its `cclockvectorelements` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
     /// - `pcFetched` may be null (`None`)
-    /// - the success code the implementation returns reaches the caller: There are no more clock vector elements to retrieve.
+    /// - the success code the implementation returns reaches the caller: There are no more clock vector elements to retrieve.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1321,7 +1326,7 @@ pub trait EnumClockVector {
     /// - Skip passes over cSyncVersions elements; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumClockVector.Skip`; enforced by the runtime's knowledge objects; rule `enum-clock-vector.skip.past-end`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1375,6 +1380,7 @@ pub mod enum_clock_vector_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next(clock_vector_elements.as_mut_slice(), fetched)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             clock_vector_elements.keep();
             Ok(hresult)
         })();
@@ -1392,6 +1398,7 @@ pub mod enum_clock_vector_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.skip(csyncversions))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -1440,7 +1447,7 @@ pub trait EnumRangeExceptions {
     /// # Checked before this method runs
     /// - `ppRangeException` is not null, else `E_POINTER`; the slice is its `cexceptions` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
     /// - `pcFetched` may be null (`None`)
-    /// - the success code the implementation returns reaches the caller: There are no more range exceptions to retrieve.
+    /// - the success code the implementation returns reaches the caller: There are no more range exceptions to retrieve.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1457,7 +1464,7 @@ pub trait EnumRangeExceptions {
     /// - Skip passes over cExceptions range exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumRangeExceptions.Skip`; enforced by the runtime's knowledge objects; rule `enum-range-exceptions.skip.past-end`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1511,6 +1518,7 @@ pub mod enum_range_exceptions_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next(range_exception.as_mut_slice(), fetched)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             range_exception.keep();
             Ok(hresult)
         })();
@@ -1528,6 +1536,7 @@ pub mod enum_range_exceptions_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.skip(cexceptions))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -1576,7 +1585,7 @@ pub trait EnumSingleItemExceptions {
     /// # Checked before this method runs
     /// - `ppSingleItemException` is not null, else `E_POINTER`; the slice is its `cexceptions` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
     /// - `pcFetched` may be null (`None`)
-    /// - the success code the implementation returns reaches the caller: There are no more single-item exceptions to retrieve.
+    /// - the success code the implementation returns reaches the caller: There are no more single-item exceptions to retrieve.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1593,7 +1602,7 @@ pub trait EnumSingleItemExceptions {
     /// - Skip passes over cExceptions single-item exceptions; when the end of the list comes first, the enumerator skips as many as it can and returns S_FALSE. Result: `S_FALSE`. (`NF:winsync.IEnumSingleItemExceptions.Skip`; enforced by the runtime's knowledge objects; rule `enum-single-item-exceptions.skip.past-end`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.
+    /// - the success code the implementation returns reaches the caller: The end was reached before skipping all that was asked; as many as possible were skipped.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1647,6 +1656,7 @@ pub mod enum_single_item_exceptions_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next(single_item_exception.as_mut_slice(), fetched)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             single_item_exception.keep();
             Ok(hresult)
         })();
@@ -1664,6 +1674,7 @@ pub mod enum_single_item_exceptions_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.skip(cexceptions))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -1712,7 +1723,7 @@ pub trait EnumSyncChangeUnits {
     /// # Checked before this method runs
     /// - `ppChangeUnit` is not null, else `E_POINTER`; the slice is its `cchanges` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
     /// - `pcFetched` may be null (`None`)
-    /// - the success code the implementation returns reaches the caller: Fewer change units than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
+    /// - the success code the implementation returns reaches the caller: Fewer change units than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1778,6 +1789,7 @@ pub mod enum_sync_change_units_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next(change_unit.as_mut_slice(), fetched)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             change_unit.keep();
             Ok(hresult)
         })();
@@ -1840,7 +1852,7 @@ pub trait EnumSyncChanges {
     /// # Checked before this method runs
     /// - `ppChange` is not null, else `E_POINTER`; the slice is its `cchanges` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
     /// - `pcFetched` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: Fewer changes than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
+    /// - the success code the implementation returns reaches the caller: Fewer changes than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -1907,6 +1919,7 @@ pub mod enum_sync_changes_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.next(change.as_mut_slice(), fetched)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             change.keep();
             Ok(hresult)
         })();
@@ -2403,7 +2416,7 @@ pub trait SyncCallback {
     /// # Contract
     /// - provider is the role of the provider associated with the event; a value that is not a SYNC_PROVIDER_ROLE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-provider`)
     /// - syncStage is the current stage of the session; a value that is not a SYNC_PROGRESS_STAGE is answered with E_INVALIDARG without calling the implementation. Result: `E_INVALIDARG`. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.invalid-stage`)
-    /// - OnProgress occurs periodically during the session; exactly when it is sent and with what values depends on the providers. dwCompletedWork is interpreted as part of dwTotalWork. (`NF:winsync.ISyncCallback.OnProgress`; enforced by nothing yet (documentation only, checkable); rule `callback.on-progress.timing`)
+    /// - OnProgress occurs periodically during the session; exactly when it is sent and with what values depends on the providers. dwCompletedWork is interpreted as part of dwTotalWork. (`NF:winsync.ISyncCallback.OnProgress`; enforced by the `#[derive(SyncCallback)]` glue; rule `callback.on-progress.timing`)
     ///
     /// # Checked before this method runs
     /// - `provider` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
@@ -2440,7 +2453,7 @@ pub trait SyncCallback {
     ///
     /// # Contract
     /// - OnConflict occurs when a conflict is detected while the concurrency conflict resolution policy is CRP_NONE. (`NF:winsync.ISyncCallback.OnConflict`; enforced by the runtime's provider built on the engine; rule `callback.on-conflict.crp-none-only`)
-    /// - For custom conflict resolution the application inspects pConflict and sets the resolution action with IChangeConflict::SetResolveActionForChange before it returns from OnConflict. (`NF:winsync.ISyncCallback.OnConflict`; enforced by nothing yet (documentation only, checkable); rule `callback.on-conflict.set-resolve-action`)
+    /// - For custom conflict resolution the application inspects pConflict and sets the resolution action with IChangeConflict::SetResolveActionForChange before it returns from OnConflict. (`NF:winsync.ISyncCallback.OnConflict`; enforced by the runtime's provider built on the engine; rule `callback.on-conflict.set-resolve-action`)
     ///
     /// # Checked before this method runs
     /// - `pConflict` is not null, else `E_POINTER`
@@ -2475,7 +2488,7 @@ pub trait SyncCallback {
     /// `ISyncCallback::OnRecoverableError`.
     ///
     /// # Contract
-    /// - OnRecoverableError occurs when a synchronization provider sets a recoverable error while it is loading or saving an item. (`NF:winsync.ISyncCallback.OnRecoverableError`; enforced by nothing yet (documentation only, checkable); rule `callback.on-recoverable-error.when`)
+    /// - OnRecoverableError occurs when a synchronization provider sets a recoverable error while it is loading or saving an item. (`NF:winsync.ISyncCallback.OnRecoverableError`; enforced by the runtime's provider built on the engine; rule `callback.on-recoverable-error.when`)
     ///
     /// # Checked before this method runs
     /// - `pRecoverableError` is not null, else `E_POINTER`
@@ -2714,7 +2727,7 @@ pub trait SyncChange {
     /// # Contract
     /// - GetLearnedKnowledge returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change has not been added to a change batch group or the change batch group has not been ended. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-learned-knowledge.not-in-ended-group`)
     /// - GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change.get-learned-knowledge.bad-pointer`)
-    /// - The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by nothing yet (documentation only, checkable); rule `sync-change.get-learned-knowledge.prerequisite`)
+    /// - The learned knowledge of a change is what a replica learns when the change is applied to its item store; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains the change, and only meaningful for a change from the source provider. (`NF:winsync.ISyncChange.GetLearnedKnowledge`; enforced by the runtime's provider built on the engine; rule `sync-change.get-learned-knowledge.prerequisite`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -2939,7 +2952,7 @@ pub trait SyncChangeBatchAdvanced {
     /// # Contract
     /// - GetBatchLevelKnowledgeShouldBeApplied returns SYNC_E_BATCH_NEEDS_KNOWLEDGE when the change batch contains no changes and no knowledge. Result: `SYNC_E_BATCH_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.needs-knowledge`)
     /// - GetBatchLevelKnowledgeShouldBeApplied returns E_POINTER for an invalid pointer, such as a NULL pfBatchKnowledgeShouldBeApplied. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.bad-pointer`)
-    /// - Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by nothing yet (documentation only, checkable); rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves`)
+    /// - Typically the destination provider saves the learned knowledge of each item change as it is applied; pfBatchKnowledgeShouldBeApplied tells whether the learned knowledge of the change batch (ISyncChangeBatchBase::GetLearnedKnowledge) must also be saved after the entire batch has been applied. (`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`; enforced by the runtime's provider built on the engine; rule `change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves`)
     ///
     /// # Raw parameters
     /// - `batch_knowledge_should_be_applied` is passed through as the raw `*mut windows_core::BOOL` of the ABI
@@ -3129,7 +3142,7 @@ pub trait SyncChangeBatchBase {
     /// - AddItemMetadataToGroup returns SYNC_E_INVALID_OPERATION when an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.after-empty-group`)
     /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddItemMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.out-of-order`)
     /// - Once the change batch has been sent to a change applier or to the synchronization session, AddItemMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.read-only`)
-    /// - dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.add-item-metadata-to-group.work-for-change`)
+    /// - dwWorkForChange is the work estimate for the change; it is used during change application to report completed work to the application. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's provider built on the engine; rule `change-batch-base.add-item-metadata-to-group.work-for-change`)
     /// - ppChangeBuilder returns an ISyncChangeBuilder that can be used to add change unit information to the item change just added. (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`; enforced by the runtime's change-batch objects; rule `change-batch-base.add-item-metadata-to-group.change-builder`)
     ///
     /// # Checked before this method runs
@@ -3156,7 +3169,7 @@ pub trait SyncChangeBatchBase {
     /// # Contract
     /// - GetLearnedKnowledge returns SYNC_E_INVALID_OPERATION when the last group added to the batch was not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-learned-knowledge.group-not-ended`)
     /// - GetLearnedKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by the runtime's change-batch objects; rule `change-batch-base.get-learned-knowledge.bad-pointer`)
-    /// - ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.get-learned-knowledge.prerequisite`)
+    /// - ppLearnedKnowledge is the knowledge a replica learns when a provider applies all the changes in this batch; it is valid only when the current knowledge of the replica contains the prerequisite knowledge of the batch (GetPrerequisiteKnowledge). It can be used by a provider that uses a custom change applier. (`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`; enforced by the runtime's provider built on the engine; rule `change-batch-base.get-learned-knowledge.prerequisite`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3204,7 +3217,7 @@ pub trait SyncChangeBatchBase {
     /// `ISyncChangeBatchBase::SetRemainingWorkEstimateForSession`.
     ///
     /// # Contract
-    /// - The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work. (`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`; enforced by nothing yet (documentation only, checkable); rule `change-batch-base.set-remaining-work-estimate-for-session.zero`)
+    /// - The remaining work estimate for the session is determined by the provider and reported in the OnProgress event; when it is set to zero, OnProgress fires for each change that is applied during the session, passing zero for the completed work and the total work. (`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`; enforced by the runtime's provider built on the engine; rule `change-batch-base.set-remaining-work-estimate-for-session.zero`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3625,13 +3638,13 @@ pub mod sync_change_unit_abi {
 /// Source: `NN:winsync.ISyncChangeWithPrerequisite`.
 ///
 /// # Contract
-/// - An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object. (`NN:winsync.ISyncChangeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.query-interface`)
+/// - An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object. (`NN:winsync.ISyncChangeWithPrerequisite`; enforced by the runtime's change-batch objects; rule `sync-change-with-prerequisite.query-interface`)
 pub trait SyncChangeWithPrerequisite {
     /// `ISyncChangeWithPrerequisite::GetPrerequisiteKnowledge`.
     ///
     /// # Contract
-    /// - ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-prerequisite-knowledge.none`)
-    /// - GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-prerequisite-knowledge.bad-pointer`)
+    /// - ppPrerequisiteKnowledge receives the minimum knowledge that a destination provider is required to have to process this change; GetPrerequisiteKnowledge returns S_FALSE when the object contains no prerequisite knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change-with-prerequisite.get-prerequisite-knowledge.none`)
+    /// - GetPrerequisiteKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppPrerequisiteKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`; enforced by the runtime's change-batch objects; rule `sync-change-with-prerequisite.get-prerequisite-knowledge.bad-pointer`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3640,9 +3653,9 @@ pub trait SyncChangeWithPrerequisite {
     ///
     /// # Contract
     /// - The page states that the knowledge of a change unit contained in this change is not added to the returned learned knowledge when pDestinationKnowledge contains the prerequisite knowledge for the change unit. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.change-units`)
-    /// - GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.no-prerequisite`)
-    /// - GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge. Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.out-of-memory`)
-    /// - GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by documentation only (nothing can check it); rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the object does not contain prerequisite knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by the runtime's change-batch objects; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.no-prerequisite`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns E_OUTOFMEMORY when there is not enough memory available to return the knowledge. Result: `E_OUTOFMEMORY`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by the runtime's change-batch objects; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.out-of-memory`)
+    /// - GetLearnedKnowledgeWithPrerequisite returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledgeWithPrerequisite. Result: `E_POINTER`. (`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`; enforced by the runtime's change-batch objects; rule `sync-change-with-prerequisite.get-learned-knowledge-with-prerequisite.bad-pointer`)
     ///
     /// # Checked before this method runs
     /// - `pDestinationKnowledge` is not null, else `E_POINTER`
@@ -3697,14 +3710,14 @@ pub mod sync_change_with_prerequisite_abi {
 /// Source: `NN:winsync.ISyncFullEnumerationChange`.
 ///
 /// # Contract
-/// - An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization. (`NN:winsync.ISyncFullEnumerationChange`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.query-interface`)
+/// - An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization. (`NN:winsync.ISyncFullEnumerationChange`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.query-interface`)
 pub trait SyncFullEnumerationChange {
     /// `ISyncFullEnumerationChange::GetLearnedKnowledgeAfterRecoveryComplete`.
     ///
     /// # Contract
-    /// - ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.no-made-with-knowledge`)
-    /// - GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.not-recovering`)
-    /// - GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.bad-pointer`)
+    /// - ppLearnedKnowledge receives the knowledge the destination replica will learn after it applies this change during recovery synchronization; the method returns SYNC_E_CHANGE_NEEDS_KNOWLEDGE when the change does not contain made-with knowledge. Result: `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.no-made-with-knowledge`)
+    /// - GetLearnedKnowledgeAfterRecoveryComplete returns SYNC_E_INVALID_OPERATION when recovery synchronization is not in process. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.not-recovering`)
+    /// - GetLearnedKnowledgeAfterRecoveryComplete returns E_POINTER for an invalid pointer, such as a NULL ppLearnedKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.get-learned-knowledge-after-recovery-complete.bad-pointer`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3714,9 +3727,9 @@ pub trait SyncFullEnumerationChange {
     /// `ISyncFullEnumerationChange::GetLearnedForgottenKnowledge`.
     ///
     /// # Contract
-    /// - GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-forgotten-knowledge.none`)
-    /// - ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-forgotten-knowledge.projection`)
-    /// - GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by documentation only (nothing can check it); rule `full-enumeration-change.get-learned-forgotten-knowledge.bad-pointer`)
+    /// - GetLearnedForgottenKnowledge returns S_FALSE and NULL in ppLearnedForgottenKnowledge when the object does not contain source forgotten knowledge. Result: `S_FALSE`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.get-learned-forgotten-knowledge.none`)
+    /// - ppLearnedForgottenKnowledge receives the forgotten knowledge the destination replica learns when it applies this change during recovery synchronization: the source forgotten knowledge of the change batch projected onto the item of this change. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.get-learned-forgotten-knowledge.projection`)
+    /// - GetLearnedForgottenKnowledge returns E_POINTER for an invalid pointer, such as a NULL ppLearnedForgottenKnowledge. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.get-learned-forgotten-knowledge.bad-pointer`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3810,7 +3823,7 @@ pub trait SyncKnowledge {
     ///
     /// # Contract
     /// - SetLocalTickCount records ullTickCount as the current tick count of the replica that owns this knowledge; it may be called at any time. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by the runtime's knowledge objects; rule `knowledge.set-local-tick-count.owner-tick`)
-    /// - The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by nothing yet (documentation only, checkable); rule `knowledge.set-local-tick-count.current-before-send`)
+    /// - The owner's tick count must be up to date before the knowledge goes to another replica; a provider typically calls SetLocalTickCount just before it sends its knowledge. (`NF:winsync.ISyncKnowledge.SetLocalTickCount`; enforced by the runtime's provider built on the engine; rule `knowledge.set-local-tick-count.current-before-send`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -3825,7 +3838,7 @@ pub trait SyncKnowledge {
     ///
     /// # Checked before this method runs
     /// - `pSyncVersion` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: The specified change is not contained in the knowledge.
+    /// - the success code the implementation returns reaches the caller: The specified change is not contained in the knowledge.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Raw parameters
     /// - `version_owner_replica_id` is passed through as the raw `*const u8` of the ABI
@@ -3849,7 +3862,7 @@ pub trait SyncKnowledge {
     ///
     /// # Checked before this method runs
     /// - `pSyncVersion` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: The specified change unit change is not contained in the knowledge.
+    /// - the success code the implementation returns reaches the caller: The specified change unit change is not contained in the knowledge.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Raw parameters
     /// - `version_owner_replica_id` is passed through as the raw `*const u8` of the ABI
@@ -4042,7 +4055,7 @@ pub trait SyncKnowledge {
     ///
     /// # Checked before this method runs
     /// - `pKnowledge` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: pSyncKnowledge is not known by this knowledge.
+    /// - the success code the implementation returns reaches the caller: pSyncKnowledge is not known by this knowledge.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -4257,6 +4270,7 @@ pub mod sync_knowledge_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.contains_change(pbversionownerreplicaid, pgiditemid, sync_version)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -4286,6 +4300,7 @@ pub mod sync_knowledge_abi {
                         sync_version,
                     )
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -4483,6 +4498,7 @@ pub mod sync_knowledge_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.contains_knowledge(knowledge)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -4823,7 +4839,7 @@ pub trait SyncSessionState {
     /// - OnProgress returns E_INVALIDARG when provider is not a valid SYNC_PROVIDER_ROLE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-provider`)
     /// - OnProgress returns E_INVALIDARG when syncStage is not a valid SYNC_PROGRESS_STAGE value. Result: `E_INVALIDARG`. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.invalid-stage`)
     /// - A provider can call OnProgress to report custom progress to the application; each call raises the ISyncCallback::OnProgress event. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.raises-callback`)
-    /// - dwCompletedWork is the amount of work completed in the session and is interpreted as part of dwTotalWork, the total work for the session. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by nothing yet (documentation only, checkable); rule `session-state.on-progress.completed-within-total`)
+    /// - dwCompletedWork is the amount of work completed in the session and is interpreted as part of dwTotalWork, the total work for the session. (`NF:winsync.ISyncSessionState.OnProgress`; enforced by the checked session state host object; rule `session-state.on-progress.completed-within-total`)
     ///
     /// # Checked before this method runs
     /// - `provider` is a valid value of [`SyncProviderRole`], else `E_INVALIDARG`
@@ -4986,7 +5002,7 @@ pub trait SynchronousDataRetriever {
     /// `ISynchronousDataRetriever::GetIdParameters`.
     ///
     /// # Contract
-    /// - pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.GetIdParameters`; enforced by nothing yet (documentation only, checkable); rule `synchronous-data-retriever.get-id-parameters.schema`)
+    /// - pIdParameters receives the ID format schema of the provider; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.GetIdParameters`; enforced by the runtime's provider built on the engine; rule `synchronous-data-retriever.get-id-parameters.schema`)
     ///
     /// # Checked before this method runs
     /// - `pIdParameters` is not null, else `E_POINTER`
@@ -5000,8 +5016,8 @@ pub trait SynchronousDataRetriever {
     /// `ISynchronousDataRetriever::LoadChangeData`.
     ///
     /// # Contract
-    /// - pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by nothing yet (documentation only, checkable); rule `synchronous-data-retriever.load-change-data.context`)
-    /// - The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by nothing yet (documentation only, checkable); rule `synchronous-data-retriever.load-change-data.data-interface`)
+    /// - pLoadChangeContext is the metadata that describes the change for which data should be retrieved, and ppUnkData returns the item data for that change; failures are provider-determined error codes. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by the runtime's provider built on the engine; rule `synchronous-data-retriever.load-change-data.context`)
+    /// - The source provider determines the data retrieval interface that the object returned in ppUnkData implements; the destination provider acquires it with QueryInterface on ppUnkData. (`NF:winsync.ISynchronousDataRetriever.LoadChangeData`; enforced by the runtime's provider built on the engine; rule `synchronous-data-retriever.load-change-data.data-interface`)
     ///
     /// # Checked before this method runs
     /// - `pLoadChangeContext` is not null, else `E_POINTER`
@@ -5158,7 +5174,7 @@ pub trait SyncMgrHandler {
     /// # Contract
     /// - The handler reports progress for each item and notifies Sync Center when it has completed the synchronization of each item: every item handed to Synchronize gets a completion status (SUCCEEDED, FAILED or CANCELED) before Synchronize returns. (`NN:syncmgr.ISyncMgrSyncCallback`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.final-status-per-item`)
     /// - If the handler creates the session itself with ISyncMgrSessionCreator::CreateSession, it should not return from Synchronize until synchronization is complete. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.synchronize.wait-when-session-created`)
-    /// - Synchronize is called on its own thread; Sync Center instantiates the handler object and the session creator object on that thread and then calls the method. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by nothing yet (documentation only, checkable); rule `handler.synchronize.own-thread`)
+    /// - Synchronize is called on its own thread; Sync Center instantiates the handler object and the session creator object on that thread and then calls the method. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only (nothing can check it); rule `handler.synchronize.own-thread`)
     /// - If the handler delegates synchronization to an external process, that process creates CLSID_SyncMgrClient with CoCreateInstance, asks for ISyncMgrSessionCreator, and creates the session so that it can report progress. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by documentation only (nothing can check it); rule `handler.synchronize.external-process`)
     /// - Each item ID in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character; the adapter reads the cItems IDs with that bound. (`NF:syncmgr.ISyncMgrHandler.Synchronize`; enforced by the generated ABI adapter; rule `handler.synchronize.item-id-bound`)
     ///
@@ -5363,11 +5379,11 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-active.answers`)
+    /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the generated ABI adapter; rule `handler.handler-info.is-active.answers`)
     /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-active.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
+    /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5381,11 +5397,11 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-enabled.answers`)
+    /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.handler-info.is-enabled.answers`)
     /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
+    /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5399,10 +5415,10 @@ pub trait SyncMgrHandlerInfo {
     /// Returns the success code as data (first, before any out-value): The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// # Contract
-    /// - IsConnected returns S_OK if the handler is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrHandlerInfo.IsConnected`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-connected.answers`)
+    /// - IsConnected returns S_OK if the handler is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrHandlerInfo.IsConnected`; enforced by the generated ABI adapter; rule `handler.handler-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
+    /// - the success code the implementation returns reaches the caller: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5475,6 +5491,7 @@ pub mod sync_mgr_handler_info_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.is_active())?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -5490,6 +5507,7 @@ pub mod sync_mgr_handler_info_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.is_enabled())?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -5505,6 +5523,7 @@ pub mod sync_mgr_handler_info_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.is_connected())?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -5674,7 +5693,7 @@ pub trait SyncMgrSyncCallback {
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
-    /// - the success code the implementation returns reaches the caller: A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
+    /// - the success code the implementation returns reaches the caller: A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -5693,7 +5712,7 @@ pub trait SyncMgrSyncCallback {
     /// # Checked before this method runs
     /// - `ppenumItemIDs` is not null, else `E_POINTER` (checked before user code runs)
     /// - `ppenumPunks` is not null, else `E_POINTER` (checked before user code runs)
-    /// - the success code the implementation returns reaches the caller: No items are pending; ppenumItemIDs and ppenumPunks are NULL.
+    /// - the success code the implementation returns reaches the caller: No items are pending; ppenumItemIDs and ppenumPunks are NULL.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -5910,6 +5929,7 @@ pub mod sync_mgr_sync_callback_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.can_continue(item_id.as_deref())
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -5931,6 +5951,7 @@ pub mod sync_mgr_sync_callback_abi {
             let (hresult, item_ids, punks) = ::winsync::com::abi::guard(|| {
                 this.query_for_additional_items()
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             ppenumitemids.write(item_ids)?;
             ppenumpunks.write(punks)?;
             Ok(hresult)
@@ -6079,7 +6100,7 @@ pub trait SyncMgrSyncItem {
     /// `ISyncMgrSyncItem::Delete`.
     ///
     /// # Contract
-    /// - Sync Center calls Delete only if the item has set the SYNCMGR_ICM_CAN_DELETE capability; an item with nothing to do can return S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrSyncItem.Delete`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item.delete.can-delete`)
+    /// - Sync Center calls Delete only if the item has set the SYNCMGR_ICM_CAN_DELETE capability; an item with nothing to do can return S_OK or E_NOTIMPL. (`NF:syncmgr.ISyncMgrSyncItem.Delete`; enforced by documentation only (nothing can check it); rule `handler.sync-item.delete.can-delete`)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6310,11 +6331,11 @@ pub trait SyncMgrSyncItemInfo {
     /// Returns the success code as data (first, before any out-value): The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Contract
-    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.is-enabled.answers`)
+    /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.sync-item-info.is-enabled.answers`)
     /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
+    /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6324,10 +6345,10 @@ pub trait SyncMgrSyncItemInfo {
     /// Returns the success code as data (first, before any out-value): The item is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// # Contract
-    /// - IsConnected returns S_OK if the item is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.is-connected.answers`)
+    /// - IsConnected returns S_OK if the item is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected`; enforced by the generated ABI adapter; rule `handler.sync-item-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The item is not connected (S_OK: connected; an error is interpreted as S_OK).
+    /// - the success code the implementation returns reaches the caller: The item is not connected (S_OK: connected; an error is interpreted as S_OK).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -6384,6 +6405,7 @@ pub mod sync_mgr_sync_item_info_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.is_enabled())?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -6399,6 +6421,7 @@ pub mod sync_mgr_sync_item_info_abi {
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
             let hresult = ::winsync::com::abi::guard(|| this.is_connected())?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -6419,7 +6442,7 @@ pub trait ForgottenKnowledge: SyncKnowledge {
     /// # Contract
     /// - After ForgetToVersion the forgotten knowledge reflects that every version less than or equal to pVersion, the version of the cleaned-up tombstone, may have been forgotten and its tombstone deleted. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.forget-to-version.covers-version`)
     /// - pKnowledge must be the current knowledge of the replica that owns this forgotten knowledge; a knowledge owned by another replica is rejected with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.forget-to-version.owner-knowledge`)
-    /// - When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by nothing yet (documentation only, checkable); rule `forgotten-knowledge.forget-to-version.on-tombstone-cleanup`)
+    /// - When a replica cleans up the tombstone of an item, its provider must call ForgetToVersion with the version of the removed tombstone. (`NF:winsync.IForgottenKnowledge.ForgetToVersion`; enforced by the runtime's provider built on the engine; rule `forgotten-knowledge.forget-to-version.on-tombstone-cleanup`)
     ///
     /// # Checked before this method runs
     /// - `pKnowledge` is not null, else `E_POINTER`
@@ -7380,7 +7403,7 @@ pub trait SyncFullEnumerationChangeBatch: SyncChangeBatchBase {
     /// - pbClosedLowerBoundItemId receives the closed lower bound on item IDs that require destination versions; when it is too small the method returns HRESULT_FROM_WIN32(ERROR_MORE_DATA) and the required number of bytes in pcbIdSize, otherwise pcbIdSize receives the number of bytes written. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.buffer-too-small`)
     /// - GetClosedLowerBoundItemId returns SYNC_E_INVALID_OPERATION when no group was added to the batch, or a group was opened but not ended. Result: `SYNC_E_INVALID_OPERATION`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.no-group`)
     /// - GetClosedLowerBoundItemId returns E_POINTER for an invalid pointer, such as a NULL pcbIdSize. Result: `E_POINTER`. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch.get-closed-lower-bound-item-id.bad-pointer`)
-    /// - When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by nothing yet (documentation only, checkable); rule `full-enumeration-change-batch.destination-versions-in-bounds`)
+    /// - When the destination provider processes this change batch, it must provide version information for all its items whose item IDs fall between the closed lower bound and the closed upper bound, inclusive. (`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`; enforced by the runtime's provider built on the engine; rule `full-enumeration-change-batch.destination-versions-in-bounds`)
     ///
     /// # Checked before this method runs
     /// - `pcbIdSize` is not null, else `E_POINTER`
@@ -7631,7 +7654,7 @@ pub trait SyncKnowledge2: SyncKnowledge {
     /// # Checked before this method runs
     /// - `piSyncKnowledge` is not null, else `E_POINTER`
     /// - `pcbItemIdSize` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: Everything the argument knowledge knows is contained in this knowledge: there is no uncontained ID.
+    /// - the success code the implementation returns reaches the caller: Everything the argument knowledge knows is contained in this knowledge: there is no uncontained ID.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Raw parameters
     /// - `item_id` is passed through as the raw `*mut u8` of the ABI
@@ -7706,7 +7729,7 @@ pub trait SyncKnowledge2: SyncKnowledge {
     ///
     /// # Checked before this method runs
     /// - `pKnowledge` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: This object does not contain the knowledge known by pKnowledge about pbItemId.
+    /// - the success code the implementation returns reaches the caller: This object does not contain the knowledge known by pKnowledge about pbItemId.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Raw parameters
     /// - `item_id` is passed through as the raw `*const u8` of the ABI
@@ -7729,7 +7752,7 @@ pub trait SyncKnowledge2: SyncKnowledge {
     ///
     /// # Checked before this method runs
     /// - `pKnowledge` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: This object does not contain the knowledge known by pKnowledge about pbChangeUnitId.
+    /// - the success code the implementation returns reaches the caller: This object does not contain the knowledge known by pKnowledge about pbChangeUnitId.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Raw parameters
     /// - `item_id` is passed through as the raw `*const u8` of the ABI
@@ -7786,7 +7809,7 @@ pub trait SyncKnowledge2: SyncKnowledge {
     ///
     /// # Checked before this method runs
     /// - `pSyncKnowledge` is not null, else `E_POINTER`
-    /// - the success code the implementation returns reaches the caller: The specified knowledge does not intersect with this knowledge.
+    /// - the success code the implementation returns reaches the caller: The specified knowledge does not intersect with this knowledge.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -7903,6 +7926,7 @@ pub mod sync_knowledge2_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.get_lowest_uncontained_id(sync_knowledge, pbitemid, item_id_size)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -7970,6 +7994,7 @@ pub mod sync_knowledge2_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.contains_knowledge_for_item(knowledge, pbitemid)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -7996,6 +8021,7 @@ pub mod sync_knowledge2_abi {
                         pbchangeunitid,
                     )
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -8051,6 +8077,7 @@ pub mod sync_knowledge2_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.intersects_with_knowledge(sync_knowledge)
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())

@@ -1,8 +1,14 @@
 //! Shared by the tests of providers built on the engine: an in-memory item store, a node (a
 //! checked `ReplicaProvider` over it), an application callback that resolves conflicts with a
-//! fixed action and counts what it sees, and one session through the driver.
+//! fixed action and counts what it sees, and one session through the driver; a session's steps
+//! one by one ([`direct`]), objects of "another implementation" ([`foreign`]), and a callback
+//! that records what a destination reports ([`recorder`]).
 // Each test file uses part of it.
 #![allow(dead_code)]
+
+pub mod direct;
+pub mod foreign;
+pub mod recorder;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use windows_core::{Error, HRESULT, IUnknownImpl, OutRef, Result, implement};
 use winsync_engine::batch::{ItemChange, UnitChange};
-use winsync_engine::{IdFormats, Knowledge, Version};
+use winsync_engine::{ForgottenKnowledge, IdFormats, Knowledge, Version};
 
 use crate::bindings::{
     E_INVALIDARG, IEnumSyncChangeUnits, IEnumSyncChangeUnits_Impl, IEnumSyncChanges,
     IEnumSyncChanges_Impl, ISyncChange, ISyncChange_Impl, ISyncChangeUnit, ISyncChangeUnit_Impl,
-    ISyncKnowledge, SYNC_VERSION,
+    ISyncChangeWithPrerequisite, ISyncFullEnumerationChange, ISyncKnowledge, SYNC_VERSION,
 };
 use crate::framework::knowledge::enumerate::{Cursor, not_null, out_array};
 use crate::framework::knowledge::to_com;
@@ -28,6 +28,7 @@ use crate::hresults::{
     SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
 };
 
+pub(super) use objects::ChangeObject_Impl as ChangeObjectImpl;
 pub use objects::{ChangeObject, ChangeUnitObject, ChangeUnitsObject, ChangesObject};
 use objects::{
     ChangeObject_Impl, ChangeUnitObject_Impl, ChangeUnitsObject_Impl, ChangesObject_Impl,
@@ -50,16 +51,47 @@ pub struct ChangeData {
     /// a work estimate mean something only for a source change
     /// (`NF:winsync.ISyncChange.GetMadeWithKnowledge`, `NF:winsync.ISyncChange.SetWorkEstimate`).
     pub from_source: bool,
+    /// What the change's batch knows beyond its group: the prerequisite knowledge and, in a
+    /// full-enumeration batch, the recovery (`None` for a change made outside a batch, such
+    /// as the destination's version in a conflict).
+    pub batch: Option<Arc<BatchContext>>,
+}
+
+/// What a change of a batch answers through `ISyncChangeWithPrerequisite` and
+/// `ISyncFullEnumerationChange`.
+#[derive(Clone, Debug)]
+pub struct BatchContext {
+    /// The batch's prerequisite knowledge: what a destination must know to apply the change
+    /// (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`).
+    pub prerequisite: Arc<Knowledge>,
+    /// `Some` for a change of a full-enumeration batch (recovery synchronization), with the
+    /// source's forgotten knowledge when it has any
+    /// (`NN:winsync.ISyncFullEnumerationChange`).
+    pub recovery: Option<Option<Arc<ForgottenKnowledge>>>,
+}
+
+impl BatchContext {
+    /// The context of the changes of `batch`.
+    pub fn of(batch: &winsync_engine::batch::ChangeBatch) -> Arc<Self> {
+        Arc::new(Self {
+            prerequisite: batch.prerequisite().clone(),
+            recovery: batch
+                .is_full_enumeration()
+                .then(|| batch.source_forgotten().cloned()),
+        })
+    }
 }
 
 mod objects {
     use super::{
         Arc, AtomicU32, ChangeData, Cursor, IEnumSyncChangeUnits, IEnumSyncChanges, ISyncChange,
-        ISyncChangeUnit, UnitChange, implement,
+        ISyncChangeUnit, ISyncChangeWithPrerequisite, ISyncFullEnumerationChange, UnitChange,
+        implement,
     };
 
-    /// A change (`ISyncChange`).
-    #[implement(ISyncChange)]
+    /// A change (`ISyncChange`, with `ISyncChangeWithPrerequisite` and
+    /// `ISyncFullEnumerationChange`: [`crate::framework::batch::prerequisite`]).
+    #[implement(ISyncChange, ISyncChangeWithPrerequisite, ISyncFullEnumerationChange)]
     pub struct ChangeObject {
         pub(super) data: Arc<ChangeData>,
         pub(super) work: AtomicU32,
@@ -241,8 +273,13 @@ impl ISyncChange_Impl for ChangeObject_Impl {
 }
 
 impl ChangeObject_Impl {
+    /// The change's data.
+    pub(super) fn data(&self) -> &ChangeData {
+        &self.data
+    }
+
     /// The made-with knowledge of a source change whose group was ended.
-    fn made_with(&self) -> Result<&Arc<Knowledge>> {
+    pub(super) fn made_with(&self) -> Result<&Arc<Knowledge>> {
         if !self.data.from_source {
             return Err(Error::new(
                 SYNC_E_CHANGE_NEEDS_KNOWLEDGE,

@@ -14,6 +14,7 @@
 pub mod change;
 pub mod foreign;
 pub mod object;
+pub mod prerequisite;
 
 use std::sync::Arc;
 

@@ -21,7 +21,7 @@ use windows_core::{BOOL, Error, HRESULT, Interface, Ref, Result, implement};
 use winsync_engine::batch::{ChangeBatch, ChangeFlags, GroupKind, ItemChange, UnitChange};
 use winsync_engine::{ForgottenKnowledge, Knowledge, Version};
 
-use super::change::{ChangeData, changes};
+use super::change::{BatchContext, ChangeData, changes};
 use crate::bindings::{
     E_INVALIDARG, IEnumSyncChanges, IForgottenKnowledge, ISyncChangeBatch, ISyncChangeBatch_Impl,
     ISyncChangeBatchAdvanced, ISyncChangeBatchAdvanced_Impl, ISyncChangeBatchBase,
@@ -212,6 +212,7 @@ fn batch_impl(shared: &Arc<Shared>, layout: u32, out: *mut *const core::ffi::c_v
 /// What every change needs from its batch, and the changes of the closed groups.
 pub fn change_data(batch: &ChangeBatch) -> Vec<Arc<ChangeData>> {
     let owner: Arc<[u8]> = batch.owner().into();
+    let context = BatchContext::of(batch);
     batch
         .changes()
         .map(|(group, change)| {
@@ -221,6 +222,7 @@ pub fn change_data(batch: &ChangeBatch) -> Vec<Arc<ChangeData>> {
                 change: change.clone(),
                 made_with: Some(group.made_with.clone()),
                 from_source: true,
+                batch: Some(context.clone()),
             })
         })
         .collect()

@@ -7,6 +7,16 @@
 //! retriever, the destination's from the store. Change units are not tracked apart from their
 //! item by this runtime's replicas: the per-change-unit methods answer
 //! `SYNC_E_INTERNAL_ERROR`, which the page gives for a conflict they cannot apply to.
+//!
+//! The application sets the action inside `OnConflict`
+//! (`NF:winsync.IChangeConflict.SetResolveActionForChange`): once `OnConflict` returned, the
+//! destination takes the action and closes the conflict ([`ConflictObject::close`]), and
+//! `SetResolveActionForChange` / `SetResolveActionForChangeUnit` answer
+//! `SYNC_E_INVALID_OPERATION` (rules `callback.on-conflict.set-resolve-action`,
+//! `change-conflict.set-resolve-action-for-change.in-on-conflict`,
+//! `change-conflict.set-resolve-action-for-change-unit.in-on-conflict`). An `OnConflict` that
+//! returns without setting an action (or fails) defers the change, as `SRA_DEFER` does: nothing
+//! of it is applied or learned, and it comes again in a later session.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -17,13 +27,20 @@ use crate::bindings::{
     SYNC_RESOLVE_ACTION,
 };
 use crate::framework::knowledge::enumerate::not_null;
-use crate::hresults::SYNC_E_INTERNAL_ERROR;
+use crate::hresults::{SYNC_E_INTERNAL_ERROR, SYNC_E_INVALID_OPERATION};
 
 /// Loads one side's data on demand.
 pub type DataLoader = Box<dyn Fn() -> Result<IUnknown>>;
 
+/// What the application decided, and whether it still may (`NF:winsync.ISyncCallback.OnConflict`).
+#[derive(Clone, Copy, Debug, Default)]
+struct Decision {
+    action: Option<SYNC_RESOLVE_ACTION>,
+    closed: bool,
+}
+
 mod objects {
-    use super::{DataLoader, IChangeConflict, ISyncChange, Mutex, SYNC_RESOLVE_ACTION, implement};
+    use super::{DataLoader, Decision, IChangeConflict, ISyncChange, Mutex, implement};
 
     /// A conflict (`IChangeConflict`).
     #[implement(IChangeConflict)]
@@ -32,7 +49,7 @@ mod objects {
         pub(super) destination: ISyncChange,
         pub(super) source_data: DataLoader,
         pub(super) destination_data: DataLoader,
-        pub(super) action: Mutex<Option<SYNC_RESOLVE_ACTION>>,
+        pub(super) decision: Mutex<Decision>,
     }
 }
 
@@ -52,14 +69,45 @@ impl ConflictObject {
             destination,
             source_data,
             destination_data,
-            action: Mutex::new(None),
+            decision: Mutex::new(Decision::default()),
         })
+    }
+
+    fn decision(&self) -> std::sync::MutexGuard<'_, Decision> {
+        self.decision.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The action the application set, if it set one.
     pub fn action(&self) -> Option<SYNC_RESOLVE_ACTION> {
-        *self.action.lock().unwrap_or_else(PoisonError::into_inner)
+        self.decision().action
     }
+
+    /// Ends the application's say, once `OnConflict` returned, and gives the action it set
+    /// (`None`: the change is deferred). From then on setting an action answers
+    /// `SYNC_E_INVALID_OPERATION` (rules `callback.on-conflict.set-resolve-action`,
+    /// `change-conflict.set-resolve-action-for-change.in-on-conflict`,
+    /// `NF:winsync.ISyncCallback.OnConflict`).
+    pub fn close(&self) -> Option<SYNC_RESOLVE_ACTION> {
+        let mut decision = self.decision();
+        decision.closed = true;
+        decision.action
+    }
+
+    /// Whether [`ConflictObject::close`] was called: `OnConflict` returned
+    /// (`NF:winsync.IChangeConflict.SetResolveActionForChange`).
+    pub fn is_closed(&self) -> bool {
+        self.decision().closed
+    }
+}
+
+/// The answer to setting an action once the conflict is closed.
+fn closed(rules: &str) -> Error {
+    Error::new(
+        SYNC_E_INVALID_OPERATION,
+        format!(
+            "OnConflict returned: the change applier already took the conflict's resolution, a resolve action is set inside OnConflict (rule {rules})"
+        ),
+    )
 }
 
 impl IChangeConflict_Impl for ConflictObject_Impl {
@@ -90,13 +138,19 @@ impl IChangeConflict_Impl for ConflictObject_Impl {
     }
 
     fn SetResolveActionForChange(&self, action: SYNC_RESOLVE_ACTION) -> Result<()> {
+        let mut decision = self.decision();
+        if decision.closed {
+            return Err(closed(
+                "callback.on-conflict.set-resolve-action, change-conflict.set-resolve-action-for-change.in-on-conflict",
+            ));
+        }
         if !(0..SRA_LAST).contains(&action) {
             return Err(Error::new(
                 E_INVALIDARG,
                 format!("{action} is not a SYNC_RESOLVE_ACTION"),
             ));
         }
-        *self.action.lock().unwrap_or_else(PoisonError::into_inner) = Some(action);
+        decision.action = Some(action);
         Ok(())
     }
 
@@ -118,6 +172,11 @@ impl IChangeConflict_Impl for ConflictObject_Impl {
         unit: Ref<ISyncChangeUnit>,
         _action: SYNC_RESOLVE_ACTION,
     ) -> Result<()> {
+        if self.is_closed() {
+            return Err(closed(
+                "change-conflict.set-resolve-action-for-change-unit.in-on-conflict",
+            ));
+        }
         unit.ok()?;
         Err(Error::new(
             SYNC_E_INTERNAL_ERROR,

@@ -110,7 +110,7 @@ pub fn state_of(retriever: &impl Interface) -> Option<Arc<RetrieverState>> {
 
 mod objects {
     use super::{
-        Arc, IEngineRetriever, IItemData, ILoadChangeContext, ISyncChange,
+        Arc, IEngineRetriever, IItemData, ILoadChangeContext, IRecoverableErrorData, ISyncChange,
         ISynchronousDataRetriever, Mutex, RetrieverState, implement,
     };
 
@@ -126,11 +126,12 @@ mod objects {
         pub(super) state: Arc<RetrieverState>,
     }
 
-    /// The context of one load: the change, and the recoverable error set on it.
+    /// The context of one load: the change, and the recoverable error set on it with the
+    /// source's additional data.
     #[implement(ILoadChangeContext)]
     pub struct LoadContextObject {
         pub(super) change: ISyncChange,
-        pub(super) error: Mutex<Option<windows_core::HRESULT>>,
+        pub(super) error: Mutex<Option<(windows_core::HRESULT, Option<IRecoverableErrorData>)>>,
     }
 }
 
@@ -192,7 +193,21 @@ pub fn load_context(change: ISyncChange) -> windows_core::ComObject<LoadContextO
 impl LoadContextObject {
     /// The recoverable error the retriever set, if any.
     pub fn recoverable_error(&self) -> Option<HRESULT> {
-        *self.error.lock().unwrap_or_else(PoisonError::into_inner)
+        self.error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|(error, _)| *error)
+    }
+
+    /// The additional data the retriever gave with its recoverable error, if any
+    /// (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`).
+    pub fn recoverable_error_data(&self) -> Option<IRecoverableErrorData> {
+        self.error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|(_, data)| data.clone())
     }
 }
 
@@ -254,12 +269,12 @@ impl ILoadChangeContext_Impl for LoadContextObject_Impl {
     fn SetRecoverableErrorOnChange(
         &self,
         error: HRESULT,
-        _data: Ref<IRecoverableErrorData>,
+        data: Ref<IRecoverableErrorData>,
     ) -> Result<()> {
         if error.is_ok() {
             return Err(Error::new(E_INVALIDARG, "hrError is not a failure code"));
         }
-        *self.error.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+        *self.error.lock().unwrap_or_else(PoisonError::into_inner) = Some((error, data.cloned()));
         Ok(())
     }
 

@@ -41,6 +41,8 @@
 pub mod conflict;
 pub mod data;
 mod provider;
+mod received;
+pub mod recoverable;
 mod target;
 
 pub use provider::ReplicaProvider;
@@ -52,13 +54,16 @@ pub trait ItemStore: Send + Sync + 'static {
     /// An item's data, for a destination (the source's side of a session).
     ///
     /// # Errors
-    /// An [`ItemError`] the destination records as a recoverable error on the change.
+    /// An [`ItemError`] the destination records as a recoverable error on the change (and
+    /// reports to its application with `ISyncCallback::OnRecoverableError`).
     fn load(&self, item: &[u8]) -> Result<Vec<u8>, ItemError>;
 
     /// Stores an item's data: a creation or an update from the source.
     ///
     /// # Errors
-    /// An [`ItemError`]: the change is counted as failed and comes again.
+    /// An [`ItemError`]: the change is counted as failed, reported to the application as a
+    /// recoverable error (`ISyncCallback::OnRecoverableError`, see [`recoverable`]), and comes
+    /// again.
     fn save(&self, item: &[u8], data: &[u8]) -> Result<(), ItemError>;
 
     /// Deletes an item (for an item it does not hold, it records the deletion or does

@@ -6,7 +6,17 @@
 //! - `GetChangeBatch`: the next batch of what the destination's knowledge lacks
 //!   ([`ChangeEnumerator`], kept for the session), with a data retriever over the store;
 //! - `ProcessChangeBatch`: the batch applied by the engine, data loaded through the source's
-//!   retriever, conflicts under `CRP_NONE` put to `ISyncCallback::OnConflict`. When the source's
+//!   retriever, conflicts under `CRP_NONE` put to `ISyncCallback::OnConflict` (an application
+//!   that sets no action there defers the change, see [`super::conflict`]), recoverable
+//!   errors and change-application progress reported to the callback (see `target`). A data
+//!   retriever whose `GetIdParameters` declares other ID formats than the replica's is refused
+//!   before anything is applied, with `SYNC_E_ID_FORMAT_MISMATCH` (rule
+//!   `synchronous-data-retriever.get-id-parameters.schema`,
+//!   `NF:winsync.ISynchronousDataRetriever.GetIdParameters`). A batch that answers FALSE to
+//!   `ISyncChangeBatchAdvanced::GetBatchLevelKnowledgeShouldBeApplied` teaches only its applied
+//!   changes' learned knowledge (rule
+//!   `change-batch-advanced.get-batch-level-knowledge-should-be-applied.destination-saves`,
+//!   `NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`). When the source's
 //!   forgotten knowledge shows this replica out of date, the callback's
 //!   `OnFullEnumerationNeeded` decides: `SFEA_FULL_ENUMERATION` fails the call with
 //!   `SYNC_E_FULL_ENUMERATION_MUST_BE_USED` (the session then switches to full enumeration),
@@ -30,14 +40,16 @@ use winsync_engine::{IdFormats, Knowledge, Version};
 
 use super::ItemStore;
 use super::data::retriever;
+use super::received::{SessionWork, batch_knowledge_applied, check_retriever_formats, progress};
 use super::target::ComTarget;
 use crate::bindings::{
     ID_PARAMETERS, ISyncCallback, ISyncChangeBatch, ISyncChangeBatchBase,
-    ISyncFullEnumerationChangeBatch, ISyncKnowledge, ISyncSessionState, SFEA_ABORT,
-    SFEA_FULL_ENUMERATION, SFEA_PARTIAL_SYNC, SYNC_FULL_ENUMERATION_ACTION,
+    ISyncFullEnumerationChangeBatch, ISyncKnowledge, ISyncSessionState, ISynchronousDataRetriever,
+    SFEA_ABORT, SFEA_FULL_ENUMERATION, SFEA_PARTIAL_SYNC, SYNC_FULL_ENUMERATION_ACTION,
     SYNC_SESSION_STATISTICS,
 };
 use crate::framework::batch;
+use crate::framework::batch::change::BatchContext;
 use crate::framework::driver::E_CANCELLED;
 use crate::framework::knowledge::wire::{engine, id_parameters, read_id};
 use crate::framework::knowledge::{self as knowledge};
@@ -46,11 +58,13 @@ use crate::skeletons::{
     ConflictResolutionPolicy, KnowledgeSyncProvider, SyncProvider, SyncProviderRole,
 };
 
-/// What the replica holds between calls: its metadata, and the session's enumeration.
+/// What the replica holds between calls: its metadata, the session's enumeration, and the
+/// session's change-application work (as a destination).
 struct State {
     replica: Replica,
     enumerator: Option<ChangeEnumerator>,
     full: Option<ChangeEnumerator>,
+    work: SessionWork,
 }
 
 /// A provider for an engine replica whose data is in `S` (see the module docs).
@@ -91,6 +105,7 @@ impl<S: ItemStore> ReplicaProvider<S> {
                 replica,
                 enumerator: None,
                 full: None,
+                work: SessionWork::default(),
             }),
             batch_size: batch_size.max(1),
         }
@@ -189,7 +204,13 @@ impl<S: ItemStore> ReplicaProvider<S> {
     ) -> Result<()> {
         let mut state = self.state();
         let formats = *state.replica.formats();
+        let direct = super::data::state_of(data_retriever);
+        let retriever: Option<ISynchronousDataRetriever> = data_retriever.cast().ok();
+        check_retriever_formats(&formats, direct.as_deref(), retriever.as_ref())?;
+        let batch_knowledge = batch_knowledge_applied(batch);
+        let com_batch = batch;
         let batch = batch::from_com(batch, &formats)?;
+        let progress = progress(&mut state.work, com_batch);
         let policy = match policy {
             ConflictResolutionPolicy::None => ConflictPolicy::Manual,
             ConflictResolutionPolicy::DestinationProviderWins => ConflictPolicy::DestinationWins,
@@ -200,15 +221,20 @@ impl<S: ItemStore> ReplicaProvider<S> {
             formats,
             source: batch.owner().into(),
             destination: state.replica.id().into(),
-            retriever: data_retriever.cast().ok(),
-            direct: super::data::state_of(data_retriever),
+            retriever,
+            direct,
             callback,
             callback2: callback.cast().ok(),
             applied: statistics.dwChangesApplied,
             failed: statistics.dwChangesFailed,
+            progress,
+            context: BatchContext::of(&batch),
         };
         let mut options = ApplyOptions::new(policy);
-        let mut outcome = engine(state.replica.apply_batch(&batch, options, &mut target))?;
+        options.batch_knowledge = batch_knowledge;
+        let applied = state.replica.apply_batch(&batch, options, &mut target);
+        state.work.completed = target.progress.completed;
+        let mut outcome = engine(applied)?;
         if outcome.full_enumeration_needed {
             let mut action: SYNC_FULL_ENUMERATION_ACTION = SFEA_FULL_ENUMERATION;
             // SAFETY: a live interface; `action` is writable. An application that does not
@@ -220,7 +246,9 @@ impl<S: ItemStore> ReplicaProvider<S> {
             match action {
                 SFEA_PARTIAL_SYNC => {
                     options.partial = true;
-                    outcome = engine(state.replica.apply_batch(&batch, options, &mut target))?;
+                    let applied = state.replica.apply_batch(&batch, options, &mut target);
+                    state.work.completed = target.progress.completed;
+                    outcome = engine(applied)?;
                 }
                 SFEA_ABORT => {
                     return Err(Error::new(
@@ -258,6 +286,7 @@ impl<S: ItemStore> KnowledgeSyncProvider for ReplicaProvider<S> {
         let mut state = self.state();
         state.enumerator = None;
         state.full = None;
+        state.work = SessionWork::default();
         Ok(())
     }
 
@@ -360,6 +389,7 @@ impl<S: ItemStore> KnowledgeSyncProvider for ReplicaProvider<S> {
         let mut state = self.state();
         state.enumerator = None;
         state.full = None;
+        state.work = SessionWork::default();
         Ok(())
     }
 }

@@ -1,12 +1,32 @@
 //! The engine's change target for a destination in a COM session: data loaded through the
 //! source's data retriever and saved in the provider's [`ItemStore`], conflicts put to the
 //! application through `ISyncCallback::OnConflict`, and the callbacks the pages list around
-//! each change (`OnChange` before, `ISyncCallback2::OnChangeApplied` / `OnChangeFailed` after,
-//! with running totals: `NF:winsync.ISyncCallback2.OnChangeApplied`).
+//! each change:
+//!
+//! - `OnChange` before (`NF:winsync.ISyncCallback.OnChange`);
+//! - when the change's data could not be loaded (the source set a recoverable error on the
+//!   load context, or the load failed) or saved, `OnRecoverableError` with an
+//!   [`IRecoverableError`](crate::bindings::IRecoverableError) naming the change, the stage
+//!   (`SPS_CHANGE_APPLICATION`), the provider whose side failed (`SPR_SOURCE` for a load,
+//!   `SPR_DESTINATION` for a save) and the error (rule `callback.on-recoverable-error.when`,
+//!   `NF:winsync.ISyncCallback.OnRecoverableError`);
+//! - `ISyncCallback2::OnChangeApplied` / `OnChangeFailed` after, with running totals
+//!   (`NF:winsync.ISyncCallback2.OnChangeApplied`);
+//! - after each applied change that has a work estimate, `OnProgress(SPR_DESTINATION,
+//!   SPS_CHANGE_APPLICATION)` with the work completed in the session (the applied changes'
+//!   work estimates, rule `change-batch-base.add-item-metadata-to-group.work-for-change`,
+//!   `NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`) out of the session's work as the
+//!   batches estimate it (see [`Progress`]); after each applied change, estimate or not,
+//!   `0, 0` when the batch estimates the session's remaining work as zero (rule
+//!   `change-batch-base.set-remaining-work-estimate-for-session.zero`,
+//!   `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`). A change counts as
+//!   applied when its data was saved (the changes `OnChangeApplied` reports).
+//!
+//! What the application answers to these callbacks does not change the change's fate.
 
 use std::sync::Arc;
 
-use windows_core::{IUnknown, Interface, Result};
+use windows_core::{HRESULT, IUnknown, Interface, Result};
 use winsync_engine::batch::ItemChange;
 use winsync_engine::sync::{ChangeTarget, Conflict, ItemError, ResolveAction, Save, SaveKind};
 use winsync_engine::{IdFormats, Knowledge};
@@ -14,11 +34,48 @@ use winsync_engine::{IdFormats, Knowledge};
 use super::ItemStore;
 use super::conflict::ConflictObject;
 use super::data::{IItemData, RetrieverState, bytes_of, item_data, load_context};
+use super::recoverable::recoverable_error;
 use crate::bindings::{
-    ISyncCallback, ISyncCallback2, ISyncChange, ISynchronousDataRetriever,
+    E_FAIL, E_NOINTERFACE, IRecoverableErrorData, ISyncCallback, ISyncCallback2, ISyncChange,
+    ISynchronousDataRetriever, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
     SRA_ACCEPT_DESTINATION_PROVIDER, SRA_ACCEPT_SOURCE_PROVIDER, SRA_MERGE, SRA_TRANSFER_AND_DEFER,
+    SYNC_PROVIDER_ROLE,
 };
-use crate::framework::batch::change::{ChangeData, change};
+use crate::framework::batch::change::{BatchContext, ChangeData, change};
+
+/// The session's change-application progress at a destination
+/// (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`,
+/// `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The work estimates of the changes applied in the session so far.
+    pub completed: u32,
+    /// The session's work: the work estimates of its batches so far, and the remaining work
+    /// the current batch estimates for the session.
+    pub total: u32,
+    /// The current batch estimates the session's remaining work as zero: each applied change
+    /// reports `0, 0` (rule `change-batch-base.set-remaining-work-estimate-for-session.zero`).
+    pub zero: bool,
+}
+
+/// Why a change's data did not reach the store: whose side failed, with what.
+struct Failure {
+    provider: SYNC_PROVIDER_ROLE,
+    code: HRESULT,
+    data: Option<IRecoverableErrorData>,
+    message: String,
+}
+
+impl Failure {
+    fn source(error: &windows_core::Error) -> Self {
+        Self {
+            provider: SPR_SOURCE,
+            code: error.code(),
+            data: None,
+            message: error.message(),
+        }
+    }
+}
 
 /// A destination's target for one batch.
 pub struct ComTarget<'a, S: ItemStore> {
@@ -36,6 +93,9 @@ pub struct ComTarget<'a, S: ItemStore> {
     /// Running totals for `ISyncCallback2`, starting from the session's statistics.
     pub(super) applied: u32,
     pub(super) failed: u32,
+    pub(super) progress: Progress,
+    /// What the batch's changes answer beyond `ISyncChange` (prerequisite, recovery).
+    pub(super) context: Arc<BatchContext>,
 }
 
 impl<S: ItemStore> ComTarget<'_, S> {
@@ -46,32 +106,58 @@ impl<S: ItemStore> ComTarget<'_, S> {
             change: change.clone(),
             made_with: made_with.cloned(),
             from_source: true,
+            batch: Some(self.context.clone()),
         }))
     }
 
     /// The source's data of a change, through the retriever (or its loader, when it is this
     /// runtime's and the item IDs are in the same formats).
-    fn load(&self, item: &[u8], change: &ISyncChange) -> std::result::Result<Vec<u8>, ItemError> {
+    fn load(&self, item: &[u8], change: &ISyncChange) -> std::result::Result<Vec<u8>, Failure> {
         if let Some(direct) = self.direct.as_ref().filter(|d| d.formats == self.formats) {
-            return (direct.load)(item).map_err(|e| ItemError(e.message()));
+            return (direct.load)(item).map_err(|e| Failure::source(&e));
         }
-        let retriever = self.retriever.as_ref().ok_or_else(|| {
-            ItemError("the source handed out no ISynchronousDataRetriever".into())
+        let retriever = self.retriever.as_ref().ok_or_else(|| Failure {
+            provider: SPR_SOURCE,
+            code: E_NOINTERFACE,
+            data: None,
+            message: "the source handed out no ISynchronousDataRetriever".into(),
         })?;
         let context = load_context(change.clone());
         let interface: crate::bindings::ILoadChangeContext = context.to_interface();
         // SAFETY: live interfaces.
-        let data =
-            unsafe { retriever.LoadChangeData(&interface) }.map_err(|e| ItemError(e.message()))?;
-        if let Some(error) = context.recoverable_error() {
-            return Err(ItemError(format!(
-                "the source could not load the change: {error}"
-            )));
+        let loaded = unsafe { retriever.LoadChangeData(&interface) };
+        if let Some(code) = context.recoverable_error() {
+            return Err(Failure {
+                provider: SPR_SOURCE,
+                code,
+                data: context.recoverable_error_data(),
+                message: format!("the source could not load the change: {code}"),
+            });
         }
-        let data: IItemData = data
+        let data: IItemData = loaded
+            .map_err(|e| Failure::source(&e))?
             .cast()
-            .map_err(|_| ItemError("the source's data is not IItemData".into()))?;
-        bytes_of(&data).map_err(|e| ItemError(e.message()))
+            .map_err(|_| Failure {
+                provider: SPR_SOURCE,
+                code: E_NOINTERFACE,
+                data: None,
+                message: "the source's data is not IItemData".into(),
+            })?;
+        bytes_of(&data).map_err(|e| Failure::source(&e))
+    }
+
+    /// `OnRecoverableError` for a change whose data could not be loaded or saved.
+    fn raise(&self, change: &ISyncChange, failure: Failure) -> ItemError {
+        let error = recoverable_error(
+            SPS_CHANGE_APPLICATION,
+            failure.provider,
+            change.clone(),
+            failure.code,
+            failure.data,
+        );
+        // SAFETY: a live interface; the application's answer does not change the change's fate.
+        let _ = unsafe { self.callback.OnRecoverableError(&error) };
+        ItemError(failure.message)
     }
 
     fn report(&mut self, ok: bool) {
@@ -92,6 +178,26 @@ impl<S: ItemStore> ComTarget<'_, S> {
             };
         }
     }
+
+    /// `OnProgress` for an applied change of work `work` (see [`Progress`]): `0, 0` when the
+    /// batch estimates no remaining work; else the work completed so far, when the change
+    /// completed some.
+    fn progress(&mut self, work: u32) {
+        let progress = &mut self.progress;
+        progress.completed = progress.completed.saturating_add(work);
+        let (completed, total) = if progress.zero {
+            (0, 0)
+        } else if work > 0 {
+            (progress.completed, progress.total.max(progress.completed))
+        } else {
+            return;
+        };
+        // SAFETY: a live interface; OnProgress only informs.
+        let _ = unsafe {
+            self.callback
+                .OnProgress(SPR_DESTINATION, SPS_CHANGE_APPLICATION, completed, total)
+        };
+    }
 }
 
 impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
@@ -103,17 +209,41 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
             // SAFETY: a live interface; OnChange only informs.
             let _ = unsafe { self.callback.OnChange(sync_change) };
         }
+        let stored = |result: std::result::Result<(), ItemError>| {
+            result.map_err(|ItemError(message)| Failure {
+                provider: SPR_DESTINATION,
+                code: E_FAIL,
+                data: None,
+                message,
+            })
+        };
         let result = match (save.kind, &sync_change) {
             (SaveKind::Create | SaveKind::Update, Some(change)) => self
                 .load(save.item, change)
-                .and_then(|bytes| self.store.save(save.item, &bytes)),
+                .and_then(|bytes| stored(self.store.save(save.item, &bytes))),
             (SaveKind::Merge, Some(change)) => self
                 .load(save.item, change)
-                .and_then(|bytes| self.store.merge(save.item, &bytes)),
-            (SaveKind::Delete | SaveKind::DeleteAndForget, _) => self.store.delete(save.item),
-            (_, None) => Err(ItemError("a save of data without a change".into())),
+                .and_then(|bytes| stored(self.store.merge(save.item, &bytes))),
+            (SaveKind::Delete | SaveKind::DeleteAndForget, _) => {
+                stored(self.store.delete(save.item))
+            }
+            (_, None) => Err(Failure {
+                provider: SPR_DESTINATION,
+                code: E_FAIL,
+                data: None,
+                message: "a save of data without a change".into(),
+            }),
         };
+        // A failure without a change (an item a full enumeration removes) has no change to
+        // report it on: it is counted failed only.
+        let result = result.map_err(|failure| match &sync_change {
+            Some(change) => self.raise(change, failure),
+            None => ItemError(failure.message),
+        });
         self.report(result.is_ok());
+        if let (Ok(()), Some(change)) = (&result, save.change) {
+            self.progress(change.work);
+        }
         result
     }
 
@@ -136,6 +266,7 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
             change: local,
             made_with: None,
             from_source: false,
+            batch: None,
         }));
         let source_item: Box<[u8]> = conflict.item.into();
         let retriever = self.retriever.clone();
@@ -157,14 +288,15 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
             Box::new(move || {
                 let bytes = store
                     .load(&item)
-                    .map_err(|e| windows_core::Error::new(crate::bindings::E_FAIL, e.0))?;
+                    .map_err(|e| windows_core::Error::new(E_FAIL, e.0))?;
                 item_data(bytes).cast::<IUnknown>()
             }),
         );
         let interface: crate::bindings::IChangeConflict = object.to_interface();
-        // SAFETY: a live interface; the application sets the action inside OnConflict.
+        // SAFETY: a live interface; the application sets the action inside OnConflict, and
+        // the conflict is closed once it returned (see `super::conflict`).
         let answered: Result<()> = unsafe { self.callback.OnConflict(&interface) }.ok();
-        match (answered, object.action()) {
+        match (answered, object.close()) {
             (Ok(()), Some(SRA_ACCEPT_SOURCE_PROVIDER)) => ResolveAction::AcceptSource,
             (Ok(()), Some(SRA_ACCEPT_DESTINATION_PROVIDER)) => ResolveAction::AcceptDestination,
             (Ok(()), Some(SRA_MERGE)) => ResolveAction::Merge,

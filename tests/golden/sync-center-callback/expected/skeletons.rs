@@ -284,7 +284,7 @@ pub trait SyncMgrSyncCallback {
     ///
     /// # Checked before this method runs
     /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
-    /// - the success code the implementation returns reaches the caller: A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
+    /// - the success code the implementation returns reaches the caller: A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -303,7 +303,7 @@ pub trait SyncMgrSyncCallback {
     /// # Checked before this method runs
     /// - `ppenumItemIDs` is not null, else `E_POINTER` (checked before user code runs)
     /// - `ppenumPunks` is not null, else `E_POINTER` (checked before user code runs)
-    /// - the success code the implementation returns reaches the caller: No items are pending; ppenumItemIDs and ppenumPunks are NULL.
+    /// - the success code the implementation returns reaches the caller: No items are pending; ppenumItemIDs and ppenumPunks are NULL.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
@@ -520,6 +520,7 @@ pub mod sync_mgr_sync_callback_abi {
             let hresult = ::winsync::com::abi::guard(|| {
                 this.can_continue(item_id.as_deref())
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             Ok(hresult)
         })();
         result.unwrap_or_else(|error| error.code())
@@ -541,6 +542,7 @@ pub mod sync_mgr_sync_callback_abi {
             let (hresult, item_ids, punks) = ::winsync::com::abi::guard(|| {
                 this.query_for_additional_items()
             })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
             ppenumitemids.write(item_ids)?;
             ppenumpunks.write(punks)?;
             Ok(hresult)
