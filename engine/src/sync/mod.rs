@@ -6,6 +6,7 @@
 //! providers' interfaces.
 
 pub mod apply;
+mod decide;
 pub mod enumerate;
 mod item_key;
 pub mod replica;
