@@ -28,6 +28,8 @@ pub enum Enforcement {
     Replica,
     /// The session driver, [`crate::framework::driver`].
     Driver,
+    /// The checked handler collection, [`crate::sync_center::collection`].
+    HandlerCollection,
     /// Stated in the skeleton docs only.
     Documented,
 }

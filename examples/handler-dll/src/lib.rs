@@ -1,17 +1,23 @@
-//! A Sync Center handler served by an in-process COM server DLL: `handler.dll` exports
-//! `DllGetClassObject`, `DllCanUnloadNow`, `DllRegisterServer` and `DllUnregisterServer`,
-//! all emitted by [`winsync::sync_center_dll!`].
+//! A Sync Center handler collection and its handler, served by an in-process COM server DLL:
+//! `handler.dll` exports `DllGetClassObject`, `DllCanUnloadNow`, `DllRegisterServer` and
+//! `DllUnregisterServer`, all emitted by [`winsync::sync_center_dll!`], for two classes.
 //!
-//! - [`ExampleHandler`] is the handler, made with `#[derive(winsync::SyncMgrHandler)]`
-//!   and `#[sync_mgr_handler(item_container)]`: it lists its items ([`ITEMS`], each an
+//! - [`CLSID_EXAMPLE_COLLECTION`] is the handler collection Sync Center finds: `regsvr32
+//!   handler.dll` (elevated) registers it under
+//!   `HKLM\Software\Microsoft\Windows\CurrentVersion\SyncMgr\HandlerCollections` (see
+//!   [`winsync::sync_center::server::registration`]); Sync Center creates it, enumerates its
+//!   one handler id ([`HANDLER_ID`]) and binds it to an [`ExampleHandler`] ([`collection`]);
+//! - [`ExampleHandler`] is the handler, made with `#[derive(winsync::SyncMgrHandler)]` and
+//!   `#[sync_mgr_handler(item_container)]`: it lists its items ([`ITEMS`], each an
 //!   [`ExampleItem`]) to Sync Center through `ISyncMgrSyncItemContainer`, and its
-//!   `synchronize` creates a session and brings every item it is given to SUCCEEDED, or to
-//!   CANCELED when Sync Center asks to cancel it (or everything);
-//! - [`CLSID_EXAMPLE_HANDLER`] is its class; `regsvr32 handler.dll` (elevated) registers it
-//!   for every user and lists it for Sync Center (see [`winsync::sync_center::server::registration`])
-//!   and `regsvr32 /u handler.dll` removes that registration;
-//! - the handler info, the items and their enumerator are objects of the DLL too:
-//!   `DllCanUnloadNow` stays `S_FALSE` while Sync Center holds any of them.
+//!   `synchronize` creates a session under [`HANDLER_ID`] and brings every item it is given
+//!   to SUCCEEDED, or to CANCELED when Sync Center asks to cancel it (or everything);
+//!   [`CLSID_EXAMPLE_HANDLER`] is also a class of its own, for clients that create the handler
+//!   with `CoCreateInstance`;
+//! - `regsvr32 /u handler.dll` removes exactly that registration;
+//! - the collection, its id enumerator, the handler info, the items and their enumerator are
+//!   objects of the DLL too: `DllCanUnloadNow` stays `S_FALSE` while Sync Center holds any of
+//!   them.
 
 use windows_core::{Error, GUID, HRESULT, IUnknown, Result};
 use winsync::bindings::{
@@ -24,9 +30,20 @@ use winsync::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItem, SyncMgrSyncItemContainer,
     SyncMgrSyncItemInfo, SyncmgrCancelRequest, SyncmgrHandlerType, SyncmgrProgressStatus,
 };
+use winsync::sync_center::collection::HandlerCollection;
 use winsync::sync_center::handler::handler_info;
 use winsync::sync_center::items::{SyncItems, sync_item_info};
 use winsync::sync_center::session::{Continue, SyncSession};
+
+/// The handler collection's COM class: the key of its `HandlerCollections` listing.
+pub const CLSID_EXAMPLE_COLLECTION: GUID = GUID::from_u128(0x7a3c9e14_2b6d_4f81_9c0e_5d4b3a2f1e08);
+
+/// The collection's name in the registry: what Sync Center shows for it.
+pub const COLLECTION_NAME: &str = "winsync example handlers";
+
+/// The collection's icon (`DefaultIcon`): the first icon of the shell's own DLL.
+pub const COLLECTION_ICON: winsync::sync_center::server::Icon =
+    winsync::sync_center::server::Icon::Location(r"%SystemRoot%\system32\shell32.dll,0");
 
 /// The handler's COM class.
 pub const CLSID_EXAMPLE_HANDLER: GUID = GUID::from_u128(0x5e1d7c2a_93b4_4f60_a8d1_2c7e9b3f6a14);
@@ -34,7 +51,8 @@ pub const CLSID_EXAMPLE_HANDLER: GUID = GUID::from_u128(0x5e1d7c2a_93b4_4f60_a8d
 /// The class's name in the registry, and the handler's display name (`GetName`).
 pub const HANDLER_NAME: &str = "winsync example handler";
 
-/// The handler id the sessions are created under (`ISyncMgrSessionCreator::CreateSession`).
+/// The handler's id in the collection, which its sessions are created under
+/// (`ISyncMgrSessionCreator::CreateSession`).
 pub const HANDLER_ID: &str = "winsync.example.handler-dll";
 
 /// The handler's items: (id, display name).
@@ -266,11 +284,29 @@ impl SyncMgrHandlerInfo for ExampleInfo {
     }
 }
 
+/// The collection Sync Center creates: [`HANDLER_ID`], bound to a new [`ExampleHandler`] for
+/// every `BindToHandler`.
+///
+/// # Errors
+/// What [`HandlerCollection::handler`] says of an unusable id ([`HANDLER_ID`] is usable).
+pub fn collection() -> Result<HandlerCollection> {
+    HandlerCollection::new().handler(HANDLER_ID, ExampleHandler::new)
+}
+
 winsync::sync_center_dll! {
-    handler: ExampleHandler::make,
-    clsid: CLSID_EXAMPLE_HANDLER,
-    name: HANDLER_NAME,
-    // Per machine, so that COM finds the class under Wine too (Wine's COM does not read
-    // HKEY_CURRENT_USER\Software\Classes); on Windows this needs an elevated regsvr32.
+    // Per machine: Sync Center reads HandlerCollections under HKEY_LOCAL_MACHINE only, and
+    // Wine's COM does not read HKEY_CURRENT_USER\Software\Classes; on Windows this needs an
+    // elevated regsvr32.
     scope: winsync::sync_center::server::Scope::LocalMachine,
+    collection {
+        clsid: CLSID_EXAMPLE_COLLECTION,
+        name: COLLECTION_NAME,
+        make: collection,
+        icon: COLLECTION_ICON,
+    }
+    handler {
+        clsid: CLSID_EXAMPLE_HANDLER,
+        name: HANDLER_NAME,
+        make: ExampleHandler::make,
+    }
 }

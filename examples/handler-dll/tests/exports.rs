@@ -1,19 +1,40 @@
-//! The DLL's exports called in-process (host and Windows): `DllGetClassObject` hands out the
-//! class factory of [`CLSID_EXAMPLE_HANDLER`] only, the factory makes the handler, the
-//! handler lists its items, and `DllCanUnloadNow` follows every object's lifetime.
+//! The DLL's exports called in-process (host and Windows): `DllGetClassObject` hands out a
+//! class factory for [`CLSID_EXAMPLE_COLLECTION`] and [`CLSID_EXAMPLE_HANDLER`] only, the
+//! factories make the collection and the handler, Sync Center's discovery path (the checking
+//! double) finds, binds and synchronizes the handler through the collection, and
+//! `DllCanUnloadNow` follows every object's lifetime.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use handler::{CLSID_EXAMPLE_HANDLER, DllCanUnloadNow, DllGetClassObject, HANDLER_NAME, ITEMS};
+use std::sync::Mutex;
+
+use handler::{
+    CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER, DllCanUnloadNow, DllGetClassObject,
+    HANDLER_ID, HANDLER_NAME, ITEMS,
+};
 use windows_core::{GUID, Interface};
 use winsync::bindings::{
-    CLASS_E_CLASSNOTAVAILABLE, IClassFactory, ISyncMgrHandler, ISyncMgrSyncItemContainer, S_FALSE,
-    S_OK,
+    CLASS_E_CLASSNOTAVAILABLE, IClassFactory, ISyncMgrHandler, ISyncMgrHandlerCollection,
+    ISyncMgrSyncItemContainer, S_FALSE, S_OK,
 };
 use winsync::com::abi::take_co_task_wide;
+use winsync::skeletons::{SyncmgrHandlerType, SyncmgrProgressStatus};
+use winsync::sync_center::double::discovery::discover;
+
+/// `DllCanUnloadNow` counts every object of the module: the tests that read it run one at a
+/// time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn factory(clsid: &GUID) -> IClassFactory {
+    let mut ppv = core::ptr::null_mut();
+    let hr = unsafe { DllGetClassObject(clsid, &IClassFactory::IID, &mut ppv) };
+    assert_eq!(hr, S_OK);
+    unsafe { IClassFactory::from_raw(ppv) }
+}
 
 #[test]
 fn the_exports_serve_the_handler_class_and_count_its_objects() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(unsafe { DllCanUnloadNow() }, S_OK);
 
     let mut ppv = core::ptr::null_mut();
@@ -22,9 +43,7 @@ fn the_exports_serve_the_handler_class_and_count_its_objects() {
     assert_eq!(hr, CLASS_E_CLASSNOTAVAILABLE);
     assert!(ppv.is_null());
 
-    let hr = unsafe { DllGetClassObject(&CLSID_EXAMPLE_HANDLER, &IClassFactory::IID, &mut ppv) };
-    assert_eq!(hr, S_OK);
-    let factory = unsafe { IClassFactory::from_raw(ppv) };
+    let factory = factory(&CLSID_EXAMPLE_HANDLER);
     let handler: ISyncMgrHandler = unsafe { factory.CreateInstance(None) }.unwrap();
     drop(factory);
     let name = unsafe { take_co_task_wide(handler.GetName().unwrap()) }.unwrap();
@@ -50,5 +69,48 @@ fn the_exports_serve_the_handler_class_and_count_its_objects() {
         "the enumerator is alive"
     );
     drop(items);
+    assert_eq!(unsafe { DllCanUnloadNow() }, S_OK);
+}
+
+#[test]
+fn sync_center_finds_binds_and_synchronizes_the_handler_through_the_collection() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let factory = factory(&CLSID_EXAMPLE_COLLECTION);
+    let collection: ISyncMgrHandlerCollection = unsafe { factory.CreateInstance(None) }.unwrap();
+    drop(factory);
+
+    let mut discovery = discover(&collection);
+    discovery.synchronize();
+    discovery.check().unwrap();
+    assert_eq!(discovery.ids, [HANDLER_ID]);
+    let found = discovery.handler(HANDLER_ID).unwrap();
+    assert_eq!(found.name.as_deref(), Some(HANDLER_NAME));
+    assert_eq!(found.handler_type, Some(SyncmgrHandlerType::Application));
+    let items: Vec<(&str, Option<&str>)> = found
+        .items
+        .iter()
+        .map(|item| (item.id.as_str(), item.name.as_deref()))
+        .collect();
+    let expected: Vec<(&str, Option<&str>)> =
+        ITEMS.iter().map(|(id, name)| (*id, Some(*name))).collect();
+    assert_eq!(items, expected);
+
+    let [run] = &discovery.synchronized[..] else {
+        panic!("{:?}", discovery.synchronized)
+    };
+    assert_eq!(run.answer, S_OK, "{run:?}");
+    for (id, _) in ITEMS {
+        assert_eq!(
+            run.sync_center.final_status(id),
+            Some(SyncmgrProgressStatus::Succeeded)
+        );
+    }
+
+    assert_eq!(
+        unsafe { DllCanUnloadNow() },
+        S_FALSE,
+        "Sync Center holds them"
+    );
+    drop((discovery, collection));
     assert_eq!(unsafe { DllCanUnloadNow() }, S_OK);
 }

@@ -1,8 +1,11 @@
 //! `handler.dll` as Windows uses it (runs under Wine through `scripts/test-windows.sh`):
-//! `regsvr32` registers it (the COM class and Sync Center's list of handlers), COM loads it
-//! for `CoCreateInstance`, the handler lists its items and synchronizes them with the
-//! checking Sync Center double as its session creator, `DllCanUnloadNow` of the loaded DLL
-//! answers `S_OK` once everything is released, and `regsvr32 /u` removes every key.
+//! `regsvr32` registers it (the two COM classes and the collection's `HandlerCollections`
+//! listing with its icon, nothing under `SyncMgr\Handlers`); Sync Center's discovery path
+//! (the checking double) creates the collection from the registry, enumerates, binds and
+//! synchronizes its handler; COM also loads the handler class for `CoCreateInstance`, whose
+//! handler lists its items and synchronizes them with the checking Sync Center double as its
+//! session creator; `DllCanUnloadNow` of the loaded DLL answers `S_OK` once everything is
+//! released; and `regsvr32 /u` removes every key it wrote.
 #![cfg(windows)]
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,7 +13,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use handler::{CLSID_EXAMPLE_HANDLER, HANDLER_ID, HANDLER_NAME, ITEMS};
+use handler::{
+    CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER, COLLECTION_NAME, HANDLER_ID, HANDLER_NAME,
+    ITEMS,
+};
 use windows_core::{HRESULT, Interface, PCSTR, PCWSTR};
 use winsync::bindings::{
     CLSCTX_INPROC_SERVER, COINIT_APARTMENTTHREADED, CoCreateInstance, CoInitializeEx,
@@ -20,9 +26,11 @@ use winsync::bindings::{
 };
 use winsync::com::abi::take_co_task_wide;
 use winsync::skeletons::SyncmgrProgressStatus;
+use winsync::sync_center::double::discovery::discover_registered;
 use winsync::sync_center::double::{Call, SyncCenterDouble};
 use winsync::sync_center::server::{
-    SYNC_CENTER_HANDLERS_KEY, Scope, class_key, is_registered, registry_keys, sync_center_key,
+    ClassKind, ClassRegistration, LEGACY_HANDLERS_KEY, SYNC_CENTER_HANDLER_COLLECTIONS_KEY, Scope,
+    class_key, class_keys, classes_registered, collection_key, legacy_handler_key,
 };
 
 fn wide(text: &str) -> Vec<u16> {
@@ -91,21 +99,78 @@ fn dll_can_unload_now(dll: &PathBuf) -> HRESULT {
     answer
 }
 
+/// The DLL's classes as registration sees them (the names and kinds `sync_center_dll!` gives).
+fn classes() -> [ClassRegistration<'static>; 2] {
+    [
+        ClassRegistration {
+            clsid: CLSID_EXAMPLE_COLLECTION,
+            name: COLLECTION_NAME,
+            kind: ClassKind::Collection {
+                icon: Some(handler::COLLECTION_ICON),
+            },
+        },
+        ClassRegistration {
+            clsid: CLSID_EXAMPLE_HANDLER,
+            name: HANDLER_NAME,
+            kind: ClassKind::Handler,
+        },
+    ]
+}
+
 #[test]
 fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
     let dll = dll_path();
-    let class = class_key(&CLSID_EXAMPLE_HANDLER);
-    let server = format!(r"{class}\InprocServer32");
-    let listing = sync_center_key(&CLSID_EXAMPLE_HANDLER);
+    let keys = class_keys(&classes(), Scope::LocalMachine);
+    let listing = collection_key(&CLSID_EXAMPLE_COLLECTION);
+    let icon = format!(r"{listing}\DefaultIcon");
+    let servers: Vec<String> = [CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER]
+        .iter()
+        .map(|clsid| format!(r"{}\InprocServer32", class_key(clsid)))
+        .collect();
 
     regsvr32(&["/s"], &dll);
-    assert!(key_exists(&class), "{class} after regsvr32");
-    assert!(key_exists(&server), "{server} after regsvr32");
-    assert!(key_exists(&listing), "{listing} after regsvr32");
-    assert!(is_registered(&CLSID_EXAMPLE_HANDLER, Scope::LocalMachine));
+    for key in keys.iter().chain(&servers).chain([&icon]) {
+        assert!(key_exists(key), "{key} after regsvr32");
+    }
+    assert!(keys.contains(&listing));
+    assert!(classes_registered(&classes(), Scope::LocalMachine));
+    for clsid in [CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER] {
+        let legacy = legacy_handler_key(&clsid);
+        assert!(
+            !key_exists(&legacy),
+            "nothing under {LEGACY_HANDLERS_KEY}: {legacy}"
+        );
+    }
 
     unsafe { CoInitializeEx(None, COINIT_APARTMENTTHREADED as u32) }.unwrap();
     {
+        // Sync Center's path: the collection from the registry, its ids, the handler bound.
+        let mut discovery =
+            discover_registered(&CLSID_EXAMPLE_COLLECTION).expect("the registered collection");
+        discovery.synchronize();
+        discovery.check().unwrap();
+        assert_eq!(discovery.ids, [HANDLER_ID]);
+        let found = discovery.handler(HANDLER_ID).unwrap();
+        assert_eq!(found.name.as_deref(), Some(HANDLER_NAME));
+        assert_eq!(found.items.len(), ITEMS.len());
+        let [run] = &discovery.synchronized[..] else {
+            panic!("{:?}", discovery.synchronized)
+        };
+        assert_eq!(run.answer, S_OK, "{run:?}");
+        for (id, _) in ITEMS {
+            assert_eq!(
+                run.sync_center.final_status(id),
+                Some(SyncmgrProgressStatus::Succeeded),
+                "{id}"
+            );
+        }
+        assert_eq!(
+            dll_can_unload_now(&dll),
+            S_FALSE,
+            "the discovery holds them"
+        );
+        drop(discovery);
+
         let handler: ISyncMgrHandler =
             unsafe { CoCreateInstance(&CLSID_EXAMPLE_HANDLER, None, CLSCTX_INPROC_SERVER) }
                 .expect("CoCreateInstance of the registered class");
@@ -172,12 +237,11 @@ fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
     unsafe { CoUninitialize() };
 
     regsvr32(&["/u", "/s"], &dll);
-    for key in registry_keys(&CLSID_EXAMPLE_HANDLER, Scope::LocalMachine) {
-        assert!(!key_exists(&key), "{key} after regsvr32 /u");
+    for key in keys.iter().chain(&servers).chain([&icon]) {
+        assert!(!key_exists(key), "{key} after regsvr32 /u");
     }
-    assert!(!key_exists(&server), "{server} after regsvr32 /u");
     assert!(
-        key_exists(SYNC_CENTER_HANDLERS_KEY),
-        "Sync Center's list itself stays: only the handler's own key is removed"
+        key_exists(SYNC_CENTER_HANDLER_COLLECTIONS_KEY),
+        "the list of collections itself stays: only the DLL's own keys are removed"
     );
 }

@@ -158,6 +158,7 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::Batch => "the runtime's change-batch objects",
         Enforcement::Replica => "the runtime's provider built on the engine",
         Enforcement::Driver => "the runtime's session driver",
+        Enforcement::HandlerCollection => "the runtime's checked handler collection",
         Enforcement::Documented => "documentation only (nothing can check it)",
     }
 }

@@ -114,6 +114,8 @@ pub enum Enforcement {
     Replica,
     /// The runtime's session driver (the documented two-provider sequence).
     Driver,
+    /// The runtime's checked handler collection (`HandlerCollection`, `handler_collection`).
+    HandlerCollection,
     /// Stated in the skeleton docs only.
     Documented,
 }

@@ -5317,6 +5317,99 @@ pub mod sync_mgr_handler_abi {
         Ok(())
     }
 }
+/// Provides an enumerator of sync handler IDs and instantiates those handlers, so that a handler author can add handlers to Sync Center dynamically instead of registering each one individually.
+///
+/// Safe skeleton of `ISyncMgrHandlerCollection` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_handler_collection_abi`] call it from `ISyncMgrHandlerCollection_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrHandlerCollection`.
+///
+/// # Contract
+/// - The Sync Center double calls GetHandlerEnumerator and BindToHandler with an out-pointer that holds a non-NULL value: after a failure the out-pointer must be NULL. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the checking Sync Center double; rule `sync-center.discovery.null-on-failure`)
+/// - After a successful GetHandlerEnumerator or BindToHandler the Sync Center double requires an interface pointer in the out-parameter, not NULL and not the value it held before the call. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the checking Sync Center double; rule `sync-center.discovery.interface-on-success`)
+pub trait SyncMgrHandlerCollection {
+    /// `ISyncMgrHandlerCollection::GetHandlerEnumerator`.
+    ///
+    /// # Contract
+    /// - A sync handler ID is a string that uniquely represents the handler, limited to a maximum length of MAX_SYNCMGR_ID including the terminating null character; the enumerator hands out the IDs of the known sync handlers. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`; enforced by the runtime's checked handler collection; rule `handler-collection.get-handler-enumerator.id-length`)
+    /// - A sync handler ID uniquely represents the handler, so no two handlers of a collection share an ID. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`; enforced by the runtime's checked handler collection; rule `handler-collection.get-handler-enumerator.unique-id`)
+    /// - The ID must be unique across all handlers in the system; it is still recommended that the string contain a GUID to ensure uniqueness. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`; enforced by documentation only (nothing can check it); rule `handler-collection.get-handler-enumerator.unique-in-system`)
+    /// - The Sync Center double reads every handler ID the enumerator hands out and frees it with CoTaskMemFree; an empty ID, an ID longer than MAX_SYNCMGR_ID including the terminating null character, or an ID handed out twice breaks the collection's contract. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`; enforced by the checking Sync Center double; rule `sync-center.discovery.handler-ids`)
+    /// - The Sync Center double reads the handler IDs one at a time: Next returns S_OK with one non-NULL ID fetched, or S_FALSE with none at the end of the enumeration. (`NF:objidl.IEnumString.Next`; enforced by the checking Sync Center double; rule `sync-center.discovery.enumerator-next`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_handler_enumerator(&self) -> windows_core::Result<IEnumString>;
+    /// `ISyncMgrHandlerCollection::BindToHandler`.
+    ///
+    /// # Contract
+    /// - BindToHandler instantiates the sync handler with the ID pszHandlerID; for an ID that names none of the collection's handlers there is nothing to instantiate, and it returns an HRESULT error code. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the runtime's checked handler collection; rule `handler-collection.bind-to-handler.unknown-id`)
+    /// - When BindToHandler returns successfully, ppv holds a pointer to the requested interface (typically IID_ISyncMgrHandler) of the sync handler. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the runtime's checked handler collection; rule `handler-collection.bind-to-handler.interface-on-success`)
+    /// - ppv is an out-parameter that receives the handler's interface only when the method succeeds: when BindToHandler fails, *ppv is NULL. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the runtime's checked handler collection; rule `handler-collection.bind-to-handler.null-on-failure`)
+    /// - Sync Center can call BindToHandler without first calling GetHandlerEnumerator, because it caches information about handlers and their items. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the runtime's checked handler collection; rule `handler-collection.bind-to-handler.without-enumeration`)
+    /// - The handler collection can return an interface pointer for an existing sync handler or it can create a new instance. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by documentation only (nothing can check it); rule `handler-collection.bind-to-handler.existing-or-new`)
+    /// - If BindToHandler fails when passed IID_ISyncMgrHandler, Sync Center calls it again with IID_ISyncMgrSynchronize, the IID of the older ISyncMgrSynchronize interface. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by documentation only (nothing can check it); rule `handler-collection.bind-to-handler.legacy-interface`)
+    /// - The Sync Center double also binds an ID the collection did not enumerate: BindToHandler must fail for it, with *ppv NULL. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the checking Sync Center double; rule `sync-center.discovery.unknown-id-fails`)
+    ///
+    /// # Checked before this method runs
+    /// - `pszHandlerID` is not null, else `E_POINTER`
+    /// - `pszHandlerID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    /// - `riid` is not null, else `E_POINTER`
+    ///
+    /// # Raw parameters
+    /// - `ppv` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn bind_to_handler(
+        &self,
+        handler_id: &str,
+        riid: &windows_core::GUID,
+        ppv: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMgrHandlerCollection_Impl` to [`SyncMgrHandlerCollection`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_handler_collection_abi {
+    use super::*;
+    /// Calls [`SyncMgrHandlerCollection::get_handler_enumerator`] for `ISyncMgrHandlerCollection::GetHandlerEnumerator`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_handler_enumerator<T: SyncMgrHandlerCollection + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumString> {
+        let value = ::winsync::com::abi::guard(|| this.get_handler_enumerator())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrHandlerCollection::bind_to_handler`] for `ISyncMgrHandlerCollection::BindToHandler`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn bind_to_handler<T: SyncMgrHandlerCollection + ?Sized>(
+        this: &T,
+        pszhandlerid: &windows_core::PCWSTR,
+        riid: *const windows_core::GUID,
+        ppv: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let handler_id = unsafe {
+            ::winsync::com::abi::read_wide(
+                *pszhandlerid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.bind_to_handler(&handler_id, riid, ppv)
+        })?;
+        Ok(())
+    }
+}
 /// Provides the properties of a sync handler (type, type label, comment, last sync time, active, enabled and connected state).
 ///
 /// Safe skeleton of `ISyncMgrHandlerInfo` (Sync Center), implemented by a sync component.
@@ -5546,6 +5639,7 @@ pub trait SyncMgrSessionCreator {
     /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.handler-id-length`)
     /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.item-id-length`)
     /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.create-session.callback-optional`)
+    /// - pszHandlerID is the unique ID of the handler: the Sync Center double requires a handler it bound from a collection to create its session under the ID the collection bound it with. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checking Sync Center double; rule `sync-center.discovery.session-handler-id`)
     ///
     /// # Checked before this method runs
     /// - `pszHandlerID` is not null, else `E_POINTER`

@@ -19,6 +19,9 @@
 //! with `E_UNEXPECTED`: all before this module's code runs, so such calls are **not** in the
 //! transcript. This module adds the rules of `CONTRACTS.md` that need Sync Center's state.
 //!
+//! Sync Center's discovery path — a handler collection enumerated, each handler bound, read
+//! and synchronized against a double, every step's contract checked — is in [`discovery`].
+//!
 //! # The model
 //! The double holds one session. Its items (*known* items, "part of the session") are the ids
 //! given to [`SyncCenterDouble::new`], those added with `AddItemToSession`, and those committed
@@ -50,6 +53,8 @@ use crate::skeletons::{
     SyncmgrProgressStatus, sync_mgr_session_creator_abi, sync_mgr_sync_callback_abi,
 };
 use crate::sync_center::additional_items;
+
+pub mod discovery;
 
 pub use object::SyncCenterDouble;
 use object::SyncCenterDouble_Impl;

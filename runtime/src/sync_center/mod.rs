@@ -1,9 +1,14 @@
-//! Sync Center (`syncmgr.h`): the objects behind `#[derive(SyncMgrHandler)]`, the checked
-//! session a handler reports through, sync items, a checking Sync Center double for tests, and
-//! the in-process COM server a handler DLL is.
+//! Sync Center (`syncmgr.h`): the objects behind `#[derive(SyncMgrHandler)]`, handler
+//! collections (how Sync Center finds a DLL's handlers), the checked session a handler reports
+//! through, sync items, a checking Sync Center double for tests (with Sync Center's discovery
+//! path), a client of Sync Center's `ISyncMgrControl` for applications, and the in-process COM
+//! server a handler DLL is.
 
 pub mod additional_items;
+pub mod collection;
+pub mod control;
 pub mod double;
+mod enumerators;
 pub mod handler;
 pub mod items;
 pub mod names;

@@ -1,69 +1,108 @@
-//! What `DllRegisterServer` writes and `DllUnregisterServer` removes for a Sync Center handler
-//! class: the plan ([`registry_values`], [`registry_keys`], the same on every platform) and,
-//! on Windows, the registry writes ([`register_server`], [`unregister_server`]).
+//! What `DllRegisterServer` writes and `DllUnregisterServer` removes for the classes of a Sync
+//! Center handler DLL: the plan ([`class_values`], [`class_keys`], the same on every platform)
+//! and, on Windows, the registry writes ([`register_classes`], [`unregister_classes`]).
 //!
-//! # The COM class
-//! `Software\Classes\CLSID\{clsid}` ([`class_key`]) under `HKEY_CURRENT_USER`
-//! ([`Scope::CurrentUser`]: no administrator rights needed, and Windows merges it into
-//! `HKEY_CLASSES_ROOT` for that user) or `HKEY_LOCAL_MACHINE` ([`Scope::LocalMachine`]: every
-//! user; needs an elevated `regsvr32`): the key's default value is the handler's name,
-//! `InprocServer32`'s default value the DLL's path and its `ThreadingModel` value
+//! # How Sync Center finds a handler DLL
+//! Sync Center (Windows Vista and later, `syncmgr.h`) finds handlers through **handler
+//! collections**: it lists the subkeys of
+//! `HKEY_LOCAL_MACHINE\Software\Microsoft\Windows\CurrentVersion\SyncMgr\HandlerCollections`
+//! ([`SYNC_CENTER_HANDLER_COLLECTIONS_KEY`]), one per collection CLSID, creates each
+//! collection class with COM, enumerates its handler ids (`GetHandlerEnumerator`, an
+//! `IEnumString`) and binds each id to a handler (`BindToHandler(id, IID_ISyncMgrHandler)`);
+//! then it reads each handler's name, info and items and synchronizes it
+//! ([`crate::sync_center::collection`]). The sources:
+//!
+//! - the Windows SDK sample handler, the only working handler Microsoft publishes for this
+//!   Sync Center (`microsoft/Windows-classic-samples`,
+//!   `Samples/Win7Samples/netds/synccenter/synchandler`): its `SelfReg.inf` writes
+//!   `HKLM\Software\Microsoft\Windows\CurrentVersion\SyncMgr\HandlerCollections\{collection
+//!   CLSID}` (default value the collection's name, `DefaultIcon` a `REG_EXPAND_SZ` icon
+//!   location) and the COM classes under `HKEY_CLASSES_ROOT\CLSID` with `InProcServer32` and a
+//!   `ThreadingModel`, and nothing under `SyncMgr\Handlers`; its class factory
+//!   (`ClassFactory.cpp`) creates the collection, and its handlers are made by the
+//!   collection's `BindToHandler` (`MyDeviceHandlerCollection.cpp`);
+//! - `NN:syncmgr.ISyncMgrHandlerCollection`: "Sync Center uses the handler collection to
+//!   request instantiation of individual sync handlers"; `NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`
+//!   and `NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`;
+//!   `NF:syncmgr.ISyncMgrControl.UpdateHandlerCollection` names a collection by its CLSID.
+//!
+//! # What is written
+//! For every class of the DLL ([`ClassRegistration`]), under the [`Scope`]'s root:
+//! `Software\Classes\CLSID\{clsid}` ([`class_key`]), default value the class's name;
+//! `InprocServer32`, default value the DLL's path, and its `ThreadingModel` value
 //! [`THREADING_MODEL`] (the `InprocServer32` registry page,
-//! <https://learn.microsoft.com/windows/win32/com/inprocserver32>). Wine (8.0) does not merge
-//! `HKEY_CURRENT_USER\Software\Classes` into what COM reads: there, `CoCreateInstance` finds
-//! only classes registered with [`Scope::LocalMachine`].
+//! <https://learn.microsoft.com/windows/win32/com/inprocserver32>). With
+//! [`Scope::CurrentUser`] Windows merges the class into `HKEY_CLASSES_ROOT` for that user
+//! only; with [`Scope::LocalMachine`] (an elevated `regsvr32`) for every user, which is where
+//! the sample's `HKCR` lines land when its installer runs elevated.
 //!
-//! # Sync Center's list of handlers
-//! With [`Scope::LocalMachine`], the class is also listed for Sync Center:
-//! `HKEY_LOCAL_MACHINE\Software\Microsoft\Windows\CurrentVersion\SyncMgr\Handlers\{clsid}`
-//! ([`sync_center_key`]), default value the handler's name. The sources:
+//! For a collection class ([`ClassKind::Collection`]), with [`Scope::LocalMachine`] only:
+//! `HKEY_LOCAL_MACHINE\Software\Microsoft\Windows\CurrentVersion\SyncMgr\HandlerCollections\{clsid}`
+//! ([`collection_key`]), default value the collection's name, and, when the class has an
+//! [`Icon`], `DefaultIcon`'s default value the icon location (`REG_EXPAND_SZ`). **This key is
+//! per machine only**: the sample writes it under `HKLM`, and no page names a per-user
+//! place, so with [`Scope::CurrentUser`] the classes are registered for the user but Sync
+//! Center does not find the collection.
 //!
-//! - `NN:mobsync.ISyncMgrRegister`: a handler registers "directly in the registry" as an
-//!   alternative to `ISyncMgrRegister`, and "must register the standard OLE keys for an InProc
-//!   OLE server in addition to the SyncMgr key";
-//! - Microsoft support article 292442 ("How to Use the Windows Synchronize Manager with Pull
-//!   Subscribers"): the Synchronization Manager lists handlers from
-//!   `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Syncmgr\Handlers`, which
-//!   "has a subfolder for each item based on the class id (clsid)", and creates them from
-//!   `HKEY_CLASSES_ROOT\CLSID\{clsid}\InprocServer32`;
-//! - "Pull subscriptions don't show up in Windows Synchronization Manager" (Microsoft
-//!   troubleshooting article for SQL Server 2014–2019 on Windows 10,
-//!   <https://learn.microsoft.com/troubleshoot/sql/database-engine/replication/subscriptions-do-not-show-up-winsync-manager>):
-//!   Sync Center (`mobsync.exe`) lists the handler registered under
-//!   `HKLM\Software\Microsoft\Windows\CurrentVersion\SyncMgr\Handlers\{clsid}`.
+//! # What is not written: `SyncMgr\Handlers`
+//! `HKLM\Software\Microsoft\Windows\CurrentVersion\SyncMgr\Handlers\{clsid}`
+//! ([`LEGACY_HANDLERS_KEY`]) lists handlers of the pre-Vista Synchronization Manager
+//! (`mobsync.exe`, `ISyncMgrSynchronize`): its sources are `NN:mobsync.ISyncMgrRegister` and
+//! Microsoft support article 292442, both about that interface. A class listed there is asked
+//! for `ISyncMgrSynchronize`, which a handler made with this crate does not implement
+//! (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`: Sync Center falls back to
+//! `IID_ISyncMgrSynchronize` for older handlers). So nothing is written there; unregistration
+//! still deletes `Handlers\{clsid}` for the DLL's own CLSIDs with [`Scope::LocalMachine`],
+//! where winsync 0.1 wrote it ([`legacy_keys`]).
 //!
-//! The pages name this key under `HKEY_LOCAL_MACHINE` only, so there is no per-user listing:
-//! with [`Scope::CurrentUser`] the class is registered for the user but Sync Center does not
-//! list it (an installer that has administrator rights lists it with [`Scope::LocalMachine`]).
-//! The `syncmgr.h` pages themselves (`NN:syncmgr.ISyncMgrHandlerCollection`) say only that
-//! handlers are registered "individually in the registry", without naming the key.
+//! # What is removed
+//! [`unregister_classes`] deletes exactly the keys of [`class_keys`] (each with everything
+//! under it) and the [`legacy_keys`]; their parents (`CLSID`, `HandlerCollections`) stay.
+//!
+//! Wine (8.0) does not merge `HKEY_CURRENT_USER\Software\Classes` into what COM reads: there,
+//! `CoCreateInstance` finds only classes registered with [`Scope::LocalMachine`].
 
 use windows_core::GUID;
 
-/// The `ThreadingModel` [`register_server`] writes: `Both`. The objects may be called from any
-/// apartment without marshaling: a derived handler is `Send + Sync`
-/// ([`crate::sync_center::handler::DerivedHandler`]), the class factory holds a function pointer, and the
-/// counts are atomic; and Sync Center makes a handler instance on one thread to read its
-/// properties and another on a separate thread to synchronize (`NN:syncmgr.ISyncMgrHandler`).
-/// With `Apartment`, a caller in the multithreaded apartment would get a proxy, which needs a
-/// registered proxy/stub for `ISyncMgrHandler`. (The values are those of the `InprocServer32`
-/// registry page, <https://learn.microsoft.com/windows/win32/com/inprocserver32>.)
+#[cfg(any(windows, doc))]
+mod windows;
+
+#[cfg(any(windows, doc))]
+pub use windows::{
+    classes_registered, is_registered, module_path, register_classes, register_server,
+    unregister_classes, unregister_server,
+};
+
+/// The `ThreadingModel` every class is registered with: `Both`. The objects may be called from
+/// any apartment without marshaling: derived handlers and collections are `Send + Sync`
+/// ([`crate::sync_center::handler::DerivedHandler`], [`crate::sync_center::collection`]), the
+/// class factory holds a function pointer, and the counts are atomic; and Sync Center makes a
+/// handler instance on one thread to read its properties and another on a separate thread to
+/// synchronize (`NN:syncmgr.ISyncMgrHandler`). With `Apartment` (the SDK sample's value), a
+/// caller in the multithreaded apartment would get a proxy, which needs a registered
+/// proxy/stub for the interface. (The values are those of the `InprocServer32` registry page,
+/// <https://learn.microsoft.com/windows/win32/com/inprocserver32>.)
 pub const THREADING_MODEL: &str = "Both";
 
-/// The key under `HKEY_LOCAL_MACHINE` whose subkeys, one per CLSID, list handlers for Sync
-/// Center (see the module docs for the sources).
-pub const SYNC_CENTER_HANDLERS_KEY: &str =
-    r"Software\Microsoft\Windows\CurrentVersion\SyncMgr\Handlers";
+/// The key under `HKEY_LOCAL_MACHINE` whose subkeys, one per collection CLSID, are the handler
+/// collections Sync Center loads (the SDK sample's `SelfReg.inf`; see the module docs).
+pub const SYNC_CENTER_HANDLER_COLLECTIONS_KEY: &str =
+    r"Software\Microsoft\Windows\CurrentVersion\SyncMgr\HandlerCollections";
 
-/// Where [`register_server`] writes a class.
+/// The pre-Vista Synchronization Manager's list of `ISyncMgrSynchronize` handlers, under
+/// `HKEY_LOCAL_MACHINE`: never written; a DLL's own CLSIDs are deleted from it on
+/// unregistration (see the module docs).
+pub const LEGACY_HANDLERS_KEY: &str = r"Software\Microsoft\Windows\CurrentVersion\SyncMgr\Handlers";
+
+/// Where the classes are registered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// `HKEY_CURRENT_USER\Software\Classes`: the current user only, no administrator rights;
-    /// Sync Center does not list the handler (see the module docs).
+    /// Sync Center does not find a collection registered this way (see the module docs).
     #[default]
     CurrentUser,
-    /// `HKEY_LOCAL_MACHINE\Software\Classes` and Sync Center's list of handlers: every user;
-    /// writing needs administrator rights.
+    /// `HKEY_LOCAL_MACHINE\Software\Classes` and Sync Center's handler collections: every
+    /// user; writing needs administrator rights.
     LocalMachine,
 }
 
@@ -75,6 +114,54 @@ impl Scope {
             Self::LocalMachine => "HKEY_LOCAL_MACHINE",
         }
     }
+}
+
+/// Where Sync Center finds a collection's icon: the `DefaultIcon` value of its
+/// `HandlerCollections` key, an icon location (`path,index`; a negative index is a resource
+/// id) written as `REG_EXPAND_SZ`, so that it may hold `%SystemRoot%` and the like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Icon {
+    /// An icon of the DLL itself: `<DLL path>,<index>`, the SDK sample's form
+    /// (`%_SYS_MOD_PATH%,-50`: the resource with id 50).
+    Module(i32),
+    /// A location written as given, such as `%SystemRoot%\system32\shell32.dll,0`.
+    Location(&'static str),
+}
+
+impl Icon {
+    /// The value written for the DLL at `dll_path`.
+    pub fn location(self, dll_path: &str) -> String {
+        match self {
+            Self::Module(index) => format!("{dll_path},{index}"),
+            Self::Location(location) => location.to_string(),
+        }
+    }
+}
+
+/// What a class of the DLL is, for registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClassKind {
+    /// A handler class (`ISyncMgrHandler`), or any other object of the DLL: the COM class
+    /// only. Sync Center reaches handlers through a collection, not through their class.
+    Handler,
+    /// A handler collection (`ISyncMgrHandlerCollection`): the COM class and, per machine,
+    /// Sync Center's `HandlerCollections` key with the icon, if any.
+    Collection {
+        /// `DefaultIcon`; none is written when `None`.
+        icon: Option<Icon>,
+    },
+}
+
+/// One class of a DLL as registration sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClassRegistration<'a> {
+    /// The CLSID.
+    pub clsid: GUID,
+    /// The default value of the class key and, for a collection, of its `HandlerCollections`
+    /// key (the name Sync Center shows for the collection).
+    pub name: &'a str,
+    /// Handler or collection.
+    pub kind: ClassKind,
 }
 
 /// `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`: a CLSID as the registry spells it (upper case,
@@ -97,20 +184,36 @@ pub fn clsid_string(clsid: &GUID) -> String {
     )
 }
 
-/// The class key [`register_server`] creates under the [`Scope`]'s root:
-/// `Software\Classes\CLSID\{clsid}`.
+/// The class key, under the [`Scope`]'s root: `Software\Classes\CLSID\{clsid}`.
 pub fn class_key(clsid: &GUID) -> String {
     format!(r"Software\Classes\CLSID\{}", clsid_string(clsid))
 }
 
-/// The key that lists the class for Sync Center, under `HKEY_LOCAL_MACHINE`:
-/// `Software\Microsoft\Windows\CurrentVersion\SyncMgr\Handlers\{clsid}`.
-pub fn sync_center_key(clsid: &GUID) -> String {
-    format!(r"{SYNC_CENTER_HANDLERS_KEY}\{}", clsid_string(clsid))
+/// A collection's key, under `HKEY_LOCAL_MACHINE`:
+/// `Software\Microsoft\Windows\CurrentVersion\SyncMgr\HandlerCollections\{clsid}`.
+pub fn collection_key(clsid: &GUID) -> String {
+    format!(
+        r"{SYNC_CENTER_HANDLER_COLLECTIONS_KEY}\{}",
+        clsid_string(clsid)
+    )
 }
 
-/// One registry value [`register_server`] writes, as a string (`REG_SZ`), under the
-/// [`Scope`]'s root.
+/// The key the pre-Vista Synchronization Manager reads for `clsid`, under
+/// `HKEY_LOCAL_MACHINE` (never written; see the module docs).
+pub fn legacy_handler_key(clsid: &GUID) -> String {
+    format!(r"{LEGACY_HANDLERS_KEY}\{}", clsid_string(clsid))
+}
+
+/// The type of a [`RegistryValue`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValueKind {
+    /// `REG_SZ`.
+    String,
+    /// `REG_EXPAND_SZ`: environment variables such as `%SystemRoot%` are expanded on reading.
+    ExpandString,
+}
+
+/// One registry value [`register_classes`] writes, under the [`Scope`]'s root.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegistryValue {
     /// The key, relative to the root; created when missing.
@@ -119,245 +222,109 @@ pub struct RegistryValue {
     pub name: Option<&'static str>,
     /// The string written.
     pub data: String,
+    /// Its type.
+    pub kind: ValueKind,
 }
 
-/// Every value [`register_server`] writes for the handler class `clsid` named `name`, served
-/// by the DLL at `dll_path`, in `scope` (see the module docs), in the order written.
+impl RegistryValue {
+    fn string(key: impl Into<String>, name: Option<&'static str>, data: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            name,
+            data: data.into(),
+            kind: ValueKind::String,
+        }
+    }
+}
+
+/// Every value [`register_classes`] writes for `classes`, served by the DLL at `dll_path`, in
+/// `scope`, in the order written (see the module docs).
+pub fn class_values(
+    classes: &[ClassRegistration<'_>],
+    dll_path: &str,
+    scope: Scope,
+) -> Vec<RegistryValue> {
+    let mut values = Vec::new();
+    for class in classes {
+        let key = class_key(&class.clsid);
+        let server = format!(r"{key}\InprocServer32");
+        values.push(RegistryValue::string(key, None, class.name));
+        values.push(RegistryValue::string(server.clone(), None, dll_path));
+        values.push(RegistryValue::string(
+            server,
+            Some("ThreadingModel"),
+            THREADING_MODEL,
+        ));
+    }
+    if scope == Scope::LocalMachine {
+        for class in classes {
+            let ClassKind::Collection { icon } = class.kind else {
+                continue;
+            };
+            let key = collection_key(&class.clsid);
+            values.push(RegistryValue::string(key.clone(), None, class.name));
+            if let Some(icon) = icon {
+                values.push(RegistryValue {
+                    key: format!(r"{key}\DefaultIcon"),
+                    name: None,
+                    data: icon.location(dll_path),
+                    kind: ValueKind::ExpandString,
+                });
+            }
+        }
+    }
+    values
+}
+
+/// The keys [`register_classes`] creates for `classes` in `scope` and [`unregister_classes`]
+/// deletes, each with everything under it: every class key and, with [`Scope::LocalMachine`],
+/// every collection's key. Every value of [`class_values`] is under one of them; their parents
+/// are left alone.
+pub fn class_keys(classes: &[ClassRegistration<'_>], scope: Scope) -> Vec<String> {
+    let mut keys: Vec<String> = classes.iter().map(|c| class_key(&c.clsid)).collect();
+    if scope == Scope::LocalMachine {
+        keys.extend(
+            classes
+                .iter()
+                .filter(|c| matches!(c.kind, ClassKind::Collection { .. }))
+                .map(|c| collection_key(&c.clsid)),
+        );
+    }
+    keys
+}
+
+/// The keys [`unregister_classes`] also deletes when they exist, with [`Scope::LocalMachine`]:
+/// `SyncMgr\Handlers\{clsid}` for every class (what winsync 0.1 wrote; see the module docs).
+pub fn legacy_keys(classes: &[ClassRegistration<'_>], scope: Scope) -> Vec<String> {
+    match scope {
+        Scope::CurrentUser => Vec::new(),
+        Scope::LocalMachine => classes
+            .iter()
+            .map(|c| legacy_handler_key(&c.clsid))
+            .collect(),
+    }
+}
+
+/// [`class_values`] for one handler class.
 pub fn registry_values(
     clsid: &GUID,
     name: &str,
     dll_path: &str,
     scope: Scope,
 ) -> Vec<RegistryValue> {
-    let class = class_key(clsid);
-    let server = format!(r"{class}\InprocServer32");
-    let mut values = vec![
-        RegistryValue {
-            key: class,
-            name: None,
-            data: name.to_string(),
-        },
-        RegistryValue {
-            key: server.clone(),
-            name: None,
-            data: dll_path.to_string(),
-        },
-        RegistryValue {
-            key: server,
-            name: Some("ThreadingModel"),
-            data: THREADING_MODEL.to_string(),
-        },
-    ];
-    if scope == Scope::LocalMachine {
-        values.push(RegistryValue {
-            key: sync_center_key(clsid),
-            name: None,
-            data: name.to_string(),
-        });
-    }
-    values
+    class_values(&[handler_class(clsid, name)], dll_path, scope)
 }
 
-/// The keys [`unregister_server`] deletes, each with everything under it, under the
-/// [`Scope`]'s root: the class key, and with [`Scope::LocalMachine`] the Sync Center key.
-/// Every value of [`registry_values`] is under one of them; their parents are left alone.
+/// [`class_keys`] for one handler class.
 pub fn registry_keys(clsid: &GUID, scope: Scope) -> Vec<String> {
-    let mut keys = vec![class_key(clsid)];
-    if scope == Scope::LocalMachine {
-        keys.push(sync_center_key(clsid));
-    }
-    keys
+    class_keys(&[handler_class(clsid, "")], scope)
 }
 
-#[cfg(any(windows, doc))]
-pub use windows::{is_registered, module_path, register_server, unregister_server};
-
-#[cfg(any(windows, doc))]
-mod windows {
-    use windows_core::{Error, GUID, PCWSTR, PWSTR, Result};
-
-    use super::{Scope, registry_keys, registry_values};
-    use crate::bindings::{
-        GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-        GetModuleFileNameW, GetModuleHandleExW, HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE,
-        HMODULE, KEY_READ, KEY_WRITE, REG_OPTION_NON_VOLATILE, REG_SZ, RegCloseKey,
-        RegCreateKeyExW, RegDeleteTreeW, RegOpenKeyExW, RegSetValueExW, SELFREG_E_CLASS,
-        WIN32_ERROR,
-    };
-
-    fn root(scope: Scope) -> HKEY {
-        match scope {
-            Scope::CurrentUser => HKEY_CURRENT_USER,
-            Scope::LocalMachine => HKEY_LOCAL_MACHINE,
-        }
-    }
-
-    fn wide(text: &str) -> Vec<u16> {
-        text.encode_utf16().chain(std::iter::once(0)).collect()
-    }
-
-    /// `ERROR_SUCCESS` (0, `winerror.h`) is `Ok`; another code its HRESULT
-    /// (`HRESULT_FROM_WIN32`).
-    fn win32(code: WIN32_ERROR) -> Result<()> {
-        if code == 0 {
-            Ok(())
-        } else {
-            // HRESULT_FROM_WIN32 (`winerror.h`): FACILITY_WIN32 (7), severity bit set.
-            Err(windows_core::HRESULT(((code & 0xFFFF) | 0x8007_0000) as i32).into())
-        }
-    }
-
-    /// An open registry key, closed on drop.
-    struct Key(HKEY);
-
-    impl Key {
-        fn create(parent: HKEY, path: &str) -> Result<Self> {
-            let path = wide(path);
-            let mut key = HKEY::default();
-            // SAFETY: `path` is NUL-terminated and outlives the call; `key` is writable.
-            win32(unsafe {
-                RegCreateKeyExW(
-                    parent,
-                    PCWSTR(path.as_ptr()),
-                    None,
-                    PCWSTR::null(),
-                    REG_OPTION_NON_VOLATILE,
-                    KEY_WRITE,
-                    None,
-                    &mut key,
-                    None,
-                )
-            })?;
-            Ok(Self(key))
-        }
-
-        fn open(parent: HKEY, path: &str) -> Result<Self> {
-            let path = wide(path);
-            let mut key = HKEY::default();
-            // SAFETY: as in `create`.
-            win32(unsafe {
-                RegOpenKeyExW(parent, PCWSTR(path.as_ptr()), None, KEY_READ, &mut key)
-            })?;
-            Ok(Self(key))
-        }
-
-        /// Sets the string value `name` (`None`: the key's default value).
-        fn set(&self, name: Option<&str>, value: &str) -> Result<()> {
-            let name = name.map(wide);
-            let bytes: Vec<u8> = wide(value).into_iter().flat_map(u16::to_le_bytes).collect();
-            let name = name.as_ref().map_or(PCWSTR::null(), |n| PCWSTR(n.as_ptr()));
-            // SAFETY: `name` is null or NUL-terminated; `bytes` is a NUL-terminated UTF-16
-            // string, as REG_SZ wants.
-            win32(unsafe { RegSetValueExW(self.0, name, None, REG_SZ, Some(&bytes)) })
-        }
-    }
-
-    impl Drop for Key {
-        fn drop(&mut self) {
-            // SAFETY: the key is open and closed once.
-            unsafe { RegCloseKey(self.0) };
-        }
-    }
-
-    /// Whether `<scope root>\<path>` exists (can be opened for reading).
-    fn key_exists(scope: Scope, path: &str) -> bool {
-        Key::open(root(scope), path).is_ok()
-    }
-
-    /// Registers the handler class `clsid` in `scope`, served by the DLL at `dll_path`: every
-    /// value of [`super::registry_values`] (see the module docs).
-    ///
-    /// # Errors
-    /// `SELFREG_E_CLASS` (`NF:olectl.DllRegisterServer`), naming the key and the registry's
-    /// error, after removing what was written.
-    pub fn register_server(clsid: &GUID, name: &str, dll_path: &str, scope: Scope) -> Result<()> {
-        for value in registry_values(clsid, name, dll_path, scope) {
-            let written = Key::create(root(scope), &value.key)
-                .and_then(|key| key.set(value.name, &value.data));
-            if let Err(error) = written {
-                let _ = unregister_server(clsid, scope);
-                return Err(Error::new(
-                    SELFREG_E_CLASS,
-                    format!(
-                        r"registering {}\{}: {}",
-                        scope.root_name(),
-                        value.key,
-                        error.message()
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Removes what [`register_server`] wrote in `scope`: every key of
-    /// [`super::registry_keys`] with everything under it. A key that does not exist is
-    /// success.
-    ///
-    /// # Errors
-    /// The registry's error for the first key that exists and cannot be deleted (the other
-    /// keys are still tried).
-    pub fn unregister_server(clsid: &GUID, scope: Scope) -> Result<()> {
-        let mut first_error = None;
-        for path in registry_keys(clsid, scope) {
-            let wide_path = wide(&path);
-            // SAFETY: `wide_path` is NUL-terminated.
-            let result = win32(unsafe { RegDeleteTreeW(root(scope), PCWSTR(wide_path.as_ptr())) });
-            if let Err(error) = result
-                && key_exists(scope, &path)
-            {
-                first_error.get_or_insert(error);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
-    }
-
-    /// Whether every key of [`super::registry_keys`] exists in `scope` (for tests and
-    /// installers).
-    pub fn is_registered(clsid: &GUID, scope: Scope) -> bool {
-        registry_keys(clsid, scope)
-            .iter()
-            .all(|path| key_exists(scope, path))
-    }
-
-    /// The full path of the module (DLL or executable) that holds `address`, for instance the
-    /// address of one of the DLL's functions (`GetModuleHandleExW` with
-    /// `GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS`, then `GetModuleFileNameW`).
-    ///
-    /// # Errors
-    /// The Win32 error of either call.
-    pub fn module_path(address: *const core::ffi::c_void) -> Result<String> {
-        let mut module = HMODULE::default();
-        // SAFETY: with FROM_ADDRESS the "name" is an address, read by no one; UNCHANGED_REFCOUNT
-        // leaves the module's reference count alone, so nothing needs freeing.
-        let found = unsafe {
-            GetModuleHandleExW(
-                GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS
-                    | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                PCWSTR(address.cast()),
-                &mut module,
-            )
-        };
-        if !found.as_bool() {
-            return Err(Error::from_thread());
-        }
-        let mut buffer = vec![0u16; 260];
-        loop {
-            let size = u32::try_from(buffer.len()).unwrap_or(u32::MAX);
-            // SAFETY: `buffer` holds `size` writable units.
-            let len = unsafe { GetModuleFileNameW(Some(module), PWSTR(buffer.as_mut_ptr()), size) };
-            if len == 0 {
-                return Err(Error::from_thread());
-            }
-            // A full buffer means the path was truncated: try a larger one (paths are at most
-            // 32,767 units).
-            if len < size || buffer.len() > 32_768 {
-                return String::from_utf16(&buffer[..len as usize]).map_err(|_| {
-                    crate::com::abi::invalid_arg("the module path is not valid UTF-16")
-                });
-            }
-            buffer.resize(buffer.len() * 2, 0);
-        }
+fn handler_class<'a>(clsid: &GUID, name: &'a str) -> ClassRegistration<'a> {
+    ClassRegistration {
+        clsid: *clsid,
+        name,
+        kind: ClassKind::Handler,
     }
 }
 
@@ -367,6 +334,31 @@ mod tests {
 
     const CLSID: GUID = GUID::from_u128(0x0b5a2c1e_7d3f_4e6a_9c8b_1a2b3c4d5e6f);
     const BRACED: &str = "{0B5A2C1E-7D3F-4E6A-9C8B-1A2B3C4D5E6F}";
+    const COLLECTION: GUID = GUID::from_u128(0x29670321_0ba3_4dc5_b4c7_0f7fdb1ea68c);
+
+    fn classes() -> [ClassRegistration<'static>; 2] {
+        [
+            ClassRegistration {
+                clsid: COLLECTION,
+                name: "Devices",
+                kind: ClassKind::Collection {
+                    icon: Some(Icon::Module(-50)),
+                },
+            },
+            ClassRegistration {
+                clsid: CLSID,
+                name: "Device handler",
+                kind: ClassKind::Handler,
+            },
+        ]
+    }
+
+    fn triples(values: &[RegistryValue]) -> Vec<(&str, Option<&str>, &str, ValueKind)> {
+        values
+            .iter()
+            .map(|v| (v.key.as_str(), v.name, v.data.as_str(), v.kind))
+            .collect()
+    }
 
     #[test]
     fn clsids_are_spelled_as_the_registry_does() {
@@ -376,54 +368,125 @@ mod tests {
             format!(r"Software\Classes\CLSID\{BRACED}")
         );
         assert_eq!(
-            sync_center_key(&CLSID),
+            collection_key(&CLSID),
+            format!(
+                r"Software\Microsoft\Windows\CurrentVersion\SyncMgr\HandlerCollections\{BRACED}"
+            )
+        );
+        assert_eq!(
+            legacy_handler_key(&CLSID),
             format!(r"Software\Microsoft\Windows\CurrentVersion\SyncMgr\Handlers\{BRACED}")
         );
     }
 
     #[test]
-    fn per_machine_registration_lists_the_handler_for_sync_center() {
-        let values = registry_values(&CLSID, "Mine", r"C:\h.dll", Scope::LocalMachine);
-        let class = class_key(&CLSID);
-        let server = format!(r"{class}\InprocServer32");
+    fn per_machine_registration_lists_the_collection_as_the_sdk_sample_does() {
+        use ValueKind::{ExpandString, String};
+        let values = class_values(&classes(), r"C:\h.dll", Scope::LocalMachine);
+        let (collection, handler) = (class_key(&COLLECTION), class_key(&CLSID));
+        let (collection_server, handler_server) = (
+            format!(r"{collection}\InprocServer32"),
+            format!(r"{handler}\InprocServer32"),
+        );
+        let listing = collection_key(&COLLECTION);
+        let icon = format!(r"{listing}\DefaultIcon");
         let expected = [
-            (class.as_str(), None, "Mine"),
-            (server.as_str(), None, r"C:\h.dll"),
-            (server.as_str(), Some("ThreadingModel"), "Both"),
-            (&*sync_center_key(&CLSID), None, "Mine"),
+            (collection.as_str(), None, "Devices", String),
+            (collection_server.as_str(), None, r"C:\h.dll", String),
+            (
+                collection_server.as_str(),
+                Some("ThreadingModel"),
+                "Both",
+                String,
+            ),
+            (handler.as_str(), None, "Device handler", String),
+            (handler_server.as_str(), None, r"C:\h.dll", String),
+            (
+                handler_server.as_str(),
+                Some("ThreadingModel"),
+                "Both",
+                String,
+            ),
+            (listing.as_str(), None, "Devices", String),
+            (icon.as_str(), None, r"C:\h.dll,-50", ExpandString),
         ];
-        let got: Vec<_> = values
-            .iter()
-            .map(|v| (v.key.as_str(), v.name, v.data.as_str()))
-            .collect();
-        assert_eq!(got, expected);
+        assert_eq!(triples(&values), expected);
         assert_eq!(
-            registry_keys(&CLSID, Scope::LocalMachine),
-            [class, sync_center_key(&CLSID)]
+            class_keys(&classes(), Scope::LocalMachine),
+            [collection, handler, listing]
+        );
+        assert!(
+            values
+                .iter()
+                .all(|v| !v.key.starts_with(LEGACY_HANDLERS_KEY)),
+            "nothing under SyncMgr\\Handlers"
         );
     }
 
     #[test]
-    fn per_user_registration_writes_the_class_only() {
-        let values = registry_values(&CLSID, "Mine", r"C:\h.dll", Scope::CurrentUser);
-        assert_eq!(values.len(), 3);
-        assert!(values.iter().all(|v| v.key.starts_with(&class_key(&CLSID))));
+    fn per_user_registration_writes_the_classes_only() {
+        let values = class_values(&classes(), r"C:\h.dll", Scope::CurrentUser);
+        assert_eq!(values.len(), 6);
+        assert!(
+            values
+                .iter()
+                .all(|v| v.key.starts_with(r"Software\Classes\CLSID\"))
+        );
         assert_eq!(
-            registry_keys(&CLSID, Scope::CurrentUser),
-            [class_key(&CLSID)]
+            class_keys(&classes(), Scope::CurrentUser),
+            [class_key(&COLLECTION), class_key(&CLSID)]
+        );
+        assert!(legacy_keys(&classes(), Scope::CurrentUser).is_empty());
+    }
+
+    #[test]
+    fn a_collection_without_an_icon_gets_no_default_icon() {
+        let class = ClassRegistration {
+            clsid: COLLECTION,
+            name: "Devices",
+            kind: ClassKind::Collection { icon: None },
+        };
+        let values = class_values(&[class], "p", Scope::LocalMachine);
+        assert_eq!(values.len(), 4);
+        assert!(values.iter().all(|v| !v.key.ends_with("DefaultIcon")));
+        assert_eq!(
+            Icon::Location(r"%SystemRoot%\system32\shell32.dll,0").location("p"),
+            r"%SystemRoot%\system32\shell32.dll,0"
+        );
+    }
+
+    #[test]
+    fn a_single_handler_class_is_a_com_class_only() {
+        for scope in [Scope::CurrentUser, Scope::LocalMachine] {
+            let values = registry_values(&CLSID, "Mine", r"C:\h.dll", scope);
+            assert_eq!(values.len(), 3);
+            assert!(values.iter().all(|v| v.key.starts_with(&class_key(&CLSID))));
+            assert_eq!(registry_keys(&CLSID, scope), [class_key(&CLSID)]);
+        }
+        assert_eq!(
+            legacy_keys(&[handler_class(&CLSID, "")], Scope::LocalMachine),
+            [legacy_handler_key(&CLSID)]
         );
     }
 
     #[test]
     fn every_value_written_is_under_a_key_unregistration_deletes() {
         for scope in [Scope::CurrentUser, Scope::LocalMachine] {
-            let keys = registry_keys(&CLSID, scope);
-            for value in registry_values(&CLSID, "n", "p", scope) {
+            let keys = class_keys(&classes(), scope);
+            for value in class_values(&classes(), "n", scope) {
                 assert!(
                     keys.iter()
                         .any(|key| value.key == *key || value.key.starts_with(&format!(r"{key}\"))),
                     "{scope:?}: {} is not removed",
                     value.key
+                );
+            }
+            for key in &keys {
+                assert!(
+                    class_values(&classes(), "n", scope)
+                        .iter()
+                        .any(|v| v.key == *key),
+                    "{scope:?}: {key} is deleted but never written"
                 );
             }
         }

@@ -1638,6 +1638,186 @@ pub const SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL: Rule = Rule {
     source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
     text: "ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed.",
 };
+/// A sync handler ID is a string that uniquely represents the handler, limited to a maximum length of MAX_SYNCMGR_ID including the terminating null character; the enumerator hands out the IDs of the known sync handlers. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`)
+pub const HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH: Rule = Rule {
+    id: "handler-collection.get-handler-enumerator.id-length",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("GetHandlerEnumerator"),
+    param: Some("ppenum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::HandlerCollection,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator",
+    text: "A sync handler ID is a string that uniquely represents the handler, limited to a maximum length of MAX_SYNCMGR_ID including the terminating null character; the enumerator hands out the IDs of the known sync handlers.",
+};
+/// A sync handler ID uniquely represents the handler, so no two handlers of a collection share an ID. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`)
+pub const HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_ID: Rule = Rule {
+    id: "handler-collection.get-handler-enumerator.unique-id",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("GetHandlerEnumerator"),
+    param: Some("ppenum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::HandlerCollection,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator",
+    text: "A sync handler ID uniquely represents the handler, so no two handlers of a collection share an ID.",
+};
+/// The ID must be unique across all handlers in the system; it is still recommended that the string contain a GUID to ensure uniqueness. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`)
+pub const HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_IN_SYSTEM: Rule = Rule {
+    id: "handler-collection.get-handler-enumerator.unique-in-system",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("GetHandlerEnumerator"),
+    param: Some("ppenum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator",
+    text: "The ID must be unique across all handlers in the system; it is still recommended that the string contain a GUID to ensure uniqueness.",
+};
+/// BindToHandler instantiates the sync handler with the ID pszHandlerID; for an ID that names none of the collection's handlers there is nothing to instantiate, and it returns an HRESULT error code. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const HANDLER_COLLECTION_BIND_TO_HANDLER_UNKNOWN_ID: Rule = Rule {
+    id: "handler-collection.bind-to-handler.unknown-id",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("BindToHandler"),
+    param: Some("pszHandlerID"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::HandlerCollection,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "BindToHandler instantiates the sync handler with the ID pszHandlerID; for an ID that names none of the collection's handlers there is nothing to instantiate, and it returns an HRESULT error code.",
+};
+/// When BindToHandler returns successfully, ppv holds a pointer to the requested interface (typically IID_ISyncMgrHandler) of the sync handler. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const HANDLER_COLLECTION_BIND_TO_HANDLER_INTERFACE_ON_SUCCESS: Rule = Rule {
+    id: "handler-collection.bind-to-handler.interface-on-success",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("BindToHandler"),
+    param: Some("ppv"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::HandlerCollection,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "When BindToHandler returns successfully, ppv holds a pointer to the requested interface (typically IID_ISyncMgrHandler) of the sync handler.",
+};
+/// ppv is an out-parameter that receives the handler's interface only when the method succeeds: when BindToHandler fails, *ppv is NULL. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const HANDLER_COLLECTION_BIND_TO_HANDLER_NULL_ON_FAILURE: Rule = Rule {
+    id: "handler-collection.bind-to-handler.null-on-failure",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("BindToHandler"),
+    param: Some("ppv"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::HandlerCollection,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "ppv is an out-parameter that receives the handler's interface only when the method succeeds: when BindToHandler fails, *ppv is NULL.",
+};
+/// Sync Center can call BindToHandler without first calling GetHandlerEnumerator, because it caches information about handlers and their items. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const HANDLER_COLLECTION_BIND_TO_HANDLER_WITHOUT_ENUMERATION: Rule = Rule {
+    id: "handler-collection.bind-to-handler.without-enumeration",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("BindToHandler"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::HandlerCollection,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "Sync Center can call BindToHandler without first calling GetHandlerEnumerator, because it caches information about handlers and their items.",
+};
+/// The handler collection can return an interface pointer for an existing sync handler or it can create a new instance. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const HANDLER_COLLECTION_BIND_TO_HANDLER_EXISTING_OR_NEW: Rule = Rule {
+    id: "handler-collection.bind-to-handler.existing-or-new",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("BindToHandler"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "The handler collection can return an interface pointer for an existing sync handler or it can create a new instance.",
+};
+/// If BindToHandler fails when passed IID_ISyncMgrHandler, Sync Center calls it again with IID_ISyncMgrSynchronize, the IID of the older ISyncMgrSynchronize interface. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const HANDLER_COLLECTION_BIND_TO_HANDLER_LEGACY_INTERFACE: Rule = Rule {
+    id: "handler-collection.bind-to-handler.legacy-interface",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("BindToHandler"),
+    param: Some("riid"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "If BindToHandler fails when passed IID_ISyncMgrHandler, Sync Center calls it again with IID_ISyncMgrSynchronize, the IID of the older ISyncMgrSynchronize interface.",
+};
+/// The Sync Center double reads every handler ID the enumerator hands out and frees it with CoTaskMemFree; an empty ID, an ID longer than MAX_SYNCMGR_ID including the terminating null character, or an ID handed out twice breaks the collection's contract. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`)
+pub const SYNC_CENTER_DISCOVERY_HANDLER_IDS: Rule = Rule {
+    id: "sync-center.discovery.handler-ids",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("GetHandlerEnumerator"),
+    param: Some("ppenum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterDouble,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator",
+    text: "The Sync Center double reads every handler ID the enumerator hands out and frees it with CoTaskMemFree; an empty ID, an ID longer than MAX_SYNCMGR_ID including the terminating null character, or an ID handed out twice breaks the collection's contract.",
+};
+/// The Sync Center double reads the handler IDs one at a time: Next returns S_OK with one non-NULL ID fetched, or S_FALSE with none at the end of the enumeration. (`NF:objidl.IEnumString.Next`)
+pub const SYNC_CENTER_DISCOVERY_ENUMERATOR_NEXT: Rule = Rule {
+    id: "sync-center.discovery.enumerator-next",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("GetHandlerEnumerator"),
+    param: Some("ppenum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterDouble,
+    source: "NF:objidl.IEnumString.Next",
+    text: "The Sync Center double reads the handler IDs one at a time: Next returns S_OK with one non-NULL ID fetched, or S_FALSE with none at the end of the enumeration.",
+};
+/// The Sync Center double also binds an ID the collection did not enumerate: BindToHandler must fail for it, with *ppv NULL. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const SYNC_CENTER_DISCOVERY_UNKNOWN_ID_FAILS: Rule = Rule {
+    id: "sync-center.discovery.unknown-id-fails",
+    interface: "ISyncMgrHandlerCollection",
+    method: Some("BindToHandler"),
+    param: Some("pszHandlerID"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterDouble,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "The Sync Center double also binds an ID the collection did not enumerate: BindToHandler must fail for it, with *ppv NULL.",
+};
+/// The Sync Center double calls GetHandlerEnumerator and BindToHandler with an out-pointer that holds a non-NULL value: after a failure the out-pointer must be NULL. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const SYNC_CENTER_DISCOVERY_NULL_ON_FAILURE: Rule = Rule {
+    id: "sync-center.discovery.null-on-failure",
+    interface: "ISyncMgrHandlerCollection",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterDouble,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "The Sync Center double calls GetHandlerEnumerator and BindToHandler with an out-pointer that holds a non-NULL value: after a failure the out-pointer must be NULL.",
+};
+/// After a successful GetHandlerEnumerator or BindToHandler the Sync Center double requires an interface pointer in the out-parameter, not NULL and not the value it held before the call. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`)
+pub const SYNC_CENTER_DISCOVERY_INTERFACE_ON_SUCCESS: Rule = Rule {
+    id: "sync-center.discovery.interface-on-success",
+    interface: "ISyncMgrHandlerCollection",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterDouble,
+    source: "NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler",
+    text: "After a successful GetHandlerEnumerator or BindToHandler the Sync Center double requires an interface pointer in the out-parameter, not NULL and not the value it held before the call.",
+};
+/// pszHandlerID is the unique ID of the handler: the Sync Center double requires a handler it bound from a collection to create its session under the ID the collection bound it with. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`)
+pub const SYNC_CENTER_DISCOVERY_SESSION_HANDLER_ID: Rule = Rule {
+    id: "sync-center.discovery.session-handler-id",
+    interface: "ISyncMgrSessionCreator",
+    method: Some("CreateSession"),
+    param: Some("pszHandlerID"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterDouble,
+    source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
+    text: "pszHandlerID is the unique ID of the handler: the Sync Center double requires a handler it bound from a collection to create its session under the ID the collection bound it with.",
+};
 /// Knowledge has no single representation: equivalent knowledge can be held in different forms, so GetScopeVector, GetRangeExceptions, GetSingleItemExceptions and GetChangeUnitExceptions may answer differently for knowledge that is equal. (`NN:winsync.ISyncKnowledge`)
 pub const KNOWLEDGE_INSPECTION_NO_SINGLE_REPRESENTATION: Rule = Rule {
     id: "knowledge.inspection.no-single-representation",
@@ -6169,6 +6349,21 @@ pub const ALL: &[Rule] = &[
     SYNCMGR_SESSION_CREATE_SESSION_HANDLER_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL,
+    HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH,
+    HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_ID,
+    HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_IN_SYSTEM,
+    HANDLER_COLLECTION_BIND_TO_HANDLER_UNKNOWN_ID,
+    HANDLER_COLLECTION_BIND_TO_HANDLER_INTERFACE_ON_SUCCESS,
+    HANDLER_COLLECTION_BIND_TO_HANDLER_NULL_ON_FAILURE,
+    HANDLER_COLLECTION_BIND_TO_HANDLER_WITHOUT_ENUMERATION,
+    HANDLER_COLLECTION_BIND_TO_HANDLER_EXISTING_OR_NEW,
+    HANDLER_COLLECTION_BIND_TO_HANDLER_LEGACY_INTERFACE,
+    SYNC_CENTER_DISCOVERY_HANDLER_IDS,
+    SYNC_CENTER_DISCOVERY_ENUMERATOR_NEXT,
+    SYNC_CENTER_DISCOVERY_UNKNOWN_ID_FAILS,
+    SYNC_CENTER_DISCOVERY_NULL_ON_FAILURE,
+    SYNC_CENTER_DISCOVERY_INTERFACE_ON_SUCCESS,
+    SYNC_CENTER_DISCOVERY_SESSION_HANDLER_ID,
     KNOWLEDGE_INSPECTION_NO_SINGLE_REPRESENTATION,
     KNOWLEDGE_GET_OWNER_REPLICA_ID_BUFFER_TOO_SMALL,
     KNOWLEDGE_UNION_OWNER_MISMATCH,

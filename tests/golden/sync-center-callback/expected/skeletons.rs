@@ -137,6 +137,7 @@ pub trait SyncMgrSessionCreator {
     /// - pszHandlerID is the unique ID of the handler, of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.handler-id-length`)
     /// - Each of the cItems IDs in ppszItemIDs is of maximum length MAX_SYNCMGR_ID including the terminating null character. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checked Sync Center session; rule `syncmgr-session.create-session.item-id-length`)
     /// - ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by nothing yet (documentation only, checkable); rule `syncmgr-session.create-session.callback-optional`)
+    /// - pszHandlerID is the unique ID of the handler: the Sync Center double requires a handler it bound from a collection to create its session under the ID the collection bound it with. (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`; enforced by the checking Sync Center double; rule `sync-center.discovery.session-handler-id`)
     ///
     /// # Checked before this method runs
     /// - `pszHandlerID` is not null, else `E_POINTER`
