@@ -29,6 +29,7 @@ struct Configured {
     name: String,
     capabilities: SYNCMGR_HANDLER_CAPABILITIES,
     comment: String,
+    state: Option<HRESULT>,
     not_implemented: bool,
     get_object_calls: AtomicUsize,
 }
@@ -38,7 +39,7 @@ impl SyncMgrHandler for Configured {
         Ok(self.name.clone())
     }
     fn get_handler_info(&self) -> Result<winsync::bindings::ISyncMgrHandlerInfo> {
-        Ok(handler_info(Info(self.comment.clone())))
+        Ok(handler_info(Info(self.comment.clone(), self.state)))
     }
     fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
         self.get_object_calls.fetch_add(1, Ordering::SeqCst);
@@ -70,12 +71,21 @@ impl SyncMgrHandler for Configured {
     }
 }
 
-/// A handler info with a comment; everything else keeps the skeleton's defaults.
-struct Info(String);
+/// A handler info with a comment and, when given, the answer of `IsActive` and `IsEnabled`;
+/// everything else keeps the skeleton's defaults (`E_NOTIMPL` for those two).
+struct Info(String, Option<HRESULT>);
 
 impl SyncMgrHandlerInfo for Info {
     fn get_comment(&self) -> Result<String> {
         Ok(self.0.clone())
+    }
+    fn is_active(&self) -> Result<HRESULT> {
+        self.1
+            .ok_or_else(|| Error::from_hresult(E_NOTIMPL))
+    }
+    fn is_enabled(&self) -> Result<HRESULT> {
+        self.1
+            .ok_or_else(|| Error::from_hresult(E_NOTIMPL))
     }
 }
 
@@ -334,4 +344,57 @@ fn state_answers_are_s_ok_s_false_or_failures() {
             assert_eq!(item.IsConnected(), expected, "{given:?}");
         }
     }
+}
+
+/// A handler whose capabilities ask Sync Center to query it before (de)activating or enabling
+/// it keeps its own state: the double's discovery finds `IsActive` / `IsEnabled` answering
+/// anything but S_OK or S_FALSE (`handler.handler-info.is-active.query-before`,
+/// `handler.handler-info.is-enabled.query-before`).
+#[test]
+fn a_handler_that_keeps_its_state_answers_s_ok_or_s_false() {
+    use winsync::bindings::{
+        S_FALSE, SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE, SYNCMGR_HCM_QUERY_BEFORE_ENABLE,
+    };
+    use winsync::sync_center::collection::HandlerCollection;
+    use winsync::sync_center::double::discovery::discover;
+
+    let found = |capabilities, state| {
+        let collection: winsync::bindings::ISyncMgrHandlerCollection = HandlerCollection::new()
+            .handler("{h}", move || {
+                Ok(Configured {
+                    name: "h".into(),
+                    capabilities,
+                    state,
+                    ..Configured::default()
+                }
+                .into_handler())
+            })
+            .unwrap()
+            .into();
+        discover(&collection)
+    };
+    let active = &winsync::contracts::HANDLER_HANDLER_INFO_IS_ACTIVE_QUERY_BEFORE;
+    let enabled = &winsync::contracts::HANDLER_HANDLER_INFO_IS_ENABLED_QUERY_BEFORE;
+    // Without the capabilities, E_NOTIMPL (Sync Center keeps its own state) is fine.
+    let discovery = found(0, None);
+    assert!(!discovery.breaks(active) && !discovery.breaks(enabled));
+    // With them, it is not.
+    let discovery = found(SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE, None);
+    assert!(
+        discovery.breaks(active) && !discovery.breaks(enabled),
+        "{discovery:?}"
+    );
+    let discovery = found(SYNCMGR_HCM_QUERY_BEFORE_ENABLE, None);
+    assert!(
+        !discovery.breaks(active) && discovery.breaks(enabled),
+        "{discovery:?}"
+    );
+    let discovery = found(
+        SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE | SYNCMGR_HCM_QUERY_BEFORE_ENABLE,
+        Some(S_FALSE),
+    );
+    assert!(
+        !discovery.breaks(active) && !discovery.breaks(enabled),
+        "{discovery:?}"
+    );
 }

@@ -5473,7 +5473,7 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// # Contract
     /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the generated ABI adapter; rule `handler.handler-info.is-active.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-active.query-before`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the checking Sync Center double; rule `handler.handler-info.is-active.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
@@ -5491,7 +5491,7 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// # Contract
     /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.handler-info.is-enabled.answers`)
-    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.is-enabled.query-before`)
+    /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the checking Sync Center double; rule `handler.handler-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)

@@ -15,6 +15,7 @@
 //! | the enumerator's `Next`, one id at a time | `S_OK` with one non-NULL id, or `S_FALSE` with none (`sync-center.discovery.enumerator-next`, `NF:objidl.IEnumString.Next`); each id read with the `MAX_SYNCMGR_ID` bound and freed with `CoTaskMemFree`; an empty, over-long (more than `MAX_SYNCMGR_ID - 1` UTF-16 units), non-UTF-16 or repeated id (`sync-center.discovery.handler-ids`, `NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`) is not bound |
 //! | `BindToHandler(id, IID_ISyncMgrHandler)` per id | as `GetHandlerEnumerator` for the out-pointer (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`) |
 //! | `BindToHandler` for an id the collection did not enumerate | must fail, with the out-pointer NULL (`sync-center.discovery.unknown-id-fails`) |
+//! | `GetHandlerInfo`, and each item's `GetItemInfo` | a handler whose capabilities ask Sync Center to query it before (de)activating or enabling it, and an item that asks to be queried before it is enabled or disabled, keep their own state: `IsActive` / `IsEnabled` must answer `S_OK` or `S_FALSE` (`handler.handler-info.is-active.query-before`, `handler.handler-info.is-enabled.query-before`, `handler.sync-item-info.is-enabled.query-before`; `NF:syncmgr.ISyncMgrHandlerInfo.IsActive`, `NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`) |
 //! | the session of each handler ([`Discovery::synchronize`]) | created under the id the handler was bound with (`sync-center.discovery.session-handler-id`, `NF:syncmgr.ISyncMgrSessionCreator.CreateSession`), and whatever the [`SyncCenterDouble`] checks |
 //!
 //! A call that fails within its contract (a `GetName` or `GetHandlerInfo` answering
@@ -34,7 +35,10 @@ use windows_core::{ComObject, Error, HRESULT, Interface, PCWSTR, PWSTR, Result};
 use super::{Call, SyncCenterDouble};
 use crate::bindings::{
     E_FAIL, HWND, IEnumString, ISyncMgrHandler, ISyncMgrHandlerCollection, ISyncMgrSessionCreator,
-    ISyncMgrSyncItem, ISyncMgrSyncItemContainer, S_FALSE, S_OK,
+    ISyncMgrSyncItem, ISyncMgrSyncItemContainer, S_FALSE, S_OK, SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE,
+    SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE, SYNCMGR_HCM_QUERY_BEFORE_DISABLE,
+    SYNCMGR_HCM_QUERY_BEFORE_ENABLE, SYNCMGR_ICM_QUERY_BEFORE_DISABLE,
+    SYNCMGR_ICM_QUERY_BEFORE_ENABLE,
 };
 use crate::com::abi;
 use crate::contract::Rule;
@@ -487,6 +491,37 @@ fn read_handler(
                 || format!("GetTypeLabel of {id:?}"),
                 discovery,
             );
+            // A handler that asks to be queried before (de)activation or enabling keeps its
+            // own state: IsActive / IsEnabled must answer S_OK or S_FALSE.
+            let capabilities = unsafe { handler.GetCapabilities() }.unwrap_or_default();
+            let state_checks = [
+                (
+                    SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE | SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE,
+                    &rules::HANDLER_HANDLER_INFO_IS_ACTIVE_QUERY_BEFORE,
+                    "IsActive",
+                ),
+                (
+                    SYNCMGR_HCM_QUERY_BEFORE_ENABLE | SYNCMGR_HCM_QUERY_BEFORE_DISABLE,
+                    &rules::HANDLER_HANDLER_INFO_IS_ENABLED_QUERY_BEFORE,
+                    "IsEnabled",
+                ),
+            ];
+            for (flags, rule, method) in state_checks {
+                if capabilities & flags == 0 {
+                    continue;
+                }
+                let answer = if method == "IsActive" {
+                    unsafe { info.IsActive() }
+                } else {
+                    unsafe { info.IsEnabled() }
+                };
+                if answer != S_OK && answer != S_FALSE {
+                    discovery.broke(
+                        rule,
+                        format!("{method} of {id:?} answered {answer:?} with the capability set"),
+                    );
+                }
+            }
         }
     }
     let items = handler
@@ -539,6 +574,24 @@ fn read_items(
             || format!("GetName of item {item_id:?} of {id:?}"),
             discovery,
         );
+        // An item that asks to be queried before it is enabled or disabled keeps its own
+        // state: IsEnabled must answer S_OK or S_FALSE.
+        let capabilities = unsafe { item.GetCapabilities() }.unwrap_or_default();
+        if capabilities & (SYNCMGR_ICM_QUERY_BEFORE_ENABLE | SYNCMGR_ICM_QUERY_BEFORE_DISABLE) != 0
+        {
+            let answer = match unsafe { item.GetItemInfo() } {
+                Ok(info) => unsafe { info.IsEnabled() },
+                Err(error) => error.code(),
+            };
+            if answer != S_OK && answer != S_FALSE {
+                discovery.broke(
+                    &rules::HANDLER_SYNC_ITEM_INFO_IS_ENABLED_QUERY_BEFORE,
+                    format!(
+                        "IsEnabled of item {item_id:?} of {id:?} answered {answer:?} with the capability set"
+                    ),
+                );
+            }
+        }
         items.push(DiscoveredItem { id: item_id, name });
         if code != S_OK {
             break;

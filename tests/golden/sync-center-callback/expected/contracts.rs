@@ -1010,7 +1010,7 @@ pub const HANDLER_HANDLER_INFO_IS_ACTIVE_QUERY_BEFORE: Rule = Rule {
         "SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE",
     ],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncCenterDouble,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsActive",
     text: "If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error.",
 };
@@ -1034,7 +1034,7 @@ pub const HANDLER_HANDLER_INFO_IS_ENABLED_QUERY_BEFORE: Rule = Rule {
     param: None,
     values: &["SYNCMGR_HCM_QUERY_BEFORE_ENABLE", "SYNCMGR_HCM_QUERY_BEFORE_DISABLE"],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncCenterDouble,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled",
     text: "If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error.",
 };
