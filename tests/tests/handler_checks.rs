@@ -80,12 +80,10 @@ impl SyncMgrHandlerInfo for Info {
         Ok(self.0.clone())
     }
     fn is_active(&self) -> Result<HRESULT> {
-        self.1
-            .ok_or_else(|| Error::from_hresult(E_NOTIMPL))
+        self.1.ok_or_else(|| Error::from_hresult(E_NOTIMPL))
     }
     fn is_enabled(&self) -> Result<HRESULT> {
-        self.1
-            .ok_or_else(|| Error::from_hresult(E_NOTIMPL))
+        self.1.ok_or_else(|| Error::from_hresult(E_NOTIMPL))
     }
 }
 

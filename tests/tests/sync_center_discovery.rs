@@ -280,3 +280,25 @@ fn a_collection_whose_binding_fails_is_a_failure_and_the_handler_is_missing() {
         (r#"BindToHandler("a")"#, E_FAIL)
     );
 }
+
+/// An item whose capabilities ask Sync Center to query it before it is enabled or disabled
+/// keeps its own state: its info's `IsEnabled` answers S_OK or S_FALSE
+/// (`handler.sync-item-info.is-enabled.query-before`).
+#[test]
+fn an_item_that_keeps_its_state_answers_s_ok_or_s_false() {
+    use winsync::bindings::{SYNCMGR_ICM_NONE, SYNCMGR_ICM_QUERY_BEFORE_ENABLE};
+    let rule = &rules::HANDLER_SYNC_ITEM_INFO_IS_ENABLED_QUERY_BEFORE;
+    let found = |capabilities, enabled| {
+        let collection: ISyncMgrHandlerCollection = HandlerCollection::new()
+            .handler("{d}", move || {
+                Ok(Device::with_item("{d}", "one", capabilities, enabled))
+            })
+            .unwrap()
+            .into();
+        discover(&collection)
+    };
+    assert!(!found(SYNCMGR_ICM_NONE, None).breaks(rule));
+    assert_breaks(&found(SYNCMGR_ICM_QUERY_BEFORE_ENABLE, None), rule);
+    assert!(!found(SYNCMGR_ICM_QUERY_BEFORE_ENABLE, Some(S_FALSE)).breaks(rule));
+    assert!(!found(SYNCMGR_ICM_QUERY_BEFORE_ENABLE, Some(S_OK)).breaks(rule));
+}

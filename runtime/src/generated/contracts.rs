@@ -1238,7 +1238,7 @@ pub const HANDLER_SYNC_ITEM_INFO_IS_ENABLED_QUERY_BEFORE: Rule = Rule {
     param: None,
     values: &["SYNCMGR_ICM_QUERY_BEFORE_ENABLE", "SYNCMGR_ICM_QUERY_BEFORE_DISABLE"],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::SyncCenterDouble,
     source: "NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled",
     text: "If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error.",
 };

@@ -6426,7 +6426,7 @@ pub trait SyncMgrSyncItemInfo {
     ///
     /// # Contract
     /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.sync-item-info.is-enabled.answers`)
-    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by nothing yet (documentation only, checkable); rule `handler.sync-item-info.is-enabled.query-before`)
+    /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the checking Sync Center double; rule `handler.sync-item-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
     /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)

@@ -35,8 +35,35 @@ pub fn sentinel() -> *mut core::ffi::c_void {
     std::ptr::dangling_mut::<core::ffi::c_void>()
 }
 
-/// One item of a [`Device`].
-pub struct Item(pub String);
+/// One item of a [`Device`]: its id and, for an item that keeps its own enabled state, the
+/// capabilities that say so and what its info's `IsEnabled` answers (`None`: the default,
+/// `E_NOTIMPL`).
+pub struct Item(
+    pub String,
+    pub SYNCMGR_ITEM_CAPABILITIES,
+    pub Option<HRESULT>,
+);
+
+/// The info of an [`Item`]: `IsEnabled` answers as given.
+struct ItemInfo(Option<HRESULT>);
+
+impl winsync::skeletons::SyncMgrSyncItemInfo for ItemInfo {
+    fn get_type_label(&self) -> Result<String> {
+        Ok("item".into())
+    }
+    fn get_comment(&self) -> Result<String> {
+        Ok(String::new())
+    }
+    fn get_last_sync_time(&self) -> Result<winsync::bindings::FILETIME> {
+        Ok(winsync::bindings::FILETIME::default())
+    }
+    fn is_enabled(&self) -> Result<HRESULT> {
+        self.0.ok_or_else(|| Error::from_hresult(E_NOTIMPL))
+    }
+    fn is_connected(&self) -> Result<HRESULT> {
+        Ok(S_OK)
+    }
+}
 
 impl SyncMgrSyncItem for Item {
     fn get_item_id(&self) -> Result<String> {
@@ -46,13 +73,15 @@ impl SyncMgrSyncItem for Item {
         Ok(format!("Item {}", self.0))
     }
     fn get_item_info(&self) -> Result<ISyncMgrSyncItemInfo> {
-        Err(Error::from_hresult(E_NOTIMPL))
+        Ok(winsync::sync_center::items::sync_item_info(ItemInfo(
+            self.2,
+        )))
     }
     fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
         Err(Error::from_hresult(E_NOTIMPL))
     }
     fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {
-        Ok(SYNCMGR_ICM_NONE)
+        Ok(self.1)
     }
     fn get_policies(&self) -> Result<SYNCMGR_ITEM_POLICIES> {
         Ok(SYNCMGR_ITEM_POLICIES::default())
@@ -84,8 +113,27 @@ impl Device {
             name: format!("Device {id}"),
             session_id: id.to_string(),
             named: true,
-            items: SyncItems::new(items.iter().map(|item| Item(item.to_string())))
-                .expect("usable item ids"),
+            items: SyncItems::new(
+                items
+                    .iter()
+                    .map(|item| Item(item.to_string(), SYNCMGR_ICM_NONE, None)),
+            )
+            .expect("usable item ids"),
+        }
+    }
+
+    /// The handler bound as `id` with one item, `item`, that has `capabilities` and whose
+    /// info's `IsEnabled` answers `enabled`.
+    pub fn with_item(
+        id: &str,
+        item: &str,
+        capabilities: SYNCMGR_ITEM_CAPABILITIES,
+        enabled: Option<HRESULT>,
+    ) -> Self {
+        Self {
+            items: SyncItems::new([Item(item.to_string(), capabilities, enabled)])
+                .expect("a usable item id"),
+            ..Self::new(id, &[])
         }
     }
 
