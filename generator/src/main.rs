@@ -112,7 +112,7 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
         generated.elapsed.as_secs_f64() * 1000.0
     );
     println!(
-        "{} vtable shims now answer E_POINTER for a null [retval] pointer; {} set their [out] interface pointers to NULL first",
+        "{} vtable shims now answer E_POINTER for a null [retval] pointer and zero it first; {} set their [out] interface pointers to NULL first",
         generated.null_checked, generated.out_nulled
     );
     if !generated.s_false.impl_side.is_empty() {

@@ -283,7 +283,7 @@ fn the_default_bindings_split_between_the_threads() {
 /// enforcement point).
 #[test]
 fn documented_rules_say_why_or_are_counted_as_open() {
-    const CHECKABLE_NOT_CHECKED: usize = 2;
+    const CHECKABLE_NOT_CHECKED: usize = 1;
     let contracts =
         winsync_gen::parse::contracts::parse(&winsync_gen::parse::span::SourceText::new(
             winsync_gen::bundled::CONTRACTS_NAME,

@@ -396,3 +396,16 @@ fn a_handler_that_keeps_its_state_answers_s_ok_or_s_false() {
         "{discovery:?}"
     );
 }
+
+/// `handler.handler-info.get-type.failure`: a GetType that fails leaves `*pnType` at
+/// `SYNCMGR_HT_UNSPECIFIED` (the bindings zero every `[retval]` value before the
+/// implementation runs).
+#[test]
+fn a_failing_get_type_leaves_the_type_unspecified() {
+    use winsync::bindings::{SYNCMGR_HANDLER_TYPE, SYNCMGR_HT_UNSPECIFIED};
+    let info = handler_info(Info(String::new(), None));
+    let mut handler_type: SYNCMGR_HANDLER_TYPE = 7;
+    let code = unsafe { (info.vtable().GetType)(info.as_raw(), &mut handler_type) };
+    assert_eq!(code, E_NOTIMPL, "the skeleton's default");
+    assert_eq!(handler_type, SYNCMGR_HT_UNSPECIFIED);
+}

@@ -1025,6 +1025,7 @@ impl IChangeConflict_Vtbl {
             if ppconflictingchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -1052,6 +1053,7 @@ impl IChangeConflict_Vtbl {
             if ppconflictingchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -1077,6 +1079,7 @@ impl IChangeConflict_Vtbl {
             if ppconflictingdata.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingdata.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -1102,6 +1105,7 @@ impl IChangeConflict_Vtbl {
             if ppconflictingdata.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingdata.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -1944,6 +1948,7 @@ impl ICombinedFilterInfo_Vtbl {
             if ppifilterinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppifilterinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -2256,6 +2261,7 @@ impl IConstraintConflict_Vtbl {
             if ppconflictingchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -2283,6 +2289,7 @@ impl IConstraintConflict_Vtbl {
             if ppconflictingchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -2310,6 +2317,7 @@ impl IConstraintConflict_Vtbl {
             if pporiginalchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pporiginalchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -2337,6 +2345,7 @@ impl IConstraintConflict_Vtbl {
             if ppconflictingdata.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingdata.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -2364,6 +2373,7 @@ impl IConstraintConflict_Vtbl {
             if ppconflictingdata.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconflictingdata.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -2389,6 +2399,7 @@ impl IConstraintConflict_Vtbl {
             if pporiginaldata.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pporiginaldata.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -2971,6 +2982,7 @@ impl ICustomFilterInfo_Vtbl {
             if pisyncfilter.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pisyncfilter.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -3263,6 +3275,7 @@ impl IEnumChangeUnitExceptions_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -3429,6 +3442,7 @@ impl IEnumClockVector_Vtbl {
             if ppienum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppienum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -3596,6 +3610,7 @@ impl IEnumFeedClockVector_Vtbl {
             if ppienum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppienum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -3821,6 +3836,7 @@ impl IEnumRangeExceptions_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -3988,6 +4004,7 @@ impl IEnumSingleItemExceptions_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -4166,6 +4183,7 @@ impl IEnumSyncChangeUnits_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -4327,6 +4345,7 @@ impl IEnumSyncChanges_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -4489,6 +4508,7 @@ impl IEnumSyncMgrConflict_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -4650,6 +4670,7 @@ impl IEnumSyncMgrEvents_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -4812,6 +4833,7 @@ impl IEnumSyncMgrSyncItems_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -4981,6 +5003,7 @@ impl IEnumSyncProviderConfigUIInfos_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -5146,6 +5169,7 @@ impl IEnumSyncProviderInfos_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -5521,6 +5545,7 @@ impl IFilterKeyMap_Vtbl {
             if ppisyncfilter.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppisyncfilter.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -6523,6 +6548,7 @@ impl ILoadChangeContext_Vtbl {
             if ppsyncchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsyncchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -6984,6 +7010,7 @@ impl IRecoverableError_Vtbl {
             if ppchangewithrecoverableerror.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchangewithrecoverableerror.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -7331,6 +7358,7 @@ impl IRegisteredSyncProvider_Vtbl {
             if pguidinstanceid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pguidinstanceid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -8647,6 +8675,7 @@ impl ISyncChange_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -8672,6 +8701,7 @@ impl ISyncChange_Vtbl {
             if ppmadewithknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppmadewithknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -8697,6 +8727,7 @@ impl ISyncChange_Vtbl {
             if pplearnedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -8901,6 +8932,7 @@ impl ISyncChangeBatch_Vtbl {
             if ppchangebuilder.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchangebuilder.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9071,6 +9103,7 @@ impl ISyncChangeBatch2_Vtbl {
             if ppchangebuilder.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchangebuilder.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9111,6 +9144,7 @@ impl ISyncChangeBatch2_Vtbl {
             if ppchangebuilder.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchangebuilder.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9258,6 +9292,7 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             if ppfilterinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppfilterinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9283,6 +9318,7 @@ impl ISyncChangeBatchAdvanced_Vtbl {
             if ppchangebatch.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchangebatch.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9661,6 +9697,7 @@ impl ISyncChangeBatchBase_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9779,6 +9816,7 @@ impl ISyncChangeBatchBase_Vtbl {
             if ppchangebuilder.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchangebuilder.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9812,6 +9850,7 @@ impl ISyncChangeBatchBase_Vtbl {
             if pplearnedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9837,6 +9876,7 @@ impl ISyncChangeBatchBase_Vtbl {
             if ppprerequisteknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppprerequisteknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -9862,6 +9902,7 @@ impl ISyncChangeBatchBase_Vtbl {
             if ppsourceforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsourceforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10316,6 +10357,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             if ppifilterkeymap.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppifilterkeymap.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10379,6 +10421,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             if pplearnedforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10413,6 +10456,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             if pplearnedfilterforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedfilterforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10446,6 +10490,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             if pplearnedforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10477,6 +10522,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             if pplearnedforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10511,6 +10557,7 @@ impl ISyncChangeBatchWithFilterKeyMap_Vtbl {
             if pplearnedfilterforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedfilterforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10688,6 +10735,7 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             if pplearnedwithprerequisiteknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedwithprerequisiteknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10717,6 +10765,7 @@ impl ISyncChangeBatchWithPrerequisite_Vtbl {
             if pplearnedforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -10905,6 +10954,7 @@ impl ISyncChangeUnit_Vtbl {
             if ppsyncchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsyncchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11307,6 +11357,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             if ppifilterforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppifilterforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11337,6 +11388,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             if pplearnedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11371,6 +11423,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             if pplearnedfilterforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedfilterforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11404,6 +11457,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             if pplearnedforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11435,6 +11489,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             if pplearnedforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11469,6 +11524,7 @@ impl ISyncChangeWithFilterKeyMap_Vtbl {
             if pplearnedfilterforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedfilterforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11598,6 +11654,7 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             if ppprerequisiteknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppprerequisiteknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11626,6 +11683,7 @@ impl ISyncChangeWithPrerequisite_Vtbl {
             if pplearnedknowledgewithprerequisite.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedknowledgewithprerequisite.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11875,6 +11933,7 @@ impl ISyncDataConverter_Vtbl {
             if ppunkdataout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppunkdataout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11906,6 +11965,7 @@ impl ISyncDataConverter_Vtbl {
             if ppunkdataout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppunkdataout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11937,6 +11997,7 @@ impl ISyncDataConverter_Vtbl {
             if ppunkdataout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppunkdataout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -11968,6 +12029,7 @@ impl ISyncDataConverter_Vtbl {
             if ppunkdataout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppunkdataout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -12169,6 +12231,7 @@ impl ISyncFilterDeserializer_Vtbl {
             if ppisyncfilter.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppisyncfilter.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -12388,6 +12451,7 @@ impl ISyncFullEnumerationChange_Vtbl {
             if pplearnedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -12415,6 +12479,7 @@ impl ISyncFullEnumerationChange_Vtbl {
             if pplearnedforgottenknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pplearnedforgottenknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -12555,6 +12620,9 @@ impl ISyncFullEnumerationChangeBatch_Vtbl {
             if pplearnedknowledgeafterrecoverycomplete.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe {
+                pplearnedknowledgeafterrecoverycomplete.write(core::mem::zeroed())
+            };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -12714,6 +12782,7 @@ impl ISyncFullEnumerationChangeBatch2_Vtbl {
             if ppchangebuilder.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchangebuilder.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -13450,6 +13519,7 @@ impl ISyncKnowledge_Vtbl {
             if ppreplicakeymap.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppreplicakeymap.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -13475,6 +13545,7 @@ impl ISyncKnowledge_Vtbl {
             if ppclonedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppclonedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -13528,6 +13599,7 @@ impl ISyncKnowledge_Vtbl {
             if ppmappedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppmappedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -13571,6 +13643,7 @@ impl ISyncKnowledge_Vtbl {
             if ppknowledgeout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppknowledgeout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -13601,6 +13674,7 @@ impl ISyncKnowledge_Vtbl {
             if ppknowledgeout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppknowledgeout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -13631,6 +13705,7 @@ impl ISyncKnowledge_Vtbl {
             if ppknowledgeout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppknowledgeout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14299,6 +14374,7 @@ impl ISyncKnowledge2_Vtbl {
             if ppiknowledgeout.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppiknowledgeout.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14472,6 +14548,7 @@ impl ISyncKnowledge2_Vtbl {
             if ppprojectedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppprojectedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14502,6 +14579,7 @@ impl ISyncKnowledge2_Vtbl {
             if ppcomplementedknowledge.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppcomplementedknowledge.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14547,6 +14625,7 @@ impl ISyncKnowledge2_Vtbl {
             if ppknowledgecookie.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppknowledgecookie.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14800,6 +14879,7 @@ impl ISyncMgrConflict_Vtbl {
             if ppropvar.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppropvar.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14825,6 +14905,7 @@ impl ISyncMgrConflict_Vtbl {
             if pconflictidinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pconflictidinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14850,6 +14931,7 @@ impl ISyncMgrConflict_Vtbl {
             if pparray.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pparray.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -14968,6 +15050,7 @@ impl ISyncMgrConflictFolder_Vtbl {
             if ppidlconflict.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppidlconflict.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15048,6 +15131,7 @@ impl ISyncMgrConflictItems_Vtbl {
             if pcount.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pcount.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15221,6 +15305,7 @@ impl ISyncMgrConflictResolutionItems_Vtbl {
             if pcount.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pcount.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15244,6 +15329,7 @@ impl ISyncMgrConflictResolutionItems_Vtbl {
             if piteminfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { piteminfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15490,6 +15576,7 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             if pnpresenternextstep.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pnpresenternextstep.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15528,6 +15615,7 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             if pcchoices.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pcchoices.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15551,6 +15639,7 @@ impl ISyncMgrConflictResolveInfo_Vtbl {
             if pichoiceindex.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pichoiceindex.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15786,6 +15875,7 @@ impl ISyncMgrConflictStore_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -15857,6 +15947,7 @@ impl ISyncMgrConflictStore_Vtbl {
             if pnconflicts.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pnconflicts.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -16820,6 +16911,7 @@ impl ISyncMgrEnumItems_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17012,6 +17104,7 @@ impl ISyncMgrEvent_Vtbl {
             if pguideventid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pguideventid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17034,6 +17127,7 @@ impl ISyncMgrEvent_Vtbl {
             if ppszhandlerid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszhandlerid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17056,6 +17150,7 @@ impl ISyncMgrEvent_Vtbl {
             if ppszitemid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszitemid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17078,6 +17173,7 @@ impl ISyncMgrEvent_Vtbl {
             if pnlevel.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pnlevel.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17100,6 +17196,7 @@ impl ISyncMgrEvent_Vtbl {
             if pnflags.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pnflags.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17122,6 +17219,7 @@ impl ISyncMgrEvent_Vtbl {
             if pfcreationtime.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pfcreationtime.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17144,6 +17242,7 @@ impl ISyncMgrEvent_Vtbl {
             if ppszname.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszname.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17166,6 +17265,7 @@ impl ISyncMgrEvent_Vtbl {
             if ppszdescription.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszdescription.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17188,6 +17288,7 @@ impl ISyncMgrEvent_Vtbl {
             if ppszlinktext.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszlinktext.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17210,6 +17311,7 @@ impl ISyncMgrEvent_Vtbl {
             if ppszlinkreference.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszlinkreference.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17232,6 +17334,7 @@ impl ISyncMgrEvent_Vtbl {
             if ppszcontext.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszcontext.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17447,6 +17550,7 @@ impl ISyncMgrEventStore_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17466,6 +17570,7 @@ impl ISyncMgrEventStore_Vtbl {
             if pcevents.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pcevents.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17492,6 +17597,7 @@ impl ISyncMgrEventStore_Vtbl {
             if ppevent.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppevent.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17709,6 +17815,7 @@ impl ISyncMgrHandler_Vtbl {
             if ppszname.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszname.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17734,6 +17841,7 @@ impl ISyncMgrHandler_Vtbl {
             if pphandlerinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pphandlerinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17780,6 +17888,7 @@ impl ISyncMgrHandler_Vtbl {
             if pmcapabilities.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pmcapabilities.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17802,6 +17911,7 @@ impl ISyncMgrHandler_Vtbl {
             if pmpolicies.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pmpolicies.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -17965,6 +18075,7 @@ impl ISyncMgrHandlerCollection_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18118,6 +18229,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             if pntype.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pntype.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18140,6 +18252,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             if ppsztypelabel.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsztypelabel.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18162,6 +18275,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             if ppszcomment.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszcomment.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18184,6 +18298,7 @@ impl ISyncMgrHandlerInfo_Vtbl {
             if pftlastsync.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pftlastsync.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18530,6 +18645,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             if pdwabilities.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pdwabilities.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18553,6 +18669,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             if pfeedback.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pfeedback.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18578,6 +18695,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             if pfeedback.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pfeedback.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18600,6 +18718,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             if pfeedback.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pfeedback.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18623,6 +18742,7 @@ impl ISyncMgrResolutionHandler_Vtbl {
             if pfeedback.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pfeedback.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -18791,6 +18911,7 @@ impl ISyncMgrSessionCreator_Vtbl {
             if ppcallback.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppcallback.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19156,6 +19277,7 @@ impl ISyncMgrSyncCallback_Vtbl {
             if pguideventid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pguideventid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19460,6 +19582,7 @@ impl ISyncMgrSyncItem_Vtbl {
             if ppszitemid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszitemid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19482,6 +19605,7 @@ impl ISyncMgrSyncItem_Vtbl {
             if ppszname.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszname.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19507,6 +19631,7 @@ impl ISyncMgrSyncItem_Vtbl {
             if ppiteminfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppiteminfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19553,6 +19678,7 @@ impl ISyncMgrSyncItem_Vtbl {
             if pmcapabilities.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pmcapabilities.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19575,6 +19701,7 @@ impl ISyncMgrSyncItem_Vtbl {
             if pmpolicies.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pmpolicies.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19717,6 +19844,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             if ppitem.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppitem.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19745,6 +19873,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             if ppenum.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenum.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19764,6 +19893,7 @@ impl ISyncMgrSyncItemContainer_Vtbl {
             if pcitems.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pcitems.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19872,6 +20002,7 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             if ppsztypelabel.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsztypelabel.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19894,6 +20025,7 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             if ppszcomment.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppszcomment.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -19916,6 +20048,7 @@ impl ISyncMgrSyncItemInfo_Vtbl {
             if pftlastsync.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pftlastsync.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -20302,6 +20435,7 @@ impl ISyncMgrSynchronize_Vtbl {
             if ppsyncmgrhandlerinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsyncmgrhandlerinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -20327,6 +20461,7 @@ impl ISyncMgrSynchronize_Vtbl {
             if ppsyncmgrenumitems.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsyncmgrenumitems.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -21263,6 +21398,7 @@ impl ISyncProviderConfigUI_Vtbl {
             if ppconfiguiproperties.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconfiguiproperties.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -21290,6 +21426,7 @@ impl ISyncProviderConfigUI_Vtbl {
             if ppproviderinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppproviderinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -21831,6 +21968,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppconfiguiinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconfiguiinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -21878,6 +22016,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppenumsyncproviderconfiguiinfos.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenumsyncproviderconfiguiinfos.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -21909,6 +22048,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppproviderinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppproviderinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -21955,6 +22095,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppproviderconfiguiinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppproviderconfiguiinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -21988,6 +22129,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppenumsyncproviderinfos.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppenumsyncproviderinfos.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22021,6 +22163,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppproviderinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppproviderinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22051,6 +22194,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppsyncprovider.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppsyncprovider.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22081,6 +22225,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppconfiguiinfo.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconfiguiinfo.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22111,6 +22256,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppconfigui.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppconfigui.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22138,6 +22284,7 @@ impl ISyncProviderRegistration_Vtbl {
             if pdwstateflags.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pdwstateflags.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22216,6 +22363,7 @@ impl ISyncProviderRegistration_Vtbl {
             if ppchange.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppchange.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22328,6 +22476,7 @@ impl ISyncRegistrationChange_Vtbl {
             if psreevent.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { psreevent.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22350,6 +22499,7 @@ impl ISyncRegistrationChange_Vtbl {
             if pguidinstanceid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pguidinstanceid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22421,6 +22571,7 @@ impl ISyncSessionExtendedErrorInfo_Vtbl {
             if ppproviderwitherror.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppproviderwitherror.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -22985,6 +23136,7 @@ impl ISynchronousDataRetriever_Vtbl {
             if ppunkdata.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppunkdata.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);

@@ -923,7 +923,7 @@ pub const HANDLER_HANDLER_INFO_GET_TYPE_FAILURE: Rule = Rule {
     param: Some("pnType"),
     values: &["SYNCMGR_HT_UNSPECIFIED"],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrHandlerInfo.GetType",
     text: "If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED.",
 };

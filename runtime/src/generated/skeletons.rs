@@ -5420,7 +5420,7 @@ pub trait SyncMgrHandlerInfo {
     /// `ISyncMgrHandlerInfo::GetType`.
     ///
     /// # Contract
-    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by nothing yet (documentation only, checkable); rule `handler.handler-info.get-type.failure`)
+    /// - If GetType fails, pnType is set to SYNCMGR_HT_UNSPECIFIED. (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`; enforced by the generated ABI adapter; rule `handler.handler-info.get-type.failure`)
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///

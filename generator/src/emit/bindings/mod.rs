@@ -109,12 +109,16 @@ impl Default for BSTR {
 }
 "#;
 
-/// Edits that make windows-bindgen's vtable shims check `[retval]` out-pointers for null.
+/// Edits that make windows-bindgen's vtable shims check `[retval]` out-pointers for null and
+/// zero them before the implementation runs.
 ///
 /// For a method whose last out-parameter windows-bindgen lifted into the `_Impl` method's
 /// return value, the shim writes the result through that pointer without checking it, so a
 /// caller passing null crashes the process. Each such shim here returns `E_POINTER` first,
-/// before the implementation runs.
+/// before the implementation runs, then writes zero through the pointer (an ABI value: an
+/// interface or string pointer NULL, an enum its 0 value, a struct all zeros), so that a
+/// failure leaves zero behind, as COM asks of `[out]` pointers and as pages ask of values
+/// (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`: `SYNCMGR_HT_UNSPECIFIED` when it fails).
 fn retval_edits(parsed: &Parsed) -> Vec<Edit> {
     use syn::visit::Visit;
 
@@ -142,7 +146,9 @@ fn retval_edits(parsed: &Parsed) -> Vec<Edit> {
             let open = parsed.range(item.block.brace_token.span.open()).end;
             (
                 open..open,
-                format!("\n            if {pointer}.is_null() {{ return windows_core::imp::E_POINTER; }}"),
+                format!(
+                    "\n            if {pointer}.is_null() {{ return windows_core::imp::E_POINTER; }}\n            unsafe {{ {pointer}.write(core::mem::zeroed()) }};"
+                ),
             )
         })
         .collect()

@@ -93,6 +93,7 @@ impl ISyncMgrSessionCreator_Vtbl {
             if ppcallback.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { ppcallback.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -458,6 +459,7 @@ impl ISyncMgrSyncCallback_Vtbl {
             if pguideventid.is_null() {
                 return windows_core::imp::E_POINTER;
             }
+            unsafe { pguideventid.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
