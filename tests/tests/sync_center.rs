@@ -456,28 +456,6 @@ fn create_session_returns_the_double_itself() {
     assert_eq!(object.transcript().len(), 2);
 }
 
-/// The page says ppCallback "can be NULL if no callback is needed"
-/// (`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`), but the generated binding treats it as a
-/// `[retval]` out-pointer and answers `E_POINTER` for NULL before the double runs.
-#[test]
-fn create_session_with_a_null_callback_pointer_is_e_pointer() {
-    let object = SyncCenterDouble::new(&["a"]);
-    let creator: ISyncMgrSessionCreator = object.to_interface();
-    let (handler, a) = (wide("h"), wide("a"));
-    let ids = [PCWSTR(a.as_ptr())];
-    let hr = unsafe {
-        (creator.vtable().CreateSession)(
-            creator.as_raw(),
-            PCWSTR(handler.as_ptr()),
-            ids.as_ptr(),
-            1,
-            std::ptr::null_mut(),
-        )
-    };
-    assert_eq!(hr, E_POINTER);
-    assert!(object.transcript().is_empty());
-}
-
 /// `syncmgr-session.create-session.ids-required`: the double refuses a session without a
 /// handler id or without item ids, and records neither.
 #[test]
@@ -726,4 +704,37 @@ fn the_double_can_be_called_from_the_handlers_sync_thread() {
     );
     assert_eq!(object.transcript().len(), 60);
     drop(callback);
+}
+
+/// `syncmgr-session.create-session.callback-optional`: a NULL `ppCallback` (no callback
+/// wanted) creates the session and writes nothing; a `[retval]` pointer elsewhere is still
+/// `E_POINTER` when NULL.
+#[test]
+fn create_session_accepts_a_null_callback_pointer() {
+    let object = SyncCenterDouble::new(&["a"]);
+    let creator: ISyncMgrSessionCreator = object.to_interface();
+    let (handler, a) = (wide("h"), wide("a"));
+    let ids = [PCWSTR(a.as_ptr())];
+    let code = unsafe {
+        (creator.vtable().CreateSession)(
+            creator.as_raw(),
+            PCWSTR(handler.as_ptr()),
+            ids.as_ptr(),
+            1,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(code, S_OK);
+    assert_eq!(object.transcript().len(), 1, "the session was created");
+    // A failing call with NULL still answers the failure.
+    let code = unsafe {
+        (creator.vtable().CreateSession)(
+            creator.as_raw(),
+            PCWSTR(handler.as_ptr()),
+            ids.as_ptr(),
+            0,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(code, E_INVALIDARG);
 }

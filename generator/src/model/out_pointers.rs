@@ -36,6 +36,8 @@ struct MetaParam {
     name: String,
     out_only: bool,
     count: Option<String>,
+    /// The caller may pass NULL (`supplement.toml`'s `optional`).
+    optional: bool,
 }
 
 impl OutParams {
@@ -74,6 +76,7 @@ impl OutParams {
                                 }
                                 _ => None,
                             },
+                            optional: false,
                         }
                     })
                     .collect();
@@ -93,6 +96,7 @@ impl OutParams {
                 .and_then(|params: &mut Vec<MetaParam>| params.iter_mut().find(|p| p.name == name))
             {
                 param.out_only = true;
+                param.optional = entry.optional;
                 if let Some(count) = &entry.count {
                     param.count = Some(count.get_ref().to_lowercase());
                 }
@@ -117,9 +121,18 @@ impl OutParams {
                     name: name.to_lowercase(),
                     out_only: *out_only,
                     count: count.map(str::to_lowercase),
+                    optional: false,
                 })
                 .collect(),
         );
+    }
+
+    /// Whether the caller of `interface::method` may pass NULL for `param` (lower case).
+    pub fn is_optional(&self, interface: &str, method: &str, param: &str) -> bool {
+        self.methods
+            .get(&(interface.to_string(), method.to_string()))
+            .and_then(|params| params.iter().find(|p| p.name == param))
+            .is_some_and(|p| p.optional)
     }
 
     /// Of a shim's `*mut *mut c_void` parameters (`candidates`, by name), those that are

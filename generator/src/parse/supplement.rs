@@ -36,6 +36,10 @@ pub struct OutPointerEntry {
     /// For an array: the parameter holding its element count.
     #[serde(default)]
     pub count: Option<SpannedStr>,
+    /// The caller may pass NULL for it (no result wanted): a `[retval]` shim then runs the
+    /// implementation and writes nothing, instead of answering `E_POINTER`.
+    #[serde(default)]
+    pub optional: bool,
     /// Page UID.
     pub source: SpannedStr,
 }

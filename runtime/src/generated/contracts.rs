@@ -1634,7 +1634,7 @@ pub const SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL: Rule = Rule {
     param: Some("ppCallback"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
     text: "ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed.",
 };

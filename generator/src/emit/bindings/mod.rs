@@ -119,39 +119,46 @@ impl Default for BSTR {
 /// interface or string pointer NULL, an enum its 0 value, a struct all zeros), so that a
 /// failure leaves zero behind, as COM asks of `[out]` pointers and as pages ask of values
 /// (`NF:syncmgr.ISyncMgrHandlerInfo.GetType`: `SYNCMGR_HT_UNSPECIFIED` when it fails).
-fn retval_edits(parsed: &Parsed) -> Vec<Edit> {
-    use syn::visit::Visit;
-
-    /// Shims (`unsafe extern "system" fn`) whose body writes `Ok(ok__)` through a parameter.
-    struct Shims<'a> {
-        found: Vec<(&'a syn::ItemFn, String)>,
-    }
-    impl<'a> Visit<'a> for Shims<'a> {
-        fn visit_item_fn(&mut self, item: &'a syn::ItemFn) {
-            if item.sig.abi.is_some()
-                && let Some(pointer) = retval_pointer(&item.block)
-            {
-                self.found.push((item, pointer));
+fn retval_edits(parsed: &Parsed, out_params: &OutParams) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for item in parsed.items() {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        // The interface of a vtable block, for the pointers the caller may pass NULL.
+        let interface = match block.self_ty.as_ref() {
+            syn::Type::Path(path) if block.trait_.is_none() => path
+                .path
+                .get_ident()
+                .and_then(|i| parsed.ident_text(i).strip_suffix("_Vtbl")),
+            _ => None,
+        };
+        for shim in shims_of(block) {
+            let Some((pointer, write)) = retval_pointer(&shim.block) else {
+                continue;
+            };
+            let method = shim.sig.ident.to_string();
+            let open = parsed.range(shim.block.brace_token.span.open()).end;
+            if interface.is_some_and(|i| out_params.is_optional(i, &method, &pointer)) {
+                // NULL means no result wanted: the implementation runs, nothing is written
+                // (its result is released when the shim returns).
+                let write = parsed.range(write);
+                edits.push((
+                    write.start..write.start,
+                    format!("if !{pointer}.is_null() {{ "),
+                ));
+                edits.push((write.end..write.end, " }".to_string()));
+                continue;
             }
-            syn::visit::visit_item_fn(self, item);
-        }
-    }
-
-    let mut shims = Shims { found: Vec::new() };
-    shims.visit_file(&parsed.file);
-    shims
-        .found
-        .iter()
-        .map(|(item, pointer)| {
-            let open = parsed.range(item.block.brace_token.span.open()).end;
-            (
+            edits.push((
                 open..open,
                 format!(
                     "\n            if {pointer}.is_null() {{ return windows_core::imp::E_POINTER; }}\n            unsafe {{ {pointer}.write(core::mem::zeroed()) }};"
                 ),
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    edits
 }
 
 /// The interfaces whose vtables the bindings hold (`impl IFoo_Vtbl { ... }`).
@@ -262,22 +269,26 @@ fn is_void_out(ty: &syn::Type) -> bool {
         && matches!(inner.elem.as_ref(), syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "c_void"))
 }
 
-/// The parameter a shim writes its `Ok(ok__)` value through, if it does.
-fn retval_pointer(block: &syn::Block) -> Option<String> {
+/// The parameter a shim writes its `Ok(ok__)` value through, if it does, with the span of the
+/// `write` call.
+fn retval_pointer(block: &syn::Block) -> Option<(String, proc_macro2::Span)> {
+    use syn::spanned::Spanned;
     use syn::visit::Visit;
-    struct Finder(Option<String>);
+    type Found = Option<(String, proc_macro2::Span)>;
+    struct Finder(Found);
     impl<'a> Visit<'a> for Finder {
         fn visit_arm(&mut self, arm: &'a syn::Arm) {
             let is_ok = matches!(&arm.pat, syn::Pat::TupleStruct(t) if t.path.is_ident("Ok"));
             if is_ok {
-                struct Write(Option<String>);
+                struct Write(Found);
                 impl<'a> Visit<'a> for Write {
                     fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
                         if call.method == "write"
                             && let syn::Expr::Path(receiver) = call.receiver.as_ref()
                             && let Some(ident) = receiver.path.get_ident()
                         {
-                            self.0.get_or_insert_with(|| ident.to_string());
+                            self.0
+                                .get_or_insert_with(|| (ident.to_string(), call.span()));
                         }
                         syn::visit::visit_expr_method_call(self, call);
                     }
@@ -472,8 +483,11 @@ pub fn fix(
     out_params: &OutParams,
 ) -> Result<FixedBindings> {
     let (mut edits, s_false) = s_false_edits(parsed, entries)?;
-    let retval = retval_edits(parsed);
-    let null_checked = retval.len();
+    let retval = retval_edits(parsed, out_params);
+    let null_checked = retval
+        .iter()
+        .filter(|(_, text)| text.contains("E_POINTER"))
+        .count();
     edits.extend(retval);
     // Insertions at one position are applied in list order, each before the previous one: the
     // NULLs come out first in the text, then the `[retval]` null check.

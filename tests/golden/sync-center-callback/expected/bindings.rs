@@ -90,10 +90,6 @@ impl ISyncMgrSessionCreator_Vtbl {
             if !ppcallback.is_null() {
                 unsafe { ppcallback.write(core::ptr::null_mut()) };
             }
-            if ppcallback.is_null() {
-                return windows_core::imp::E_POINTER;
-            }
-            unsafe { ppcallback.write(core::mem::zeroed()) };
             unsafe {
                 let this: &Identity = &*((this as *const *const ()).offset(OFFSET)
                     as *const Identity);
@@ -104,7 +100,9 @@ impl ISyncMgrSessionCreator_Vtbl {
                     core::mem::transmute_copy(&citems),
                 ) {
                     Ok(ok__) => {
-                        ppcallback.write(core::mem::transmute(ok__));
+                        if !ppcallback.is_null() {
+                            ppcallback.write(core::mem::transmute(ok__))
+                        }
                         windows_core::HRESULT(0)
                     }
                     Err(err) => err.into(),
