@@ -65,6 +65,13 @@ impl Builder {
         self
     }
 
+    /// Leaves Microsoft's documentation out of the bindings and skeletons (lean output, as
+    /// `generate --no-docs`).
+    pub fn no_docs(&mut self) -> &mut Self {
+        self.options.no_docs = true;
+        self
+    }
+
     /// Uses this `supplement.toml` instead of the bundled one.
     pub fn supplement(&mut self, path: impl AsRef<Path>) -> &mut Self {
         self.options.supplement = Some(path.as_ref().to_path_buf());

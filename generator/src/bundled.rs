@@ -13,3 +13,8 @@ pub const CONTRACTS_NAME: &str = "metadata/contracts.toml";
 pub const SUPPLEMENT: &str = include_str!("../metadata/supplement.toml");
 /// The supplement's file name, as shown in diagnostics.
 pub const SUPPLEMENT_NAME: &str = "metadata/supplement.toml";
+/// Microsoft's documentation of the APIs, converted to rustdoc Markdown by `winsync-gen
+/// extract-docs` (CC BY 4.0; see `metadata/DOCS.md`).
+pub const DOCS: &str = include_str!("../metadata/docs.json");
+/// The dataset's file name, as shown in diagnostics.
+pub const DOCS_NAME: &str = "metadata/docs.json";

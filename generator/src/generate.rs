@@ -11,10 +11,11 @@ use crate::emit::bindings::SFalseReport;
 use crate::emit::threads::{self, Rendered};
 use crate::emit::{format, rust};
 use crate::error::{Error, Result};
+use crate::model::docs::DocIndex;
 use crate::model::{selection, validate};
 use crate::parse::span::SourceText;
 use crate::parse::winmd::{Input, Metadata};
-use crate::parse::{contracts, supplement};
+use crate::parse::{self, contracts, supplement};
 
 /// What to generate from. [`Options::default`] is the bundled metadata, the default selection
 /// and the bundled contract data.
@@ -31,6 +32,9 @@ pub struct Options {
     pub contracts: Option<PathBuf>,
     /// A `supplement.toml` to use instead of the bundled one.
     pub supplement: Option<PathBuf>,
+    /// Leave Microsoft's documentation out of the bindings and skeletons (lean output); the
+    /// contract rules and page UIDs stay.
+    pub no_docs: bool,
 }
 
 /// One output file.
@@ -69,6 +73,12 @@ pub struct Generated {
     pub null_checked: usize,
     /// Vtable shims that set their `[out]` interface pointers to NULL before anything runs.
     pub out_nulled: usize,
+    /// Pages in the documentation dataset.
+    pub doc_pages: usize,
+    /// Pages of the dataset whose item this generation emits (the pages due).
+    pub doc_pages_due: usize,
+    /// What the documentation was attached to (empty with [`Options::no_docs`]).
+    pub docs: crate::emit::docs::DocUse,
     /// Wall time of the generation.
     pub elapsed: Duration,
 }
@@ -180,6 +190,10 @@ fn run(options: &Options) -> Result<Generated> {
         other => other,
     })?;
 
+    let doc_set = parse::docs::parse(bundled::DOCS_NAME, bundled::DOCS)?;
+    let doc_index = DocIndex::new(&doc_set);
+    validate::sources_have_pages(&contracts, &contracts_text, &doc_index)?;
+
     let selection = selection::resolve(&metadata.index, &options.filters)?;
     let skeleton_types: BTreeSet<String> = contracts
         .interfaces
@@ -207,6 +221,7 @@ fn run(options: &Options) -> Result<Generated> {
         side: [hresults, contracts_rs, report_md],
         model,
         skeletons,
+        docs,
     } = threads::render(&threads::Inputs {
         metadata: &metadata,
         selection: &selection,
@@ -214,6 +229,8 @@ fn run(options: &Options) -> Result<Generated> {
         supplement: &supplement,
         names: &names,
         scratch: &bindings_path,
+        docs: (!options.no_docs).then_some(&doc_index),
+        pages: &doc_index,
     })?;
 
     let has_skeletons = skeletons.is_some();
@@ -262,6 +279,13 @@ fn run(options: &Options) -> Result<Generated> {
         s_false: fixed.s_false,
         null_checked: fixed.null_checked,
         out_nulled: fixed.out_nulled,
+        doc_pages: doc_set.pages.len(),
+        doc_pages_due: doc_set
+            .pages
+            .iter()
+            .filter(|p| docs.seen.contains(p.item_name()))
+            .count(),
+        docs,
         elapsed: started.elapsed(),
     })
 }

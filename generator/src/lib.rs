@@ -16,6 +16,7 @@ pub use contain::quiet_panic_hook;
 pub mod emit;
 pub mod error;
 pub mod extract;
+pub mod extract_docs;
 pub mod generate;
 pub mod model;
 pub mod parse;

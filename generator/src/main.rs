@@ -28,6 +28,11 @@ enum Command {
     /// Write the bundled subset .winmd from Microsoft's full Win32 metadata (63.0.31, shipped
     /// in the windows-bindgen 0.66.0 crate, which cargo downloads).
     ExtractMetadata(ExtractArgs),
+    /// Write the bundled documentation dataset (metadata/docs.json) from Microsoft's API
+    /// reference pages: a folder with `winsync`, `syncmgr`, `mobsync` and `syncregistration`
+    /// folders of pages (metadata/sdk-api, or `sdk-api-src/content` of a clone of
+    /// https://github.com/MicrosoftDocs/sdk-api).
+    ExtractDocs(ExtractDocsArgs),
 }
 
 #[derive(Args)]
@@ -52,6 +57,9 @@ struct GenerateArgs {
     /// A supplement.toml to use instead of the bundled one.
     #[arg(long, value_name = "FILE")]
     supplement: Option<PathBuf>,
+    /// Leave Microsoft's documentation out of the bindings and skeletons (lean output).
+    #[arg(long)]
+    no_docs: bool,
     /// List what the metadata offers (each item with its kind, restricted by --filter when
     /// given) instead of generating.
     #[arg(long)]
@@ -69,12 +77,23 @@ struct ExtractArgs {
     out: PathBuf,
 }
 
+#[derive(Args)]
+struct ExtractDocsArgs {
+    /// The folder of pages (or a clone of MicrosoftDocs/sdk-api). Default: metadata/sdk-api.
+    #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../metadata/sdk-api"))]
+    from: PathBuf,
+    /// Where to write the dataset.
+    #[arg(long, value_name = "FILE", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../metadata/docs.json"))]
+    out: PathBuf,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate(args) if args.list => list(&args),
         Command::Generate(args) => generate(args),
         Command::ExtractMetadata(args) => extract_metadata(&args),
+        Command::ExtractDocs(args) => extract_docs(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,6 +111,7 @@ fn options(args: &GenerateArgs) -> Options {
         filters: args.filter.clone(),
         contracts: args.contracts.clone(),
         supplement: args.supplement.clone(),
+        no_docs: args.no_docs,
     }
 }
 
@@ -115,6 +135,20 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
         "{} vtable shims now answer E_POINTER for a null [retval] pointer and zero it first; {} set their [out] interface pointers to NULL first",
         generated.null_checked, generated.out_nulled
     );
+    if args.no_docs {
+        println!("Microsoft's documentation left out (--no-docs)");
+    } else {
+        println!(
+            "Microsoft's documentation on {} items: {} of the {} pages of generated items ({} pages in {}); {} of {} skeleton methods",
+            generated.docs.items,
+            generated.docs.pages.len(),
+            generated.doc_pages_due,
+            generated.doc_pages,
+            bundled::DOCS_NAME,
+            generated.docs.skeleton_documented,
+            generated.docs.skeleton_methods
+        );
+    }
     if !generated.s_false.impl_side.is_empty() {
         println!(
             "S_FALSE kept on the _Impl side of {}",
@@ -224,6 +258,27 @@ fn kind(item: &Item) -> &'static str {
             _ => "type",
         },
     }
+}
+
+fn extract_docs(args: &ExtractDocsArgs) -> Result<(), Error> {
+    let (set, stats) = winsync_gen::extract_docs::extract(&args.from)?;
+    winsync_gen::extract_docs::write(&set, &args.out)?;
+    let read: Vec<String> = stats
+        .pages
+        .iter()
+        .map(|(header, n)| format!("{n} {header}"))
+        .collect();
+    println!(
+        "read {} pages ({}) from {}; wrote {} documented items to {} ({} merged into another page of the same item, {} empty templates left out)",
+        stats.pages.values().sum::<usize>(),
+        read.join(", "),
+        args.from.display(),
+        stats.kept,
+        args.out.display(),
+        stats.merged,
+        stats.empty
+    );
+    Ok(())
 }
 
 fn extract_metadata(args: &ExtractArgs) -> Result<(), Error> {

@@ -4,6 +4,7 @@
 //! writing of the output folder.
 
 pub mod bindings;
+pub mod docs;
 pub mod format;
 pub mod output;
 pub mod property_keys;

@@ -104,7 +104,7 @@ pub fn write_all(dir: &Path, files: &[(&str, &str)]) -> Result<Written> {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-fn replace(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn replace(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

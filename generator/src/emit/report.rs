@@ -7,6 +7,7 @@ use askama::Template;
 use super::format::{header_lines, one_line};
 use super::rust::{RuleRow, rule_rows};
 use crate::error::{Error, Result};
+use crate::model::docs::DocIndex;
 use crate::parse::contracts::Contracts;
 use crate::parse::supplement::Supplement;
 
@@ -31,15 +32,25 @@ mod filters {
     }
 }
 
-/// Renders the report for `contracts` and `supplement`.
-pub fn report(contracts: &Contracts, supplement: &Supplement, inputs: &[String]) -> Result<String> {
-    let rules = rule_rows(contracts);
+/// Renders the report for `contracts` and `supplement`; each source UID `pages` knows links
+/// to its page.
+pub fn report(
+    contracts: &Contracts,
+    supplement: &Supplement,
+    inputs: &[String],
+    pages: &DocIndex<'_>,
+) -> Result<String> {
+    let link = |mut row: RuleRow| {
+        row.url = pages.uid(&row.source).map(|p| p.url.clone());
+        row
+    };
+    let rules: Vec<RuleRow> = rule_rows(contracts).into_iter().map(link).collect();
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for rule in &rules {
         *counts.entry(rule.enforced_by).or_default() += 1;
     }
     let mut groups: BTreeMap<String, Vec<RuleRow>> = BTreeMap::new();
-    for rule in rule_rows(contracts) {
+    for rule in rules.iter().cloned() {
         groups.entry(rule.interface.clone()).or_default().push(rule);
     }
     let header = format!(
@@ -55,10 +66,15 @@ pub fn report(contracts: &Contracts, supplement: &Supplement, inputs: &[String])
             .keeps_s_false
             .iter()
             .map(|k| {
+                let source = k.source.get_ref();
+                let cell = match pages.uid(source) {
+                    Some(page) => format!("[`{source}`]({})", page.url),
+                    None => format!("`{source}`"),
+                };
                 (
                     format!("{}::{}", k.interface.get_ref(), k.method.get_ref()),
                     one_line(&k.meaning),
-                    k.source.get_ref().clone(),
+                    cell,
                 )
             })
             .collect(),

@@ -37,6 +37,7 @@ struct ContractsTemplate {
 }
 
 /// A rule as the Rust table and the report show it.
+#[derive(Clone)]
 pub(crate) struct RuleRow {
     pub(crate) constant: String,
     pub(crate) id: String,
@@ -51,6 +52,9 @@ pub(crate) struct RuleRow {
     pub(crate) text: String,
     /// Why nothing can check a documented rule.
     pub(crate) reason: Option<String>,
+    /// The source page's address, when the documentation dataset has the page (the report
+    /// links it).
+    pub(crate) url: Option<String>,
 }
 
 #[derive(Template)]
@@ -119,6 +123,7 @@ pub(crate) fn rule_rows(contracts: &Contracts) -> Vec<RuleRow> {
                 source: r.source.get_ref().clone(),
                 text: one_line(&r.text),
                 reason: r.reason.as_ref().map(|r| one_line(r.get_ref())),
+                url: None,
             }
         })
         .collect()

@@ -17,8 +17,10 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use super::bindings::{self, FixedBindings, Pieces, run_bindgen};
+use super::docs::DocUse;
 use super::{report, rust};
 use crate::error::{Error, Result};
+use crate::model::docs::DocIndex;
 use crate::model::out_pointers::OutParams;
 use crate::model::selection::Selection;
 use crate::model::skeleton::{self, SkeletonModel};
@@ -38,6 +40,8 @@ pub struct Rendered {
     pub model: SkeletonModel,
     /// `skeletons.rs`, if the selection has skeletons.
     pub skeletons: Option<String>,
+    /// What Microsoft's documentation was attached to.
+    pub docs: DocUse,
 }
 
 /// The inputs of a rendering.
@@ -54,13 +58,23 @@ pub struct Inputs<'a> {
     pub names: &'a [String],
     /// A file windows-bindgen may write.
     pub scratch: &'a Path,
+    /// Microsoft's documentation, when the output carries it.
+    pub docs: Option<&'a DocIndex<'a>>,
+    /// The documentation dataset's pages (the report links rule sources to them).
+    pub pages: &'a DocIndex<'a>,
 }
 
 /// What the binding thread hands back: the fixes, its printed items and the split's order.
 type Bound = (FixedBindings, Pieces, Option<Vec<bool>>);
 
-/// This thread's share: the model, the skeletons and its printed items.
-type Share = (SkeletonModel, Option<Result<String>>, Option<Pieces>);
+/// This thread's share: the model, the skeletons, its printed items and the documentation the
+/// skeletons got.
+type Share = (
+    SkeletonModel,
+    Option<Result<String>>,
+    Option<Pieces>,
+    DocUse,
+);
 
 /// Renders every output file's text.
 ///
@@ -76,14 +90,19 @@ pub fn render(inputs: &Inputs<'_>) -> Result<Rendered> {
             Ok([
                 rust::hresults(inputs.supplement, inputs.names)?,
                 rust::contracts(inputs.contracts, inputs.names)?,
-                report::report(inputs.contracts, inputs.supplement, inputs.names)?,
+                report::report(
+                    inputs.contracts,
+                    inputs.supplement,
+                    inputs.names,
+                    inputs.pages,
+                )?,
             ])
         })();
         let share = match rest_rx.recv() {
             Ok(Some((rest, count))) => Some(share(inputs, &rest, count)),
             Ok(None) => model_rx.recv().ok().map(|model| {
-                let skeletons = skeletons(&model, inputs.names);
-                Ok((model, skeletons, None))
+                let (skeletons, docs) = skeletons(inputs, &model);
+                Ok((model, skeletons, None, docs))
             }),
             // The binding thread failed before the split: its error is the one to report.
             Err(_) => None,
@@ -105,8 +124,13 @@ pub fn render(inputs: &Inputs<'_>) -> Result<Rendered> {
             message: "the binding thread ended without a skeleton model".into(),
         });
     };
-    let (model, skeletons, rest) = share?;
+    let (model, skeletons, rest, mut docs) = share?;
+    docs.merge(pieces.docs.clone());
+    if let Some(rest) = &rest {
+        docs.merge(rest.docs.clone());
+    }
     Ok(Rendered {
+        docs,
         bindings: assemble(order, pieces, rest)?,
         fixed,
         side,
@@ -153,7 +177,7 @@ fn bind(
         return Err(error);
     }
     let count = parsed.items().count();
-    let pieces = bindings::format_items(parsed, &fixed.edits, count)?;
+    let pieces = bindings::format_items(parsed, &fixed.edits, count, inputs.docs)?;
     Ok((fixed, pieces, order))
 }
 
@@ -164,9 +188,9 @@ fn share(inputs: &Inputs<'_>, rest: &str, count: usize) -> Result<Share> {
     let model = build_model(inputs, parsed.items())?;
     // The items are printed (and their tree freed) before the skeletons' tree is built: the
     // two trees never take memory at once.
-    let pieces = bindings::format_items(parsed, &[], count)?;
-    let skeletons = skeletons(&model, inputs.names);
-    Ok((model, skeletons, Some(pieces)))
+    let pieces = bindings::format_items(parsed, &[], count, inputs.docs)?;
+    let (skeletons, docs) = skeletons(inputs, &model);
+    Ok((model, skeletons, Some(pieces), docs))
 }
 
 /// The model reads the `_Impl` signatures as windows-bindgen wrote them; it knows which
@@ -184,8 +208,18 @@ fn build_model<'p>(
     )
 }
 
-fn skeletons(model: &SkeletonModel, names: &[String]) -> Option<Result<String>> {
-    (!model.traits.is_empty() || !model.enums.is_empty()).then(|| rust::skeletons(model, names))
+/// `skeletons.rs` (if the model has skeletons), with Microsoft's text when the output carries
+/// it, and what the text went to.
+fn skeletons(inputs: &Inputs<'_>, model: &SkeletonModel) -> (Option<Result<String>>, DocUse) {
+    let mut used = DocUse::default();
+    if model.traits.is_empty() && model.enums.is_empty() {
+        return (None, used);
+    }
+    let plan = inputs.docs.map_or_else(Vec::new, |index| {
+        super::docs::plan_skeletons(model, index, &mut used)
+    });
+    let text = rust::skeletons(model, inputs.names).map(|text| super::docs::apply(&text, &plan));
+    (Some(text), used)
 }
 
 /// The printed items in windows-bindgen's order, then the `BSTR` stand-in if an item needs it.

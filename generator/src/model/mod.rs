@@ -3,6 +3,7 @@
 //! [`selection`] turns filters into the exact items to emit; [`validate`] checks the contract
 //! data against the metadata; [`skeleton`] describes each safe trait, method and parameter.
 
+pub mod docs;
 pub mod naming;
 pub mod out_pointers;
 pub mod property_keys;

@@ -648,3 +648,43 @@ impl<'a> Lookup<'a> {
         }
     }
 }
+
+/// Every page UID (`NN:`, `NF:`, `NE:`, `NS:`) a source of `contracts` names is a page of the
+/// documentation dataset `docs` (so that the report can link it and the text is there).
+///
+/// # Errors
+/// [`Error::Data`] with a `file:line:col` diagnostic per source the dataset lacks.
+pub fn sources_have_pages(
+    contracts: &Contracts,
+    contracts_text: &SourceText,
+    docs: &crate::model::docs::DocIndex<'_>,
+) -> Result<()> {
+    let sources = contracts
+        .interfaces
+        .iter()
+        .map(|i| &i.source)
+        .chain(contracts.enums.iter().map(|e| &e.source))
+        .chain(contracts.rules.iter().map(|r| &r.source));
+    let mut diagnostics = Vec::new();
+    for source in sources {
+        let uid = source.get_ref();
+        let is_page = ["NN:", "NF:", "NE:", "NS:"]
+            .iter()
+            .any(|k| uid.starts_with(k));
+        if is_page && docs.uid(uid).is_none() {
+            diagnostics.push(contracts_text.diagnostic(
+                source.span(),
+                format!(
+                    "source `{uid}` is not a page of the documentation dataset ({}): a \
+                     misspelt UID, or a page extract-docs has not read",
+                    crate::bundled::DOCS_NAME
+                ),
+            ));
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Data(diagnostics))
+    }
+}

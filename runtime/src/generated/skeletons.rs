@@ -3,6 +3,18 @@
 // Do not edit: regenerate with `cargo run -- generate` (see README.md).
 
 use super::bindings::*;
+/// Represents the role of a provider, relative to the other provider in the synchronization session.
+///
+/// # Remarks
+///
+/// Changes flow from the source provider to the destination provider in a synchronization session.
+///
+/// # See also
+///
+/// - Windows Sync Enumerations
+///
+/// *Microsoft's documentation: [`NE:winsync.SYNC_PROVIDER_ROLE`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-__midl___midl_itf_winsync_0000_0000_0001), CC BY 4.0.*
+///
 /// `Windows.Win32.System.WindowsSync.SYNC_PROVIDER_ROLE` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value.
@@ -11,8 +23,12 @@ use super::bindings::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncProviderRole {
+    /// The provider is the source provider.
+    ///
     /// `SPR_SOURCE` (0).
     Source = 0,
+    /// The provider is the destination provider.
+    ///
     /// `SPR_DESTINATION` (1).
     Destination = 1,
 }
@@ -34,6 +50,20 @@ impl From<SyncProviderRole> for SYNC_PROVIDER_ROLE {
         value as i32
     }
 }
+/// Represents the options for the concurrency conflict resolution policy to use for the synchronization session.
+///
+/// # Remarks
+///
+/// The members of **CONFLICT_RESOLUTION_POLICY** are used by a synchronization application to specify the policy that the change applier uses to resolve concurrency conflicts that occur during synchronization. Concurrency conflicts occur when the same item or change unit is changed on two different replicas that are later synchronized.
+///
+/// # See also
+///
+/// - [IKnowledgeSyncProvider::ProcessChangeBatch](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch)
+/// - [IKnowledgeSyncProvider::ProcessFullEnumerationChangeBatch](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-iknowledgesyncprovider-processfullenumerationchangebatch)
+/// - [Windows Sync Enumerations](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-enumerations)
+///
+/// *Microsoft's documentation: [`NE:winsync.CONFLICT_RESOLUTION_POLICY`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-conflict_resolution_policy), CC BY 4.0.*
+///
 /// `Windows.Win32.System.WindowsSync.CONFLICT_RESOLUTION_POLICY` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `CRP_LAST` included).
@@ -42,10 +72,16 @@ impl From<SyncProviderRole> for SYNC_PROVIDER_ROLE {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum ConflictResolutionPolicy {
+    /// The change applier notifies the synchronization application of each conflict as it occurs, by using the [ISyncCallback::OnConflict](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-isynccallback-onconflict) method. The application examines the conflicting items and specifies the conflict resolution action by calling [IChangeConflict::SetResolveActionForChange](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-ichangeconflict-setresolveactionforchange) or [IChangeConflict::SetResolveActionForChangeUnit](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-ichangeconflict-setresolveactionforchangeunit).
+    ///
     /// `CRP_NONE` (0).
     None = 0,
+    /// The change made on the destination replica always wins. This supports the case in which the destination replica does not consume changes that are made by remote clients.
+    ///
     /// `CRP_DESTINATION_PROVIDER_WINS` (1).
     DestinationProviderWins = 1,
+    /// The change made on the source replica always wins. This supports a read-only synchronization solution in which the destination replica is not to be trusted.
+    ///
     /// `CRP_SOURCE_PROVIDER_WINS` (2).
     SourceProviderWins = 2,
 }
@@ -75,6 +111,14 @@ impl From<ConflictResolutionPolicy> for CONFLICT_RESOLUTION_POLICY {
         value as i32
     }
 }
+/// Represents the stages of a synchronization session.
+///
+/// # See also
+///
+/// - Windows Sync Enumerations
+///
+/// *Microsoft's documentation: [`NE:winsync.SYNC_PROGRESS_STAGE`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-__midl___midl_itf_winsync_0000_0000_0003), CC BY 4.0.*
+///
 /// `Windows.Win32.System.WindowsSync.SYNC_PROGRESS_STAGE` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value.
@@ -83,10 +127,16 @@ impl From<ConflictResolutionPolicy> for CONFLICT_RESOLUTION_POLICY {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncProgressStage {
+    /// Changes are being detected on the source replica.
+    ///
     /// `SPS_CHANGE_DETECTION` (0).
     ChangeDetection = 0,
+    /// Changes from the source replica are being enumerated.
+    ///
     /// `SPS_CHANGE_ENUMERATION` (1).
     ChangeEnumeration = 1,
+    /// Changes are being applied to the destination replica.
+    ///
     /// `SPS_CHANGE_APPLICATION` (2).
     ChangeApplication = 2,
 }
@@ -111,6 +161,15 @@ impl From<SyncProgressStage> for SYNC_PROGRESS_STAGE {
         value as i32
     }
 }
+/// Represents the action to be taken by an application in response to [ISyncCallback::OnFullEnumerationNeeded](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback).
+///
+/// # See also
+///
+/// - [ISyncCallback::OnFullEnumerationNeeded](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onfullenumerationneeded)
+/// - Windows Sync Enumerations
+///
+/// *Microsoft's documentation: [`NE:winsync.SYNC_FULL_ENUMERATION_ACTION`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-__midl___midl_itf_winsync_0000_0000_0004), CC BY 4.0.*
+///
 /// `Windows.Win32.System.WindowsSync.SYNC_FULL_ENUMERATION_ACTION` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value.
@@ -119,10 +178,16 @@ impl From<SyncProgressStage> for SYNC_PROGRESS_STAGE {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncFullEnumerationAction {
+    /// Perform a full enumeration. This is the default option when the application does not register an [ISyncCallback](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback) interface.
+    ///
     /// `SFEA_FULL_ENUMERATION` (0).
     FullEnumeration = 0,
+    /// Perform a partial synchronization. When this option is specified, the learned knowledge is applied as single item exceptions.
+    ///
     /// `SFEA_PARTIAL_SYNC` (1).
     PartialSync = 1,
+    /// Cancel the synchronization session. All methods will return errors as if they were canceled.
+    ///
     /// `SFEA_ABORT` (2).
     Abort = 2,
 }
@@ -152,6 +217,10 @@ impl From<SyncFullEnumerationAction> for SYNC_FULL_ENUMERATION_ACTION {
         value as i32
     }
 }
+/// Specifies the current progress status of a synchronization process. Used by [ISyncMgrSyncCallback::ReportProgress](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress).
+///
+/// *Microsoft's documentation: [`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status), CC BY 4.0.*
+///
 /// `Windows.Win32.UI.Shell.SYNCMGR_PROGRESS_STATUS` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `SYNCMGR_PS_MAX` included).
@@ -160,16 +229,28 @@ impl From<SyncFullEnumerationAction> for SYNC_FULL_ENUMERATION_ACTION {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncmgrProgressStatus {
+    /// The progress status is currently being updated by the handler.
+    ///
     /// `SYNCMGR_PS_UPDATING` (1).
     Updating = 1,
+    /// Ignore step parameters. The progress bar cycles from left to right on a timer internal to the sync folder. This is known as marquee mode.
+    ///
     /// `SYNCMGR_PS_UPDATING_INDETERMINATE` (2).
     UpdatingIndeterminate = 2,
+    /// The synchronization is complete.
+    ///
     /// `SYNCMGR_PS_SUCCEEDED` (3).
     Succeeded = 3,
+    /// Indicates something went wrong during the synchronization.
+    ///
     /// `SYNCMGR_PS_FAILED` (4).
     Failed = 4,
+    /// The user canceled the synchronization before it completed. Upon receipt of this value, Sync Center updates the UI and enables the option to restart the sync for that item.
+    ///
     /// `SYNCMGR_PS_CANCELED` (5).
     Canceled = 5,
+    /// The device being synchronized was disconnected before the sync completed..
+    ///
     /// `SYNCMGR_PS_DISCONNECTED` (6).
     Disconnected = 6,
 }
@@ -197,6 +278,10 @@ impl From<SyncmgrProgressStatus> for SYNCMGR_PROGRESS_STATUS {
         value as i32
     }
 }
+/// Describes a request by the user to cancel a synchronization.
+///
+/// *Microsoft's documentation: [`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_cancel_request), CC BY 4.0.*
+///
 /// `Windows.Win32.UI.Shell.SYNCMGR_CANCEL_REQUEST` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `SYNCMGR_CR_MAX` included).
@@ -205,10 +290,16 @@ impl From<SyncmgrProgressStatus> for SYNCMGR_PROGRESS_STATUS {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncmgrCancelRequest {
+    /// No cancelation request has been made.
+    ///
     /// `SYNCMGR_CR_NONE` (0).
     None = 0,
+    /// Stop the synchronization of the current item, but continue the synchronization of other items.
+    ///
     /// `SYNCMGR_CR_CANCEL_ITEM` (1).
     CancelItem = 1,
+    /// Stop the synchronization entirely.
+    ///
     /// `SYNCMGR_CR_CANCEL_ALL` (2).
     CancelAll = 2,
 }
@@ -233,6 +324,10 @@ impl From<SyncmgrCancelRequest> for SYNCMGR_CANCEL_REQUEST {
         value as i32
     }
 }
+/// Specifies the type of event being reported to Sync Center.
+///
+/// *Microsoft's documentation: [`NE:syncmgr.SYNCMGR_EVENT_LEVEL`](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_event_level), CC BY 4.0.*
+///
 /// `Windows.Win32.UI.Shell.SYNCMGR_EVENT_LEVEL` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `SYNCMGR_EL_MAX` included).
@@ -241,10 +336,16 @@ impl From<SyncmgrCancelRequest> for SYNCMGR_CANCEL_REQUEST {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncmgrEventLevel {
+    /// The event is informational in nature and will be displayed with the appropriate icon.
+    ///
     /// `SYNCMGR_EL_INFORMATION` (1).
     Information = 1,
+    /// The event is a warning and will be displayed with the appropriate icon.
+    ///
     /// `SYNCMGR_EL_WARNING` (2).
     Warning = 2,
+    /// The event is an error and will be displayed with the appropriate icon. Additionally, this event will be included in the count of errors reported to the handler or item when it is displayed in the folder as well as to the sync tray icon.
+    ///
     /// `SYNCMGR_EL_ERROR` (3).
     Error = 3,
 }
@@ -269,6 +370,10 @@ impl From<SyncmgrEventLevel> for SYNCMGR_EVENT_LEVEL {
         value as i32
     }
 }
+/// Specifies the type of a handler. Used by [ISyncMgrHandlerInfo::GetType](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-gettype).
+///
+/// *Microsoft's documentation: [`NE:syncmgr.SYNCMGR_HANDLER_TYPE`](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_type), CC BY 4.0.*
+///
 /// `Windows.Win32.UI.Shell.SYNCMGR_HANDLER_TYPE` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `SYNCMGR_HT_MIN`, `SYNCMGR_HT_MAX` included).
@@ -277,16 +382,28 @@ impl From<SyncmgrEventLevel> for SYNCMGR_EVENT_LEVEL {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncmgrHandlerType {
+    /// The handler type is unknown. This value is also used if [ISyncMgrHandlerInfo::GetType](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-gettype) fails.
+    ///
     /// `SYNCMGR_HT_UNSPECIFIED` (0).
     Unspecified = 0,
+    /// The handler is an application.
+    ///
     /// `SYNCMGR_HT_APPLICATION` (1).
     Application = 1,
+    /// The handler syncs with a device such as a phone or PDA.
+    ///
     /// `SYNCMGR_HT_DEVICE` (2).
     Device = 2,
+    /// The handler syncs with local or remote folders.
+    ///
     /// `SYNCMGR_HT_FOLDER` (3).
     Folder = 3,
+    /// The handler syncs with a web service.
+    ///
     /// `SYNCMGR_HT_SERVICE` (4).
     Service = 4,
+    /// The handler syncs with a computer.
+    ///
     /// `SYNCMGR_HT_COMPUTER` (5).
     Computer = 5,
 }
@@ -314,6 +431,14 @@ impl From<SyncmgrHandlerType> for SYNCMGR_HANDLER_TYPE {
         value as i32
     }
 }
+/// Represents a conflict between two items.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IChangeConflict`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict), CC BY 4.0.*
+///
 /// Represents a conflict between two items: the source and destination changes and data, and the resolution action for the item or a change unit.
 ///
 /// Safe skeleton of `IChangeConflict` (Windows Sync Framework), implemented by a sync component.
@@ -321,6 +446,26 @@ impl From<SyncmgrHandlerType> for SYNCMGR_HANDLER_TYPE {
 ///
 /// Source: `NN:winsync.IChangeConflict`.
 pub trait ChangeConflict {
+    /// Gets the change metadata from the destination provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppConflictingChange` \[out\]: Returns the change metadata from the destination provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INTERNAL_ERROR`: The change from the destination provider does not exist.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.GetDestinationProviderConflictingChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-getdestinationproviderconflictingchange), CC BY 4.0.*
+    ///
     /// `IChangeConflict::GetDestinationProviderConflictingChange`.
     ///
     /// # Contract
@@ -332,6 +477,26 @@ pub trait ChangeConflict {
     fn get_destination_provider_conflicting_change(
         &self,
     ) -> windows_core::Result<ISyncChange>;
+    /// Gets the change metadata from the source provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppConflictingChange`: Returns the change metadata from the source provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INTERNAL_ERROR`: The change from the source provider does not exist.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.GetSourceProviderConflictingChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-getsourceproviderconflictingchange), CC BY 4.0.*
+    ///
     /// `IChangeConflict::GetSourceProviderConflictingChange`.
     ///
     /// # Contract
@@ -343,6 +508,32 @@ pub trait ChangeConflict {
     fn get_source_provider_conflicting_change(
         &self,
     ) -> windows_core::Result<ISyncChange>;
+    /// Gets an object that can be used to retrieve item data for the change item from the destination replica.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppConflictingData` \[out\]: Returns an object that can be used to retrieve item data for the change item from the destination replica.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INTERNAL_ERROR`: An internal error has occurred.
+    /// - Provider-specified error codes.: The provider cannot load the data for the change.
+    ///
+    /// # Remarks
+    ///
+    /// The object that is returned in *ppConflictingData* can be an [ISynchronousDataRetriever](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ichangeconflict)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isynchronousdataretriever)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.GetDestinationProviderConflictingData`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-getdestinationproviderconflictingdata), CC BY 4.0.*
+    ///
     /// `IChangeConflict::GetDestinationProviderConflictingData`.
     ///
     /// # Contract
@@ -355,6 +546,32 @@ pub trait ChangeConflict {
     fn get_destination_provider_conflicting_data(
         &self,
     ) -> windows_core::Result<windows_core::IUnknown>;
+    /// Gets an object that can be used to retrieve item data for the change item from the source replica.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppConflictingData` \[out\]: Returns an object that can be used to retrieve item data for the change item from the source replica.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INTERNAL_ERROR`: An internal error has occurred.
+    /// - Provider-specified error codes.: The provider cannot load the data for the change.
+    ///
+    /// # Remarks
+    ///
+    /// The object that is returned in *ppConflictingData* can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.GetSourceProviderConflictingData`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-getsourceproviderconflictingdata), CC BY 4.0.*
+    ///
     /// `IChangeConflict::GetSourceProviderConflictingData`.
     ///
     /// # Contract
@@ -367,6 +584,26 @@ pub trait ChangeConflict {
     fn get_source_provider_conflicting_data(
         &self,
     ) -> windows_core::Result<windows_core::IUnknown>;
+    /// Gets the conflict resolution action for the conflict.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolve_action` \[out\]: Returns the conflict resolution action for the conflict.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ichangeconflict)
+    /// - [SYNC RESOLVE ACTION Enumeration](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-sync_resolve_action)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.GetResolveActionForChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-getresolveactionforchange), CC BY 4.0.*
+    ///
     /// `IChangeConflict::GetResolveActionForChange`.
     ///
     /// # Contract
@@ -382,6 +619,32 @@ pub trait ChangeConflict {
         &self,
         resolve_action: *mut SYNC_RESOLVE_ACTION,
     ) -> windows_core::Result<()>;
+    /// Sets a conflict resolution action for the conflict.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolve_action` \[in\]: The conflict resolution action for the conflict.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INTERNAL_ERROR`: An internal error has occurred.
+    ///
+    /// # Remarks
+    ///
+    /// By setting this action in an event handler for [ISyncCallback::OnConflict](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onconflict), the event handler specifies how a change applier should handle the conflict.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict)
+    /// - [ISyncCallback::OnConflict Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onconflict)
+    /// - SYNC RESOLVE ACTION Enumeration
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.SetResolveActionForChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-setresolveactionforchange), CC BY 4.0.*
+    ///
     /// `IChangeConflict::SetResolveActionForChange`.
     ///
     /// # Contract
@@ -394,6 +657,27 @@ pub trait ChangeConflict {
         &self,
         resolve_action: SYNC_RESOLVE_ACTION,
     ) -> windows_core::Result<()>;
+    /// Gets the conflict resolution action for the conflicting change unit change.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_unit` \[in\]: The change unit for which to retrieve the conflict resolution action.
+    /// - `resolve_action` \[out\]: The conflict resolution action that is specified for *pChangeUnit*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict)
+    /// - SYNC RESOLVE ACTION Enumeration
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.GetResolveActionForChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-getresolveactionforchangeunit), CC BY 4.0.*
+    ///
     /// `IChangeConflict::GetResolveActionForChangeUnit`.
     ///
     /// # Contract
@@ -412,6 +696,35 @@ pub trait ChangeConflict {
         change_unit: &ISyncChangeUnit,
         resolve_action: *mut SYNC_RESOLVE_ACTION,
     ) -> windows_core::Result<()>;
+    /// Sets a conflict resolution action for the conflicting change unit change.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_unit` \[in\]: The change unit for which to set the conflict resolution action.
+    /// - `resolve_action` \[in\]: The conflict resolution action to set for *pChangeUnit*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INTERNAL_ERROR`: When the conflict is an update-delete conflict, or when no conflict exists.
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that setting the conflict resolution action for a change unit on an update-delete conflict is not valid, because this type of conflict must be resolved at the item level.
+    ///
+    /// By setting this action in an event handler for [ISyncCallback::OnConflict](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onconflict), the event handler specifies how the change applier should handle the conflict.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict)
+    /// - [ISyncCallback::OnConflict Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onconflict)
+    /// - [SYNC RESOLVE ACTION Enumeration](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-sync_resolve_action)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeconflict-setresolveactionforchangeunit), CC BY 4.0.*
+    ///
     /// `IChangeConflict::SetResolveActionForChangeUnit`.
     ///
     /// # Contract
@@ -556,6 +869,14 @@ pub mod change_conflict_abi {
         Ok(())
     }
 }
+/// Represents a change unit to exclude from a knowledge object.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IChangeUnitException`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeunitexception), CC BY 4.0.*
+///
 /// Represents one change unit of one item for which a knowledge object holds a clock vector of its own.
 ///
 /// Safe skeleton of `IChangeUnitException` (Windows Sync Framework), implemented by a sync component.
@@ -563,6 +884,27 @@ pub mod change_conflict_abi {
 ///
 /// Source: `NN:winsync.IChangeUnitException`.
 pub trait ChangeUnitException {
+    /// Gets the item ID for the item that contains the change unit that is associated with the exception.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in, out\]: Returns the item ID that contains the change unit that is associated with the exception.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbItemId*. Returns the number of bytes required to retrieve the ID when *pbItemId* is too small, or the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbItemId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeUnitException Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ichangeunitexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeUnitException.GetItemId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeunitexception-getitemid), CC BY 4.0.*
+    ///
     /// `IChangeUnitException::GetItemId`.
     ///
     /// # Contract
@@ -581,6 +923,27 @@ pub trait ChangeUnitException {
         item_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the change unit ID for the change unit that is associated with the exception.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_unit_id` \[in, out\]: Returns the change unit ID that is associated with the exception.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbChangeUnitId*. Returns the number of bytes required to retrieve the ID when *pbChangeUnitId* is too small, or the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *pbChangeUnitId*is null.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbChangeUnitId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeUnitException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeunitexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeUnitException.GetChangeUnitId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeunitexception-getchangeunitid), CC BY 4.0.*
+    ///
     /// `IChangeUnitException::GetChangeUnitId`.
     ///
     /// # Contract
@@ -600,6 +963,27 @@ pub trait ChangeUnitException {
         change_unit_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the clock vector that is associated with this exception.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IEnumClockVector**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and that represents the clock vector that is associated with this exception.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [IChangeUnitException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeunitexception)
+    /// - [IEnumClockVector Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumclockvector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IChangeUnitException.GetClockVector`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ichangeunitexception-getclockvector), CC BY 4.0.*
+    ///
     /// `IChangeUnitException::GetClockVector`.
     ///
     /// # Contract
@@ -674,6 +1058,18 @@ pub mod change_unit_exception_abi {
         Ok(())
     }
 }
+/// Represents a clock vector in a knowledge structure.
+///
+/// # Remarks
+///
+/// A clock vector defines the changes that are contained in a knowledge structure by using a list of **IClockVectorElement** objects. An **IClockVectorElement** object exists for each replica that has made a change that is contained in the knowledge. A change that is made by a particular replica is defined to be contained in the knowledge when the tick count for the change occurs between zero and the tick count contained in **IClockVectorElement** that tracks that replica.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IClockVector`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iclockvector), CC BY 4.0.*
+///
 /// Represents a clock vector of a knowledge structure: one element per replica whose changes the knowledge contains.
 ///
 /// Safe skeleton of `IClockVector` (Windows Sync Framework), implemented by a sync component.
@@ -684,6 +1080,28 @@ pub mod change_unit_exception_abi {
 /// # Contract
 /// - A clock vector holds one IClockVectorElement for each replica that made a change contained in the knowledge; a change made by a replica is contained when its tick count lies between zero and the tick count of that replica's element. (`NN:winsync.IClockVector`; enforced by the runtime's knowledge objects; rule `clock-vector.containment`)
 pub trait ClockVector {
+    /// Returns an enumerator that iterates through the clock vector elements.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the enumeration interface that is requested. Must be either **IID_IEnumClockVector** or **IID_IEnumFeedClockVector**.
+    /// - `enum_clock_vector` \[out\]: Returns an object that implements *riid* and that can enumerate the clock vector elements.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    /// - `E_NOINTERFACE`: *riid*is not**IID_IEnumClockVector**or**IID_IEnumFeedClockVector**.
+    ///
+    /// # See also
+    ///
+    /// - [IClockVector Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iclockvector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IClockVector.GetClockVectorElements`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iclockvector-getclockvectorelements), CC BY 4.0.*
+    ///
     /// `IClockVector::GetClockVectorElements`.
     ///
     /// # Contract
@@ -703,6 +1121,25 @@ pub trait ClockVector {
         riid: &windows_core::GUID,
         enum_clock_vector: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets the number of elements that are contained in the clock vector.
+    ///
+    /// # Arguments
+    ///
+    /// - `count` \[out\]: Returns the number of elements that are contained in the clock vector.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [IClockVector Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-iclockvector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IClockVector.GetClockVectorElementCount`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iclockvector-getclockvectorelementcount), CC BY 4.0.*
+    ///
     /// `IClockVector::GetClockVectorElementCount`.
     ///
     /// # Contract
@@ -758,6 +1195,18 @@ pub mod clock_vector_abi {
         Ok(())
     }
 }
+/// Represents a clock vector element of a knowledge structure.
+///
+/// # Remarks
+///
+/// The clock vector elements of a clock vector represent the changes that are contained in a knowledge structure. A change that is made by a particular replica is defined to be contained in the knowledge when the tick count for the change occurs between zero and the tick count contained in the **IClockVectorElement** that tracks that replica.
+///
+/// # See also
+///
+/// - [Windows Sync Interfaces](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-interfaces)
+///
+/// *Microsoft's documentation: [`NN:winsync.IClockVectorElement`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iclockvectorelement), CC BY 4.0.*
+///
 /// Represents one element of a clock vector: a replica key and the highest tick count of that replica's changes that is contained.
 ///
 /// Safe skeleton of `IClockVectorElement` (Windows Sync Framework), implemented by a sync component.
@@ -765,6 +1214,25 @@ pub mod clock_vector_abi {
 ///
 /// Source: `NN:winsync.IClockVectorElement`.
 pub trait ClockVectorElement {
+    /// Gets the replica key for the replica that is associated with this clock vector element.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_key` \[out\]: Returns the replica key for the replica that is associated with this clock vector element.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [IClockVectorElement Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iclockvectorelement)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IClockVectorElement.GetReplicaKey`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iclockvectorelement-getreplicakey), CC BY 4.0.*
+    ///
     /// `IClockVectorElement::GetReplicaKey`.
     ///
     /// # Contract
@@ -776,6 +1244,25 @@ pub trait ClockVectorElement {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_replica_key(&self, replica_key: &mut u32) -> windows_core::Result<()>;
+    /// Gets the tick count that defines the upper bound on the range of tick counts that are contained in this clock vector element.
+    ///
+    /// # Arguments
+    ///
+    /// - `tick_count` \[out\]: Returns the tick count that defines the upper bound on the range of tick counts that are contained in this clock vector element.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [IClockVectorElement Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iclockvectorelement)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IClockVectorElement.GetTickCount`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iclockvectorelement-gettickcount), CC BY 4.0.*
+    ///
     /// `IClockVectorElement::GetTickCount`.
     ///
     /// # Contract
@@ -824,6 +1311,19 @@ pub mod clock_vector_element_abi {
         Ok(())
     }
 }
+/// Adds entries to an **IReplicaKeyMap** object.
+///
+/// # Remarks
+///
+/// An **IConstructReplicaKeyMap** object can be obtained by passing **IID_IConstructReplicaKeyMap** to the **QueryInterface** method of an **IReplicaKeyMap** object.
+///
+/// # See also
+///
+/// - [IReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IConstructReplicaKeyMap`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iconstructreplicakeymap), CC BY 4.0.*
+///
 /// Adds entries to a replica key map; obtained by QueryInterface on an IReplicaKeyMap.
 ///
 /// Safe skeleton of `IConstructReplicaKeyMap` (Windows Sync Framework), implemented by a sync component.
@@ -834,6 +1334,27 @@ pub mod clock_vector_element_abi {
 /// # Contract
 /// - An IConstructReplicaKeyMap object is obtained by passing IID_IConstructReplicaKeyMap to QueryInterface on an IReplicaKeyMap object, so every replica key map answers that QueryInterface. (`NN:winsync.IConstructReplicaKeyMap`; enforced by the runtime's knowledge objects; rule `construct-replica-key-map.query-interface`)
 pub trait ConstructReplicaKeyMap {
+    /// Adds entries to or finds entries in an **IReplicaKeyMap** object.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_id` \[in\]: The ID of the replica to add or find.
+    /// - `replica_key` \[out\]: The key of the replica in the map. If an entry for *pbReplicaId* does not exist in the map, an entry is created and a new key is assigned to it.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: *pbReplicaId*is not of the format that the provider specified.
+    ///
+    /// # See also
+    ///
+    /// - [IConstructReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iconstructreplicakeymap)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IConstructReplicaKeyMap.FindOrAddReplica`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iconstructreplicakeymap-findoraddreplica), CC BY 4.0.*
+    ///
     /// `IConstructReplicaKeyMap::FindOrAddReplica`.
     ///
     /// # Contract
@@ -878,6 +1399,18 @@ pub mod construct_replica_key_map_abi {
         Ok(())
     }
 }
+/// Represents knowledge of all items in the scope for a specific set of change units.
+///
+/// # Remarks
+///
+/// An **ISyncKnowledge2** object contains one or more **ICoreFragment** objects, each of which contains knowledge that applies to a specific set of change units. Typically, one of the **ICoreFragment** objects contains no change unit IDs. The knowledge that is contained in the **ICoreFragment** object that contains no change unit IDs applies to all change unit IDs that are not otherwise contained in another **ICoreFragment** object.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ICoreFragment`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragment), CC BY 4.0.*
+///
 /// Represents the knowledge of all items in the scope for one set of change units (columns), walked as columns and as ranges with their clock vectors.
 ///
 /// Safe skeleton of `ICoreFragment` (Windows Sync Framework), implemented by a sync component.
@@ -888,6 +1421,34 @@ pub mod construct_replica_key_map_abi {
 /// # Contract
 /// - Each core fragment of an ISyncKnowledge2 object holds knowledge for one set of change units; typically one fragment names no change unit IDs, and its knowledge applies to every change unit that no other fragment names. (`NN:winsync.ICoreFragment`; enforced by the runtime's knowledge objects; rule `core-fragment.column-less-fragment`)
 pub trait CoreFragment {
+    /// Returns the next change unit ID in the set of change unit IDs that this knowledge fragment applies to.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_unit_id` \[in, out\]: Returns the next change unit ID in the set.
+    /// - `change_unit_id_size` \[in, out\]: Specifies the number of bytes in *pChangeUnitId*. Returns the number of bytes written, or the number of bytes that are required to retrieve the ID when *pChangeUnitId* is too small.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: There are no more change unit IDs to enumerate.
+    /// - `E_POINTER`: The change unit ID is a variable-length ID and*pChangeUnitIdSize*is**NULL**.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pChangeUnitId*is too small. In this situation, the required number of bytes is returned in*pChangeUnitIdSize*.
+    /// - `SYNC_E_INVALID_OPERATION`: The knowledge object contained within this object has changed since this object was created.
+    ///
+    /// # Remarks
+    ///
+    /// An **ISyncKnowledge2** object contains one or more **ICoreFragment** objects, each of which contains knowledge that applies to a specific set of columns. Typically, one of the **ICoreFragment** objects contains no columns, and its knowledge applies to all of the change units that are not specified in any other fragment. In this situation, **NextColumn** always returns **S_FALSE**.
+    ///
+    /// # See also
+    ///
+    /// - [ICoreFragment Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragment)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ICoreFragment.NextColumn`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-icorefragment-nextcolumn), CC BY 4.0.*
+    ///
     /// `ICoreFragment::NextColumn`.
     ///
     /// Returns the success code as data (first, before any out-value): There are no more columns (always, for the fragment without columns).
@@ -912,6 +1473,34 @@ pub trait CoreFragment {
         change_unit_id: *mut u8,
         change_unit_id_size: &mut u32,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Returns the next range that is contained in this knowledge fragment, and the clock vector that defines what is known about the items in the range.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in, out\]: Returns the closed lower bound of item IDs in this range. This value is also the open upper bound of item IDs in the previous range when it is not the first in the range set.
+    /// - `item_id_size` \[in, out\]: Specifies the number of bytes in *pItemId*. Returns the number of bytes written, or the number of bytes that are required to retrieve the ID when *pItemId* is too small.
+    /// - `piClockVector` \[out\]: Returns the clock vector that defines what is known about the items in the range.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: There are no more ranges to enumerate.
+    /// - `E_POINTER`: The item ID is a variable-length ID and*pItemIdSize*is**NULL**.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pItemId*is too small. In this situation, the required number of bytes is returned in*pItemIdSize*.
+    /// - `SYNC_E_INVALID_OPERATION`: The knowledge object that is contained in this object has changed since this object was created.
+    ///
+    /// # Remarks
+    ///
+    /// The value that is returned in *pItemId* is the closed lower bound on the range of item IDs that are associated with the clock vector that is returned in *piClockVector*. The value of *pItemId* also defines the open upper bound of the previous range, so the open upper bound of the current range can be obtained by calling **NextRange** again. If there are no more ranges to enumerate, the range contains all items that have IDs greater than or equal to *pItemId*.
+    ///
+    /// # See also
+    ///
+    /// - [ICoreFragment Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-icorefragment)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ICoreFragment.NextRange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-icorefragment-nextrange), CC BY 4.0.*
+    ///
     /// `ICoreFragment::NextRange`.
     ///
     /// Returns the success code as data (first, before any out-value): There are no more ranges.
@@ -938,6 +1527,21 @@ pub trait CoreFragment {
         item_id: *mut u8,
         item_id_size: &mut u32,
     ) -> windows_core::Result<(windows_core::HRESULT, IClockVector)>;
+    /// Resets both the column and range enumerators to the beginning of their respective sets.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `SYNC_E_INVALID_OPERATION`: The knowledge object contained in this object has changed since this object was created.
+    ///
+    /// # See also
+    ///
+    /// - [ICoreFragment Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragment)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ICoreFragment.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-icorefragment-reset), CC BY 4.0.*
+    ///
     /// `ICoreFragment::Reset`.
     ///
     /// # Contract
@@ -947,6 +1551,29 @@ pub trait CoreFragment {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn reset(&self) -> windows_core::Result<()>;
+    /// Gets the number of columns that are contained in this knowledge fragment.
+    ///
+    /// # Arguments
+    ///
+    /// - `column_count` \[out\]: Returns the number of columns that are contained in this knowledge fragment.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// An **ISyncKnowledge2** object contains one or more **ICoreFragment** objects. Each object contains knowledge that applies to a specific set of columns. A column is represented as a change unit. Typically, one of the **ICoreFragment** objects contains no columns. When an **ICoreFragment** object contains no columns, its knowledge applies to all of the change units that are not specified in any other fragment.
+    ///
+    /// # See also
+    ///
+    /// - [ICoreFragment Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragment)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ICoreFragment.GetColumnCount`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-icorefragment-getcolumncount), CC BY 4.0.*
+    ///
     /// `ICoreFragment::GetColumnCount`.
     ///
     /// # Contract
@@ -958,6 +1585,29 @@ pub trait CoreFragment {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_column_count(&self, column_count: &mut u32) -> windows_core::Result<()>;
+    /// Gets the number of ranges that are contained in this knowledge fragment.
+    ///
+    /// # Arguments
+    ///
+    /// - `range_count` \[out\]: Returns the number of ranges that are contained in this knowledge fragment.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// An **ICoreFragment** object contains one or more ranges. Each range specifies a set of item IDs and a clock vector that defines what is known about the items in the range.
+    ///
+    /// # See also
+    ///
+    /// - [ICoreFragment Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragment)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ICoreFragment.GetRangeCount`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-icorefragment-getrangecount), CC BY 4.0.*
+    ///
     /// `ICoreFragment::GetRangeCount`.
     ///
     /// # Contract
@@ -1062,6 +1712,18 @@ pub mod core_fragment_abi {
         Ok(())
     }
 }
+/// Enumerates the **ICoreFragment** objects that are contained in a knowledge object.
+///
+/// # Remarks
+///
+/// An **ICoreFragmentInspector** object can be obtained by calling [ISyncKnowledge2::GetInspector](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-getinspector) on a knowledge object.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ICoreFragmentInspector`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragmentinspector), CC BY 4.0.*
+///
 /// Enumerates the core fragments of a knowledge object; obtained from ISyncKnowledge2::GetInspector.
 ///
 /// Safe skeleton of `ICoreFragmentInspector` (Windows Sync Framework), implemented by a sync component.
@@ -1069,6 +1731,29 @@ pub mod core_fragment_abi {
 ///
 /// Source: `NN:winsync.ICoreFragmentInspector`.
 pub trait CoreFragmentInspector {
+    /// Returns the next **ICoreFragment** objects in the knowledge, if they are available.
+    ///
+    /// # Arguments
+    ///
+    /// - `requestedCount` \[in\]: The number of **ICoreFragment** objects to retrieve.
+    /// - `core_fragments` \[out\]: Receives a pointer to the next *pFetchedCount* **ICoreFragment** objects. The size of the array is the value specified in the *requestedCount* parameter. The length is `*(pFetchedCount)`. The caller must release the interface pointer.
+    /// - `fetched_count` \[in, out\]: Receives the number of **ICoreFragment** objects that were retrieved in the *ppiCoreFragments* parameter. This value can be **NULL** only if  *requestedCount* is 1.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: There are no more**ICoreFragment**objects to retrieve, or the number of**ICoreFragment**objects retrieved is less than*requestedCount*.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INVALID_OPERATION`: The knowledge object contained in this object has changed since this object was created.
+    ///
+    /// # See also
+    ///
+    /// - [ICoreFragmentInspector Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragmentinspector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ICoreFragmentInspector.NextCoreFragments`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-icorefragmentinspector-nextcorefragments), CC BY 4.0.*
+    ///
     /// `ICoreFragmentInspector::NextCoreFragments`.
     ///
     /// Returns the success code as data (first, before any out-value): Fewer fragments than requested were returned, or none are left.
@@ -1091,6 +1776,21 @@ pub trait CoreFragmentInspector {
         core_fragments: &mut [Option<ICoreFragment>],
         fetched_count: Option<&mut u32>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Resets the enumerator to the beginning of the knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `SYNC_E_INVALID_OPERATION`: The knowledge object that is associated with this object has changed since this object was created.
+    ///
+    /// # See also
+    ///
+    /// - [ICoreFragmentInspector Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-icorefragmentinspector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ICoreFragmentInspector.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-icorefragmentinspector-reset), CC BY 4.0.*
+    ///
     /// `ICoreFragmentInspector::Reset`.
     ///
     /// # Contract
@@ -1152,6 +1852,14 @@ pub mod core_fragment_inspector_abi {
         Ok(())
     }
 }
+/// Enumerates change unit exceptions that are stored in a knowledge object.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IEnumChangeUnitExceptions`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumchangeunitexceptions), CC BY 4.0.*
+///
 /// Enumerates the change-unit exceptions stored in a knowledge object.
 ///
 /// Safe skeleton of `IEnumChangeUnitExceptions` (Windows Sync Framework), implemented by a sync component.
@@ -1159,6 +1867,29 @@ pub mod core_fragment_inspector_abi {
 ///
 /// Source: `NN:winsync.IEnumChangeUnitExceptions`.
 pub trait EnumChangeUnitExceptions {
+    /// Returns the next elements in the change unit exception set, if they are available.
+    ///
+    /// # Arguments
+    ///
+    /// - `cExceptions` \[in\]: The number of change unit exceptions to retrieve in the range of zero to 1000.
+    /// - `change_unit_exception` \[out\]: Returns the next *pcFetched* change unit exceptions.
+    /// - `fetched` \[in, out\]: Returns the number of change unit exceptions that are retrieved. This value can be **NULL** only if *cExceptions* is 1.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: If there are no more change unit exceptions to retrieve.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumChangeUnitExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumchangeunitexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumChangeUnitExceptions.Next`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumchangeunitexceptions-next), CC BY 4.0.*
+    ///
     /// `IEnumChangeUnitExceptions::Next`.
     ///
     /// Returns the success code as data (first, before any out-value): There are no more change unit exceptions to retrieve.
@@ -1180,6 +1911,26 @@ pub trait EnumChangeUnitExceptions {
         change_unit_exception: &mut [Option<IChangeUnitException>],
         fetched: Option<&mut u32>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Skips the specified number of change unit exceptions.
+    ///
+    /// # Arguments
+    ///
+    /// - `exceptions` \[in\]: The number of change unit exceptions to skip.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: The enumerator reaches the end of the list before it can skip the specified number of change unit exceptions. In this case, the enumerator skips as many elements as possible.
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumChangeUnitExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumchangeunitexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumChangeUnitExceptions.Skip`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumchangeunitexceptions-skip), CC BY 4.0.*
+    ///
     /// `IEnumChangeUnitExceptions::Skip`.
     ///
     /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
@@ -1193,6 +1944,20 @@ pub trait EnumChangeUnitExceptions {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn skip(&self, exceptions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// Resets the enumerator to the beginning of the change unit exception set.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # See also
+    ///
+    /// - [IEnumChangeUnitExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumchangeunitexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumChangeUnitExceptions.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumchangeunitexceptions-reset), CC BY 4.0.*
+    ///
     /// `IEnumChangeUnitExceptions::Reset`.
     ///
     /// # Contract
@@ -1201,6 +1966,26 @@ pub trait EnumChangeUnitExceptions {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn reset(&self) -> windows_core::Result<()>;
+    /// Clones the enumerator and returns a new enumerator that is in the same state as the current one.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppEnum` \[out\]: Returns the newly cloned enumerator.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumChangeUnitExceptions Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ienumchangeunitexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumChangeUnitExceptions.Clone`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumchangeunitexceptions-clone), CC BY 4.0.*
+    ///
     /// `IEnumChangeUnitExceptions::Clone`.
     ///
     /// # Contract
@@ -1290,6 +2075,14 @@ pub mod enum_change_unit_exceptions_abi {
         Ok(value)
     }
 }
+/// Enumerates the clock vector elements that are stored in a clock vector.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IEnumClockVector`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumclockvector), CC BY 4.0.*
+///
 /// Enumerates the elements of a clock vector.
 ///
 /// Safe skeleton of `IEnumClockVector` (Windows Sync Framework), implemented by a sync component.
@@ -1297,6 +2090,28 @@ pub mod enum_change_unit_exceptions_abi {
 ///
 /// Source: `NN:winsync.IEnumClockVector`.
 pub trait EnumClockVector {
+    /// Returns the next elements in the clock vector, if they are available.
+    ///
+    /// # Arguments
+    ///
+    /// - `clock_vector_elements` \[in\]: The number of clock vector elements to retrieve in the range of zero to 1000.
+    /// - `clock_vector_elements` \[out\]: Returns the next *pcFetched* clock vector elements.
+    /// - `fetched` \[in, out\]: Returns the number of clock vector elements that were retrieved. This value can be **NULL** if *cClockVectorElements* is 1; otherwise, it cannot be **NULL**.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: If there are no more elements to retrieve.
+    /// - `E_POINTER`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumClockVector Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ienumclockvector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumClockVector.Next`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumclockvector-next), CC BY 4.0.*
+    ///
     /// `IEnumClockVector::Next`.
     ///
     /// Returns the success code as data (first, before any out-value): There are no more clock vector elements to retrieve.
@@ -1318,6 +2133,26 @@ pub trait EnumClockVector {
         clock_vector_elements: &mut [Option<IClockVectorElement>],
         fetched: Option<&mut u32>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Skips the specified number of clock vector elements.
+    ///
+    /// # Arguments
+    ///
+    /// - `sync_versions` \[in\]: The number of elements to skip.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: The enumerator reaches the end of its list before it skips*cSyncVersions*. In this case, the enumerator skips as many elements as possible.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumClockVector Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumclockvector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumClockVector.Skip`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumclockvector-skip), CC BY 4.0.*
+    ///
     /// `IEnumClockVector::Skip`.
     ///
     /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
@@ -1331,6 +2166,20 @@ pub trait EnumClockVector {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn skip(&self, sync_versions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// Resets the enumerator to the beginning of the clock vector.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # See also
+    ///
+    /// - [IEnumClockVector Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumclockvector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumClockVector.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumclockvector-reset), CC BY 4.0.*
+    ///
     /// `IEnumClockVector::Reset`.
     ///
     /// # Contract
@@ -1339,6 +2188,26 @@ pub trait EnumClockVector {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn reset(&self) -> windows_core::Result<()>;
+    /// Clones the enumerator and returns a new enumerator that is in the same state as the current one.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppiEnum` \[out\]: Returns the newly cloned enumerator.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumClockVector Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumclockvector)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumClockVector.Clone`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumclockvector-clone), CC BY 4.0.*
+    ///
     /// `IEnumClockVector::Clone`.
     ///
     /// # Contract
@@ -1428,6 +2297,14 @@ pub mod enum_clock_vector_abi {
         Ok(value)
     }
 }
+/// Enumerates range exceptions that are stored in a knowledge object.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IEnumRangeExceptions`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumrangeexceptions), CC BY 4.0.*
+///
 /// Enumerates the range exceptions stored in a knowledge object.
 ///
 /// Safe skeleton of `IEnumRangeExceptions` (Windows Sync Framework), implemented by a sync component.
@@ -1435,6 +2312,29 @@ pub mod enum_clock_vector_abi {
 ///
 /// Source: `NN:winsync.IEnumRangeExceptions`.
 pub trait EnumRangeExceptions {
+    /// Returns the next elements in the change unit exception set, if they are available.
+    ///
+    /// # Arguments
+    ///
+    /// - `cExceptions` \[in\]: The number of range exception elements to retrieve in the range from zero to 1000.
+    /// - `range_exception` \[out\]: Returns the next *pcFetched* range exceptions.
+    /// - `fetched` \[in, out\]: Returns the number of range exceptions returned. This value can be **NULL** only if *cExceptions* is 1.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: There are no more elements to retrieve.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumRangeExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumrangeexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumRangeExceptions.Next`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumrangeexceptions-next), CC BY 4.0.*
+    ///
     /// `IEnumRangeExceptions::Next`.
     ///
     /// Returns the success code as data (first, before any out-value): There are no more range exceptions to retrieve.
@@ -1456,6 +2356,26 @@ pub trait EnumRangeExceptions {
         range_exception: &mut [Option<IRangeException>],
         fetched: Option<&mut u32>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Skips the specified number of range exceptions.
+    ///
+    /// # Arguments
+    ///
+    /// - `exceptions` \[in\]: The number of range exceptions to skip.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: The enumerator reaches the end of the list before it can skip*cExceptions*range exceptions. In this case, the enumerator skips as many elements as possible.
+    /// - `E_INVALIDARGS`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumRangeExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumrangeexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumRangeExceptions.Skip`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumrangeexceptions-skip), CC BY 4.0.*
+    ///
     /// `IEnumRangeExceptions::Skip`.
     ///
     /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
@@ -1469,6 +2389,20 @@ pub trait EnumRangeExceptions {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn skip(&self, exceptions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// Resets the enumerator to the beginning of the range exception set.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # See also
+    ///
+    /// - [IEnumRangeExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumrangeexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumRangeExceptions.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumrangeexceptions-reset), CC BY 4.0.*
+    ///
     /// `IEnumRangeExceptions::Reset`.
     ///
     /// # Contract
@@ -1477,6 +2411,26 @@ pub trait EnumRangeExceptions {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn reset(&self) -> windows_core::Result<()>;
+    /// Clones the enumerator and returns a new enumerator that is in the same state as the current one.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppEnum` \[out\]: Returns the newly cloned enumerator.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumRangeExceptions Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ienumrangeexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumRangeExceptions.Clone`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumrangeexceptions-clone), CC BY 4.0.*
+    ///
     /// `IEnumRangeExceptions::Clone`.
     ///
     /// # Contract
@@ -1566,6 +2520,14 @@ pub mod enum_range_exceptions_abi {
         Ok(value)
     }
 }
+/// Enumerates single-item exceptions that are stored in a knowledge object.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IEnumSingleItemExceptions`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsingleitemexceptions), CC BY 4.0.*
+///
 /// Enumerates the single-item exceptions stored in a knowledge object.
 ///
 /// Safe skeleton of `IEnumSingleItemExceptions` (Windows Sync Framework), implemented by a sync component.
@@ -1573,6 +2535,29 @@ pub mod enum_range_exceptions_abi {
 ///
 /// Source: `NN:winsync.IEnumSingleItemExceptions`.
 pub trait EnumSingleItemExceptions {
+    /// Returns the next elements in the single-item exception set, if they are available.
+    ///
+    /// # Arguments
+    ///
+    /// - `cExceptions` \[in\]: The number of single-item exceptions to retrieve in the range from zero to 1000.
+    /// - `single_item_exception` \[out\]: Returns the next *pcFetched* single-item exceptions.
+    /// - `fetched` \[in, out\]: Returns the number of single-item exceptions returned. This value can be **NULL** only if *cExceptions* is 1.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: There are no more single-item exceptions to retrieve.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSingleItemExceptions Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ienumsingleitemexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSingleItemExceptions.Next`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsingleitemexceptions-next), CC BY 4.0.*
+    ///
     /// `IEnumSingleItemExceptions::Next`.
     ///
     /// Returns the success code as data (first, before any out-value): There are no more single-item exceptions to retrieve.
@@ -1594,6 +2579,26 @@ pub trait EnumSingleItemExceptions {
         single_item_exception: &mut [Option<ISingleItemException>],
         fetched: Option<&mut u32>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Skips the specified number of single-item exceptions.
+    ///
+    /// # Arguments
+    ///
+    /// - `exceptions` \[in\]: The number of single-item exceptions to skip.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: The enumerator reaches the end of the list before it can skip*cExceptions*single-item exceptions. In this case, the enumerator skips as many elements as possible.
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSingleItemExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsingleitemexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSingleItemExceptions.Skip`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsingleitemexceptions-skip), CC BY 4.0.*
+    ///
     /// `IEnumSingleItemExceptions::Skip`.
     ///
     /// Returns the success code as data (first, before any out-value): The end was reached before skipping all that was asked; as many as possible were skipped.
@@ -1607,6 +2612,20 @@ pub trait EnumSingleItemExceptions {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn skip(&self, exceptions: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// Resets the enumerator to the beginning of the single-item exception set.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSingleItemExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsingleitemexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSingleItemExceptions.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsingleitemexceptions-reset), CC BY 4.0.*
+    ///
     /// `IEnumSingleItemExceptions::Reset`.
     ///
     /// # Contract
@@ -1615,6 +2634,26 @@ pub trait EnumSingleItemExceptions {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn reset(&self) -> windows_core::Result<()>;
+    /// Clones the enumerator and returns a new enumerator that is in the same state as the current one.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppEnum` \[out\]: Returns the newly cloned enumerator.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSingleItemExceptions Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsingleitemexceptions)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSingleItemExceptions.Clone`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsingleitemexceptions-clone), CC BY 4.0.*
+    ///
     /// `IEnumSingleItemExceptions::Clone`.
     ///
     /// # Contract
@@ -1704,6 +2743,14 @@ pub mod enum_single_item_exceptions_abi {
         Ok(value)
     }
 }
+/// Enumerates a list of change units.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IEnumSyncChangeUnits`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchangeunits), CC BY 4.0.*
+///
 /// Enumerates the change units of an item change, one at a time.
 ///
 /// Safe skeleton of `IEnumSyncChangeUnits` (Windows Sync Framework), implemented by a sync component.
@@ -1711,6 +2758,32 @@ pub mod enum_single_item_exceptions_abi {
 ///
 /// Source: `NN:winsync.IEnumSyncChangeUnits`.
 pub trait EnumSyncChangeUnits {
+    /// Returns the next change unit.
+    ///
+    /// # Arguments
+    ///
+    /// - `cChanges` \[in\]: The number of change units to fetch. The only valid value is 1.
+    /// - `change_unit` \[out\]: Returns the next change unit object.
+    /// - `fetched` \[in, out\]: Returns the number of change units that are fetched.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`
+    /// - `E_POINTER`
+    ///
+    /// # Remarks
+    ///
+    /// This method currently only supports retrieval of a single change unit. Therefore, *cChanges* must be 1. Otherwise, the call will fail.
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChangeUnits Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchangeunits)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChangeUnits.Next`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchangeunits-next), CC BY 4.0.*
+    ///
     /// `IEnumSyncChangeUnits::Next`.
     ///
     /// Returns the success code as data (first, before any out-value): Fewer change units than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
@@ -1732,6 +2805,24 @@ pub trait EnumSyncChangeUnits {
         change_unit: &mut [Option<ISyncChangeUnit>],
         fetched: Option<&mut u32>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// This method is not implemented.
+    ///
+    /// # Arguments
+    ///
+    /// - `changes` \[in\]: The number of change units to skip.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `E_NOTIMPL`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChangeUnits Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchangeunits)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChangeUnits.Skip`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchangeunits-skip), CC BY 4.0.*
+    ///
     /// `IEnumSyncChangeUnits::Skip`.
     ///
     /// # Contract
@@ -1740,6 +2831,20 @@ pub trait EnumSyncChangeUnits {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn skip(&self, changes: u32) -> windows_core::Result<()>;
+    /// Resets the enumerator to the beginning of the list.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChangeUnits Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchangeunits)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChangeUnits.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchangeunits-reset), CC BY 4.0.*
+    ///
     /// `IEnumSyncChangeUnits::Reset`.
     ///
     /// # Contract
@@ -1748,6 +2853,24 @@ pub trait EnumSyncChangeUnits {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn reset(&self) -> windows_core::Result<()>;
+    /// This method is not implemented.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppEnum` \[out\]: Returns the cloned enumerator.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `E_NOTIMPL`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChangeUnits Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchangeunits)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChangeUnits.Clone`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchangeunits-clone), CC BY 4.0.*
+    ///
     /// `IEnumSyncChangeUnits::Clone`.
     ///
     /// # Contract
@@ -1833,6 +2956,14 @@ pub mod enum_sync_change_units_abi {
         Ok(value)
     }
 }
+/// Enumerates a list of item changes.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IEnumSyncChanges`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges), CC BY 4.0.*
+///
 /// Enumerates the item changes of a change batch, one at a time.
 ///
 /// Safe skeleton of `IEnumSyncChanges` (Windows Sync Framework), implemented by a sync component.
@@ -1840,6 +2971,28 @@ pub mod enum_sync_change_units_abi {
 ///
 /// Source: `NN:winsync.IEnumSyncChanges`.
 pub trait EnumSyncChanges {
+    /// Returns the next item change.
+    ///
+    /// # Arguments
+    ///
+    /// - `cChanges` \[in\]: The number of changes to fetch. The only valid value is 1.
+    /// - `change` \[out\]: Returns the next item change.
+    /// - `fetched` \[in, out\]: Returns the number of changes that are fetched.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`
+    /// - `E_POINTER`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChanges Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChanges.Next`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchanges-next), CC BY 4.0.*
+    ///
     /// `IEnumSyncChanges::Next`.
     ///
     /// Returns the success code as data (first, before any out-value): Fewer changes than requested were returned (the page lists S_FALSE without a description); cChanges must be 1.
@@ -1861,6 +3014,24 @@ pub trait EnumSyncChanges {
         change: &mut [Option<ISyncChange>],
         fetched: &mut u32,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// This method is not implemented.
+    ///
+    /// # Arguments
+    ///
+    /// - `changes` \[in\]: The number of changes to skip.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `E_NOTIMPL`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChanges Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChanges.Skip`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchanges-skip), CC BY 4.0.*
+    ///
     /// `IEnumSyncChanges::Skip`.
     ///
     /// # Contract
@@ -1869,6 +3040,20 @@ pub trait EnumSyncChanges {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn skip(&self, changes: u32) -> windows_core::Result<()>;
+    /// Resets the enumerator to the beginning of the list.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChanges Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChanges.Reset`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchanges-reset), CC BY 4.0.*
+    ///
     /// `IEnumSyncChanges::Reset`.
     ///
     /// # Contract
@@ -1877,6 +3062,24 @@ pub trait EnumSyncChanges {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn reset(&self) -> windows_core::Result<()>;
+    /// This method is not implemented.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppEnum` \[out\]: Returns the cloned enumerator.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `E_NOTIMPL`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChanges Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IEnumSyncChanges.Clone`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumsyncchanges-clone), CC BY 4.0.*
+    ///
     /// `IEnumSyncChanges::Clone`.
     ///
     /// # Contract
@@ -1963,6 +3166,14 @@ pub mod enum_sync_changes_abi {
         Ok(value)
     }
 }
+/// Represents information about a change to be loaded from the item store.
+///
+/// # See also
+///
+/// - [Windows Sync Interfaces](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-interfaces)
+///
+/// *Microsoft's documentation: [`NN:winsync.ILoadChangeContext`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iloadchangecontext), CC BY 4.0.*
+///
 /// Represents information about a change to be loaded from the item store, through which the source records recoverable errors on the item or a change unit.
 ///
 /// Safe skeleton of `ILoadChangeContext` (Windows Sync Framework), implemented by a sync component.
@@ -1970,6 +3181,27 @@ pub mod enum_sync_changes_abi {
 ///
 /// Source: `NN:winsync.ILoadChangeContext`.
 pub trait LoadChangeContext {
+    /// Gets the change item for which the change data should be retrieved from the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppSyncChange` \[out\]: Returns the change item for which the change data should be retrieved from the item store.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INTERNAL_ERROR`: When an internal error occurs.
+    ///
+    /// # See also
+    ///
+    /// - [ILoadChangeContext Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iloadchangecontext)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ILoadChangeContext.GetSyncChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iloadchangecontext-getsyncchange), CC BY 4.0.*
+    ///
     /// `ILoadChangeContext::GetSyncChange`.
     ///
     /// # Contract
@@ -1980,6 +3212,32 @@ pub trait LoadChangeContext {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_sync_change(&self) -> windows_core::Result<ISyncChange>;
+    /// Indicates a recoverable error on this change has occurred.
+    ///
+    /// # Arguments
+    ///
+    /// - `error` \[in\]: The error code that is associated with the error that prevented the item data from being loaded.
+    /// - `error_data` \[in\]: Additional information about the error.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *hrError*does not specify an error.
+    /// - `SYNC_E_INTERNAL_ERROR`: An internal error has occurred.
+    ///
+    /// # Remarks
+    ///
+    /// When this method is called, an **ISingleItemException** object is added to the learned knowledge; and the item change will not be enumerated again for the duration of the synchronization session.
+    ///
+    /// # See also
+    ///
+    /// - [ILoadChangeContext Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-iloadchangecontext)
+    /// - [ISingleItemException Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isingleitemexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iloadchangecontext-setrecoverableerroronchange), CC BY 4.0.*
+    ///
     /// `ILoadChangeContext::SetRecoverableErrorOnChange`.
     ///
     /// # Contract
@@ -1997,6 +3255,35 @@ pub trait LoadChangeContext {
         error: windows_core::HRESULT,
         error_data: &IRecoverableErrorData,
     ) -> windows_core::Result<()>;
+    /// Indicates that a recoverable error occurred when data for the specified change unit was loaded from the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `error` \[in\]: The error code that is associated with the error that prevented the change unit data from being loaded.
+    /// - `change_unit` \[in\]: The change unit change that caused the error.
+    /// - `error_data` \[in\]: Additional information about the error.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *hrError*does not specify an error.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM`: The change that contains this change unit refers to an item creation. In this case, the error must be reported on the item change by using[ILoadChangeContext::SetRecoverableErrorOnChange](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iloadchangecontext-setrecoverableerroronchange).
+    /// - `SYNC_E_INTERNAL_ERROR`: An internal error has occurred.
+    ///
+    /// # Remarks
+    ///
+    /// When this method is called, an **IChangeUnitException** object is added to the learned knowledge; and the change unit change will not be enumerated again for the duration of the synchronization session.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeUnitException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeunitexception)
+    /// - [ILoadChangeContext Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iloadchangecontext)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iloadchangecontext-setrecoverableerroronchangeunit), CC BY 4.0.*
+    ///
     /// `ILoadChangeContext::SetRecoverableErrorOnChangeUnit`.
     ///
     /// # Contract
@@ -2072,6 +3359,14 @@ pub mod load_change_context_abi {
         Ok(())
     }
 }
+/// Represents an item ID range to exclude from a knowledge object.
+///
+/// # See also
+///
+/// - [Windows Sync Interfaces](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-interfaces)
+///
+/// *Microsoft's documentation: [`NN:winsync.IRangeException`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-irangeexception), CC BY 4.0.*
+///
 /// Represents a closed range of item IDs for which a knowledge object holds a clock vector other than its scope vector.
 ///
 /// Safe skeleton of `IRangeException` (Windows Sync Framework), implemented by a sync component.
@@ -2079,6 +3374,27 @@ pub mod load_change_context_abi {
 ///
 /// Source: `NN:winsync.IRangeException`.
 pub trait RangeException {
+    /// Gets the lower bound of the range of item IDs to exclude.
+    ///
+    /// # Arguments
+    ///
+    /// - `closed_range_start` \[in, out\]: Returns the lower bound of the range of item IDs to exclude.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbClosedRangeStart*. Returns the number of bytes to retrieve the ID when *pbClosedRangeStart* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: When*pbClosedRangeStart*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [IRangeException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-irangeexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IRangeException.GetClosedRangeStart`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-irangeexception-getclosedrangestart), CC BY 4.0.*
+    ///
     /// `IRangeException::GetClosedRangeStart`.
     ///
     /// # Contract
@@ -2097,6 +3413,27 @@ pub trait RangeException {
         closed_range_start: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the upper bound of the range of item IDs to exclude.
+    ///
+    /// # Arguments
+    ///
+    /// - `closed_range_end` \[in, out\]: Returns the upper bound of the range of item IDs to exclude.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbClosedRangeEnd*. Returns the number of bytes required to retrieve the ID when *pbClosedRangeEnd* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbClosedRangeEnd*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [IRangeException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-irangeexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IRangeException.GetClosedRangeEnd`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-irangeexception-getclosedrangeend), CC BY 4.0.*
+    ///
     /// `IRangeException::GetClosedRangeEnd`.
     ///
     /// # Contract
@@ -2115,6 +3452,28 @@ pub trait RangeException {
         closed_range_end: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the clock vector that is associated with this exception.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IEnumClockVector**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and represents the clock vector that is associated with this exception.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_NOINTERFACE`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IRangeException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-irangeexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IRangeException.GetClockVector`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-irangeexception-getclockvector), CC BY 4.0.*
+    ///
     /// `IRangeException::GetClockVector`.
     ///
     /// # Contract
@@ -2191,6 +3550,18 @@ pub mod range_exception_abi {
         Ok(())
     }
 }
+/// Represents a mapping between replica keys and replica IDs.
+///
+/// # Remarks
+///
+/// Because replica IDs repeatedly occur in the metadata for a replica and are suggested to be 16-byte GUIDs, Windows Sync represents replica IDs by using a map between replica IDs to 4-byte replica keys. Windows Sync then uses replica keys where references to particular replicas are required.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IReplicaKeyMap`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap), CC BY 4.0.*
+///
 /// Maps replica IDs to the 4-byte replica keys that knowledge and versions use to refer to replicas.
 ///
 /// Safe skeleton of `IReplicaKeyMap` (Windows Sync Framework), implemented by a sync component.
@@ -2201,6 +3572,28 @@ pub mod range_exception_abi {
 /// # Contract
 /// - The map pairs replica IDs (suggested to be 16-byte GUIDs) with 4-byte replica keys, which stand for the replicas wherever a reference to one is needed; LookupReplicaKey and LookupReplicaId are inverse to each other. (`NN:winsync.IReplicaKeyMap`; enforced by the runtime's knowledge objects; rule `replica-key-map.one-to-one`)
 pub trait ReplicaKeyMap {
+    /// Gets the replica key that corresponds to the specified replica ID.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_id` \[in\]: The replica ID to look up.
+    /// - `replica_key` \[out\]: Returns the replica key that corresponds to *pbReplicaId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: When*pbReplicaId*is not in the format that is specified by the ID format schema of the provider.
+    /// - `SYNC_E_REPLICA_NOT_FOUND`: When*pbReplicaId*is not found.
+    ///
+    /// # See also
+    ///
+    /// - [IReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IReplicaKeyMap.LookupReplicaKey`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ireplicakeymap-lookupreplicakey), CC BY 4.0.*
+    ///
     /// `IReplicaKeyMap::LookupReplicaKey`.
     ///
     /// # Contract
@@ -2221,6 +3614,29 @@ pub trait ReplicaKeyMap {
         replica_id: *const u8,
         replica_key: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the replica ID that corresponds to the specified replica key.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_key` \[in\]: The replica key to look up.
+    /// - `replica_id` \[in, out\]: Returns the replica ID that corresponds to *dwReplicaKey*.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbReplicaId*. Returns the number of bytes required to retrieve the ID when *pbReplicaId* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_REPLICA_NOT_FOUND`: *dwReplicaKey*is not found.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbReplicaId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [IReplicaKeyMap Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-ireplicakeymap)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IReplicaKeyMap.LookupReplicaId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ireplicakeymap-lookupreplicaid), CC BY 4.0.*
+    ///
     /// `IReplicaKeyMap::LookupReplicaId`.
     ///
     /// # Contract
@@ -2242,6 +3658,29 @@ pub trait ReplicaKeyMap {
         replica_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Serializes the replica key map data to a byte array.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_key_map` \[in, out\]: The byte array that receives the serialized data.
+    /// - `replica_key_map` \[in, out\]: Specifies the number of bytes in *pbReplicaKeyMap*. Returns the number of bytes required to serialize the replica key map data when *pbReplicaKeyMap* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: A replica ID or replica key stored in the map is not valid.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbReplicaKeyMap*is too small. In this case, the required number of bytes is returned in*pcbReplicaKeyMap*.
+    ///
+    /// # See also
+    ///
+    /// - [IReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IReplicaKeyMap.Serialize`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ireplicakeymap-serialize), CC BY 4.0.*
+    ///
     /// `IReplicaKeyMap::Serialize`.
     ///
     /// # Contract
@@ -2323,6 +3762,14 @@ pub mod replica_key_map_abi {
         Ok(())
     }
 }
+/// Represents an item to exclude from a knowledge object.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISingleItemException`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isingleitemexception), CC BY 4.0.*
+///
 /// Represents one item for which a knowledge object holds a clock vector of its own.
 ///
 /// Safe skeleton of `ISingleItemException` (Windows Sync Framework), implemented by a sync component.
@@ -2330,6 +3777,27 @@ pub mod replica_key_map_abi {
 ///
 /// Source: `NN:winsync.ISingleItemException`.
 pub trait SingleItemException {
+    /// Gets the ID of the item that is specified in the exception.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in, out\]: Returns the ID of the item that is specified in the exception.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbItemId*. Returns the number of bytes required to retrieve the ID when *pbItemId* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbItemId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [ISingleItemException Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isingleitemexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISingleItemException.GetItemId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isingleitemexception-getitemid), CC BY 4.0.*
+    ///
     /// `ISingleItemException::GetItemId`.
     ///
     /// # Contract
@@ -2348,6 +3816,26 @@ pub trait SingleItemException {
         item_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the clock vector that is associated with the item exception.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IEnumClockVector**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and represents the clock vector that is associated with this exception.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [ISingleItemException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isingleitemexception)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISingleItemException.GetClockVector`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isingleitemexception-getclockvector), CC BY 4.0.*
+    ///
     /// `ISingleItemException::GetClockVector`.
     ///
     /// # Contract
@@ -2404,6 +3892,15 @@ pub mod single_item_exception_abi {
         Ok(())
     }
 }
+/// Represents application callbacks that are used to notify the application of synchronization events.
+///
+/// # See also
+///
+/// - CONFLICT_RESOLUTION_POLICY Enumeration
+/// - Windows Sync Reference
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncCallback`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback), CC BY 4.0.*
+///
 /// Receives the synchronization events of a session (progress, changes, conflicts, full enumeration, recoverable errors) on behalf of the application.
 ///
 /// Safe skeleton of `ISyncCallback` (Windows Sync Framework), implemented by a sync component.
@@ -2411,6 +3908,32 @@ pub mod single_item_exception_abi {
 ///
 /// Source: `NN:winsync.ISyncCallback`.
 pub trait SyncCallback {
+    /// Occurs periodically during the synchronization session to report progress.
+    ///
+    /// # Arguments
+    ///
+    /// - `provider` \[in\]: The role of the provider that is associated with this event.
+    /// - `stage` \[in\]: The current stage of the synchronization session.
+    /// - `completed_work` \[in\]: The amount of work that is currently completed in the session. This value is interpreted as being a part of *dwTotalWork*.
+    /// - `total_work` \[in\]: The total work for the session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Application-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// Exactly when **OnProgress** is sent and with what values depends on the providers.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncCallback.OnProgress`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onprogress), CC BY 4.0.*
+    ///
     /// `ISyncCallback::OnProgress`.
     ///
     /// # Contract
@@ -2436,6 +3959,25 @@ pub trait SyncCallback {
         let _ = (provider, stage, completed_work, total_work);
         Ok(())
     }
+    /// Occurs before a change is applied.
+    ///
+    /// # Arguments
+    ///
+    /// - `sync_change` \[in\]: The item change that is about to be applied.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Application-determined error codes.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncCallback.OnChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onchange), CC BY 4.0.*
+    ///
     /// `ISyncCallback::OnChange`.
     ///
     /// # Checked before this method runs
@@ -2449,6 +3991,31 @@ pub trait SyncCallback {
         let _ = sync_change;
         Ok(())
     }
+    /// Occurs when a conflict is detected when the concurrency conflict resolution policy is set to CRP_NONE.
+    ///
+    /// # Arguments
+    ///
+    /// - `conflict` \[in\]: Information about the conflict. This includes metadata and item data for the two changes that are in conflict.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Application-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// This notification can be used by an application to perform custom conflict resolution for concurrency conflicts. To accomplish this, the application inspects and processes the contents of *pConflict*, and then sets the resolution action for the conflict by calling [IChangeConflict::SetResolveActionForChange](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict) before it returns from this method.
+    ///
+    /// # See also
+    ///
+    /// - [IChangeConflict Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeconflict)
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    /// - SYNC_FULL_ENUMERATION_ACTION Enumeration
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncCallback.OnConflict`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onconflict), CC BY 4.0.*
+    ///
     /// `ISyncCallback::OnConflict`.
     ///
     /// # Contract
@@ -2466,6 +4033,30 @@ pub trait SyncCallback {
         let _ = conflict;
         Ok(())
     }
+    /// Occurs when the forgotten knowledge from the source provider is not contained in the current knowledge of the destination provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `pFullEnumerationAction` \[out\]: Specifies how a synchronization session should handle the full enumeration.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Application-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// By default, if an application callback is not registered to receive this notification, Windows Sync uses **SFEA_ABORT**.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    /// - [SYNC_FULL_ENUMERATION_ACTION Enumeration](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-sync_full_enumeration_action)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncCallback.OnFullEnumerationNeeded`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onfullenumerationneeded), CC BY 4.0.*
+    ///
     /// `ISyncCallback::OnFullEnumerationNeeded`.
     ///
     /// # Contract
@@ -2485,6 +4076,25 @@ pub trait SyncCallback {
     ) -> windows_core::Result<SyncFullEnumerationAction> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Occurs when a synchronization provider sets a recoverable error when it is loading or saving an item.
+    ///
+    /// # Arguments
+    ///
+    /// - `recoverable_error` \[in\]: The recoverable error.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Application-determined error codes.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncCallback.OnRecoverableError`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onrecoverableerror), CC BY 4.0.*
+    ///
     /// `ISyncCallback::OnRecoverableError`.
     ///
     /// # Contract
@@ -2591,6 +4201,14 @@ pub mod sync_callback_abi {
         Ok(())
     }
 }
+/// Represents a change to an item.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChange`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange), CC BY 4.0.*
+///
 /// Represents a change to an item: its owner replica, item ID, change and creation versions, flags, work estimate, change units and knowledge.
 ///
 /// Safe skeleton of `ISyncChange` (Windows Sync Framework), implemented by a sync component.
@@ -2598,6 +4216,27 @@ pub mod sync_callback_abi {
 ///
 /// Source: `NN:winsync.ISyncChange`.
 pub trait SyncChange {
+    /// Gets the ID of the replica that originated this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_id` \[in, out\]: Returns the ID of the replica that originated this change.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbReplicaId*. Returns the number of bytes required to retrieve the ID when *pbReplicaId* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbReplicaId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetOwnerReplicaId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getownerreplicaid), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetOwnerReplicaId`.
     ///
     /// # Contract
@@ -2617,6 +4256,27 @@ pub trait SyncChange {
         replica_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the ID of the changed item.
+    ///
+    /// # Arguments
+    ///
+    /// - `root_item_id` \[in, out\]: Returns the ID of the item.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbRootItemId*. Returns the number of bytes required to retrieve the ID when *pbRootItemId* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbRootItemId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetRootItemId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getrootitemid), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetRootItemId`.
     ///
     /// # Contract
@@ -2636,6 +4296,31 @@ pub trait SyncChange {
         root_item_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the version that is associated with this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `current_replica_id` \[in\]: The ID of the replica that owns this change. The ID format must match the format that is specified by the [ID_PARAMETERS](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters) property of the provider.
+    /// - `version` \[out\]: Returns the change version of the item.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`: *pbCurrentReplicaId*is not the correct replica ID.
+    /// - `SYNC_E_ITEM_HAS_NO_VERSION_DATA`: The item has been forgotten.
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: *pbCurrentReplicaId*is not in the format that is specified by the ID format schema of the provider.
+    /// - `SYNC_E_ITEM_HAS_CHANGE_UNITS`: The item has change units.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    /// - [SYNC VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetChangeVersion`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getchangeversion), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetChangeVersion`.
     ///
     /// # Contract
@@ -2658,6 +4343,29 @@ pub trait SyncChange {
         current_replica_id: *const u8,
         version: &mut SYNC_VERSION,
     ) -> windows_core::Result<()>;
+    /// Gets the creation version of the changed item.
+    ///
+    /// # Arguments
+    ///
+    /// - `current_replica_id` \[in\]: The ID of the replica that owns this change. The ID format must match the format that is specified by the [ID_PARAMETERS](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters) property of the provider.
+    /// - `version` \[out\]: Returns the creation version of the item.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`: *pbCurrentReplicaId*is not the correct replica ID.
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: *pbCurrentReplicaId*is not in the format that is specified by the ID format schema of the provider.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    /// - [SYNC VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetCreationVersion`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getcreationversion), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetCreationVersion`.
     ///
     /// # Contract
@@ -2678,6 +4386,34 @@ pub trait SyncChange {
         current_replica_id: *const u8,
         version: &mut SYNC_VERSION,
     ) -> windows_core::Result<()>;
+    /// Gets flags that are associated with this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `flags` \[out\]: Returns the flags that are associated with this change. This will be a combination of **SYNC_CHANGE_FLAG** values (See Remarks).
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// The following table describes the values that the source and destination provider can use for this property.
+    ///
+    /// | SYNC_CHANGE_FLAG value | Provider | Indicates |
+    /// | --- | --- | --- |
+    /// | **SYNC_CHANGE_FLAG_DELETED** | Source or destination | The item previously existed in the replica but has been deleted. |
+    /// | **SYNC_CHANGE_FLAG_DOES_NOT_EXIST** | Destination only | The item does not exist in the destination replica. |
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetFlags`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getflags), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetFlags`.
     ///
     /// # Contract
@@ -2690,6 +4426,31 @@ pub trait SyncChange {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_flags(&self, flags: &mut u32) -> windows_core::Result<()>;
+    /// Gets the work estimate for this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `work` \[out\]: The work estimate for this change. The default value is zero.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// The work estimate is a part of the total work that is estimated for the batch or the session.
+    ///
+    /// The work estimate is only meaningful when the **ISyncChange** object represents a change from the source provider.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetWorkEstimate`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getworkestimate), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetWorkEstimate`.
     ///
     /// # Contract
@@ -2702,6 +4463,27 @@ pub trait SyncChange {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_work_estimate(&self, work: &mut u32) -> windows_core::Result<()>;
+    /// Gets an object that can enumerate change units that are contained in this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppEnum` \[out\]: Returns a change unit enumerator. Returns **NULL** when this change does not contain change units.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    /// - `SYNC_E_ITEM_HAS_NO_CHANGE_UNITS`: The change contains no change units.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetChangeUnits`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getchangeunits), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetChangeUnits`.
     ///
     /// # Contract
@@ -2712,6 +4494,26 @@ pub trait SyncChange {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_change_units(&self) -> windows_core::Result<IEnumSyncChangeUnits>;
+    /// Gets the made-with knowledge for this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppMadeWithKnowledge` \[out\]: Returns the made-with knowledge for this change. The made-with knowledge for a change is typically the knowledge that the replica had when this change was made. This knowledge is only meaningful when the **ISyncChange** object represents a change from the source provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`: This item does not contain made-with knowledge.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetMadeWithKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getmadewithknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetMadeWithKnowledge`.
     ///
     /// # Contract
@@ -2722,6 +4524,32 @@ pub trait SyncChange {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_made_with_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the knowledge that a replica will learn when this change is applied to its item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppLearnedKnowledge`: Returns the knowledge that a replica will learn when this change is applied to its item store. This knowledge is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch that contains this change. This knowledge is only meaningful when the **ISyncChange** object represents a change from the source provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`: When*pbCurrentReplicaId*is not the correct replica ID.
+    /// - `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`: When the change has not been added to a change batch group or if the change batch group has not been ended.
+    ///
+    /// # Remarks
+    ///
+    /// **GetLearnedKnowledge** can be used by a provider that uses a custom change applier.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.GetLearnedKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getlearnedknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChange::GetLearnedKnowledge`.
     ///
     /// # Contract
@@ -2732,6 +4560,30 @@ pub trait SyncChange {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_learned_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// Sets the work estimate for this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `work` \[in\]: The work estimate for this change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # Remarks
+    ///
+    /// The work estimate is a part of the total work that is estimated for the batch or the session.
+    ///
+    /// The work estimate is only meaningful when the **ISyncChange** object represents a change from the source provider.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChange.SetWorkEstimate`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-setworkestimate), CC BY 4.0.*
+    ///
     /// `ISyncChange::SetWorkEstimate`.
     ///
     /// # Contract
@@ -2897,6 +4749,25 @@ pub mod sync_change_abi {
         Ok(())
     }
 }
+/// Represents additional information about a set of changes.
+///
+/// # Remarks
+///
+/// An **ISyncChangeBatchAdvanced** object can be obtained by passing **IID_ISyncChangeBatchAdvanced** to the **QueryInterface** method of a change batch object, such as an [ISyncChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch) or [ISyncFullEnumerationChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch) object.
+///
+/// # See also
+///
+/// - [ISyncChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch)
+/// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+/// - [ISyncChangeBatchBase2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase2)
+/// - [ISyncChangeBatchWithPrerequisite Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchwithprerequisite)
+/// - [ISyncFilterInfo Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfilterinfo)
+/// - [ISyncFullEnumerationChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)
+/// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeBatchAdvanced`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchadvanced), CC BY 4.0.*
+///
 /// Represents additional information about a change batch (filter, upper bound item ID, batch-level knowledge, conversion of a full-enumeration batch); obtained by QueryInterface on a change batch.
 ///
 /// Safe skeleton of `ISyncChangeBatchAdvanced` (Windows Sync Framework), implemented by a sync component.
@@ -2907,6 +4778,27 @@ pub mod sync_change_abi {
 /// # Contract
 /// - An ISyncChangeBatchAdvanced object can be obtained by passing IID_ISyncChangeBatchAdvanced to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`NN:winsync.ISyncChangeBatchAdvanced`; enforced by the runtime's change-batch objects; rule `change-batch-advanced.query-interface`)
 pub trait SyncChangeBatchAdvanced {
+    /// Gets the [ISyncFilterInfo](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfilterinfo) that was specified when the change batch was created.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppFilterInfo` \[out\]: Returns the **ISyncFilterInfo** that was specified when the change batch was created. **NULL** indicates that no filter was specified when the change batch was created.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: No filter was specified when the change batch was created. In this situation,**NULL**is returned in*ppFilterInfo*.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchAdvanced Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchadvanced)
+    /// - [ISyncFilterInfo Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfilterinfo)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchAdvanced.GetFilterInfo`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchadvanced-getfilterinfo), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchAdvanced::GetFilterInfo`.
     ///
     /// # Contract
@@ -2916,6 +4808,28 @@ pub trait SyncChangeBatchAdvanced {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_filter_info(&self) -> windows_core::Result<ISyncFilterInfo>;
+    /// Converts an [ISyncFullEnumerationChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch) object to an [ISyncChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch) object.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppChangeBatch` \[out\]: Returns this change batch object, which is represented as an [ISyncChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch) object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INVALID_OPERATION`: This change batch object is not an[ISyncFullEnumerationChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)object.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch)
+    /// - [ISyncChangeBatchAdvanced Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchadvanced)
+    /// - [ISyncFullEnumerationChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchAdvanced.ConvertFullEnumerationChangeBatchToRegularChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchadvanced-convertfullenumerationchangebatchtoregularchangebatch), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchAdvanced::ConvertFullEnumerationChangeBatchToRegularChangeBatch`.
     ///
     /// # Contract
@@ -2928,6 +4842,27 @@ pub trait SyncChangeBatchAdvanced {
     fn convert_full_enumeration_change_batch_to_regular_change_batch(
         &self,
     ) -> windows_core::Result<ISyncChangeBatch>;
+    /// Gets the highest item ID that is represented in the knowledge of any group in the change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in, out\]: Returns the highest item ID that is represented in the knowledge of any group in the change batch.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbItemId*. Returns the number of bytes that are necessary to retrieve the ID when *pbItemId* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: When*pbItemId*is too small. In this situation, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchAdvanced Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchadvanced)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchAdvanced.GetUpperBoundItemId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchadvanced-getupperbounditemid), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchAdvanced::GetUpperBoundItemId`.
     ///
     /// # Contract
@@ -2947,6 +4882,31 @@ pub trait SyncChangeBatchAdvanced {
         item_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets a value that indicates whether the learned knowledge for the batch must be saved after the batch is applied to the destination replica.
+    ///
+    /// # Arguments
+    ///
+    /// - `batch_knowledge_should_be_applied` \[out\]: Returns a value that indicates whether the learned knowledge for the batch must be saved after the batch is applied to the destination replica.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_BATCH_NEEDS_KNOWLEDGE`: The change batch contains no changes and no knowledge.
+    ///
+    /// # Remarks
+    ///
+    /// Typically, the destination provider saves the learned knowledge for each item change as it is applied to the destination replica. The value that is returned by **GetBatchLevelKnowledgeShouldBeApplied** indicates whether it is also necessary to save the learned knowledge of the change batch after the entire change batch has been applied. The learned knowledge of the change batch can be obtained by calling [ISyncChangeBatchBase::GetLearnedKnowledge](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-isyncchangebatchbase-getlearnedknowledge).
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchAdvanced Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangebatchadvanced)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchAdvanced.GetBatchLevelKnowledgeShouldBeApplied`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchadvanced-getbatchlevelknowledgeshouldbeapplied), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchAdvanced::GetBatchLevelKnowledgeShouldBeApplied`.
     ///
     /// # Contract
@@ -3033,6 +4993,24 @@ pub mod sync_change_batch_advanced_abi {
         Ok(())
     }
 }
+/// Represents metadata for a set of changes.
+///
+/// # Remarks
+///
+/// **ISyncChangeBatchBase** is the base interface for change batches. Typically, it is overridden by a derived interface, such as [ISyncChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch) for a knowledge synchronization, and [ISyncFullEnumerationChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch) for a full enumeration synchronization.
+///
+/// # See also
+///
+/// - [IEnumSyncChanges Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges)
+/// - [ISyncChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch)
+/// - [ISyncChangeBatchAdvanced Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchadvanced)
+/// - [ISyncChangeBatchBase2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase2)
+/// - [ISyncChangeBatchWithPrerequisite Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchwithprerequisite)
+/// - [ISyncFullEnumerationChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeBatchBase`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase), CC BY 4.0.*
+///
 /// Represents the metadata for a set of changes: the base interface of knowledge and full-enumeration change batches, which hold item changes in ordered or unordered groups.
 ///
 /// Safe skeleton of `ISyncChangeBatchBase` (Windows Sync Framework), implemented by a sync component.
@@ -3040,6 +5018,27 @@ pub mod sync_change_batch_advanced_abi {
 ///
 /// Source: `NN:winsync.ISyncChangeBatchBase`.
 pub trait SyncChangeBatchBase {
+    /// Gets an [IEnumSyncChanges](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges) object that enumerates the item changes in this change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppEnum` \[out\]: Returns an enumerator that contains the item changes in this change batch.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [IEnumSyncChanges Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.GetChangeEnumerator`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getchangeenumerator), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::GetChangeEnumerator`.
     ///
     /// # Contract
@@ -3050,6 +5049,29 @@ pub trait SyncChangeBatchBase {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_change_enumerator(&self) -> windows_core::Result<IEnumSyncChanges>;
+    /// Gets a flag that indicates whether the changes in this change batch are the last batch of a synchronization session.
+    ///
+    /// # Arguments
+    ///
+    /// - `last_batch` \[out\]: Returns a flag that indicates whether this batch is the last batch.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: *pfLastBatch*is**NULL**.
+    ///
+    /// # Remarks
+    ///
+    /// When returning a change batch in response to the [IKnowledgeSyncProvider::GetChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getchangebatch) method, the source provider must call [SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setlastbatch) if the change batch is the last batch of changes.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.GetIsLastBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getislastbatch), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::GetIsLastBatch`.
     ///
     /// # Contract
@@ -3064,6 +5086,31 @@ pub trait SyncChangeBatchBase {
         &self,
         last_batch: *mut windows_core::BOOL,
     ) -> windows_core::Result<()>;
+    /// Gets the work estimate for the batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `work_for_batch` \[out\]: Returns the work estimate for the batch. The default value is 0.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// The work estimate is determined by the provider and is typically understood as the total work for all changes in a single batch and as a portion of the total work estimated for the session.
+    ///
+    /// This value is reported in the [OnProgress](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onprogress) event.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.GetWorkEstimateForBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getworkestimateforbatch), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::GetWorkEstimateForBatch`.
     ///
     /// # Contract
@@ -3079,6 +5126,31 @@ pub trait SyncChangeBatchBase {
         &self,
         work_for_batch: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the estimate of the remaining work for the session.
+    ///
+    /// # Arguments
+    ///
+    /// - `remaining_work_for_session` \[out\]: The estimated remaining work for the session. The default value is 0.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// The work estimate is determined by the provider and is typically understood as the remaining work estimated for a session.
+    ///
+    /// This value is reported in the [OnProgress](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onprogress) event.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.GetRemainingWorkEstimateForSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getremainingworkestimateforsession), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::GetRemainingWorkEstimateForSession`.
     ///
     /// # Contract
@@ -3094,6 +5166,33 @@ pub trait SyncChangeBatchBase {
         &self,
         remaining_work_for_session: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Opens an ordered group in the change batch. This group is ordered by item ID.
+    ///
+    /// # Arguments
+    ///
+    /// - `lower_bound` \[in\]: The closed lower bound of item IDs for this ordered group. To specify a lower bound of zero, use **NULL**.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `SYNC_E_INVALID_OPERATION`: A group is already open or an empty group was previously added to the batch.
+    /// - `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`: The object is an**ISyncFullEnumerationChangeBatch**object and a group has already been added to the batch.
+    /// - `SYNC_E_RANGE_OUT_OF_ORDER`: The object is an**ISyncFullEnumerationChangeBatch**object and*pbLowerBound*is greater than the lower bound ID that was used to create the batch.
+    ///
+    /// # Remarks
+    ///
+    /// Item changes that are added to the change batch after this method is called are added to the open group. Item changes that are added to an ordered group must be added in increasing order by item ID.
+    ///
+    /// Item changes cannot be added to the change batch until a group is opened.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.BeginOrderedGroup`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-beginorderedgroup), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::BeginOrderedGroup`.
     ///
     /// # Contract
@@ -3110,6 +5209,29 @@ pub trait SyncChangeBatchBase {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn begin_ordered_group(&self, lower_bound: *const u8) -> windows_core::Result<()>;
+    /// Closes a previously opened ordered group in the change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `upper_bound` \[in\]: The closed upper bound of item IDs for this ordered group. To specify an upper bound of infinity, use **NULL**.
+    /// - `made_with_knowledge` \[in\]: The knowledge of the replica that made this group.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `SYNC_E_INVALID_OPERATION`: No group is open or an unordered group is open.
+    /// - `SYNC_E_RANGE_OUT_OF_ORDER`: *pbUpperBound*is less than the ID of the last item that was added to the group.
+    /// - `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`: The object is an**ISyncFullEnumerationChangeBatch**object and a group has already been added to the batch.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.EndOrderedGroup`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-endorderedgroup), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::EndOrderedGroup`.
     ///
     /// # Contract
@@ -3132,6 +5254,36 @@ pub trait SyncChangeBatchBase {
         upper_bound: *const u8,
         made_with_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<()>;
+    /// Adds a specified item change to the group that is currently open.
+    ///
+    /// # Arguments
+    ///
+    /// - `owner_replica_id` \[in\]: The replica ID of the replica where *pChangeVersion* and *pCreationVersion* are valid. The ID format must match the format that is specified by the [ID_PARAMETERS](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters) structure of the provider.
+    /// - `item_id` \[in\]: The ID of the item. The ID format must match the format that is specified by the [ID_PARAMETERS](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters) structure of the provider.
+    /// - `change_version` \[in\]: The version of this change.
+    /// - `creation_version` \[in\]: The creation version of the item.
+    /// - `flags` \[in\]: Flags that specify the state of the item change. For the flag values, see [ISyncChange::GetFlags](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getflags).
+    /// - `work_for_change` \[in\]: The work estimate for the change. This value is used during change application to report completed work to the application.
+    /// - `ppChangeBuilder` \[in, out\]: Returns an object that can be used to add change unit information to the change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *dwFlags*contains a flag value that is not valid.
+    /// - `SYNC_E_INVALID_OPERATION`: No group is open or an empty group was previously added to the batch.
+    /// - `SYNC_E_RANGE_OUT_OF_ORDER`: An ordered group is open and*pbItemId*is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened.
+    /// - `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`: The**ISyncChangeBatchBase**object has been sent to a change applier or to the synchronization session.
+    ///
+    /// # See also
+    ///
+    /// - [ID_PARAMETERS Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [SYNC_VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-additemmetadatatogroup), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::AddItemMetadataToGroup`.
     ///
     /// # Contract
@@ -3164,6 +5316,31 @@ pub trait SyncChangeBatchBase {
         flags: u32,
         work_for_change: u32,
     ) -> windows_core::Result<ISyncChangeBuilder>;
+    /// Gets the knowledge that the destination replica learns when the destination provider applies all the changes in this change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppLearnedKnowledge` \[out\]: Returns the knowledge that a replica will learn when a provider applies all the changes in this change batch to the replica. This knowledge is valid only when the current knowledge of the replica contains the prerequisite knowledge of the change batch. The prerequisite knowledge can be obtained by calling [ISyncChangeBatchBase::GetPrerequisiteKnowledge](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getprerequisiteknowledge).
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INVALID_OPERATION`: The last group added to the batch was not ended.
+    ///
+    /// # Remarks
+    ///
+    /// **GetLearnedKnowledge** can be used by a provider that uses a custom change applier.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.GetLearnedKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getlearnedknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::GetLearnedKnowledge`.
     ///
     /// # Contract
@@ -3174,6 +5351,26 @@ pub trait SyncChangeBatchBase {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_learned_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the minimum knowledge that a destination provider is required to have to process this change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppPrerequisteKnowledge` \[out\]: Returns the minimum knowledge that a destination provider is required to have to process this change batch.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.GetPrerequisiteKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getprerequisiteknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::GetPrerequisiteKnowledge`.
     ///
     /// # Contract
@@ -3183,6 +5380,26 @@ pub trait SyncChangeBatchBase {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_prerequisite_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the forgotten knowledge of the source replica.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppSourceForgottenKnowledge` \[out\]: Returns the forgotten knowledge of the source replica.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.GetSourceForgottenKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-getsourceforgottenknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::GetSourceForgottenKnowledge`.
     ///
     /// # Contract
@@ -3194,6 +5411,25 @@ pub trait SyncChangeBatchBase {
     fn get_source_forgotten_knowledge(
         &self,
     ) -> windows_core::Result<IForgottenKnowledge>;
+    /// Sets a flag that indicates there are no more changes to be enumerated in the synchronization session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # Remarks
+    ///
+    /// When returning a change batch in response to the [IKnowledgeSyncProvider::GetChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getchangebatch) method, the source provider must call **SetLastBatch** if the change batch is the last batch of changes.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.SetLastBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setlastbatch), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::SetLastBatch`.
     ///
     /// # Contract
@@ -3203,6 +5439,31 @@ pub trait SyncChangeBatchBase {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn set_last_batch(&self) -> windows_core::Result<()>;
+    /// Sets the work estimate for the batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `work_for_batch` \[in\]: The work estimate for the batch.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # Remarks
+    ///
+    /// The work estimate is determined by the provider and typically is understood as the total work for all changes in a single batch and as a portion of the total work estimated for the session.
+    ///
+    /// This value is reported in the [OnProgress](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onprogress) event.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setworkestimateforbatch), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::SetWorkEstimateForBatch`.
     ///
     /// # Contract
@@ -3214,6 +5475,31 @@ pub trait SyncChangeBatchBase {
         &self,
         work_for_batch: u32,
     ) -> windows_core::Result<()>;
+    /// Sets the estimate of the remaining work for the session.
+    ///
+    /// # Arguments
+    ///
+    /// - `remaining_work_for_session` \[in\]: The estimate of the remaining work for the session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    ///
+    /// # Remarks
+    ///
+    /// The work estimate is determined by the provider.
+    ///
+    /// This value is reported in the [OnProgress](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onprogress) event. If this value is set to zero, the [OnProgress](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onprogress) event will fire for each change that is applied during the session. It will pass zero for the completed work and total work.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setremainingworkestimateforsession), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::SetRemainingWorkEstimateForSession`.
     ///
     /// # Contract
@@ -3225,6 +5511,30 @@ pub trait SyncChangeBatchBase {
         &self,
         remaining_work_for_session: u32,
     ) -> windows_core::Result<()>;
+    /// Serializes the change batch to an array of bytes.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_batch` \[in, out\]: The byte array that receives the change batch data.
+    /// - `change_batch` \[in, out\]: Specifies the number of bytes in *pbChangeBatch*. Returns the number of bytes required for *pbChangeBatch* when *pbChangeBatch* is too small, or the number of bytes written to *pbChangeBatch* when data is written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbChangeBatch*is too small. In this case, the required number of bytes is stored in*pcbChangeBatch*.
+    /// - `SYNC_E_INVALID_OPERATION`: The last group added to the batch was not ended.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [SyncSerializationVersion Enumeration](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-sync_serialization_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase.Serialize`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-serialize), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase::Serialize`.
     ///
     /// # Contract
@@ -3469,6 +5779,14 @@ pub mod sync_change_batch_base_abi {
         Ok(())
     }
 }
+/// Provides additional data for an item change.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeBuilder`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebuilder), CC BY 4.0.*
+///
 /// Provides additional data for an item change that was just added to a change batch: its change units and their versions.
 ///
 /// Safe skeleton of `ISyncChangeBuilder` (Windows Sync Framework), implemented by a sync component.
@@ -3476,6 +5794,30 @@ pub mod sync_change_batch_base_abi {
 ///
 /// Source: `NN:winsync.ISyncChangeBuilder`.
 pub trait SyncChangeBuilder {
+    /// Adds change unit metadata to an item change.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_unit_id` \[in\]: The ID of the change unit to add to the item change.
+    /// - `change_unit_version` \[in\]: The version of the change unit change to add to the item change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: The format of the change unit ID that is contained in*pbChangeUnitId*does not match the format that is specified by the ID format schema of the provider.
+    /// - `SYNC_E_INVALID_OPERATION`: The item change to which to add this change unit to has**SYNC_CHANGE_FLAG_DELETE**or**SYNC_CHANGE_FLAG_DOES_NOT_EXIST**set as one of its flags.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBuilder Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebuilder)
+    /// - [SYNC_VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebuilder-addchangeunitmetadata), CC BY 4.0.*
+    ///
     /// `ISyncChangeBuilder::AddChangeUnitMetadata`.
     ///
     /// # Contract
@@ -3524,11 +5866,38 @@ pub mod sync_change_builder_abi {
 }
 /// Represents a change to a change unit that is contained in an item.
 ///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangeunit), CC BY 4.0.*
+///
+/// Represents a change to a change unit that is contained in an item.
+///
 /// Safe skeleton of `ISyncChangeUnit` (Windows Sync Framework), implemented by a sync component.
 /// The adapters in [`sync_change_unit_abi`] call it from `ISyncChangeUnit_Impl`.
 ///
 /// Source: `NN:winsync.ISyncChangeUnit`.
 pub trait SyncChangeUnit {
+    /// Gets the item change that contains this change unit change.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppSyncChange` \[out\]: Returns the item change that contains this change unit change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeUnit Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangeunit)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeUnit.GetItemChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangeunit-getitemchange), CC BY 4.0.*
+    ///
     /// `ISyncChangeUnit::GetItemChange`.
     ///
     /// # Contract
@@ -3538,6 +5907,27 @@ pub trait SyncChangeUnit {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_item_change(&self) -> windows_core::Result<ISyncChange>;
+    /// Retrieves the ID for this change unit.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_unit_id` \[in, out\]: Returns the ID of the change unit.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbChangeUnitId*. Returns the number of bytes required to retrieve the ID if *pbChangeUnitId* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbChangeUnitId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeUnit Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangeunit)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeUnit.GetChangeUnitId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangeunit-getchangeunitid), CC BY 4.0.*
+    ///
     /// `ISyncChangeUnit::GetChangeUnitId`.
     ///
     /// # Contract
@@ -3557,6 +5947,28 @@ pub trait SyncChangeUnit {
         change_unit_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the version for the change unit change.
+    ///
+    /// # Arguments
+    ///
+    /// - `current_replica_id` \[in\]: The ID of the replica that originated the change to retrieve.
+    /// - `version` \[out\]: Returns the version of the change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`: *pbCurrentReplicaId*is not the correct replica ID.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeUnit Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangeunit)
+    /// - [SYNC_VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeUnit.GetChangeUnitVersion`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangeunit-getchangeunitversion), CC BY 4.0.*
+    ///
     /// `ISyncChangeUnit::GetChangeUnitVersion`.
     ///
     /// # Contract
@@ -3630,6 +6042,19 @@ pub mod sync_change_unit_abi {
         Ok(())
     }
 }
+/// Represents metadata about a change that is based on the prerequisite knowledge that is associated with the change.
+///
+/// # Remarks
+///
+/// An **ISyncChangeWithPrerequisite** object can be obtained by passing **IID_ ISyncChangeWithPrerequisite** to the **QueryInterface** method of an [ISyncChange](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange) object.
+///
+/// # See also
+///
+/// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeWithPrerequisite`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangewithprerequisite), CC BY 4.0.*
+///
 /// Represents metadata about a change that is based on the prerequisite knowledge associated with the change; obtained by QueryInterface on an ISyncChange.
 ///
 /// Safe skeleton of `ISyncChangeWithPrerequisite` (Windows Sync Framework), implemented by a sync component.
@@ -3640,6 +6065,26 @@ pub mod sync_change_unit_abi {
 /// # Contract
 /// - An ISyncChangeWithPrerequisite object can be obtained by passing IID_ISyncChangeWithPrerequisite to the QueryInterface method of an ISyncChange object. (`NN:winsync.ISyncChangeWithPrerequisite`; enforced by the runtime's change-batch objects; rule `sync-change-with-prerequisite.query-interface`)
 pub trait SyncChangeWithPrerequisite {
+    /// Gets the minimum knowledge that a destination provider is required to have to process this change.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppPrerequisiteKnowledge` \[out\]: The minimum knowledge that a destination provider is required to have to process this change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: This object contains no prerequisite knowledge.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeWithPrerequisite Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangewithprerequisite)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangewithprerequisite-getprerequisiteknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChangeWithPrerequisite::GetPrerequisiteKnowledge`.
     ///
     /// # Contract
@@ -3649,6 +6094,28 @@ pub trait SyncChangeWithPrerequisite {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_prerequisite_knowledge(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the knowledge that the destination replica learns when the destination provider applies this change, based on the prerequisite knowledge that is associated with the change.
+    ///
+    /// # Arguments
+    ///
+    /// - `destination_knowledge` \[in\]: The knowledge of a change unit that is contained in this change is not added to the returned learned knowledge when *pDestinationKnowledge* contains the prerequisite knowledge for the change unit.
+    /// - `ppLearnedKnowledgeWithPrerequisite` \[out\]: The knowledge that the destination replica learns when the destination provider applies this change, based on the prerequisite knowledge that is associated with the change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_OUTOFMEMORY`: There was not enough memory available to return the knowledge.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`: This object does not contain prerequisite knowledge.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeWithPrerequisite Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangewithprerequisite)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangewithprerequisite-getlearnedknowledgewithprerequisite), CC BY 4.0.*
+    ///
     /// `ISyncChangeWithPrerequisite::GetLearnedKnowledgeWithPrerequisite`.
     ///
     /// # Contract
@@ -3702,6 +6169,19 @@ pub mod sync_change_with_prerequisite_abi {
         Ok(value)
     }
 }
+/// Represents additional information about an **ISyncChange** object during recovery synchronization.
+///
+/// # Remarks
+///
+/// To obtain an **ISyncFullEnumerationChange** object, pass **IID_ISyncFullEnumerationChange** to the **QueryInterface** method of an [ISyncChange](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange) object during recovery synchronization.
+///
+/// # See also
+///
+/// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchange)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncFullEnumerationChange`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchange), CC BY 4.0.*
+///
 /// Represents additional information about an ISyncChange during recovery synchronization; obtained by QueryInterface on the change.
 ///
 /// Safe skeleton of `ISyncFullEnumerationChange` (Windows Sync Framework), implemented by a sync component.
@@ -3712,6 +6192,27 @@ pub mod sync_change_with_prerequisite_abi {
 /// # Contract
 /// - An ISyncFullEnumerationChange object is obtained by passing IID_ISyncFullEnumerationChange to the QueryInterface method of an ISyncChange object during recovery synchronization. (`NN:winsync.ISyncFullEnumerationChange`; enforced by the runtime's change-batch objects; rule `full-enumeration-change.query-interface`)
 pub trait SyncFullEnumerationChange {
+    /// Gets the knowledge the destination replica will learn after it applies the changes in the full enumeration.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppLearnedKnowledge` \[out\]: The knowledge that the destination replica will learn after it applies this change during recovery synchronization.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_CHANGE_NEEDS_KNOWLEDGE`: This change does not contain made-with knowledge.
+    /// - `SYNC_E_INVALID_OPERATION`: Recovery synchronization is not in process.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncFullEnumerationChange](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncFullEnumerationChange.GetLearnedKnowledgeAfterRecoveryComplete`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncfullenumerationchange-getlearnedknowledgeafterrecoverycomplete), CC BY 4.0.*
+    ///
     /// `ISyncFullEnumerationChange::GetLearnedKnowledgeAfterRecoveryComplete`.
     ///
     /// # Contract
@@ -3724,6 +6225,30 @@ pub trait SyncFullEnumerationChange {
     fn get_learned_knowledge_after_recovery_complete(
         &self,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the forgotten knowledge that the destination replica learns when the destination provider applies this change during recovery synchronization.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppLearnedForgottenKnowledge` \[out\]: The forgotten knowledge that the destination replica learns when the destination provider applies this change during recovery synchronization.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: This object does not contain source forgotten knowledge. In this case,*ppLearnedForgottenKnowledge*will return**NULL**.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// The knowledge returned in *ppLearnedForgottenKnowledge* is the source forgotten knowledge of the change batch projected onto the item that is associated with this change.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncFullEnumerationChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchange)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncfullenumerationchange-getlearnedforgottenknowledge), CC BY 4.0.*
+    ///
     /// `ISyncFullEnumerationChange::GetLearnedForgottenKnowledge`.
     ///
     /// # Contract
@@ -3770,6 +6295,22 @@ pub mod sync_full_enumeration_change_abi {
         Ok(value)
     }
 }
+/// Represents knowledge that a replica has about its item store.
+///
+/// # Remarks
+///
+/// Be aware that there is no single representation of knowledge. Equivalent knowledge might be represented in different forms and return different values from knowledge inspection methods, such as **GetScopeVector**, **GetRangeExceptions**, **GetSingleItemExceptions**, **GetChangeUnitExceptions**.
+///
+/// # See also
+///
+/// - [IChangeUnitException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeunitexception)
+/// - [IRangeException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-irangeexception)
+/// - [IReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap)
+/// - [ISingleItemException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isingleitemexception)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge), CC BY 4.0.*
+///
 /// Represents the knowledge a replica has about its item store: which changes it knows, kept as clock vectors with range, item and change-unit exceptions.
 ///
 /// Safe skeleton of `ISyncKnowledge` (Windows Sync Framework), implemented by a sync component.
@@ -3780,6 +6321,31 @@ pub mod sync_full_enumeration_change_abi {
 /// # Contract
 /// - Knowledge has no single representation: equivalent knowledge can be held in different forms, so GetScopeVector, GetRangeExceptions, GetSingleItemExceptions and GetChangeUnitExceptions may answer differently for knowledge that is equal. (`NN:winsync.ISyncKnowledge`; enforced by documentation only (nothing can check it); rule `knowledge.inspection.no-single-representation`)
 pub trait SyncKnowledge {
+    /// Gets the ID of the replica that owns this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_id` \[in, out\]: Returns the ID of the replica that owns this knowledge.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbReplicaId*. Returns the number of bytes required to retrieve the ID when *pbReplicaId* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbReplicaId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # Remarks
+    ///
+    /// Knowledge is valid only to the replica that owns it. To use knowledge from a replica that differs from the owning replica, the knowledge must first be converted by using [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal).
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.GetOwnerReplicaId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-getownerreplicaid), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::GetOwnerReplicaId`.
     ///
     /// # Contract
@@ -3798,6 +6364,31 @@ pub trait SyncKnowledge {
         replica_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Serializes the knowledge object data to a byte array.
+    ///
+    /// # Arguments
+    ///
+    /// - `serialize_replica_key_map` \[in\]: **TRUE** to serialize the **IReplicaKeyMap** object that is contained in the knowledge; otherwise, **FALSE**.
+    /// - `knowledge` \[in, out\]: The byte array that receives the serialized knowledge data.
+    /// - `knowledge` \[in, out\]: Specifies the number of bytes in *pbKnowledge*. Returns the number of bytes required to serialize the replica key map data when *pbKnowledge* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbKnowledge*is too small. In this case, the required number of bytes is returned in*pbKnowledge*.
+    ///
+    /// # See also
+    ///
+    /// - [IReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.Serialize`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-serialize), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::Serialize`.
     ///
     /// # Contract
@@ -3819,6 +6410,30 @@ pub trait SyncKnowledge {
         knowledge: *mut u8,
         knowledge_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Sets the tick count for the replica that owns this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `tick_count` \[in\]: The current tick count for the replica that owns this knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_UNEXPECTED`
+    ///
+    /// # Remarks
+    ///
+    /// The tick count must be current before the knowledge is sent to another replica. Typically, a provider calls this method immediately before it sends its knowledge; however, the method can be called at any time.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.SetLocalTickCount`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-setlocaltickcount), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::SetLocalTickCount`.
     ///
     /// # Contract
@@ -3828,6 +6443,29 @@ pub trait SyncKnowledge {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn set_local_tick_count(&self, tick_count: u64) -> windows_core::Result<()>;
+    /// Indicates whether the specified item change is known by this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `version_owner_replica_id` \[in\]: The ID of the replica that originated the change.
+    /// - `item_id` \[in\]: The ID of the item that changed.
+    /// - `sync_version` \[in\]: The version of the change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: The specified change is not contained in the knowledge.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [SYNC_VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ContainsChange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containschange), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ContainsChange`.
     ///
     /// Returns the success code as data (first, before any out-value): The specified change is not contained in the knowledge.
@@ -3852,6 +6490,30 @@ pub trait SyncKnowledge {
         item_id: *const u8,
         sync_version: &SYNC_VERSION,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Indicates whether the specified change unit change is known by this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `version_owner_replica_id` \[in\]: The ID of the replica that originated the change unit change.
+    /// - `item_id` \[in\]: The ID of the item that contains the change unit to look up.
+    /// - `change_unit_id` \[in\]: The ID of the change unit to look up.
+    /// - `sync_version` \[in\]: The version of the change unit change to look up.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The specified change unit change is contained in the knowledge.
+    /// - `S_FALSE`: The specified change unit change is not contained in the knowledge.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [SYNC_VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ContainsChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containschangeunit), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ContainsChangeUnit`.
     ///
     /// Returns the success code as data (first, before any out-value): The specified change unit change is not contained in the knowledge.
@@ -3878,6 +6540,32 @@ pub trait SyncKnowledge {
         change_unit_id: *const u8,
         sync_version: &SYNC_VERSION,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Gets the clock vector that defines the changes that are contained in the knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IClockVector**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and that represents the clock vector that defines the changes that are contained in the knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_NOINTERFACE`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that there is no single representation of knowledge. Equivalent knowledge might be represented in different forms and return different values from **GetScopeVector**.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.GetScopeVector`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-getscopevector), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::GetScopeVector`.
     ///
     /// # Contract
@@ -3896,6 +6584,26 @@ pub trait SyncKnowledge {
         riid: &windows_core::GUID,
         unk: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets the **IReplicaKeyMap** object that is associated with this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppReplicaKeyMap` \[out\]: Returns the **IReplicaKeyMap** object that is associated with this knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [IReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.GetReplicaKeyMap`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-getreplicakeymap), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::GetReplicaKeyMap`.
     ///
     /// # Contract
@@ -3904,6 +6612,30 @@ pub trait SyncKnowledge {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_replica_key_map(&self) -> windows_core::Result<IReplicaKeyMap>;
+    /// Creates a new instance of this object, and copies the data from this object to the new object.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppClonedKnowledge` \[out\]: Returns the newly created knowledge object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # Remarks
+    ///
+    /// The cloned knowledge object can be used independently of the original.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.Clone`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-clone), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::Clone`.
     ///
     /// # Contract
@@ -3912,6 +6644,33 @@ pub trait SyncKnowledge {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn clone(&self) -> windows_core::Result<ISyncKnowledge>;
+    /// Converts a version from another replica into one that is compatible with the replica that owns this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `knowledge_in` \[in\]: A knowledge that is valid for *pbCurrentOwnerId* and that contains *pVersionIn*.
+    /// - `current_owner_id` \[in\]: The ID of the replica that owns *pVersionIn*.
+    /// - `version_in` \[in\]: The version to convert.
+    /// - `new_owner_id` \[in\]: Returns the ID of the replica that owns the converted version.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbNewOwnerId*. Returns the number of bytes required to retrieve the ID when *pbNewOwnerId* is too small, or returns the number of bytes written.
+    /// - `version_out` \[out\]: Returns the version. This is converted to be valid for the replica that owns this knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbNewOwnerId*is too small. In this case, the required number of bytes is returned in*pcbIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge)
+    /// - [SYNC_VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ConvertVersion`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-convertversion), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ConvertVersion`.
     ///
     /// # Contract
@@ -3940,6 +6699,28 @@ pub trait SyncKnowledge {
         id_size: &mut u32,
         version_out: &mut SYNC_VERSION,
     ) -> windows_core::Result<()>;
+    /// Converts a knowledge object from another replica into one that is compatible with the replica that owns this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `remote_knowledge` \[in\]: A knowledge object that is owned by another replica.
+    /// - `ppMappedKnowledge` \[out\]: Returns the knowledge object, converted for use by the replica that owns this knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.MapRemoteToLocal`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::MapRemoteToLocal`.
     ///
     /// # Contract
@@ -3955,6 +6736,27 @@ pub trait SyncKnowledge {
         &self,
         remote_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Combines the specified knowledge with the current knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `knowledge` \[in\]: The knowledge to combine with the current knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.Union`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-union), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::Union`.
     ///
     /// # Contract
@@ -3968,6 +6770,27 @@ pub trait SyncKnowledge {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn union(&self, knowledge: &ISyncKnowledge) -> windows_core::Result<()>;
+    /// Gets the knowledge for the specified item.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: The ID of the item to look up.
+    /// - `ppKnowledgeOut` \[out\]: Returns a knowledge object that contains only the item specified by *pbItemId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ProjectOntoItem`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-projectontoitem), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ProjectOntoItem`.
     ///
     /// # Contract
@@ -3983,6 +6806,28 @@ pub trait SyncKnowledge {
         &self,
         item_id: *const u8,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the knowledge for the specified change unit.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: The ID of the item that contains the change unit to look up.
+    /// - `change_unit_id` \[in\]: The ID of the change unit to look up.
+    /// - `ppKnowledgeOut` \[out\]: Returns a knowledge object that contains only the change unit specified by *pbChangeUnitId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ProjectOntoChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-projectontochangeunit), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ProjectOntoChangeUnit`.
     ///
     /// # Contract
@@ -4000,6 +6845,28 @@ pub trait SyncKnowledge {
         item_id: *const u8,
         change_unit_id: *const u8,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the knowledge for the specified range of item IDs.
+    ///
+    /// # Arguments
+    ///
+    /// - `sync_range` \[in\]: The range of item IDs to look up.
+    /// - `ppKnowledgeOut` \[out\]: Returns a knowledge object that contains only the range of item IDs specified by *psrngSyncRange*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge)
+    /// - [SYNC_RANGE Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_range)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ProjectOntoRange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-projectontorange), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ProjectOntoRange`.
     ///
     /// # Contract
@@ -4016,6 +6883,26 @@ pub trait SyncKnowledge {
         &self,
         sync_range: &SYNC_RANGE,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Removes knowledge about the specified item from the knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: The ID of the item to remove from the knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ExcludeItem`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-excludeitem), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ExcludeItem`.
     ///
     /// # Contract
@@ -4028,6 +6915,27 @@ pub trait SyncKnowledge {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn exclude_item(&self, item_id: *const u8) -> windows_core::Result<()>;
+    /// Removes knowledge about the specified change unit from the knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: The ID of the item that contains the change unit to exclude from the knowledge.
+    /// - `change_unit_id` \[in\]: The ID of the change unit to exclude from the knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ExcludeChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-excludechangeunit), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ExcludeChangeUnit`.
     ///
     /// # Contract
@@ -4045,6 +6953,26 @@ pub trait SyncKnowledge {
         item_id: *const u8,
         change_unit_id: *const u8,
     ) -> windows_core::Result<()>;
+    /// Indicates whether the specified knowledge is known by this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `knowledge` \[in\]: The knowledge to look up.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: *pSyncKnowledge*is known.
+    /// - `S_FALSE`: *pSyncKnowledge*is not known.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.ContainsKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containsknowledge), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::ContainsKnowledge`.
     ///
     /// Returns the success code as data (first, before any out-value): pSyncKnowledge is not known by this knowledge.
@@ -4063,6 +6991,26 @@ pub trait SyncKnowledge {
         &self,
         knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Finds the minimum tick count in the knowledge for the specified replica.
+    ///
+    /// # Arguments
+    ///
+    /// - `replica_id` \[in\]: The ID of the replica to look up.
+    /// - `replica_tick_count` \[out\]: Returns the minimum tick count in the knowledge for *pbReplicaId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.FindMinTickCountForReplica`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-findmintickcountforreplica), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::FindMinTickCountForReplica`.
     ///
     /// # Contract
@@ -4082,6 +7030,33 @@ pub trait SyncKnowledge {
         replica_id: *const u8,
         replica_tick_count: &mut u64,
     ) -> windows_core::Result<()>;
+    /// Gets an object that can enumerate the **IRangeException** objects that are stored in the knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IEnumRangeExceptions**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and that can enumerate the list of **IRangeException** objects that is contained in the knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_NOINTERFACE`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that there is no single representation of knowledge. Equivalent knowledge might be represented in different forms and return different values from **GetRangeExceptions**.
+    ///
+    /// # See also
+    ///
+    /// - [IRangeException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-irangeexception)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.GetRangeExceptions`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-getrangeexceptions), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::GetRangeExceptions`.
     ///
     /// # Contract
@@ -4100,6 +7075,33 @@ pub trait SyncKnowledge {
         riid: &windows_core::GUID,
         unk: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets an object that can enumerate the **ISingleItemException** objects that are stored in the knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IEnumSingleItemExceptions**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and that can enumerate the list of **ISingleItemException** objects that is contained in the knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_NOINTERFACE`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that there is no single representation of knowledge. Equivalent knowledge might be represented in different forms and return different values from **GetSingleItemExceptions**.
+    ///
+    /// # See also
+    ///
+    /// - [ISingleItemException Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isingleitemexception)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.GetSingleItemExceptions`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-getsingleitemexceptions), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::GetSingleItemExceptions`.
     ///
     /// # Contract
@@ -4118,6 +7120,32 @@ pub trait SyncKnowledge {
         riid: &windows_core::GUID,
         unk: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets an object that can enumerate the **IChangeUnitException** objects that are stored in the knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IEnumChangeUnitExceptions**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and that can enumerate the list of **IChangeUnitException** objects that is contained in the knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_NOINTERFACE`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that there is no single representation of knowledge. Equivalent knowledge might be represented in different forms and return different values from **GetChangeUnitExceptions**.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.GetChangeUnitExceptions`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-getchangeunitexceptions), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::GetChangeUnitExceptions`.
     ///
     /// # Contract
@@ -4136,6 +7164,29 @@ pub trait SyncKnowledge {
         riid: &windows_core::GUID,
         unk: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets the clock vector that is associated with the specified item ID.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: The ID of the item that is associated with the clock vector to find.
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IFeedClockVector** or **IID_IClockVector**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and that represents the clock vector associated with *pbItemId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_NOINTERFACE`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.FindClockVectorForItem`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-findclockvectorforitem), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::FindClockVectorForItem`.
     ///
     /// # Contract
@@ -4157,6 +7208,30 @@ pub trait SyncKnowledge {
         riid: &windows_core::GUID,
         unk: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets the clock vector that is associated with the specified change unit ID.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: The ID of the item that contains the change unit that is associated with the clock vector to retrieve.
+    /// - `change_unit_id` \[in\]: The ID of the change unit that is associated with the clock vector to retrieve.
+    /// - `riid` \[in\]: The IID of the object to retrieve. Must be **IID_IEnumClockVector**.
+    /// - `unk` \[out\]: Returns an object that implements *riid* and that can enumerate the list of [IClockVector](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iclockvector) objects that is associated with  *pbChangeUnitId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_NOINTERFACE`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.FindClockVectorForChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-findclockvectorforchangeunit), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::FindClockVectorForChangeUnit`.
     ///
     /// # Contract
@@ -4180,6 +7255,30 @@ pub trait SyncKnowledge {
         riid: &windows_core::GUID,
         unk: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets the version of this knowledge structure.
+    ///
+    /// # Arguments
+    ///
+    /// - `version` \[out\]: Returns the version of this knowledge structure. is one of the values in the SYNC_SERIALIZATION_VERSION enumeration.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// This value is the version of the knowledge structure itself. When the internal knowledge structure is changed, the version that this method returns will also be changed.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - SYNC_SERIALIZATION_VERSION Enumeration
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge.GetVersion`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-getversion), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge::GetVersion`.
     ///
     /// # Contract
@@ -4638,6 +7737,8 @@ pub mod sync_knowledge_abi {
 /// # Contract
 /// - An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `merge-tombstone-change.query-interface`)
 pub trait SyncMergeTombstoneChange {
+    /// Microsoft publishes no reference page for this method; the header declares it.
+    ///
     /// `ISyncMergeTombstoneChange::GetWinnerItemId`.
     ///
     /// # Contract
@@ -4680,6 +7781,14 @@ pub mod sync_merge_tombstone_change_abi {
         Ok(())
     }
 }
+/// Represents a synchronization provider that can be used by a synchronization session to synchronize data with another synchronization provider.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider), CC BY 4.0.*
+///
 /// Represents a synchronization provider that a synchronization session can use to synchronize data with another synchronization provider.
 ///
 /// Safe skeleton of `ISyncProvider` (Windows Sync Framework), implemented by a sync component.
@@ -4687,6 +7796,30 @@ pub mod sync_merge_tombstone_change_abi {
 ///
 /// Source: `NN:winsync.ISyncProvider`.
 pub trait SyncProvider {
+    /// Gets the ID format schema of the provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `id_parameters` \[out\]: Returns the ID format schema of the provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// This method is used to get the ID format schema from the two providers that are participating in synchronization. A synchronization session should use this method to verify that the two providers have the same ID format schema, so that they can synchronize with one another.
+    ///
+    /// # See also
+    ///
+    /// - [ID_PARAMETERS Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters)
+    /// - [ISyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncProvider.GetIdParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncprovider-getidparameters), CC BY 4.0.*
+    ///
     /// `ISyncProvider::GetIdParameters`.
     ///
     /// # Contract
@@ -4725,11 +7858,38 @@ pub mod sync_provider_abi {
 }
 /// Represents information about the current synchronization session.
 ///
+/// # See also
+///
+/// - [Windows Sync Interfaces](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-interfaces)
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncSessionState`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate), CC BY 4.0.*
+///
+/// Represents information about the current synchronization session.
+///
 /// Safe skeleton of `ISyncSessionState` (Windows Sync Framework), implemented by the host (Sync Framework or Sync Center, or a test double).
 /// The adapters in [`sync_session_state_abi`] call it from `ISyncSessionState_Impl`.
 ///
 /// Source: `NN:winsync.ISyncSessionState`.
 pub trait SyncSessionState {
+    /// Indicates whether the synchronization session has been canceled.
+    ///
+    /// # Arguments
+    ///
+    /// - `is_canceled` \[out\]: Returns **TRUE** if the synchronization session has been canceled; otherwise, returns **FALSE**.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState.IsCanceled`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate-iscanceled), CC BY 4.0.*
+    ///
     /// `ISyncSessionState::IsCanceled`.
     ///
     /// # Contract
@@ -4744,6 +7904,28 @@ pub trait SyncSessionState {
         &self,
         is_canceled: *mut windows_core::BOOL,
     ) -> windows_core::Result<()>;
+    /// Retrieves stored data for a serialized change applier.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_applier_info` \[in, out\]: Returns the serialized change applier data.
+    /// - `change_applier_info` \[in, out\]: Specifies the number of bytes in *pbChangeApplierInfo*. Returns the number of bytes required to retrieve the change applier data when *pcbChangeApplierInfo* is too small, or returns the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbChangeApplierInfo*is too small. In this case, the required number of bytes is returned in*pcbChangeApplierInfo*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState.GetInfoForChangeApplication`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate-getinfoforchangeapplication), CC BY 4.0.*
+    ///
     /// `ISyncSessionState::GetInfoForChangeApplication`.
     ///
     /// # Contract
@@ -4763,6 +7945,28 @@ pub trait SyncSessionState {
         change_applier_info: *mut u8,
         change_applier_info_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Stores data for a serialized change applier.
+    ///
+    /// # Arguments
+    ///
+    /// - `change_applier_info` \[in\]: The serialized change applier data.
+    /// - `change_applier_info` \[in\]: Specifies the number of bytes in *pbChangeApplierInfo*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_INVALIDARG`: *pbChangeApplierInfo*is not**NULL**and*cbChangeApplierInfo*is zero.
+    /// - `SYNC_E_DESERIALIZATION`: The serialized data is not valid.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState.LoadInfoFromChangeApplication`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate-loadinfofromchangeapplication), CC BY 4.0.*
+    ///
     /// `ISyncSessionState::LoadInfoFromChangeApplication`.
     ///
     /// # Contract
@@ -4780,6 +7984,27 @@ pub trait SyncSessionState {
         change_applier_info: *const u8,
         cbchangeapplierinfo_value: u32,
     ) -> windows_core::Result<()>;
+    /// Gets the lower bound of the recovery range when the session is performing forgotten knowledge recovery.
+    ///
+    /// # Arguments
+    ///
+    /// - `range_start` \[in, out\]: Returns the lower bound of the recovery range when the session is performing forgotten knowledge recovery.
+    /// - `range_start` \[in, out\]: Specifies the number of bytes in *pbRangeStart*. Returns the number of bytes required to retrieve the range value when *pcbRangeStart* is too small, or the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pcbRangeStart*is too small. In this case, the required number of bytes is returned in*pcbRangeStart*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeStart`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate-getforgottenknowledgerecoveryrangestart), CC BY 4.0.*
+    ///
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeStart`.
     ///
     /// # Contract
@@ -4799,6 +8024,27 @@ pub trait SyncSessionState {
         range_start: *mut u8,
         range_start_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the upper bound of the recovery range when the session is performing forgotten knowledge recovery.
+    ///
+    /// # Arguments
+    ///
+    /// - `range_end` \[in, out\]: Returns the upper bound of the recovery range when the session is performing forgotten knowledge recovery.
+    /// - `range_end` \[in, out\]: Specifies the number of bytes in *pbRangeEnd*. Returns the number of bytes required to retrieve the range value when *pcbRangeEnd* is too small, or the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pcbRangeEnd*is too small. In this case, the required number of bytes is returned in*pcbRangeEnd*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncsessionstate)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState.GetForgottenKnowledgeRecoveryRangeEnd`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate-getforgottenknowledgerecoveryrangeend), CC BY 4.0.*
+    ///
     /// `ISyncSessionState::GetForgottenKnowledgeRecoveryRangeEnd`.
     ///
     /// # Contract
@@ -4818,6 +8064,27 @@ pub trait SyncSessionState {
         range_end: *mut u8,
         range_end_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Sets the recovery range when the session is performing forgotten knowledge recovery.
+    ///
+    /// # Arguments
+    ///
+    /// - `range` \[in\]: The lower and upper bounds that define the range of IDs to be recovered.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `E_OUTOFMEMORY`
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: An item ID in*pRange*is not in the format that is specified by the ID format schema of the provider.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState.SetForgottenKnowledgeRecoveryRange`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate-setforgottenknowledgerecoveryrange), CC BY 4.0.*
+    ///
     /// `ISyncSessionState::SetForgottenKnowledgeRecoveryRange`.
     ///
     /// # Contract
@@ -4833,6 +8100,35 @@ pub trait SyncSessionState {
         &self,
         range: &SYNC_RANGE,
     ) -> windows_core::Result<()>;
+    /// Reports synchronization progress to the application.
+    ///
+    /// # Arguments
+    ///
+    /// - `provider` \[in\]: The role of the provider that is sending this event.
+    /// - `stage` \[in\]: The current stage of the synchronization session.
+    /// - `completed_work` \[in\]: The amount of work that is currently completed in the session. This value is interpreted as being a part of *dwTotalWork*.
+    /// - `total_work` \[in\]: The total work for the session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *provider*or*syncStage*is not a valid value.
+    ///
+    /// # Remarks
+    ///
+    /// This method can be used to report custom progress to the application. When a provider calls this method, the [ISyncCallback::OnProgress](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback-onprogress) event is raised.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    /// - SYNC_PROGRESS STAGE Enumeration
+    /// - SYNC_PROVIDER ROLE Enumeration
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState.OnProgress`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate-onprogress), CC BY 4.0.*
+    ///
     /// `ISyncSessionState::OnProgress`.
     ///
     /// # Contract
@@ -4994,11 +8290,38 @@ pub mod sync_session_state_abi {
 }
 /// Represents the mechanism by which the destination provider retrieves item data from the source provider.
 ///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISynchronousDataRetriever`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever), CC BY 4.0.*
+///
+/// Represents the mechanism by which the destination provider retrieves item data from the source provider.
+///
 /// Safe skeleton of `ISynchronousDataRetriever` (Windows Sync Framework), implemented by a sync component.
 /// The adapters in [`synchronous_data_retriever_abi`] call it from `ISynchronousDataRetriever_Impl`.
 ///
 /// Source: `NN:winsync.ISynchronousDataRetriever`.
 pub trait SynchronousDataRetriever {
+    /// Gets the ID format schema of the provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `id_parameters` \[out\]: Returns the ID format schema of the provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes.
+    ///
+    /// # See also
+    ///
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISynchronousDataRetriever.GetIdParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynchronousdataretriever-getidparameters), CC BY 4.0.*
+    ///
     /// `ISynchronousDataRetriever::GetIdParameters`.
     ///
     /// # Contract
@@ -5013,6 +8336,83 @@ pub trait SynchronousDataRetriever {
         &self,
         id_parameters: &mut ID_PARAMETERS,
     ) -> windows_core::Result<()>;
+    /// Retrieves item data for a change.
+    ///
+    /// # Arguments
+    ///
+    /// - `load_change_context` \[in\]: Metadata that describes the change for which data should be retrieved.
+    /// - `ppUnkData` \[out\]: Returns the item data for the change specified in *pLoadChangeContext*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// The source provider determines the data retrieval interface that is implemented by the object that is returned in *ppUnkData*. The destination provider can acquire this interface by using the **QueryInterface** method of *ppUnkData*.
+    ///
+    /// #### Examples
+    ///
+    /// The following example is an implementation of **LoadChangeData** that finds the specified change in a custom data store and returns a copy of it.
+    ///
+    /// ```text
+    /// STDMETHODIMP CItemStore::LoadChangeData(
+    ///     ILoadChangeContext * pLoadChangeContext,
+    ///     IUnknown ** ppUnkData)
+    /// {
+    ///     HRESULT hr = E_UNEXPECTED;
+    ///
+    ///     if (NULL == pLoadChangeContext || NULL == ppUnkData)
+    ///     {
+    ///         hr = E_POINTER;
+    ///     }
+    ///     else
+    ///     {
+    ///         // Find the item in the data store, clone it, and return its IUnknown interface.
+    ///         ISyncChange* pChange = NULL;
+    ///         hr = pLoadChangeContext->GetSyncChange(&pChange);
+    ///         if (SUCCEEDED(hr))
+    ///         {
+    ///             SYNC_GID gidItem;
+    ///             DWORD cbID = sizeof(gidItem);
+    ///             hr = pChange->GetRootItemId((BYTE*)&gidItem, &cbID);
+    ///             if (SUCCEEDED(hr))
+    ///             {
+    ///                 IXMLDOMNode* pNodeItem = NULL;
+    ///                 hr = FindItem(&gidItem, &pNodeItem);
+    ///                 if (SUCCEEDED(hr))
+    ///                 {
+    ///                     IXMLDOMNode* pNodeClone = NULL;
+    ///                     hr = pNodeItem->cloneNode(TRUE, &pNodeClone);
+    ///                     if (SUCCEEDED(hr))
+    ///                     {
+    ///                         hr = pNodeClone->QueryInterface(IID_IUnknown, (void**)ppUnkData);
+    ///
+    ///                         pNodeClone->Release();
+    ///                     }
+    ///
+    ///                     pNodeItem->Release();
+    ///                 }
+    ///             }
+    ///
+    ///             pChange->Release();
+    ///         }
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// # See also
+    ///
+    /// - [ILoadChangeContext Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iloadchangecontext)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISynchronousDataRetriever.LoadChangeData`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynchronousdataretriever-loadchangedata), CC BY 4.0.*
+    ///
     /// `ISynchronousDataRetriever::LoadChangeData`.
     ///
     /// # Contract
@@ -5065,6 +8465,14 @@ pub mod synchronous_data_retriever_abi {
         Ok(value)
     }
 }
+/// Exposes methods that make up the primary interface implemented by a sync handler. Sync Center creates one instance of the handler through this interface to get properties, enumerate sync items, and modify state. Sync Center creates a separate instance of the handler on a separate thread to perform a synchronization or a UI operation.
+///
+/// # Remarks
+///
+/// **ISyncMgrHandler** replaces [ISyncMgrSynchronize](https://learn.microsoft.com/windows/win32/api/mobsync/nn-mobsync-isyncmgrsynchronize). Some of the earlier functionality has been streamlined, while some has been moved to other interfaces. See the individual method pages for specific information.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrHandler`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler), CC BY 4.0.*
+///
 /// The primary interface of a sync handler, through which Sync Center gets properties, enumerates sync items, modifies state and starts a synchronization.
 ///
 /// Safe skeleton of `ISyncMgrHandler` (Sync Center), implemented by a sync component.
@@ -5072,6 +8480,28 @@ pub mod synchronous_data_retriever_abi {
 ///
 /// Source: `NN:syncmgr.ISyncMgrHandler`.
 pub trait SyncMgrHandler {
+    /// Gets the display name of the handler.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszName` \[out\]: When this method returns, contains a pointer to a **null**-terminated buffer that receives the handler name. The name can be of maximum length MAX_SYNCMGR_NAME, including the terminating **null** character. If the name exceeds that length, it is truncated.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The handler name is accessed as the System.DisplayName (PKEY_DisplayName) property in the Sync Center folder.
+    ///
+    /// Sync Center calls this method any time that [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) or [UpdateHandlerCollection](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandlercollection) is called. If **ISyncMgrHandler::GetName** fails or returns an empty string, the handler is not shown in the Sync Center folder and Sync Center will not attempt to invoke it.
+    ///
+    /// It is the responsibility of the handler to allocate the string buffer using CoTaskMemAlloc. Sync Center deallocates the buffer through CoTaskMemFree.
+    ///
+    /// **ISyncMgrHandler::GetName** replaces the use of [GetHandlerInfo](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronize-gethandlerinfo) to retrieve the handler name.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.GetName`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getname), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::GetName`.
     ///
     /// # Contract
@@ -5085,6 +8515,39 @@ pub trait SyncMgrHandler {
     fn get_name(&self) -> windows_core::Result<String> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets properties that describe the handler.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppHandlerInfo` \[out\]: When this method returns, contains the address of a pointer to an instance of the [ISyncMgrHandlerInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandlerinfo) interface that provides access to the handler properties.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// If this method fails, the handler is still shown in the Sync Center folder and Sync Center continues to invoke it, but default values are used for all properties.
+    ///
+    /// **ISyncMgrHandler::GetHandlerInfo**, together with [ISyncMgrHandler::GetName](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getname), replaces the older [GetHandlerInfo](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronize-gethandlerinfo).
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::GetHandlerInfo(
+    ///                              __out ISyncMgrHandlerInfo **ppHandlerInfo)
+    /// {
+    ///     *ppHandlerInfo = NULL;
+    ///     HRESULT hr = QueryInterface(IID_ISyncMgrHandlerInfo,
+    ///                                 (void **) ppHandlerInfo);
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.GetHandlerInfo`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-gethandlerinfo), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::GetHandlerInfo`.
     ///
     /// # Contract
@@ -5097,6 +8560,109 @@ pub trait SyncMgrHandler {
     fn get_handler_info(&self) -> windows_core::Result<ISyncMgrHandlerInfo> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Creates a specific type of object related to the handler.
+    ///
+    /// # Arguments
+    ///
+    /// - `object_id` \[in\]: A GUID identifying the type of object to create. One of the following values as defined in shlguid.h.
+    ///
+    ///   #### SYNCMGR_OBJECTID_BrowseContent
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that shows the UI that enables the user to browse the contents of the item managed by the handler, such as a folder, device, computer on a network, or an application.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_CAN_BROWSE_CONTENT](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flag is set in the mask retrieved by GetCapabilities.
+    ///
+    ///   #### SYNCMGR_OBJECTID_ConflictStore
+    ///
+    ///   An object implementing the [ISyncMgrConflictStore](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictstore) interface that enables a handler to provide conflicts. These conflicts are shown in the Sync Center Conflicts folder. The conflict store should include conflicts for the handler as well as conflicts for all of its items. To include conflicts for only a specific item, Sync Center calls [GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getobject).
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_CONFLICT_STORE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flag is set in the mask retrieved by GetCapabilities.
+    ///
+    ///   #### SYNCMGR_OBJECTID_EventLinkClick
+    ///
+    ///   An object implementing the [ISyncMgrEventLinkUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventlinkuioperation) interface that implements the click action for a link provided on an event displayed in the Sync Results folder.
+    ///
+    ///   #### SYNCMGR_OBJECTID_EventStore
+    ///
+    ///   An object implementing the [ISyncMgrEventStore](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventstore) interface that allows a handler to provide its own source of events. These events are shown in the Sync Results folder. The event store should include events for the handler as well as for all of its items. To include only events for a specific item, Sync Center calls [GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getobject). The event store is asked to delete the handler's events the next time the handler is synchronized. The default event store purges its events when the user logs off.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_EVENT_STORE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flag is set in the mask retrieved by GetCapabilities.
+    ///
+    ///   A handler is not required to provide an event store. The default event store provided by Sync Center can be used if it meets the handler's requirements.
+    ///
+    ///   #### SYNCMGR_OBJECTID_Icon
+    ///
+    ///   An icon extraction object that implements the IExtractIcon interface used to display an icon for the handler. This object should only be provided if the handler obtains its icon dynamically at run time. The preferred mechanism for providing the icon is to register the icon as the DefaultIcon in the registry.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_PROVIDES_ICON](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flag is set in the mask retrieved by GetCapabilities.
+    ///
+    ///   #### SYNCMGR_OBJECTID_QueryBeforeActivate
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays the UI that enables the user to configure a handler. This UI is shown when the user selects the handler in the Sync Setup folder, then selects the **Setup** task. Before requesting this object, Sync Center creates a separate thread for this operation and a new instance of the handler.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flag is set in the mask retrieved by GetCapabilities and the [SYNCMGR_HPM_PREVENT_ACTIVATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) policy flag is not set in the mask retrieved by [GetPolicies](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getpolicies).
+    ///
+    ///   #### SYNCMGR_OBJECTID_QueryBeforeDeactivate
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays the UI when the user selects the handler in the Sync Center folder, then selects the **Delete** task. Before requesting this object, Sync Center creates a separate thread for this operation and a new instance of the handler.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flag is set in the mask retrieved by GetCapabilities and the [SYNCMGR_HPM_PREVENT_DEACTIVATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) policy flag is not set in the mask retrieved by [GetPolicies](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getpolicies).
+    ///
+    ///   #### SYNCMGR_OBJECTID_QueryBeforeEnable
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays the UI when the user selects the handler in the Sync Center folder and then selects the **Enable** task. Before requesting this object, Sync Center creates a separate thread for this operation and a new instance of the handler.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_CAN_ENABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) and [SYNCMGR_HCM_QUERY_BEFORE_ENABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flags are set in the mask retrieved by GetCapabilities.
+    ///
+    ///   #### SYNCMGR_OBJECTID_QueryBeforeDisable
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays the UI when the user selects the handler in the Sync Center folder and then selects the **Disable** task. Before requesting this object, Sync Center creates both a separate thread for this operation and a new instance of the handler.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_CAN_DISABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) and [SYNCMGR_HCM_QUERY_BEFORE_DISABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flags are set in the mask retrieved by GetCapabilities.
+    ///
+    ///   #### SYNCMGR_OBJECTID_ShowSchedule
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays the UI that enables the user to configure the schedule for the handler. Before requesting this object, Sync Center creates a separate thread for this operation and a new instance of the handler.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_HCM_CAN_SHOW_SCHEDULE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) capability flag is set in the mask retrieved by GetCapabilities.
+    /// - `riid` \[in\]: The IID of the requested interface. This depends on the object type named in *rguidObjectID*.
+    /// - `ppv` \[out\]: When this method returns, contains the address of a pointer to the requested interface.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_NOTIMPL if the handler does not support the requested type of object.
+    ///
+    /// # Remarks
+    ///
+    /// The handler can implement the requested interface on itself or it can implement it on a different object.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::GetObject( __in REFGUID   rguidObjectID,
+    ///                                           __in REFIID    riid,
+    ///                                           __out void   **ppv)
+    /// {
+    ///     HRESULT hr = E_NOTIMPL;
+    ///     *ppv = NULL;
+    ///
+    ///     if (rguidObjectID == SYNCMGR_OBJECTID_QueryBeforeActivate)
+    ///     {
+    ///         hr = _CreateSetupObject(riid, ppv);
+    ///     }
+    ///     else if (rguidObjectID == SYNCMGR_OBJECTID_EventStore)
+    ///     {
+    ///         hr = _CreateEventStore(NULL, riid, ppv);
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.GetObject`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
@@ -5122,6 +8688,36 @@ pub trait SyncMgrHandler {
         let _ = (object_id, riid, ppv);
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets a set of flags describing the handler's defined capabilities.
+    ///
+    /// # Arguments
+    ///
+    /// - `pmCapabilities` \[out\]: When this method returns, contains a pointer to a bitwise combination of values from the [SYNCMGR_HANDLER_CAPABILITIES](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) enumeration that defines the capabilities of the handler. Compare against [SYNCMGR_HCM_VALID_MASK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) to verify a valid value.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// This method is called by Sync Center in response to a call to [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) or [UpdateHandlerCollection](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandlercollection).
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::GetCapabilities(
+    ///                              __out SYNCMGR_HANDLER_CAPABILITIES *pmCapabilities)
+    /// {
+    ///     *pmCapabilities = SYNCMGR_HCM_EVENT_STORE
+    ///                     | SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE;
+    ///     return S_OK;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.GetCapabilities`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getcapabilities), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::GetCapabilities`.
     ///
     /// # Contract
@@ -5134,6 +8730,37 @@ pub trait SyncMgrHandler {
     fn get_capabilities(&self) -> windows_core::Result<SYNCMGR_HANDLER_CAPABILITIES> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets a set of flags describing the policies set by the handler.
+    ///
+    /// # Arguments
+    ///
+    /// - `pmPolicies` \[out\]: When this method returns, contains a pointer to a bitwise combination of values from the [SYNCMGR_HANDLER_POLICIES](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) enumeration that define the handler's policies.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// A policy is an action that is usually supported but can be disabled by a group policy.
+    ///
+    /// This method is called by Sync Center in response to a call to [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) or [UpdateHandlerCollection](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandlercollection).
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::GetPolicies(
+    ///                              __out SYNCMGR_HANDLER_POLICIES *pmPolicies)
+    /// {
+    ///     *pmPolicies = SYNCMGR_HPM_NONE;
+    ///     return S_OK;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.GetPolicies`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getpolicies), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::GetPolicies`.
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
@@ -5143,6 +8770,53 @@ pub trait SyncMgrHandler {
     fn get_policies(&self) -> windows_core::Result<SYNCMGR_HANDLER_POLICIES> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Requests that the handler is activated or deactivated. An active handler can be synchronized; an inactive handler cannot.
+    ///
+    /// # Arguments
+    ///
+    /// - `activate` \[in\]: **TRUE** to activate; **FALSE** to deactivate.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// An active handler appears in the Sync Center folder and can be synchronized. An inactive handler appears in the Sync Setup folder and must be activated (which moves it to the Sync Center folder) before it can be synchronized.
+    ///
+    /// The activation state should not be confused with the enabled state. An active handler can be disabled. This means that it is still shown in the Sync Center folder but that it cannot be synchronized.
+    ///
+    /// Sync Center calls this method in the following two instances.
+    ///
+    /// - When the user selects the handler in the Sync Setup folder and launches its **Setup** task. If the handler supports the [SYNCMGR_OBJECTID_QueryBeforeActivate](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) object, this method is only called if the UI operation, which consists of a dialog asking the user to confirm whether they want to activate the handler, was successful.
+    ///
+    /// - When the user selects the handler in the Sync Center folder and launches its **Delete** task, but only if the handler has not set the [SYNCMGR_HPM_PREVENT_DEACTIVATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) flag. If the handler supports the [SYNCMGR_OBJECTID_QueryBeforeDeactivate](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) object, this method is only called if the UI operation was successful.
+    ///
+    /// If the [SYNCMGR_HPM_PREVENT_ACTIVATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) flag is set in the value retrieved by [ISyncMgrHandler::GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getcapabilities), a call to this method requesting activation of the handler will fail.
+    ///
+    /// The activation state of an individual handler can be found by calling [IsActive](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-isactive).
+    ///
+    /// If the handler does not need to perform any actions when it is activated, it can return either S_OK or E_NOTIMPL as shown in the example below.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows a simple implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::Activate(__in BOOL fActivate)
+    /// {
+    ///     return E_NOTIMPL;
+    /// }
+    /// ```
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler)
+    /// - [ISyncMgrHandler::GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject)
+    /// - [ISyncMgrUIOperation::Run](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgruioperation-run)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.Activate`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-activate), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::Activate`.
     ///
     /// # Contract
@@ -5156,6 +8830,47 @@ pub trait SyncMgrHandler {
         let _ = activate;
         Ok(())
     }
+    /// Requests that an [active](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-activate) handler be enabled or disabled. An enabled handler can be synchronized and a disabled handler cannot.
+    ///
+    /// # Arguments
+    ///
+    /// - `enable` \[in\]: **TRUE** to enable; **FALSE** to disable.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// A handler must set the [SYNCMGR_HCM_CAN_ENABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) and [SYNCMGR_HCM_CAN_DISABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_capabilities) flags for the **Enable** and **Disable** entries to appear on the handler's shortcut menu when the handler is shown in the Sync Center folder. Choosing to enable a handler means that it can be synchronized; choosing to disable a handler means that it cannot.
+    ///
+    /// Sync Center calls this method in the following two instances.
+    ///
+    /// - When the user selects the handler in the Sync Center folder and launches its **Enable** task. If the handler supports the [SYNCMGR_OBJECTID_QueryBeforeEnable](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) object, this method is only called if the UI operation was successful.
+    ///
+    /// - When the user selects the handler in the Sync Center folder and launches its **Disable** task. If the handler supports the [SYNCMGR_OBJECTID_QueryBeforeDisable](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) object, this method is only called if the UI operation was successful.
+    ///
+    /// If the handler does not need to perform any actions when it is activated, it can return either S_OK or E_NOTIMPL as shown in the example below.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows a simple implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::Enable(__in BOOL fEnable)
+    /// {
+    ///     return E_NOTIMPL;
+    /// }
+    /// ```
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler)
+    /// - [ISyncMgrHandler::GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject)
+    /// - [IsEnabled](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-isenabled)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.Enable`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-enable), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::Enable`.
     ///
     /// # Contract
@@ -5169,6 +8884,167 @@ pub trait SyncMgrHandler {
         let _ = enable;
         Ok(())
     }
+    /// Initiates a synchronization of a selection of the handler's sync items.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_ids` \[in\]: A pointer to an array of item IDs representing the items to be synchronized. Each item ID is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `cItems` \[in\]: The number of items in *ppszItemIDs*.
+    /// - `owner` \[in\]: A handle to the window that the item uses to display any necessary UI. This value can be **NULL**.
+    /// - `session_creator` \[in\]: A pointer to an [ISyncMgrSessionCreator](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsessioncreator) interface. This interface enables the handler itself to report progress and events, or to signal a background process to report progress and events.
+    /// - `punk` \[in\]: A pointer to an interface to be passed to [ISyncMgrControl](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrcontrol). **ISyncMgrHandler::Synchronize** is called either when a user requests a synchronization from the Sync Center folder or when one of the **ISyncMgrControl** synchronize methods is called, such as [StartSyncAll](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-startsyncall).
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// **ISyncMgrHandler::Synchronize** is called on its own thread. Sync Center instantiates the handler object and the session creator object on that thread and then calls this method.
+    ///
+    /// The handler can create the session itself by calling the [CreateSession](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsessioncreator-createsession) method or it can signal an external process to perform the synchronization. If the handler creates the session, it should not return from the **ISyncMgrHandler::Synchronize** method until synchronization is complete. If the handler delegates synchronization to an external process, the external process should use CoCreateInstance to create the CLSID_SyncMgrClient object, specifying the [ISyncMgrSessionCreator](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsessioncreator) interface. The process then creates the session so that it can report progress.
+    ///
+    /// A user may elect to stop synchronization on an item or handler. An application can also stop synchronization by calling one of the stop methods on the [ISyncMgrControl](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrcontrol) interface, such as [StopItemSync](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-stopitemsync). The following mechanisms are provided to support these scenarios.
+    ///
+    /// -
+    /// [ReportProgress](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress) returns a parameter indicating whether cancellation has been requested.
+    ///
+    /// - The handler can call [CanContinue](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-cancontinue).
+    ///
+    /// If the user asks to sync additional items after the **ISyncMgrHandler::Synchronize** method has been called, the handler can sync the new items in the same session by querying for them through the [QueryForAdditionalItems](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-queryforadditionalitems) method on the callback. If they choose to sync an item they queried for, they can then call [AddItemToSession](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-additemtosession).
+    ///
+    /// Some handlers will not enumerate an item until it has been synchronized. If the handler discovers such items during a synchronization, it can inform Sync Center about them through the session. For example, if the handler discovers an item to add to the sync set, it calls [ProposeItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-proposeitem). Once the item has been successfully created, the handler calls [CommitItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-commititem). At that point, Sync Center adds it to the list of items that it is tracking for the handler.
+    ///
+    /// The **ISyncMgrHandler::Synchronize** method is analogous to a combination of the older [PrepareForSync](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronize-prepareforsync) and [Synchronize](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronize-synchronize) methods. In the case of the older interface, Sync Center called **PrepareForSync** immediately followed by **Synchronize**. The **ISyncMgrHandler::Synchronize** method provides the functionality of these two methods into a single call.
+    ///
+    /// Another difference between **ISyncMgrHandler::Synchronize** and [Synchronize](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronize-synchronize) is that the older method was expected to perform the synchronization asynchronously. **Synchronize** queued the request in one or more external threads and then returned. It then called [SynchronizeCompleted](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronizecallback-synchronizecompleted) once it had finished synchronizing all items. **ISyncMgrHandler::Synchronize** supports a synchronous model for in-proc (foreground) synchronization or an asynchronous model for out-of-proc (background) synchronization.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::Synchronize(__in_ecount(cItems) LPCWSTR *ppszItemIDs,
+    ///                               __in ULONG                   cItems,
+    ///                               __in HWND                    hwndOwner,
+    ///                               __in ISyncMgrSessionCreator *pCreator,
+    ///                               __in_opt IUnknown           *punk)
+    /// {
+    ///     HRESULT hr = S_OK;
+    ///
+    ///     // Create the session since we are going to perform synchronization in
+    ///     // this method.
+    ///     ISyncMgrSyncCallback *pCallback = NULL;
+    ///
+    ///     hr = pCreator->CreateSession(_szHandlerID, ppszItemIDs, cItems,&pCallback);
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         for (ULONG iItem = 0; iItem < cItems; iItem++)
+    ///         {
+    ///             SYNCMGR_CANCEL_REQUEST nCancelRequest = SYNCMGR_CR_NONE;
+    ///             ULONG   uCurrentStep = 1;
+    ///             ULONG   cMaxSteps    = 50;
+    ///             LPCWSTR pszItemID    = ppszItemIDs[iItem];
+    ///             WCHAR   szProgressText[256];
+    ///
+    ///             // Find the item.
+    ///             CMyDeviceSyncItem *pItem = NULL;
+    ///
+    ///             // _FindItem is a private class function that abstracts the
+    ///             // specifics of how the handler has implemented its storage of
+    ///             // its items. Its internal details can remain transparent as
+    ///             // they have no bearing on this example.
+    ///             hr = _FindItem(pszItemID, &pItem);
+    ///             if (FAILED(hr))
+    ///             {
+    ///                 // _ReportProgress is another private class function that loads
+    ///                 // string resources so that reports can be localized rather
+    ///                 // than use hard-coded strings. Its internal details have no
+    ///                 // bearing on this example.
+    ///                 _ReportProgress(pCallback,
+    ///                                 pszItemID,
+    ///                                 IDS_ITEM_NOTFOUND,
+    ///                                 SYNCMGR_PS_FAILED,
+    ///                                 0,
+    ///                                 0,
+    ///                                 &nCancelRequest);
+    ///
+    ///                 if (nCancelRequest != SYNCMGR_CR_NONE)
+    ///                 {
+    ///                     break;
+    ///                 }
+    ///                 continue;
+    ///             }
+    ///
+    ///             // Send the initial progress report to set min and max values.
+    ///             _ReportProgress(pCallback,
+    ///                             pszItemID,
+    ///                             IDS_START_ITEM_SYNC,
+    ///                             SYNCMGR_PS_UPDATING,
+    ///                             uCurrentStep,
+    ///                             cMaxSteps,
+    ///                             &nCancelRequest);
+    ///
+    ///             for (; uCurrentStep < cMaxSteps; uCurrentStep++)
+    ///             {
+    ///                 if (nCancelRequest != SYNCMGR_CR_NONE)
+    ///                 {
+    ///                     break;
+    ///                 }
+    ///
+    ///                 // Report progress.
+    ///                 StringCchPrintfW(szProgressText,
+    ///                                  ARRAYSIZE(szProgressText),
+    ///                                  L"Entry %d of %d",
+    ///                                  uCurrentStep + 1,
+    ///                                  cMaxSteps);
+    ///
+    ///                 pCallback->ReportProgress(pszItemID,
+    ///                                           szProgressText,
+    ///                                           SYNCMGR_PS_UPDATING,
+    ///                                           uCurrentStep,
+    ///                                           cMaxSteps,
+    ///                                           &nCancelRequest);
+    ///
+    ///                 // The code that accomplishes the synchronization goes here.
+    ///                 // This code depends entirely on the nature of the items
+    ///                 // involved in the sync.
+    ///             }
+    ///
+    ///             // Send the final progress report for this item.
+    ///             if (nCancelRequest != SYNCMGR_CR_NONE);
+    ///             {
+    ///                 SYNCMGR_PROGRESS_STATUS nStatus = SYNCMGR_PS_SUCCEEDED;
+    ///                 if (FAILED(hr))
+    ///                 {
+    ///                     nStatus = SYNCMGR_PS_FAILED;
+    ///                 }
+    ///                 _ReportProgress(pCallback,
+    ///                                 ppszItemIDs[iItem],
+    ///                                 IDS_ITEM_SYNC_DONE,
+    ///                                 nStatus,
+    ///                                 uCurrentStep - 1,
+    ///                                 cMaxSteps,
+    ///                                 &nCancelRequest);
+    ///             }
+    ///
+    ///             hr = S_OK;
+    ///
+    ///             if (nCancelRequest == SYNCMGR_CR_CANCEL_ALL)
+    ///             {
+    ///                  break;
+    ///             }
+    ///         }
+    ///
+    ///         pCallback->Release();
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandler.Synchronize`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandler::Synchronize`.
     ///
     /// # Contract
@@ -5317,6 +9193,49 @@ pub mod sync_mgr_handler_abi {
         Ok(())
     }
 }
+/// Exposes methods that provide an enumerator of sync handler IDs and instantiate those sync handlers.
+///
+/// # Remarks
+///
+/// The author of a sync handler implements this interface to support multiple devices or computers and sync their details independently. Sync Center uses the handler collection to request instantiation of individual sync handlers. **ISyncMgrHandlerCollection** also allows a sync handler author to add handlers dynamically to Sync Center as opposed to registering each one individually in the registry.
+///
+/// The following example shows an outline implementation of this interface.
+///
+/// ```cpp
+/// class CMyHandlerCollection : public ISyncMgrHandlerCollection
+/// {
+/// public:
+///     // IUnknown
+///     // ISyncMgrHandlerCollection
+///     IFACEMETHODIMP GetHandlerEnumerator(__out IEnumString **ppenum);
+///     IFACEMETHODIMP BindToHandler(
+///         __in LPCWSTR    pszHandlerID,
+///         __in REFIID     riid,
+///         __out void    **ppv);
+/// };
+///
+/// STDMETHODIMP CMyHandlerCollection::GetHandlerEnumerator(
+///     __out IEnumString **ppenum)
+/// {
+///     // IDs are retrieved from a data source such as the registry.
+///     // IDs could be retrieved either by this collection class
+///     // or the factory method.
+///     return CEnumMyHandlerIDs_Create(ppenum);
+/// }
+///
+/// STDMETHODIMP CMyHandlerCollection::BindToHandler(
+///     __in LPCWSTR    pszHandlerID,
+///     __in REFIID     riid,
+///     __out void    **ppv)
+/// {
+///     // Map the pszHandlerID to the handler to create. This could be done
+///     // by the factory method or by some other method.
+///     return CMyHandler_Create(pszHandlerID, riid, ppv);
+/// }
+/// ```
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrHandlerCollection`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandlercollection), CC BY 4.0.*
+///
 /// Provides an enumerator of sync handler IDs and instantiates those handlers, so that a handler author can add handlers to Sync Center dynamically instead of registering each one individually.
 ///
 /// Safe skeleton of `ISyncMgrHandlerCollection` (Sync Center), implemented by a sync component.
@@ -5328,6 +9247,24 @@ pub mod sync_mgr_handler_abi {
 /// - The Sync Center double calls GetHandlerEnumerator and BindToHandler with an out-pointer that holds a non-NULL value: after a failure the out-pointer must be NULL. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the checking Sync Center double; rule `sync-center.discovery.null-on-failure`)
 /// - After a successful GetHandlerEnumerator or BindToHandler the Sync Center double requires an interface pointer in the out-parameter, not NULL and not the value it held before the call. (`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`; enforced by the checking Sync Center double; rule `sync-center.discovery.interface-on-success`)
 pub trait SyncMgrHandlerCollection {
+    /// Gets an enumerator that provides access to the IDs of sync handlers exposed to and managed by the user.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppenum` \[out\]: When this method returns, contains an address of a pointer to an instance of IEnumString that enumerates the IDs of known sync handlers.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// A sync handler ID is a string that uniquely represents the handler. The ID must be unique across all handlers in the system and is limited to a maximum length of **MAX_SYNCMGR_ID**, including the terminating null character.
+    ///
+    /// Earlier versions of Windows relied on GUIDs to represent handler and item IDs. Windows Vista uses strings for their greater flexibility. It is still recommended that the string contain a GUID to ensure uniqueness, but it can also contain other information of use to the handler, specific to the application or device.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlercollection-gethandlerenumerator), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerCollection::GetHandlerEnumerator`.
     ///
     /// # Contract
@@ -5340,6 +9277,29 @@ pub trait SyncMgrHandlerCollection {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_handler_enumerator(&self) -> windows_core::Result<IEnumString>;
+    /// Instantiates a specified sync handler when called by Sync Center.
+    ///
+    /// # Arguments
+    ///
+    /// - `handler_id` \[in\]: The ID of the sync handler.
+    /// - `riid` \[in\]: The IID of the requested interface. This will typically be IID_ISyncMgrHandler. If the method fails when passed IID_ISyncMgrHandler, it is recalled using IID_ISyncMgrSynchronize, the IID of the older [ISyncMgrSynchronize](https://learn.microsoft.com/windows/win32/api/mobsync/nn-mobsync-isyncmgrsynchronize) interface. When the method returns successfully, a pointer to the requested interface is referenced in the *ppv* parameter.
+    /// - `ppv` \[out\]: When this method returns, contains an address of a pointer to an interface representing the sync handler.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// It is possible for this method to be called by Sync Center without it first calling [ISyncMgrHandlerCollection::GetHandlerEnumerator](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlercollection-gethandlerenumerator). This is because Sync Center caches information about handlers and their items. The handler collection can return an interface pointer for an existing sync handler or it can create a new instance.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler)
+    /// - [ISyncMgrHandlerCollection](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandlercollection)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerCollection.BindToHandler`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlercollection-bindtohandler), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerCollection::BindToHandler`.
     ///
     /// # Contract
@@ -5410,6 +9370,14 @@ pub mod sync_mgr_handler_collection_abi {
         Ok(())
     }
 }
+/// Exposes methods that allow a handler to provide property and state information to Sync Center.
+///
+/// # Remarks
+///
+/// Handlers should always implement this interface, generally on the same object that implements [ISyncMgrHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler). By implementing **ISyncMgrHandlerInfo**, the set of properties can be changed without requiring the handler to be recompiled. It also provides type-safe access to the properties.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrHandlerInfo`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandlerinfo), CC BY 4.0.*
+///
 /// Provides the properties of a sync handler (type, type label, comment, last sync time, active, enabled and connected state).
 ///
 /// Safe skeleton of `ISyncMgrHandlerInfo` (Sync Center), implemented by a sync component.
@@ -5417,6 +9385,33 @@ pub mod sync_mgr_handler_collection_abi {
 ///
 /// Source: `NN:syncmgr.ISyncMgrHandlerInfo`.
 pub trait SyncMgrHandlerInfo {
+    /// Gets the handler type for Sync Center.
+    ///
+    /// # Arguments
+    ///
+    /// - `pnType` \[out\]: When this method returns, points to a value from the [SYNCMGR_HANDLER_TYPE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_type) enumeration that specifies the handler type. If the method fails, this parameter points to [SYNCMGR_HT_UNSPECIFIED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_type).
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. If the method fails, *pnType* is set to [SYNCMGR_HT_UNSPECIFIED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_type).
+    ///
+    /// # Remarks
+    ///
+    /// Typically, this value does not change. However, Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::GetType(__out SYNCMGR_HANDLER_TYPE *pnType)
+    /// {
+    ///     *pnType = SYNCMGR_HT_DEVICE;
+    ///     return S_OK;
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerInfo.GetType`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-gettype), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerInfo::GetType`.
     ///
     /// # Contract
@@ -5429,6 +9424,47 @@ pub trait SyncMgrHandlerInfo {
     fn get_type(&self) -> windows_core::Result<SyncmgrHandlerType> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets a label for the handler type. This typically provides the model of the device or an equivalent handler-specific identity string.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszTypeLabel` \[out\]: When this method returns, contains a pointer to a buffer containing the label string.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. If the method fails, *ppszTypeLabel* contains an empty string.
+    ///
+    /// # Remarks
+    ///
+    /// The label value is displayed as the System.Sync.HandlerTypeLabel (PKEY_Sync_HandlerTypeLabel) property in the folder UI. Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// The handler is responsible for allocating the string buffer pointed to by *ppszTypeLabel* through CoTaskMemAlloc. Sync Center deallocates the string buffer through CoTaskMemFree.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::GetTypeLabel(__out LPWSTR *ppszTypeLabel)
+    /// {
+    ///     LPWSTR pszTypeLabel = NULL;
+    ///
+    ///     HRESULT hr = LoadStringAlloc(g_hmodThisDll,
+    ///                                  IDS_HANDLER_TYPE_LABEL,
+    ///                                  &pszTypeLabel);
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         // Duplicate for the caller.
+    ///         hr = SHCoAllocString(pszTypeLabel, ppszTypeLabel);
+    ///         LocalFree(pszTypeLabel);
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerInfo.GetTypeLabel`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-gettypelabel), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerInfo::GetTypeLabel`.
     ///
     /// # Contract
@@ -5442,6 +9478,28 @@ pub trait SyncMgrHandlerInfo {
     fn get_type_label(&self) -> windows_core::Result<String> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets a string that contains commentary regarding the handler.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszComment` \[out\]: When this method returns, contains a pointer to a buffer containing the comment string. This string is of maximum length MAX_SYNCMGR_NAME including the terminating null character.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. If the method fails, *ppszComment* contains an empty string.
+    ///
+    /// # Remarks
+    ///
+    /// This string could be provided by a handler to display a summary of contents of the partnership, for instance "32 contacts" or "13 songs". The string can have a maximum length of MAX_SYNCMGR_NAME including the terminating null character.
+    ///
+    /// The comment value is displayed as the System.Sync.Comments (PKEY_Sync_Comments) property in the folder UI when a synchronization is not being performed.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// The handler is responsible for allocating the string buffer pointed to by *ppszComment* through CoTaskMemAlloc. Sync Center deallocates the string buffer through CoTaskMemFree.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerInfo.GetComment`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-getcomment), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerInfo::GetComment`.
     ///
     /// # Contract
@@ -5455,6 +9513,36 @@ pub trait SyncMgrHandlerInfo {
     fn get_comment(&self) -> windows_core::Result<String> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets the date and time when the handler was last synchronized.
+    ///
+    /// # Arguments
+    ///
+    /// - `pftLastSync` \[out\]: When this method returns, contains a pointer to a FILETIME structure containing the date and time information.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. If the method fails, *pftLastSync* points to the value from the previous synchronization.
+    ///
+    /// # Remarks
+    ///
+    /// This value is not displayed in the folder UI by default, but is available as the System.Sync.DateSynchronized (PKEY_Sync_DateSynchronized) property.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method that calls a private class function to retrieve the time and date.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::GetLastSyncTime(__out FILETIME *pftLastSync)
+    /// {
+    ///     *pftLastSync = _ftLastSync;
+    ///     return S_OK;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerInfo.GetLastSyncTime`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-getlastsynctime), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerInfo::GetLastSyncTime`.
     ///
     /// # Contract
@@ -5467,6 +9555,43 @@ pub trait SyncMgrHandlerInfo {
     fn get_last_sync_time(&self) -> windows_core::Result<FILETIME> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets a value that indicates whether the handler can be synchronized.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if the handler is active; otherwise, S_FALSE.
+    ///
+    /// If the handler wants Sync Center to maintain the current state, it can return E_NOTIMPL. If any other value is returned, Sync Center sets the handler's state to the last known value. If the handler's last known value in that situation was inactive, Sync Center disables the **Setup** task. If the handler's last known value was active, the **Delete** task is not disabled.
+    ///
+    /// If either the SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVE flag is set in the mask returned from [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getcapabilities), the handler must manage its own activation state and therefore must return either S_OK or S_FALSE. Any other return value will be considered an error.
+    ///
+    /// # Remarks
+    ///
+    /// If a handler is not active, it appears in the Sync Setup folder. Handlers in that folder cannot be synchronized. To move a handler to the Sync Center folder, the user selects the **Setup** task on the handler's shortcut menu or from the command module.
+    ///
+    /// If a handler is active it appears in the main Sync Center folder. A handler that is active can be synchronized either by the user or through the [ISyncMgrControl](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrcontrol) interface. To move a handler to the Sync Setup folder, the user selects the **Delete** task on the handler's shortcut menu or on the command module.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method that calls a private class function to retrieve the active state.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::IsActive()
+    /// {
+    ///     // Return a previously-calculated value.
+    ///     return (_fIsActive ? S_OK : S_FALSE);
+    /// }
+    /// ```
+    ///
+    /// # See also
+    ///
+    /// - [Activate](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-activate)
+    /// - [ISyncMgrHandlerInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandlerinfo)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-isactive), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerInfo::IsActive`.
     ///
     /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
@@ -5485,6 +9610,43 @@ pub trait SyncMgrHandlerInfo {
     fn is_active(&self) -> windows_core::Result<windows_core::HRESULT> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets a value that indicates whether the handler is enabled.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if the handler is enabled; otherwise, S_FALSE.
+    ///
+    /// If the handler wants Sync Center to maintain the current state, it can return E_NOTIMPL. If any other value is returned, Sync Center sets the handler's enabled state to the last known value and enables or disables the associated tasks as appropriate.
+    ///
+    /// If either the SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE flag is set in the mask returned from [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getcapabilities), the handler must manage its own enabled state and therefore must return either S_OK or S_FALSE. Any other return value will be considered an error.
+    ///
+    /// # Remarks
+    ///
+    /// If a handler is disabled, neither it nor any of its items will be synchronized by Sync Center. Also, many of the possible actions available to a handler—such as Sync—are removed or disabled in the Sync Center folder UI.
+    ///
+    /// This value is available in the folder UI as the System.Sync.Enabled (PKEY_Sync_Enabled) property.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method that calls a private class function to retrieve the enabled state.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::IsEnabled()
+    /// {
+    ///     // Return a previously-calculated value.
+    ///     return (_fIsEnabled ? S_OK : S_FALSE);
+    /// }
+    /// ```
+    ///
+    /// # See also
+    ///
+    /// - [Enable](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-enable)
+    /// - [ISyncMgrHandlerInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandlerinfo)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-isenabled), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerInfo::IsEnabled`.
     ///
     /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -5503,6 +9665,33 @@ pub trait SyncMgrHandlerInfo {
     fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT> {
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Gets a value that indicates whether the handler—typically some type of external device—is connected.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if the handler is connected; otherwise, S_FALSE. An error returned by this method will be interpreted as S_OK.
+    ///
+    /// # Remarks
+    ///
+    /// If a handler is disconnected, neither it nor any of its items will be synchronized by Sync Center. Also, many of the possible actions available to a handler—such as Sync—are removed or disabled in the Sync Center folder UI.
+    ///
+    /// This value is available in the folder UI as the System.Sync.Connected (PKEY_Sync_Connected) property.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method that calls a private class function to retrieve the connected state.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::IsConnected()
+    /// {
+    ///     return (_IsConnected() ? S_OK : S_FALSE);
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrHandlerInfo.IsConnected`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandlerinfo-isconnected), CC BY 4.0.*
+    ///
     /// `ISyncMgrHandlerInfo::IsConnected`.
     ///
     /// Returns the success code as data (first, before any out-value): The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
@@ -5622,6 +9811,16 @@ pub mod sync_mgr_handler_info_abi {
         result.unwrap_or_else(|error| error.code())
     }
 }
+/// Exposes a single method through which a handler or external application can notify Sync Center that synchronization has begun, as well as report progress and events.
+///
+/// # Remarks
+///
+/// This interface is passed to the [ISyncMgrHandler::Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize). The handler can choose to create a session in its **Synchronize** implementation. This allows the handler to report progress and events itself or to signal a background process to report progress and events itself.
+///
+/// Alternatively, the handler can choose to signal an external process to create a CLSID_SyncMgrClient object. If a handler is implemented to perform automatic synchronizations in an external process such as a service, it must be able to provide progress reports to Sync Center so that Sync Center can update the UI for the user. The handler also must be able to add events to Sync Center's **Sync Results** folder. An external process creates the CLSID_SyncMgrClient object by passing the CLSCTX_SERVER flag and the **ISyncMgrSessionCreator** IID to CoCreateInstance. This allows that process to report progress and events as well as to ask Sync Center whether the user canceled the synchronization. Note, however, that **ISyncMgrSessionCreator** cannot be marshaled to an external process.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrSessionCreator`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsessioncreator), CC BY 4.0.*
+///
 /// Lets a handler or an external process notify Sync Center that synchronization has begun and obtain the callback to report progress and events.
 ///
 /// Safe skeleton of `ISyncMgrSessionCreator` (Sync Center), implemented by the host (Sync Framework or Sync Center, or a test double).
@@ -5632,6 +9831,45 @@ pub mod sync_mgr_handler_info_abi {
 /// # Contract
 /// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session; rule `syncmgr-session.session-creator.not-marshaled`)
 pub trait SyncMgrSessionCreator {
+    /// Notifies Sync Center that synchronization of the specified items has begun.
+    ///
+    /// # Arguments
+    ///
+    /// - `handler_id` \[in\]: A pointer to a buffer containing the unique ID of the handler. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `item_ids` \[in\]: The address of a pointer to a buffer containing an array of item IDs, managed by the handler specified in *pszHandlerID*, to be synchronized. Each ID is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `cItems` \[in\]: The number of item IDs contained in the buffer referenced in *ppszItemIDs*.
+    /// - `ppCallback` \[in\]: The address of a pointer to an instance of [ISyncMgrSyncCallback](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsynccallback) used to report progress and events. This value can be **NULL** if no callback is needed.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// Both *pszHandlerID* and *ppszItemIDs* must be specified.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the outline of an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///     ISyncMgrSyncCallback *pCallback = NULL;
+    ///
+    ///     hr = pCreator->CreateSession(_pszHandlerID, ppszItemIDs, cItems, &pCallback);
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         // Perform synchronization.
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsessioncreator-createsession), CC BY 4.0.*
+    ///
     /// `ISyncMgrSessionCreator::CreateSession`.
     ///
     /// # Contract
@@ -5689,6 +9927,18 @@ pub mod sync_mgr_session_creator_abi {
         Ok(value)
     }
 }
+/// Exposes methods that allow a synchronization process to report progress and events to Sync Center, or to query whether the process has been canceled.
+///
+/// # Remarks
+///
+/// This interface is passed to [ISyncMgrSessionCreator::CreateSession](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsessioncreator-createsession), which in turn is referenced in the call to [ISyncMgrHandler::Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize).
+///
+/// The handler is expected to call this interface to update the folder's progress UI  for each item and to notify Sync Center when it has completed the synchronization of each item.
+///
+/// **ISyncMgrSyncCallback** is a replacement for [ISyncMgrSynchronizeCallback](https://learn.microsoft.com/windows/win32/api/mobsync/nn-mobsync-isyncmgrsynchronizecallback).
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrSyncCallback`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsynccallback), CC BY 4.0.*
+///
 /// Lets a synchronization process report progress and events to Sync Center and ask whether the synchronization has been canceled.
 ///
 /// Safe skeleton of `ISyncMgrSyncCallback` (Sync Center), implemented by the host (Sync Framework or Sync Center, or a test double).
@@ -5696,6 +9946,74 @@ pub mod sync_mgr_session_creator_abi {
 ///
 /// Source: `NN:syncmgr.ISyncMgrSyncCallback`.
 pub trait SyncMgrSyncCallback {
+    /// Reports the progress of the synchronization of a single sync item to Sync Center.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the unique ID of the item currently being synchronized. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `progress_text` \[in\]: A pointer to a buffer containing a Unicode string for any custom progress messaging for this item.
+    /// - `status` \[in\]: A value from the [SYNCMGR_PROGRESS_STATUS](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) enumeration stating the current progress status of the synchronization.
+    /// - `current_step` \[in\]: The current step in the synchronization. If the [SYNCMGR_PS_UPDATING_INDETERMINATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) flag is set in *nStatus*, this parameter is ignored.
+    /// - `max_step` \[in\]: The total number of steps required to complete the synchronization of the item. If the [SYNCMGR_PS_UPDATING_INDETERMINATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) flag is set in *nStatus*, this parameter is ignored.
+    /// - `pnCancelRequest` \[out\]: When this method returns, points to a value from the [SYNCMGR_CANCEL_REQUEST](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_cancel_request) enumeration specifying the nature of a cancel request, if any.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// If you want to report progress on the handler rather than individual sync items, call [ISyncMgrSyncCallback::SetHandlerProgressText](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-sethandlerprogresstext).
+    ///
+    /// If the synchronization has been canceled, the handler calls **ISyncMgrSyncCallback::ReportProgress** on the item one final time, acknowledging the cancellation request by specifying [SYNCMGR_PS_CANCELED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) in the *nStatus* parameter. This updates the UI and also allows the user to restart a sync for that item.
+    ///
+    /// Once this method reports a completion status ([SYNCMGR_PS_SUCCEEDED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status), [SYNCMGR_PS_FAILED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status), or [SYNCMGR_PS_CANCELED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status)), the only further status report that can be made is [SYNCMGR_PS_FAILED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status). Any other value causes this method to return E_ACCESSDENIED and Sync Center to mark the item as failed.
+    ///
+    /// This method replaces [Progress](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronizecallback-progress).
+    ///
+    /// The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. This constant is defined in SyncMgr.h.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::ReportProgress** by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the sync item.
+    ///
+    ///     ...
+    ///
+    ///     // Construct a string to display in the Sync Center folder.
+    ///     // Report the progress to Sync Center.
+    ///     SYNCMGR_CANCEL_REQUEST nCancelRequest;
+    ///     hr = pCallback->ReportProgress(pszItemID,
+    ///                                    pszProgressText,
+    ///                                    SYNCMGR_PS_UPDATING,
+    ///                                    uCurrentStep,
+    ///                                    uMaxStep,
+    ///                                    &nCancelRequest);
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         if (nCancelRequest != SYNCMGR_CR_NONE)
+    ///         {
+    ///             // Synchronization was canceled.
+    ///             hr = pCallback->ReportProgress(pszItemID,
+    ///                                            pszProgressText,
+    ///                                            SYNCMGR_PS_CANCELED,
+    ///                                            uCurrentStep,
+    ///                                            uMaxStep,
+    ///                                            NULL);
+    ///         }
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ReportProgress`.
     ///
     /// # Contract
@@ -5727,6 +10045,19 @@ pub trait SyncMgrSyncCallback {
         current_step: u32,
         max_step: u32,
     ) -> windows_core::Result<SyncmgrCancelRequest>;
+    /// Sets the content of an information field for the handler while that handler is performing a synchronization.
+    ///
+    /// # Arguments
+    ///
+    /// - `progress_text` \[in\]: Pointer to a buffer containing the comment text.
+    /// - `pnCancelRequest` \[in, out\]: A value from the [SYNCMGR_CANCEL_REQUEST](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_cancel_request) enumeration specifying the nature of a cancel request, if any.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.SetHandlerProgressText`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-sethandlerprogresstext), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::SetHandlerProgressText`.
     ///
     /// # Checked before this method runs
@@ -5740,6 +10071,70 @@ pub trait SyncMgrSyncCallback {
         &self,
         progress_text: &str,
     ) -> windows_core::Result<SyncmgrCancelRequest>;
+    /// Provides an event to add to the Sync Results folder for an item being synchronized.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer that contains the unique ID of the item currently being synchronized. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `level` \[in\]: A value from the [SYNCMGR_EVENT_LEVEL](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_event_level) enumeration declaring the type of event involved.
+    /// - `flags` \[in\]: Not used.
+    /// - `name` \[in\]: A pointer to a buffer that contains the name of the event.
+    /// - `description` \[in\]: A pointer to a buffer that contains a description of the event.
+    /// - `link_text` \[in\]: A pointer to a buffer that contains the text to be used in a hyperlink to the item. This parameter can be **NULL**
+    /// - `link_reference` \[in\]: A pointer to a buffer that contains the URL of the item. This parameter can be **NULL**
+    /// - `context` \[in\]: Handler-specific data to associate with the event.
+    /// - `pguidEventID` \[out\]: When this method returns, contains a pointer to a unique ID for the event.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// For the handler to provide more details to the user about the sync result, the property sheet for individual sync results reported by the handler can be extended.
+    ///
+    /// This method replaces [LogError](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronizecallback-logerror).
+    ///
+    /// The event is stored only in memory, so all events are cleared when the user logs off or shuts down. This is one reason to implement a custom [ISyncMgrEventStore](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventstore), which can provide its events from anywhere, including a file, over the network, or the registry. The sync results folder, however, shows events provided both by the internal event store and by custom event stores provided by sync handlers.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of [ISyncMgrSyncCallback::ReportProgress](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress) by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///     // Get the event receiver interface.
+    ///     ISyncMgrEventReceiver *pEventReceiver = NULL;
+    ///     hr = pCallback->QueryInterface(IID_ISyncMgrEventReceiver,
+    ///                                    (void **) &pEventReceiver);
+    ///
+    ///     ...
+    ///
+    ///     // Start synchronizing the sync item.
+    ///
+    ///     ...
+    ///
+    ///     // Generate a GUID for this item.
+    ///     // Construct a string to display in the Sync Results folder.
+    ///     // Store the information about this event so we can display more details.
+    ///     // Report the event to Sync Center.
+    ///     hr = pEventReceiver->ReportEvent(pszItemID,
+    ///                                      SYNCMGR_EL_INFORMATION,
+    ///                                      SYNCMGR_EF_NONE,
+    ///                                      pszEventName,
+    ///                                      pszEventDescription,
+    ///                                      NULL,
+    ///                                      NULL,
+    ///                                      NULL,
+    ///                                      &guidEventID);
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportevent), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ReportEvent`.
     ///
     /// # Contract
@@ -5775,6 +10170,56 @@ pub trait SyncMgrSyncCallback {
         link_reference: Option<&str>,
         context: &str,
     ) -> windows_core::Result<windows_core::GUID>;
+    /// Determines whether the synchronization has been canceled.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the ID of the item.
+    ///
+    /// # Return codes
+    ///
+    /// If *pszItemID* is **NULL** or an empty string, the return value depends on whether a cancellation has been requested for the entire handler.
+    ///
+    /// - `S_OK`: A cancellation has not been requested. The synchronization can continue.
+    /// - `S_FALSE`: A cancellation has been requested. The handler should call[ISyncMgrSyncCallback::ReportProgress](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress), specifying SYNCMGR_PS_CANCELED in the*nStatus*parameter.
+    /// - `E_INVALIDARG`: The value pointed to by*pszItemID*is either unknown to Sync Center or is not an item managed by this handler.
+    ///
+    /// # Remarks
+    ///
+    /// A synchronization can be canceled by the user by clicking the **Stop** or **Stop All** task on the context menu or the command module. It can also be canceled when an application calls one of the stop methods of the [ISyncMgrControl](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrcontrol) interface.
+    ///
+    /// By implementing this functionality as a separate method, the handler can check for a cancellation without reporting progress.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::CanContinue** by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```cpp
+    /// HRESULT CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the sync items.
+    ///
+    ///     ...
+    ///
+    ///     // If a cancellation has been requested, stop the sync and exit.
+    ///     if (pCallback->CanContinue(pszItemID) == S_FALSE)
+    ///     {
+    ///         // End the sync operation and exit the function.
+    ///         hr = pCallback->ReportProgress(pszItemID,
+    ///                                        pszCancelMessage,
+    ///                                        SYNCMGR_PS_CANCELED,
+    ///                                        uCurrentStep,
+    ///                                        uMaxStep,
+    ///                                        NULL);
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-cancontinue), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::CanContinue`.
     ///
     /// Returns the success code as data (first, before any out-value): A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
@@ -5795,6 +10240,23 @@ pub trait SyncMgrSyncCallback {
         &self,
         item_id: Option<&str>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Retrieves an enumerator of the set of items that have a pending request to be synchronized. This is the set of items that will be synchronized after the current synchronization is finished.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppenumItemIDs` \[out\]: When this method returns, contains the address of a pointer to an instance of IEnumString that enumerates sync item IDs. This value is **NULL** if no items are pending.
+    /// - `ppenumPunks` \[out\]: When this method returns, contains the address of a pointer to an instance of IEnumUnknown enumerating IUnknown interfaces that are passed to [StartHandlerSync](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-starthandlersync) or [StartItemSync](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-startitemsync). This value is **NULL** if no interfaces are pending.
+    ///
+    /// # Return codes
+    ///
+    /// Returns **S_OK** if successful, or an error value otherwise. Returns **S_FALSE** if no items are pending.
+    ///
+    /// # Remarks
+    ///
+    /// Item IDs retrieved by a call to the **Next** method of the retrieved enumerator interface have a maximum length of **MAX_SYNCMGR_ID** including the terminating null character. The calling application is responsible for deallocating each item ID retrieved through the **Next** method by using CoTaskMemFree.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-queryforadditionalitems), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::QueryForAdditionalItems`.
     ///
     /// Returns the success code as data (first, before any out-value): No items are pending; ppenumItemIDs and ppenumPunks are NULL.
@@ -5815,6 +10277,59 @@ pub trait SyncMgrSyncCallback {
     ) -> windows_core::Result<
         (windows_core::HRESULT, Option<IEnumString>, Option<IEnumUnknown>),
     >;
+    /// Adds a specified item to the set of items currently being synchronized.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the unique ID of the item to add. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if *pszItemID* is already part of the session.
+    ///
+    /// # Remarks
+    ///
+    /// **ISyncMgrSyncCallback::AddItemToSession** is called by the sync handler.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::AddItemToSession** by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```text
+    /// HRESULT CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the handler.
+    ///
+    ///     ...
+    ///
+    ///     // Check for additional items to sync.
+    ///     IEnumString *penumItemIDs = NULL;
+    ///
+    ///     hr = pCallback->QueryForAdditionalItems(&penumItemIDs);
+    ///     if (hr == S_OK)
+    ///     {
+    ///         while (hr == S_OK)
+    ///         {
+    ///             LPWSTR pszItemID;
+    ///             ULONG cFetched;
+    ///             hr = penumItemIDs->Next(1, &pszItemID, &cFetched);
+    ///             if ((hr == S_OK) && (cFetched == 1))
+    ///             {
+    ///                 // Add this item to the set of items we are syncing.
+    ///                 hr = pCallback->AddItemToSession(pszItemID);
+    ///                 CoTaskMemFree(pszItemID);
+    ///             }
+    ///         }
+    ///         penumItemIDs->Release();
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-additemtosession), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::AddItemToSession`.
     ///
     /// # Contract
@@ -5828,6 +10343,8 @@ pub trait SyncMgrSyncCallback {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn add_item_to_session(&self, item_id: &str) -> windows_core::Result<()>;
+    /// Microsoft publishes no reference page for this method; the header declares it.
+    ///
     /// `ISyncMgrSyncCallback::AddIUnknownToSession`.
     ///
     /// # Checked before this method runs
@@ -5839,6 +10356,60 @@ pub trait SyncMgrSyncCallback {
         &self,
         punk: &windows_core::IUnknown,
     ) -> windows_core::Result<()>;
+    /// Proposes the addition of a new item to the set of items previously enumerated.
+    ///
+    /// # Arguments
+    ///
+    /// - `new_item` \[in\]: A pointer to an instance of [ISyncMgrSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem) representing the new item.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if *pszItemID* already exists.
+    ///
+    /// # Remarks
+    ///
+    /// **ISyncMgrSyncCallback::ProposeItem** is typically called when items are not considered part of the sync set unless they have been successfully synchronized. Sync Center does not display this item in the UI until the [ISyncMgrSyncCallback::CommitItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-commititem) method has been called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::ProposeItem** and [ISyncMgrSyncCallback::CommitItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-commititem) by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```cpp
+    /// HRESULT CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the handler.
+    ///
+    ///     ...
+    ///
+    ///     // Find items waiting to be created.
+    ///     for (...)
+    ///     {
+    ///         // Create the item.
+    ///         ISyncMgrSyncItem *pNewItem = NULL;
+    ///         LPWSTR szItemID[MAX_SYNCMGR_ID];
+    ///
+    ///         hr = GetNextNewItem(&pNewItem, szItemID, ARRAYSIZE(szItemID));
+    ///         if (SUCCEEDED(hr))
+    ///         {
+    ///             // Propose this item to Sync Center.
+    ///             hr = pCallback->ProposeItem(pNewItem);
+    ///             if (SUCCEEDED(hr))
+    ///             {
+    ///                 // Synchronize the item.
+    ///                 // Synchronization was successful.  Commit the item.
+    ///                 hr = pCallback->CommitItem(szItemID);
+    ///             }
+    ///             pNewItem->Release();
+    ///         }
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-proposeitem), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ProposeItem`.
     ///
     /// # Contract
@@ -5851,6 +10422,18 @@ pub trait SyncMgrSyncCallback {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn propose_item(&self, new_item: &ISyncMgrSyncItem) -> windows_core::Result<()>;
+    /// Confirms a specified item as a member of the handler's sync set and confirms that it should be shown in the UI.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the unique ID of the item to confirm. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if the item has not been first submitted through [ISyncMgrSyncCallback::ProposeItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-proposeitem) or if the item is already part of the current session.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-commititem), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::CommitItem`.
     ///
     /// # Contract
@@ -5865,6 +10448,14 @@ pub trait SyncMgrSyncCallback {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn commit_item(&self, item_id: &str) -> windows_core::Result<()>;
+    /// Reports that a synchronization operation is being performed that was requested manually from outside the Sync Center UI.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ReportManualSync`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportmanualsync), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ReportManualSync`.
     ///
     /// # Errors
@@ -6125,6 +10716,16 @@ pub mod sync_mgr_sync_callback_abi {
         Ok(())
     }
 }
+/// Exposes methods that act on and retrieve information from a single sync item, allowing handlers to manage sync items as independent objects.
+///
+/// # Remarks
+///
+/// A sync item typically represents a group of data, for example, a folder that contains several files. By representing this sync item as an interface, the item can be easily managed and implemented as an object. That object maintains the state of the item when the item is accessed.
+///
+/// Representing a sync item as **ISyncMgrSyncItem** also allows support for a sync item that contains other sync items.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrSyncItem`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem), CC BY 4.0.*
+///
 /// Represents one sync item of a handler: its ID, display name, properties, objects, capabilities and policies.
 ///
 /// Safe skeleton of `ISyncMgrSyncItem` (Sync Center), implemented by a sync component.
@@ -6132,6 +10733,57 @@ pub mod sync_mgr_sync_callback_abi {
 ///
 /// Source: `NN:syncmgr.ISyncMgrSyncItem`.
 pub trait SyncMgrSyncItem {
+    /// Gets the unique ID of a sync item.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszItemID` \[out\]: When this method returns, contains a pointer to a buffer containing the item's ID. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The ID retrieved by this method cannot change. Typically, the ID is in the form of a GUID string. However, this is not a requirement. The ID can be any string that is unique in the context of the handler.
+    ///
+    /// If **GetItemID** fails or an empty string is returned in *ppszItemID*, the sync item is not shown in the handler's folder and Sync Center will not attempt to synchronize it.
+    ///
+    /// The ID retrieved by this method is available in the folder UI as the System.Sync.ItemID (PKEY_Sync_HandlerID) property.
+    ///
+    /// The item is responsible for allocating the string buffer pointed to by *ppszComment* through CoTaskMemAlloc. Sync Center deallocates the string buffer through CoTaskMemFree.
+    ///
+    /// In older Sync Manager implementations, this data was retrieved through the [SYNCMGRITEM](https://learn.microsoft.com/windows/win32/api/mobsync/ns-mobsync-syncmgritem) structure.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceSyncItem::GetItemID(__out LPWSTR *ppszItemID)
+    /// {
+    ///     HRESULT hr = S_OK;
+    ///     *ppszName = NULL;
+    ///
+    ///     // Generate the string version of the ID.
+    ///     if (_pszItemID == NULL)
+    ///     {
+    ///         LPOLESTR pszItemID = NULL;
+    ///         hr = StringFromCLSID(_guidItemID, &_pszItemID);
+    ///     }
+    ///
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         // Duplicate the item ID string for the caller.
+    ///         hr = SHCoAllocString(_pszItemID, ppszItemID);
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.GetItemID`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getitemid), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::GetItemID`.
     ///
     /// # Contract
@@ -6142,6 +10794,43 @@ pub trait SyncMgrSyncItem {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_item_id(&self) -> windows_core::Result<String>;
+    /// Gets the UI display name of the sync item.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszName` \[out\]: When this method returns, contains a pointer to a buffer containing the item's display name. This string is of maximum length MAX_SYNCMGR_NAME including the terminating **null** character. Longer strings are truncated.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// If **GetName** fails or an empty string is returned in *ppszItemID*, the sync item is not shown in the handler's folder and Sync Center will not attempt to synchronize it.
+    ///
+    /// The ID retrieved by this method is available in the handler's folder UI as the System.DisplayName (PKEY_DisplayName) property.
+    ///
+    /// The item is responsible for allocating the string buffer pointed to by *ppszComment* through CoTaskMemAlloc. Sync Center deallocates the string buffer through CoTaskMemFree.
+    ///
+    /// Sync Center calls this method whenever the [UpdateItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateitem) method is called.
+    ///
+    /// In older Sync Manager implementations, this information was retrieved through the [SYNCMGRHANDLERINFO](https://learn.microsoft.com/windows/win32/api/mobsync/ns-mobsync-syncmgrhandlerinfo) structure.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceSyncItem::GetName(__out LPWSTR *ppszName)
+    /// {
+    ///     *ppszName = NULL;
+    ///     HRESULT hr = SHCoAllocString(_pszItemName, ppszName);
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.GetName`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getname), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::GetName`.
     ///
     /// # Contract
@@ -6151,6 +10840,37 @@ pub trait SyncMgrSyncItem {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_name(&self) -> windows_core::Result<String>;
+    /// Gets the properties of a sync item.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppItemInfo` \[out\]: When this method returns, contains the address of a pointer to an instance of the [ISyncMgrSyncItemInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsynciteminfo) interface, representing the item.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// If **GetItemInfo** fails, the sync item is still shown in the handler's folder and Sync Center continues to synchronize it, but default values are used for all properties.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceSyncItem::GetItemInfo(
+    ///                               __out ISyncMgrSyncItemInfo **ppItemInfo)
+    /// {
+    ///     *ppItemInfo = NULL;
+    ///
+    ///     HRESULT hr = QueryInterface(IID_ISyncMgrSyncItemInfo, (void**)ppItemInfo);
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.GetItemInfo`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getiteminfo), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::GetItemInfo`.
     ///
     /// # Contract
@@ -6159,6 +10879,93 @@ pub trait SyncMgrSyncItem {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_item_info(&self) -> windows_core::Result<ISyncMgrSyncItemInfo>;
+    /// Creates a specific type of object related to the item.
+    ///
+    /// # Arguments
+    ///
+    /// - `object_id` \[in\]: A GUID identifying the type of object to create. One of the following values as defined in shlguid.h.
+    ///
+    ///   #### SYNCMGR_OBJECTID_BrowseContent
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that shows UI that allows the user to browse the contents of the item.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_ICM_CAN_BROWSE_CONTENT](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) capability flag is set in the mask retrieved by [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities).
+    ///
+    ///   #### SYNCMGR_OBJECTID_ConflictStore
+    ///
+    ///   An object implementing the [ISyncMgrConflictStore](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictstore) interface that allows an item to provide conflicts. These conflicts are shown in the Sync Center Conflicts folder. The conflict store should include conflicts only for the item. To include conflicts for all of a handler's items, Sync Center calls [GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject).
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_ICM_CONFLICT_STORE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) capability flag is set in the mask retrieved by [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities).
+    ///
+    ///   #### SYNCMGR_OBJECTID_EventStore
+    ///
+    ///   An object implementing the [ISyncMgrEventStore](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventstore) interface that allows an item to provide its own source of events. These events are shown in the Sync Results folder. The event store should include only events for the item. To include events for all of a handler's items, Sync Center calls [GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject).
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_ICM_EVENT_STORE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) capability flag is set in the mask retrieved by [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities).
+    ///
+    ///   An item is not required to provide an event store. The default event store provided by Sync Center can be used if it meets the item's requirements.
+    ///
+    ///   #### SYNCMGR_OBJECTID_Icon
+    ///
+    ///   An icon extraction object that implements the IExtractIcon interface used to display an icon for the item. This object should only be provided if the item obtains its icon dynamically at run time. The preferred mechanism for providing the icon is to register the icon as the DefaultIcon in the registry.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_ICM_PROVIDES_ICON](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) capability flag is set in the mask retrieved by [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities).
+    ///
+    ///   #### SYNCMGR_OBJECTID_QueryBeforeDelete
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays UI when the user selects the item in the handler's folder then selects the **Delete** task. Before requesting this object, Sync Center creates both a separate thread for this operation and a new instance of the item.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_ICM_CAN_DELETE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) and [SYNCMGR_ICM_QUERY_BEFORE_DELETE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) capability flags are set in the mask retrieved by [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities).
+    ///
+    ///   #### SYNCMGR_OBJECTID_QueryBeforeEnable
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays UI when the user selects the item in the Sync Center folder then selects the **Enable** task. Before requesting this object, Sync Center creates both a separate thread for this operation and a new instance of the item.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_ICM_QUERY_BEFORE_ENABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) capability flag is set and the [SYNCMGR_IPM_PREVENT_ENABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_policies) policy flag is not.
+    ///
+    ///   #### SYNCMGR_OBJECTID_QueryBeforeDisable
+    ///
+    ///   An object implementing the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface that displays UI when the user selects the item in the handler's folder then selects the **Disable** task. Before requesting this object, Sync Center creates both a separate thread for this operation and a new instance of the item.
+    ///
+    ///   Sync Center only requests this object if the [SYNCMGR_ICM_QUERY_BEFORE_DELETE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) capability flag is set and the [SYNCMGR_IPM_PREVENT_DISABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_policies) policy flag is not.
+    /// - `riid` \[in\]: The IID of the requested interface. This is dependent on the object type named in *rguidObjectID*.
+    /// - `ppv` \[out\]: When this method returns, contains the address of a pointer to the requested interface.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if the item does not support the requested type of object.
+    ///
+    /// # Remarks
+    ///
+    /// The item can implement the requested interface on its handler or it can implement it on a different object.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceSyncItem::GetObject(__in REFGUID   rguidObjectID,
+    ///                                           __in REFIID    riid,
+    ///                                           __out void   **ppv)
+    /// {
+    ///     HRESULT hr = E_INVALIDARG;
+    ///     *ppv = NULL;
+    ///
+    ///     if (rguidObjectID == SYNCMGR_OBJECTID_QueryBeforeDelete)
+    ///     {
+    ///         hr = _CreateQueryBeforeDeleteObject(riid, ppv);
+    ///     }
+    ///     else if (rguidObjectID == SYNCMGR_OBJECTID_EventStore)
+    ///     {
+    ///         hr = _CreateEventStore(_pszItemID, riid, ppv);
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.GetObject`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getobject), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::GetObject`.
     ///
     /// # Checked before this method runs
@@ -6176,21 +10983,133 @@ pub trait SyncMgrSyncItem {
         riid: &windows_core::GUID,
         ppv: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets a set of flags describing the item's defined capabilities.
+    ///
+    /// # Arguments
+    ///
+    /// - `pmCapabilities` \[out\]: When this method returns, contains a pointer to a bitwise combination of values from the [SYNCMGR_ITEM_CAPABILITIES](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_capabilities) enumeration that defines the capabilities of the item.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// This method is called by Sync Center in response to a call to [UpdateItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateitem).
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceSyncItem::GetCapabilities(
+    ///                               __out SYNCMGR_ITEM_CAPABILITIES *pmCapabilities)
+    /// {
+    ///     *pmCapabilities = SYNCMGR_ICM_EVENT_STORE
+    ///                     | SYNCMGR_ICM_CAN_DELETE
+    ///                     | SYNCMGR_ICM_QUERY_BEFORE_DELETE;
+    ///
+    ///     return S_OK;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.GetCapabilities`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::GetCapabilities`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_capabilities(&self) -> windows_core::Result<SYNCMGR_ITEM_CAPABILITIES>;
+    /// Gets a set of flags describing the policies set by the item.
+    ///
+    /// # Arguments
+    ///
+    /// - `pmPolicies` \[out\]: When this method returns, contains a pointer to a bitwise combination of values from the [SYNCMGR_ITEM_POLICIES](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_item_policies) enumeration that defines the item's policies.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// A policy is an action that is typically supported but can be disabled by a group policy.
+    ///
+    /// This method is called by Sync Center in response to a call to [UpdateItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateitem).
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceSyncItem::GetPolicies(
+    ///                               __out SYNCMGR_ITEM_POLICIES *pmPolicies)
+    /// {
+    ///     *pmPolicies = SYNCMGR_IPM_PREVENT_DISABLE
+    ///                 | SYNCMGR_IPM_HIDDEN_BY_DEFAULT;
+    ///
+    ///     return S_OK;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.GetPolicies`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getpolicies), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::GetPolicies`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_policies(&self) -> windows_core::Result<SYNCMGR_ITEM_POLICIES>;
+    /// Enables or disables the sync item.
+    ///
+    /// # Arguments
+    ///
+    /// - `enable` \[in\]: **TRUE** to enable; **FALSE** to disable.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// Sync Center calls this method in the following scenarios.
+    ///
+    /// - When the user selects the item in the handler's folder and launches its **Enable** task, but only if the item has not set the [SYNCMGR_IPM_PREVENT_ENABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) flag. If the handler supports the [SYNCMGR_OBJECTID_QueryBeforeEnable](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getobject) object, this method is only called if the UI operation was successful.
+    ///
+    /// - When the user selects the item in the handler's folder and launches its **Disable** task, but only if the item has not set the [SYNCMGR_IPM_PREVENT_DISABLE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) flag. If the handler supports the [SYNCMGR_OBJECTID_QueryBeforeDisable](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) object, this method is only called if the UI operation was successful.
+    ///
+    /// If the handler does not need to perform any actions when it is activated, it can return either S_OK or E_NOTIMPL as shown in the example below.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows a simple implementation of this method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceSyncItem::Enable(__in BOOL fEnable)
+    /// {
+    ///     return E_NOTIMPL;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.Enable`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-enable), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::Enable`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn enable(&self, enable: bool) -> windows_core::Result<()>;
+    /// Deletes a sync item.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// Sync Center calls this method when the user selects the item in the handler's folder and launches its **Delete** task, but only if the item has set the [SYNCMGR_ICM_CAN_DELETE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_handler_policies) flag. If the handler supports the [SYNCMGR_OBJECTID_QueryBeforeDeactivate](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getobject) object, this method is only called if the UI operation was successful.
+    ///
+    /// If the handler does not need to perform any actions when it is activated, it can return either S_OK or E_NOTIMPL.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItem.Delete`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-delete), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItem::Delete`.
     ///
     /// # Contract
@@ -6309,6 +11228,14 @@ pub mod sync_mgr_sync_item_abi {
         Ok(())
     }
 }
+/// Exposes methods that provide information to handlers about the items they contain.
+///
+/// # Remarks
+///
+/// Sync Center calls QueryInterface on the [ISyncMgrHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler) interface to obtain a pointer to the **ISyncMgrSyncItemContainer** interface.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrSyncItemContainer`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitemcontainer), CC BY 4.0.*
+///
 /// Exposes the sync items a handler contains; Sync Center obtains it by QueryInterface on the handler.
 ///
 /// Safe skeleton of `ISyncMgrSyncItemContainer` (Sync Center), implemented by a sync component.
@@ -6319,6 +11246,25 @@ pub mod sync_mgr_sync_item_abi {
 /// # Contract
 /// - Sync Center obtains ISyncMgrSyncItemContainer by calling QueryInterface on the handler's ISyncMgrHandler interface, so the handler object answers that QueryInterface. (`NN:syncmgr.ISyncMgrSyncItemContainer`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.item-container.query-interface`)
 pub trait SyncMgrSyncItemContainer {
+    /// Gets a specified sync item.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id`
+    /// - `ppItem` \[out\]: When this method returns, contains the address of a pointer to an [ISyncMgrSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem) instance representing the sync item.
+    ///
+    ///   #### - ppszItemID \[in\]
+    ///
+    ///   Type: **LPCWSTR***
+    ///
+    ///   A pointer to a buffer containing the item ID representing the desired item. The ID is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if the handler does not recognize the ID specified at *ppszItemID*.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItem`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitemcontainer-getsyncitem), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemContainer::GetSyncItem`.
     ///
     /// # Contract
@@ -6332,11 +11278,64 @@ pub trait SyncMgrSyncItemContainer {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_sync_item(&self, item_id: &str) -> windows_core::Result<ISyncMgrSyncItem>;
+    /// Gets an interface that enumerates the handler's sync items.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppenum` \[out\]: When this method returns, contains the address of a pointer to an [IEnumSyncMgrSyncItems](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrsyncitems) instance. **IEnumSyncMgrSyncItems** can be used to retrieve an interface for each sync item in the set.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// This method replaces the older [EnumSyncMgrItems](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronize-enumsyncmgritems) method. The older method returned an enumerator interface which returned a [SYNCMGRITEM](https://learn.microsoft.com/windows/win32/api/mobsync/ns-mobsync-syncmgritem) structure for each sync item. To get the data previously provided by that structure, Sync Center calls [QueryInterface](https://learn.microsoft.com/windows/win32/api/unknwn/nf-unknwn-iunknown-queryinterface(q)) on each item's [ISyncMgrSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem) interface to request a corresponding [ISyncMgrSyncItemInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsynciteminfo) interface.
+    ///
+    /// The number of enumerated items can be obtained through the [ISyncMgrSyncItemContainer::GetSyncItemCount](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitemcontainer-getsyncitemcount) method.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::GetSyncItemEnumerator(
+    ///     __out IEnumSyncMgrSyncItems **ppenum)
+    /// {
+    ///     *ppenum = NULL;
+    ///
+    ///     // Load the items using a private class method.
+    ///     HRESULT hr = _LoadItems();
+    ///
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         hr = CEnumSyncMgrSyncItems_CreateInstance(this,
+    ///                                                   IID_PPV_ARGS(ppenum));
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItemEnumerator`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitemcontainer-getsyncitemenumerator), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemContainer::GetSyncItemEnumerator`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_sync_item_enumerator(&self) -> windows_core::Result<IEnumSyncMgrSyncItems>;
+    /// Gets a count of the sync items in the container.
+    ///
+    /// # Arguments
+    ///
+    /// - `pcItems` \[out\]: When this method returns, contains a pointer to the number of items in the container. This is the number of items enumerated by [IEnumSyncMgrSyncItems](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrsyncitems).
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemContainer.GetSyncItemCount`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitemcontainer-getsyncitemcount), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemContainer::GetSyncItemCount`.
     ///
     /// # Contract
@@ -6391,6 +11390,16 @@ pub mod sync_mgr_sync_item_container_abi {
         Ok(value)
     }
 }
+/// Exposes methods that provide property and state information for a single sync item.
+///
+/// # Remarks
+///
+/// By representing these properties as an interface, the set of properties can be changed later without recompiling the handler. The interface also provides type-safe access to the properties.
+///
+/// Items should always implement this interface, usually on the same object that implements [ISyncMgrSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem).
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrSyncItemInfo`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsynciteminfo), CC BY 4.0.*
+///
 /// Provides the properties of a sync item (type label, comment, last sync time, enabled and connected state).
 ///
 /// Safe skeleton of `ISyncMgrSyncItemInfo` (Sync Center), implemented by a sync component.
@@ -6398,6 +11407,24 @@ pub mod sync_mgr_sync_item_container_abi {
 ///
 /// Source: `NN:syncmgr.ISyncMgrSyncItemInfo`.
 pub trait SyncMgrSyncItemInfo {
+    /// Gets a label for the item type. This typically provides the model of the device or an equivalent item-specific identity string.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszTypeLabel` \[out\]: When this method returns, contains a pointer to a buffer containing the label string.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. If the method fails, *ppszTypeLabel* contains an empty string.
+    ///
+    /// # Remarks
+    ///
+    /// The label value is displayed as the System.Sync.ItemTypeLabel (PKEY_Sync_ItemTypeLabel) property in the folder UI. Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) or [UpdateItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateitem) method is called.
+    ///
+    /// The item is responsible for allocating the string buffer pointed to by *ppszTypeLabel* through CoTaskMemAlloc. Sync Center deallocates the string buffer through CoTaskMemFree.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemInfo.GetTypeLabel`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynciteminfo-gettypelabel), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemInfo::GetTypeLabel`.
     ///
     /// # Contract
@@ -6406,6 +11433,28 @@ pub trait SyncMgrSyncItemInfo {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_type_label(&self) -> windows_core::Result<String>;
+    /// Gets a string that contains commentary regarding the item.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszComment` \[out\]: When this method returns, contains a pointer to a buffer containing the comment string. This string is of maximum length MAX_SYNCMGR_NAME including the terminating null character.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. If the method fails, *ppszComment* contains an empty string.
+    ///
+    /// # Remarks
+    ///
+    /// This string could be provided by an item to display a summary of its contents, for example, "32 contacts" or "13 songs". The string can have a maximum length of MAX_SYNCMGR_NAME including the terminating null character.
+    ///
+    /// The comment value is displayed as the System.Sync.Comments (PKEY_Sync_Comments) property in the folder UI when a synchronization is not being performed.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// The item is responsible for allocating the string buffer pointed to by *ppszComment* through CoTaskMemAlloc. Sync Center deallocates the string buffer through CoTaskMemFree.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemInfo.GetComment`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynciteminfo-getcomment), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemInfo::GetComment`.
     ///
     /// # Contract
@@ -6415,11 +11464,75 @@ pub trait SyncMgrSyncItemInfo {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_comment(&self) -> windows_core::Result<String>;
+    /// Gets the date and time when the item was last synchronized.
+    ///
+    /// # Arguments
+    ///
+    /// - `pftLastSync` \[out\]: When this method returns, contains a pointer to a FILETIME structure containing the date and time information.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. If the method fails, *pftLastSync* points to the value from the previous synchronization.
+    ///
+    /// # Remarks
+    ///
+    /// This value is not displayed in the folder UI by default, but is available as the System.Sync.DateSynchronized (PKEY_Sync_DateSynchronized) property.
+    ///
+    /// Sync Center calls this method whenever the [UpdateItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateitem) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method that calls a private class function to retrieve the time and date.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceSyncItem::GetLastSyncTime(__out FILETIME *pftLastSync)
+    /// {
+    ///     *pftLastSync = _ftLastSync;
+    ///     return S_OK;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemInfo.GetLastSyncTime`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynciteminfo-getlastsynctime), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemInfo::GetLastSyncTime`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_last_sync_time(&self) -> windows_core::Result<FILETIME>;
+    /// Generates a value that indicates whether the item is enabled.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if the item is enabled; otherwise, S_FALSE.
+    ///
+    /// If the item wants Sync Center to maintain the current state, it can return E_NOTIMPL. If any other value is returned, Sync Center sets the item's enabled state to the last known value and enables or disables the associated tasks as appropriate.
+    ///
+    /// If either the SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE flags are set in the mask returned from [GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities), the handler must manage its own enabled state and therefore must return either S_OK or S_FALSE. Any other return value will be considered an error.
+    ///
+    /// # Remarks
+    ///
+    /// If an item is disabled, it is not synchronized by Sync Center. Also, many of the possible actions available to an item—such as Sync—are removed or disabled in the UI.
+    ///
+    /// An item can implement a [Disconnected](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynciteminfo-isconnected) state by returning S_FALSE from **IsEnabled** and setting the SYNCMR_IPM_PREVENT_ENABLE flag in its [GetPolicies](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getpolicies) implementation. This shows the item as disabled and prevents the user from enabling it manually.
+    ///
+    /// The enabled value is available in the folder UI as the System.Sync.Enabled (PKEY_Sync_Enabled) property.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method that calls a private class function to retrieve the enabled state.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceSyncItem::IsEnabled()
+    /// {
+    ///     // Return a previously-calculated value.
+    ///     return (_fIsEnabled ? S_OK : S_FALSE);
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynciteminfo-isenabled), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemInfo::IsEnabled`.
     ///
     /// Returns the success code as data (first, before any out-value): The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
@@ -6434,6 +11547,33 @@ pub trait SyncMgrSyncItemInfo {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT>;
+    /// Generates a value that indicates whether the item—typically some type of external device—is connected.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if the item is connected; otherwise, S_FALSE. An error returned by this method will be interpreted as S_OK.
+    ///
+    /// # Remarks
+    ///
+    /// If an item is disconnected, it is not synchronized by Sync Center. Also, many of the possible actions available to a item—such as Sync—are removed or disabled in the UI.
+    ///
+    /// This value is available in the folder UI as the System.Sync.Connected (PKEY_Sync_Connected) property.
+    ///
+    /// Sync Center calls this method whenever the [UpdateHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updatehandler) method is called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of this method that calls a private class function to retrieve the connected state.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceSyncItem::IsConnected()
+    /// {
+    ///     return (_IsConnected() ? S_OK : S_FALSE);
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynciteminfo-isconnected), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncItemInfo::IsConnected`.
     ///
     /// Returns the success code as data (first, before any out-value): The item is not connected (S_OK: connected; an error is interpreted as S_OK).
@@ -6521,6 +11661,19 @@ pub mod sync_mgr_sync_item_info_abi {
         result.unwrap_or_else(|error| error.code())
     }
 }
+/// Represents knowledge that has been forgotten because of tombstone cleanup.
+///
+/// # Remarks
+///
+/// The forgotten knowledge tracks the maximum version of tombstones that have been cleaned up. When an item is deleted from the item store, the metadata for that item is kept, but the item is marked as deleted. Metadata for a deleted item is called a tombstone. Tombstones must be periodically cleaned up or they will eventually use too much space in the item store. When a tombstone is removed from the metadata, the forgotten knowledge must be updated to contain the version of the removed tombstone. Be aware that forgotten knowledge is an overestimation of which items have had their metadata removed. Therefore, the forgotten knowledge might also contain items that still have active entries in the metadata.
+///
+/// # See also
+///
+/// - ISyncKnowledge**
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IForgottenKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iforgottenknowledge), CC BY 4.0.*
+///
 /// Represents the knowledge a replica has forgotten because it cleaned up tombstones: an overestimate of the versions whose metadata was removed.
 ///
 /// Safe skeleton of `IForgottenKnowledge` (Windows Sync Framework), implemented by a sync component.
@@ -6531,6 +11684,32 @@ pub mod sync_mgr_sync_item_info_abi {
 /// # Contract
 /// - Forgotten knowledge tracks the highest versions of cleaned-up tombstones and overestimates which metadata was removed: it may also contain items that still have active metadata entries. (`NN:winsync.IForgottenKnowledge`; enforced by the runtime's knowledge objects; rule `forgotten-knowledge.overestimate`)
 pub trait ForgottenKnowledge: SyncKnowledge {
+    /// Updates the forgotten knowledge to reflect that all versions that are less than or equal to the specified version might have been forgotten, and that corresponding tombstones might have been deleted.
+    ///
+    /// # Arguments
+    ///
+    /// - `knowledge` \[in\]: The current knowledge of the replica that owns this forgotten knowledge object.
+    /// - `version` \[in\]: The version of the tombstone that has been cleaned up.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`
+    /// - `E_OUTOFMEMORY`
+    ///
+    /// # Remarks
+    ///
+    /// When a replica cleans up the tombstone for an item, its associated provider must call this method and specify the version of the tombstone that was removed.
+    ///
+    /// # See also
+    ///
+    /// - [IForgottenKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iforgottenknowledge)
+    /// - [SYNC_VERSION Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IForgottenKnowledge.ForgetToVersion`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iforgottenknowledge-forgettoversion), CC BY 4.0.*
+    ///
     /// `IForgottenKnowledge::ForgetToVersion`.
     ///
     /// # Contract
@@ -6576,6 +11755,21 @@ pub mod forgotten_knowledge_abi {
 }
 /// Represents a synchronization provider that uses knowledge to perform synchronization.
 ///
+/// # Remarks
+///
+/// Typically, the first method that is called by a synchronization  session is [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession). The last method is EndSession. All other **IKnowledgeSyncProvider** methods are called between these two methods.
+///
+/// For an overview of what a synchronization session is see the topic Windows Sync Overview.
+///
+/// # See also
+///
+/// - ISyncProvider**
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IKnowledgeSyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider), CC BY 4.0.*
+///
+/// Represents a synchronization provider that uses knowledge to perform synchronization.
+///
 /// Safe skeleton of `IKnowledgeSyncProvider` (Windows Sync Framework), implemented by a sync component.
 /// The adapters in [`knowledge_sync_provider_abi`] call it from `IKnowledgeSyncProvider_Impl`.
 ///
@@ -6584,6 +11778,30 @@ pub mod forgotten_knowledge_abi {
 /// # Contract
 /// - Typically the first method a synchronization session calls is BeginSession and the last is EndSession; all other IKnowledgeSyncProvider methods are called between these two. (`NN:winsync.IKnowledgeSyncProvider`; enforced by the runtime's session driver; rule `provider.session.order`)
 pub trait KnowledgeSyncProvider: SyncProvider {
+    /// Notifies the provider that it is joining a synchronization session.
+    ///
+    /// # Arguments
+    ///
+    /// - `role` \[in\]: The role of this provider, relative to the other provider in the session.
+    /// - `session_state` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// The provider must return an error if it cannot begin a session. This can occur when the provider has not been initialized, has an invalid configuration, or is already enlisted in an active session.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.BeginSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::BeginSession`.
     ///
     /// # Contract
@@ -6609,6 +11827,26 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         let _ = (role, session_state);
         Ok(())
     }
+    /// Gets the requested number of item changes that will be included in change batches, and the current knowledge for the synchronization scope.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppSyncKnowledge` \[out\]: Returns the current knowledge for the synchronization scope, or a newly created knowledge object if no current knowledge exists.
+    /// - `requested_batch_size` \[out\]: Returns the requested number of item changes that will be included in change batches returned by the source provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getsyncbatchparameters), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::GetSyncBatchParameters`.
     ///
     /// # Contract
@@ -6626,6 +11864,34 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         &self,
         requested_batch_size: &mut u32,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets a change batch that contains item metadata for items that are not contained in the specified knowledge from the destination provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `batch_size` \[in\]: The requested number of changes to include in the change batch.
+    /// - `sync_knowledge` \[in\]: The knowledge from the destination provider. This knowledge must be mapped by calling  [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) on the source knowledge before it can be used for change enumeration.
+    /// - `ppSyncChangeBatch` \[out\]: Returns a change batch that contains item metadata for items that are not contained in *pSyncKnowledge*.
+    /// - `ppUnkDataRetriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that *dwBatchSize* is a requested number only. A smaller or larger batch can be returned.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase) must be called on the returned change batch before **GetChangeBatch** is called again.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::GetChangeBatch`.
     ///
     /// # Contract
@@ -6648,6 +11914,41 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         batch_size: u32,
         sync_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<(ISyncChangeBatch, windows_core::IUnknown)>;
+    /// Gets a change batch that contains item metadata for items that have IDs greater than the specified lower bound, as part of a full enumeration.
+    ///
+    /// # Arguments
+    ///
+    /// - `batch_size` \[in\]: The number of changes to include in the change batch.
+    /// - `lower_enumeration_bound` \[in\]: The lower bound for item IDs. This method returns changes that have IDs greater than or equal to this ID value.
+    /// - `sync_knowledge` \[in\]: If an item change is contained in this knowledge object, data for that item already exists on the destination replica.
+    /// - `ppSyncChangeBatch` \[out\]: Returns a change batch that contains item metadata for items that have IDs greater than the specified lower bound.
+    /// - `ppUnkDataRetriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method enumerates, in sorted order by item ID, changes that have an item ID of *pbLowerEnumerationBound* or greater. This enables a synchronization session to determine which items on the destination provider have been deleted but forgotten by the source provider. Optionally, this method can also add changes to the batch, sorted by item ID, that have item ID less than *pbLowerEnumerationBound* and that are not contained in the destination knowledge.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setlastbatch) must be called on the returned change batch. Otherwise, the synchronization session calls **GetFullEnumerationChangeBatch** again to retrieve another batch of changes.
+    ///
+    /// For a provider that sends item data together with item change metadata, *pSyncKnowledge* can be used to determine whether it is necessary to send item data. Item data does not have to be sent when the item change is contained in *pSyncKnowledge*. Be aware that before it can be used to check items for containment, *pSyncKnowledge* must be mapped by using the [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) method on the knowledge object that is contained in the current provider.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    /// - Windows Sync Reference
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getfullenumerationchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::GetFullEnumerationChangeBatch`.
     ///
     /// # Contract
@@ -6680,6 +11981,34 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         let _ = (batch_size, lower_enumeration_bound, sync_knowledge);
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Processes a set of changes by detecting conflicts and applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolution_policy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `source_change_batch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `unk_data_retriever` \[in\]: An object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    /// - `callback` \[in\]: An object that receives event notifications during change application.
+    /// - `sync_session_statistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// When a source change contains change unit changes, the destination provider must determine which, if any, change unit versions to include in the batch of destination versions that is sent to the change applier. This decision depends on the kind of change from the source provider and whether the item is marked as deleted on the destination replica.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::ProcessChangeBatch`.
     ///
     /// # Contract
@@ -6705,6 +12034,35 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         callback: &ISyncCallback,
         sync_session_statistics: &mut SYNC_SESSION_STATISTICS,
     ) -> windows_core::Result<()>;
+    /// Processes a set of changes for a full enumeration by applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolution_policy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `source_change_batch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `unk_data_retriever` \[in\]: An object that can be used to retrieve change data. It can be an **ISynchronousDataRetriever** object or a provider-specific object.
+    /// - `callback` \[in\]: An object that receives event notifications during change application.
+    /// - `sync_session_statistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method is called during forgotten knowledge recovery.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [SYNC RANGE Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_range)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processfullenumerationchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::ProcessFullEnumerationChangeBatch`.
     ///
     /// # Contract
@@ -6741,6 +12099,33 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         );
         Err(::winsync::com::abi::not_implemented())
     }
+    /// Notifies the provider that a synchronization session to which it was enlisted has finished.
+    ///
+    /// # Arguments
+    ///
+    /// - `session_state` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// *pSessionState* will be equal to the **ISyncSessionState** object that was provided to the previous corresponding call to [IKnowledgeSyncProvider::BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession).
+    ///
+    /// **Note**  This method must return an error, typically SYNC_E_INVALIDOPERATION, if the provider did not receive a previous call to [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession) for the specified session.
+    ///
+    /// When this method is called, the provider must release any references it has to the **ISyncSessionState** object that is specified by *pSessionState*.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.EndSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-endsession), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::EndSession`.
     ///
     /// # Contract
@@ -6936,6 +12321,16 @@ pub mod knowledge_sync_provider_abi {
         Ok(())
     }
 }
+/// Represents additional application callbacks that are used to notify the application of synchronization events.
+///
+/// # See also
+///
+/// - CONFLICT_RESOLUTION_POLICY Enumeration
+/// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncCallback2`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback2), CC BY 4.0.*
+///
 /// Extends ISyncCallback with notifications after a change is applied or fails to apply.
 ///
 /// Safe skeleton of `ISyncCallback2` (Windows Sync Framework), implemented by a sync component.
@@ -6943,6 +12338,27 @@ pub mod knowledge_sync_provider_abi {
 ///
 /// Source: `NN:winsync.ISyncCallback2`.
 pub trait SyncCallback2: SyncCallback {
+    /// Occurs after a change is successfully applied.
+    ///
+    /// # Arguments
+    ///
+    /// - `changes_applied` \[in\]: The number of changes that have been successfully applied during the synchronization session. This value is the sum of item changes plus change unit changes.
+    /// - `changes_failed` \[in\]: The number of changes that have failed to apply during the synchronization session. This value is the sum of item changes plus change unit changes.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Application-determined error codes
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isynccallback)
+    /// - [ISyncCallback2 Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isynccallback2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncCallback2.OnChangeApplied`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback2-onchangeapplied), CC BY 4.0.*
+    ///
     /// `ISyncCallback2::OnChangeApplied`.
     ///
     /// # Contract
@@ -6960,6 +12376,27 @@ pub trait SyncCallback2: SyncCallback {
         let _ = (changes_applied, changes_failed);
         Ok(())
     }
+    /// Occurs after a change fails to apply.
+    ///
+    /// # Arguments
+    ///
+    /// - `changes_applied` \[in\]: The number of changes that have been successfully applied during the synchronization session. This value is the sum of item changes plus change unit changes.
+    /// - `changes_failed` \[in\]: The number of changes that have failed to apply during the synchronization session. This value is the sum of item changes plus change unit changes.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Application-determined error codes
+    ///
+    /// # See also
+    ///
+    /// - [ISyncCallback Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback)
+    /// - [ISyncCallback2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynccallback2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncCallback2.OnChangeFailed`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isynccallback2-onchangefailed), CC BY 4.0.*
+    ///
     /// `ISyncCallback2::OnChangeFailed`.
     ///
     /// # Contract
@@ -7015,6 +12452,22 @@ pub mod sync_callback2_abi {
         Ok(())
     }
 }
+/// Represents metadata for a set of changes.
+///
+/// # Remarks
+///
+/// Change batches are used by synchronization providers to communicate metadata for item changes from a source provider to a destination provider. The source provider enumerates changes and adds a specified number of them to a change batch. The change batch is then sent to the destination provider. The destination provider enumerates the changes in the change batch and applies them to its item store.
+///
+/// # See also
+///
+/// - [ISyncChangeBatchAdvanced Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchadvanced)
+/// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+/// - [ISyncChangeBatchBase2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase2)
+/// - [ISyncChangeBatchWithPrerequisite Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchwithprerequisite)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch), CC BY 4.0.*
+///
 /// Represents the metadata for a set of changes that a source provider sends to a destination provider in a knowledge synchronization, with unordered groups and logged conflicts.
 ///
 /// Safe skeleton of `ISyncChangeBatch` (Windows Sync Framework), implemented by a sync component.
@@ -7025,6 +12478,28 @@ pub mod sync_callback2_abi {
 /// # Contract
 /// - The source provider enumerates changes and adds a specified number of them to a change batch; the batch is then sent to the destination provider, which enumerates the changes in the batch and applies them to its item store. (`NN:winsync.ISyncChangeBatch`; enforced by the runtime's session driver; rule `change-batch.flow`)
 pub trait SyncChangeBatch: SyncChangeBatchBase {
+    /// Opens an unordered group in the change batch. Item changes in this group can be in any order.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `SYNC_E_INVALID_OPERATION`: A group is already open or an empty group was previously added to the batch.
+    /// - `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`
+    ///
+    /// # Remarks
+    ///
+    /// Item changes that are added to the change batch after this method is called are added to the open group.
+    ///
+    /// Item changes cannot be added to the change batch until a group is opened.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatch.BeginUnorderedGroup`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatch-beginunorderedgroup), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatch::BeginUnorderedGroup`.
     ///
     /// # Contract
@@ -7036,6 +12511,28 @@ pub trait SyncChangeBatch: SyncChangeBatchBase {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn begin_unordered_group(&self) -> windows_core::Result<()>;
+    /// Closes a previously opened unordered group in the change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `made_with_knowledge` \[in\]: The made-with knowledge for the changes in the group. Typically, this is the knowledge of the replica that made this group.
+    /// - `all_changes_for_knowledge` \[in\]: **TRUE** when all the changes contained in *pMadeWithKnowledge* are included in this change batch; otherwise, **FALSE**.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `SYNC_E_INVALID_OPERATION`: No group is open or an ordered group is open.
+    /// - `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatch.EndUnorderedGroup`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatch-endunorderedgroup), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatch::EndUnorderedGroup`.
     ///
     /// # Contract
@@ -7054,6 +12551,40 @@ pub trait SyncChangeBatch: SyncChangeBatchBase {
         made_with_knowledge: &ISyncKnowledge,
         all_changes_for_knowledge: bool,
     ) -> windows_core::Result<()>;
+    /// Adds metadata that represents a conflict to the change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `owner_replica_id` \[in\]: The ID of the replica that made the change in conflict.
+    /// - `item_id` \[in\]: The ID of the item.
+    /// - `change_version` \[in\]: The version of the change.
+    /// - `creation_version` \[in\]: The creation version of the item.
+    /// - `flags` \[in\]: Flags that specify the state of the item change. For the SYNC_CHANGE_FLAG values, see the Remarks section of the [ISyncChange::GetFlags](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getflags) method.
+    /// - `work_for_change` \[in\]: The work estimate for the change. This value is used during change application to report completed work to the application.
+    /// - `conflict_knowledge` \[in\]: The conflict knowledge that was saved when the conflict was logged.
+    /// - `ppChangeBuilder` \[out\]: Returns an object that can be used to add change unit information to the change.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`
+    /// - `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`
+    ///
+    /// # Remarks
+    ///
+    /// Conflicts that are added to the change batch are not added to a group. A group does not have to be opened to add conflicts to the change batch.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChange Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch)
+    /// - [ISyncChangeBuilder Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebuilder)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatch.AddLoggedConflict`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatch-addloggedconflict), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatch::AddLoggedConflict`.
     ///
     /// # Contract
@@ -7168,6 +12699,8 @@ pub mod sync_change_batch_abi {
 /// # Contract
 /// - An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.query-interface`)
 pub trait SyncChangeBatch2: SyncChangeBatch {
+    /// Microsoft publishes no reference page for this method; the header declares it.
+    ///
     /// `ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`.
     ///
     /// # Contract
@@ -7197,6 +12730,8 @@ pub trait SyncChangeBatch2: SyncChangeBatch {
         creation_version: &SYNC_VERSION,
         work_for_change: u32,
     ) -> windows_core::Result<ISyncChangeBuilder>;
+    /// Microsoft publishes no reference page for this method; the header declares it.
+    ///
     /// `ISyncChangeBatch2::AddMergeTombstoneLoggedConflict`.
     ///
     /// # Contract
@@ -7297,6 +12832,25 @@ pub mod sync_change_batch2_abi {
         Ok(value)
     }
 }
+/// Represents additional capabilities of an [ISyncChangeBatchBase](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase) object.
+///
+/// # Remarks
+///
+/// An **ISyncChangeBatchBase2** object can be obtained by passing **IID_ISyncChangeBatchBase2** to the **QueryInterface** method of an [ISyncChangeBatchBase](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase) object.
+///
+/// # See also
+///
+/// - [IEnumSyncChanges Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ienumsyncchanges)
+/// - [ISyncChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatch)
+/// - [ISyncChangeBatchAdvanced Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchadvanced)
+/// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+/// - [ISyncChangeBatchWithPrerequisite Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchwithprerequisite)
+/// - [ISyncFullEnumerationChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)
+/// - SyncSerializationVersion Enumeration
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeBatchBase2`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase2), CC BY 4.0.*
+///
 /// Adds versioned serialization with options to a change batch; obtained by QueryInterface on an ISyncChangeBatchBase.
 ///
 /// Safe skeleton of `ISyncChangeBatchBase2` (Windows Sync Framework), implemented by a sync component.
@@ -7307,6 +12861,47 @@ pub mod sync_change_batch2_abi {
 /// # Contract
 /// - An ISyncChangeBatchBase2 object can be obtained by passing IID_ISyncChangeBatchBase2 to the QueryInterface method of an ISyncChangeBatchBase object. (`NN:winsync.ISyncChangeBatchBase2`; enforced by the runtime's change-batch objects; rule `change-batch-base2.query-interface`)
 pub trait SyncChangeBatchBase2: SyncChangeBatchBase {
+    /// Serializes the change batch object data to a byte array, based on the specified version and serialization options.
+    ///
+    /// # Arguments
+    ///
+    /// - `format_version` \[in\]: The serialized change batch is compatible with this version.
+    /// - `flags` \[in\]: Reserved. Must be zero.
+    /// - `buffer` \[in, out\]: The serialized change batch object data is serialized to this buffer.
+    /// - `serialized_size` \[in, out\]: The number of bytes in *pbBuffer*. Returns either the number of bytes that are required to serialize the change batch data when *pbBuffer* is too small, or the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *dwFlags*is not zero, or the version that is specified by*targetFormatVersion*is incompatible with the change batch object data.
+    /// - `E_OUTOFMEMORY`
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pBuffer*is too small. In this situation, the required number of bytes is returned in*pdwSerializedSize*.
+    /// - `SYNC_E_INVALID_OPERATION`: The change batch contains a group that was started but not ended.
+    /// - `SYNC_E_INVALID_VERSION`: The value of*targetFormatVersion*is higher than the version of the object, or the object contains elements that are not compatible with*targetFormatVersion*.
+    ///
+    /// # Remarks
+    ///
+    /// The following table describes the flags that specify information about an [ISyncFilterInfo](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfilterinfo) object.
+    ///
+    /// | SYNC_FILTER_INFO_FLAG value | Description |
+    /// | --- | --- |
+    /// | **SYNC_FILTER_INFO_FLAG_ITEM_LIST** | This flag indicates that the set of items synchronized is restricted by an item filter. |
+    /// | **SYNC_FILTER_INFO_FLAG_CHANGE_UNIT_LIST** | An[IChangeUnitListFilterInfo](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ichangeunitlistfilterinfo)object specifies that changes apply only to a subset of the change units that are defined for the scope. |
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncChangeBatchBase2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase2)
+    /// - [ISyncFilterInfo Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfilterinfo)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    /// - [SyncSerializationVersion Enumeration](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-sync_serialization_version)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchBase2.SerializeWithOptions`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase2-serializewithoptions), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchBase2::SerializeWithOptions`.
     ///
     /// # Contract
@@ -7365,6 +12960,19 @@ pub mod sync_change_batch_base2_abi {
         Ok(())
     }
 }
+/// Represents metadata about a change batch that is based on the prerequisite knowledge associated with the change batch.
+///
+/// # Remarks
+///
+/// An **ISyncChangeBatchWithPrerequisite** object can be obtained by passing **IID_ISyncChangeBatchWithPrerequisite** to the **QueryInterface** method of an [ISyncChangeBatchBase](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangebatchbase) object.
+///
+/// # See also
+///
+/// - [ISyncChangeBatchBase](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangebatchbase)
+/// - [Windows Sync Interfaces](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-interfaces)
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncChangeBatchWithPrerequisite`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchwithprerequisite), CC BY 4.0.*
+///
 /// Represents metadata about a change batch that is based on its prerequisite knowledge; obtained by QueryInterface on an ISyncChangeBatchBase.
 ///
 /// Safe skeleton of `ISyncChangeBatchWithPrerequisite` (Windows Sync Framework), implemented by a sync component.
@@ -7375,6 +12983,26 @@ pub mod sync_change_batch_base2_abi {
 /// # Contract
 /// - An ISyncChangeBatchWithPrerequisite object can be obtained by passing IID_ISyncChangeBatchWithPrerequisite to the QueryInterface method of an ISyncChangeBatchBase object. (`NN:winsync.ISyncChangeBatchWithPrerequisite`; enforced by the runtime's change-batch objects; rule `change-batch-with-prerequisite.query-interface`)
 pub trait SyncChangeBatchWithPrerequisite: SyncChangeBatchBase {
+    /// Sets the minimum knowledge that a destination provider is required to have to process this change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `prerequisite_knowledge` \[in\]: The minimum knowledge that a destination provider is required to have to process this change batch.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchWithPrerequisite Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchwithprerequisite)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchWithPrerequisite.SetPrerequisiteKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchwithprerequisite-setprerequisiteknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchWithPrerequisite::SetPrerequisiteKnowledge`.
     ///
     /// # Contract
@@ -7390,6 +13018,32 @@ pub trait SyncChangeBatchWithPrerequisite: SyncChangeBatchBase {
         &self,
         prerequisite_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<()>;
+    /// Gets the knowledge that the destination replica learns when the destination provider applies all the changes in this change batch, based on the prerequisite knowledge of the change batch.
+    ///
+    /// # Arguments
+    ///
+    /// - `destination_knowledge` \[in\]: A knowledge fragment is added to the returned learned knowledge only if *pDestinationKnowledge* contains the prerequisite knowledge for that fragment.
+    /// - `ppLearnedWithPrerequisiteKnowledge` \[out\]: The knowledge that the destination replica learns when the destination provider applies all the changes in this change batch, based on the prerequisite knowledge of the change batch.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// The knowledge that is returned in *ppLearnedWithPrerequisiteKnowledge* is computed by calling the [ISyncKnowledge2::ProjectOntoKnowledgeWithPrerequisite](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-projectontoknowledgewithprerequisite) method of the learned knowledge of the change batch, passing *pDestinationKnowledge* as the template knowledge.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncChangeBatchWithPrerequisite Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchwithprerequisite)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedKnowledgeWithPrerequisite`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchwithprerequisite-getlearnedknowledgewithprerequisite), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchWithPrerequisite::GetLearnedKnowledgeWithPrerequisite`.
     ///
     /// # Contract
@@ -7405,6 +13059,31 @@ pub trait SyncChangeBatchWithPrerequisite: SyncChangeBatchBase {
         &self,
         destination_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the forgotten knowledge that the destination replica learns when the destination provider applies all the changes in this change batch during recovery synchronization.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppLearnedForgottenKnowledge` \[out\]: Returns the forgotten knowledge that the destination replica learns when the destination provider applies all the changes in this change batch during recovery synchronization.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INVALID_OPERATION`: The change batch object is not an[ISyncFullEnumerationChangeBatch](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncfullenumerationchangebatch)object.
+    ///
+    /// # Remarks
+    ///
+    /// The knowledge returned in *ppLearnedForgottenKnowledge* is the source forgotten knowledge of the change batch projected onto the range contained in the change batch.
+    ///
+    /// # See also
+    ///
+    /// - [IForgottenKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-iforgottenknowledge)
+    /// - [ISyncChangeBatchWithPrerequisite Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncchangebatchwithprerequisite)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncChangeBatchWithPrerequisite.GetLearnedForgottenKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchwithprerequisite-getlearnedforgottenknowledge), CC BY 4.0.*
+    ///
     /// `ISyncChangeBatchWithPrerequisite::GetLearnedForgottenKnowledge`.
     ///
     /// # Contract
@@ -7473,6 +13152,15 @@ pub mod sync_change_batch_with_prerequisite_abi {
         Ok(value)
     }
 }
+/// Represents the metadata for a set of changes that is created as part of a recovery synchronization.
+///
+/// # See also
+///
+/// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch), CC BY 4.0.*
+///
 /// Represents the metadata for a set of changes created as part of a recovery synchronization, with the closed bounds of item IDs that require destination versions.
 ///
 /// Safe skeleton of `ISyncFullEnumerationChangeBatch` (Windows Sync Framework), implemented by a sync component.
@@ -7480,6 +13168,27 @@ pub mod sync_change_batch_with_prerequisite_abi {
 ///
 /// Source: `NN:winsync.ISyncFullEnumerationChangeBatch`.
 pub trait SyncFullEnumerationChangeBatch: SyncChangeBatchBase {
+    /// Gets the knowledge the destination replica will learn after it applies all the changes in the recovery synchronization.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppLearnedKnowledgeAfterRecoveryComplete` \[out\]: Returns the knowledge that the destination replica will learn after it applies all the changes in the recovery synchronization.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_INVALID_OPERATION`: No group was added to the batch, or a group was opened but not ended.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncFullEnumerationChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncFullEnumerationChangeBatch.GetLearnedKnowledgeAfterRecoveryComplete`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncfullenumerationchangebatch-getlearnedknowledgeafterrecoverycomplete), CC BY 4.0.*
+    ///
     /// `ISyncFullEnumerationChangeBatch::GetLearnedKnowledgeAfterRecoveryComplete`.
     ///
     /// # Contract
@@ -7491,6 +13200,32 @@ pub trait SyncFullEnumerationChangeBatch: SyncChangeBatchBase {
     fn get_learned_knowledge_after_recovery_complete(
         &self,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets the closed lower bound on item IDs that require destination versions.
+    ///
+    /// # Arguments
+    ///
+    /// - `closed_lower_bound_item_id` \[in, out\]: Returns the closed lower bound on item IDs that require destination versions.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbClosedLowerBoundItemId*. Returns the number of bytes required for the size of *pbClosedLowerBoundItemId* when *pcbIdSize* is too small, or the number of bytes written to *pbClosedLowerBoundItemId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbClosedLowerBoundItemId*is too small. In this case, the required number of bytes is stored in*pcbIdSize*.
+    /// - `SYNC_E_INVALID_OPERATION`: No group was added to the batch, or a group was opened but not ended.
+    ///
+    /// # Remarks
+    ///
+    /// When the destination provider processes this change batch, it must provide version information for all its items that have item IDs that fall between the specified closed lower bound and closed upper bound, inclusive.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncFullEnumerationChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedLowerBoundItemId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncfullenumerationchangebatch-getclosedlowerbounditemid), CC BY 4.0.*
+    ///
     /// `ISyncFullEnumerationChangeBatch::GetClosedLowerBoundItemId`.
     ///
     /// # Contract
@@ -7512,6 +13247,32 @@ pub trait SyncFullEnumerationChangeBatch: SyncChangeBatchBase {
         closed_lower_bound_item_id: *mut u8,
         id_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets the closed upper bound on item IDs that require destination versions.
+    ///
+    /// # Arguments
+    ///
+    /// - `closed_upper_bound_item_id` \[in, out\]: Returns the closed upper bound on item IDs that require destination versions.
+    /// - `id_size` \[in, out\]: Specifies the number of bytes in *pbClosedUpperBoundItemId*. Returns the number of bytes required for the size of *pbClosedUpperBoundItemId* when *pcbIdSize* is too small, or the number of bytes written to *pbClosedUpperBoundItemId*.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbClosedLowerBoundItemId*is too small. In this case, the required number of bytes is stored in*pcbIdSize*.
+    /// - `SYNC_E_INVALID_OPERATION`: No group was added to the batch, or a group was opened but not ended.
+    ///
+    /// # Remarks
+    ///
+    /// When the destination provider processes this change batch, it must provide version information for all its items that have item IDs that fall between the specified closed lower bound and closed upper bound, inclusive.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncFullEnumerationChangeBatch Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncfullenumerationchangebatch)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncFullEnumerationChangeBatch.GetClosedUpperBoundItemId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncfullenumerationchangebatch-getclosedupperbounditemid), CC BY 4.0.*
+    ///
     /// `ISyncFullEnumerationChangeBatch::GetClosedUpperBoundItemId`.
     ///
     /// # Contract
@@ -7602,6 +13363,8 @@ pub mod sync_full_enumeration_change_batch_abi {
 /// # Contract
 /// - An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `full-enumeration-change-batch2.query-interface`)
 pub trait SyncFullEnumerationChangeBatch2: SyncFullEnumerationChangeBatch {
+    /// Microsoft publishes no reference page for this method; the header declares it.
+    ///
     /// `ISyncFullEnumerationChangeBatch2::AddMergeTombstoneMetadataToGroup`.
     ///
     /// # Contract
@@ -7667,6 +13430,19 @@ pub mod sync_full_enumeration_change_batch2_abi {
         Ok(value)
     }
 }
+/// Represents additional information about the knowledge that a replica has about its item store.
+///
+/// # Remarks
+///
+/// An **ISyncKnowledge2** object can be obtained by passing **IID_ISyncKnowledge2** to the **QueryInterface** method of an **ISyncKnowledge** object.
+///
+/// # See also
+///
+/// - [ISyncKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge)
+/// - [Windows Sync Interfaces](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-interfaces)
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncKnowledge2`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2), CC BY 4.0.*
+///
 /// Extends ISyncKnowledge with ID-schema access, versioned serialization, column-set and prerequisite projections, complement, intersection, statistics, fragment inspection and knowledge cookies.
 ///
 /// Safe skeleton of `ISyncKnowledge2` (Windows Sync Framework), implemented by a sync component.
@@ -7677,6 +13453,27 @@ pub mod sync_full_enumeration_change_batch2_abi {
 /// # Contract
 /// - An ISyncKnowledge2 object is obtained by passing IID_ISyncKnowledge2 to QueryInterface on an ISyncKnowledge object, so every knowledge object answers that QueryInterface. (`NN:winsync.ISyncKnowledge2`; enforced by the runtime's knowledge objects; rule `knowledge2.query-interface`)
 pub trait SyncKnowledge2: SyncKnowledge {
+    /// Gets the ID format schema of the provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `id_parameters` \[out\]: The ID format schema of the provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: The*dwSize*member of*pIdParameters*is not equal to`sizeof(ID_PARAMETERS)`.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.GetIdParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-getidparameters), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::GetIdParameters`.
     ///
     /// # Contract
@@ -7692,6 +13489,34 @@ pub trait SyncKnowledge2: SyncKnowledge {
         &self,
         id_parameters: &mut ID_PARAMETERS,
     ) -> windows_core::Result<()>;
+    /// Returns the knowledge for the specified set of change units for all the items that are contained in this object.
+    ///
+    /// # Arguments
+    ///
+    /// - `columns` \[in\]: The set of change unit IDs to look up.
+    /// - `count` \[in\]: The number of change unit IDs that are contained in *ppColumns*.
+    /// - `ppiKnowledgeOut` \[out\]: A knowledge object that contains only the change units that are specified by *ppColumns* for all items contained in this object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *count*is zero.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: The format of the change unit IDs that is contained in*ppColumns*is not of the format that the format schema of the provider specified.
+    ///
+    /// # Remarks
+    ///
+    /// **ProjectOntoColumnSet** differs from [ISyncKnowledge::ProjectOntoChangeUnit](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-projectontochangeunit). **ProjectOntoColumnSet** returns a knowledge object that contains information about the specified set of change units for all the items that are contained in the knowledge object. **ProjectOntoChangeUnit** returns a knowledge object that contains information about a single change unit that is contained in a single item.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.ProjectOntoColumnSet`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-projectontocolumnset), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::ProjectOntoColumnSet`.
     ///
     /// # Contract
@@ -7710,6 +13535,47 @@ pub trait SyncKnowledge2: SyncKnowledge {
         columns: *const *const u8,
         count: u32,
     ) -> windows_core::Result<ISyncKnowledge2>;
+    /// Serializes the knowledge object data to a byte array based on the specified version and serialization options.
+    ///
+    /// # Arguments
+    ///
+    /// - `format_version` \[in\]: The serialized knowledge is compatible with this version.
+    /// - `flags` \[in\]: Options that specify additional information about how to serialize the object. Must be zero or a combination of the values specified by the **SYNC_SERIALIZE** flags (see Remarks). When zero is specified, the replica key map is not included as part of the serialized knowledge data.
+    /// - `buffer`
+    /// - `serialized_size` \[in, out\]: Specifies the number of bytes in *pBuffer*. Returns either the number of bytes that are required to serialize the knowledge data when *pBuffer* is too small, or the number of bytes written.
+    ///
+    ///   #### - pBuffer \[in, out\]
+    ///
+    ///   The serialized knowledge object data is serialized to this buffer.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pBuffer*is too small. In this situation, the required number of bytes is returned in*pdwSerializedSize*.
+    /// - `SYNC_E_INVALID_VERSION`: The value of*targetFormatVersion*is higher than the version of the object, or the object contains elements that are not compatible with*targetFormatVersion*.
+    ///
+    /// # Remarks
+    ///
+    /// **Note**  The **SYNC_SERIALIZE** flags are defined as follows:`#define SYNC_SERIALIZE_REPLICA_KEY_MAP 0x00000001`
+    ///
+    /// The value **SYNC_SERIALIZE_REPLICA_KEY_MAP** indicates that the replica key map is included in the serialized knowledge data.
+    ///
+    /// When **SYNC_SERIALIZE_REPLICA_KEY_MAP** is specified for flags, the **IReplicaKeyMap** object is serialized along with the knowledge data. When this flag is not specified, the **IReplicaKeyMap** data must be stored in some other way so that the knowledge object can be deserialized.
+    ///
+    /// The value of *targetFormatVersion* determines the format of the serialized knowledge data and refers to the version of [Microsoft Sync Framework](http://go.microsoft.com/fwlink/p/?linkid=134798). For an overview of what is involved in building synchronization providers using  [Microsoft Sync Framework](http://go.microsoft.com/fwlink/p/?linkid=134798), see Options for Building a Synchronization Provider.
+    ///
+    /// # See also
+    ///
+    /// - [IReplicaKeyMap Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ireplicakeymap)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    /// - Options for Building a Synchronization Provider
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.SerializeWithOptions`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-serializewithoptions), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::SerializeWithOptions`.
     ///
     /// # Contract
@@ -7734,6 +13600,31 @@ pub trait SyncKnowledge2: SyncKnowledge {
         buffer: *mut u8,
         serialized_size: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Returns the lowest item ID that is not contained in this knowledge and that is contained in the specified knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `sync_knowledge` \[in\]: The item ID that is returned in *pbItemId* is contained in *piSyncKnowledge*.
+    /// - `item_id` \[in, out\]: The lowest item ID that  is contained in *piSyncKnowledge* and is not contained in this knowledge.
+    /// - `item_id_size` \[in, out\]: The number of bytes in *pbItemId*. Returns either the number of bytes that are required to retrieve the ID when *pbItemId* is too small, or the number of bytes written.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `S_FALSE`: *piSyncKnowledge*is contained in this knowledge. In this situation, there is no uncontained item ID to return.
+    /// - `E_INVALIDARG`: The ID format schema of*piSyncKnowledge*is not the same as the ID format schema of this knowledge.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `HRESULT_FROM_WIN32(ERROR_MORE_DATA)`: *pbItemId*is too small. In this situation, the required number of bytes is returned in*pcbItemIdSize*.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.GetLowestUncontainedId`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-getlowestuncontainedid), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::GetLowestUncontainedId`.
     ///
     /// Returns the success code as data (first, before any out-value): Everything the argument knowledge knows is contained in this knowledge: there is no uncontained ID.
@@ -7761,6 +13652,28 @@ pub trait SyncKnowledge2: SyncKnowledge {
         item_id: *mut u8,
         item_id_size: &mut u32,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Returns an object that can be used to retrieve the contents of the knowledge object.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: The IID of the requested inspector. Must be **IID_ICoreFragmentInspector**.
+    /// - `inspector` \[out\]: An object that implements *riid*, and that can retrieve the contents of the knowledge object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_NOINTERFACE`: *riid*is not**IID_ICoreFragmentInspector**.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.GetInspector`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-getinspector), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::GetInspector`.
     ///
     /// # Contract
@@ -7780,6 +13693,36 @@ pub trait SyncKnowledge2: SyncKnowledge {
         riid: &windows_core::GUID,
         inspector: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()>;
+    /// Gets the minimum supported version of [Microsoft Sync Framework](http://go.microsoft.com/fwlink/p/?linkid=134798) components that can be used with this object.
+    ///
+    /// # Arguments
+    ///
+    /// - `version` \[out\]: The minimum supported version of Microsoft Sync Framework components that can be used with this object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// **Note**  This method is used only with synchronization sessions that use [Microsoft Sync Framework](http://go.microsoft.com/fwlink/p/?linkid=134798) components.
+    ///
+    /// A knowledge object that has a version of **SYNC_SERIALIZATION_VERSION_V2** supports components that are compatible with Sync Framework 1.0 when the knowledge object contains only elements that are compatible with Sync Framework 1.0. In this situation, **GetMinSupportedVersion** returns a version of **SYNC_SERIALIZATION_VERSION_V1**.
+    ///
+    /// For an overview of what is involved in building synchronization providers using  [Microsoft Sync Framework](http://go.microsoft.com/fwlink/p/?linkid=134798), see Options for Building a Synchronization Provider.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    /// - Options for Building a Synchronization Provider
+    /// - SYNC_SERIALIZATION_VERSION Enumeration
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-getminimumsupportedversion), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::GetMinimumSupportedVersion`.
     ///
     /// # Contract
@@ -7795,6 +13738,29 @@ pub trait SyncKnowledge2: SyncKnowledge {
         &self,
         version: *mut SYNC_SERIALIZATION_VERSION,
     ) -> windows_core::Result<()>;
+    /// Gets the specified statistic data that is contained in this object.
+    ///
+    /// # Arguments
+    ///
+    /// - `which` \[in\]: Specifies which statistic to retrieve.
+    /// - `value` \[out\]: The specified statistic data.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_INVALIDARG`: *which*is not a member of the**SYNC_STATISTICS**enumeration.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    /// - [SYNC_STATISTICS Enumeration](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-sync_statistics)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.GetStatistics`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-getstatistics), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::GetStatistics`.
     ///
     /// # Contract
@@ -7812,6 +13778,33 @@ pub trait SyncKnowledge2: SyncKnowledge {
         which: SYNC_STATISTICS,
         value: &mut u32,
     ) -> windows_core::Result<()>;
+    /// Indicates whether the specified knowledge of the specified item is known by this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `knowledge` \[in\]: The knowledge object that contains knowledge about *pbItemId*.
+    /// - `item_id` \[in\]: The ID of the item to look up.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: This object contains the knowledge known by*pKnowledge*about*pbItemId*.
+    /// - `S_FALSE`: This object does not contain the knowledge known by*pKnowledge*about*pbItemId*.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: *pbItemId*is not of the format specified by the provider.
+    ///
+    /// # Remarks
+    ///
+    /// Another way to obtain the same result is to pass *pbItemId* to the [ISyncKnowledge::ProjectOntoItem](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-projectontoitem) method of *pKnowledge*, and then take the resulting projected knowledge and pass it to the [ISyncKnowledge::ContainsKnowledge](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containsknowledge) method of this object.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForItem`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-containsknowledgeforitem), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::ContainsKnowledgeForItem`.
     ///
     /// Returns the success code as data (first, before any out-value): This object does not contain the knowledge known by pKnowledge about pbItemId.
@@ -7835,6 +13828,34 @@ pub trait SyncKnowledge2: SyncKnowledge {
         knowledge: &ISyncKnowledge,
         item_id: *const u8,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Indicates whether the specified knowledge of the specified change unit is known by this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `knowledge` \[in\]: The knowledge object that contains knowledge about *pbChangeUnitId*.
+    /// - `item_id` \[in\]: The ID of the item that contains the change unit to look up.
+    /// - `change_unit_id` \[in\]: The ID of the change unit to look up.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: This object contains the knowledge known by*pKnowledge*about*pbChangeUnitId*.
+    /// - `S_FALSE`: This object does not contain the knowledge known by*pKnowledge*about*pbChangeUnitId*.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: *pbChangeUnitId*is not of the format specified by the provider.
+    ///
+    /// # Remarks
+    ///
+    /// Another way to obtain the same result is to pass *pbItemId* and *pbChangeUnitId* to the [ISyncKnowledge::ContainsChangeUnit](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containschangeunit) method of *pKnowledge*, and then take the resulting projected knowledge and pass it to the [ISyncKnowledge::ContainsKnowledge](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containsknowledge) method of this object.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.ContainsKnowledgeForChangeUnit`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-containsknowledgeforchangeunit), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::ContainsKnowledgeForChangeUnit`.
     ///
     /// Returns the success code as data (first, before any out-value): This object does not contain the knowledge known by pKnowledge about pbChangeUnitId.
@@ -7860,6 +13881,33 @@ pub trait SyncKnowledge2: SyncKnowledge {
         item_id: *const u8,
         change_unit_id: *const u8,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Returns knowledge about the knowledge fragments that are specified by the template knowledge, when the template knowledge contains the prerequisite knowledge for the specified fragments.
+    ///
+    /// # Arguments
+    ///
+    /// - `prerequisite_knowledge` \[in\]: Specifies the knowledge that *pTemplateKnowledge* must contain for knowledge to be added to *ppProjectedKnowledge*.
+    /// - `template_knowledge` \[in\]: Specifies the set of knowledge fragments to be added to *ppProjectedKnowledge*.
+    /// - `ppProjectedKnowledge` \[out\]: A knowledge object that contains the knowledge fragments that are specified by *pTemplateKnowledge* when *pTemplateKnowledge* contains the knowledge that is contained in *pPrerequisiteKnowledge* for the specified fragments.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    /// - `SYNC_E_ID_FORMAT_MISMATCH`: The ID format schema that is contained in*pPrerequisiteKnowledge*or*pTemplateKnowledge*differs from the ID format schema of this object.
+    ///
+    /// # Remarks
+    ///
+    /// To calculate the knowledge that is returned in *ppProjectedKnowledge*, this method enumerates the knowledge fragments that are contained in *pTemplateKnowledge*. For each knowledge fragment in *pTemplateKnowledge*, this method checks whether the knowledge known by *pPrerequisiteKnowledge* about the fragment is contained in *pTemplateKnowledge*. If the prerequisite knowledge that is known about a fragment is contained by *pTemplateKnowledge*, the knowledge that is known about that fragment by this object is added to *ppProjectedKnowledge*. If the prerequisite knowledge that is known about a fragment is not contained by *pTemplateKnowledge*, then *ppProjectedKnowledge* contains no knowledge about that fragment.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.ProjectOntoKnowledgeWithPrerequisite`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-projectontoknowledgewithprerequisite), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::ProjectOntoKnowledgeWithPrerequisite`.
     ///
     /// # Contract
@@ -7878,6 +13926,31 @@ pub trait SyncKnowledge2: SyncKnowledge {
         prerequisite_knowledge: &ISyncKnowledge,
         template_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Returns the knowledge that is contained in this object but that is not contained in the specified knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `sync_knowledge` \[in\]: The knowledge to remove from this object to calculate the result of the complement operation.
+    /// - `ppComplementedKnowledge` \[out\]: The knowledge that is contained in this object but that is not contained in the specified knowledge.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// The complement operation can be thought of conceptually as a subtraction operation. The specified knowledge is subtracted from the knowledge in this object, and the result is returned.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.Complement`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-complement), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::Complement`.
     ///
     /// # Contract
@@ -7893,6 +13966,27 @@ pub trait SyncKnowledge2: SyncKnowledge {
         &self,
         sync_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Indicates whether the specified knowledge intersects with this knowledge.
+    ///
+    /// # Arguments
+    ///
+    /// - `sync_knowledge` \[in\]: The knowledge that is checked against this object to determine whether there is an intersection.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The specified knowledge intersects with this knowledge.
+    /// - `S_FALSE`: The specified knowledge does not intersect with this knowledge.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.IntersectsWithKnowledge`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-intersectswithknowledge), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::IntersectsWithKnowledge`.
     ///
     /// Returns the success code as data (first, before any out-value): The specified knowledge does not intersect with this knowledge.
@@ -7911,6 +14005,30 @@ pub trait SyncKnowledge2: SyncKnowledge {
         &self,
         sync_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Gets a lightweight, read-only representation of this knowledge object that can be used for fast comparisons.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppKnowledgeCookie` \[out\]: A lightweight, read-only representation of this knowledge object that can be used for fast comparisons.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// A knowledge cookie can be used for fast comparisons with other knowledge objects by using [ISyncKnowledge2::CompareToKnowledgeCookie](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-comparetoknowledgecookie) when the performance of the comparison operation is especially important.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.GetKnowledgeCookie`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-getknowledgecookie), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::GetKnowledgeCookie`.
     ///
     /// # Contract
@@ -7920,6 +14038,32 @@ pub trait SyncKnowledge2: SyncKnowledge {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_knowledge_cookie(&self) -> windows_core::Result<windows_core::IUnknown>;
+    /// Performs a fast comparison between the specified knowledge cookie and this knowledge object.
+    ///
+    /// # Arguments
+    ///
+    /// - `knowledge_cookie` \[in\]: The knowledge cookie to compare against this object.
+    /// - `result` \[out\]: The result of the comparison.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # Remarks
+    ///
+    /// This method can be used when the performance of the knowledge comparison operation is especially important.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISyncKnowledge2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge2)
+    /// - KNOWLEDGE_COOKIE_COMPARISON_RESULT Enumeration
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncKnowledge2.CompareToKnowledgeCookie`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge2-comparetoknowledgecookie), CC BY 4.0.*
+    ///
     /// `ISyncKnowledge2::CompareToKnowledgeCookie`.
     ///
     /// # Contract
@@ -8206,6 +14350,19 @@ pub mod sync_knowledge2_abi {
         Ok(())
     }
 }
+/// Represents additional information about the current synchronization session.
+///
+/// # Remarks
+///
+/// An **ISyncSessionState2** object can be obtained by passing **IID_ISyncSessionState2** to the **QueryInterface** method of an **ISyncSessionState** object.
+///
+/// # See also
+///
+/// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncSessionState2`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate2), CC BY 4.0.*
+///
 /// Represents additional information about the current synchronization session, obtained by QueryInterface on an ISyncSessionState.
 ///
 /// Safe skeleton of `ISyncSessionState2` (Windows Sync Framework), implemented by the host (Sync Framework or Sync Center, or a test double).
@@ -8216,6 +14373,32 @@ pub mod sync_knowledge2_abi {
 /// # Contract
 /// - An ISyncSessionState2 object is obtained by passing IID_ISyncSessionState2 to the QueryInterface method of an ISyncSessionState object, so the session state answers that QueryInterface. (`NN:winsync.ISyncSessionState2`; enforced by the checked session state host object; rule `session-state.state2.query-interface`)
 pub trait SyncSessionState2: SyncSessionState {
+    /// Indicates which provider caused synchronization to fail.
+    ///
+    /// # Arguments
+    ///
+    /// - `self_` \[in\]: **TRUE** when the provider that calls this method is the provider that caused the error. Otherwise, **FALSE**.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `SYNC_E_INVALID_OPERATION`: A synchronization session does not exist.
+    ///
+    /// # Remarks
+    ///
+    /// The destination provider indicates which provider caused synchronization to fail during processing of the [IKnowledgeSyncProvider::ProcessChangeBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch) method, by using **ISyncSessionState2::SetProviderWithError**. **ISyncSessionState2::SetProviderWithError** is used by an application to obtain the [ISyncProvider](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider) interface of the provider that caused the failure. The synchronization session can then query for other interfaces that are implemented by the provider, and call methods to handle the error.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [ISyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider)
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    /// - [ISyncSessionState2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState2.SetProviderWithError`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate2-setproviderwitherror), CC BY 4.0.*
+    ///
     /// `ISyncSessionState2::SetProviderWithError`.
     ///
     /// # Contract
@@ -8225,6 +14408,26 @@ pub trait SyncSessionState2: SyncSessionState {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn set_provider_with_error(&self, self_: bool) -> windows_core::Result<()>;
+    /// Gets the error value that indicates why the synchronization session failed.
+    ///
+    /// # Arguments
+    ///
+    /// - `session_error` \[out\]: The error value that indicates why the synchronization session failed.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - `E_POINTER`: Invalid pointer.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncSessionState Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate)
+    /// - [ISyncSessionState2 Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncsessionstate2)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncSessionState2.GetSessionErrorStatus`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncsessionstate2-getsessionerrorstatus), CC BY 4.0.*
+    ///
     /// `ISyncSessionState2::GetSessionErrorStatus`.
     ///
     /// # Contract

@@ -14,7 +14,9 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 
 use super::{BSTR_STAND_IN, Edit, Parsed};
+use crate::emit::docs::DocUse;
 use crate::error::{Error, Result};
+use crate::model::docs::DocIndex;
 
 /// The name the `BSTR` fix replaces.
 const WINDOWS_BSTR: &str = "windows_core::BSTR";
@@ -29,7 +31,7 @@ const WINDOWS_BSTR: &str = "windows_core::BSTR";
 #[cfg(test)]
 pub fn format(parsed: Parsed<'_>, fixed: &super::FixedBindings) -> Result<String> {
     let count = parsed.file.items.len();
-    let pieces = format_items(parsed, &fixed.edits, count)?;
+    let pieces = format_items(parsed, &fixed.edits, count, None)?;
     let mut text: String = pieces.items.concat();
     if pieces.stand_in {
         text.push_str(&stand_in()?);
@@ -44,15 +46,24 @@ pub struct Pieces {
     pub items: Vec<String>,
     /// Whether an item names `windows_core::BSTR`, so that the stand-in must follow.
     pub stand_in: bool,
+    /// What Microsoft's documentation was attached to.
+    pub docs: DocUse,
 }
 
 /// Prints the first `count` items of `parsed` one by one, with `edits` (made by
-/// [`fix`](super::fix) from `parsed`, by descending start) applied.
+/// [`fix`](super::fix) from `parsed`, by descending start) applied and, with `docs`,
+/// Microsoft's documentation inserted ([`crate::emit::docs`]).
 ///
 /// # Errors
 /// [`Error::Render`] when a fixed piece does not parse (a bug of the fixes) or an edit lies
 /// outside every item.
-pub fn format_items(parsed: Parsed<'_>, edits: &[Edit], count: usize) -> Result<Pieces> {
+pub fn format_items(
+    parsed: Parsed<'_>,
+    edits: &[Edit],
+    count: usize,
+    docs: Option<&DocIndex<'_>>,
+) -> Result<Pieces> {
+    let mut used = DocUse::default();
     let Parsed { text, file, starts } = parsed;
     // Inner attributes (windows-bindgen writes none) go with the first item.
     let mut attrs = file.attrs;
@@ -78,11 +89,19 @@ pub fn format_items(parsed: Parsed<'_>, edits: &[Edit], count: usize) -> Result<
         let bstr = text[range.clone()].contains(WINDOWS_BSTR);
         stand_in |= bstr;
         refit.fit(&mut item, range, bstr, visit_mut::visit_item_mut);
-        items.push(prettyplease::unparse(&syn::File {
+        let plan = docs.map_or_else(Vec::new, |index| {
+            crate::emit::docs::plan_item(&item, index, &mut used)
+        });
+        let printed = prettyplease::unparse(&syn::File {
             shebang: None,
             attrs: std::mem::take(&mut attrs),
             items: vec![item],
-        }));
+        });
+        items.push(if plan.is_empty() {
+            printed
+        } else {
+            crate::emit::docs::apply(&printed, &plan)
+        });
     }
     if let Some(error) = refit.error {
         return Err(error);
@@ -94,7 +113,11 @@ pub fn format_items(parsed: Parsed<'_>, edits: &[Edit], count: usize) -> Result<
             edit.start, edit.end
         )));
     }
-    Ok(Pieces { items, stand_in })
+    Ok(Pieces {
+        items,
+        stand_in,
+        docs: used,
+    })
 }
 
 /// The `BSTR` stand-in, printed.

@@ -2,15 +2,63 @@
 // Inputs: metadata/Windows.Win32.Sync.winmd, contracts.toml, metadata/supplement.toml.
 // Do not edit: regenerate with `cargo run -- generate` (see README.md).
 
+/// Represents a date-and-time value.
+///
+/// # Remarks
+///
+/// This structure is a packed date-and-time value that can store years between 1601 and 67136 and times that are accurate to the millisecond.
+///
+/// # See also
+///
+/// - Windows Sync Structures
+///
+/// *Microsoft's documentation: [`NS:winsync.SYNC_TIME`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_time), CC BY 4.0.*
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct SYNC_TIME {
+    /// The date portion of the value.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.SYNC_TIME`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_time), CC BY 4.0.*
     pub dwDate: u32,
+    /// The time portion of the value.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.SYNC_TIME`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_time), CC BY 4.0.*
     pub dwTime: u32,
 }
+/// Represents a version for an item or a change unit.
+///
+/// # Remarks
+///
+/// A change that is made directly to a replica, such as a change that is made by a local application, will not have a version for the change in the synchronization metadata. A version that is created for such a change must contain the following elements:
+///
+/// - The replica key of the local replica. This will typically be zero.
+///
+/// - The current value of the tick count of the local replica.
+///
+/// # See also
+///
+/// - [IEnumClockVector::Next Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-ienumclockvector-next)
+/// - [IForgottenKnowledge::ForgetToVersion Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iforgottenknowledge-forgettoversion)
+/// - [ISyncChange::GetChangeVersion Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getchangeversion)
+/// - [ISyncChange::GetCreationVersion Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchange-getcreationversion)
+/// - [ISyncChangeBatchBase::AddItemMetadataToGroup Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-additemmetadatatogroup)
+/// - [ISyncChangeBuilder::AddChangeUnitMetadata Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebuilder-addchangeunitmetadata)
+/// - [ISyncChangeUnit::GetChangeUnitVersion Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangeunit-getchangeunitversion)
+/// - [ISyncKnowledge::ContainsChange Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containschange)
+/// - [ISyncKnowledge::ContainsChangeUnit Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-containschangeunit)
+/// - [ISyncKnowledge::ConvertVersion Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-convertversion)
+/// - Windows Sync Structures
+///
+/// *Microsoft's documentation: [`NS:winsync.SYNC_VERSION`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_version), CC BY 4.0.*
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct SYNC_VERSION {
+    /// The replica key that is associated with the version.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.SYNC_VERSION`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_version), CC BY 4.0.*
     pub dwLastUpdatingReplicaKey: u32,
+    /// The tick count that is associated with the version.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.SYNC_VERSION`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_version), CC BY 4.0.*
     pub ullTickCount: u64,
 }

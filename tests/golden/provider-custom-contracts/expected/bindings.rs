@@ -3,18 +3,57 @@
 // Do not edit: regenerate with `cargo run -- generate` (see README.md).
 
 pub type CONFLICT_RESOLUTION_POLICY = i32;
+/// Represents the format schema for the group of IDs that are used to identify entities in a synchronization session.
+///
+/// # Remarks
+///
+/// To obtain ID parameters, both providers are queried through a call to [ISyncProvider::GetIdParameters](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-isyncprovider-getidparameters). These ID parameters are then compared to verify that both providers use the same ID schema. If this verification fails, the synchronization session is not created, and an error code is returned.
+///
+/// # See also
+///
+/// - [ID_PARAMETER_PAIR Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameter_pair)
+/// - [ISyncProvider Interface](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nn-winsync-isyncprovider)
+/// - [Windows Sync Structures](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-structures)
+///
+/// *Microsoft's documentation: [`NS:winsync.ID_PARAMETERS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters), CC BY 4.0.*
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct ID_PARAMETERS {
+    /// The number of bytes in the **ID_PARAMETERS** structure.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.ID_PARAMETERS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters), CC BY 4.0.*
     pub dwSize: u32,
+    /// The ID format that is expected for replica IDs.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.ID_PARAMETERS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters), CC BY 4.0.*
     pub replicaId: ID_PARAMETER_PAIR,
+    /// The ID format that is expected for item IDs.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.ID_PARAMETERS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters), CC BY 4.0.*
     pub itemId: ID_PARAMETER_PAIR,
+    /// The ID format that is expected for change unit IDs.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.ID_PARAMETERS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters), CC BY 4.0.*
     pub changeUnitId: ID_PARAMETER_PAIR,
 }
+/// Represents the format of a synchronization entity ID.
+///
+/// # See also
+///
+/// - [ID_PARAMETERS Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters)
+/// - Windows Sync Structures
+///
+/// *Microsoft's documentation: [`NS:winsync.ID_PARAMETER_PAIR`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_id_parameter_pair), CC BY 4.0.*
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct ID_PARAMETER_PAIR {
+    /// **TRUE** if the ID is variable length; otherwise, **FALSE**.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.ID_PARAMETER_PAIR`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_id_parameter_pair), CC BY 4.0.*
     pub fIsVariable: windows_core::BOOL,
+    /// The length of the ID when *fIsVariable* is **FALSE**. The maximum length of the ID when *fIsVariable* is **TRUE**. Must be greater than zero.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.ID_PARAMETER_PAIR`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_id_parameter_pair), CC BY 4.0.*
     pub cbIdSize: u16,
 }
 windows_core::imp::define_interface!(
@@ -30,7 +69,44 @@ impl core::ops::Deref for IKnowledgeSyncProvider {
 windows_core::imp::interface_hierarchy!(
     IKnowledgeSyncProvider, windows_core::IUnknown, ISyncProvider
 );
+/// Represents a synchronization provider that uses knowledge to perform synchronization.
+///
+/// # Remarks
+///
+/// Typically, the first method that is called by a synchronization  session is [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession). The last method is EndSession. All other **IKnowledgeSyncProvider** methods are called between these two methods.
+///
+/// For an overview of what a synchronization session is see the topic Windows Sync Overview.
+///
+/// # See also
+///
+/// - ISyncProvider**
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IKnowledgeSyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider), CC BY 4.0.*
 impl IKnowledgeSyncProvider {
+    /// Notifies the provider that it is joining a synchronization session.
+    ///
+    /// # Arguments
+    ///
+    /// - `role` \[in\]: The role of this provider, relative to the other provider in the session.
+    /// - `psessionstate` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// The provider must return an error if it cannot begin a session. This can occur when the provider has not been initialized, has an invalid configuration, or is already enlisted in an active session.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.BeginSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession), CC BY 4.0.*
     pub unsafe fn BeginSession<P1>(
         &self,
         role: SYNC_PROVIDER_ROLE,
@@ -48,6 +124,25 @@ impl IKnowledgeSyncProvider {
             )
         }
     }
+    /// Gets the requested number of item changes that will be included in change batches, and the current knowledge for the synchronization scope.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppsyncknowledge` \[out\]: Returns the current knowledge for the synchronization scope, or a newly created knowledge object if no current knowledge exists.
+    /// - `pdwrequestedbatchsize` \[out\]: Returns the requested number of item changes that will be included in change batches returned by the source provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getsyncbatchparameters), CC BY 4.0.*
     pub unsafe fn GetSyncBatchParameters(
         &self,
         ppsyncknowledge: *mut Option<ISyncKnowledge>,
@@ -62,6 +157,33 @@ impl IKnowledgeSyncProvider {
             )
         }
     }
+    /// Gets a change batch that contains item metadata for items that are not contained in the specified knowledge from the destination provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `dwbatchsize` \[in\]: The requested number of changes to include in the change batch.
+    /// - `psyncknowledge` \[in\]: The knowledge from the destination provider. This knowledge must be mapped by calling  [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) on the source knowledge before it can be used for change enumeration.
+    /// - `ppsyncchangebatch` \[out\]: Returns a change batch that contains item metadata for items that are not contained in *pSyncKnowledge*.
+    /// - `ppunkdataretriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that *dwBatchSize* is a requested number only. A smaller or larger batch can be returned.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase) must be called on the returned change batch before **GetChangeBatch** is called again.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getchangebatch), CC BY 4.0.*
     pub unsafe fn GetChangeBatch<P1>(
         &self,
         dwbatchsize: u32,
@@ -83,6 +205,40 @@ impl IKnowledgeSyncProvider {
             )
         }
     }
+    /// Gets a change batch that contains item metadata for items that have IDs greater than the specified lower bound, as part of a full enumeration.
+    ///
+    /// # Arguments
+    ///
+    /// - `dwbatchsize` \[in\]: The number of changes to include in the change batch.
+    /// - `pblowerenumerationbound` \[in\]: The lower bound for item IDs. This method returns changes that have IDs greater than or equal to this ID value.
+    /// - `psyncknowledge` \[in\]: If an item change is contained in this knowledge object, data for that item already exists on the destination replica.
+    /// - `ppsyncchangebatch` \[out\]: Returns a change batch that contains item metadata for items that have IDs greater than the specified lower bound.
+    /// - `ppunkdataretriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method enumerates, in sorted order by item ID, changes that have an item ID of *pbLowerEnumerationBound* or greater. This enables a synchronization session to determine which items on the destination provider have been deleted but forgotten by the source provider. Optionally, this method can also add changes to the batch, sorted by item ID, that have item ID less than *pbLowerEnumerationBound* and that are not contained in the destination knowledge.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setlastbatch) must be called on the returned change batch. Otherwise, the synchronization session calls **GetFullEnumerationChangeBatch** again to retrieve another batch of changes.
+    ///
+    /// For a provider that sends item data together with item change metadata, *pSyncKnowledge* can be used to determine whether it is necessary to send item data. Item data does not have to be sent when the item change is contained in *pSyncKnowledge*. Be aware that before it can be used to check items for containment, *pSyncKnowledge* must be mapped by using the [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) method on the knowledge object that is contained in the current provider.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    /// - Windows Sync Reference
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getfullenumerationchangebatch), CC BY 4.0.*
     pub unsafe fn GetFullEnumerationChangeBatch<P2>(
         &self,
         dwbatchsize: u32,
@@ -106,6 +262,33 @@ impl IKnowledgeSyncProvider {
             )
         }
     }
+    /// Processes a set of changes by detecting conflicts and applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolutionpolicy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `psourcechangebatch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `punkdataretriever` \[in\]: An object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    /// - `pcallback` \[in\]: An object that receives event notifications during change application.
+    /// - `psyncsessionstatistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// When a source change contains change unit changes, the destination provider must determine which, if any, change unit versions to include in the batch of destination versions that is sent to the change applier. This decision depends on the kind of change from the source provider and whether the item is marked as deleted on the destination replica.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch), CC BY 4.0.*
     pub unsafe fn ProcessChangeBatch<P1, P2, P3>(
         &self,
         resolutionpolicy: CONFLICT_RESOLUTION_POLICY,
@@ -131,6 +314,34 @@ impl IKnowledgeSyncProvider {
             )
         }
     }
+    /// Processes a set of changes for a full enumeration by applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolutionpolicy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `psourcechangebatch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `punkdataretriever` \[in\]: An object that can be used to retrieve change data. It can be an **ISynchronousDataRetriever** object or a provider-specific object.
+    /// - `pcallback` \[in\]: An object that receives event notifications during change application.
+    /// - `psyncsessionstatistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method is called during forgotten knowledge recovery.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [SYNC RANGE Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_range)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processfullenumerationchangebatch), CC BY 4.0.*
     pub unsafe fn ProcessFullEnumerationChangeBatch<P1, P2, P3>(
         &self,
         resolutionpolicy: CONFLICT_RESOLUTION_POLICY,
@@ -156,6 +367,32 @@ impl IKnowledgeSyncProvider {
             )
         }
     }
+    /// Notifies the provider that a synchronization session to which it was enlisted has finished.
+    ///
+    /// # Arguments
+    ///
+    /// - `psessionstate` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// *pSessionState* will be equal to the **ISyncSessionState** object that was provided to the previous corresponding call to [IKnowledgeSyncProvider::BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession).
+    ///
+    /// **Note**  This method must return an error, typically SYNC_E_INVALIDOPERATION, if the provider did not receive a previous call to [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession) for the specified session.
+    ///
+    /// When this method is called, the provider must release any references it has to the **ISyncSessionState** object that is specified by *pSessionState*.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.EndSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-endsession), CC BY 4.0.*
     pub unsafe fn EndSession<P0>(&self, psessionstate: P0) -> windows_core::HRESULT
     where
         P0: windows_core::Param<ISyncSessionState>,
@@ -218,17 +455,102 @@ pub struct IKnowledgeSyncProvider_Vtbl {
         *mut core::ffi::c_void,
     ) -> windows_core::HRESULT,
 }
+/// Implemented by a COM object that serves `IKnowledgeSyncProvider`.
+///
+/// Represents a synchronization provider that uses knowledge to perform synchronization.
+///
+/// # Remarks
+///
+/// Typically, the first method that is called by a synchronization  session is [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession). The last method is EndSession. All other **IKnowledgeSyncProvider** methods are called between these two methods.
+///
+/// For an overview of what a synchronization session is see the topic Windows Sync Overview.
+///
+/// # See also
+///
+/// - ISyncProvider**
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IKnowledgeSyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider), CC BY 4.0.*
 pub trait IKnowledgeSyncProvider_Impl: ISyncProvider_Impl {
+    /// Notifies the provider that it is joining a synchronization session.
+    ///
+    /// # Arguments
+    ///
+    /// - `role` \[in\]: The role of this provider, relative to the other provider in the session.
+    /// - `psessionstate` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// The provider must return an error if it cannot begin a session. This can occur when the provider has not been initialized, has an invalid configuration, or is already enlisted in an active session.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.BeginSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession), CC BY 4.0.*
     fn BeginSession(
         &self,
         role: SYNC_PROVIDER_ROLE,
         psessionstate: windows_core::Ref<ISyncSessionState>,
     ) -> windows_core::Result<()>;
+    /// Gets the requested number of item changes that will be included in change batches, and the current knowledge for the synchronization scope.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppsyncknowledge` \[out\]: Returns the current knowledge for the synchronization scope, or a newly created knowledge object if no current knowledge exists.
+    /// - `pdwrequestedbatchsize` \[out\]: Returns the requested number of item changes that will be included in change batches returned by the source provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getsyncbatchparameters), CC BY 4.0.*
     fn GetSyncBatchParameters(
         &self,
         ppsyncknowledge: windows_core::OutRef<ISyncKnowledge>,
         pdwrequestedbatchsize: *mut u32,
     ) -> windows_core::Result<()>;
+    /// Gets a change batch that contains item metadata for items that are not contained in the specified knowledge from the destination provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `dwbatchsize` \[in\]: The requested number of changes to include in the change batch.
+    /// - `psyncknowledge` \[in\]: The knowledge from the destination provider. This knowledge must be mapped by calling  [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) on the source knowledge before it can be used for change enumeration.
+    /// - `ppsyncchangebatch` \[out\]: Returns a change batch that contains item metadata for items that are not contained in *pSyncKnowledge*.
+    /// - `ppunkdataretriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that *dwBatchSize* is a requested number only. A smaller or larger batch can be returned.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase) must be called on the returned change batch before **GetChangeBatch** is called again.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getchangebatch), CC BY 4.0.*
     fn GetChangeBatch(
         &self,
         dwbatchsize: u32,
@@ -236,6 +558,40 @@ pub trait IKnowledgeSyncProvider_Impl: ISyncProvider_Impl {
         ppsyncchangebatch: windows_core::OutRef<ISyncChangeBatch>,
         ppunkdataretriever: windows_core::OutRef<windows_core::IUnknown>,
     ) -> windows_core::Result<()>;
+    /// Gets a change batch that contains item metadata for items that have IDs greater than the specified lower bound, as part of a full enumeration.
+    ///
+    /// # Arguments
+    ///
+    /// - `dwbatchsize` \[in\]: The number of changes to include in the change batch.
+    /// - `pblowerenumerationbound` \[in\]: The lower bound for item IDs. This method returns changes that have IDs greater than or equal to this ID value.
+    /// - `psyncknowledge` \[in\]: If an item change is contained in this knowledge object, data for that item already exists on the destination replica.
+    /// - `ppsyncchangebatch` \[out\]: Returns a change batch that contains item metadata for items that have IDs greater than the specified lower bound.
+    /// - `ppunkdataretriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method enumerates, in sorted order by item ID, changes that have an item ID of *pbLowerEnumerationBound* or greater. This enables a synchronization session to determine which items on the destination provider have been deleted but forgotten by the source provider. Optionally, this method can also add changes to the batch, sorted by item ID, that have item ID less than *pbLowerEnumerationBound* and that are not contained in the destination knowledge.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setlastbatch) must be called on the returned change batch. Otherwise, the synchronization session calls **GetFullEnumerationChangeBatch** again to retrieve another batch of changes.
+    ///
+    /// For a provider that sends item data together with item change metadata, *pSyncKnowledge* can be used to determine whether it is necessary to send item data. Item data does not have to be sent when the item change is contained in *pSyncKnowledge*. Be aware that before it can be used to check items for containment, *pSyncKnowledge* must be mapped by using the [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) method on the knowledge object that is contained in the current provider.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    /// - Windows Sync Reference
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getfullenumerationchangebatch), CC BY 4.0.*
     fn GetFullEnumerationChangeBatch(
         &self,
         dwbatchsize: u32,
@@ -244,6 +600,33 @@ pub trait IKnowledgeSyncProvider_Impl: ISyncProvider_Impl {
         ppsyncchangebatch: windows_core::OutRef<ISyncFullEnumerationChangeBatch>,
         ppunkdataretriever: windows_core::OutRef<windows_core::IUnknown>,
     ) -> windows_core::Result<()>;
+    /// Processes a set of changes by detecting conflicts and applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolutionpolicy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `psourcechangebatch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `punkdataretriever` \[in\]: An object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    /// - `pcallback` \[in\]: An object that receives event notifications during change application.
+    /// - `psyncsessionstatistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// When a source change contains change unit changes, the destination provider must determine which, if any, change unit versions to include in the batch of destination versions that is sent to the change applier. This decision depends on the kind of change from the source provider and whether the item is marked as deleted on the destination replica.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch), CC BY 4.0.*
     fn ProcessChangeBatch(
         &self,
         resolutionpolicy: CONFLICT_RESOLUTION_POLICY,
@@ -252,6 +635,34 @@ pub trait IKnowledgeSyncProvider_Impl: ISyncProvider_Impl {
         pcallback: windows_core::Ref<ISyncCallback>,
         psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
     ) -> windows_core::Result<()>;
+    /// Processes a set of changes for a full enumeration by applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolutionpolicy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `psourcechangebatch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `punkdataretriever` \[in\]: An object that can be used to retrieve change data. It can be an **ISynchronousDataRetriever** object or a provider-specific object.
+    /// - `pcallback` \[in\]: An object that receives event notifications during change application.
+    /// - `psyncsessionstatistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method is called during forgotten knowledge recovery.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [SYNC RANGE Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_range)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processfullenumerationchangebatch), CC BY 4.0.*
     fn ProcessFullEnumerationChangeBatch(
         &self,
         resolutionpolicy: CONFLICT_RESOLUTION_POLICY,
@@ -260,6 +671,32 @@ pub trait IKnowledgeSyncProvider_Impl: ISyncProvider_Impl {
         pcallback: windows_core::Ref<ISyncCallback>,
         psyncsessionstatistics: *mut SYNC_SESSION_STATISTICS,
     ) -> windows_core::Result<()>;
+    /// Notifies the provider that a synchronization session to which it was enlisted has finished.
+    ///
+    /// # Arguments
+    ///
+    /// - `psessionstate` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// *pSessionState* will be equal to the **ISyncSessionState** object that was provided to the previous corresponding call to [IKnowledgeSyncProvider::BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession).
+    ///
+    /// **Note**  This method must return an error, typically SYNC_E_INVALIDOPERATION, if the provider did not receive a previous call to [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession) for the specified session.
+    ///
+    /// When this method is called, the provider must release any references it has to the **ISyncSessionState** object that is specified by *pSessionState*.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.EndSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-endsession), CC BY 4.0.*
     fn EndSession(
         &self,
         psessionstate: windows_core::Ref<ISyncSessionState>,
@@ -574,7 +1011,37 @@ windows_core::imp::define_interface!(
     ISyncProvider, ISyncProvider_Vtbl, 0x8f657056_2bce_4a17_8c68_c7bb7898b56f
 );
 windows_core::imp::interface_hierarchy!(ISyncProvider, windows_core::IUnknown);
+/// Represents a synchronization provider that can be used by a synchronization session to synchronize data with another synchronization provider.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider), CC BY 4.0.*
 impl ISyncProvider {
+    /// Gets the ID format schema of the provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `pidparameters` \[out\]: Returns the ID format schema of the provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// This method is used to get the ID format schema from the two providers that are participating in synchronization. A synchronization session should use this method to verify that the two providers have the same ID format schema, so that they can synchronize with one another.
+    ///
+    /// # See also
+    ///
+    /// - [ID_PARAMETERS Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters)
+    /// - [ISyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncProvider.GetIdParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncprovider-getidparameters), CC BY 4.0.*
     pub unsafe fn GetIdParameters(
         &self,
         pidparameters: *mut ID_PARAMETERS,
@@ -596,7 +1063,39 @@ pub struct ISyncProvider_Vtbl {
         *mut ID_PARAMETERS,
     ) -> windows_core::HRESULT,
 }
+/// Implemented by a COM object that serves `ISyncProvider`.
+///
+/// Represents a synchronization provider that can be used by a synchronization session to synchronize data with another synchronization provider.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider), CC BY 4.0.*
 pub trait ISyncProvider_Impl: windows_core::IUnknownImpl {
+    /// Gets the ID format schema of the provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `pidparameters` \[out\]: Returns the ID format schema of the provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// This method is used to get the ID format schema from the two providers that are participating in synchronization. A synchronization session should use this method to verify that the two providers have the same ID format schema, so that they can synchronize with one another.
+    ///
+    /// # See also
+    ///
+    /// - [ID_PARAMETERS Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters)
+    /// - [ISyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncProvider.GetIdParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncprovider-getidparameters), CC BY 4.0.*
     fn GetIdParameters(
         &self,
         pidparameters: *mut ID_PARAMETERS,
@@ -647,12 +1146,37 @@ pub struct ISyncSessionState_Vtbl {
     OnProgress: usize,
 }
 impl windows_core::RuntimeName for ISyncSessionState {}
+/// The provider is the destination provider.
+///
+/// A value of `SYNC_PROVIDER_ROLE`.
+///
+/// *Microsoft's documentation: [`NE:winsync.SYNC_PROVIDER_ROLE`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-__midl___midl_itf_winsync_0000_0000_0001), CC BY 4.0.*
 pub const SPR_DESTINATION: SYNC_PROVIDER_ROLE = 1;
+/// The provider is the source provider.
+///
+/// A value of `SYNC_PROVIDER_ROLE`.
+///
+/// *Microsoft's documentation: [`NE:winsync.SYNC_PROVIDER_ROLE`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-__midl___midl_itf_winsync_0000_0000_0001), CC BY 4.0.*
 pub const SPR_SOURCE: SYNC_PROVIDER_ROLE = 0;
 pub type SYNC_PROVIDER_ROLE = i32;
+/// Represents statistics about a single, unidirectional synchronization session.
+///
+/// # See also
+///
+/// - [IKnowledgeSyncProvider::ProcessChangeBatch Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch)
+/// - [IKnowledgeSyncProvider::ProcessFullEnumerationChangeBatch Method](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processfullenumerationchangebatch)
+/// - Windows Sync Structures
+///
+/// *Microsoft's documentation: [`NS:winsync.SYNC_SESSION_STATISTICS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_session_statistics), CC BY 4.0.*
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
 pub struct SYNC_SESSION_STATISTICS {
+    /// The total number of changes that were successfully applied during the synchronization session. This value is the sum of item changes plus change unit changes.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.SYNC_SESSION_STATISTICS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_session_statistics), CC BY 4.0.*
     pub dwChangesApplied: u32,
+    /// The total number of changes that were not applied during a session. This value is the sum of item changes plus change unit changes.
+    ///
+    /// *Microsoft's documentation: [`NS:winsync.SYNC_SESSION_STATISTICS`](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-_sync_session_statistics), CC BY 4.0.*
     pub dwChangesFailed: u32,
 }

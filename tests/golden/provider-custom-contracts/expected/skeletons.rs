@@ -3,6 +3,18 @@
 // Do not edit: regenerate with `cargo run -- generate` (see README.md).
 
 use super::bindings::*;
+/// Represents the role of a provider, relative to the other provider in the synchronization session.
+///
+/// # Remarks
+///
+/// Changes flow from the source provider to the destination provider in a synchronization session.
+///
+/// # See also
+///
+/// - Windows Sync Enumerations
+///
+/// *Microsoft's documentation: [`NE:winsync.SYNC_PROVIDER_ROLE`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-__midl___midl_itf_winsync_0000_0000_0001), CC BY 4.0.*
+///
 /// `Windows.Win32.System.WindowsSync.SYNC_PROVIDER_ROLE` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value.
@@ -11,8 +23,12 @@ use super::bindings::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncProviderRole {
+    /// The provider is the source provider.
+    ///
     /// `SPR_SOURCE` (0).
     Source = 0,
+    /// The provider is the destination provider.
+    ///
     /// `SPR_DESTINATION` (1).
     Destination = 1,
 }
@@ -34,6 +50,20 @@ impl From<SyncProviderRole> for SYNC_PROVIDER_ROLE {
         value as i32
     }
 }
+/// Represents the options for the concurrency conflict resolution policy to use for the synchronization session.
+///
+/// # Remarks
+///
+/// The members of **CONFLICT_RESOLUTION_POLICY** are used by a synchronization application to specify the policy that the change applier uses to resolve concurrency conflicts that occur during synchronization. Concurrency conflicts occur when the same item or change unit is changed on two different replicas that are later synchronized.
+///
+/// # See also
+///
+/// - [IKnowledgeSyncProvider::ProcessChangeBatch](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch)
+/// - [IKnowledgeSyncProvider::ProcessFullEnumerationChangeBatch](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-iknowledgesyncprovider-processfullenumerationchangebatch)
+/// - [Windows Sync Enumerations](https://learn.microsoft.com/previous-versions/windows/desktop/winsync/windows-sync-enumerations)
+///
+/// *Microsoft's documentation: [`NE:winsync.CONFLICT_RESOLUTION_POLICY`](https://learn.microsoft.com/windows/win32/api/winsync/ne-winsync-conflict_resolution_policy), CC BY 4.0.*
+///
 /// `Windows.Win32.System.WindowsSync.CONFLICT_RESOLUTION_POLICY` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `CRP_LAST` included).
@@ -42,10 +72,16 @@ impl From<SyncProviderRole> for SYNC_PROVIDER_ROLE {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum ConflictResolutionPolicy {
+    /// The change applier notifies the synchronization application of each conflict as it occurs, by using the [ISyncCallback::OnConflict](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-isynccallback-onconflict) method. The application examines the conflicting items and specifies the conflict resolution action by calling [IChangeConflict::SetResolveActionForChange](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-ichangeconflict-setresolveactionforchange) or [IChangeConflict::SetResolveActionForChangeUnit](https://learn.microsoft.com/previous-versions/windows/desktop/api/winsync/nf-winsync-ichangeconflict-setresolveactionforchangeunit).
+    ///
     /// `CRP_NONE` (0).
     None = 0,
+    /// The change made on the destination replica always wins. This supports the case in which the destination replica does not consume changes that are made by remote clients.
+    ///
     /// `CRP_DESTINATION_PROVIDER_WINS` (1).
     DestinationProviderWins = 1,
+    /// The change made on the source replica always wins. This supports a read-only synchronization solution in which the destination replica is not to be trusted.
+    ///
     /// `CRP_SOURCE_PROVIDER_WINS` (2).
     SourceProviderWins = 2,
 }
@@ -75,6 +111,14 @@ impl From<ConflictResolutionPolicy> for CONFLICT_RESOLUTION_POLICY {
         value as i32
     }
 }
+/// Represents a synchronization provider that can be used by a synchronization session to synchronize data with another synchronization provider.
+///
+/// # See also
+///
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.ISyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider), CC BY 4.0.*
+///
 /// Represents a synchronization provider that a synchronization session can use to synchronize data with another synchronization provider.
 ///
 /// Safe skeleton of `ISyncProvider` (Windows Sync Framework), implemented by a sync component.
@@ -82,6 +126,30 @@ impl From<ConflictResolutionPolicy> for CONFLICT_RESOLUTION_POLICY {
 ///
 /// Source: `NN:winsync.ISyncProvider`.
 pub trait SyncProvider {
+    /// Gets the ID format schema of the provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `id_parameters` \[out\]: Returns the ID format schema of the provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes.
+    ///
+    /// # Remarks
+    ///
+    /// This method is used to get the ID format schema from the two providers that are participating in synchronization. A synchronization session should use this method to verify that the two providers have the same ID format schema, so that they can synchronize with one another.
+    ///
+    /// # See also
+    ///
+    /// - [ID_PARAMETERS Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-id_parameters)
+    /// - [ISyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.ISyncProvider.GetIdParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncprovider-getidparameters), CC BY 4.0.*
+    ///
     /// `ISyncProvider::GetIdParameters`.
     ///
     /// # Contract
@@ -119,11 +187,50 @@ pub mod sync_provider_abi {
 }
 /// Represents a synchronization provider that uses knowledge to perform synchronization.
 ///
+/// # Remarks
+///
+/// Typically, the first method that is called by a synchronization  session is [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession). The last method is EndSession. All other **IKnowledgeSyncProvider** methods are called between these two methods.
+///
+/// For an overview of what a synchronization session is see the topic Windows Sync Overview.
+///
+/// # See also
+///
+/// - ISyncProvider**
+/// - Windows Sync Interfaces
+///
+/// *Microsoft's documentation: [`NN:winsync.IKnowledgeSyncProvider`](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider), CC BY 4.0.*
+///
+/// Represents a synchronization provider that uses knowledge to perform synchronization.
+///
 /// Safe skeleton of `IKnowledgeSyncProvider` (Windows Sync Framework), implemented by a sync component.
 /// The adapters in [`knowledge_sync_provider_abi`] call it from `IKnowledgeSyncProvider_Impl`.
 ///
 /// Source: `NN:winsync.IKnowledgeSyncProvider`.
 pub trait KnowledgeSyncProvider: SyncProvider {
+    /// Notifies the provider that it is joining a synchronization session.
+    ///
+    /// # Arguments
+    ///
+    /// - `role` \[in\]: The role of this provider, relative to the other provider in the session.
+    /// - `session_state` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// The provider must return an error if it cannot begin a session. This can occur when the provider has not been initialized, has an invalid configuration, or is already enlisted in an active session.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.BeginSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::BeginSession`.
     ///
     /// # Contract
@@ -140,6 +247,26 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         role: SyncProviderRole,
         session_state: &ISyncSessionState,
     ) -> windows_core::Result<()>;
+    /// Gets the requested number of item changes that will be included in change batches, and the current knowledge for the synchronization scope.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppSyncKnowledge` \[out\]: Returns the current knowledge for the synchronization scope, or a newly created knowledge object if no current knowledge exists.
+    /// - `requested_batch_size` \[out\]: Returns the requested number of item changes that will be included in change batches returned by the source provider.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetSyncBatchParameters`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getsyncbatchparameters), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::GetSyncBatchParameters`.
     ///
     /// # Checked before this method runs
@@ -152,6 +279,34 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         &self,
         requested_batch_size: &mut u32,
     ) -> windows_core::Result<ISyncKnowledge>;
+    /// Gets a change batch that contains item metadata for items that are not contained in the specified knowledge from the destination provider.
+    ///
+    /// # Arguments
+    ///
+    /// - `batch_size` \[in\]: The requested number of changes to include in the change batch.
+    /// - `sync_knowledge` \[in\]: The knowledge from the destination provider. This knowledge must be mapped by calling  [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) on the source knowledge before it can be used for change enumeration.
+    /// - `ppSyncChangeBatch` \[out\]: Returns a change batch that contains item metadata for items that are not contained in *pSyncKnowledge*.
+    /// - `ppUnkDataRetriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// Be aware that *dwBatchSize* is a requested number only. A smaller or larger batch can be returned.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase) must be called on the returned change batch before **GetChangeBatch** is called again.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::GetChangeBatch`.
     ///
     /// # Checked before this method runs
@@ -166,6 +321,41 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         batch_size: u32,
         sync_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<(ISyncChangeBatch, windows_core::IUnknown)>;
+    /// Gets a change batch that contains item metadata for items that have IDs greater than the specified lower bound, as part of a full enumeration.
+    ///
+    /// # Arguments
+    ///
+    /// - `batch_size` \[in\]: The number of changes to include in the change batch.
+    /// - `lower_enumeration_bound` \[in\]: The lower bound for item IDs. This method returns changes that have IDs greater than or equal to this ID value.
+    /// - `sync_knowledge` \[in\]: If an item change is contained in this knowledge object, data for that item already exists on the destination replica.
+    /// - `ppSyncChangeBatch` \[out\]: Returns a change batch that contains item metadata for items that have IDs greater than the specified lower bound.
+    /// - `ppUnkDataRetriever` \[out\]: Returns an object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method enumerates, in sorted order by item ID, changes that have an item ID of *pbLowerEnumerationBound* or greater. This enables a synchronization session to determine which items on the destination provider have been deleted but forgotten by the source provider. Optionally, this method can also add changes to the batch, sorted by item ID, that have item ID less than *pbLowerEnumerationBound* and that are not contained in the destination knowledge.
+    ///
+    /// **Note**  If there are no more changes to send after this batch, [ISyncChangeBatchBase::SetLastBatch](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncchangebatchbase-setlastbatch) must be called on the returned change batch. Otherwise, the synchronization session calls **GetFullEnumerationChangeBatch** again to retrieve another batch of changes.
+    ///
+    /// For a provider that sends item data together with item change metadata, *pSyncKnowledge* can be used to determine whether it is necessary to send item data. Item data does not have to be sent when the item change is contained in *pSyncKnowledge*. Be aware that before it can be used to check items for containment, *pSyncKnowledge* must be mapped by using the [ISyncKnowledge::MapRemoteToLocal](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-isyncknowledge-mapremotetolocal) method on the knowledge object that is contained in the current provider.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [ISyncChangeBatchBase Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncchangebatchbase)
+    /// - [ISyncKnowledge Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isyncknowledge)
+    /// - [ISynchronousDataRetriever Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever)
+    /// - Windows Sync Reference
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.GetFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-getfullenumerationchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::GetFullEnumerationChangeBatch`.
     ///
     /// # Checked before this method runs
@@ -184,6 +374,34 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         lower_enumeration_bound: *const u8,
         sync_knowledge: &ISyncKnowledge,
     ) -> windows_core::Result<(ISyncFullEnumerationChangeBatch, windows_core::IUnknown)>;
+    /// Processes a set of changes by detecting conflicts and applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolution_policy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `source_change_batch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `unk_data_retriever` \[in\]: An object that can be used to retrieve change data. It can be an [ISynchronousDataRetriever](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-isynchronousdataretriever) object or a provider-specific object.
+    /// - `callback` \[in\]: An object that receives event notifications during change application.
+    /// - `sync_session_statistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// When a source change contains change unit changes, the destination provider must determine which, if any, change unit versions to include in the batch of destination versions that is sent to the change applier. This decision depends on the kind of change from the source provider and whether the item is marked as deleted on the destination replica.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::ProcessChangeBatch`.
     ///
     /// # Contract
@@ -206,6 +424,35 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         callback: &ISyncCallback,
         sync_session_statistics: &mut SYNC_SESSION_STATISTICS,
     ) -> windows_core::Result<()>;
+    /// Processes a set of changes for a full enumeration by applying changes to the item store.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolution_policy` \[in\]: The conflict resolution policy to use when this method applies changes.
+    /// - `source_change_batch` \[in\]: A batch of changes from the source provider to be applied locally.
+    /// - `unk_data_retriever` \[in\]: An object that can be used to retrieve change data. It can be an **ISynchronousDataRetriever** object or a provider-specific object.
+    /// - `callback` \[in\]: An object that receives event notifications during change application.
+    /// - `sync_session_statistics` \[in, out\]: Tracks change statistics. For a provider that uses custom change application, this object must be updated with the results of the change application.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// This method is called during forgotten knowledge recovery.
+    ///
+    /// # See also
+    ///
+    /// - CONFLICT RESOLUTION POLICY Enumeration
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    /// - [SYNC RANGE Structure](https://learn.microsoft.com/windows/win32/api/winsync/ns-winsync-sync_range)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-processfullenumerationchangebatch), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::ProcessFullEnumerationChangeBatch`.
     ///
     /// # Checked before this method runs
@@ -225,6 +472,33 @@ pub trait KnowledgeSyncProvider: SyncProvider {
         callback: &ISyncCallback,
         sync_session_statistics: &mut SYNC_SESSION_STATISTICS,
     ) -> windows_core::Result<()>;
+    /// Notifies the provider that a synchronization session to which it was enlisted has finished.
+    ///
+    /// # Arguments
+    ///
+    /// - `session_state` \[in\]: The current status of the corresponding session.
+    ///
+    /// # Return codes
+    ///
+    /// The possible return codes include, but are not limited to, the values shown in the following table.
+    ///
+    /// - `S_OK`: The method succeeded.
+    /// - Provider-determined error codes
+    ///
+    /// # Remarks
+    ///
+    /// *pSessionState* will be equal to the **ISyncSessionState** object that was provided to the previous corresponding call to [IKnowledgeSyncProvider::BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession).
+    ///
+    /// **Note**  This method must return an error, typically SYNC_E_INVALIDOPERATION, if the provider did not receive a previous call to [BeginSession](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-beginsession) for the specified session.
+    ///
+    /// When this method is called, the provider must release any references it has to the **ISyncSessionState** object that is specified by *pSessionState*.
+    ///
+    /// # See also
+    ///
+    /// - [IKnowledgeSyncProvider Interface](https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-iknowledgesyncprovider)
+    ///
+    /// *Microsoft's documentation: [`NF:winsync.IKnowledgeSyncProvider.EndSession`](https://learn.microsoft.com/windows/win32/api/winsync/nf-winsync-iknowledgesyncprovider-endsession), CC BY 4.0.*
+    ///
     /// `IKnowledgeSyncProvider::EndSession`.
     ///
     /// # Contract

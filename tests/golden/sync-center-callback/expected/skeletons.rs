@@ -3,6 +3,10 @@
 // Do not edit: regenerate with `cargo run -- generate` (see README.md).
 
 use super::bindings::*;
+/// Specifies the current progress status of a synchronization process. Used by [ISyncMgrSyncCallback::ReportProgress](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress).
+///
+/// *Microsoft's documentation: [`NE:syncmgr.SYNCMGR_PROGRESS_STATUS`](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status), CC BY 4.0.*
+///
 /// `Windows.Win32.UI.Shell.SYNCMGR_PROGRESS_STATUS` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `SYNCMGR_PS_MAX` included).
@@ -11,16 +15,28 @@ use super::bindings::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncmgrProgressStatus {
+    /// The progress status is currently being updated by the handler.
+    ///
     /// `SYNCMGR_PS_UPDATING` (1).
     Updating = 1,
+    /// Ignore step parameters. The progress bar cycles from left to right on a timer internal to the sync folder. This is known as marquee mode.
+    ///
     /// `SYNCMGR_PS_UPDATING_INDETERMINATE` (2).
     UpdatingIndeterminate = 2,
+    /// The synchronization is complete.
+    ///
     /// `SYNCMGR_PS_SUCCEEDED` (3).
     Succeeded = 3,
+    /// Indicates something went wrong during the synchronization.
+    ///
     /// `SYNCMGR_PS_FAILED` (4).
     Failed = 4,
+    /// The user canceled the synchronization before it completed. Upon receipt of this value, Sync Center updates the UI and enables the option to restart the sync for that item.
+    ///
     /// `SYNCMGR_PS_CANCELED` (5).
     Canceled = 5,
+    /// The device being synchronized was disconnected before the sync completed..
+    ///
     /// `SYNCMGR_PS_DISCONNECTED` (6).
     Disconnected = 6,
 }
@@ -48,6 +64,10 @@ impl From<SyncmgrProgressStatus> for SYNCMGR_PROGRESS_STATUS {
         value as i32
     }
 }
+/// Describes a request by the user to cancel a synchronization.
+///
+/// *Microsoft's documentation: [`NE:syncmgr.SYNCMGR_CANCEL_REQUEST`](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_cancel_request), CC BY 4.0.*
+///
 /// `Windows.Win32.UI.Shell.SYNCMGR_CANCEL_REQUEST` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `SYNCMGR_CR_MAX` included).
@@ -56,10 +76,16 @@ impl From<SyncmgrProgressStatus> for SYNCMGR_PROGRESS_STATUS {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncmgrCancelRequest {
+    /// No cancelation request has been made.
+    ///
     /// `SYNCMGR_CR_NONE` (0).
     None = 0,
+    /// Stop the synchronization of the current item, but continue the synchronization of other items.
+    ///
     /// `SYNCMGR_CR_CANCEL_ITEM` (1).
     CancelItem = 1,
+    /// Stop the synchronization entirely.
+    ///
     /// `SYNCMGR_CR_CANCEL_ALL` (2).
     CancelAll = 2,
 }
@@ -84,6 +110,10 @@ impl From<SyncmgrCancelRequest> for SYNCMGR_CANCEL_REQUEST {
         value as i32
     }
 }
+/// Specifies the type of event being reported to Sync Center.
+///
+/// *Microsoft's documentation: [`NE:syncmgr.SYNCMGR_EVENT_LEVEL`](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_event_level), CC BY 4.0.*
+///
 /// `Windows.Win32.UI.Shell.SYNCMGR_EVENT_LEVEL` as a Rust enum: only the values valid on the wire.
 ///
 /// Converting from the raw value fails with `E_INVALIDARG` for any other value (the header's `SYNCMGR_EL_MAX` included).
@@ -92,10 +122,16 @@ impl From<SyncmgrCancelRequest> for SYNCMGR_CANCEL_REQUEST {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum SyncmgrEventLevel {
+    /// The event is informational in nature and will be displayed with the appropriate icon.
+    ///
     /// `SYNCMGR_EL_INFORMATION` (1).
     Information = 1,
+    /// The event is a warning and will be displayed with the appropriate icon.
+    ///
     /// `SYNCMGR_EL_WARNING` (2).
     Warning = 2,
+    /// The event is an error and will be displayed with the appropriate icon. Additionally, this event will be included in the count of errors reported to the handler or item when it is displayed in the folder as well as to the sync tray icon.
+    ///
     /// `SYNCMGR_EL_ERROR` (3).
     Error = 3,
 }
@@ -120,6 +156,16 @@ impl From<SyncmgrEventLevel> for SYNCMGR_EVENT_LEVEL {
         value as i32
     }
 }
+/// Exposes a single method through which a handler or external application can notify Sync Center that synchronization has begun, as well as report progress and events.
+///
+/// # Remarks
+///
+/// This interface is passed to the [ISyncMgrHandler::Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize). The handler can choose to create a session in its **Synchronize** implementation. This allows the handler to report progress and events itself or to signal a background process to report progress and events itself.
+///
+/// Alternatively, the handler can choose to signal an external process to create a CLSID_SyncMgrClient object. If a handler is implemented to perform automatic synchronizations in an external process such as a service, it must be able to provide progress reports to Sync Center so that Sync Center can update the UI for the user. The handler also must be able to add events to Sync Center's **Sync Results** folder. An external process creates the CLSID_SyncMgrClient object by passing the CLSCTX_SERVER flag and the **ISyncMgrSessionCreator** IID to CoCreateInstance. This allows that process to report progress and events as well as to ask Sync Center whether the user canceled the synchronization. Note, however, that **ISyncMgrSessionCreator** cannot be marshaled to an external process.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrSessionCreator`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsessioncreator), CC BY 4.0.*
+///
 /// Lets a handler or an external process notify Sync Center that synchronization has begun and obtain the callback to report progress and events.
 ///
 /// Safe skeleton of `ISyncMgrSessionCreator` (Sync Center), implemented by the host (Sync Framework or Sync Center, or a test double).
@@ -130,6 +176,45 @@ impl From<SyncmgrEventLevel> for SYNCMGR_EVENT_LEVEL {
 /// # Contract
 /// - ISyncMgrSessionCreator cannot be marshaled to an external process; the wrapper keeps it on the thread that received it (the Synchronize thread, or the external process that created CLSID_SyncMgrClient). (`NN:syncmgr.ISyncMgrSessionCreator`; enforced by the checked Sync Center session; rule `syncmgr-session.session-creator.not-marshaled`)
 pub trait SyncMgrSessionCreator {
+    /// Notifies Sync Center that synchronization of the specified items has begun.
+    ///
+    /// # Arguments
+    ///
+    /// - `handler_id` \[in\]: A pointer to a buffer containing the unique ID of the handler. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `item_ids` \[in\]: The address of a pointer to a buffer containing an array of item IDs, managed by the handler specified in *pszHandlerID*, to be synchronized. Each ID is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `cItems` \[in\]: The number of item IDs contained in the buffer referenced in *ppszItemIDs*.
+    /// - `ppCallback` \[in\]: The address of a pointer to an instance of [ISyncMgrSyncCallback](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsynccallback) used to report progress and events. This value can be **NULL** if no callback is needed.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// Both *pszHandlerID* and *ppszItemIDs* must be specified.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the outline of an implementation of this method.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///     ISyncMgrSyncCallback *pCallback = NULL;
+    ///
+    ///     hr = pCreator->CreateSession(_pszHandlerID, ppszItemIDs, cItems, &pCallback);
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         // Perform synchronization.
+    ///     }
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSessionCreator.CreateSession`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsessioncreator-createsession), CC BY 4.0.*
+    ///
     /// `ISyncMgrSessionCreator::CreateSession`.
     ///
     /// # Contract
@@ -187,6 +272,18 @@ pub mod sync_mgr_session_creator_abi {
         Ok(value)
     }
 }
+/// Exposes methods that allow a synchronization process to report progress and events to Sync Center, or to query whether the process has been canceled.
+///
+/// # Remarks
+///
+/// This interface is passed to [ISyncMgrSessionCreator::CreateSession](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsessioncreator-createsession), which in turn is referenced in the call to [ISyncMgrHandler::Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize).
+///
+/// The handler is expected to call this interface to update the folder's progress UI  for each item and to notify Sync Center when it has completed the synchronization of each item.
+///
+/// **ISyncMgrSyncCallback** is a replacement for [ISyncMgrSynchronizeCallback](https://learn.microsoft.com/windows/win32/api/mobsync/nn-mobsync-isyncmgrsynchronizecallback).
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrSyncCallback`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsynccallback), CC BY 4.0.*
+///
 /// Lets a synchronization process report progress and events to Sync Center and ask whether the synchronization has been canceled.
 ///
 /// Safe skeleton of `ISyncMgrSyncCallback` (Sync Center), implemented by the host (Sync Framework or Sync Center, or a test double).
@@ -194,6 +291,74 @@ pub mod sync_mgr_session_creator_abi {
 ///
 /// Source: `NN:syncmgr.ISyncMgrSyncCallback`.
 pub trait SyncMgrSyncCallback {
+    /// Reports the progress of the synchronization of a single sync item to Sync Center.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the unique ID of the item currently being synchronized. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `progress_text` \[in\]: A pointer to a buffer containing a Unicode string for any custom progress messaging for this item.
+    /// - `status` \[in\]: A value from the [SYNCMGR_PROGRESS_STATUS](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) enumeration stating the current progress status of the synchronization.
+    /// - `current_step` \[in\]: The current step in the synchronization. If the [SYNCMGR_PS_UPDATING_INDETERMINATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) flag is set in *nStatus*, this parameter is ignored.
+    /// - `max_step` \[in\]: The total number of steps required to complete the synchronization of the item. If the [SYNCMGR_PS_UPDATING_INDETERMINATE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) flag is set in *nStatus*, this parameter is ignored.
+    /// - `pnCancelRequest` \[out\]: When this method returns, points to a value from the [SYNCMGR_CANCEL_REQUEST](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_cancel_request) enumeration specifying the nature of a cancel request, if any.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// If you want to report progress on the handler rather than individual sync items, call [ISyncMgrSyncCallback::SetHandlerProgressText](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-sethandlerprogresstext).
+    ///
+    /// If the synchronization has been canceled, the handler calls **ISyncMgrSyncCallback::ReportProgress** on the item one final time, acknowledging the cancellation request by specifying [SYNCMGR_PS_CANCELED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status) in the *nStatus* parameter. This updates the UI and also allows the user to restart a sync for that item.
+    ///
+    /// Once this method reports a completion status ([SYNCMGR_PS_SUCCEEDED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status), [SYNCMGR_PS_FAILED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status), or [SYNCMGR_PS_CANCELED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status)), the only further status report that can be made is [SYNCMGR_PS_FAILED](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_progress_status). Any other value causes this method to return E_ACCESSDENIED and Sync Center to mark the item as failed.
+    ///
+    /// This method replaces [Progress](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronizecallback-progress).
+    ///
+    /// The maximum length of a progress string is MAX_SYNCMGR_PROGRESSTEXT. This constant is defined in SyncMgr.h.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::ReportProgress** by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the sync item.
+    ///
+    ///     ...
+    ///
+    ///     // Construct a string to display in the Sync Center folder.
+    ///     // Report the progress to Sync Center.
+    ///     SYNCMGR_CANCEL_REQUEST nCancelRequest;
+    ///     hr = pCallback->ReportProgress(pszItemID,
+    ///                                    pszProgressText,
+    ///                                    SYNCMGR_PS_UPDATING,
+    ///                                    uCurrentStep,
+    ///                                    uMaxStep,
+    ///                                    &nCancelRequest);
+    ///     if (SUCCEEDED(hr))
+    ///     {
+    ///         if (nCancelRequest != SYNCMGR_CR_NONE)
+    ///         {
+    ///             // Synchronization was canceled.
+    ///             hr = pCallback->ReportProgress(pszItemID,
+    ///                                            pszProgressText,
+    ///                                            SYNCMGR_PS_CANCELED,
+    ///                                            uCurrentStep,
+    ///                                            uMaxStep,
+    ///                                            NULL);
+    ///         }
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ReportProgress`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ReportProgress`.
     ///
     /// # Contract
@@ -225,6 +390,19 @@ pub trait SyncMgrSyncCallback {
         current_step: u32,
         max_step: u32,
     ) -> windows_core::Result<SyncmgrCancelRequest>;
+    /// Sets the content of an information field for the handler while that handler is performing a synchronization.
+    ///
+    /// # Arguments
+    ///
+    /// - `progress_text` \[in\]: Pointer to a buffer containing the comment text.
+    /// - `pnCancelRequest` \[in, out\]: A value from the [SYNCMGR_CANCEL_REQUEST](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_cancel_request) enumeration specifying the nature of a cancel request, if any.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.SetHandlerProgressText`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-sethandlerprogresstext), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::SetHandlerProgressText`.
     ///
     /// # Checked before this method runs
@@ -238,6 +416,70 @@ pub trait SyncMgrSyncCallback {
         &self,
         progress_text: &str,
     ) -> windows_core::Result<SyncmgrCancelRequest>;
+    /// Provides an event to add to the Sync Results folder for an item being synchronized.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer that contains the unique ID of the item currently being synchronized. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    /// - `level` \[in\]: A value from the [SYNCMGR_EVENT_LEVEL](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_event_level) enumeration declaring the type of event involved.
+    /// - `flags` \[in\]: Not used.
+    /// - `name` \[in\]: A pointer to a buffer that contains the name of the event.
+    /// - `description` \[in\]: A pointer to a buffer that contains a description of the event.
+    /// - `link_text` \[in\]: A pointer to a buffer that contains the text to be used in a hyperlink to the item. This parameter can be **NULL**
+    /// - `link_reference` \[in\]: A pointer to a buffer that contains the URL of the item. This parameter can be **NULL**
+    /// - `context` \[in\]: Handler-specific data to associate with the event.
+    /// - `pguidEventID` \[out\]: When this method returns, contains a pointer to a unique ID for the event.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// For the handler to provide more details to the user about the sync result, the property sheet for individual sync results reported by the handler can be extended.
+    ///
+    /// This method replaces [LogError](https://learn.microsoft.com/windows/win32/api/mobsync/nf-mobsync-isyncmgrsynchronizecallback-logerror).
+    ///
+    /// The event is stored only in memory, so all events are cleared when the user logs off or shuts down. This is one reason to implement a custom [ISyncMgrEventStore](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventstore), which can provide its events from anywhere, including a file, over the network, or the registry. The sync results folder, however, shows events provided both by the internal event store and by custom event stores provided by sync handlers.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of [ISyncMgrSyncCallback::ReportProgress](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress) by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```text
+    /// STDMETHODIMP CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///     // Get the event receiver interface.
+    ///     ISyncMgrEventReceiver *pEventReceiver = NULL;
+    ///     hr = pCallback->QueryInterface(IID_ISyncMgrEventReceiver,
+    ///                                    (void **) &pEventReceiver);
+    ///
+    ///     ...
+    ///
+    ///     // Start synchronizing the sync item.
+    ///
+    ///     ...
+    ///
+    ///     // Generate a GUID for this item.
+    ///     // Construct a string to display in the Sync Results folder.
+    ///     // Store the information about this event so we can display more details.
+    ///     // Report the event to Sync Center.
+    ///     hr = pEventReceiver->ReportEvent(pszItemID,
+    ///                                      SYNCMGR_EL_INFORMATION,
+    ///                                      SYNCMGR_EF_NONE,
+    ///                                      pszEventName,
+    ///                                      pszEventDescription,
+    ///                                      NULL,
+    ///                                      NULL,
+    ///                                      NULL,
+    ///                                      &guidEventID);
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportevent), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ReportEvent`.
     ///
     /// # Contract
@@ -273,6 +515,56 @@ pub trait SyncMgrSyncCallback {
         link_reference: Option<&str>,
         context: &str,
     ) -> windows_core::Result<windows_core::GUID>;
+    /// Determines whether the synchronization has been canceled.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the ID of the item.
+    ///
+    /// # Return codes
+    ///
+    /// If *pszItemID* is **NULL** or an empty string, the return value depends on whether a cancellation has been requested for the entire handler.
+    ///
+    /// - `S_OK`: A cancellation has not been requested. The synchronization can continue.
+    /// - `S_FALSE`: A cancellation has been requested. The handler should call[ISyncMgrSyncCallback::ReportProgress](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportprogress), specifying SYNCMGR_PS_CANCELED in the*nStatus*parameter.
+    /// - `E_INVALIDARG`: The value pointed to by*pszItemID*is either unknown to Sync Center or is not an item managed by this handler.
+    ///
+    /// # Remarks
+    ///
+    /// A synchronization can be canceled by the user by clicking the **Stop** or **Stop All** task on the context menu or the command module. It can also be canceled when an application calls one of the stop methods of the [ISyncMgrControl](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrcontrol) interface.
+    ///
+    /// By implementing this functionality as a separate method, the handler can check for a cancellation without reporting progress.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::CanContinue** by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```cpp
+    /// HRESULT CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the sync items.
+    ///
+    ///     ...
+    ///
+    ///     // If a cancellation has been requested, stop the sync and exit.
+    ///     if (pCallback->CanContinue(pszItemID) == S_FALSE)
+    ///     {
+    ///         // End the sync operation and exit the function.
+    ///         hr = pCallback->ReportProgress(pszItemID,
+    ///                                        pszCancelMessage,
+    ///                                        SYNCMGR_PS_CANCELED,
+    ///                                        uCurrentStep,
+    ///                                        uMaxStep,
+    ///                                        NULL);
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.CanContinue`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-cancontinue), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::CanContinue`.
     ///
     /// Returns the success code as data (first, before any out-value): A cancellation has been requested (for the item, or for the whole handler when pszItemID is NULL or empty); the handler should stop and call ReportProgress with SYNCMGR_PS_CANCELED. S_OK means the synchronization can continue.
@@ -293,6 +585,23 @@ pub trait SyncMgrSyncCallback {
         &self,
         item_id: Option<&str>,
     ) -> windows_core::Result<windows_core::HRESULT>;
+    /// Retrieves an enumerator of the set of items that have a pending request to be synchronized. This is the set of items that will be synchronized after the current synchronization is finished.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppenumItemIDs` \[out\]: When this method returns, contains the address of a pointer to an instance of IEnumString that enumerates sync item IDs. This value is **NULL** if no items are pending.
+    /// - `ppenumPunks` \[out\]: When this method returns, contains the address of a pointer to an instance of IEnumUnknown enumerating IUnknown interfaces that are passed to [StartHandlerSync](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-starthandlersync) or [StartItemSync](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-startitemsync). This value is **NULL** if no interfaces are pending.
+    ///
+    /// # Return codes
+    ///
+    /// Returns **S_OK** if successful, or an error value otherwise. Returns **S_FALSE** if no items are pending.
+    ///
+    /// # Remarks
+    ///
+    /// Item IDs retrieved by a call to the **Next** method of the retrieved enumerator interface have a maximum length of **MAX_SYNCMGR_ID** including the terminating null character. The calling application is responsible for deallocating each item ID retrieved through the **Next** method by using CoTaskMemFree.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-queryforadditionalitems), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::QueryForAdditionalItems`.
     ///
     /// Returns the success code as data (first, before any out-value): No items are pending; ppenumItemIDs and ppenumPunks are NULL.
@@ -313,6 +622,59 @@ pub trait SyncMgrSyncCallback {
     ) -> windows_core::Result<
         (windows_core::HRESULT, Option<IEnumString>, Option<IEnumUnknown>),
     >;
+    /// Adds a specified item to the set of items currently being synchronized.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the unique ID of the item to add. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if *pszItemID* is already part of the session.
+    ///
+    /// # Remarks
+    ///
+    /// **ISyncMgrSyncCallback::AddItemToSession** is called by the sync handler.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::AddItemToSession** by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```text
+    /// HRESULT CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the handler.
+    ///
+    ///     ...
+    ///
+    ///     // Check for additional items to sync.
+    ///     IEnumString *penumItemIDs = NULL;
+    ///
+    ///     hr = pCallback->QueryForAdditionalItems(&penumItemIDs);
+    ///     if (hr == S_OK)
+    ///     {
+    ///         while (hr == S_OK)
+    ///         {
+    ///             LPWSTR pszItemID;
+    ///             ULONG cFetched;
+    ///             hr = penumItemIDs->Next(1, &pszItemID, &cFetched);
+    ///             if ((hr == S_OK) && (cFetched == 1))
+    ///             {
+    ///                 // Add this item to the set of items we are syncing.
+    ///                 hr = pCallback->AddItemToSession(pszItemID);
+    ///                 CoTaskMemFree(pszItemID);
+    ///             }
+    ///         }
+    ///         penumItemIDs->Release();
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.AddItemToSession`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-additemtosession), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::AddItemToSession`.
     ///
     /// # Contract
@@ -326,6 +688,8 @@ pub trait SyncMgrSyncCallback {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn add_item_to_session(&self, item_id: &str) -> windows_core::Result<()>;
+    /// Microsoft publishes no reference page for this method; the header declares it.
+    ///
     /// `ISyncMgrSyncCallback::AddIUnknownToSession`.
     ///
     /// # Checked before this method runs
@@ -337,6 +701,60 @@ pub trait SyncMgrSyncCallback {
         &self,
         punk: &windows_core::IUnknown,
     ) -> windows_core::Result<()>;
+    /// Proposes the addition of a new item to the set of items previously enumerated.
+    ///
+    /// # Arguments
+    ///
+    /// - `new_item` \[in\]: A pointer to an instance of [ISyncMgrSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem) representing the new item.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if *pszItemID* already exists.
+    ///
+    /// # Remarks
+    ///
+    /// **ISyncMgrSyncCallback::ProposeItem** is typically called when items are not considered part of the sync set unless they have been successfully synchronized. Sync Center does not display this item in the UI until the [ISyncMgrSyncCallback::CommitItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-commititem) method has been called.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the usage of **ISyncMgrSyncCallback::ProposeItem** and [ISyncMgrSyncCallback::CommitItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-commititem) by the [Synchronize](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-synchronize) method.
+    ///
+    /// ```cpp
+    /// HRESULT CMyDeviceHandler::Synchronize(...)
+    /// {
+    ///     ...
+    ///
+    ///     // Start synchronizing the handler.
+    ///
+    ///     ...
+    ///
+    ///     // Find items waiting to be created.
+    ///     for (...)
+    ///     {
+    ///         // Create the item.
+    ///         ISyncMgrSyncItem *pNewItem = NULL;
+    ///         LPWSTR szItemID[MAX_SYNCMGR_ID];
+    ///
+    ///         hr = GetNextNewItem(&pNewItem, szItemID, ARRAYSIZE(szItemID));
+    ///         if (SUCCEEDED(hr))
+    ///         {
+    ///             // Propose this item to Sync Center.
+    ///             hr = pCallback->ProposeItem(pNewItem);
+    ///             if (SUCCEEDED(hr))
+    ///             {
+    ///                 // Synchronize the item.
+    ///                 // Synchronization was successful.  Commit the item.
+    ///                 hr = pCallback->CommitItem(szItemID);
+    ///             }
+    ///             pNewItem->Release();
+    ///         }
+    ///     }
+    ///     ...
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ProposeItem`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-proposeitem), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ProposeItem`.
     ///
     /// # Contract
@@ -349,6 +767,18 @@ pub trait SyncMgrSyncCallback {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn propose_item(&self, new_item: &ISyncMgrSyncItem) -> windows_core::Result<()>;
+    /// Confirms a specified item as a member of the handler's sync set and confirms that it should be shown in the UI.
+    ///
+    /// # Arguments
+    ///
+    /// - `item_id` \[in\]: A pointer to a buffer containing the unique ID of the item to confirm. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns E_INVALIDARG if the item has not been first submitted through [ISyncMgrSyncCallback::ProposeItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-proposeitem) or if the item is already part of the current session.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-commititem), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::CommitItem`.
     ///
     /// # Contract
@@ -363,6 +793,14 @@ pub trait SyncMgrSyncCallback {
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn commit_item(&self, item_id: &str) -> windows_core::Result<()>;
+    /// Reports that a synchronization operation is being performed that was requested manually from outside the Sync Center UI.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrSyncCallback.ReportManualSync`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportmanualsync), CC BY 4.0.*
+    ///
     /// `ISyncMgrSyncCallback::ReportManualSync`.
     ///
     /// # Errors
