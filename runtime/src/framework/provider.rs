@@ -412,6 +412,8 @@ impl<T> IKnowledgeSyncProvider_Impl for ProviderObject_Impl<T>
 where
     T: KnowledgeSyncProvider + Send + Sync + 'static,
 {
+    // Inlined into the vtable shim: the session pair is the hot path of every session.
+    #[inline]
     fn BeginSession(
         &self,
         role: SYNC_PROVIDER_ROLE,
@@ -520,6 +522,7 @@ where
         self.record_panic(result, None)
     }
 
+    #[inline]
     fn EndSession(&self, psessionstate: Ref<ISyncSessionState>) -> Result<()> {
         let raw = psessionstate
             .as_ref()

@@ -754,6 +754,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_destination_provider_conflicting_change<
         T: ChangeConflict + ?Sized,
     >(this: &T) -> windows_core::Result<ISyncChange> {
@@ -768,6 +769,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_source_provider_conflicting_change<T: ChangeConflict + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncChange> {
@@ -782,6 +784,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_destination_provider_conflicting_data<T: ChangeConflict + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::IUnknown> {
@@ -796,6 +799,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_source_provider_conflicting_data<T: ChangeConflict + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::IUnknown> {
@@ -810,6 +814,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_resolve_action_for_change<T: ChangeConflict + ?Sized>(
         this: &T,
         presolveaction: *mut SYNC_RESOLVE_ACTION,
@@ -825,6 +830,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_resolve_action_for_change<T: ChangeConflict + ?Sized>(
         this: &T,
         resolveaction: SYNC_RESOLVE_ACTION,
@@ -840,6 +846,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_resolve_action_for_change_unit<T: ChangeConflict + ?Sized>(
         this: &T,
         pchangeunit: windows_core::Ref<ISyncChangeUnit>,
@@ -857,6 +864,7 @@ pub mod change_conflict_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_resolve_action_for_change_unit<T: ChangeConflict + ?Sized>(
         this: &T,
         pchangeunit: windows_core::Ref<ISyncChangeUnit>,
@@ -1013,6 +1021,7 @@ pub mod change_unit_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_item_id<T: ChangeUnitException + ?Sized>(
         this: &T,
         pbitemid: *mut u8,
@@ -1029,6 +1038,7 @@ pub mod change_unit_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_unit_id<T: ChangeUnitException + ?Sized>(
         this: &T,
         pbchangeunitid: *mut u8,
@@ -1047,6 +1057,7 @@ pub mod change_unit_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_clock_vector<T: ChangeUnitException + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -1165,6 +1176,7 @@ pub mod clock_vector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_clock_vector_elements<T: ClockVector + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -1183,6 +1195,7 @@ pub mod clock_vector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_clock_vector_element_count<T: ClockVector + ?Sized>(
         this: &T,
         pdwcount: *mut u32,
@@ -1286,6 +1299,7 @@ pub mod clock_vector_element_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_replica_key<T: ClockVectorElement + ?Sized>(
         this: &T,
         pdwreplicakey: *mut u32,
@@ -1301,6 +1315,7 @@ pub mod clock_vector_element_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_tick_count<T: ClockVectorElement + ?Sized>(
         this: &T,
         pulltickcount: *mut u64,
@@ -1386,6 +1401,7 @@ pub mod construct_replica_key_map_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn find_or_add_replica<T: ConstructReplicaKeyMap + ?Sized>(
         this: &T,
         pbreplicaid: *const u8,
@@ -1630,6 +1646,7 @@ pub mod core_fragment_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next_column<T: CoreFragment + ?Sized>(
         this: &T,
         pchangeunitid: *mut u8,
@@ -1652,6 +1669,7 @@ pub mod core_fragment_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next_range<T: CoreFragment + ?Sized>(
         this: &T,
         pitemid: *mut u8,
@@ -1677,6 +1695,7 @@ pub mod core_fragment_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: CoreFragment + ?Sized>(this: &T) -> windows_core::Result<()> {
         let () = ::winsync::com::abi::guard(|| this.reset())?;
         Ok(())
@@ -1687,6 +1706,7 @@ pub mod core_fragment_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_column_count<T: CoreFragment + ?Sized>(
         this: &T,
         pcolumncount: *mut u32,
@@ -1702,6 +1722,7 @@ pub mod core_fragment_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_range_count<T: CoreFragment + ?Sized>(
         this: &T,
         prangecount: *mut u32,
@@ -1811,6 +1832,7 @@ pub mod core_fragment_inspector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next_core_fragments<T: CoreFragmentInspector + ?Sized>(
         this: &T,
         requestedcount: u32,
@@ -1845,6 +1867,7 @@ pub mod core_fragment_inspector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: CoreFragmentInspector + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -2005,6 +2028,7 @@ pub mod enum_change_unit_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next<T: EnumChangeUnitExceptions + ?Sized>(
         this: &T,
         cexceptions: u32,
@@ -2039,6 +2063,7 @@ pub mod enum_change_unit_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn skip<T: EnumChangeUnitExceptions + ?Sized>(
         this: &T,
         cexceptions: u32,
@@ -2056,6 +2081,7 @@ pub mod enum_change_unit_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: EnumChangeUnitExceptions + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -2068,6 +2094,7 @@ pub mod enum_change_unit_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn clone<T: EnumChangeUnitExceptions + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumChangeUnitExceptions> {
@@ -2227,6 +2254,7 @@ pub mod enum_clock_vector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next<T: EnumClockVector + ?Sized>(
         this: &T,
         cclockvectorelements: u32,
@@ -2261,6 +2289,7 @@ pub mod enum_clock_vector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn skip<T: EnumClockVector + ?Sized>(
         this: &T,
         csyncversions: u32,
@@ -2278,6 +2307,7 @@ pub mod enum_clock_vector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: EnumClockVector + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -2290,6 +2320,7 @@ pub mod enum_clock_vector_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn clone<T: EnumClockVector + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumClockVector> {
@@ -2450,6 +2481,7 @@ pub mod enum_range_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next<T: EnumRangeExceptions + ?Sized>(
         this: &T,
         cexceptions: u32,
@@ -2484,6 +2516,7 @@ pub mod enum_range_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn skip<T: EnumRangeExceptions + ?Sized>(
         this: &T,
         cexceptions: u32,
@@ -2501,6 +2534,7 @@ pub mod enum_range_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: EnumRangeExceptions + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -2513,6 +2547,7 @@ pub mod enum_range_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn clone<T: EnumRangeExceptions + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumRangeExceptions> {
@@ -2673,6 +2708,7 @@ pub mod enum_single_item_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next<T: EnumSingleItemExceptions + ?Sized>(
         this: &T,
         cexceptions: u32,
@@ -2707,6 +2743,7 @@ pub mod enum_single_item_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn skip<T: EnumSingleItemExceptions + ?Sized>(
         this: &T,
         cexceptions: u32,
@@ -2724,6 +2761,7 @@ pub mod enum_single_item_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: EnumSingleItemExceptions + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -2736,6 +2774,7 @@ pub mod enum_single_item_exceptions_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn clone<T: EnumSingleItemExceptions + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumSingleItemExceptions> {
@@ -2890,6 +2929,7 @@ pub mod enum_sync_change_units_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next<T: EnumSyncChangeUnits + ?Sized>(
         this: &T,
         cchanges: u32,
@@ -2924,6 +2964,7 @@ pub mod enum_sync_change_units_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn skip<T: EnumSyncChangeUnits + ?Sized>(
         this: &T,
         cchanges: u32,
@@ -2937,6 +2978,7 @@ pub mod enum_sync_change_units_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: EnumSyncChangeUnits + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -2949,6 +2991,7 @@ pub mod enum_sync_change_units_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn clone<T: EnumSyncChangeUnits + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumSyncChangeUnits> {
@@ -3099,6 +3142,7 @@ pub mod enum_sync_changes_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn next<T: EnumSyncChanges + ?Sized>(
         this: &T,
         cchanges: u32,
@@ -3134,6 +3178,7 @@ pub mod enum_sync_changes_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn skip<T: EnumSyncChanges + ?Sized>(
         this: &T,
         cchanges: u32,
@@ -3147,6 +3192,7 @@ pub mod enum_sync_changes_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn reset<T: EnumSyncChanges + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -3159,6 +3205,7 @@ pub mod enum_sync_changes_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn clone<T: EnumSyncChanges + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumSyncChanges> {
@@ -3316,6 +3363,7 @@ pub mod load_change_context_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_sync_change<T: LoadChangeContext + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncChange> {
@@ -3328,6 +3376,7 @@ pub mod load_change_context_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_recoverable_error_on_change<T: LoadChangeContext + ?Sized>(
         this: &T,
         hrerror: windows_core::HRESULT,
@@ -3345,6 +3394,7 @@ pub mod load_change_context_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_recoverable_error_on_change_unit<T: LoadChangeContext + ?Sized>(
         this: &T,
         hrerror: windows_core::HRESULT,
@@ -3503,6 +3553,7 @@ pub mod range_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_closed_range_start<T: RangeException + ?Sized>(
         this: &T,
         pbclosedrangestart: *mut u8,
@@ -3521,6 +3572,7 @@ pub mod range_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_closed_range_end<T: RangeException + ?Sized>(
         this: &T,
         pbclosedrangeend: *mut u8,
@@ -3539,6 +3591,7 @@ pub mod range_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_clock_vector<T: RangeException + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -3712,6 +3765,7 @@ pub mod replica_key_map_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn lookup_replica_key<T: ReplicaKeyMap + ?Sized>(
         this: &T,
         pbreplicaid: *const u8,
@@ -3730,6 +3784,7 @@ pub mod replica_key_map_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn lookup_replica_id<T: ReplicaKeyMap + ?Sized>(
         this: &T,
         dwreplicakey: u32,
@@ -3749,6 +3804,7 @@ pub mod replica_key_map_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn serialize<T: ReplicaKeyMap + ?Sized>(
         this: &T,
         pbreplicakeymap: *mut u8,
@@ -3865,6 +3921,7 @@ pub mod single_item_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_item_id<T: SingleItemException + ?Sized>(
         this: &T,
         pbitemid: *mut u8,
@@ -3881,6 +3938,7 @@ pub mod single_item_exception_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_clock_vector<T: SingleItemException + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -4125,6 +4183,7 @@ pub mod sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_progress<T: SyncCallback + ?Sized>(
         this: &T,
         provider: SYNC_PROVIDER_ROLE,
@@ -4145,6 +4204,7 @@ pub mod sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_change<T: SyncCallback + ?Sized>(
         this: &T,
         psyncchange: windows_core::Ref<ISyncChange>,
@@ -4159,6 +4219,7 @@ pub mod sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_conflict<T: SyncCallback + ?Sized>(
         this: &T,
         pconflict: windows_core::Ref<IChangeConflict>,
@@ -4173,6 +4234,7 @@ pub mod sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_full_enumeration_needed<T: SyncCallback + ?Sized>(
         this: &T,
         pfullenumerationaction: *mut SYNC_FULL_ENUMERATION_ACTION,
@@ -4190,6 +4252,7 @@ pub mod sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_recoverable_error<T: SyncCallback + ?Sized>(
         this: &T,
         precoverableerror: windows_core::Ref<IRecoverableError>,
@@ -4603,6 +4666,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_owner_replica_id<T: SyncChange + ?Sized>(
         this: &T,
         pbreplicaid: *mut u8,
@@ -4621,6 +4685,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_root_item_id<T: SyncChange + ?Sized>(
         this: &T,
         pbrootitemid: *mut u8,
@@ -4639,6 +4704,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_version<T: SyncChange + ?Sized>(
         this: &T,
         pbcurrentreplicaid: *const u8,
@@ -4657,6 +4723,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_creation_version<T: SyncChange + ?Sized>(
         this: &T,
         pbcurrentreplicaid: *const u8,
@@ -4675,6 +4742,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_flags<T: SyncChange + ?Sized>(
         this: &T,
         pdwflags: *mut u32,
@@ -4690,6 +4758,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_work_estimate<T: SyncChange + ?Sized>(
         this: &T,
         pdwwork: *mut u32,
@@ -4705,6 +4774,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_units<T: SyncChange + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumSyncChangeUnits> {
@@ -4717,6 +4787,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_made_with_knowledge<T: SyncChange + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncKnowledge> {
@@ -4729,6 +4800,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_knowledge<T: SyncChange + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncKnowledge> {
@@ -4741,6 +4813,7 @@ pub mod sync_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_work_estimate<T: SyncChange + ?Sized>(
         this: &T,
         dwwork: u32,
@@ -4934,6 +5007,7 @@ pub mod sync_change_batch_advanced_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_filter_info<T: SyncChangeBatchAdvanced + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncFilterInfo> {
@@ -4946,6 +5020,7 @@ pub mod sync_change_batch_advanced_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn convert_full_enumeration_change_batch_to_regular_change_batch<
         T: SyncChangeBatchAdvanced + ?Sized,
     >(this: &T) -> windows_core::Result<ISyncChangeBatch> {
@@ -4960,6 +5035,7 @@ pub mod sync_change_batch_advanced_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_upper_bound_item_id<T: SyncChangeBatchAdvanced + ?Sized>(
         this: &T,
         pbitemid: *mut u8,
@@ -4978,6 +5054,7 @@ pub mod sync_change_batch_advanced_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_batch_level_knowledge_should_be_applied<
         T: SyncChangeBatchAdvanced + ?Sized,
     >(
@@ -5567,6 +5644,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_enumerator<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumSyncChanges> {
@@ -5579,6 +5657,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_is_last_batch<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
         pflastbatch: *mut windows_core::BOOL,
@@ -5592,6 +5671,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_work_estimate_for_batch<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
         pdwworkforbatch: *mut u32,
@@ -5609,6 +5689,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_remaining_work_estimate_for_session<
         T: SyncChangeBatchBase + ?Sized,
     >(this: &T, pdwremainingworkforsession: *mut u32) -> windows_core::Result<()> {
@@ -5625,6 +5706,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn begin_ordered_group<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
         pblowerbound: *const u8,
@@ -5638,6 +5720,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn end_ordered_group<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
         pbupperbound: *const u8,
@@ -5655,6 +5738,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_item_metadata_to_group<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
         pbownerreplicaid: *const u8,
@@ -5687,6 +5771,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_knowledge<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncKnowledge> {
@@ -5699,6 +5784,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_prerequisite_knowledge<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncKnowledge> {
@@ -5711,6 +5797,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_source_forgotten_knowledge<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IForgottenKnowledge> {
@@ -5725,6 +5812,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_last_batch<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -5737,6 +5825,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_work_estimate_for_batch<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
         dwworkforbatch: u32,
@@ -5752,6 +5841,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_remaining_work_estimate_for_session<
         T: SyncChangeBatchBase + ?Sized,
     >(this: &T, dwremainingworkforsession: u32) -> windows_core::Result<()> {
@@ -5766,6 +5856,7 @@ pub mod sync_change_batch_base_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn serialize<T: SyncChangeBatchBase + ?Sized>(
         this: &T,
         pbchangebatch: *mut u8,
@@ -5851,6 +5942,7 @@ pub mod sync_change_builder_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_change_unit_metadata<T: SyncChangeBuilder + ?Sized>(
         this: &T,
         pbchangeunitid: *const u8,
@@ -5999,6 +6091,7 @@ pub mod sync_change_unit_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_item_change<T: SyncChangeUnit + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncChange> {
@@ -6011,6 +6104,7 @@ pub mod sync_change_unit_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_unit_id<T: SyncChangeUnit + ?Sized>(
         this: &T,
         pbchangeunitid: *mut u8,
@@ -6029,6 +6123,7 @@ pub mod sync_change_unit_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_unit_version<T: SyncChangeUnit + ?Sized>(
         this: &T,
         pbcurrentreplicaid: *const u8,
@@ -6144,6 +6239,7 @@ pub mod sync_change_with_prerequisite_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_prerequisite_knowledge<T: SyncChangeWithPrerequisite + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncKnowledge> {
@@ -6156,6 +6252,7 @@ pub mod sync_change_with_prerequisite_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_knowledge_with_prerequisite<
         T: SyncChangeWithPrerequisite + ?Sized,
     >(
@@ -6272,6 +6369,7 @@ pub mod sync_full_enumeration_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_knowledge_after_recovery_complete<
         T: SyncFullEnumerationChange + ?Sized,
     >(this: &T) -> windows_core::Result<ISyncKnowledge> {
@@ -6286,6 +6384,7 @@ pub mod sync_full_enumeration_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_forgotten_knowledge<T: SyncFullEnumerationChange + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IForgottenKnowledge> {
@@ -7302,6 +7401,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_owner_replica_id<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbreplicaid: *mut u8,
@@ -7320,6 +7420,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn serialize<T: SyncKnowledge + ?Sized>(
         this: &T,
         fserializereplicakeymap: windows_core::BOOL,
@@ -7344,6 +7445,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_local_tick_count<T: SyncKnowledge + ?Sized>(
         this: &T,
         ulltickcount: u64,
@@ -7357,6 +7459,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn contains_change<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbversionownerreplicaid: *const u8,
@@ -7380,6 +7483,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn contains_change_unit<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbversionownerreplicaid: *const u8,
@@ -7410,6 +7514,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_scope_vector<T: SyncKnowledge + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -7426,6 +7531,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_replica_key_map<T: SyncKnowledge + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IReplicaKeyMap> {
@@ -7438,6 +7544,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn clone<T: SyncKnowledge + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncKnowledge> {
@@ -7450,6 +7557,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn convert_version<T: SyncKnowledge + ?Sized>(
         this: &T,
         pknowledgein: windows_core::Ref<ISyncKnowledge>,
@@ -7485,6 +7593,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn map_remote_to_local<T: SyncKnowledge + ?Sized>(
         this: &T,
         premoteknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -7501,6 +7610,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn union<T: SyncKnowledge + ?Sized>(
         this: &T,
         pknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -7515,6 +7625,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn project_onto_item<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbitemid: *const u8,
@@ -7528,6 +7639,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn project_onto_change_unit<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbitemid: *const u8,
@@ -7544,6 +7656,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn project_onto_range<T: SyncKnowledge + ?Sized>(
         this: &T,
         psrngsyncrange: *const SYNC_RANGE,
@@ -7559,6 +7672,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn exclude_item<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbitemid: *const u8,
@@ -7572,6 +7686,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn exclude_change_unit<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbitemid: *const u8,
@@ -7588,6 +7703,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn contains_knowledge<T: SyncKnowledge + ?Sized>(
         this: &T,
         pknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -7608,6 +7724,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn find_min_tick_count_for_replica<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbreplicaid: *const u8,
@@ -7626,6 +7743,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_range_exceptions<T: SyncKnowledge + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -7642,6 +7760,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_single_item_exceptions<T: SyncKnowledge + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -7660,6 +7779,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_unit_exceptions<T: SyncKnowledge + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -7678,6 +7798,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn find_clock_vector_for_item<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbitemid: *const u8,
@@ -7697,6 +7818,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn find_clock_vector_for_change_unit<T: SyncKnowledge + ?Sized>(
         this: &T,
         pbitemid: *const u8,
@@ -7717,6 +7839,7 @@ pub mod sync_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_version<T: SyncKnowledge + ?Sized>(
         this: &T,
         pdwversion: *mut u32,
@@ -7768,6 +7891,7 @@ pub mod sync_merge_tombstone_change_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_winner_item_id<T: SyncMergeTombstoneChange + ?Sized>(
         this: &T,
         pbwinneritemid: *mut u8,
@@ -7846,6 +7970,7 @@ pub mod sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_id_parameters<T: SyncProvider + ?Sized>(
         this: &T,
         pidparameters: *mut ID_PARAMETERS,
@@ -8161,6 +8286,7 @@ pub mod sync_session_state_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn is_canceled<T: SyncSessionState + ?Sized>(
         this: &T,
         pfiscanceled: *mut windows_core::BOOL,
@@ -8174,6 +8300,7 @@ pub mod sync_session_state_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_info_for_change_application<T: SyncSessionState + ?Sized>(
         this: &T,
         pbchangeapplierinfo: *mut u8,
@@ -8196,6 +8323,7 @@ pub mod sync_session_state_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn load_info_from_change_application<T: SyncSessionState + ?Sized>(
         this: &T,
         pbchangeapplierinfo: *const u8,
@@ -8216,6 +8344,7 @@ pub mod sync_session_state_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_forgotten_knowledge_recovery_range_start<
         T: SyncSessionState + ?Sized,
     >(
@@ -8240,6 +8369,7 @@ pub mod sync_session_state_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_forgotten_knowledge_recovery_range_end<
         T: SyncSessionState + ?Sized,
     >(this: &T, pbrangeend: *mut u8, pcbrangeend: *mut u32) -> windows_core::Result<()> {
@@ -8256,6 +8386,7 @@ pub mod sync_session_state_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_forgotten_knowledge_recovery_range<T: SyncSessionState + ?Sized>(
         this: &T,
         prange: *const SYNC_RANGE,
@@ -8273,6 +8404,7 @@ pub mod sync_session_state_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_progress<T: SyncSessionState + ?Sized>(
         this: &T,
         provider: SYNC_PROVIDER_ROLE,
@@ -8439,6 +8571,7 @@ pub mod synchronous_data_retriever_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_id_parameters<T: SynchronousDataRetriever + ?Sized>(
         this: &T,
         pidparameters: *mut ID_PARAMETERS,
@@ -8454,6 +8587,7 @@ pub mod synchronous_data_retriever_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn load_change_data<T: SynchronousDataRetriever + ?Sized>(
         this: &T,
         ploadchangecontext: windows_core::Ref<ILoadChangeContext>,
@@ -9078,6 +9212,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_name<T: SyncMgrHandler + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::PWSTR> {
@@ -9090,6 +9225,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_handler_info<T: SyncMgrHandler + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncMgrHandlerInfo> {
@@ -9102,6 +9238,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_object<T: SyncMgrHandler + ?Sized>(
         this: &T,
         rguidobjectid: *const windows_core::GUID,
@@ -9121,6 +9258,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_capabilities<T: SyncMgrHandler + ?Sized>(
         this: &T,
     ) -> windows_core::Result<SYNCMGR_HANDLER_CAPABILITIES> {
@@ -9133,6 +9271,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_policies<T: SyncMgrHandler + ?Sized>(
         this: &T,
     ) -> windows_core::Result<SYNCMGR_HANDLER_POLICIES> {
@@ -9145,6 +9284,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn activate<T: SyncMgrHandler + ?Sized>(
         this: &T,
         factivate: windows_core::BOOL,
@@ -9158,6 +9298,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn enable<T: SyncMgrHandler + ?Sized>(
         this: &T,
         fenable: windows_core::BOOL,
@@ -9171,6 +9312,7 @@ pub mod sync_mgr_handler_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn synchronize<T: SyncMgrHandler + ?Sized>(
         this: &T,
         ppszitemids: *const windows_core::PCWSTR,
@@ -9338,6 +9480,7 @@ pub mod sync_mgr_handler_collection_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_handler_enumerator<T: SyncMgrHandlerCollection + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumString> {
@@ -9350,6 +9493,7 @@ pub mod sync_mgr_handler_collection_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn bind_to_handler<T: SyncMgrHandlerCollection + ?Sized>(
         this: &T,
         pszhandlerid: &windows_core::PCWSTR,
@@ -9720,6 +9864,7 @@ pub mod sync_mgr_handler_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_type<T: SyncMgrHandlerInfo + ?Sized>(
         this: &T,
     ) -> windows_core::Result<SYNCMGR_HANDLER_TYPE> {
@@ -9732,6 +9877,7 @@ pub mod sync_mgr_handler_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_type_label<T: SyncMgrHandlerInfo + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::PWSTR> {
@@ -9744,6 +9890,7 @@ pub mod sync_mgr_handler_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_comment<T: SyncMgrHandlerInfo + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::PWSTR> {
@@ -9756,6 +9903,7 @@ pub mod sync_mgr_handler_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_last_sync_time<T: SyncMgrHandlerInfo + ?Sized>(
         this: &T,
     ) -> windows_core::Result<FILETIME> {
@@ -9768,6 +9916,7 @@ pub mod sync_mgr_handler_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn is_active<T: SyncMgrHandlerInfo + ?Sized>(
         this: &T,
     ) -> windows_core::HRESULT {
@@ -9784,6 +9933,7 @@ pub mod sync_mgr_handler_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn is_enabled<T: SyncMgrHandlerInfo + ?Sized>(
         this: &T,
     ) -> windows_core::HRESULT {
@@ -9800,6 +9950,7 @@ pub mod sync_mgr_handler_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn is_connected<T: SyncMgrHandlerInfo + ?Sized>(
         this: &T,
     ) -> windows_core::HRESULT {
@@ -9902,6 +10053,7 @@ pub mod sync_mgr_session_creator_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn create_session<T: SyncMgrSessionCreator + ?Sized>(
         this: &T,
         pszhandlerid: &windows_core::PCWSTR,
@@ -10472,6 +10624,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn report_progress<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -10512,6 +10665,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_handler_progress_text<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszprogresstext: &windows_core::PCWSTR,
@@ -10537,6 +10691,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn report_event<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -10600,6 +10755,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn can_continue<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -10625,6 +10781,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn query_for_additional_items<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         ppenumitemids: windows_core::OutRef<IEnumString>,
@@ -10649,6 +10806,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_item_to_session<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -10665,6 +10823,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_i_unknown_to_session<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         punk: windows_core::Ref<windows_core::IUnknown>,
@@ -10679,6 +10838,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn propose_item<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pnewitem: windows_core::Ref<ISyncMgrSyncItem>,
@@ -10693,6 +10853,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn commit_item<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -10709,6 +10870,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn report_manual_sync<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -11129,6 +11291,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_item_id<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::PWSTR> {
@@ -11141,6 +11304,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_name<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::PWSTR> {
@@ -11153,6 +11317,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_item_info<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
     ) -> windows_core::Result<ISyncMgrSyncItemInfo> {
@@ -11165,6 +11330,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_object<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
         rguidobjectid: *const windows_core::GUID,
@@ -11184,6 +11350,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_capabilities<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
     ) -> windows_core::Result<SYNCMGR_ITEM_CAPABILITIES> {
@@ -11196,6 +11363,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_policies<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
     ) -> windows_core::Result<SYNCMGR_ITEM_POLICIES> {
@@ -11208,6 +11376,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn enable<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
         fenable: windows_core::BOOL,
@@ -11221,6 +11390,7 @@ pub mod sync_mgr_sync_item_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn delete<T: SyncMgrSyncItem + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -11355,6 +11525,7 @@ pub mod sync_mgr_sync_item_container_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_sync_item<T: SyncMgrSyncItemContainer + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -11371,6 +11542,7 @@ pub mod sync_mgr_sync_item_container_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_sync_item_enumerator<T: SyncMgrSyncItemContainer + ?Sized>(
         this: &T,
     ) -> windows_core::Result<IEnumSyncMgrSyncItems> {
@@ -11383,6 +11555,7 @@ pub mod sync_mgr_sync_item_container_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_sync_item_count<T: SyncMgrSyncItemContainer + ?Sized>(
         this: &T,
     ) -> windows_core::Result<u32> {
@@ -11598,6 +11771,7 @@ pub mod sync_mgr_sync_item_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_type_label<T: SyncMgrSyncItemInfo + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::PWSTR> {
@@ -11610,6 +11784,7 @@ pub mod sync_mgr_sync_item_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_comment<T: SyncMgrSyncItemInfo + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::PWSTR> {
@@ -11622,6 +11797,7 @@ pub mod sync_mgr_sync_item_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_last_sync_time<T: SyncMgrSyncItemInfo + ?Sized>(
         this: &T,
     ) -> windows_core::Result<FILETIME> {
@@ -11634,6 +11810,7 @@ pub mod sync_mgr_sync_item_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn is_enabled<T: SyncMgrSyncItemInfo + ?Sized>(
         this: &T,
     ) -> windows_core::HRESULT {
@@ -11650,6 +11827,7 @@ pub mod sync_mgr_sync_item_info_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn is_connected<T: SyncMgrSyncItemInfo + ?Sized>(
         this: &T,
     ) -> windows_core::HRESULT {
@@ -11739,6 +11917,7 @@ pub mod forgotten_knowledge_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn forget_to_version<T: ForgottenKnowledge + ?Sized>(
         this: &T,
         pknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -12158,6 +12337,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn begin_session<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         role: SYNC_PROVIDER_ROLE,
@@ -12174,6 +12354,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_sync_batch_parameters<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         ppsyncknowledge: windows_core::OutRef<ISyncKnowledge>,
@@ -12194,6 +12375,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_batch<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         dwbatchsize: u32,
@@ -12217,6 +12399,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_full_enumeration_change_batch<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         dwbatchsize: u32,
@@ -12246,6 +12429,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn process_change_batch<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         resolutionpolicy: CONFLICT_RESOLUTION_POLICY,
@@ -12278,6 +12462,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn process_full_enumeration_change_batch<
         T: KnowledgeSyncProvider + ?Sized,
     >(
@@ -12312,6 +12497,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn end_session<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         psessionstate: windows_core::Ref<ISyncSessionState>,
@@ -12425,6 +12611,7 @@ pub mod sync_callback2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_change_applied<T: SyncCallback2 + ?Sized>(
         this: &T,
         dwchangesapplied: u32,
@@ -12441,6 +12628,7 @@ pub mod sync_callback2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn on_change_failed<T: SyncCallback2 + ?Sized>(
         this: &T,
         dwchangesapplied: u32,
@@ -12626,6 +12814,7 @@ pub mod sync_change_batch_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn begin_unordered_group<T: SyncChangeBatch + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
@@ -12638,6 +12827,7 @@ pub mod sync_change_batch_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn end_unordered_group<T: SyncChangeBatch + ?Sized>(
         this: &T,
         pmadewithknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -12659,6 +12849,7 @@ pub mod sync_change_batch_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_logged_conflict<T: SyncChangeBatch + ?Sized>(
         this: &T,
         pbownerreplicaid: *const u8,
@@ -12770,6 +12961,7 @@ pub mod sync_change_batch2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_merge_tombstone_metadata_to_group<T: SyncChangeBatch2 + ?Sized>(
         this: &T,
         pbownerreplicaid: *const u8,
@@ -12802,6 +12994,7 @@ pub mod sync_change_batch2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_merge_tombstone_logged_conflict<T: SyncChangeBatch2 + ?Sized>(
         this: &T,
         pbownerreplicaid: *const u8,
@@ -12939,6 +13132,7 @@ pub mod sync_change_batch_base2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn serialize_with_options<T: SyncChangeBatchBase2 + ?Sized>(
         this: &T,
         targetformatversion: SYNC_SERIALIZATION_VERSION,
@@ -13107,6 +13301,7 @@ pub mod sync_change_batch_with_prerequisite_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_prerequisite_knowledge<
         T: SyncChangeBatchWithPrerequisite + ?Sized,
     >(
@@ -13125,6 +13320,7 @@ pub mod sync_change_batch_with_prerequisite_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_knowledge_with_prerequisite<
         T: SyncChangeBatchWithPrerequisite + ?Sized,
     >(
@@ -13143,6 +13339,7 @@ pub mod sync_change_batch_with_prerequisite_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_forgotten_knowledge<
         T: SyncChangeBatchWithPrerequisite + ?Sized,
     >(this: &T) -> windows_core::Result<IForgottenKnowledge> {
@@ -13304,6 +13501,7 @@ pub mod sync_full_enumeration_change_batch_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_learned_knowledge_after_recovery_complete<
         T: SyncFullEnumerationChangeBatch + ?Sized,
     >(this: &T) -> windows_core::Result<ISyncKnowledge> {
@@ -13318,6 +13516,7 @@ pub mod sync_full_enumeration_change_batch_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_closed_lower_bound_item_id<
         T: SyncFullEnumerationChangeBatch + ?Sized,
     >(
@@ -13338,6 +13537,7 @@ pub mod sync_full_enumeration_change_batch_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_closed_upper_bound_item_id<
         T: SyncFullEnumerationChangeBatch + ?Sized,
     >(
@@ -13401,6 +13601,7 @@ pub mod sync_full_enumeration_change_batch2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_merge_tombstone_metadata_to_group<
         T: SyncFullEnumerationChangeBatch2 + ?Sized,
     >(
@@ -14094,6 +14295,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_id_parameters<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         pidparameters: *mut ID_PARAMETERS,
@@ -14109,6 +14311,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn project_onto_column_set<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         ppcolumns: *const *const u8,
@@ -14125,6 +14328,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn serialize_with_options<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         targetformatversion: SYNC_SERIALIZATION_VERSION,
@@ -14151,6 +14355,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_lowest_uncontained_id<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         pisyncknowledge: windows_core::Ref<ISyncKnowledge2>,
@@ -14175,6 +14380,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_inspector<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         riid: *const windows_core::GUID,
@@ -14191,6 +14397,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_minimum_supported_version<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         pversion: *mut SYNC_SERIALIZATION_VERSION,
@@ -14206,6 +14413,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_statistics<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         which: SYNC_STATISTICS,
@@ -14222,6 +14430,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn contains_knowledge_for_item<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         pknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -14243,6 +14452,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn contains_knowledge_for_change_unit<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         pknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -14270,6 +14480,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn project_onto_knowledge_with_prerequisite<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         pprerequisiteknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -14292,6 +14503,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn complement<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         psyncknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -14306,6 +14518,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn intersects_with_knowledge<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         psyncknowledge: windows_core::Ref<ISyncKnowledge>,
@@ -14326,6 +14539,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_knowledge_cookie<T: SyncKnowledge2 + ?Sized>(
         this: &T,
     ) -> windows_core::Result<windows_core::IUnknown> {
@@ -14338,6 +14552,7 @@ pub mod sync_knowledge2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn compare_to_knowledge_cookie<T: SyncKnowledge2 + ?Sized>(
         this: &T,
         pknowledgecookie: windows_core::Ref<windows_core::IUnknown>,
@@ -14453,6 +14668,7 @@ pub mod sync_session_state2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_provider_with_error<T: SyncSessionState2 + ?Sized>(
         this: &T,
         fself: windows_core::BOOL,
@@ -14468,6 +14684,7 @@ pub mod sync_session_state2_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_session_error_status<T: SyncSessionState2 + ?Sized>(
         this: &T,
         phrsessionerror: *mut windows_core::HRESULT,

@@ -175,6 +175,7 @@ pub mod sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_id_parameters<T: SyncProvider + ?Sized>(
         this: &T,
         pidparameters: *mut ID_PARAMETERS,
@@ -521,6 +522,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn begin_session<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         role: SYNC_PROVIDER_ROLE,
@@ -537,6 +539,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_sync_batch_parameters<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         ppsyncknowledge: windows_core::OutRef<ISyncKnowledge>,
@@ -557,6 +560,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_change_batch<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         dwbatchsize: u32,
@@ -580,6 +584,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn get_full_enumeration_change_batch<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         dwbatchsize: u32,
@@ -609,6 +614,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn process_change_batch<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         resolutionpolicy: CONFLICT_RESOLUTION_POLICY,
@@ -641,6 +647,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn process_full_enumeration_change_batch<
         T: KnowledgeSyncProvider + ?Sized,
     >(
@@ -675,6 +682,7 @@ pub mod knowledge_sync_provider_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn end_session<T: KnowledgeSyncProvider + ?Sized>(
         this: &T,
         psessionstate: windows_core::Ref<ISyncSessionState>,

@@ -247,6 +247,7 @@ pub mod sync_mgr_session_creator_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn create_session<T: SyncMgrSessionCreator + ?Sized>(
         this: &T,
         pszhandlerid: &windows_core::PCWSTR,
@@ -817,6 +818,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn report_progress<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -857,6 +859,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn set_handler_progress_text<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszprogresstext: &windows_core::PCWSTR,
@@ -882,6 +885,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn report_event<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -945,6 +949,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn can_continue<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -970,6 +975,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn query_for_additional_items<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         ppenumitemids: windows_core::OutRef<IEnumString>,
@@ -994,6 +1000,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_item_to_session<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -1010,6 +1017,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn add_i_unknown_to_session<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         punk: windows_core::Ref<windows_core::IUnknown>,
@@ -1024,6 +1032,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn propose_item<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pnewitem: windows_core::Ref<ISyncMgrSyncItem>,
@@ -1038,6 +1047,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn commit_item<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
         pszitemid: &windows_core::PCWSTR,
@@ -1054,6 +1064,7 @@ pub mod sync_mgr_sync_callback_abi {
     ///
     /// # Safety
     /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
     pub unsafe fn report_manual_sync<T: SyncMgrSyncCallback + ?Sized>(
         this: &T,
     ) -> windows_core::Result<()> {
