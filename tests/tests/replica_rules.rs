@@ -666,3 +666,52 @@ fn a_data_retriever_of_other_id_formats_is_refused() {
     assert_eq!((answer, statistics.dwChangesApplied), (S_OK, 3));
     assert_eq!(data(&b), data(&a));
 }
+
+/// A session without an application callback runs with the driver's quiet callback, which
+/// lets the destination skip the `ISyncChange` objects it would build only for `OnChange`:
+/// a change the destination cannot save still fails on its own (its `ISyncChange` built for
+/// the recoverable error), stays out of the learned knowledge and comes again in the next
+/// session; the others are applied.
+#[test]
+fn a_session_without_callback_still_fails_and_resends_what_it_cannot_save() {
+    let a = node(1);
+    for n in 0..4 {
+        a.provider().write(&item(n), &[n]).unwrap();
+    }
+    let b = ProviderObject::new(
+        ReplicaProvider::new(IdFormats::GUID_GID, &[2; 16], Picky::default(), 10).unwrap(),
+    );
+    let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
+        (a.to_interface(), b.to_interface());
+    let first = synchronize(&source, &destination, None, &SyncOptions::default()).unwrap();
+    assert_eq!((first.changes_applied, first.changes_failed), (3, 1));
+    let again = synchronize(&source, &destination, None, &SyncOptions::default()).unwrap();
+    assert_eq!((again.changes_applied, again.changes_failed), (0, 1));
+    for n in [0, 1, 3] {
+        assert_eq!(b.provider().store().load(&item(n)).unwrap(), [n]);
+    }
+    assert!(b.provider().store().load(&item(2)).is_err());
+}
+
+/// With an application callback, `OnChange` receives each change before it is applied (the
+/// change's own `ISyncChange`, its item ID readable), a failing one included.
+#[test]
+fn an_application_callback_gets_on_change_for_every_change() {
+    let a = node(1);
+    for n in 0..4 {
+        a.provider().write(&item(n), &[n]).unwrap();
+    }
+    let b = ProviderObject::new(
+        ReplicaProvider::new(IdFormats::GUID_GID, &[2; 16], Picky::default(), 10).unwrap(),
+    );
+    let app = recorder(OnConflict::Set(SRA_MERGE));
+    let callback = callback_of(&app);
+    let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
+        (a.to_interface(), b.to_interface());
+    let report =
+        synchronize(&source, &destination, Some(&callback), &SyncOptions::default()).unwrap();
+    assert_eq!((report.changes_applied, report.changes_failed), (3, 1));
+    let mut changes = app.changes.lock().unwrap().clone();
+    changes.sort_unstable();
+    assert_eq!(changes, [item(0)[0], item(1)[0], item(2)[0], item(3)[0]]);
+}

@@ -162,3 +162,108 @@ pub(crate) struct NullCallback;
 
 impl SyncCallback for NullCallback {}
 impl SyncCallback2 for NullCallback {}
+
+/// The callback a session of this runtime runs with when the application gave none: it
+/// ignores every event (as [`NullCallback`]) and says so through a private interface, so a
+/// destination of this runtime skips what it would build only for the callback (the
+/// `ISyncChange` object `OnChange` receives for each applied change, when the data loads
+/// directly). Callbacks from anywhere else, the application's included, get every event.
+pub(crate) fn quiet_callback() -> ISyncCallback {
+    quiet::QuietCallback.into()
+}
+
+/// Whether `callback` is [`quiet_callback`]'s (of this build).
+pub(crate) fn is_quiet(callback: &ISyncCallback) -> bool {
+    let Ok(quiet) = windows_core::Interface::cast::<quiet::IQuietCallback>(callback) else {
+        return false;
+    };
+    // SAFETY: a live interface.
+    let layout = unsafe { quiet::layout(&quiet) };
+    layout == quiet::LAYOUT
+}
+
+#[allow(non_snake_case, missing_docs)]
+mod quiet {
+    use windows_core::{IUnknown, Ref, Result, implement};
+
+    use super::{NullCallback, sync_callback_abi, sync_callback2_abi};
+    use crate::bindings::{
+        IChangeConflict, IRecoverableError, ISyncCallback, ISyncCallback_Impl, ISyncCallback2,
+        ISyncCallback2_Impl, ISyncChange, SYNC_FULL_ENUMERATION_ACTION, SYNC_PROGRESS_STAGE,
+        SYNC_PROVIDER_ROLE,
+    };
+
+    /// The layout revision [`IQuietCallback::Layout`] answers.
+    pub(super) const LAYOUT: u32 = crate::com::layout_revision(0x0C41);
+
+    /// Says "this callback ignores every event"; answers this build's layout revision.
+    #[windows_core::interface("5c0e7a61-92d4-4b3f-8e17-a4d6c2f90b38")]
+    pub(super) unsafe trait IQuietCallback: IUnknown {
+        fn Layout(&self) -> u32;
+    }
+
+    /// Calls `Layout` (the method the interface macro makes is private to this module).
+    ///
+    /// # Safety
+    /// `quiet` is live.
+    pub(super) unsafe fn layout(quiet: &IQuietCallback) -> u32 {
+        // SAFETY: forwarded.
+        unsafe { quiet.Layout() }
+    }
+
+    #[implement(ISyncCallback, ISyncCallback2, IQuietCallback)]
+    pub(super) struct QuietCallback;
+
+    impl IQuietCallback_Impl for QuietCallback_Impl {
+        unsafe fn Layout(&self) -> u32 {
+            LAYOUT
+        }
+    }
+
+    // Every event goes to `NullCallback`'s defaults, through the same adapters as any
+    // callback: the contract checks (E_INVALIDARG for bad enums, E_POINTER for null) hold.
+    impl ISyncCallback_Impl for QuietCallback_Impl {
+        fn OnProgress(
+            &self,
+            provider: SYNC_PROVIDER_ROLE,
+            stage: SYNC_PROGRESS_STAGE,
+            completed: u32,
+            total: u32,
+        ) -> Result<()> {
+            // SAFETY: no pointers.
+            unsafe { sync_callback_abi::on_progress(&NullCallback, provider, stage, completed, total) }
+        }
+
+        fn OnChange(&self, change: Ref<ISyncChange>) -> Result<()> {
+            // SAFETY: null or live, checked by the adapter.
+            unsafe { sync_callback_abi::on_change(&NullCallback, change) }
+        }
+
+        fn OnConflict(&self, conflict: Ref<IChangeConflict>) -> Result<()> {
+            // SAFETY: null or live, checked by the adapter.
+            unsafe { sync_callback_abi::on_conflict(&NullCallback, conflict) }
+        }
+
+        fn OnFullEnumerationNeeded(&self, action: *mut SYNC_FULL_ENUMERATION_ACTION) -> Result<()> {
+            // SAFETY: null or writable, checked by the adapter.
+            unsafe { sync_callback_abi::on_full_enumeration_needed(&NullCallback, action) }
+        }
+
+        fn OnRecoverableError(&self, error: Ref<IRecoverableError>) -> Result<()> {
+            // SAFETY: null or live, checked by the adapter.
+            unsafe { sync_callback_abi::on_recoverable_error(&NullCallback, error) }
+        }
+    }
+
+    impl ISyncCallback2_Impl for QuietCallback_Impl {
+        fn OnChangeApplied(&self, applied: u32, failed: u32) -> Result<()> {
+            // SAFETY: no pointers.
+            unsafe { sync_callback2_abi::on_change_applied(&NullCallback, applied, failed) }
+        }
+
+        fn OnChangeFailed(&self, applied: u32, failed: u32) -> Result<()> {
+            // SAFETY: no pointers.
+            unsafe { sync_callback2_abi::on_change_failed(&NullCallback, applied, failed) }
+        }
+    }
+}

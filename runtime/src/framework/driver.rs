@@ -52,7 +52,6 @@ use crate::bindings::{
     SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE, SYNC_SESSION_STATISTICS,
 };
 use crate::contracts as rules;
-use crate::framework::callback::{CallbackObject, NullCallback};
 use crate::framework::knowledge::wire::{formats_of, read_pcb_id};
 use crate::framework::session_state::SessionState;
 use crate::hresults::{SYNC_E_FULL_ENUMERATION_MUST_BE_USED, SYNC_E_INVALID_OPERATION};
@@ -113,7 +112,7 @@ pub fn synchronize(
 ) -> Result<SyncReport> {
     let callback = callback
         .cloned()
-        .unwrap_or_else(|| CallbackObject::new(NullCallback).to_interface());
+        .unwrap_or_else(crate::framework::callback::quiet_callback);
     let session = SessionState::new(Some(callback.clone()));
     synchronize_in(&session, source, destination, &callback, options)
 }

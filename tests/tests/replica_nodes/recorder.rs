@@ -46,6 +46,8 @@ pub struct Recorder {
     pub seen: Mutex<Vec<Seen>>,
     pub kept: Mutex<Vec<IChangeConflict>>,
     pub inside: Mutex<Vec<HRESULT>>,
+    /// The first byte of the item ID of each change `OnChange` received, in order.
+    pub changes: Mutex<Vec<u8>>,
 }
 
 pub fn recorder(on_conflict: OnConflict) -> windows_core::ComObject<Recorder> {
@@ -62,6 +64,7 @@ pub fn recorder_choosing(
         seen: Mutex::new(Vec::new()),
         kept: Mutex::new(Vec::new()),
         inside: Mutex::new(Vec::new()),
+        changes: Mutex::new(Vec::new()),
     })
 }
 
@@ -95,7 +98,8 @@ impl ISyncCallback_Impl for Recorder_Impl {
         Ok(())
     }
     fn OnChange(&self, change: Ref<ISyncChange>) -> Result<()> {
-        change.ok()?;
+        let item = item_of(change.ok()?)?;
+        self.changes.lock().unwrap().push(item);
         Ok(())
     }
     fn OnConflict(&self, conflict: Ref<IChangeConflict>) -> Result<()> {

@@ -229,6 +229,7 @@ impl<S: ItemStore> ReplicaProvider<S> {
             failed: statistics.dwChangesFailed,
             progress,
             context: BatchContext::of(&batch),
+            quiet: crate::framework::callback::is_quiet(callback),
         };
         let mut options = ApplyOptions::new(policy);
         options.batch_knowledge = batch_knowledge;

@@ -96,6 +96,10 @@ pub struct ComTarget<'a, S: ItemStore> {
     pub(super) progress: Progress,
     /// What the batch's changes answer beyond `ISyncChange` (prerequisite, recovery).
     pub(super) context: Arc<BatchContext>,
+    /// The session's callback ignores every event (the driver's own, when the application
+    /// gave none): the events are not raised, and a change's `ISyncChange` is built only
+    /// when something else needs it (a load through the retriever, a recoverable error).
+    pub(super) quiet: bool,
 }
 
 impl<S: ItemStore> ComTarget<'_, S> {
@@ -112,10 +116,21 @@ impl<S: ItemStore> ComTarget<'_, S> {
 
     /// The source's data of a change, through the retriever (or its loader, when it is this
     /// runtime's and the item IDs are in the same formats).
-    fn load(&self, item: &[u8], change: &ISyncChange) -> std::result::Result<Vec<u8>, Failure> {
+    /// `change` is the change's `ISyncChange` (`None` only with a direct loader).
+    fn load(
+        &self,
+        item: &[u8],
+        change: Option<&ISyncChange>,
+    ) -> std::result::Result<Vec<u8>, Failure> {
         if let Some(direct) = self.direct.as_ref().filter(|d| d.formats == self.formats) {
             return (direct.load)(item).map_err(|e| Failure::source(&e));
         }
+        let change = change.ok_or_else(|| Failure {
+            provider: SPR_DESTINATION,
+            code: E_FAIL,
+            data: None,
+            message: "a load through the retriever without the change".into(),
+        })?;
         let retriever = self.retriever.as_ref().ok_or_else(|| Failure {
             provider: SPR_SOURCE,
             code: E_NOINTERFACE,
@@ -166,7 +181,7 @@ impl<S: ItemStore> ComTarget<'_, S> {
         } else {
             self.failed += 1;
         }
-        if let Some(callback) = &self.callback2 {
+        if let (Some(callback), false) = (&self.callback2, self.quiet) {
             // SAFETY: a live interface. What the application answers does not change the
             // change's fate.
             let _ = unsafe {
@@ -192,6 +207,9 @@ impl<S: ItemStore> ComTarget<'_, S> {
         } else {
             return;
         };
+        if self.quiet {
+            return;
+        }
         // SAFETY: a live interface; OnProgress only informs.
         let _ = unsafe {
             self.callback
@@ -202,10 +220,17 @@ impl<S: ItemStore> ComTarget<'_, S> {
 
 impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
     fn save(&mut self, save: &Save<'_>) -> std::result::Result<(), ItemError> {
+        // The change as an `ISyncChange`: for OnChange, a load through the retriever, or a
+        // recoverable error. A quiet callback with a direct loader needs it only on failure.
+        let loads_directly = self
+            .direct
+            .as_ref()
+            .is_some_and(|d| d.formats == self.formats);
         let sync_change = save
             .change
+            .filter(|_| !(self.quiet && loads_directly))
             .map(|change| self.sync_change(change, save.made_with));
-        if let Some(sync_change) = &sync_change {
+        if let (Some(sync_change), false) = (&sync_change, self.quiet) {
             // SAFETY: a live interface; OnChange only informs.
             let _ = unsafe { self.callback.OnChange(sync_change) };
         }
@@ -217,12 +242,12 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
                 message,
             })
         };
-        let result = match (save.kind, &sync_change) {
-            (SaveKind::Create | SaveKind::Update, Some(change)) => self
-                .load(save.item, change)
+        let result = match (save.kind, save.change) {
+            (SaveKind::Create | SaveKind::Update, Some(_)) => self
+                .load(save.item, sync_change.as_ref())
                 .and_then(|bytes| stored(self.store.save(save.item, &bytes))),
-            (SaveKind::Merge, Some(change)) => self
-                .load(save.item, change)
+            (SaveKind::Merge, Some(_)) => self
+                .load(save.item, sync_change.as_ref())
                 .and_then(|bytes| stored(self.store.merge(save.item, &bytes))),
             (SaveKind::Delete | SaveKind::DeleteAndForget, _) => {
                 stored(self.store.delete(save.item))
@@ -236,9 +261,13 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
         };
         // A failure without a change (an item a full enumeration removes) has no change to
         // report it on: it is counted failed only.
-        let result = result.map_err(|failure| match &sync_change {
-            Some(change) => self.raise(change, failure),
-            None => ItemError(failure.message),
+        let result = result.map_err(|failure| match (&sync_change, save.change) {
+            (Some(change), _) => self.raise(change, failure),
+            (None, Some(change)) => {
+                let change = self.sync_change(change, save.made_with);
+                self.raise(&change, failure)
+            }
+            (None, None) => ItemError(failure.message),
         });
         self.report(result.is_ok());
         if let (Ok(()), Some(change)) = (&result, save.change) {
