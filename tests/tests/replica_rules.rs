@@ -708,8 +708,13 @@ fn an_application_callback_gets_on_change_for_every_change() {
     let callback = callback_of(&app);
     let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
         (a.to_interface(), b.to_interface());
-    let report =
-        synchronize(&source, &destination, Some(&callback), &SyncOptions::default()).unwrap();
+    let report = synchronize(
+        &source,
+        &destination,
+        Some(&callback),
+        &SyncOptions::default(),
+    )
+    .unwrap();
     assert_eq!((report.changes_applied, report.changes_failed), (3, 1));
     let mut changes = app.changes.lock().unwrap().clone();
     changes.sort_unstable();

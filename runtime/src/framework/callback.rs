@@ -231,7 +231,9 @@ mod quiet {
             total: u32,
         ) -> Result<()> {
             // SAFETY: no pointers.
-            unsafe { sync_callback_abi::on_progress(&NullCallback, provider, stage, completed, total) }
+            unsafe {
+                sync_callback_abi::on_progress(&NullCallback, provider, stage, completed, total)
+            }
         }
 
         fn OnChange(&self, change: Ref<ISyncChange>) -> Result<()> {

@@ -63,6 +63,40 @@ mod interfaces {
         unsafe { ids.Next(1, id, fetched) }
     }
 
+    #[cfg(test)]
+    mod tests {
+        use windows_core::{HRESULT, Interface, PWSTR};
+
+        use super::EnumString;
+        use crate::bindings::{E_INVALIDARG, S_OK};
+        use crate::com::abi;
+
+        fn next(ids: &EnumString, celt: u32) -> (HRESULT, Vec<PWSTR>, u32) {
+            let mut out = vec![PWSTR(0x1 as *mut u16); celt as usize];
+            let mut fetched = 99;
+            // SAFETY: `celt` writable slots and a writable count.
+            let hr = unsafe { ids.Next(celt, out.as_mut_ptr(), &mut fetched) };
+            (hr, out, fetched)
+        }
+
+        /// A `Next` that fails on its second id (NUL inside: it cannot be handed out) hands
+        /// out nothing: the first id's string is freed and its slot NULL, the count 0, and the
+        /// position is kept, so the first id comes again.
+        #[test]
+        fn a_failing_next_hands_out_nothing_and_keeps_the_position() {
+            let list = super::super::string_enumerator(vec!["a".to_owned(), "b\0c".to_owned()]);
+            let ids: EnumString = list.cast().unwrap();
+            let (hr, out, fetched) = next(&ids, 2);
+            assert_eq!(hr, E_INVALIDARG);
+            assert_eq!(fetched, 0);
+            assert!(out[0].is_null(), "the first slot is handed back NULL");
+            let (hr, out, fetched) = next(&ids, 1);
+            assert_eq!((hr, fetched), (S_OK, 1));
+            // SAFETY: a string Next handed out.
+            assert_eq!(unsafe { abi::take_co_task_wide(out[0]) }.unwrap(), "a");
+        }
+    }
+
     /// `IEnumUnknown::Next` for one interface.
     ///
     /// # Safety
@@ -230,16 +264,22 @@ impl<T> List<T> {
     }
 
     /// `Next`: writes each item passed over with `write` into `rgelt`, the count into
-    /// `fetched` (when not NULL, which it may be only for one item).
+    /// `fetched` (when not NULL, which it may be only for one item). When `write` fails for
+    /// an item (out of memory), the call fails whole: the elements already written are freed
+    /// with `free` and set to `empty`, `fetched` is 0 and the position is where it was, so
+    /// the caller owns nothing it was not told about (COM's rule for a failing call's out
+    /// values).
     ///
     /// # Safety
     /// `rgelt` is null or writable for `celt` elements; `fetched` null or writable.
-    unsafe fn next<E>(
+    unsafe fn next<E: Copy>(
         &self,
         celt: u32,
         rgelt: *mut E,
         fetched: *mut u32,
         write: impl Fn(&T) -> Result<E>,
+        free: impl Fn(E),
+        empty: E,
     ) -> HRESULT {
         if rgelt.is_null() {
             return E_POINTER;
@@ -248,13 +288,28 @@ impl<T> List<T> {
             return E_INVALIDARG;
         }
         let (range, code) = self.advance(celt);
+        let start = range.start;
         let mut count = 0u32;
         for (slot, item) in self.items[range].iter().enumerate() {
             match write(item) {
                 // SAFETY: `slot < celt`, writable by the caller's contract; the slots are
                 // out-parameters: written, never dropped.
                 Ok(element) => unsafe { rgelt.add(slot).write(element) },
-                Err(error) => return error.code(),
+                Err(error) => {
+                    for written in 0..slot {
+                        // SAFETY: written above in this call; handed back empty.
+                        unsafe {
+                            free(rgelt.add(written).read());
+                            rgelt.add(written).write(empty);
+                        }
+                    }
+                    *self.position.lock().unwrap_or_else(|e| e.into_inner()) = start;
+                    if !fetched.is_null() {
+                        // SAFETY: checked not null; writable by the caller's contract.
+                        unsafe { fetched.write(0) };
+                    }
+                    return error.code();
+                }
             }
             count += 1;
         }
@@ -274,10 +329,18 @@ struct UnknownList(List<IUnknown>);
 
 impl EnumString_Impl for StringList_Impl {
     unsafe fn Next(&self, celt: u32, rgelt: *mut PWSTR, fetched: *mut u32) -> HRESULT {
+        // SAFETY: a string `co_task_wide` allocated with the COM task allocator.
+        let free = |written: PWSTR| unsafe { abi::co_task_free(written.0.cast()) };
         // SAFETY: forwarded from the COM caller.
         unsafe {
-            self.0
-                .next(celt, rgelt, fetched, |id| abi::co_task_wide(id))
+            self.0.next(
+                celt,
+                rgelt,
+                fetched,
+                |id| abi::co_task_wide(id),
+                free,
+                PWSTR::null(),
+            )
         }
     }
     unsafe fn Skip(&self, celt: u32) -> HRESULT {
@@ -305,10 +368,18 @@ impl EnumUnknown_Impl for UnknownList_Impl {
         rgelt: *mut *mut core::ffi::c_void,
         fetched: *mut u32,
     ) -> HRESULT {
+        // SAFETY: a reference `into_raw` handed out by this call.
+        let free = |written: *mut core::ffi::c_void| drop(unsafe { IUnknown::from_raw(written) });
         // SAFETY: forwarded from the COM caller.
         unsafe {
-            self.0
-                .next(celt, rgelt, fetched, |punk| Ok(punk.clone().into_raw()))
+            self.0.next(
+                celt,
+                rgelt,
+                fetched,
+                |punk| Ok(punk.clone().into_raw()),
+                free,
+                core::ptr::null_mut(),
+            )
         }
     }
     unsafe fn Skip(&self, celt: u32) -> HRESULT {
