@@ -132,10 +132,13 @@ fn a_destination_reads_a_batch_it_did_not_make_through_its_interfaces() {
         &b.provider().knowledge(),
     )
     .unwrap();
-    let engine_batch = enumerator.next_batch(&a.provider().replica(), 100).unwrap();
+    let mut engine_batch = enumerator.next_batch(&a.provider().replica(), 100).unwrap();
+    engine_batch.set_work_for_batch(4);
+    engine_batch.set_remaining_work(7);
     let ours = batch::to_com(engine_batch.clone());
     let read = batch::foreign::read(&ours, &IdFormats::GUID_GID).unwrap();
     assert_eq!(read.change_count(), engine_batch.change_count());
+    assert_eq!((read.work_for_batch(), read.remaining_work()), (4, 7));
     assert!(read.is_last_batch());
     let learned = read.learned_knowledge().unwrap();
     assert!(

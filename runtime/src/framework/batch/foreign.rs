@@ -93,7 +93,7 @@ pub fn read(batch: &ISyncChangeBatchBase, formats: &IdFormats) -> Result<ChangeB
         }
         Err(_) => None,
     };
-    engine(ChangeBatch::from_read(
+    let mut read = engine(ChangeBatch::from_read(
         *formats,
         ReadBatch {
             owner,
@@ -104,7 +104,21 @@ pub fn read(batch: &ISyncChangeBatchBase, formats: &IdFormats) -> Result<ChangeB
             last: last.as_bool(),
             full_enumeration,
         },
-    ))
+    ))?;
+    // The work estimates travel with the batch (a batch handed on keeps them); one the
+    // object does not give counts as none, as a destination reads it.
+    let estimate = |get: &dyn Fn(&mut u32) -> windows_core::HRESULT| {
+        let mut value = 0;
+        if get(&mut value).is_ok() { value } else { 0 }
+    };
+    // SAFETY: a live interface; `value` is writable.
+    read.set_work_for_batch(estimate(&|value| unsafe {
+        batch.GetWorkEstimateForBatch(value)
+    }));
+    read.set_remaining_work(estimate(&|value| unsafe {
+        batch.GetRemainingWorkEstimateForSession(value)
+    }));
+    Ok(read)
 }
 
 /// Every change of the enumerator, one `Next(1)` at a time (the page's only count).
