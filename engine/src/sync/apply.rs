@@ -44,11 +44,11 @@
 //! learned) (`NE:winsync.__MIDL___MIDL_itf_winsync_0000_0000_0004`).
 
 use std::collections::BTreeSet;
-use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 use super::decide::{Step, decide_held, decide_unheld};
 use super::item_key::ItemKey;
+use super::item_map::Entry;
 use super::replica::{ItemMetadata, Replica};
 use super::target::{
     ApplyOptions, ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord,
@@ -131,9 +131,7 @@ impl Replica {
                 }
                 let entry = self.items.entry(ItemKey::new(&change.item));
                 let step = match &entry {
-                    Entry::Occupied(held) => {
-                        decide_held(keys, change, held.get(), version, creation)?
-                    }
+                    Entry::Occupied(held) => decide_held(keys, change, held, version, creation)?,
                     Entry::Vacant(_) => decide_unheld(
                         &self.knowledge,
                         &self.forgotten,
@@ -175,12 +173,8 @@ impl Replica {
                             deleted,
                         };
                         match entry {
-                            Entry::Occupied(mut held) => {
-                                held.insert(meta);
-                            }
-                            Entry::Vacant(free) => {
-                                free.insert(meta);
-                            }
+                            Entry::Occupied(held) => *held = meta,
+                            Entry::Vacant(free) => free.insert(meta),
                         }
                         outcome.applied += 1;
                         received.push((group, change));
@@ -374,10 +368,7 @@ impl Replica {
         };
         let made_with = self.knowledge.map_remote_to_local(&group.made_with)?;
         let mut doomed = Vec::new();
-        for (id, meta) in self.items.range((
-            std::ops::Bound::Included(ItemKey::new(&lower)),
-            std::ops::Bound::Unbounded,
-        )) {
+        for (id, meta) in self.items.range_from(&ItemKey::new(&lower)) {
             let id = id.bytes();
             if upper.as_deref().is_some_and(|u| id > u) {
                 break;

@@ -120,10 +120,7 @@ impl ChangeEnumerator {
         let limit = usize::try_from(batch_size.max(1)).unwrap_or(usize::MAX);
         let mut added = 0usize;
         let mut upper: Option<Box<[u8]>> = None;
-        for (id, meta) in source.items.range((
-            std::ops::Bound::Included(ItemKey::new(&lower)),
-            std::ops::Bound::Unbounded,
-        )) {
+        for (id, meta) in source.items.range_from(&ItemKey::new(&lower)) {
             let id = id.bytes();
             self.visited += 1;
             if !self.full && self.mapped.contains_change(id, meta.change_version)? {

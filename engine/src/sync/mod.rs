@@ -9,6 +9,7 @@ pub mod apply;
 mod decide;
 pub mod enumerate;
 mod item_key;
+mod item_map;
 pub mod replica;
 pub mod session;
 pub mod target;

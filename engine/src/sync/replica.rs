@@ -6,7 +6,7 @@
 //! Versions are tracked per item: a change is a change of the whole item. (Batches carry
 //! change units, [`crate::batch::UnitChange`]; tracking them in the replica is not done yet.)
 
-use std::collections::BTreeMap;
+use super::item_map::ItemMap;
 
 use super::item_key::ItemKey;
 use crate::error::{Error, Result};
@@ -31,7 +31,7 @@ pub struct ItemMetadata {
 pub struct Replica {
     pub(crate) knowledge: Knowledge,
     pub(crate) forgotten: ForgottenKnowledge,
-    pub(crate) items: BTreeMap<ItemKey, ItemMetadata>,
+    pub(crate) items: ItemMap,
 }
 
 impl Replica {
@@ -44,7 +44,7 @@ impl Replica {
         Ok(Self {
             forgotten: ForgottenKnowledge::new(&knowledge),
             knowledge,
-            items: BTreeMap::new(),
+            items: ItemMap::default(),
         })
     }
 
