@@ -13,18 +13,20 @@
 //!   `synchronize` creates a session under [`HANDLER_ID`] and brings every item it is given
 //!   to SUCCEEDED, or to CANCELED when Sync Center asks to cancel it (or everything);
 //!   [`CLSID_EXAMPLE_HANDLER`] is also a class of its own, for clients that create the handler
-//!   with `CoCreateInstance`;
+//!   with `CoCreateInstance`; its `get_object` hands out a setup UI operation for
+//!   `QueryBeforeActivate` and a browse UI for `BrowseContent` ([`CAPABILITIES`]);
 //! - `regsvr32 /u handler.dll` removes exactly that registration;
 //! - the collection, its id enumerator, the handler info, the items and their enumerator are
 //!   objects of the DLL too: `DllCanUnloadNow` stays `S_FALSE` while Sync Center holds any of
 //!   them.
 
-use windows_core::{Error, GUID, HRESULT, IUnknown, Result};
+use windows_core::{Error, GUID, IUnknown, Result};
 use winsync::bindings::{
     E_FAIL, E_INVALIDARG, E_NOTIMPL, FILETIME, HWND, IEnumSyncMgrSyncItems, ISyncMgrHandlerInfo,
-    ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemInfo, S_OK,
-    SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE,
-    SYNCMGR_ICM_NONE, SYNCMGR_IPM_NONE, SYNCMGR_ITEM_CAPABILITIES, SYNCMGR_ITEM_POLICIES,
+    ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemInfo, SYNCMGR_HANDLER_CAPABILITIES,
+    SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_CAN_BROWSE_CONTENT, SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE,
+    SYNCMGR_HPM_NONE, SYNCMGR_ICM_NONE, SYNCMGR_IPM_NONE, SYNCMGR_ITEM_CAPABILITIES,
+    SYNCMGR_ITEM_POLICIES,
 };
 use winsync::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItem, SyncMgrSyncItemContainer,
@@ -33,7 +35,9 @@ use winsync::skeletons::{
 use winsync::sync_center::collection::HandlerCollection;
 use winsync::sync_center::handler::handler_info;
 use winsync::sync_center::items::{SyncItems, sync_item_info};
+use winsync::sync_center::objects::{ObjectId, SyncMgrObject};
 use winsync::sync_center::session::{Continue, SyncSession};
+use winsync::sync_center::ui::{RunUi, ui_operation};
 
 /// The handler collection's COM class: the key of its `HandlerCollections` listing.
 pub const CLSID_EXAMPLE_COLLECTION: GUID = GUID::from_u128(0x7a3c9e14_2b6d_4f81_9c0e_5d4b3a2f1e08);
@@ -96,18 +100,18 @@ impl SyncMgrHandler for ExampleHandler {
         Ok(handler_info(ExampleInfo))
     }
 
-    fn get_object(
-        &self,
-        _object_id: &GUID,
-        _riid: &GUID,
-        _ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        // No browse UI, no context menu (`NF:syncmgr.ISyncMgrHandler.GetObject`).
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn get_object(&self, object_id: ObjectId) -> Result<Option<SyncMgrObject>> {
+        // The objects the capabilities announce (`NF:syncmgr.ISyncMgrHandler.GetObject`); any
+        // other is E_NOTIMPL.
+        Ok(match object_id {
+            ObjectId::QueryBeforeActivate => Some(ui_operation(RunUi(setup)).into()),
+            ObjectId::BrowseContent => Some(ui_operation(RunUi(browse)).into()),
+            _ => None,
+        })
     }
 
     fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
-        Ok(SYNCMGR_HCM_NONE)
+        Ok(CAPABILITIES)
     }
 
     fn get_policies(&self) -> Result<SYNCMGR_HANDLER_POLICIES> {
@@ -176,6 +180,26 @@ impl SyncMgrSyncItemContainer for ExampleHandler {
     }
 }
 
+/// What [`ExampleHandler`] can do beyond synchronizing: a setup UI before Sync Center activates
+/// it (`QueryBeforeActivate`) and a UI to browse its content (`BrowseContent`), both handed out by
+/// its `get_object`.
+pub const CAPABILITIES: SYNCMGR_HANDLER_CAPABILITIES =
+    SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE | SYNCMGR_HCM_CAN_BROWSE_CONTENT;
+
+/// The setup UI (`ObjectId::QueryBeforeActivate`): a real handler shows its setup dialog owned
+/// by `owner` here and answers `false` (S_FALSE) when the user cancels it, so that Sync Center
+/// does not activate the handler (`NF:syncmgr.ISyncMgrUIOperation.Run`). The example needs no
+/// setup and goes ahead.
+fn setup(_owner: HWND) -> Result<bool> {
+    Ok(true)
+}
+
+/// The browse UI (`ObjectId::BrowseContent`): a real handler opens a window on what it
+/// synchronizes; the example has nothing to show.
+fn browse(_owner: HWND) -> Result<bool> {
+    Ok(true)
+}
+
 /// One item of [`ExampleHandler`].
 #[derive(Debug)]
 pub struct ExampleItem {
@@ -196,13 +220,9 @@ impl SyncMgrSyncItem for ExampleItem {
         Ok(sync_item_info(ExampleItemInfo))
     }
 
-    fn get_object(
-        &self,
-        _object_id: &GUID,
-        _riid: &GUID,
-        _ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn get_object(&self, _object_id: ObjectId) -> Result<Option<SyncMgrObject>> {
+        // No item objects: Sync Center hears E_INVALIDARG (`NF:syncmgr.ISyncMgrSyncItem.GetObject`).
+        Ok(None)
     }
 
     fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {
@@ -240,12 +260,12 @@ impl SyncMgrSyncItemInfo for ExampleItemInfo {
         Err(Error::new(E_FAIL, "no synchronization recorded"))
     }
 
-    fn is_enabled(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_enabled(&self) -> Result<bool> {
+        Ok(true)
     }
 
-    fn is_connected(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_connected(&self) -> Result<bool> {
+        Ok(true)
     }
 }
 
@@ -271,16 +291,16 @@ impl SyncMgrHandlerInfo for ExampleInfo {
         Err(Error::new(E_FAIL, "no synchronization recorded"))
     }
 
-    fn is_active(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_active(&self) -> Result<bool> {
+        Ok(true)
     }
 
-    fn is_enabled(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_enabled(&self) -> Result<bool> {
+        Ok(true)
     }
 
-    fn is_connected(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_connected(&self) -> Result<bool> {
+        Ok(true)
     }
 }
 

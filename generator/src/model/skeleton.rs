@@ -114,6 +114,9 @@ pub struct SkeletonMethod {
     pub keeps_s_false: bool,
     /// What S_FALSE means, when [`Self::keeps_s_false`].
     pub s_false_meaning: String,
+    /// Whether the method's success code is its whole answer, yes (S_OK) or no (S_FALSE)
+    /// (`yes_no` in `supplement.toml`): the safe side returns `bool`.
+    pub answers_bool: bool,
     /// What the adapter checks, one line each, for the docs.
     pub checks: Vec<String>,
     /// Parameters passed through with their raw ABI type, for the docs.
@@ -159,6 +162,9 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::Replica => "the runtime's provider built on the engine",
         Enforcement::Driver => "the runtime's session driver",
         Enforcement::HandlerCollection => "the runtime's checked handler collection",
+        Enforcement::SyncCenterObjects => {
+            "the runtime's Sync Center objects (UI operations, event and conflict stores)"
+        }
         Enforcement::Documented => "documentation only (nothing can check it)",
     }
 }
@@ -347,6 +353,7 @@ impl TraitContext<'_> {
             .iter()
             .map(|n| n.get_ref().as_str())
             .collect();
+        let objects: BTreeSet<&str> = entry.objects.iter().map(|n| n.get_ref().as_str()).collect();
 
         let mut methods = Vec::new();
         for method in def.methods() {
@@ -361,12 +368,19 @@ impl TraitContext<'_> {
                     Error::MissingBinding(format!("`{name}_Impl::{}`", method.name()))
                 })?;
             let mut skeleton = self.method(name, method, impl_fn, &nullable)?;
+            if objects.contains(method.name()) {
+                object_getter(&mut skeleton, name)?;
+            }
             if entry.defaults && !entry.required.iter().any(|r| r.get_ref() == method.name()) {
                 let not_implemented = entry
                     .not_implemented
                     .iter()
                     .any(|m| m.get_ref() == method.name());
-                let (body, ok) = default_body(&skeleton, not_implemented);
+                let (mut body, ok) = default_body(&skeleton, not_implemented);
+                if objects.contains(method.name()) {
+                    // No object: the adapter answers E_NOTIMPL.
+                    body = "{ let _ = object_id; Ok(None) }".into();
+                }
                 skeleton.default_body = Some(body);
                 skeleton.default_ok = ok;
             }
@@ -485,6 +499,7 @@ impl TraitContext<'_> {
             s_false_meaning: s_false
                 .map(|k| naming::one_line(&k.meaning))
                 .unwrap_or_default(),
+            answers_bool: false,
             checks: Vec::new(),
             raw_params: Vec::new(),
             rules: self
@@ -570,6 +585,15 @@ impl TraitContext<'_> {
             let (safe_ty, convert) = self.retval(payload);
             outs.push((safe_ty, "value".into()));
             m.ret_expr = format!("Ok({convert})");
+        } else if s_false.is_some_and(|k| k.yes_no) && outs.is_empty() {
+            // The success code is the whole answer, yes (S_OK) or no (S_FALSE).
+            outs.push(("bool".into(), "answer".into()));
+            m.answers_bool = true;
+            m.ret_expr = "Ok(::winsync::com::abi::s_ok_if(answer))".into();
+            m.checks.push(format!(
+                "`true` reaches the caller as S_OK and `false` as S_FALSE: {}",
+                m.s_false_meaning
+            ));
         } else if m.keeps_s_false {
             // The success code travels first, before any out-parameter.
             outs.insert(0, ("windows_core::HRESULT".into(), "hresult".into()));
@@ -882,6 +906,62 @@ impl TraitContext<'_> {
             _ => (tokens(payload), "value".into()),
         }
     }
+}
+
+/// The runtime's types of a typed `GetObject` (`objects` in `contracts.toml`).
+const OBJECT_ID: &str = "::winsync::sync_center::objects::ObjectId";
+const OBJECT: &str = "::winsync::sync_center::objects::SyncMgrObject";
+
+/// Reshapes a GetObject-style method `(REFGUID id, REFIID riid, void** ppv)` (checked against
+/// the metadata by `validate`): the safe side takes the object id as the runtime's `ObjectId`
+/// (an id it does not know is `E_NOTIMPL` before user code runs) and returns
+/// `Option<SyncMgrObject>`, which the adapter checks against the id and queries for `riid`
+/// into `ppv` (`None` is `E_NOTIMPL`; `ppv` stays NULL on every failure).
+fn object_getter(m: &mut SkeletonMethod, interface: &str) -> Result<()> {
+    let names: Vec<&str> = m
+        .abi_params
+        .iter()
+        .filter_map(|p| p.split(':').next())
+        .map(str::trim)
+        .collect();
+    let [id, riid, ppv] = names.as_slice() else {
+        return Err(Error::MissingBinding(format!(
+            "an `_Impl` method `{interface}::{}` with an object id, `riid` and `ppv`",
+            m.windows
+        )));
+    };
+    let (id, riid, ppv) = (id.to_string(), riid.to_string(), ppv.to_string());
+    m.safe_params = vec![format!("object_id: {OBJECT_ID}")];
+    m.call_args = vec!["object_id".into()];
+    m.safe_return = format!("windows_core::Result<Option<{OBJECT}>>");
+    m.out_pattern = "object".into();
+    m.preludes = vec![
+        format!(
+            "let {id} = unsafe {{ {id}.as_ref() }}.ok_or_else(::winsync::com::abi::null_pointer)?;"
+        ),
+        format!(
+            "let {riid} = unsafe {{ {riid}.as_ref() }}.ok_or_else(::winsync::com::abi::null_pointer)?;"
+        ),
+        format!("::winsync::com::abi::check_out({ppv}.is_null())?;"),
+        format!("let object_id = {OBJECT_ID}::try_from({id})?;"),
+    ];
+    m.writebacks = vec![format!(
+        "unsafe {{ ::winsync::sync_center::objects::answer(object_id, object, {riid}, {ppv}) }}?;"
+    )];
+    m.ret_expr = "Ok(())".into();
+    m.raw_params.clear();
+    m.checks = vec![
+        format!("`{id}`, `{riid}` and `{ppv}` are not null, else `E_POINTER`"),
+        format!(
+            "`{id}` is one of the `SYNCMGR_OBJECTID_*` ids, else `E_NOTIMPL` (the method is not called)"
+        ),
+        format!(
+            "the answer: `None` is `E_NOTIMPL`; an object of another kind than the id names is \
+             `E_UNEXPECTED`; else the object is queried for `{riid}` into `{ppv}` \
+             (`E_NOINTERFACE` when it lacks it); `{ppv}` is NULL after every failure"
+        ),
+    ];
+    Ok(())
 }
 
 fn meta_names(method: MethodDef) -> Vec<String> {

@@ -90,6 +90,24 @@ pub fn validate(
             );
             continue;
         }
+        if entry.yes_no
+            && let Some(param) = method.params().find(|p| {
+                p.sequence() > 0 && p.direction() != windows_metadata::reader::ParamDirection::Input
+            })
+        {
+            report(
+                supplement_text,
+                &entry.method,
+                format!(
+                    "`{}::{}` hands back `{}`: `yes_no` needs a method whose success code is its \
+                     whole answer",
+                    key.0,
+                    key.1,
+                    param.name()
+                ),
+            );
+            continue;
+        }
         if let Some(param) = lifted_retval(method) {
             report(
                 supplement_text,
@@ -273,6 +291,30 @@ pub fn validate(
                     contracts_text,
                     nullable,
                     unknown("method", nullable.get_ref(), method_names(def, method)),
+                ),
+            }
+        }
+        for listed in &entry.objects {
+            match def.methods().find(|m| m.name() == listed.get_ref()) {
+                Some(m) if !is_object_getter(m) => report(
+                    contracts_text,
+                    listed,
+                    format!(
+                        "`{}::{}` is no GetObject-style method: `objects` needs exactly an object \
+                         id (`REFGUID`), an interface id (`REFIID`) and a `void**` out-pointer",
+                        entry.name.get_ref(),
+                        listed.get_ref()
+                    ),
+                ),
+                Some(_) => {}
+                None => report(
+                    contracts_text,
+                    listed,
+                    unknown(
+                        "method",
+                        listed.get_ref(),
+                        method_names(def, listed.get_ref()),
+                    ),
                 ),
             }
         }
@@ -469,6 +511,32 @@ fn lifted_retval(method: MethodDef) -> Option<String> {
         ),
     };
     (others_input && small).then(|| last.name().to_string())
+}
+
+/// Whether `method` takes exactly `(REFGUID object id, REFIID riid, void** ppv)`, the shape
+/// an `objects` entry of `contracts.toml` turns into a typed answer.
+fn is_object_getter(method: MethodDef) -> bool {
+    fn guid_pointer(ty: &Type) -> bool {
+        match ty {
+            Type::PtrConst(pointee, 1) | Type::PtrMut(pointee, 1) => {
+                matches!(pointee.as_ref(), Type::ValueName(name) if name.name == "Guid" || name.name == "GUID")
+            }
+            Type::RefConst(pointee) | Type::RefMut(pointee) => guid_pointer(pointee),
+            _ => false,
+        }
+    }
+    let signature = method.signature(&[]);
+    let returns_hresult =
+        matches!(&signature.return_type, Type::ValueName(name) if name.name == "HRESULT");
+    match signature.types.as_slice() {
+        [id, riid, Type::PtrMut(pointee, 2)] => {
+            returns_hresult
+                && guid_pointer(id)
+                && guid_pointer(riid)
+                && matches!(pointee.as_ref(), Type::Void)
+        }
+        _ => false,
+    }
 }
 
 fn unknown(what: &str, name: &str, suggestions: Vec<String>) -> String {

@@ -97,6 +97,17 @@ pub fn s_ok_or_s_false(code: HRESULT) -> Result<HRESULT> {
     ))
 }
 
+/// S_OK for `true`, S_FALSE for `false`: the wire form of a yes/no answer (the methods of
+/// `supplement.toml`'s `keeps_s_false` with `yes_no`, such as
+/// `NF:syncmgr.ISyncMgrHandlerInfo.IsActive`).
+pub fn s_ok_if(answer: bool) -> HRESULT {
+    if answer {
+        crate::bindings::S_OK
+    } else {
+        crate::bindings::S_FALSE
+    }
+}
+
 /// `E_POINTER`: a required pointer was null.
 pub fn null_pointer() -> Error {
     Error::from_hresult(E_POINTER)

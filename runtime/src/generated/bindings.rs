@@ -21146,7 +21146,7 @@ pub struct ISyncMgrUIOperation_Vtbl {
     ) -> windows_core::HRESULT,
 }
 pub trait ISyncMgrUIOperation_Impl: windows_core::IUnknownImpl {
-    fn Run(&self, hwndowner: HWND) -> windows_core::Result<()>;
+    fn Run(&self, hwndowner: HWND) -> windows_core::HRESULT;
 }
 impl ISyncMgrUIOperation_Vtbl {
     pub const fn new<Identity: ISyncMgrUIOperation_Impl, const OFFSET: isize>() -> Self {

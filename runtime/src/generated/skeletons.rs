@@ -5100,14 +5100,20 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
-    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-object.unsupported`)
+    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.unsupported`)
+    /// - rguidObjectID is one of the SYNCMGR_OBJECTID_* values defined in shlguid.h; any other GUID names no object the handler can support, so GetObject returns E_NOTIMPL without calling the handler. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.unknown-id`)
+    /// - A handler's objects are those of BrowseContent, ConflictStore, EventLinkClick, EventStore, Icon, QueryBeforeActivate, QueryBeforeDeactivate, QueryBeforeEnable, QueryBeforeDisable and ShowSchedule; SYNCMGR_OBJECTID_QueryBeforeDelete is an item's (NF:syncmgr.ISyncMgrSyncItem.GetObject), and the handler glue answers it E_NOTIMPL without calling the handler. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-object.handler-ids`)
+    /// - Each object id names the interface of the object: ISyncMgrUIOperation for BrowseContent, ShowSchedule and the QueryBefore* ids, ISyncMgrEventLinkUIOperation for EventLinkClick, ISyncMgrEventStore for EventStore, ISyncMgrConflictStore for ConflictStore, IExtractIcon for Icon; an object of another kind is E_UNEXPECTED and ppv stays NULL. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.object-interface`)
+    /// - riid is the IID of the requested interface, which depends on the object type, and ppv receives a pointer to that interface: the object is queried for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.riid`)
+    /// - Sync Center requests each object only if the matching capability flag is set in GetCapabilities (CAN_BROWSE_CONTENT, CONFLICT_STORE, EVENT_STORE, PROVIDES_ICON, QUERY_BEFORE_*, CAN_SHOW_SCHEDULE), and the QueryBeforeActivate / QueryBeforeDeactivate objects only if the matching SYNCMGR_HPM_PREVENT_* policy is not set. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.capability-flags`)
+    /// - Before requesting a QueryBefore* or ShowSchedule object, Sync Center creates a separate thread for the operation and a new instance of the handler. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.ui-thread`)
+    /// - An Icon object should only be provided if the handler obtains its icon dynamically at run time; the preferred mechanism is the DefaultIcon registered in the registry. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.icon-dynamic`)
+    /// - The handler's event store and conflict store include the events and conflicts of the handler and of all its items; a handler need not provide an event store, Sync Center's default store is used then (it purges its events when the user logs off). (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.store-scope`)
     ///
     /// # Checked before this method runs
-    /// - `rguidObjectID` is not null, else `E_POINTER`
-    /// - `riid` is not null, else `E_POINTER`
-    ///
-    /// # Raw parameters
-    /// - `ppv` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    /// - `rguidobjectid`, `riid` and `ppv` are not null, else `E_POINTER`
+    /// - `rguidobjectid` is one of the `SYNCMGR_OBJECTID_*` ids, else `E_NOTIMPL` (the method is not called)
+    /// - the answer: `None` is `E_NOTIMPL`; an object of another kind than the id names is `E_UNEXPECTED`; else the object is queried for `riid` into `ppv` (`E_NOINTERFACE` when it lacks it); `ppv` is NULL after every failure
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -5115,12 +5121,10 @@ pub trait SyncMgrHandler {
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_object(
         &self,
-        object_id: &windows_core::GUID,
-        riid: &windows_core::GUID,
-        ppv: *mut *mut core::ffi::c_void,
-    ) -> windows_core::Result<()> {
-        let _ = (object_id, riid, ppv);
-        Err(::winsync::com::abi::not_implemented())
+        object_id: ::winsync::sync_center::objects::ObjectId,
+    ) -> windows_core::Result<Option<::winsync::sync_center::objects::SyncMgrObject>> {
+        let _ = object_id;
+        Ok(None)
     }
     /// `ISyncMgrHandler::GetCapabilities`.
     ///
@@ -5232,11 +5236,18 @@ pub mod sync_mgr_handler_abi {
         riid: *const windows_core::GUID,
         ppv: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()> {
-        let object_id = unsafe { rguidobjectid.as_ref() }
+        let rguidobjectid = unsafe { rguidobjectid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
         let riid = unsafe { riid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
-        let () = ::winsync::com::abi::guard(|| this.get_object(object_id, riid, ppv))?;
+        ::winsync::com::abi::check_out(ppv.is_null())?;
+        let object_id = ::winsync::sync_center::objects::ObjectId::try_from(
+            rguidobjectid,
+        )?;
+        let object = ::winsync::com::abi::guard(|| this.get_object(object_id))?;
+        unsafe {
+            ::winsync::sync_center::objects::answer(object_id, object, riid, ppv)
+        }?;
         Ok(())
     }
     /// Calls [`SyncMgrHandler::get_capabilities`] for `ISyncMgrHandler::GetCapabilities`: converts and
@@ -5469,55 +5480,55 @@ pub trait SyncMgrHandlerInfo {
     }
     /// `ISyncMgrHandlerInfo::IsActive`.
     ///
-    /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).)
     ///
     /// # Contract
     /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the generated ABI adapter; rule `handler.handler-info.is-active.answers`)
     /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the checking Sync Center double; rule `handler.handler-info.is-active.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_active(&self) -> windows_core::Result<windows_core::HRESULT> {
+    fn is_active(&self) -> windows_core::Result<bool> {
         Err(::winsync::com::abi::not_implemented())
     }
     /// `ISyncMgrHandlerInfo::IsEnabled`.
     ///
-    /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).)
     ///
     /// # Contract
     /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.handler-info.is-enabled.answers`)
     /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the checking Sync Center double; rule `handler.handler-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT> {
+    fn is_enabled(&self) -> windows_core::Result<bool> {
         Err(::winsync::com::abi::not_implemented())
     }
     /// `ISyncMgrHandlerInfo::IsConnected`.
     ///
-    /// Returns the success code as data (first, before any out-value): The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The handler is not connected (S_OK: connected; an error is interpreted as S_OK).)
     ///
     /// # Contract
     /// - IsConnected returns S_OK if the handler is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrHandlerInfo.IsConnected`; enforced by the generated ABI adapter; rule `handler.handler-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_connected(&self) -> windows_core::Result<windows_core::HRESULT> {
+    fn is_connected(&self) -> windows_core::Result<bool> {
         Err(::winsync::com::abi::not_implemented())
     }
 }
@@ -5583,9 +5594,8 @@ pub mod sync_mgr_handler_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_active())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_active())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -5599,9 +5609,8 @@ pub mod sync_mgr_handler_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_enabled())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_enabled())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -5615,9 +5624,8 @@ pub mod sync_mgr_handler_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_connected())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_connected())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -6161,21 +6169,23 @@ pub trait SyncMgrSyncItem {
     fn get_item_info(&self) -> windows_core::Result<ISyncMgrSyncItemInfo>;
     /// `ISyncMgrSyncItem::GetObject`.
     ///
-    /// # Checked before this method runs
-    /// - `rguidObjectID` is not null, else `E_POINTER`
-    /// - `riid` is not null, else `E_POINTER`
+    /// # Contract
+    /// - GetObject returns E_INVALIDARG if the item does not support the requested type of object (the page's example starts from E_INVALIDARG); ppv stays NULL. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the `SyncItems` item list; rule `handler.sync-item.get-object.unsupported`)
+    /// - An item's objects are those of BrowseContent, ConflictStore, EventStore, Icon, QueryBeforeDelete, QueryBeforeEnable and QueryBeforeDisable; any other id (a handler-only id, or none of the SYNCMGR_OBJECTID_* values) is answered E_INVALIDARG without calling the item. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the `SyncItems` item list; rule `handler.sync-item.get-object.item-ids`)
+    /// - Each object id names the interface of the object (ISyncMgrUIOperation for BrowseContent and the QueryBefore* ids, ISyncMgrEventStore, ISyncMgrConflictStore, IExtractIcon); the object is queried for riid, an object of another kind is E_UNEXPECTED, and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the generated ABI adapter; rule `handler.sync-item.get-object.object-interface`)
+    /// - Sync Center requests each object only if the matching SYNCMGR_ICM_* capability flag is set (and, for QueryBeforeEnable and QueryBeforeDisable, the matching SYNCMGR_IPM_PREVENT_* policy is not); before a QueryBefore* object it creates a separate thread and a new instance of the item. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by documentation only (nothing can check it); rule `handler.sync-item.get-object.capability-flags`)
     ///
-    /// # Raw parameters
-    /// - `ppv` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    /// # Checked before this method runs
+    /// - `rguidobjectid`, `riid` and `ppv` are not null, else `E_POINTER`
+    /// - `rguidobjectid` is one of the `SYNCMGR_OBJECTID_*` ids, else `E_NOTIMPL` (the method is not called)
+    /// - the answer: `None` is `E_NOTIMPL`; an object of another kind than the id names is `E_UNEXPECTED`; else the object is queried for `riid` into `ppv` (`E_NOINTERFACE` when it lacks it); `ppv` is NULL after every failure
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_object(
         &self,
-        object_id: &windows_core::GUID,
-        riid: &windows_core::GUID,
-        ppv: *mut *mut core::ffi::c_void,
-    ) -> windows_core::Result<()>;
+        object_id: ::winsync::sync_center::objects::ObjectId,
+    ) -> windows_core::Result<Option<::winsync::sync_center::objects::SyncMgrObject>>;
     /// `ISyncMgrSyncItem::GetCapabilities`.
     ///
     /// # Errors
@@ -6252,11 +6262,18 @@ pub mod sync_mgr_sync_item_abi {
         riid: *const windows_core::GUID,
         ppv: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()> {
-        let object_id = unsafe { rguidobjectid.as_ref() }
+        let rguidobjectid = unsafe { rguidobjectid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
         let riid = unsafe { riid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
-        let () = ::winsync::com::abi::guard(|| this.get_object(object_id, riid, ppv))?;
+        ::winsync::com::abi::check_out(ppv.is_null())?;
+        let object_id = ::winsync::sync_center::objects::ObjectId::try_from(
+            rguidobjectid,
+        )?;
+        let object = ::winsync::com::abi::guard(|| this.get_object(object_id))?;
+        unsafe {
+            ::winsync::sync_center::objects::answer(object_id, object, riid, ppv)
+        }?;
         Ok(())
     }
     /// Calls [`SyncMgrSyncItem::get_capabilities`] for `ISyncMgrSyncItem::GetCapabilities`: converts and
@@ -6422,31 +6439,31 @@ pub trait SyncMgrSyncItemInfo {
     fn get_last_sync_time(&self) -> windows_core::Result<FILETIME>;
     /// `ISyncMgrSyncItemInfo::IsEnabled`.
     ///
-    /// Returns the success code as data (first, before any out-value): The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).)
     ///
     /// # Contract
     /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.sync-item-info.is-enabled.answers`)
     /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the checking Sync Center double; rule `handler.sync-item-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT>;
+    fn is_enabled(&self) -> windows_core::Result<bool>;
     /// `ISyncMgrSyncItemInfo::IsConnected`.
     ///
-    /// Returns the success code as data (first, before any out-value): The item is not connected (S_OK: connected; an error is interpreted as S_OK).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The item is not connected (S_OK: connected; an error is interpreted as S_OK).)
     ///
     /// # Contract
     /// - IsConnected returns S_OK if the item is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected`; enforced by the generated ABI adapter; rule `handler.sync-item-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The item is not connected (S_OK: connected; an error is interpreted as S_OK).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The item is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_connected(&self) -> windows_core::Result<windows_core::HRESULT>;
+    fn is_connected(&self) -> windows_core::Result<bool>;
 }
 /// ABI adapters from `ISyncMgrSyncItemInfo_Impl` to [`SyncMgrSyncItemInfo`]: one function per method, with
 /// the `_Impl` method's parameters.
@@ -6498,9 +6515,8 @@ pub mod sync_mgr_sync_item_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_enabled())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_enabled())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -6514,9 +6530,51 @@ pub mod sync_mgr_sync_item_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_connected())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_connected())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+}
+/// Displays UI for a handler or sync item when Sync Center asks for it: the object GetObject hands out for browsing content, showing the schedule and confirming activation, deactivation, enabling, disabling or deletion.
+///
+/// Safe skeleton of `ISyncMgrUIOperation` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_ui_operation_abi`] call it from `ISyncMgrUIOperation_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrUIOperation`.
+pub trait SyncMgrUIOperation {
+    /// `ISyncMgrUIOperation::Run`.
+    ///
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The operation the UI was asked to confirm (activating a handler, disabling an item, ...) should not be executed; S_OK: go ahead.)
+    ///
+    /// # Contract
+    /// - Run returns S_OK if successful; when it is called to confirm an operation (activating a handler, disabling an item, ...) that should not be executed, it returns S_FALSE or an error: the skeleton's `false` reaches Sync Center as S_FALSE. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrUIOperation.Run`; enforced by the generated ABI adapter; rule `ui-operation.run.declined`)
+    /// - The handler itself, not the UI, uses ISyncMgrControl to notify Sync Center of changes to its state that come about through choices the user made in the UI. (`NF:syncmgr.ISyncMgrUIOperation.Run`; enforced by documentation only (nothing can check it); rule `ui-operation.run.state-through-control`)
+    ///
+    /// # Checked before this method runs
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The operation the UI was asked to confirm (activating a handler, disabling an item, ...) should not be executed; S_OK: go ahead.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn run(&self, owner: HWND) -> windows_core::Result<bool>;
+}
+/// ABI adapters from `ISyncMgrUIOperation_Impl` to [`SyncMgrUIOperation`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_ui_operation_abi {
+    use super::*;
+    /// Calls [`SyncMgrUIOperation::run`] for `ISyncMgrUIOperation::Run`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn run<T: SyncMgrUIOperation + ?Sized>(
+        this: &T,
+        hwndowner: HWND,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let answer = ::winsync::com::abi::guard(|| this.run(hwndowner))?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -8274,6 +8332,54 @@ pub mod sync_session_state2_abi {
         let () = ::winsync::com::abi::guard(|| {
             this.get_session_error_status(session_error)
         })?;
+        Ok(())
+    }
+}
+/// The UI operation behind the link of an event in the Sync Results folder: Sync Center tells it the event with Init, then calls Run.
+///
+/// Safe skeleton of `ISyncMgrEventLinkUIOperation` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_event_link_ui_operation_abi`] call it from `ISyncMgrEventLinkUIOperation_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrEventLinkUIOperation`.
+pub trait SyncMgrEventLinkUIOperation: SyncMgrUIOperation {
+    /// `ISyncMgrEventLinkUIOperation::Init`.
+    ///
+    /// # Contract
+    /// - rguidEventID is the same as what GetEventID of pEvent returns: the ready event-link operation reads the event's ID and refuses a different one with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `ui-operation.event-link.event-id`)
+    /// - Init provides the event so that ISyncMgrUIOperation::Run knows which event to operate upon: the ready event-link operation answers a Run before any successful Init with E_UNEXPECTED, without calling the user's code. Result: `E_UNEXPECTED`. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `ui-operation.event-link.run-after-init`)
+    /// - The ISyncMgrEvent provided in pEvent is not the same object that came from a custom event store. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`; enforced by documentation only (nothing can check it); rule `ui-operation.event-link.other-event-object`)
+    ///
+    /// # Checked before this method runs
+    /// - `rguidEventID` is not null, else `E_POINTER`
+    /// - `pEvent` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn init(
+        &self,
+        event_id: &windows_core::GUID,
+        event: &ISyncMgrEvent,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMgrEventLinkUIOperation_Impl` to [`SyncMgrEventLinkUIOperation`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_event_link_ui_operation_abi {
+    use super::*;
+    /// Calls [`SyncMgrEventLinkUIOperation::init`] for `ISyncMgrEventLinkUIOperation::Init`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn init<T: SyncMgrEventLinkUIOperation + ?Sized>(
+        this: &T,
+        rguideventid: *const windows_core::GUID,
+        pevent: windows_core::Ref<ISyncMgrEvent>,
+    ) -> windows_core::Result<()> {
+        let event_id = unsafe { rguideventid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let event = pevent.ok()?;
+        let () = ::winsync::com::abi::guard(|| this.init(event_id, event))?;
         Ok(())
     }
 }
