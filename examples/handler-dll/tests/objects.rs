@@ -41,7 +41,11 @@ fn the_handler_hands_out_its_setup_and_browse_ui() {
         assert_eq!(code, S_OK, "{id:?}");
         assert_eq!(unsafe { operation.unwrap().Run(HWND::default()) }, S_OK);
     }
-    for id in [ObjectId::ShowSchedule, ObjectId::EventStore, ObjectId::Icon] {
+    for id in [
+        ObjectId::ShowSchedule,
+        ObjectId::ConflictStore,
+        ObjectId::Icon,
+    ] {
         assert_eq!(ui(&handler, &id.guid()), (E_NOTIMPL, None), "{id:?}");
     }
 }
@@ -61,4 +65,47 @@ fn its_items_have_no_objects() {
     };
     assert_eq!(code, E_INVALIDARG);
     assert!(ppv.is_null());
+}
+
+/// The handler keeps an event per item it synchronized, in the store its `GetObject` hands out.
+#[test]
+fn the_handler_keeps_its_events() {
+    use windows_core::PCWSTR;
+    use winsync::bindings::{ISyncMgrEventStore, ISyncMgrSessionCreator};
+    use winsync::sync_center::double::SyncCenterDouble;
+    use winsync::sync_center::events::Event;
+
+    let handler = handler();
+    let double = SyncCenterDouble::new(&["photos"]);
+    let creator: ISyncMgrSessionCreator = double.to_interface();
+    let id: Vec<u16> = "photos".encode_utf16().chain([0]).collect();
+    let code =
+        unsafe { handler.Synchronize(&[PCWSTR(id.as_ptr())], HWND::default(), &creator, None) };
+    assert_eq!(code, S_OK);
+    let mut ppv = core::ptr::null_mut();
+    let code = unsafe {
+        (handler.vtable().GetObject)(
+            handler.as_raw(),
+            &ObjectId::EventStore.guid(),
+            &ISyncMgrEventStore::IID,
+            &mut ppv,
+        )
+    };
+    assert_eq!(code, S_OK);
+    let store = unsafe { ISyncMgrEventStore::from_raw(ppv) };
+    let events = unsafe { store.GetEventEnumerator() }.unwrap();
+    let mut found = Vec::new();
+    loop {
+        let mut slot = [None];
+        if unsafe { events.Next(1, slot.as_mut_ptr(), core::ptr::null_mut()) } != S_OK {
+            break;
+        }
+        found.push(Event::read(slot[0].as_ref().unwrap()).unwrap());
+    }
+    assert!(
+        found
+            .iter()
+            .any(|event| event.item_id == "photos" && event.name == "Synchronized"),
+        "{found:?}"
+    );
 }

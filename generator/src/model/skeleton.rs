@@ -559,7 +559,20 @@ impl TraitContext<'_> {
                         )));
                     }
                 },
-                None => self.classify(abi_ty, meta),
+                None => match (option_pointee(abi_ty), meta.count_of) {
+                    // `rgelt` of an `IEnumXXX::Next` whose count the metadata gives: windows-bindgen
+                    // emits `*mut Option<I>`, the same layout as the `OutRef<I>` array above.
+                    (Some(interface), Some(count)) if meta.flags.contains(ParamAttributes::Out) => {
+                        Kind::InterfaceArrayOut {
+                            interface,
+                            count: meta_list
+                                .get(count)
+                                .map(|p| p.name.to_ascii_lowercase())
+                                .unwrap_or_default(),
+                        }
+                    }
+                    _ => self.classify(abi_ty, meta),
+                },
             };
             self.lower(
                 &mut m,
@@ -640,6 +653,16 @@ impl TraitContext<'_> {
                     if pointee_name.as_deref() == Some("PCWSTR") && meta.count_of.is_some() {
                         return Kind::StringArray {
                             count: meta.count_of.unwrap_or_default(),
+                        };
+                    }
+                    if let Some(count) = meta.count_of
+                        && !is_byte(pointee)
+                        && self.is_struct_like(pointee)
+                    {
+                        // `count` elements (`pguidEventIDs` and `cEvents`): a slice.
+                        return Kind::ConstArray {
+                            ty: tokens(pointee),
+                            count,
                         };
                     }
                     if !meta.is_buffer && !is_byte(pointee) && self.is_struct_like(pointee) {
@@ -802,6 +825,24 @@ impl TraitContext<'_> {
                 m.checks.push(format!(
                     "`{windows_param}` is valid UTF-16 of at most `{}` units, else `E_INVALIDARG`",
                     bound.rsplit("::").next().unwrap_or(bound)
+                ));
+            }
+            Kind::ConstArray { ty, count } => {
+                let count_abi = meta_names
+                    .get(count)
+                    .and_then(|name| {
+                        abi_params
+                            .iter()
+                            .find(|(n, _)| *n == name.to_ascii_lowercase())
+                    })
+                    .map_or_else(|| "0".to_string(), |(n, _)| n.clone());
+                m.safe_params.push(format!("{safe}: &[{ty}]"));
+                m.preludes.push(format!(
+                    "let {safe} = unsafe {{ ::winsync::com::abi::read_array({abi}, {count_abi}) }}?;"
+                ));
+                m.call_args.push(safe.to_string());
+                m.checks.push(format!(
+                    "`{windows_param}` holds `{count_abi}` elements (it may be NULL only when there are none), else `E_POINTER`"
                 ));
             }
             Kind::StringArray { count } => {
@@ -1025,6 +1066,11 @@ enum Kind {
     StringArray {
         count: usize,
     },
+    /// A `*const T` array of `count` elements (the metadata position of its count).
+    ConstArray {
+        ty: String,
+        count: usize,
+    },
     StringOut,
     ValueOut(OutValue),
     ConstRef(String),
@@ -1055,6 +1101,21 @@ fn last_ident(ty: &syn::Type) -> Option<String> {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     }
+}
+
+/// `I` of a `*mut Option<I>` parameter.
+fn option_pointee(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Ptr(pointer) = ty else {
+        return None;
+    };
+    let syn::Type::Path(path) = pointer.elem.as_ref() else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if pointer.const_token.is_some() || last.ident != "Option" {
+        return None;
+    }
+    generic_arg(last).map(tokens)
 }
 
 fn generic_arg(segment: &syn::PathSegment) -> Option<&syn::Type> {

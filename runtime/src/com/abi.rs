@@ -97,6 +97,27 @@ pub fn s_ok_or_s_false(code: HRESULT) -> Result<HRESULT> {
     ))
 }
 
+/// The `count` elements an `[in]` array parameter points to (`pguidEventIDs` of
+/// `ISyncMgrEventStore::RemoveEvent` and its `cEvents`): empty for a count of 0, whatever the
+/// pointer.
+///
+/// # Errors
+/// `E_POINTER` when `data` is null and `count` is not 0.
+///
+/// # Safety
+/// `data` is null or valid for reading `count` elements for `'a`.
+pub unsafe fn read_array<'a, T>(data: *const T, count: u32) -> Result<&'a [T]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(null_pointer());
+    }
+    let count = usize::try_from(count).map_err(|_| null_pointer())?;
+    // SAFETY: not null; the caller's contract covers `count` elements.
+    Ok(unsafe { std::slice::from_raw_parts(data, count) })
+}
+
 /// S_OK for `true`, S_FALSE for `false`: the wire form of a yes/no answer (the methods of
 /// `supplement.toml`'s `keeps_s_false` with `yes_no`, such as
 /// `NF:syncmgr.ISyncMgrHandlerInfo.IsActive`).

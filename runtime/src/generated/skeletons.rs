@@ -5065,6 +5065,453 @@ pub mod synchronous_data_retriever_abi {
         Ok(value)
     }
 }
+/// Enumerates the events of an event store (ISyncMgrEventStore::GetEventEnumerator).
+///
+/// Safe skeleton of `IEnumSyncMgrEvents` (Sync Center), implemented by a sync component.
+/// The adapters in [`enum_sync_mgr_events_abi`] call it from `IEnumSyncMgrEvents_Impl`.
+///
+/// Source: `NN:syncmgr.IEnumSyncMgrEvents`.
+pub trait EnumSyncMgrEvents {
+    /// `IEnumSyncMgrEvents::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer events than requested were returned (end of the enumeration); celt must be 1.
+    ///
+    /// # Contract
+    /// - Next hands out up to celt events and answers S_FALSE when it hands out fewer (the end of the enumeration); pceltFetched may be NULL only when celt is 1 (NF:objidl.IEnumUnknown.Next); Skip answers S_FALSE when fewer events were left; Clone starts at the same position. Result: `S_FALSE`. (`NN:syncmgr.IEnumSyncMgrEvents`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.enumerator-next`)
+    ///
+    /// # Checked before this method runs
+    /// - `rgelt` is not null, else `E_POINTER`; the slice is its `celt` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pceltFetched` may be null: the value is then not written
+    /// - the success code the implementation returns reaches the caller: Fewer events than requested were returned (end of the enumeration); celt must be 1.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        rgelt: &mut [Option<ISyncMgrEvent>],
+    ) -> windows_core::Result<(windows_core::HRESULT, u32)>;
+    /// `IEnumSyncMgrEvents::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer events than requested were left to skip (the enumeration is at its end).
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: Fewer events than requested were left to skip (the enumeration is at its end).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, celt: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumSyncMgrEvents::Reset`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumSyncMgrEvents::Clone`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumSyncMgrEvents>;
+}
+/// ABI adapters from `IEnumSyncMgrEvents_Impl` to [`EnumSyncMgrEvents`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_sync_mgr_events_abi {
+    use super::*;
+    /// Calls [`EnumSyncMgrEvents::next`] for `IEnumSyncMgrEvents::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+        celt: u32,
+        rgelt: *mut Option<ISyncMgrEvent>,
+        pceltfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut rgelt = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ISyncMgrEvent,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&rgelt),
+                    celt,
+                )
+            }?;
+            let (hresult, fetched) = ::winsync::com::abi::guard(|| {
+                this.next(rgelt.as_mut_slice())
+            })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            rgelt.keep();
+            if !pceltfetched.is_null() {
+                unsafe { pceltfetched.write(fetched) };
+            }
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrEvents::skip`] for `IEnumSyncMgrEvents::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+        celt: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(celt))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrEvents::reset`] for `IEnumSyncMgrEvents::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncMgrEvents::clone`] for `IEnumSyncMgrEvents::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncMgrEvents> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// One event of the Sync Results folder, as an event store hands it out: its ID, handler and item, level, flags, time, name, description, hot link and context.
+///
+/// Safe skeleton of `ISyncMgrEvent` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_event_abi`] call it from `ISyncMgrEvent_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrEvent`.
+///
+/// # Contract
+/// - The handler ID, item ID, name, description, link text, link reference and context of an event are strings the event allocates with CoTaskMemAlloc and the caller frees with CoTaskMemFree. (`NN:syncmgr.ISyncMgrEvent`; enforced by the generated ABI adapter; rule `event.strings.cotaskmem`)
+pub trait SyncMgrEvent {
+    /// `ISyncMgrEvent::GetEventID`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event_id(&self) -> windows_core::Result<windows_core::GUID>;
+    /// `ISyncMgrEvent::GetHandlerID`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_handler_id(&self) -> windows_core::Result<String>;
+    /// `ISyncMgrEvent::GetItemID`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_id(&self) -> windows_core::Result<String>;
+    /// `ISyncMgrEvent::GetLevel`.
+    ///
+    /// # Contract
+    /// - GetLevel gets the log level of the event, one of the SYNCMGR_EVENT_LEVEL values (information, warning, error): the skeleton answers a SyncmgrEventLevel, so no other value reaches Sync Center. (`NN:syncmgr.ISyncMgrEvent`; enforced by the generated ABI adapter; rule `event.get-level.valid`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_level(&self) -> windows_core::Result<SyncmgrEventLevel>;
+    /// `ISyncMgrEvent::GetFlags`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_flags(&self) -> windows_core::Result<SYNCMGR_EVENT_FLAGS>;
+    /// `ISyncMgrEvent::GetTime`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_time(&self) -> windows_core::Result<FILETIME>;
+    /// `ISyncMgrEvent::GetName`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_name(&self) -> windows_core::Result<String>;
+    /// `ISyncMgrEvent::GetDescription`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_description(&self) -> windows_core::Result<String>;
+    /// `ISyncMgrEvent::GetLinkText`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_link_text(&self) -> windows_core::Result<String>;
+    /// `ISyncMgrEvent::GetLinkReference`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_link_reference(&self) -> windows_core::Result<String>;
+    /// `ISyncMgrEvent::GetContext`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_context(&self) -> windows_core::Result<String>;
+}
+/// ABI adapters from `ISyncMgrEvent_Impl` to [`SyncMgrEvent`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_event_abi {
+    use super::*;
+    /// Calls [`SyncMgrEvent::get_event_id`] for `ISyncMgrEvent::GetEventID`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_event_id<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::GUID> {
+        let value = ::winsync::com::abi::guard(|| this.get_event_id())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEvent::get_handler_id`] for `ISyncMgrEvent::GetHandlerID`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_handler_id<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_handler_id())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_item_id`] for `ISyncMgrEvent::GetItemID`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_item_id<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_item_id())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_level`] for `ISyncMgrEvent::GetLevel`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_level<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_EVENT_LEVEL> {
+        let value = ::winsync::com::abi::guard(|| this.get_level())?;
+        Ok(value.into())
+    }
+    /// Calls [`SyncMgrEvent::get_flags`] for `ISyncMgrEvent::GetFlags`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_flags<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_EVENT_FLAGS> {
+        let value = ::winsync::com::abi::guard(|| this.get_flags())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEvent::get_time`] for `ISyncMgrEvent::GetTime`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_time<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<FILETIME> {
+        let value = ::winsync::com::abi::guard(|| this.get_time())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEvent::get_name`] for `ISyncMgrEvent::GetName`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_name<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_name())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_description`] for `ISyncMgrEvent::GetDescription`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_description<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_description())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_link_text`] for `ISyncMgrEvent::GetLinkText`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_link_text<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_link_text())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_link_reference`] for `ISyncMgrEvent::GetLinkReference`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_link_reference<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_link_reference())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_context`] for `ISyncMgrEvent::GetContext`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_context<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_context())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+}
+/// A handler's own store of sync events, instead of Sync Center's default one: Sync Center enumerates, counts, gets and removes its events and shows them in the Sync Results folder.
+///
+/// Safe skeleton of `ISyncMgrEventStore` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_event_store_abi`] call it from `ISyncMgrEventStore_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrEventStore`.
+///
+/// # Contract
+/// - An item's event store includes only the events of that item, the handler's event store the events of the handler and of all its items: the ready list's item store filters by item ID. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.item-scope`)
+/// - If events are added to the event store, the handler (or a related component) should call ISyncMgrControl::UpdateEvents so that the Sync Results folder and the error counts are updated. (`NN:syncmgr.ISyncMgrEventStore`; enforced by documentation only (nothing can check it); rule `event-store.update-events`)
+pub trait SyncMgrEventStore {
+    /// `ISyncMgrEventStore::GetEventEnumerator`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event_enumerator(&self) -> windows_core::Result<IEnumSyncMgrEvents>;
+    /// `ISyncMgrEventStore::GetEventCount`.
+    ///
+    /// # Contract
+    /// - GetEventCount gets the event count: the number of events the enumerator of GetEventEnumerator hands out. (`NN:syncmgr.ISyncMgrEventStore`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.count-matches-enumerator`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event_count(&self) -> windows_core::Result<u32>;
+    /// `ISyncMgrEventStore::GetEvent`.
+    ///
+    /// # Contract
+    /// - GetEvent gets the event object with the ID rguidEventID; for an ID the store does not hold there is no event to get, and the ready store answers E_INVALIDARG with ppEvent NULL. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.get-event.unknown-id`)
+    /// - The event GetEvent hands out is the one rguidEventID names: its GetEventID answers that ID; a served store whose event answers another ID fails with E_UNEXPECTED and ppEvent NULL. Result: `E_UNEXPECTED`. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.get-event.same-id`)
+    /// - An event ID names one event of the store, since GetEvent finds the event by it: the ready event list refuses a second event with an ID it already holds (E_INVALIDARG). Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.unique-ids`)
+    ///
+    /// # Checked before this method runs
+    /// - `rguidEventID` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event(
+        &self,
+        event_id: &windows_core::GUID,
+    ) -> windows_core::Result<ISyncMgrEvent>;
+    /// `ISyncMgrEventStore::RemoveEvent`.
+    ///
+    /// # Contract
+    /// - pguidEventIDs points to the cEvents event GUIDs to remove: the adapter reads them as one slice (a NULL pointer with a non-zero count is E_POINTER), and the ready store removes each listed event it holds. Result: `E_POINTER`. (`NF:syncmgr.ISyncMgrEventStore.RemoveEvent`; enforced by the generated ABI adapter; rule `event-store.remove-event.ids`)
+    ///
+    /// # Checked before this method runs
+    /// - `pguidEventIDs` holds `cevents` elements (it may be NULL only when there are none), else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn remove_event(&self, event_ids: &[windows_core::GUID]) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMgrEventStore_Impl` to [`SyncMgrEventStore`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_event_store_abi {
+    use super::*;
+    /// Calls [`SyncMgrEventStore::get_event_enumerator`] for `ISyncMgrEventStore::GetEventEnumerator`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_event_enumerator<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncMgrEvents> {
+        let value = ::winsync::com::abi::guard(|| this.get_event_enumerator())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEventStore::get_event_count`] for `ISyncMgrEventStore::GetEventCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_event_count<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.get_event_count())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEventStore::get_event`] for `ISyncMgrEventStore::GetEvent`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_event<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+        rguideventid: *const windows_core::GUID,
+    ) -> windows_core::Result<ISyncMgrEvent> {
+        let event_id = unsafe { rguideventid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| this.get_event(event_id))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEventStore::remove_event`] for `ISyncMgrEventStore::RemoveEvent`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn remove_event<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+        pguideventids: *const windows_core::GUID,
+        cevents: u32,
+    ) -> windows_core::Result<()> {
+        let event_ids = unsafe {
+            ::winsync::com::abi::read_array(pguideventids, cevents)
+        }?;
+        let () = ::winsync::com::abi::guard(|| this.remove_event(event_ids))?;
+        Ok(())
+    }
+}
 /// The primary interface of a sync handler, through which Sync Center gets properties, enumerates sync items, modifies state and starts a synchronization.
 ///
 /// Safe skeleton of `ISyncMgrHandler` (Sync Center), implemented by a sync component.

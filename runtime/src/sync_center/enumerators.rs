@@ -189,14 +189,14 @@ pub(crate) fn unknown_enumerator(punks: Vec<IUnknown>) -> IEnumUnknown {
 
 /// A list and a position in it: the state of an `IEnumXXXX` object, a live object of the
 /// module while it exists.
-struct List<T> {
+pub(crate) struct List<T> {
     items: Arc<[T]>,
     position: Mutex<usize>,
     _guard: ObjectGuard,
 }
 
 impl<T> List<T> {
-    fn new(items: Arc<[T]>, position: usize) -> Self {
+    pub(crate) fn new(items: Arc<[T]>, position: usize) -> Self {
         Self {
             items,
             position: Mutex::new(position),
@@ -206,7 +206,7 @@ impl<T> List<T> {
 
     /// Moves up to `celt` items forward: the positions passed over and whether there were
     /// `celt` of them (`S_OK`) or fewer (`S_FALSE`, `NF:objidl.IEnumUnknown.Next`).
-    fn advance(&self, celt: u32) -> (Range<usize>, HRESULT) {
+    pub(crate) fn advance(&self, celt: u32) -> (Range<usize>, HRESULT) {
         let mut position = self.position.lock().unwrap_or_else(|e| e.into_inner());
         let start = *position;
         let left = self.items.len().saturating_sub(start);
@@ -220,11 +220,11 @@ impl<T> List<T> {
         (start..start + moved, code)
     }
 
-    fn reset(&self) {
+    pub(crate) fn reset(&self) {
         *self.position.lock().unwrap_or_else(|e| e.into_inner()) = 0;
     }
 
-    fn copy(&self) -> Self {
+    pub(crate) fn copy(&self) -> Self {
         let position = *self.position.lock().unwrap_or_else(|e| e.into_inner());
         Self::new(Arc::clone(&self.items), position)
     }
@@ -234,7 +234,7 @@ impl<T> List<T> {
     ///
     /// # Safety
     /// `rgelt` is null or writable for `celt` elements; `fetched` null or writable.
-    unsafe fn next<E>(
+    pub(crate) unsafe fn next<E>(
         &self,
         celt: u32,
         rgelt: *mut E,

@@ -1860,6 +1860,126 @@ pub const UI_OPERATION_EVENT_LINK_OTHER_EVENT_OBJECT: Rule = Rule {
     source: "NF:syncmgr.ISyncMgrEventLinkUIOperation.Init",
     text: "The ISyncMgrEvent provided in pEvent is not the same object that came from a custom event store.",
 };
+/// GetLevel gets the log level of the event, one of the SYNCMGR_EVENT_LEVEL values (information, warning, error): the skeleton answers a SyncmgrEventLevel, so no other value reaches Sync Center. (`NN:syncmgr.ISyncMgrEvent`)
+pub const EVENT_GET_LEVEL_VALID: Rule = Rule {
+    id: "event.get-level.valid",
+    interface: "ISyncMgrEvent",
+    method: Some("GetLevel"),
+    param: Some("pnLevel"),
+    values: &["SYNCMGR_EL_INFORMATION", "SYNCMGR_EL_WARNING", "SYNCMGR_EL_ERROR"],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NN:syncmgr.ISyncMgrEvent",
+    text: "GetLevel gets the log level of the event, one of the SYNCMGR_EVENT_LEVEL values (information, warning, error): the skeleton answers a SyncmgrEventLevel, so no other value reaches Sync Center.",
+};
+/// The handler ID, item ID, name, description, link text, link reference and context of an event are strings the event allocates with CoTaskMemAlloc and the caller frees with CoTaskMemFree. (`NN:syncmgr.ISyncMgrEvent`)
+pub const EVENT_STRINGS_COTASKMEM: Rule = Rule {
+    id: "event.strings.cotaskmem",
+    interface: "ISyncMgrEvent",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NN:syncmgr.ISyncMgrEvent",
+    text: "The handler ID, item ID, name, description, link text, link reference and context of an event are strings the event allocates with CoTaskMemAlloc and the caller frees with CoTaskMemFree.",
+};
+/// GetEvent gets the event object with the ID rguidEventID; for an ID the store does not hold there is no event to get, and the ready store answers E_INVALIDARG with ppEvent NULL. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`)
+pub const EVENT_STORE_GET_EVENT_UNKNOWN_ID: Rule = Rule {
+    id: "event-store.get-event.unknown-id",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEvent"),
+    param: Some("rguidEventID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventStore.GetEvent",
+    text: "GetEvent gets the event object with the ID rguidEventID; for an ID the store does not hold there is no event to get, and the ready store answers E_INVALIDARG with ppEvent NULL.",
+};
+/// The event GetEvent hands out is the one rguidEventID names: its GetEventID answers that ID; a served store whose event answers another ID fails with E_UNEXPECTED and ppEvent NULL. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`)
+pub const EVENT_STORE_GET_EVENT_SAME_ID: Rule = Rule {
+    id: "event-store.get-event.same-id",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEvent"),
+    param: Some("ppEvent"),
+    values: &[],
+    returns: Some("E_UNEXPECTED"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventStore.GetEvent",
+    text: "The event GetEvent hands out is the one rguidEventID names: its GetEventID answers that ID; a served store whose event answers another ID fails with E_UNEXPECTED and ppEvent NULL.",
+};
+/// An event ID names one event of the store, since GetEvent finds the event by it: the ready event list refuses a second event with an ID it already holds (E_INVALIDARG). (`NF:syncmgr.ISyncMgrEventStore.GetEvent`)
+pub const EVENT_STORE_UNIQUE_IDS: Rule = Rule {
+    id: "event-store.unique-ids",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEvent"),
+    param: Some("rguidEventID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventStore.GetEvent",
+    text: "An event ID names one event of the store, since GetEvent finds the event by it: the ready event list refuses a second event with an ID it already holds (E_INVALIDARG).",
+};
+/// GetEventCount gets the event count: the number of events the enumerator of GetEventEnumerator hands out. (`NN:syncmgr.ISyncMgrEventStore`)
+pub const EVENT_STORE_COUNT_MATCHES_ENUMERATOR: Rule = Rule {
+    id: "event-store.count-matches-enumerator",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEventCount"),
+    param: Some("pcEvents"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrEventStore",
+    text: "GetEventCount gets the event count: the number of events the enumerator of GetEventEnumerator hands out.",
+};
+/// pguidEventIDs points to the cEvents event GUIDs to remove: the adapter reads them as one slice (a NULL pointer with a non-zero count is E_POINTER), and the ready store removes each listed event it holds. (`NF:syncmgr.ISyncMgrEventStore.RemoveEvent`)
+pub const EVENT_STORE_REMOVE_EVENT_IDS: Rule = Rule {
+    id: "event-store.remove-event.ids",
+    interface: "ISyncMgrEventStore",
+    method: Some("RemoveEvent"),
+    param: Some("pguidEventIDs"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrEventStore.RemoveEvent",
+    text: "pguidEventIDs points to the cEvents event GUIDs to remove: the adapter reads them as one slice (a NULL pointer with a non-zero count is E_POINTER), and the ready store removes each listed event it holds.",
+};
+/// An item's event store includes only the events of that item, the handler's event store the events of the handler and of all its items: the ready list's item store filters by item ID. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`)
+pub const EVENT_STORE_ITEM_SCOPE: Rule = Rule {
+    id: "event-store.item-scope",
+    interface: "ISyncMgrEventStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrSyncItem.GetObject",
+    text: "An item's event store includes only the events of that item, the handler's event store the events of the handler and of all its items: the ready list's item store filters by item ID.",
+};
+/// If events are added to the event store, the handler (or a related component) should call ISyncMgrControl::UpdateEvents so that the Sync Results folder and the error counts are updated. (`NN:syncmgr.ISyncMgrEventStore`)
+pub const EVENT_STORE_UPDATE_EVENTS: Rule = Rule {
+    id: "event-store.update-events",
+    interface: "ISyncMgrEventStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:syncmgr.ISyncMgrEventStore",
+    text: "If events are added to the event store, the handler (or a related component) should call ISyncMgrControl::UpdateEvents so that the Sync Results folder and the error counts are updated.",
+};
+/// Next hands out up to celt events and answers S_FALSE when it hands out fewer (the end of the enumeration); pceltFetched may be NULL only when celt is 1 (NF:objidl.IEnumUnknown.Next); Skip answers S_FALSE when fewer events were left; Clone starts at the same position. (`NN:syncmgr.IEnumSyncMgrEvents`)
+pub const EVENT_STORE_ENUMERATOR_NEXT: Rule = Rule {
+    id: "event-store.enumerator-next",
+    interface: "IEnumSyncMgrEvents",
+    method: Some("Next"),
+    param: None,
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.IEnumSyncMgrEvents",
+    text: "Next hands out up to celt events and answers S_FALSE when it hands out fewer (the end of the enumeration); pceltFetched may be NULL only when celt is 1 (NF:objidl.IEnumUnknown.Next); Skip answers S_FALSE when fewer events were left; Clone starts at the same position.",
+};
 /// A sync handler ID is a string that uniquely represents the handler, limited to a maximum length of MAX_SYNCMGR_ID including the terminating null character; the enumerator hands out the IDs of the known sync handlers. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`)
 pub const HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH: Rule = Rule {
     id: "handler-collection.get-handler-enumerator.id-length",
@@ -6588,6 +6708,16 @@ pub const ALL: &[Rule] = &[
     UI_OPERATION_EVENT_LINK_EVENT_ID,
     UI_OPERATION_EVENT_LINK_RUN_AFTER_INIT,
     UI_OPERATION_EVENT_LINK_OTHER_EVENT_OBJECT,
+    EVENT_GET_LEVEL_VALID,
+    EVENT_STRINGS_COTASKMEM,
+    EVENT_STORE_GET_EVENT_UNKNOWN_ID,
+    EVENT_STORE_GET_EVENT_SAME_ID,
+    EVENT_STORE_UNIQUE_IDS,
+    EVENT_STORE_COUNT_MATCHES_ENUMERATOR,
+    EVENT_STORE_REMOVE_EVENT_IDS,
+    EVENT_STORE_ITEM_SCOPE,
+    EVENT_STORE_UPDATE_EVENTS,
+    EVENT_STORE_ENUMERATOR_NEXT,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_ID,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_IN_SYSTEM,
