@@ -478,6 +478,31 @@ fn objects_that_are_no_get_object_method_are_located() {
 }
 
 #[test]
+fn queried_methods_without_riid_and_ppv_are_located() {
+    for (method, expected) in [
+        ("GetCount", "does not end in an interface id"),
+        ("BindToConflikt", "unknown method `BindToConflikt`"),
+    ] {
+        let contracts = bundled::CONTRACTS.replacen(
+            "queried = [\"BindToConflict\"]",
+            &format!("queried = [\"{method}\"]"),
+            1,
+        );
+        let file = contracts_file(&contracts);
+        let error = generate_with(Options {
+            contracts: Some(file.path().into()),
+            ..Options::default()
+        })
+        .to_string();
+        assert!(error.contains(expected), "{method}: {error}");
+        assert!(
+            error.contains(&format!("{}:", file.path().display())),
+            "{error}"
+        );
+    }
+}
+
+#[test]
 fn text_that_is_not_utf8_is_located() {
     let mut bytes = b"[[rule]]\nid = \"a\"\ntext = \"caf".to_vec();
     bytes.push(0xE9);

@@ -56,7 +56,7 @@ fn default_generation_emits_every_file_with_a_header() {
         "the 22 PKEY_* PROPERTYKEY constants, emitted by the generator"
     );
     assert!(generated.items > 200);
-    assert_eq!(generated.traits, 54);
+    assert_eq!(generated.traits, 59);
     assert_eq!(generated.hresults, 44);
 }
 

@@ -354,6 +354,7 @@ impl TraitContext<'_> {
             .map(|n| n.get_ref().as_str())
             .collect();
         let objects: BTreeSet<&str> = entry.objects.iter().map(|n| n.get_ref().as_str()).collect();
+        let queried: BTreeSet<&str> = entry.queried.iter().map(|n| n.get_ref().as_str()).collect();
 
         let mut methods = Vec::new();
         for method in def.methods() {
@@ -370,6 +371,9 @@ impl TraitContext<'_> {
             let mut skeleton = self.method(name, method, impl_fn, &nullable)?;
             if objects.contains(method.name()) {
                 object_getter(&mut skeleton, name)?;
+            }
+            if queried.contains(method.name()) {
+                queried_getter(&mut skeleton, name)?;
             }
             if entry.defaults && !entry.required.iter().any(|r| r.get_ref() == method.name()) {
                 let not_implemented = entry
@@ -1002,6 +1006,51 @@ fn object_getter(m: &mut SkeletonMethod, interface: &str) -> Result<()> {
              (`E_NOINTERFACE` when it lacks it); `{ppv}` is NULL after every failure"
         ),
     ];
+    Ok(())
+}
+
+/// Reshapes a method ending in `(REFIID riid, void** ppv)` (checked against the metadata by
+/// `validate`): the safe side loses both and returns the object as `IUnknown`, which the adapter
+/// queries for `riid` into `ppv` (`E_NOINTERFACE` when it lacks it; `ppv` NULL after every
+/// failure).
+fn queried_getter(m: &mut SkeletonMethod, interface: &str) -> Result<()> {
+    let abi_names: Vec<String> = m
+        .abi_params
+        .iter()
+        .filter_map(|p| p.split(':').next())
+        .map(|p| p.trim().to_string())
+        .collect();
+    let missing = || {
+        Error::MissingBinding(format!(
+            "an `_Impl` method `{interface}::{}` ending in `riid` and `ppv`",
+            m.windows
+        ))
+    };
+    let [.., riid_abi, ppv] = abi_names.as_slice() else {
+        return Err(missing());
+    };
+    if m.safe_params.len() < 2
+        || m.call_args.len() < 2
+        || m.safe_return != "windows_core::Result<()>"
+    {
+        return Err(missing());
+    }
+    // The last two safe parameters are `riid` (a `&GUID`, bound by its prelude) and the raw `ppv`.
+    m.safe_params.truncate(m.safe_params.len() - 2);
+    let riid = m.call_args[m.call_args.len() - 2].clone();
+    m.call_args.truncate(m.call_args.len() - 2);
+    m.raw_params
+        .retain(|r| !r.contains("*mut *mut core::ffi::c_void"));
+    m.preludes
+        .push(format!("::winsync::com::abi::check_out({ppv}.is_null())?;"));
+    m.safe_return = "windows_core::Result<windows_core::IUnknown>".into();
+    m.out_pattern = "object".into();
+    m.writebacks.push(format!(
+        "unsafe {{ ::winsync::com::abi::write_queried(&object, {riid}, {ppv}) }}?;"
+    ));
+    m.checks.push(format!(
+        "`{ppv}` is not null, else `E_POINTER`; the object returned is queried for `{riid_abi}` into `{ppv}` (`E_NOINTERFACE` when it lacks it), and `{ppv}` is NULL after every failure"
+    ));
     Ok(())
 }
 

@@ -294,6 +294,45 @@ pub fn validate(
                 ),
             }
         }
+        for listed in &entry.queried {
+            match def.methods().find(|m| m.name() == listed.get_ref()) {
+                Some(m) if !ends_with_queried_pair(m) => report(
+                    contracts_text,
+                    listed,
+                    format!(
+                        "`{}::{}` does not end in an interface id (`REFIID`) and a `void**` \
+                         out-pointer, which `queried` needs",
+                        entry.name.get_ref(),
+                        listed.get_ref()
+                    ),
+                ),
+                Some(_)
+                    if entry
+                        .objects
+                        .iter()
+                        .any(|o| o.get_ref() == listed.get_ref()) =>
+                {
+                    report(
+                        contracts_text,
+                        listed,
+                        format!(
+                            "`{}` is listed in both `objects` and `queried`",
+                            listed.get_ref()
+                        ),
+                    );
+                }
+                Some(_) => {}
+                None => report(
+                    contracts_text,
+                    listed,
+                    unknown(
+                        "method",
+                        listed.get_ref(),
+                        method_names(def, listed.get_ref()),
+                    ),
+                ),
+            }
+        }
         for listed in &entry.objects {
             match def.methods().find(|m| m.name() == listed.get_ref()) {
                 Some(m) if !is_object_getter(m) => report(
@@ -513,18 +552,34 @@ fn lifted_retval(method: MethodDef) -> Option<String> {
     (others_input && small).then(|| last.name().to_string())
 }
 
+/// Whether `ty` points to a GUID (`REFGUID`, `REFIID`).
+fn guid_pointer(ty: &Type) -> bool {
+    match ty {
+        Type::PtrConst(pointee, 1) | Type::PtrMut(pointee, 1) => {
+            matches!(pointee.as_ref(), Type::ValueName(name) if name.name == "Guid" || name.name == "GUID")
+        }
+        Type::RefConst(pointee) | Type::RefMut(pointee) => guid_pointer(pointee),
+        _ => false,
+    }
+}
+
+/// Whether `method` returns an HRESULT and ends in `(REFIID riid, void** ppv)`, the shape a
+/// `queried` entry of `contracts.toml` turns into an `IUnknown` answer.
+fn ends_with_queried_pair(method: MethodDef) -> bool {
+    let signature = method.signature(&[]);
+    let returns_hresult =
+        matches!(&signature.return_type, Type::ValueName(name) if name.name == "HRESULT");
+    match signature.types.as_slice() {
+        [.., riid, Type::PtrMut(pointee, 2)] => {
+            returns_hresult && guid_pointer(riid) && matches!(pointee.as_ref(), Type::Void)
+        }
+        _ => false,
+    }
+}
+
 /// Whether `method` takes exactly `(REFGUID object id, REFIID riid, void** ppv)`, the shape
 /// an `objects` entry of `contracts.toml` turns into a typed answer.
 fn is_object_getter(method: MethodDef) -> bool {
-    fn guid_pointer(ty: &Type) -> bool {
-        match ty {
-            Type::PtrConst(pointee, 1) | Type::PtrMut(pointee, 1) => {
-                matches!(pointee.as_ref(), Type::ValueName(name) if name.name == "Guid" || name.name == "GUID")
-            }
-            Type::RefConst(pointee) | Type::RefMut(pointee) => guid_pointer(pointee),
-            _ => false,
-        }
-    }
     let signature = method.signature(&[]);
     let returns_hresult =
         matches!(&signature.return_type, Type::ValueName(name) if name.name == "HRESULT");

@@ -69,6 +69,10 @@ pub struct InterfaceEntry {
     /// runtime's `ObjectId` and returns its typed `SyncMgrObject` instead of a raw `ppv`.
     #[serde(default)]
     pub objects: Vec<SpannedStr>,
+    /// Methods ending in `(REFIID riid, void** ppv)` (`BindToConflict`, ...): the skeleton
+    /// returns the object as `IUnknown`, which the adapter queries for `riid` into `ppv`.
+    #[serde(default)]
+    pub queried: Vec<SpannedStr>,
 }
 
 /// `[[enum]]`: an enum exposed as a checked Rust enum.

@@ -118,6 +118,35 @@ pub unsafe fn read_array<'a, T>(data: *const T, count: u32) -> Result<&'a [T]> {
     Ok(unsafe { std::slice::from_raw_parts(data, count) })
 }
 
+/// Queries `object` for `riid` into `ppv`, for the methods that hand out an object by interface
+/// id (`queried` in `contracts.toml`: `ISyncMgrConflictStore::BindToConflict`, ...); after a
+/// failed query `*ppv` is NULL.
+///
+/// # Errors
+/// The query's failure (`E_NOINTERFACE`), or `E_POINTER` for a null `ppv`.
+///
+/// # Safety
+/// `ppv` is null or valid for writing a pointer.
+pub unsafe fn write_queried(
+    object: &windows_core::IUnknown,
+    riid: &windows_core::GUID,
+    ppv: *mut *mut core::ffi::c_void,
+) -> Result<()> {
+    use windows_core::Interface;
+    check_out(ppv.is_null())?;
+    // SAFETY: `ppv` checked not null, writable by the caller's contract.
+    let code = unsafe { object.query(riid, ppv) };
+    if code.is_err() {
+        // SAFETY: as above.
+        unsafe { ppv.write(core::ptr::null_mut()) };
+        return Err(Error::new(
+            code,
+            format!("the object does not implement {riid:?}"),
+        ));
+    }
+    Ok(())
+}
+
 /// S_OK for `true`, S_FALSE for `false`: the wire form of a yes/no answer (the methods of
 /// `supplement.toml`'s `keeps_s_false` with `yes_no`, such as
 /// `NF:syncmgr.ISyncMgrHandlerInfo.IsActive`).

@@ -1980,6 +1980,162 @@ pub const EVENT_STORE_ENUMERATOR_NEXT: Rule = Rule {
     source: "NN:syncmgr.IEnumSyncMgrEvents",
     text: "Next hands out up to celt events and answers S_FALSE when it hands out fewer (the end of the enumeration); pceltFetched may be NULL only when celt is 1 (NF:objidl.IEnumUnknown.Next); Skip answers S_FALSE when fewer events were left; Clone starts at the same position.",
 };
+/// If the sync handler or sync item ID is NULL, the conflict store ignores that parameter: the ready store filters by the IDs that are given (an empty ID counts as none) and the skeleton receives None for a NULL one. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`)
+pub const CONFLICT_STORE_ENUM_CONFLICTS_NULL_IGNORED: Rule = Rule {
+    id: "conflict-store.enum-conflicts.null-ignored",
+    interface: "ISyncMgrConflictStore",
+    method: Some("EnumConflicts"),
+    param: Some("pszHandlerID"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.EnumConflicts",
+    text: "If the sync handler or sync item ID is NULL, the conflict store ignores that parameter: the ready store filters by the IDs that are given (an empty ID counts as none) and the skeleton receives None for a NULL one.",
+};
+/// EnumConflicts enumerates the conflicts scoped to the provided sync handler and sync item: the ready store's enumerator hands out exactly the conflicts of that handler and item. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`)
+pub const CONFLICT_STORE_ENUM_CONFLICTS_SCOPE: Rule = Rule {
+    id: "conflict-store.enum-conflicts.scope",
+    interface: "ISyncMgrConflictStore",
+    method: Some("EnumConflicts"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.EnumConflicts",
+    text: "EnumConflicts enumerates the conflicts scoped to the provided sync handler and sync item: the ready store's enumerator hands out exactly the conflicts of that handler and item.",
+};
+/// GetCount gets the number of conflicts in the store, for the same handler and item scope as EnumConflicts: the number of conflicts that enumerator hands out. (`NN:syncmgr.ISyncMgrConflictStore`)
+pub const CONFLICT_STORE_GET_COUNT_MATCHES_ENUMERATOR: Rule = Rule {
+    id: "conflict-store.get-count.matches-enumerator",
+    interface: "ISyncMgrConflictStore",
+    method: Some("GetCount"),
+    param: Some("pnConflicts"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrConflictStore",
+    text: "GetCount gets the number of conflicts in the store, for the same handler and item scope as EnumConflicts: the number of conflicts that enumerator hands out.",
+};
+/// BindToConflict binds to the conflict whose ID was obtained from a conflict previously extracted from the store (ISyncMgrConflict::GetConflictIdInfo); for an ID the ready store does not hold it answers E_INVALIDARG, with ppv NULL. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`)
+pub const CONFLICT_STORE_BIND_TO_CONFLICT_KNOWN_ID: Rule = Rule {
+    id: "conflict-store.bind-to-conflict.known-id",
+    interface: "ISyncMgrConflictStore",
+    method: Some("BindToConflict"),
+    param: Some("pConflictIdInfo"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.BindToConflict",
+    text: "BindToConflict binds to the conflict whose ID was obtained from a conflict previously extracted from the store (ISyncMgrConflict::GetConflictIdInfo); for an ID the ready store does not hold it answers E_INVALIDARG, with ppv NULL.",
+};
+/// When BindToConflict returns, ppv contains the interface pointer requested in riid: the adapter queries the conflict for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`)
+pub const CONFLICT_STORE_BIND_TO_CONFLICT_RIID: Rule = Rule {
+    id: "conflict-store.bind-to-conflict.riid",
+    interface: "ISyncMgrConflictStore",
+    method: Some("BindToConflict"),
+    param: Some("riid"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrConflictStore.BindToConflict",
+    text: "When BindToConflict returns, ppv contains the interface pointer requested in riid: the adapter queries the conflict for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure.",
+};
+/// A conflict ID identifies one conflict within the store, since BindToConflict finds the conflict by it: the ready conflict list refuses an empty ID or one it already holds (E_INVALIDARG). (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`)
+pub const CONFLICT_STORE_UNIQUE_IDS: Rule = Rule {
+    id: "conflict-store.unique-ids",
+    interface: "ISyncMgrConflictStore",
+    method: Some("BindToConflict"),
+    param: Some("pConflictIdInfo"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.BindToConflict",
+    text: "A conflict ID identifies one conflict within the store, since BindToConflict finds the conflict by it: the ready conflict list refuses an empty ID or one it already holds (E_INVALIDARG).",
+};
+/// Nothing is assumed to happen to conflicts when methods are called that affect the conflict, including when they are resolved: the ready store keeps a resolved conflict until RemoveConflicts or the handler removes it. (`NN:syncmgr.ISyncMgrConflictStore`)
+pub const CONFLICT_STORE_NOTHING_ASSUMED: Rule = Rule {
+    id: "conflict-store.nothing-assumed",
+    interface: "ISyncMgrConflictStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrConflictStore",
+    text: "Nothing is assumed to happen to conflicts when methods are called that affect the conflict, including when they are resolved: the ready store keeps a resolved conflict until RemoveConflicts or the handler removes it.",
+};
+/// The conflict store must notify Sync Center when its contents change: if conflicts are added, the handler (or a related component) calls ISyncMgrControl::UpdateConflicts so that the Conflicts folder and the conflict counts are updated. (`NN:syncmgr.ISyncMgrConflictStore`)
+pub const CONFLICT_STORE_UPDATE_CONFLICTS: Rule = Rule {
+    id: "conflict-store.update-conflicts",
+    interface: "ISyncMgrConflictStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:syncmgr.ISyncMgrConflictStore",
+    text: "The conflict store must notify Sync Center when its contents change: if conflicts are added, the handler (or a related component) calls ISyncMgrControl::UpdateConflicts so that the Conflicts folder and the conflict counts are updated.",
+};
+/// The store must tell Sync Center if the conflict was removed by calling UpdateConflicts after the conflict is resolved; the conflict is assumed to still exist until the store notifies Sync Center of changes. (`NF:syncmgr.ISyncMgrConflict.Resolve`)
+pub const CONFLICT_RESOLVE_STORE_NOTIFIES: Rule = Rule {
+    id: "conflict.resolve.store-notifies",
+    interface: "ISyncMgrConflict",
+    method: Some("Resolve"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrConflict.Resolve",
+    text: "The store must tell Sync Center if the conflict was removed by calling UpdateConflicts after the conflict is resolved; the conflict is assumed to still exist until the store notifies Sync Center of changes.",
+};
+/// GetResolutionHandler gets the resolution handler for the conflict as the interface riid names: the adapter queries the handler for riid (E_NOINTERFACE when it lacks it) and the out-pointer is NULL after every failure. (`NN:syncmgr.ISyncMgrConflict`)
+pub const CONFLICT_GET_RESOLUTION_HANDLER_RIID: Rule = Rule {
+    id: "conflict.get-resolution-handler.riid",
+    interface: "ISyncMgrConflict",
+    method: Some("GetResolutionHandler"),
+    param: Some("riid"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NN:syncmgr.ISyncMgrConflict",
+    text: "GetResolutionHandler gets the resolution handler for the conflict as the interface riid names: the adapter queries the handler for riid (E_NOINTERFACE when it lacks it) and the out-pointer is NULL after every failure.",
+};
+/// GetConflictIdInfo gets the information that identifies a conflict within a conflict store: a conflict served from the ready list answers the ID it was added under (a CoTaskMemAlloc BYTE_BLOB), whatever the conflict's own code says. (`NN:syncmgr.ISyncMgrConflict`)
+pub const CONFLICT_GET_CONFLICT_ID_INFO_FROM_LIST: Rule = Rule {
+    id: "conflict.get-conflict-id-info.from-list",
+    interface: "ISyncMgrConflict",
+    method: Some("GetConflictIdInfo"),
+    param: Some("pConflictIdInfo"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrConflict",
+    text: "GetConflictIdInfo gets the information that identifies a conflict within a conflict store: a conflict served from the ready list answers the ID it was added under (a CoTaskMemAlloc BYTE_BLOB), whatever the conflict's own code says.",
+};
+/// pdwAbilities receives SYNCMGR_RESOLUTION_ABILITIES values: the ready resolution handler refuses abilities with bits outside SYNCMGR_RA_VALID (E_INVALIDARG). (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`)
+pub const RESOLUTION_HANDLER_QUERY_ABILITIES_VALID: Rule = Rule {
+    id: "resolution-handler.query-abilities.valid",
+    interface: "ISyncMgrResolutionHandler",
+    method: Some("QueryAbilities"),
+    param: Some("pdwAbilities"),
+    values: &["SYNCMGR_RA_VALID"],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities",
+    text: "pdwAbilities receives SYNCMGR_RESOLUTION_ABILITIES values: the ready resolution handler refuses abilities with bits outside SYNCMGR_RA_VALID (E_INVALIDARG).",
+};
+/// The result of QueryAbilities determines what options the conflict presenter displays, and as a result how the other methods of the interface are called. (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`)
+pub const RESOLUTION_HANDLER_QUERY_ABILITIES_PRESENTER: Rule = Rule {
+    id: "resolution-handler.query-abilities.presenter",
+    interface: "ISyncMgrResolutionHandler",
+    method: Some("QueryAbilities"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities",
+    text: "The result of QueryAbilities determines what options the conflict presenter displays, and as a result how the other methods of the interface are called.",
+};
 /// A sync handler ID is a string that uniquely represents the handler, limited to a maximum length of MAX_SYNCMGR_ID including the terminating null character; the enumerator hands out the IDs of the known sync handlers. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`)
 pub const HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH: Rule = Rule {
     id: "handler-collection.get-handler-enumerator.id-length",
@@ -6718,6 +6874,19 @@ pub const ALL: &[Rule] = &[
     EVENT_STORE_ITEM_SCOPE,
     EVENT_STORE_UPDATE_EVENTS,
     EVENT_STORE_ENUMERATOR_NEXT,
+    CONFLICT_STORE_ENUM_CONFLICTS_NULL_IGNORED,
+    CONFLICT_STORE_ENUM_CONFLICTS_SCOPE,
+    CONFLICT_STORE_GET_COUNT_MATCHES_ENUMERATOR,
+    CONFLICT_STORE_BIND_TO_CONFLICT_KNOWN_ID,
+    CONFLICT_STORE_BIND_TO_CONFLICT_RIID,
+    CONFLICT_STORE_UNIQUE_IDS,
+    CONFLICT_STORE_NOTHING_ASSUMED,
+    CONFLICT_STORE_UPDATE_CONFLICTS,
+    CONFLICT_RESOLVE_STORE_NOTIFIES,
+    CONFLICT_GET_RESOLUTION_HANDLER_RIID,
+    CONFLICT_GET_CONFLICT_ID_INFO_FROM_LIST,
+    RESOLUTION_HANDLER_QUERY_ABILITIES_VALID,
+    RESOLUTION_HANDLER_QUERY_ABILITIES_PRESENTER,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_ID,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_IN_SYSTEM,

@@ -5065,6 +5065,131 @@ pub mod synchronous_data_retriever_abi {
         Ok(value)
     }
 }
+/// Enumerates the conflicts of a conflict store (ISyncMgrConflictStore::EnumConflicts).
+///
+/// Safe skeleton of `IEnumSyncMgrConflict` (Sync Center), implemented by a sync component.
+/// The adapters in [`enum_sync_mgr_conflict_abi`] call it from `IEnumSyncMgrConflict_Impl`.
+///
+/// Source: `NN:syncmgr.IEnumSyncMgrConflict`.
+pub trait EnumSyncMgrConflict {
+    /// `IEnumSyncMgrConflict::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer conflicts than requested were returned (end of the enumeration); celt must be 1.
+    ///
+    /// # Checked before this method runs
+    /// - `rgelt` is not null, else `E_POINTER`; the slice is its `celt` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pceltFetched` may be null: the value is then not written
+    /// - the success code the implementation returns reaches the caller: Fewer conflicts than requested were returned (end of the enumeration); celt must be 1.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        rgelt: &mut [Option<ISyncMgrConflict>],
+    ) -> windows_core::Result<(windows_core::HRESULT, u32)>;
+    /// `IEnumSyncMgrConflict::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer conflicts than requested were left to skip (the enumeration is at its end).
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: Fewer conflicts than requested were left to skip (the enumeration is at its end).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, celt: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// `IEnumSyncMgrConflict::Reset`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// `IEnumSyncMgrConflict::Clone`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumSyncMgrConflict>;
+}
+/// ABI adapters from `IEnumSyncMgrConflict_Impl` to [`EnumSyncMgrConflict`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_sync_mgr_conflict_abi {
+    use super::*;
+    /// Calls [`EnumSyncMgrConflict::next`] for `IEnumSyncMgrConflict::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn next<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+        celt: u32,
+        rgelt: *mut Option<ISyncMgrConflict>,
+        pceltfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut rgelt = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ISyncMgrConflict,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&rgelt),
+                    celt,
+                )
+            }?;
+            let (hresult, fetched) = ::winsync::com::abi::guard(|| {
+                this.next(rgelt.as_mut_slice())
+            })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            rgelt.keep();
+            if !pceltfetched.is_null() {
+                unsafe { pceltfetched.write(fetched) };
+            }
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrConflict::skip`] for `IEnumSyncMgrConflict::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn skip<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+        celt: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(celt))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrConflict::reset`] for `IEnumSyncMgrConflict::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn reset<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncMgrConflict::clone`] for `IEnumSyncMgrConflict::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn clone<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncMgrConflict> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
 /// Enumerates the events of an event store (ISyncMgrEventStore::GetEventEnumerator).
 ///
 /// Safe skeleton of `IEnumSyncMgrEvents` (Sync Center), implemented by a sync component.
@@ -5190,6 +5315,540 @@ pub mod enum_sync_mgr_events_abi {
         this: &T,
     ) -> windows_core::Result<IEnumSyncMgrEvents> {
         let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// One conflict of a conflict store: its properties, its ID within the store, its items, its resolution handler, and its resolution.
+///
+/// Safe skeleton of `ISyncMgrConflict` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_conflict_abi`] call it from `ISyncMgrConflict_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrConflict`.
+pub trait SyncMgrConflict {
+    /// `ISyncMgrConflict::GetProperty`.
+    ///
+    /// # Checked before this method runs
+    /// - `propkey` is not null, else `E_POINTER`
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_property(&self, propkey: &PROPERTYKEY) -> windows_core::Result<PROPVARIANT> {
+        let _ = propkey;
+        Err(::winsync::com::abi::not_implemented())
+    }
+    /// `ISyncMgrConflict::GetConflictIdInfo`.
+    ///
+    /// # Contract
+    /// - GetConflictIdInfo gets the information that identifies a conflict within a conflict store: a conflict served from the ready list answers the ID it was added under (a CoTaskMemAlloc BYTE_BLOB), whatever the conflict's own code says. (`NN:syncmgr.ISyncMgrConflict`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict.get-conflict-id-info.from-list`)
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_conflict_id_info(&self) -> windows_core::Result<SYNCMGR_CONFLICT_ID_INFO> {
+        Err(::winsync::com::abi::not_implemented())
+    }
+    /// `ISyncMgrConflict::GetItemsArray`.
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_items_array(&self) -> windows_core::Result<ISyncMgrConflictItems> {
+        Err(::winsync::com::abi::not_implemented())
+    }
+    /// `ISyncMgrConflict::Resolve`.
+    ///
+    /// # Contract
+    /// - The store must tell Sync Center if the conflict was removed by calling UpdateConflicts after the conflict is resolved; the conflict is assumed to still exist until the store notifies Sync Center of changes. (`NF:syncmgr.ISyncMgrConflict.Resolve`; enforced by documentation only (nothing can check it); rule `conflict.resolve.store-notifies`)
+    ///
+    /// # Checked before this method runs
+    /// - `pResolveInfo` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn resolve(
+        &self,
+        resolve_info: &ISyncMgrConflictResolveInfo,
+    ) -> windows_core::Result<()>;
+    /// `ISyncMgrConflict::GetResolutionHandler`.
+    ///
+    /// # Contract
+    /// - GetResolutionHandler gets the resolution handler for the conflict as the interface riid names: the adapter queries the handler for riid (E_NOINTERFACE when it lacks it) and the out-pointer is NULL after every failure. (`NN:syncmgr.ISyncMgrConflict`; enforced by the generated ABI adapter; rule `conflict.get-resolution-handler.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    /// - `ppvresolutionhandler` is not null, else `E_POINTER`; the object returned is queried for `riid` into `ppvresolutionhandler` (`E_NOINTERFACE` when it lacks it), and `ppvresolutionhandler` is NULL after every failure
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_resolution_handler(&self) -> windows_core::Result<windows_core::IUnknown> {
+        Err(::winsync::com::abi::not_implemented())
+    }
+}
+/// ABI adapters from `ISyncMgrConflict_Impl` to [`SyncMgrConflict`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_conflict_abi {
+    use super::*;
+    /// Calls [`SyncMgrConflict::get_property`] for `ISyncMgrConflict::GetProperty`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_property<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+        propkey: *const PROPERTYKEY,
+    ) -> windows_core::Result<PROPVARIANT> {
+        let propkey = unsafe { propkey.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| this.get_property(propkey))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflict::get_conflict_id_info`] for `ISyncMgrConflict::GetConflictIdInfo`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_conflict_id_info<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_CONFLICT_ID_INFO> {
+        let value = ::winsync::com::abi::guard(|| this.get_conflict_id_info())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflict::get_items_array`] for `ISyncMgrConflict::GetItemsArray`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_items_array<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncMgrConflictItems> {
+        let value = ::winsync::com::abi::guard(|| this.get_items_array())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflict::resolve`] for `ISyncMgrConflict::Resolve`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn resolve<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+        presolveinfo: windows_core::Ref<ISyncMgrConflictResolveInfo>,
+    ) -> windows_core::Result<()> {
+        let resolve_info = presolveinfo.ok()?;
+        let () = ::winsync::com::abi::guard(|| this.resolve(resolve_info))?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflict::get_resolution_handler`] for `ISyncMgrConflict::GetResolutionHandler`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_resolution_handler<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppvresolutionhandler: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        ::winsync::com::abi::check_out(ppvresolutionhandler.is_null())?;
+        let object = ::winsync::com::abi::guard(|| this.get_resolution_handler())?;
+        unsafe {
+            ::winsync::com::abi::write_queried(&object, riid, ppvresolutionhandler)
+        }?;
+        Ok(())
+    }
+}
+/// What the conflict presenter and the user chose for a conflict resolution (next step, choice, items to keep, iteration over a set of conflicts), as Sync Center hands it to ISyncMgrConflict::Resolve.
+///
+/// Safe skeleton of `ISyncMgrConflictResolveInfo` (Sync Center), implemented by the host (Sync Framework or Sync Center, or a test double).
+/// The adapters in [`sync_mgr_conflict_resolve_info_abi`] call it from `ISyncMgrConflictResolveInfo_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrConflictResolveInfo`.
+pub trait SyncMgrConflictResolveInfo {
+    /// `ISyncMgrConflictResolveInfo::GetIterationInfo`.
+    ///
+    /// # Checked before this method runs
+    /// - `pnCurrentConflict` is not null, else `E_POINTER` (checked before user code runs)
+    /// - `pcConflicts` is not null, else `E_POINTER` (checked before user code runs)
+    /// - `pcRemainingForApplyToAll` is not null, else `E_POINTER` (checked before user code runs)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_iteration_info(&self) -> windows_core::Result<(u32, u32, u32)>;
+    /// `ISyncMgrConflictResolveInfo::GetPresenterNextStep`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_presenter_next_step(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_PRESENTER_NEXT_STEP>;
+    /// `ISyncMgrConflictResolveInfo::GetPresenterChoice`.
+    ///
+    /// # Checked before this method runs
+    /// - `pfApplyToAll` is not null, else `E_POINTER` (checked before user code runs)
+    ///
+    /// # Raw parameters
+    /// - `presenter_choice` is passed through as the raw `*mut SYNCMGR_PRESENTER_CHOICE` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_presenter_choice(
+        &self,
+        presenter_choice: *mut SYNCMGR_PRESENTER_CHOICE,
+    ) -> windows_core::Result<bool>;
+    /// `ISyncMgrConflictResolveInfo::GetItemChoiceCount`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_choice_count(&self) -> windows_core::Result<u32>;
+    /// `ISyncMgrConflictResolveInfo::GetItemChoice`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_choice(&self, choice: u32) -> windows_core::Result<u32>;
+    /// `ISyncMgrConflictResolveInfo::SetPresenterNextStep`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_presenter_next_step(
+        &self,
+        presenter_next_step: SYNCMGR_PRESENTER_NEXT_STEP,
+    ) -> windows_core::Result<()>;
+    /// `ISyncMgrConflictResolveInfo::SetPresenterChoice`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_presenter_choice(
+        &self,
+        presenter_choice: SYNCMGR_PRESENTER_CHOICE,
+        apply_to_all: bool,
+    ) -> windows_core::Result<()>;
+    /// `ISyncMgrConflictResolveInfo::SetItemChoices`.
+    ///
+    /// # Checked before this method runs
+    /// - `prgiConflictItemIndexes` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_item_choices(
+        &self,
+        conflict_item_indexes: &mut u32,
+        choices: u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMgrConflictResolveInfo_Impl` to [`SyncMgrConflictResolveInfo`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_conflict_resolve_info_abi {
+    use super::*;
+    /// Calls [`SyncMgrConflictResolveInfo::get_iteration_info`] for `ISyncMgrConflictResolveInfo::GetIterationInfo`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_iteration_info<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        pncurrentconflict: *mut u32,
+        pcconflicts: *mut u32,
+        pcremainingforapplytoall: *mut u32,
+    ) -> windows_core::Result<()> {
+        ::winsync::com::abi::check_out(pncurrentconflict.is_null())?;
+        ::winsync::com::abi::check_out(pcconflicts.is_null())?;
+        ::winsync::com::abi::check_out(pcremainingforapplytoall.is_null())?;
+        let (current_conflict, conflicts, remaining_for_apply_to_all) = ::winsync::com::abi::guard(||
+        this.get_iteration_info())?;
+        unsafe { pncurrentconflict.write(current_conflict) };
+        unsafe { pcconflicts.write(conflicts) };
+        unsafe { pcremainingforapplytoall.write(remaining_for_apply_to_all) };
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_presenter_next_step`] for `ISyncMgrConflictResolveInfo::GetPresenterNextStep`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_presenter_next_step<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_PRESENTER_NEXT_STEP> {
+        let value = ::winsync::com::abi::guard(|| this.get_presenter_next_step())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_presenter_choice`] for `ISyncMgrConflictResolveInfo::GetPresenterChoice`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_presenter_choice<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        pnpresenterchoice: *mut SYNCMGR_PRESENTER_CHOICE,
+        pfapplytoall: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()> {
+        ::winsync::com::abi::check_out(pfapplytoall.is_null())?;
+        let apply_to_all = ::winsync::com::abi::guard(|| {
+            this.get_presenter_choice(pnpresenterchoice)
+        })?;
+        unsafe { pfapplytoall.write(apply_to_all.into()) };
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_item_choice_count`] for `ISyncMgrConflictResolveInfo::GetItemChoiceCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_item_choice_count<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.get_item_choice_count())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_item_choice`] for `ISyncMgrConflictResolveInfo::GetItemChoice`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_item_choice<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        ichoice: u32,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.get_item_choice(ichoice))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::set_presenter_next_step`] for `ISyncMgrConflictResolveInfo::SetPresenterNextStep`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_presenter_next_step<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        npresenternextstep: SYNCMGR_PRESENTER_NEXT_STEP,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_presenter_next_step(npresenternextstep)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::set_presenter_choice`] for `ISyncMgrConflictResolveInfo::SetPresenterChoice`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_presenter_choice<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        npresenterchoice: SYNCMGR_PRESENTER_CHOICE,
+        fapplytoall: windows_core::BOOL,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_presenter_choice(npresenterchoice, fapplytoall.as_bool())
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::set_item_choices`] for `ISyncMgrConflictResolveInfo::SetItemChoices`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn set_item_choices<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        prgiconflictitemindexes: *mut u32,
+        cchoices: u32,
+    ) -> windows_core::Result<()> {
+        let conflict_item_indexes = unsafe { prgiconflictitemindexes.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_item_choices(conflict_item_indexes, cchoices)
+        })?;
+        Ok(())
+    }
+}
+/// A handler's store of conflicts for the Conflicts folder: Sync Center enumerates and counts them by handler and item, binds to one by its ID and removes them.
+///
+/// Safe skeleton of `ISyncMgrConflictStore` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_conflict_store_abi`] call it from `ISyncMgrConflictStore_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrConflictStore`.
+///
+/// # Contract
+/// - Nothing is assumed to happen to conflicts when methods are called that affect the conflict, including when they are resolved: the ready store keeps a resolved conflict until RemoveConflicts or the handler removes it. (`NN:syncmgr.ISyncMgrConflictStore`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.nothing-assumed`)
+/// - The conflict store must notify Sync Center when its contents change: if conflicts are added, the handler (or a related component) calls ISyncMgrControl::UpdateConflicts so that the Conflicts folder and the conflict counts are updated. (`NN:syncmgr.ISyncMgrConflictStore`; enforced by documentation only (nothing can check it); rule `conflict-store.update-conflicts`)
+pub trait SyncMgrConflictStore {
+    /// `ISyncMgrConflictStore::EnumConflicts`.
+    ///
+    /// # Contract
+    /// - If the sync handler or sync item ID is NULL, the conflict store ignores that parameter: the ready store filters by the IDs that are given (an empty ID counts as none) and the skeleton receives None for a NULL one. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.enum-conflicts.null-ignored`)
+    /// - EnumConflicts enumerates the conflicts scoped to the provided sync handler and sync item: the ready store's enumerator hands out exactly the conflicts of that handler and item. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.enum-conflicts.scope`)
+    ///
+    /// # Checked before this method runs
+    /// - `pszHandlerID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn enum_conflicts(
+        &self,
+        handler_id: Option<&str>,
+        item_id: Option<&str>,
+    ) -> windows_core::Result<IEnumSyncMgrConflict>;
+    /// `ISyncMgrConflictStore::BindToConflict`.
+    ///
+    /// # Contract
+    /// - BindToConflict binds to the conflict whose ID was obtained from a conflict previously extracted from the store (ISyncMgrConflict::GetConflictIdInfo); for an ID the ready store does not hold it answers E_INVALIDARG, with ppv NULL. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.bind-to-conflict.known-id`)
+    /// - When BindToConflict returns, ppv contains the interface pointer requested in riid: the adapter queries the conflict for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`; enforced by the generated ABI adapter; rule `conflict-store.bind-to-conflict.riid`)
+    /// - A conflict ID identifies one conflict within the store, since BindToConflict finds the conflict by it: the ready conflict list refuses an empty ID or one it already holds (E_INVALIDARG). Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.unique-ids`)
+    ///
+    /// # Checked before this method runs
+    /// - `pConflictIdInfo` is not null, else `E_POINTER`
+    /// - `riid` is not null, else `E_POINTER`
+    /// - `ppv` is not null, else `E_POINTER`; the object returned is queried for `riid` into `ppv` (`E_NOINTERFACE` when it lacks it), and `ppv` is NULL after every failure
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn bind_to_conflict(
+        &self,
+        conflict_id_info: &SYNCMGR_CONFLICT_ID_INFO,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+    /// `ISyncMgrConflictStore::RemoveConflicts`.
+    ///
+    /// # Checked before this method runs
+    /// - `rgConflictIdInfo` holds `cconflicts` elements (it may be NULL only when there are none), else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn remove_conflicts(
+        &self,
+        conflict_id_info: &[SYNCMGR_CONFLICT_ID_INFO],
+    ) -> windows_core::Result<()>;
+    /// `ISyncMgrConflictStore::GetCount`.
+    ///
+    /// # Contract
+    /// - GetCount gets the number of conflicts in the store, for the same handler and item scope as EnumConflicts: the number of conflicts that enumerator hands out. (`NN:syncmgr.ISyncMgrConflictStore`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.get-count.matches-enumerator`)
+    ///
+    /// # Checked before this method runs
+    /// - `pszHandlerID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_count(
+        &self,
+        handler_id: Option<&str>,
+        item_id: Option<&str>,
+    ) -> windows_core::Result<u32>;
+}
+/// ABI adapters from `ISyncMgrConflictStore_Impl` to [`SyncMgrConflictStore`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_conflict_store_abi {
+    use super::*;
+    /// Calls [`SyncMgrConflictStore::enum_conflicts`] for `ISyncMgrConflictStore::EnumConflicts`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn enum_conflicts<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        pszhandlerid: &windows_core::PCWSTR,
+        pszitemid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<IEnumSyncMgrConflict> {
+        let handler_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszhandlerid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let item_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszitemid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.enum_conflicts(handler_id.as_deref(), item_id.as_deref())
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictStore::bind_to_conflict`] for `ISyncMgrConflictStore::BindToConflict`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn bind_to_conflict<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        pconflictidinfo: *const SYNCMGR_CONFLICT_ID_INFO,
+        riid: *const windows_core::GUID,
+        ppv: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let conflict_id_info = unsafe { pconflictidinfo.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        ::winsync::com::abi::check_out(ppv.is_null())?;
+        let object = ::winsync::com::abi::guard(|| {
+            this.bind_to_conflict(conflict_id_info)
+        })?;
+        unsafe { ::winsync::com::abi::write_queried(&object, riid, ppv) }?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictStore::remove_conflicts`] for `ISyncMgrConflictStore::RemoveConflicts`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn remove_conflicts<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        rgconflictidinfo: *const SYNCMGR_CONFLICT_ID_INFO,
+        cconflicts: u32,
+    ) -> windows_core::Result<()> {
+        let conflict_id_info = unsafe {
+            ::winsync::com::abi::read_array(rgconflictidinfo, cconflicts)
+        }?;
+        let () = ::winsync::com::abi::guard(|| this.remove_conflicts(conflict_id_info))?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictStore::get_count`] for `ISyncMgrConflictStore::GetCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn get_count<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        pszhandlerid: &windows_core::PCWSTR,
+        pszitemid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<u32> {
+        let handler_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszhandlerid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let item_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszitemid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_count(handler_id.as_deref(), item_id.as_deref())
+        })?;
         Ok(value)
     }
 }
@@ -6075,6 +6734,124 @@ pub mod sync_mgr_handler_info_abi {
             Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
+    }
+}
+/// Resolves a conflict the way the user chose in the conflict presenter: keep the other or the recent version, remove the item from the sync set, or keep some items.
+///
+/// Safe skeleton of `ISyncMgrResolutionHandler` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_resolution_handler_abi`] call it from `ISyncMgrResolutionHandler_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrResolutionHandler`.
+pub trait SyncMgrResolutionHandler {
+    /// `ISyncMgrResolutionHandler::QueryAbilities`.
+    ///
+    /// # Contract
+    /// - pdwAbilities receives SYNCMGR_RESOLUTION_ABILITIES values: the ready resolution handler refuses abilities with bits outside SYNCMGR_RA_VALID (E_INVALIDARG). Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `resolution-handler.query-abilities.valid`)
+    /// - The result of QueryAbilities determines what options the conflict presenter displays, and as a result how the other methods of the interface are called. (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`; enforced by documentation only (nothing can check it); rule `resolution-handler.query-abilities.presenter`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn query_abilities(&self) -> windows_core::Result<u32>;
+    /// `ISyncMgrResolutionHandler::KeepOther`.
+    ///
+    /// # Checked before this method runs
+    /// - `psiOther` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn keep_other(
+        &self,
+        other: &IShellItem,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+    /// `ISyncMgrResolutionHandler::KeepRecent`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn keep_recent(&self) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+    /// `ISyncMgrResolutionHandler::RemoveFromSyncSet`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn remove_from_sync_set(&self) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+    /// `ISyncMgrResolutionHandler::KeepItems`.
+    ///
+    /// # Checked before this method runs
+    /// - `pArray` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn keep_items(
+        &self,
+        array: &ISyncMgrConflictResolutionItems,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+}
+/// ABI adapters from `ISyncMgrResolutionHandler_Impl` to [`SyncMgrResolutionHandler`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_resolution_handler_abi {
+    use super::*;
+    /// Calls [`SyncMgrResolutionHandler::query_abilities`] for `ISyncMgrResolutionHandler::QueryAbilities`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn query_abilities<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.query_abilities())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::keep_other`] for `ISyncMgrResolutionHandler::KeepOther`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn keep_other<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+        psiother: windows_core::Ref<IShellItem>,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let other = psiother.ok()?;
+        let value = ::winsync::com::abi::guard(|| this.keep_other(other))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::keep_recent`] for `ISyncMgrResolutionHandler::KeepRecent`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn keep_recent<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let value = ::winsync::com::abi::guard(|| this.keep_recent())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::remove_from_sync_set`] for `ISyncMgrResolutionHandler::RemoveFromSyncSet`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn remove_from_sync_set<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let value = ::winsync::com::abi::guard(|| this.remove_from_sync_set())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::keep_items`] for `ISyncMgrResolutionHandler::KeepItems`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    pub unsafe fn keep_items<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+        parray: windows_core::Ref<ISyncMgrConflictResolutionItems>,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let array = parray.ok()?;
+        let value = ::winsync::com::abi::guard(|| this.keep_items(array))?;
+        Ok(value)
     }
 }
 /// Lets a handler or an external process notify Sync Center that synchronization has begun and obtain the callback to report progress and events.

@@ -3,10 +3,11 @@
 //! through, sync items, a checking Sync Center double for tests (with Sync Center's discovery
 //! path), a client of Sync Center's `ISyncMgrControl` for applications, the in-process COM
 //! server a handler DLL is, and the objects `GetObject` hands out: typed object ids and answers
-//! (`objects`), UI operations (`ui`) and events (`events`).
+//! (`objects`), UI operations (`ui`), events (`events`) and conflicts (`conflicts`).
 
 pub mod additional_items;
 pub mod collection;
+pub mod conflicts;
 pub mod control;
 pub mod double;
 mod enumerators;
