@@ -8,6 +8,7 @@ use windows_metadata::Type;
 use windows_metadata::reader::{Index, Item, MethodDef, TypeCategory, TypeDef};
 
 use crate::error::{Error, Result};
+use crate::model::getters::{ends_with_queried_pair, is_object_getter};
 use crate::model::selection::closest;
 use crate::parse::contracts::{Contracts, SpannedStr};
 use crate::parse::span::SourceText;
@@ -550,48 +551,6 @@ fn lifted_retval(method: MethodDef) -> Option<String> {
         ),
     };
     (others_input && small).then(|| last.name().to_string())
-}
-
-/// Whether `ty` points to a GUID (`REFGUID`, `REFIID`).
-fn guid_pointer(ty: &Type) -> bool {
-    match ty {
-        Type::PtrConst(pointee, 1) | Type::PtrMut(pointee, 1) => {
-            matches!(pointee.as_ref(), Type::ValueName(name) if name.name == "Guid" || name.name == "GUID")
-        }
-        Type::RefConst(pointee) | Type::RefMut(pointee) => guid_pointer(pointee),
-        _ => false,
-    }
-}
-
-/// Whether `method` returns an HRESULT and ends in `(REFIID riid, void** ppv)`, the shape a
-/// `queried` entry of `contracts.toml` turns into an `IUnknown` answer.
-fn ends_with_queried_pair(method: MethodDef) -> bool {
-    let signature = method.signature(&[]);
-    let returns_hresult =
-        matches!(&signature.return_type, Type::ValueName(name) if name.name == "HRESULT");
-    match signature.types.as_slice() {
-        [.., riid, Type::PtrMut(pointee, 2)] => {
-            returns_hresult && guid_pointer(riid) && matches!(pointee.as_ref(), Type::Void)
-        }
-        _ => false,
-    }
-}
-
-/// Whether `method` takes exactly `(REFGUID object id, REFIID riid, void** ppv)`, the shape
-/// an `objects` entry of `contracts.toml` turns into a typed answer.
-fn is_object_getter(method: MethodDef) -> bool {
-    let signature = method.signature(&[]);
-    let returns_hresult =
-        matches!(&signature.return_type, Type::ValueName(name) if name.name == "HRESULT");
-    match signature.types.as_slice() {
-        [id, riid, Type::PtrMut(pointee, 2)] => {
-            returns_hresult
-                && guid_pointer(id)
-                && guid_pointer(riid)
-                && matches!(pointee.as_ref(), Type::Void)
-        }
-        _ => false,
-    }
 }
 
 fn unknown(what: &str, name: &str, suggestions: Vec<String>) -> String {
