@@ -278,6 +278,27 @@ fn a_conflict_hands_out_its_checked_resolution_handler() {
     );
 }
 
+/// A panic in a listed conflict's code is E_UNEXPECTED, not an unwind across COM.
+#[test]
+fn a_panicking_conflict_is_e_unexpected() {
+    struct Buggy;
+    impl SyncMgrConflict for Buggy {
+        fn resolve(&self, _: &ISyncMgrConflictResolveInfo) -> Result<()> {
+            panic!("a bug in the resolution")
+        }
+    }
+    let list = ConflictList::new();
+    list.add(*b"p", "h", "", Buggy).unwrap();
+    let (_, conflict) = bind(&list.store(), b"p", &ISyncMgrConflict::IID);
+    let conflict: ISyncMgrConflict = conflict.unwrap().cast().unwrap();
+    let info: ISyncMgrConflictResolveInfo = Choice.into();
+    assert_eq!(
+        unsafe { conflict.Resolve(&info) },
+        winsync::bindings::E_UNEXPECTED
+    );
+    assert_eq!(list.len(), 1);
+}
+
 /// `BYTE_BLOB` helpers: a blob reads back its bytes, a NULL blob is E_POINTER.
 #[test]
 fn blobs_round_trip() {
