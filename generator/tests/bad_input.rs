@@ -431,6 +431,78 @@ fn supplement_s_false_entries_that_cannot_work_are_located() {
 }
 
 #[test]
+fn yes_no_on_a_method_with_out_values_is_located() {
+    let supplement = format!(
+        "{}\n[[keeps_s_false]]\ninterface = \"IEnumSyncMgrSyncItems\"\nmethod = \"Clone\"\nmeaning = \"m\"\nyes_no = true\nsource = \"NF:syncmgr.ISyncMgrHandler.GetName\"\n",
+        bundled::SUPPLEMENT
+    );
+    let file = contracts_file(&supplement);
+    let error = generate_with(Options {
+        supplement: Some(file.path().into()),
+        ..Options::default()
+    })
+    .to_string();
+    assert!(
+        error.contains("hands back `ppenum`: `yes_no` needs"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("{}:", file.path().display())),
+        "{error}"
+    );
+}
+
+#[test]
+fn objects_that_are_no_get_object_method_are_located() {
+    for (method, expected) in [
+        ("GetName", "is no GetObject-style method"),
+        ("GetObjekt", "unknown method `GetObjekt`"),
+    ] {
+        let contracts = bundled::CONTRACTS.replacen(
+            "objects = [\"GetObject\"]",
+            &format!("objects = [\"{method}\"]"),
+            1,
+        );
+        let file = contracts_file(&contracts);
+        let error = generate_with(Options {
+            contracts: Some(file.path().into()),
+            ..Options::default()
+        })
+        .to_string();
+        assert!(error.contains(expected), "{method}: {error}");
+        assert!(
+            error.contains(&format!("{}:", file.path().display())),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn queried_methods_without_riid_and_ppv_are_located() {
+    for (method, expected) in [
+        ("GetCount", "does not end in an interface id"),
+        ("BindToConflikt", "unknown method `BindToConflikt`"),
+    ] {
+        let contracts = bundled::CONTRACTS.replacen(
+            "queried = [\"BindToConflict\"]",
+            &format!("queried = [\"{method}\"]"),
+            1,
+        );
+        let file = contracts_file(&contracts);
+        let error = generate_with(Options {
+            contracts: Some(file.path().into()),
+            ..Options::default()
+        })
+        .to_string();
+        assert!(error.contains(expected), "{method}: {error}");
+        assert!(
+            error.contains(&format!("{}:", file.path().display())),
+            "{error}"
+        );
+    }
+}
+
+#[test]
 fn text_that_is_not_utf8_is_located() {
     let mut bytes = b"[[rule]]\nid = \"a\"\ntext = \"caf".to_vec();
     bytes.push(0xE9);

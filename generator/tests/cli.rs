@@ -45,7 +45,7 @@ fn generate_writes_the_outputs_and_a_summary() {
     let (ok, stdout, stderr) = run(&["generate", "--out", out.to_str().unwrap()]);
     assert!(ok, "{stderr}");
     assert!(stdout.starts_with("generated "), "{stdout}");
-    assert!(stdout.contains("49 skeleton traits"), "{stdout}");
+    assert!(stdout.contains("59 skeleton traits"), "{stdout}");
     for file in [
         "mod.rs",
         "bindings.rs",

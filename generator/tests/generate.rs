@@ -56,7 +56,7 @@ fn default_generation_emits_every_file_with_a_header() {
         "the 22 PKEY_* PROPERTYKEY constants, emitted by the generator"
     );
     assert!(generated.items > 200);
-    assert_eq!(generated.traits, 49);
+    assert_eq!(generated.traits, 59);
     assert_eq!(generated.hresults, 44);
 }
 
@@ -166,13 +166,16 @@ fn skeletons_use_idiomatic_types() {
             "skeletons.rs lacks `{expected}`"
         );
     }
-    // `defaults = true`: methods do nothing by default, E_NOTIMPL when a raw out-pointer would be
-    // left unwritten; `required` methods keep no default.
-    let get_object = &compact[compact.find("fnget_object(&self,object_id").unwrap()..];
-    assert!(
-        get_object[..get_object.find('}').unwrap()]
-            .contains("Err(::winsync::com::abi::not_implemented())")
-    );
+    // `defaults = true`: methods do nothing by default; a typed GetObject (`objects`) takes the
+    // runtime's object id and answers no object (E_NOTIMPL on the wire); `required` methods keep
+    // no default.
+    let get_object = &compact[compact
+        .find("fnget_object(&self,object_id:::winsync::sync_center::objects::ObjectId,)->windows_core::Result<Option<::winsync::sync_center::objects::SyncMgrObject>>")
+        .unwrap()..];
+    assert!(get_object[..get_object.find('}').unwrap()].contains("Ok(None)"));
+    // `yes_no`: the success code as `bool`.
+    assert!(compact.contains("fnis_active(&self)->windows_core::Result<bool>"));
+    assert!(compact.contains("Ok(::winsync::com::abi::s_ok_if(answer))"));
     let synchronize = &compact[compact.find("fnsynchronize(&self,item_ids").unwrap()..];
     assert!(
         synchronize[..synchronize.find(';').unwrap()].ends_with("windows_core::Result<()>"),

@@ -30,6 +30,9 @@ pub enum Enforcement {
     Driver,
     /// The checked handler collection, [`crate::sync_center::collection`].
     HandlerCollection,
+    /// The Sync Center objects of [`crate::sync_center::objects`] (typed `GetObject` answers,
+    /// UI operations) and [`crate::sync_center::events`] (event lists and stores).
+    SyncCenterObjects,
     /// Stated in the skeleton docs only.
     Documented,
 }

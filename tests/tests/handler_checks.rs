@@ -11,16 +11,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use windows_core::{ComObject, Error, GUID, HRESULT, IUnknown, Interface, PCWSTR, Result};
 use winsync::DerivedHandler;
 use winsync::bindings::{
-    E_FAIL, E_INVALIDARG, E_NOINTERFACE, E_NOTIMPL, HWND, IEnumString, ISyncMgrHandler,
-    ISyncMgrSessionCreator, MAX_SYNCMGR_NAME, S_OK, SYNCMGR_HANDLER_CAPABILITIES,
-    SYNCMGR_HCM_EVENT_STORE, SYNCMGR_HCM_PROVIDES_ICON, SYNCMGR_HCM_QUERY_BEFORE_ENABLE,
-    SYNCMGR_OBJECTID_EventStore, SYNCMGR_OBJECTID_Icon,
+    E_FAIL, E_INVALIDARG, E_NOTIMPL, HWND, IEnumString, ISyncMgrHandler, ISyncMgrSessionCreator,
+    MAX_SYNCMGR_NAME, S_OK, SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HCM_EVENT_STORE,
+    SYNCMGR_HCM_PROVIDES_ICON, SYNCMGR_HCM_QUERY_BEFORE_ENABLE, SYNCMGR_OBJECTID_EventStore,
+    SYNCMGR_OBJECTID_Icon, SYNCMGR_OBJECTID_QueryBeforeDelete,
 };
 use winsync::com::abi::take_co_task_wide;
 use winsync::skeletons::{SyncMgrHandler, SyncMgrHandlerInfo, SyncmgrProgressStatus};
 use winsync::sync_center::double::SyncCenterDouble;
 use winsync::sync_center::handler::handler_info;
 use winsync::sync_center::names::MAX_NAME_CHARS;
+use winsync::sync_center::objects::{ObjectId, SyncMgrObject};
 use winsync::sync_center::session::SyncSession;
 
 /// A handler whose answers are its fields; counts its `get_object` calls.
@@ -41,9 +42,9 @@ impl SyncMgrHandler for Configured {
     fn get_handler_info(&self) -> Result<winsync::bindings::ISyncMgrHandlerInfo> {
         Ok(handler_info(Info(self.comment.clone(), self.state)))
     }
-    fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
+    fn get_object(&self, _: ObjectId) -> Result<Option<SyncMgrObject>> {
         self.get_object_calls.fetch_add(1, Ordering::SeqCst);
-        Err(Error::from_hresult(E_NOINTERFACE))
+        Ok(None)
     }
     fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
         Ok(self.capabilities)
@@ -79,11 +80,22 @@ impl SyncMgrHandlerInfo for Info {
     fn get_comment(&self) -> Result<String> {
         Ok(self.0.clone())
     }
-    fn is_active(&self) -> Result<HRESULT> {
-        self.1.ok_or_else(|| Error::from_hresult(E_NOTIMPL))
+    fn is_active(&self) -> Result<bool> {
+        answer(self.1)
     }
-    fn is_enabled(&self) -> Result<HRESULT> {
-        self.1.ok_or_else(|| Error::from_hresult(E_NOTIMPL))
+    fn is_enabled(&self) -> Result<bool> {
+        answer(self.1)
+    }
+}
+
+/// A state answer given as its HRESULT: S_OK yes, S_FALSE no, anything else the failure (none:
+/// `E_NOTIMPL`).
+fn answer(state: Option<HRESULT>) -> Result<bool> {
+    match state {
+        Some(S_OK) => Ok(true),
+        Some(winsync::bindings::S_FALSE) => Ok(false),
+        Some(code) => Err(Error::from_hresult(code)),
+        None => Err(Error::from_hresult(E_NOTIMPL)),
     }
 }
 
@@ -122,8 +134,8 @@ fn get_object(handler: &ISyncMgrHandler, object_id: &GUID) -> HRESULT {
     }
 }
 
-/// `handler.get-object.unsupported`: an object id that is no `SYNCMGR_OBJECTID_*` is E_NOTIMPL
-/// without reaching the handler; the listed ids reach it.
+/// `handler.get-object.unknown-id`: an object id that is no `SYNCMGR_OBJECTID_*` is E_NOTIMPL
+/// without reaching the handler, and so is an item's id; the listed ids reach it.
 #[test]
 fn get_object_answers_e_notimpl_for_an_unknown_object_id() {
     let object = Configured::default().into_object();
@@ -136,10 +148,17 @@ fn get_object_answers_e_notimpl_for_an_unknown_object_id() {
         0,
         "the handler was not asked"
     );
-    assert_eq!(get_object(&handler, &SYNCMGR_OBJECTID_Icon), E_NOINTERFACE);
+    // An item's id is no handler's (`handler.get-object.handler-ids`).
+    assert_eq!(
+        get_object(&handler, &SYNCMGR_OBJECTID_QueryBeforeDelete),
+        E_NOTIMPL
+    );
+    assert_eq!(object.handler().get_object_calls.load(Ordering::SeqCst), 0);
+    // A listed id reaches the handler; its `None` is E_NOTIMPL (`handler.get-object.unsupported`).
+    assert_eq!(get_object(&handler, &SYNCMGR_OBJECTID_Icon), E_NOTIMPL);
     assert_eq!(
         get_object(&handler, &SYNCMGR_OBJECTID_EventStore),
-        E_NOINTERFACE
+        E_NOTIMPL
     );
     assert_eq!(object.handler().get_object_calls.load(Ordering::SeqCst), 2);
 }
@@ -285,27 +304,33 @@ fn returning_before_a_created_session_is_complete_fails_synchronize() {
     }
 }
 
-/// A handler's and an item's state answers: S_OK, S_FALSE and failures reach Sync Center as
-/// the implementation gives them; another success code, which Sync Center would misread, is
-/// `E_UNEXPECTED` (`handler.handler-info.is-active.answers`, `.is-enabled.answers`,
-/// `.is-connected.answers`, `handler.sync-item-info.is-enabled.answers`,
-/// `.is-connected.answers`).
+/// A handler's and an item's state answers are `bool` on the safe side and S_OK / S_FALSE on
+/// the wire (S_FALSE kept, not folded into S_OK); failures reach Sync Center as the
+/// implementation gives them, and a panic is `E_UNEXPECTED`
+/// (`handler.handler-info.is-active.answers`, `.is-enabled.answers`, `.is-connected.answers`,
+/// `handler.sync-item-info.is-enabled.answers`, `.is-connected.answers`).
 #[test]
 fn state_answers_are_s_ok_s_false_or_failures() {
     use winsync::bindings::{E_NOTIMPL, E_UNEXPECTED, S_FALSE, S_OK};
     use winsync::skeletons::SyncMgrSyncItemInfo;
     use winsync::sync_center::items::sync_item_info;
 
-    struct Answers(HRESULT);
+    /// `None` panics.
+    struct Answers(Option<Result<bool>>);
+    impl Answers {
+        fn get(&self) -> Result<bool> {
+            self.0.clone().expect("a panic in the user's code")
+        }
+    }
     impl SyncMgrHandlerInfo for Answers {
-        fn is_active(&self) -> Result<HRESULT> {
-            Ok(self.0)
+        fn is_active(&self) -> Result<bool> {
+            self.get()
         }
-        fn is_enabled(&self) -> Result<HRESULT> {
-            Ok(self.0)
+        fn is_enabled(&self) -> Result<bool> {
+            self.get()
         }
-        fn is_connected(&self) -> Result<HRESULT> {
-            Ok(self.0)
+        fn is_connected(&self) -> Result<bool> {
+            self.get()
         }
     }
     impl SyncMgrSyncItemInfo for Answers {
@@ -318,22 +343,21 @@ fn state_answers_are_s_ok_s_false_or_failures() {
         fn get_last_sync_time(&self) -> Result<winsync::bindings::FILETIME> {
             Ok(winsync::bindings::FILETIME::default())
         }
-        fn is_enabled(&self) -> Result<HRESULT> {
-            Ok(self.0)
+        fn is_enabled(&self) -> Result<bool> {
+            self.get()
         }
-        fn is_connected(&self) -> Result<HRESULT> {
-            Ok(self.0)
+        fn is_connected(&self) -> Result<bool> {
+            self.get()
         }
     }
     for (given, expected) in [
-        (S_OK, S_OK),
-        (S_FALSE, S_FALSE),
-        (E_NOTIMPL, E_NOTIMPL),
-        (HRESULT(2), E_UNEXPECTED),
-        (HRESULT(0x0004_1000), E_UNEXPECTED),
+        (Some(Ok(true)), S_OK),
+        (Some(Ok(false)), S_FALSE),
+        (Some(Err(Error::from_hresult(E_NOTIMPL))), E_NOTIMPL),
+        (None, E_UNEXPECTED),
     ] {
-        let handler = handler_info(Answers(given));
-        let item = sync_item_info(Answers(given));
+        let handler = handler_info(Answers(given.clone()));
+        let item = sync_item_info(Answers(given.clone()));
         unsafe {
             assert_eq!(handler.IsActive(), expected, "{given:?}");
             assert_eq!(handler.IsEnabled(), expected, "{given:?}");

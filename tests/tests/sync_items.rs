@@ -8,7 +8,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use windows_core::{Error, GUID, HRESULT, IUnknown, Interface, PCWSTR, Result};
+use windows_core::{Error, HRESULT, IUnknown, Interface, PCWSTR, Result};
 use winsync::bindings::{
     E_FAIL, E_INVALIDARG, E_NOTIMPL, E_POINTER, FILETIME, HWND, IEnumSyncMgrSyncItems,
     ISyncMgrHandler, ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemContainer,
@@ -68,7 +68,10 @@ impl SyncMgrSyncItem for Item {
             comment: self.comment.clone(),
         }))
     }
-    fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
+    fn get_object(
+        &self,
+        _: winsync::sync_center::objects::ObjectId,
+    ) -> Result<Option<winsync::sync_center::objects::SyncMgrObject>> {
         Err(Error::from_hresult(E_NOTIMPL))
     }
     fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {
@@ -100,11 +103,11 @@ impl SyncMgrSyncItemInfo for Info {
     fn get_last_sync_time(&self) -> Result<FILETIME> {
         Err(Error::from_hresult(E_FAIL))
     }
-    fn is_enabled(&self) -> Result<HRESULT> {
-        Ok(if self.enabled { S_OK } else { S_FALSE })
+    fn is_enabled(&self) -> Result<bool> {
+        Ok(self.enabled)
     }
-    fn is_connected(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_connected(&self) -> Result<bool> {
+        Ok(true)
     }
 }
 
@@ -340,7 +343,10 @@ fn lists_with_unusable_ids_are_refused() {
         fn get_item_info(&self) -> Result<ISyncMgrSyncItemInfo> {
             unreachable!("never asked")
         }
-        fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
+        fn get_object(
+            &self,
+            _: winsync::sync_center::objects::ObjectId,
+        ) -> Result<Option<winsync::sync_center::objects::SyncMgrObject>> {
             unreachable!("never asked")
         }
         fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {

@@ -60,12 +60,11 @@ impl SyncMgrHandler for ExampleHandler {
 
     fn get_object(
         &self,
-        _object_id: &windows_core::GUID,
-        _riid: &windows_core::GUID,
-        _ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        // No object type is supported (rule `handler.get-object.unsupported`).
-        Err(Error::from_hresult(E_NOTIMPL))
+        _object_id: winsync::sync_center::objects::ObjectId,
+    ) -> Result<Option<winsync::sync_center::objects::SyncMgrObject>> {
+        // No object type is supported: the adapter answers E_NOTIMPL (rule
+        // `handler.get-object.unsupported`).
+        Ok(None)
     }
 
     fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {

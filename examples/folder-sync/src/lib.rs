@@ -22,17 +22,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use windows_core::{Error, GUID, HRESULT, IUnknown, Result};
+use windows_core::{Error, GUID, IUnknown, Result};
 use winsync::bindings::{
-    E_FAIL, E_NOTIMPL, FILETIME, HWND, ISyncMgrHandlerInfo, ISyncMgrSessionCreator,
-    MAX_SYNCMGR_NAME, S_FALSE, S_OK, SYNCMGR_EF_NONE, SYNCMGR_HANDLER_CAPABILITIES,
-    SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE,
+    E_FAIL, FILETIME, HWND, ISyncMgrHandlerInfo, ISyncMgrSessionCreator, MAX_SYNCMGR_NAME,
+    SYNCMGR_EF_NONE, SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE,
+    SYNCMGR_HPM_NONE,
 };
 use winsync::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncmgrCancelRequest, SyncmgrEventLevel,
     SyncmgrHandlerType, SyncmgrProgressStatus,
 };
 use winsync::sync_center::handler::handler_info;
+use winsync::sync_center::objects::{ObjectId, SyncMgrObject};
 use winsync::sync_center::session::{
     Continue, MAX_ITEM_ID_CHARS, MAX_PROGRESS_TEXT_CHARS, SyncSession,
 };
@@ -475,15 +476,10 @@ impl SyncMgrHandler for FolderSync {
         }))
     }
 
-    fn get_object(
-        &self,
-        _object_id: &GUID,
-        _riid: &GUID,
-        _ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        // No browse UI, icon, schedule wizard or conflict store: every object is unsupported
-        // (rule `handler.get-object.unsupported`).
-        Err(E_NOTIMPL.into())
+    fn get_object(&self, _object_id: ObjectId) -> Result<Option<SyncMgrObject>> {
+        // No browse UI, icon, schedule wizard or conflict store: every object is unsupported,
+        // which Sync Center hears as E_NOTIMPL (rule `handler.get-object.unsupported`).
+        Ok(None)
     }
 
     fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
@@ -577,12 +573,6 @@ pub struct FolderSyncInfo {
     pub connected: bool,
 }
 
-/// `S_OK` for `true`, `S_FALSE` for `false`: the answers of `IsActive`, `IsEnabled`,
-/// `IsConnected`.
-fn yes_no(value: bool) -> HRESULT {
-    if value { S_OK } else { S_FALSE }
-}
-
 impl SyncMgrHandlerInfo for FolderSyncInfo {
     fn get_type(&self) -> Result<SyncmgrHandlerType> {
         Ok(SyncmgrHandlerType::Folder)
@@ -603,15 +593,15 @@ impl SyncMgrHandlerInfo for FolderSyncInfo {
             .ok_or_else(|| Error::new(E_FAIL, "not synchronized yet"))
     }
 
-    fn is_active(&self) -> Result<HRESULT> {
-        Ok(yes_no(self.active))
+    fn is_active(&self) -> Result<bool> {
+        Ok(self.active)
     }
 
-    fn is_enabled(&self) -> Result<HRESULT> {
-        Ok(yes_no(self.enabled))
+    fn is_enabled(&self) -> Result<bool> {
+        Ok(self.enabled)
     }
 
-    fn is_connected(&self) -> Result<HRESULT> {
-        Ok(yes_no(self.connected))
+    fn is_connected(&self) -> Result<bool> {
+        Ok(self.connected)
     }
 }

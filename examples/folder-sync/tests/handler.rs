@@ -475,10 +475,8 @@ macro_rules! not_synchronize {
         }
         fn get_object(
             &self,
-            _object_id: &GUID,
-            _riid: &GUID,
-            _ppv: *mut *mut core::ffi::c_void,
-        ) -> Result<()> {
+            _: winsync::sync_center::objects::ObjectId,
+        ) -> Result<Option<winsync::sync_center::objects::SyncMgrObject>> {
             Err(E_NOTIMPL.into())
         }
         fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {

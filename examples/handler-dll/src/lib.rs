@@ -13,27 +13,37 @@
 //!   `synchronize` creates a session under [`HANDLER_ID`] and brings every item it is given
 //!   to SUCCEEDED, or to CANCELED when Sync Center asks to cancel it (or everything);
 //!   [`CLSID_EXAMPLE_HANDLER`] is also a class of its own, for clients that create the handler
-//!   with `CoCreateInstance`;
+//!   with `CoCreateInstance`; its `get_object` hands out a setup UI operation for
+//!   `QueryBeforeActivate`, a browse UI for `BrowseContent` and its own event store, an event
+//!   per item it synchronized or canceled ([`events`], [`CAPABILITIES`]);
 //! - `regsvr32 /u handler.dll` removes exactly that registration;
 //! - the collection, its id enumerator, the handler info, the items and their enumerator are
 //!   objects of the DLL too: `DllCanUnloadNow` stays `S_FALSE` while Sync Center holds any of
 //!   them.
 
-use windows_core::{Error, GUID, HRESULT, IUnknown, Result};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use windows_core::{Error, GUID, IUnknown, Result};
 use winsync::bindings::{
     E_FAIL, E_INVALIDARG, E_NOTIMPL, FILETIME, HWND, IEnumSyncMgrSyncItems, ISyncMgrHandlerInfo,
-    ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemInfo, S_OK,
-    SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_NONE, SYNCMGR_HPM_NONE,
-    SYNCMGR_ICM_NONE, SYNCMGR_IPM_NONE, SYNCMGR_ITEM_CAPABILITIES, SYNCMGR_ITEM_POLICIES,
+    ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemInfo, SYNCMGR_HANDLER_CAPABILITIES,
+    SYNCMGR_HANDLER_POLICIES, SYNCMGR_HCM_CAN_BROWSE_CONTENT, SYNCMGR_HCM_EVENT_STORE,
+    SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE, SYNCMGR_HPM_NONE, SYNCMGR_ICM_NONE, SYNCMGR_IPM_NONE,
+    SYNCMGR_ITEM_CAPABILITIES, SYNCMGR_ITEM_POLICIES,
 };
 use winsync::skeletons::{
     SyncMgrHandler, SyncMgrHandlerInfo, SyncMgrSyncItem, SyncMgrSyncItemContainer,
-    SyncMgrSyncItemInfo, SyncmgrCancelRequest, SyncmgrHandlerType, SyncmgrProgressStatus,
+    SyncMgrSyncItemInfo, SyncmgrCancelRequest, SyncmgrEventLevel, SyncmgrHandlerType,
+    SyncmgrProgressStatus,
 };
 use winsync::sync_center::collection::HandlerCollection;
+use winsync::sync_center::events::{Event, EventList};
 use winsync::sync_center::handler::handler_info;
 use winsync::sync_center::items::{SyncItems, sync_item_info};
+use winsync::sync_center::objects::{ObjectId, SyncMgrObject};
 use winsync::sync_center::session::{Continue, SyncSession};
+use winsync::sync_center::ui::{RunUi, ui_operation};
 
 /// The handler collection's COM class: the key of its `HandlerCollections` listing.
 pub const CLSID_EXAMPLE_COLLECTION: GUID = GUID::from_u128(0x7a3c9e14_2b6d_4f81_9c0e_5d4b3a2f1e08);
@@ -96,18 +106,19 @@ impl SyncMgrHandler for ExampleHandler {
         Ok(handler_info(ExampleInfo))
     }
 
-    fn get_object(
-        &self,
-        _object_id: &GUID,
-        _riid: &GUID,
-        _ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        // No browse UI, no context menu (`NF:syncmgr.ISyncMgrHandler.GetObject`).
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn get_object(&self, object_id: ObjectId) -> Result<Option<SyncMgrObject>> {
+        // The objects the capabilities announce (`NF:syncmgr.ISyncMgrHandler.GetObject`); any
+        // other is E_NOTIMPL.
+        Ok(match object_id {
+            ObjectId::QueryBeforeActivate => Some(ui_operation(RunUi(setup)).into()),
+            ObjectId::BrowseContent => Some(ui_operation(RunUi(browse)).into()),
+            ObjectId::EventStore => Some(events().store().into()),
+            _ => None,
+        })
     }
 
     fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
-        Ok(SYNCMGR_HCM_NONE)
+        Ok(CAPABILITIES)
     }
 
     fn get_policies(&self) -> Result<SYNCMGR_HANDLER_POLICIES> {
@@ -141,6 +152,7 @@ impl SyncMgrHandler for ExampleHandler {
             // session remembers what it heard and asks for the rest.
             if session.can_continue(Some(id))? == Continue::Cancel {
                 session.report_progress(id, "Canceled", SyncmgrProgressStatus::Canceled, 0, 2)?;
+                record(id, SyncmgrEventLevel::Warning, "Synchronization canceled");
                 continue;
             }
             let answer = session.report_progress(
@@ -154,9 +166,11 @@ impl SyncMgrHandler for ExampleHandler {
                 // Stop, and acknowledge with a last CANCELED report
                 // (NF:syncmgr.ISyncMgrSyncCallback.ReportProgress).
                 session.report_progress(id, "Canceled", SyncmgrProgressStatus::Canceled, 1, 2)?;
+                record(id, SyncmgrEventLevel::Warning, "Synchronization canceled");
                 continue;
             }
             session.report_progress(id, "Done", SyncmgrProgressStatus::Succeeded, 2, 2)?;
+            record(id, SyncmgrEventLevel::Information, "Synchronized");
         }
         Ok(())
     }
@@ -174,6 +188,58 @@ impl SyncMgrSyncItemContainer for ExampleHandler {
     fn get_sync_item_count(&self) -> Result<u32> {
         Ok(self.items.count())
     }
+}
+
+/// What [`ExampleHandler`] can do beyond synchronizing: a setup UI before Sync Center activates
+/// it (`QueryBeforeActivate`), a UI to browse its content (`BrowseContent`) and its own event
+/// store ([`events`]), all handed out by its `get_object`.
+pub const CAPABILITIES: SYNCMGR_HANDLER_CAPABILITIES =
+    SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE | SYNCMGR_HCM_CAN_BROWSE_CONTENT | SYNCMGR_HCM_EVENT_STORE;
+
+/// The events the handler keeps itself, one per item it synchronized or canceled: the DLL's
+/// handler instances share them (Sync Center binds a new instance for every task), and
+/// `get_object(ObjectId::EventStore)` hands out [`EventList::store`]. A handler on Windows also
+/// calls `ISyncMgrControl::UpdateEvents` after adding events (`NN:syncmgr.ISyncMgrEventStore`).
+pub fn events() -> &'static EventList {
+    static EVENTS: OnceLock<EventList> = OnceLock::new();
+    EVENTS.get_or_init(EventList::new)
+}
+
+/// Adds an event about item `id` to [`events`], under a new event ID.
+fn record(id: &str, level: SyncmgrEventLevel, name: &str) {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let event = Event {
+        id: GUID::from_u128(EVENT_IDS | u128::from(NEXT.fetch_add(1, Ordering::Relaxed))),
+        handler_id: HANDLER_ID.to_string(),
+        item_id: id.to_string(),
+        level,
+        flags: 0,
+        time: FILETIME::default(),
+        name: name.to_string(),
+        description: format!("{name}: {id}"),
+        link_text: String::new(),
+        link_reference: String::new(),
+        context: String::new(),
+    };
+    // A fresh ID every time: `add` cannot refuse it.
+    let _ = events().add(event);
+}
+
+/// The high bits of the example's event IDs (the low 64 bits count).
+const EVENT_IDS: u128 = 0x2f6b_41d8_7c3e_4a90_0000_0000_0000_0000;
+
+/// The setup UI (`ObjectId::QueryBeforeActivate`): a real handler shows its setup dialog owned
+/// by `owner` here and answers `false` (S_FALSE) when the user cancels it, so that Sync Center
+/// does not activate the handler (`NF:syncmgr.ISyncMgrUIOperation.Run`). The example needs no
+/// setup and goes ahead.
+fn setup(_owner: HWND) -> Result<bool> {
+    Ok(true)
+}
+
+/// The browse UI (`ObjectId::BrowseContent`): a real handler opens a window on what it
+/// synchronizes; the example has nothing to show.
+fn browse(_owner: HWND) -> Result<bool> {
+    Ok(true)
 }
 
 /// One item of [`ExampleHandler`].
@@ -196,13 +262,9 @@ impl SyncMgrSyncItem for ExampleItem {
         Ok(sync_item_info(ExampleItemInfo))
     }
 
-    fn get_object(
-        &self,
-        _object_id: &GUID,
-        _riid: &GUID,
-        _ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn get_object(&self, _object_id: ObjectId) -> Result<Option<SyncMgrObject>> {
+        // No item objects: Sync Center hears E_INVALIDARG (`NF:syncmgr.ISyncMgrSyncItem.GetObject`).
+        Ok(None)
     }
 
     fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {
@@ -240,12 +302,12 @@ impl SyncMgrSyncItemInfo for ExampleItemInfo {
         Err(Error::new(E_FAIL, "no synchronization recorded"))
     }
 
-    fn is_enabled(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_enabled(&self) -> Result<bool> {
+        Ok(true)
     }
 
-    fn is_connected(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_connected(&self) -> Result<bool> {
+        Ok(true)
     }
 }
 
@@ -271,16 +333,16 @@ impl SyncMgrHandlerInfo for ExampleInfo {
         Err(Error::new(E_FAIL, "no synchronization recorded"))
     }
 
-    fn is_active(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_active(&self) -> Result<bool> {
+        Ok(true)
     }
 
-    fn is_enabled(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_enabled(&self) -> Result<bool> {
+        Ok(true)
     }
 
-    fn is_connected(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_connected(&self) -> Result<bool> {
+        Ok(true)
     }
 }
 

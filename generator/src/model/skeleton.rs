@@ -11,6 +11,7 @@ use quote::ToTokens;
 use windows_metadata::reader::{BufferRelationship, Index, MethodDef, TypeCategory};
 use windows_metadata::{ParamAttributes, Value};
 
+use super::getters::{object_getter, queried_getter};
 use super::naming;
 use crate::error::{Error, Result};
 use crate::model::selection::Selection;
@@ -114,6 +115,9 @@ pub struct SkeletonMethod {
     pub keeps_s_false: bool,
     /// What S_FALSE means, when [`Self::keeps_s_false`].
     pub s_false_meaning: String,
+    /// Whether the method's success code is its whole answer, yes (S_OK) or no (S_FALSE)
+    /// (`yes_no` in `supplement.toml`): the safe side returns `bool`.
+    pub answers_bool: bool,
     /// What the adapter checks, one line each, for the docs.
     pub checks: Vec<String>,
     /// Parameters passed through with their raw ABI type, for the docs.
@@ -159,6 +163,9 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::Replica => "the runtime's provider built on the engine",
         Enforcement::Driver => "the runtime's session driver",
         Enforcement::HandlerCollection => "the runtime's checked handler collection",
+        Enforcement::SyncCenterObjects => {
+            "the runtime's Sync Center objects (UI operations, event and conflict stores)"
+        }
         Enforcement::Documented => "documentation only (nothing can check it)",
     }
 }
@@ -347,6 +354,8 @@ impl TraitContext<'_> {
             .iter()
             .map(|n| n.get_ref().as_str())
             .collect();
+        let objects: BTreeSet<&str> = entry.objects.iter().map(|n| n.get_ref().as_str()).collect();
+        let queried: BTreeSet<&str> = entry.queried.iter().map(|n| n.get_ref().as_str()).collect();
 
         let mut methods = Vec::new();
         for method in def.methods() {
@@ -361,12 +370,22 @@ impl TraitContext<'_> {
                     Error::MissingBinding(format!("`{name}_Impl::{}`", method.name()))
                 })?;
             let mut skeleton = self.method(name, method, impl_fn, &nullable)?;
+            if objects.contains(method.name()) {
+                object_getter(&mut skeleton, name)?;
+            }
+            if queried.contains(method.name()) {
+                queried_getter(&mut skeleton, name)?;
+            }
             if entry.defaults && !entry.required.iter().any(|r| r.get_ref() == method.name()) {
                 let not_implemented = entry
                     .not_implemented
                     .iter()
                     .any(|m| m.get_ref() == method.name());
-                let (body, ok) = default_body(&skeleton, not_implemented);
+                let (mut body, ok) = default_body(&skeleton, not_implemented);
+                if objects.contains(method.name()) {
+                    // No object: the adapter answers E_NOTIMPL.
+                    body = "{ let _ = object_id; Ok(None) }".into();
+                }
                 skeleton.default_body = Some(body);
                 skeleton.default_ok = ok;
             }
@@ -485,6 +504,7 @@ impl TraitContext<'_> {
             s_false_meaning: s_false
                 .map(|k| naming::one_line(&k.meaning))
                 .unwrap_or_default(),
+            answers_bool: false,
             checks: Vec::new(),
             raw_params: Vec::new(),
             rules: self
@@ -544,7 +564,20 @@ impl TraitContext<'_> {
                         )));
                     }
                 },
-                None => self.classify(abi_ty, meta),
+                None => match (option_pointee(abi_ty), meta.count_of) {
+                    // `rgelt` of an `IEnumXXX::Next` whose count the metadata gives: windows-bindgen
+                    // emits `*mut Option<I>`, the same layout as the `OutRef<I>` array above.
+                    (Some(interface), Some(count)) if meta.flags.contains(ParamAttributes::Out) => {
+                        Kind::InterfaceArrayOut {
+                            interface,
+                            count: meta_list
+                                .get(count)
+                                .map(|p| p.name.to_ascii_lowercase())
+                                .unwrap_or_default(),
+                        }
+                    }
+                    _ => self.classify(abi_ty, meta),
+                },
             };
             self.lower(
                 &mut m,
@@ -570,6 +603,15 @@ impl TraitContext<'_> {
             let (safe_ty, convert) = self.retval(payload);
             outs.push((safe_ty, "value".into()));
             m.ret_expr = format!("Ok({convert})");
+        } else if s_false.is_some_and(|k| k.yes_no) && outs.is_empty() {
+            // The success code is the whole answer, yes (S_OK) or no (S_FALSE).
+            outs.push(("bool".into(), "answer".into()));
+            m.answers_bool = true;
+            m.ret_expr = "Ok(::winsync::com::abi::s_ok_if(answer))".into();
+            m.checks.push(format!(
+                "`true` reaches the caller as S_OK and `false` as S_FALSE: {}",
+                m.s_false_meaning
+            ));
         } else if m.keeps_s_false {
             // The success code travels first, before any out-parameter.
             outs.insert(0, ("windows_core::HRESULT".into(), "hresult".into()));
@@ -616,6 +658,16 @@ impl TraitContext<'_> {
                     if pointee_name.as_deref() == Some("PCWSTR") && meta.count_of.is_some() {
                         return Kind::StringArray {
                             count: meta.count_of.unwrap_or_default(),
+                        };
+                    }
+                    if let Some(count) = meta.count_of
+                        && !is_byte(pointee)
+                        && self.is_struct_like(pointee)
+                    {
+                        // `count` elements (`pguidEventIDs` and `cEvents`): a slice.
+                        return Kind::ConstArray {
+                            ty: tokens(pointee),
+                            count,
                         };
                     }
                     if !meta.is_buffer && !is_byte(pointee) && self.is_struct_like(pointee) {
@@ -778,6 +830,24 @@ impl TraitContext<'_> {
                 m.checks.push(format!(
                     "`{windows_param}` is valid UTF-16 of at most `{}` units, else `E_INVALIDARG`",
                     bound.rsplit("::").next().unwrap_or(bound)
+                ));
+            }
+            Kind::ConstArray { ty, count } => {
+                let count_abi = meta_names
+                    .get(count)
+                    .and_then(|name| {
+                        abi_params
+                            .iter()
+                            .find(|(n, _)| *n == name.to_ascii_lowercase())
+                    })
+                    .map_or_else(|| "0".to_string(), |(n, _)| n.clone());
+                m.safe_params.push(format!("{safe}: &[{ty}]"));
+                m.preludes.push(format!(
+                    "let {safe} = unsafe {{ ::winsync::com::abi::read_array({abi}, {count_abi}) }}?;"
+                ));
+                m.call_args.push(safe.to_string());
+                m.checks.push(format!(
+                    "`{windows_param}` holds `{count_abi}` elements (it may be NULL only when there are none), else `E_POINTER`"
                 ));
             }
             Kind::StringArray { count } => {
@@ -945,6 +1015,11 @@ enum Kind {
     StringArray {
         count: usize,
     },
+    /// A `*const T` array of `count` elements (the metadata position of its count).
+    ConstArray {
+        ty: String,
+        count: usize,
+    },
     StringOut,
     ValueOut(OutValue),
     ConstRef(String),
@@ -975,6 +1050,21 @@ fn last_ident(ty: &syn::Type) -> Option<String> {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
     }
+}
+
+/// `I` of a `*mut Option<I>` parameter.
+fn option_pointee(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Ptr(pointer) = ty else {
+        return None;
+    };
+    let syn::Type::Path(path) = pointer.elem.as_ref() else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if pointer.const_token.is_some() || last.ident != "Option" {
+        return None;
+    }
+    generic_arg(last).map(tokens)
 }
 
 fn generic_arg(segment: &syn::PathSegment) -> Option<&syn::Type> {

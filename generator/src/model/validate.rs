@@ -8,6 +8,7 @@ use windows_metadata::Type;
 use windows_metadata::reader::{Index, Item, MethodDef, TypeCategory, TypeDef};
 
 use crate::error::{Error, Result};
+use crate::model::getters::{ends_with_queried_pair, is_object_getter};
 use crate::model::selection::closest;
 use crate::parse::contracts::{Contracts, SpannedStr};
 use crate::parse::span::SourceText;
@@ -86,6 +87,24 @@ pub fn validate(
                     "`{}::{}` is inherited from `{declared_by}`: list it there (the fix edits the \
                      `_Impl` trait of the interface that declares the method)",
                     key.0, key.1
+                ),
+            );
+            continue;
+        }
+        if entry.yes_no
+            && let Some(param) = method.params().find(|p| {
+                p.sequence() > 0 && p.direction() != windows_metadata::reader::ParamDirection::Input
+            })
+        {
+            report(
+                supplement_text,
+                &entry.method,
+                format!(
+                    "`{}::{}` hands back `{}`: `yes_no` needs a method whose success code is its \
+                     whole answer",
+                    key.0,
+                    key.1,
+                    param.name()
                 ),
             );
             continue;
@@ -273,6 +292,69 @@ pub fn validate(
                     contracts_text,
                     nullable,
                     unknown("method", nullable.get_ref(), method_names(def, method)),
+                ),
+            }
+        }
+        for listed in &entry.queried {
+            match def.methods().find(|m| m.name() == listed.get_ref()) {
+                Some(m) if !ends_with_queried_pair(m) => report(
+                    contracts_text,
+                    listed,
+                    format!(
+                        "`{}::{}` does not end in an interface id (`REFIID`) and a `void**` \
+                         out-pointer, which `queried` needs",
+                        entry.name.get_ref(),
+                        listed.get_ref()
+                    ),
+                ),
+                Some(_)
+                    if entry
+                        .objects
+                        .iter()
+                        .any(|o| o.get_ref() == listed.get_ref()) =>
+                {
+                    report(
+                        contracts_text,
+                        listed,
+                        format!(
+                            "`{}` is listed in both `objects` and `queried`",
+                            listed.get_ref()
+                        ),
+                    );
+                }
+                Some(_) => {}
+                None => report(
+                    contracts_text,
+                    listed,
+                    unknown(
+                        "method",
+                        listed.get_ref(),
+                        method_names(def, listed.get_ref()),
+                    ),
+                ),
+            }
+        }
+        for listed in &entry.objects {
+            match def.methods().find(|m| m.name() == listed.get_ref()) {
+                Some(m) if !is_object_getter(m) => report(
+                    contracts_text,
+                    listed,
+                    format!(
+                        "`{}::{}` is no GetObject-style method: `objects` needs exactly an object \
+                         id (`REFGUID`), an interface id (`REFIID`) and a `void**` out-pointer",
+                        entry.name.get_ref(),
+                        listed.get_ref()
+                    ),
+                ),
+                Some(_) => {}
+                None => report(
+                    contracts_text,
+                    listed,
+                    unknown(
+                        "method",
+                        listed.get_ref(),
+                        method_names(def, listed.get_ref()),
+                    ),
                 ),
             }
         }

@@ -65,6 +65,14 @@ pub struct InterfaceEntry {
     /// `Method.param` pointer parameters that may be null.
     #[serde(default)]
     pub nullable: Vec<SpannedStr>,
+    /// Sync Center `GetObject` methods (an object id, `riid`, `ppv`): the skeleton takes the
+    /// runtime's `ObjectId` and returns its typed `SyncMgrObject` instead of a raw `ppv`.
+    #[serde(default)]
+    pub objects: Vec<SpannedStr>,
+    /// Methods ending in `(REFIID riid, void** ppv)` (`BindToConflict`, ...): the skeleton
+    /// returns the object as `IUnknown`, which the adapter queries for `riid` into `ppv`.
+    #[serde(default)]
+    pub queried: Vec<SpannedStr>,
 }
 
 /// `[[enum]]`: an enum exposed as a checked Rust enum.
@@ -116,6 +124,9 @@ pub enum Enforcement {
     Driver,
     /// The runtime's checked handler collection (`HandlerCollection`, `handler_collection`).
     HandlerCollection,
+    /// The runtime's Sync Center objects: typed `GetObject` answers, UI operations, event and
+    /// conflict stores (`sync_center::objects`, `sync_center::events`, `sync_center::conflicts`).
+    SyncCenterObjects,
     /// Stated in the skeleton docs only.
     Documented,
 }

@@ -69,6 +69,10 @@ pub struct KeepsSFalseEntry {
     pub method: SpannedStr,
     /// What S_FALSE means.
     pub meaning: String,
+    /// The success code is the whole answer, yes (S_OK) or no (S_FALSE): the skeleton returns
+    /// `bool`. Only for a method that hands back nothing else.
+    #[serde(default)]
+    pub yes_no: bool,
     /// Page UID.
     pub source: SpannedStr,
 }

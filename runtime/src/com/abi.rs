@@ -97,6 +97,67 @@ pub fn s_ok_or_s_false(code: HRESULT) -> Result<HRESULT> {
     ))
 }
 
+/// The `count` elements an `[in]` array parameter points to (`pguidEventIDs` of
+/// `ISyncMgrEventStore::RemoveEvent` and its `cEvents`): empty for a count of 0, whatever the
+/// pointer.
+///
+/// # Errors
+/// `E_POINTER` when `data` is null and `count` is not 0.
+///
+/// # Safety
+/// `data` is null or valid for reading `count` elements for `'a`.
+pub unsafe fn read_array<'a, T>(data: *const T, count: u32) -> Result<&'a [T]> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(null_pointer());
+    }
+    let count = usize::try_from(count).map_err(|_| null_pointer())?;
+    // SAFETY: not null; the caller's contract covers `count` elements.
+    Ok(unsafe { std::slice::from_raw_parts(data, count) })
+}
+
+/// Queries `object` for `riid` into `ppv`, for the methods that hand out an object by interface
+/// id (`queried` in `contracts.toml`: `ISyncMgrConflictStore::BindToConflict`, ...); after a
+/// failed query `*ppv` is NULL.
+///
+/// # Errors
+/// The query's failure (`E_NOINTERFACE`), or `E_POINTER` for a null `ppv`.
+///
+/// # Safety
+/// `ppv` is null or valid for writing a pointer.
+pub unsafe fn write_queried(
+    object: &windows_core::IUnknown,
+    riid: &windows_core::GUID,
+    ppv: *mut *mut core::ffi::c_void,
+) -> Result<()> {
+    use windows_core::Interface;
+    check_out(ppv.is_null())?;
+    // SAFETY: `ppv` checked not null, writable by the caller's contract.
+    let code = unsafe { object.query(riid, ppv) };
+    if code.is_err() {
+        // SAFETY: as above.
+        unsafe { ppv.write(core::ptr::null_mut()) };
+        return Err(Error::new(
+            code,
+            format!("the object does not implement {riid:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// S_OK for `true`, S_FALSE for `false`: the wire form of a yes/no answer (the methods of
+/// `supplement.toml`'s `keeps_s_false` with `yes_no`, such as
+/// `NF:syncmgr.ISyncMgrHandlerInfo.IsActive`).
+pub fn s_ok_if(answer: bool) -> HRESULT {
+    if answer {
+        crate::bindings::S_OK
+    } else {
+        crate::bindings::S_FALSE
+    }
+}
+
 /// `E_POINTER`: a required pointer was null.
 pub fn null_pointer() -> Error {
     Error::from_hresult(E_POINTER)

@@ -39259,7 +39259,7 @@ pub trait ISyncMgrUIOperation_Impl: windows_core::IUnknownImpl {
     /// ```
     ///
     /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrUIOperation.Run`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgruioperation-run), CC BY 4.0.*
-    fn Run(&self, hwndowner: HWND) -> windows_core::Result<()>;
+    fn Run(&self, hwndowner: HWND) -> windows_core::HRESULT;
 }
 impl ISyncMgrUIOperation_Vtbl {
     pub const fn new<Identity: ISyncMgrUIOperation_Impl, const OFFSET: isize>() -> Self {

@@ -8599,6 +8599,1830 @@ pub mod synchronous_data_retriever_abi {
         Ok(value)
     }
 }
+/// Exposes conflict enumeration methods.
+///
+/// # Remarks
+///
+/// A conflict store returns a pointer to an **IEnumSyncMgrConflict** interface from [ISyncMgrConflictStore::EnumConflicts](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictstore-enumconflicts).
+///
+/// *Microsoft's documentation: [`NN:syncmgr.IEnumSyncMgrConflict`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrconflict), CC BY 4.0.*
+///
+/// Enumerates the conflicts of a conflict store (ISyncMgrConflictStore::EnumConflicts).
+///
+/// Safe skeleton of `IEnumSyncMgrConflict` (Sync Center), implemented by a sync component.
+/// The adapters in [`enum_sync_mgr_conflict_abi`] call it from `IEnumSyncMgrConflict_Impl`.
+///
+/// Source: `NN:syncmgr.IEnumSyncMgrConflict`.
+pub trait EnumSyncMgrConflict {
+    /// Gets the next batch of conflicts from the conflicts store.
+    ///
+    /// # Arguments
+    ///
+    /// - `celt` \[in\]: The value must be 1.
+    /// - `rgelt` \[out\]: The address of an [ISyncMgrConflict](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflict) interface pointer.
+    /// - `pceltFetched` \[out\]: A pointer to the number of conflicts fetched.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrConflict.Next`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrconflict-next), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrConflict::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer conflicts than requested were returned (end of the enumeration); celt must be 1.
+    ///
+    /// # Checked before this method runs
+    /// - `rgelt` is not null, else `E_POINTER`; the slice is its `celt` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pceltFetched` may be null: the value is then not written
+    /// - the success code the implementation returns reaches the caller: Fewer conflicts than requested were returned (end of the enumeration); celt must be 1.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        rgelt: &mut [Option<ISyncMgrConflict>],
+    ) -> windows_core::Result<(windows_core::HRESULT, u32)>;
+    /// Skips forward the specified number of conflicts in the enumeration.
+    ///
+    /// # Arguments
+    ///
+    /// - `celt` \[in\]: The number of conflicts to skip.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrConflict.Skip`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrconflict-skip), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrConflict::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer conflicts than requested were left to skip (the enumeration is at its end).
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: Fewer conflicts than requested were left to skip (the enumeration is at its end).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, celt: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// Resets the current position in the enumeration to zero.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrConflict.Reset`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrconflict-reset), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrConflict::Reset`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// Not used. Clones an [IEnumSyncMgrConflict](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrconflict) object.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppenum` \[out\]: The address of the cloned [IEnumSyncMgrConflict](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrconflict) interface pointer.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrConflict.Clone`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrconflict-clone), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrConflict::Clone`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumSyncMgrConflict>;
+}
+/// ABI adapters from `IEnumSyncMgrConflict_Impl` to [`EnumSyncMgrConflict`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_sync_mgr_conflict_abi {
+    use super::*;
+    /// Calls [`EnumSyncMgrConflict::next`] for `IEnumSyncMgrConflict::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn next<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+        celt: u32,
+        rgelt: *mut Option<ISyncMgrConflict>,
+        pceltfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut rgelt = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ISyncMgrConflict,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&rgelt),
+                    celt,
+                )
+            }?;
+            let (hresult, fetched) = ::winsync::com::abi::guard(|| {
+                this.next(rgelt.as_mut_slice())
+            })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            rgelt.keep();
+            if !pceltfetched.is_null() {
+                unsafe { pceltfetched.write(fetched) };
+            }
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrConflict::skip`] for `IEnumSyncMgrConflict::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn skip<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+        celt: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(celt))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrConflict::reset`] for `IEnumSyncMgrConflict::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn reset<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncMgrConflict::clone`] for `IEnumSyncMgrConflict::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn clone<T: EnumSyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncMgrConflict> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Exposes sync event enumeration methods.
+///
+/// # Remarks
+///
+/// An event store returns a pointer to an **IEnumSyncMgrEvents** interface from [ISyncMgrEventStore::GetEventEnumerator](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgreventstore-geteventenumerator).
+///
+/// *Microsoft's documentation: [`NN:syncmgr.IEnumSyncMgrEvents`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrevents), CC BY 4.0.*
+///
+/// Enumerates the events of an event store (ISyncMgrEventStore::GetEventEnumerator).
+///
+/// Safe skeleton of `IEnumSyncMgrEvents` (Sync Center), implemented by a sync component.
+/// The adapters in [`enum_sync_mgr_events_abi`] call it from `IEnumSyncMgrEvents_Impl`.
+///
+/// Source: `NN:syncmgr.IEnumSyncMgrEvents`.
+pub trait EnumSyncMgrEvents {
+    /// Gets the next batch of events from the event store.
+    ///
+    /// # Arguments
+    ///
+    /// - `celt` \[in\]: This value must be 1.
+    /// - `rgelt` \[out\]: The address of an [ISyncMgrEvent](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrevent) interface pointer.
+    /// - `pceltFetched` \[out\]: A pointer to the number of events fetched.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrEvents.Next`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrevents-next), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrEvents::Next`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer events than requested were returned (end of the enumeration); celt must be 1.
+    ///
+    /// # Contract
+    /// - Next hands out up to celt events and answers S_FALSE when it hands out fewer (the end of the enumeration); pceltFetched may be NULL only when celt is 1 (NF:objidl.IEnumUnknown.Next); Skip answers S_FALSE when fewer events were left; Clone starts at the same position. Result: `S_FALSE`. (`NN:syncmgr.IEnumSyncMgrEvents`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.enumerator-next`)
+    ///
+    /// # Checked before this method runs
+    /// - `rgelt` is not null, else `E_POINTER`; the slice is its `celt` elements, all `None` on entry, filled from the front; on failure every element is released and NULL again
+    /// - `pceltFetched` may be null: the value is then not written
+    /// - the success code the implementation returns reaches the caller: Fewer events than requested were returned (end of the enumeration); celt must be 1.; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn next(
+        &self,
+        rgelt: &mut [Option<ISyncMgrEvent>],
+    ) -> windows_core::Result<(windows_core::HRESULT, u32)>;
+    /// Skips forward the specified number of events in the enumeration.
+    ///
+    /// # Arguments
+    ///
+    /// - `celt` \[in\]: The number of events to skip.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrEvents.Skip`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrevents-skip), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrEvents::Skip`.
+    ///
+    /// Returns the success code as data (first, before any out-value): Fewer events than requested were left to skip (the enumeration is at its end).
+    ///
+    /// # Checked before this method runs
+    /// - the success code the implementation returns reaches the caller: Fewer events than requested were left to skip (the enumeration is at its end).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn skip(&self, celt: u32) -> windows_core::Result<windows_core::HRESULT>;
+    /// Resets the current location in the enumeration to zero.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrEvents.Reset`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrevents-reset), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrEvents::Reset`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn reset(&self) -> windows_core::Result<()>;
+    /// Clones an [IEnumSyncMgrEvents](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrevents) object.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppenum` \[out\]: The address of the cloned [IEnumSyncMgrEvents](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrevents) interface pointer.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.IEnumSyncMgrEvents.Clone`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-ienumsyncmgrevents-clone), CC BY 4.0.*
+    ///
+    /// `IEnumSyncMgrEvents::Clone`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn clone(&self) -> windows_core::Result<IEnumSyncMgrEvents>;
+}
+/// ABI adapters from `IEnumSyncMgrEvents_Impl` to [`EnumSyncMgrEvents`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod enum_sync_mgr_events_abi {
+    use super::*;
+    /// Calls [`EnumSyncMgrEvents::next`] for `IEnumSyncMgrEvents::Next`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn next<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+        celt: u32,
+        rgelt: *mut Option<ISyncMgrEvent>,
+        pceltfetched: *mut u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let mut rgelt = unsafe {
+                ::winsync::com::abi::OutArray::<
+                    ISyncMgrEvent,
+                >::new(
+                    ::core::mem::transmute_copy::<
+                        _,
+                        *mut *mut ::core::ffi::c_void,
+                    >(&rgelt),
+                    celt,
+                )
+            }?;
+            let (hresult, fetched) = ::winsync::com::abi::guard(|| {
+                this.next(rgelt.as_mut_slice())
+            })?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            rgelt.keep();
+            if !pceltfetched.is_null() {
+                unsafe { pceltfetched.write(fetched) };
+            }
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrEvents::skip`] for `IEnumSyncMgrEvents::Skip`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn skip<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+        celt: u32,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let hresult = ::winsync::com::abi::guard(|| this.skip(celt))?;
+            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
+            Ok(hresult)
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+    /// Calls [`EnumSyncMgrEvents::reset`] for `IEnumSyncMgrEvents::Reset`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn reset<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| this.reset())?;
+        Ok(())
+    }
+    /// Calls [`EnumSyncMgrEvents::clone`] for `IEnumSyncMgrEvents::Clone`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn clone<T: EnumSyncMgrEvents + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncMgrEvents> {
+        let value = ::winsync::com::abi::guard(|| this.clone())?;
+        Ok(value)
+    }
+}
+/// Exposes methods that provide information about a conflict retrieved from a conflict store, and allows the conflict to be resolved.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrConflict`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflict), CC BY 4.0.*
+///
+/// One conflict of a conflict store: its properties, its ID within the store, its items, its resolution handler, and its resolution.
+///
+/// Safe skeleton of `ISyncMgrConflict` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_conflict_abi`] call it from `ISyncMgrConflict_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrConflict`.
+pub trait SyncMgrConflict {
+    /// Gets a conflict property, given a property key.
+    ///
+    /// # Arguments
+    ///
+    /// - `propkey` \[in\]: A reference to the property key for which the property is being requested. Any property key is valid here, including but not limited to the following values.
+    ///
+    ///   #### PKEY_ItemNameDisplay
+    ///
+    ///   Name of the conflict.
+    ///
+    ///   #### PKEY_Sync_ConflictDescription
+    ///
+    ///   Summary of the conflict.
+    ///
+    ///   #### PKEY_Sync_HandlerID
+    ///
+    ///   Sync handler that created the conflict.
+    ///
+    ///   #### PKEY_Sync_ItemID
+    ///
+    ///   Sync item that created the conflict.
+    ///
+    ///   #### PKEY_DateModified
+    ///
+    ///   Time the conflict was detected.
+    /// - `ppropvar` \[out\]: When this method returns, contains a PROPVARIANT structure that contains the requested property.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The properties returned are properties of the conflict and not of the **IShellItems** that are in conflict.
+    ///
+    /// If the PROPERTYKEY referenced in *propkey* is not present in the property store, this method returns S_OK and the **vt** member of the structure pointed to by *ppropvar* is set to VT_EMPTY.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflict.GetProperty`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflict-getproperty), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflict::GetProperty`.
+    ///
+    /// # Checked before this method runs
+    /// - `propkey` is not null, else `E_POINTER`
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_property(&self, propkey: &PROPERTYKEY) -> windows_core::Result<PROPVARIANT> {
+        let _ = propkey;
+        Err(::winsync::com::abi::not_implemented())
+    }
+    /// Gets information that identifies a conflict within a conflict store.
+    ///
+    /// # Arguments
+    ///
+    /// - `pConflictIdInfo` \[out\]: A pointer to a conflict ID info structure. See [SYNCMGR_CONFLICT_ID_INFO](https://learn.microsoft.com/windows/win32/api/syncmgr/ns-syncmgr-syncmgr_conflict_id_info).
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// **Note**  Each member should be allocated using CoTaskMemAlloc. Free each member using CoTaskMemFree.
+    ///
+    /// This method contains two opaque blobs: One is the ID uniquely identifying a conflict within a conflict store. The other is optional extra information stored with the conflict that may be used by the implementation when creating conflict objects in [BindToConflict](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictstore-bindtoconflict) and [RemoveConflicts](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictstore-removeconflicts).
+    ///
+    /// The size of of the ID blob must be kept short so that the ID may be embedded inside the conflict's pointer to an item identifier list (PIDL) or parsing name.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflict.GetConflictIdInfo`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflict-getconflictidinfo), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflict::GetConflictIdInfo`.
+    ///
+    /// # Contract
+    /// - GetConflictIdInfo gets the information that identifies a conflict within a conflict store: a conflict served from the ready list answers the ID it was added under (a CoTaskMemAlloc BYTE_BLOB), whatever the conflict's own code says. (`NN:syncmgr.ISyncMgrConflict`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict.get-conflict-id-info.from-list`)
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_conflict_id_info(&self) -> windows_core::Result<SYNCMGR_CONFLICT_ID_INFO> {
+        Err(::winsync::com::abi::not_implemented())
+    }
+    /// Retrieves a conflict items array.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppArray` \[out\]: The address of a pointer to an [ISyncMgrConflictItems](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictitems) array.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflict.GetItemsArray`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflict-getitemsarray), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflict::GetItemsArray`.
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_items_array(&self) -> windows_core::Result<ISyncMgrConflictItems> {
+        Err(::winsync::com::abi::not_implemented())
+    }
+    /// Resolves the conflict using its own sync handler, controls UI.
+    ///
+    /// # Arguments
+    ///
+    /// - `resolve_info` \[in\]: A pointer to a [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo).
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// Note that the store must tell the sync center if the conflict was removed by calling [UpdateConflicts](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateconflicts) after the conflict is resolved. The conflict is assumed to still exist until the store notifies the sync center of changes. The resolution choices for user selection are available through [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo).
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflict.Resolve`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflict-resolve), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflict::Resolve`.
+    ///
+    /// # Contract
+    /// - The store must tell Sync Center if the conflict was removed by calling UpdateConflicts after the conflict is resolved; the conflict is assumed to still exist until the store notifies Sync Center of changes. (`NF:syncmgr.ISyncMgrConflict.Resolve`; enforced by documentation only (nothing can check it); rule `conflict.resolve.store-notifies`)
+    ///
+    /// # Checked before this method runs
+    /// - `pResolveInfo` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn resolve(
+        &self,
+        resolve_info: &ISyncMgrConflictResolveInfo,
+    ) -> windows_core::Result<()>;
+    /// Gets the resolution handler for the conflict.
+    ///
+    /// # Arguments
+    ///
+    /// - `riid` \[in\]: A reference to the ID for the resolution handler.
+    /// - `ppvResolutionHandler` \[out\]: When this method returns, contains the interface pointer requested in *riid*.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflict.GetResolutionHandler`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflict-getresolutionhandler), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflict::GetResolutionHandler`.
+    ///
+    /// # Contract
+    /// - GetResolutionHandler gets the resolution handler for the conflict as the interface riid names: the adapter queries the handler for riid (E_NOINTERFACE when it lacks it) and the out-pointer is NULL after every failure. (`NN:syncmgr.ISyncMgrConflict`; enforced by the generated ABI adapter; rule `conflict.get-resolution-handler.riid`)
+    ///
+    /// # Checked before this method runs
+    /// - `riid` is not null, else `E_POINTER`
+    /// - `ppvresolutionhandler` is not null, else `E_POINTER`; the object returned is queried for `riid` into `ppvresolutionhandler` (`E_NOINTERFACE` when it lacks it), and `ppvresolutionhandler` is NULL after every failure
+    ///
+    /// The default does nothing and returns `E_NOTIMPL`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_resolution_handler(&self) -> windows_core::Result<windows_core::IUnknown> {
+        Err(::winsync::com::abi::not_implemented())
+    }
+}
+/// ABI adapters from `ISyncMgrConflict_Impl` to [`SyncMgrConflict`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_conflict_abi {
+    use super::*;
+    /// Calls [`SyncMgrConflict::get_property`] for `ISyncMgrConflict::GetProperty`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_property<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+        propkey: *const PROPERTYKEY,
+    ) -> windows_core::Result<PROPVARIANT> {
+        let propkey = unsafe { propkey.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| this.get_property(propkey))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflict::get_conflict_id_info`] for `ISyncMgrConflict::GetConflictIdInfo`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_conflict_id_info<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_CONFLICT_ID_INFO> {
+        let value = ::winsync::com::abi::guard(|| this.get_conflict_id_info())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflict::get_items_array`] for `ISyncMgrConflict::GetItemsArray`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_items_array<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<ISyncMgrConflictItems> {
+        let value = ::winsync::com::abi::guard(|| this.get_items_array())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflict::resolve`] for `ISyncMgrConflict::Resolve`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn resolve<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+        presolveinfo: windows_core::Ref<ISyncMgrConflictResolveInfo>,
+    ) -> windows_core::Result<()> {
+        let resolve_info = presolveinfo.ok()?;
+        let () = ::winsync::com::abi::guard(|| this.resolve(resolve_info))?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflict::get_resolution_handler`] for `ISyncMgrConflict::GetResolutionHandler`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_resolution_handler<T: SyncMgrConflict + ?Sized>(
+        this: &T,
+        riid: *const windows_core::GUID,
+        ppvresolutionhandler: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        ::winsync::com::abi::check_out(ppvresolutionhandler.is_null())?;
+        let object = ::winsync::com::abi::guard(|| this.get_resolution_handler())?;
+        unsafe {
+            ::winsync::com::abi::write_queried(&object, riid, ppvresolutionhandler)
+        }?;
+        Ok(())
+    }
+}
+/// Exposes methods that get and set information about sync manager conflict resolution.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrConflictResolveInfo`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo), CC BY 4.0.*
+///
+/// What the conflict presenter and the user chose for a conflict resolution (next step, choice, items to keep, iteration over a set of conflicts), as Sync Center hands it to ISyncMgrConflict::Resolve.
+///
+/// Safe skeleton of `ISyncMgrConflictResolveInfo` (Sync Center), implemented by the host (Sync Framework or Sync Center, or a test double).
+/// The adapters in [`sync_mgr_conflict_resolve_info_abi`] call it from `ISyncMgrConflictResolveInfo_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrConflictResolveInfo`.
+pub trait SyncMgrConflictResolveInfo {
+    /// Gets information about which conflict in a set of conflicts is being resolved.
+    ///
+    /// # Arguments
+    ///
+    /// - `pnCurrentConflict` \[out\]: When this method returns, contains a pointer to the index of the conflict in the set that is being resolved.
+    /// - `pcConflicts` \[out\]: When this method returns, contains a pointer to the number of conflicts that are being resolved.
+    /// - `pcRemainingForApplyToAll` \[out\]: When this method returns, contains a pointer to the number of the remaining conflicts to which an "apply to all" response would be applied.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.GetIterationInfo`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getiterationinfo), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::GetIterationInfo`.
+    ///
+    /// # Checked before this method runs
+    /// - `pnCurrentConflict` is not null, else `E_POINTER` (checked before user code runs)
+    /// - `pcConflicts` is not null, else `E_POINTER` (checked before user code runs)
+    /// - `pcRemainingForApplyToAll` is not null, else `E_POINTER` (checked before user code runs)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_iteration_info(&self) -> windows_core::Result<(u32, u32, u32)>;
+    /// Gets what the presenter wants to do as the next step in the sync manager conflict resolution.
+    ///
+    /// # Arguments
+    ///
+    /// - `pnPresenterNextStep` \[out\]: When this method returns, contains a pointer to the next step in conflict resolution. One of the members of the [SYNCMGR_PRESENTER_NEXT_STEP](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_presenter_next_step) enumeration.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo)
+    /// - [ISyncMgrConflictResolveInfo::SetPresenterNextStep](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setpresenternextstep)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.GetPresenterNextStep`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getpresenternextstep), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::GetPresenterNextStep`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_presenter_next_step(
+        &self,
+    ) -> windows_core::Result<SYNCMGR_PRESENTER_NEXT_STEP>;
+    /// Gets what kind of choice was made and whether to apply the choice to all subsequent conflicts in the set.
+    ///
+    /// # Arguments
+    ///
+    /// - `presenter_choice` \[out\]: When this method returns, contains a pointer to the choice that was made about the conflict resolution. One of the members of the [SYNCMGR_PRESENTER_CHOICE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_presenter_choice) enumeration.
+    /// - `pfApplyToAll` \[out\]: When this method returns, contains a pointer to a flag. If **TRUE**, then the given choice is to be applied to all subsequent conflicts in the set, and [ISyncMgrConflictResolveInfo::GetItemChoice](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoice) and [ISyncMgrConflictResolveInfo::GetItemChoiceCount](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoicecount) have information on how to apply this choice. Otherwise **FALSE**.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo)
+    /// - [ISyncMgrConflictResolveInfo::SetPresenterChoice](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setpresenterchoice)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.GetPresenterChoice`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getpresenterchoice), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::GetPresenterChoice`.
+    ///
+    /// # Checked before this method runs
+    /// - `pfApplyToAll` is not null, else `E_POINTER` (checked before user code runs)
+    ///
+    /// # Raw parameters
+    /// - `presenter_choice` is passed through as the raw `*mut SYNCMGR_PRESENTER_CHOICE` of the ABI
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_presenter_choice(
+        &self,
+        presenter_choice: *mut SYNCMGR_PRESENTER_CHOICE,
+    ) -> windows_core::Result<bool>;
+    /// Gets the number of items that the user wants to keep.
+    ///
+    /// # Arguments
+    ///
+    /// - `pcChoices` \[out\]: When this method returns, contains a pointer to the number of items that the user wants to keep.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo)
+    /// - [ISyncMgrConflictResolveInfo::GetItemChoice](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoice)
+    /// - [ISyncMgrConflictResolveInfo::SetItemChoices](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setitemchoices)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.GetItemChoiceCount`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoicecount), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::GetItemChoiceCount`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_choice_count(&self) -> windows_core::Result<u32>;
+    /// Gets the index of an item that the user wants to keep.
+    ///
+    /// # Arguments
+    ///
+    /// - `choice` \[in\]: The item that the user wants to keep.
+    /// - `piChoiceIndex`: The index into the conflict's item array. This value is passed to the resolver for subsequent conflicts in the same conflict set if the user chooses to apply the same operation to all selected conflicts of the same type from the same handler.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo)
+    /// - [ISyncMgrConflictResolveInfo::SetItemChoices](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setitemchoices)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.GetItemChoice`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoice), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::GetItemChoice`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_choice(&self, choice: u32) -> windows_core::Result<u32>;
+    /// Sets what the presenter wants to do as the next step in the sync manager conflict resolution.
+    ///
+    /// # Arguments
+    ///
+    /// - `presenter_next_step` \[in\]: The next step in the conflict resolution. One of the members of the [SYNCMGR_PRESENTER_NEXT_STEP](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_presenter_next_step) enumeration.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo)
+    /// - [ISyncMgrConflictResolveInfo::GetPresenterNextStep](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getpresenternextstep)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.SetPresenterNextStep`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setpresenternextstep), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::SetPresenterNextStep`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_presenter_next_step(
+        &self,
+        presenter_next_step: SYNCMGR_PRESENTER_NEXT_STEP,
+    ) -> windows_core::Result<()>;
+    /// Sets what kind of choice was made about a sync manager conflict resolution and whether to apply the choice to all subsequent conflicts in the set.
+    ///
+    /// # Arguments
+    ///
+    /// - `presenter_choice` \[in\]: The choice that was made about the conflict resolution. One of the members of the [SYNCMGR_PRESENTER_CHOICE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_presenter_choice) enumeration.
+    /// - `apply_to_all` \[in\]: If **TRUE**, then apply the given choice to all subsequent conflicts in the set. In this case, [ISyncMgrConflictResolveInfo::SetItemChoices](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setitemchoices) must also be called.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo)
+    /// - [ISyncMgrConflictResolveInfo::GetPresenterChoice](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getpresenterchoice)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.SetPresenterChoice`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setpresenterchoice), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::SetPresenterChoice`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_presenter_choice(
+        &self,
+        presenter_choice: SYNCMGR_PRESENTER_CHOICE,
+        apply_to_all: bool,
+    ) -> windows_core::Result<()>;
+    /// Sets the array of indexes that represents which items the user wants to keep. This method is used when the user chooses to apply the same operation to all selected conflicts of the same type from the same handler.
+    ///
+    /// # Arguments
+    ///
+    /// - `conflict_item_indexes` \[in\]: The array of indexes of items that the user wants to keep.
+    /// - `choices` \[in\]: The number of item choices in *prgiConflictItemIndexes*.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # See also
+    ///
+    /// - [ISyncMgrConflictResolveInfo](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolveinfo)
+    /// - [ISyncMgrConflictResolveInfo::GetItemChoice](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoice)
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictResolveInfo.SetItemChoices`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-setitemchoices), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictResolveInfo::SetItemChoices`.
+    ///
+    /// # Checked before this method runs
+    /// - `prgiConflictItemIndexes` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn set_item_choices(
+        &self,
+        conflict_item_indexes: &mut u32,
+        choices: u32,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMgrConflictResolveInfo_Impl` to [`SyncMgrConflictResolveInfo`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_conflict_resolve_info_abi {
+    use super::*;
+    /// Calls [`SyncMgrConflictResolveInfo::get_iteration_info`] for `ISyncMgrConflictResolveInfo::GetIterationInfo`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_iteration_info<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        pncurrentconflict: *mut u32,
+        pcconflicts: *mut u32,
+        pcremainingforapplytoall: *mut u32,
+    ) -> windows_core::Result<()> {
+        ::winsync::com::abi::check_out(pncurrentconflict.is_null())?;
+        ::winsync::com::abi::check_out(pcconflicts.is_null())?;
+        ::winsync::com::abi::check_out(pcremainingforapplytoall.is_null())?;
+        let (current_conflict, conflicts, remaining_for_apply_to_all) = ::winsync::com::abi::guard(||
+        this.get_iteration_info())?;
+        unsafe { pncurrentconflict.write(current_conflict) };
+        unsafe { pcconflicts.write(conflicts) };
+        unsafe { pcremainingforapplytoall.write(remaining_for_apply_to_all) };
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_presenter_next_step`] for `ISyncMgrConflictResolveInfo::GetPresenterNextStep`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_presenter_next_step<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_PRESENTER_NEXT_STEP> {
+        let value = ::winsync::com::abi::guard(|| this.get_presenter_next_step())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_presenter_choice`] for `ISyncMgrConflictResolveInfo::GetPresenterChoice`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_presenter_choice<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        pnpresenterchoice: *mut SYNCMGR_PRESENTER_CHOICE,
+        pfapplytoall: *mut windows_core::BOOL,
+    ) -> windows_core::Result<()> {
+        ::winsync::com::abi::check_out(pfapplytoall.is_null())?;
+        let apply_to_all = ::winsync::com::abi::guard(|| {
+            this.get_presenter_choice(pnpresenterchoice)
+        })?;
+        unsafe { pfapplytoall.write(apply_to_all.into()) };
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_item_choice_count`] for `ISyncMgrConflictResolveInfo::GetItemChoiceCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_item_choice_count<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.get_item_choice_count())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::get_item_choice`] for `ISyncMgrConflictResolveInfo::GetItemChoice`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_item_choice<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        ichoice: u32,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.get_item_choice(ichoice))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::set_presenter_next_step`] for `ISyncMgrConflictResolveInfo::SetPresenterNextStep`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn set_presenter_next_step<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        npresenternextstep: SYNCMGR_PRESENTER_NEXT_STEP,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_presenter_next_step(npresenternextstep)
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::set_presenter_choice`] for `ISyncMgrConflictResolveInfo::SetPresenterChoice`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn set_presenter_choice<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        npresenterchoice: SYNCMGR_PRESENTER_CHOICE,
+        fapplytoall: windows_core::BOOL,
+    ) -> windows_core::Result<()> {
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_presenter_choice(npresenterchoice, fapplytoall.as_bool())
+        })?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictResolveInfo::set_item_choices`] for `ISyncMgrConflictResolveInfo::SetItemChoices`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn set_item_choices<T: SyncMgrConflictResolveInfo + ?Sized>(
+        this: &T,
+        prgiconflictitemindexes: *mut u32,
+        cchoices: u32,
+    ) -> windows_core::Result<()> {
+        let conflict_item_indexes = unsafe { prgiconflictitemindexes.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let () = ::winsync::com::abi::guard(|| {
+            this.set_item_choices(conflict_item_indexes, cchoices)
+        })?;
+        Ok(())
+    }
+}
+/// Exposes methods that allow a handler to provide conflicts that appear in the Conflicts folder.
+///
+/// # Remarks
+///
+/// Conflict is provided to enable the user to select a version of a IShellItem as needed, instead of being forced to pick to complete a sync selection set. The fact that we current display them in the conflict folder is purely secondary.
+///
+/// The conflict store must notify sync center when its contents change. Nothing is assumed to happen to conflicts when methods are called that affect the conflict. This includes when they are resolved.
+///
+/// Sync Center requests a conflict store from a handler by calling [ISyncMgrHandler::GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) with SYNCMGR_OBJECTID_ConflictStore if the mask returned from [ISyncMgrHandler::GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getcapabilities) includes SYNCMGR_HCM_CONFLICT_STORE. The handler can also provide an event store filtered by item by setting the SYNCMGR_ICM_CONFLICT_STORE flag in the mask returned from [ISyncMgrSyncItem::GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities).
+///
+/// If conflicts are added to the conflict store, the handler (or a related component) should call [ISyncMgrControl::UpdateConflicts](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateconflicts) so that both the Conflicts folder and conflict counts can be updated.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrConflictStore`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictstore), CC BY 4.0.*
+///
+/// A handler's store of conflicts for the Conflicts folder: Sync Center enumerates and counts them by handler and item, binds to one by its ID and removes them.
+///
+/// Safe skeleton of `ISyncMgrConflictStore` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_conflict_store_abi`] call it from `ISyncMgrConflictStore_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrConflictStore`.
+///
+/// # Contract
+/// - Nothing is assumed to happen to conflicts when methods are called that affect the conflict, including when they are resolved: the ready store keeps a resolved conflict until RemoveConflicts or the handler removes it. (`NN:syncmgr.ISyncMgrConflictStore`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.nothing-assumed`)
+/// - The conflict store must notify Sync Center when its contents change: if conflicts are added, the handler (or a related component) calls ISyncMgrControl::UpdateConflicts so that the Conflicts folder and the conflict counts are updated. (`NN:syncmgr.ISyncMgrConflictStore`; enforced by documentation only (nothing can check it); rule `conflict-store.update-conflicts`)
+pub trait SyncMgrConflictStore {
+    /// Enumerates conflicts scoped to the provided sync handler and sync item.
+    ///
+    /// # Arguments
+    ///
+    /// - `handler_id` \[in\]: A pointer to the sync handler ID as a Unicode string.
+    /// - `item_id` \[in\]: A pointer to the sync item ID as a Unicode string.
+    /// - `ppEnum` \[out\]: The address of an [IEnumSyncMgrConflict](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrconflict) interface pointer.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// If the sync handler, sync item, or partner name is **NULL**, the conflict store ignores that parameter.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictstore-enumconflicts), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictStore::EnumConflicts`.
+    ///
+    /// # Contract
+    /// - If the sync handler or sync item ID is NULL, the conflict store ignores that parameter: the ready store filters by the IDs that are given (an empty ID counts as none) and the skeleton receives None for a NULL one. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.enum-conflicts.null-ignored`)
+    /// - EnumConflicts enumerates the conflicts scoped to the provided sync handler and sync item: the ready store's enumerator hands out exactly the conflicts of that handler and item. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.enum-conflicts.scope`)
+    ///
+    /// # Checked before this method runs
+    /// - `pszHandlerID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn enum_conflicts(
+        &self,
+        handler_id: Option<&str>,
+        item_id: Option<&str>,
+    ) -> windows_core::Result<IEnumSyncMgrConflict>;
+    /// Binds to a particular conflict specified by IID.
+    ///
+    /// # Arguments
+    ///
+    /// - `conflict_id_info` \[in\]: A pointer to a [SYNCMGR_CONFLICT_ID_INFO](https://learn.microsoft.com/windows/win32/api/syncmgr/ns-syncmgr-syncmgr_conflict_id_info) structure.
+    /// - `riid` \[in\]: A reference to a desired conflict IID.
+    /// - `ppv` \[out\]: When this method returns, contains the interface pointer requested in *riid*.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// This method is used when the conflict folder binds to a conflict, given its pointer to an item identifier list (PIDL) or parsing name. The ID is obtained from a conflict that was previously extracted from the store. See [ISyncMgrConflict](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflict).
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictstore-bindtoconflict), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictStore::BindToConflict`.
+    ///
+    /// # Contract
+    /// - BindToConflict binds to the conflict whose ID was obtained from a conflict previously extracted from the store (ISyncMgrConflict::GetConflictIdInfo); for an ID the ready store does not hold it answers E_INVALIDARG, with ppv NULL. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.bind-to-conflict.known-id`)
+    /// - When BindToConflict returns, ppv contains the interface pointer requested in riid: the adapter queries the conflict for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`; enforced by the generated ABI adapter; rule `conflict-store.bind-to-conflict.riid`)
+    /// - A conflict ID identifies one conflict within the store, since BindToConflict finds the conflict by it: the ready conflict list refuses an empty ID or one it already holds (E_INVALIDARG). Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.unique-ids`)
+    ///
+    /// # Checked before this method runs
+    /// - `pConflictIdInfo` is not null, else `E_POINTER`
+    /// - `riid` is not null, else `E_POINTER`
+    /// - `ppv` is not null, else `E_POINTER`; the object returned is queried for `riid` into `ppv` (`E_NOINTERFACE` when it lacks it), and `ppv` is NULL after every failure
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn bind_to_conflict(
+        &self,
+        conflict_id_info: &SYNCMGR_CONFLICT_ID_INFO,
+    ) -> windows_core::Result<windows_core::IUnknown>;
+    /// Deletes a set of conflicts, specified by conflict ID, from the store.
+    ///
+    /// # Arguments
+    ///
+    /// - `conflict_id_info` \[in\]: A pointer to a [SYNCMGR_CONFLICT_ID_INFO](https://learn.microsoft.com/windows/win32/api/syncmgr/ns-syncmgr-syncmgr_conflict_id_info) structure.
+    /// - `cConflicts` \[in\]: The conflict set.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The conflicts are removed when the user selects the conflicts in the conflicts folder and chooses to delete them.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictStore.RemoveConflicts`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictstore-removeconflicts), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictStore::RemoveConflicts`.
+    ///
+    /// # Checked before this method runs
+    /// - `rgConflictIdInfo` holds `cconflicts` elements (it may be NULL only when there are none), else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn remove_conflicts(
+        &self,
+        conflict_id_info: &[SYNCMGR_CONFLICT_ID_INFO],
+    ) -> windows_core::Result<()>;
+    /// Gets the number of conflicts in the store.
+    ///
+    /// # Arguments
+    ///
+    /// - `handler_id` \[in\]: A pointer to a sync handler ID as a Unicode string.
+    /// - `item_id` \[in\]: A pointer to a sync item ID as a Unicode string.
+    /// - `pnConflicts` \[out\]: When this method returns, contains the conflict count.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrConflictStore.GetCount`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictstore-getcount), CC BY 4.0.*
+    ///
+    /// `ISyncMgrConflictStore::GetCount`.
+    ///
+    /// # Contract
+    /// - GetCount gets the number of conflicts in the store, for the same handler and item scope as EnumConflicts: the number of conflicts that enumerator hands out. (`NN:syncmgr.ISyncMgrConflictStore`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `conflict-store.get-count.matches-enumerator`)
+    ///
+    /// # Checked before this method runs
+    /// - `pszHandlerID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    /// - `pszItemID` is valid UTF-16 of at most `MAX_ID_CHARS` units, else `E_INVALIDARG`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_count(
+        &self,
+        handler_id: Option<&str>,
+        item_id: Option<&str>,
+    ) -> windows_core::Result<u32>;
+}
+/// ABI adapters from `ISyncMgrConflictStore_Impl` to [`SyncMgrConflictStore`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_conflict_store_abi {
+    use super::*;
+    /// Calls [`SyncMgrConflictStore::enum_conflicts`] for `ISyncMgrConflictStore::EnumConflicts`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn enum_conflicts<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        pszhandlerid: &windows_core::PCWSTR,
+        pszitemid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<IEnumSyncMgrConflict> {
+        let handler_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszhandlerid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let item_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszitemid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.enum_conflicts(handler_id.as_deref(), item_id.as_deref())
+        })?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrConflictStore::bind_to_conflict`] for `ISyncMgrConflictStore::BindToConflict`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn bind_to_conflict<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        pconflictidinfo: *const SYNCMGR_CONFLICT_ID_INFO,
+        riid: *const windows_core::GUID,
+        ppv: *mut *mut core::ffi::c_void,
+    ) -> windows_core::Result<()> {
+        let conflict_id_info = unsafe { pconflictidinfo.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let riid = unsafe { riid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        ::winsync::com::abi::check_out(ppv.is_null())?;
+        let object = ::winsync::com::abi::guard(|| {
+            this.bind_to_conflict(conflict_id_info)
+        })?;
+        unsafe { ::winsync::com::abi::write_queried(&object, riid, ppv) }?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictStore::remove_conflicts`] for `ISyncMgrConflictStore::RemoveConflicts`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn remove_conflicts<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        rgconflictidinfo: *const SYNCMGR_CONFLICT_ID_INFO,
+        cconflicts: u32,
+    ) -> windows_core::Result<()> {
+        let conflict_id_info = unsafe {
+            ::winsync::com::abi::read_array(rgconflictidinfo, cconflicts)
+        }?;
+        let () = ::winsync::com::abi::guard(|| this.remove_conflicts(conflict_id_info))?;
+        Ok(())
+    }
+    /// Calls [`SyncMgrConflictStore::get_count`] for `ISyncMgrConflictStore::GetCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_count<T: SyncMgrConflictStore + ?Sized>(
+        this: &T,
+        pszhandlerid: &windows_core::PCWSTR,
+        pszitemid: &windows_core::PCWSTR,
+    ) -> windows_core::Result<u32> {
+        let handler_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszhandlerid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let item_id = unsafe {
+            ::winsync::com::abi::read_wide_opt(
+                *pszitemid,
+                ::winsync::com::abi::MAX_ID_CHARS,
+            )
+        }?;
+        let value = ::winsync::com::abi::guard(|| {
+            this.get_count(handler_id.as_deref(), item_id.as_deref())
+        })?;
+        Ok(value)
+    }
+}
+/// Exposes methods that retrieve data from an event store. An event store allows Sync Center to get an enumerator of all events in the store, as well as to retrieve individual events.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrEvent`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrevent), CC BY 4.0.*
+///
+/// One event of the Sync Results folder, as an event store hands it out: its ID, handler and item, level, flags, time, name, description, hot link and context.
+///
+/// Safe skeleton of `ISyncMgrEvent` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_event_abi`] call it from `ISyncMgrEvent_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrEvent`.
+///
+/// # Contract
+/// - The handler ID, item ID, name, description, link text, link reference and context of an event are strings the event allocates with CoTaskMemAlloc and the caller frees with CoTaskMemFree. (`NN:syncmgr.ISyncMgrEvent`; enforced by the generated ABI adapter; rule `event.strings.cotaskmem`)
+pub trait SyncMgrEvent {
+    /// Gets the event ID.
+    ///
+    /// # Arguments
+    ///
+    /// - `pguidEventID` \[out\]: When this method returns, contains a pointer to an event ID.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetEventID`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-geteventid), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetEventID`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event_id(&self) -> windows_core::Result<windows_core::GUID>;
+    /// Gets the ID of the handler for which the event was logged.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszHandlerID` \[out\]: When this method returns, contains a pointer to a handler ID as a Unicode string.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The handler ID can have a maximum length of MAX_SYNCMGR_ID, including the terminating null character. The event is expected to allocate the string buffer using CoTaskMemAlloc, which Sync Center uses to deallocate the string buffer.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetHandlerID`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-gethandlerid), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetHandlerID`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_handler_id(&self) -> windows_core::Result<String>;
+    /// Gets the ID of the item for which the event was logged.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszItemID` \[out\]: Contains a pointer to an item ID as a Unicode string.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The item ID can have a maximum length of MAX_SYNCMGR_ID, including the terrminating null character. The event is expected to allocate the string buffer using CoTaskMemAlloc, which Sync Center uses to deallocate the string buffer.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetItemID`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getitemid), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetItemID`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_item_id(&self) -> windows_core::Result<String>;
+    /// Gets the log level of the event.
+    ///
+    /// # Arguments
+    ///
+    /// - `pnLevel` \[out\]: When this method returns, contains a pointer to a member of the [SYNCMGR_EVENT_LEVEL](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_event_level) enumeration that indicates the log level.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetLevel`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getlevel), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetLevel`.
+    ///
+    /// # Contract
+    /// - GetLevel gets the log level of the event, one of the SYNCMGR_EVENT_LEVEL values (information, warning, error): the skeleton answers a SyncmgrEventLevel, so no other value reaches Sync Center. (`NN:syncmgr.ISyncMgrEvent`; enforced by the generated ABI adapter; rule `event.get-level.valid`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_level(&self) -> windows_core::Result<SyncmgrEventLevel>;
+    /// Gets event flags.
+    ///
+    /// # Arguments
+    ///
+    /// - `pnFlags` \[out\]: When this method returns, contains a pointer to a value that indicates the currently set flags, taken from members of the [SYNCMGR_EVENT_FLAGS](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_event_flags) enumeration.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetFlags`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getflags), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetFlags`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_flags(&self) -> windows_core::Result<SYNCMGR_EVENT_FLAGS>;
+    /// Gets the creation time.
+    ///
+    /// # Arguments
+    ///
+    /// - `pfCreationTime` \[out\]: When this method returns, contains a pointer to a creation time as a FILETIME structure.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetTime`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-gettime), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetTime`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_time(&self) -> windows_core::Result<FILETIME>;
+    /// Gets the name of the event. This string can be a simple name for the event or a short summary. It is displayed in the folder and in the property sheet for the event.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszName` \[out\]: When this method returns, contains a pointer to a name as a Unicode string.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The event is expected to allocate the string buffer using [CoTaskMemAlloc](https://learn.microsoft.com/windows/win32/api/combaseapi/nf-combaseapi-cotaskmemalloc), which Sync Center uses to deallocate the string buffer.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetName`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getname), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetName`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_name(&self) -> windows_core::Result<String>;
+    /// Gets the event description.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszDescription` \[out\]: When this method returns, contains the address of a pointer to a null-terminated Unicode buffer that contains the description.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetDescription`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getdescription), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetDescription`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_description(&self) -> windows_core::Result<String>;
+    /// Gets the text for the hot link for the event. The hot link is a displayed property that the user can click to execute an action. This allows the handler to show an available action that the user can see at a glance in the folder. The link text is the text that is displayed to the user.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszLinkText` \[out\]: When this method returns, contains a pointer to the link text as a Unicode string.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The event is expected to allocate the string buffer using CoTaskMemAlloc, which Sync Center uses to deallocate the string buffer.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetLinkText`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getlinktext), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetLinkText`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_link_text(&self) -> windows_core::Result<String>;
+    /// Gets the reference for the hot link for the event. The hot link is a displayed property that the user can click to execute an action. This allows the handler to show an available action that the user can see at a glance in the folder.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszLinkReference` \[out\]: When this method returns, contains a pointer to a link reference as a Unicode string.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The link reference is executed when the user clicks on the hot link. When the user clicks the link, Sync Center calls [GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject), requesting the SYNCMGR_OBJECTID_EventLinkClick object for the [ISyncMgrEventLinkUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventlinkuioperation) interface. The object is initialized with an [ISyncMgrEvent](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrevent) interface pointer that can be used by the *Run* method. If the handler does not support this object ID, Sync Center passes the link reference to ShellExecute.
+    ///
+    /// The event is expected to allocate the string buffer using CoTaskMemAlloc, which Sync Center uses to deallocate the string buffer.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetLinkReference`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getlinkreference), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetLinkReference`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_link_reference(&self) -> windows_core::Result<String>;
+    /// Gets a context object that can be used by a handler to display properties or execute a context menu action.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppszContext` \[out\]: When this method returns, contains a pointer to the context as a Unicode string.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The handler is expected to allocate the buffer using CoTaskMemAlloc, which Sync Center uses to deallocate the string buffer.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEvent.GetContext`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-getcontext), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEvent::GetContext`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_context(&self) -> windows_core::Result<String>;
+}
+/// ABI adapters from `ISyncMgrEvent_Impl` to [`SyncMgrEvent`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_event_abi {
+    use super::*;
+    /// Calls [`SyncMgrEvent::get_event_id`] for `ISyncMgrEvent::GetEventID`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_event_id<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::GUID> {
+        let value = ::winsync::com::abi::guard(|| this.get_event_id())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEvent::get_handler_id`] for `ISyncMgrEvent::GetHandlerID`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_handler_id<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_handler_id())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_item_id`] for `ISyncMgrEvent::GetItemID`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_item_id<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_item_id())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_level`] for `ISyncMgrEvent::GetLevel`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_level<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_EVENT_LEVEL> {
+        let value = ::winsync::com::abi::guard(|| this.get_level())?;
+        Ok(value.into())
+    }
+    /// Calls [`SyncMgrEvent::get_flags`] for `ISyncMgrEvent::GetFlags`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_flags<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_EVENT_FLAGS> {
+        let value = ::winsync::com::abi::guard(|| this.get_flags())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEvent::get_time`] for `ISyncMgrEvent::GetTime`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_time<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<FILETIME> {
+        let value = ::winsync::com::abi::guard(|| this.get_time())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEvent::get_name`] for `ISyncMgrEvent::GetName`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_name<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_name())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_description`] for `ISyncMgrEvent::GetDescription`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_description<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_description())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_link_text`] for `ISyncMgrEvent::GetLinkText`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_link_text<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_link_text())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_link_reference`] for `ISyncMgrEvent::GetLinkReference`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_link_reference<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_link_reference())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+    /// Calls [`SyncMgrEvent::get_context`] for `ISyncMgrEvent::GetContext`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_context<T: SyncMgrEvent + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<windows_core::PWSTR> {
+        let value = ::winsync::com::abi::guard(|| this.get_context())?;
+        Ok(::winsync::com::abi::co_task_wide(&value)?)
+    }
+}
+/// Exposes methods that allow a handler to provide its own event store and manage its own sync events, instead of using the default Sync Center event store. These events are displayed in the Sync Results folder.
+///
+/// # Remarks
+///
+/// **When to Implement**
+///
+/// Sync Center provides a default event store that handlers can use to report events, which are then displayed in the Sync Results folder. If a component already logs events, it might be more convenient for it to provide its own event store that enumerates events for that handler. The event store in that case would simply translate the event as logged by the component into a form that can be used by Sync Center.
+///
+/// Sync Center requests an event store from a handler by first examining the mask returned by [ISyncMgrHandler::GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getcapabilities) for the SYNCMGR_HCM_EVENT_STORE flag. If that value is present, Sync Center calls [ISyncMgrHandler::GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) with the SYNCMGR_OBJECTID_EventStore value. The handler can also provide an event store filtered by item by setting the SYNCMGR_ICM_EVENT_STORE flag in the mask returned from [ISyncMgrSyncItem::GetCapabilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getcapabilities).
+///
+/// If events are added to the event store, the handler (or a related component) should call [ISyncMgrControl::UpdateEvents](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateevents) so that the Sync Results folder and the error counts can be updated.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrEventStore`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventstore), CC BY 4.0.*
+///
+/// A handler's own store of sync events, instead of Sync Center's default one: Sync Center enumerates, counts, gets and removes its events and shows them in the Sync Results folder.
+///
+/// Safe skeleton of `ISyncMgrEventStore` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_event_store_abi`] call it from `ISyncMgrEventStore_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrEventStore`.
+///
+/// # Contract
+/// - An item's event store includes only the events of that item, the handler's event store the events of the handler and of all its items: the ready list's item store filters by item ID. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.item-scope`)
+/// - If events are added to the event store, the handler (or a related component) should call ISyncMgrControl::UpdateEvents so that the Sync Results folder and the error counts are updated. (`NN:syncmgr.ISyncMgrEventStore`; enforced by documentation only (nothing can check it); rule `event-store.update-events`)
+pub trait SyncMgrEventStore {
+    /// Gets an enumerator for a handler's events.
+    ///
+    /// # Arguments
+    ///
+    /// - `ppenum` \[out\]: When this method returns, contains the address of a pointer to an [IEnumSyncMgrEvents](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-ienumsyncmgrevents) instance that can be used to access the handler's events.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// This method is called by Sync Center when the user navigates to the Sync Results folder or clicks the **Errors** link for a handler.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows an implementation of **ISyncMgrEventStore::GetEventEnumerator**.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CMyDeviceEventStore::GetEventEnumerator(
+    ///                                 __out IEnumSyncMgrEvents **ppenum)
+    /// {
+    ///     HRESULT hr = CEnumMyDeviceSyncMgrEvents_Create(ppenum);
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEventStore.GetEventEnumerator`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgreventstore-geteventenumerator), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEventStore::GetEventEnumerator`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event_enumerator(&self) -> windows_core::Result<IEnumSyncMgrEvents>;
+    /// Gets the event count.
+    ///
+    /// # Arguments
+    ///
+    /// - `pcEvents` \[out\]: A pointer to event count value.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEventStore.GetEventCount`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgreventstore-geteventcount), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEventStore::GetEventCount`.
+    ///
+    /// # Contract
+    /// - GetEventCount gets the event count: the number of events the enumerator of GetEventEnumerator hands out. (`NN:syncmgr.ISyncMgrEventStore`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.count-matches-enumerator`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event_count(&self) -> windows_core::Result<u32>;
+    /// Gets a specified event object.
+    ///
+    /// # Arguments
+    ///
+    /// - `event_id` \[in\]: A reference to event **GUID**.
+    /// - `ppEvent` \[out\]: The address of [ISyncMgrEvent](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrevent) interface pointer.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEventStore.GetEvent`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgreventstore-getevent), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEventStore::GetEvent`.
+    ///
+    /// # Contract
+    /// - GetEvent gets the event object with the ID rguidEventID; for an ID the store does not hold there is no event to get, and the ready store answers E_INVALIDARG with ppEvent NULL. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.get-event.unknown-id`)
+    /// - The event GetEvent hands out is the one rguidEventID names: its GetEventID answers that ID; a served store whose event answers another ID fails with E_UNEXPECTED and ppEvent NULL. Result: `E_UNEXPECTED`. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.get-event.same-id`)
+    /// - An event ID names one event of the store, since GetEvent finds the event by it: the ready event list refuses a second event with an ID it already holds (E_INVALIDARG). Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `event-store.unique-ids`)
+    ///
+    /// # Checked before this method runs
+    /// - `rguidEventID` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn get_event(
+        &self,
+        event_id: &windows_core::GUID,
+    ) -> windows_core::Result<ISyncMgrEvent>;
+    /// Removes events, as specified.
+    ///
+    /// # Arguments
+    ///
+    /// - `event_ids` \[in\]: A pointer to event **GUID**.
+    /// - `cEvents` \[in\]: The count of events to remove.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEventStore.RemoveEvent`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgreventstore-removeevent), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEventStore::RemoveEvent`.
+    ///
+    /// # Contract
+    /// - pguidEventIDs points to the cEvents event GUIDs to remove: the adapter reads them as one slice (a NULL pointer with a non-zero count is E_POINTER), and the ready store removes each listed event it holds. Result: `E_POINTER`. (`NF:syncmgr.ISyncMgrEventStore.RemoveEvent`; enforced by the generated ABI adapter; rule `event-store.remove-event.ids`)
+    ///
+    /// # Checked before this method runs
+    /// - `pguidEventIDs` holds `cevents` elements (it may be NULL only when there are none), else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn remove_event(&self, event_ids: &[windows_core::GUID]) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMgrEventStore_Impl` to [`SyncMgrEventStore`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_event_store_abi {
+    use super::*;
+    /// Calls [`SyncMgrEventStore::get_event_enumerator`] for `ISyncMgrEventStore::GetEventEnumerator`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_event_enumerator<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<IEnumSyncMgrEvents> {
+        let value = ::winsync::com::abi::guard(|| this.get_event_enumerator())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEventStore::get_event_count`] for `ISyncMgrEventStore::GetEventCount`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_event_count<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.get_event_count())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEventStore::get_event`] for `ISyncMgrEventStore::GetEvent`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn get_event<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+        rguideventid: *const windows_core::GUID,
+    ) -> windows_core::Result<ISyncMgrEvent> {
+        let event_id = unsafe { rguideventid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let value = ::winsync::com::abi::guard(|| this.get_event(event_id))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrEventStore::remove_event`] for `ISyncMgrEventStore::RemoveEvent`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn remove_event<T: SyncMgrEventStore + ?Sized>(
+        this: &T,
+        pguideventids: *const windows_core::GUID,
+        cevents: u32,
+    ) -> windows_core::Result<()> {
+        let event_ids = unsafe {
+            ::winsync::com::abi::read_array(pguideventids, cevents)
+        }?;
+        let () = ::winsync::com::abi::guard(|| this.remove_event(event_ids))?;
+        Ok(())
+    }
+}
 /// Exposes methods that make up the primary interface implemented by a sync handler. Sync Center creates one instance of the handler through this interface to get properties, enumerate sync items, and modify state. Sync Center creates a separate instance of the handler on a separate thread to perform a synchronization or a UI operation.
 ///
 /// # Remarks
@@ -8800,14 +10624,20 @@ pub trait SyncMgrHandler {
     /// `ISyncMgrHandler::GetObject`.
     ///
     /// # Contract
-    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-object.unsupported`)
+    /// - GetObject returns E_NOTIMPL if the handler does not support the requested type of object. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.unsupported`)
+    /// - rguidObjectID is one of the SYNCMGR_OBJECTID_* values defined in shlguid.h; any other GUID names no object the handler can support, so GetObject returns E_NOTIMPL without calling the handler. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.unknown-id`)
+    /// - A handler's objects are those of BrowseContent, ConflictStore, EventLinkClick, EventStore, Icon, QueryBeforeActivate, QueryBeforeDeactivate, QueryBeforeEnable, QueryBeforeDisable and ShowSchedule; SYNCMGR_OBJECTID_QueryBeforeDelete is an item's (NF:syncmgr.ISyncMgrSyncItem.GetObject), and the handler glue answers it E_NOTIMPL without calling the handler. Result: `E_NOTIMPL`. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the `#[derive(SyncMgrHandler)]` glue; rule `handler.get-object.handler-ids`)
+    /// - Each object id names the interface of the object: ISyncMgrUIOperation for BrowseContent, ShowSchedule and the QueryBefore* ids, ISyncMgrEventLinkUIOperation for EventLinkClick, ISyncMgrEventStore for EventStore, ISyncMgrConflictStore for ConflictStore, IExtractIcon for Icon; an object of another kind is E_UNEXPECTED and ppv stays NULL. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.object-interface`)
+    /// - riid is the IID of the requested interface, which depends on the object type, and ppv receives a pointer to that interface: the object is queried for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by the generated ABI adapter; rule `handler.get-object.riid`)
+    /// - Sync Center requests each object only if the matching capability flag is set in GetCapabilities (CAN_BROWSE_CONTENT, CONFLICT_STORE, EVENT_STORE, PROVIDES_ICON, QUERY_BEFORE_*, CAN_SHOW_SCHEDULE), and the QueryBeforeActivate / QueryBeforeDeactivate objects only if the matching SYNCMGR_HPM_PREVENT_* policy is not set. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.capability-flags`)
+    /// - Before requesting a QueryBefore* or ShowSchedule object, Sync Center creates a separate thread for the operation and a new instance of the handler. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.ui-thread`)
+    /// - An Icon object should only be provided if the handler obtains its icon dynamically at run time; the preferred mechanism is the DefaultIcon registered in the registry. (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.icon-dynamic`)
+    /// - The handler's event store and conflict store include the events and conflicts of the handler and of all its items; a handler need not provide an event store, Sync Center's default store is used then (it purges its events when the user logs off). (`NF:syncmgr.ISyncMgrHandler.GetObject`; enforced by documentation only (nothing can check it); rule `handler.get-object.store-scope`)
     ///
     /// # Checked before this method runs
-    /// - `rguidObjectID` is not null, else `E_POINTER`
-    /// - `riid` is not null, else `E_POINTER`
-    ///
-    /// # Raw parameters
-    /// - `ppv` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    /// - `rguidobjectid`, `riid` and `ppv` are not null, else `E_POINTER`
+    /// - `rguidobjectid` is one of the `SYNCMGR_OBJECTID_*` ids, else `E_NOTIMPL` (the method is not called)
+    /// - the answer: `None` is `E_NOTIMPL`; an object of another kind than the id names is `E_UNEXPECTED`; else the object is queried for `riid` into `ppv` (`E_NOINTERFACE` when it lacks it); `ppv` is NULL after every failure
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
@@ -8815,12 +10645,10 @@ pub trait SyncMgrHandler {
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_object(
         &self,
-        object_id: &windows_core::GUID,
-        riid: &windows_core::GUID,
-        ppv: *mut *mut core::ffi::c_void,
-    ) -> windows_core::Result<()> {
-        let _ = (object_id, riid, ppv);
-        Err(::winsync::com::abi::not_implemented())
+        object_id: ::winsync::sync_center::objects::ObjectId,
+    ) -> windows_core::Result<Option<::winsync::sync_center::objects::SyncMgrObject>> {
+        let _ = object_id;
+        Ok(None)
     }
     /// Gets a set of flags describing the handler's defined capabilities.
     ///
@@ -9245,11 +11073,18 @@ pub mod sync_mgr_handler_abi {
         riid: *const windows_core::GUID,
         ppv: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()> {
-        let object_id = unsafe { rguidobjectid.as_ref() }
+        let rguidobjectid = unsafe { rguidobjectid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
         let riid = unsafe { riid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
-        let () = ::winsync::com::abi::guard(|| this.get_object(object_id, riid, ppv))?;
+        ::winsync::com::abi::check_out(ppv.is_null())?;
+        let object_id = ::winsync::sync_center::objects::ObjectId::try_from(
+            rguidobjectid,
+        )?;
+        let object = ::winsync::com::abi::guard(|| this.get_object(object_id))?;
+        unsafe {
+            ::winsync::sync_center::objects::answer(object_id, object, riid, ppv)
+        }?;
         Ok(())
     }
     /// Calls [`SyncMgrHandler::get_capabilities`] for `ISyncMgrHandler::GetCapabilities`: converts and
@@ -9738,20 +11573,20 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// `ISyncMgrHandlerInfo::IsActive`.
     ///
-    /// Returns the success code as data (first, before any out-value): The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).)
     ///
     /// # Contract
     /// - IsActive returns S_OK if the handler is active and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the generated ABI adapter; rule `handler.handler-info.is-active.answers`)
     /// - If SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE or SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE is set in the capabilities, the handler manages its own activation state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsActive`; enforced by the checking Sync Center double; rule `handler.handler-info.is-active.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The handler is not active (S_OK: active; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_active(&self) -> windows_core::Result<windows_core::HRESULT> {
+    fn is_active(&self) -> windows_core::Result<bool> {
         Err(::winsync::com::abi::not_implemented())
     }
     /// Gets a value that indicates whether the handler is enabled.
@@ -9793,20 +11628,20 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// `ISyncMgrHandlerInfo::IsEnabled`.
     ///
-    /// Returns the success code as data (first, before any out-value): The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).)
     ///
     /// # Contract
     /// - IsEnabled returns S_OK if the handler is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.handler-info.is-enabled.answers`)
     /// - If SYNCMGR_HCM_QUERY_BEFORE_ENABLE or SYNCMGR_HCM_QUERY_BEFORE_DISABLE is set in the capabilities, the handler manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrHandlerInfo.IsEnabled`; enforced by the checking Sync Center double; rule `handler.handler-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The handler is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT> {
+    fn is_enabled(&self) -> windows_core::Result<bool> {
         Err(::winsync::com::abi::not_implemented())
     }
     /// Gets a value that indicates whether the handler—typically some type of external device—is connected.
@@ -9838,19 +11673,19 @@ pub trait SyncMgrHandlerInfo {
     ///
     /// `ISyncMgrHandlerInfo::IsConnected`.
     ///
-    /// Returns the success code as data (first, before any out-value): The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The handler is not connected (S_OK: connected; an error is interpreted as S_OK).)
     ///
     /// # Contract
     /// - IsConnected returns S_OK if the handler is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrHandlerInfo.IsConnected`; enforced by the generated ABI adapter; rule `handler.handler-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The handler is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// The default does nothing and returns `E_NOTIMPL`.
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_connected(&self) -> windows_core::Result<windows_core::HRESULT> {
+    fn is_connected(&self) -> windows_core::Result<bool> {
         Err(::winsync::com::abi::not_implemented())
     }
 }
@@ -9921,9 +11756,8 @@ pub mod sync_mgr_handler_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_active())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_active())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -9938,9 +11772,8 @@ pub mod sync_mgr_handler_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_enabled())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_enabled())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -9955,11 +11788,219 @@ pub mod sync_mgr_handler_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_connected())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_connected())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
+    }
+}
+/// Exposes methods that manage synchronizing conflicts. Implement this interface to construct a sync conflict handler. The conflict resolution user interface (UI) will call this interface to resolve the conflict presented to the user.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrResolutionHandler`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrresolutionhandler), CC BY 4.0.*
+///
+/// Resolves a conflict the way the user chose in the conflict presenter: keep the other or the recent version, remove the item from the sync set, or keep some items.
+///
+/// Safe skeleton of `ISyncMgrResolutionHandler` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_resolution_handler_abi`] call it from `ISyncMgrResolutionHandler_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrResolutionHandler`.
+pub trait SyncMgrResolutionHandler {
+    /// Determines what options the conflict presenter will display.
+    ///
+    /// # Arguments
+    ///
+    /// - `pdwAbilities` \[out\]: When this method returns, contains one of the [SYNCMGR_RESOLUTION_ABILITIES](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_abilities) enumerated type.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The handler exposes how a conflict can be resolved by calling this method. The result of this method determines what options the conflict presenter displays, and as a result, how other methods in this interface are called.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrresolutionhandler-queryabilities), CC BY 4.0.*
+    ///
+    /// `ISyncMgrResolutionHandler::QueryAbilities`.
+    ///
+    /// # Contract
+    /// - pdwAbilities receives SYNCMGR_RESOLUTION_ABILITIES values: the ready resolution handler refuses abilities with bits outside SYNCMGR_RA_VALID (E_INVALIDARG). Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `resolution-handler.query-abilities.valid`)
+    /// - The result of QueryAbilities determines what options the conflict presenter displays, and as a result how the other methods of the interface are called. (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`; enforced by documentation only (nothing can check it); rule `resolution-handler.query-abilities.presenter`)
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn query_abilities(&self) -> windows_core::Result<u32>;
+    /// Replaces the versions in conflict with a different Shell item that is usually a merged version of the originals.
+    ///
+    /// # Arguments
+    ///
+    /// - `other` \[in\]: A pointer to the substitute IShellItem.
+    /// - `pFeedback` \[out\]: When this method returns, contains a [SYNCMGR_RESOLUTION_FEEDBACK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_feedback) value.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The specified Shell item that replaces the Shell item(s) in conflict may not have been one of those originally in conflict.  It may be a merged copy, or a replacement copy.
+    ///
+    /// The [SYNCMGR_RESOLUTION_FEEDBACK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_feedback) value returned in *pFeedback* determines how the next conflict is resolved. If this method fails, an error message is displayed and the user is asked how to proceed.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrResolutionHandler.KeepOther`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrresolutionhandler-keepother), CC BY 4.0.*
+    ///
+    /// `ISyncMgrResolutionHandler::KeepOther`.
+    ///
+    /// # Checked before this method runs
+    /// - `psiOther` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn keep_other(
+        &self,
+        other: &IShellItem,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+    /// Keeps the more recent copy.
+    ///
+    /// # Arguments
+    ///
+    /// - `pFeedback` \[out\]: When this method returns, contains a [SYNCMGR_RESOLUTION_FEEDBACK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_feedback) value.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrResolutionHandler.KeepRecent`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrresolutionhandler-keeprecent), CC BY 4.0.*
+    ///
+    /// `ISyncMgrResolutionHandler::KeepRecent`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn keep_recent(&self) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+    /// Deletes the conflict and removes the IShellItem  from synchronization.
+    ///
+    /// # Arguments
+    ///
+    /// - `pFeedback` \[out\]: A pointer to a [SYNCMGR_RESOLUTION_FEEDBACK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_feedback) value.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The IShellItem that is in conflict will no longer be synchronized and the conflict should be deleted.
+    ///
+    /// The [SYNCMGR_RESOLUTION_FEEDBACK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_feedback) value returned in *pFeedback* determines how the next conflict is resolved. If this method fails, an error message is displayed and the user is asked how to proceed.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrResolutionHandler.RemoveFromSyncSet`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrresolutionhandler-removefromsyncset), CC BY 4.0.*
+    ///
+    /// `ISyncMgrResolutionHandler::RemoveFromSyncSet`.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn remove_from_sync_set(&self) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+    /// Keeps the Shell items that are passed in.
+    ///
+    /// # Arguments
+    ///
+    /// - `array` \[in\]: A pointer to an array of[ISyncMgrConflictResolutionItems](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrconflictresolutionitems). The array will contain more than one item if method [ISyncMgrResolutionHandler::QueryAbilities](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrresolutionhandler-queryabilities) returned SYNCMGR_RA_KEEP_MULTIPLE in parameter *pdwAbilities*.
+    /// - `pFeedback` \[out\]: When this method returns, contains a [SYNCMGR_RESOLUTION_FEEDBACK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_feedback) value.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The [SYNCMGR_RESOLUTION_FEEDBACK](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_resolution_feedback) value returned in *pFeedback* determines how the next conflict is resolved. If this method fails, an error message is displayed and the user is asked how to proceed.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrResolutionHandler.KeepItems`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrresolutionhandler-keepitems), CC BY 4.0.*
+    ///
+    /// `ISyncMgrResolutionHandler::KeepItems`.
+    ///
+    /// # Checked before this method runs
+    /// - `pArray` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn keep_items(
+        &self,
+        array: &ISyncMgrConflictResolutionItems,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK>;
+}
+/// ABI adapters from `ISyncMgrResolutionHandler_Impl` to [`SyncMgrResolutionHandler`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_resolution_handler_abi {
+    use super::*;
+    /// Calls [`SyncMgrResolutionHandler::query_abilities`] for `ISyncMgrResolutionHandler::QueryAbilities`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn query_abilities<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<u32> {
+        let value = ::winsync::com::abi::guard(|| this.query_abilities())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::keep_other`] for `ISyncMgrResolutionHandler::KeepOther`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn keep_other<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+        psiother: windows_core::Ref<IShellItem>,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let other = psiother.ok()?;
+        let value = ::winsync::com::abi::guard(|| this.keep_other(other))?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::keep_recent`] for `ISyncMgrResolutionHandler::KeepRecent`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn keep_recent<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let value = ::winsync::com::abi::guard(|| this.keep_recent())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::remove_from_sync_set`] for `ISyncMgrResolutionHandler::RemoveFromSyncSet`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn remove_from_sync_set<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let value = ::winsync::com::abi::guard(|| this.remove_from_sync_set())?;
+        Ok(value)
+    }
+    /// Calls [`SyncMgrResolutionHandler::keep_items`] for `ISyncMgrResolutionHandler::KeepItems`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn keep_items<T: SyncMgrResolutionHandler + ?Sized>(
+        this: &T,
+        parray: windows_core::Ref<ISyncMgrConflictResolutionItems>,
+    ) -> windows_core::Result<SYNCMGR_RESOLUTION_FEEDBACK> {
+        let array = parray.ok()?;
+        let value = ::winsync::com::abi::guard(|| this.keep_items(array))?;
+        Ok(value)
     }
 }
 /// Exposes a single method through which a handler or external application can notify Sync Center that synchronization has begun, as well as report progress and events.
@@ -11130,21 +13171,23 @@ pub trait SyncMgrSyncItem {
     ///
     /// `ISyncMgrSyncItem::GetObject`.
     ///
-    /// # Checked before this method runs
-    /// - `rguidObjectID` is not null, else `E_POINTER`
-    /// - `riid` is not null, else `E_POINTER`
+    /// # Contract
+    /// - GetObject returns E_INVALIDARG if the item does not support the requested type of object (the page's example starts from E_INVALIDARG); ppv stays NULL. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the `SyncItems` item list; rule `handler.sync-item.get-object.unsupported`)
+    /// - An item's objects are those of BrowseContent, ConflictStore, EventStore, Icon, QueryBeforeDelete, QueryBeforeEnable and QueryBeforeDisable; any other id (a handler-only id, or none of the SYNCMGR_OBJECTID_* values) is answered E_INVALIDARG without calling the item. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the `SyncItems` item list; rule `handler.sync-item.get-object.item-ids`)
+    /// - Each object id names the interface of the object (ISyncMgrUIOperation for BrowseContent and the QueryBefore* ids, ISyncMgrEventStore, ISyncMgrConflictStore, IExtractIcon); the object is queried for riid, an object of another kind is E_UNEXPECTED, and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by the generated ABI adapter; rule `handler.sync-item.get-object.object-interface`)
+    /// - Sync Center requests each object only if the matching SYNCMGR_ICM_* capability flag is set (and, for QueryBeforeEnable and QueryBeforeDisable, the matching SYNCMGR_IPM_PREVENT_* policy is not); before a QueryBefore* object it creates a separate thread and a new instance of the item. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`; enforced by documentation only (nothing can check it); rule `handler.sync-item.get-object.capability-flags`)
     ///
-    /// # Raw parameters
-    /// - `ppv` is passed through as the raw `*mut *mut core::ffi::c_void` of the ABI
+    /// # Checked before this method runs
+    /// - `rguidobjectid`, `riid` and `ppv` are not null, else `E_POINTER`
+    /// - `rguidobjectid` is one of the `SYNCMGR_OBJECTID_*` ids, else `E_NOTIMPL` (the method is not called)
+    /// - the answer: `None` is `E_NOTIMPL`; an object of another kind than the id names is `E_UNEXPECTED`; else the object is queried for `riid` into `ppv` (`E_NOINTERFACE` when it lacks it); `ppv` is NULL after every failure
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_object(
         &self,
-        object_id: &windows_core::GUID,
-        riid: &windows_core::GUID,
-        ppv: *mut *mut core::ffi::c_void,
-    ) -> windows_core::Result<()>;
+        object_id: ::winsync::sync_center::objects::ObjectId,
+    ) -> windows_core::Result<Option<::winsync::sync_center::objects::SyncMgrObject>>;
     /// Gets a set of flags describing the item's defined capabilities.
     ///
     /// # Arguments
@@ -11337,11 +13380,18 @@ pub mod sync_mgr_sync_item_abi {
         riid: *const windows_core::GUID,
         ppv: *mut *mut core::ffi::c_void,
     ) -> windows_core::Result<()> {
-        let object_id = unsafe { rguidobjectid.as_ref() }
+        let rguidobjectid = unsafe { rguidobjectid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
         let riid = unsafe { riid.as_ref() }
             .ok_or_else(::winsync::com::abi::null_pointer)?;
-        let () = ::winsync::com::abi::guard(|| this.get_object(object_id, riid, ppv))?;
+        ::winsync::com::abi::check_out(ppv.is_null())?;
+        let object_id = ::winsync::sync_center::objects::ObjectId::try_from(
+            rguidobjectid,
+        )?;
+        let object = ::winsync::com::abi::guard(|| this.get_object(object_id))?;
+        unsafe {
+            ::winsync::sync_center::objects::answer(object_id, object, riid, ppv)
+        }?;
         Ok(())
     }
     /// Calls [`SyncMgrSyncItem::get_capabilities`] for `ISyncMgrSyncItem::GetCapabilities`: converts and
@@ -11708,18 +13758,18 @@ pub trait SyncMgrSyncItemInfo {
     ///
     /// `ISyncMgrSyncItemInfo::IsEnabled`.
     ///
-    /// Returns the success code as data (first, before any out-value): The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).)
     ///
     /// # Contract
     /// - IsEnabled returns S_OK if the item is enabled and S_FALSE otherwise; E_NOTIMPL asks Sync Center to keep the current state, and any other value makes Sync Center use the last known state. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the generated ABI adapter; rule `handler.sync-item-info.is-enabled.answers`)
     /// - If SYNCMGR_ICM_QUERY_BEFORE_ENABLE or SYNCMGR_ICM_QUERY_BEFORE_DISABLE is set in the item's capabilities, the item manages its own enabled state and must return S_OK or S_FALSE; any other return value is considered an error. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsEnabled`; enforced by the checking Sync Center double; rule `handler.sync-item-info.is-enabled.query-before`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The item is disabled (S_OK: enabled; E_NOTIMPL: Sync Center keeps the current state).
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_enabled(&self) -> windows_core::Result<windows_core::HRESULT>;
+    fn is_enabled(&self) -> windows_core::Result<bool>;
     /// Generates a value that indicates whether the item—typically some type of external device—is connected.
     ///
     /// # Return codes
@@ -11749,17 +13799,17 @@ pub trait SyncMgrSyncItemInfo {
     ///
     /// `ISyncMgrSyncItemInfo::IsConnected`.
     ///
-    /// Returns the success code as data (first, before any out-value): The item is not connected (S_OK: connected; an error is interpreted as S_OK).
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The item is not connected (S_OK: connected; an error is interpreted as S_OK).)
     ///
     /// # Contract
     /// - IsConnected returns S_OK if the item is connected and S_FALSE otherwise; an error returned by this method is interpreted as S_OK. (`NF:syncmgr.ISyncMgrSyncItemInfo.IsConnected`; enforced by the generated ABI adapter; rule `handler.sync-item-info.is-connected.answers`)
     ///
     /// # Checked before this method runs
-    /// - the success code the implementation returns reaches the caller: The item is not connected (S_OK: connected; an error is interpreted as S_OK).; a success code other than S_OK or S_FALSE is `E_UNEXPECTED` (the caller would misread it)
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The item is not connected (S_OK: connected; an error is interpreted as S_OK).
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
-    fn is_connected(&self) -> windows_core::Result<windows_core::HRESULT>;
+    fn is_connected(&self) -> windows_core::Result<bool>;
 }
 /// ABI adapters from `ISyncMgrSyncItemInfo_Impl` to [`SyncMgrSyncItemInfo`]: one function per method, with
 /// the `_Impl` method's parameters.
@@ -11815,9 +13865,8 @@ pub mod sync_mgr_sync_item_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_enabled())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_enabled())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -11832,9 +13881,118 @@ pub mod sync_mgr_sync_item_info_abi {
         this: &T,
     ) -> windows_core::HRESULT {
         let result = (|| -> windows_core::Result<windows_core::HRESULT> {
-            let hresult = ::winsync::com::abi::guard(|| this.is_connected())?;
-            let hresult = ::winsync::com::abi::s_ok_or_s_false(hresult)?;
-            Ok(hresult)
+            let answer = ::winsync::com::abi::guard(|| this.is_connected())?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
+        })();
+        result.unwrap_or_else(|error| error.code())
+    }
+}
+/// Exposes a method through which a sync handler or sync item can display a UI object when requested to do so by Sync Center.
+///
+/// # Remarks
+///
+/// Handlers implement **ISyncMgrUIOperation** to provide UI for a particular action. Each separate action (browse, schedule, enable/disable, activate/deactivate, and delete) requires a separate implementation.
+///
+/// A handler should only implement this interface for operations for which it wants to present UI.
+///
+/// The following summarizes the steps Sync Center takes to instantiate and use this interface.
+///
+/// - Sync Center creates a separate thread for the UI operation.
+///
+/// - Sync Center creates a new instance of the handler.
+///
+/// - If the operation involves only a handler, Sync Center calls [ISyncMgrHandler::GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject) with the appropriate **SYNCMGR_OBJECTID** object ID to obtain a pointer to the **ISyncMgrUIOperation** that implements that UI object. For example, Sync Center calls **ISyncMgrHandler::GetObject** with **SYNCMGR_OBJECTID_QueryBeforeDelete** to obtain an object that is called to display UI when the user chooses to delete the handler, asking for a confirmation that they do indeed want to delete it.
+///
+/// - If the operation involves a sync item, Sync Center makes a series of calls, including the following:
+///
+/// -
+/// QueryInterface is called on the [ISyncMgrHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler) interface to retrieve an instance of [ISyncMgrSyncItemContainer](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitemcontainer).
+///
+/// -
+/// [ISyncMgrSyncItemContainer::GetSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitemcontainer-getsyncitem) is called to obtain a pointer to the [ISyncMgrSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem) instance representing the item.
+///
+/// -
+/// [ISyncMgrSyncItem::GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getobject) is called with the appropriate **SYNCMGR_OBJECTID** object ID to obtain a pointer to the **ISyncMgrUIOperation** that implements the UI object.
+///
+/// - Sync Center calls the UI object's Run method to display the UI.
+///
+/// By implementing the UI as a separate interface, the display of the UI can be performed independently of synchronization. **ISyncMgrUIOperation** should be implemented on a different object than either [ISyncMgrHandler](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrhandler) or [ISyncMgrSyncItem](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrsyncitem).
+///
+/// If the user requests an action, then requests that same action again before the first has completed, the UI for the initial action is activated and brought to the foreground.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrUIOperation`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation), CC BY 4.0.*
+///
+/// Displays UI for a handler or sync item when Sync Center asks for it: the object GetObject hands out for browsing content, showing the schedule and confirming activation, deactivation, enabling, disabling or deletion.
+///
+/// Safe skeleton of `ISyncMgrUIOperation` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_ui_operation_abi`] call it from `ISyncMgrUIOperation_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrUIOperation`.
+pub trait SyncMgrUIOperation {
+    /// Performs the actual display of UI for a handler or sync item when requested to do so by Sync Center.
+    ///
+    /// # Arguments
+    ///
+    /// - `owner` \[in\]: A handle to the window used to display the UI.
+    ///
+    /// # Return codes
+    ///
+    /// Returns S_OK if successful, or an error value otherwise. Returns S_FALSE or another error code if this method is called to confirm an operation, such as activating a handler or disabling a sync item, but that operation should not be executed.
+    ///
+    /// # Remarks
+    ///
+    /// The handler itself, not the UI, is expected to use the [ISyncMgrControl](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrcontrol) interface to notify Sync Center of changes to its state that come about through choices made by the user in the UI.
+    ///
+    /// #### Examples
+    ///
+    /// The following example shows the outline of an implementation of this method. In this case, the implementation is that which would be returned when [GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsyncitem-getobject) is called with the SYNCMGR_OBJECTID_QueryBeforeDelete object ID.
+    ///
+    /// ```cpp
+    /// STDMETHODIMP CQueryBeforeDelete::Run(__in HWND hwndOwner)
+    /// {
+    ///     HRESULT hr = S_OK;
+    ///
+    ///     // Display a dialog confirming that the user wants to delete the item.
+    ///
+    ///     return hr;
+    /// }
+    /// ```
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrUIOperation.Run`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgruioperation-run), CC BY 4.0.*
+    ///
+    /// `ISyncMgrUIOperation::Run`.
+    ///
+    /// Returns the answer as `bool`: `true` is S_OK, `false` is S_FALSE (The operation the UI was asked to confirm (activating a handler, disabling an item, ...) should not be executed; S_OK: go ahead.)
+    ///
+    /// # Contract
+    /// - Run returns S_OK if successful; when it is called to confirm an operation (activating a handler, disabling an item, ...) that should not be executed, it returns S_FALSE or an error: the skeleton's `false` reaches Sync Center as S_FALSE. Result: `S_FALSE`. (`NF:syncmgr.ISyncMgrUIOperation.Run`; enforced by the generated ABI adapter; rule `ui-operation.run.declined`)
+    /// - The handler itself, not the UI, uses ISyncMgrControl to notify Sync Center of changes to its state that come about through choices the user made in the UI. (`NF:syncmgr.ISyncMgrUIOperation.Run`; enforced by documentation only (nothing can check it); rule `ui-operation.run.state-through-control`)
+    ///
+    /// # Checked before this method runs
+    /// - `true` reaches the caller as S_OK and `false` as S_FALSE: The operation the UI was asked to confirm (activating a handler, disabling an item, ...) should not be executed; S_OK: go ahead.
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn run(&self, owner: HWND) -> windows_core::Result<bool>;
+}
+/// ABI adapters from `ISyncMgrUIOperation_Impl` to [`SyncMgrUIOperation`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_ui_operation_abi {
+    use super::*;
+    /// Calls [`SyncMgrUIOperation::run`] for `ISyncMgrUIOperation::Run`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn run<T: SyncMgrUIOperation + ?Sized>(
+        this: &T,
+        hwndowner: HWND,
+    ) -> windows_core::HRESULT {
+        let result = (|| -> windows_core::Result<windows_core::HRESULT> {
+            let answer = ::winsync::com::abi::guard(|| this.run(hwndowner))?;
+            Ok(::winsync::com::abi::s_ok_if(answer))
         })();
         result.unwrap_or_else(|error| error.code())
     }
@@ -14694,6 +16852,88 @@ pub mod sync_session_state2_abi {
         let () = ::winsync::com::abi::guard(|| {
             this.get_session_error_status(session_error)
         })?;
+        Ok(())
+    }
+}
+/// Provides a method that is called when event links are clicked in the sync results folder.
+///
+/// # Remarks
+///
+/// This interface also provides the methods of the [ISyncMgrUIOperation](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgruioperation) interface, from which it inherits.
+///
+/// Sync Center calls [ISyncMgrHandler::GetObject](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrhandler-getobject), specifying SYNCMGR_OBJECTID_EventLinkClick for the object ID.
+///
+/// *Microsoft's documentation: [`NN:syncmgr.ISyncMgrEventLinkUIOperation`](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventlinkuioperation), CC BY 4.0.*
+///
+/// The UI operation behind the link of an event in the Sync Results folder: Sync Center tells it the event with Init, then calls Run.
+///
+/// Safe skeleton of `ISyncMgrEventLinkUIOperation` (Sync Center), implemented by a sync component.
+/// The adapters in [`sync_mgr_event_link_ui_operation_abi`] call it from `ISyncMgrEventLinkUIOperation_Impl`.
+///
+/// Source: `NN:syncmgr.ISyncMgrEventLinkUIOperation`.
+pub trait SyncMgrEventLinkUIOperation: SyncMgrUIOperation {
+    /// Enables Sync Center to provide the event to link to so [ISyncMgrUIOperation::Run](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgruioperation-run)  knows which event to operate upon.
+    ///
+    /// # Arguments
+    ///
+    /// - `event_id` \[in\]: A reference to the event ID that is being stored. This parameter is the same as what is returned from the [GetEventID](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrevent-geteventid) method of the *pEvent* parameter.
+    /// - `event` \[in\]: A pointer to the [ISyncMgrEvent](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrevent) object for Run to use. This is the event object that owns the link.
+    ///
+    /// # Return codes
+    ///
+    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
+    ///
+    /// # Remarks
+    ///
+    /// The event ID is the ID that the handler is given when [ReportEvent](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportevent) is called, or is the ID provided by the handler when the event is obtained from the custom event store.
+    ///
+    /// If you call [ReportEvent](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrsynccallback-reportevent), your events will be stored only until the user logs off or until the handler is synchronized again.
+    ///
+    /// The interface that is used to implement custom event stores is [ISyncMgrEventStore](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgreventstore).
+    ///
+    /// The [ISyncMgrEvent](https://learn.microsoft.com/windows/win32/api/syncmgr/nn-syncmgr-isyncmgrevent) provided in the *pEvent* parameter is not the same object that came from a custom event store.
+    ///
+    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgreventlinkuioperation-init), CC BY 4.0.*
+    ///
+    /// `ISyncMgrEventLinkUIOperation::Init`.
+    ///
+    /// # Contract
+    /// - rguidEventID is the same as what GetEventID of pEvent returns: the ready event-link operation reads the event's ID and refuses a different one with E_INVALIDARG. Result: `E_INVALIDARG`. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `ui-operation.event-link.event-id`)
+    /// - Init provides the event so that ISyncMgrUIOperation::Run knows which event to operate upon: the ready event-link operation answers a Run before any successful Init with E_UNEXPECTED, without calling the user's code. Result: `E_UNEXPECTED`. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`; enforced by the runtime's Sync Center objects (UI operations, event and conflict stores); rule `ui-operation.event-link.run-after-init`)
+    /// - The ISyncMgrEvent provided in pEvent is not the same object that came from a custom event store. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`; enforced by documentation only (nothing can check it); rule `ui-operation.event-link.other-event-object`)
+    ///
+    /// # Checked before this method runs
+    /// - `rguidEventID` is not null, else `E_POINTER`
+    /// - `pEvent` is not null, else `E_POINTER`
+    ///
+    /// # Errors
+    /// The error returned here is the HRESULT the COM caller receives.
+    fn init(
+        &self,
+        event_id: &windows_core::GUID,
+        event: &ISyncMgrEvent,
+    ) -> windows_core::Result<()>;
+}
+/// ABI adapters from `ISyncMgrEventLinkUIOperation_Impl` to [`SyncMgrEventLinkUIOperation`]: one function per method, with
+/// the `_Impl` method's parameters.
+pub mod sync_mgr_event_link_ui_operation_abi {
+    use super::*;
+    /// Calls [`SyncMgrEventLinkUIOperation::init`] for `ISyncMgrEventLinkUIOperation::Init`: converts and
+    /// checks the arguments, contains panics as `E_UNEXPECTED`, and writes results through the
+    /// out-pointers on success.
+    ///
+    /// # Safety
+    /// Every pointer argument is null or valid as the COM caller's contract requires.
+    #[inline]
+    pub unsafe fn init<T: SyncMgrEventLinkUIOperation + ?Sized>(
+        this: &T,
+        rguideventid: *const windows_core::GUID,
+        pevent: windows_core::Ref<ISyncMgrEvent>,
+    ) -> windows_core::Result<()> {
+        let event_id = unsafe { rguideventid.as_ref() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let event = pevent.ok()?;
+        let () = ::winsync::com::abi::guard(|| this.init(event_id, event))?;
         Ok(())
     }
 }

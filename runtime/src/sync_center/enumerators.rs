@@ -63,6 +63,19 @@ mod interfaces {
         unsafe { ids.Next(1, id, fetched) }
     }
 
+    /// `IEnumUnknown::Next` for one interface.
+    ///
+    /// # Safety
+    /// `punk` and `fetched` are writable.
+    pub unsafe fn next_unknown(
+        punks: &EnumUnknown,
+        punk: *mut *mut core::ffi::c_void,
+        fetched: *mut u32,
+    ) -> HRESULT {
+        // SAFETY: forwarded.
+        unsafe { punks.Next(1, punk, fetched) }
+    }
+
     #[cfg(test)]
     mod tests {
         use windows_core::{HRESULT, Interface, PWSTR};
@@ -72,7 +85,7 @@ mod interfaces {
         use crate::com::abi;
 
         fn next(ids: &EnumString, celt: u32) -> (HRESULT, Vec<PWSTR>, u32) {
-            let mut out = vec![PWSTR(0x1 as *mut u16); celt as usize];
+            let mut out = vec![PWSTR(std::ptr::dangling_mut::<u16>()); celt as usize];
             let mut fetched = 99;
             // SAFETY: `celt` writable slots and a writable count.
             let hr = unsafe { ids.Next(celt, out.as_mut_ptr(), &mut fetched) };
@@ -95,19 +108,6 @@ mod interfaces {
             // SAFETY: a string Next handed out.
             assert_eq!(unsafe { abi::take_co_task_wide(out[0]) }.unwrap(), "a");
         }
-    }
-
-    /// `IEnumUnknown::Next` for one interface.
-    ///
-    /// # Safety
-    /// `punk` and `fetched` are writable.
-    pub unsafe fn next_unknown(
-        punks: &EnumUnknown,
-        punk: *mut *mut core::ffi::c_void,
-        fetched: *mut u32,
-    ) -> HRESULT {
-        // SAFETY: forwarded.
-        unsafe { punks.Next(1, punk, fetched) }
     }
 }
 
@@ -223,14 +223,14 @@ pub(crate) fn unknown_enumerator(punks: Vec<IUnknown>) -> IEnumUnknown {
 
 /// A list and a position in it: the state of an `IEnumXXXX` object, a live object of the
 /// module while it exists.
-struct List<T> {
+pub(crate) struct List<T> {
     items: Arc<[T]>,
     position: Mutex<usize>,
     _guard: ObjectGuard,
 }
 
 impl<T> List<T> {
-    fn new(items: Arc<[T]>, position: usize) -> Self {
+    pub(crate) fn new(items: Arc<[T]>, position: usize) -> Self {
         Self {
             items,
             position: Mutex::new(position),
@@ -240,7 +240,7 @@ impl<T> List<T> {
 
     /// Moves up to `celt` items forward: the positions passed over and whether there were
     /// `celt` of them (`S_OK`) or fewer (`S_FALSE`, `NF:objidl.IEnumUnknown.Next`).
-    fn advance(&self, celt: u32) -> (Range<usize>, HRESULT) {
+    pub(crate) fn advance(&self, celt: u32) -> (Range<usize>, HRESULT) {
         let mut position = self.position.lock().unwrap_or_else(|e| e.into_inner());
         let start = *position;
         let left = self.items.len().saturating_sub(start);
@@ -254,11 +254,11 @@ impl<T> List<T> {
         (start..start + moved, code)
     }
 
-    fn reset(&self) {
+    pub(crate) fn reset(&self) {
         *self.position.lock().unwrap_or_else(|e| e.into_inner()) = 0;
     }
 
-    fn copy(&self) -> Self {
+    pub(crate) fn copy(&self) -> Self {
         let position = *self.position.lock().unwrap_or_else(|e| e.into_inner());
         Self::new(Arc::clone(&self.items), position)
     }
@@ -266,20 +266,20 @@ impl<T> List<T> {
     /// `Next`: writes each item passed over with `write` into `rgelt`, the count into
     /// `fetched` (when not NULL, which it may be only for one item). When `write` fails for
     /// an item (out of memory), the call fails whole: the elements already written are freed
-    /// with `free` and set to `empty`, `fetched` is 0 and the position is where it was, so
+    /// with `free` and set to `empty()`, `fetched` is 0 and the position is where it was, so
     /// the caller owns nothing it was not told about (COM's rule for a failing call's out
     /// values).
     ///
     /// # Safety
     /// `rgelt` is null or writable for `celt` elements; `fetched` null or writable.
-    unsafe fn next<E: Copy>(
+    pub(crate) unsafe fn next<E>(
         &self,
         celt: u32,
         rgelt: *mut E,
         fetched: *mut u32,
         write: impl Fn(&T) -> Result<E>,
         free: impl Fn(E),
-        empty: E,
+        empty: impl Fn() -> E,
     ) -> HRESULT {
         if rgelt.is_null() {
             return E_POINTER;
@@ -300,7 +300,7 @@ impl<T> List<T> {
                         // SAFETY: written above in this call; handed back empty.
                         unsafe {
                             free(rgelt.add(written).read());
-                            rgelt.add(written).write(empty);
+                            rgelt.add(written).write(empty());
                         }
                     }
                     *self.position.lock().unwrap_or_else(|e| e.into_inner()) = start;
@@ -339,7 +339,7 @@ impl EnumString_Impl for StringList_Impl {
                 fetched,
                 |id| abi::co_task_wide(id),
                 free,
-                PWSTR::null(),
+                PWSTR::null,
             )
         }
     }
@@ -378,7 +378,7 @@ impl EnumUnknown_Impl for UnknownList_Impl {
                 fetched,
                 |punk| Ok(punk.clone().into_raw()),
                 free,
-                core::ptr::null_mut(),
+                core::ptr::null_mut,
             )
         }
     }

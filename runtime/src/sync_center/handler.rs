@@ -13,9 +13,13 @@
 //!   ([`names::MAX_NAME_CHARS`]), is `E_INVALIDARG` (`handler.get-name.max-length`,
 //!   `NF:syncmgr.ISyncMgrHandler.GetName`): Sync Center would hide the handler or truncate
 //!   the name;
-//! - `GetObject`: an object id that is none of the `SYNCMGR_OBJECTID_*` ids the page lists is
-//!   `E_NOTIMPL` without calling the handler (`handler.get-object.unsupported`,
-//!   `NF:syncmgr.ISyncMgrHandler.GetObject`);
+//! - `GetObject` (typed: [`ObjectId`] in, [`SyncMgrObject`] out, see
+//!   [`crate::sync_center::objects`]): a GUID that is none of the `SYNCMGR_OBJECTID_*` ids is
+//!   `E_NOTIMPL` (`handler.get-object.unknown-id`), and so is `QueryBeforeDelete`, an item's
+//!   object the handler page does not list (`handler.get-object.handler-ids`), both without
+//!   calling the handler; `None` is `E_NOTIMPL` (`handler.get-object.unsupported`), an object of
+//!   another kind than the id names is `E_UNEXPECTED`, and the object is queried for `riid`
+//!   (`NF:syncmgr.ISyncMgrHandler.GetObject`); `ppv` is NULL after every failure;
 //! - `GetCapabilities`: capabilities with bits outside `SYNCMGR_HCM_VALID_MASK` are
 //!   `E_INVALIDARG` (`handler.get-capabilities.valid-mask`,
 //!   `NF:syncmgr.ISyncMgrHandler.GetCapabilities`);
@@ -46,11 +50,7 @@ use crate::bindings::{
     ISyncMgrHandler_Impl, ISyncMgrHandlerInfo, ISyncMgrHandlerInfo_Impl, ISyncMgrSessionCreator,
     ISyncMgrSyncItem, ISyncMgrSyncItemContainer, ISyncMgrSyncItemContainer_Impl,
     SYNCMGR_HANDLER_CAPABILITIES, SYNCMGR_HANDLER_POLICIES, SYNCMGR_HANDLER_TYPE,
-    SYNCMGR_HCM_VALID_MASK, SYNCMGR_OBJECTID_BrowseContent, SYNCMGR_OBJECTID_ConflictStore,
-    SYNCMGR_OBJECTID_EventLinkClick, SYNCMGR_OBJECTID_EventStore, SYNCMGR_OBJECTID_Icon,
-    SYNCMGR_OBJECTID_QueryBeforeActivate, SYNCMGR_OBJECTID_QueryBeforeDeactivate,
-    SYNCMGR_OBJECTID_QueryBeforeDelete, SYNCMGR_OBJECTID_QueryBeforeDisable,
-    SYNCMGR_OBJECTID_QueryBeforeEnable, SYNCMGR_OBJECTID_ShowSchedule,
+    SYNCMGR_HCM_VALID_MASK,
 };
 use crate::com::abi;
 use crate::com::object_count::ObjectGuard;
@@ -60,6 +60,7 @@ use crate::skeletons::{
     sync_mgr_handler_abi as abi_h, sync_mgr_handler_info_abi as abi_i,
     sync_mgr_sync_item_container_abi as abi_c,
 };
+use crate::sync_center::objects::{ObjectId, SyncMgrObject};
 use crate::sync_center::{names, session};
 
 pub use object::{ContainerHandlerObject, HandlerInfoObject, HandlerObject};
@@ -178,22 +179,6 @@ impl<T: SyncMgrHandler + SyncMgrSyncItemContainer + Send + Sync + 'static>
 /// handler.
 struct Checked<'a, T>(&'a T);
 
-/// The object ids the GetObject page lists (`NF:syncmgr.ISyncMgrHandler.GetObject`): the only
-/// ones Sync Center asks a handler for.
-const OBJECT_IDS: [GUID; 11] = [
-    SYNCMGR_OBJECTID_Icon,
-    SYNCMGR_OBJECTID_EventStore,
-    SYNCMGR_OBJECTID_ConflictStore,
-    SYNCMGR_OBJECTID_BrowseContent,
-    SYNCMGR_OBJECTID_ShowSchedule,
-    SYNCMGR_OBJECTID_QueryBeforeActivate,
-    SYNCMGR_OBJECTID_QueryBeforeDeactivate,
-    SYNCMGR_OBJECTID_QueryBeforeEnable,
-    SYNCMGR_OBJECTID_QueryBeforeDisable,
-    SYNCMGR_OBJECTID_QueryBeforeDelete,
-    SYNCMGR_OBJECTID_EventLinkClick,
-];
-
 impl<T: SyncMgrHandler> SyncMgrHandler for Checked<'_, T> {
     fn get_name(&self) -> Result<String> {
         names::display_name(
@@ -205,22 +190,17 @@ impl<T: SyncMgrHandler> SyncMgrHandler for Checked<'_, T> {
     fn get_handler_info(&self) -> Result<ISyncMgrHandlerInfo> {
         self.0.get_handler_info()
     }
-    fn get_object(
-        &self,
-        object_id: &GUID,
-        riid: &GUID,
-        ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        if !OBJECT_IDS.contains(object_id) {
+    fn get_object(&self, object_id: ObjectId) -> Result<Option<SyncMgrObject>> {
+        if !object_id.for_handler() {
             return Err(Error::new(
                 E_NOTIMPL,
                 format!(
-                    "{object_id:?} is no SYNCMGR_OBJECTID_* object: {}",
-                    rules::HANDLER_GET_OBJECT_UNSUPPORTED
+                    "{object_id:?} is an item's object, not a handler's: {}",
+                    rules::HANDLER_GET_OBJECT_HANDLER_IDS
                 ),
             ));
         }
-        self.0.get_object(object_id, riid, ppv)
+        self.0.get_object(object_id)
     }
     fn get_capabilities(&self) -> Result<SYNCMGR_HANDLER_CAPABILITIES> {
         let capabilities = self.0.get_capabilities()?;
@@ -296,13 +276,13 @@ impl<T: SyncMgrHandlerInfo> SyncMgrHandlerInfo for CheckedInfo<'_, T> {
     fn get_last_sync_time(&self) -> Result<FILETIME> {
         self.0.get_last_sync_time()
     }
-    fn is_active(&self) -> Result<HRESULT> {
+    fn is_active(&self) -> Result<bool> {
         self.0.is_active()
     }
-    fn is_enabled(&self) -> Result<HRESULT> {
+    fn is_enabled(&self) -> Result<bool> {
         self.0.is_enabled()
     }
-    fn is_connected(&self) -> Result<HRESULT> {
+    fn is_connected(&self) -> Result<bool> {
         self.0.is_connected()
     }
 }

@@ -45,6 +45,13 @@
 //!   (`NF:objidl.IEnumUnknown.Skip`), `Clone` starts at the same position
 //!   (`NF:objidl.IEnumUnknown.Clone`).
 //!
+//! - an item's `GetObject` answers `E_INVALIDARG` without calling the item for an id the
+//!   item's page does not list (`QueryBeforeActivate`, ..., or none of the
+//!   `SYNCMGR_OBJECTID_*` ids; `handler.sync-item.get-object.item-ids`), and for an item that
+//!   answers `None` (`handler.sync-item.get-object.unsupported`,
+//!   `NF:syncmgr.ISyncMgrSyncItem.GetObject`); the answer is otherwise written as
+//!   [`crate::sync_center::objects`] describes, `ppv` NULL after every failure.
+//!
 //! Item objects, item info objects and enumerators count as live objects of the module
 //! ([`crate::com::object_count::ObjectGuard`]) while they exist.
 
@@ -65,6 +72,7 @@ use crate::skeletons::{
     sync_mgr_sync_item_info_abi as abi_info,
 };
 use crate::sync_center::names;
+use crate::sync_center::objects::{ObjectId, SyncMgrObject};
 
 use object::{ItemEnumerator_Impl, ItemInfoObject_Impl, ItemObject_Impl};
 
@@ -279,13 +287,15 @@ impl<T: SyncMgrSyncItem> SyncMgrSyncItem for Recorded<'_, T> {
     fn get_item_info(&self) -> Result<ISyncMgrSyncItemInfo> {
         self.0.item.get_item_info()
     }
-    fn get_object(
-        &self,
-        object_id: &GUID,
-        riid: &GUID,
-        ppv: *mut *mut core::ffi::c_void,
-    ) -> Result<()> {
-        self.0.item.get_object(object_id, riid, ppv)
+    fn get_object(&self, object_id: ObjectId) -> Result<Option<SyncMgrObject>> {
+        match self.0.item.get_object(object_id)? {
+            Some(object) => Ok(Some(object)),
+            None => Err(abi::invalid_arg(format_args!(
+                "item {:?} has no {object_id:?} object: {}",
+                self.0.id,
+                rules::HANDLER_SYNC_ITEM_GET_OBJECT_UNSUPPORTED
+            ))),
+        }
     }
     fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {
         self.0.item.get_capabilities()
@@ -320,10 +330,10 @@ impl<T: SyncMgrSyncItemInfo> SyncMgrSyncItemInfo for CheckedInfo<'_, T> {
     fn get_last_sync_time(&self) -> Result<FILETIME> {
         self.0.get_last_sync_time()
     }
-    fn is_enabled(&self) -> Result<HRESULT> {
+    fn is_enabled(&self) -> Result<bool> {
         self.0.is_enabled()
     }
-    fn is_connected(&self) -> Result<HRESULT> {
+    fn is_connected(&self) -> Result<bool> {
         self.0.is_connected()
     }
 }
@@ -344,6 +354,16 @@ impl<T: SyncMgrSyncItem + Send + Sync + 'static> ISyncMgrSyncItem_Impl for ItemO
         riid: *const GUID,
         ppv: *mut *mut core::ffi::c_void,
     ) -> Result<()> {
+        // An id the item's page does not list: E_INVALIDARG before the item's code runs (a
+        // null id is the adapter's E_POINTER).
+        if let Some(guid) = unsafe { rguidobjectid.as_ref() }
+            && !ObjectId::try_from(guid).is_ok_and(ObjectId::for_item)
+        {
+            return Err(abi::invalid_arg(format_args!(
+                "{guid:?} is no item object id: {}",
+                rules::HANDLER_SYNC_ITEM_GET_OBJECT_ITEM_IDS
+            )));
+        }
         unsafe { abi_item::get_object(&Recorded(&self.entry), rguidobjectid, riid, ppv) }
     }
     fn GetCapabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {

@@ -57,11 +57,16 @@ impl winsync::skeletons::SyncMgrSyncItemInfo for ItemInfo {
     fn get_last_sync_time(&self) -> Result<winsync::bindings::FILETIME> {
         Ok(winsync::bindings::FILETIME::default())
     }
-    fn is_enabled(&self) -> Result<HRESULT> {
-        self.0.ok_or_else(|| Error::from_hresult(E_NOTIMPL))
+    fn is_enabled(&self) -> Result<bool> {
+        match self.0 {
+            Some(S_OK) => Ok(true),
+            Some(winsync::bindings::S_FALSE) => Ok(false),
+            Some(code) => Err(Error::from_hresult(code)),
+            None => Err(Error::from_hresult(E_NOTIMPL)),
+        }
     }
-    fn is_connected(&self) -> Result<HRESULT> {
-        Ok(S_OK)
+    fn is_connected(&self) -> Result<bool> {
+        Ok(true)
     }
 }
 
@@ -77,8 +82,11 @@ impl SyncMgrSyncItem for Item {
             self.2,
         )))
     }
-    fn get_object(&self, _: &GUID, _: &GUID, _: *mut *mut core::ffi::c_void) -> Result<()> {
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn get_object(
+        &self,
+        _: winsync::sync_center::objects::ObjectId,
+    ) -> Result<Option<winsync::sync_center::objects::SyncMgrObject>> {
+        Ok(None)
     }
     fn get_capabilities(&self) -> Result<SYNCMGR_ITEM_CAPABILITIES> {
         Ok(self.1)

@@ -599,6 +599,7 @@ impl IThing_Vtbl {
             interface: Spanned::new(0..0, interface.to_string()),
             method: Spanned::new(0..0, method.to_string()),
             meaning: "m".into(),
+            yes_no: false,
             source: Spanned::new(0..0, "NF:x.IThing.Poll".to_string()),
         }
     }

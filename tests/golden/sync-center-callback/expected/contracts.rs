@@ -875,9 +875,115 @@ pub const HANDLER_GET_OBJECT_UNSUPPORTED: Rule = Rule {
     param: Some("rguidObjectID"),
     values: &[],
     returns: Some("E_NOTIMPL"),
-    enforced_by: Enforcement::Handler,
+    enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrHandler.GetObject",
     text: "GetObject returns E_NOTIMPL if the handler does not support the requested type of object.",
+};
+/// rguidObjectID is one of the SYNCMGR_OBJECTID_* values defined in shlguid.h; any other GUID names no object the handler can support, so GetObject returns E_NOTIMPL without calling the handler. (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_UNKNOWN_ID: Rule = Rule {
+    id: "handler.get-object.unknown-id",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: Some("rguidObjectID"),
+    values: &[],
+    returns: Some("E_NOTIMPL"),
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "rguidObjectID is one of the SYNCMGR_OBJECTID_* values defined in shlguid.h; any other GUID names no object the handler can support, so GetObject returns E_NOTIMPL without calling the handler.",
+};
+/// A handler's objects are those of BrowseContent, ConflictStore, EventLinkClick, EventStore, Icon, QueryBeforeActivate, QueryBeforeDeactivate, QueryBeforeEnable, QueryBeforeDisable and ShowSchedule; SYNCMGR_OBJECTID_QueryBeforeDelete is an item's (NF:syncmgr.ISyncMgrSyncItem.GetObject), and the handler glue answers it E_NOTIMPL without calling the handler. (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_HANDLER_IDS: Rule = Rule {
+    id: "handler.get-object.handler-ids",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: Some("rguidObjectID"),
+    values: &[],
+    returns: Some("E_NOTIMPL"),
+    enforced_by: Enforcement::Handler,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "A handler's objects are those of BrowseContent, ConflictStore, EventLinkClick, EventStore, Icon, QueryBeforeActivate, QueryBeforeDeactivate, QueryBeforeEnable, QueryBeforeDisable and ShowSchedule; SYNCMGR_OBJECTID_QueryBeforeDelete is an item's (NF:syncmgr.ISyncMgrSyncItem.GetObject), and the handler glue answers it E_NOTIMPL without calling the handler.",
+};
+/// Each object id names the interface of the object: ISyncMgrUIOperation for BrowseContent, ShowSchedule and the QueryBefore* ids, ISyncMgrEventLinkUIOperation for EventLinkClick, ISyncMgrEventStore for EventStore, ISyncMgrConflictStore for ConflictStore, IExtractIcon for Icon; an object of another kind is E_UNEXPECTED and ppv stays NULL. (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_OBJECT_INTERFACE: Rule = Rule {
+    id: "handler.get-object.object-interface",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: Some("ppv"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "Each object id names the interface of the object: ISyncMgrUIOperation for BrowseContent, ShowSchedule and the QueryBefore* ids, ISyncMgrEventLinkUIOperation for EventLinkClick, ISyncMgrEventStore for EventStore, ISyncMgrConflictStore for ConflictStore, IExtractIcon for Icon; an object of another kind is E_UNEXPECTED and ppv stays NULL.",
+};
+/// riid is the IID of the requested interface, which depends on the object type, and ppv receives a pointer to that interface: the object is queried for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_RIID: Rule = Rule {
+    id: "handler.get-object.riid",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: Some("riid"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "riid is the IID of the requested interface, which depends on the object type, and ppv receives a pointer to that interface: the object is queried for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure.",
+};
+/// Sync Center requests each object only if the matching capability flag is set in GetCapabilities (CAN_BROWSE_CONTENT, CONFLICT_STORE, EVENT_STORE, PROVIDES_ICON, QUERY_BEFORE_*, CAN_SHOW_SCHEDULE), and the QueryBeforeActivate / QueryBeforeDeactivate objects only if the matching SYNCMGR_HPM_PREVENT_* policy is not set. (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_CAPABILITY_FLAGS: Rule = Rule {
+    id: "handler.get-object.capability-flags",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: Some("rguidObjectID"),
+    values: &[
+        "SYNCMGR_HCM_CAN_BROWSE_CONTENT",
+        "SYNCMGR_HCM_CONFLICT_STORE",
+        "SYNCMGR_HCM_EVENT_STORE",
+        "SYNCMGR_HCM_PROVIDES_ICON",
+        "SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE",
+        "SYNCMGR_HCM_QUERY_BEFORE_DEACTIVATE",
+        "SYNCMGR_HCM_QUERY_BEFORE_ENABLE",
+        "SYNCMGR_HCM_QUERY_BEFORE_DISABLE",
+        "SYNCMGR_HCM_CAN_SHOW_SCHEDULE",
+    ],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "Sync Center requests each object only if the matching capability flag is set in GetCapabilities (CAN_BROWSE_CONTENT, CONFLICT_STORE, EVENT_STORE, PROVIDES_ICON, QUERY_BEFORE_*, CAN_SHOW_SCHEDULE), and the QueryBeforeActivate / QueryBeforeDeactivate objects only if the matching SYNCMGR_HPM_PREVENT_* policy is not set.",
+};
+/// Before requesting a QueryBefore* or ShowSchedule object, Sync Center creates a separate thread for the operation and a new instance of the handler. (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_UI_THREAD: Rule = Rule {
+    id: "handler.get-object.ui-thread",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "Before requesting a QueryBefore* or ShowSchedule object, Sync Center creates a separate thread for the operation and a new instance of the handler.",
+};
+/// An Icon object should only be provided if the handler obtains its icon dynamically at run time; the preferred mechanism is the DefaultIcon registered in the registry. (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_ICON_DYNAMIC: Rule = Rule {
+    id: "handler.get-object.icon-dynamic",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "An Icon object should only be provided if the handler obtains its icon dynamically at run time; the preferred mechanism is the DefaultIcon registered in the registry.",
+};
+/// The handler's event store and conflict store include the events and conflicts of the handler and of all its items; a handler need not provide an event store, Sync Center's default store is used then (it purges its events when the user logs off). (`NF:syncmgr.ISyncMgrHandler.GetObject`)
+pub const HANDLER_GET_OBJECT_STORE_SCOPE: Rule = Rule {
+    id: "handler.get-object.store-scope",
+    interface: "ISyncMgrHandler",
+    method: Some("GetObject"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrHandler.GetObject",
+    text: "The handler's event store and conflict store include the events and conflicts of the handler and of all its items; a handler need not provide an event store, Sync Center's default store is used then (it purges its events when the user logs off).",
 };
 /// pmCapabilities receives a bitwise combination of SYNCMGR_HANDLER_CAPABILITIES values; compare it against SYNCMGR_HCM_VALID_MASK to verify a valid value. (`NF:syncmgr.ISyncMgrHandler.GetCapabilities`)
 pub const HANDLER_GET_CAPABILITIES_VALID_MASK: Rule = Rule {
@@ -1157,6 +1263,62 @@ pub const HANDLER_SYNC_ITEM_GET_NAME_MAX_LENGTH: Rule = Rule {
     enforced_by: Enforcement::SyncItems,
     source: "NF:syncmgr.ISyncMgrSyncItem.GetName",
     text: "The display name is of maximum length MAX_SYNCMGR_NAME including the terminating null character; longer strings are truncated. If GetName fails or returns an empty string, the item is not shown and not synchronized.",
+};
+/// GetObject returns E_INVALIDARG if the item does not support the requested type of object (the page's example starts from E_INVALIDARG); ppv stays NULL. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`)
+pub const HANDLER_SYNC_ITEM_GET_OBJECT_UNSUPPORTED: Rule = Rule {
+    id: "handler.sync-item.get-object.unsupported",
+    interface: "ISyncMgrSyncItem",
+    method: Some("GetObject"),
+    param: Some("rguidObjectID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncItems,
+    source: "NF:syncmgr.ISyncMgrSyncItem.GetObject",
+    text: "GetObject returns E_INVALIDARG if the item does not support the requested type of object (the page's example starts from E_INVALIDARG); ppv stays NULL.",
+};
+/// An item's objects are those of BrowseContent, ConflictStore, EventStore, Icon, QueryBeforeDelete, QueryBeforeEnable and QueryBeforeDisable; any other id (a handler-only id, or none of the SYNCMGR_OBJECTID_* values) is answered E_INVALIDARG without calling the item. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`)
+pub const HANDLER_SYNC_ITEM_GET_OBJECT_ITEM_IDS: Rule = Rule {
+    id: "handler.sync-item.get-object.item-ids",
+    interface: "ISyncMgrSyncItem",
+    method: Some("GetObject"),
+    param: Some("rguidObjectID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncItems,
+    source: "NF:syncmgr.ISyncMgrSyncItem.GetObject",
+    text: "An item's objects are those of BrowseContent, ConflictStore, EventStore, Icon, QueryBeforeDelete, QueryBeforeEnable and QueryBeforeDisable; any other id (a handler-only id, or none of the SYNCMGR_OBJECTID_* values) is answered E_INVALIDARG without calling the item.",
+};
+/// Each object id names the interface of the object (ISyncMgrUIOperation for BrowseContent and the QueryBefore* ids, ISyncMgrEventStore, ISyncMgrConflictStore, IExtractIcon); the object is queried for riid, an object of another kind is E_UNEXPECTED, and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`)
+pub const HANDLER_SYNC_ITEM_GET_OBJECT_OBJECT_INTERFACE: Rule = Rule {
+    id: "handler.sync-item.get-object.object-interface",
+    interface: "ISyncMgrSyncItem",
+    method: Some("GetObject"),
+    param: Some("ppv"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrSyncItem.GetObject",
+    text: "Each object id names the interface of the object (ISyncMgrUIOperation for BrowseContent and the QueryBefore* ids, ISyncMgrEventStore, ISyncMgrConflictStore, IExtractIcon); the object is queried for riid, an object of another kind is E_UNEXPECTED, and ppv is NULL after every failure.",
+};
+/// Sync Center requests each object only if the matching SYNCMGR_ICM_* capability flag is set (and, for QueryBeforeEnable and QueryBeforeDisable, the matching SYNCMGR_IPM_PREVENT_* policy is not); before a QueryBefore* object it creates a separate thread and a new instance of the item. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`)
+pub const HANDLER_SYNC_ITEM_GET_OBJECT_CAPABILITY_FLAGS: Rule = Rule {
+    id: "handler.sync-item.get-object.capability-flags",
+    interface: "ISyncMgrSyncItem",
+    method: Some("GetObject"),
+    param: Some("rguidObjectID"),
+    values: &[
+        "SYNCMGR_ICM_CAN_BROWSE_CONTENT",
+        "SYNCMGR_ICM_CONFLICT_STORE",
+        "SYNCMGR_ICM_EVENT_STORE",
+        "SYNCMGR_ICM_PROVIDES_ICON",
+        "SYNCMGR_ICM_QUERY_BEFORE_DELETE",
+        "SYNCMGR_ICM_QUERY_BEFORE_ENABLE",
+        "SYNCMGR_ICM_QUERY_BEFORE_DISABLE",
+    ],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrSyncItem.GetObject",
+    text: "Sync Center requests each object only if the matching SYNCMGR_ICM_* capability flag is set (and, for QueryBeforeEnable and QueryBeforeDisable, the matching SYNCMGR_IPM_PREVENT_* policy is not); before a QueryBefore* object it creates a separate thread and a new instance of the item.",
 };
 /// If GetItemInfo fails, the item is still shown and synchronized, but default values are used for all its properties. (`NF:syncmgr.ISyncMgrSyncItem.GetItemInfo`)
 pub const HANDLER_SYNC_ITEM_GET_ITEM_INFO_FAILURE_USES_DEFAULTS: Rule = Rule {
@@ -1637,6 +1799,342 @@ pub const SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL: Rule = Rule {
     enforced_by: Enforcement::Adapter,
     source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
     text: "ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed.",
+};
+/// Run returns S_OK if successful; when it is called to confirm an operation (activating a handler, disabling an item, ...) that should not be executed, it returns S_FALSE or an error: the skeleton's `false` reaches Sync Center as S_FALSE. (`NF:syncmgr.ISyncMgrUIOperation.Run`)
+pub const UI_OPERATION_RUN_DECLINED: Rule = Rule {
+    id: "ui-operation.run.declined",
+    interface: "ISyncMgrUIOperation",
+    method: Some("Run"),
+    param: None,
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrUIOperation.Run",
+    text: "Run returns S_OK if successful; when it is called to confirm an operation (activating a handler, disabling an item, ...) that should not be executed, it returns S_FALSE or an error: the skeleton's `false` reaches Sync Center as S_FALSE.",
+};
+/// The handler itself, not the UI, uses ISyncMgrControl to notify Sync Center of changes to its state that come about through choices the user made in the UI. (`NF:syncmgr.ISyncMgrUIOperation.Run`)
+pub const UI_OPERATION_RUN_STATE_THROUGH_CONTROL: Rule = Rule {
+    id: "ui-operation.run.state-through-control",
+    interface: "ISyncMgrUIOperation",
+    method: Some("Run"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrUIOperation.Run",
+    text: "The handler itself, not the UI, uses ISyncMgrControl to notify Sync Center of changes to its state that come about through choices the user made in the UI.",
+};
+/// rguidEventID is the same as what GetEventID of pEvent returns: the ready event-link operation reads the event's ID and refuses a different one with E_INVALIDARG. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`)
+pub const UI_OPERATION_EVENT_LINK_EVENT_ID: Rule = Rule {
+    id: "ui-operation.event-link.event-id",
+    interface: "ISyncMgrEventLinkUIOperation",
+    method: Some("Init"),
+    param: Some("rguidEventID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventLinkUIOperation.Init",
+    text: "rguidEventID is the same as what GetEventID of pEvent returns: the ready event-link operation reads the event's ID and refuses a different one with E_INVALIDARG.",
+};
+/// Init provides the event so that ISyncMgrUIOperation::Run knows which event to operate upon: the ready event-link operation answers a Run before any successful Init with E_UNEXPECTED, without calling the user's code. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`)
+pub const UI_OPERATION_EVENT_LINK_RUN_AFTER_INIT: Rule = Rule {
+    id: "ui-operation.event-link.run-after-init",
+    interface: "ISyncMgrEventLinkUIOperation",
+    method: Some("Init"),
+    param: Some("pEvent"),
+    values: &[],
+    returns: Some("E_UNEXPECTED"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventLinkUIOperation.Init",
+    text: "Init provides the event so that ISyncMgrUIOperation::Run knows which event to operate upon: the ready event-link operation answers a Run before any successful Init with E_UNEXPECTED, without calling the user's code.",
+};
+/// The ISyncMgrEvent provided in pEvent is not the same object that came from a custom event store. (`NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`)
+pub const UI_OPERATION_EVENT_LINK_OTHER_EVENT_OBJECT: Rule = Rule {
+    id: "ui-operation.event-link.other-event-object",
+    interface: "ISyncMgrEventLinkUIOperation",
+    method: Some("Init"),
+    param: Some("pEvent"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrEventLinkUIOperation.Init",
+    text: "The ISyncMgrEvent provided in pEvent is not the same object that came from a custom event store.",
+};
+/// GetLevel gets the log level of the event, one of the SYNCMGR_EVENT_LEVEL values (information, warning, error): the skeleton answers a SyncmgrEventLevel, so no other value reaches Sync Center. (`NN:syncmgr.ISyncMgrEvent`)
+pub const EVENT_GET_LEVEL_VALID: Rule = Rule {
+    id: "event.get-level.valid",
+    interface: "ISyncMgrEvent",
+    method: Some("GetLevel"),
+    param: Some("pnLevel"),
+    values: &["SYNCMGR_EL_INFORMATION", "SYNCMGR_EL_WARNING", "SYNCMGR_EL_ERROR"],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NN:syncmgr.ISyncMgrEvent",
+    text: "GetLevel gets the log level of the event, one of the SYNCMGR_EVENT_LEVEL values (information, warning, error): the skeleton answers a SyncmgrEventLevel, so no other value reaches Sync Center.",
+};
+/// The handler ID, item ID, name, description, link text, link reference and context of an event are strings the event allocates with CoTaskMemAlloc and the caller frees with CoTaskMemFree. (`NN:syncmgr.ISyncMgrEvent`)
+pub const EVENT_STRINGS_COTASKMEM: Rule = Rule {
+    id: "event.strings.cotaskmem",
+    interface: "ISyncMgrEvent",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NN:syncmgr.ISyncMgrEvent",
+    text: "The handler ID, item ID, name, description, link text, link reference and context of an event are strings the event allocates with CoTaskMemAlloc and the caller frees with CoTaskMemFree.",
+};
+/// GetEvent gets the event object with the ID rguidEventID; for an ID the store does not hold there is no event to get, and the ready store answers E_INVALIDARG with ppEvent NULL. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`)
+pub const EVENT_STORE_GET_EVENT_UNKNOWN_ID: Rule = Rule {
+    id: "event-store.get-event.unknown-id",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEvent"),
+    param: Some("rguidEventID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventStore.GetEvent",
+    text: "GetEvent gets the event object with the ID rguidEventID; for an ID the store does not hold there is no event to get, and the ready store answers E_INVALIDARG with ppEvent NULL.",
+};
+/// The event GetEvent hands out is the one rguidEventID names: its GetEventID answers that ID; a served store whose event answers another ID fails with E_UNEXPECTED and ppEvent NULL. (`NF:syncmgr.ISyncMgrEventStore.GetEvent`)
+pub const EVENT_STORE_GET_EVENT_SAME_ID: Rule = Rule {
+    id: "event-store.get-event.same-id",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEvent"),
+    param: Some("ppEvent"),
+    values: &[],
+    returns: Some("E_UNEXPECTED"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventStore.GetEvent",
+    text: "The event GetEvent hands out is the one rguidEventID names: its GetEventID answers that ID; a served store whose event answers another ID fails with E_UNEXPECTED and ppEvent NULL.",
+};
+/// An event ID names one event of the store, since GetEvent finds the event by it: the ready event list refuses a second event with an ID it already holds (E_INVALIDARG). (`NF:syncmgr.ISyncMgrEventStore.GetEvent`)
+pub const EVENT_STORE_UNIQUE_IDS: Rule = Rule {
+    id: "event-store.unique-ids",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEvent"),
+    param: Some("rguidEventID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrEventStore.GetEvent",
+    text: "An event ID names one event of the store, since GetEvent finds the event by it: the ready event list refuses a second event with an ID it already holds (E_INVALIDARG).",
+};
+/// GetEventCount gets the event count: the number of events the enumerator of GetEventEnumerator hands out. (`NN:syncmgr.ISyncMgrEventStore`)
+pub const EVENT_STORE_COUNT_MATCHES_ENUMERATOR: Rule = Rule {
+    id: "event-store.count-matches-enumerator",
+    interface: "ISyncMgrEventStore",
+    method: Some("GetEventCount"),
+    param: Some("pcEvents"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrEventStore",
+    text: "GetEventCount gets the event count: the number of events the enumerator of GetEventEnumerator hands out.",
+};
+/// pguidEventIDs points to the cEvents event GUIDs to remove: the adapter reads them as one slice (a NULL pointer with a non-zero count is E_POINTER), and the ready store removes each listed event it holds. (`NF:syncmgr.ISyncMgrEventStore.RemoveEvent`)
+pub const EVENT_STORE_REMOVE_EVENT_IDS: Rule = Rule {
+    id: "event-store.remove-event.ids",
+    interface: "ISyncMgrEventStore",
+    method: Some("RemoveEvent"),
+    param: Some("pguidEventIDs"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrEventStore.RemoveEvent",
+    text: "pguidEventIDs points to the cEvents event GUIDs to remove: the adapter reads them as one slice (a NULL pointer with a non-zero count is E_POINTER), and the ready store removes each listed event it holds.",
+};
+/// An item's event store includes only the events of that item, the handler's event store the events of the handler and of all its items: the ready list's item store filters by item ID. (`NF:syncmgr.ISyncMgrSyncItem.GetObject`)
+pub const EVENT_STORE_ITEM_SCOPE: Rule = Rule {
+    id: "event-store.item-scope",
+    interface: "ISyncMgrEventStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrSyncItem.GetObject",
+    text: "An item's event store includes only the events of that item, the handler's event store the events of the handler and of all its items: the ready list's item store filters by item ID.",
+};
+/// If events are added to the event store, the handler (or a related component) should call ISyncMgrControl::UpdateEvents so that the Sync Results folder and the error counts are updated. (`NN:syncmgr.ISyncMgrEventStore`)
+pub const EVENT_STORE_UPDATE_EVENTS: Rule = Rule {
+    id: "event-store.update-events",
+    interface: "ISyncMgrEventStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:syncmgr.ISyncMgrEventStore",
+    text: "If events are added to the event store, the handler (or a related component) should call ISyncMgrControl::UpdateEvents so that the Sync Results folder and the error counts are updated.",
+};
+/// Next hands out up to celt events and answers S_FALSE when it hands out fewer (the end of the enumeration); pceltFetched may be NULL only when celt is 1 (NF:objidl.IEnumUnknown.Next); Skip answers S_FALSE when fewer events were left; Clone starts at the same position. (`NN:syncmgr.IEnumSyncMgrEvents`)
+pub const EVENT_STORE_ENUMERATOR_NEXT: Rule = Rule {
+    id: "event-store.enumerator-next",
+    interface: "IEnumSyncMgrEvents",
+    method: Some("Next"),
+    param: None,
+    values: &[],
+    returns: Some("S_FALSE"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.IEnumSyncMgrEvents",
+    text: "Next hands out up to celt events and answers S_FALSE when it hands out fewer (the end of the enumeration); pceltFetched may be NULL only when celt is 1 (NF:objidl.IEnumUnknown.Next); Skip answers S_FALSE when fewer events were left; Clone starts at the same position.",
+};
+/// If the sync handler or sync item ID is NULL, the conflict store ignores that parameter: the ready store filters by the IDs that are given (an empty ID counts as none) and the skeleton receives None for a NULL one. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`)
+pub const CONFLICT_STORE_ENUM_CONFLICTS_NULL_IGNORED: Rule = Rule {
+    id: "conflict-store.enum-conflicts.null-ignored",
+    interface: "ISyncMgrConflictStore",
+    method: Some("EnumConflicts"),
+    param: Some("pszHandlerID"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.EnumConflicts",
+    text: "If the sync handler or sync item ID is NULL, the conflict store ignores that parameter: the ready store filters by the IDs that are given (an empty ID counts as none) and the skeleton receives None for a NULL one.",
+};
+/// EnumConflicts enumerates the conflicts scoped to the provided sync handler and sync item: the ready store's enumerator hands out exactly the conflicts of that handler and item. (`NF:syncmgr.ISyncMgrConflictStore.EnumConflicts`)
+pub const CONFLICT_STORE_ENUM_CONFLICTS_SCOPE: Rule = Rule {
+    id: "conflict-store.enum-conflicts.scope",
+    interface: "ISyncMgrConflictStore",
+    method: Some("EnumConflicts"),
+    param: Some("ppEnum"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.EnumConflicts",
+    text: "EnumConflicts enumerates the conflicts scoped to the provided sync handler and sync item: the ready store's enumerator hands out exactly the conflicts of that handler and item.",
+};
+/// GetCount gets the number of conflicts in the store, for the same handler and item scope as EnumConflicts: the number of conflicts that enumerator hands out. (`NN:syncmgr.ISyncMgrConflictStore`)
+pub const CONFLICT_STORE_GET_COUNT_MATCHES_ENUMERATOR: Rule = Rule {
+    id: "conflict-store.get-count.matches-enumerator",
+    interface: "ISyncMgrConflictStore",
+    method: Some("GetCount"),
+    param: Some("pnConflicts"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrConflictStore",
+    text: "GetCount gets the number of conflicts in the store, for the same handler and item scope as EnumConflicts: the number of conflicts that enumerator hands out.",
+};
+/// BindToConflict binds to the conflict whose ID was obtained from a conflict previously extracted from the store (ISyncMgrConflict::GetConflictIdInfo); for an ID the ready store does not hold it answers E_INVALIDARG, with ppv NULL. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`)
+pub const CONFLICT_STORE_BIND_TO_CONFLICT_KNOWN_ID: Rule = Rule {
+    id: "conflict-store.bind-to-conflict.known-id",
+    interface: "ISyncMgrConflictStore",
+    method: Some("BindToConflict"),
+    param: Some("pConflictIdInfo"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.BindToConflict",
+    text: "BindToConflict binds to the conflict whose ID was obtained from a conflict previously extracted from the store (ISyncMgrConflict::GetConflictIdInfo); for an ID the ready store does not hold it answers E_INVALIDARG, with ppv NULL.",
+};
+/// When BindToConflict returns, ppv contains the interface pointer requested in riid: the adapter queries the conflict for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure. (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`)
+pub const CONFLICT_STORE_BIND_TO_CONFLICT_RIID: Rule = Rule {
+    id: "conflict-store.bind-to-conflict.riid",
+    interface: "ISyncMgrConflictStore",
+    method: Some("BindToConflict"),
+    param: Some("riid"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NF:syncmgr.ISyncMgrConflictStore.BindToConflict",
+    text: "When BindToConflict returns, ppv contains the interface pointer requested in riid: the adapter queries the conflict for riid (E_NOINTERFACE when it lacks it) and ppv is NULL after every failure.",
+};
+/// A conflict ID identifies one conflict within the store, since BindToConflict finds the conflict by it: the ready conflict list refuses an empty ID or one it already holds (E_INVALIDARG). (`NF:syncmgr.ISyncMgrConflictStore.BindToConflict`)
+pub const CONFLICT_STORE_UNIQUE_IDS: Rule = Rule {
+    id: "conflict-store.unique-ids",
+    interface: "ISyncMgrConflictStore",
+    method: Some("BindToConflict"),
+    param: Some("pConflictIdInfo"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictStore.BindToConflict",
+    text: "A conflict ID identifies one conflict within the store, since BindToConflict finds the conflict by it: the ready conflict list refuses an empty ID or one it already holds (E_INVALIDARG).",
+};
+/// Nothing is assumed to happen to conflicts when methods are called that affect the conflict, including when they are resolved: the ready store keeps a resolved conflict until RemoveConflicts or the handler removes it. (`NN:syncmgr.ISyncMgrConflictStore`)
+pub const CONFLICT_STORE_NOTHING_ASSUMED: Rule = Rule {
+    id: "conflict-store.nothing-assumed",
+    interface: "ISyncMgrConflictStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrConflictStore",
+    text: "Nothing is assumed to happen to conflicts when methods are called that affect the conflict, including when they are resolved: the ready store keeps a resolved conflict until RemoveConflicts or the handler removes it.",
+};
+/// The conflict store must notify Sync Center when its contents change: if conflicts are added, the handler (or a related component) calls ISyncMgrControl::UpdateConflicts so that the Conflicts folder and the conflict counts are updated. (`NN:syncmgr.ISyncMgrConflictStore`)
+pub const CONFLICT_STORE_UPDATE_CONFLICTS: Rule = Rule {
+    id: "conflict-store.update-conflicts",
+    interface: "ISyncMgrConflictStore",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:syncmgr.ISyncMgrConflictStore",
+    text: "The conflict store must notify Sync Center when its contents change: if conflicts are added, the handler (or a related component) calls ISyncMgrControl::UpdateConflicts so that the Conflicts folder and the conflict counts are updated.",
+};
+/// The store must tell Sync Center if the conflict was removed by calling UpdateConflicts after the conflict is resolved; the conflict is assumed to still exist until the store notifies Sync Center of changes. (`NF:syncmgr.ISyncMgrConflict.Resolve`)
+pub const CONFLICT_RESOLVE_STORE_NOTIFIES: Rule = Rule {
+    id: "conflict.resolve.store-notifies",
+    interface: "ISyncMgrConflict",
+    method: Some("Resolve"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrConflict.Resolve",
+    text: "The store must tell Sync Center if the conflict was removed by calling UpdateConflicts after the conflict is resolved; the conflict is assumed to still exist until the store notifies Sync Center of changes.",
+};
+/// GetResolutionHandler gets the resolution handler for the conflict as the interface riid names: the adapter queries the handler for riid (E_NOINTERFACE when it lacks it) and the out-pointer is NULL after every failure. (`NN:syncmgr.ISyncMgrConflict`)
+pub const CONFLICT_GET_RESOLUTION_HANDLER_RIID: Rule = Rule {
+    id: "conflict.get-resolution-handler.riid",
+    interface: "ISyncMgrConflict",
+    method: Some("GetResolutionHandler"),
+    param: Some("riid"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Adapter,
+    source: "NN:syncmgr.ISyncMgrConflict",
+    text: "GetResolutionHandler gets the resolution handler for the conflict as the interface riid names: the adapter queries the handler for riid (E_NOINTERFACE when it lacks it) and the out-pointer is NULL after every failure.",
+};
+/// GetConflictIdInfo gets the information that identifies a conflict within a conflict store: a conflict served from the ready list answers the ID it was added under (a CoTaskMemAlloc BYTE_BLOB), whatever the conflict's own code says. (`NN:syncmgr.ISyncMgrConflict`)
+pub const CONFLICT_GET_CONFLICT_ID_INFO_FROM_LIST: Rule = Rule {
+    id: "conflict.get-conflict-id-info.from-list",
+    interface: "ISyncMgrConflict",
+    method: Some("GetConflictIdInfo"),
+    param: Some("pConflictIdInfo"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrConflict",
+    text: "GetConflictIdInfo gets the information that identifies a conflict within a conflict store: a conflict served from the ready list answers the ID it was added under (a CoTaskMemAlloc BYTE_BLOB), whatever the conflict's own code says.",
+};
+/// pdwAbilities receives SYNCMGR_RESOLUTION_ABILITIES values: the ready resolution handler refuses abilities with bits outside SYNCMGR_RA_VALID (E_INVALIDARG). (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`)
+pub const RESOLUTION_HANDLER_QUERY_ABILITIES_VALID: Rule = Rule {
+    id: "resolution-handler.query-abilities.valid",
+    interface: "ISyncMgrResolutionHandler",
+    method: Some("QueryAbilities"),
+    param: Some("pdwAbilities"),
+    values: &["SYNCMGR_RA_VALID"],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities",
+    text: "pdwAbilities receives SYNCMGR_RESOLUTION_ABILITIES values: the ready resolution handler refuses abilities with bits outside SYNCMGR_RA_VALID (E_INVALIDARG).",
+};
+/// The result of QueryAbilities determines what options the conflict presenter displays, and as a result how the other methods of the interface are called. (`NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities`)
+pub const RESOLUTION_HANDLER_QUERY_ABILITIES_PRESENTER: Rule = Rule {
+    id: "resolution-handler.query-abilities.presenter",
+    interface: "ISyncMgrResolutionHandler",
+    method: Some("QueryAbilities"),
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NF:syncmgr.ISyncMgrResolutionHandler.QueryAbilities",
+    text: "The result of QueryAbilities determines what options the conflict presenter displays, and as a result how the other methods of the interface are called.",
 };
 /// A sync handler ID is a string that uniquely represents the handler, limited to a maximum length of MAX_SYNCMGR_ID including the terminating null character; the enumerator hands out the IDs of the known sync handlers. (`NF:syncmgr.ISyncMgrHandlerCollection.GetHandlerEnumerator`)
 pub const HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH: Rule = Rule {
@@ -6286,6 +6784,14 @@ pub const ALL: &[Rule] = &[
     HANDLER_GET_NAME_MAX_LENGTH,
     HANDLER_GET_HANDLER_INFO_FAILURE_USES_DEFAULTS,
     HANDLER_GET_OBJECT_UNSUPPORTED,
+    HANDLER_GET_OBJECT_UNKNOWN_ID,
+    HANDLER_GET_OBJECT_HANDLER_IDS,
+    HANDLER_GET_OBJECT_OBJECT_INTERFACE,
+    HANDLER_GET_OBJECT_RIID,
+    HANDLER_GET_OBJECT_CAPABILITY_FLAGS,
+    HANDLER_GET_OBJECT_UI_THREAD,
+    HANDLER_GET_OBJECT_ICON_DYNAMIC,
+    HANDLER_GET_OBJECT_STORE_SCOPE,
     HANDLER_GET_CAPABILITIES_VALID_MASK,
     HANDLER_ACTIVATE_MAY_BE_NOT_IMPLEMENTED,
     HANDLER_ENABLE_MAY_BE_NOT_IMPLEMENTED,
@@ -6309,6 +6815,10 @@ pub const ALL: &[Rule] = &[
     HANDLER_SYNC_ITEM_GET_ITEM_ID_STABLE,
     HANDLER_SYNC_ITEM_GET_NAME_COTASKMEM,
     HANDLER_SYNC_ITEM_GET_NAME_MAX_LENGTH,
+    HANDLER_SYNC_ITEM_GET_OBJECT_UNSUPPORTED,
+    HANDLER_SYNC_ITEM_GET_OBJECT_ITEM_IDS,
+    HANDLER_SYNC_ITEM_GET_OBJECT_OBJECT_INTERFACE,
+    HANDLER_SYNC_ITEM_GET_OBJECT_CAPABILITY_FLAGS,
     HANDLER_SYNC_ITEM_GET_ITEM_INFO_FAILURE_USES_DEFAULTS,
     HANDLER_SYNC_ITEM_DELETE_CAN_DELETE,
     HANDLER_SYNC_ITEM_INFO_GET_TYPE_LABEL_COTASKMEM,
@@ -6349,6 +6859,34 @@ pub const ALL: &[Rule] = &[
     SYNCMGR_SESSION_CREATE_SESSION_HANDLER_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL,
+    UI_OPERATION_RUN_DECLINED,
+    UI_OPERATION_RUN_STATE_THROUGH_CONTROL,
+    UI_OPERATION_EVENT_LINK_EVENT_ID,
+    UI_OPERATION_EVENT_LINK_RUN_AFTER_INIT,
+    UI_OPERATION_EVENT_LINK_OTHER_EVENT_OBJECT,
+    EVENT_GET_LEVEL_VALID,
+    EVENT_STRINGS_COTASKMEM,
+    EVENT_STORE_GET_EVENT_UNKNOWN_ID,
+    EVENT_STORE_GET_EVENT_SAME_ID,
+    EVENT_STORE_UNIQUE_IDS,
+    EVENT_STORE_COUNT_MATCHES_ENUMERATOR,
+    EVENT_STORE_REMOVE_EVENT_IDS,
+    EVENT_STORE_ITEM_SCOPE,
+    EVENT_STORE_UPDATE_EVENTS,
+    EVENT_STORE_ENUMERATOR_NEXT,
+    CONFLICT_STORE_ENUM_CONFLICTS_NULL_IGNORED,
+    CONFLICT_STORE_ENUM_CONFLICTS_SCOPE,
+    CONFLICT_STORE_GET_COUNT_MATCHES_ENUMERATOR,
+    CONFLICT_STORE_BIND_TO_CONFLICT_KNOWN_ID,
+    CONFLICT_STORE_BIND_TO_CONFLICT_RIID,
+    CONFLICT_STORE_UNIQUE_IDS,
+    CONFLICT_STORE_NOTHING_ASSUMED,
+    CONFLICT_STORE_UPDATE_CONFLICTS,
+    CONFLICT_RESOLVE_STORE_NOTIFIES,
+    CONFLICT_GET_RESOLUTION_HANDLER_RIID,
+    CONFLICT_GET_CONFLICT_ID_INFO_FROM_LIST,
+    RESOLUTION_HANDLER_QUERY_ABILITIES_VALID,
+    RESOLUTION_HANDLER_QUERY_ABILITIES_PRESENTER,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_ID_LENGTH,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_ID,
     HANDLER_COLLECTION_GET_HANDLER_ENUMERATOR_UNIQUE_IN_SYSTEM,
