@@ -17,8 +17,6 @@
 
 use std::collections::BTreeSet;
 
-use std::collections::HashMap;
-
 use crate::model::docs::{DocField, DocIndex, DocPage};
 use crate::model::skeleton::SkeletonModel;
 
@@ -429,6 +427,11 @@ pub fn plan_skeletons(
 /// for other lines.
 #[must_use]
 pub fn line_key(line: &str) -> Option<String> {
+    key_parts(line).map(|(kind, name)| format!("{kind} {name}"))
+}
+
+/// [`line_key`] as its two words, without allocating.
+fn key_parts(line: &str) -> Option<(&'static str, &str)> {
     let ident_end = |s: &str| {
         s.find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(s.len())
@@ -458,7 +461,7 @@ pub fn line_key(line: &str) -> Option<String> {
             if keyword == "impl" && !after[name.len()..].starts_with(" {") {
                 return None;
             }
-            return Some(format!("{keyword} {name}"));
+            return Some((keyword, name));
         }
     }
     let name = &rest[..ident_end(rest)];
@@ -467,12 +470,20 @@ pub fn line_key(line: &str) -> Option<String> {
     }
     let after = &rest[name.len()..];
     if line.starts_with("pub ") && after.starts_with(':') {
-        return Some(format!("field {name}"));
+        return Some(("field", name));
     }
     if after.starts_with(" = ") || after == "," {
-        return Some(format!("variant {name}"));
+        return Some(("variant", name));
     }
     None
+}
+
+/// Whether `key` (`"fn Next"`) is `kind name`.
+fn is_key(key: &str, (kind, name): (&str, &str)) -> bool {
+    key.len() == kind.len() + 1 + name.len()
+        && key.starts_with(kind)
+        && key.as_bytes()[kind.len()] == b' '
+        && key.ends_with(name)
 }
 
 /// `text` (printed Rust) with each insertion's doc comment above its line: above the
@@ -483,38 +494,32 @@ pub fn apply(text: &str, plan: &[Insertion]) -> String {
     if plan.is_empty() {
         return text.to_owned();
     }
-    let mut owners: HashMap<&str, Vec<&Insertion>> = HashMap::new();
-    for insertion in plan {
-        owners.entry(&insertion.owner).or_default().push(insertion);
-    }
     let extra: usize = plan.iter().map(|i| i.text.len() + 64).sum();
     let mut out = String::with_capacity(text.len() + extra);
     // Where the run of attribute and doc lines right above the current line starts in `out`.
     let mut run_start: Option<usize> = None;
-    let mut current: Option<&Vec<&Insertion>> = None;
+    // The owner key of the top-level item being read, when the plan has insertions for it.
+    let mut current: Option<&str> = None;
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches('\n');
-        let indent = body.len() - body.trim_start().len();
         let trimmed = body.trim_start();
+        let indent = body.len() - trimmed.len();
         let is_prelude = trimmed.starts_with("#[") || trimmed.starts_with("///");
-        if !is_prelude {
-            let target = if indent == 0 {
-                let key = line_key(trimmed);
-                let found = key.as_deref().and_then(|k| owners.get(k));
-                if !trimmed.starts_with('}') {
-                    current = found;
+        if !is_prelude && (indent == 0 || indent == 4) {
+            let parts = key_parts(trimmed);
+            let target = match (indent, parts) {
+                (0, Some(parts)) => {
+                    let owner = plan.iter().find(|i| is_key(&i.owner, parts));
+                    current = owner.map(|i| i.owner.as_str());
+                    plan.iter()
+                        .find(|i| i.member.is_none() && is_key(&i.owner, parts))
                 }
-                found.and_then(|group| group.iter().find(|i| i.member.is_none()))
-            } else if indent == 4 {
-                line_key(trimmed).and_then(|key| {
-                    current.and_then(|group| {
-                        group
-                            .iter()
-                            .find(|i| i.member.as_deref() == Some(key.as_str()))
+                (4, Some(parts)) => current.and_then(|owner| {
+                    plan.iter().find(|i| {
+                        i.owner == owner && i.member.as_deref().is_some_and(|m| is_key(m, parts))
                     })
-                })
-            } else {
-                None
+                }),
+                _ => None,
             };
             if let Some(insertion) = target {
                 let at = run_start.unwrap_or(out.len());
@@ -526,7 +531,7 @@ pub fn apply(text: &str, plan: &[Insertion]) -> String {
                 }
                 out.insert_str(at, &doc);
             }
-            if trimmed.starts_with('}') && indent == 0 {
+            if indent == 0 && trimmed.starts_with('}') {
                 current = None;
             }
         }

@@ -146,7 +146,13 @@ fn bind(
     model_tx: mpsc::Sender<SkeletonModel>,
 ) -> Result<Bound> {
     let raw = run_bindgen(inputs.metadata, inputs.selection, inputs.scratch)?;
-    let split = bindings::split(&raw);
+    let s_false: std::collections::BTreeSet<&str> = inputs
+        .supplement
+        .keeps_s_false
+        .iter()
+        .map(|entry| entry.interface.get_ref().as_str())
+        .collect();
+    let split = bindings::split(&raw, &s_false);
     // The receiver waits only while this thread runs (the senders drop with it).
     let (text, order) = match split {
         Some(split) => {
