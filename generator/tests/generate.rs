@@ -271,9 +271,38 @@ fn the_default_bindings_split_between_the_threads() {
     let selection = winsync_gen::model::selection::resolve(&metadata.index, &[]).unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let raw = bindings::run_bindgen(&metadata, &selection, &scratch.path().join("b.rs")).unwrap();
-    let split = bindings::split(&raw).expect("the default bindings split");
+    let supplement =
+        winsync_gen::parse::supplement::parse(&winsync_gen::parse::span::SourceText::new(
+            winsync_gen::bundled::SUPPLEMENT_NAME,
+            winsync_gen::bundled::SUPPLEMENT,
+        ))
+        .unwrap();
+    let s_false: std::collections::BTreeSet<&str> = supplement
+        .keeps_s_false
+        .iter()
+        .map(|entry| entry.interface.get_ref().as_str())
+        .collect();
+    let split = bindings::split(&raw, &s_false).expect("the default bindings split");
     let fixed = syn::parse_file(&split.fixed).unwrap();
     let rest = syn::parse_file(&split.rest).unwrap();
+    // What a fix edits stays with the fixes (vtable shims, the wrappers of interfaces with
+    // S_FALSE entries); some inherent wrappers move to balance the threads.
+    let mut moved = 0;
+    for item in &rest.items {
+        if let syn::Item::Impl(block) = item
+            && block.trait_.is_none()
+            && let syn::Type::Path(path) = block.self_ty.as_ref()
+        {
+            let name = path.path.segments.last().unwrap().ident.to_string();
+            assert!(!name.ends_with("_Vtbl"), "{name}'s shims left the fixes");
+            assert!(
+                !s_false.contains(name.as_str()),
+                "{name}'s wrappers left the fixes"
+            );
+            moved += 1;
+        }
+    }
+    assert!(moved > 0, "no wrapper moved to the other thread");
     let in_fixed = split.order.iter().filter(|f| **f).count();
     assert_eq!(fixed.items.len(), in_fixed);
     assert_eq!(split.order.len() - in_fixed, split.rest_count);
