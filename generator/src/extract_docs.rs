@@ -56,13 +56,14 @@ struct Read {
     page: Page,
 }
 
-/// Reads every page under `from` and converts them.
+/// Reads every page under `from` and converts them. A page without `source-commit` (a clone's
+/// pages) records `commit` (the clone's commit, when the caller knows it; else nothing).
 ///
 /// # Errors
 /// [`Error::Io`] for an unreadable folder or file; [`Error::Data`] listing every page that
 /// cannot be split (no front matter, no UID), `file:line:col`; [`Error::Selection`] when no
 /// header folder holds a page.
-pub fn extract(from: &Path) -> Result<(DocSet, ExtractDocsStats)> {
+pub fn extract(from: &Path, commit: Option<&str>) -> Result<(DocSet, ExtractDocsStats)> {
     let root = content_root(from);
     let mut stats = ExtractDocsStats::default();
     let mut read = Vec::new();
@@ -121,7 +122,7 @@ pub fn extract(from: &Path) -> Result<(DocSet, ExtractDocsStats)> {
     }
     let mut by_uid: HashMap<String, DocPage> = HashMap::new();
     for r in &read {
-        let page = convert(r, &links);
+        let page = convert(r, &links, commit);
         if page.is_empty() {
             stats.empty += 1;
             continue;
@@ -250,7 +251,7 @@ fn canonical_uid(page: &Page) -> String {
     format!("{kind}:{header}.{name}")
 }
 
-fn convert(read: &Read, links: &Links) -> DocPage {
+fn convert(read: &Read, links: &Links, commit: Option<&str>) -> DocPage {
     let page = &read.page;
     let uid = canonical_uid(page);
     let own = page.get("UID").unwrap_or_default().trim().to_owned();
@@ -308,6 +309,7 @@ fn convert(read: &Read, links: &Links) -> DocPage {
         url: markup::page_url(&read.header, &read.file),
         commit: page
             .get("source-commit")
+            .or(commit)
             .unwrap_or_default()
             .trim()
             .to_owned(),

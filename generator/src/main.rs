@@ -85,6 +85,10 @@ struct ExtractDocsArgs {
     /// Where to write the dataset.
     #[arg(long, value_name = "FILE", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../metadata/docs.json"))]
     out: PathBuf,
+    /// The commit of MicrosoftDocs/sdk-api the pages come from, recorded for pages that do not
+    /// say (a clone's: `git -C DIR rev-parse HEAD`).
+    #[arg(long, value_name = "HASH")]
+    commit: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -261,7 +265,7 @@ fn kind(item: &Item) -> &'static str {
 }
 
 fn extract_docs(args: &ExtractDocsArgs) -> Result<(), Error> {
-    let (set, stats) = winsync_gen::extract_docs::extract(&args.from)?;
+    let (set, stats) = winsync_gen::extract_docs::extract(&args.from, args.commit.as_deref())?;
     winsync_gen::extract_docs::write(&set, &args.out)?;
     let read: Vec<String> = stats
         .pages

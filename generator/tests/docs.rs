@@ -214,7 +214,7 @@ fn a_contract_source_the_dataset_lacks_is_located() {
 
 #[test]
 fn extract_docs_rebuilds_the_bundled_dataset_from_the_committed_pages() {
-    let (set, stats) = extract_docs::extract(&repo_root().join("metadata/sdk-api")).unwrap();
+    let (set, stats) = extract_docs::extract(&repo_root().join("metadata/sdk-api"), None).unwrap();
     assert!(
         extract_docs::to_json(&set).unwrap() == bundled::DOCS,
         "metadata/docs.json is not what `cargo run -- extract-docs` writes from metadata/sdk-api: run it"
@@ -239,7 +239,7 @@ fn extract_docs_names_a_broken_page_and_writes_nothing() {
     let pages = dir.path().join("winsync");
     std::fs::create_dir(&pages).unwrap();
     std::fs::write(pages.join("nn-winsync-ithing.md"), "# no front matter\n").unwrap();
-    let error = extract_docs::extract(dir.path()).unwrap_err();
+    let error = extract_docs::extract(dir.path(), None).unwrap_err();
     assert!(
         error
             .to_string()
@@ -247,9 +247,34 @@ fn extract_docs_names_a_broken_page_and_writes_nothing() {
         "{error}"
     );
     let empty = tempfile::tempdir().unwrap();
-    let error = extract_docs::extract(empty.path()).unwrap_err();
+    let error = extract_docs::extract(empty.path(), None).unwrap_err();
     assert!(
         error.to_string().contains("no reference pages found"),
         "{error}"
+    );
+}
+
+#[test]
+fn a_clones_pages_record_the_commit_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir
+        .path()
+        .join("sdk-api-src")
+        .join("content")
+        .join("winsync");
+    std::fs::create_dir_all(&pages).unwrap();
+    std::fs::write(
+        pages.join("nn-winsync-ithing.md"),
+        "---\nUID: NN:winsync.IThing\nreq.header: winsync.h\n---\n\n# IThing interface\n\n## -description\n\nA thing.\n",
+    )
+    .unwrap();
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let (set, _) = extract_docs::extract(dir.path(), Some(commit)).unwrap();
+    assert_eq!(set.pages.len(), 1);
+    assert_eq!(set.pages[0].commit, commit);
+    assert_eq!(set.pages[0].description, "A thing.");
+    assert_eq!(
+        set.pages[0].url,
+        "https://learn.microsoft.com/windows/win32/api/winsync/nn-winsync-ithing"
     );
 }
