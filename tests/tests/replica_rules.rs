@@ -221,9 +221,14 @@ impl ItemStore for Picky {
     }
 }
 
-/// A change the destination cannot save raises `OnRecoverableError` on the destination's side.
-#[test]
-fn a_change_the_destination_cannot_save_raises_on_recoverable_error() {
+/// A source holding items 0 - 3 and a destination whose store cannot save item 2: the
+/// source, the destination (the `Picky` replica, to read its store back) and both as
+/// `IKnowledgeSyncProvider`s.
+fn picky_pair() -> (
+    IKnowledgeSyncProvider,
+    IKnowledgeSyncProvider,
+    windows_core::ComObject<ProviderObject<ReplicaProvider<Picky>>>,
+) {
     let a = node(1);
     for n in 0..4 {
         a.provider().write(&item(n), &[n]).unwrap();
@@ -231,10 +236,15 @@ fn a_change_the_destination_cannot_save_raises_on_recoverable_error() {
     let b = ProviderObject::new(
         ReplicaProvider::new(IdFormats::GUID_GID, &[2; 16], Picky::default(), 10).unwrap(),
     );
+    (a.to_interface(), b.to_interface(), b)
+}
+
+/// A change the destination cannot save raises `OnRecoverableError` on the destination's side.
+#[test]
+fn a_change_the_destination_cannot_save_raises_on_recoverable_error() {
+    let (source, destination, _b) = picky_pair();
     let app = recorder(OnConflict::Set(SRA_MERGE));
     let callback = callback_of(&app);
-    let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
-        (a.to_interface(), b.to_interface());
     let report = synchronize(
         &source,
         &destination,
@@ -674,15 +684,7 @@ fn a_data_retriever_of_other_id_formats_is_refused() {
 /// session; the others are applied.
 #[test]
 fn a_session_without_callback_still_fails_and_resends_what_it_cannot_save() {
-    let a = node(1);
-    for n in 0..4 {
-        a.provider().write(&item(n), &[n]).unwrap();
-    }
-    let b = ProviderObject::new(
-        ReplicaProvider::new(IdFormats::GUID_GID, &[2; 16], Picky::default(), 10).unwrap(),
-    );
-    let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
-        (a.to_interface(), b.to_interface());
+    let (source, destination, b) = picky_pair();
     let first = synchronize(&source, &destination, None, &SyncOptions::default()).unwrap();
     assert_eq!((first.changes_applied, first.changes_failed), (3, 1));
     let again = synchronize(&source, &destination, None, &SyncOptions::default()).unwrap();
@@ -697,17 +699,9 @@ fn a_session_without_callback_still_fails_and_resends_what_it_cannot_save() {
 /// change's own `ISyncChange`, its item ID readable), a failing one included.
 #[test]
 fn an_application_callback_gets_on_change_for_every_change() {
-    let a = node(1);
-    for n in 0..4 {
-        a.provider().write(&item(n), &[n]).unwrap();
-    }
-    let b = ProviderObject::new(
-        ReplicaProvider::new(IdFormats::GUID_GID, &[2; 16], Picky::default(), 10).unwrap(),
-    );
+    let (source, destination, _b) = picky_pair();
     let app = recorder(OnConflict::Set(SRA_MERGE));
     let callback = callback_of(&app);
-    let (source, destination): (IKnowledgeSyncProvider, IKnowledgeSyncProvider) =
-        (a.to_interface(), b.to_interface());
     let report = synchronize(
         &source,
         &destination,
