@@ -23,6 +23,9 @@ use winsync::sync_center::control::{AlreadySyncing, Completion, StartOptions, Sy
 enum Seen {
     UpdateHandlerCollection(GUID, SYNCMGR_CONTROL_FLAGS),
     UpdateHandler(String, SYNCMGR_CONTROL_FLAGS),
+    UpdateItem(String, String, SYNCMGR_CONTROL_FLAGS),
+    UpdateEvents(String, Option<String>, SYNCMGR_CONTROL_FLAGS),
+    UpdateConflicts(String, Option<String>, SYNCMGR_CONTROL_FLAGS),
     StartHandlerSync {
         id: String,
         owner: isize,
@@ -53,6 +56,10 @@ impl StandIn {
 
 fn text(text: &PCWSTR) -> String {
     unsafe { read_wide(*text, 1000) }.unwrap()
+}
+
+fn optional_text(text: &PCWSTR) -> Option<String> {
+    (!text.is_null()).then(|| unsafe { read_wide(*text, 1000) }.unwrap())
 }
 
 fn texts(array: *const PCWSTR, count: u32) -> Vec<String> {
@@ -110,11 +117,11 @@ impl ISyncMgrControl_Impl for StandIn_Impl {
     fn UpdateHandler(&self, id: &PCWSTR, flags: SYNCMGR_CONTROL_FLAGS) -> Result<()> {
         self.record(Seen::UpdateHandler(text(id), flags))
     }
-    fn UpdateItem(&self, _: &PCWSTR, _: &PCWSTR, _: SYNCMGR_CONTROL_FLAGS) -> Result<()> {
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn UpdateItem(&self, id: &PCWSTR, item: &PCWSTR, flags: SYNCMGR_CONTROL_FLAGS) -> Result<()> {
+        self.record(Seen::UpdateItem(text(id), text(item), flags))
     }
-    fn UpdateEvents(&self, _: &PCWSTR, _: &PCWSTR, _: SYNCMGR_CONTROL_FLAGS) -> Result<()> {
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn UpdateEvents(&self, id: &PCWSTR, item: &PCWSTR, flags: SYNCMGR_CONTROL_FLAGS) -> Result<()> {
+        self.record(Seen::UpdateEvents(text(id), optional_text(item), flags))
     }
     fn UpdateConflict(
         &self,
@@ -125,8 +132,13 @@ impl ISyncMgrControl_Impl for StandIn_Impl {
     ) -> Result<()> {
         Err(Error::from_hresult(E_NOTIMPL))
     }
-    fn UpdateConflicts(&self, _: &PCWSTR, _: &PCWSTR, _: SYNCMGR_CONTROL_FLAGS) -> Result<()> {
-        Err(Error::from_hresult(E_NOTIMPL))
+    fn UpdateConflicts(
+        &self,
+        id: &PCWSTR,
+        item: &PCWSTR,
+        flags: SYNCMGR_CONTROL_FLAGS,
+    ) -> Result<()> {
+        self.record(Seen::UpdateConflicts(text(id), optional_text(item), flags))
     }
     fn ActivateHandler(
         &self,
@@ -283,4 +295,46 @@ fn sync_centers_answer_is_the_result() {
     assert_eq!(error.code(), E_ACCESSDENIED);
     assert_eq!(seen(&stand_in).len(), 2);
     assert_eq!(control.interface().clone(), control.interface().clone());
+}
+
+#[test]
+fn updates_of_items_events_and_conflicts_name_the_handler_and_the_item_or_null() {
+    let (ctl, stand_in) = control(HRESULT(0));
+    ctl.update_item("partner-1", "photos", Completion::Queue)
+        .unwrap();
+    ctl.update_events("partner-1", Some("photos"), Completion::Wait)
+        .unwrap();
+    ctl.update_events("partner-1", None, Completion::Queue)
+        .unwrap();
+    ctl.update_conflicts("partner-1", Some("photos"), Completion::Queue)
+        .unwrap();
+    ctl.update_conflicts("partner-1", None, Completion::Wait)
+        .unwrap();
+    assert_eq!(
+        seen(&stand_in),
+        [
+            Seen::UpdateItem("partner-1".into(), "photos".into(), SYNCMGR_CF_NOWAIT),
+            Seen::UpdateEvents("partner-1".into(), Some("photos".into()), SYNCMGR_CF_WAIT),
+            Seen::UpdateEvents("partner-1".into(), None, SYNCMGR_CF_NOWAIT),
+            Seen::UpdateConflicts("partner-1".into(), Some("photos".into()), SYNCMGR_CF_NOWAIT),
+            Seen::UpdateConflicts("partner-1".into(), None, SYNCMGR_CF_WAIT),
+        ]
+    );
+    // Unusable ids are refused before Sync Center hears of them.
+    for refused in [
+        ctl.update_events("", None, Completion::Queue),
+        ctl.update_conflicts("partner-1", Some(""), Completion::Queue),
+        ctl.update_item("partner-1", &"x".repeat(200), Completion::Queue),
+    ] {
+        assert_eq!(refused.unwrap_err().code(), E_INVALIDARG);
+    }
+    assert!(seen(&stand_in).is_empty());
+    // Sync Center's answer is the result.
+    let (ctl, _) = control(E_ACCESSDENIED);
+    assert_eq!(
+        ctl.update_events("partner-1", None, Completion::Queue)
+            .unwrap_err()
+            .code(),
+        E_ACCESSDENIED
+    );
 }

@@ -8,9 +8,11 @@
 //!
 //! - a handler id or item id is not empty and at most `MAX_SYNCMGR_ID - 1` UTF-16 units (the
 //!   pages of `StartHandlerSync`, `StartItemSync`, `StopHandlerSync`, `StopItemSync`,
-//!   `UpdateHandler`: "of maximum length MAX_SYNCMGR_ID including the terminating null
-//!   character"), without a NUL; the item list of `StartItemSync` / `StopItemSync` is not
-//!   empty; else `E_INVALIDARG`, naming the page;
+//!   `UpdateHandler`, `UpdateItem`, `UpdateEvents`, `UpdateConflicts`: "of maximum length
+//!   MAX_SYNCMGR_ID including the terminating null character"), without a NUL; the item list
+//!   of `StartItemSync` / `StopItemSync` is not empty; else `E_INVALIDARG`, naming the page;
+//!   `UpdateEvents` and `UpdateConflicts` take no item (NULL) for the handler itself, as their
+//!   pages allow;
 //! - the flags are Rust enums ([`Completion`], [`AlreadySyncing`]), so only the values of
 //!   `SYNCMGR_CONTROL_FLAGS` (`NE:syncmgr.SYNCMGR_CONTROL_FLAGS`) and
 //!   `SYNCMGR_SYNC_CONTROL_FLAGS` (`NE:syncmgr.SYNCMGR_SYNC_CONTROL_FLAGS`) reach it.
@@ -187,6 +189,85 @@ impl SyncCenterControl {
         unsafe {
             self.control
                 .UpdateHandler(PCWSTR(id.as_ptr()), completion.flags())
+        }
+        .ok()
+    }
+
+    /// `UpdateItem`: Sync Center reloads the item `item_id` of the handler `handler_id`
+    /// (`NF:syncmgr.ISyncMgrControl.UpdateItem`).
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` for an unusable id (see the module docs); Sync Center's answer.
+    pub fn update_item(
+        &self,
+        handler_id: &str,
+        item_id: &str,
+        completion: Completion,
+    ) -> Result<()> {
+        let page = "NF:syncmgr.ISyncMgrControl.UpdateItem";
+        let handler = wide_id(handler_id, "handler id", page)?;
+        let item = wide_id(item_id, "item id", page)?;
+        // SAFETY: both ids are NUL-terminated and outlive the call.
+        unsafe {
+            self.control.UpdateItem(
+                PCWSTR(handler.as_ptr()),
+                PCWSTR(item.as_ptr()),
+                completion.flags(),
+            )
+        }
+        .ok()
+    }
+
+    /// `UpdateEvents`: Sync Center reloads the events of the handler `handler_id` from its
+    /// event store, after events were added for the item `item_id` or, with `None`, for the
+    /// handler itself (NULL `pszItemID`, which the page allows;
+    /// `NF:syncmgr.ISyncMgrControl.UpdateEvents`). With [`Completion::Wait`] it returns once
+    /// Sync Center has reloaded them.
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` for an unusable id (see the module docs); Sync Center's answer.
+    pub fn update_events(
+        &self,
+        handler_id: &str,
+        item_id: Option<&str>,
+        completion: Completion,
+    ) -> Result<()> {
+        let page = "NF:syncmgr.ISyncMgrControl.UpdateEvents";
+        let handler = wide_id(handler_id, "handler id", page)?;
+        let item = item_id.map(|id| wide_id(id, "item id", page)).transpose()?;
+        let item = item
+            .as_ref()
+            .map_or(PCWSTR::null(), |id| PCWSTR(id.as_ptr()));
+        // SAFETY: the ids are NUL-terminated (or the item NULL) and outlive the call.
+        unsafe {
+            self.control
+                .UpdateEvents(PCWSTR(handler.as_ptr()), item, completion.flags())
+        }
+        .ok()
+    }
+
+    /// `UpdateConflicts`: Sync Center reloads the conflicts of the handler `handler_id` from
+    /// its conflict store, for the item `item_id` or, with `None`, the handler itself (NULL
+    /// `pszItemID`, which the page allows; `NF:syncmgr.ISyncMgrControl.UpdateConflicts`).
+    ///
+    /// # Errors
+    /// `E_INVALIDARG` for an unusable id (see the module docs); Sync Center's answer.
+    pub fn update_conflicts(
+        &self,
+        handler_id: &str,
+        item_id: Option<&str>,
+        completion: Completion,
+    ) -> Result<()> {
+        let page = "NF:syncmgr.ISyncMgrControl.UpdateConflicts";
+        let handler = wide_id(handler_id, "handler id", page)?;
+        let item = item_id.map(|id| wide_id(id, "item id", page)).transpose()?;
+        let item = item
+            .as_ref()
+            .map_or(PCWSTR::null(), |id| PCWSTR(id.as_ptr()));
+        // SAFETY: the ids are NUL-terminated (or the item NULL) and outlive the call.
+        unsafe {
+            self.control
+                .UpdateConflicts(PCWSTR(handler.as_ptr()), item, completion.flags())
         }
         .ok()
     }
