@@ -687,7 +687,7 @@ impl TraitContext<'_> {
                     Some(_)
                         if out
                             && !input
-                            && (is_integer(pointee) || self.is_struct_like(pointee)) =>
+                            && (self.is_integer_like(pointee) || self.is_struct_like(pointee)) =>
                     {
                         Kind::ValueOut(OutValue::Plain(tokens(pointee)))
                     }
@@ -698,7 +698,7 @@ impl TraitContext<'_> {
                     Some(_)
                         if out
                             && input
-                            && (is_integer(pointee) || self.is_struct_like(pointee)) =>
+                            && (self.is_integer_like(pointee) || self.is_struct_like(pointee)) =>
                     {
                         Kind::InOut(tokens(pointee))
                     }
@@ -723,6 +723,28 @@ impl TraitContext<'_> {
             }
             _ => Kind::Raw,
         }
+    }
+
+    /// An integer, or a type alias of one (`SYNCMGR_PRESENTER_CHOICE`, `SYNC_RESOLVE_ACTION`:
+    /// windows-bindgen declares some enums as `pub type X = i32`).
+    fn is_integer_like(&self, ty: &syn::Type) -> bool {
+        is_integer(ty)
+            || last_ident(ty)
+                .and_then(|name| self.bindings.alias_target(&name))
+                .is_some_and(|target| {
+                    matches!(
+                        target.as_str(),
+                        "u8" | "i8"
+                            | "u16"
+                            | "i16"
+                            | "u32"
+                            | "i32"
+                            | "u64"
+                            | "i64"
+                            | "usize"
+                            | "isize"
+                    )
+                })
     }
 
     /// A struct, GUID, HRESULT or integer the safe side can take by reference or value.

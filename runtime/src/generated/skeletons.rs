@@ -610,14 +610,14 @@ pub trait ChangeConflict {
     /// - pResolveAction receives the conflict resolution action for the conflict. (`NF:winsync.IChangeConflict.GetResolveActionForChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-resolve-action-for-change.action`)
     /// - GetResolveActionForChange returns E_POINTER for an invalid pointer, such as a NULL pResolveAction. Result: `E_POINTER`. (`NF:winsync.IChangeConflict.GetResolveActionForChange`; enforced by the runtime's change-batch objects; rule `change-conflict.get-resolve-action-for-change.bad-pointer`)
     ///
-    /// # Raw parameters
-    /// - `resolve_action` is passed through as the raw `*mut SYNC_RESOLVE_ACTION` of the ABI
+    /// # Checked before this method runs
+    /// - `pResolveAction` is not null, else `E_POINTER`
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_resolve_action_for_change(
         &self,
-        resolve_action: *mut SYNC_RESOLVE_ACTION,
+        resolve_action: &mut SYNC_RESOLVE_ACTION,
     ) -> windows_core::Result<()>;
     /// Sets a conflict resolution action for the conflict.
     ///
@@ -685,16 +685,14 @@ pub trait ChangeConflict {
     ///
     /// # Checked before this method runs
     /// - `pChangeUnit` is not null, else `E_POINTER`
-    ///
-    /// # Raw parameters
-    /// - `resolve_action` is passed through as the raw `*mut SYNC_RESOLVE_ACTION` of the ABI
+    /// - `pResolveAction` is not null, else `E_POINTER`
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_resolve_action_for_change_unit(
         &self,
         change_unit: &ISyncChangeUnit,
-        resolve_action: *mut SYNC_RESOLVE_ACTION,
+        resolve_action: &mut SYNC_RESOLVE_ACTION,
     ) -> windows_core::Result<()>;
     /// Sets a conflict resolution action for the conflicting change unit change.
     ///
@@ -819,8 +817,10 @@ pub mod change_conflict_abi {
         this: &T,
         presolveaction: *mut SYNC_RESOLVE_ACTION,
     ) -> windows_core::Result<()> {
+        let resolve_action = unsafe { presolveaction.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
         let () = ::winsync::com::abi::guard(|| {
-            this.get_resolve_action_for_change(presolveaction)
+            this.get_resolve_action_for_change(resolve_action)
         })?;
         Ok(())
     }
@@ -853,8 +853,10 @@ pub mod change_conflict_abi {
         presolveaction: *mut SYNC_RESOLVE_ACTION,
     ) -> windows_core::Result<()> {
         let change_unit = pchangeunit.ok()?;
+        let resolve_action = unsafe { presolveaction.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
         let () = ::winsync::com::abi::guard(|| {
-            this.get_resolve_action_for_change_unit(change_unit, presolveaction)
+            this.get_resolve_action_for_change_unit(change_unit, resolve_action)
         })?;
         Ok(())
     }
@@ -9290,7 +9292,7 @@ pub trait SyncMgrConflictResolveInfo {
     ///
     /// # Arguments
     ///
-    /// - `presenter_choice` \[out\]: When this method returns, contains a pointer to the choice that was made about the conflict resolution. One of the members of the [SYNCMGR_PRESENTER_CHOICE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_presenter_choice) enumeration.
+    /// - `pnPresenterChoice` \[out\]: When this method returns, contains a pointer to the choice that was made about the conflict resolution. One of the members of the [SYNCMGR_PRESENTER_CHOICE](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_presenter_choice) enumeration.
     /// - `pfApplyToAll` \[out\]: When this method returns, contains a pointer to a flag. If **TRUE**, then the given choice is to be applied to all subsequent conflicts in the set, and [ISyncMgrConflictResolveInfo::GetItemChoice](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoice) and [ISyncMgrConflictResolveInfo::GetItemChoiceCount](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrconflictresolveinfo-getitemchoicecount) have information on how to apply this choice. Otherwise **FALSE**.
     ///
     /// # Return codes
@@ -9307,17 +9309,14 @@ pub trait SyncMgrConflictResolveInfo {
     /// `ISyncMgrConflictResolveInfo::GetPresenterChoice`.
     ///
     /// # Checked before this method runs
+    /// - `pnPresenterChoice` is not null, else `E_POINTER` (checked before user code runs)
     /// - `pfApplyToAll` is not null, else `E_POINTER` (checked before user code runs)
-    ///
-    /// # Raw parameters
-    /// - `presenter_choice` is passed through as the raw `*mut SYNCMGR_PRESENTER_CHOICE` of the ABI
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_presenter_choice(
         &self,
-        presenter_choice: *mut SYNCMGR_PRESENTER_CHOICE,
-    ) -> windows_core::Result<bool>;
+    ) -> windows_core::Result<(SYNCMGR_PRESENTER_CHOICE, bool)>;
     /// Gets the number of items that the user wants to keep.
     ///
     /// # Arguments
@@ -9499,10 +9498,12 @@ pub mod sync_mgr_conflict_resolve_info_abi {
         pnpresenterchoice: *mut SYNCMGR_PRESENTER_CHOICE,
         pfapplytoall: *mut windows_core::BOOL,
     ) -> windows_core::Result<()> {
+        ::winsync::com::abi::check_out(pnpresenterchoice.is_null())?;
         ::winsync::com::abi::check_out(pfapplytoall.is_null())?;
-        let apply_to_all = ::winsync::com::abi::guard(|| {
-            this.get_presenter_choice(pnpresenterchoice)
+        let (presenter_choice, apply_to_all) = ::winsync::com::abi::guard(|| {
+            this.get_presenter_choice()
         })?;
+        unsafe { pnpresenterchoice.write(presenter_choice) };
         unsafe { pfapplytoall.write(apply_to_all.into()) };
         Ok(())
     }
@@ -16088,14 +16089,14 @@ pub trait SyncKnowledge2: SyncKnowledge {
     /// - pVersion receives the lowest Sync Framework version whose components can use this object: a SYNC_SERIALIZATION_VERSION_V2 knowledge that holds only elements Sync Framework 1.0 understands answers SYNC_SERIALIZATION_VERSION_V1. (`NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion`; enforced by the runtime's knowledge objects; rule `knowledge2.get-minimum-supported-version.lowest`)
     /// - GetMinimumSupportedVersion returns E_POINTER for an invalid pVersion pointer. Result: `E_POINTER`. (`NF:winsync.ISyncKnowledge2.GetMinimumSupportedVersion`; enforced by the runtime's knowledge objects; rule `knowledge2.get-minimum-supported-version.bad-pointer`)
     ///
-    /// # Raw parameters
-    /// - `version` is passed through as the raw `*mut SYNC_SERIALIZATION_VERSION` of the ABI
+    /// # Checked before this method runs
+    /// - `pVersion` is not null, else `E_POINTER`
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn get_minimum_supported_version(
         &self,
-        version: *mut SYNC_SERIALIZATION_VERSION,
+        version: &mut SYNC_SERIALIZATION_VERSION,
     ) -> windows_core::Result<()>;
     /// Gets the specified statistic data that is contained in this object.
     ///
@@ -16431,16 +16432,14 @@ pub trait SyncKnowledge2: SyncKnowledge {
     ///
     /// # Checked before this method runs
     /// - `pKnowledgeCookie` is not null, else `E_POINTER`
-    ///
-    /// # Raw parameters
-    /// - `result` is passed through as the raw `*mut KNOWLEDGE_COOKIE_COMPARISON_RESULT` of the ABI
+    /// - `pResult` is not null, else `E_POINTER`
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn compare_to_knowledge_cookie(
         &self,
         knowledge_cookie: &windows_core::IUnknown,
-        result: *mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
+        result: &mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
     ) -> windows_core::Result<()>;
 }
 /// ABI adapters from `ISyncKnowledge2_Impl` to [`SyncKnowledge2`]: one function per method, with
@@ -16560,8 +16559,10 @@ pub mod sync_knowledge2_abi {
         this: &T,
         pversion: *mut SYNC_SERIALIZATION_VERSION,
     ) -> windows_core::Result<()> {
+        let version = unsafe { pversion.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
         let () = ::winsync::com::abi::guard(|| {
-            this.get_minimum_supported_version(pversion)
+            this.get_minimum_supported_version(version)
         })?;
         Ok(())
     }
@@ -16717,8 +16718,10 @@ pub mod sync_knowledge2_abi {
         presult: *mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
     ) -> windows_core::Result<()> {
         let knowledge_cookie = pknowledgecookie.ok()?;
+        let result = unsafe { presult.as_mut() }
+            .ok_or_else(::winsync::com::abi::null_pointer)?;
         let () = ::winsync::com::abi::guard(|| {
-            this.compare_to_knowledge_cookie(knowledge_cookie, presult)
+            this.compare_to_knowledge_cookie(knowledge_cookie, result)
         })?;
         Ok(())
     }

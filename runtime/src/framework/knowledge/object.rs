@@ -587,14 +587,10 @@ impl SyncKnowledge2 for Host<'_> {
 
     fn get_minimum_supported_version(
         &self,
-        version: *mut SYNC_SERIALIZATION_VERSION,
+        version: &mut SYNC_SERIALIZATION_VERSION,
     ) -> Result<()> {
-        if version.is_null() {
-            return Err(Error::from_hresult(E_POINTER));
-        }
-        let minimum = i32::try_from(self.knowledge().minimum_version()).unwrap_or(i32::MAX);
-        // SAFETY: checked not null.
-        unsafe { version.write(minimum) };
+        // The adapter answered E_POINTER for a NULL pointer.
+        *version = i32::try_from(self.knowledge().minimum_version()).unwrap_or(i32::MAX);
         Ok(())
     }
 
@@ -667,11 +663,9 @@ impl SyncKnowledge2 for Host<'_> {
     fn compare_to_knowledge_cookie(
         &self,
         cookie: &IUnknown,
-        result: *mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
+        result: &mut KNOWLEDGE_COOKIE_COMPARISON_RESULT,
     ) -> Result<()> {
-        if result.is_null() {
-            return Err(Error::from_hresult(E_POINTER));
-        }
+        // The adapter answered E_POINTER for a NULL pointer.
         let answer = match snapshot_of(cookie) {
             // A cookie this runtime did not make cannot be compared.
             None => KCCR_COOKIE_KNOWLEDGE_NOT_COMPARABLE,
@@ -687,8 +681,7 @@ impl SyncKnowledge2 for Host<'_> {
                 }
             }
         };
-        // SAFETY: checked not null.
-        unsafe { result.write(answer) };
+        *result = answer;
         Ok(())
     }
 }
