@@ -408,3 +408,29 @@ fn only_the_source_change_of_a_conflict_has_knowledge_and_work() {
         assert_eq!(destination.SetWorkEstimate(5), SYNC_E_INVALID_OPERATION);
     }
 }
+
+/// A conflict the destination's version wins counts as an applied change in the session's
+/// statistics, and the application hears of it as of any applied change: `OnChangeApplied`'s
+/// running totals end where the statistics do.
+#[test]
+fn a_change_the_destination_wins_is_reported_applied() {
+    let (a, b) = (node(1), node(2));
+    a.provider().write(&item(1), b"base").unwrap();
+    a.provider().write(&item(2), b"base").unwrap();
+    let first = app(SRA_MERGE);
+    sync(&a, &b, &first.to_interface(), CRP_DESTINATION_PROVIDER_WINS);
+    a.provider().write(&item(1), b"A").unwrap();
+    b.provider().write(&item(1), b"B").unwrap();
+    a.provider().write(&item(2), b"A2").unwrap();
+    let second = app(SRA_MERGE);
+    let report = sync(
+        &a,
+        &b,
+        &second.to_interface(),
+        CRP_DESTINATION_PROVIDER_WINS,
+    );
+    assert_eq!(report.changes_applied, 2, "the update of 2 and the kept 1");
+    assert_eq!(*second.totals.lock().unwrap(), (2, 0));
+    assert_eq!(data(&b)[&item(1).to_vec()], b"B");
+    assert_eq!(data(&b)[&item(2).to_vec()], b"A2");
+}

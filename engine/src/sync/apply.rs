@@ -282,8 +282,11 @@ impl Replica {
                 }
                 saved.is_ok()
             }
-            // The item's data stays.
-            ResolveAction::AcceptDestination => true,
+            // The item's data stays; the change counts as applied.
+            ResolveAction::AcceptDestination => {
+                target.kept(change);
+                true
+            }
             ResolveAction::AcceptSource => {
                 let saved = target.save(&Save {
                     kind: source_kind,

@@ -112,6 +112,14 @@ pub trait ChangeTarget {
         let _ = conflict;
         ResolveAction::Defer
     }
+
+    /// A conflicting change resolved for the destination's version
+    /// ([`ResolveAction::AcceptDestination`]) without a save: nothing to store, but it counts
+    /// as applied (`SYNC_SESSION_STATISTICS::dwChangesApplied`), so a target that reports
+    /// applied changes (`ISyncCallback2::OnChangeApplied`) reports it too. By default nothing.
+    fn kept(&mut self, change: &ItemChange) {
+        let _ = change;
+    }
 }
 
 /// How a batch is applied.

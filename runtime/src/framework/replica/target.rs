@@ -276,6 +276,14 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
         result
     }
 
+    /// A change resolved for the destination's version counts as applied: the application
+    /// hears of it as of any applied change (`OnChangeApplied` with the running totals, which
+    /// the session's statistics then match), and its work is done.
+    fn kept(&mut self, change: &ItemChange) {
+        self.report(true);
+        self.progress(change.work);
+    }
+
     fn resolve(&mut self, conflict: &Conflict<'_>) -> ResolveAction {
         let source = self.sync_change(conflict.source, Some(conflict.made_with));
         let mut local = ItemChange::new(
