@@ -147,17 +147,6 @@ impl<'d> DocIndex<'d> {
         let mut index = Self::default();
         for page in &set.pages {
             index.by_name.insert(page.item_name(), page);
-        }
-        // A few method pages name the method in the plural where the header has the
-        // singular (`ISyncMgrControl::UpdateConflicts` documents `UpdateConflict`).
-        for page in &set.pages {
-            if page.kind() == "NF"
-                && let Some(singular) = page.item_name().strip_suffix('s')
-            {
-                index.by_name.entry(singular).or_insert(page);
-            }
-        }
-        for page in &set.pages {
             index.uids.insert(page.uid.as_str(), page);
             for alias in &page.aliases {
                 index.uids.insert(alias.as_str(), page);

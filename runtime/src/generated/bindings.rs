@@ -27585,55 +27585,6 @@ impl ISyncMgrControl {
             )
         }
     }
-    /// Informs Sync Center that conflicts have been added for a specific handler or item.
-    ///
-    /// # Arguments
-    ///
-    /// - `pszhandlerid` \[in\]: A pointer to a buffer containing the unique ID of the handler that manages the item. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
-    /// - `pszitemid` \[in\]: A pointer to a buffer containing the unique ID of the item. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character. This parameter can be **NULL** if the event occurred on the handler rather than on a specific item.
-    /// - `nControlFlags` \[in\]: A value from the [SYNCMGR_CONTROL_FLAGS](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_control_flags) enumeration specifying whether the update should be performed synchronously or asynchronously.
-    ///
-    /// # Return codes
-    ///
-    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
-    ///
-    /// # Remarks
-    ///
-    /// If SYNCMGR_CF_WAIT is set in the *nControlFlags* parameter, **UpdateConflicts** does not return until Sync Center has loaded the specified handler, retrieved the handler's conflict store, and reloaded all conflicts from that store. If the handler is provided by a handler collection, the handler collection is also loaded to reload the handler.
-    ///
-    /// #### Examples
-    ///
-    /// The following example shows the usage of [ISyncMgrControl::UpdateEvents](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateevents) by a handler's procedure.
-    ///
-    /// ```text
-    /// void CMyDeviceHandler::Synchronize(...)
-    /// {
-    ///     ...
-    ///     // Add conflicts to the event store.
-    ///
-    ///     // Get the Sync Center control object.
-    ///     ISyncMgrControl *pControl = NULL;
-    ///
-    ///     hr = CoCreateInstance(CLSID_SyncMgrControl,
-    ///                           CLSCTX_SERVER,
-    ///                           IID_PPV_ARGS(&pControl));
-    ///     if (SUCCEEDED(hr))
-    ///     {
-    ///         // Tell Sync Center that we added events to our event store.
-    ///         // By passing NULL in pszItemID, we tell Sync Center that the conflict
-    ///         // occurred on the handler rather than a specific item.
-    ///         hr = pControl->UpdateConflicts(s_szMyDeviceSyncHandlerID,
-    ///                                        NULL,
-    ///                                        SYNCMGR_CF_NOWAIT);
-    ///         pControl->Release();
-    ///     }
-    ///
-    ///     ...
-    ///
-    /// }
-    /// ```
-    ///
-    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrControl.UpdateConflicts`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateconflicts), CC BY 4.0.*
     pub unsafe fn UpdateConflict<P0, P1, P2>(
         &self,
         pszhandlerid: P0,
@@ -28436,55 +28387,6 @@ pub trait ISyncMgrControl_Impl: windows_core::IUnknownImpl {
         pszitemid: &windows_core::PCWSTR,
         ncontrolflags: SYNCMGR_CONTROL_FLAGS,
     ) -> windows_core::Result<()>;
-    /// Informs Sync Center that conflicts have been added for a specific handler or item.
-    ///
-    /// # Arguments
-    ///
-    /// - `pszhandlerid` \[in\]: A pointer to a buffer containing the unique ID of the handler that manages the item. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character.
-    /// - `pszitemid` \[in\]: A pointer to a buffer containing the unique ID of the item. This string is of maximum length MAX_SYNCMGR_ID including the terminating **null** character. This parameter can be **NULL** if the event occurred on the handler rather than on a specific item.
-    /// - `nControlFlags` \[in\]: A value from the [SYNCMGR_CONTROL_FLAGS](https://learn.microsoft.com/windows/win32/api/syncmgr/ne-syncmgr-syncmgr_control_flags) enumeration specifying whether the update should be performed synchronously or asynchronously.
-    ///
-    /// # Return codes
-    ///
-    /// If this method succeeds, it returns **S_OK**. Otherwise, it returns an **HRESULT** error code.
-    ///
-    /// # Remarks
-    ///
-    /// If SYNCMGR_CF_WAIT is set in the *nControlFlags* parameter, **UpdateConflicts** does not return until Sync Center has loaded the specified handler, retrieved the handler's conflict store, and reloaded all conflicts from that store. If the handler is provided by a handler collection, the handler collection is also loaded to reload the handler.
-    ///
-    /// #### Examples
-    ///
-    /// The following example shows the usage of [ISyncMgrControl::UpdateEvents](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateevents) by a handler's procedure.
-    ///
-    /// ```text
-    /// void CMyDeviceHandler::Synchronize(...)
-    /// {
-    ///     ...
-    ///     // Add conflicts to the event store.
-    ///
-    ///     // Get the Sync Center control object.
-    ///     ISyncMgrControl *pControl = NULL;
-    ///
-    ///     hr = CoCreateInstance(CLSID_SyncMgrControl,
-    ///                           CLSCTX_SERVER,
-    ///                           IID_PPV_ARGS(&pControl));
-    ///     if (SUCCEEDED(hr))
-    ///     {
-    ///         // Tell Sync Center that we added events to our event store.
-    ///         // By passing NULL in pszItemID, we tell Sync Center that the conflict
-    ///         // occurred on the handler rather than a specific item.
-    ///         hr = pControl->UpdateConflicts(s_szMyDeviceSyncHandlerID,
-    ///                                        NULL,
-    ///                                        SYNCMGR_CF_NOWAIT);
-    ///         pControl->Release();
-    ///     }
-    ///
-    ///     ...
-    ///
-    /// }
-    /// ```
-    ///
-    /// *Microsoft's documentation: [`NF:syncmgr.ISyncMgrControl.UpdateConflicts`](https://learn.microsoft.com/windows/win32/api/syncmgr/nf-syncmgr-isyncmgrcontrol-updateconflicts), CC BY 4.0.*
     fn UpdateConflict(
         &self,
         pszhandlerid: &windows_core::PCWSTR,
