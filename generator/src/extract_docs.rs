@@ -1,8 +1,9 @@
 //! `extract-docs`: Microsoft's reference pages (`MicrosoftDocs/sdk-api`) → the bundled
 //! documentation dataset (`metadata/docs.json`).
 //!
-//! The input folder holds one subfolder per header (`winsync`, `syncmgr`, `mobsync`,
-//! `syncregistration`) of pages, as in the repository's `sdk-api-src/content/` (a clone's
+//! The input folder holds one subfolder per header ([`HEADERS`]: `winsync`, `syncmgr`,
+//! `mobsync`, `syncregistration`, and `objidl` for the one page a contract rule cites) of
+//! pages, as in the repository's `sdk-api-src/content/` (a clone's
 //! `sdk-api-src/content` folder works as it is) or as in `metadata/sdk-api/` (the pages the
 //! bundled dataset was made from, with the front matter reduced to the keys used and the
 //! commit each page was taken from as `source-commit`).

@@ -16,7 +16,9 @@ use replica_nodes::direct::{
     batch, contains, full_batch, knowledge, knows_its_item, process, process_any,
 };
 use replica_nodes::foreign::{ErrorData, Load, foreign_batch, foreign_retriever};
-use replica_nodes::recorder::{OnConflict, Seen, callback_of, recorder, recorder_choosing};
+use replica_nodes::recorder::{
+    OnConflict, Recorder, Seen, callback_of, recorder, recorder_choosing,
+};
 use replica_nodes::{Memory, data, item, node, sync};
 
 use windows_core::{IUnknown, Interface};
@@ -30,7 +32,7 @@ use winsync::bindings::{
 };
 use winsync::engine::sync::ItemError;
 use winsync::engine::{IdFormat, IdFormats};
-use winsync::framework::driver::{SyncOptions, synchronize};
+use winsync::framework::driver::{SyncOptions, SyncReport, synchronize};
 use winsync::framework::provider::ProviderObject;
 use winsync::framework::replica::conflict::ConflictObject;
 use winsync::framework::replica::data::{IItemData, bytes_of, load_context};
@@ -239,9 +241,9 @@ fn picky_pair() -> (
     (a.to_interface(), b.to_interface(), b)
 }
 
-/// A change the destination cannot save raises `OnRecoverableError` on the destination's side.
-#[test]
-fn a_change_the_destination_cannot_save_raises_on_recoverable_error() {
+/// One session into [`picky_pair`]'s destination with a recording application callback: the
+/// session's report and the recorder.
+fn picky_session() -> (SyncReport, windows_core::ComObject<Recorder>) {
     let (source, destination, _b) = picky_pair();
     let app = recorder(OnConflict::Set(SRA_MERGE));
     let callback = callback_of(&app);
@@ -252,6 +254,13 @@ fn a_change_the_destination_cannot_save_raises_on_recoverable_error() {
         &SyncOptions::default(),
     )
     .unwrap();
+    (report, app)
+}
+
+/// A change the destination cannot save raises `OnRecoverableError` on the destination's side.
+#[test]
+fn a_change_the_destination_cannot_save_raises_on_recoverable_error() {
+    let (report, app) = picky_session();
     assert_eq!(report.changes_failed, 1);
     assert_eq!(
         recoverable(&app.seen()),
@@ -699,16 +708,7 @@ fn a_session_without_callback_still_fails_and_resends_what_it_cannot_save() {
 /// change's own `ISyncChange`, its item ID readable), a failing one included.
 #[test]
 fn an_application_callback_gets_on_change_for_every_change() {
-    let (source, destination, _b) = picky_pair();
-    let app = recorder(OnConflict::Set(SRA_MERGE));
-    let callback = callback_of(&app);
-    let report = synchronize(
-        &source,
-        &destination,
-        Some(&callback),
-        &SyncOptions::default(),
-    )
-    .unwrap();
+    let (report, app) = picky_session();
     assert_eq!((report.changes_applied, report.changes_failed), (3, 1));
     let mut changes = app.changes.lock().unwrap().clone();
     changes.sort_unstable();

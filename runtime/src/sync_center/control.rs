@@ -120,6 +120,22 @@ fn wide_id(id: &str, what: &str, page: &str) -> Result<Vec<u16>> {
     Ok(units.into_iter().chain(std::iter::once(0)).collect())
 }
 
+/// The checked wide copies of a handler id and an optional item id (see the module docs).
+fn handler_and_item(
+    handler_id: &str,
+    item_id: Option<&str>,
+    page: &str,
+) -> Result<(Vec<u16>, Option<Vec<u16>>)> {
+    let handler = wide_id(handler_id, "handler id", page)?;
+    let item = item_id.map(|id| wide_id(id, "item id", page)).transpose()?;
+    Ok((handler, item))
+}
+
+/// `id` as a `PCWSTR`, or NULL for none (`id` must outlive the call it is passed to).
+fn wide_or_null(id: Option<&[u16]>) -> PCWSTR {
+    id.map_or(PCWSTR::null(), |id| PCWSTR(id.as_ptr()))
+}
+
 /// The checked wide copies of `item_ids` (see the module docs).
 fn wide_ids(item_ids: &[impl AsRef<str>], page: &str) -> Result<Vec<Vec<u16>>> {
     if item_ids.is_empty() {
@@ -232,16 +248,18 @@ impl SyncCenterControl {
         item_id: Option<&str>,
         completion: Completion,
     ) -> Result<()> {
-        let page = "NF:syncmgr.ISyncMgrControl.UpdateEvents";
-        let handler = wide_id(handler_id, "handler id", page)?;
-        let item = item_id.map(|id| wide_id(id, "item id", page)).transpose()?;
-        let item = item
-            .as_ref()
-            .map_or(PCWSTR::null(), |id| PCWSTR(id.as_ptr()));
+        let (handler, item) = handler_and_item(
+            handler_id,
+            item_id,
+            "NF:syncmgr.ISyncMgrControl.UpdateEvents",
+        )?;
         // SAFETY: the ids are NUL-terminated (or the item NULL) and outlive the call.
         unsafe {
-            self.control
-                .UpdateEvents(PCWSTR(handler.as_ptr()), item, completion.flags())
+            self.control.UpdateEvents(
+                PCWSTR(handler.as_ptr()),
+                wide_or_null(item.as_deref()),
+                completion.flags(),
+            )
         }
         .ok()
     }
@@ -258,16 +276,18 @@ impl SyncCenterControl {
         item_id: Option<&str>,
         completion: Completion,
     ) -> Result<()> {
-        let page = "NF:syncmgr.ISyncMgrControl.UpdateConflicts";
-        let handler = wide_id(handler_id, "handler id", page)?;
-        let item = item_id.map(|id| wide_id(id, "item id", page)).transpose()?;
-        let item = item
-            .as_ref()
-            .map_or(PCWSTR::null(), |id| PCWSTR(id.as_ptr()));
+        let (handler, item) = handler_and_item(
+            handler_id,
+            item_id,
+            "NF:syncmgr.ISyncMgrControl.UpdateConflicts",
+        )?;
         // SAFETY: the ids are NUL-terminated (or the item NULL) and outlive the call.
         unsafe {
-            self.control
-                .UpdateConflicts(PCWSTR(handler.as_ptr()), item, completion.flags())
+            self.control.UpdateConflicts(
+                PCWSTR(handler.as_ptr()),
+                wide_or_null(item.as_deref()),
+                completion.flags(),
+            )
         }
         .ok()
     }

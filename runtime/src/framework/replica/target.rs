@@ -116,13 +116,21 @@ impl<S: ItemStore> ComTarget<'_, S> {
 
     /// The source's data of a change, through the retriever (or its loader, when it is this
     /// runtime's and the item IDs are in the same formats).
+    /// The loader of this runtime's retriever, when its items are in the batch's ID formats
+    /// (else the data goes through `ISynchronousDataRetriever`).
+    fn direct_loader(&self) -> Option<&RetrieverState> {
+        self.direct
+            .as_deref()
+            .filter(|direct| direct.formats == self.formats)
+    }
+
     /// `change` is the change's `ISyncChange` (`None` only with a direct loader).
     fn load(
         &self,
         item: &[u8],
         change: Option<&ISyncChange>,
     ) -> std::result::Result<Vec<u8>, Failure> {
-        if let Some(direct) = self.direct.as_ref().filter(|d| d.formats == self.formats) {
+        if let Some(direct) = self.direct_loader() {
             return (direct.load)(item).map_err(|e| Failure::source(&e));
         }
         let change = change.ok_or_else(|| Failure {
@@ -222,10 +230,7 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
     fn save(&mut self, save: &Save<'_>) -> std::result::Result<(), ItemError> {
         // The change as an `ISyncChange`: for OnChange, a load through the retriever, or a
         // recoverable error. A quiet callback with a direct loader needs it only on failure.
-        let loads_directly = self
-            .direct
-            .as_ref()
-            .is_some_and(|d| d.formats == self.formats);
+        let loads_directly = self.direct_loader().is_some();
         let sync_change = save
             .change
             .filter(|_| !(self.quiet && loads_directly))
