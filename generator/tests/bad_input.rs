@@ -332,6 +332,25 @@ fn supplement_errors_are_located() {
         error.contains(":11:9: `IEnumSyncChanges::Next` parameter `ppChange` is listed twice"),
         "{error}"
     );
+    // An [[in_array]] whose count names no parameter, and one listed twice.
+    let file = contracts_file(
+        "[[in_array]]\ninterface = \"ISyncMgrConflictResolveInfo\"\nmethod = \"SetItemChoices\"\nparam = \"prgiConflictItemIndexes\"\ncount = \"cChoice\"\nsource = \"NF:syncmgr.ISyncMgrConflictResolveInfo.SetItemChoices\"\n\n[[in_array]]\ninterface = \"ISyncMgrConflictResolveInfo\"\nmethod = \"SetItemChoices\"\nparam = \"prgiConflictItemIndexes\"\ncount = \"cChoices\"\nsource = \"NF:syncmgr.ISyncMgrConflictResolveInfo.SetItemChoices\"\n",
+    );
+    let error = generate_with(Options {
+        supplement: Some(file.path().into()),
+        ..Options::default()
+    })
+    .to_string();
+    assert!(
+        error.contains(":5:9: unknown parameter `cChoice`; did you mean `cChoices`"),
+        "{error}"
+    );
+    assert!(
+        error.contains(
+            ":11:9: `ISyncMgrConflictResolveInfo::SetItemChoices` parameter `prgiConflictItemIndexes` is listed twice"
+        ),
+        "{error}"
+    );
 }
 
 /// The contract data that used to pass validation and give Rust that does not compile: each

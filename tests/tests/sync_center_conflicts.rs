@@ -3,11 +3,12 @@
 //! `ISyncMgrResolutionHandler` vtables: the scope of `EnumConflicts` and `GetCount` (NULL and
 //! empty IDs ignored), unique IDs, `BindToConflict` (unknown IDs, `riid`, `ppv` NULL after a
 //! failure), the ID a listed conflict answers, resolved conflicts kept, `RemoveConflicts`, an
-//! item's store, `GetResolutionHandler`, the abilities mask, and the store as a `GetObject`
-//! answer.
+//! item's store, `GetResolutionHandler`, the abilities mask, the store as a `GetObject`
+//! answer, and `SetItemChoices`'s array reaching the `SyncMgrConflictResolveInfo` skeleton whole.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use windows_core::{GUID, HRESULT, IUnknown, Interface, PCWSTR, Result, implement, w};
@@ -21,7 +22,10 @@ use winsync::bindings::{
     SYNCMGR_RA_KEEPRECENT, SYNCMGR_RESOLUTION_FEEDBACK, SYNCMGR_RF_CONTINUE,
 };
 use winsync::com::abi::co_task_free;
-use winsync::skeletons::{SyncMgrConflict, SyncMgrHandler, SyncMgrResolutionHandler};
+use winsync::skeletons::{
+    SyncMgrConflict, SyncMgrConflictResolveInfo, SyncMgrHandler, SyncMgrResolutionHandler,
+    sync_mgr_conflict_resolve_info_abi as info_abi,
+};
 use winsync::sync_center::conflicts::{
     ConflictList, blob_bytes, co_task_blob, conflict_id, resolution_handler,
 };
@@ -203,7 +207,7 @@ fn resolved_conflicts_stay_until_removed() {
     let store = list.store();
     let (_, conflict) = bind(&store, b"a1", &ISyncMgrConflict::IID);
     let conflict: ISyncMgrConflict = conflict.unwrap().cast().unwrap();
-    let info: ISyncMgrConflictResolveInfo = Choice.into();
+    let info: ISyncMgrConflictResolveInfo = Choice::default().into();
     let before = RESOLVED.load(Ordering::SeqCst);
     unsafe { conflict.Resolve(&info) }.unwrap();
     assert!(RESOLVED.load(Ordering::SeqCst) > before);
@@ -291,7 +295,7 @@ fn a_panicking_conflict_is_e_unexpected() {
     list.add(*b"p", "h", "", Buggy).unwrap();
     let (_, conflict) = bind(&list.store(), b"p", &ISyncMgrConflict::IID);
     let conflict: ISyncMgrConflict = conflict.unwrap().cast().unwrap();
-    let info: ISyncMgrConflictResolveInfo = Choice.into();
+    let info: ISyncMgrConflictResolveInfo = Choice::default().into();
     assert_eq!(
         unsafe { conflict.Resolve(&info) },
         winsync::bindings::E_UNEXPECTED
@@ -350,9 +354,45 @@ fn a_handler_hands_out_its_conflict_store() {
     assert_eq!(count(&store, PCWSTR::null(), PCWSTR::null()), 4);
 }
 
-/// A presenter's choice, as Sync Center would hand it to `Resolve`.
+/// A presenter's choice, as Sync Center would hand it to `Resolve`: the generated
+/// `SyncMgrConflictResolveInfo` skeleton behind the raw vtable, through its adapters.
 #[implement(ISyncMgrConflictResolveInfo)]
-struct Choice;
+#[derive(Default)]
+struct Choice {
+    /// The items the presenter chose to keep (`SetItemChoices`).
+    kept: Mutex<Vec<u32>>,
+}
+
+impl SyncMgrConflictResolveInfo for Choice {
+    fn get_iteration_info(&self) -> Result<(u32, u32, u32)> {
+        Ok((0, 1, 0))
+    }
+    fn get_presenter_next_step(&self) -> Result<SYNCMGR_PRESENTER_NEXT_STEP> {
+        Err(E_NOTIMPL.into())
+    }
+    fn get_presenter_choice(&self) -> Result<(SYNCMGR_PRESENTER_CHOICE, bool)> {
+        Err(E_NOTIMPL.into())
+    }
+    fn get_item_choice_count(&self) -> Result<u32> {
+        Ok(u32::try_from(self.kept.lock().unwrap().len()).unwrap())
+    }
+    fn get_item_choice(&self, choice: u32) -> Result<u32> {
+        let kept = self.kept.lock().unwrap();
+        kept.get(choice as usize)
+            .copied()
+            .ok_or_else(|| E_INVALIDARG.into())
+    }
+    fn set_presenter_next_step(&self, _: SYNCMGR_PRESENTER_NEXT_STEP) -> Result<()> {
+        Ok(())
+    }
+    fn set_presenter_choice(&self, _: SYNCMGR_PRESENTER_CHOICE, _: bool) -> Result<()> {
+        Ok(())
+    }
+    fn set_item_choices(&self, conflict_item_indexes: &[u32]) -> Result<()> {
+        *self.kept.lock().unwrap() = conflict_item_indexes.to_vec();
+        Ok(())
+    }
+}
 
 impl ISyncMgrConflictResolveInfo_Impl for Choice_Impl {
     fn GetIterationInfo(
@@ -361,36 +401,59 @@ impl ISyncMgrConflictResolveInfo_Impl for Choice_Impl {
         conflicts: *mut u32,
         remaining: *mut u32,
     ) -> Result<()> {
-        unsafe {
-            current.write(0);
-            conflicts.write(1);
-            remaining.write(0);
-        }
-        Ok(())
+        unsafe { info_abi::get_iteration_info(&**self, current, conflicts, remaining) }
     }
     fn GetPresenterNextStep(&self) -> Result<SYNCMGR_PRESENTER_NEXT_STEP> {
-        Err(E_NOTIMPL.into())
+        unsafe { info_abi::get_presenter_next_step(&**self) }
     }
     fn GetPresenterChoice(
         &self,
-        _: *mut SYNCMGR_PRESENTER_CHOICE,
-        _: *mut windows_core::BOOL,
+        choice: *mut SYNCMGR_PRESENTER_CHOICE,
+        apply_to_all: *mut windows_core::BOOL,
     ) -> Result<()> {
-        Err(E_NOTIMPL.into())
+        unsafe { info_abi::get_presenter_choice(&**self, choice, apply_to_all) }
     }
     fn GetItemChoiceCount(&self) -> Result<u32> {
-        Ok(0)
+        unsafe { info_abi::get_item_choice_count(&**self) }
     }
-    fn GetItemChoice(&self, _: u32) -> Result<u32> {
-        Err(E_INVALIDARG.into())
+    fn GetItemChoice(&self, choice: u32) -> Result<u32> {
+        unsafe { info_abi::get_item_choice(&**self, choice) }
     }
-    fn SetPresenterNextStep(&self, _: SYNCMGR_PRESENTER_NEXT_STEP) -> Result<()> {
-        Ok(())
+    fn SetPresenterNextStep(&self, step: SYNCMGR_PRESENTER_NEXT_STEP) -> Result<()> {
+        unsafe { info_abi::set_presenter_next_step(&**self, step) }
     }
-    fn SetPresenterChoice(&self, _: SYNCMGR_PRESENTER_CHOICE, _: windows_core::BOOL) -> Result<()> {
-        Ok(())
+    fn SetPresenterChoice(
+        &self,
+        choice: SYNCMGR_PRESENTER_CHOICE,
+        apply_to_all: windows_core::BOOL,
+    ) -> Result<()> {
+        unsafe { info_abi::set_presenter_choice(&**self, choice, apply_to_all) }
     }
-    fn SetItemChoices(&self, _: *mut u32, _: u32) -> Result<()> {
-        Ok(())
+    fn SetItemChoices(&self, indexes: *mut u32, count: u32) -> Result<()> {
+        unsafe { info_abi::set_item_choices(&**self, indexes, count) }
     }
+}
+
+/// `SetItemChoices` hands the skeleton the whole array the page describes (`cChoices`
+/// indexes, `NF:syncmgr.ISyncMgrConflictResolveInfo.SetItemChoices`), not its first element;
+/// a NULL array is E_POINTER unless it is empty.
+#[test]
+fn set_item_choices_reads_the_whole_array() {
+    let info: ISyncMgrConflictResolveInfo = Choice::default().into();
+    let mut indexes = [2_u32, 0, 5];
+    let set = |indexes: *mut u32, count: u32| unsafe {
+        (info.vtable().SetItemChoices)(info.as_raw(), indexes, count)
+    };
+    assert_eq!(set(indexes.as_mut_ptr(), 3), S_OK);
+    assert_eq!(unsafe { info.GetItemChoiceCount() }.unwrap(), 3);
+    let read: Vec<u32> = (0..3)
+        .map(|i| unsafe { info.GetItemChoice(i) }.unwrap())
+        .collect();
+    assert_eq!(read, [2, 0, 5]);
+    assert_eq!(set(indexes.as_mut_ptr(), 1), S_OK);
+    assert_eq!(unsafe { info.GetItemChoiceCount() }.unwrap(), 1);
+    assert_eq!(set(std::ptr::null_mut(), 2), E_POINTER);
+    assert_eq!(unsafe { info.GetItemChoiceCount() }.unwrap(), 1);
+    assert_eq!(set(std::ptr::null_mut(), 0), S_OK);
+    assert_eq!(unsafe { info.GetItemChoiceCount() }.unwrap(), 0);
 }

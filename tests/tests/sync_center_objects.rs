@@ -2,7 +2,7 @@
 //! `winsync::sync_center::ui`, through the real `ISyncMgrHandler`, `ISyncMgrSyncItem`,
 //! `ISyncMgrUIOperation` and `ISyncMgrEventLinkUIOperation` vtables: the object ids, the typed
 //! answer per id, `riid`, `ppv` NULL after every failure, S_FALSE kept by `Run`, the event
-//! link's checks, and no panic crossing COM.
+//! link's checks, the schedule wizard's initialization, and no panic crossing COM.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -13,17 +13,19 @@ use windows_core::{GUID, HRESULT, IUnknown, Interface, Result};
 use winsync::DerivedHandler;
 use winsync::bindings::{
     E_INVALIDARG, E_NOINTERFACE, E_NOTIMPL, E_POINTER, E_UNEXPECTED, FILETIME, HWND,
-    ISyncMgrEventLinkUIOperation, ISyncMgrEventStore, ISyncMgrHandler, ISyncMgrSessionCreator,
-    ISyncMgrSyncItem, ISyncMgrSyncItemInfo, ISyncMgrUIOperation, S_FALSE, S_OK,
-    SYNCMGR_ITEM_CAPABILITIES, SYNCMGR_ITEM_POLICIES, SYNCMGR_OBJECTID_BrowseContent,
-    SYNCMGR_OBJECTID_EventLinkClick, SYNCMGR_OBJECTID_QueryBeforeActivate,
-    SYNCMGR_OBJECTID_QueryBeforeDelete, SYNCMGR_OBJECTID_ShowSchedule,
+    ISyncMgrEventLinkUIOperation, ISyncMgrEventStore, ISyncMgrHandler,
+    ISyncMgrScheduleWizardUIOperation, ISyncMgrScheduleWizardUIOperation_Impl,
+    ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemInfo, ISyncMgrUIOperation,
+    ISyncMgrUIOperation_Impl, S_FALSE, S_OK, SYNCMGR_ITEM_CAPABILITIES, SYNCMGR_ITEM_POLICIES,
+    SYNCMGR_OBJECTID_BrowseContent, SYNCMGR_OBJECTID_EventLinkClick,
+    SYNCMGR_OBJECTID_QueryBeforeActivate, SYNCMGR_OBJECTID_QueryBeforeDelete,
+    SYNCMGR_OBJECTID_ShowSchedule,
 };
 use winsync::skeletons::{SyncMgrHandler, SyncMgrSyncItem, SyncmgrEventLevel};
 use winsync::sync_center::events::Event;
 use winsync::sync_center::items::SyncItems;
 use winsync::sync_center::objects::{ObjectId, ObjectKind, SyncMgrObject};
-use winsync::sync_center::ui::{OnLink, RunUi, event_link, ui_operation};
+use winsync::sync_center::ui::{OnLink, RunUi, event_link, init_schedule_wizard, ui_operation};
 
 /// A `get_object` answer.
 type Answer = fn(ObjectId) -> Result<Option<SyncMgrObject>>;
@@ -427,4 +429,113 @@ fn a_panicking_ui_operation_is_e_unexpected() {
 fn an_event_reads_back_through_its_vtable() {
     let com = event(11).into_com();
     assert_eq!(Event::read(&com).unwrap(), event(11));
+}
+
+/// A stand-in for Sync Center's schedule wizard: records the handler IDs `InitWizard` was
+/// given and answers `Run` with S_OK once initialized, E_UNEXPECTED before.
+#[windows_core::implement(ISyncMgrScheduleWizardUIOperation, ISyncMgrUIOperation)]
+#[derive(Default)]
+struct Wizard {
+    initialized: Mutex<Vec<String>>,
+    /// `InitWizard`'s answer.
+    fails: bool,
+}
+
+impl ISyncMgrScheduleWizardUIOperation_Impl for Wizard_Impl {
+    fn InitWizard(&self, handler_id: &windows_core::PCWSTR) -> Result<()> {
+        if self.fails {
+            return Err(E_UNEXPECTED.into());
+        }
+        let id = unsafe { winsync::com::abi::read_wide(*handler_id, 1024) }.unwrap();
+        self.initialized.lock().unwrap().push(id);
+        Ok(())
+    }
+}
+
+impl ISyncMgrUIOperation_Impl for Wizard_Impl {
+    fn Run(&self, _: HWND) -> HRESULT {
+        if self.initialized.lock().unwrap().is_empty() {
+            E_UNEXPECTED
+        } else {
+            S_OK
+        }
+    }
+}
+
+/// `ui-operation.schedule-wizard.handler-id`: `init_schedule_wizard` hands the wizard the
+/// handler ID and returns it as the `ISyncMgrUIOperation` a `ShowSchedule` answer carries; an
+/// empty, NUL-holding or overlong ID is E_INVALIDARG before the wizard sees it; `InitWizard`'s
+/// failure is the caller's error. The answer passes the typed `GetObject`'s check for
+/// `ShowSchedule`.
+#[test]
+fn a_schedule_wizard_is_initialized_for_its_handler() {
+    let object = windows_core::ComObject::new(Wizard::default());
+    let wizard: ISyncMgrScheduleWizardUIOperation = object.to_interface();
+    for bad in [String::new(), "a\0b".to_string(), "x".repeat(64)] {
+        let error = init_schedule_wizard(&wizard, &bad).unwrap_err();
+        assert_eq!(error.code(), E_INVALIDARG, "{bad:?}");
+        // Off Windows, windows-core keeps no message with an error (it travels as IErrorInfo).
+        if cfg!(windows) {
+            let message = error.message();
+            assert!(
+                message.contains("ui-operation.schedule-wizard.handler-id"),
+                "{message}"
+            );
+        }
+    }
+    assert!(object.initialized.lock().unwrap().is_empty());
+    let longest = "h".repeat(63);
+    let ui = init_schedule_wizard(&wizard, &longest).unwrap();
+    assert_eq!(*object.initialized.lock().unwrap(), [longest]);
+    assert_eq!(unsafe { ui.Run(HWND::default()) }, S_OK);
+
+    // As a handler's answer for ShowSchedule, through the vtable.
+    let (handler, _) = handler(Some(|_| {
+        let wizard: ISyncMgrScheduleWizardUIOperation = Wizard::default().into();
+        Ok(Some(init_schedule_wizard(&wizard, "partnership")?.into()))
+    }));
+    let (code, answer) = handler_get(
+        &handler,
+        &SYNCMGR_OBJECTID_ShowSchedule,
+        &ISyncMgrUIOperation::IID,
+    );
+    assert_eq!(code, S_OK);
+    let ui: ISyncMgrUIOperation = answer.unwrap().cast().unwrap();
+    assert_eq!(unsafe { ui.Run(HWND::default()) }, S_OK);
+
+    let failing: ISyncMgrScheduleWizardUIOperation = Wizard {
+        fails: true,
+        ..Wizard::default()
+    }
+    .into();
+    assert_eq!(
+        init_schedule_wizard(&failing, "partnership")
+            .unwrap_err()
+            .code(),
+        E_UNEXPECTED
+    );
+}
+
+/// Where Sync Center is missing (Wine), `schedule_wizard` is the class-not-registered error
+/// `CoCreateInstance` gives, and an overlong ID is refused before anything is created.
+#[cfg(windows)]
+#[test]
+fn the_schedule_wizard_class_is_sync_centers() {
+    use winsync::bindings::{COINIT_MULTITHREADED, CoInitializeEx};
+    const REGDB_E_CLASSNOTREG: HRESULT = HRESULT(0x8004_0154_u32.cast_signed());
+    unsafe { CoInitializeEx(None, COINIT_MULTITHREADED as u32) }
+        .ok()
+        .unwrap();
+    let long = "x".repeat(64);
+    assert_eq!(
+        winsync::sync_center::ui::schedule_wizard(&long)
+            .unwrap_err()
+            .code(),
+        E_INVALIDARG
+    );
+    match winsync::sync_center::ui::schedule_wizard("partnership") {
+        // Windows with Sync Center: the wizard, initialized.
+        Ok(ui) => drop(ui),
+        Err(error) => assert_eq!(error.code(), REGDB_E_CLASSNOTREG, "{error}"),
+    }
 }

@@ -1,16 +1,16 @@
 //! The DLL's exports called in-process (host and Windows): `DllGetClassObject` hands out a
 //! class factory for [`CLSID_EXAMPLE_COLLECTION`] and [`CLSID_EXAMPLE_HANDLER`] only, the
 //! factories make the collection and the handler, Sync Center's discovery path (the checking
-//! double) finds, binds and synchronizes the handler through the collection, and
+//! double) finds, binds and synchronizes a handler per partnership through the collection, and
 //! `DllCanUnloadNow` follows every object's lifetime.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Mutex;
 
+use handler::partnerships::{self, Partnership};
 use handler::{
-    CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER, DllCanUnloadNow, DllGetClassObject,
-    HANDLER_ID, HANDLER_NAME, ITEMS,
+    CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER, DllCanUnloadNow, DllGetClassObject, ITEMS,
 };
 use windows_core::{GUID, Interface};
 use winsync::bindings::{
@@ -47,7 +47,7 @@ fn the_exports_serve_the_handler_class_and_count_its_objects() {
     let handler: ISyncMgrHandler = unsafe { factory.CreateInstance(None) }.unwrap();
     drop(factory);
     let name = unsafe { take_co_task_wide(handler.GetName().unwrap()) }.unwrap();
-    assert_eq!(name, HANDLER_NAME);
+    assert_eq!(name, partnerships::load().unwrap()[0].name);
 
     let info = unsafe { handler.GetHandlerInfo() }.unwrap();
     let container: ISyncMgrSyncItemContainer = handler.cast().unwrap();
@@ -72,6 +72,16 @@ fn the_exports_serve_the_handler_class_and_count_its_objects() {
     assert_eq!(unsafe { DllCanUnloadNow() }, S_OK);
 }
 
+/// How `synchronize` ends item `id` of `partnership`: FAILED for an offline item, else
+/// SUCCEEDED (with a conflict kept for the partnership's `conflicts`).
+fn outcome(partnership: &Partnership, id: &str) -> SyncmgrProgressStatus {
+    if partnership.offline.iter().any(|offline| offline == id) {
+        SyncmgrProgressStatus::Failed
+    } else {
+        SyncmgrProgressStatus::Succeeded
+    }
+}
+
 #[test]
 fn sync_center_finds_binds_and_synchronizes_the_handler_through_the_collection() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -82,28 +92,36 @@ fn sync_center_finds_binds_and_synchronizes_the_handler_through_the_collection()
     let mut discovery = discover(&collection);
     discovery.synchronize();
     discovery.check().unwrap();
-    assert_eq!(discovery.ids, [HANDLER_ID]);
-    let found = discovery.handler(HANDLER_ID).unwrap();
-    assert_eq!(found.name.as_deref(), Some(HANDLER_NAME));
-    assert_eq!(found.handler_type, Some(SyncmgrHandlerType::Application));
-    let items: Vec<(&str, Option<&str>)> = found
-        .items
-        .iter()
-        .map(|item| (item.id.as_str(), item.name.as_deref()))
-        .collect();
-    let expected: Vec<(&str, Option<&str>)> =
-        ITEMS.iter().map(|(id, name)| (*id, Some(*name))).collect();
-    assert_eq!(items, expected);
+    // The user's partnerships: the defaults on a machine without a configuration file.
+    let partnerships = partnerships::load().unwrap();
+    let ids: Vec<&str> = partnerships.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(discovery.ids, ids);
+    for partnership in &partnerships {
+        let found = discovery.handler(&partnership.id).unwrap();
+        assert_eq!(found.name.as_deref(), Some(partnership.name.as_str()));
+        assert_eq!(found.handler_type, Some(SyncmgrHandlerType::Device));
+        let items: Vec<(&str, Option<&str>)> = found
+            .items
+            .iter()
+            .map(|item| (item.id.as_str(), item.name.as_deref()))
+            .collect();
+        let expected: Vec<(&str, Option<&str>)> =
+            ITEMS.iter().map(|(id, name)| (*id, Some(*name))).collect();
+        assert_eq!(items, expected);
+    }
 
-    let [run] = &discovery.synchronized[..] else {
-        panic!("{:?}", discovery.synchronized)
-    };
-    assert_eq!(run.answer, S_OK, "{run:?}");
-    for (id, _) in ITEMS {
-        assert_eq!(
-            run.sync_center.final_status(id),
-            Some(SyncmgrProgressStatus::Succeeded)
-        );
+    assert_eq!(discovery.synchronized.len(), partnerships.len());
+    for (run, partnership) in discovery.synchronized.iter().zip(&partnerships) {
+        assert_eq!(run.handler_id, partnership.id);
+        assert_eq!(run.answer, S_OK, "{run:?}");
+        for (id, _) in ITEMS {
+            assert_eq!(
+                run.sync_center.final_status(id),
+                Some(outcome(partnership, id)),
+                "{} {id}",
+                partnership.id
+            );
+        }
     }
 
     assert_eq!(

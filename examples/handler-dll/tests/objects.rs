@@ -1,14 +1,16 @@
 //! The handler's objects, through its vtable as the DLL's class factory makes it: the setup UI
-//! for `QueryBeforeActivate` and the browse UI for `BrowseContent` its capabilities announce,
-//! E_NOTIMPL (handler) and E_INVALIDARG (item) for the rest, the out-pointer NULL then.
+//! for `QueryBeforeActivate`, the browse UI for `BrowseContent` and the schedule wizard for
+//! `ShowSchedule` its capabilities announce, its event store, E_NOTIMPL (handler) and
+//! E_INVALIDARG (item) for the rest, the out-pointer NULL then.
 // Test helpers fail loudly by design.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use handler::{CAPABILITIES, CLSID_EXAMPLE_HANDLER, DllGetClassObject};
 use windows_core::{GUID, HRESULT, IUnknown, Interface};
 use winsync::bindings::{
-    E_INVALIDARG, E_NOTIMPL, HWND, IClassFactory, ISyncMgrHandler, ISyncMgrSyncItemContainer,
-    ISyncMgrUIOperation, S_OK, SYNCMGR_HCM_CAN_BROWSE_CONTENT, SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE,
+    E_INVALIDARG, E_NOINTERFACE, E_NOTIMPL, HWND, IClassFactory, ISyncMgrHandler,
+    ISyncMgrSyncItemContainer, ISyncMgrUIOperation, S_OK, SYNCMGR_HCM_CAN_BROWSE_CONTENT,
+    SYNCMGR_HCM_CAN_SHOW_SCHEDULE, SYNCMGR_HCM_QUERY_BEFORE_ACTIVATE,
 };
 use winsync::sync_center::objects::ObjectId;
 
@@ -41,12 +43,42 @@ fn the_handler_hands_out_its_setup_and_browse_ui() {
         assert_eq!(code, S_OK, "{id:?}");
         assert_eq!(unsafe { operation.unwrap().Run(HWND::default()) }, S_OK);
     }
-    for id in [
-        ObjectId::ShowSchedule,
-        ObjectId::ConflictStore,
-        ObjectId::Icon,
-    ] {
-        assert_eq!(ui(&handler, &id.guid()), (E_NOTIMPL, None), "{id:?}");
+    assert_eq!(
+        ui(&handler, &ObjectId::Icon.guid()),
+        (E_NOTIMPL, None),
+        "no icon object"
+    );
+    // A store is no UI operation: the object is queried for riid, and fails.
+    for id in [ObjectId::EventStore, ObjectId::ConflictStore] {
+        assert_eq!(ui(&handler, &id.guid()), (E_NOINTERFACE, None), "{id:?}");
+    }
+}
+
+/// `ShowSchedule` is Sync Center's own schedule wizard: where Sync Center is missing (Linux,
+/// Wine) the handler's answer is the error, with the out-pointer NULL.
+#[test]
+fn the_schedule_is_sync_centers_wizard() {
+    // Sync Center calls GetObject from a COM apartment; the wizard is created in it.
+    #[cfg(windows)]
+    unsafe {
+        winsync::bindings::CoInitializeEx(None, winsync::bindings::COINIT_MULTITHREADED as u32)
+    }
+    .ok()
+    .unwrap();
+    let handler = handler();
+    assert_ne!(CAPABILITIES & SYNCMGR_HCM_CAN_SHOW_SCHEDULE, 0);
+    let (code, operation) = ui(&handler, &ObjectId::ShowSchedule.guid());
+    match operation {
+        // Windows with Sync Center: the wizard itself.
+        Some(_) => assert_eq!(code, S_OK),
+        None if cfg!(windows) => {
+            assert_eq!(
+                code,
+                HRESULT(0x8004_0154_u32.cast_signed()),
+                "REGDB_E_CLASSNOTREG"
+            );
+        }
+        None => assert_eq!(code, E_NOTIMPL),
     }
 }
 

@@ -2,7 +2,7 @@
 //! `regsvr32` registers it (the two COM classes and the collection's `HandlerCollections`
 //! listing with its icon, nothing under `SyncMgr\Handlers`); Sync Center's discovery path
 //! (the checking double) creates the collection from the registry, enumerates, binds and
-//! synchronizes its handler; COM also loads the handler class for `CoCreateInstance`, whose
+//! synchronizes a handler per partnership; COM also loads the handler class for `CoCreateInstance`, whose
 //! handler lists its items and synchronizes them with the checking Sync Center double as its
 //! session creator; `DllCanUnloadNow` of the loaded DLL answers `S_OK` once everything is
 //! released; and `regsvr32 /u` removes every key it wrote.
@@ -13,16 +13,16 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use handler::partnerships::{self, Partnership};
 use handler::{
-    CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER, COLLECTION_NAME, HANDLER_ID, HANDLER_NAME,
-    ITEMS,
+    CLSID_EXAMPLE_COLLECTION, CLSID_EXAMPLE_HANDLER, COLLECTION_NAME, HANDLER_CLASS_NAME, ITEMS,
 };
 use windows_core::{HRESULT, Interface, PCSTR, PCWSTR};
 use winsync::bindings::{
     CLSCTX_INPROC_SERVER, COINIT_APARTMENTTHREADED, CoCreateInstance, CoInitializeEx,
     CoUninitialize, FreeLibrary, GetProcAddress, HKEY, HKEY_LOCAL_MACHINE, HWND, ISyncMgrHandler,
     ISyncMgrSessionCreator, ISyncMgrSyncItem, ISyncMgrSyncItemContainer, KEY_READ, LoadLibraryW,
-    RegCloseKey, RegOpenKeyExW, S_FALSE, S_OK, SYNCMGR_HT_APPLICATION,
+    RegCloseKey, RegOpenKeyExW, S_FALSE, S_OK, SYNCMGR_HT_DEVICE,
 };
 use winsync::com::abi::take_co_task_wide;
 use winsync::skeletons::SyncmgrProgressStatus;
@@ -99,6 +99,16 @@ fn dll_can_unload_now(dll: &PathBuf) -> HRESULT {
     answer
 }
 
+/// How `synchronize` ends item `id` of `partnership`: FAILED for an offline item, else
+/// SUCCEEDED (with a conflict kept for the partnership's `conflicts`).
+fn outcome(partnership: &Partnership, id: &str) -> SyncmgrProgressStatus {
+    if partnership.offline.iter().any(|offline| offline == id) {
+        SyncmgrProgressStatus::Failed
+    } else {
+        SyncmgrProgressStatus::Succeeded
+    }
+}
+
 /// The DLL's classes as registration sees them (the names and kinds `sync_center_dll!` gives).
 fn classes() -> [ClassRegistration<'static>; 2] {
     [
@@ -111,7 +121,7 @@ fn classes() -> [ClassRegistration<'static>; 2] {
         },
         ClassRegistration {
             clsid: CLSID_EXAMPLE_HANDLER,
-            name: HANDLER_NAME,
+            name: HANDLER_CLASS_NAME,
             kind: ClassKind::Handler,
         },
     ]
@@ -144,25 +154,30 @@ fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
 
     unsafe { CoInitializeEx(None, COINIT_APARTMENTTHREADED as u32) }.unwrap();
     {
-        // Sync Center's path: the collection from the registry, its ids, the handler bound.
+        // Sync Center's path: the collection from the registry, its ids (the user's
+        // partnerships: the defaults in a fresh prefix), each handler bound and synchronized.
+        let partnerships = partnerships::load().unwrap();
         let mut discovery =
             discover_registered(&CLSID_EXAMPLE_COLLECTION).expect("the registered collection");
         discovery.synchronize();
         discovery.check().unwrap();
-        assert_eq!(discovery.ids, [HANDLER_ID]);
-        let found = discovery.handler(HANDLER_ID).unwrap();
-        assert_eq!(found.name.as_deref(), Some(HANDLER_NAME));
-        assert_eq!(found.items.len(), ITEMS.len());
-        let [run] = &discovery.synchronized[..] else {
-            panic!("{:?}", discovery.synchronized)
-        };
-        assert_eq!(run.answer, S_OK, "{run:?}");
-        for (id, _) in ITEMS {
-            assert_eq!(
-                run.sync_center.final_status(id),
-                Some(SyncmgrProgressStatus::Succeeded),
-                "{id}"
-            );
+        let ids: Vec<&str> = partnerships.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(discovery.ids, ids);
+        assert_eq!(discovery.synchronized.len(), partnerships.len());
+        for (run, partnership) in discovery.synchronized.iter().zip(&partnerships) {
+            let found = discovery.handler(&partnership.id).unwrap();
+            assert_eq!(found.name.as_deref(), Some(partnership.name.as_str()));
+            assert_eq!(found.items.len(), ITEMS.len());
+            assert_eq!(run.handler_id, partnership.id);
+            assert_eq!(run.answer, S_OK, "{run:?}");
+            for (id, _) in ITEMS {
+                assert_eq!(
+                    run.sync_center.final_status(id),
+                    Some(outcome(partnership, id)),
+                    "{} {id}",
+                    partnership.id
+                );
+            }
         }
         assert_eq!(
             dll_can_unload_now(&dll),
@@ -176,12 +191,14 @@ fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
                 .expect("CoCreateInstance of the registered class");
         assert_eq!(dll_can_unload_now(&dll), S_FALSE, "the handler is alive");
 
+        // The class's handler serves the first partnership.
+        let first = &partnerships[0];
         let name = unsafe { take_co_task_wide(handler.GetName().unwrap()) }.unwrap();
-        assert_eq!(name, HANDLER_NAME);
+        assert_eq!(name, first.name);
         let info = unsafe { handler.GetHandlerInfo() }.unwrap();
-        assert_eq!(unsafe { info.GetType() }.unwrap(), SYNCMGR_HT_APPLICATION);
+        assert_eq!(unsafe { info.GetType() }.unwrap(), SYNCMGR_HT_DEVICE);
         let label = unsafe { take_co_task_wide(info.GetTypeLabel().unwrap()) }.unwrap();
-        assert_eq!(label, "Example");
+        assert_eq!(label, "Example device");
         assert_eq!(unsafe { info.IsActive() }, S_OK);
 
         // The items, as Sync Center lists them: QueryInterface, the count, the enumerator.
@@ -219,13 +236,13 @@ fn regsvr32_registers_com_serves_and_unregistration_removes_every_key() {
         for item in items {
             assert_eq!(
                 double.final_status(item),
-                Some(SyncmgrProgressStatus::Succeeded),
+                Some(outcome(first, item)),
                 "{item}"
             );
         }
         assert!(
             double.transcript().iter().any(
-                |call| matches!(call, Call::CreateSession { handler_id, .. } if handler_id == HANDLER_ID)
+                |call| matches!(call, Call::CreateSession { handler_id, .. } if *handler_id == first.id)
             ),
             "{:?}",
             double.transcript()

@@ -431,7 +431,7 @@ impl TraitContext<'_> {
             .keeps_s_false
             .iter()
             .find(|k| k.interface.get_ref() == interface && *k.method.get_ref() == windows);
-        let meta_list: Vec<ParamMeta> = method
+        let mut meta_list: Vec<ParamMeta> = method
             .params()
             .filter(|p| p.sequence() > 0)
             .map(|p| ParamMeta {
@@ -442,8 +442,28 @@ impl TraitContext<'_> {
                     _ => None,
                 },
                 is_buffer: p.buffer_relationship().is_some(),
+                in_array: false,
             })
             .collect();
+        // `[in]` arrays whose count the metadata does not give (`[[in_array]]` in the
+        // supplement): the count parameter's position.
+        for entry in self
+            .supplement
+            .in_arrays
+            .iter()
+            .filter(|a| a.interface.get_ref() == interface && *a.method.get_ref() == windows)
+        {
+            let count = meta_list
+                .iter()
+                .position(|p| p.name == *entry.count.get_ref());
+            if let Some(meta) = meta_list
+                .iter_mut()
+                .find(|p| p.name == *entry.param.get_ref())
+            {
+                meta.count_of = count;
+                meta.in_array = count.is_some();
+            }
+        }
         let abi: Vec<(String, &syn::Type)> = impl_fn
             .sig
             .inputs
@@ -654,6 +674,14 @@ impl TraitContext<'_> {
             syn::Type::Ptr(p) => {
                 let pointee = p.elem.as_ref();
                 let pointee_name = last_ident(pointee);
+                if meta.in_array
+                    && let Some(count) = meta.count_of
+                {
+                    return Kind::ConstArray {
+                        ty: tokens(pointee),
+                        count,
+                    };
+                }
                 if p.const_token.is_some() {
                     if pointee_name.as_deref() == Some("PCWSTR") && meta.count_of.is_some() {
                         return Kind::StringArray {
@@ -1018,6 +1046,8 @@ struct ParamMeta {
     /// A pointer to a buffer whose length another parameter gives (`NativeArrayInfo`,
     /// `MemorySize`): never a Rust reference, which would cover one element only.
     is_buffer: bool,
+    /// An `[in]` array of `count_of` elements by the supplement's `[[in_array]]`.
+    in_array: bool,
 }
 
 enum Kind {

@@ -121,39 +121,50 @@ pub fn validate(
             );
         }
     }
-    let mut out_pointers = BTreeSet::new();
-    for entry in &supplement.out_pointers {
-        let key = (
-            entry.interface.get_ref().as_str(),
-            entry.method.get_ref().as_str(),
-            entry.param.get_ref().as_str(),
+    // `[[out_pointer]]` and `[[in_array]]` name a parameter (and its count) of a method.
+    let parameter_entries = supplement
+        .out_pointers
+        .iter()
+        .map(|o| (&o.interface, &o.method, &o.param, o.count.as_ref()))
+        .chain(
+            supplement
+                .in_arrays
+                .iter()
+                .map(|a| (&a.interface, &a.method, &a.param, Some(&a.count))),
         );
-        if !out_pointers.insert(key) {
+    let mut listed_params = BTreeSet::new();
+    for (interface, method_name, param, count) in parameter_entries {
+        let key = (
+            interface.get_ref().as_str(),
+            method_name.get_ref().as_str(),
+            param.get_ref().as_str(),
+        );
+        if !listed_params.insert(key) {
             report(
                 supplement_text,
-                &entry.param,
+                param,
                 format!(
                     "`{}::{}` parameter `{}` is listed twice",
                     key.0, key.1, key.2
                 ),
             );
         }
-        let Some(def) = lookup.interface(supplement_text, &entry.interface, &mut report) else {
+        let Some(def) = lookup.interface(supplement_text, interface, &mut report) else {
             continue;
         };
-        let Some(method) = def.methods().find(|m| m.name() == entry.method.get_ref()) else {
+        let Some(method) = def.methods().find(|m| m.name() == method_name.get_ref()) else {
             report(
                 supplement_text,
-                &entry.method,
+                method_name,
                 unknown(
                     &format!("method of `{}`", def.name()),
-                    entry.method.get_ref(),
-                    method_names(def, entry.method.get_ref()),
+                    method_name.get_ref(),
+                    method_names(def, method_name.get_ref()),
                 ),
             );
             continue;
         };
-        for name in std::iter::once(&entry.param).chain(&entry.count) {
+        for name in std::iter::once(param).chain(count) {
             if !method
                 .params()
                 .any(|p| p.sequence() > 0 && p.name() == name.get_ref())

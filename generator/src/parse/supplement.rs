@@ -19,6 +19,27 @@ pub struct Supplement {
     /// Interface out-pointers the metadata declares wrongly.
     #[serde(default, rename = "out_pointer")]
     pub out_pointers: Vec<OutPointerEntry>,
+    /// `[in]` arrays whose element count the metadata does not give.
+    #[serde(default, rename = "in_array")]
+    pub in_arrays: Vec<InArrayEntry>,
+}
+
+/// `[[in_array]]`: an `[in]` pointer that is an array of `count` elements on the page, where
+/// the metadata gives no count (the skeleton then takes a slice, not a reference to one
+/// element).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InArrayEntry {
+    /// Metadata interface name.
+    pub interface: SpannedStr,
+    /// Metadata method name.
+    pub method: SpannedStr,
+    /// Metadata parameter name of the array.
+    pub param: SpannedStr,
+    /// The parameter holding its element count.
+    pub count: SpannedStr,
+    /// Page UID.
+    pub source: SpannedStr,
 }
 
 /// `[[out_pointer]]`: an interface out-pointer the metadata declares wrongly: `[out]` on the
@@ -87,6 +108,7 @@ pub fn parse(source: &SourceText) -> Result<Supplement> {
         .map(|h| &h.source)
         .chain(supplement.keeps_s_false.iter().map(|k| &k.source))
         .chain(supplement.out_pointers.iter().map(|o| &o.source))
+        .chain(supplement.in_arrays.iter().map(|a| &a.source))
     {
         check_source(source, uid, &mut diagnostics);
     }

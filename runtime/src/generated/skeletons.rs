@@ -9420,7 +9420,7 @@ pub trait SyncMgrConflictResolveInfo {
     /// # Arguments
     ///
     /// - `conflict_item_indexes` \[in\]: The array of indexes of items that the user wants to keep.
-    /// - `choices` \[in\]: The number of item choices in *prgiConflictItemIndexes*.
+    /// - `cChoices` \[in\]: The number of item choices in *prgiConflictItemIndexes*.
     ///
     /// # Return codes
     ///
@@ -9436,14 +9436,13 @@ pub trait SyncMgrConflictResolveInfo {
     /// `ISyncMgrConflictResolveInfo::SetItemChoices`.
     ///
     /// # Checked before this method runs
-    /// - `prgiConflictItemIndexes` is not null, else `E_POINTER`
+    /// - `prgiConflictItemIndexes` holds `cchoices` elements (it may be NULL only when there are none), else `E_POINTER`
     ///
     /// # Errors
     /// The error returned here is the HRESULT the COM caller receives.
     fn set_item_choices(
         &self,
-        conflict_item_indexes: &mut u32,
-        choices: u32,
+        conflict_item_indexes: &[u32],
     ) -> windows_core::Result<()>;
 }
 /// ABI adapters from `ISyncMgrConflictResolveInfo_Impl` to [`SyncMgrConflictResolveInfo`]: one function per method, with
@@ -9579,10 +9578,11 @@ pub mod sync_mgr_conflict_resolve_info_abi {
         prgiconflictitemindexes: *mut u32,
         cchoices: u32,
     ) -> windows_core::Result<()> {
-        let conflict_item_indexes = unsafe { prgiconflictitemindexes.as_mut() }
-            .ok_or_else(::winsync::com::abi::null_pointer)?;
+        let conflict_item_indexes = unsafe {
+            ::winsync::com::abi::read_array(prgiconflictitemindexes, cchoices)
+        }?;
         let () = ::winsync::com::abi::guard(|| {
-            this.set_item_choices(conflict_item_indexes, cchoices)
+            this.set_item_choices(conflict_item_indexes)
         })?;
         Ok(())
     }

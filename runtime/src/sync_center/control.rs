@@ -110,7 +110,7 @@ impl From<ISyncMgrControl> for SyncCenterControl {
 }
 
 /// A NUL-terminated wide copy of `id`, checked as the module docs say.
-fn wide_id(id: &str, what: &str, page: &str) -> Result<Vec<u16>> {
+pub(crate) fn wide_id(id: &str, what: &str, page: &str) -> Result<Vec<u16>> {
     let units: Vec<u16> = id.encode_utf16().collect();
     if units.is_empty() || units.len() > MAX_ID_CHARS || units.contains(&0) {
         return Err(abi::invalid_arg(format_args!(

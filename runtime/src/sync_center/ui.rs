@@ -13,6 +13,11 @@
 //!   `E_UNEXPECTED` without calling the operation (`ui-operation.event-link.run-after-init`;
 //!   `NF:syncmgr.ISyncMgrEventLinkUIOperation.Init`). [`OnLink`] makes one from a closure that
 //!   receives the event as an [`Event`] read at `Init`.
+//! - [`schedule_wizard`] is Sync Center's own schedule wizard (`CLSID_SyncMgrScheduleWizard`)
+//!   initialized for a handler, the usual answer to `ShowSchedule`
+//!   (`ui-operation.schedule-wizard.sync-centers`, `NN:syncmgr.ISyncMgrScheduleWizardUIOperation`);
+//!   [`init_schedule_wizard`] initializes a wizard created otherwise. The handler ID is checked
+//!   before the wizard sees it (`ui-operation.schedule-wizard.handler-id`).
 //!
 //! Panics in the user's code are `E_UNEXPECTED` (the generated adapters contain them). Each
 //! object counts as a live object of the module ([`ObjectGuard`]).
@@ -23,7 +28,8 @@ use windows_core::{ComObject, Error, GUID, HRESULT, Ref, Result, implement};
 
 use crate::bindings::{
     E_UNEXPECTED, HWND, ISyncMgrEvent, ISyncMgrEventLinkUIOperation,
-    ISyncMgrEventLinkUIOperation_Impl, ISyncMgrUIOperation, ISyncMgrUIOperation_Impl,
+    ISyncMgrEventLinkUIOperation_Impl, ISyncMgrScheduleWizardUIOperation, ISyncMgrUIOperation,
+    ISyncMgrUIOperation_Impl,
 };
 use crate::com::abi;
 use crate::com::object_count::ObjectGuard;
@@ -82,6 +88,61 @@ pub fn event_link<T: SyncMgrEventLinkUIOperation + 'static>(
         _guard: ObjectGuard::new(),
     })
     .to_interface()
+}
+
+/// Sync Center's schedule wizard for the handler `handler_id`, as the `ISyncMgrUIOperation` of
+/// `GetObject(ObjectId::ShowSchedule)`: `CoCreateInstance(CLSID_SyncMgrScheduleWizard,
+/// CLSCTX_INPROC_SERVER)`, then [`init_schedule_wizard`]
+/// (`NN:syncmgr.ISyncMgrScheduleWizardUIOperation`). COM must be initialized on the calling
+/// thread. A handler announces the object with `SYNCMGR_HCM_CAN_SHOW_SCHEDULE`.
+///
+/// # Errors
+/// `E_INVALIDARG` for a handler ID that is empty, holds a NUL or is longer than
+/// `MAX_SYNCMGR_ID - 1` UTF-16 units, before anything is created
+/// (`ui-operation.schedule-wizard.handler-id`); `CoCreateInstance`'s error
+/// (`REGDB_E_CLASSNOTREG` where Sync Center is missing, as under Wine); `InitWizard`'s error.
+#[cfg(any(windows, doc))]
+pub fn schedule_wizard(handler_id: &str) -> Result<ISyncMgrUIOperation> {
+    use crate::bindings::{CLSCTX_INPROC_SERVER, CoCreateInstance, SyncMgrScheduleWizard};
+    let id = checked_handler_id(handler_id)?;
+    // SAFETY: a creation with a valid CLSID; COM checks the apartment.
+    let wizard: ISyncMgrScheduleWizardUIOperation =
+        unsafe { CoCreateInstance(&SyncMgrScheduleWizard, None, CLSCTX_INPROC_SERVER) }?;
+    init_checked(&wizard, &id)
+}
+
+/// `wizard` (a schedule wizard however created) initialized for the handler `handler_id`
+/// (`NF:syncmgr.ISyncMgrScheduleWizardUIOperation.InitWizard`) and queried for the
+/// `ISyncMgrUIOperation` a `GetObject(ObjectId::ShowSchedule)` answer carries.
+///
+/// # Errors
+/// `E_INVALIDARG` for a handler ID that is empty, holds a NUL or is longer than
+/// `MAX_SYNCMGR_ID - 1` UTF-16 units, without calling `InitWizard`
+/// (`ui-operation.schedule-wizard.handler-id`); `InitWizard`'s error; `E_NOINTERFACE` if the
+/// wizard is not an `ISyncMgrUIOperation`.
+pub fn init_schedule_wizard(
+    wizard: &ISyncMgrScheduleWizardUIOperation,
+    handler_id: &str,
+) -> Result<ISyncMgrUIOperation> {
+    init_checked(wizard, &checked_handler_id(handler_id)?)
+}
+
+/// The NUL-terminated wide copy of a handler ID the wizard may see.
+fn checked_handler_id(handler_id: &str) -> Result<Vec<u16>> {
+    crate::sync_center::control::wide_id(
+        handler_id,
+        "handler id",
+        &rules::UI_OPERATION_SCHEDULE_WIZARD_HANDLER_ID.to_string(),
+    )
+}
+
+fn init_checked(
+    wizard: &ISyncMgrScheduleWizardUIOperation,
+    id: &[u16],
+) -> Result<ISyncMgrUIOperation> {
+    // SAFETY: `id` is NUL-terminated and outlives the call.
+    unsafe { wizard.InitWizard(windows_core::PCWSTR(id.as_ptr())) }.ok()?;
+    windows_core::Interface::cast(wizard)
 }
 
 /// A UI operation made from a closure: `run(owner)` answers `Ok(true)` to go ahead (S_OK) and

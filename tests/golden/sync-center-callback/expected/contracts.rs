@@ -1812,6 +1812,30 @@ pub const UI_OPERATION_RUN_DECLINED: Rule = Rule {
     source: "NF:syncmgr.ISyncMgrUIOperation.Run",
     text: "Run returns S_OK if successful; when it is called to confirm an operation (activating a handler, disabling an item, ...) that should not be executed, it returns S_FALSE or an error: the skeleton's `false` reaches Sync Center as S_FALSE.",
 };
+/// The schedule wizard is Sync Center's own object: a handler creates CLSID_SyncMgrScheduleWizard, typically when Sync Center calls ISyncMgrHandler::GetObject with SYNCMGR_OBJECTID_ShowSchedule, initializes it and hands it out as the UI operation of that object id. (`NN:syncmgr.ISyncMgrScheduleWizardUIOperation`)
+pub const UI_OPERATION_SCHEDULE_WIZARD_SYNC_CENTERS: Rule = Rule {
+    id: "ui-operation.schedule-wizard.sync-centers",
+    interface: "ISyncMgrScheduleWizardUIOperation",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NN:syncmgr.ISyncMgrScheduleWizardUIOperation",
+    text: "The schedule wizard is Sync Center's own object: a handler creates CLSID_SyncMgrScheduleWizard, typically when Sync Center calls ISyncMgrHandler::GetObject with SYNCMGR_OBJECTID_ShowSchedule, initializes it and hands it out as the UI operation of that object id.",
+};
+/// InitWizard takes the ID of the handler whose schedule the wizard shows: a handler ID, not empty and of at most MAX_SYNCMGR_ID characters including the NUL; any other is refused with E_INVALIDARG before the wizard sees it. (`NF:syncmgr.ISyncMgrScheduleWizardUIOperation.InitWizard`)
+pub const UI_OPERATION_SCHEDULE_WIZARD_HANDLER_ID: Rule = Rule {
+    id: "ui-operation.schedule-wizard.handler-id",
+    interface: "ISyncMgrScheduleWizardUIOperation",
+    method: Some("InitWizard"),
+    param: Some("pszHandlerID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrScheduleWizardUIOperation.InitWizard",
+    text: "InitWizard takes the ID of the handler whose schedule the wizard shows: a handler ID, not empty and of at most MAX_SYNCMGR_ID characters including the NUL; any other is refused with E_INVALIDARG before the wizard sees it.",
+};
 /// The handler itself, not the UI, uses ISyncMgrControl to notify Sync Center of changes to its state that come about through choices the user made in the UI. (`NF:syncmgr.ISyncMgrUIOperation.Run`)
 pub const UI_OPERATION_RUN_STATE_THROUGH_CONTROL: Rule = Rule {
     id: "ui-operation.run.state-through-control",
@@ -6860,6 +6884,8 @@ pub const ALL: &[Rule] = &[
     SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL,
     UI_OPERATION_RUN_DECLINED,
+    UI_OPERATION_SCHEDULE_WIZARD_SYNC_CENTERS,
+    UI_OPERATION_SCHEDULE_WIZARD_HANDLER_ID,
     UI_OPERATION_RUN_STATE_THROUGH_CONTROL,
     UI_OPERATION_EVENT_LINK_EVENT_ID,
     UI_OPERATION_EVENT_LINK_RUN_AFTER_INIT,
