@@ -30,9 +30,13 @@ pub enum Enforcement {
     Driver,
     /// The checked handler collection, [`crate::sync_center::collection`].
     HandlerCollection,
-    /// The Sync Center objects of [`crate::sync_center::objects`] (typed `GetObject` answers,
-    /// UI operations) and [`crate::sync_center::events`] (event lists and stores).
+    /// The Sync Center objects of [`crate::sync_center::objects`] (typed `GetObject` answers),
+    /// [`crate::sync_center::ui`] (UI operations), [`crate::sync_center::events`] and
+    /// [`crate::sync_center::conflicts`] (event and conflict lists and stores).
     SyncCenterObjects,
+    /// The checked client of Sync Center's `ISyncMgrControl`,
+    /// [`crate::sync_center::control::SyncCenterControl`].
+    SyncCenterControl,
     /// Stated in the skeleton docs only.
     Documented,
 }

@@ -166,6 +166,9 @@ pub fn enforcement_phrase(enforcement: Enforcement) -> &'static str {
         Enforcement::SyncCenterObjects => {
             "the runtime's Sync Center objects (UI operations, event and conflict stores)"
         }
+        Enforcement::SyncCenterControl => {
+            "the runtime's checked Sync Center control client (`SyncCenterControl`)"
+        }
         Enforcement::Documented => "documentation only (nothing can check it)",
     }
 }

@@ -127,6 +127,8 @@ pub enum Enforcement {
     /// The runtime's Sync Center objects: typed `GetObject` answers, UI operations, event and
     /// conflict stores (`sync_center::objects`, `sync_center::events`, `sync_center::conflicts`).
     SyncCenterObjects,
+    /// The runtime's checked client of Sync Center's `ISyncMgrControl` (`SyncCenterControl`).
+    SyncCenterControl,
     /// Stated in the skeleton docs only.
     Documented,
 }

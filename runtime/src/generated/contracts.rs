@@ -1800,6 +1800,66 @@ pub const SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL: Rule = Rule {
     source: "NF:syncmgr.ISyncMgrSessionCreator.CreateSession",
     text: "ppCallback receives the ISyncMgrSyncCallback used to report progress and events; it can be NULL if no callback is needed.",
 };
+/// A handler ID given to Sync Center is of maximum length MAX_SYNCMGR_ID including the terminating null character, as every ISyncMgrControl method that takes one says: an empty, NUL-holding or longer ID is refused before Sync Center sees it. (`NF:syncmgr.ISyncMgrControl.StartHandlerSync`)
+pub const CONTROL_HANDLER_ID_LENGTH: Rule = Rule {
+    id: "control.handler-id.length",
+    interface: "ISyncMgrControl",
+    method: Some("StartHandlerSync"),
+    param: Some("pszHandlerID"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterControl,
+    source: "NF:syncmgr.ISyncMgrControl.StartHandlerSync",
+    text: "A handler ID given to Sync Center is of maximum length MAX_SYNCMGR_ID including the terminating null character, as every ISyncMgrControl method that takes one says: an empty, NUL-holding or longer ID is refused before Sync Center sees it.",
+};
+/// Each item ID given to Sync Center is of maximum length MAX_SYNCMGR_ID including the terminating null character, as every ISyncMgrControl method that takes one says: an empty, NUL-holding or longer ID is refused before Sync Center sees it. (`NF:syncmgr.ISyncMgrControl.StartItemSync`)
+pub const CONTROL_ITEM_ID_LENGTH: Rule = Rule {
+    id: "control.item-id.length",
+    interface: "ISyncMgrControl",
+    method: Some("StartItemSync"),
+    param: Some("ppszItemIDs"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterControl,
+    source: "NF:syncmgr.ISyncMgrControl.StartItemSync",
+    text: "Each item ID given to Sync Center is of maximum length MAX_SYNCMGR_ID including the terminating null character, as every ISyncMgrControl method that takes one says: an empty, NUL-holding or longer ID is refused before Sync Center sees it.",
+};
+/// StartItemSync and StopItemSync name the items to start or stop (cItems IDs in ppszItemIDs, passed on to the handler's Synchronize): a request for no item is refused. (`NF:syncmgr.ISyncMgrControl.StartItemSync`)
+pub const CONTROL_ITEM_IDS_NOT_EMPTY: Rule = Rule {
+    id: "control.item-ids.not-empty",
+    interface: "ISyncMgrControl",
+    method: Some("StartItemSync"),
+    param: Some("cItems"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterControl,
+    source: "NF:syncmgr.ISyncMgrControl.StartItemSync",
+    text: "StartItemSync and StopItemSync name the items to start or stop (cItems IDs in ppszItemIDs, passed on to the handler's Synchronize): a request for no item is refused.",
+};
+/// The control flags say whether a request returns at once (SYNCMGR_CF_NOWAIT) or once Sync Center has done it (SYNCMGR_CF_WAIT): the client takes them as a Rust enum, so no other value reaches Sync Center. (`NE:syncmgr.SYNCMGR_CONTROL_FLAGS`)
+pub const CONTROL_FLAGS_VALUES: Rule = Rule {
+    id: "control.flags.values",
+    interface: "ISyncMgrControl",
+    method: Some("UpdateHandlerCollection"),
+    param: Some("nControlFlags"),
+    values: &["SYNCMGR_CF_NOWAIT", "SYNCMGR_CF_WAIT"],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterControl,
+    source: "NE:syncmgr.SYNCMGR_CONTROL_FLAGS",
+    text: "The control flags say whether a request returns at once (SYNCMGR_CF_NOWAIT) or once Sync Center has done it (SYNCMGR_CF_WAIT): the client takes them as a Rust enum, so no other value reaches Sync Center.",
+};
+/// ISyncMgrControl is implemented by a COM local server, so its calls could take considerable time: they should not be made on a UI thread. (`NN:syncmgr.ISyncMgrControl`)
+pub const CONTROL_NOT_ON_UI_THREAD: Rule = Rule {
+    id: "control.not-on-ui-thread",
+    interface: "ISyncMgrControl",
+    method: None,
+    param: None,
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Documented,
+    source: "NN:syncmgr.ISyncMgrControl",
+    text: "ISyncMgrControl is implemented by a COM local server, so its calls could take considerable time: they should not be made on a UI thread.",
+};
 /// Run returns S_OK if successful; when it is called to confirm an operation (activating a handler, disabling an item, ...) that should not be executed, it returns S_FALSE or an error: the skeleton's `false` reaches Sync Center as S_FALSE. (`NF:syncmgr.ISyncMgrUIOperation.Run`)
 pub const UI_OPERATION_RUN_DECLINED: Rule = Rule {
     id: "ui-operation.run.declined",
@@ -6883,6 +6943,11 @@ pub const ALL: &[Rule] = &[
     SYNCMGR_SESSION_CREATE_SESSION_HANDLER_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_ITEM_ID_LENGTH,
     SYNCMGR_SESSION_CREATE_SESSION_CALLBACK_OPTIONAL,
+    CONTROL_HANDLER_ID_LENGTH,
+    CONTROL_ITEM_ID_LENGTH,
+    CONTROL_ITEM_IDS_NOT_EMPTY,
+    CONTROL_FLAGS_VALUES,
+    CONTROL_NOT_ON_UI_THREAD,
     UI_OPERATION_RUN_DECLINED,
     UI_OPERATION_SCHEDULE_WIZARD_SYNC_CENTERS,
     UI_OPERATION_SCHEDULE_WIZARD_HANDLER_ID,

@@ -3,19 +3,22 @@
 //!
 //! Sync Center implements `ISyncMgrControl` in its `CLSID_SyncMgrControl` object, a COM local
 //! server ([`SyncCenterControl::connect`], Windows only). Every method queues its request with
-//! Sync Center, and a call can take considerable time: make them off the UI thread (the
-//! interface page). The wrapper checks its arguments before Sync Center sees them:
+//! Sync Center, and a call can take considerable time: make them off the UI thread
+//! (`control.not-on-ui-thread`, which the client cannot check). The wrapper checks its arguments before Sync Center sees them:
 //!
 //! - a handler id or item id is not empty and at most `MAX_SYNCMGR_ID - 1` UTF-16 units (the
 //!   pages of `StartHandlerSync`, `StartItemSync`, `StopHandlerSync`, `StopItemSync`,
 //!   `UpdateHandler`, `UpdateItem`, `UpdateEvents`, `UpdateConflicts`: "of maximum length
-//!   MAX_SYNCMGR_ID including the terminating null character"), without a NUL; the item list
-//!   of `StartItemSync` / `StopItemSync` is not empty; else `E_INVALIDARG`, naming the page;
+//!   MAX_SYNCMGR_ID including the terminating null character"), without a NUL
+//!   (`control.handler-id.length`, `control.item-id.length`); the item list of `StartItemSync`
+//!   / `StopItemSync` is not empty (`control.item-ids.not-empty`); else `E_INVALIDARG`, naming
+//!   the rule and the page;
 //!   `UpdateEvents` and `UpdateConflicts` take no item (NULL) for the handler itself, as their
 //!   pages allow;
 //! - the flags are Rust enums ([`Completion`], [`AlreadySyncing`]), so only the values of
 //!   `SYNCMGR_CONTROL_FLAGS` (`NE:syncmgr.SYNCMGR_CONTROL_FLAGS`) and
-//!   `SYNCMGR_SYNC_CONTROL_FLAGS` (`NE:syncmgr.SYNCMGR_SYNC_CONTROL_FLAGS`) reach it.
+//!   `SYNCMGR_SYNC_CONTROL_FLAGS` (`NE:syncmgr.SYNCMGR_SYNC_CONTROL_FLAGS`) reach it
+//!   (`control.flags.values`).
 //!
 //! Sync Center's answer is the method's result (`S_OK`, or its error).
 //!
@@ -34,6 +37,8 @@ use crate::bindings::{
     SYNCMGR_SYNC_CONTROL_FLAGS,
 };
 use crate::com::abi;
+use crate::contract::Rule;
+use crate::contracts as rules;
 
 /// The longest handler or item id the wrapper passes, in UTF-16 units without the NUL.
 const MAX_ID_CHARS: usize = MAX_SYNCMGR_ID as usize - 1;
@@ -110,14 +115,26 @@ impl From<ISyncMgrControl> for SyncCenterControl {
 }
 
 /// A NUL-terminated wide copy of `id`, checked as the module docs say.
-pub(crate) fn wide_id(id: &str, what: &str, page: &str) -> Result<Vec<u16>> {
+/// `rule` is the rule the error names, `page` the method's page.
+pub(crate) fn wide_id(id: &str, what: &str, rule: &Rule, page: &str) -> Result<Vec<u16>> {
     let units: Vec<u16> = id.encode_utf16().collect();
     if units.is_empty() || units.len() > MAX_ID_CHARS || units.contains(&0) {
         return Err(abi::invalid_arg(format_args!(
-            "the {what} {id:?} is empty, longer than {MAX_ID_CHARS} UTF-16 units or holds a NUL: it is of maximum length MAX_SYNCMGR_ID including the terminating null character ({page})"
+            "the {what} {id:?} is empty, longer than {MAX_ID_CHARS} UTF-16 units or holds a NUL: it is of maximum length MAX_SYNCMGR_ID including the terminating null character ({page}; rule {})",
+            rule.id
         )));
     }
     Ok(units.into_iter().chain(std::iter::once(0)).collect())
+}
+
+/// The checked wide copy of a handler id (`control.handler-id.length`).
+fn handler_wide(id: &str, page: &str) -> Result<Vec<u16>> {
+    wide_id(id, "handler id", &rules::CONTROL_HANDLER_ID_LENGTH, page)
+}
+
+/// The checked wide copy of an item id (`control.item-id.length`).
+fn item_wide(id: &str, page: &str) -> Result<Vec<u16>> {
+    wide_id(id, "item id", &rules::CONTROL_ITEM_ID_LENGTH, page)
 }
 
 /// The checked wide copies of a handler id and an optional item id (see the module docs).
@@ -126,8 +143,8 @@ fn handler_and_item(
     item_id: Option<&str>,
     page: &str,
 ) -> Result<(Vec<u16>, Option<Vec<u16>>)> {
-    let handler = wide_id(handler_id, "handler id", page)?;
-    let item = item_id.map(|id| wide_id(id, "item id", page)).transpose()?;
+    let handler = handler_wide(handler_id, page)?;
+    let item = item_id.map(|id| item_wide(id, page)).transpose()?;
     Ok((handler, item))
 }
 
@@ -140,12 +157,13 @@ fn wide_or_null(id: Option<&[u16]>) -> PCWSTR {
 fn wide_ids(item_ids: &[impl AsRef<str>], page: &str) -> Result<Vec<Vec<u16>>> {
     if item_ids.is_empty() {
         return Err(abi::invalid_arg(format_args!(
-            "no item ids: ppszItemIDs names the items ({page})"
+            "no item ids: {}",
+            rules::CONTROL_ITEM_IDS_NOT_EMPTY
         )));
     }
     item_ids
         .iter()
-        .map(|id| wide_id(id.as_ref(), "item id", page))
+        .map(|id| item_wide(id.as_ref(), page))
         .collect()
 }
 
@@ -196,11 +214,7 @@ impl SyncCenterControl {
     /// # Errors
     /// `E_INVALIDARG` for an unusable id (see the module docs); Sync Center's answer.
     pub fn update_handler(&self, handler_id: &str, completion: Completion) -> Result<()> {
-        let id = wide_id(
-            handler_id,
-            "handler id",
-            "NF:syncmgr.ISyncMgrControl.UpdateHandler",
-        )?;
+        let id = handler_wide(handler_id, "NF:syncmgr.ISyncMgrControl.UpdateHandler")?;
         // SAFETY: `id` is NUL-terminated and outlives the call.
         unsafe {
             self.control
@@ -221,8 +235,8 @@ impl SyncCenterControl {
         completion: Completion,
     ) -> Result<()> {
         let page = "NF:syncmgr.ISyncMgrControl.UpdateItem";
-        let handler = wide_id(handler_id, "handler id", page)?;
-        let item = wide_id(item_id, "item id", page)?;
+        let handler = handler_wide(handler_id, page)?;
+        let item = item_wide(item_id, page)?;
         // SAFETY: both ids are NUL-terminated and outlive the call.
         unsafe {
             self.control.UpdateItem(
@@ -299,7 +313,7 @@ impl SyncCenterControl {
     /// `E_INVALIDARG` for an unusable id (see the module docs); Sync Center's answer.
     pub fn start_handler_sync(&self, handler_id: &str, options: &StartOptions<'_>) -> Result<()> {
         let page = "NF:syncmgr.ISyncMgrControl.StartHandlerSync";
-        let id = wide_id(handler_id, "handler id", page)?;
+        let id = handler_wide(handler_id, page)?;
         // SAFETY: `id` is NUL-terminated and outlives the call; the interfaces are live or
         // None (NULL).
         unsafe {
@@ -327,7 +341,7 @@ impl SyncCenterControl {
         options: &StartOptions<'_>,
     ) -> Result<()> {
         let page = "NF:syncmgr.ISyncMgrControl.StartItemSync";
-        let id = wide_id(handler_id, "handler id", page)?;
+        let id = handler_wide(handler_id, page)?;
         let items = wide_ids(item_ids, page)?;
         let pointers: Vec<PCWSTR> = items.iter().map(|item| PCWSTR(item.as_ptr())).collect();
         // SAFETY: every string is NUL-terminated and outlives the call; the interfaces are
@@ -351,11 +365,7 @@ impl SyncCenterControl {
     /// # Errors
     /// `E_INVALIDARG` for an unusable id (see the module docs); Sync Center's answer.
     pub fn stop_handler_sync(&self, handler_id: &str) -> Result<()> {
-        let id = wide_id(
-            handler_id,
-            "handler id",
-            "NF:syncmgr.ISyncMgrControl.StopHandlerSync",
-        )?;
+        let id = handler_wide(handler_id, "NF:syncmgr.ISyncMgrControl.StopHandlerSync")?;
         // SAFETY: `id` is NUL-terminated and outlives the call.
         unsafe { self.control.StopHandlerSync(PCWSTR(id.as_ptr())) }.ok()
     }
@@ -368,7 +378,7 @@ impl SyncCenterControl {
     /// answer.
     pub fn stop_item_sync(&self, handler_id: &str, item_ids: &[impl AsRef<str>]) -> Result<()> {
         let page = "NF:syncmgr.ISyncMgrControl.StopItemSync";
-        let id = wide_id(handler_id, "handler id", page)?;
+        let id = handler_wide(handler_id, page)?;
         let items = wide_ids(item_ids, page)?;
         let pointers: Vec<PCWSTR> = items.iter().map(|item| PCWSTR(item.as_ptr())).collect();
         // SAFETY: every string is NUL-terminated and outlives the call.

@@ -132,7 +132,8 @@ fn checked_handler_id(handler_id: &str) -> Result<Vec<u16>> {
     crate::sync_center::control::wide_id(
         handler_id,
         "handler id",
-        &rules::UI_OPERATION_SCHEDULE_WIZARD_HANDLER_ID.to_string(),
+        &rules::UI_OPERATION_SCHEDULE_WIZARD_HANDLER_ID,
+        rules::UI_OPERATION_SCHEDULE_WIZARD_HANDLER_ID.source,
     )
 }
 
