@@ -64,10 +64,18 @@ pub struct BatchContext {
     /// The batch's prerequisite knowledge: what a destination must know to apply the change
     /// (`NF:winsync.ISyncChangeWithPrerequisite.GetPrerequisiteKnowledge`).
     pub prerequisite: Arc<Knowledge>,
-    /// `Some` for a change of a full-enumeration batch (recovery synchronization), with the
-    /// source's forgotten knowledge when it has any
-    /// (`NN:winsync.ISyncFullEnumerationChange`).
-    pub recovery: Option<Option<Arc<ForgottenKnowledge>>>,
+    /// `Some` for a change of a full-enumeration batch (a recovery synchronization,
+    /// `NN:winsync.ISyncFullEnumerationChange`).
+    pub recovery: Option<Recovery>,
+}
+
+/// What a change of a full-enumeration batch knows of the recovery synchronization it is part
+/// of.
+#[derive(Clone, Debug)]
+pub struct Recovery {
+    /// The source's forgotten knowledge, when it forgot anything
+    /// (`NF:winsync.ISyncFullEnumerationChange.GetLearnedForgottenKnowledge`).
+    pub source_forgotten: Option<Arc<ForgottenKnowledge>>,
 }
 
 impl BatchContext {
@@ -75,9 +83,9 @@ impl BatchContext {
     pub fn of(batch: &winsync_engine::batch::ChangeBatch) -> Arc<Self> {
         Arc::new(Self {
             prerequisite: batch.prerequisite().clone(),
-            recovery: batch
-                .is_full_enumeration()
-                .then(|| batch.source_forgotten().cloned()),
+            recovery: batch.is_full_enumeration().then(|| Recovery {
+                source_forgotten: batch.source_forgotten().cloned(),
+            }),
         })
     }
 }

@@ -86,7 +86,11 @@ impl ISyncFullEnumerationChange_Impl for ChangeObjectImpl {
     fn GetLearnedForgottenKnowledge(&self) -> Result<IForgottenKnowledge> {
         abi::guard(|| {
             let data = self.data();
-            let Some(Some(forgotten)) = data.batch.as_ref().and_then(|b| b.recovery.as_ref())
+            let Some(forgotten) = data
+                .batch
+                .as_ref()
+                .and_then(|b| b.recovery.as_ref())
+                .and_then(|recovery| recovery.source_forgotten.as_ref())
             else {
                 return none();
             };
