@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use windows_core::{BOOL, HRESULT, IUnknown, Interface};
+use windows_core::{BOOL, IUnknown, Interface};
 use winsync::bindings::{
     E_INVALIDARG, E_NOTIMPL, E_POINTER, IChangeConflict, ILoadChangeContext, ISyncChange,
     ISyncChangeBatch, ISyncChangeBatchAdvanced, ISyncChangeBatchBase,
@@ -22,7 +22,7 @@ use winsync::bindings::{
 use winsync::engine::batch::{ChangeBatch, ChangeFlags, ItemChange};
 use winsync::engine::{IdFormats, Knowledge, Version};
 use winsync::framework::batch::{self, change::ChangeData, change::change};
-use winsync::framework::knowledge::{self, MORE_DATA};
+use winsync::framework::knowledge;
 use winsync::framework::replica::conflict::ConflictObject;
 use winsync::framework::replica::data::{IItemData, bytes_of, item_data, load_context};
 use winsync::hresults::{
@@ -32,83 +32,9 @@ use winsync::hresults::{
     SYNC_E_ON_CREATE_MUST_FAIL_ENTIRE_ITEM, SYNC_E_RANGE_OUT_OF_ORDER,
 };
 
-const A: [u8; 16] = [0xA; 16];
-const B: [u8; 16] = [0xB; 16];
+mod batch_fixtures;
 
-fn item(n: u8) -> [u8; 24] {
-    let mut id = [0; 24];
-    id[0] = n;
-    id
-}
-
-fn v(key: u32, tick: u64) -> SYNC_VERSION {
-    SYNC_VERSION {
-        dwLastUpdatingReplicaKey: key,
-        ullTickCount: tick,
-    }
-}
-
-fn source_knowledge() -> Knowledge {
-    let mut k = Knowledge::new(IdFormats::GUID_GID, &A).unwrap();
-    k.set_local_tick_count(10).unwrap();
-    k
-}
-
-fn empty_batch() -> ISyncChangeBatch {
-    let prerequisite = Arc::new(Knowledge::new(IdFormats::GUID_GID, &B).unwrap());
-    batch::to_com(ChangeBatch::new(IdFormats::GUID_GID, &A, prerequisite, None).unwrap())
-        .cast()
-        .unwrap()
-}
-
-fn made_with() -> ISyncKnowledge {
-    knowledge::to_com(source_knowledge())
-}
-
-/// A closed batch: items 1 (with change unit 7) and 3 in an ordered group [0, 9].
-fn built() -> ISyncChangeBatch {
-    let b = empty_batch();
-    unsafe {
-        assert_eq!(b.BeginOrderedGroup(std::ptr::null()), S_OK);
-        let builder = b
-            .AddItemMetadataToGroup(A.as_ptr(), item(1).as_ptr(), &v(0, 5), &v(0, 1), 0, 3)
-            .unwrap();
-        assert_eq!(
-            builder.AddChangeUnitMetadata([7u8].as_ptr(), &v(0, 5)),
-            S_OK
-        );
-        b.AddItemMetadataToGroup(A.as_ptr(), item(3).as_ptr(), &v(0, 6), &v(0, 6), 0, 0)
-            .unwrap();
-        assert_eq!(b.EndOrderedGroup(item(9).as_ptr(), &made_with()), S_OK);
-    }
-    b
-}
-
-fn read_id(call: impl Fn(*mut u8, *mut u32) -> HRESULT) -> Vec<u8> {
-    let mut size = 0u32;
-    assert_eq!(call(std::ptr::null_mut(), &mut size), MORE_DATA);
-    let mut buffer = vec![0u8; size as usize];
-    assert_eq!(call(buffer.as_mut_ptr(), &mut size), S_OK);
-    assert_eq!(call(buffer.as_mut_ptr(), std::ptr::null_mut()), E_POINTER);
-    buffer
-}
-
-fn changes_of(b: &ISyncChangeBatchBase) -> Vec<ISyncChange> {
-    let list = unsafe { b.GetChangeEnumerator() }.unwrap();
-    let mut out = Vec::new();
-    loop {
-        let mut one: [Option<ISyncChange>; 1] = [None];
-        let mut fetched = 9;
-        let hr = unsafe { list.Next(1, one.as_mut_ptr(), &mut fetched) };
-        if hr == S_FALSE {
-            assert_eq!(fetched, 0);
-            break;
-        }
-        assert_eq!((hr, fetched), (S_OK, 1));
-        out.push(one[0].take().unwrap());
-    }
-    out
-}
+use batch_fixtures::*;
 
 #[test]
 fn ordered_groups_follow_the_pages_rules() {
@@ -674,13 +600,14 @@ fn load_contexts_record_recoverable_errors() {
     }
 }
 
-/// Every method with a rule the batch objects enforce is called in this file or in
-/// `replica_sessions.rs`.
+/// Every method with a rule the batch objects enforce is called in this file,
+/// `batch_merge_tombstones.rs` or `replica_sessions.rs`.
 #[test]
 fn every_method_with_a_batch_rule_is_exercised() {
     use winsync::contract::Enforcement;
     let sources = concat!(
         include_str!("batch_com.rs"),
+        include_str!("batch_merge_tombstones.rs"),
         include_str!("replica_sessions.rs")
     );
     let missing: Vec<String> = winsync::contracts::ALL

@@ -71,6 +71,10 @@ pub struct ItemChange {
     pub work: u32,
     /// Changed change units; empty for a change of the whole item.
     pub units: Vec<UnitChange>,
+    /// For a merge tombstone (`ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`,
+    /// `header:winsync.h`): the winning item ID, the item this deleted item was merged into
+    /// when a constraint conflict was resolved by merging; `None` for any other change.
+    pub winner: Option<Box<[u8]>>,
 }
 
 impl ItemChange {
@@ -88,6 +92,20 @@ impl ItemChange {
             flags,
             work: 0,
             units: Vec::new(),
+            winner: None,
+        }
+    }
+
+    /// A merge tombstone: item `item` deleted because it was merged into `winner`.
+    pub fn merge_tombstone(
+        item: &[u8],
+        winner: &[u8],
+        change_version: Version,
+        creation_version: Version,
+    ) -> Self {
+        Self {
+            winner: Some(winner.into()),
+            ..Self::new(item, change_version, creation_version, ChangeFlags::DELETED)
         }
     }
 
@@ -105,6 +123,17 @@ impl ItemChange {
             return Err(Error::InvalidArgument(
                 "a deleted item has no change units".into(),
             ));
+        }
+        if let Some(winner) = &self.winner {
+            formats.check_item(winner)?;
+            // A merge tombstone otherwise carries the metadata of a deleted item's tombstone
+            // (`ISyncMergeTombstoneChange`, `header:winsync.h`).
+            if !self.flags.deleted() || *winner == self.item {
+                return Err(Error::InvalidArgument(
+                    "a merge tombstone is a deleted item merged into another item (its winner)"
+                        .into(),
+                ));
+            }
         }
         Ok(())
     }

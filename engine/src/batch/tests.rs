@@ -290,3 +290,57 @@ fn a_batch_reads_back_from_its_bytes_read_only() {
     open.begin_ordered_group(None).unwrap();
     assert!(matches!(open.serialize(), Err(Error::InvalidOperation(_))));
 }
+
+/// A merge tombstone (`ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`): a deleted item
+/// with the item it was merged into; in groups and as a logged conflict, through the bytes.
+#[test]
+fn merge_tombstones_carry_their_winner_through_the_bytes() {
+    let merged = |n: u8, winner: u8| {
+        ItemChange::merge_tombstone(
+            &item(n),
+            &item(winner),
+            Version::new(0, 3),
+            Version::new(0, 1),
+        )
+    };
+    let mut b = batch();
+    b.begin_ordered_group(None).unwrap();
+    b.add_change(merged(5, 2)).unwrap();
+    // A merge tombstone is a tombstone: no change units.
+    assert!(matches!(
+        b.add_change_unit(UnitChange {
+            unit: [4u8].into(),
+            version: Version::new(0, 3),
+        }),
+        Err(Error::InvalidOperation(_))
+    ));
+    // Not a live item, not merged into itself, and a winner of the item format.
+    let mut live = merged(6, 2);
+    live.flags = ChangeFlags::NONE;
+    assert!(matches!(b.add_change(live), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        b.add_change(merged(6, 6)),
+        Err(Error::InvalidArgument(_))
+    ));
+    let mut short = merged(6, 2);
+    short.winner = Some([1u8; 3].into());
+    assert!(b.add_change(short).is_err());
+    b.add_change(change(7, 3)).unwrap();
+    b.end_ordered_group(None, &source()).unwrap();
+    b.add_logged_conflict(merged(9, 1), &source()).unwrap();
+    let bytes = b.serialize().unwrap();
+    let read = ChangeBatch::deserialize(&bytes).unwrap();
+    let winners: Vec<Option<Box<[u8]>>> = read.changes().map(|(_, c)| c.winner.clone()).collect();
+    assert_eq!(winners, [Some(item(2).into()), None]);
+    assert_eq!(
+        read.logged_conflicts()[0].change.winner.as_deref(),
+        Some(&item(1)[..])
+    );
+    assert_eq!(read.serialize().unwrap(), bytes, "the bytes are canonical");
+    for cut in 0..bytes.len() {
+        assert!(
+            ChangeBatch::deserialize(&bytes[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+}

@@ -16,7 +16,9 @@
 //! | logged conflicts: count `u32`, then each: change, conflict-knowledge table index `u32` | … |
 //!
 //! A change: item ID, change version and creation version (`key: u32, tick: u64` each),
-//! flags `u32`, work `u32`, change units: count `u32`, then each: change-unit ID and version.
+//! flags `u32` (bit 31: a merge tombstone, whose winning item ID follows the change units),
+//! work `u32`, change units: count `u32`, then each: change-unit ID and version; a merge
+//! tombstone's winning item ID.
 //! An ID is `u16` length + data. Knowledge shared by several groups is written once.
 //!
 //! Reading bounds every count by the bytes left, reads each knowledge with the knowledge
@@ -39,6 +41,8 @@ const REVISION: u16 = 1;
 const LAST: u8 = 1;
 const FULL: u8 = 2;
 const FORGOTTEN: u8 = 4;
+/// A change's flags bit for a merge tombstone (`SYNC_CHANGE_FLAG_*` use the low bits only).
+const MERGE_TOMBSTONE: u32 = 0x8000_0000;
 
 impl Writer {
     fn version(&mut self, v: Version) {
@@ -50,12 +54,20 @@ impl Writer {
         self.id(&change.item);
         self.version(change.change_version);
         self.version(change.creation_version);
-        self.u32(change.flags.0);
+        let merge = if change.winner.is_some() {
+            MERGE_TOMBSTONE
+        } else {
+            0
+        };
+        self.u32(change.flags.0 | merge);
         self.u32(change.work);
         self.len(change.units.len());
         for unit in &change.units {
             self.id(&unit.unit);
             self.version(unit.version);
+        }
+        if let Some(winner) = &change.winner {
+            self.id(winner);
         }
     }
 
@@ -356,7 +368,8 @@ impl Reader<'_> {
         let item = self.id(&formats.item, "item ID")?;
         let change_version = self.version()?;
         let creation_version = self.version()?;
-        let flags = ChangeFlags(self.u32()?);
+        let raw_flags = self.u32()?;
+        let flags = ChangeFlags(raw_flags & !MERGE_TOMBSTONE);
         let work = self.u32()?;
         let count = self.count(14)?;
         let mut units = Vec::with_capacity(count);
@@ -367,6 +380,11 @@ impl Reader<'_> {
                 version: self.version()?,
             });
         }
+        let winner = if raw_flags & MERGE_TOMBSTONE == 0 {
+            None
+        } else {
+            Some(self.id(&formats.item, "winning item ID")?)
+        };
         Ok(ItemChange {
             item,
             change_version,
@@ -374,6 +392,7 @@ impl Reader<'_> {
             flags,
             work,
             units,
+            winner,
         })
     }
 }

@@ -7860,14 +7860,14 @@ pub mod sync_knowledge_abi {
 /// Source: `header:winsync.h`.
 ///
 /// # Contract
-/// - An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `merge-tombstone-change.query-interface`)
+/// - An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `merge-tombstone-change.query-interface`)
 pub trait SyncMergeTombstoneChange {
     /// Microsoft publishes no reference page for this method; the header declares it.
     ///
     /// `ISyncMergeTombstoneChange::GetWinnerItemId`.
     ///
     /// # Contract
-    /// - pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `merge-tombstone-change.get-winner-item-id.winner`)
+    /// - pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `merge-tombstone-change.get-winner-item-id.winner`)
     ///
     /// # Checked before this method runs
     /// - `pcbIdSize` is not null, else `E_POINTER`
@@ -15047,7 +15047,7 @@ pub mod sync_change_batch_abi {
 /// Source: `header:winsync.h`.
 ///
 /// # Contract
-/// - An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.query-interface`)
+/// - An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `change-batch2.query-interface`)
 pub trait SyncChangeBatch2: SyncChangeBatch {
     /// Microsoft publishes no reference page for this method; the header declares it.
     ///
@@ -15055,10 +15055,10 @@ pub trait SyncChangeBatch2: SyncChangeBatch {
     ///
     /// # Contract
     /// - pbWinnerItemId is the ID of the item after the merge (the winning ID) and pbItemId the ID of the item before the merge (the losing ID); when a constraint conflict is resolved by merging, the smaller item ID is chosen as the winning ID. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.winner-and-loser`)
-    /// - The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.no-group-open`)
-    /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.out-of-order`)
-    /// - Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.read-only`)
-    /// - AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument. Result: `E_POINTER`. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-metadata-to-group.bad-pointer`)
+    /// - The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch. Result: `SYNC_E_INVALID_OPERATION`. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `change-batch2.add-merge-tombstone-metadata-to-group.no-group-open`)
+    /// - When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER. Result: `SYNC_E_RANGE_OUT_OF_ORDER`. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `change-batch2.add-merge-tombstone-metadata-to-group.out-of-order`)
+    /// - Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY. Result: `SYNC_E_CHANGE_BATCH_IS_READ_ONLY`. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `change-batch2.add-merge-tombstone-metadata-to-group.read-only`)
+    /// - AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument. Result: `E_POINTER`. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `change-batch2.add-merge-tombstone-metadata-to-group.bad-pointer`)
     ///
     /// # Checked before this method runs
     /// - `pChangeVersion` is not null, else `E_POINTER`
@@ -15085,7 +15085,7 @@ pub trait SyncChangeBatch2: SyncChangeBatch {
     /// `ISyncChangeBatch2::AddMergeTombstoneLoggedConflict`.
     ///
     /// # Contract
-    /// - A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `change-batch2.add-merge-tombstone-logged-conflict.outside-groups`)
+    /// - A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `change-batch2.add-merge-tombstone-logged-conflict.outside-groups`)
     ///
     /// # Checked before this method runs
     /// - `pChangeVersion` is not null, else `E_POINTER`
@@ -15720,14 +15720,14 @@ pub mod sync_full_enumeration_change_batch_abi {
 /// Source: `header:winsync.h`.
 ///
 /// # Contract
-/// - An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `full-enumeration-change-batch2.query-interface`)
+/// - An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch2.query-interface`)
 pub trait SyncFullEnumerationChangeBatch2: SyncFullEnumerationChangeBatch {
     /// Microsoft publishes no reference page for this method; the header declares it.
     ///
     /// `ISyncFullEnumerationChangeBatch2::AddMergeTombstoneMetadataToGroup`.
     ///
     /// # Contract
-    /// - AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open. (`header:winsync.h`; enforced by documentation only (nothing can check it); rule `full-enumeration-change-batch2.add-merge-tombstone-metadata-to-group.open-group`)
+    /// - AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open. (`header:winsync.h`; enforced by the runtime's change-batch objects; rule `full-enumeration-change-batch2.add-merge-tombstone-metadata-to-group.open-group`)
     ///
     /// # Checked before this method runs
     /// - `pChangeVersion` is not null, else `E_POINTER`

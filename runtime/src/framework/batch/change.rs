@@ -1,7 +1,8 @@
 //! Changes as COM objects: `ISyncChange` (`NN:winsync.ISyncChange`), its change units
 //! (`NN:winsync.ISyncChangeUnit`) and their enumerators (`NN:winsync.IEnumSyncChanges`,
 //! `NN:winsync.IEnumSyncChangeUnits`). Each is a snapshot of one engine [`ItemChange`] with the
-//! knowledge of its group.
+//! knowledge of its group. A merge tombstone is a [`MergeTombstoneObject`], which also answers
+//! `ISyncMergeTombstoneChange::GetWinnerItemId`.
 //!
 //! Versions are in the key space of the change's owner (the source replica): `GetChangeVersion`
 //! answers for `pbCurrentReplicaId` equal to the owner, and `E_INVALIDARG` for any other replica
@@ -18,7 +19,8 @@ use winsync_engine::{ForgottenKnowledge, IdFormats, Knowledge, Version};
 use crate::bindings::{
     E_INVALIDARG, IEnumSyncChangeUnits, IEnumSyncChangeUnits_Impl, IEnumSyncChanges,
     IEnumSyncChanges_Impl, ISyncChange, ISyncChange_Impl, ISyncChangeUnit, ISyncChangeUnit_Impl,
-    ISyncChangeWithPrerequisite, ISyncFullEnumerationChange, ISyncKnowledge, SYNC_VERSION,
+    ISyncChangeWithPrerequisite, ISyncFullEnumerationChange, ISyncKnowledge,
+    ISyncMergeTombstoneChange, ISyncMergeTombstoneChange_Impl, SYNC_VERSION,
 };
 use crate::framework::knowledge::enumerate::{Cursor, not_null, out_array};
 use crate::framework::knowledge::to_com;
@@ -29,9 +31,13 @@ use crate::hresults::{
 };
 
 pub(super) use objects::ChangeObject_Impl as ChangeObjectImpl;
-pub use objects::{ChangeObject, ChangeUnitObject, ChangeUnitsObject, ChangesObject};
+pub(super) use objects::MergeTombstoneObject_Impl as MergeTombstoneObjectImpl;
+pub use objects::{
+    ChangeObject, ChangeUnitObject, ChangeUnitsObject, ChangesObject, MergeTombstoneObject,
+};
 use objects::{
     ChangeObject_Impl, ChangeUnitObject_Impl, ChangeUnitsObject_Impl, ChangesObject_Impl,
+    MergeTombstoneObject_Impl,
 };
 
 /// One change and what it needs to answer: the batch's formats and owner, its group's
@@ -93,14 +99,28 @@ impl BatchContext {
 mod objects {
     use super::{
         Arc, AtomicU32, ChangeData, Cursor, IEnumSyncChangeUnits, IEnumSyncChanges, ISyncChange,
-        ISyncChangeUnit, ISyncChangeWithPrerequisite, ISyncFullEnumerationChange, UnitChange,
-        implement,
+        ISyncChangeUnit, ISyncChangeWithPrerequisite, ISyncFullEnumerationChange,
+        ISyncMergeTombstoneChange, UnitChange, implement,
     };
 
     /// A change (`ISyncChange`, with `ISyncChangeWithPrerequisite` and
     /// `ISyncFullEnumerationChange`: [`crate::framework::batch::prerequisite`]).
     #[implement(ISyncChange, ISyncChangeWithPrerequisite, ISyncFullEnumerationChange)]
     pub struct ChangeObject {
+        pub(super) data: Arc<ChangeData>,
+        pub(super) work: AtomicU32,
+    }
+
+    /// A merge tombstone (`ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`): a change
+    /// with `ISyncMergeTombstoneChange` besides the interfaces of [`ChangeObject`]; only merge
+    /// tombstones answer `QueryInterface` for it (`header:winsync.h`).
+    #[implement(
+        ISyncChange,
+        ISyncChangeWithPrerequisite,
+        ISyncFullEnumerationChange,
+        ISyncMergeTombstoneChange
+    )]
+    pub struct MergeTombstoneObject {
         pub(super) data: Arc<ChangeData>,
         pub(super) work: AtomicU32,
     }
@@ -128,14 +148,15 @@ mod objects {
     }
 }
 
-/// `data` as `ISyncChange`.
+/// `data` as `ISyncChange`: a [`MergeTombstoneObject`] for a merge tombstone, else a
+/// [`ChangeObject`].
 pub fn change(data: Arc<ChangeData>) -> ISyncChange {
-    let work = data.change.work;
-    ChangeObject {
-        data,
-        work: AtomicU32::new(work),
+    let work = AtomicU32::new(data.change.work);
+    if data.change.winner.is_some() {
+        MergeTombstoneObject { data, work }.into()
+    } else {
+        ChangeObject { data, work }.into()
     }
-    .into()
 }
 
 /// Changes as `IEnumSyncChanges`.
@@ -177,124 +198,147 @@ fn size_of_out<'a>(size: *mut u32) -> Result<&'a mut u32> {
     unsafe { size.as_mut() }.ok_or_else(crate::com::abi::null_pointer)
 }
 
-impl ISyncChange_Impl for ChangeObject_Impl {
-    fn GetOwnerReplicaId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
-        // SAFETY: the pcb pattern, the COM caller's contract.
-        unsafe {
-            write_id(
-                buffer,
-                size_of_out(size)?,
-                &self.data.formats.replica,
-                &self.data.owner,
-            )
+/// `ISyncChange_Impl`, and the accessors the other interfaces use, for a change object type
+/// with `data` and `work` fields.
+macro_rules! change_impl {
+    ($object:ident) => {
+        impl ISyncChange_Impl for $object {
+            fn GetOwnerReplicaId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
+                // SAFETY: the pcb pattern, the COM caller's contract.
+                unsafe {
+                    write_id(
+                        buffer,
+                        size_of_out(size)?,
+                        &self.data.formats.replica,
+                        &self.data.owner,
+                    )
+                }
+            }
+
+            fn GetRootItemId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
+                // SAFETY: as above.
+                unsafe {
+                    write_id(
+                        buffer,
+                        size_of_out(size)?,
+                        &self.data.formats.item,
+                        &self.data.change.item,
+                    )
+                }
+            }
+
+            fn GetChangeVersion(&self, replica: *const u8, version: *mut SYNC_VERSION) -> Result<()> {
+                if !self.data.change.units.is_empty() {
+                    return Err(Error::new(
+                        SYNC_E_ITEM_HAS_CHANGE_UNITS,
+                        "the change is described by its change units (GetChangeUnits)",
+                    ));
+                }
+                version_for(
+                    &self.data,
+                    replica,
+                    self.data.change.change_version,
+                    version,
+                )
+            }
+
+            fn GetCreationVersion(&self, replica: *const u8, version: *mut SYNC_VERSION) -> Result<()> {
+                version_for(
+                    &self.data,
+                    replica,
+                    self.data.change.creation_version,
+                    version,
+                )
+            }
+
+            fn GetFlags(&self, flags: *mut u32) -> Result<()> {
+                not_null(flags)?;
+                // SAFETY: checked not null.
+                unsafe { flags.write(self.data.change.flags.0) };
+                Ok(())
+            }
+
+            fn GetWorkEstimate(&self, work: *mut u32) -> Result<()> {
+                not_null(work)?;
+                // SAFETY: checked not null.
+                unsafe { work.write(self.work.load(Ordering::Relaxed)) };
+                Ok(())
+            }
+
+            fn GetChangeUnits(&self) -> Result<IEnumSyncChangeUnits> {
+                if self.data.change.units.is_empty() {
+                    return Err(Error::new(
+                        SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
+                        "the change has no change units",
+                    ));
+                }
+                let units: Arc<[UnitChange]> = self.data.change.units.clone().into();
+                Ok(ChangeUnitsObject {
+                    change: self.to_interface(),
+                    data: self.data.clone(),
+                    cursor: Cursor::new(units),
+                }
+                .into())
+            }
+
+            fn GetMadeWithKnowledge(&self) -> Result<ISyncKnowledge> {
+                let made_with = self.made_with()?;
+                Ok(to_com((**made_with).clone()))
+            }
+
+            fn GetLearnedKnowledge(&self) -> Result<ISyncKnowledge> {
+                let made_with = self.made_with()?;
+                Ok(to_com(engine(
+                    self.data.change.learned_knowledge(made_with),
+                )?))
+            }
+
+            fn SetWorkEstimate(&self, work: u32) -> Result<()> {
+                if !self.data.from_source {
+                    return Err(Error::new(
+                        SYNC_E_INVALID_OPERATION,
+                        "a work estimate is part of the work of a batch or session: only a source change has one (rule sync-change.set-work-estimate.source-only)",
+                    ));
+                }
+                self.work.store(work, Ordering::Relaxed);
+                Ok(())
+            }
         }
-    }
 
-    fn GetRootItemId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
-        // SAFETY: as above.
-        unsafe {
-            write_id(
-                buffer,
-                size_of_out(size)?,
-                &self.data.formats.item,
-                &self.data.change.item,
-            )
+        impl $object {
+            /// The change's data.
+            pub(super) fn data(&self) -> &ChangeData {
+                &self.data
+            }
+
+            /// The made-with knowledge of a source change whose group was ended.
+            pub(super) fn made_with(&self) -> Result<&Arc<Knowledge>> {
+                if !self.data.from_source {
+                    return Err(Error::new(
+                        SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
+                        "the destination's version of an item has no made-with knowledge: it means something only for a source change (rule sync-change.get-made-with-knowledge.source-only)",
+                    ));
+                }
+                self.data.made_with.as_ref().ok_or_else(needs_knowledge)
+            }
         }
-    }
-
-    fn GetChangeVersion(&self, replica: *const u8, version: *mut SYNC_VERSION) -> Result<()> {
-        if !self.data.change.units.is_empty() {
-            return Err(Error::new(
-                SYNC_E_ITEM_HAS_CHANGE_UNITS,
-                "the change is described by its change units (GetChangeUnits)",
-            ));
-        }
-        version_for(
-            &self.data,
-            replica,
-            self.data.change.change_version,
-            version,
-        )
-    }
-
-    fn GetCreationVersion(&self, replica: *const u8, version: *mut SYNC_VERSION) -> Result<()> {
-        version_for(
-            &self.data,
-            replica,
-            self.data.change.creation_version,
-            version,
-        )
-    }
-
-    fn GetFlags(&self, flags: *mut u32) -> Result<()> {
-        not_null(flags)?;
-        // SAFETY: checked not null.
-        unsafe { flags.write(self.data.change.flags.0) };
-        Ok(())
-    }
-
-    fn GetWorkEstimate(&self, work: *mut u32) -> Result<()> {
-        not_null(work)?;
-        // SAFETY: checked not null.
-        unsafe { work.write(self.work.load(Ordering::Relaxed)) };
-        Ok(())
-    }
-
-    fn GetChangeUnits(&self) -> Result<IEnumSyncChangeUnits> {
-        if self.data.change.units.is_empty() {
-            return Err(Error::new(
-                SYNC_E_ITEM_HAS_NO_CHANGE_UNITS,
-                "the change has no change units",
-            ));
-        }
-        let units: Arc<[UnitChange]> = self.data.change.units.clone().into();
-        Ok(ChangeUnitsObject {
-            change: self.to_interface(),
-            data: self.data.clone(),
-            cursor: Cursor::new(units),
-        }
-        .into())
-    }
-
-    fn GetMadeWithKnowledge(&self) -> Result<ISyncKnowledge> {
-        let made_with = self.made_with()?;
-        Ok(to_com((**made_with).clone()))
-    }
-
-    fn GetLearnedKnowledge(&self) -> Result<ISyncKnowledge> {
-        let made_with = self.made_with()?;
-        Ok(to_com(engine(
-            self.data.change.learned_knowledge(made_with),
-        )?))
-    }
-
-    fn SetWorkEstimate(&self, work: u32) -> Result<()> {
-        if !self.data.from_source {
-            return Err(Error::new(
-                SYNC_E_INVALID_OPERATION,
-                "a work estimate is part of the work of a batch or session: only a source change has one (rule sync-change.set-work-estimate.source-only)",
-            ));
-        }
-        self.work.store(work, Ordering::Relaxed);
-        Ok(())
-    }
+    };
 }
 
-impl ChangeObject_Impl {
-    /// The change's data.
-    pub(super) fn data(&self) -> &ChangeData {
-        &self.data
-    }
+change_impl!(ChangeObject_Impl);
+change_impl!(MergeTombstoneObject_Impl);
 
-    /// The made-with knowledge of a source change whose group was ended.
-    pub(super) fn made_with(&self) -> Result<&Arc<Knowledge>> {
-        if !self.data.from_source {
+impl ISyncMergeTombstoneChange_Impl for MergeTombstoneObject_Impl {
+    fn GetWinnerItemId(&self, buffer: *mut u8, size: *mut u32) -> Result<()> {
+        let Some(winner) = &self.data.change.winner else {
+            // Only a merge tombstone is made as this object (see `change`).
             return Err(Error::new(
-                SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
-                "the destination's version of an item has no made-with knowledge: it means something only for a source change (rule sync-change.get-made-with-knowledge.source-only)",
+                SYNC_E_INVALID_OPERATION,
+                "not a merge tombstone",
             ));
-        }
-        self.data.made_with.as_ref().ok_or_else(needs_knowledge)
+        };
+        // SAFETY: the pcb pattern, the COM caller's contract.
+        unsafe { write_id(buffer, size_of_out(size)?, &self.data.formats.item, winner) }
     }
 }
 

@@ -22,7 +22,8 @@ use winsync_engine::{ForgottenKnowledge, IdFormats, Knowledge, Version};
 
 use crate::bindings::{
     E_INVALIDARG, IEnumSyncChangeUnits, IEnumSyncChanges, ISyncChange, ISyncChangeBatchBase,
-    ISyncChangeUnit, ISyncFullEnumerationChangeBatch, ISyncKnowledge, S_FALSE, SYNC_VERSION,
+    ISyncChangeUnit, ISyncFullEnumerationChangeBatch, ISyncKnowledge, ISyncMergeTombstoneChange,
+    S_FALSE, SYNC_VERSION,
 };
 use crate::framework::knowledge::from_com;
 use crate::framework::knowledge::wire::{engine, read_pcb_id};
@@ -183,6 +184,14 @@ fn read_change(change: &ISyncChange, owner: &[u8], formats: &IdFormats) -> Resul
     let mut read = ItemChange::new(&item, change_version, creation, ChangeFlags(flags));
     read.work = work;
     read.units = units;
+    // A merge tombstone answers QueryInterface for ISyncMergeTombstoneChange
+    // (`merge-tombstone-change.query-interface`, `header:winsync.h`).
+    if let Ok(merged) = change.cast::<ISyncMergeTombstoneChange>() {
+        let winner = read_pcb_id(&formats.item, "winning item ID", |b, s| unsafe {
+            merged.GetWinnerItemId(b, s)
+        })?;
+        read.winner = Some(winner);
+    }
     Ok(read)
 }
 

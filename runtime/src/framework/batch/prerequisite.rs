@@ -22,7 +22,7 @@
 use windows_core::{Error, Ref, Result};
 use winsync_engine::ForgottenKnowledge;
 
-use super::change::ChangeObjectImpl;
+use super::change::{ChangeObjectImpl, MergeTombstoneObjectImpl};
 use crate::bindings::{
     IForgottenKnowledge, ISyncChangeWithPrerequisite_Impl, ISyncFullEnumerationChange_Impl,
     ISyncKnowledge, S_FALSE,
@@ -38,66 +38,75 @@ fn none<T>() -> Result<T> {
     Err(Error::from_hresult(S_FALSE))
 }
 
-impl ISyncChangeWithPrerequisite_Impl for ChangeObjectImpl {
-    fn GetPrerequisiteKnowledge(&self) -> Result<ISyncKnowledge> {
-        match &self.data().batch {
-            Some(batch) => Ok(to_com((*batch.prerequisite).clone())),
-            None => none(),
-        }
-    }
-
-    fn GetLearnedKnowledgeWithPrerequisite(
-        &self,
-        destination: Ref<ISyncKnowledge>,
-    ) -> Result<ISyncKnowledge> {
-        abi::guard(|| {
-            let data = self.data();
-            let batch = data.batch.as_ref().ok_or_else(|| {
-                Error::new(
-                    SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
-                    "the change has no prerequisite knowledge: it was not made in a batch",
-                )
-            })?;
-            let destination = from_com(destination.ok()?, Some(&data.formats))?;
-            let made_with = self.made_with()?;
-            let learned = engine(data.change.learned_knowledge(made_with))?;
-            Ok(to_com(engine(
-                learned.project_onto_knowledge_with_prerequisite(&batch.prerequisite, &destination),
-            )?))
-        })
-    }
-}
-
-impl ISyncFullEnumerationChange_Impl for ChangeObjectImpl {
-    fn GetLearnedKnowledgeAfterRecoveryComplete(&self) -> Result<ISyncKnowledge> {
-        abi::guard(|| {
-            let data = self.data();
-            if data.batch.as_ref().is_none_or(|b| b.recovery.is_none()) {
-                return Err(Error::new(
-                    SYNC_E_INVALID_OPERATION,
-                    "the change is not part of a recovery synchronization (a full-enumeration batch)",
-                ));
+/// `ISyncChangeWithPrerequisite_Impl` and `ISyncFullEnumerationChange_Impl` for a change
+/// object type.
+macro_rules! prerequisite_impl {
+    ($object:ident) => {
+        impl ISyncChangeWithPrerequisite_Impl for $object {
+            fn GetPrerequisiteKnowledge(&self) -> Result<ISyncKnowledge> {
+                match &self.data().batch {
+                    Some(batch) => Ok(to_com((*batch.prerequisite).clone())),
+                    None => none(),
+                }
             }
-            let made_with = self.made_with()?;
-            Ok(to_com(engine(data.change.learned_knowledge(made_with))?))
-        })
-    }
 
-    fn GetLearnedForgottenKnowledge(&self) -> Result<IForgottenKnowledge> {
-        abi::guard(|| {
-            let data = self.data();
-            let Some(forgotten) = data
-                .batch
-                .as_ref()
-                .and_then(|b| b.recovery.as_ref())
-                .and_then(|recovery| recovery.source_forgotten.as_ref())
-            else {
-                return none();
-            };
-            let projected = engine(forgotten.knowledge().project_onto_item(&data.change.item))?;
-            Ok(forgotten_to_com(ForgottenKnowledge::from_knowledge(
-                projected,
-            )))
-        })
-    }
+            fn GetLearnedKnowledgeWithPrerequisite(
+                &self,
+                destination: Ref<ISyncKnowledge>,
+            ) -> Result<ISyncKnowledge> {
+                abi::guard(|| {
+                    let data = self.data();
+                    let batch = data.batch.as_ref().ok_or_else(|| {
+                        Error::new(
+                            SYNC_E_CHANGE_NEEDS_KNOWLEDGE,
+                            "the change has no prerequisite knowledge: it was not made in a batch",
+                        )
+                    })?;
+                    let destination = from_com(destination.ok()?, Some(&data.formats))?;
+                    let made_with = self.made_with()?;
+                    let learned = engine(data.change.learned_knowledge(made_with))?;
+                    Ok(to_com(engine(
+                        learned.project_onto_knowledge_with_prerequisite(&batch.prerequisite, &destination),
+                    )?))
+                })
+            }
+        }
+
+        impl ISyncFullEnumerationChange_Impl for $object {
+            fn GetLearnedKnowledgeAfterRecoveryComplete(&self) -> Result<ISyncKnowledge> {
+                abi::guard(|| {
+                    let data = self.data();
+                    if data.batch.as_ref().is_none_or(|b| b.recovery.is_none()) {
+                        return Err(Error::new(
+                            SYNC_E_INVALID_OPERATION,
+                            "the change is not part of a recovery synchronization (a full-enumeration batch)",
+                        ));
+                    }
+                    let made_with = self.made_with()?;
+                    Ok(to_com(engine(data.change.learned_knowledge(made_with))?))
+                })
+            }
+
+            fn GetLearnedForgottenKnowledge(&self) -> Result<IForgottenKnowledge> {
+                abi::guard(|| {
+                    let data = self.data();
+                    let Some(forgotten) = data
+                        .batch
+                        .as_ref()
+                        .and_then(|b| b.recovery.as_ref())
+                        .and_then(|recovery| recovery.source_forgotten.as_ref())
+                    else {
+                        return none();
+                    };
+                    let projected = engine(forgotten.knowledge().project_onto_item(&data.change.item))?;
+                    Ok(forgotten_to_com(ForgottenKnowledge::from_knowledge(
+                        projected,
+                    )))
+                })
+            }
+        }
+    };
 }
+
+prerequisite_impl!(ChangeObjectImpl);
+prerequisite_impl!(MergeTombstoneObjectImpl);

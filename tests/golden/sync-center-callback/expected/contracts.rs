@@ -5181,7 +5181,7 @@ pub const CHANGE_BATCH2_QUERY_INTERFACE: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "An ISyncChangeBatch2 object can be obtained by passing IID_ISyncChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncChangeBatch or ISyncFullEnumerationChangeBatch object.",
 };
@@ -5205,7 +5205,7 @@ pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_NO_GROUP_OPEN: Rul
     param: None,
     values: &[],
     returns: Some("SYNC_E_INVALID_OPERATION"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "The merge tombstone is added to the group that is currently open; AddMergeTombstoneMetadataToGroup returns SYNC_E_INVALID_OPERATION when no group is open or an empty group was previously added to the batch.",
 };
@@ -5217,7 +5217,7 @@ pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_OUT_OF_ORDER: Rule
     param: Some("pbItemId"),
     values: &[],
     returns: Some("SYNC_E_RANGE_OUT_OF_ORDER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "When an ordered group is open and pbItemId is less than the item ID of the previous item that was added to the group, or less than the item ID that was specified when the group was opened, AddMergeTombstoneMetadataToGroup returns SYNC_E_RANGE_OUT_OF_ORDER.",
 };
@@ -5229,7 +5229,7 @@ pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_READ_ONLY: Rule = 
     param: None,
     values: &[],
     returns: Some("SYNC_E_CHANGE_BATCH_IS_READ_ONLY"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "Once the change batch has been sent to a change applier or to the synchronization session, AddMergeTombstoneMetadataToGroup returns SYNC_E_CHANGE_BATCH_IS_READ_ONLY.",
 };
@@ -5241,7 +5241,7 @@ pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_BAD_POINTER: Rule 
     param: None,
     values: &[],
     returns: Some("E_POINTER"),
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "AddMergeTombstoneMetadataToGroup returns E_POINTER for an invalid pointer argument.",
 };
@@ -5253,7 +5253,7 @@ pub const CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_LOGGED_CONFLICT_OUTSIDE_GROUPS: Rule
     param: Some("pConflictKnowledge"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "A merge tombstone conflict is not added to a group, and no group has to be open to add it; pConflictKnowledge is the conflict knowledge that was saved when the conflict was logged.",
 };
@@ -5601,7 +5601,7 @@ pub const FULL_ENUMERATION_CHANGE_BATCH2_QUERY_INTERFACE: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "An ISyncFullEnumerationChangeBatch2 object can be obtained by passing IID_ISyncFullEnumerationChangeBatch2 to the QueryInterface method of a change batch object, such as an ISyncFullEnumerationChangeBatch object.",
 };
@@ -5613,7 +5613,7 @@ pub const FULL_ENUMERATION_CHANGE_BATCH2_ADD_MERGE_TOMBSTONE_METADATA_TO_GROUP_O
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "AddMergeTombstoneMetadataToGroup adds the specified merge tombstone to the group that is currently open.",
 };
@@ -6105,7 +6105,7 @@ pub const MERGE_TOMBSTONE_CHANGE_QUERY_INTERFACE: Rule = Rule {
     param: None,
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "An ISyncMergeTombstoneChange object is obtained by passing IID_ISyncMergeTombstoneChange to the QueryInterface method of an ISyncChange object that represents a merge tombstone.",
 };
@@ -6117,7 +6117,7 @@ pub const MERGE_TOMBSTONE_CHANGE_GET_WINNER_ITEM_ID_WINNER: Rule = Rule {
     param: Some("pbWinnerItemId"),
     values: &[],
     returns: None,
-    enforced_by: Enforcement::Documented,
+    enforced_by: Enforcement::Batch,
     source: "header:winsync.h",
     text: "pbWinnerItemId receives the winning item ID, which identifies the merged item in the synchronization community; the merge tombstone tracks that the losing item ID identifies the same item, and otherwise carries the metadata of a deleted item tombstone.",
 };

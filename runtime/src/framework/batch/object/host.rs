@@ -105,6 +105,65 @@ impl Host<'_> {
         .into())
     }
 
+    /// A merge tombstone: `item` deleted, merged into `winner` (both of the batch's item
+    /// format), with the versions of [`Self::item_change`].
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn merge_tombstone(
+        batch: &ChangeBatch,
+        owner: *const u8,
+        winner: *const u8,
+        item: *const u8,
+        change_version: *const SYNC_VERSION,
+        creation_version: *const SYNC_VERSION,
+        work: u32,
+    ) -> Result<ItemChange> {
+        let mut change = Self::item_change(
+            batch,
+            owner,
+            item,
+            change_version,
+            creation_version,
+            ChangeFlags::DELETED.0,
+            work,
+        )?;
+        // SAFETY: the COM caller's contract: an ID of the item format.
+        let winner = unsafe { read_id(winner, &batch.formats().item, "winning item ID") }?;
+        change.winner = Some(winner.into());
+        Ok(change)
+    }
+
+    /// `AddMergeTombstoneMetadataToGroup` (`ISyncChangeBatch2` and
+    /// `ISyncFullEnumerationChangeBatch2`): the merge tombstone joins the open group, as an
+    /// item change does (`change-batch2.add-merge-tombstone-metadata-to-group.*`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_merge_tombstone(
+        &self,
+        owner: *const u8,
+        winner: *const u8,
+        item: *const u8,
+        change_version: *const SYNC_VERSION,
+        creation_version: *const SYNC_VERSION,
+        work: u32,
+    ) -> Result<ISyncChangeBuilder> {
+        let mut batch = self.0.lock();
+        let change = Self::merge_tombstone(
+            &batch,
+            owner,
+            winner,
+            item,
+            change_version,
+            creation_version,
+            work,
+        )?;
+        engine(batch.add_change(change))?;
+        let position = batch.open_changes().map(|c| c.len() - 1);
+        Ok(BuilderObject {
+            shared: self.0.clone(),
+            position,
+        }
+        .into())
+    }
+
     pub(super) fn learned(&self) -> Result<ISyncKnowledge> {
         Ok(knowledge::to_com(engine(
             self.0.lock().learned_knowledge(),

@@ -1,6 +1,8 @@
 //! The change batch COM object over an engine [`ChangeBatch`]: `ISyncChangeBatch` (with
 //! `ISyncChangeBatchBase`), or `ISyncFullEnumerationChangeBatch` for a full-enumeration batch,
-//! and on both `ISyncChangeBatchWithPrerequisite` and `ISyncChangeBatchAdvanced`.
+//! and on both `ISyncChangeBatchWithPrerequisite` and `ISyncChangeBatchAdvanced`; merge
+//! tombstones through `ISyncChangeBatch2` and `ISyncFullEnumerationChangeBatch2`
+//! (`header:winsync.h`: Sync Framework 2.0's interfaces, which have no sdk-api page).
 //!
 //! The builder methods keep the pages' rules through the engine (one group at a time, ordered
 //! items, read-only once handed on, ...); their refusals are the pages' HRESULTs
@@ -24,12 +26,13 @@ use winsync_engine::{ForgottenKnowledge, Knowledge, Version};
 use super::change::{BatchContext, ChangeData, changes};
 use crate::bindings::{
     E_INVALIDARG, IEnumSyncChanges, IForgottenKnowledge, ISyncChangeBatch, ISyncChangeBatch_Impl,
-    ISyncChangeBatchAdvanced, ISyncChangeBatchAdvanced_Impl, ISyncChangeBatchBase,
-    ISyncChangeBatchBase_Impl, ISyncChangeBatchBase2, ISyncChangeBatchBase2_Impl,
-    ISyncChangeBatchWithPrerequisite, ISyncChangeBatchWithPrerequisite_Impl, ISyncChangeBuilder,
-    ISyncChangeBuilder_Impl, ISyncFilterInfo, ISyncFullEnumerationChangeBatch,
-    ISyncFullEnumerationChangeBatch_Impl, ISyncKnowledge, S_FALSE, SYNC_SERIALIZATION_VERSION,
-    SYNC_VERSION,
+    ISyncChangeBatch2, ISyncChangeBatch2_Impl, ISyncChangeBatchAdvanced,
+    ISyncChangeBatchAdvanced_Impl, ISyncChangeBatchBase, ISyncChangeBatchBase_Impl,
+    ISyncChangeBatchBase2, ISyncChangeBatchBase2_Impl, ISyncChangeBatchWithPrerequisite,
+    ISyncChangeBatchWithPrerequisite_Impl, ISyncChangeBuilder, ISyncChangeBuilder_Impl,
+    ISyncFilterInfo, ISyncFullEnumerationChangeBatch, ISyncFullEnumerationChangeBatch_Impl,
+    ISyncFullEnumerationChangeBatch2, ISyncFullEnumerationChangeBatch2_Impl, ISyncKnowledge,
+    S_FALSE, SYNC_SERIALIZATION_VERSION, SYNC_VERSION,
 };
 use crate::com::abi;
 use crate::framework::knowledge::enumerate::not_null;
@@ -124,14 +127,16 @@ const LAYOUT: u32 = crate::com::layout_revision(0xBA7C);
 
 mod objects {
     use super::{
-        Arc, IEngineBatch, ISyncChangeBatch, ISyncChangeBatchAdvanced, ISyncChangeBatchBase,
-        ISyncChangeBatchBase2, ISyncChangeBatchWithPrerequisite, ISyncChangeBuilder,
-        ISyncFullEnumerationChangeBatch, Shared, implement,
+        Arc, IEngineBatch, ISyncChangeBatch, ISyncChangeBatch2, ISyncChangeBatchAdvanced,
+        ISyncChangeBatchBase, ISyncChangeBatchBase2, ISyncChangeBatchWithPrerequisite,
+        ISyncChangeBuilder, ISyncFullEnumerationChangeBatch, ISyncFullEnumerationChangeBatch2,
+        Shared, implement,
     };
 
-    /// A change batch (`ISyncChangeBatch`).
+    /// A change batch (`ISyncChangeBatch`, with `ISyncChangeBatch2`'s merge tombstones).
     #[implement(
         ISyncChangeBatch,
+        ISyncChangeBatch2,
         ISyncChangeBatchBase2,
         ISyncChangeBatchBase,
         ISyncChangeBatchWithPrerequisite,
@@ -142,9 +147,11 @@ mod objects {
         pub(crate) shared: Arc<Shared>,
     }
 
-    /// A full-enumeration change batch (`ISyncFullEnumerationChangeBatch`).
+    /// A full-enumeration change batch (`ISyncFullEnumerationChangeBatch`, with
+    /// `ISyncFullEnumerationChangeBatch2`'s merge tombstones).
     #[implement(
         ISyncFullEnumerationChangeBatch,
+        ISyncFullEnumerationChangeBatch2,
         ISyncChangeBatchBase2,
         ISyncChangeBatchBase,
         ISyncChangeBatchWithPrerequisite,

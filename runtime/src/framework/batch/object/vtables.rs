@@ -244,6 +244,83 @@ impl ISyncChangeBatch_Impl for BatchObject_Impl {
     }
 }
 
+impl ISyncChangeBatch2_Impl for BatchObject_Impl {
+    fn AddMergeTombstoneMetadataToGroup(
+        &self,
+        owner: *const u8,
+        winner: *const u8,
+        item: *const u8,
+        change_version: *const SYNC_VERSION,
+        creation_version: *const SYNC_VERSION,
+        work: u32,
+    ) -> Result<ISyncChangeBuilder> {
+        abi::guard(|| {
+            Host(&self.shared).add_merge_tombstone(
+                owner,
+                winner,
+                item,
+                change_version,
+                creation_version,
+                work,
+            )
+        })
+    }
+
+    fn AddMergeTombstoneLoggedConflict(
+        &self,
+        owner: *const u8,
+        winner: *const u8,
+        item: *const u8,
+        change_version: *const SYNC_VERSION,
+        creation_version: *const SYNC_VERSION,
+        work: u32,
+        conflict_knowledge: Ref<ISyncKnowledge>,
+    ) -> Result<ISyncChangeBuilder> {
+        abi::guard(|| {
+            let mut batch = self.shared.lock();
+            let change = Host::merge_tombstone(
+                &batch,
+                owner,
+                winner,
+                item,
+                change_version,
+                creation_version,
+                work,
+            )?;
+            let knowledge = knowledge_arg(&batch, conflict_knowledge)?;
+            engine(batch.add_logged_conflict(change, &knowledge))?;
+            Ok(BuilderObject {
+                shared: self.shared.clone(),
+                position: None,
+            }
+            .into())
+        })
+    }
+}
+
+impl ISyncFullEnumerationChangeBatch2_Impl for FullBatchObject_Impl {
+    fn AddMergeTombstoneMetadataToGroup(
+        &self,
+        owner: *const u8,
+        winner: *const u8,
+        item: *const u8,
+        change_version: *const SYNC_VERSION,
+        creation_version: *const SYNC_VERSION,
+        work: u32,
+    ) -> Result<ISyncChangeBuilder> {
+        abi::guard(|| {
+            Host(&self.shared).add_merge_tombstone(
+                owner,
+                winner,
+                item,
+                change_version,
+                creation_version,
+                work,
+            )
+        })
+    }
+}
+
 impl ISyncFullEnumerationChangeBatch_Impl for FullBatchObject_Impl {
     fn GetLearnedKnowledgeAfterRecoveryComplete(&self) -> Result<ISyncKnowledge> {
         abi::guard(|| {
