@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 n=${1:-20000}
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 cargo build -q --release -p winsync --example call_paths
-bin=target/release/examples/call_paths
+bin=${CARGO_TARGET_DIR:-target}/release/examples/call_paths
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

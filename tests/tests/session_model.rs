@@ -73,13 +73,11 @@ impl Drop for Token {
 }
 
 impl Handle for Token {
-    fn into_raw(self) -> *mut () {
-        let raw = std::ptr::from_ref(self.0).cast_mut().cast();
-        std::mem::forget(self);
-        raw
+    fn as_raw(&self) -> *mut () {
+        std::ptr::from_ref(self.0).cast_mut().cast()
     }
     unsafe fn from_raw(raw: *mut ()) -> Self {
-        // SAFETY: `raw` came from `into_raw` of a leaked `TokenState`.
+        // SAFETY: `raw` came from `as_raw` of a leaked `TokenState`.
         Self(unsafe { &*raw.cast::<TokenState>() })
     }
     unsafe fn clone_raw(raw: *mut ()) -> Self {
@@ -106,7 +104,7 @@ impl Provider {
     /// BeginSession: the user's `begin_session` runs (and succeeds or fails) between
     /// `begin` and `commit`.
     fn begin(&self, token: &Token, role: Role, succeed: bool) -> bool {
-        let Ok(beginning) = self.cell.begin(token.clone()) else {
+        let Ok(beginning) = self.cell.begin(token) else {
             return false;
         };
         let others = self.open.fetch_add(1, Ordering::SeqCst);

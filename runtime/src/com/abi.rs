@@ -25,10 +25,19 @@ pub const MAX_TEXT_CHARS: usize = 32_767;
 /// What `f` returns, or `E_UNEXPECTED` (with the panic's message) when it panics.
 #[inline]
 pub fn guard<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        CAUGHT_PANIC.set(true);
-        Err(panic_error(payload.as_ref()))
-    })
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(caught(payload)),
+    }
+}
+
+/// The error for a panic [`guard`] caught, noted for [`take_caught_panic`]; out of line, so
+/// that the adapters' success path carries none of it.
+#[cold]
+#[inline(never)]
+fn caught(payload: Box<dyn std::any::Any + Send>) -> Error {
+    CAUGHT_PANIC.set(true);
+    panic_error(payload.as_ref())
 }
 
 thread_local! {

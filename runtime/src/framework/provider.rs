@@ -92,15 +92,20 @@ mod object {
     }
 }
 
-/// The cell holds one owned reference to the session state as its raw interface pointer.
+/// The cell holds one owned reference to the session state as its raw interface pointer. The
+/// reference is counted and released through the vtable (`AddRef`, `Release`) rather than by
+/// `clone()` and `drop`: an `extern "system"` function does not unwind, so the session
+/// bookkeeping around the count needs no unwinding path, and no out-of-line call is made to
+/// reach the vtable.
 impl Handle for ISyncSessionState {
     #[inline]
-    fn into_raw(self) -> *mut () {
-        Interface::into_raw(self).cast()
+    fn as_raw(&self) -> *mut () {
+        Interface::as_raw(self).cast()
     }
     #[inline]
     unsafe fn from_raw(raw: *mut ()) -> Self {
-        // SAFETY: `raw` came from `into_raw` (the caller's contract).
+        // SAFETY: `raw` is an interface pointer with one count owned by the caller (the
+        // caller's contract).
         unsafe { Interface::from_raw(raw.cast()) }
     }
     unsafe fn clone_raw(raw: *mut ()) -> Self {
@@ -111,6 +116,28 @@ impl Handle for ISyncSessionState {
             .cloned()
             .unwrap_or_else(|| unreachable!("the cell never holds null"))
     }
+    #[inline]
+    unsafe fn retain_raw(raw: *mut ()) {
+        // SAFETY: `raw` is a live interface pointer (the caller's contract); the new count is
+        // the caller's.
+        unsafe { (vtable(raw).AddRef)(raw.cast()) };
+    }
+    #[inline]
+    unsafe fn release_raw(raw: *mut ()) {
+        // SAFETY: `raw` is a live interface pointer with one count owned by the caller (the
+        // caller's contract), given up here.
+        unsafe { (vtable(raw).Release)(raw.cast()) };
+    }
+}
+
+/// The `IUnknown` part of a live interface pointer's vtable (every COM vtable starts with it).
+///
+/// # Safety
+/// `raw` is a live interface pointer.
+#[inline]
+unsafe fn vtable<'a>(raw: *mut ()) -> &'a windows_core::IUnknown_Vtbl {
+    // SAFETY: a COM interface pointer points to its vtable pointer (the caller's contract).
+    unsafe { &**raw.cast::<*const windows_core::IUnknown_Vtbl>() }
 }
 
 // SAFETY: the session cell keeps the session state pointer only to compare identities, to
@@ -179,12 +206,29 @@ where
     /// provider caused the failure (`NF:winsync.ISyncSessionState2.SetProviderWithError`). When
     /// the session state refuses, the refusal is part of the error, so a lost record is never
     /// silent.
-    fn record_panic(&self, result: Result<()>, state: Option<&ISyncSessionState>) -> Result<()> {
+    ///
+    /// `state` is the caller's session state pointer (or null), read only out of line, on the
+    /// failure path. The panic record is looked for only behind an `E_UNEXPECTED`, so an error
+    /// whose code the inlined caller knows (the session checks' refusals) leads to no look-up;
+    /// the success path is one test.
+    #[inline(always)]
+    fn record_panic(&self, result: Result<()>, state: *mut core::ffi::c_void) -> Result<()> {
         match result {
-            Err(error) if error.code() == E_UNEXPECTED && abi::take_caught_panic() => {
-                Err(self.report_panic(error, state))
-            }
+            Err(error) if error.code() == E_UNEXPECTED => Err(self.unexpected(error, state)),
             other => other,
+        }
+    }
+
+    /// The `E_UNEXPECTED` half of [`Self::record_panic`], out of line.
+    #[cold]
+    #[inline(never)]
+    fn unexpected(&self, error: Error, state: *mut core::ffi::c_void) -> Error {
+        if abi::take_caught_panic() {
+            // SAFETY: the caller's interface pointer (or null) stays valid for the whole call.
+            let state = unsafe { ISyncSessionState::from_raw_borrowed(&state) };
+            self.report_panic(error, state)
+        } else {
+            error
         }
     }
 
@@ -215,19 +259,69 @@ fn violation_because(rule: &Rule, why: &str) -> Error {
     Error::new(SYNC_E_INVALID_OPERATION, format!("{why}: {rule}"))
 }
 
+/// BeginSession refused by the session cell. The code is built inline, so that the inlined
+/// caller sees an error that is no caught panic; the message out of line.
+#[inline(always)]
+fn begin_refused(busy: session_cell::Busy) -> Error {
+    Error::new(SYNC_E_INVALID_OPERATION, begin_refused_message(busy))
+}
+
+#[cold]
+#[inline(never)]
+fn begin_refused_message(session_cell::Busy(phase): session_cell::Busy) -> String {
+    let why = match phase {
+        Phase::Beginning => "another session is beginning",
+        Phase::Ending => "another session is ending",
+        _ => "a session is active",
+    };
+    format!(
+        "{why}: {}",
+        contracts::PROVIDER_BEGIN_SESSION_ALREADY_ACTIVE
+    )
+}
+
+/// EndSession refused by the session cell (as [`begin_refused`]).
+#[inline(always)]
+fn end_refused(error: EndError) -> Error {
+    Error::new(SYNC_E_INVALID_OPERATION, end_refused_message(error))
+}
+
+#[cold]
+#[inline(never)]
+fn end_refused_message(error: EndError) -> String {
+    let rule = &contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN;
+    match error {
+        EndError::NoSession => rule.to_string(),
+        EndError::Busy(Phase::Beginning) => format!("the session is still beginning: {rule}"),
+        EndError::Busy(_) => format!("the session is already ending: {rule}"),
+        EndError::WrongSession => contracts::PROVIDER_END_SESSION_SAME_SESSION_STATE.to_string(),
+    }
+}
+
 /// Whether two session state pointers are the same COM object: the same pointer, or else the
 /// same `IUnknown` identity (the COM rule; the QueryInterface is only paid when the pointers
 /// differ).
 #[inline]
-fn same_object(a: &ISyncSessionState, b: &ISyncSessionState) -> bool {
-    a.as_raw() == b.as_raw() || same_identity(a, b)
+fn same_object(a: *mut core::ffi::c_void, b: *mut core::ffi::c_void) -> bool {
+    a == b || same_identity(a, b)
 }
 
 /// The QueryInterface half of [`same_object`], out of line: the usual EndSession gets the very
-/// pointer BeginSession got.
+/// pointer BeginSession got. Takes the pointers by value, so that the inline half keeps them
+/// in registers.
 #[cold]
 #[inline(never)]
-fn same_identity(a: &ISyncSessionState, b: &ISyncSessionState) -> bool {
+fn same_identity(a: *mut core::ffi::c_void, b: *mut core::ffi::c_void) -> bool {
+    // SAFETY: both are live interface pointers, borrowed for the call (see `same_object`).
+    let (a, b) = unsafe {
+        (
+            ISyncSessionState::from_raw_borrowed(&a),
+            ISyncSessionState::from_raw_borrowed(&b),
+        )
+    };
+    let (Some(a), Some(b)) = (a, b) else {
+        return false;
+    };
     match (a.cast::<IUnknown>(), b.cast::<IUnknown>()) {
         (Ok(a), Ok(b)) => a.as_raw() == b.as_raw(),
         _ => false,
@@ -260,20 +354,10 @@ where
         role: SyncProviderRole,
         session_state: &ISyncSessionState,
     ) -> Result<()> {
-        let beginning =
-            self.0
-                .session
-                .begin(session_state.clone())
-                .map_err(|session_cell::Busy(phase)| {
-                    violation_because(
-                        &contracts::PROVIDER_BEGIN_SESSION_ALREADY_ACTIVE,
-                        match phase {
-                            Phase::Beginning => "another session is beginning",
-                            Phase::Ending => "another session is ending",
-                            _ => "a session is active",
-                        },
-                    )
-                })?;
+        let beginning = match self.0.session.begin(session_state) {
+            Ok(beginning) => beginning,
+            Err(busy) => return Err(begin_refused(busy)),
+        };
         // A provider that could not begin (an error, or a panic unwinding to the adapter) is
         // in no session: dropping the guard releases this session's reference, and only this
         // session's.
@@ -370,24 +454,15 @@ where
 
     #[inline(always)]
     fn end_session(&self, session_state: &ISyncSessionState) -> Result<()> {
-        let ending = self
+        let wanted = Interface::as_raw(session_state);
+        let ending = match self
             .0
             .session
-            .end(|held| same_object(held, session_state))
-            .map_err(|error| match error {
-                EndError::NoSession => violation(&contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN),
-                EndError::Busy(Phase::Beginning) => violation_because(
-                    &contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN,
-                    "the session is still beginning",
-                ),
-                EndError::Busy(_) => violation_because(
-                    &contracts::PROVIDER_END_SESSION_WITHOUT_BEGIN,
-                    "the session is already ending",
-                ),
-                EndError::WrongSession => {
-                    violation(&contracts::PROVIDER_END_SESSION_SAME_SESSION_STATE)
-                }
-            })?;
+            .end(move |held| same_object(Interface::as_raw(held), wanted))
+        {
+            Ok(ending) => ending,
+            Err(error) => return Err(end_refused(error)),
+        };
         // The session is over whatever the implementation does: `ending` holds this object's
         // reference to the session state and releases it when dropped, after the
         // implementation ran, panic (unwinding to the adapter) or not, before another session
@@ -404,7 +479,7 @@ where
 {
     fn GetIdParameters(&self, pidparameters: *mut ID_PARAMETERS) -> Result<()> {
         let result = unsafe { abi_p::get_id_parameters(&Checked(self), pidparameters) };
-        self.record_panic(result, None)
+        self.record_panic(result, core::ptr::null_mut())
     }
 }
 
@@ -423,10 +498,7 @@ where
             .as_ref()
             .map_or(core::ptr::null_mut(), Interface::as_raw);
         let result = unsafe { abi_k::begin_session(&Checked(self), role, psessionstate) };
-        // SAFETY: the caller's interface pointer (or null) stays valid for the whole call.
-        self.record_panic(result, unsafe {
-            ISyncSessionState::from_raw_borrowed(&raw)
-        })
+        self.record_panic(result, raw)
     }
 
     fn GetSyncBatchParameters(
@@ -437,7 +509,7 @@ where
         let result = unsafe {
             abi_k::get_sync_batch_parameters(&Checked(self), ppsyncknowledge, pdwrequestedbatchsize)
         };
-        self.record_panic(result, None)
+        self.record_panic(result, core::ptr::null_mut())
     }
 
     fn GetChangeBatch(
@@ -456,7 +528,7 @@ where
                 ppunkdataretriever,
             )
         };
-        self.record_panic(result, None)
+        self.record_panic(result, core::ptr::null_mut())
     }
 
     fn GetFullEnumerationChangeBatch(
@@ -477,7 +549,7 @@ where
                 ppunkdataretriever,
             )
         };
-        self.record_panic(result, None)
+        self.record_panic(result, core::ptr::null_mut())
     }
 
     fn ProcessChangeBatch(
@@ -498,7 +570,7 @@ where
                 psyncsessionstatistics,
             )
         };
-        self.record_panic(result, None)
+        self.record_panic(result, core::ptr::null_mut())
     }
 
     fn ProcessFullEnumerationChangeBatch(
@@ -519,7 +591,7 @@ where
                 psyncsessionstatistics,
             )
         };
-        self.record_panic(result, None)
+        self.record_panic(result, core::ptr::null_mut())
     }
 
     #[inline]
@@ -528,9 +600,6 @@ where
             .as_ref()
             .map_or(core::ptr::null_mut(), Interface::as_raw);
         let result = unsafe { abi_k::end_session(&Checked(self), psessionstate) };
-        // SAFETY: the caller's interface pointer (or null) stays valid for the whole call.
-        self.record_panic(result, unsafe {
-            ISyncSessionState::from_raw_borrowed(&raw)
-        })
+        self.record_panic(result, raw)
     }
 }

@@ -32,20 +32,42 @@
 
 use super::sync::{AtomicPtr, AtomicU32, Ordering, spin_loop};
 
-/// A value the cell can hold in its slot as one raw pointer, owning it.
+/// A value the cell can hold in its slot as one raw pointer: a counted reference (a COM
+/// interface pointer), of which the slot owns one count.
 pub trait Handle: Sized {
-    /// Gives up ownership as a non-null raw pointer.
-    fn into_raw(self) -> *mut ();
-    /// Takes back ownership of a pointer from [`Handle::into_raw`].
+    /// The handle's raw pointer (never null), ownership unchanged.
+    fn as_raw(&self) -> *mut ();
+    /// Takes ownership of one count of the reference behind `raw`.
     ///
     /// # Safety
-    /// `raw` came from `into_raw` and is taken back once.
+    /// `raw` came from [`Handle::as_raw`], and the caller owns one count of it (from
+    /// [`Handle::retain_raw`]), given up here.
     unsafe fn from_raw(raw: *mut ()) -> Self;
     /// A new owned handle to the value behind `raw`, which stays owned by the cell.
     ///
     /// # Safety
-    /// `raw` came from `into_raw` and is still owned by the cell.
+    /// `raw` came from [`Handle::as_raw`] and a count of it is still owned by the cell.
     unsafe fn clone_raw(raw: *mut ()) -> Self;
+    /// Takes one more count of the reference behind `raw`, owned by the caller as `raw` (the
+    /// default: a [`Handle::clone_raw`] forgotten); a handle type may count more directly.
+    ///
+    /// # Safety
+    /// `raw` came from [`Handle::as_raw`] of a live handle.
+    #[inline]
+    unsafe fn retain_raw(raw: *mut ()) {
+        // SAFETY: the caller's contract.
+        core::mem::forget(unsafe { Self::clone_raw(raw) });
+    }
+    /// Releases one count of the reference behind `raw`, as dropping
+    /// [`Handle::from_raw`]`(raw)` does (the default); a handle type may release more directly.
+    ///
+    /// # Safety
+    /// As [`Handle::from_raw`].
+    #[inline]
+    unsafe fn release_raw(raw: *mut ()) {
+        // SAFETY: the caller's contract.
+        drop(unsafe { Self::from_raw(raw) });
+    }
 }
 
 /// The session's role, as the cell records it.
@@ -105,7 +127,9 @@ pub enum EndError {
 #[repr(align(64))]
 pub struct SessionCell<T: Handle> {
     phase: AtomicU32,
-    /// The session's value while a session is active; null otherwise.
+    /// The session's value (one count owned) from `begin` until an `Ending` or a rolled-back
+    /// `Beginning` releases it; afterwards a stale pointer (null before the first session),
+    /// which counts only while the cell is active again (see the cell's `Drop`).
     slot: AtomicPtr<()>,
     _owns: core::marker::PhantomData<T>,
 }
@@ -131,19 +155,25 @@ impl<T: Handle> SessionCell<T> {
         decode(self.phase.load(Ordering::Acquire))
     }
 
-    /// Starts a session holding `value`: the caller runs the provider's `begin_session`, then
-    /// [`Beginning::commit`]s, or drops the guard to roll back (the value is released).
+    /// Starts a session holding a new reference to `value`: the caller runs the provider's
+    /// `begin_session`, then [`Beginning::commit`]s, or drops the guard to roll back (the
+    /// reference is released).
     ///
     /// # Errors
-    /// [`Busy`] when a session is beginning, active or ending; `value` is dropped.
-    pub fn begin(&self, value: T) -> Result<Beginning<'_, T>, Busy> {
+    /// [`Busy`] when a session is beginning, active or ending; no reference is kept.
+    #[inline]
+    pub fn begin(&self, value: &T) -> Result<Beginning<'_, T>, Busy> {
+        let raw = value.as_raw();
+        // SAFETY: `raw` is the live `value`'s pointer; the count taken is this session's.
+        unsafe { T::retain_raw(raw) };
         if let Err(current) =
             self.phase
                 .compare_exchange(IDLE, BEGINNING, Ordering::AcqRel, Ordering::Acquire)
         {
-            return Err(Busy(decode(current)));
+            // SAFETY: the count taken above, given back.
+            return Err(unsafe { refuse::<T>(raw, current) });
         }
-        self.slot.store(value.into_raw(), Ordering::Release);
+        self.slot.store(raw, Ordering::Release);
         Ok(Beginning { cell: self })
     }
 
@@ -151,34 +181,75 @@ impl<T: Handle> SessionCell<T> {
     /// `end_session` while holding the returned [`Ending`], which releases the value and makes
     /// the cell idle when dropped.
     ///
+    /// The usual case (the cell active, nobody reading it) is inline: one load, one
+    /// compare-and-swap, `matches`, one store. Everything else (waiting for a reader, a phase
+    /// changed under the compare-and-swap, no active session) is the out-of-line
+    /// [`Self::end_slow`], with the same outcome.
+    ///
     /// # Errors
     /// [`EndError::NoSession`], [`EndError::Busy`] (beginning or ending), or
     /// [`EndError::WrongSession`] when `matches` refuses the value (the session stays active).
+    #[inline]
     pub fn end(&self, matches: impl FnOnce(&T) -> bool) -> Result<Ending<'_, T>, EndError> {
-        let active_state = self.claim_reading().map_err(|phase| match phase {
-            Phase::Idle => EndError::NoSession,
-            other => EndError::Busy(other),
-        })?;
+        if self.try_claim_reading() {
+            self.end_reading(matches)?;
+        } else {
+            self.end_slow(matches)?;
+        }
+        Ok(Ending { cell: self })
+    }
+
+    /// [`Self::end`] when the first compare-and-swap did not claim the cell.
+    #[cold]
+    #[inline(never)]
+    fn end_slow(&self, matches: impl FnOnce(&T) -> bool) -> Result<(), EndError> {
+        if let Err(phase) = self.claim_reading() {
+            return Err(match phase {
+                Phase::Idle => EndError::NoSession,
+                other => EndError::Busy(other),
+            });
+        }
+        self.end_reading(matches)
+    }
+
+    /// The rest of [`Self::end`], with the cell `Reading`, claimed by this thread: `Ending`
+    /// on success.
+    #[inline(always)]
+    fn end_reading(&self, matches: impl FnOnce(&T) -> bool) -> Result<(), EndError> {
         let raw = self.slot.load(Ordering::Acquire);
         // SAFETY: the cell is `Reading`, owned by this thread: the slot holds the value `begin`
         // stored, owned by the cell, and nobody else takes it meanwhile.
         let value = core::mem::ManuallyDrop::new(unsafe { T::from_raw(raw) });
-        if !matches(&value) {
-            self.phase.store(active_state, Ordering::Release);
+        if !matches(&*value) {
+            self.stop_reading();
             return Err(EndError::WrongSession);
         }
-        // The slot keeps the stale pointer: the value is `Ending`'s now, and the slot only
-        // counts while the cell is active (see `Drop`).
+        // The value stays in the slot, `Ending`'s now; after `Ending` released it, the slot
+        // keeps the stale pointer, which only counts while the cell is active (see `Drop`).
         self.phase.store(ENDING, Ordering::Release);
-        Ok(Ending {
-            cell: self,
-            value: Some(core::mem::ManuallyDrop::into_inner(value)),
-        })
+        Ok(())
     }
 
-    /// Moves the cell from `Active` to `Reading`, waiting while another thread reads; returns
-    /// the `Active` state to restore, or the phase that is not `Active`.
-    fn claim_reading(&self) -> Result<u32, Phase> {
+    /// Moves the cell from `Active` to `Reading` if it is active and nobody reads it: one load
+    /// and one compare-and-swap. `false` leaves the cell as it was.
+    #[inline(always)]
+    fn try_claim_reading(&self) -> bool {
+        let current = self.phase.load(Ordering::Acquire);
+        matches!(current, ACTIVE_SOURCE | ACTIVE_DESTINATION)
+            && self
+                .phase
+                .compare_exchange(
+                    current,
+                    current + READING,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_ok()
+    }
+
+    /// Moves the cell from `Active` to `Reading`, waiting while another thread reads; the
+    /// phase that is not `Active` otherwise.
+    fn claim_reading(&self) -> Result<(), Phase> {
         let mut current = self.phase.load(Ordering::Acquire);
         loop {
             match current {
@@ -197,20 +268,29 @@ impl<T: Handle> SessionCell<T> {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Ok(current),
+                Ok(_) => return Ok(()),
                 Err(now) => current = now,
             }
         }
     }
 
+    /// Moves the cell from `Reading`, claimed by this thread, back to `Active`. Only the
+    /// reader changes a `Reading` phase (every other change is a compare-and-swap from another
+    /// phase), so this thread's own load sees the state its claim stored.
+    #[inline]
+    fn stop_reading(&self) {
+        let reading = self.phase.load(Ordering::Relaxed);
+        self.phase.store(reading - READING, Ordering::Release);
+    }
+
     /// A new handle to the active session's value, `None` when no session is active.
     pub fn current(&self) -> Option<T> {
-        let active_state = self.claim_reading().ok()?;
+        self.claim_reading().ok()?;
         let raw = self.slot.load(Ordering::Acquire);
         // SAFETY: the cell is `Reading`: the value `begin` stored stays in the slot, owned by
         // the cell, until this thread puts the cell back to `Active`.
         let value = unsafe { T::clone_raw(raw) };
-        self.phase.store(active_state, Ordering::Release);
+        self.stop_reading();
         Some(value)
     }
 }
@@ -223,9 +303,22 @@ impl<T: Handle> Drop for SessionCell<T> {
         let raw = self.slot.load(Ordering::Acquire);
         if active && !raw.is_null() {
             // SAFETY: the value `begin` stored for the active session, owned by the cell.
-            drop(unsafe { T::from_raw(raw) });
+            unsafe { T::release_raw(raw) };
         }
     }
+}
+
+/// `begin` refused: releases the count it took (out of line, with the decoding of the phase:
+/// the refusal is not the path to make fast).
+///
+/// # Safety
+/// As [`Handle::release_raw`].
+#[cold]
+#[inline(never)]
+unsafe fn refuse<T: Handle>(raw: *mut (), current: u32) -> Busy {
+    // SAFETY: the caller's contract.
+    unsafe { T::release_raw(raw) };
+    Busy(decode(current))
 }
 
 fn decode(phase: u32) -> Phase {
@@ -245,6 +338,7 @@ pub struct Beginning<'a, T: Handle> {
 
 impl<T: Handle> Beginning<'_, T> {
     /// The provider began: the session is active in `role`.
+    #[inline]
     pub fn commit(self, role: Role) {
         self.cell.phase.store(active(role), Ordering::Release);
         core::mem::forget(self);
@@ -257,27 +351,24 @@ impl<T: Handle> Drop for Beginning<'_, T> {
         self.cell.phase.store(IDLE, Ordering::Release);
         // SAFETY: stored by this session's `begin`; nobody else reads a beginning slot, and
         // an idle cell's slot owns nothing.
-        drop(unsafe { T::from_raw(raw) });
+        unsafe { T::release_raw(raw) };
     }
 }
 
-/// A session being ended: holds its value until dropped, then the cell is idle.
+/// A session being ended: owns its value (left in the slot) until dropped, then the cell is
+/// idle.
 pub struct Ending<'a, T: Handle> {
     cell: &'a SessionCell<T>,
-    value: Option<T>,
-}
-
-impl<T: Handle> Ending<'_, T> {
-    /// The ending session's value.
-    pub fn value(&self) -> Option<&T> {
-        self.value.as_ref()
-    }
 }
 
 impl<T: Handle> Drop for Ending<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // Every reference the session held is released before another session can begin.
-        drop(self.value.take());
+        let raw = self.cell.slot.load(Ordering::Acquire);
+        // SAFETY: the value `begin` stored for the ending session: the cell is `Ending`, owned
+        // by this guard, so nobody else reads or takes the slot; released here once.
+        unsafe { T::release_raw(raw) };
         self.cell.phase.store(IDLE, Ordering::Release);
     }
 }
