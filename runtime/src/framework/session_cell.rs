@@ -184,7 +184,7 @@ impl<T: Handle> SessionCell<T> {
     /// The usual case (the cell active, nobody reading it) is inline: one load, one
     /// compare-and-swap, `matches`, one store. Everything else (waiting for a reader, a phase
     /// changed under the compare-and-swap, no active session) is the out-of-line
-    /// [`Self::end_slow`], with the same outcome.
+    /// `end_slow`, with the same outcome.
     ///
     /// # Errors
     /// [`EndError::NoSession`], [`EndError::Busy`] (beginning or ending), or
