@@ -2,6 +2,12 @@
 //! (`NF:winsync.IKnowledgeSyncProvider.ProcessChangeBatch`,
 //! `NF:winsync.IKnowledgeSyncProvider.ProcessFullEnumerationChangeBatch`).
 //!
+//! A change with change units, of an item the destination holds live and whose change as a
+//! whole it knows, is decided unit by unit (see `sync::units`); any other change is decided
+//! for the item whole, as follows, and when applied the item takes the change's unit records
+//! (the destination's item then holds the source's item whole). A resolution of a conflict of
+//! the whole item is a change of the whole item: the unit records go.
+//!
 //! Per change, in the batch's order, against what the changes before it left (an item twice
 //! in a batch meets its first change), with the change's versions converted into the
 //! destination's key space:
@@ -54,6 +60,7 @@ use super::target::{
     ApplyOptions, ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord,
     ResolveAction, Save, SaveKind,
 };
+use super::units::{ExcludedUnits, unit_records};
 use crate::batch::{ChangeBatch, Group, ItemChange};
 use crate::error::{Error, Result};
 use crate::forgotten::ForgottenKnowledge;
@@ -118,16 +125,46 @@ impl Replica {
         // Then each change in order, decided against what the changes before it left, with
         // one search of the item metadata for the usual change.
         let mut excluded: BTreeSet<Box<[u8]>> = BTreeSet::new();
-        let mut received: Vec<(&Group, &ItemChange)> = Vec::new();
+        let mut excluded_units = ExcludedUnits::new();
+        // Each change received, and whether it was taken whole.
+        let mut received: Vec<(&Group, &ItemChange, bool)> = Vec::new();
         let mut versions = versions.into_iter();
         for (group, keys) in batch.groups().iter().zip(&group_keys) {
             for change in &group.changes {
                 let Some((version, creation)) = versions.next() else {
                     break;
                 };
-                if self.knowledge.contains_change(&change.item, version)? {
-                    outcome.known += 1;
-                    continue;
+                if change.units.is_empty() {
+                    if self.knowledge.contains_change(&change.item, version)? {
+                        outcome.known += 1;
+                        continue;
+                    }
+                } else if self.knowledge.contains_change(&change.item, version)? {
+                    // The destination knows the change of the whole item: unit by unit when it
+                    // holds the item live (see `sync::units`).
+                    let live = self
+                        .items
+                        .get(&ItemKey::new(&change.item))
+                        .is_some_and(|m| !m.deleted);
+                    if live {
+                        if self.apply_units(
+                            group,
+                            keys,
+                            change,
+                            version,
+                            options.policy,
+                            target,
+                            &mut outcome,
+                            &mut excluded_units,
+                        )? {
+                            received.push((group, change, false));
+                        }
+                        continue;
+                    }
+                    if self.units_known(keys, change)? {
+                        outcome.known += 1;
+                        continue;
+                    }
                 }
                 let entry = self.items.entry(ItemKey::new(&change.item));
                 let step = match &entry {
@@ -158,26 +195,23 @@ impl Replica {
                         if saved.is_err() {
                             outcome.failed += 1;
                             excluded.insert(change.item.clone());
-                            received.push((group, change));
+                            received.push((group, change, true));
                             continue;
                         }
-                        let change_version = if reissue {
+                        let mut meta = ItemMetadata::whole(creation, version, deleted);
+                        if reissue {
+                            // A new change of the whole item: no unit record.
                             outcome.reissued.push(change.item.clone());
-                            self.knowledge.record_local_change()?
-                        } else {
-                            version
-                        };
-                        let meta = ItemMetadata {
-                            creation_version: creation,
-                            change_version,
-                            deleted,
-                        };
+                            meta.change_version = self.knowledge.record_local_change()?;
+                        } else if !change.units.is_empty() {
+                            meta.set_units(unit_records(keys, change)?);
+                        }
                         match entry {
                             Entry::Occupied(held) => *held = meta,
                             Entry::Vacant(free) => free.insert(meta),
                         }
                         outcome.applied += 1;
-                        received.push((group, change));
+                        received.push((group, change, true));
                     }
                     Step::Conflict {
                         version,
@@ -197,7 +231,7 @@ impl Replica {
                             &mut excluded,
                         )?;
                         if resolved {
-                            received.push((group, change));
+                            received.push((group, change, true));
                         }
                     }
                 }
@@ -207,7 +241,7 @@ impl Replica {
             outcome.forgotten_items = self.remove_forgotten_items(batch, target, &mut excluded)?;
         }
         let per_change = (out_of_date && options.partial) || !options.batch_knowledge;
-        self.learn(batch, per_change, &received, &excluded)?;
+        self.learn(batch, per_change, &received, &excluded, &excluded_units)?;
         Ok(outcome)
     }
 
@@ -229,23 +263,26 @@ impl Replica {
         // A forgotten deletion stands as a tombstone whose version is unknown.
         let local = match self.items.get(&ItemKey::new(&change.item)) {
             Some(meta) if !forgotten => meta.clone(),
-            _ => ItemMetadata {
-                creation_version: creation,
-                change_version: creation,
-                deleted: true,
-            },
+            _ => ItemMetadata::whole(creation, creation, true),
         };
         let action = match policy {
             ConflictPolicy::DestinationWins => ResolveAction::AcceptDestination,
             ConflictPolicy::SourceWins => ResolveAction::AcceptSource,
-            ConflictPolicy::Manual => target.resolve(&Conflict {
-                item: &change.item,
-                source: change,
-                source_version: version,
-                made_with,
-                destination: &local,
-                destination_forgotten: forgotten,
-            }),
+            // A conflict of the whole item takes the change's action
+            // (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`).
+            ConflictPolicy::Manual => {
+                target
+                    .resolve_units(&Conflict {
+                        item: &change.item,
+                        source: change,
+                        source_version: version,
+                        made_with,
+                        destination: &local,
+                        destination_forgotten: forgotten,
+                        units: &[],
+                    })
+                    .action
+            }
         };
         let record = ConflictRecord {
             item: change.item.clone(),
@@ -253,6 +290,7 @@ impl Replica {
             destination_forgotten: forgotten,
             source_version: version,
             action,
+            unit: None,
         };
         outcome.conflicts.push(record.clone());
         let deleted = change.flags.deleted();
@@ -297,11 +335,7 @@ impl Replica {
                 if saved.is_ok() {
                     self.items.insert(
                         ItemKey::new(&change.item),
-                        ItemMetadata {
-                            creation_version: creation,
-                            change_version: version,
-                            deleted,
-                        },
+                        ItemMetadata::whole(creation, version, deleted),
                     );
                 }
                 saved.is_ok()
@@ -327,11 +361,7 @@ impl Replica {
                     };
                     self.items.insert(
                         ItemKey::new(&change.item),
-                        ItemMetadata {
-                            creation_version,
-                            change_version: version,
-                            deleted: kind == SaveKind::Delete,
-                        },
+                        ItemMetadata::whole(creation_version, version, kind == SaveKind::Delete),
                     );
                 }
                 saved.is_ok()
@@ -345,9 +375,11 @@ impl Replica {
         // A resolution is a change of the destination: a new local version, made with
         // knowledge of both sides (learned with the batch), so it supersedes both changes
         // wherever it travels.
+        // It is a change of the whole item: the unit records go.
         let resolved = self.knowledge.record_local_change()?;
         if let Some(meta) = self.items.get_mut(&ItemKey::new(&change.item)) {
             meta.change_version = resolved;
+            meta.units = None;
         }
         outcome.applied += 1;
         Ok(true)
@@ -418,15 +450,21 @@ impl Replica {
         &mut self,
         batch: &ChangeBatch,
         per_change: bool,
-        received: &[(&Group, &ItemChange)],
+        received: &[(&Group, &ItemChange, bool)],
         excluded: &BTreeSet<Box<[u8]>>,
+        excluded_units: &ExcludedUnits,
     ) -> Result<()> {
         let meets_prerequisite = self.knowledge.contains_knowledge(batch.prerequisite())?;
         let mut learned = if per_change {
             // Only the items received, as single-item knowledge.
             let mut learned = self.knowledge.emptied();
-            for (group, change) in received {
-                learned.union(&group.change_learned_knowledge(change)?)?;
+            for (group, change, whole) in received {
+                if *whole {
+                    // A change taken whole teaches the whole item, whatever units it carried.
+                    learned.union(&group.made_with.project_onto_item(&change.item)?)?;
+                } else {
+                    learned.union(&group.change_learned_knowledge(change)?)?;
+                }
             }
             if meets_prerequisite {
                 learned
@@ -447,6 +485,9 @@ impl Replica {
         };
         for item in excluded {
             learned.exclude_item(item)?;
+        }
+        for (item, unit) in excluded_units {
+            learned.exclude_change_unit(item, unit)?;
         }
         // A full enumeration teaches its range like any batch: once every range is applied,
         // the destination's knowledge contains the source's, forgotten versions included.

@@ -21,7 +21,7 @@ pub(super) struct GroupKeys {
 }
 
 impl GroupKeys {
-    fn version(&self, v: Version) -> Result<Version> {
+    pub(super) fn version(&self, v: Version) -> Result<Version> {
         let key = usize::try_from(v.replica_key)
             .ok()
             .and_then(|k| self.table.get(k))
@@ -103,8 +103,9 @@ pub(super) fn decide_unheld(
     })
 }
 
-/// The decision for a change of an item this replica holds a version of: the change
-/// supersedes it when its made-with knowledge contains it, else the two are concurrent.
+/// The decision for a change of an item this replica holds a version of, taken whole: the
+/// change supersedes it when its made-with knowledge contains it (the item's change version,
+/// and each change unit's record for that unit), else the two are concurrent.
 pub(super) fn decide_held(
     keys: &GroupKeys,
     change: &ItemChange,
@@ -113,10 +114,16 @@ pub(super) fn decide_held(
     creation: Version,
 ) -> Result<Step> {
     let deleted = change.flags.deleted();
-    if keys
+    let mut supersedes = keys
         .made_with
-        .contains_change(&change.item, local.change_version)?
-    {
+        .contains_change(&change.item, local.change_version)?;
+    for unit in local.units() {
+        supersedes = supersedes
+            && keys
+                .made_with
+                .contains_change_unit(&change.item, &unit.unit, unit.version)?;
+    }
+    if supersedes {
         let kind = match (deleted, local.deleted) {
             (true, _) => SaveKind::Delete,
             (false, true) => SaveKind::Create,
@@ -166,6 +173,19 @@ impl Replica {
                 "version ({}, {}) of an item",
                 change.change_version.replica_key, change.change_version.tick
             )));
+        }
+        // And each change unit's version in it, for that unit.
+        for unit in &change.units {
+            let v = keys.version(unit.version)?;
+            if !keys
+                .made_with
+                .contains_change_unit(&change.item, &unit.unit, v)?
+            {
+                return Err(Error::ChangeNotInKnowledge(format!(
+                    "version ({}, {}) of a change unit",
+                    unit.version.replica_key, unit.version.tick
+                )));
+            }
         }
         Ok((version, creation))
     }

@@ -9,6 +9,15 @@
 //! the source's is recognized first, by comparing knowledge alone: its one batch is an empty
 //! group over every ID, and no item metadata is read.
 //!
+//! An item with change units (`NN:winsync.ISyncChangeUnit`, see [`super::replica`]) is sent as
+//! one item change carrying its change units (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`):
+//! when the destination's knowledge contains the item's change version (the change of the
+//! whole item), exactly the units whose versions the destination's knowledge does not contain
+//! for that unit (`NF:winsync.ISyncKnowledge.ContainsChangeUnit`), each with its version, and
+//! nothing when it knows them all; otherwise (the destination lacks the item, or a change of
+//! it as a whole) every unit record, so the destination can take the item whole. A tombstone
+//! carries no unit; a full enumeration sends every item whole, with every unit record.
+//!
 //! Work estimates (`NF:winsync.ISyncChangeBatchBase.AddItemMetadataToGroup`,
 //! `NF:winsync.ISyncChangeBatchBase.SetWorkEstimateForBatch`,
 //! `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`): each change is one
@@ -19,7 +28,7 @@ use std::sync::Arc;
 
 use super::item_key::ItemKey;
 use super::replica::{ItemMetadata, Replica};
-use crate::batch::{ChangeBatch, ChangeFlags, ItemChange};
+use crate::batch::{ChangeBatch, ChangeFlags, ItemChange, UnitChange};
 use crate::error::{Error, Result};
 use crate::knowledge::Knowledge;
 
@@ -123,10 +132,27 @@ impl ChangeEnumerator {
         for (id, meta) in source.items.range_from(&ItemKey::new(&lower)) {
             let id = id.bytes();
             self.visited += 1;
-            if !self.full && self.mapped.contains_change(id, meta.change_version)? {
-                continue;
-            }
+            let whole_known = !self.full && self.mapped.contains_change(id, meta.change_version)?;
             let mut change = change_of(id, meta);
+            if whole_known {
+                // Only the change units the destination lacks (none for an item without units).
+                let mut lacking = Vec::new();
+                for unit in meta.units() {
+                    if !self
+                        .mapped
+                        .contains_change_unit(id, &unit.unit, unit.version)?
+                    {
+                        lacking.push(UnitChange {
+                            unit: unit.unit.clone(),
+                            version: unit.version,
+                        });
+                    }
+                }
+                if lacking.is_empty() {
+                    continue;
+                }
+                change.units = lacking;
+            }
             change.work = 1;
             batch.add_change(change)?;
             added += 1;
@@ -151,12 +177,21 @@ impl ChangeEnumerator {
     }
 }
 
-/// The change that carries an item's metadata.
+/// The change that carries an item's metadata whole: every unit record.
 fn change_of(id: &[u8], meta: &ItemMetadata) -> ItemChange {
     let flags = if meta.deleted {
         ChangeFlags::DELETED
     } else {
         ChangeFlags::NONE
     };
-    ItemChange::new(id, meta.change_version, meta.creation_version, flags)
+    let mut change = ItemChange::new(id, meta.change_version, meta.creation_version, flags);
+    change.units = meta
+        .units()
+        .iter()
+        .map(|u| UnitChange {
+            unit: u.unit.clone(),
+            version: u.version,
+        })
+        .collect();
+    change
 }

@@ -217,11 +217,7 @@ mod tests {
     use crate::Version;
 
     fn meta(n: u64) -> ItemMetadata {
-        ItemMetadata {
-            creation_version: Version::new(0, n),
-            change_version: Version::new(0, n),
-            deleted: false,
-        }
+        ItemMetadata::whole(Version::new(0, n), Version::new(0, n), false)
     }
 
     #[derive(Clone, Debug)]

@@ -13,11 +13,12 @@ mod item_map;
 pub mod replica;
 pub mod session;
 pub mod target;
+mod units;
 
 pub use enumerate::ChangeEnumerator;
-pub use replica::{ItemMetadata, Replica};
+pub use replica::{ItemMetadata, Replica, UnitMetadata};
 pub use session::{FullEnumerationAction, SessionReport, synchronize};
 pub use target::{
     ApplyOptions, ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord, ItemError,
-    ResolveAction, Save, SaveKind,
+    Resolution, ResolveAction, Save, SaveKind, UnitConflict, UnitSave,
 };

@@ -3,8 +3,15 @@
 //! provider; the metadata is what enumeration ([`super::enumerate`]) and change application
 //! ([`super::apply`]) need.
 //!
-//! Versions are tracked per item: a change is a change of the whole item. (Batches carry
-//! change units, [`crate::batch::UnitChange`]; tracking them in the replica is not done yet.)
+//! Versions are tracked per item and per change unit (`NN:winsync.ISyncChangeUnit`): an item's
+//! `change_version` is the version of its last change as a whole (its creation, a whole-item
+//! update, its deletion, a whole-item conflict resolution), and each change unit changed since
+//! has a version of its own ([`ItemMetadata::units`], recorded by [`Replica::update_unit`] or
+//! received). A change unit without a record of its own has the item's change version. An item
+//! with no unit record is an item without change units and behaves as one: a change of the
+//! whole item. A change of the whole item (and a deletion: a tombstone has no change units,
+//! `NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`) supersedes the unit records, which
+//! are dropped.
 
 use super::item_map::ItemMap;
 
@@ -15,6 +22,21 @@ use crate::id::IdFormats;
 use crate::knowledge::Knowledge;
 use crate::vector::Version;
 
+/// One change unit's record: its ID and the version of its last change, in the replica's key
+/// space (`NF:winsync.ISyncChangeUnit.GetChangeUnitVersion`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitMetadata {
+    /// The change unit's ID (of the change-unit format of [`IdFormats`]).
+    pub unit: Box<[u8]>,
+    /// The version of its last change.
+    pub version: Version,
+}
+
+/// An item's unit records, in change-unit ID order; behind one thin pointer so that an item
+/// without change units pays 8 bytes for them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UnitTable(pub(crate) Vec<UnitMetadata>);
+
 /// What a replica records for one item, versions in the replica's own key space.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemMetadata {
@@ -24,6 +46,66 @@ pub struct ItemMetadata {
     pub change_version: Version,
     /// Whether the item is a tombstone.
     pub deleted: bool,
+    /// The change units changed since the change of the whole item (see the module docs);
+    /// `None` when there is none.
+    pub(crate) units: Option<Box<UnitTable>>,
+}
+
+impl ItemMetadata {
+    /// Metadata without unit records.
+    pub(crate) fn whole(creation_version: Version, change_version: Version, deleted: bool) -> Self {
+        Self {
+            creation_version,
+            change_version,
+            deleted,
+            units: None,
+        }
+    }
+
+    /// The change units changed since the change of the whole item, with their versions, in
+    /// change-unit ID order; empty for an item without change units (and for a tombstone).
+    pub fn units(&self) -> &[UnitMetadata] {
+        self.units.as_deref().map_or(&[], |t| &t.0)
+    }
+
+    /// The version of one change unit: its own record's, else the item's change version.
+    pub fn unit_version(&self, unit: &[u8]) -> Version {
+        self.unit_record(unit)
+            .map_or(self.change_version, |u| u.version)
+    }
+
+    fn unit_record(&self, unit: &[u8]) -> Option<&UnitMetadata> {
+        let units = self.units();
+        units
+            .binary_search_by(|u| (*u.unit).cmp(unit))
+            .ok()
+            .map(|i| &units[i])
+    }
+
+    /// Sets one change unit's version (adding its record when it has none).
+    pub(crate) fn set_unit(&mut self, unit: &[u8], version: Version) {
+        let table = &mut self
+            .units
+            .get_or_insert_with(|| Box::new(UnitTable(Vec::new())))
+            .0;
+        match table.binary_search_by(|u| (*u.unit).cmp(unit)) {
+            Ok(i) => table[i].version = version,
+            Err(i) => table.insert(
+                i,
+                UnitMetadata {
+                    unit: unit.into(),
+                    version,
+                },
+            ),
+        }
+    }
+
+    /// Replaces the unit records (none when `units` is empty).
+    pub(crate) fn set_units(&mut self, units: Vec<UnitMetadata>) {
+        let mut units = units;
+        units.sort_by(|a, b| a.unit.cmp(&b.unit));
+        self.units = (!units.is_empty()).then(|| Box::new(UnitTable(units)));
+    }
 }
 
 /// A replica's metadata: knowledge, forgotten knowledge and item versions.
@@ -92,14 +174,8 @@ impl Replica {
             return Err(Error::InvalidArgument("the item exists".into()));
         }
         let version = self.knowledge.record_local_change()?;
-        self.items.insert(
-            key,
-            ItemMetadata {
-                creation_version: version,
-                change_version: version,
-                deleted: false,
-            },
-        );
+        self.items
+            .insert(key, ItemMetadata::whole(version, version, false));
         Ok(version)
     }
 
@@ -110,7 +186,8 @@ impl Replica {
             .ok_or_else(|| Error::InvalidArgument("no such item".into()))
     }
 
-    /// Records a local change of the whole item; returns its version.
+    /// Records a local change of the whole item; returns its version. It supersedes every
+    /// change unit's change: the unit records are dropped (see the module docs).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an item that does not exist or is deleted.
@@ -119,10 +196,30 @@ impl Replica {
         let version = self.knowledge.record_local_change()?;
         let meta = self.live_mut(item)?;
         meta.change_version = version;
+        meta.units = None;
         Ok(version)
     }
 
-    /// Records a local deletion: the item becomes a tombstone with a new version.
+    /// Records a local change of one change unit of `item` (`NN:winsync.ISyncChangeUnit`):
+    /// the unit's version is the replica's next tick; the item's other change units and its
+    /// change version are untouched. The first unit change of an item makes it an item with
+    /// change units: it is then enumerated unit by unit
+    /// (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`).
+    ///
+    /// # Errors
+    /// [`Error::IdFormatMismatch`] for a unit ID not of the change-unit format;
+    /// [`Error::InvalidArgument`] for an item that does not exist or is deleted (a tombstone
+    /// has no change units).
+    pub fn update_unit(&mut self, item: &[u8], unit: &[u8]) -> Result<Version> {
+        self.formats().check_change_unit(unit)?;
+        self.live_mut(item)?;
+        let version = self.knowledge.record_local_change()?;
+        self.live_mut(item)?.set_unit(unit, version);
+        Ok(version)
+    }
+
+    /// Records a local deletion: the item becomes a tombstone with a new version, without
+    /// change units.
     ///
     /// # Errors
     /// As [`Replica::update`].
@@ -132,6 +229,7 @@ impl Replica {
         let meta = self.live_mut(item)?;
         meta.change_version = version;
         meta.deleted = true;
+        meta.units = None;
         Ok(version)
     }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::replica::ItemMetadata;
-use crate::batch::ItemChange;
+use crate::batch::{ItemChange, UnitChange};
 use crate::knowledge::Knowledge;
 use crate::vector::Version;
 
@@ -74,6 +74,76 @@ pub struct Save<'a> {
     pub made_with: Option<&'a Arc<Knowledge>>,
 }
 
+/// One save of a change unit the applier asks of the target
+/// ([`ChangeTarget::save_unit`]): the source's data of that change unit only, into the
+/// destination's item, which holds every other change unit as it was.
+#[derive(Clone, Copy, Debug)]
+pub struct UnitSave<'a> {
+    /// [`SaveKind::Update`] (store the source's unit) or [`SaveKind::Merge`] (a conflict on
+    /// the unit resolved by merging: combine the source's unit into the item's).
+    pub kind: SaveKind,
+    /// The item.
+    pub item: &'a [u8],
+    /// The change unit, its version in the source's key space.
+    pub unit: &'a UnitChange,
+    /// The source's item change that carries it.
+    pub change: &'a ItemChange,
+    /// The knowledge the change was made with (its group's).
+    pub made_with: &'a Arc<Knowledge>,
+}
+
+/// A change unit in a concurrency conflict (one of [`Conflict::units`]): both replicas changed
+/// it, neither knowing the other's change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitConflict {
+    /// The change unit's ID.
+    pub unit: Box<[u8]>,
+    /// The source's version of the unit, in the destination's key space.
+    pub source_version: Version,
+    /// The destination's version of the unit (its record's, else the item's change version).
+    pub destination_version: Version,
+}
+
+/// How the application resolves one conflict: an action for the change
+/// (`NF:winsync.IChangeConflict.SetResolveActionForChange`) and, for a conflict on change
+/// units, actions for single units that override it
+/// (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`). A conflict of the item as a
+/// whole (its [`Conflict::units`] is empty: an update-delete conflict, or a change of the
+/// whole item on either side) takes the change's action: the page allows no per-unit action
+/// for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// The action for the change, and for every conflicting unit not in `units`.
+    pub action: ResolveAction,
+    /// Actions for single change units (unit ID, action); the last one set for a unit wins.
+    pub units: Vec<(Box<[u8]>, ResolveAction)>,
+}
+
+impl Resolution {
+    /// `action` for the whole change.
+    pub fn new(action: ResolveAction) -> Self {
+        Self {
+            action,
+            units: Vec::new(),
+        }
+    }
+
+    /// Sets the action of one change unit (`SetResolveActionForChangeUnit`).
+    pub fn set_for_unit(&mut self, unit: &[u8], action: ResolveAction) {
+        self.units.push((unit.into(), action));
+    }
+
+    /// The action for one change unit (`GetResolveActionForChangeUnit`): its own, else the
+    /// change's.
+    pub fn for_unit(&self, unit: &[u8]) -> ResolveAction {
+        self.units
+            .iter()
+            .rev()
+            .find(|(u, _)| **u == *unit)
+            .map_or(self.action, |(_, a)| *a)
+    }
+}
+
 /// A concurrency conflict, as the target sees it to resolve it
 /// (`NN:winsync.IChangeConflict`).
 #[derive(Clone, Copy, Debug)]
@@ -91,6 +161,10 @@ pub struct Conflict<'a> {
     pub destination: &'a ItemMetadata,
     /// The destination deleted the item and forgot its tombstone.
     pub destination_forgotten: bool,
+    /// The change units in conflict, for a conflict decided unit by unit (the item is live on
+    /// both sides and the destination knows the change of the whole item): the change's other
+    /// units were known or applied. Empty for a conflict of the item as a whole.
+    pub units: &'a [UnitConflict],
 }
 
 /// A recoverable error on one item: the target could not save the change. The item is counted
@@ -111,6 +185,26 @@ pub trait ChangeTarget {
     fn resolve(&mut self, conflict: &Conflict<'_>) -> ResolveAction {
         let _ = conflict;
         ResolveAction::Defer
+    }
+
+    /// Resolves a conflict under [`ConflictPolicy::Manual`] with actions per change unit
+    /// (`NF:winsync.IChangeConflict.SetResolveActionForChangeUnit`); the applier calls this
+    /// one. By default [`ChangeTarget::resolve`]'s action for the whole change.
+    fn resolve_units(&mut self, conflict: &Conflict<'_>) -> Resolution {
+        Resolution::new(self.resolve(conflict))
+    }
+
+    /// Saves one change unit's data (see [`UnitSave`]), for a change decided unit by unit.
+    /// By default refused: a target that does not store change units fails each, so nothing of
+    /// them is kept or learned and they come again (a change that creates or replaces the item
+    /// whole goes through [`ChangeTarget::save`], units or not).
+    ///
+    /// # Errors
+    /// [`ItemError`] for a unit it cannot save: the unit is counted as failed and not learned
+    /// (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`).
+    fn save_unit(&mut self, save: &UnitSave<'_>) -> Result<(), ItemError> {
+        let _ = save;
+        Err(ItemError("the target does not store change units".into()))
     }
 
     /// A conflicting change resolved for the destination's version
@@ -162,10 +256,15 @@ pub struct ConflictRecord {
     pub source_version: Version,
     /// The action taken.
     pub action: ResolveAction,
+    /// The change unit in conflict (versions above are the unit's); `None` for a conflict of
+    /// the item as a whole.
+    pub unit: Option<Box<[u8]>>,
 }
 
 /// What applying a batch did (`NS:winsync._SYNC_SESSION_STATISTICS` counts applied and failed
-/// changes).
+/// changes, item changes and change-unit changes both): a change decided unit by unit counts
+/// one applied or failed change per unit (a conflict on a unit, one per unit); any other change
+/// counts once. `known` counts the changes the destination knew whole.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApplyOutcome {
     /// Changes applied (created, updated, deleted, merged, or version learned for a conflict
