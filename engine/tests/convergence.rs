@@ -1,6 +1,7 @@
 //! Randomized convergence of the engine's synchronization, against an oracle.
 //!
-//! 3–8 replicas make random creates, updates and deletes of a small pool of items, and run
+//! 3–8 replicas make random creates, updates and deletes of a small pool of items, and random
+//! updates of single change units (item `n` has `n % 4` change units), and run
 //! random one-way sessions between random pairs: random batch sizes, random conflict policies
 //! and resolutions (deferring included), random save failures, random interruptions, random
 //! tombstone cleanup (and so forgotten knowledge and full enumeration). The oracle models
@@ -9,13 +10,19 @@
 //! items deferred or failed. A replica's state of an item follows every write it knows of the
 //! item, so a source's write supersedes every write the source knows.
 //!
+//! A unit write follows the writes of that unit the replica knows; a write of the whole item
+//! follows every write of the item, its unit writes included. A change the destination takes
+//! unit by unit (the source has unit writes of the item, the destination knows the source's
+//! write of the whole item and holds the item live) is classified per unit as below, its
+//! conflicts reported per unit; a deferred or failed unit is left out of what is learned.
+//!
 //! Checked for every batch: each change is classified as the oracle says (known when the
 //! destination knows the source's write; applied when the destination has no write of the
 //! item or the source knows the destination's; a conflict exactly when the two are concurrent:
 //! neither side knows the other's write). Every write a save overwrites is one the source
 //! knew, or the loser of a conflict. Checked at the end, after rounds of complete sessions
 //! between every pair until nothing changes: every replica holds the same items with the same
-//! values; every write was superseded, lost by a conflict resolution the policy or the
+//! values, and the same change-unit values (and unit records); every write was superseded, lost by a conflict resolution the policy or the
 //! application chose, or is its item's final state (a final deletion included); every knowledge
 //! is one clock vector without exceptions, and all are equal.
 //!
@@ -25,12 +32,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Conflicts on single change units and unit saves seen over all seeds (to know the seeds
+/// meet the cases).
+static UNIT_CONFLICTS: AtomicUsize = AtomicUsize::new(0);
+static UNIT_SAVES: AtomicUsize = AtomicUsize::new(0);
 
 use winsync_engine::batch::ChangeBatch;
 use winsync_engine::batch::GroupKind;
 use winsync_engine::sync::{
     ApplyOptions, ChangeEnumerator, ChangeTarget, Conflict, ConflictPolicy, ItemError, Replica,
-    ResolveAction, Save, SaveKind,
+    ResolveAction, Save, SaveKind, UnitSave,
 };
 use winsync_engine::{IdFormat, IdFormats};
 
@@ -60,12 +73,25 @@ impl Rng {
 
 type WriteId = usize;
 type Item = [u8; 2];
+/// An item's change unit.
+type UnitKey = (Item, u8);
+/// A change's classification: whole (`None`), or per change unit.
+type Classes = Vec<(Option<u8>, Expected)>;
+/// Whether a batch teaches a write of an item (or of one of its change units).
+type Covered = dyn Fn(&Item, Option<u8>) -> bool;
+
+/// How many change units item `item` has (0 to 3: units 1 to that number).
+fn units_of(item: &Item) -> u8 {
+    item[1] % 4
+}
 
 struct Write {
     item: Item,
     deleted: bool,
     /// The write that created the item's current lifecycle (its creation version).
     creation: WriteId,
+    /// The change unit written, `None` for a write of the whole item.
+    unit: Option<u8>,
 }
 
 /// One replica: the engine's metadata, and the test's data and knowledge model.
@@ -75,6 +101,8 @@ struct Node {
     current: BTreeMap<Item, WriteId>,
     /// The writes this replica knows.
     known: BTreeSet<WriteId>,
+    /// The unit writes over `current`, per change unit (dropped by a write of the whole item).
+    units: BTreeMap<UnitKey, WriteId>,
 }
 
 struct World {
@@ -104,8 +132,13 @@ fn item_id(n: usize) -> Item {
 struct Target<'a> {
     source_current: &'a BTreeMap<Item, WriteId>,
     source_known: &'a BTreeSet<WriteId>,
-    /// The oracle's classification of each change of the batch.
+    /// The oracle's classification of each change of the batch (of the whole item).
     expected: &'a BTreeMap<Item, Expected>,
+    /// The same per change unit, for the changes decided unit by unit.
+    expected_units: &'a BTreeMap<UnitKey, Expected>,
+    source_units: &'a BTreeMap<UnitKey, WriteId>,
+    destination_units: &'a mut BTreeMap<UnitKey, WriteId>,
+    failed_units: BTreeSet<UnitKey>,
     superseded: &'a mut BTreeSet<WriteId>,
     lost: &'a mut BTreeSet<WriteId>,
     destination_current: &'a mut BTreeMap<Item, WriteId>,
@@ -150,12 +183,41 @@ impl ChangeTarget for Target<'_> {
             }
             SaveKind::Create | SaveKind::Update | SaveKind::Delete => {
                 let write = self.source_current[&item];
+                let source_units: BTreeMap<UnitKey, WriteId> = self
+                    .source_units
+                    .range((item, 0)..=(item, u8::MAX))
+                    .map(|(k, w)| (*k, *w))
+                    .collect();
                 // The source's state follows every write of the item it knows.
                 for &w in self.source_known {
-                    if w != write && self.writes[w].item == item {
+                    if w != write
+                        && self.writes[w].item == item
+                        && !source_units.values().any(|&su| su == w)
+                    {
                         self.superseded.insert(w);
                     }
                 }
+                // The destination's unit writes go; the source's come whole.
+                let ours: Vec<(UnitKey, WriteId)> = self
+                    .destination_units
+                    .range((item, 0)..=(item, u8::MAX))
+                    .map(|(k, w)| (*k, *w))
+                    .collect();
+                for (key, wd) in ours {
+                    self.destination_units.remove(&key);
+                    if self.source_known.contains(&wd) {
+                        self.superseded.insert(wd);
+                    } else if source_units.get(&key) != Some(&wd) {
+                        assert_eq!(
+                            self.expected.get(&item),
+                            Some(&Expected::Conflict),
+                            "seed {}: unit write {wd} overwritten whole",
+                            self.seed
+                        );
+                        self.lost.insert(wd);
+                    }
+                }
+                self.destination_units.extend(source_units);
                 if let Some(wd) = previous.filter(|&wd| wd != write) {
                     if self.source_known.contains(&wd) {
                         self.superseded.insert(wd);
@@ -183,12 +245,26 @@ impl ChangeTarget for Target<'_> {
                 let creation =
                     previous.map_or(self.source_current[&item], |p| self.writes[p].creation);
                 self.writes.push(Write {
+                    unit: None,
                     item,
                     deleted: false,
                     creation,
                 });
                 self.superseded.extend(previous);
                 self.superseded.insert(self.source_current[&item]);
+                let ours: Vec<UnitKey> = self
+                    .destination_units
+                    .range((item, 0)..=(item, u8::MAX))
+                    .map(|(k, _)| *k)
+                    .collect();
+                for key in ours {
+                    self.superseded.extend(self.destination_units.remove(&key));
+                }
+                self.superseded.extend(
+                    self.source_units
+                        .range((item, 0)..=(item, u8::MAX))
+                        .map(|(_, w)| *w),
+                );
                 self.merges.push(merged);
                 self.merged_items.insert(item);
                 self.destination_current.insert(item, merged);
@@ -207,9 +283,70 @@ impl ChangeTarget for Target<'_> {
                     );
                     self.superseded.insert(wd);
                 }
+                let ours: Vec<UnitKey> = self
+                    .destination_units
+                    .range((item, 0)..=(item, u8::MAX))
+                    .map(|(k, _)| *k)
+                    .collect();
+                for key in ours {
+                    self.superseded.extend(self.destination_units.remove(&key));
+                }
                 self.destination_current.remove(&item);
             }
         }
+        Ok(())
+    }
+
+    fn save_unit(&mut self, save: &UnitSave<'_>) -> Result<(), ItemError> {
+        let item = item_of(save.item);
+        let key = (item, save.unit.unit[0]);
+        if self.rng.chance(self.fail_percent) {
+            self.failed_units.insert(key);
+            return Err(ItemError("injected".into()));
+        }
+        let su = self.source_units[&key];
+        let previous = self.destination_units.get(&key).copied();
+        UNIT_SAVES.fetch_add(1, Ordering::Relaxed);
+        if traced(&item) {
+            eprintln!(
+                "  save unit {} {:?} over {previous:?} (source write {su})",
+                key.1, save.kind
+            );
+        }
+        if save.kind == SaveKind::Merge {
+            let merged = self.writes.len();
+            let creation = self.writes[self.destination_current[&item]].creation;
+            self.writes.push(Write {
+                item,
+                deleted: false,
+                creation,
+                unit: Some(key.1),
+            });
+            self.superseded.extend(previous);
+            self.superseded.insert(su);
+            self.merges.push(merged);
+            self.destination_units.insert(key, merged);
+            return Ok(());
+        }
+        for &w in self.source_known {
+            if w != su && self.writes[w].item == item && self.writes[w].unit == Some(key.1) {
+                self.superseded.insert(w);
+            }
+        }
+        if let Some(wd) = previous.filter(|&wd| wd != su) {
+            if self.source_known.contains(&wd) {
+                self.superseded.insert(wd);
+            } else {
+                assert_eq!(
+                    self.expected_units.get(&key),
+                    Some(&Expected::Conflict),
+                    "seed {}: unit write {wd} overwritten by {su}, whose replica did not know it",
+                    self.seed
+                );
+                self.lost.insert(wd);
+            }
+        }
+        self.destination_units.insert(key, su);
         Ok(())
     }
 
@@ -250,6 +387,7 @@ impl World {
                 replica: Replica::new(FORMATS, &[1, u8::try_from(n).unwrap()]).unwrap(),
                 current: BTreeMap::new(),
                 known: BTreeSet::new(),
+                units: BTreeMap::new(),
             })
             .collect();
         Self {
@@ -269,6 +407,29 @@ impl World {
             .current
             .get(&item)
             .is_some_and(|&w| !self.writes[w].deleted);
+        if live && units_of(&item) > 0 && self.rng.chance(50) {
+            // A write of one change unit.
+            let unit = 1 + u8::try_from(self.rng.below(usize::from(units_of(&item)))).unwrap();
+            node.replica.update_unit(&item, &[unit]).unwrap();
+            let id = self.writes.len();
+            for &w in &node.known {
+                if self.writes[w].item == item && self.writes[w].unit == Some(unit) {
+                    self.superseded.insert(w);
+                }
+            }
+            self.writes.push(Write {
+                item,
+                deleted: false,
+                creation: self.writes[node.current[&item]].creation,
+                unit: Some(unit),
+            });
+            if traced(&item) {
+                eprintln!("replica {n} writes {id} (unit {unit})");
+            }
+            node.units.insert((item, unit), id);
+            node.known.insert(id);
+            return;
+        }
         let deleted = live && self.rng.chance(30);
         if live {
             if deleted {
@@ -292,6 +453,7 @@ impl World {
             }
         }
         self.writes.push(Write {
+            unit: None,
             item,
             deleted,
             creation,
@@ -300,6 +462,7 @@ impl World {
             eprintln!("replica {n} writes {id} (deleted {deleted})");
         }
         node.current.insert(item, id);
+        node.units.retain(|(i, _), _| *i != item);
         node.known.insert(id);
     }
 
@@ -329,9 +492,55 @@ impl World {
     }
 
     /// The oracle's classification of a change of `item` from `s` to `d`.
+    /// A node's unit writes of `item`.
+    fn unit_writes(&self, n: usize, item: &Item) -> BTreeMap<u8, WriteId> {
+        self.nodes[n]
+            .units
+            .range((*item, 0)..=(*item, u8::MAX))
+            .map(|((_, u), w)| (*u, *w))
+            .collect()
+    }
+
+    /// The oracle's classification of a change of `item` from `s` to `d`: unit by unit
+    /// (`Some` unit) when the source has unit writes of it, the destination knows the
+    /// source's write of the whole item and holds the item live; else whole (`None`).
+    fn classify(&self, s: usize, d: usize, item: &Item) -> Classes {
+        let ws = self.nodes[s].current[item];
+        let theirs = self.unit_writes(s, item);
+        let dest = &self.nodes[d];
+        let live = dest
+            .current
+            .get(item)
+            .is_some_and(|&w| !self.writes[w].deleted);
+        if theirs.is_empty() || !dest.known.contains(&ws) || !live {
+            return vec![(None, self.expected(s, d, item))];
+        }
+        let ours = self.unit_writes(d, item);
+        theirs
+            .iter()
+            .map(|(&u, &su)| {
+                let here = ours.get(&u).copied().unwrap_or(dest.current[item]);
+                let e = if dest.known.contains(&su) {
+                    Expected::Known
+                } else if self.nodes[s].known.contains(&here) {
+                    Expected::Apply
+                } else {
+                    Expected::Conflict
+                };
+                (Some(u), e)
+            })
+            .collect()
+    }
+
+    /// The oracle's classification of a change of `item` from `s` to `d` decided whole.
     fn expected(&self, s: usize, d: usize, item: &Item) -> Expected {
         let ws = self.nodes[s].current[item];
-        if self.nodes[d].known.contains(&ws) {
+        if self.nodes[d].known.contains(&ws)
+            && self
+                .unit_writes(s, item)
+                .values()
+                .all(|w| self.nodes[d].known.contains(w))
+        {
             return Expected::Known;
         }
         match self.nodes[d].current.get(item) {
@@ -359,7 +568,15 @@ impl World {
                     Expected::ApplyOrConflict
                 }
             }
-            Some(wd) if self.nodes[s].known.contains(wd) => Expected::Apply,
+            Some(wd)
+                if self.nodes[s].known.contains(wd)
+                    && self
+                        .unit_writes(d, item)
+                        .values()
+                        .all(|w| self.nodes[s].known.contains(w)) =>
+            {
+                Expected::Apply
+            }
             Some(_) => Expected::Conflict,
         }
     }
@@ -375,11 +592,26 @@ impl World {
         partial: bool,
     ) -> Option<Activity> {
         let seed = self.seed;
-        let expected: Vec<(Item, Expected)> = batch
+        let classes: Vec<(Item, Classes)> = batch
             .changes()
             .map(|(_, c)| {
                 let item = item_of(&c.item);
-                (item, self.expected(s, d, &item))
+                (item, self.classify(s, d, &item))
+            })
+            .collect();
+        // The changes decided whole, and the change units decided one by one.
+        let expected: Vec<(Item, Expected)> = classes
+            .iter()
+            .filter_map(|(item, c)| match c[..] {
+                [(None, e)] => Some((*item, e)),
+                _ => None,
+            })
+            .collect();
+        let by_unit: BTreeMap<UnitKey, Expected> = classes
+            .iter()
+            .flat_map(|(item, c)| {
+                c.iter()
+                    .filter_map(move |(u, e)| u.map(|u| ((*item, u), *e)))
             })
             .collect();
         let by_item: BTreeMap<Item, Expected> = expected.iter().copied().collect();
@@ -414,6 +646,10 @@ impl World {
             source_current: &source.current,
             source_known: &source.known,
             expected: &by_item,
+            expected_units: &by_unit,
+            source_units: &source.units,
+            destination_units: &mut destination.units,
+            failed_units: BTreeSet::new(),
             superseded: &mut self.superseded,
             lost: &mut self.lost,
             destination_current: &mut destination.current,
@@ -434,33 +670,41 @@ impl World {
             .apply_batch(batch, options, &mut target)
             .unwrap_or_else(|e| panic!("seed {seed}: a batch was refused: {e}"));
         let (failed, merges, merged_items) = (target.failed, target.merges, target.merged_items);
+        let failed_units = target.failed_units;
         if outcome.full_enumeration_needed {
             return None;
         }
 
         // Each change as the oracle says.
-        let known = expected
+        let known = classes
             .iter()
-            .filter(|(_, e)| *e == Expected::Known)
+            .filter(|(_, c)| c.iter().all(|(_, e)| *e == Expected::Known))
             .count();
         assert_eq!(
             outcome.known as usize, known,
             "seed {seed}: known changes of {expected:?}"
         );
-        let conflicts: BTreeSet<Item> =
-            outcome.conflicts.iter().map(|c| item_of(&c.item)).collect();
-        let must: BTreeSet<Item> = expected
+        let conflicts: BTreeSet<(Item, Option<u8>)> = outcome
+            .conflicts
             .iter()
-            .filter(|(_, e)| *e == Expected::Conflict)
-            .map(|(i, _)| *i)
+            .map(|c| (item_of(&c.item), c.unit.as_deref().map(|u| u[0])))
             .collect();
-        let may: BTreeSet<Item> = expected
-            .iter()
+        let all = || {
+            classes
+                .iter()
+                .flat_map(|(i, c)| c.iter().map(move |(u, e)| ((*i, *u), *e)))
+        };
+        let must: BTreeSet<(Item, Option<u8>)> = all()
+            .filter(|(_, e)| *e == Expected::Conflict)
+            .map(|(k, _)| k)
+            .collect();
+        let may: BTreeSet<(Item, Option<u8>)> = all()
             .filter(|(_, e)| matches!(e, Expected::Conflict | Expected::ApplyOrConflict))
-            .map(|(i, _)| *i)
+            .map(|(k, _)| k)
             .collect();
         if !(must.is_subset(&conflicts) && conflicts.is_subset(&may)) {
-            for item in conflicts.symmetric_difference(&may) {
+            for (item, unit) in conflicts.symmetric_difference(&may) {
+                eprintln!("unit {unit:?}");
                 let ws = source.current[item];
                 eprintln!(
                     "item {item:?}: source write {ws} (creation {}, deleted {}), destination holds {:?}, knows the creation: {}, knows deletions {:?}",
@@ -497,6 +741,7 @@ impl World {
             let reissued = self.writes.len();
             let (deleted, creation) = (self.writes[adopted].deleted, self.writes[adopted].creation);
             self.writes.push(Write {
+                unit: None,
                 item,
                 deleted,
                 creation,
@@ -504,6 +749,15 @@ impl World {
             self.superseded.insert(adopted);
             self.superseded
                 .extend(forgotten_deletions[&item].iter().copied());
+            // A change of the whole item: the unit writes the save took go.
+            let ours: Vec<UnitKey> = destination
+                .units
+                .range((item, 0)..=(item, u8::MAX))
+                .map(|(k, _)| *k)
+                .collect();
+            for key in ours {
+                self.superseded.extend(destination.units.remove(&key));
+            }
             destination.current.insert(item, reissued);
             reissued_writes.push(reissued);
         }
@@ -512,11 +766,51 @@ impl World {
         // write that loses to the destination's is lost; the destination's write that loses
         // was marked when the save overwrote it.)
         let mut excluded: BTreeSet<Item> = failed;
+        let mut excluded_units: BTreeSet<UnitKey> = failed_units;
         for record in &outcome.conflicts {
             let item = item_of(&record.item);
             if traced(&item) {
-                eprintln!("  conflict {:?}", record.action);
+                eprintln!("  conflict {:?} unit {:?}", record.action, record.unit);
             }
+            if let Some(unit) = record.unit.as_deref() {
+                UNIT_CONFLICTS.fetch_add(1, Ordering::Relaxed);
+                // A conflict on one change unit: its resolution is a unit write of the
+                // destination (but for a deferral, or a save that failed).
+                let key = (item, unit[0]);
+                let creation = self.writes[destination.current[&item]].creation;
+                let adopted = match record.action {
+                    ResolveAction::Defer | ResolveAction::TransferAndDefer => {
+                        excluded_units.insert(key);
+                        None
+                    }
+                    ResolveAction::AcceptDestination => {
+                        self.lost.insert(source.units[&key]);
+                        Some(destination.units.get(&key).copied())
+                    }
+                    ResolveAction::AcceptSource if !excluded_units.contains(&key) => {
+                        Some(destination.units.get(&key).copied())
+                    }
+                    _ => None,
+                };
+                if let Some(adopted) = adopted {
+                    let reissued = self.writes.len();
+                    self.writes.push(Write {
+                        item,
+                        deleted: false,
+                        creation,
+                        unit: Some(key.1),
+                    });
+                    self.superseded.extend(adopted);
+                    destination.units.insert(key, reissued);
+                    reissued_writes.push(reissued);
+                }
+                continue;
+            }
+            let ours: Vec<UnitKey> = destination
+                .units
+                .range((item, 0)..=(item, u8::MAX))
+                .map(|(k, _)| *k)
+                .collect();
             match record.action {
                 ResolveAction::AcceptDestination => {
                     // The destination's state is re-issued as a new write that knows the
@@ -545,11 +839,21 @@ impl World {
                         self.writes[kept].creation
                     };
                     self.writes.push(Write {
+                        unit: None,
                         item,
                         deleted,
                         creation,
                     });
                     self.superseded.insert(kept);
+                    for key in &ours {
+                        self.superseded.extend(destination.units.remove(key));
+                    }
+                    self.lost.extend(
+                        source
+                            .units
+                            .range((item, 0)..=(item, u8::MAX))
+                            .map(|(_, w)| *w),
+                    );
                     destination.current.insert(item, reissued);
                     reissued_writes.push(reissued);
                 }
@@ -577,11 +881,15 @@ impl World {
                     let (deleted, creation) =
                         (self.writes[adopted].deleted, self.writes[adopted].creation);
                     self.writes.push(Write {
+                        unit: None,
                         item,
                         deleted,
                         creation,
                     });
                     self.superseded.insert(adopted);
+                    for key in &ours {
+                        self.superseded.extend(destination.units.remove(key));
+                    }
                     destination.current.insert(item, reissued);
                     reissued_writes.push(reissued);
                 }
@@ -593,23 +901,36 @@ impl World {
         if batch.is_full_enumeration() {
             let lower = batch.closed_lower_bound().unwrap().to_vec();
             let upper = batch.closed_upper_bound().unwrap().map(<[u8]>::to_vec);
-            let listed: BTreeSet<Item> = expected.iter().map(|(i, _)| *i).collect();
+            let listed: BTreeSet<Item> = classes.iter().map(|(i, _)| *i).collect();
             for (item, w) in &destination.current {
                 let inside =
                     item[..] >= lower[..] && upper.as_ref().is_none_or(|u| item[..] <= u[..]);
-                if inside && !listed.contains(item) && !source.known.contains(w) {
+                let unseen = !source.known.contains(w)
+                    || destination
+                        .units
+                        .range((*item, 0)..=(*item, u8::MAX))
+                        .any(|(_, w)| !source.known.contains(w));
+                if inside && !listed.contains(item) && unseen {
                     excluded.insert(*item);
                 }
             }
         }
         // What the destination learns.
-        let covered: Box<dyn Fn(&Item) -> bool> = if partial {
+        let covered: Box<Covered> = if partial {
             let received: BTreeSet<Item> = expected
                 .iter()
                 .filter(|(i, e)| *e != Expected::Known && !excluded.contains(i))
                 .map(|(i, _)| *i)
                 .collect();
-            Box::new(move |i| received.contains(i))
+            // A change decided unit by unit teaches its units only.
+            let received_units: BTreeSet<UnitKey> = by_unit
+                .keys()
+                .filter(|k| !excluded_units.contains(k))
+                .copied()
+                .collect();
+            Box::new(move |i, u| {
+                received.contains(i) || u.is_some_and(|u| received_units.contains(&(*i, u)))
+            })
         } else {
             let ranges: Vec<(Vec<u8>, Option<Vec<u8>>)> = batch
                 .groups()
@@ -624,8 +945,10 @@ impl World {
                 })
                 .collect();
             let excluded = excluded.clone();
-            Box::new(move |i| {
+            let excluded_units = excluded_units.clone();
+            Box::new(move |i, u| {
                 !excluded.contains(i)
+                    && u.is_none_or(|u| !excluded_units.contains(&(*i, u)))
                     && ranges.iter().any(|(lo, hi)| {
                         i[..] >= lo[..] && hi.as_ref().is_none_or(|h| i[..] <= h[..])
                     })
@@ -635,7 +958,7 @@ impl World {
             .known
             .iter()
             .copied()
-            .filter(|&w| covered(&self.writes[w].item))
+            .filter(|&w| covered(&self.writes[w].item, self.writes[w].unit))
             .collect();
         destination.known.extend(learned);
         destination.known.extend(merges);
@@ -757,12 +1080,52 @@ impl World {
                 .collect()
         };
         let first = live(&self.nodes[0]);
+        // Each live item's change units: the write each one's value comes from.
+        let unit_values = |node: &Node| -> BTreeMap<UnitKey, WriteId> {
+            live(node)
+                .iter()
+                .flat_map(|(item, &w)| {
+                    (1..=units_of(item)).map(move |u| {
+                        (
+                            (*item, u),
+                            node.units.get(&(*item, u)).copied().unwrap_or(w),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let first_units = unit_values(&self.nodes[0]);
         for (n, node) in self.nodes.iter().enumerate() {
             assert_eq!(
                 live(node),
                 first,
                 "seed {seed}: replica {n} holds other items"
             );
+            assert_eq!(
+                unit_values(node),
+                first_units,
+                "seed {seed}: replica {n} holds other change-unit values"
+            );
+            // The engine's unit records are the oracle's unit writes.
+            for item in first.keys() {
+                let records: Vec<u8> = node
+                    .replica
+                    .item(item)
+                    .unwrap()
+                    .units()
+                    .iter()
+                    .map(|u| u.unit[0])
+                    .collect();
+                let ours: Vec<u8> = node
+                    .units
+                    .range((*item, 0)..=(*item, u8::MAX))
+                    .map(|((_, u), _)| *u)
+                    .collect();
+                assert_eq!(
+                    records, ours,
+                    "seed {seed}: replica {n}'s unit records of {item:?}"
+                );
+            }
             let k = node.replica.knowledge();
             assert!(
                 k.range_exceptions().is_empty()
@@ -782,17 +1145,18 @@ impl World {
         }
         // No write lost but by a resolution.
         for (w, write) in self.writes.iter().enumerate() {
-            let fate = if first.get(&write.item) == Some(&w) {
-                "final"
-            } else if self.superseded.contains(&w) {
-                "superseded"
-            } else if self.lost.contains(&w) {
-                "lost by a resolution"
-            } else if write.deleted && !first.contains_key(&write.item) {
-                "a final deletion"
-            } else {
-                panic!("seed {seed}: write {w} of item {:?} vanished", write.item);
-            };
+            let fate =
+                if first.get(&write.item) == Some(&w) || first_units.values().any(|&v| v == w) {
+                    "final"
+                } else if self.superseded.contains(&w) {
+                    "superseded"
+                } else if self.lost.contains(&w) {
+                    "lost by a resolution"
+                } else if write.deleted && !first.contains_key(&write.item) {
+                    "a final deletion"
+                } else {
+                    panic!("seed {seed}: write {w} of item {:?} vanished", write.item);
+                };
             let _ = fate;
         }
     }
@@ -866,9 +1230,19 @@ fn replicas_converge_as_the_oracle_says() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
     let reissued: usize = (first..first + seeds).map(run).sum();
-    // The CI set (about 4 per seed) must meet changes reissued over forgotten deletions.
+    // The CI set (about 4 per seed) must meet changes reissued over forgotten deletions,
+    // and conflicts on single change units and unit saves.
     assert!(
         seeds < 20 || reissued > 0,
         "no change was reissued in {seeds} seeds"
+    );
+    let (conflicts, saves) = (
+        UNIT_CONFLICTS.load(Ordering::Relaxed),
+        UNIT_SAVES.load(Ordering::Relaxed),
+    );
+    eprintln!("{seeds} seeds: {reissued} reissued, {conflicts} unit conflicts, {saves} unit saves");
+    assert!(
+        seeds < 20 || (conflicts > 0 && saves > 0),
+        "no conflict on a change unit ({conflicts}) or no unit save ({saves}) in {seeds} seeds"
     );
 }

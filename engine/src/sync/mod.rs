@@ -1,7 +1,8 @@
 //! Synchronization on the knowledge engine, in plain Rust: a replica's metadata
 //! ([`Replica`]), the source's enumeration of what a destination lacks
 //! ([`ChangeEnumerator`]), the destination's change application with conflict detection
-//! ([`Replica::apply_batch`] with a [`ChangeTarget`]), and a whole one-way session
+//! ([`Replica::apply_batch`] with a [`ChangeTarget`]), per item or, for items with change units
+//! (`NN:winsync.ISyncChangeUnit`), per change unit, and a whole one-way session
 //! ([`synchronize`]). The runtime's COM faces and session drive the same code through the
 //! providers' interfaces.
 
@@ -10,6 +11,7 @@ mod decide;
 pub mod enumerate;
 mod item_key;
 mod item_map;
+mod learn;
 pub mod replica;
 pub mod session;
 pub mod target;

@@ -68,7 +68,10 @@ pub struct Save<'a> {
     /// The item.
     pub item: &'a [u8],
     /// The source's change (versions in the source's key space); `None` for
-    /// [`SaveKind::DeleteAndForget`], which no change carries.
+    /// [`SaveKind::DeleteAndForget`], which no change carries. A change with change units
+    /// saved this way is taken whole: the target stores the source's item, every unit of it
+    /// (change units are saved one by one through [`ChangeTarget::save_unit`] only when the
+    /// change is decided unit by unit).
     pub change: Option<&'a ItemChange>,
     /// The knowledge the change was made with (its group's); `None` without a change.
     pub made_with: Option<&'a Arc<Knowledge>>,
