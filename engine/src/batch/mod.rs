@@ -372,6 +372,14 @@ impl ChangeBatch {
         Ok(())
     }
 
+    /// Reserves room for `additional` more changes in the open group: an allocation hint for
+    /// a builder that knows how many changes it will add; the batch's content is unchanged.
+    pub fn reserve_changes(&mut self, additional: usize) {
+        if let Some(open) = self.open.as_mut() {
+            open.changes_mut().reserve(additional);
+        }
+    }
+
     /// Adds a change-unit version to the item change added last
     /// (`NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`).
     ///

@@ -127,12 +127,16 @@ impl ChangeEnumerator {
             return Ok(batch);
         }
         let limit = usize::try_from(batch_size.max(1)).unwrap_or(usize::MAX);
+        batch.reserve_changes(limit.min(source.items.len().saturating_sub(self.visited)));
         let mut added = 0usize;
         let mut upper: Option<Box<[u8]>> = None;
         for (id, meta) in source.items.range_from(&ItemKey::new(&lower)) {
             let id = id.bytes();
             self.visited += 1;
             let whole_known = !self.full && self.mapped.contains_change(id, meta.change_version)?;
+            if whole_known && meta.units().is_empty() {
+                continue;
+            }
             let mut change = change_of(id, meta);
             if whole_known {
                 // Only the change units the destination lacks (none for an item without units).
@@ -185,13 +189,22 @@ fn change_of(id: &[u8], meta: &ItemMetadata) -> ItemChange {
         ChangeFlags::NONE
     };
     let mut change = ItemChange::new(id, meta.change_version, meta.creation_version, flags);
-    change.units = meta
-        .units()
+    let units = meta.units();
+    // Most items have no unit records: no iterator machinery for them.
+    if !units.is_empty() {
+        change.units = unit_changes(units);
+    }
+    change
+}
+
+/// The change units of an item's unit records.
+#[cold]
+fn unit_changes(units: &[super::replica::UnitMetadata]) -> Vec<UnitChange> {
+    units
         .iter()
         .map(|u| UnitChange {
             unit: u.unit.clone(),
             version: u.version,
         })
-        .collect();
-    change
+        .collect()
 }
