@@ -8,6 +8,23 @@
 //! This runtime's providers hand out data as [`IItemData`], item bytes with the `pcb`
 //! convention: any two providers that speak it meet through the interfaces alone, whatever
 //! they store the bytes in.
+//!
+//! ## Change units
+//!
+//! A destination that applies a change unit by unit (`NN:winsync.ISyncChangeUnit`) loads each
+//! unit's data with a load of its own: the load context it hands to `LoadChangeData` also
+//! answers [`IUnitLoadContext`], whose `GetChangeUnitId(pb, pcb)` names the change unit wanted
+//! (`pcb` convention), and the data object is [`IItemData`] holding that unit's bytes only. A
+//! context without [`IUnitLoadContext`] asks for the whole item, as before. One load per unit
+//! keeps the loads independent: a source that cannot load one unit sets a recoverable error on
+//! it (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`, with the
+//! `ISyncChangeUnit` it finds among the change's `GetChangeUnits`) and fails that load; only
+//! that unit fails at the destination (it is excluded from what the destination learns and
+//! comes again), and the change's other units, loaded apart, are applied. In a load of the
+//! whole item, an error set on a change unit fails the whole item (this runtime's stores keep
+//! the item's data as one). A retriever made by [`retriever`] loads no change units: each
+//! unit load fails with `E_NOTIMPL` as a recoverable error on that unit; [`unit_retriever`]
+//! takes a unit loader too.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -50,6 +67,10 @@ mod item_data {
     }
 }
 
+mod unit_load;
+use unit_load::fail_unit;
+pub use unit_load::{IUnitLoadContext, IUnitLoadContext_Impl, unit_id, unit_of};
+
 pub use engine_retriever::{IEngineRetriever, IEngineRetriever_Impl};
 
 #[allow(non_snake_case, missing_docs)]
@@ -83,15 +104,17 @@ mod engine_retriever {
 }
 
 /// The layout revision of [`IEngineRetriever`]'s pointer.
-const LAYOUT: u32 = crate::com::layout_revision(0xDA7A);
+const LAYOUT: u32 = crate::com::layout_revision(0xDA7B);
 
 /// What a data retriever of this runtime loads with: the ID formats of its items and the
-/// function that loads an item's bytes.
+/// functions that load an item's bytes and a change unit's.
 pub struct RetrieverState {
     /// The ID formats of the items it loads.
     pub formats: IdFormats,
     /// Loads an item's bytes by item ID.
     pub load: Arc<Loader>,
+    /// Loads a change unit's bytes by item ID and change-unit ID.
+    pub load_unit: Arc<UnitLoader>,
 }
 
 /// The loader behind a data retriever this runtime made, if it is one (see
@@ -111,7 +134,7 @@ pub fn state_of(retriever: &impl Interface) -> Option<Arc<RetrieverState>> {
 mod objects {
     use super::{
         Arc, IEngineRetriever, IItemData, ILoadChangeContext, IRecoverableErrorData, ISyncChange,
-        ISynchronousDataRetriever, Mutex, RetrieverState, implement,
+        ISynchronousDataRetriever, IUnitLoadContext, Mutex, RetrieverState, implement,
     };
 
     /// Item bytes as [`IItemData`].
@@ -126,11 +149,12 @@ mod objects {
         pub(super) state: Arc<RetrieverState>,
     }
 
-    /// The context of one load: the change, and the recoverable error set on it with the
-    /// source's additional data.
-    #[implement(ILoadChangeContext)]
+    /// The context of one load: the change (and the change unit, for a load of one unit), and
+    /// the recoverable error set on it with the source's additional data.
+    #[implement(ILoadChangeContext, IUnitLoadContext)]
     pub struct LoadContextObject {
         pub(super) change: ISyncChange,
+        pub(super) unit: Option<Box<[u8]>>,
         pub(super) error: Mutex<Option<(windows_core::HRESULT, Option<IRecoverableErrorData>)>>,
     }
 }
@@ -140,6 +164,9 @@ use objects::{ItemDataObject_Impl, LoadContextObject_Impl, RetrieverObject_Impl}
 
 /// Loads an item's bytes, by item ID.
 pub type Loader = dyn Fn(&[u8]) -> Result<Vec<u8>> + Send + Sync;
+
+/// Loads a change unit's bytes, by item ID and change-unit ID.
+pub type UnitLoader = dyn Fn(&[u8], &[u8]) -> Result<Vec<u8>> + Send + Sync;
 
 /// `bytes` as [`IItemData`].
 pub fn item_data(bytes: Vec<u8>) -> IItemData {
@@ -174,18 +201,52 @@ pub fn bytes_of(data: &IItemData) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// A data retriever for changes of items in `formats`, loading with `load`.
+/// A data retriever for changes of items in `formats`, loading with `load`; it loads no change
+/// units (each unit load fails with `E_NOTIMPL`, see the module docs).
 pub fn retriever(formats: IdFormats, load: Arc<Loader>) -> ISynchronousDataRetriever {
+    let load_unit: Arc<UnitLoader> = Arc::new(|_: &[u8], _: &[u8]| {
+        Err(Error::new(
+            crate::bindings::E_NOTIMPL,
+            "the source keeps no change units",
+        ))
+    });
+    unit_retriever(formats, load, load_unit)
+}
+
+/// A data retriever for changes of items in `formats`, loading items with `load` and change
+/// units with `load_unit` (see the module docs).
+pub fn unit_retriever(
+    formats: IdFormats,
+    load: Arc<Loader>,
+    load_unit: Arc<UnitLoader>,
+) -> ISynchronousDataRetriever {
     RetrieverObject {
-        state: Arc::new(RetrieverState { formats, load }),
+        state: Arc::new(RetrieverState {
+            formats,
+            load,
+            load_unit,
+        }),
     }
     .into()
 }
 
-/// A load context for `change`.
+/// A load context for `change` (a load of the whole item).
 pub fn load_context(change: ISyncChange) -> windows_core::ComObject<LoadContextObject> {
     windows_core::ComObject::new(LoadContextObject {
         change,
+        unit: None,
+        error: Mutex::new(None),
+    })
+}
+
+/// A load context for change unit `unit` of `change` (it answers [`IUnitLoadContext`]).
+pub fn unit_load_context(
+    change: ISyncChange,
+    unit: &[u8],
+) -> windows_core::ComObject<LoadContextObject> {
+    windows_core::ComObject::new(LoadContextObject {
+        change,
+        unit: Some(unit.into()),
         error: Mutex::new(None),
     })
 }
@@ -241,8 +302,17 @@ impl ISynchronousDataRetriever_Impl for RetrieverObject_Impl {
             let item = read_pcb_id(&self.state.formats.item, "item ID", |b, s| unsafe {
                 change.GetRootItemId(b, s)
             })?;
-            let bytes = (self.state.load)(&item)?;
-            item_data(bytes).cast()
+            let Some(unit) = unit_of(context)? else {
+                let bytes = (self.state.load)(&item)?;
+                return item_data(bytes).cast();
+            };
+            match (self.state.load_unit)(&item, &unit) {
+                Ok(bytes) => item_data(bytes).cast(),
+                Err(error) => {
+                    fail_unit(context, &change, &unit, &error);
+                    Err(error)
+                }
+            }
         })
     }
 }
@@ -311,8 +381,26 @@ impl ILoadChangeContext_Impl for LoadContextObject_Impl {
                 "the change creates the item: report the error on the whole change",
             ));
         }
-        // Change units are not tracked apart from their item here: the item fails as a whole.
+        // In a load of one change unit (see the module docs) the error is that unit's: only
+        // it fails at the destination. In a load of the whole item, the item fails as a whole.
         self.SetRecoverableErrorOnChange(error, data)
+    }
+}
+
+impl IUnitLoadContext_Impl for LoadContextObject_Impl {
+    unsafe fn GetChangeUnitId(&self, pb: *mut u8, pcb: *mut u32) -> HRESULT {
+        // SAFETY: the COM caller's contract: null or writable.
+        let Some(size) = (unsafe { pcb.as_mut() }) else {
+            return crate::bindings::E_POINTER;
+        };
+        let Some(unit) = &self.unit else {
+            return crate::bindings::E_NOINTERFACE;
+        };
+        // SAFETY: the pcb pattern, the caller's contract.
+        match unsafe { write_bytes(pb, size, unit) } {
+            Ok(()) => crate::bindings::S_OK,
+            Err(error) => error.code(),
+        }
     }
 }
 

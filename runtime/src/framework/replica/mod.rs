@@ -37,12 +37,27 @@
 //!
 //! A session between two of them (or with any provider that speaks [`data::IItemData`]):
 //! [`crate::framework::driver::synchronize`].
+//!
+//! ## Change units
+//!
+//! An item may be kept as change units (`NN:winsync.ISyncChangeUnit`): a store that implements
+//! [`ItemStore::load_unit`], [`ItemStore::save_unit`] (and, for `SRA_MERGE` on a unit,
+//! [`ItemStore::merge_unit`]) lets [`ReplicaProvider::write_unit`] change one unit locally, and
+//! lets a destination apply a source's change unit by unit (the engine's
+//! `winsync_engine::sync::units`): each unit's data is loaded with a load of its own (see
+//! [`data`]), a unit that cannot be loaded or saved fails alone (a recoverable error, reported
+//! as for an item, and left out of what the destination learns), and a conflict on units is put
+//! to the application with per-unit actions (see [`conflict`]). A change that creates or
+//! replaces the item whole still travels whole ([`ItemStore::load`] / [`ItemStore::save`]
+//! carry every unit). A store that keeps no change units (the default methods) fails each unit
+//! change as a recoverable error: nothing of it is kept or learned, and it comes again.
 
 pub mod conflict;
 pub mod data;
 mod provider;
 mod received;
 pub mod recoverable;
+mod resolve;
 mod target;
 
 pub use provider::ReplicaProvider;
@@ -81,4 +96,45 @@ pub trait ItemStore: Send + Sync + 'static {
     fn merge(&self, item: &[u8], data: &[u8]) -> Result<(), ItemError> {
         self.save(item, data)
     }
+
+    /// One change unit's data, for a destination that applies a change unit by unit (see the
+    /// module docs). By default refused: the store keeps no change units.
+    ///
+    /// # Errors
+    /// An [`ItemError`]: the source sets a recoverable error on that unit
+    /// (`NF:winsync.ILoadChangeContext.SetRecoverableErrorOnChangeUnit`); the destination
+    /// fails that unit alone.
+    fn load_unit(&self, item: &[u8], unit: &[u8]) -> Result<Vec<u8>, ItemError> {
+        let _ = (item, unit);
+        Err(no_units())
+    }
+
+    /// Stores one change unit's data into an item the store holds, its other units as they
+    /// were: a local change ([`ReplicaProvider::write_unit`]) or a source's unit change. By
+    /// default refused: the store keeps no change units.
+    ///
+    /// # Errors
+    /// An [`ItemError`]: the unit change is counted as failed, reported to the application as
+    /// a recoverable error, left out of what the destination learns
+    /// (`NF:winsync.ISyncKnowledge.ExcludeChangeUnit`), and comes again; for a local change,
+    /// nothing is recorded.
+    fn save_unit(&self, item: &[u8], unit: &[u8], data: &[u8]) -> Result<(), ItemError> {
+        let _ = (item, unit, data);
+        Err(no_units())
+    }
+
+    /// Merges the source's data of one change unit into the item's (a conflict on the unit
+    /// resolved with `SRA_MERGE`). By default the source's unit replaces the item's
+    /// ([`ItemStore::save_unit`]).
+    ///
+    /// # Errors
+    /// As [`ItemStore::save_unit`].
+    fn merge_unit(&self, item: &[u8], unit: &[u8], data: &[u8]) -> Result<(), ItemError> {
+        self.save_unit(item, unit, data)
+    }
+}
+
+/// The error of a store that keeps no change units.
+fn no_units() -> ItemError {
+    ItemError("the store keeps no change units".into())
 }

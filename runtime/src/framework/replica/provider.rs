@@ -4,10 +4,13 @@
 //!
 //! - `GetSyncBatchParameters`: the replica's knowledge and the batch size it was made with;
 //! - `GetChangeBatch`: the next batch of what the destination's knowledge lacks
-//!   ([`ChangeEnumerator`], kept for the session), with a data retriever over the store;
+//!   ([`ChangeEnumerator`], kept for the session), with a data retriever over the store (items
+//!   by [`ItemStore::load`], change units by [`ItemStore::load_unit`], see [`super::data`]);
 //! - `ProcessChangeBatch`: the batch applied by the engine, data loaded through the source's
 //!   retriever, conflicts under `CRP_NONE` put to `ISyncCallback::OnConflict` (an application
-//!   that sets no action there defers the change, see [`super::conflict`]), recoverable
+//!   that sets no action there defers the change, see [`super::conflict`]; a change decided
+//!   unit by unit loads and saves each unit apart, [`ItemStore::load_unit`] /
+//!   [`ItemStore::save_unit`], with per-unit actions on a unit conflict), recoverable
 //!   errors and change-application progress reported to the callback (see `target`). A data
 //!   retriever whose `GetIdParameters` declares other ID formats than the replica's is refused
 //!   before anything is applied, with `SYNC_E_ID_FORMAT_MISMATCH` (rule
@@ -39,7 +42,7 @@ use winsync_engine::sync::{
 use winsync_engine::{IdFormats, Knowledge, Version};
 
 use super::ItemStore;
-use super::data::retriever;
+use super::data::unit_retriever;
 use super::received::{SessionWork, batch_knowledge_applied, check_retriever_formats, progress};
 use super::target::ComTarget;
 use crate::bindings::{
@@ -156,6 +159,28 @@ impl<S: ItemStore> ReplicaProvider<S> {
         })
     }
 
+    /// A local change of one change unit of a live item (`NN:winsync.ISyncChangeUnit`):
+    /// stores `data` as the unit's ([`ItemStore::save_unit`]) and records the unit's new
+    /// version ([`Replica::update_unit`]); returns it. The item's other units, and its change
+    /// version, are unchanged.
+    ///
+    /// # Errors
+    /// `SYNC_E_ID_FORMAT_MISMATCH` for an item or change-unit ID not of the formats;
+    /// `E_INVALIDARG` for an item that does not exist or is deleted; the store's error (then
+    /// nothing is recorded).
+    pub fn write_unit(&self, item: &[u8], unit: &[u8], data: &[u8]) -> Result<Version> {
+        let mut state = self.state();
+        engine(state.replica.formats().check_item(item))?;
+        engine(state.replica.formats().check_change_unit(unit))?;
+        if state.replica.item(item).is_none_or(|m| m.deleted) {
+            return Err(Error::new(crate::bindings::E_INVALIDARG, "no such item"));
+        }
+        self.store
+            .save_unit(item, unit, data)
+            .map_err(|e| Error::new(crate::bindings::E_FAIL, e.0))?;
+        engine(state.replica.update_unit(item, unit))
+    }
+
     /// A local deletion: deletes the data and leaves a tombstone; returns its version.
     ///
     /// # Errors
@@ -190,7 +215,13 @@ impl<S: ItemStore> ReplicaProvider<S> {
                 .load(item)
                 .map_err(|e| Error::new(crate::bindings::E_FAIL, e.0))
         });
-        retriever(formats, load).into()
+        let store = self.store.clone();
+        let load_unit = Arc::new(move |item: &[u8], unit: &[u8]| {
+            store
+                .load_unit(item, unit)
+                .map_err(|e| Error::new(crate::bindings::E_FAIL, e.0))
+        });
+        unit_retriever(formats, load, load_unit).into()
     }
 
     /// Applies a batch read from `batch` (see the module docs).
@@ -230,6 +261,7 @@ impl<S: ItemStore> ReplicaProvider<S> {
             progress,
             context: BatchContext::of(&batch),
             quiet: crate::framework::callback::is_quiet(callback),
+            worked: None,
         };
         let mut options = ApplyOptions::new(policy);
         options.batch_knowledge = batch_knowledge;

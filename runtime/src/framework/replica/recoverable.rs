@@ -3,9 +3,10 @@
 //! the destination could not apply because its data could not be loaded (the source set a
 //! recoverable error on the load context, or the load failed) or saved.
 //!
-//! The error is the whole change's: change units are not tracked apart from their item by this
-//! runtime's replicas (as a load context's `SetRecoverableErrorOnChangeUnit` fails the whole
-//! item), so `GetRecoverableErrorDataForChangeUnit` answers the change's error for any unit.
+//! A change applied unit by unit fails unit by unit (each unit's data is loaded and saved
+//! apart, see [`super::data`]): each failed unit raises an error of its own that names the
+//! change. The error object does not name the unit: `GetRecoverableErrorDataForChangeUnit`
+//! answers the error for any unit of the change.
 
 use windows_core::{HRESULT, OutRef, Ref, Result, implement};
 

@@ -22,23 +22,32 @@
 //!   `NF:winsync.ISyncChangeBatchBase.SetRemainingWorkEstimateForSession`). A change counts as
 //!   applied when its data was saved (the changes `OnChangeApplied` reports).
 //!
+//! A change the engine applies unit by unit (`winsync_engine::sync::units`) is reported per
+//! unit, as the session's statistics count it: each unit saved gets `OnChange` before and
+//! `OnChangeApplied` (or a recoverable error and `OnChangeFailed`) after, each unit kept for
+//! the destination's version `OnChangeApplied`; the change's work estimate counts once, with its
+//! first applied unit. Each unit's data is loaded with a load of its own (see [`super::data`]),
+//! so a unit that cannot be loaded or saved fails alone.
+//!
 //! What the application answers to these callbacks does not change the change's fate.
 
 use std::sync::Arc;
 
-use windows_core::{HRESULT, IUnknown, Interface, Result};
+use windows_core::{HRESULT, Interface};
 use winsync_engine::batch::ItemChange;
-use winsync_engine::sync::{ChangeTarget, Conflict, ItemError, ResolveAction, Save, SaveKind};
+use winsync_engine::sync::{
+    ChangeTarget, Conflict, ItemError, Resolution, ResolveAction, Save, SaveKind, UnitSave,
+};
 use winsync_engine::{IdFormats, Knowledge};
 
 use super::ItemStore;
-use super::conflict::ConflictObject;
-use super::data::{IItemData, RetrieverState, bytes_of, item_data, load_context};
+use super::data::{
+    IItemData, LoadContextObject, RetrieverState, bytes_of, load_context, unit_load_context,
+};
 use super::recoverable::recoverable_error;
 use crate::bindings::{
     E_FAIL, E_NOINTERFACE, IRecoverableErrorData, ISyncCallback, ISyncCallback2, ISyncChange,
     ISynchronousDataRetriever, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
-    SRA_ACCEPT_DESTINATION_PROVIDER, SRA_ACCEPT_SOURCE_PROVIDER, SRA_MERGE, SRA_TRANSFER_AND_DEFER,
     SYNC_PROVIDER_ROLE,
 };
 use crate::framework::batch::change::{BatchContext, ChangeData, change};
@@ -67,6 +76,15 @@ struct Failure {
 }
 
 impl Failure {
+    fn destination(message: &str) -> Self {
+        Self {
+            provider: SPR_DESTINATION,
+            code: E_FAIL,
+            data: None,
+            message: message.into(),
+        }
+    }
+
     fn source(error: &windows_core::Error) -> Self {
         Self {
             provider: SPR_SOURCE,
@@ -100,10 +118,17 @@ pub struct ComTarget<'a, S: ItemStore> {
     /// gave none): the events are not raised, and a change's `ISyncChange` is built only
     /// when something else needs it (a load through the retriever, a recoverable error).
     pub(super) quiet: bool,
+    /// The change whose work estimate was last counted (item, change version): a change
+    /// applied unit by unit counts it once.
+    pub(super) worked: Option<(Box<[u8]>, winsync_engine::Version)>,
 }
 
 impl<S: ItemStore> ComTarget<'_, S> {
-    fn sync_change(&self, change: &ItemChange, made_with: Option<&Arc<Knowledge>>) -> ISyncChange {
+    pub(super) fn sync_change(
+        &self,
+        change: &ItemChange,
+        made_with: Option<&Arc<Knowledge>>,
+    ) -> ISyncChange {
         self::change(Arc::new(ChangeData {
             formats: self.formats,
             owner: self.source.clone(),
@@ -124,28 +149,42 @@ impl<S: ItemStore> ComTarget<'_, S> {
             .filter(|direct| direct.formats == self.formats)
     }
 
-    /// `change` is the change's `ISyncChange` (`None` only with a direct loader).
-    fn load(
+    /// The source's data of one change unit: by the direct loader, else with a load of its
+    /// own whose context names the unit (see [`super::data`]); a recoverable error the source
+    /// set on the context (on the unit or on the change) fails this unit only.
+    fn load_unit(
         &self,
         item: &[u8],
+        unit: &[u8],
         change: Option<&ISyncChange>,
-    ) -> std::result::Result<Vec<u8>, Failure> {
+    ) -> Result<Vec<u8>, Failure> {
+        if let Some(direct) = self.direct_loader() {
+            return (direct.load_unit)(item, unit).map_err(|e| Failure::source(&e));
+        }
+        let change = change.ok_or_else(|| Failure::destination("a load without the change"))?;
+        self.load_with(&unit_load_context(change.clone(), unit))
+    }
+
+    /// `change` is the change's `ISyncChange` (`None` only with a direct loader).
+    fn load(&self, item: &[u8], change: Option<&ISyncChange>) -> Result<Vec<u8>, Failure> {
         if let Some(direct) = self.direct_loader() {
             return (direct.load)(item).map_err(|e| Failure::source(&e));
         }
-        let change = change.ok_or_else(|| Failure {
-            provider: SPR_DESTINATION,
-            code: E_FAIL,
-            data: None,
-            message: "a load through the retriever without the change".into(),
-        })?;
+        let change = change.ok_or_else(|| Failure::destination("a load without the change"))?;
+        self.load_with(&load_context(change.clone()))
+    }
+
+    /// A load through the retriever with `context`.
+    fn load_with(
+        &self,
+        context: &windows_core::ComObject<LoadContextObject>,
+    ) -> Result<Vec<u8>, Failure> {
         let retriever = self.retriever.as_ref().ok_or_else(|| Failure {
             provider: SPR_SOURCE,
             code: E_NOINTERFACE,
             data: None,
             message: "the source handed out no ISynchronousDataRetriever".into(),
         })?;
-        let context = load_context(change.clone());
         let interface: crate::bindings::ILoadChangeContext = context.to_interface();
         // SAFETY: live interfaces.
         let loaded = unsafe { retriever.LoadChangeData(&interface) };
@@ -202,6 +241,17 @@ impl<S: ItemStore> ComTarget<'_, S> {
         }
     }
 
+    /// [`Self::progress`] for `change`'s work, counted once per change: a change applied unit
+    /// by unit completes its work with its first applied (or kept) unit.
+    fn progress_once(&mut self, change: &ItemChange) {
+        let key = (change.item.clone(), change.change_version);
+        if self.worked.as_ref() == Some(&key) {
+            return self.progress(0);
+        }
+        self.worked = Some(key);
+        self.progress(change.work);
+    }
+
     /// `OnProgress` for an applied change of work `work` (see [`Progress`]): `0, 0` when the
     /// batch estimates no remaining work; else the work completed so far, when the change
     /// completed some.
@@ -227,7 +277,7 @@ impl<S: ItemStore> ComTarget<'_, S> {
 }
 
 impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
-    fn save(&mut self, save: &Save<'_>) -> std::result::Result<(), ItemError> {
+    fn save(&mut self, save: &Save<'_>) -> Result<(), ItemError> {
         // The change as an `ISyncChange`: for OnChange, a load through the retriever, or a
         // recoverable error. A quiet callback with a direct loader needs it only on failure.
         let loads_directly = self.direct_loader().is_some();
@@ -239,7 +289,7 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
             // SAFETY: a live interface; OnChange only informs.
             let _ = unsafe { self.callback.OnChange(sync_change) };
         }
-        let stored = |result: std::result::Result<(), ItemError>| {
+        let stored = |result: Result<(), ItemError>| {
             result.map_err(|ItemError(message)| Failure {
                 provider: SPR_DESTINATION,
                 code: E_FAIL,
@@ -276,7 +326,7 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
         });
         self.report(result.is_ok());
         if let (Ok(()), Some(change)) = (&result, save.change) {
-            self.progress(change.work);
+            self.progress_once(change);
         }
         result
     }
@@ -286,65 +336,58 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
     /// the session's statistics then match), and its work is done.
     fn kept(&mut self, change: &ItemChange) {
         self.report(true);
-        self.progress(change.work);
+        self.progress_once(change);
     }
 
     fn resolve(&mut self, conflict: &Conflict<'_>) -> ResolveAction {
-        let source = self.sync_change(conflict.source, Some(conflict.made_with));
-        let mut local = ItemChange::new(
-            conflict.item,
-            conflict.destination.change_version,
-            conflict.destination.creation_version,
-            if conflict.destination.deleted {
-                winsync_engine::batch::ChangeFlags::DELETED
-            } else {
-                winsync_engine::batch::ChangeFlags::NONE
-            },
-        );
-        local.work = 0;
-        let destination = change(Arc::new(ChangeData {
-            formats: self.formats,
-            owner: self.destination.clone(),
-            change: local,
-            made_with: None,
-            from_source: false,
-            batch: None,
-        }));
-        let source_item: Box<[u8]> = conflict.item.into();
-        let retriever = self.retriever.clone();
-        let source_change = source.clone();
-        let store = self.store.clone();
-        let item = source_item.clone();
-        let object = ConflictObject::new(
-            source,
-            destination,
-            Box::new(move || {
-                let retriever = retriever
-                    .as_ref()
-                    .ok_or_else(|| windows_core::Error::from_hresult(crate::bindings::E_POINTER))?;
-                let context = load_context(source_change.clone());
-                let interface: crate::bindings::ILoadChangeContext = context.to_interface();
-                // SAFETY: live interfaces.
-                unsafe { retriever.LoadChangeData(&interface) }
-            }),
-            Box::new(move || {
-                let bytes = store
-                    .load(&item)
-                    .map_err(|e| windows_core::Error::new(E_FAIL, e.0))?;
-                item_data(bytes).cast::<IUnknown>()
-            }),
-        );
-        let interface: crate::bindings::IChangeConflict = object.to_interface();
-        // SAFETY: a live interface; the application sets the action inside OnConflict, and
-        // the conflict is closed once it returned (see `super::conflict`).
-        let answered: Result<()> = unsafe { self.callback.OnConflict(&interface) }.ok();
-        match (answered, object.close()) {
-            (Ok(()), Some(SRA_ACCEPT_SOURCE_PROVIDER)) => ResolveAction::AcceptSource,
-            (Ok(()), Some(SRA_ACCEPT_DESTINATION_PROVIDER)) => ResolveAction::AcceptDestination,
-            (Ok(()), Some(SRA_MERGE)) => ResolveAction::Merge,
-            (Ok(()), Some(SRA_TRANSFER_AND_DEFER)) => ResolveAction::TransferAndDefer,
-            // SRA_DEFER, no action set, or a failed callback: the change comes again.
-            _ => ResolveAction::Defer,
+        self.ask(conflict).action
+    }
+
+    /// With `CRP_NONE`, the application's `OnConflict` with the conflicting units and its
+    /// per-unit actions (see [`super::conflict`], `super::resolve`).
+    fn resolve_units(&mut self, conflict: &Conflict<'_>) -> Resolution {
+        self.ask(conflict)
+    }
+
+    /// One change unit: loaded with a load of its own (see [`super::data`]), saved with
+    /// [`ItemStore::save_unit`] (or [`ItemStore::merge_unit`]); the callbacks are the item
+    /// path's, per unit (`OnChange` before, `OnRecoverableError` on failure,
+    /// `OnChangeApplied` / `OnChangeFailed` after).
+    fn save_unit(&mut self, save: &UnitSave<'_>) -> Result<(), ItemError> {
+        let loads_directly = self.direct_loader().is_some();
+        let sync_change = (!(self.quiet && loads_directly))
+            .then(|| self.sync_change(save.change, Some(save.made_with)));
+        if let (Some(sync_change), false) = (&sync_change, self.quiet) {
+            // SAFETY: a live interface; OnChange only informs.
+            let _ = unsafe { self.callback.OnChange(sync_change) };
         }
+        let unit = &save.unit.unit;
+        let result = self
+            .load_unit(save.item, unit, sync_change.as_ref())
+            .and_then(|bytes| {
+                let stored = if save.kind == SaveKind::Merge {
+                    self.store.merge_unit(save.item, unit, &bytes)
+                } else {
+                    self.store.save_unit(save.item, unit, &bytes)
+                };
+                stored.map_err(|ItemError(message)| Failure {
+                    provider: SPR_DESTINATION,
+                    code: E_FAIL,
+                    data: None,
+                    message,
+                })
+            });
+        let result = result.map_err(|failure| match &sync_change {
+            Some(change) => self.raise(change, failure),
+            None => {
+                let change = self.sync_change(save.change, Some(save.made_with));
+                self.raise(&change, failure)
+            }
+        });
+        self.report(result.is_ok());
+        if result.is_ok() {
+            self.progress_once(save.change);
+        }
+        result
     }
 }
