@@ -244,6 +244,10 @@ impl<S: ItemStore> ComTarget<'_, S> {
     /// [`Self::progress`] for `change`'s work, counted once per change: a change applied unit
     /// by unit completes its work with its first applied (or kept) unit.
     fn progress_once(&mut self, change: &ItemChange) {
+        if change.units.is_empty() {
+            // A change without units is applied (or kept) once.
+            return self.progress(change.work);
+        }
         let key = (change.item.clone(), change.change_version);
         if self.worked.as_ref() == Some(&key) {
             return self.progress(0);
