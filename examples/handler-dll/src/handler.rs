@@ -42,7 +42,7 @@ impl ExampleHandler {
         let items = SyncItems::new(ITEMS.map(|(id, name)| ExampleItem {
             id,
             name,
-            connected: !partnership.offline.iter().any(|offline| offline == id),
+            connected: !partnership.is_offline(id),
         }))?;
         Ok(Self { partnership, items })
     }
@@ -85,7 +85,7 @@ impl ExampleHandler {
             // (NF:syncmgr.ISyncMgrSyncCallback.ReportProgress).
             return cancel(session, id, 1);
         }
-        if partnership.offline.iter().any(|offline| offline == id) {
+        if partnership.is_offline(id) {
             let description = format!("{} cannot reach {id} now.", partnership.name);
             session.report_event(
                 id,
@@ -99,7 +99,7 @@ impl ExampleHandler {
             session.report_progress(id, "Not reachable", SyncmgrProgressStatus::Failed, 2, 2)?;
             return Ok(());
         }
-        if partnership.conflicts.iter().any(|conflict| conflict == id) {
+        if partnership.in_conflict(id) {
             keep_conflict(&partnership.id, id)?;
             let description = format!(
                 "{id} changed here and on {}: choose a version in the Conflicts folder.",

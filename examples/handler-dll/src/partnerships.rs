@@ -48,6 +48,16 @@ pub struct Partnership {
 }
 
 impl Partnership {
+    /// Whether item `id` changed on both sides (one of `conflicts`).
+    pub fn in_conflict(&self, id: &str) -> bool {
+        self.conflicts.iter().any(|conflict| conflict == id)
+    }
+
+    /// Whether the partner cannot reach item `id` now (one of `offline`).
+    pub fn is_offline(&self, id: &str) -> bool {
+        self.offline.iter().any(|offline| offline == id)
+    }
+
     fn new(id: &str, name: &str, conflicts: &[&str], offline: &[&str]) -> Self {
         let owned = |ids: &[&str]| ids.iter().map(|id| (*id).to_string()).collect();
         Self {

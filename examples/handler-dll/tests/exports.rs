@@ -75,7 +75,7 @@ fn the_exports_serve_the_handler_class_and_count_its_objects() {
 /// How `synchronize` ends item `id` of `partnership`: FAILED for an offline item, else
 /// SUCCEEDED (with a conflict kept for the partnership's `conflicts`).
 fn outcome(partnership: &Partnership, id: &str) -> SyncmgrProgressStatus {
-    if partnership.offline.iter().any(|offline| offline == id) {
+    if partnership.is_offline(id) {
         SyncmgrProgressStatus::Failed
     } else {
         SyncmgrProgressStatus::Succeeded

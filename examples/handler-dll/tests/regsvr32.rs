@@ -102,7 +102,7 @@ fn dll_can_unload_now(dll: &PathBuf) -> HRESULT {
 /// How `synchronize` ends item `id` of `partnership`: FAILED for an offline item, else
 /// SUCCEEDED (with a conflict kept for the partnership's `conflicts`).
 fn outcome(partnership: &Partnership, id: &str) -> SyncmgrProgressStatus {
-    if partnership.offline.iter().any(|offline| offline == id) {
+    if partnership.is_offline(id) {
         SyncmgrProgressStatus::Failed
     } else {
         SyncmgrProgressStatus::Succeeded

@@ -86,16 +86,27 @@ impl Host<'_> {
         flags: u32,
         work: u32,
     ) -> Result<ISyncChangeBuilder> {
+        self.add(|batch| {
+            Self::item_change(
+                batch,
+                owner,
+                item,
+                change_version,
+                creation_version,
+                flags,
+                work,
+            )
+        })
+    }
+
+    /// Adds the change `make` reads from the caller's arguments to the open group; its
+    /// builder adds change units to it.
+    fn add(
+        &self,
+        make: impl FnOnce(&ChangeBatch) -> Result<ItemChange>,
+    ) -> Result<ISyncChangeBuilder> {
         let mut batch = self.0.lock();
-        let change = Self::item_change(
-            &batch,
-            owner,
-            item,
-            change_version,
-            creation_version,
-            flags,
-            work,
-        )?;
+        let change = make(&batch)?;
         engine(batch.add_change(change))?;
         let position = batch.open_changes().map(|c| c.len() - 1);
         Ok(BuilderObject {
@@ -145,23 +156,17 @@ impl Host<'_> {
         creation_version: *const SYNC_VERSION,
         work: u32,
     ) -> Result<ISyncChangeBuilder> {
-        let mut batch = self.0.lock();
-        let change = Self::merge_tombstone(
-            &batch,
-            owner,
-            winner,
-            item,
-            change_version,
-            creation_version,
-            work,
-        )?;
-        engine(batch.add_change(change))?;
-        let position = batch.open_changes().map(|c| c.len() - 1);
-        Ok(BuilderObject {
-            shared: self.0.clone(),
-            position,
-        }
-        .into())
+        self.add(|batch| {
+            Self::merge_tombstone(
+                batch,
+                owner,
+                winner,
+                item,
+                change_version,
+                creation_version,
+                work,
+            )
+        })
     }
 
     pub(super) fn learned(&self) -> Result<ISyncKnowledge> {
