@@ -4,13 +4,15 @@
 //! - `100k new items`: 100,000 items written at one replica, synchronized to an empty one in
 //!   batches of 1,000: every change enumerated, handed out as a COM batch, read back by the
 //!   destination, applied, its data loaded through the data retriever (`IItemData`) and saved;
+//! - `100k new items, destination store pre-sized`: the same, the destination's store sized
+//!   for 100,000 items (what of the time is the benchmark store's growth);
 //! - `up-to-date 1M`: a session between two replicas that both hold the same 1,000,000 items.
 //!
 //! Run with `cargo bench -p winsync --bench replica_sync`; results in `BENCHMARKS.md`.
 
 mod replica_nodes;
 
-use replica_nodes::{Node, node};
+use replica_nodes::{Node, node, presized_node};
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -40,6 +42,22 @@ fn benches(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iterations {
                 let destination = node(2, 0, 1_000);
+                let start = Instant::now();
+                let applied = sync(&source, &destination);
+                total += start.elapsed();
+                assert_eq!(applied, 100_000);
+                black_box(destination);
+            }
+            total
+        });
+    });
+    // The same with the destination's store sized for the session: how much of the time is
+    // the benchmark store's growth (the session's own metadata still grows).
+    group.bench_function("100k new items, destination store pre-sized", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                let destination = presized_node(2, 100_000, 1_000);
                 let start = Instant::now();
                 let applied = sync(&source, &destination);
                 total += start.elapsed();

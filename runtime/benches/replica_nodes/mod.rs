@@ -52,8 +52,20 @@ pub fn item(n: u32) -> [u8; 24] {
 /// Replica `id` holding items `0..items` (each item's data its number), asking for batches of
 /// `batch` changes as a destination.
 pub fn node(id: u8, items: u32, batch: u32) -> Node {
-    let provider = ReplicaProvider::new(IdFormats::GUID_GID, &[id; 16], Memory::default(), batch)
-        .expect("valid");
+    node_over(id, items, batch, Memory::default())
+}
+
+/// An empty replica `id` whose store has room for `capacity` items before it grows: to tell
+/// the session's costs from those of a growing benchmark store.
+#[allow(dead_code)]
+pub fn presized_node(id: u8, capacity: usize, batch: u32) -> Node {
+    let items = Items::with_capacity_and_hasher(capacity, Default::default());
+    node_over(id, 0, batch, Memory(Mutex::new(items)))
+}
+
+fn node_over(id: u8, items: u32, batch: u32, store: Memory) -> Node {
+    let provider =
+        ReplicaProvider::new(IdFormats::GUID_GID, &[id; 16], store, batch).expect("valid");
     for n in 0..items {
         provider.write(&item(n), &n.to_le_bytes()).expect("a write");
     }
