@@ -279,8 +279,8 @@ fn changes_over_forgotten_deletions_are_reissued_and_replicas_converge() {
     let report = sync(&a, &mut b, ConflictPolicy::SourceWins, 100);
     assert_eq!(report.outcome.reissued, vec![item(1).into()]);
     let tombstone = b.replica.item(&item(1)).expect("a tombstone");
-    assert!(tombstone.deleted);
-    assert_eq!(tombstone.change_version.replica_key, 0, "B's own version");
+    assert!(tombstone.deleted());
+    assert_eq!(tombstone.change_version().replica_key, 0, "B's own version");
     // A forgets its tombstone and takes C's item: a lifecycle it never saw, reissued.
     assert_eq!(a.replica.cleanup_tombstones(|_, _| true).unwrap().len(), 1);
     let report = sync(&c, &mut a, ConflictPolicy::SourceWins, 100);
@@ -467,7 +467,7 @@ fn whole_batch(source: &Node, destination: &Node) -> ChangeBatch {
 
 /// Whether `node` knows the version it holds of item `n`.
 fn knows_item(node: &Node, n: u8) -> bool {
-    let held = node.replica.item(&item(n)).unwrap().change_version;
+    let held = node.replica.item(&item(n)).unwrap().change_version();
     node.replica
         .knowledge()
         .contains_change(&item(n), held)

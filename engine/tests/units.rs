@@ -161,10 +161,10 @@ fn pair() -> (Node, Node) {
 fn update_unit_records_a_version_of_one_unit_and_checks_its_arguments() {
     let mut a = Node::new(1);
     a.create(1, &[(1, "x")]);
-    let created = a.replica.item(&item(1)).unwrap().change_version;
+    let created = a.replica.item(&item(1)).unwrap().change_version();
     let v = a.replica.update_unit(&item(1), &[1]).unwrap();
     let meta = a.replica.item(&item(1)).unwrap();
-    assert_eq!(meta.change_version, created);
+    assert_eq!(meta.change_version(), created);
     assert_eq!(meta.unit_version(&[1]), v);
     assert_eq!(meta.unit_version(&[2]), created);
     assert_eq!(meta.units().len(), 1);
@@ -430,7 +430,7 @@ fn a_unit_change_against_a_deletion_is_a_conflict_of_the_whole_item() {
     assert_eq!(b.data, a.data);
     // The resolution is a change of the whole item at B.
     let meta = b.replica.item(&item(1)).unwrap();
-    assert!(!meta.deleted && meta.units().is_empty());
+    assert!(!meta.deleted() && meta.units().is_empty());
     sync(&b, &mut a, ConflictPolicy::Manual);
     assert_eq!(a.data, b.data);
 }

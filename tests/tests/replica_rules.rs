@@ -300,8 +300,8 @@ fn built_batch(
         for &(n, work) in works {
             let meta = a.provider().item(&item(n)).unwrap();
             let (change, creation) = (
-                replica_nodes::direct::sync_version(meta.change_version),
-                replica_nodes::direct::sync_version(meta.creation_version),
+                replica_nodes::direct::sync_version(meta.change_version()),
+                replica_nodes::direct::sync_version(meta.creation_version()),
             );
             batch
                 .AddItemMetadataToGroup(A.as_ptr(), item(n).as_ptr(), &change, &creation, 0, work)

@@ -144,7 +144,7 @@ impl Replica {
                     let live = self
                         .items
                         .get(&ItemKey::new(&change.item))
-                        .is_some_and(|m| !m.deleted);
+                        .is_some_and(|m| !m.deleted());
                     if live {
                         if self.apply_units(
                             group,
@@ -201,7 +201,7 @@ impl Replica {
                         if reissue {
                             // A new change of the whole item: no unit record.
                             outcome.reissued.push(change.item.clone());
-                            meta.change_version = self.knowledge.record_local_change()?;
+                            meta.set_change_version(self.knowledge.record_local_change()?);
                         } else if !change.units.is_empty() {
                             meta.set_units(unit_records(keys, change)?);
                         }
@@ -285,7 +285,7 @@ impl Replica {
         };
         let record = ConflictRecord {
             item: change.item.clone(),
-            destination_version: local.change_version,
+            destination_version: local.change_version(),
             destination_forgotten: forgotten,
             source_version: version,
             action,
@@ -293,7 +293,7 @@ impl Replica {
         };
         outcome.conflicts.push(record.clone());
         let deleted = change.flags.deleted();
-        let source_kind = match (deleted, local.deleted) {
+        let source_kind = match (deleted, local.deleted()) {
             (true, _) => SaveKind::Delete,
             (false, true) => SaveKind::Create,
             (false, false) => SaveKind::Update,
@@ -340,7 +340,7 @@ impl Replica {
                 saved.is_ok()
             }
             ResolveAction::Merge => {
-                let kind = if local.deleted {
+                let kind = if local.deleted() {
                     source_kind
                 } else {
                     SaveKind::Merge
@@ -353,10 +353,10 @@ impl Replica {
                 });
                 if saved.is_ok() {
                     // Over a tombstone a merge takes the source's item, and its lifecycle.
-                    let creation_version = if local.deleted {
+                    let creation_version = if local.deleted() {
                         creation
                     } else {
-                        local.creation_version
+                        local.creation_version()
                     };
                     self.items.insert(
                         ItemKey::new(&change.item),
@@ -377,7 +377,7 @@ impl Replica {
         // It is a change of the whole item: the unit records go.
         let resolved = self.knowledge.record_local_change()?;
         if let Some(meta) = self.items.get_mut(&ItemKey::new(&change.item)) {
-            meta.change_version = resolved;
+            meta.set_change_version(resolved);
             meta.units = None;
         }
         outcome.applied += 1;
@@ -410,7 +410,7 @@ impl Replica {
             if listed.contains(id) {
                 continue;
             }
-            let mut seen = made_with.contains_change(id, meta.change_version)?;
+            let mut seen = made_with.contains_change(id, meta.change_version())?;
             for unit in meta.units() {
                 seen = seen && made_with.contains_change_unit(id, &unit.unit, unit.version)?;
             }

@@ -116,7 +116,7 @@ pub(super) fn decide_held(
     let deleted = change.flags.deleted();
     let mut supersedes = keys
         .made_with
-        .contains_change(&change.item, local.change_version)?;
+        .contains_change(&change.item, local.change_version())?;
     for unit in local.units() {
         supersedes = supersedes
             && keys
@@ -124,7 +124,7 @@ pub(super) fn decide_held(
                 .contains_change_unit(&change.item, &unit.unit, unit.version)?;
     }
     if supersedes {
-        let kind = match (deleted, local.deleted) {
+        let kind = match (deleted, local.deleted()) {
             (true, _) => SaveKind::Delete,
             (false, true) => SaveKind::Create,
             (false, false) => SaveKind::Update,

@@ -133,7 +133,8 @@ impl ChangeEnumerator {
         for (id, meta) in source.items.range_from(&ItemKey::new(&lower)) {
             let id = id.bytes();
             self.visited += 1;
-            let whole_known = !self.full && self.mapped.contains_change(id, meta.change_version)?;
+            let whole_known =
+                !self.full && self.mapped.contains_change(id, meta.change_version())?;
             if whole_known && meta.units().is_empty() {
                 continue;
             }
@@ -183,12 +184,12 @@ impl ChangeEnumerator {
 
 /// The change that carries an item's metadata whole: every unit record.
 fn change_of(id: &[u8], meta: &ItemMetadata) -> ItemChange {
-    let flags = if meta.deleted {
+    let flags = if meta.deleted() {
         ChangeFlags::DELETED
     } else {
         ChangeFlags::NONE
     };
-    let mut change = ItemChange::new(id, meta.change_version, meta.creation_version, flags);
+    let mut change = ItemChange::new(id, meta.change_version(), meta.creation_version(), flags);
     let units = meta.units();
     // Most items have no unit records: no iterator machinery for them.
     if !units.is_empty() {

@@ -32,22 +32,26 @@ pub struct UnitMetadata {
     pub version: Version,
 }
 
-/// An item's unit records, in change-unit ID order; behind one thin pointer so that an item
-/// without change units pays 8 bytes of its map entry for them (measured with the `sync`
-/// bench's replica of 100,000 items without units: 104 bytes per item before, 115 after, the
-/// B-tree nodes' spare slots included).
+/// An item's unit records, in change-unit ID order; behind one thin pointer, so that an item
+/// without change units pays 8 bytes of its map entry for them, bytes the flattened versions
+/// of [`ItemMetadata`] save (the `sync` bench's replica of 100,000 items without units: 104
+/// bytes per item, as before change units).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UnitTable(pub(crate) Vec<UnitMetadata>);
 
 /// What a replica records for one item, versions in the replica's own key space.
+///
+/// The two versions are stored as their parts (two keys, then two ticks) so that an entry of
+/// the item map is 40 bytes with the unit records' pointer, as it was without it (a
+/// [`Version`] alone is 16 bytes, 4 of them padding); read them with
+/// [`ItemMetadata::creation_version`] and [`ItemMetadata::change_version`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemMetadata {
-    /// The version that created the item.
-    pub creation_version: Version,
-    /// The version of the last change to the item as a whole (its deletion for a tombstone).
-    pub change_version: Version,
-    /// Whether the item is a tombstone.
-    pub deleted: bool,
+    creation_key: u32,
+    change_key: u32,
+    creation_tick: u64,
+    change_tick: u64,
+    deleted: bool,
     /// The change units changed since the change of the whole item (see the module docs);
     /// `None` when there is none.
     pub(crate) units: Option<Box<UnitTable>>,
@@ -57,11 +61,38 @@ impl ItemMetadata {
     /// Metadata without unit records.
     pub(crate) fn whole(creation_version: Version, change_version: Version, deleted: bool) -> Self {
         Self {
-            creation_version,
-            change_version,
+            creation_key: creation_version.replica_key,
+            change_key: change_version.replica_key,
+            creation_tick: creation_version.tick,
+            change_tick: change_version.tick,
             deleted,
             units: None,
         }
+    }
+
+    /// The version that created the item.
+    #[inline]
+    pub fn creation_version(&self) -> Version {
+        Version::new(self.creation_key, self.creation_tick)
+    }
+
+    /// The version of the last change to the item as a whole (its deletion for a tombstone).
+    #[inline]
+    pub fn change_version(&self) -> Version {
+        Version::new(self.change_key, self.change_tick)
+    }
+
+    /// Whether the item is a tombstone.
+    #[inline]
+    pub fn deleted(&self) -> bool {
+        self.deleted
+    }
+
+    /// Sets the version of the last change to the item as a whole.
+    #[inline]
+    pub(crate) fn set_change_version(&mut self, version: Version) {
+        self.change_key = version.replica_key;
+        self.change_tick = version.tick;
     }
 
     /// The change units changed since the change of the whole item, with their versions, in
@@ -73,7 +104,7 @@ impl ItemMetadata {
     /// The version of one change unit: its own record's, else the item's change version.
     pub fn unit_version(&self, unit: &[u8]) -> Version {
         self.unit_record(unit)
-            .map_or(self.change_version, |u| u.version)
+            .map_or(self.change_version(), |u| u.version)
     }
 
     fn unit_record(&self, unit: &[u8]) -> Option<&UnitMetadata> {
@@ -197,7 +228,7 @@ impl Replica {
         self.live_mut(item)?;
         let version = self.knowledge.record_local_change()?;
         let meta = self.live_mut(item)?;
-        meta.change_version = version;
+        meta.set_change_version(version);
         meta.units = None;
         Ok(version)
     }
@@ -229,7 +260,7 @@ impl Replica {
         self.live_mut(item)?;
         let version = self.knowledge.record_local_change()?;
         let meta = self.live_mut(item)?;
-        meta.change_version = version;
+        meta.set_change_version(version);
         meta.deleted = true;
         meta.units = None;
         Ok(version)
@@ -262,7 +293,7 @@ impl Replica {
             };
             match self
                 .forgotten
-                .forget_to_version(&self.knowledge, meta.change_version)
+                .forget_to_version(&self.knowledge, meta.change_version())
             {
                 Ok(()) => {
                     self.items.remove(&id);

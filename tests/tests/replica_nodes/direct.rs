@@ -152,6 +152,6 @@ pub fn contains(
 /// Whether `node`'s knowledge (through `GetSyncBatchParameters`) contains the version it
 /// holds of `item`.
 pub fn knows_its_item(node: &Node, owner: &[u8], item: &[u8]) -> bool {
-    let held = node.provider().item(item).unwrap().change_version;
+    let held = node.provider().item(item).unwrap().change_version();
     contains(&knowledge(node), owner, item, held) == winsync::bindings::S_OK
 }

@@ -151,7 +151,7 @@ impl<S: ItemStore> ReplicaProvider<S> {
         self.store
             .save(item, data)
             .map_err(|e| Error::new(crate::bindings::E_FAIL, e.0))?;
-        let live = state.replica.item(item).is_some_and(|m| !m.deleted);
+        let live = state.replica.item(item).is_some_and(|m| !m.deleted());
         engine(if live {
             state.replica.update(item)
         } else {
@@ -172,7 +172,7 @@ impl<S: ItemStore> ReplicaProvider<S> {
         let mut state = self.state();
         engine(state.replica.formats().check_item(item))?;
         engine(state.replica.formats().check_change_unit(unit))?;
-        if state.replica.item(item).is_none_or(|m| m.deleted) {
+        if state.replica.item(item).is_none_or(|m| m.deleted()) {
             return Err(Error::new(crate::bindings::E_INVALIDARG, "no such item"));
         }
         self.store
@@ -187,7 +187,7 @@ impl<S: ItemStore> ReplicaProvider<S> {
     /// `E_INVALIDARG` for an item that does not exist; the store's error.
     pub fn remove(&self, item: &[u8]) -> Result<Version> {
         let mut state = self.state();
-        if state.replica.item(item).is_none_or(|m| m.deleted) {
+        if state.replica.item(item).is_none_or(|m| m.deleted()) {
             return Err(Error::new(crate::bindings::E_INVALIDARG, "no such item"));
         }
         self.store

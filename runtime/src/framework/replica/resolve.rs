@@ -42,9 +42,9 @@ impl<S: ItemStore> ComTarget<'_, S> {
         let held = conflict.destination;
         let mut local = ItemChange::new(
             conflict.item,
-            held.change_version,
-            held.creation_version,
-            if held.deleted {
+            held.change_version(),
+            held.creation_version(),
+            if held.deleted() {
                 ChangeFlags::DELETED
             } else {
                 ChangeFlags::NONE
