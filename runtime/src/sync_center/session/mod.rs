@@ -64,6 +64,11 @@ use crate::sync_center::additional_items;
 
 pub use crate::sync_center::additional_items::AdditionalItems;
 
+mod requests;
+mod wide;
+
+use wide::{ID_UNITS, TEXT_UNITS, WideBuf, checked_id};
+
 /// `HRESULT_FROM_WIN32(ERROR_CANCELLED)` (`0x800704C7`): what the session answers, before
 /// Sync Center is called, for SUCCEEDED on an item whose cancellation was requested.
 pub const CANCELED: HRESULT = HRESULT(0x8007_04C7_u32 as i32);
@@ -136,81 +141,6 @@ pub struct ClosedItems {
     pub failed: Vec<String>,
     /// Items reported CANCELED: left open after Sync Center asked to cancel them.
     pub canceled: Vec<String>,
-}
-
-/// Item ids as Sync Center takes them: at most `MAX_SYNCMGR_ID` units, NUL included.
-const ID_UNITS: usize = MAX_SYNCMGR_ID as usize;
-/// Progress texts as Sync Center takes them: at most `MAX_SYNCMGR_PROGRESSTEXT` units, NUL
-/// included.
-const TEXT_UNITS: usize = MAX_SYNCMGR_PROGRESSTEXT as usize;
-
-/// A NUL-terminated wide string of at most `N` units (NUL included) on the stack: the bounded
-/// strings of a report cost no allocation. Only the units up to the NUL are written; nothing
-/// reads past it.
-struct WideBuf<const N: usize>([MaybeUninit<u16>; N]);
-
-impl<const N: usize> WideBuf<N> {
-    /// Copies `text`, checked against the bound and for NUL.
-    fn new(text: &str, rule: &Rule, what: &str) -> Result<Self> {
-        let mut buffer = Self::uninit();
-        buffer.fill(text, rule, what)?;
-        Ok(buffer)
-    }
-
-    /// A buffer to [`fill`](Self::fill) in place (the hot path: no move of the array).
-    fn uninit() -> Self {
-        Self([const { MaybeUninit::<u16>::uninit() }; N])
-    }
-
-    /// Copies `text` in, checked against the bound and for NUL.
-    fn fill(&mut self, text: &str, rule: &Rule, what: &str) -> Result<()> {
-        let buffer = &mut self.0;
-        let bytes = text.as_bytes();
-        // The usual case, ASCII without NUL that fits: one unit per byte (1..=0x7F), loops the
-        // compiler vectorizes.
-        if bytes.len() < N && bytes.iter().all(|&b| b.wrapping_sub(1) < 0x7F) {
-            for (unit, &byte) in buffer.iter_mut().zip(bytes) {
-                unit.write(u16::from(byte));
-            }
-            buffer[bytes.len()].write(0);
-            return Ok(());
-        }
-        let mut len = 0;
-        for unit in text.encode_utf16() {
-            if unit == 0 {
-                return Err(refused(
-                    E_INVALIDARG,
-                    rule,
-                    format_args!("{what} contains NUL"),
-                ));
-            }
-            if len == N - 1 {
-                return Err(refused(
-                    E_INVALIDARG,
-                    rule,
-                    format_args!(
-                        "{what} is {} UTF-16 units long, at most {}",
-                        text.encode_utf16().count(),
-                        N - 1
-                    ),
-                ));
-            }
-            buffer[len].write(unit);
-            len += 1;
-        }
-        buffer[len].write(0);
-        Ok(())
-    }
-
-    /// The string, NUL-terminated, for the duration of a call.
-    fn as_pcwstr(&self) -> PCWSTR {
-        PCWSTR(self.0.as_ptr().cast())
-    }
-}
-
-/// A checked item id for a call whose length rule is `rule`.
-fn checked_id(id: &str, rule: &Rule) -> Result<WideBuf<ID_UNITS>> {
-    WideBuf::new(id, rule, "the item id")
 }
 
 impl SyncSession {
@@ -491,142 +421,6 @@ impl SyncSession {
             code if code.is_ok() => Ok(Continue::Go),
             code => Err(Error::from_hresult(code)),
         }
-    }
-
-    /// Reports an event (`ISyncMgrSyncCallback::ReportEvent`) and returns its id.
-    ///
-    /// `flags` is not used by Sync Center: pass `SYNCMGR_EF_NONE`, as the page's example does.
-    ///
-    /// # Errors
-    /// Checked first: `E_INVALIDARG` for flags other than `SYNCMGR_EF_NONE`
-    /// (`syncmgr-session.report-event.flags-unused`,
-    /// `NF:syncmgr.ISyncMgrSyncCallback.ReportEvent`) and for an item id too long. Sync
-    /// Center's error otherwise.
-    #[allow(clippy::too_many_arguments)]
-    pub fn report_event(
-        &self,
-        item_id: &str,
-        level: SyncmgrEventLevel,
-        flags: SYNCMGR_EVENT_FLAGS,
-        name: &str,
-        description: &str,
-        link: Option<(&str, &str)>,
-        context: &str,
-    ) -> Result<GUID> {
-        if flags != SYNCMGR_EF_NONE {
-            return Err(refused(
-                E_INVALIDARG,
-                &rules::SYNCMGR_SESSION_REPORT_EVENT_FLAGS_UNUSED,
-                format_args!("event flags {flags:#x}, SYNCMGR_EF_NONE expected"),
-            ));
-        }
-        let id = checked_id(item_id, &rules::SYNCMGR_SESSION_REPORT_EVENT_ITEM_ID_LENGTH)?;
-        let text = |t: &str| -> Vec<u16> { t.encode_utf16().chain(std::iter::once(0)).collect() };
-        let (name, description, context) = (text(name), text(description), text(context));
-        let link = link.map(|(text_, reference)| (text(text_), text(reference)));
-        let (link_text, link_reference) = link
-            .as_ref()
-            .map_or((PCWSTR::null(), PCWSTR::null()), |(t, r)| {
-                (PCWSTR(t.as_ptr()), PCWSTR(r.as_ptr()))
-            });
-        unsafe {
-            self.inner.callback.ReportEvent(
-                id.as_pcwstr(),
-                level.into(),
-                flags,
-                PCWSTR(name.as_ptr()),
-                PCWSTR(description.as_ptr()),
-                link_text,
-                link_reference,
-                PCWSTR(context.as_ptr()),
-            )
-        }
-    }
-
-    /// Proposes a new item (`ISyncMgrSyncCallback::ProposeItem`), remembering its id so that
-    /// [`Self::commit_item`] can be checked.
-    ///
-    /// # Errors
-    /// The item's `GetItemID` error, or Sync Center's.
-    pub fn propose_item(&self, item: &ISyncMgrSyncItem) -> Result<()> {
-        let id = unsafe { abi::take_co_task_wide(item.GetItemID()?) }?;
-        unsafe { self.inner.callback.ProposeItem(item) }.ok()?;
-        self.inner.state.borrow_mut().proposed.insert(id);
-        Ok(())
-    }
-
-    /// Commits a proposed item (`ISyncMgrSyncCallback::CommitItem`); it becomes an item of the
-    /// session.
-    ///
-    /// # Errors
-    /// `E_INVALIDARG`, checked first, when `item_id` was not proposed with
-    /// [`Self::propose_item`] (`NF:syncmgr.ISyncMgrSyncCallback.CommitItem`); Sync Center's
-    /// error otherwise.
-    pub fn commit_item(&self, item_id: &str) -> Result<()> {
-        let id = checked_id(item_id, &rules::SYNCMGR_SESSION_COMMIT_ITEM_ITEM_ID_LENGTH)?;
-        if !self.inner.state.borrow().proposed.contains(item_id) {
-            return Err(refused(
-                E_INVALIDARG,
-                &rules::SYNCMGR_SESSION_COMMIT_ITEM_NOT_PROPOSED,
-                format_args!("`{item_id}` was not proposed"),
-            ));
-        }
-        unsafe { self.inner.callback.CommitItem(id.as_pcwstr()) }.ok()?;
-        let mut state = self.inner.state.borrow_mut();
-        state.proposed.remove(item_id);
-        state.items.entry(item_id.to_string()).or_insert(None);
-        Ok(())
-    }
-
-    /// Adds an item to the session (`ISyncMgrSyncCallback::AddItemToSession`).
-    ///
-    /// # Errors
-    /// `E_INVALIDARG` for an id too long (checked first); Sync Center's error otherwise.
-    pub fn add_item_to_session(&self, item_id: &str) -> Result<()> {
-        let id = checked_id(
-            item_id,
-            &rules::SYNCMGR_SESSION_ADD_ITEM_TO_SESSION_ITEM_ID_LENGTH,
-        )?;
-        unsafe { self.inner.callback.AddItemToSession(id.as_pcwstr()) }.ok()?;
-        self.inner
-            .state
-            .borrow_mut()
-            .items
-            .entry(item_id.to_string())
-            .or_insert(None);
-        Ok(())
-    }
-
-    /// Asks Sync Center for items queued for this handler meanwhile, to be synchronized after
-    /// this session (`NF:syncmgr.ISyncMgrSyncCallback.QueryForAdditionalItems`): `None` for
-    /// S_FALSE (none pending), else the ids and interfaces Sync Center's enumerators hand out,
-    /// read to their end. Every id is freed with `CoTaskMemFree` once read
-    /// (`syncmgr-session.query-for-additional-items.item-ids`). The items do not become items
-    /// of this session.
-    ///
-    /// # Errors
-    /// Sync Center's error, or an enumerator's; `E_INVALIDARG` naming the rule for an id
-    /// longer than `MAX_SYNCMGR_ID - 1` UTF-16 units.
-    pub fn query_for_additional_items(&self) -> Result<Option<AdditionalItems>> {
-        let (mut ids, mut punks) = (None, None);
-        let code = unsafe {
-            self.inner
-                .callback
-                .QueryForAdditionalItems(&mut ids, &mut punks)
-        };
-        code.ok()?;
-        if code == S_FALSE {
-            return Ok(None);
-        }
-        additional_items::read(ids, punks).map(Some)
-    }
-
-    /// Tells Sync Center this was a manual synchronization (`ReportManualSync`).
-    ///
-    /// # Errors
-    /// Sync Center's error.
-    pub fn report_manual_sync(&self) -> Result<()> {
-        unsafe { self.inner.callback.ReportManualSync() }.ok()
     }
 
     /// Closes every item without a final status: CANCELED when its cancellation was requested,
