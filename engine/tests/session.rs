@@ -556,3 +556,60 @@ fn a_batch_without_batch_level_knowledge_teaches_only_its_changes() {
         );
     }
 }
+
+/// A merge tombstone (`ISyncChangeBatch2::AddMergeTombstoneMetadataToGroup`) is applied as the
+/// deletion it is: the destination's target deletes the merged item and sees the winner in
+/// the change; the item becomes a tombstone and the deletion is learned.
+#[test]
+fn a_merge_tombstone_is_applied_as_a_deletion_with_its_winner() {
+    /// A save: what, of which item, and the winner the change names.
+    type Seen = (SaveKind, Box<[u8]>, Option<Box<[u8]>>);
+    struct Deletions(Vec<Seen>);
+    impl ChangeTarget for Deletions {
+        fn save(&mut self, save: &Save<'_>) -> Result<(), ItemError> {
+            let winner = save.change.and_then(|c| c.winner.clone());
+            self.0.push((save.kind, save.item.into(), winner));
+            Ok(())
+        }
+    }
+    let mut a = Node::new(1);
+    a.put(1, "x");
+    a.put(2, "y");
+    let mut b = Node::new(2);
+    sync(&a, &mut b, ConflictPolicy::SourceWins, 10);
+    // A merges item 2 into item 1: item 2's deletion, sent as a merge tombstone.
+    a.remove(2);
+    let held = a.replica.item(&item(2)).unwrap().clone();
+    assert!(held.deleted());
+    let destination = Arc::new(b.replica.knowledge().clone());
+    let mut batch = ChangeBatch::new(IdFormats::GUID_GID, &[1; 16], destination, None).unwrap();
+    batch.begin_ordered_group(None).unwrap();
+    batch
+        .add_change(ItemChange::merge_tombstone(
+            &item(2),
+            &item(1),
+            held.change_version(),
+            held.creation_version(),
+        ))
+        .unwrap();
+    batch
+        .end_ordered_group(None, a.replica.knowledge())
+        .unwrap();
+    let mut target = Deletions(Vec::new());
+    let outcome = b
+        .replica
+        .apply_batch(
+            &batch,
+            ApplyOptions::new(ConflictPolicy::SourceWins),
+            &mut target,
+        )
+        .unwrap();
+    assert_eq!(outcome.applied, 1);
+    assert_eq!(
+        target.0,
+        [(SaveKind::Delete, item(2).into(), Some(item(1).into()))]
+    );
+    assert!(b.replica.item(&item(2)).unwrap().deleted());
+    assert!(!b.replica.item(&item(1)).unwrap().deleted());
+    assert!(knows_item(&b, 2));
+}

@@ -121,11 +121,12 @@ impl ExampleHandler {
                 2,
                 2,
             )?;
+            // The history keeps the item's synchronization; the warning went to Sync Center.
             record(
                 &partnership.id,
                 id,
-                SyncmgrEventLevel::Warning,
-                "Conflict kept",
+                SyncmgrEventLevel::Information,
+                "Synchronized, conflict kept",
             );
             return Ok(());
         }

@@ -207,7 +207,15 @@ fn a_conflict_is_kept_once_and_leaves_when_resolved() {
     let keep: ISyncMgrConflictResolveInfo = Choice(SYNCMGR_PC_KEEP_RECENT).into();
     unsafe { conflict.Resolve(&keep) }.unwrap();
     assert!(conflicts(&store).is_empty());
-    let names: Vec<(String, String)> = events(desk)
+    let history = events(desk);
+    // The handler's own store is a history: warnings and errors went to Sync Center.
+    assert!(
+        history
+            .iter()
+            .all(|event| event.level == SyncmgrEventLevel::Information),
+        "{history:?}"
+    );
+    let names: Vec<(String, String)> = history
         .into_iter()
         .map(|event| (event.item_id, event.name))
         .collect();
@@ -217,6 +225,13 @@ fn a_conflict_is_kept_once_and_leaves_when_resolved() {
     );
     assert!(
         names.contains(&("notes".to_string(), "Synchronized".to_string())),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&(
+            "photos".to_string(),
+            "Synchronized, conflict kept".to_string()
+        )),
         "{names:?}"
     );
 }
