@@ -36,6 +36,8 @@ pub mod batch;
 pub mod error;
 mod forgotten;
 pub mod id;
+mod item_id;
+mod item_map;
 mod knowledge;
 mod ranges;
 pub mod replica;
@@ -46,6 +48,8 @@ pub mod vector;
 pub use error::{Error, Result};
 pub use forgotten::ForgottenKnowledge;
 pub use id::{IdFormat, IdFormats};
+pub use item_id::ItemId;
+pub use item_map::ItemMap;
 pub use knowledge::{
     ChangeUnitException, Fragment, Knowledge, RangeException, RangePart, SERIALIZATION_V1,
     SERIALIZATION_V2, SERIALIZATION_V3, SingleItemException, UnitPart,

@@ -1,18 +1,19 @@
-//! End to end through the COM interfaces: two `ReplicaProvider`s with in-memory stores,
-//! synchronized by the session driver (`winsync::framework::driver::synchronize`).
+//! End to end through the COM interfaces: two `ReplicaProvider`s with in-memory stores (the
+//! runtime's `MemoryStore`), synchronized by the session driver
+//! (`winsync::framework::driver::synchronize`).
 //!
 //! - `100k new items`: 100,000 items written at one replica, synchronized to an empty one in
 //!   batches of 1,000: every change enumerated, handed out as a COM batch, read back by the
 //!   destination, applied, its data loaded through the data retriever (`IItemData`) and saved;
-//! - `100k new items, destination store pre-sized`: the same, the destination's store sized
-//!   for 100,000 items (what of the time is the benchmark store's growth);
+//! - `100k new items, hash-map stores`: the same over a hash map a user might write instead
+//!   (`replica_nodes::HashStore`): what the store's memory access pattern costs;
 //! - `up-to-date 1M`: a session between two replicas that both hold the same 1,000,000 items.
 //!
 //! Run with `cargo bench -p winsync --bench replica_sync`; results in `BENCHMARKS.md`.
 
 mod replica_nodes;
 
-use replica_nodes::{Node, node, presized_node};
+use replica_nodes::{Node, hash_node, node};
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -21,7 +22,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use winsync::bindings::{CRP_SOURCE_PROVIDER_WINS, IKnowledgeSyncProvider};
 use winsync::framework::driver::{SyncOptions, synchronize};
 
-fn sync(source: &Node, destination: &Node) -> u32 {
+fn sync<S: winsync::framework::replica::ItemStore + Send + Sync + 'static>(
+    source: &Node<S>,
+    destination: &Node<S>,
+) -> u32 {
     let source: IKnowledgeSyncProvider = source.to_interface();
     let destination: IKnowledgeSyncProvider = destination.to_interface();
     let options = SyncOptions {
@@ -51,13 +55,13 @@ fn benches(c: &mut Criterion) {
             total
         });
     });
-    // The same with the destination's store sized for the session: how much of the time is
-    // the benchmark store's growth (the session's own metadata still grows).
-    group.bench_function("100k new items, destination store pre-sized", |b| {
+    drop(source);
+    let source = hash_node(1, 100_000, 1_000);
+    group.bench_function("100k new items, hash-map stores", |b| {
         b.iter_custom(|iterations| {
             let mut total = Duration::ZERO;
             for _ in 0..iterations {
-                let destination = presized_node(2, 100_000, 1_000);
+                let destination = hash_node(2, 0, 1_000);
                 let start = Instant::now();
                 let applied = sync(&source, &destination);
                 total += start.elapsed();

@@ -359,7 +359,7 @@ impl ChangeBatch {
         if let Open::Ordered { lower, changes } = open {
             let below = match changes.last() {
                 Some(previous) => change.item <= previous.item,
-                None => change.item < *lower,
+                None => *change.item < **lower,
             };
             if below {
                 return Err(Error::RangeOutOfOrder(

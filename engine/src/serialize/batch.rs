@@ -386,7 +386,7 @@ impl Reader<'_> {
             Some(self.id(&formats.item, "winning item ID")?)
         };
         Ok(ItemChange {
-            item,
+            item: item.into(),
             change_version,
             creation_version,
             flags,

@@ -53,8 +53,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::decide::{Step, decide_held, decide_unheld};
-use super::item_key::ItemKey;
-use super::item_map::Entry;
 use super::replica::{ItemMetadata, Replica};
 use super::target::{
     ApplyOptions, ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord,
@@ -63,6 +61,7 @@ use super::target::{
 use super::units::{ExcludedUnits, unit_records};
 use crate::batch::{ChangeBatch, Group, ItemChange};
 use crate::error::{Error, Result};
+use crate::item_map::Entry;
 use crate::knowledge::Knowledge;
 use crate::vector::Version;
 
@@ -141,10 +140,7 @@ impl Replica {
                 } else if self.knowledge.contains_change(&change.item, version)? {
                     // The destination knows the change of the whole item: unit by unit when it
                     // holds the item live (see `sync::units`).
-                    let live = self
-                        .items
-                        .get(&ItemKey::new(&change.item))
-                        .is_some_and(|m| !m.deleted());
+                    let live = self.items.get(&change.item).is_some_and(|m| !m.deleted());
                     if live {
                         if self.apply_units(
                             group,
@@ -165,7 +161,7 @@ impl Replica {
                         continue;
                     }
                 }
-                let entry = self.items.entry(ItemKey::new(&change.item));
+                let entry = self.items.entry(&change.item);
                 let step = match &entry {
                     Entry::Occupied(held) => decide_held(keys, change, held, version, creation)?,
                     Entry::Vacant(_) => decide_unheld(
@@ -193,14 +189,14 @@ impl Replica {
                         });
                         if saved.is_err() {
                             outcome.failed += 1;
-                            excluded.insert(change.item.clone());
+                            excluded.insert(change.item.to_boxed());
                             received.push((group, change, true));
                             continue;
                         }
                         let mut meta = ItemMetadata::whole(creation, version, deleted);
                         if reissue {
                             // A new change of the whole item: no unit record.
-                            outcome.reissued.push(change.item.clone());
+                            outcome.reissued.push(change.item.to_boxed());
                             meta.set_change_version(self.knowledge.record_local_change()?);
                         } else if !change.units.is_empty() {
                             meta.set_units(unit_records(keys, change)?);
@@ -260,7 +256,7 @@ impl Replica {
         excluded: &mut BTreeSet<Box<[u8]>>,
     ) -> Result<bool> {
         // A forgotten deletion stands as a tombstone whose version is unknown.
-        let local = match self.items.get(&ItemKey::new(&change.item)) {
+        let local = match self.items.get(&change.item) {
             Some(meta) if !forgotten => meta.clone(),
             _ => ItemMetadata::whole(creation, creation, true),
         };
@@ -284,7 +280,7 @@ impl Replica {
             }
         };
         let record = ConflictRecord {
-            item: change.item.clone(),
+            item: change.item.to_boxed(),
             destination_version: local.change_version(),
             destination_forgotten: forgotten,
             source_version: version,
@@ -300,7 +296,7 @@ impl Replica {
         };
         let saved = match action {
             ResolveAction::Defer | ResolveAction::TransferAndDefer => {
-                excluded.insert(change.item.clone());
+                excluded.insert(change.item.to_boxed());
                 if action == ResolveAction::TransferAndDefer {
                     outcome.logged.push(record);
                 }
@@ -315,7 +311,7 @@ impl Replica {
                     made_with: Some(made_with),
                 });
                 if saved.is_ok() {
-                    self.items.insert(ItemKey::new(&change.item), local);
+                    self.items.insert(&change.item, local);
                 }
                 saved.is_ok()
             }
@@ -333,7 +329,7 @@ impl Replica {
                 });
                 if saved.is_ok() {
                     self.items.insert(
-                        ItemKey::new(&change.item),
+                        &change.item,
                         ItemMetadata::whole(creation, version, deleted),
                     );
                 }
@@ -359,7 +355,7 @@ impl Replica {
                         local.creation_version()
                     };
                     self.items.insert(
-                        ItemKey::new(&change.item),
+                        &change.item,
                         ItemMetadata::whole(creation_version, version, kind == SaveKind::Delete),
                     );
                 }
@@ -368,7 +364,7 @@ impl Replica {
         };
         if !saved {
             outcome.failed += 1;
-            excluded.insert(change.item.clone());
+            excluded.insert(change.item.to_boxed());
             return Ok(false);
         }
         // A resolution is a change of the destination: a new local version, made with
@@ -376,7 +372,7 @@ impl Replica {
         // wherever it travels.
         // It is a change of the whole item: the unit records go.
         let resolved = self.knowledge.record_local_change()?;
-        if let Some(meta) = self.items.get_mut(&ItemKey::new(&change.item)) {
+        if let Some(meta) = self.items.get_mut(&change.item) {
             meta.set_change_version(resolved);
             meta.units = None;
         }
@@ -402,8 +398,7 @@ impl Replica {
         };
         let made_with = self.knowledge.map_remote_to_local(&group.made_with)?;
         let mut doomed = Vec::new();
-        for (id, meta) in self.items.range_from(&ItemKey::new(&lower)) {
-            let id = id.bytes();
+        for (id, meta) in self.items.range_from(&lower) {
             if upper.as_deref().is_some_and(|u| id > u) {
                 break;
             }
@@ -435,7 +430,7 @@ impl Replica {
             });
             match saved {
                 Ok(()) => {
-                    self.items.remove(&ItemKey::new(&id));
+                    self.items.remove(&id);
                     removed += 1;
                 }
                 Err(_) => {

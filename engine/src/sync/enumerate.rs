@@ -26,7 +26,6 @@
 
 use std::sync::Arc;
 
-use super::item_key::ItemKey;
 use super::replica::{ItemMetadata, Replica};
 use crate::batch::{ChangeBatch, ChangeFlags, ItemChange, UnitChange};
 use crate::error::{Error, Result};
@@ -130,8 +129,7 @@ impl ChangeEnumerator {
         batch.reserve_changes(limit.min(source.items.len().saturating_sub(self.visited)));
         let mut added = 0usize;
         let mut upper: Option<Box<[u8]>> = None;
-        for (id, meta) in source.items.range_from(&ItemKey::new(&lower)) {
-            let id = id.bytes();
+        for (id, meta) in source.items.range_from(&lower) {
             self.visited += 1;
             let whole_known =
                 !self.full && self.mapped.contains_change(id, meta.change_version())?;

@@ -9,8 +9,6 @@
 pub mod apply;
 mod decide;
 pub mod enumerate;
-mod item_key;
-mod item_map;
 mod learn;
 pub mod replica;
 pub mod session;

@@ -13,9 +13,8 @@
 //! `NF:winsync.ISyncChangeBuilder.AddChangeUnitMetadata`) supersedes the unit records, which
 //! are dropped.
 
-use super::item_map::ItemMap;
+use crate::item_map::ItemMap;
 
-use super::item_key::ItemKey;
 use crate::error::{Error, Result};
 use crate::forgotten::ForgottenKnowledge;
 use crate::id::IdFormats;
@@ -146,7 +145,7 @@ impl ItemMetadata {
 pub struct Replica {
     pub(crate) knowledge: Knowledge,
     pub(crate) forgotten: ForgottenKnowledge,
-    pub(crate) items: ItemMap,
+    pub(crate) items: ItemMap<ItemMetadata>,
 }
 
 impl Replica {
@@ -187,12 +186,12 @@ impl Replica {
     pub fn items(
         &self,
     ) -> impl DoubleEndedIterator<Item = (&[u8], &ItemMetadata)> + ExactSizeIterator {
-        self.items.iter().map(|(id, meta)| (id.bytes(), meta))
+        self.items.iter()
     }
 
     /// One item's metadata.
     pub fn item(&self, id: &[u8]) -> Option<&ItemMetadata> {
-        self.items.get(&ItemKey::new(id))
+        self.items.get(id)
     }
 
     /// Records a local creation of `item` (a new item, or one whose tombstone is kept): its
@@ -202,19 +201,18 @@ impl Replica {
     /// [`Error::IdFormatMismatch`]; [`Error::InvalidArgument`] for an item that exists.
     pub fn create(&mut self, item: &[u8]) -> Result<Version> {
         self.formats().check_item(item)?;
-        let key = ItemKey::new(item);
-        if self.items.get(&key).is_some_and(|m| !m.deleted) {
+        if self.items.get(item).is_some_and(|m| !m.deleted) {
             return Err(Error::InvalidArgument("the item exists".into()));
         }
         let version = self.knowledge.record_local_change()?;
         self.items
-            .insert(key, ItemMetadata::whole(version, version, false));
+            .insert(item, ItemMetadata::whole(version, version, false));
         Ok(version)
     }
 
     fn live_mut(&mut self, item: &[u8]) -> Result<&mut ItemMetadata> {
         self.items
-            .get_mut(&ItemKey::new(item))
+            .get_mut(item)
             .filter(|m| !m.deleted)
             .ok_or_else(|| Error::InvalidArgument("no such item".into()))
     }
@@ -280,11 +278,11 @@ impl Replica {
         &mut self,
         mut forget: impl FnMut(&[u8], &ItemMetadata) -> bool,
     ) -> Result<Vec<Box<[u8]>>> {
-        let candidates: Vec<ItemKey> = self
+        let candidates: Vec<Box<[u8]>> = self
             .items
             .iter()
-            .filter(|(id, meta)| meta.deleted && forget(id.bytes(), meta))
-            .map(|(id, _)| id.clone())
+            .filter(|(id, meta)| meta.deleted && forget(id, meta))
+            .map(|(id, _)| Box::from(id))
             .collect();
         let mut removed = Vec::with_capacity(candidates.len());
         for id in candidates {
@@ -297,7 +295,7 @@ impl Replica {
             {
                 Ok(()) => {
                     self.items.remove(&id);
-                    removed.push(id.bytes().into());
+                    removed.push(id);
                 }
                 Err(Error::ForgottenNotContained) => {}
                 Err(error) => return Err(error),

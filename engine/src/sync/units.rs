@@ -23,7 +23,6 @@
 use std::collections::BTreeSet;
 
 use super::decide::GroupKeys;
-use super::item_key::ItemKey;
 use super::replica::{Replica, UnitMetadata};
 use super::target::{
     ApplyOutcome, ChangeTarget, Conflict, ConflictPolicy, ConflictRecord, Resolution,
@@ -65,8 +64,7 @@ impl Replica {
         outcome: &mut ApplyOutcome,
         excluded: &mut ExcludedUnits,
     ) -> Result<bool> {
-        let key = ItemKey::new(&change.item);
-        let Some(local) = self.items.get(&key).cloned() else {
+        let Some(local) = self.items.get(&change.item).cloned() else {
             return Ok(false);
         };
         let mut conflicts = Vec::new();
@@ -118,7 +116,7 @@ impl Replica {
             for conflict in &conflicts {
                 let action = resolution.for_unit(&conflict.unit);
                 let record = ConflictRecord {
-                    item: change.item.clone(),
+                    item: change.item.to_boxed(),
                     destination_version: conflict.destination_version,
                     destination_forgotten: false,
                     source_version: conflict.source_version,
@@ -133,7 +131,7 @@ impl Replica {
                     .expect("a conflict names a unit of the change");
                 match action {
                     ResolveAction::Defer | ResolveAction::TransferAndDefer => {
-                        excluded.insert((change.item.clone(), conflict.unit.clone()));
+                        excluded.insert((change.item.to_boxed(), conflict.unit.clone()));
                         if action == ResolveAction::TransferAndDefer {
                             outcome.logged.push(record);
                         }
@@ -164,7 +162,7 @@ impl Replica {
             });
             if saved.is_err() {
                 outcome.failed += 1;
-                excluded.insert((change.item.clone(), unit.unit.clone()));
+                excluded.insert((change.item.to_boxed(), unit.unit.clone()));
                 continue;
             }
             let in_conflict = conflicts.iter().any(|c| c.unit == unit.unit);
@@ -180,7 +178,7 @@ impl Replica {
         } else {
             Some(self.knowledge.record_local_change()?)
         };
-        if let Some(meta) = self.items.get_mut(&key) {
+        if let Some(meta) = self.items.get_mut(&change.item) {
             for (unit, v) in stored {
                 meta.set_unit(&unit, v);
             }

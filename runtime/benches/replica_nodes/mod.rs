@@ -1,6 +1,11 @@
 //! The replicas the synchronization benchmark (`benches/replica_sync.rs`) and its
 //! instruction-count example (`examples/replica_profile.rs`) run: checked `ReplicaProvider`s
-//! over an in-memory store, their items numbered.
+//! over in-memory stores, their items numbered.
+//!
+//! Two stores: the runtime's [`MemoryStore`] (items in ID order, what the benchmarks measure
+//! by default) and [`HashStore`], a hash map a user might write (to show what the store's
+//! access pattern costs: a session reads and writes items in ID order, which a hash map
+//! scatters over memory).
 
 use std::sync::Mutex;
 
@@ -10,17 +15,16 @@ use windows_core::ComObject;
 use winsync::engine::IdFormats;
 use winsync::engine::sync::ItemError;
 use winsync::framework::provider::ProviderObject;
-use winsync::framework::replica::{ItemStore, ReplicaProvider};
+use winsync::framework::replica::{ItemStore, MemoryStore, ReplicaProvider};
 
-/// Item data in a hash map, IDs and values inline (FxHash, no allocation per entry): a store
-/// whose own costs stay small, so that the session's are measured.
+/// Item data in a hash map, IDs and values inline (FxHash, no allocation per entry).
 #[derive(Default)]
-pub struct Memory(Mutex<Items>);
+pub struct HashStore(Mutex<Items>);
 
 /// Item IDs to item data.
 type Items = FxHashMap<SmallVec<[u8; 24]>, SmallVec<[u8; 16]>>;
 
-impl ItemStore for Memory {
+impl ItemStore for HashStore {
     fn load(&self, item: &[u8]) -> Result<Vec<u8>, ItemError> {
         let map = self.0.lock().map_err(|_| ItemError("poisoned".into()))?;
         map.get(item)
@@ -39,8 +43,8 @@ impl ItemStore for Memory {
     }
 }
 
-/// A checked replica provider as a COM object.
-pub type Node = ComObject<ProviderObject<ReplicaProvider<Memory>>>;
+/// A checked replica provider over store `S` as a COM object.
+pub type Node<S = MemoryStore> = ComObject<ProviderObject<ReplicaProvider<S>>>;
 
 /// Item `n`'s ID: `n` big-endian in the first four of 24 bytes.
 pub fn item(n: u32) -> [u8; 24] {
@@ -49,21 +53,24 @@ pub fn item(n: u32) -> [u8; 24] {
     id
 }
 
-/// Replica `id` holding items `0..items` (each item's data its number), asking for batches of
-/// `batch` changes as a destination.
+/// Replica `id` over a [`MemoryStore`] holding items `0..items` (each item's data its
+/// number), asking for batches of `batch` changes as a destination.
 pub fn node(id: u8, items: u32, batch: u32) -> Node {
-    node_over(id, items, batch, Memory::default())
+    node_over(id, items, batch, MemoryStore::new())
 }
 
-/// An empty replica `id` whose store has room for `capacity` items before it grows: to tell
-/// the session's costs from those of a growing benchmark store.
+/// The same over a [`HashStore`].
 #[allow(dead_code)]
-pub fn presized_node(id: u8, capacity: usize, batch: u32) -> Node {
-    let items = Items::with_capacity_and_hasher(capacity, Default::default());
-    node_over(id, 0, batch, Memory(Mutex::new(items)))
+pub fn hash_node(id: u8, items: u32, batch: u32) -> Node<HashStore> {
+    node_over(id, items, batch, HashStore::default())
 }
 
-fn node_over(id: u8, items: u32, batch: u32, store: Memory) -> Node {
+fn node_over<S: ItemStore + Send + Sync + 'static>(
+    id: u8,
+    items: u32,
+    batch: u32,
+    store: S,
+) -> Node<S> {
     let provider =
         ReplicaProvider::new(IdFormats::GUID_GID, &[id; 16], store, batch).expect("valid");
     for n in 0..items {

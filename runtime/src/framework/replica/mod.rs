@@ -54,12 +54,14 @@
 
 pub mod conflict;
 pub mod data;
+mod memory;
 mod provider;
 mod received;
 pub mod recoverable;
 mod resolve;
 mod target;
 
+pub use memory::MemoryStore;
 pub use provider::ReplicaProvider;
 use winsync_engine::sync::ItemError;
 

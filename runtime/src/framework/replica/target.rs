@@ -248,7 +248,7 @@ impl<S: ItemStore> ComTarget<'_, S> {
             // A change without units is applied (or kept) once.
             return self.progress(change.work);
         }
-        let key = (change.item.clone(), change.change_version);
+        let key = (change.item.to_boxed(), change.change_version);
         if self.worked.as_ref() == Some(&key) {
             return self.progress(0);
         }

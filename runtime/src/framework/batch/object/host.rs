@@ -250,7 +250,7 @@ impl Host<'_> {
                     all_changes_for_knowledge: true,
                 } => format.max_id(),
                 GroupKind::Unordered { .. } => {
-                    match group.changes.iter().map(|c| c.item.clone()).max() {
+                    match group.changes.iter().map(|c| c.item.to_boxed()).max() {
                         Some(item) => item,
                         None => continue,
                     }

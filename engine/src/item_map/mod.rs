@@ -1,4 +1,6 @@
-//! A replica's item metadata by item ID, in ID order, with cheap appends.
+//! Values by item ID, in ID order, with cheap appends: the map a replica keeps its item
+//! metadata in, public for stores that keep item data the same way (the runtime's in-memory
+//! store).
 //!
 //! A destination applying an ordered group inserts increasing IDs, and a replica recording
 //! local creations of new items usually does too; a B-tree searches from its root for each
@@ -15,54 +17,89 @@
 //!   was appended, at the cost of an insertion into a B-tree (or less), so no sequence of
 //!   operations costs more per entry than the B-tree alone, up to a constant.
 //!
+//! Keys are item IDs held inline up to 24 bytes with their first eight bytes as a number
+//! (`key.rs`): most comparisons are one integer comparison.
+//!
 //! Invariant: `tail` is sorted, without duplicates, and each of its IDs is greater than every
 //! ID of `main`.
+
+mod key;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map;
 
-use super::item_key::ItemKey;
-use super::replica::ItemMetadata;
+use key::ItemKey;
 
-/// Item metadata by item ID (see the module docs).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ItemMap {
-    main: BTreeMap<ItemKey, ItemMetadata>,
-    tail: Vec<(ItemKey, ItemMetadata)>,
+/// Values by item ID in ID order (see the module docs). IDs are ordered as their bytes are
+/// (the order of ordered groups and ranges, `NF:winsync.ISyncChangeBatch.BeginOrderedGroup`).
+/// Inserting IDs in increasing order appends; looking them up in increasing order searches a
+/// sorted vector. Memory: the value plus about 40 bytes an entry (IDs over 24 bytes add their
+/// length on the heap).
+#[derive(Clone, Debug)]
+pub struct ItemMap<V> {
+    main: BTreeMap<ItemKey, V>,
+    tail: Vec<(ItemKey, V)>,
 }
 
-/// A place in an [`ItemMap`], as `BTreeMap::entry` gives one.
-pub(crate) enum Entry<'a> {
-    /// The ID is held; its metadata.
-    Occupied(&'a mut ItemMetadata),
-    /// The ID is not held.
-    Vacant(Vacant<'a>),
-}
-
-/// Where a missing ID goes.
-pub(crate) enum Vacant<'a> {
-    /// Into `main`.
-    Main(btree_map::VacantEntry<'a, ItemKey, ItemMetadata>),
-    /// At the end of `tail`.
-    Append(&'a mut ItemMap, ItemKey),
-}
-
-impl Vacant<'_> {
-    /// Inserts `meta` for the ID.
-    pub(crate) fn insert(self, meta: ItemMetadata) {
-        match self {
-            Vacant::Main(entry) => {
-                entry.insert(meta);
-            }
-            Vacant::Append(map, key) => map.tail.push((key, meta)),
+impl<V> Default for ItemMap<V> {
+    fn default() -> Self {
+        Self {
+            main: BTreeMap::new(),
+            tail: Vec::new(),
         }
     }
 }
 
-impl ItemMap {
+/// A place in an [`ItemMap`], as `BTreeMap::entry` gives one.
+pub(crate) enum Entry<'a, V> {
+    /// The ID is held; its value.
+    Occupied(&'a mut V),
+    /// The ID is not held.
+    Vacant(Vacant<'a, V>),
+}
+
+/// Where a missing ID goes.
+pub(crate) enum Vacant<'a, V> {
+    /// Into `main`.
+    Main(btree_map::VacantEntry<'a, ItemKey, V>),
+    /// At the end of `tail`.
+    Append(&'a mut ItemMap<V>, ItemKey),
+}
+
+impl<V> Vacant<'_, V> {
+    /// Inserts `value` for the ID.
+    pub(crate) fn insert(self, value: V) {
+        match self {
+            Vacant::Main(entry) => {
+                entry.insert(value);
+            }
+            Vacant::Append(map, key) => map.tail.push((key, value)),
+        }
+    }
+}
+
+impl<V> ItemMap<V> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty map with room for `capacity` entries appended in ID order.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            main: BTreeMap::new(),
+            tail: Vec::with_capacity(capacity),
+        }
+    }
+
     /// How many items it holds.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.main.len() + self.tail.len()
+    }
+
+    /// Whether it holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Whether `key` is greater than every ID of `main` (so it belongs in `tail`).
@@ -88,36 +125,41 @@ impl ItemMap {
     /// Moves `tail` into `main` (see the module docs for how).
     fn flush(&mut self) {
         if self.tail.len() < self.main.len() {
-            for (key, meta) in self.tail.drain(..) {
-                self.main.insert(key, meta);
+            for (key, value) in self.tail.drain(..) {
+                self.main.insert(key, value);
             }
         } else {
-            let mut tail: BTreeMap<ItemKey, ItemMetadata> = self.tail.drain(..).collect();
+            let mut tail: BTreeMap<ItemKey, V> = self.tail.drain(..).collect();
             self.main.append(&mut tail);
         }
     }
 
-    /// The metadata of `key`.
-    pub(crate) fn get(&self, key: &ItemKey) -> Option<&ItemMetadata> {
+    /// The value of item `id`.
+    pub fn get(&self, id: &[u8]) -> Option<&V> {
+        let key = ItemKey::new(id);
         match self.tail.first() {
-            Some((first, _)) if key >= first => self.tail_index(key).ok().map(|i| &self.tail[i].1),
-            _ => self.main.get(key),
+            Some((first, _)) if key >= *first => {
+                self.tail_index(&key).ok().map(|i| &self.tail[i].1)
+            }
+            _ => self.main.get(&key),
         }
     }
 
-    /// The metadata of `key`, to change.
-    pub(crate) fn get_mut(&mut self, key: &ItemKey) -> Option<&mut ItemMetadata> {
+    /// The value of item `id`, to change.
+    pub fn get_mut(&mut self, id: &[u8]) -> Option<&mut V> {
+        let key = ItemKey::new(id);
         match self.tail.first() {
-            Some((first, _)) if key >= first => match self.tail_index(key) {
+            Some((first, _)) if key >= *first => match self.tail_index(&key) {
                 Ok(i) => Some(&mut self.tail[i].1),
                 Err(_) => None,
             },
-            _ => self.main.get_mut(key),
+            _ => self.main.get_mut(&key),
         }
     }
 
-    /// The place of `key`.
-    pub(crate) fn entry(&mut self, key: ItemKey) -> Entry<'_> {
+    /// The place of item `id`.
+    pub(crate) fn entry(&mut self, id: &[u8]) -> Entry<'_, V> {
+        let key = ItemKey::new(id);
         if self.beyond_main(&key) {
             match self.tail_index(&key) {
                 Ok(i) => return Entry::Occupied(&mut self.tail[i].1),
@@ -132,64 +174,69 @@ impl ItemMap {
         }
     }
 
-    /// Sets the metadata of `key`; returns what it replaced.
-    pub(crate) fn insert(&mut self, key: ItemKey, meta: ItemMetadata) -> Option<ItemMetadata> {
-        match self.entry(key) {
-            Entry::Occupied(held) => Some(std::mem::replace(held, meta)),
+    /// Sets the value of item `id`; returns the value it replaced.
+    pub fn insert(&mut self, id: &[u8], value: V) -> Option<V> {
+        match self.entry(id) {
+            Entry::Occupied(held) => Some(std::mem::replace(held, value)),
             Entry::Vacant(free) => {
-                free.insert(meta);
+                free.insert(value);
                 None
             }
         }
     }
 
-    /// Removes `key`; returns its metadata.
-    pub(crate) fn remove(&mut self, key: &ItemKey) -> Option<ItemMetadata> {
+    /// Removes item `id`; returns its value.
+    pub fn remove(&mut self, id: &[u8]) -> Option<V> {
+        let key = ItemKey::new(id);
         if let Some((first, _)) = self.tail.first()
-            && key >= first
+            && key >= *first
         {
-            let i = self.tail_index(key).ok()?;
+            let i = self.tail_index(&key).ok()?;
             if i + 1 == self.tail.len() {
-                return self.tail.pop().map(|(_, meta)| meta);
+                return self.tail.pop().map(|(_, value)| value);
             }
             self.flush();
         }
-        self.main.remove(key)
+        self.main.remove(&key)
     }
 
-    /// Every entry, in ID order.
-    pub(crate) fn iter(&self) -> Iter<'_> {
+    /// Every entry `(ID, value)`, in ID order.
+    pub fn iter(&self) -> Iter<'_, V> {
         Iter {
             main: self.main.iter(),
             tail: self.tail.iter(),
         }
     }
 
-    /// The entries from `lower` (included) on, in ID order.
-    pub(crate) fn range_from<'a>(
-        &'a self,
-        lower: &ItemKey,
-    ) -> impl Iterator<Item = (&'a ItemKey, &'a ItemMetadata)> + 'a {
-        let start = self.tail.partition_point(|(id, _)| id < lower);
+    /// The entries from item `lower` (included) on, in ID order.
+    pub fn range_from<'a>(&'a self, lower: &[u8]) -> impl Iterator<Item = (&'a [u8], &'a V)> + 'a {
+        let lower = ItemKey::new(lower);
+        let start = self.tail.partition_point(|(id, _)| *id < lower);
         self.main
             .range(lower..)
-            .chain(self.tail[start..].iter().map(|(id, meta)| (id, meta)))
+            .map(|(id, value)| (id.bytes(), value))
+            .chain(
+                self.tail[start..]
+                    .iter()
+                    .map(|(id, value)| (id.bytes(), value)),
+            )
     }
 }
 
-/// [`ItemMap::iter`].
-pub(crate) struct Iter<'a> {
-    main: btree_map::Iter<'a, ItemKey, ItemMetadata>,
-    tail: std::slice::Iter<'a, (ItemKey, ItemMetadata)>,
+/// [`ItemMap::iter`]: `(ID, value)` in ID order.
+pub struct Iter<'a, V> {
+    main: btree_map::Iter<'a, ItemKey, V>,
+    tail: std::slice::Iter<'a, (ItemKey, V)>,
 }
 
-impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a ItemKey, &'a ItemMetadata);
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = (&'a [u8], &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
         self.main
             .next()
-            .or_else(|| self.tail.next().map(|(id, meta)| (id, meta)))
+            .or_else(|| self.tail.next().map(|(id, value)| (id, value)))
+            .map(|(id, value)| (id.bytes(), value))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -198,16 +245,17 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-impl DoubleEndedIterator for Iter<'_> {
+impl<V> DoubleEndedIterator for Iter<'_, V> {
     fn next_back(&mut self) -> Option<Self::Item> {
         self.tail
             .next_back()
-            .map(|(id, meta)| (id, meta))
+            .map(|(id, value)| (id, value))
             .or_else(|| self.main.next_back())
+            .map(|(id, value)| (id.bytes(), value))
     }
 }
 
-impl ExactSizeIterator for Iter<'_> {}
+impl<V> ExactSizeIterator for Iter<'_, V> {}
 
 #[cfg(test)]
 mod tests {
@@ -215,6 +263,7 @@ mod tests {
 
     use super::*;
     use crate::Version;
+    use crate::sync::ItemMetadata;
 
     fn meta(n: u64) -> ItemMetadata {
         ItemMetadata::whole(Version::new(0, n), Version::new(0, n), false)
@@ -239,10 +288,10 @@ mod tests {
         ]
     }
 
-    fn key(n: u32) -> ItemKey {
+    fn key(n: u32) -> [u8; 16] {
         let mut id = [0u8; 16];
         id[..4].copy_from_slice(&n.to_be_bytes());
-        ItemKey::new(&id)
+        id
     }
 
     proptest! {
@@ -251,18 +300,18 @@ mod tests {
         #[test]
         fn behaves_as_a_btree_map(ops in proptest::collection::vec(op(), 0..600)) {
             let mut map = ItemMap::default();
-            let mut model: BTreeMap<ItemKey, ItemMetadata> = BTreeMap::new();
+            let mut model: BTreeMap<[u8; 16], ItemMetadata> = BTreeMap::new();
             let mut next_append = 70_000u32;
             for (step, op) in ops.into_iter().enumerate() {
                 let tick = step as u64;
                 match op {
                     Op::Insert(n) => {
                         let k = key(u32::from(n));
-                        prop_assert_eq!(map.insert(k.clone(), meta(tick)), model.insert(k, meta(tick)));
+                        prop_assert_eq!(map.insert(&k, meta(tick)), model.insert(k, meta(tick)));
                     }
                     Op::Entry(n) => {
                         let k = key(u32::from(n));
-                        match map.entry(k.clone()) {
+                        match map.entry(&k) {
                             Entry::Occupied(held) => {
                                 prop_assert_eq!(Some(&*held), model.get(&k));
                                 *held = meta(tick);
@@ -286,7 +335,7 @@ mod tests {
                     Op::Append => {
                         next_append += 1;
                         let k = key(next_append);
-                        map.insert(k.clone(), meta(tick));
+                        map.insert(&k, meta(tick));
                         model.insert(k, meta(tick));
                     }
                 }
@@ -297,15 +346,15 @@ mod tests {
             }
             prop_assert_eq!(map.len(), model.len());
             let ours: Vec<_> = map.iter().collect();
-            let theirs: Vec<_> = model.iter().collect();
+            let theirs: Vec<_> = model.iter().map(|(k, v)| (&k[..], v)).collect();
             prop_assert_eq!(&ours, &theirs);
             let back: Vec<_> = map.iter().rev().collect();
-            let model_back: Vec<_> = model.iter().rev().collect();
+            let model_back: Vec<_> = model.iter().rev().map(|(k, v)| (&k[..], v)).collect();
             prop_assert_eq!(back, model_back);
             for lower in [0u32, 1_000, 40_000, 70_001, 80_000] {
                 let k = key(lower);
                 let ours: Vec<_> = map.range_from(&k).collect();
-                let theirs: Vec<_> = model.range(k..).collect();
+                let theirs: Vec<_> = model.range(k..).map(|(k, v)| (&k[..], v)).collect();
                 prop_assert_eq!(ours, theirs);
             }
         }
@@ -315,12 +364,12 @@ mod tests {
     fn ascending_inserts_stay_in_the_tail_and_an_insert_inside_it_merges_it() {
         let mut map = ItemMap::default();
         for n in (0..2_000).step_by(2) {
-            map.insert(key(n), meta(u64::from(n)));
+            map.insert(&key(n), meta(u64::from(n)));
         }
         assert_eq!((map.main.len(), map.tail.len()), (0, 1_000));
-        map.insert(key(1_001), meta(0));
+        map.insert(&key(1_001), meta(0));
         assert_eq!((map.main.len(), map.tail.len()), (1_001, 0));
-        map.insert(key(5_000), meta(0));
+        map.insert(&key(5_000), meta(0));
         assert_eq!((map.main.len(), map.tail.len()), (1_001, 1));
         assert_eq!(map.iter().count(), 1_002);
     }
