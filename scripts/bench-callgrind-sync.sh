@@ -2,8 +2,9 @@
 # Instructions per change of one session of N new items (batches of 1,000), counted by
 # `valgrind --tool=callgrind` (repeatable on a shared, noisy machine): on the engine alone
 # (engine/examples/session_profile.rs) and through the COM interfaces with two ReplicaProviders
-# (runtime/examples/replica_profile.rs). Each runs once with `setup` (the source's items
-# written, no session) and once whole; the difference divided by N is the count per change.
+# (runtime/examples/replica_profile.rs; over the runtime's MemoryStore, then over the
+# benchmark's hash-map store). Each runs once with `setup` (the source's items written, no
+# session) and once whole; the difference divided by N is the count per change.
 #
 # Usage: scripts/bench-callgrind-sync.sh [N]   (default N = 20000)
 set -euo pipefail
@@ -20,9 +21,10 @@ count() { # binary args... -> total instructions
     awk '/^summary:/ { print $2 }' "$work/out"
 }
 
-for example in session_profile replica_profile; do
+for run in session_profile replica_profile "replica_profile hash"; do
+    read -r example store <<<"$run"
     bin=target/release/examples/$example
-    setup=$(count "$bin" "$n" setup)
-    whole=$(count "$bin" "$n")
-    printf '%-16s %6d instructions per change (N = %d)\n' "$example" $(( (whole - setup) / n )) "$n"
+    setup=$(count "$bin" "$n" setup $store)
+    whole=$(count "$bin" "$n" $store)
+    printf '%-21s %6d instructions per change (N = %d)\n' "$run" $(( (whole - setup) / n )) "$n"
 done

@@ -10,17 +10,16 @@
 //! Run with `cargo bench -p winsync-engine --bench sync`; results in `BENCHMARKS.md`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use winsync_engine::IdFormats;
 use winsync_engine::sync::{
     ApplyOptions, ChangeTarget, ConflictPolicy, FullEnumerationAction, ItemError, Replica, Save,
     synchronize,
 };
+use winsync_engine::{IdFormats, ItemMap};
 
 /// Counts live heap bytes, for the memory figure.
 struct Counting;
@@ -50,33 +49,36 @@ fn item(n: u32) -> [u8; 24] {
     id
 }
 
-/// Copies a value per change, as a provider storing the data would.
+/// Copies a value per change, as a provider storing the data would (in an `ItemMap`, as the
+/// runtime's `MemoryStore` does, so the two benchmarks' stores are alike).
 struct Copying<'a> {
-    source: &'a BTreeMap<[u8; 24], u64>,
-    here: BTreeMap<[u8; 24], u64>,
+    source: &'a ItemMap<u64>,
+    here: ItemMap<u64>,
 }
 
 impl ChangeTarget for Copying<'_> {
     fn save(&mut self, save: &Save<'_>) -> Result<(), ItemError> {
-        let id: [u8; 24] = save.item.try_into().map_err(|_| ItemError("id".into()))?;
-        match self.source.get(&id) {
+        match self.source.get(save.item) {
             Some(&value) => {
-                self.here.insert(id, value);
+                self.here.insert(save.item, value);
             }
             None => {
-                self.here.remove(&id);
+                self.here.remove(save.item);
             }
         }
         Ok(())
     }
 }
 
-fn replica_with(id: u8, items: u32) -> (Replica, BTreeMap<[u8; 24], u64>) {
+fn replica_with(id: u8, items: u32) -> (Replica, ItemMap<u64>) {
     let mut replica = Replica::new(IdFormats::GUID_GID, &[id; 16]).expect("valid");
     for n in 0..items {
         replica.create(&item(n)).expect("new item");
     }
-    let data = (0..items).map(|n| (item(n), u64::from(n))).collect();
+    let mut data = ItemMap::new();
+    for n in 0..items {
+        data.insert(&item(n), u64::from(n));
+    }
     (replica, data)
 }
 
@@ -92,15 +94,10 @@ fn replica_bytes(items: u32) -> usize {
     bytes
 }
 
-fn session(
-    source: &Replica,
-    data: &BTreeMap<[u8; 24], u64>,
-    destination: &mut Replica,
-    batch: u32,
-) -> u32 {
+fn session(source: &Replica, data: &ItemMap<u64>, destination: &mut Replica, batch: u32) -> u32 {
     let mut target = Copying {
         source: data,
-        here: BTreeMap::new(),
+        here: ItemMap::new(),
     };
     let report = synchronize(
         source,

@@ -18,15 +18,19 @@
 //!   operations costs more per entry than the B-tree alone, up to a constant.
 //!
 //! Keys are item IDs held inline up to 24 bytes with their first eight bytes as a number
-//! (`key.rs`): most comparisons are one integer comparison.
+//! (`key.rs`): most comparisons are one integer comparison. A lookup in `tail` first tries the
+//! entry found last and the one after it (a hint kept in an atomic, so lookups stay `&self`
+//! and the map `Sync`): reading items in ID order, as a source does, takes no search.
 //!
 //! Invariant: `tail` is sorted, without duplicates, and each of its IDs is greater than every
 //! ID of `main`.
 
 mod key;
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::collections::btree_map;
+use std::sync::atomic::{self, AtomicUsize};
 
 use key::ItemKey;
 
@@ -35,17 +39,26 @@ use key::ItemKey;
 /// Inserting IDs in increasing order appends; looking them up in increasing order searches a
 /// sorted vector. Memory: the value plus about 40 bytes an entry (IDs over 24 bytes add their
 /// length on the heap).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ItemMap<V> {
     main: BTreeMap<ItemKey, V>,
     tail: Vec<(ItemKey, V)>,
+    /// The index in `tail` found last (any value is safe: it is only tried).
+    hint: AtomicUsize,
 }
 
 impl<V> Default for ItemMap<V> {
     fn default() -> Self {
+        Self::with_capacity(0)
+    }
+}
+
+impl<V: Clone> Clone for ItemMap<V> {
+    fn clone(&self) -> Self {
         Self {
-            main: BTreeMap::new(),
-            tail: Vec::new(),
+            main: self.main.clone(),
+            tail: self.tail.clone(),
+            hint: AtomicUsize::new(self.hint.load(atomic::Ordering::Relaxed)),
         }
     }
 }
@@ -89,6 +102,7 @@ impl<V> ItemMap<V> {
         Self {
             main: BTreeMap::new(),
             tail: Vec::with_capacity(capacity),
+            hint: AtomicUsize::new(0),
         }
     }
 
@@ -114,12 +128,33 @@ impl<V> ItemMap<V> {
         match self.tail.last() {
             None => return Err(0),
             Some((last, _)) => match key.cmp(last) {
-                std::cmp::Ordering::Greater => return Err(self.tail.len()),
-                std::cmp::Ordering::Equal => return Ok(self.tail.len() - 1),
-                std::cmp::Ordering::Less => {}
+                Ordering::Greater => return Err(self.tail.len()),
+                Ordering::Equal => return Ok(self.tail.len() - 1),
+                Ordering::Less => {}
             },
         }
-        self.tail.binary_search_by(|(id, _)| id.cmp(key))
+        // Then the entry found last and the next one (lookups in ID order); `key` is less
+        // than the last entry, so `hint + 1` exists whenever `key` is greater than `hint`'s.
+        let hint = self.hint.load(atomic::Ordering::Relaxed);
+        if let Some((at, _)) = self.tail.get(hint) {
+            match key.cmp(at) {
+                Ordering::Equal => return Ok(hint),
+                Ordering::Greater => match key.cmp(&self.tail[hint + 1].0) {
+                    Ordering::Equal => {
+                        self.hint.store(hint + 1, atomic::Ordering::Relaxed);
+                        return Ok(hint + 1);
+                    }
+                    Ordering::Less => return Err(hint + 1),
+                    Ordering::Greater => {}
+                },
+                Ordering::Less => {}
+            }
+        }
+        let found = self.tail.binary_search_by(|(id, _)| id.cmp(key));
+        if let Ok(i) = found {
+            self.hint.store(i, atomic::Ordering::Relaxed);
+        }
+        found
     }
 
     /// Moves `tail` into `main` (see the module docs for how).
@@ -358,6 +393,26 @@ mod tests {
                 prop_assert_eq!(ours, theirs);
             }
         }
+    }
+
+    #[test]
+    fn lookups_in_order_follow_the_hint_and_a_stale_hint_is_only_tried() {
+        let mut map = ItemMap::default();
+        for n in (0..100).step_by(2) {
+            map.insert(&key(n), meta(u64::from(n)));
+        }
+        for n in 0..100 {
+            assert_eq!(map.get(&key(n)).is_some(), n % 2 == 0, "{n}");
+        }
+        // The last entry (98) is answered before the hint: the hint stays at 96.
+        assert_eq!(map.hint.load(atomic::Ordering::Relaxed), 48);
+        // The tail emptied into the B-tree, then a short one again: the hint is out of range.
+        map.insert(&key(51), meta(0));
+        map.insert(&key(1_000), meta(0));
+        map.insert(&key(1_002), meta(0));
+        assert_eq!(map.tail.len(), 2);
+        assert!(map.get(&key(1_000)).is_some() && map.get(&key(1_001)).is_none());
+        assert!(map.get(&key(98)).is_some() && map.get(&key(51)).is_some());
     }
 
     #[test]

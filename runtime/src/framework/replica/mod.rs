@@ -35,6 +35,8 @@
 //! # Ok::<(), windows_core::Error>(())
 //! ```
 //!
+//! [`MemoryStore`] is a store ready to use: item data in memory, in ID order.
+//!
 //! A session between two of them (or with any provider that speaks [`data::IItemData`]):
 //! [`crate::framework::driver::synchronize`].
 //!
