@@ -16,10 +16,10 @@ type Data = SmallVec<[u8; 16]>;
 /// The items are kept in the engine's [`ItemMap`], the map a replica keeps its metadata in: a
 /// session reads a source's items and writes a destination's in increasing ID order (ordered
 /// groups, `NF:winsync.ISyncChangeBatch.BeginOrderedGroup`), which that map serves without
-/// searching a tree (writes in order append; reads in order search a sorted vector whose
-/// recent probes stay in the cache). Any other order works, at the cost of a B-tree. Memory:
-/// about 64 bytes an item for IDs of up to 24 bytes and data of up to 16 bytes, plus the
-/// length of longer IDs and data.
+/// searching (writes in order append; reads in order find the entry after the one read
+/// last). Any other order works, at the cost of a B-tree. Memory:
+/// 64 bytes an item written in order (a 40-byte key and 24-byte data), plus the length of IDs
+/// over 24 bytes and of data over 16.
 ///
 /// One lock guards the items: calls from several threads are serialized. The store keeps no
 /// change units (the [`ItemStore`] defaults refuse them).
