@@ -21,9 +21,10 @@ use replica_units_support::{
 };
 use windows_core::{HRESULT, IUnknown};
 use winsync::bindings::{
-    CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, E_FAIL, E_INVALIDARG, IKnowledgeSyncProvider,
-    ISyncCallback, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE, SRA_ACCEPT_DESTINATION_PROVIDER,
-    SRA_ACCEPT_SOURCE_PROVIDER, SRA_MERGE, SYNC_SESSION_STATISTICS,
+    CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, E_FAIL, E_INVALIDARG, E_POINTER,
+    IKnowledgeSyncProvider, ISyncCallback, ISyncSessionState, SPR_DESTINATION, SPR_SOURCE,
+    SRA_ACCEPT_DESTINATION_PROVIDER, SRA_ACCEPT_SOURCE_PROVIDER, SRA_MERGE,
+    SYNC_SESSION_STATISTICS,
 };
 use winsync::framework::replica::ItemStore;
 use winsync::framework::session_state::SessionState;
@@ -299,6 +300,11 @@ fn a_unit_the_source_cannot_load_fails_alone_and_comes_again() {
     assert_eq!(*app.totals.lock().unwrap(), (1, 1));
     assert_eq!(log.lock().unwrap().as_slice(), [(Some(vec![1]), E_FAIL)]);
     assert_eq!(app.errors.lock().unwrap().as_slice(), [SPR_SOURCE]);
+    // The error names its unit: unit 1 answers the error, unit 2 (applied) none.
+    assert_eq!(
+        app.unit_errors.lock().unwrap().as_slice(),
+        [vec![(vec![1], E_FAIL, false), (vec![2], HRESULT(0), false)]]
+    );
     assert_eq!(
         data(&b)[&item(1).to_vec()],
         units(&[(1, "x1"), (2, "a2"), (3, "x3")])
@@ -335,6 +341,15 @@ fn a_unit_the_destination_cannot_save_fails_alone() {
     let report = sync(&a, &b, &callback, CRP_NONE);
     assert_eq!((report.changes_applied, report.changes_failed), (1, 1));
     assert_eq!(app.errors.lock().unwrap().as_slice(), [SPR_DESTINATION]);
+    assert_eq!(
+        app.unit_errors.lock().unwrap().as_slice(),
+        [vec![(vec![1], HRESULT(0), false), (vec![2], E_FAIL, false)]]
+    );
+    // NULL pointers: E_POINTER, nothing written.
+    assert_eq!(
+        app.null_answers.lock().unwrap().as_slice(),
+        [(E_POINTER, E_POINTER, true)]
+    );
     b.provider().store().fail_save.lock().unwrap().clear();
     let report = sync(&a, &b, &callback, CRP_NONE);
     assert_eq!((report.changes_applied, report.changes_failed), (1, 0));

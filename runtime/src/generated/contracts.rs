@@ -6625,6 +6625,30 @@ pub const CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_IN_ON_CONFLICT: Rul
     source: "NF:winsync.IChangeConflict.SetResolveActionForChangeUnit",
     text: "By setting the resolution action for a change unit in an event handler for ISyncCallback::OnConflict, the application specifies how the change applier should handle the conflict.",
 };
+/// phrError returns the error code that is associated with the error that prevented the change unit data from being applied: the unit's own error, for the unit pChangeUnit names. (`NF:winsync.IRecoverableError.GetRecoverableErrorDataForChangeUnit`)
+pub const RECOVERABLE_ERROR_GET_RECOVERABLE_ERROR_DATA_FOR_CHANGE_UNIT_THE_UNIT: Rule = Rule {
+    id: "recoverable-error.get-recoverable-error-data-for-change-unit.the-unit",
+    interface: "IRecoverableError",
+    method: Some("GetRecoverableErrorDataForChangeUnit"),
+    param: Some("phrError"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::Replica,
+    source: "NF:winsync.IRecoverableError.GetRecoverableErrorDataForChangeUnit",
+    text: "phrError returns the error code that is associated with the error that prevented the change unit data from being applied: the unit's own error, for the unit pChangeUnit names.",
+};
+/// GetRecoverableErrorDataForChangeUnit returns E_POINTER for an invalid pointer. (`NF:winsync.IRecoverableError.GetRecoverableErrorDataForChangeUnit`)
+pub const RECOVERABLE_ERROR_GET_RECOVERABLE_ERROR_DATA_FOR_CHANGE_UNIT_BAD_POINTER: Rule = Rule {
+    id: "recoverable-error.get-recoverable-error-data-for-change-unit.bad-pointer",
+    interface: "IRecoverableError",
+    method: Some("GetRecoverableErrorDataForChangeUnit"),
+    param: Some("pChangeUnit"),
+    values: &[],
+    returns: Some("E_POINTER"),
+    enforced_by: Enforcement::Replica,
+    source: "NF:winsync.IRecoverableError.GetRecoverableErrorDataForChangeUnit",
+    text: "GetRecoverableErrorDataForChangeUnit returns E_POINTER for an invalid pointer.",
+};
 /// ppSyncChange returns the change item for which the change data should be retrieved from the item store. (`NF:winsync.ILoadChangeContext.GetSyncChange`)
 pub const LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_CHANGE: Rule = Rule {
     id: "load-change-context.get-sync-change.change",
@@ -7344,6 +7368,8 @@ pub const ALL: &[Rule] = &[
     CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_NO_CONFLICT,
     CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_BAD_POINTER,
     CHANGE_CONFLICT_SET_RESOLVE_ACTION_FOR_CHANGE_UNIT_IN_ON_CONFLICT,
+    RECOVERABLE_ERROR_GET_RECOVERABLE_ERROR_DATA_FOR_CHANGE_UNIT_THE_UNIT,
+    RECOVERABLE_ERROR_GET_RECOVERABLE_ERROR_DATA_FOR_CHANGE_UNIT_BAD_POINTER,
     LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_CHANGE,
     LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_INTERNAL_ERROR,
     LOAD_CHANGE_CONTEXT_GET_SYNC_CHANGE_BAD_POINTER,

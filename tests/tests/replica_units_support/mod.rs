@@ -208,6 +208,10 @@ pub struct Seen {
     pub refused: Vec<(Vec<u8>, HRESULT)>,
 }
 
+/// What `GetRecoverableErrorDataForChangeUnit` answers for one unit: (unit, error code,
+/// whether error data came).
+pub type UnitAnswer = (Vec<u8>, HRESULT, bool);
+
 /// The application: per-unit actions (unit ID → action, else `change`), recording conflicts,
 /// recoverable errors (the provider whose side failed) and the `ISyncCallback2` totals.
 #[implement(ISyncCallback, ISyncCallback2)]
@@ -216,6 +220,12 @@ pub struct UnitApp {
     pub per_unit: BTreeMap<Vec<u8>, SYNC_RESOLVE_ACTION>,
     pub conflicts: Mutex<Vec<Seen>>,
     pub errors: Mutex<Vec<SYNC_PROVIDER_ROLE>>,
+    /// Per recoverable error, what `GetRecoverableErrorDataForChangeUnit` answers for each
+    /// unit of its change: (unit, error code, whether error data came).
+    pub unit_errors: Mutex<Vec<Vec<UnitAnswer>>>,
+    /// Per recoverable error, what `GetRecoverableErrorDataForChangeUnit` answers for a NULL
+    /// unit and for a NULL `phrError` (with whether `ppErrorData` was left NULL).
+    pub null_answers: Mutex<Vec<(HRESULT, HRESULT, bool)>>,
     pub changes: Mutex<u32>,
     pub totals: Mutex<(u32, u32)>,
 }
@@ -229,6 +239,8 @@ pub fn app(
         per_unit: per_unit.iter().map(|(u, a)| (vec![*u], *a)).collect(),
         conflicts: Mutex::new(Vec::new()),
         errors: Mutex::new(Vec::new()),
+        unit_errors: Mutex::new(Vec::new()),
+        null_answers: Mutex::new(Vec::new()),
         changes: Mutex::new(0),
         totals: Mutex::new((0, 0)),
     })
@@ -298,9 +310,31 @@ impl ISyncCallback_Impl for UnitApp_Impl {
         Ok(())
     }
     fn OnRecoverableError(&self, error: Ref<IRecoverableError>) -> Result<()> {
+        let error = error.ok()?;
         let mut role = 0;
-        unsafe { error.ok()?.GetProvider(&mut role) }.ok()?;
+        unsafe { error.GetProvider(&mut role) }.ok()?;
         self.errors.lock().unwrap().push(role);
+        let change = unsafe { error.GetChangeWithRecoverableError() }?;
+        let mut answers = Vec::new();
+        for unit in units_of(&change)? {
+            let mut code = HRESULT(-1);
+            let mut data = None;
+            unsafe { error.GetRecoverableErrorDataForChangeUnit(&unit, &mut code, &mut data) }
+                .ok()?;
+            answers.push((unit_id(&unit)?, code, data.is_some()));
+        }
+        self.unit_errors.lock().unwrap().push(answers);
+        let (mut code, mut data) = (HRESULT(-1), None);
+        let null_unit =
+            unsafe { error.GetRecoverableErrorDataForChangeUnit(None, &mut code, &mut data) };
+        let any_unit = units_of(&change)?.remove(0);
+        let null_error = unsafe {
+            error.GetRecoverableErrorDataForChangeUnit(&any_unit, std::ptr::null_mut(), &mut data)
+        };
+        self.null_answers
+            .lock()
+            .unwrap()
+            .push((null_unit, null_error, data.is_none()));
         Ok(())
     }
 }

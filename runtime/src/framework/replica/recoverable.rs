@@ -5,8 +5,12 @@
 //!
 //! A change applied unit by unit fails unit by unit (each unit's data is loaded and saved
 //! apart, see [`super::data`]): each failed unit raises an error of its own that names the
-//! change. The error object does not name the unit: `GetRecoverableErrorDataForChangeUnit`
-//! answers the error for any unit of the change.
+//! change and keeps the unit. `GetRecoverableErrorDataForChangeUnit`
+//! (`NF:winsync.IRecoverableError.GetRecoverableErrorDataForChangeUnit`: "the error that
+//! prevented the change unit data from being applied") answers that unit's error for it and,
+//! a decision where the page is silent, `S_OK` with no error data for another unit of the
+//! change (nothing prevented it). An error on a change taken whole answers its error for every
+//! unit.
 
 use windows_core::{HRESULT, OutRef, Ref, Result, implement};
 
@@ -15,6 +19,7 @@ use crate::bindings::{
     SYNC_PROGRESS_STAGE, SYNC_PROVIDER_ROLE,
 };
 use crate::framework::knowledge::enumerate::not_null;
+use crate::framework::replica::data::unit_id;
 
 mod objects {
     use super::{
@@ -30,6 +35,8 @@ mod objects {
         pub(super) change: ISyncChange,
         pub(super) error: HRESULT,
         pub(super) data: Option<IRecoverableErrorData>,
+        /// The change unit that failed; `None` when the change failed whole.
+        pub(super) unit: Option<Box<[u8]>>,
     }
 }
 
@@ -46,27 +53,53 @@ pub fn recoverable_error(
     error: HRESULT,
     data: Option<IRecoverableErrorData>,
 ) -> IRecoverableError {
+    unit_recoverable_error(stage, provider, change, None, error, data)
+}
+
+/// The same for change unit `unit` of `change` when that unit alone failed (`None`: the
+/// change failed whole); see the module docs for what each unit answers.
+pub fn unit_recoverable_error(
+    stage: SYNC_PROGRESS_STAGE,
+    provider: SYNC_PROVIDER_ROLE,
+    change: ISyncChange,
+    unit: Option<&[u8]>,
+    error: HRESULT,
+    data: Option<IRecoverableErrorData>,
+) -> IRecoverableError {
     RecoverableErrorObject {
         stage,
         provider,
         change,
         error,
         data,
+        unit: unit.map(Into::into),
     }
     .into()
 }
 
 impl RecoverableErrorObject_Impl {
-    fn write(&self, error: *mut HRESULT, data: OutRef<IRecoverableErrorData>) -> Result<()> {
+    /// Writes the error (`applies`) or no error (`S_OK`, NULL data); `E_POINTER` for a NULL
+    /// out-pointer, writing nothing.
+    fn write(
+        &self,
+        applies: bool,
+        error: *mut HRESULT,
+        data: OutRef<IRecoverableErrorData>,
+    ) -> Result<()> {
         not_null(error)?;
         if data.is_null() {
             return Err(windows_core::Error::from_hresult(
                 crate::bindings::E_POINTER,
             ));
         }
+        let (code, extra) = if applies {
+            (self.error, self.data.clone())
+        } else {
+            (HRESULT(0), None)
+        };
         // SAFETY: checked not null.
-        unsafe { error.write(self.error) };
-        data.write(self.data.clone())
+        unsafe { error.write(code) };
+        data.write(extra)
     }
 }
 
@@ -94,7 +127,7 @@ impl IRecoverableError_Impl for RecoverableErrorObject_Impl {
         error: *mut HRESULT,
         data: OutRef<IRecoverableErrorData>,
     ) -> Result<()> {
-        self.write(error, data)
+        self.write(true, error, data)
     }
 
     fn GetRecoverableErrorDataForChangeUnit(
@@ -103,7 +136,11 @@ impl IRecoverableError_Impl for RecoverableErrorObject_Impl {
         error: *mut HRESULT,
         data: OutRef<IRecoverableErrorData>,
     ) -> Result<()> {
-        unit.ok()?;
-        self.write(error, data)
+        let unit = unit.ok()?;
+        let applies = match &self.unit {
+            None => true,
+            Some(failed) => *unit_id(unit)? == **failed,
+        };
+        self.write(applies, error, data)
     }
 }

@@ -44,7 +44,7 @@ use super::ItemStore;
 use super::data::{
     IItemData, LoadContextObject, RetrieverState, bytes_of, load_context, unit_load_context,
 };
-use super::recoverable::recoverable_error;
+use super::recoverable::unit_recoverable_error;
 use crate::bindings::{
     E_FAIL, E_NOINTERFACE, IRecoverableErrorData, ISyncCallback, ISyncCallback2, ISyncChange,
     ISynchronousDataRetriever, SPR_DESTINATION, SPR_SOURCE, SPS_CHANGE_APPLICATION,
@@ -208,12 +208,14 @@ impl<S: ItemStore> ComTarget<'_, S> {
         bytes_of(&data).map_err(|e| Failure::source(&e))
     }
 
-    /// `OnRecoverableError` for a change whose data could not be loaded or saved.
-    fn raise(&self, change: &ISyncChange, failure: Failure) -> ItemError {
-        let error = recoverable_error(
+    /// `OnRecoverableError` for a change (or its change unit `unit`) whose data could not be
+    /// loaded or saved.
+    fn raise(&self, change: &ISyncChange, unit: Option<&[u8]>, failure: Failure) -> ItemError {
+        let error = unit_recoverable_error(
             SPS_CHANGE_APPLICATION,
             failure.provider,
             change.clone(),
+            unit,
             failure.code,
             failure.data,
         );
@@ -321,10 +323,10 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
         // A failure without a change (an item a full enumeration removes) has no change to
         // report it on: it is counted failed only.
         let result = result.map_err(|failure| match (&sync_change, save.change) {
-            (Some(change), _) => self.raise(change, failure),
+            (Some(change), _) => self.raise(change, None, failure),
             (None, Some(change)) => {
                 let change = self.sync_change(change, save.made_with);
-                self.raise(&change, failure)
+                self.raise(&change, None, failure)
             }
             (None, None) => ItemError(failure.message),
         });
@@ -382,10 +384,10 @@ impl<S: ItemStore> ChangeTarget for ComTarget<'_, S> {
                 })
             });
         let result = result.map_err(|failure| match &sync_change {
-            Some(change) => self.raise(change, failure),
+            Some(change) => self.raise(change, Some(unit), failure),
             None => {
                 let change = self.sync_change(save.change, Some(save.made_with));
-                self.raise(&change, failure)
+                self.raise(&change, Some(unit), failure)
             }
         });
         self.report(result.is_ok());
