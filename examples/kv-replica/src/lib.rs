@@ -21,7 +21,7 @@ use winsync::bindings::*;
 use winsync::engine::sync::ItemError;
 use winsync::engine::{IdFormat, IdFormats, Knowledge, Version};
 use winsync::framework::provider::ProviderObject;
-use winsync::framework::replica::{ItemStore, ReplicaProvider};
+use winsync::framework::replica::{ItemStore, MemoryStore, ReplicaProvider};
 use winsync::skeletons::{
     ConflictResolutionPolicy, KnowledgeSyncProvider, SyncCallback, SyncCallback2,
     SyncProgressStage, SyncProvider, SyncProviderRole,
@@ -37,36 +37,6 @@ pub const FORMATS: IdFormats = IdFormats {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every update completes under the lock: a poisoned lock is consistent.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Items in memory.
-#[derive(Debug, Default)]
-pub struct MemoryStore(Mutex<BTreeMap<Vec<u8>, Vec<u8>>>);
-
-impl ItemStore for MemoryStore {
-    fn load(&self, item: &[u8]) -> std::result::Result<Vec<u8>, ItemError> {
-        lock(&self.0)
-            .get(item)
-            .cloned()
-            .ok_or_else(|| ItemError("no such item".into()))
-    }
-    fn save(&self, item: &[u8], data: &[u8]) -> std::result::Result<(), ItemError> {
-        lock(&self.0).insert(item.to_vec(), data.to_vec());
-        Ok(())
-    }
-    fn delete(&self, item: &[u8]) -> std::result::Result<(), ItemError> {
-        lock(&self.0).remove(item);
-        Ok(())
-    }
-    /// Both values, the destination's first: `mine|theirs`.
-    fn merge(&self, item: &[u8], data: &[u8]) -> std::result::Result<(), ItemError> {
-        let mut map = lock(&self.0);
-        let mut merged = map.get(item).cloned().unwrap_or_default();
-        merged.push(b'|');
-        merged.extend_from_slice(data);
-        map.insert(item.to_vec(), merged);
-        Ok(())
-    }
 }
 
 /// An in-memory key/value replica, a provider through the derive.
@@ -88,7 +58,9 @@ impl KvReplica {
         Ok(Self(ReplicaProvider::new(
             FORMATS,
             &id.to_le_bytes(),
-            MemoryStore::default(),
+            // A conflict merged by the application keeps both values: `mine|theirs`.
+            MemoryStore::new()
+                .with_merge(|mine, theirs| [mine.unwrap_or_default(), b"|", theirs].concat()),
             batch_size,
         )?))
     }
@@ -111,12 +83,14 @@ impl KvReplica {
 
     /// Every item, as text.
     pub fn values(&self) -> BTreeMap<String, String> {
-        lock(&self.0.store().0)
-            .iter()
+        self.0
+            .store()
+            .items()
+            .into_iter()
             .map(|(k, v)| {
                 (
-                    String::from_utf8_lossy(k).into_owned(),
-                    String::from_utf8_lossy(v).into_owned(),
+                    String::from_utf8_lossy(&k).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
                 )
             })
             .collect()

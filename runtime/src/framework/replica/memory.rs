@@ -22,7 +22,9 @@ type Data = SmallVec<[u8; 16]>;
 /// over 24 bytes and of data over 16.
 ///
 /// One lock guards the items: calls from several threads are serialized. The store keeps no
-/// change units (the [`ItemStore`] defaults refuse them).
+/// change units (the [`ItemStore`] defaults refuse them). A conflict resolved with
+/// `SRA_MERGE` replaces the item's data with the source's, unless the store was given a merge
+/// function ([`MemoryStore::with_merge`]).
 ///
 /// ```
 /// use winsync::engine::IdFormats;
@@ -36,6 +38,20 @@ type Data = SmallVec<[u8; 16]>;
 #[derive(Default)]
 pub struct MemoryStore {
     items: Mutex<ItemMap<Data>>,
+    merge: Option<Box<MergeFn>>,
+}
+
+/// A merge function: the item's data here (`None` for an item deleted here) and the source's,
+/// to the merged data.
+type MergeFn = dyn Fn(Option<&[u8]>, &[u8]) -> Vec<u8> + Send + Sync;
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("items", &self.len())
+            .field("merge", &self.merge.is_some())
+            .finish()
+    }
 }
 
 impl MemoryStore {
@@ -48,7 +64,21 @@ impl MemoryStore {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             items: Mutex::new(ItemMap::with_capacity(capacity)),
+            merge: None,
         }
+    }
+
+    /// The store, merging with `merge` when a conflict is resolved with `SRA_MERGE`
+    /// ([`ItemStore::merge`], `NF:winsync.IChangeConflict.SetResolveActionForChange`): `merge`
+    /// takes the item's data here (`None` for an item deleted here) and the source's, and
+    /// gives the merged data. It runs under the store's lock: it must not call the store.
+    #[must_use]
+    pub fn with_merge(
+        mut self,
+        merge: impl Fn(Option<&[u8]>, &[u8]) -> Vec<u8> + Send + Sync + 'static,
+    ) -> Self {
+        self.merge = Some(Box::new(merge));
+        self
     }
 
     /// The data of item `id`; `None` for an item the store does not hold.
@@ -102,6 +132,18 @@ impl ItemStore for MemoryStore {
         self.lock().remove(item);
         Ok(())
     }
+
+    /// The merge function's result (see [`MemoryStore::with_merge`]), else the source's data.
+    /// Never fails.
+    fn merge(&self, item: &[u8], data: &[u8]) -> Result<(), ItemError> {
+        let mut items = self.lock();
+        let merged = match &self.merge {
+            Some(merge) => Data::from_vec(merge(items.get(item).map(|d| &d[..]), data)),
+            None => Data::from_slice(data),
+        };
+        items.insert(item, merged);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -133,5 +175,23 @@ mod tests {
         let ids: Vec<Vec<u8>> = store.items().into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, vec![id(1).to_vec(), id(3).to_vec(), id(5).to_vec()]);
         assert!(store.load_unit(&id(1), b"u").is_err());
+        // Without a merge function, a merge takes the source's data.
+        store.merge(&id(1), b"theirs").unwrap();
+        assert_eq!(store.get(&id(1)).unwrap(), b"theirs");
+    }
+
+    #[test]
+    fn merges_with_its_merge_function() {
+        let store = MemoryStore::new()
+            .with_merge(|mine, theirs| [mine.unwrap_or(b"(none)"), b"|", theirs].concat());
+        store.save(&id(1), b"mine").unwrap();
+        store.merge(&id(1), b"theirs").unwrap();
+        store.merge(&id(2), b"new").unwrap();
+        assert_eq!(store.get(&id(1)).unwrap(), b"mine|theirs");
+        assert_eq!(store.get(&id(2)).unwrap(), b"(none)|new");
+        assert_eq!(
+            format!("{store:?}"),
+            "MemoryStore { items: 2, merge: true }"
+        );
     }
 }
