@@ -2184,6 +2184,30 @@ pub const CONFLICT_GET_RESOLUTION_HANDLER_RIID: Rule = Rule {
     source: "NN:syncmgr.ISyncMgrConflict",
     text: "GetResolutionHandler gets the resolution handler for the conflict as the interface riid names: the adapter queries the handler for riid (E_NOINTERFACE when it lacks it) and the out-pointer is NULL after every failure.",
 };
+/// FreeConfirmConflictItem frees the resources allocated for a CONFIRM_CONFLICT_ITEM: it releases pShellItem and frees each string with CoTaskMemFree, so GetItem hands over a reference of the receiver's own and CoTaskMemAlloc strings (NULL where none). (`NF:syncmgr.FreeConfirmConflictItem`)
+pub const CONFLICT_ITEMS_GET_ITEM_CALLER_FREES: Rule = Rule {
+    id: "conflict-items.get-item.caller-frees",
+    interface: "ISyncMgrConflictItems",
+    method: Some("GetItem"),
+    param: Some("pItemInfo"),
+    values: &[],
+    returns: None,
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.FreeConfirmConflictItem",
+    text: "FreeConfirmConflictItem frees the resources allocated for a CONFIRM_CONFLICT_ITEM: it releases pShellItem and frees each string with CoTaskMemFree, so GetItem hands over a reference of the receiver's own and CoTaskMemAlloc strings (NULL where none).",
+};
+/// iIndex is the index of the conflict item to retrieve, below the count GetCount gives: the ready array answers E_INVALIDARG for any other index (the page names no code) and leaves pItemInfo zeroed. (`NF:syncmgr.ISyncMgrConflictItems.GetItem`)
+pub const CONFLICT_ITEMS_GET_ITEM_INDEX: Rule = Rule {
+    id: "conflict-items.get-item.index",
+    interface: "ISyncMgrConflictItems",
+    method: Some("GetItem"),
+    param: Some("iIndex"),
+    values: &[],
+    returns: Some("E_INVALIDARG"),
+    enforced_by: Enforcement::SyncCenterObjects,
+    source: "NF:syncmgr.ISyncMgrConflictItems.GetItem",
+    text: "iIndex is the index of the conflict item to retrieve, below the count GetCount gives: the ready array answers E_INVALIDARG for any other index (the page names no code) and leaves pItemInfo zeroed.",
+};
 /// GetConflictIdInfo gets the information that identifies a conflict within a conflict store: a conflict served from the ready list answers the ID it was added under (a CoTaskMemAlloc BYTE_BLOB), whatever the conflict's own code says. (`NN:syncmgr.ISyncMgrConflict`)
 pub const CONFLICT_GET_CONFLICT_ID_INFO_FROM_LIST: Rule = Rule {
     id: "conflict.get-conflict-id-info.from-list",
@@ -6999,6 +7023,8 @@ pub const ALL: &[Rule] = &[
     CONFLICT_STORE_UPDATE_CONFLICTS,
     CONFLICT_RESOLVE_STORE_NOTIFIES,
     CONFLICT_GET_RESOLUTION_HANDLER_RIID,
+    CONFLICT_ITEMS_GET_ITEM_CALLER_FREES,
+    CONFLICT_ITEMS_GET_ITEM_INDEX,
     CONFLICT_GET_CONFLICT_ID_INFO_FROM_LIST,
     RESOLUTION_HANDLER_QUERY_ABILITIES_VALID,
     RESOLUTION_HANDLER_QUERY_ABILITIES_PRESENTER,

@@ -5,7 +5,8 @@
 //! item's) are the `ISyncMgrConflictStore` objects `GetObject` hands out for
 //! [`ObjectId::ConflictStore`](crate::sync_center::objects::ObjectId); and
 //! [`resolution_handler`], any [`SyncMgrResolutionHandler`] as a checked
-//! `ISyncMgrResolutionHandler`.
+//! `ISyncMgrResolutionHandler`; [`conflict_items`], the versions of a conflicting item as the
+//! `ISyncMgrConflictItems` array a conflict's `GetItemsArray` returns (see [`ConflictItem`]).
 //!
 //! What holds at the boundary (rules of `contracts.toml`):
 //!
@@ -36,8 +37,10 @@
 //! `CoTaskMemAlloc` allocations the caller frees with `CoTaskMemFree` (COM's rule for memory an
 //! out-parameter hands over); `pblobExtra` is NULL.
 
+mod items;
 mod store;
 
+pub use items::{ConflictItem, ConflictItemKind, conflict_items, free_confirm_conflict_item};
 pub use store::{ConflictList, ConflictObject};
 
 use windows_core::{Error, Ref, Result, implement};
