@@ -158,3 +158,27 @@ fn a_listed_conflict_hands_out_its_versions() {
     assert!(info.pShellItem.is_some());
     unsafe { free_confirm_conflict_item(&mut info) };
 }
+
+/// A real shell item of a file (Windows and Wine): it travels through the array, and a path
+/// that does not exist is the shell's error.
+#[cfg(windows)]
+#[test]
+fn a_file_becomes_a_shell_item_that_travels_through_the_array() {
+    use winsync::bindings::{COINIT_MULTITHREADED, CoInitializeEx, S_FALSE};
+    use winsync::sync_center::conflicts::shell_item;
+
+    let hr = unsafe { CoInitializeEx(None, COINIT_MULTITHREADED as u32) };
+    assert!(hr == S_OK || hr == S_FALSE, "CoInitializeEx: {hr:?}");
+    let dir = std::env::temp_dir().join(format!("winsync-conflict-items-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("notes.txt");
+    std::fs::write(&file, b"mine").unwrap();
+    let item = shell_item(&file).unwrap();
+    let array = conflict_items(vec![ConflictItem::updated(item.clone())]);
+    let mut info = CONFIRM_CONFLICT_ITEM::default();
+    unsafe { array.GetItem(0, &mut info) }.ok().unwrap();
+    assert_eq!(info.pShellItem.as_ref().unwrap().as_raw(), item.as_raw());
+    unsafe { free_confirm_conflict_item(&mut info) };
+    assert!(shell_item(&dir.join("no such file.txt")).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -100,7 +100,7 @@ impl ExampleHandler {
             return Ok(());
         }
         if partnership.in_conflict(id) {
-            keep_conflict(&partnership.id, id)?;
+            keep_conflict(&partnership.id, id, &partnership.name)?;
             let description = format!(
                 "{id} changed here and on {}: choose a version in the Conflicts folder.",
                 partnership.name

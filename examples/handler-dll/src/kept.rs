@@ -6,6 +6,7 @@
 //! one [`Kept`] per partnership id, shared by every handler of that partnership.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -68,17 +69,66 @@ pub fn conflict_id(handler_id: &str, item_id: &str) -> Vec<u8> {
     format!("{handler_id}/{item_id}").into_bytes()
 }
 
-/// Keeps a conflict for item `item_id` of partnership `handler_id`, unless one is kept
-/// already (the item changed on both sides again). Returns whether it is new.
+/// Where the two versions of item `item_id` of partnership `handler_id` are written: the
+/// example has no data of its own, so it writes the versions Sync Center's conflict presenter
+/// shows into the temporary folder, `winsync example\conflicts\<partnership>\<item>`.
+pub fn versions_dir(handler_id: &str, item_id: &str) -> PathBuf {
+    let safe = |name: &str| -> String {
+        name.chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    std::env::temp_dir()
+        .join("winsync example")
+        .join("conflicts")
+        .join(safe(handler_id))
+        .join(safe(item_id))
+}
+
+/// Writes the two versions of the item, this PC's and `partner`'s, as
+/// `here\<item>.txt` and `<partner>\<item>.txt` under [`versions_dir`]; returns their paths.
+fn write_versions(handler_id: &str, item_id: &str, partner: &str) -> std::io::Result<[PathBuf; 2]> {
+    let dir = versions_dir(handler_id, item_id);
+    let file = format!("{item_id}.txt");
+    let here = dir.join("here").join(&file);
+    let there = dir.join("partner").join(&file);
+    for (path, text) in [
+        (&here, format!("{item_id} as changed on this PC\n")),
+        (&there, format!("{item_id} as changed on {partner}\n")),
+    ] {
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        std::fs::write(path, text)?;
+    }
+    Ok([here, there])
+}
+
+/// Keeps a conflict for item `item_id` of partnership `handler_id` with `partner`, unless one
+/// is kept already (the item changed on both sides again), its two versions written as files
+/// ([`versions_dir`]). Returns whether it is new.
 ///
 /// # Errors
-/// What [`ConflictList::add`] says of the ID (never, for ids the collection accepted).
-pub fn keep_conflict(handler_id: &str, item_id: &str) -> Result<bool> {
+/// What [`ConflictList::add`] says of the ID (never, for ids the collection accepted). A
+/// version that cannot be written is not an error: the conflict is kept without versions to
+/// show.
+pub fn keep_conflict(handler_id: &str, item_id: &str, partner: &str) -> Result<bool> {
     let conflicts = kept(handler_id).conflicts;
     let id = conflict_id(handler_id, item_id);
+    if conflicts.ids().contains(&id) {
+        return Ok(false);
+    }
     let conflict = ExampleConflict {
         handler_id: handler_id.to_string(),
         item_id: item_id.to_string(),
+        partner: partner.to_string(),
+        versions: write_versions(handler_id, item_id, partner).ok(),
     };
     match conflicts.add(id.clone(), handler_id, item_id, conflict) {
         Ok(()) => Ok(true),
@@ -93,13 +143,47 @@ pub fn keep_conflict(handler_id: &str, item_id: &str) -> Result<bool> {
 pub struct ExampleConflict {
     handler_id: String,
     item_id: String,
+    /// The partner's display name (read by `get_items_array`, on Windows).
+    #[cfg_attr(not(windows), allow(dead_code))]
+    partner: String,
+    /// The two versions as files, this PC's first; `None` if they could not be written.
+    #[cfg_attr(not(windows), allow(dead_code))]
+    versions: Option<[PathBuf; 2]>,
 }
 
 impl SyncMgrConflict for ExampleConflict {
+    /// The two versions for Sync Center's conflict presenter
+    /// (`NF:syncmgr.ISyncMgrConflict.GetItemsArray`): this PC's and the partner's, each a
+    /// file's shell item named as the item, with the name it takes if both are kept.
+    #[cfg(windows)]
+    fn get_items_array(&self) -> Result<winsync::bindings::ISyncMgrConflictItems> {
+        use winsync::sync_center::conflicts::{ConflictItem, conflict_items, shell_item};
+
+        let Some(versions) = &self.versions else {
+            return Err(winsync::com::abi::not_implemented());
+        };
+        let places = ["This PC", self.partner.as_str()];
+        let items = versions
+            .iter()
+            .zip(places)
+            .map(|(path, place)| {
+                Ok(ConflictItem {
+                    original_name: Some(format!("{}.txt", self.item_id)),
+                    alternate_name: Some(format!("{} ({place}).txt", self.item_id)),
+                    location_short: Some(place.to_string()),
+                    location_full: path.parent().map(|p| p.display().to_string()),
+                    ..ConflictItem::updated(shell_item(path)?)
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(conflict_items(items))
+    }
+
     /// Resolves the conflict the way the user chose in Sync Center's conflict presenter
     /// (`NF:syncmgr.ISyncMgrConflict.Resolve`): any choice but "no choice" and "skip" settles
     /// it, and it leaves the store; Sync Center is then told to read the store again
-    /// (`NF:syncmgr.ISyncMgrControl.UpdateConflicts`). The example has no data to copy.
+    /// (`NF:syncmgr.ISyncMgrControl.UpdateConflicts`). The example has no data to copy; the
+    /// version files go.
     fn resolve(&self, resolve_info: &ISyncMgrConflictResolveInfo) -> Result<()> {
         let mut choice = SYNCMGR_PRESENTER_CHOICE::default();
         let mut apply_to_all = windows_core::BOOL::default();
@@ -111,6 +195,8 @@ impl SyncMgrConflict for ExampleConflict {
         kept(&self.handler_id)
             .conflicts
             .remove(&conflict_id(&self.handler_id, &self.item_id));
+        // The versions were only there to be shown.
+        let _ = std::fs::remove_dir_all(versions_dir(&self.handler_id, &self.item_id));
         record(
             &self.handler_id,
             &self.item_id,

@@ -9,6 +9,7 @@
 
 use std::io::Write;
 
+use handler::kept::versions_dir;
 use handler::partnerships::{Partnership, load_from};
 use handler::{ITEMS, collection_of};
 use windows_core::{Interface, PCWSTR, Result, implement};
@@ -44,6 +45,13 @@ fn config(text: &str) -> tempfile::NamedTempFile {
 
 fn partnerships() -> Vec<Partnership> {
     load_from(config(CONFIG).path()).unwrap()
+}
+
+/// The same partnerships under other IDs: what a partnership keeps lives in the DLL, shared by
+/// every test of this process that runs it, so a test that counts conflicts has its own.
+fn own_partnerships(prefix: &str) -> Vec<Partnership> {
+    let text = CONFIG.replace("\"example.", &format!("\"{prefix}."));
+    load_from(config(&text).path()).unwrap()
 }
 
 /// `GetObject(id, riid)` of `handler`, typed.
@@ -181,25 +189,70 @@ fn each_partnership_is_a_handler_with_its_own_outcomes() {
     assert_eq!(ITEMS.len(), 2);
 }
 
+/// The conflict's versions through `GetItemsArray`: on Windows, this PC's and the partner's,
+/// each a shell item of its file; elsewhere there is no shell, and no array (`E_NOTIMPL`).
+fn check_versions(conflict: &ISyncMgrConflict) {
+    let array = unsafe { conflict.GetItemsArray() };
+    #[cfg(windows)]
+    {
+        use winsync::bindings::{CONFIRM_CONFLICT_ITEM, SYNCMGR_CIT_UPDATED};
+        use winsync::com::abi::take_co_task_wide;
+        use winsync::sync_center::conflicts::free_confirm_conflict_item;
+
+        let array = array.unwrap();
+        assert_eq!(unsafe { array.GetCount() }.unwrap(), 2);
+        for (index, place) in [(0, "This PC"), (1, "Desk")] {
+            let mut info = CONFIRM_CONFLICT_ITEM::default();
+            unsafe { array.GetItem(index, &mut info) }.ok().unwrap();
+            assert!(info.pShellItem.is_some());
+            assert_eq!(info.nType, SYNCMGR_CIT_UPDATED);
+            let text = |p: &mut windows_core::PWSTR| {
+                let taken = unsafe { take_co_task_wide(*p) }.unwrap();
+                *p = windows_core::PWSTR::null();
+                taken
+            };
+            assert_eq!(text(&mut info.pszOriginalName), "photos.txt");
+            assert_eq!(
+                text(&mut info.pszAlternateName),
+                format!("photos ({place}).txt")
+            );
+            assert_eq!(text(&mut info.pszLocationShort), place);
+            unsafe { free_confirm_conflict_item(&mut info) };
+        }
+    }
+    #[cfg(not(windows))]
+    assert_eq!(array.unwrap_err().code(), E_NOTIMPL);
+}
+
 #[test]
 fn a_conflict_is_kept_once_and_leaves_when_resolved() {
-    let collection = collection_of(partnerships()).unwrap().into_collection();
+    let collection = collection_of(own_partnerships("kept"))
+        .unwrap()
+        .into_collection();
     let mut discovery = discover(&collection);
     // Two synchronizations: the item changed on both sides is one conflict, not two.
     discovery.synchronize();
     discovery.synchronize();
     discovery.check().unwrap();
-    let desk = &discovery.handler("example.desk").unwrap().handler;
+    let desk = &discovery.handler("kept.desk").unwrap().handler;
     let store: ISyncMgrConflictStore = object(desk, ObjectId::ConflictStore);
     let [conflict] = &conflicts(&store)[..] else {
         panic!("one conflict expected")
     };
-    let travel = &discovery.handler("example.travel").unwrap().handler;
+    let travel = &discovery.handler("kept.travel").unwrap().handler;
     let travel_store: ISyncMgrConflictStore = object(travel, ObjectId::ConflictStore);
     assert!(
         conflicts(&travel_store).is_empty(),
         "each partnership its own store"
     );
+
+    // Its two versions, written as files for Sync Center's conflict presenter.
+    let versions = versions_dir("kept.desk", "photos");
+    for (dir, text) in [("here", "this PC"), ("partner", "Desk")] {
+        let written = std::fs::read_to_string(versions.join(dir).join("photos.txt")).unwrap();
+        assert!(written.contains(text), "{written}");
+    }
+    check_versions(conflict);
 
     let skip: ISyncMgrConflictResolveInfo = Choice(SYNCMGR_PC_SKIP).into();
     unsafe { conflict.Resolve(&skip) }.unwrap();
@@ -207,6 +260,7 @@ fn a_conflict_is_kept_once_and_leaves_when_resolved() {
     let keep: ISyncMgrConflictResolveInfo = Choice(SYNCMGR_PC_KEEP_RECENT).into();
     unsafe { conflict.Resolve(&keep) }.unwrap();
     assert!(conflicts(&store).is_empty());
+    assert!(!versions.exists(), "the version files go with the conflict");
     let history = events(desk);
     // The handler's own store is a history: warnings and errors went to Sync Center.
     assert!(

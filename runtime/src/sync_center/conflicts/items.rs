@@ -17,7 +17,7 @@
 //!
 //! A shell item is not `Send`, and a [`super::ConflictList`] keeps conflicts that are: a
 //! conflict keeps what its versions are made from (paths, say) and makes the shell items in
-//! `get_items_array` (on Windows, `SHCreateItemFromParsingName` asked for `IShellItem2`).
+//! `get_items_array` (on Windows, `shell_item` makes one of a file).
 
 use windows_core::{ComObject, Error, PWSTR, Result, implement};
 
@@ -79,6 +79,48 @@ impl ConflictItem {
             kind: ConflictItemKind::Updated,
         }
     }
+}
+
+/// The shell item of the file or folder at `path`, as `IShellItem2`
+/// (`SHCreateItemFromParsingName`, `NF:shobjidl_core.SHCreateItemFromParsingName`): a version of
+/// a conflicting item kept as a file. Windows only.
+///
+/// # Errors
+/// `E_INVALIDARG` for a path with a NUL; the shell's error, such as
+/// `HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)` for a path that does not exist.
+#[cfg(windows)]
+pub fn shell_item(path: &std::path::Path) -> Result<IShellItem2> {
+    use std::os::windows::ffi::OsStrExt;
+
+    use windows_core::{GUID, HRESULT, Interface, PCWSTR};
+
+    windows_link::link!("shell32.dll" "system" fn SHCreateItemFromParsingName(
+        pszpath: PCWSTR,
+        pbc: *mut core::ffi::c_void,
+        riid: *const GUID,
+        ppv: *mut *mut core::ffi::c_void
+    ) -> HRESULT);
+
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
+    if wide[..wide.len() - 1].contains(&0) {
+        return Err(abi::invalid_arg("the path holds a NUL"));
+    }
+    let mut item = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated path, no bind context, a valid IID and out-pointer.
+    unsafe {
+        SHCreateItemFromParsingName(
+            PCWSTR(wide.as_ptr()),
+            std::ptr::null_mut(),
+            &IShellItem2::IID,
+            &mut item,
+        )
+    }
+    .ok()?;
+    if item.is_null() {
+        return Err(Error::from_hresult(crate::bindings::E_POINTER));
+    }
+    // SAFETY: an IShellItem2 the call handed over, with its reference.
+    Ok(unsafe { IShellItem2::from_raw(item) })
 }
 
 /// The array a conflict's `get_items_array` returns: `items`, in order (see the module docs).

@@ -40,6 +40,8 @@
 mod items;
 mod store;
 
+#[cfg(windows)]
+pub use items::shell_item;
 pub use items::{ConflictItem, ConflictItemKind, conflict_items, free_confirm_conflict_item};
 pub use store::{ConflictList, ConflictObject};
 
