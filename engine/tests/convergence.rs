@@ -31,6 +31,8 @@
 //! `WINSYNC_CONVERGENCE_SEEDS=5000 cargo test --release -p winsync-engine --test convergence`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod xorshift;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -46,6 +48,7 @@ use winsync_engine::sync::{
     ResolveAction, Save, SaveKind, UnitSave,
 };
 use winsync_engine::{IdFormat, IdFormats};
+use xorshift::Rng;
 
 #[path = "convergence_parts/apply.rs"]
 mod apply;
@@ -61,24 +64,6 @@ const FORMATS: IdFormats = IdFormats {
     item: IdFormat::fixed(2),
     change_unit: IdFormat::fixed(1),
 };
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
 
 type WriteId = usize;
 type Item = [u8; 2];

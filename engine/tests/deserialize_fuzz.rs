@@ -8,27 +8,15 @@
 //! `WINSYNC_FUZZ_SEED` the seed (default fixed, so CI runs the same cases every time).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod xorshift;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use std::sync::Arc;
 
 use winsync_engine::batch::{ChangeBatch, ChangeFlags, ItemChange, UnitChange};
 use winsync_engine::{ForgottenKnowledge, IdFormat, IdFormats, Knowledge, ReplicaKeyMap, Version};
-
-/// xorshift64*: a small, reproducible generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
-    }
-}
+use xorshift::Rng;
 
 /// A random valid knowledge (formats fixed or variable), serialized with or without its map.
 fn seed_input(rng: &mut Rng) -> Vec<u8> {

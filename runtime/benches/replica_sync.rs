@@ -37,39 +37,36 @@ fn sync<S: winsync::framework::replica::ItemStore + Send + Sync + 'static>(
         .changes_applied
 }
 
+/// `iterations` sessions of `source`'s 100,000 items to a fresh destination each, timed
+/// without making the destination.
+fn new_items<S: winsync::framework::replica::ItemStore + Send + Sync + 'static>(
+    iterations: u64,
+    source: &Node<S>,
+    destination: impl Fn() -> Node<S>,
+) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iterations {
+        let destination = destination();
+        let start = Instant::now();
+        let applied = sync(source, &destination);
+        total += start.elapsed();
+        assert_eq!(applied, 100_000);
+        black_box(destination);
+    }
+    total
+}
+
 fn benches(c: &mut Criterion) {
     let source = node(1, 100_000, 1_000);
     let mut group = c.benchmark_group("sync through COM");
     group.sample_size(10);
     group.bench_function("100k new items, batches of 1,000", |b| {
-        b.iter_custom(|iterations| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iterations {
-                let destination = node(2, 0, 1_000);
-                let start = Instant::now();
-                let applied = sync(&source, &destination);
-                total += start.elapsed();
-                assert_eq!(applied, 100_000);
-                black_box(destination);
-            }
-            total
-        });
+        b.iter_custom(|iterations| new_items(iterations, &source, || node(2, 0, 1_000)));
     });
     drop(source);
     let source = hash_node(1, 100_000, 1_000);
     group.bench_function("100k new items, hash-map stores", |b| {
-        b.iter_custom(|iterations| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iterations {
-                let destination = hash_node(2, 0, 1_000);
-                let start = Instant::now();
-                let applied = sync(&source, &destination);
-                total += start.elapsed();
-                assert_eq!(applied, 100_000);
-                black_box(destination);
-            }
-            total
-        });
+        b.iter_custom(|iterations| new_items(iterations, &source, || hash_node(2, 0, 1_000)));
     });
     drop(source);
     let big = node(1, 1_000_000, 10_000);

@@ -28,6 +28,8 @@
 
 mod replica_nodes;
 
+mod xorshift;
+
 use std::collections::BTreeSet;
 
 use replica_nodes::{Node, app, data, item, node, sync};
@@ -35,21 +37,7 @@ use winsync::bindings::{
     CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, CRP_SOURCE_PROVIDER_WINS, ISyncCallback,
     SRA_ACCEPT_DESTINATION_PROVIDER, SRA_ACCEPT_SOURCE_PROVIDER, SRA_DEFER, SRA_MERGE,
 };
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use xorshift::Rng;
 
 const ITEMS: u8 = 10;
 

@@ -21,6 +21,8 @@
 
 mod replica_units_support;
 
+mod xorshift;
+
 use std::collections::BTreeSet;
 
 use replica_units_support::{Node, UnitMemory, Units, app, encode, item, node, sync};
@@ -28,21 +30,7 @@ use winsync::bindings::{
     CRP_DESTINATION_PROVIDER_WINS, CRP_NONE, CRP_SOURCE_PROVIDER_WINS, ISyncCallback,
     SRA_ACCEPT_DESTINATION_PROVIDER, SRA_ACCEPT_SOURCE_PROVIDER, SRA_DEFER, SRA_MERGE,
 };
-
-/// xorshift64*.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use xorshift::Rng;
 
 const ITEMS: u8 = 6;
 const UNITS: u8 = 3;

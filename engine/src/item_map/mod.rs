@@ -396,6 +396,12 @@ mod tests {
     }
 
     #[test]
+    fn a_key_takes_40_bytes() {
+        // The memory figures of the docs (here, `MemoryStore`, BENCHMARKS.md) count on it.
+        assert_eq!(size_of::<ItemKey>(), 40);
+    }
+
+    #[test]
     fn lookups_in_order_follow_the_hint_and_a_stale_hint_is_only_tried() {
         let mut map = ItemMap::default();
         for n in (0..100).step_by(2) {

@@ -181,6 +181,13 @@ mod tests {
     }
 
     #[test]
+    fn data_up_to_16_bytes_is_inline_in_24() {
+        // With the item map's 40-byte key: the 64 bytes an item of the docs.
+        assert_eq!(size_of::<Data>(), 24);
+        assert!(!Data::from_slice(&[7; 16]).spilled());
+    }
+
+    #[test]
     fn merges_with_its_merge_function() {
         let store = MemoryStore::new()
             .with_merge(|mine, theirs| [mine.unwrap_or(b"(none)"), b"|", theirs].concat());

@@ -120,7 +120,7 @@ pub struct ComTarget<'a, S: ItemStore> {
     pub(super) quiet: bool,
     /// The change whose work estimate was last counted (item, change version): a change
     /// applied unit by unit counts it once.
-    pub(super) worked: Option<(Box<[u8]>, winsync_engine::Version)>,
+    pub(super) worked: Option<(winsync_engine::ItemId, winsync_engine::Version)>,
 }
 
 impl<S: ItemStore> ComTarget<'_, S> {
@@ -250,7 +250,7 @@ impl<S: ItemStore> ComTarget<'_, S> {
             // A change without units is applied (or kept) once.
             return self.progress(change.work);
         }
-        let key = (change.item.to_boxed(), change.change_version);
+        let key = (change.item.clone(), change.change_version);
         if self.worked.as_ref() == Some(&key) {
             return self.progress(0);
         }
